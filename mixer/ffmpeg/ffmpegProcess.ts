@@ -1,0 +1,105 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { EventEmitter } from "node:events";
+import { buildArgs, type FfmpegJob } from "./args.js";
+import { resolveFfmpegPath } from "./ffmpegPath.js";
+
+const STDERR_TAIL_BYTES = 4096;
+const TERM_GRACE_MS = 1500;
+
+export interface FfmpegExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** True when close() asked for it; false means ffmpeg died on its own. */
+  readonly requested: boolean;
+  readonly stderrTail: string;
+}
+
+type FfmpegEvents = {
+  stdout: [chunk: Buffer];
+  exit: [exit: FfmpegExit];
+};
+
+const live = new Set<FfmpegProcess>();
+
+/** Every ffmpeg child this process has started and not yet reaped (tests assert it drains to zero). */
+export function liveFfmpegProcesses(): ReadonlySet<FfmpegProcess> {
+  return live;
+}
+
+/**
+ * One ffmpeg child with an explicit lifecycle: started by the constructor, ended by close(), which
+ * resolves only once the child has been reaped. Writes after ffmpeg died are dropped, never thrown.
+ */
+export class FfmpegProcess extends EventEmitter<FfmpegEvents> {
+  readonly pid: number;
+  readonly label: string;
+  private readonly child: ChildProcessWithoutNullStreams;
+  private stderrTail = "";
+  private closeRequested = false;
+  private exited = false;
+  private readonly exitPromise: Promise<FfmpegExit>;
+
+  constructor(label: string, job: FfmpegJob, ffmpegPath = resolveFfmpegPath()) {
+    super();
+    this.label = label;
+    this.child = spawn(ffmpegPath, buildArgs(job), { stdio: ["pipe", "pipe", "pipe"] });
+    this.pid = this.child.pid ?? -1;
+    live.add(this);
+    this.child.stdin.on("error", () => undefined);
+    this.child.stdout.on("data", (chunk: Buffer) => this.emit("stdout", chunk));
+    this.child.stderr.on("data", (chunk: Buffer) => {
+      this.stderrTail = (this.stderrTail + chunk.toString()).slice(-STDERR_TAIL_BYTES);
+    });
+    this.exitPromise = new Promise((resolve) => {
+      const finish = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (this.exited) return;
+        this.exited = true;
+        live.delete(this);
+        const exit = { code, signal, requested: this.closeRequested, stderrTail: this.stderrTail.trim() };
+        resolve(exit);
+        this.emit("exit", exit);
+      };
+      this.child.on("error", (err) => {
+        this.stderrTail += `\nspawn error: ${err.message}`;
+        finish(null, null);
+      });
+      this.child.on("close", finish);
+    });
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
+  /** Returns false when ffmpeg's stdin is full: the caller decides what to drop. */
+  write(chunk: Buffer): boolean {
+    if (this.exited || this.child.stdin.destroyed) return false;
+    return this.child.stdin.write(chunk);
+  }
+
+  onDrain(listener: () => void): void {
+    this.child.stdin.once("drain", listener);
+  }
+
+  /** Ends stdin so ffmpeg can flush, then escalates to SIGTERM and SIGKILL. */
+  async close(): Promise<FfmpegExit> {
+    this.closeRequested = true;
+    if (!this.exited) {
+      this.child.stdin.end();
+      const term = setTimeout(() => this.child.kill("SIGTERM"), TERM_GRACE_MS);
+      const kill = setTimeout(() => this.child.kill("SIGKILL"), TERM_GRACE_MS * 2);
+      const exit = await this.exitPromise;
+      clearTimeout(term);
+      clearTimeout(kill);
+      return exit;
+    }
+    return this.exitPromise;
+  }
+
+  /** For a child that must stop now (its input is gone and its output is no longer wanted). */
+  async kill(): Promise<FfmpegExit> {
+    this.closeRequested = true;
+    if (!this.exited) this.child.kill("SIGKILL");
+    return this.exitPromise;
+  }
+}

@@ -1,0 +1,97 @@
+import { dePacketizeRtpPackets, type RtpPacket } from "werift";
+
+export type InputVideoCodec = "vp8" | "h264";
+
+export interface EncodedFrame {
+  readonly data: Buffer;
+  readonly isKeyframe: boolean;
+  /** RTP timestamp (90 kHz), unwrapped to keep increasing across the 32-bit wrap. */
+  readonly timestamp: number;
+}
+
+export interface FrameAssemblerSink {
+  frame(frame: EncodedFrame): void;
+  /** The reference chain is broken: nothing decodable comes until the next keyframe. */
+  needKeyframe(): void;
+}
+
+const DEPACKETIZER = { vp8: "vp8", h264: "MPEG4/ISO/AVC" } as const;
+
+/**
+ * Turns in-order RTP packets (from the reorder buffer) into whole encoded frames. A frame ends at the
+ * marker bit. After any loss every frame up to the next keyframe is dropped: a decoder fed a frame whose
+ * reference is missing draws garbage, while a dropped frame only holds the last good picture.
+ */
+export class FrameAssembler {
+  private packets: RtpPacket[] = [];
+  private broken = true;
+  private timestampHigh = 0;
+  private lastRawTimestamp: number | undefined;
+  framesOut = 0;
+  framesDropped = 0;
+
+  constructor(
+    private readonly codec: InputVideoCodec,
+    private readonly sink: FrameAssemblerSink,
+  ) {}
+
+  get waitingForKeyframe(): boolean {
+    return this.broken;
+  }
+
+  packet(packet: RtpPacket): void {
+    const current = this.packets[0];
+    if (current && current.header.timestamp !== packet.header.timestamp) {
+      // The previous frame's marker packet never came: treat as loss.
+      this.lost();
+    }
+    this.packets.push(packet);
+    if (packet.header.marker) this.completeFrame();
+  }
+
+  lost(): void {
+    if (this.packets.length) this.framesDropped++;
+    this.packets = [];
+    this.markBroken();
+  }
+
+  /** A new consumer (e.g. a restarted decoder) needs a keyframe before anything else. */
+  resync(): void {
+    this.markBroken();
+  }
+
+  private markBroken(): void {
+    if (!this.broken) this.broken = true;
+    this.sink.needKeyframe();
+  }
+
+  private completeFrame(): void {
+    const packets = this.packets;
+    this.packets = [];
+    let result: ReturnType<typeof dePacketizeRtpPackets>;
+    try {
+      result = dePacketizeRtpPackets(DEPACKETIZER[this.codec], packets);
+    } catch {
+      this.framesDropped++;
+      this.markBroken();
+      return;
+    }
+    if (result.data.length === 0) return;
+    if (this.broken && !result.isKeyframe) {
+      this.framesDropped++;
+      this.sink.needKeyframe();
+      return;
+    }
+    this.broken = false;
+    this.framesOut++;
+    this.sink.frame({ data: result.data, isKeyframe: result.isKeyframe, timestamp: this.unwrapTimestamp(packets[0].header.timestamp) });
+  }
+
+  private unwrapTimestamp(raw: number): number {
+    if (this.lastRawTimestamp !== undefined && raw < this.lastRawTimestamp && this.lastRawTimestamp - raw > 0x80000000) {
+      this.timestampHigh += 0x100000000;
+    }
+    this.lastRawTimestamp = raw;
+    return this.timestampHigh + raw;
+  }
+}
