@@ -1,0 +1,108 @@
+import { RtpHeader, RtpPacket, type RtpPacket as RtpPacketType } from "werift";
+import { Ticker } from "../clock/ticker.js";
+import { AudioInput } from "./audioInput.js";
+import { accumulate, mixMinus } from "./mixMinus.js";
+import { FRAME_SAMPLES, OpusEncoder } from "./opusCodec.js";
+
+export type AudioSink = (packet: Buffer) => void;
+
+/** Listeners who hear the same mix share one encoder and one RTP stream. */
+interface MixGroup {
+  readonly encoder: OpusEncoder;
+  readonly sinks: Map<string, AudioSink>;
+  readonly ssrc: number;
+  sequence: number;
+}
+
+const RTP_PAYLOAD_TYPE = 111;
+const EVERYONE = "";
+
+/**
+ * Mix-minus on a 20 ms clock: each tick sums every input once, then each listener group gets the sum
+ * minus its own voice, encoded once per group. The clock does not wait for anyone, so a join, a leave or
+ * a silent sender changes only what is in the sum, never when packets go out.
+ */
+export class AudioMixer {
+  private readonly inputs = new Map<string, AudioInput>();
+  private readonly groups = new Map<string, MixGroup>();
+  private readonly ticker = new Ticker(20, (index) => this.tick(index));
+  private readonly poller: NodeJS.Timeout;
+  ticks = 0;
+
+  constructor(private readonly bitrate = 48_000) {
+    this.ticker.start();
+    this.poller = setInterval(() => {
+      const now = performance.now();
+      for (const input of this.inputs.values()) input.poll(now);
+    }, 20);
+  }
+
+  addInput(id: string): void {
+    if (!this.inputs.has(id)) this.inputs.set(id, new AudioInput());
+  }
+
+  removeInput(id: string): void {
+    this.inputs.get(id)?.close();
+    this.inputs.delete(id);
+  }
+
+  setMuted(id: string, muted: boolean): void {
+    const input = this.inputs.get(id);
+    if (input) input.muted = muted;
+  }
+
+  pushRtp(id: string, packet: RtpPacketType): void {
+    this.inputs.get(id)?.pushRtp(packet);
+  }
+
+  /** `excludeInput`: the listener's own input, left out of what they hear (undefined: hear everyone). */
+  addOutput(outputId: string, excludeInput: string | undefined, sink: AudioSink): void {
+    const key = excludeInput ?? EVERYONE;
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { encoder: new OpusEncoder(this.bitrate), sinks: new Map(), ssrc: (Math.random() * 0xffffffff) >>> 0, sequence: Math.floor(Math.random() * 0x10000) };
+      this.groups.set(key, group);
+    }
+    group.sinks.set(outputId, sink);
+  }
+
+  removeOutput(outputId: string): void {
+    for (const [key, group] of this.groups) {
+      if (group.sinks.delete(outputId) && group.sinks.size === 0) {
+        group.encoder.close();
+        this.groups.delete(key);
+      }
+    }
+  }
+
+  close(): void {
+    this.ticker.stop();
+    clearInterval(this.poller);
+    for (const input of this.inputs.values()) input.close();
+    for (const group of this.groups.values()) group.encoder.close();
+    this.inputs.clear();
+    this.groups.clear();
+  }
+
+  private tick(index: number): void {
+    this.ticks++;
+    const total = new Int32Array(FRAME_SAMPLES);
+    const pulled = new Map<string, Int16Array>();
+    for (const [id, input] of this.inputs) {
+      const samples = input.pull(FRAME_SAMPLES);
+      if (!samples) continue;
+      pulled.set(id, samples);
+      accumulate(total, samples);
+    }
+    // The RTP clock counts ticks, skipped ones included, so timestamps stay on wall-clock time.
+    const timestamp = (index * FRAME_SAMPLES) >>> 0;
+    for (const [key, group] of this.groups) {
+      const pcm = mixMinus(total, key === EVERYONE ? undefined : pulled.get(key));
+      const payload = group.encoder.encode(pcm);
+      const header = new RtpHeader({ payloadType: RTP_PAYLOAD_TYPE, sequenceNumber: group.sequence, timestamp, ssrc: group.ssrc, marker: false });
+      group.sequence = (group.sequence + 1) & 0xffff;
+      const packet = new RtpPacket(header, payload).serialize();
+      for (const sink of group.sinks.values()) sink(packet);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+import { EventEmitter } from "node:events";
+import type { RtpPacket } from "werift";
+import { AudioMixer, type AudioSink } from "./audio/audioMixer.js";
+import type { Rect } from "./layout/gridLayout.js";
+import type { InputVideoCodec } from "./video/frameAssembler.js";
+import { VideoMixer, type VideoMixerStats } from "./video/videoMixer.js";
+
+export interface RoomMixerOptions {
+  readonly label: string;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+  readonly videoBitrate: number;
+  readonly keyframeIntervalMs: number;
+  readonly staleAfterMs: number;
+  readonly audioBitrate: number;
+  readonly ffmpegPath?: string;
+}
+
+type RoomMixerEvents = {
+  /** A serialized RTP packet of the mixed video; write the same bytes to every receiver's track. */
+  videoRtp: [packet: Buffer];
+  layout: [tiles: ReadonlyMap<string, Rect>];
+  /** A participant's camera must send a keyframe (PLI). */
+  keyframeNeeded: [participantId: string];
+};
+
+/**
+ * The media plane of one room, as the control plane sees it: participants' RTP in, one mixed video
+ * stream plus per-listener audio out. It knows nothing of signaling or peer connections.
+ */
+export class RoomMixer extends EventEmitter<RoomMixerEvents> {
+  private readonly video: VideoMixer;
+  private readonly audio: AudioMixer;
+  private closed = false;
+
+  constructor(readonly options: RoomMixerOptions) {
+    super();
+    this.video = new VideoMixer({
+      label: options.label,
+      width: options.width,
+      height: options.height,
+      fps: options.fps,
+      bitrate: options.videoBitrate,
+      keyframeInterval: Math.max(1, Math.round((options.keyframeIntervalMs * options.fps) / 1000)),
+      staleAfterMs: options.staleAfterMs,
+      ffmpegPath: options.ffmpegPath,
+    });
+    this.audio = new AudioMixer(options.audioBitrate);
+    this.video.on("rtp", (packet) => this.emit("videoRtp", packet));
+    this.video.on("layout", (tiles) => this.emit("layout", tiles));
+    this.video.on("pli", (id) => this.emit("keyframeNeeded", id));
+  }
+
+  get layout(): ReadonlyMap<string, Rect> {
+    return this.video.layout;
+  }
+
+  get videoStats(): VideoMixerStats {
+    return this.video.stats;
+  }
+
+  get encoderPid(): number {
+    return this.video.encoderPid;
+  }
+
+  inputStats(id: string) {
+    return this.video.inputStats(id);
+  }
+
+  /** A sender: drawn in a tile, heard by everyone else. */
+  addSender(id: string, name: string): void {
+    this.video.addParticipant(id, name);
+    this.audio.addInput(id);
+  }
+
+  async removeSender(id: string): Promise<void> {
+    this.audio.removeInput(id);
+    await this.video.removeParticipant(id);
+  }
+
+  setVideoCodec(id: string, codec: InputVideoCodec): void {
+    this.video.setCodec(id, codec);
+  }
+
+  setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
+    if (mute.audio !== undefined) this.audio.setMuted(id, mute.audio);
+    if (mute.video !== undefined) this.video.setVideoMuted(id, mute.video);
+  }
+
+  pushVideoRtp(id: string, packet: RtpPacket): void {
+    this.video.pushRtp(id, packet);
+  }
+
+  pushAudioRtp(id: string, packet: RtpPacket): void {
+    this.audio.pushRtp(id, packet);
+  }
+
+  /** A listener. `ownInput` is left out of their mix (mix-minus); viewers pass undefined. */
+  addAudioListener(listenerId: string, ownInput: string | undefined, sink: AudioSink): void {
+    this.audio.addOutput(listenerId, ownInput, sink);
+  }
+
+  removeAudioListener(listenerId: string): void {
+    this.audio.removeOutput(listenerId);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.audio.close();
+    await this.video.close();
+    this.removeAllListeners();
+  }
+}

@@ -1,0 +1,120 @@
+import { EventEmitter } from "node:events";
+import { FfmpegProcess, type FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
+import type { Size } from "../layout/gridLayout.js";
+import type { EncodedFrame, InputVideoCodec } from "./frameAssembler.js";
+import type { I420Frame } from "./i420.js";
+import { ivfFileHeader, ivfFrame } from "./ivf.js";
+
+type DecoderEvents = {
+  frame: [frame: I420Frame];
+  /** Frames had to be dropped (ffmpeg fell behind or restarted): feed it a keyframe next. */
+  needKeyframe: [];
+  exit: [exit: FfmpegExit];
+};
+
+/**
+ * One participant's decoder: encoded frames in on stdin, raw I420 out on stdout, already scaled and
+ * centre-cropped to the participant's tile so the compositor only copies rows. The output size is
+ * fixed for the life of the process; the sender's resolution may change freely underneath it.
+ */
+export class VideoDecoder extends EventEmitter<DecoderEvents> {
+  private readonly process: FfmpegProcess;
+  private readonly frameBytes: number;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private headerWritten = false;
+  private congested = false;
+  private firstTimestamp: number | undefined;
+
+  constructor(
+    readonly codec: InputVideoCodec,
+    readonly size: Size,
+    label: string,
+    ffmpegPath?: string,
+  ) {
+    super();
+    this.frameBytes = (size.width * size.height * 3) / 2;
+    this.process = new FfmpegProcess(
+      label,
+      {
+        inputs: [
+          {
+            format: codec === "vp8" ? "ivf" : "h264",
+            url: "pipe:0",
+            options: { fflags: "nobuffer", flags: "low_delay", probesize: 32, analyzeduration: 0, threads: 1 },
+          },
+        ],
+        output: {
+          format: "rawvideo",
+          url: "pipe:1",
+          videoFilters: [
+            { name: "scale", args: { w: size.width, h: size.height, force_original_aspect_ratio: "increase", flags: "fast_bilinear" } },
+            { name: "crop", args: { w: size.width, h: size.height } },
+            { name: "format", args: { pix_fmts: "yuv420p" } },
+          ],
+          options: { vsync: "passthrough", pix_fmt: "yuv420p", flush_packets: 1 },
+        },
+      },
+      ffmpegPath,
+    );
+    this.process.on("stdout", (chunk) => this.collect(chunk));
+    this.process.on("exit", (exit) => this.emit("exit", exit));
+  }
+
+  get pid(): number {
+    return this.process.pid;
+  }
+
+  get running(): boolean {
+    return this.process.running;
+  }
+
+  /**
+   * Feeds one encoded frame. When ffmpeg's stdin is full the frame is dropped rather than queued, so a
+   * slow decode can never delay the mix; the dropped frame breaks the reference chain, hence needKeyframe.
+   */
+  decode(frame: EncodedFrame): void {
+    if (this.congested) {
+      if (!frame.isKeyframe) return;
+      this.congested = false;
+    }
+    const chunks: Buffer[] = [];
+    if (this.codec === "vp8") {
+      if (!this.headerWritten) {
+        chunks.push(ivfFileHeader("VP80", this.size.width, this.size.height, 90_000));
+        this.headerWritten = true;
+      }
+      this.firstTimestamp ??= frame.timestamp;
+      chunks.push(ivfFrame(frame.data, frame.timestamp - this.firstTimestamp));
+    } else {
+      chunks.push(frame.data);
+    }
+    const accepted = this.process.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    if (!accepted && this.process.running) {
+      this.congested = true;
+      this.emit("needKeyframe");
+    }
+  }
+
+  private collect(chunk: Buffer): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (this.pendingBytes >= this.frameBytes) {
+      const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+      let offset = 0;
+      while (all.length - offset >= this.frameBytes) {
+        // Copy out: the compositor keeps a frame for many ticks, and a subarray would pin the whole chunk.
+        const data = Buffer.from(all.subarray(offset, offset + this.frameBytes));
+        offset += this.frameBytes;
+        this.emit("frame", { width: this.size.width, height: this.size.height, data });
+      }
+      const rest = all.subarray(offset);
+      this.pending = rest.length ? [rest] : [];
+      this.pendingBytes = rest.length;
+    }
+  }
+
+  close(): Promise<FfmpegExit> {
+    return this.process.kill();
+  }
+}

@@ -1,0 +1,137 @@
+import type { RtpPacket } from "werift";
+import type { Size } from "../layout/gridLayout.js";
+import { ReorderBuffer } from "../rtp/reorderBuffer.js";
+import { FrameAssembler, type InputVideoCodec } from "./frameAssembler.js";
+import type { I420Frame } from "./i420.js";
+import { KeyframeRequester } from "./keyframeRequester.js";
+import { VideoDecoder } from "./videoDecoder.js";
+
+export interface VideoInputOptions {
+  readonly label: string;
+  readonly ffmpegPath?: string;
+  /** Sends one PLI to this participant's camera. */
+  readonly sendPli: () => void;
+  readonly reorderWaitMs?: number;
+}
+
+export interface VideoInputStats {
+  readonly framesIn: number;
+  readonly framesDropped: number;
+  readonly packetsLost: number;
+  readonly pliSent: number;
+  readonly decoderRestarts: number;
+  readonly decodedFrames: number;
+}
+
+/**
+ * One participant's camera inside the mixer: RTP -> reorder -> whole frames -> decoder sized to the
+ * participant's tile -> the latest decoded picture, which the compositor reads whenever it ticks. Nothing
+ * here blocks the compositor: a slow or broken input just leaves an old (then stale) picture.
+ */
+export class VideoInput {
+  private codec: InputVideoCodec = "vp8";
+  private tile: Size | undefined;
+  private decoder: VideoDecoder | undefined;
+  private readonly reorder: ReorderBuffer<RtpPacket>;
+  private assembler: FrameAssembler;
+  private readonly keyframes: KeyframeRequester;
+  private latest: { frame: I420Frame; at: number } | undefined;
+  private decoderRestarts = 0;
+  private decodedFrames = 0;
+  private closed = false;
+
+  constructor(private readonly options: VideoInputOptions) {
+    this.keyframes = new KeyframeRequester({ minIntervalMs: 250, maxIntervalMs: 2000 }, options.sendPli);
+    this.assembler = this.newAssembler();
+    this.reorder = new ReorderBuffer<RtpPacket>(
+      { maxWaitMs: options.reorderWaitMs ?? 80, maxPackets: 256 },
+      { packet: (p) => this.assembler.packet(p), lost: () => this.assembler.lost() },
+    );
+  }
+
+  setCodec(codec: InputVideoCodec): void {
+    if (codec === this.codec) return;
+    this.codec = codec;
+    this.assembler = this.newAssembler();
+    this.restartDecoder();
+  }
+
+  /** The tile this input is drawn into; a new size means a new decoder (and a keyframe for it). */
+  setTileSize(size: Size): void {
+    if (this.tile && this.tile.width === size.width && this.tile.height === size.height) return;
+    this.tile = size;
+    this.restartDecoder();
+  }
+
+  pushRtp(packet: RtpPacket, now = performance.now()): void {
+    if (this.closed) return;
+    this.reorder.push(packet, now);
+  }
+
+  /** Periodic housekeeping: flush gaps that waited too long, repeat unanswered keyframe requests. */
+  poll(now = performance.now()): void {
+    this.reorder.poll(now);
+    this.keyframes.poll(now);
+  }
+
+  /** The newest decoded picture if it is younger than maxAgeMs. */
+  currentFrame(now: number, maxAgeMs: number): I420Frame | undefined {
+    if (!this.latest || now - this.latest.at > maxAgeMs) return undefined;
+    return this.latest.frame;
+  }
+
+  get stats(): VideoInputStats {
+    return {
+      framesIn: this.assembler.framesOut,
+      framesDropped: this.assembler.framesDropped,
+      packetsLost: this.reorder.counters.lost,
+      pliSent: this.keyframes.requestsSent,
+      decoderRestarts: this.decoderRestarts,
+      decodedFrames: this.decodedFrames,
+    };
+  }
+
+  get decoderPid(): number | undefined {
+    return this.decoder?.pid;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const decoder = this.decoder;
+    this.decoder = undefined;
+    await decoder?.close();
+  }
+
+  private newAssembler(): FrameAssembler {
+    return new FrameAssembler(this.codec, {
+      frame: (frame) => {
+        if (frame.isKeyframe) this.keyframes.keyframeArrived();
+        this.decoder?.decode(frame);
+      },
+      needKeyframe: () => this.keyframes.request(performance.now()),
+    });
+  }
+
+  private restartDecoder(): void {
+    if (this.closed || !this.tile) return;
+    const old = this.decoder;
+    old?.removeAllListeners();
+    void old?.close();
+    const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, this.options.ffmpegPath);
+    const startedAt = performance.now();
+    if (old) this.decoderRestarts++;
+    decoder.on("frame", (frame) => {
+      this.decodedFrames++;
+      this.latest = { frame, at: performance.now() };
+    });
+    decoder.on("needKeyframe", () => this.assembler.resync());
+    decoder.on("exit", (exit) => {
+      // ffmpeg died under us (bad bitstream, OOM): start a fresh one that waits for a keyframe.
+      if (this.decoder !== decoder || exit.requested || this.closed) return;
+      const crashedAtOnce = performance.now() - startedAt < 1000;
+      setTimeout(() => this.decoder === decoder && this.restartDecoder(), crashedAtOnce ? 1000 : 0);
+    });
+    this.decoder = decoder;
+    this.assembler.resync();
+  }
+}

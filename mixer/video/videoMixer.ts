@@ -1,0 +1,189 @@
+import { EventEmitter } from "node:events";
+import { Ticker } from "../clock/ticker.js";
+import { gridLayout, type Rect } from "../layout/gridLayout.js";
+import { VP8_CLOCK_RATE, Vp8Packetizer } from "../rtp/vp8Packetizer.js";
+import { composeFrame } from "./compositor.js";
+import type { InputVideoCodec } from "./frameAssembler.js";
+import { VideoEncoder, type VideoEncoderSettings } from "./videoEncoder.js";
+import { VideoInput } from "./videoInput.js";
+import type { RtpPacket } from "werift";
+
+export interface VideoMixerOptions extends VideoEncoderSettings {
+  readonly label: string;
+  readonly ffmpegPath?: string;
+  /** A picture older than this is replaced by the participant's name card. */
+  readonly staleAfterMs: number;
+  /** The encoder may hold this many composed frames before new ones are dropped (it is behind). */
+  readonly maxEncoderBacklog?: number;
+}
+
+interface Participant {
+  readonly id: string;
+  name: string;
+  videoMuted: boolean;
+  readonly input: VideoInput;
+}
+
+export interface VideoMixerStats {
+  readonly framesComposed: number;
+  readonly framesSent: number;
+  readonly framesDropped: number;
+  readonly keyframesSent: number;
+  readonly encoderRestarts: number;
+}
+
+type VideoMixerEvents = {
+  /** One serialized RTP packet of the mixed video; the same bytes go to every receiver. */
+  rtp: [packet: Buffer];
+  /** The tiles changed: senders should be asked for video of their tile's size. */
+  layout: [tiles: ReadonlyMap<string, Rect>];
+  /** An input needs a keyframe from its sender. */
+  pli: [participantId: string];
+};
+
+const RTP_PAYLOAD_TYPE = 96;
+
+/**
+ * The room's video: a fixed-rate compositor over the participants' latest pictures, feeding one encoder
+ * whose output is packetized once for every receiver. The compositor never waits on an input, so the
+ * output frame rate does not depend on any sender; joins and leaves only change the next picture drawn.
+ */
+export class VideoMixer extends EventEmitter<VideoMixerEvents> {
+  private readonly participants = new Map<string, Participant>();
+  private tiles = new Map<string, Rect>();
+  private encoder: VideoEncoder;
+  private readonly packetizer = new Vp8Packetizer(RTP_PAYLOAD_TYPE, (Math.random() * 0xffffffff) >>> 0);
+  private readonly ticker: Ticker;
+  private readonly poller: NodeJS.Timeout;
+  private readonly composedAt = new Map<number, number>();
+  private frameIndex = 0;
+  private readonly clockStart = performance.now();
+  private lastTimestamp = -1;
+  private closed = false;
+  private readonly counters = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
+
+  constructor(private readonly options: VideoMixerOptions) {
+    super();
+    this.encoder = this.startEncoder();
+    this.ticker = new Ticker(1000 / options.fps, (_, at) => this.tick(at));
+    this.ticker.start();
+    this.poller = setInterval(() => {
+      const now = performance.now();
+      for (const p of this.participants.values()) p.input.poll(now);
+    }, 20);
+  }
+
+  get stats(): VideoMixerStats {
+    return { ...this.counters, framesDropped: this.counters.framesDropped + this.ticker.skipped };
+  }
+
+  get layout(): ReadonlyMap<string, Rect> {
+    return this.tiles;
+  }
+
+  get encoderPid(): number {
+    return this.encoder.pid;
+  }
+
+  inputStats(id: string) {
+    return this.participants.get(id)?.input.stats;
+  }
+
+  addParticipant(id: string, name: string): void {
+    if (this.participants.has(id) || this.closed) return;
+    const input = new VideoInput({
+      label: `${this.options.label}:decode:${id}`,
+      ffmpegPath: this.options.ffmpegPath,
+      sendPli: () => this.emit("pli", id),
+    });
+    this.participants.set(id, { id, name, videoMuted: false, input });
+    this.relayout();
+  }
+
+  async removeParticipant(id: string): Promise<void> {
+    const p = this.participants.get(id);
+    if (!p) return;
+    this.participants.delete(id);
+    this.relayout();
+    await p.input.close();
+  }
+
+  setVideoMuted(id: string, muted: boolean): void {
+    const p = this.participants.get(id);
+    if (p) p.videoMuted = muted;
+  }
+
+  setCodec(id: string, codec: InputVideoCodec): void {
+    this.participants.get(id)?.input.setCodec(codec);
+  }
+
+  pushRtp(id: string, packet: RtpPacket): void {
+    this.participants.get(id)?.input.pushRtp(packet);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.ticker.stop();
+    clearInterval(this.poller);
+    this.encoder.removeAllListeners();
+    await Promise.all([this.encoder.close(), ...[...this.participants.values()].map((p) => p.input.close())]);
+    this.participants.clear();
+  }
+
+  private relayout(): void {
+    const ids = [...this.participants.keys()];
+    const rects = gridLayout(ids.length, this.options);
+    this.tiles = new Map(ids.map((id, i) => [id, rects[i]]));
+    for (const [id, rect] of this.tiles) this.participants.get(id)?.input.setTileSize(rect);
+    this.emit("layout", this.tiles);
+  }
+
+  private tick(scheduledAt: number): void {
+    if (this.encoder.backlog >= (this.options.maxEncoderBacklog ?? 3)) {
+      this.counters.framesDropped++;
+      return;
+    }
+    const now = performance.now();
+    const tiles = [...this.tiles].map(([id, rect]) => {
+      const p = this.participants.get(id)!;
+      return { rect, name: p.name, frame: p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs) };
+    });
+    const frame = composeFrame(this.options, tiles);
+    this.composedAt.set(this.frameIndex++, scheduledAt);
+    this.counters.framesComposed++;
+    this.encoder.encode(frame.data);
+  }
+
+  private startEncoder(): VideoEncoder {
+    const encoder = new VideoEncoder(this.options, `${this.options.label}:encode`, this.options.ffmpegPath);
+    // ffmpeg numbers frames from 0 again after a restart; our own counter keeps the two in step.
+    this.frameIndex = 0;
+    this.composedAt.clear();
+    encoder.on("frame", (frame) => this.send(frame.data, frame.isKeyframe, frame.index));
+    const startedAt = performance.now();
+    encoder.on("exit", (exit) => {
+      if (this.closed || exit.requested) return;
+      this.counters.encoderRestarts++;
+      // An encoder that dies at once (bad settings, missing binary) is retried slowly, not in a spin.
+      const delay = performance.now() - startedAt < 1000 ? 1000 : 0;
+      setTimeout(() => {
+        if (!this.closed) this.encoder = this.startEncoder();
+      }, delay);
+    });
+    return encoder;
+  }
+
+  private send(data: Buffer, isKeyframe: boolean, index: number): void {
+    const composedAt = this.composedAt.get(index) ?? performance.now();
+    this.composedAt.delete(index);
+    // The RTP clock follows the compositor's schedule, so frames dropped under load leave a real gap
+    // in time rather than making the video run fast.
+    let timestamp = Math.round(((composedAt - this.clockStart) * VP8_CLOCK_RATE) / 1000);
+    if (timestamp <= this.lastTimestamp) timestamp = this.lastTimestamp + 1;
+    this.lastTimestamp = timestamp;
+    if (isKeyframe) this.counters.keyframesSent++;
+    this.counters.framesSent++;
+    for (const packet of this.packetizer.packetize(data, timestamp)) this.emit("rtp", packet);
+  }
+}

@@ -1,0 +1,24 @@
+import express, { type Express } from "express";
+import { CLIENT_DIR } from "./clientBundle.js";
+
+export interface AppState {
+  ready: boolean;
+  clientScript: string;
+}
+
+/** HTTP surface: the client page and script, and the health check. Signaling lives on /ws beside it. */
+export function createApp(state: AppState): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/healthz", (_req, res) => {
+    if (state.ready) res.json({ status: "ok" });
+    else res.status(503).json({ status: "starting" });
+  });
+  app.get("/client.js", (_req, res) => {
+    res.type("application/javascript").set("Cache-Control", "no-cache").send(state.clientScript);
+  });
+  app.get("/", (_req, res) => res.sendFile("index.html", { root: CLIENT_DIR }));
+  app.get("/style.css", (_req, res) => res.sendFile("style.css", { root: CLIENT_DIR }));
+  app.use((_req, res) => res.status(404).json({ error: "not found" }));
+  return app;
+}

@@ -1,0 +1,176 @@
+import { EventEmitter } from "node:events";
+import {
+  MediaStream,
+  MediaStreamTrack,
+  RTCPeerConnection,
+  type RTCRtpTransceiver,
+  type RtpPacket,
+  useH264,
+  useOPUS,
+  useTransportWideCC,
+  useVP8,
+} from "werift";
+import type { Config } from "../config.js";
+import { disableImplicitStun } from "./noDefaultStun.js";
+import { unusableOfferReason } from "./sdpCodecs.js";
+
+export type InboundVideoCodec = "vp8" | "h264";
+
+type PeerSessionEvents = {
+  videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
+  audioRtp: [packet: RtpPacket];
+  /** The remote end asked the server's outgoing video for a keyframe. */
+  pliFromReceiver: [];
+  /** ICE or DTLS failed, or the connection closed: the participant is gone. */
+  failed: [reason: string];
+  connected: [];
+};
+
+export class NegotiationError extends Error {
+  constructor(
+    readonly code: "no-usable-codec" | "negotiation-failed",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const GATHERING_TIMEOUT_MS = 5000;
+
+/**
+ * One participant's werift peer connection. The browser offers, we answer with every server candidate
+ * already in the SDP. Outgoing tracks belong to this peer alone (a track shared between peers breaks
+ * retransmission in werift 0.24), and carry the room's mixed media for the connection's whole life.
+ */
+export class PeerSession extends EventEmitter<PeerSessionEvents> {
+  readonly pc: RTCPeerConnection;
+  private readonly videoOut = new MediaStreamTrack({ kind: "video" });
+  private readonly audioOut = new MediaStreamTrack({ kind: "audio" });
+  private negotiated = false;
+  private closed = false;
+  private videoTransceiver: RTCRtpTransceiver | undefined;
+  private inboundVideoSsrc: number | undefined;
+  private readonly stunConfigured: boolean;
+
+  constructor(config: Pick<Config, "iceServers" | "iceHostAddresses" | "icePortRange">) {
+    super();
+    this.stunConfigured = config.iceServers.some((s) => s.urls.some((u) => u.startsWith("stun")));
+    const restrictHosts = config.iceHostAddresses.length > 0;
+    const firstIpv4 = config.iceHostAddresses.find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+    this.pc = new RTCPeerConnection({
+      codecs: { video: [useVP8(), useH264()], audio: [useOPUS()] },
+      headerExtensions: { video: [useTransportWideCC()], audio: [] },
+      iceServers: config.iceServers.map((s) => ({ urls: s.urls, username: s.username, credential: s.credential })),
+      ...(restrictHosts
+        ? {
+            // Gather nothing from the OS interfaces; offer exactly the configured addresses, bound there.
+            iceUseIpv4: false,
+            iceUseIpv6: false,
+            iceAdditionalHostAddresses: [...config.iceHostAddresses],
+            iceInterfaceAddresses: firstIpv4 ? { udp4: firstIpv4 } : undefined,
+          }
+        : {}),
+      ...(config.icePortRange ? { icePortRange: [config.icePortRange[0], config.icePortRange[1]] as [number, number] } : {}),
+    });
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === "connected") this.emit("connected");
+      if (state === "failed") this.fail("the connection failed (ICE or DTLS)");
+    });
+    this.pc.iceConnectionStateChange.subscribe((state) => {
+      if (state === "failed") this.fail("ICE failed: no candidate pair works");
+    });
+  }
+
+  /** Applies the browser's offer and returns the answer SDP (with candidates). */
+  async answer(offerSdp: string): Promise<string> {
+    if (this.negotiated) throw new NegotiationError("negotiation-failed", "this connection is already negotiated");
+    this.negotiated = true;
+    const unusable = unusableOfferReason(offerSdp);
+    if (unusable) throw new NegotiationError("no-usable-codec", unusable);
+
+    this.pc.onTrack.subscribe((track) => this.receive(track));
+    try {
+      await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+      const stream = new MediaStream({ id: "tessera-mix" });
+      for (const transceiver of this.pc.getTransceivers()) {
+        if (transceiver.kind === "video" && !this.videoTransceiver) {
+          this.videoTransceiver = transceiver;
+          this.pc.addTrack(this.videoOut, stream);
+        } else if (transceiver.kind === "audio") {
+          this.pc.addTrack(this.audioOut, stream);
+        }
+      }
+      if (this.videoTransceiver) this.watchReceiverRtcp(this.videoTransceiver);
+      const answer = await this.pc.createAnswer();
+      disableImplicitStun(this.pc, this.stunConfigured);
+      await this.pc.setLocalDescription(answer);
+      await this.gatheringComplete();
+    } catch (err) {
+      throw new NegotiationError("negotiation-failed", `could not apply the offer: ${(err as Error).message}`);
+    }
+    const local = this.pc.localDescription;
+    if (!local) throw new NegotiationError("negotiation-failed", "no local description was produced");
+    return local.sdp;
+  }
+
+  async addRemoteCandidate(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null): Promise<void> {
+    if (this.closed) return;
+    await this.pc.addIceCandidate(candidate ?? undefined);
+  }
+
+  /** Serialized RTP from the room's video mixer; werift stamps this peer's SSRC and payload type. */
+  sendVideo(packet: Buffer): void {
+    if (!this.closed) this.videoOut.writeRtp(packet);
+  }
+
+  sendAudio(packet: Buffer): void {
+    if (!this.closed) this.audioOut.writeRtp(packet);
+  }
+
+  requestKeyframe(): void {
+    const receiver = this.videoTransceiver?.receiver;
+    if (receiver && this.inboundVideoSsrc !== undefined && !this.closed) {
+      receiver.sendRtcpPLI(this.inboundVideoSsrc).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.removeAllListeners();
+    await this.pc.close().catch(() => undefined);
+  }
+
+  private receive(track: MediaStreamTrack): void {
+    if (track.kind === "video") {
+      track.onReceiveRtp.subscribe((packet) => {
+        this.inboundVideoSsrc = packet.header.ssrc;
+        const codec = track.codec?.mimeType.toLowerCase() === "video/h264" ? "h264" : "vp8";
+        this.emit("videoRtp", packet, codec);
+      });
+    } else {
+      track.onReceiveRtp.subscribe((packet) => this.emit("audioRtp", packet));
+    }
+  }
+
+  private watchReceiverRtcp(transceiver: RTCRtpTransceiver): void {
+    // werift 0.24 routes a remote PLI on a sendrecv transceiver to the receiver, not the sender.
+    transceiver.receiver.onRtcp.subscribe((rtcp) => {
+      const feedback = (rtcp as { feedback?: { count?: number } }).feedback;
+      if (rtcp.type === 206 && feedback?.count === 1) this.emit("pliFromReceiver");
+    });
+  }
+
+  private async gatheringComplete(): Promise<void> {
+    if (this.pc.iceGatheringState === "complete") return;
+    await Promise.race([
+      this.pc.iceGatheringStateChange.watch((s) => s === "complete"),
+      new Promise((resolve) => setTimeout(resolve, GATHERING_TIMEOUT_MS)),
+    ]);
+  }
+
+  private fail(reason: string): void {
+    if (this.closed) return;
+    this.emit("failed", reason);
+  }
+}

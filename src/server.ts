@@ -1,0 +1,69 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer } from "ws";
+import { liveFfmpegProcesses } from "../mixer/ffmpeg/ffmpegProcess.js";
+import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
+import { defaultConfig, type Config } from "./config.js";
+import { createApp, type AppState } from "./http/app.js";
+import { bundleClient } from "./http/clientBundle.js";
+import { createLogger, type Logger } from "./log.js";
+import { RoomRegistry } from "./rooms/roomRegistry.js";
+import { SignalingSession } from "./signaling/signalingSession.js";
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly config: Config;
+  readonly rooms: RoomRegistry;
+  close(): Promise<void>;
+}
+
+// ws closes the socket itself above this; below it, our own 64 KiB check answers with `too-large`.
+const WS_HARD_LIMIT_BYTES = 1024 * 1024;
+
+/** Starts HTTP, signaling and the room registry. `overrides` replace fields of the default config. */
+export async function startServer(overrides: Partial<Config> = {}, log: Logger = createLogger()): Promise<RunningServer> {
+  const config: Config = { ...defaultConfig, ...overrides };
+  const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
+  const effective: Config = { ...config, ffmpegPath };
+  const state: AppState = { ready: false, clientScript: "" };
+  const rooms = new RoomRegistry(effective, log);
+  const http: Server = createServer(createApp(state));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
+
+  http.on("upgrade", (request, socket, head) => {
+    if (new URL(request.url ?? "/", "http://x").pathname !== "/ws") {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(request, socket, head, (ws) => new SignalingSession(ws, rooms, effective, log));
+  });
+
+  state.clientScript = await bundleClient();
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  state.ready = true;
+  const port = (http.address() as AddressInfo).port;
+  const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
+  log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, iceHostAddresses: config.iceHostAddresses });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    port,
+    config: effective,
+    rooms,
+    close: () =>
+      (closing ??= (async () => {
+        state.ready = false;
+        await rooms.closeAll("server-shutdown");
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        http.closeAllConnections();
+        await new Promise<void>((resolve) => http.close(() => resolve()));
+        await Promise.all([...liveFfmpegProcesses()].map((p) => p.kill()));
+      })()),
+  };
+}

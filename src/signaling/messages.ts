@@ -1,0 +1,99 @@
+import { z } from "zod";
+import type { IceServer } from "../config.js";
+
+export const MAX_MESSAGE_BYTES = 64 * 1024;
+
+export const roomNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, "room must be 1-64 characters of A-Z a-z 0-9 _ -");
+export const participantNameSchema = z
+  .string()
+  .transform((s) => s.trim())
+  .pipe(z.string().min(1, "name must not be empty").max(40, "name must be at most 40 characters").regex(/^[^\p{Cc}]+$/u, "name must not contain control characters"));
+
+export const joinSchema = z.strictObject({
+  type: z.literal("join"),
+  room: roomNameSchema,
+  name: participantNameSchema,
+  role: z.enum(["sender", "viewer"]).default("sender"),
+});
+
+const offerSchema = z.strictObject({ type: z.literal("offer"), sdp: z.string().min(1).max(60_000) });
+const candidateSchema = z.strictObject({
+  type: z.literal("candidate"),
+  candidate: z
+    .strictObject({
+      candidate: z.string().max(1000),
+      sdpMid: z.string().max(64).nullish(),
+      sdpMLineIndex: z.number().int().min(0).max(64).nullish(),
+      usernameFragment: z.string().max(256).nullish(),
+    })
+    .nullable(),
+});
+const muteSchema = z.strictObject({ type: z.literal("mute"), audio: z.boolean().optional(), video: z.boolean().optional() });
+const leaveSchema = z.strictObject({ type: z.literal("leave") });
+
+const schemas = { join: joinSchema, offer: offerSchema, candidate: candidateSchema, mute: muteSchema, leave: leaveSchema } as const;
+
+export type JoinMessage = z.infer<typeof joinSchema>;
+export type ClientMessage = { [K in keyof typeof schemas]: z.infer<(typeof schemas)[K]> }[keyof typeof schemas];
+export type Role = JoinMessage["role"];
+
+export type ErrorCode =
+  | "room-full"
+  | "bad-join"
+  | "bad-json"
+  | "bad-message"
+  | "unknown-type"
+  | "too-large"
+  | "binary-not-supported"
+  | "not-joined"
+  | "already-joined"
+  | "already-negotiated"
+  | "no-usable-codec"
+  | "negotiation-failed"
+  | "ice-failed"
+  | "server-shutdown";
+
+export interface ParticipantInfo {
+  readonly id: string;
+  readonly name: string;
+  readonly role: Role;
+  readonly audioMuted: boolean;
+  readonly videoMuted: boolean;
+}
+
+export type ServerMessage =
+  | { type: "joined"; id: string; room: string; role: Role; iceServers: readonly IceServer[]; output: { width: number; height: number; fps: number }; participants: readonly ParticipantInfo[] }
+  | { type: "answer"; sdp: string }
+  | { type: "tile"; width: number; height: number; maxBitrate: number }
+  | { type: "participants"; participants: readonly ParticipantInfo[] }
+  | { type: "error"; code: ErrorCode; message: string }
+  | { type: "bye"; reason: string };
+
+export type ParseResult = { ok: true; message: ClientMessage } | { ok: false; code: ErrorCode; message: string };
+
+/** Validates one text frame from a client. Never throws: every problem becomes an error naming it. */
+export function parseClientMessage(raw: string): ParseResult {
+  if (Buffer.byteLength(raw) > MAX_MESSAGE_BYTES) return { ok: false, code: "too-large", message: `message exceeds ${MAX_MESSAGE_BYTES} bytes` };
+  let data: unknown;
+  try {
+    data = JSON.parse(raw);
+  } catch {
+    return { ok: false, code: "bad-json", message: "message is not valid JSON" };
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) {
+    return { ok: false, code: "bad-message", message: "message must be a JSON object with a string \"type\"" };
+  }
+  const type = (data as { type?: unknown }).type;
+  if (typeof type !== "string") return { ok: false, code: "bad-message", message: "message must have a string \"type\"" };
+  if (!Object.hasOwn(schemas, type)) {
+    return { ok: false, code: "unknown-type", message: `unknown message type "${type.slice(0, 40)}"; expected one of ${Object.keys(schemas).join(", ")}` };
+  }
+  const parsed = schemas[type as keyof typeof schemas].safeParse(data);
+  if (!parsed.success) {
+    const detail = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
+    return { ok: false, code: type === "join" ? "bad-join" : "bad-message", message: `invalid "${type}" message: ${detail}` };
+  }
+  return { ok: true, message: parsed.data as ClientMessage };
+}

@@ -1,0 +1,55 @@
+import { execFileSync } from "node:child_process";
+import { OpusEncoder, FRAME_SAMPLES, OPUS_RATE } from "../../mixer/audio/opusCodec.js";
+import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
+import { IvfReader, isVp8Keyframe } from "../../mixer/video/ivf.js";
+
+export interface EncodedClip {
+  readonly frames: readonly { data: Buffer; isKeyframe: boolean }[];
+}
+
+const clipCache = new Map<string, EncodedClip>();
+
+/** A real VP8 clip of one solid colour, encoded by ffmpeg once per colour and kept in memory. */
+export function solidColourClip(colour: string, seconds = 2, size = "320x240"): EncodedClip {
+  const key = `${colour}:${seconds}:${size}`;
+  const cached = clipCache.get(key);
+  if (cached) return cached;
+  const ivf = execFileSync(
+    resolveFfmpegPath(),
+    ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `color=c=${colour}:s=${size}:r=30`, "-t", String(seconds),
+      "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-g", "15", "-auto-alt-ref", "0", "-f", "ivf", "pipe:1"],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
+  const frames = new IvfReader().push(ivf).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) }));
+  const clip = { frames };
+  clipCache.set(key, clip);
+  return clip;
+}
+
+/** 20 ms Opus packets of a continuous sine tone (one second's worth, loopable without a click). */
+export function tonePackets(frequency: number, amplitude = 8000): Buffer[] {
+  const encoder = new OpusEncoder(64_000);
+  const packets: Buffer[] = [];
+  const periodSamples = OPUS_RATE; // one second: integer cycles for integer Hz, so the loop is seamless
+  for (let start = 0; start < periodSamples; start += FRAME_SAMPLES) {
+    const pcm = new Int16Array(FRAME_SAMPLES);
+    for (let i = 0; i < FRAME_SAMPLES; i++) pcm[i] = Math.round(amplitude * Math.sin((2 * Math.PI * frequency * (start + i)) / OPUS_RATE));
+    packets.push(encoder.encode(pcm));
+  }
+  encoder.close();
+  return packets;
+}
+
+/** Power of one frequency in a block of samples (Goertzel), normalised by length. */
+export function tonePower(samples: Int16Array, frequency: number): number {
+  const k = (2 * Math.PI * frequency) / OPUS_RATE;
+  const coeff = 2 * Math.cos(k);
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = 0; i < samples.length; i++) {
+    const s0 = samples[i] + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (samples.length * samples.length);
+}

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
+import { ivfFileHeader, ivfFrame } from "../../mixer/video/ivf.js";
+import type { EncodedFrame } from "../../mixer/video/frameAssembler.js";
+
+export const PROBE_WIDTH = 160;
+export const PROBE_HEIGHT = 90;
+
+export interface Rgb { r: number; g: number; b: number }
+
+/** Decodes a received VP8 stream with a real ffmpeg into small RGB pictures a test can inspect. */
+export class MixedStreamDecoder {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private pending = Buffer.alloc(0);
+  private headerWritten = false;
+  private first: number | undefined;
+  latest: Buffer | undefined;
+  framesDecoded = 0;
+
+  constructor() {
+    this.child = spawn(resolveFfmpegPath(), [
+      "-hide_banner", "-loglevel", "error", "-f", "ivf", "-i", "pipe:0",
+      "-vf", `scale=${PROBE_WIDTH}:${PROBE_HEIGHT}`, "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
+    ]);
+    this.child.stdin.on("error", () => undefined);
+    const frameBytes = PROBE_WIDTH * PROBE_HEIGHT * 3;
+    this.child.stdout.on("data", (chunk: Buffer) => {
+      this.pending = Buffer.concat([this.pending, chunk]);
+      while (this.pending.length >= frameBytes) {
+        this.latest = Buffer.from(this.pending.subarray(0, frameBytes));
+        this.pending = this.pending.subarray(frameBytes);
+        this.framesDecoded++;
+      }
+    });
+  }
+
+  push(frame: EncodedFrame): void {
+    if (!this.headerWritten) {
+      this.child.stdin.write(ivfFileHeader("VP80", 1280, 720, 90_000));
+      this.headerWritten = true;
+    }
+    this.first ??= frame.timestamp;
+    this.child.stdin.write(ivfFrame(frame.data, frame.timestamp - this.first));
+  }
+
+  /** Mean colour of a small square around a point given in output (1280x720) coordinates. */
+  colourAt(x: number, y: number, outputWidth = 1280, outputHeight = 720): Rgb | undefined {
+    const frame = this.latest;
+    if (!frame) return undefined;
+    const cx = Math.round((x / outputWidth) * PROBE_WIDTH);
+    const cy = Math.round((y / outputHeight) * PROBE_HEIGHT);
+    let r = 0, g = 0, b = 0, n = 0;
+    for (let yy = cy - 3; yy <= cy + 3; yy++)
+      for (let xx = cx - 3; xx <= cx + 3; xx++) {
+        const i = (yy * PROBE_WIDTH + xx) * 3;
+        r += frame[i]; g += frame[i + 1]; b += frame[i + 2]; n++;
+      }
+    return { r: r / n, g: g / n, b: b / n };
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
+      this.child.once("close", () => resolve());
+      this.child.kill("SIGKILL");
+    });
+  }
+}
+
+export function closeTo(actual: Rgb | undefined, expected: Rgb, tolerance = 45): boolean {
+  if (!actual) return false;
+  return Math.abs(actual.r - expected.r) <= tolerance && Math.abs(actual.g - expected.g) <= tolerance && Math.abs(actual.b - expected.b) <= tolerance;
+}

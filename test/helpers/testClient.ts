@@ -1,0 +1,198 @@
+import { MediaStreamTrack, RTCPeerConnection, RtpPacket, useOPUS, useVP8, type RtpPacket as Packet } from "werift";
+import WebSocket from "ws";
+import { OpusDecoder } from "../../mixer/audio/opusCodec.js";
+import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
+import { Vp8Packetizer } from "../../mixer/rtp/vp8Packetizer.js";
+import { FrameAssembler } from "../../mixer/video/frameAssembler.js";
+import { RtpHeader } from "werift";
+import type { ServerMessage } from "../../src/signaling/messages.js";
+import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
+import { solidColourClip, tonePackets, type EncodedClip } from "./fixtures.js";
+import { MixedStreamDecoder } from "./mixedStreamDecoder.js";
+
+export interface TestClientOptions {
+  readonly url: string;
+  readonly room: string;
+  readonly name: string;
+  readonly role?: "sender" | "viewer";
+  readonly colour?: string;
+  readonly toneHz?: number;
+}
+
+/**
+ * A headless participant: a real werift peer connection that sends a real VP8 clip and Opus tone over
+ * loopback, and decodes what the server sends back with a real ffmpeg and libopus.
+ */
+export class TestClient {
+  readonly messages: ServerMessage[] = [];
+  readonly decoder = new MixedStreamDecoder();
+  readonly receivedAudio: Int16Array[] = [];
+  readonly videoArrivals: number[] = [];
+  readonly videoSsrcs = new Set<number>();
+  id = "";
+  private ws!: WebSocket;
+  private pc!: RTCPeerConnection;
+  private readonly videoOut = new MediaStreamTrack({ kind: "video" });
+  private readonly audioOut = new MediaStreamTrack({ kind: "audio" });
+  private clip: EncodedClip | undefined;
+  private tone: Buffer[] | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private readonly opus = new OpusDecoder();
+  sendingVideo = false;
+
+  constructor(private readonly options: TestClientOptions) {
+    if (options.colour) this.clip = solidColourClip(options.colour);
+    if (options.toneHz) this.tone = tonePackets(options.toneHz);
+  }
+
+  async connect(): Promise<void> {
+    const wsUrl = this.options.url.replace(/^http/, "ws") + "/ws";
+    this.ws = new WebSocket(wsUrl);
+    this.ws.on("message", (data) => this.messages.push(JSON.parse(String(data)) as ServerMessage));
+    await new Promise<void>((resolve, reject) => {
+      this.ws.once("open", () => resolve());
+      this.ws.once("error", reject);
+    });
+    this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender" });
+    const joined = await this.waitFor((m) => m.type === "joined" || m.type === "error");
+    if (joined.type === "error") throw new Error(`join refused: ${joined.code}: ${joined.message}`);
+    if (joined.type === "joined") this.id = joined.id;
+
+    this.pc = new RTCPeerConnection({
+      codecs: { video: [useVP8()], audio: [useOPUS()] },
+      iceUseIpv4: false,
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: ["127.0.0.1"],
+      iceInterfaceAddresses: { udp4: "127.0.0.1" },
+      iceServers: [],
+    });
+    const direction = this.options.role === "viewer" ? "recvonly" : "sendrecv";
+    if (direction === "sendrecv") {
+      this.pc.addTransceiver(this.audioOut, { direction });
+      this.pc.addTransceiver(this.videoOut, { direction });
+    } else {
+      this.pc.addTransceiver("audio", { direction });
+      this.pc.addTransceiver("video", { direction });
+    }
+    this.pc.onTrack.subscribe((track) => (track.kind === "video" ? this.receiveVideo(track) : this.receiveAudio(track)));
+    const offer = await this.pc.createOffer();
+    disableImplicitStun(this.pc, false);
+    await this.pc.setLocalDescription(offer);
+    if (this.pc.iceGatheringState !== "complete") await this.pc.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
+    this.send({ type: "offer", sdp: this.pc.localDescription!.sdp });
+    const answer = await this.waitFor((m) => m.type === "answer" || m.type === "error");
+    if (answer.type === "error") throw new Error(`offer refused: ${answer.code}: ${answer.message}`);
+    if (answer.type === "answer") await this.pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    if (this.pc.connectionState !== "connected") await this.pc.connectionStateChange.watch((s) => s === "connected", 10_000);
+    this.startSending();
+  }
+
+  send(message: unknown): void {
+    this.ws.send(typeof message === "string" ? message : JSON.stringify(message));
+  }
+
+  async waitFor(predicate: (m: ServerMessage) => boolean, timeoutMs = 10_000, from = 0): Promise<ServerMessage> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.messages.slice(from).find(predicate);
+      if (found) return found;
+      if (Date.now() > deadline) throw new Error(`${this.options.name}: timed out waiting for a message; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Replace the picture this client sends (the next keyframe of the new clip starts it). */
+  setColour(colour: string): void {
+    this.clip = solidColourClip(colour);
+  }
+
+  stopVideo(): void {
+    this.sendingVideo = false;
+  }
+
+  /** Samples received in the last `ms` milliseconds of audio. */
+  recentAudio(ms: number): Int16Array {
+    const wanted = Math.round((ms / 1000) * 48_000);
+    const chunks: Int16Array[] = [];
+    let total = 0;
+    for (let i = this.receivedAudio.length - 1; i >= 0 && total < wanted; i--) {
+      chunks.unshift(this.receivedAudio[i]);
+      total += this.receivedAudio[i].length;
+    }
+    const out = new Int16Array(total);
+    let offset = 0;
+    for (const c of chunks) {
+      out.set(c, offset);
+      offset += c.length;
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.timers.forEach(clearInterval);
+    this.ws?.close();
+    await this.pc?.close().catch(() => undefined);
+    await this.decoder.close();
+    this.opus.close();
+  }
+
+  private startSending(): void {
+    if (this.options.role === "viewer") return;
+    this.sendingVideo = true;
+    const packetizer = new Vp8Packetizer(96, 1);
+    let frame = 0;
+    let started = performance.now();
+    let waitingForKey = true;
+    this.timers.push(
+      setInterval(() => {
+        if (!this.sendingVideo || !this.clip) return;
+        const due = Math.floor((performance.now() - started) / (1000 / 30));
+        for (; frame <= due; frame++) {
+          const clip = this.clip;
+          const f = clip.frames[frame % clip.frames.length];
+          if (waitingForKey && !f.isKeyframe) continue;
+          waitingForKey = false;
+          for (const p of packetizer.packetize(f.data, frame * 3000)) this.videoOut.writeRtp(p);
+        }
+      }, 10),
+    );
+    let lastClip = this.clip;
+    this.timers.push(setInterval(() => {
+      if (this.clip !== lastClip) {
+        lastClip = this.clip;
+        waitingForKey = true;
+      }
+    }, 5));
+    if (!this.tone) return;
+    const tone = this.tone;
+    let audioIndex = 0;
+    started = performance.now();
+    let seq = 0;
+    this.timers.push(
+      setInterval(() => {
+        const due = Math.floor((performance.now() - started) / 20);
+        for (; audioIndex <= due; audioIndex++) {
+          const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false });
+          this.audioOut.writeRtp(new RtpPacket(header, tone[audioIndex % tone.length]).serialize());
+        }
+      }, 10),
+    );
+  }
+
+  private receiveVideo(track: MediaStreamTrack): void {
+    const assembler = new FrameAssembler("vp8", { frame: (f) => this.decoder.push(f), needKeyframe: () => undefined });
+    const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
+    track.onReceiveRtp.subscribe((packet) => {
+      this.videoArrivals.push(performance.now());
+      this.videoSsrcs.add(packet.header.ssrc);
+      reorder.push(packet, performance.now());
+    });
+  }
+
+  private receiveAudio(track: MediaStreamTrack): void {
+    track.onReceiveRtp.subscribe((packet) => {
+      const pcm = this.opus.decode(packet.payload);
+      if (pcm) this.receivedAudio.push(pcm);
+    });
+  }
+}

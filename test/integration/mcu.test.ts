@@ -1,0 +1,127 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
+import { startServer, type RunningServer } from "../../src/server.js";
+import { tonePower } from "../helpers/fixtures.js";
+import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
+import { TestClient } from "../helpers/testClient.js";
+
+const RED: Rgb = { r: 255, g: 0, b: 0 };
+const GREEN: Rgb = { r: 0, g: 128, b: 0 };
+const BLUE: Rgb = { r: 0, g: 0, b: 255 };
+const YELLOW: Rgb = { r: 255, g: 255, b: 0 };
+const CARD: Rgb = { r: 48, g: 48, b: 48 };
+
+async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe("MCU core with headless werift clients", () => {
+  let server: RunningServer;
+  const clients: TestClient[] = [];
+  const client = (name: string, colour: string | undefined, toneHz: number | undefined, role: "sender" | "viewer" = "sender") => {
+    const c = new TestClient({ url: server.url, room: "grid", name, colour, toneHz, role });
+    clients.push(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+  });
+
+  it("offers only loopback candidates when told to", async () => {
+    const probe = client("Probe", undefined, undefined, "viewer");
+    await probe.connect();
+    const answer = probe.messages.find((m) => m.type === "answer");
+    expect(answer?.type).toBe("answer");
+    const candidates = (answer as { sdp: string }).sdp.split(/\r?\n/).filter((l) => l.startsWith("a=candidate"));
+    expect(candidates.length).toBeGreaterThan(0);
+    for (const c of candidates) expect(c).toMatch(/ 127\.0\.0\.1 \d+ typ host/);
+    await probe.close();
+    clients.splice(clients.indexOf(probe), 1);
+  });
+
+  it("composes three senders into a 2x2 grid and mixes everyone but yourself", async () => {
+    const alice = client("Alice", "red", 440);
+    const bob = client("Bob", "green", 660);
+    const carol = client("Carol", "blue", 1000);
+    for (const c of [alice, bob, carol]) await c.connect();
+
+    // Join order sets tile order: 2x2 with the third tile centred on the bottom row.
+    const centres = { alice: [320, 180], bob: [960, 180], carol: [640, 540] } as const;
+    for (const viewer of [alice, bob, carol]) {
+      await eventually(
+        () =>
+          closeTo(viewer.decoder.colourAt(...centres.alice), RED) &&
+          closeTo(viewer.decoder.colourAt(...centres.bob), GREEN) &&
+          closeTo(viewer.decoder.colourAt(...centres.carol), BLUE),
+        15_000,
+        "red, green and blue in their tiles",
+      );
+    }
+
+    await new Promise((r) => setTimeout(r, 1500));
+    const tones = { alice: 440, bob: 660, carol: 1000 } as const;
+    for (const [name, listener] of [["alice", alice], ["bob", bob], ["carol", carol]] as const) {
+      const heard = listener.recentAudio(1000);
+      expect(heard.length).toBeGreaterThan(40_000);
+      const own = tonePower(heard, tones[name]);
+      for (const [other, hz] of Object.entries(tones)) {
+        if (other === name) continue;
+        const power = tonePower(heard, hz);
+        expect(power, `${name} hears ${other}`).toBeGreaterThan(own * 100);
+        expect(power, `${name} hears ${other}`).toBeGreaterThan(1000);
+      }
+    }
+
+    // Tile-sized sending: every sender was told its 640x360 tile.
+    for (const c of [alice, bob, carol]) {
+      await c.waitFor((m) => m.type === "tile" && m.width === 640 && m.height === 360);
+    }
+  });
+
+  it("keeps the frame rate and the other tiles live when one sender stops", async () => {
+    const [alice, bob, carol] = clients.slice(-3);
+    carol.stopVideo();
+    bob.setColour("yellow");
+    await eventually(() => closeTo(alice.decoder.colourAt(640, 540), CARD, 25), 5_000, "Carol's tile becomes her name card");
+    await eventually(() => closeTo(alice.decoder.colourAt(960, 180), YELLOW), 5_000, "Bob's tile updates to yellow");
+    const before = alice.decoder.framesDecoded;
+    await new Promise((r) => setTimeout(r, 3000));
+    const fps = (alice.decoder.framesDecoded - before) / 3;
+    expect(fps).toBeGreaterThan(20);
+    expect(closeTo(alice.decoder.colourAt(320, 180), RED)).toBe(true);
+  });
+
+  it("re-lays the grid on a join and a leave without interrupting the receiver's stream", async () => {
+    const [alice] = clients.slice(-3);
+    const ssrcsBefore = new Set(alice.videoSsrcs);
+    const from = alice.videoArrivals.length;
+    const dave = client("Dave", "white", 1500);
+    await dave.connect();
+    await eventually(() => closeTo(alice.decoder.colourAt(960, 540), { r: 255, g: 255, b: 255 }), 5_000, "Dave appears in the fourth tile");
+    await dave.close();
+    clients.splice(clients.indexOf(dave), 1);
+    await eventually(() => closeTo(alice.decoder.colourAt(640, 540), CARD, 25) && !closeTo(alice.decoder.colourAt(960, 540), { r: 255, g: 255, b: 255 }), 5_000, "the grid returns to three tiles");
+    expect(alice.videoSsrcs).toEqual(ssrcsBefore);
+    const arrivals = alice.videoArrivals.slice(from);
+    let maxGap = 0;
+    for (let i = 1; i < arrivals.length; i++) maxGap = Math.max(maxGap, arrivals[i] - arrivals[i - 1]);
+    expect(maxGap).toBeLessThan(1000);
+  });
+
+  it("tears the room down, with every ffmpeg child gone, when the last participant leaves", async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    clients.length = 0;
+    await eventually(() => server.rooms.all().length === 0, 10_000, "the room closes");
+    await eventually(() => liveFfmpegProcesses().size === 0, 10_000, "no ffmpeg child remains");
+  });
+});
