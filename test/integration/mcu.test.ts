@@ -92,7 +92,7 @@ describe("MCU core with headless werift clients", () => {
     const [alice, bob, carol] = clients.slice(-3);
     carol.stopVideo();
     bob.setColour("yellow");
-    await eventually(() => closeTo(alice.decoder.colourAt(640, 540), CARD, 25), 5_000, "Carol's tile becomes her name card");
+    await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25), 5_000, "Carol's tile becomes her name card");
     await eventually(() => closeTo(alice.decoder.colourAt(960, 180), YELLOW), 5_000, "Bob's tile updates to yellow");
     const before = alice.decoder.framesDecoded;
     await new Promise((r) => setTimeout(r, 3000));
@@ -110,7 +110,7 @@ describe("MCU core with headless werift clients", () => {
     await eventually(() => closeTo(alice.decoder.colourAt(960, 540), { r: 255, g: 255, b: 255 }), 5_000, "Dave appears in the fourth tile");
     await dave.close();
     clients.splice(clients.indexOf(dave), 1);
-    await eventually(() => closeTo(alice.decoder.colourAt(640, 540), CARD, 25) && !closeTo(alice.decoder.colourAt(960, 540), { r: 255, g: 255, b: 255 }), 5_000, "the grid returns to three tiles");
+    await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25) && !closeTo(alice.decoder.colourAt(960, 540), { r: 255, g: 255, b: 255 }), 5_000, "the grid returns to three tiles");
     expect(alice.videoSsrcs).toEqual(ssrcsBefore);
     const arrivals = alice.videoArrivals.slice(from);
     let maxGap = 0;
