@@ -4,6 +4,11 @@ import { startServer } from "./server.js";
 
 const log = createLogger();
 
+// A stray rejection from a peer library must not take every room down with it: log it and carry on.
+process.on("unhandledRejection", (reason) => {
+  log.error("unhandled rejection", { error: reason instanceof Error ? reason.stack : String(reason) });
+});
+
 try {
   const server = await startServer(configFromEnv(), log);
   let stopping = false;
