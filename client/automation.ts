@@ -1,0 +1,29 @@
+// window.tessera: read-only view of the client for tests and automation.
+
+import type { ParticipantInfo, Role } from "./protocol.js";
+import type { AppliedTile } from "./tile.js";
+import type { ClientState } from "./ui.js";
+
+export interface TesseraView {
+  state: ClientState;
+  role: Role | null;
+  /** Our participant id once joined. */
+  id: string | null;
+  participants: ParticipantInfo[];
+  /** The last tile applied to the camera sender with setParameters. */
+  lastTile: AppliedTile | null;
+  /** The message currently shown in #error, if any. */
+  error: string | null;
+}
+
+declare global {
+  interface Window {
+    tessera: TesseraView;
+  }
+}
+
+export function installView(): TesseraView {
+  const view: TesseraView = { state: "idle", role: null, id: null, participants: [], lastTile: null, error: null };
+  window.tessera = view;
+  return view;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { readPageParams, validateJoin, wantsAutoJoin } from "./params.js";
+
+describe("page parameters", () => {
+  it("reads room, name, role and mode", () => {
+    expect(readPageParams("?room=e2e&name=Alice&role=viewer&mode=grid")).toEqual({
+      room: "e2e",
+      name: "Alice",
+      role: "viewer",
+      mode: "grid",
+    });
+  });
+
+  it("auto-joins only with both room and name", () => {
+    expect(wantsAutoJoin(readPageParams("?room=a&name=B"))).toBe(true);
+    expect(wantsAutoJoin(readPageParams("?room=a"))).toBe(false);
+    expect(wantsAutoJoin(readPageParams(""))).toBe(false);
+  });
+
+  it("decodes percent-encoded names", () => {
+    expect(readPageParams("?room=a&name=Zo%C3%AB%20K").name).toBe("Zoë K");
+  });
+});
+
+describe("join validation", () => {
+  it("accepts a sender by default and a viewer on request", () => {
+    expect(validateJoin("room_1-x", "Alice", "")).toEqual({ ok: true, options: { room: "room_1-x", name: "Alice", role: "sender" } });
+    expect(validateJoin("r", " Bob ", "viewer")).toEqual({ ok: true, options: { room: "r", name: "Bob", role: "viewer" } });
+  });
+
+  it("refuses bad rooms, names and roles with a message", () => {
+    for (const [room, name, role] of [
+      ["", "A", ""],
+      ["has space", "A", ""],
+      ["x".repeat(65), "A", ""],
+      ["r", "   ", ""],
+      ["r", "x".repeat(41), ""],
+      ["r", "a\nb", ""],
+      ["r", "A", "admin"],
+    ]) {
+      const v = validateJoin(room, name, role);
+      expect(v.ok).toBe(false);
+      if (!v.ok) expect(v.error.length).toBeGreaterThan(5);
+    }
+  });
+
+  it("accepts a 40-character name", () => {
+    expect(validateJoin("r", "x".repeat(40), "").ok).toBe(true);
+  });
+});

@@ -1,0 +1,60 @@
+// Page parameters (`?room=R&name=N&role=viewer&mode=…`) and join-field validation.
+// `room`, `name`, `role` and `mode` are a public contract: links and automation build these URLs.
+
+import type { Role } from "./protocol.js";
+
+export interface JoinOptions {
+  room: string;
+  name: string;
+  role: Role;
+}
+
+export interface PageParams {
+  room: string;
+  name: string;
+  role: string;
+  /** Reserved for later layouts; read but not used yet. */
+  mode: string;
+}
+
+export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const NAME_MAX_LENGTH = 40;
+// C0/C1 control characters and the Unicode line/paragraph separators are not "printable".
+const NON_PRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+export function readPageParams(search: string): PageParams {
+  const q = new URLSearchParams(search);
+  return {
+    room: q.get("room") ?? "",
+    name: q.get("name") ?? "",
+    role: q.get("role") ?? "",
+    mode: q.get("mode") ?? "",
+  };
+}
+
+/** The page joins without the form when both `room` and `name` are in the URL. */
+export function wantsAutoJoin(p: PageParams): boolean {
+  return p.room !== "" && p.name !== "";
+}
+
+export type Validated = { ok: true; options: JoinOptions } | { ok: false; error: string };
+
+export function validateJoin(room: string, name: string, role: string): Validated {
+  const trimmedName = name.trim();
+  const r = role === "" ? "sender" : role;
+  if (!ROOM_PATTERN.test(room)) {
+    return {
+      ok: false,
+      error: room === ""
+        ? "Enter a room name."
+        : `Room name "${room}" is not allowed: use 1 to 64 letters, digits, "_" or "-".`,
+    };
+  }
+  // UTF-16 length: never more lenient than the server, whichever way it counts.
+  const length = trimmedName.length;
+  if (length === 0) return { ok: false, error: "Enter your name." };
+  if (length > NAME_MAX_LENGTH) return { ok: false, error: `Your name is too long: at most ${NAME_MAX_LENGTH} characters.` };
+  if (NON_PRINTABLE.test(trimmedName)) return { ok: false, error: "Your name contains control characters." };
+  if (r !== "sender" && r !== "viewer") return { ok: false, error: `Unknown role "${role}": use "sender" or "viewer".` };
+  return { ok: true, options: { room, name: trimmedName, role: r } };
+}

@@ -1,0 +1,249 @@
+// One visit to a room: camera → socket → join → peer connection → media, and every way it can end.
+
+import type { TesseraView } from "./automation.js";
+import { MediaAccessError, openLocalMedia, stopStream } from "./media.js";
+import type { JoinOptions } from "./params.js";
+import { Peer } from "./peer.js";
+import { FATAL_ERROR_CODES, type ClientMessage, type ParticipantInfo, type ServerMessage } from "./protocol.js";
+import { Signaling, signalingUrl, type SignalingClose } from "./signaling.js";
+import { TileApplier } from "./tile.js";
+import type { ClientState, Ui } from "./ui.js";
+
+/** Without media flowing this long after the socket was opened, give up. */
+const CONNECT_TIMEOUT_MS = 30_000;
+
+// Not fatal for the server (the socket stays open), but nothing will ever play for this client.
+const CLIENT_FATAL_CODES = new Set(["no-usable-codec", "negotiation-failed", "already-negotiated"]);
+
+function describeServerError(code: string, message: string, room: string): string {
+  switch (code) {
+    case "room-full":
+      return `Room "${room}" is full: it already has the maximum number of people sending video. Try again later, or join as a viewer.`;
+    case "server-shutdown":
+      return "The server is shutting down. Try again in a moment.";
+    case "ice-failed":
+      return "The media connection to the server failed (ICE found no working network path; a firewall may be blocking UDP).";
+    default:
+      return message !== "" ? `Server error (${code}): ${message}` : `Server error: ${code}`;
+  }
+}
+
+export class Session {
+  private signaling: Signaling | null = null;
+  private peer: Peer | null = null;
+  private local: MediaStream | null = null;
+  private tiles: TileApplier | null = null;
+  private joined = false;
+  private ended = false;
+  private everConnected = false;
+  private micMuted = false;
+  private cameraOff = false;
+  private connectTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    private readonly options: JoinOptions,
+    private readonly ui: Ui,
+    private readonly view: TesseraView,
+    private readonly onEnd: () => void,
+  ) {}
+
+  async start(): Promise<void> {
+    const { room, role } = this.options;
+    Object.assign(this.view, { role, id: null, participants: [], lastTile: null, error: null });
+    this.ui.showCall(room, role);
+    if (role === "sender") {
+      this.setState("connecting", "Starting camera and microphone…");
+      try {
+        this.local = await openLocalMedia();
+      } catch (error) {
+        this.fail(error instanceof MediaAccessError ? error.message : `Could not open the camera and microphone: ${String(error)}`);
+        return;
+      }
+      if (this.ended) {
+        stopStream(this.local);
+        return;
+      }
+      this.ui.showSelf(this.local);
+    }
+    this.setState("connecting", "Connecting to the server…");
+    this.signaling = new Signaling(signalingUrl(window.location), {
+      onOpen: () => this.send({ type: "join", room, name: this.options.name, role }),
+      onMessage: (message) => this.onMessage(message),
+      onClose: (info) => this.onSocketClose(info),
+    });
+    this.connectTimer = setTimeout(() => {
+      this.fail(
+        this.joined
+          ? `No media connection to the server after ${CONNECT_TIMEOUT_MS / 1000} s.`
+          : `The server did not answer the join request within ${CONNECT_TIMEOUT_MS / 1000} s.`,
+      );
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  toggleMic(): void {
+    if (!this.local || this.ended) return;
+    this.micMuted = !this.micMuted;
+    for (const track of this.local.getAudioTracks()) track.enabled = !this.micMuted;
+    this.ui.setMicMuted(this.micMuted);
+    if (this.joined) this.send({ type: "mute", audio: this.micMuted });
+  }
+
+  toggleCamera(): void {
+    if (!this.local || this.ended) return;
+    this.cameraOff = !this.cameraOff;
+    for (const track of this.local.getVideoTracks()) track.enabled = !this.cameraOff;
+    this.ui.setCameraOff(this.cameraOff);
+    if (this.joined) this.send({ type: "mute", video: this.cameraOff });
+  }
+
+  /** The user left: tell the server, close everything, show the form again. */
+  leave(): void {
+    if (this.ended) return;
+    this.end();
+    this.ui.clearError();
+    this.view.error = null;
+    this.setState("left", "You left the room.");
+  }
+
+  private send(message: ClientMessage): void {
+    this.signaling?.send(message);
+  }
+
+  private onMessage(message: ServerMessage): void {
+    if (this.ended) return;
+    switch (message.type) {
+      case "joined":
+        this.onJoined(message.id, message.iceServers, message.participants);
+        break;
+      case "answer":
+        this.peer
+          ?.acceptAnswer(message.sdp)
+          .then(() => this.tiles?.retry())
+          .catch((error: unknown) => this.fail(`Could not use the server's answer: ${errorText(error)}`));
+        break;
+      case "tile":
+        this.tiles?.apply(message);
+        break;
+      case "participants":
+        this.setParticipants(message.participants);
+        break;
+      case "error": {
+        const text = describeServerError(message.code, message.message, this.options.room);
+        if (FATAL_ERROR_CODES.has(message.code) || CLIENT_FATAL_CODES.has(message.code)) this.fail(text);
+        else {
+          console.warn("tessera: server error", message.code, message.message);
+          this.showError(text);
+        }
+        break;
+      }
+      case "bye":
+        this.fail(`The server ended the session${message.reason ? `: ${message.reason}` : "."}`);
+        break;
+    }
+  }
+
+  private onJoined(id: string, iceServers: RTCIceServer[], participants: ParticipantInfo[]): void {
+    if (this.joined) return;
+    this.joined = true;
+    this.view.id = id;
+    this.setParticipants(participants);
+    this.setState("connecting", "Joined; connecting media…");
+
+    const peer = new Peer(iceServers, {
+      onCandidate: (candidate) => this.send({ type: "candidate", candidate }),
+      onRemoteStream: (stream) => this.ui.playMixed(stream),
+      onConnectionState: (state) => this.onConnectionState(state),
+    });
+    this.peer = peer;
+    if (this.local) peer.addLocalStream(this.local);
+    else peer.addReceiveOnly();
+    const camera = peer.cameraSender;
+    if (camera) this.tiles = new TileApplier(camera, (tile) => (this.view.lastTile = tile));
+
+    // Mute choices made before the server knew us.
+    if (this.micMuted) this.send({ type: "mute", audio: true });
+    if (this.cameraOff) this.send({ type: "mute", video: true });
+
+    peer
+      .negotiate((sdp) => this.send({ type: "offer", sdp }))
+      .catch((error: unknown) => this.fail(`Could not create the WebRTC offer: ${errorText(error)}`));
+  }
+
+  private onConnectionState(state: RTCPeerConnectionState): void {
+    if (this.ended) return;
+    switch (state) {
+      case "connected":
+        this.everConnected = true;
+        this.clearTimer();
+        this.setState("connected", "Connected");
+        this.tiles?.retry();
+        break;
+      case "disconnected":
+        this.setState("connecting", "Reconnecting…");
+        break;
+      case "new":
+      case "connecting":
+        this.setState("connecting", this.everConnected ? "Reconnecting…" : "Connecting media…");
+        break;
+      case "failed":
+        this.fail(describeServerError("ice-failed", "", this.options.room));
+        break;
+      case "closed":
+        break;
+    }
+  }
+
+  private onSocketClose(info: SignalingClose): void {
+    if (this.ended) return;
+    const url = this.signaling?.url ?? "/ws";
+    const detail = `code ${info.code}${info.reason ? `, ${info.reason}` : ""}`;
+    if (!info.opened) this.fail(`Cannot reach the Tessera server at ${url}. Check that it is running and reachable.`);
+    else if (!this.joined) this.fail(`Cannot reach the Tessera server: it closed the connection before the room was joined (${detail}).`);
+    else this.fail(`Lost the connection to the server (${detail}).`);
+  }
+
+  private setParticipants(list: ParticipantInfo[]): void {
+    this.view.participants = list;
+    this.ui.renderParticipants(list, this.view.id);
+  }
+
+  private setState(state: ClientState, text: string): void {
+    this.view.state = state;
+    this.ui.setStatus(state, text);
+  }
+
+  private showError(message: string): void {
+    this.view.error = message;
+    this.ui.showError(message);
+  }
+
+  private fail(message: string): void {
+    if (this.ended) return;
+    this.end();
+    this.showError(message);
+    this.setState("failed", "Failed");
+  }
+
+  /** Releases everything once; sends `leave` if the server can still hear us. */
+  private end(): void {
+    this.ended = true;
+    this.clearTimer();
+    if (this.joined) this.send({ type: "leave" });
+    this.signaling?.close();
+    this.peer?.close();
+    stopStream(this.local);
+    this.local = null;
+    this.view.participants = [];
+    this.ui.showForm();
+    this.onEnd();
+  }
+
+  private clearTimer(): void {
+    if (this.connectTimer !== null) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

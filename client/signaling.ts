@@ -1,0 +1,74 @@
+// The signaling WebSocket: same host as the page, path /ws, one JSON object per text frame.
+
+import { parseServerMessage, type ClientMessage, type ServerMessage } from "./protocol.js";
+
+export function signalingUrl(location: { protocol: string; host: string }): string {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws`;
+}
+
+export interface SignalingClose {
+  /** Whether the socket ever opened; false means the server could not be reached at all. */
+  opened: boolean;
+  code: number;
+  reason: string;
+}
+
+export interface SignalingHandlers {
+  onOpen(): void;
+  onMessage(message: ServerMessage): void;
+  onClose(info: SignalingClose): void;
+}
+
+export class Signaling {
+  private readonly socket: WebSocket;
+  private opened = false;
+  private closed = false;
+
+  constructor(readonly url: string, private readonly handlers: SignalingHandlers) {
+    this.socket = new WebSocket(url);
+    this.socket.addEventListener("open", () => {
+      this.opened = true;
+      this.handlers.onOpen();
+    });
+    this.socket.addEventListener("message", (event: MessageEvent) => {
+      if (this.closed) return;
+      if (typeof event.data !== "string") {
+        console.warn("tessera: ignoring a binary signaling frame");
+        return;
+      }
+      const message = parseServerMessage(event.data);
+      if (message === null) {
+        console.warn("tessera: ignoring an unrecognised signaling message", event.data.slice(0, 200));
+        return;
+      }
+      this.handlers.onMessage(message);
+    });
+    // An "error" event is always followed by "close"; report once, from "close".
+    this.socket.addEventListener("close", (event: CloseEvent) => {
+      if (this.closed) return;
+      this.closed = true;
+      this.handlers.onClose({ opened: this.opened, code: event.code, reason: event.reason });
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends one message; returns false (and drops it) when the socket is not open. */
+  send(message: ClientMessage): boolean {
+    if (!this.isOpen) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  /** Closes the socket without reporting it to onClose (the caller chose to close). */
+  close(): void {
+    this.closed = true;
+    // Frames already queued by send() go out before the close frame.
+    if (this.socket.readyState === WebSocket.CONNECTING || this.socket.readyState === WebSocket.OPEN) {
+      this.socket.close(1000, "client closed");
+    }
+  }
+}

@@ -1,0 +1,139 @@
+// Everything that touches the DOM. No signaling or WebRTC logic here.
+
+import type { ParticipantInfo, Role } from "./protocol.js";
+
+/** Machine-readable connection state, in #status[data-state] and window.tessera.state. */
+export type ClientState = "idle" | "connecting" | "connected" | "failed" | "left";
+
+function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
+  const element = document.getElementById(id);
+  if (!(element instanceof type)) throw new Error(`tessera: page is missing #${id}`);
+  return element;
+}
+
+export class Ui {
+  readonly form = byId("join-form", HTMLFormElement);
+  readonly roomInput = byId("room-input", HTMLInputElement);
+  readonly nameInput = byId("name-input", HTMLInputElement);
+  readonly roleSelect = byId("role-select", HTMLSelectElement);
+  readonly joinButton = byId("join", HTMLButtonElement);
+  readonly call = byId("call", HTMLElement);
+  readonly mixed = byId("mixed", HTMLVideoElement);
+  readonly self = byId("self", HTMLVideoElement);
+  readonly enableSound = byId("enable-sound", HTMLButtonElement);
+  readonly muteMic = byId("mute-mic", HTMLButtonElement);
+  readonly cameraOff = byId("camera-off", HTMLButtonElement);
+  readonly leave = byId("leave", HTMLButtonElement);
+  readonly status = byId("status", HTMLElement);
+  readonly error = byId("error", HTMLElement);
+  readonly participants = byId("participants", HTMLUListElement);
+  readonly roomLabel = byId("room-label", HTMLElement);
+
+  setStatus(state: ClientState, text: string): void {
+    this.status.dataset.state = state;
+    this.status.textContent = text;
+    document.body.dataset.state = state;
+  }
+
+  showError(message: string): void {
+    this.error.textContent = message;
+    this.error.hidden = false;
+  }
+
+  clearError(): void {
+    this.error.textContent = "";
+    this.error.hidden = true;
+  }
+
+  fillForm(room: string, name: string, role: string): void {
+    this.roomInput.value = room;
+    this.nameInput.value = name;
+    if (role === "sender" || role === "viewer") this.roleSelect.value = role;
+  }
+
+  readForm(): { room: string; name: string; role: string } {
+    return { room: this.roomInput.value.trim(), name: this.nameInput.value, role: this.roleSelect.value };
+  }
+
+  /** Switches between the join form and the call view. */
+  showCall(room: string, role: Role): void {
+    this.form.hidden = true;
+    this.call.hidden = false;
+    this.roomLabel.textContent = `Room ${room}`;
+    const sender = role === "sender";
+    this.self.hidden = !sender;
+    this.muteMic.hidden = !sender;
+    this.cameraOff.hidden = !sender;
+    this.setMicMuted(false);
+    this.setCameraOff(false);
+  }
+
+  showForm(): void {
+    this.call.hidden = true;
+    this.form.hidden = false;
+    this.roomLabel.textContent = "";
+    this.mixed.srcObject = null;
+    this.self.srcObject = null;
+    this.enableSound.hidden = true;
+    this.renderParticipants([], null);
+  }
+
+  setMicMuted(muted: boolean): void {
+    this.muteMic.textContent = muted ? "Unmute" : "Mute";
+    this.muteMic.setAttribute("aria-pressed", String(muted));
+    this.muteMic.title = muted ? "Your microphone is muted" : "Mute your microphone";
+  }
+
+  setCameraOff(off: boolean): void {
+    this.cameraOff.textContent = off ? "Camera on" : "Camera off";
+    this.cameraOff.setAttribute("aria-pressed", String(off));
+    this.cameraOff.title = off ? "Your camera is off" : "Turn your camera off";
+  }
+
+  renderParticipants(list: readonly ParticipantInfo[], selfId: string | null): void {
+    const items = list.map((p) => {
+      const li = document.createElement("li");
+      li.dataset.id = p.id;
+      li.dataset.role = p.role;
+      const name = document.createElement("span");
+      name.className = "name";
+      name.textContent = p.name; // textContent: names are untrusted
+      li.append(name);
+      const tags: string[] = [];
+      if (p.id === selfId) tags.push("you");
+      if (p.role === "viewer") tags.push("viewer");
+      if (p.role === "sender" && p.audioMuted) tags.push("muted");
+      if (p.role === "sender" && p.videoMuted) tags.push("camera off");
+      if (tags.length > 0) {
+        const tag = document.createElement("span");
+        tag.className = "tags";
+        tag.textContent = ` (${tags.join(", ")})`;
+        li.append(tag);
+      }
+      return li;
+    });
+    this.participants.replaceChildren(...items);
+  }
+
+  /** Plays the mixed stream with sound; falls back to muted playback plus a button when autoplay is blocked. */
+  playMixed(stream: MediaStream): void {
+    if (this.mixed.srcObject !== stream) this.mixed.srcObject = stream;
+    this.mixed.play().catch((error: unknown) => {
+      if (!(error instanceof DOMException) || error.name !== "NotAllowedError") return;
+      this.mixed.muted = true;
+      this.enableSound.hidden = false;
+      this.mixed.play().catch(() => undefined);
+    });
+  }
+
+  unmuteMixed(): void {
+    this.mixed.muted = false;
+    this.enableSound.hidden = true;
+    this.mixed.play().catch(() => undefined);
+  }
+
+  showSelf(stream: MediaStream): void {
+    this.self.srcObject = stream;
+    this.self.play().catch(() => undefined);
+  }
+}

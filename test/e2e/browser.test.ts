@@ -1,0 +1,376 @@
+// End-to-end: real Chromium (Debian's /usr/bin/chromium driven by playwright-core) against the server
+// started in-process. Two senders with Chromium's fake camera join one room and must both see a
+// 1280x720 mixed picture with two live tiles; a viewer must connect without ever asking for a camera.
+
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer } from "../../src/server.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const IN_CI = process.env.CI === "true";
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const MISSING_CHROMIUM = `${CHROMIUM} not found: install Debian's browser with "apt-get install -y chromium" to run the browser e2e tests`;
+
+const TEST_TIMEOUT_MS = 60_000;
+const CONNECT_TIMEOUT_MS = 30_000;
+const OUTPUT = { width: 1280, height: 720 };
+
+// Chromium honours only the LAST --disable-features flag, so this is the one list: what Playwright
+// would disable itself (its list is dropped with ignoreDefaultArgs) plus what keeps the browser off
+// the network (no mDNS host candidates: WebRTC offers plain 127.0.0.1; no Google lookups).
+const DISABLED_FEATURES = [
+  "WebRtcHideLocalIpsWithMdns",
+  "AvoidUnnecessaryBeforeUnloadCheckSync",
+  "DestroyProfileOnBrowserClose",
+  "HttpsUpgrades",
+  "HttpsFirstBalancedModeAutoEnable",
+  "LensOverlay",
+  "MediaRouter",
+  "DialMediaRouteProvider",
+  "GlobalMediaControls",
+  "PaintHolding",
+  "ThirdPartyStoragePartitioning",
+  "AvoidCorsURLLoaderRestartOnRedirect",
+  "Translate",
+  "OptimizationHints",
+  "NetworkTimeServiceQuerying",
+  "AimEnabled",
+  "PreconnectToSearch",
+  "CertificateTransparencyComponentUpdater",
+  "AutofillServerCommunication",
+];
+
+/**
+ * The whole command line (ignoreDefaultArgs: true), so that nothing adds a second --disable-features.
+ * Playwright needs --remote-debugging-pipe; --no-startup-window because contexts are made by newContext.
+ */
+function chromiumArgs(userDataDir: string): string[] {
+  return [
+    "--remote-debugging-pipe",
+    `--user-data-dir=${userDataDir}`,
+    "--no-startup-window",
+    "--headless=new",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-breakpad",
+    "--disable-dev-shm-usage",
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-ipc-flooding-protection",
+    "--disable-hang-monitor",
+    "--disable-field-trial-config",
+    "--metrics-recording-only",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--autoplay-policy=no-user-gesture-required",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+    `--disable-features=${DISABLED_FEATURES.join(",")}`,
+  ];
+}
+
+interface TestPage {
+  page: Page;
+  context: BrowserContext;
+  /** Recent console lines and page errors, quoted in failure messages. */
+  log: string[];
+}
+
+interface HalfStats {
+  meanLuma: number;
+  /** Share of pixels with luma >= BRIGHT_LUMA. */
+  brightShare: number;
+}
+
+// Chromium's fake camera is a green test card (background luma ~75, brighter shapes); the server draws a
+// participant without video as a dark grey card (#303030, luma 48) with a name. A tile holding the
+// camera picture is bright over most of its area even when letterboxed (4:3 in a 640x720 tile fills
+// two thirds); a name card is bright only where its text is. Counting bright pixels separates the two
+// far more robustly than the mean (which letterbox bars pull down towards a dark card's mean).
+const BRIGHT_LUMA = 60;
+const LIVE_SHARE = 0.3;
+
+let server: Awaited<ReturnType<typeof startServer>> | undefined;
+const browsers: Browser[] = [];
+const userDataDirs: string[] = [];
+const pages: TestPage[] = [];
+
+async function launchBrowser(): Promise<Browser> {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-e2e-chromium-"));
+  userDataDirs.push(dir);
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    ignoreDefaultArgs: true,
+    args: chromiumArgs(dir),
+    timeout: 30_000,
+  });
+  browsers.push(browser);
+  return browser;
+}
+
+function roomUrl(query: string): string {
+  if (!server) throw new Error("server not started");
+  return new URL(`/?${query}`, server.url).toString();
+}
+
+async function openPage(browser: Browser, label: string, initScript?: () => void): Promise<TestPage> {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  const log: string[] = [];
+  const remember = (line: string) => {
+    log.push(`[${label}] ${line}`);
+    if (log.length > 40) log.shift();
+  };
+  page.on("console", (m) => remember(`${m.type()}: ${m.text()}`));
+  page.on("pageerror", (e) => remember(`pageerror: ${e.message}`));
+  if (initScript) await page.addInitScript(initScript);
+  const tp = { page, context, log };
+  pages.push(tp);
+  return tp;
+}
+
+async function describePage(tp: TestPage): Promise<string> {
+  const info = await tp.page
+    .evaluate(() => ({
+      state: document.querySelector("#status")?.getAttribute("data-state"),
+      status: document.querySelector("#status")?.textContent,
+      error: document.querySelector("#error")?.textContent,
+    }))
+    .catch((e: unknown) => ({ evaluateFailed: String(e) }));
+  return `${JSON.stringify(info)}\n${tp.log.join("\n")}`;
+}
+
+/** Waits until #status[data-state] is `connected`; fails at once (with #error) if it becomes `failed`. */
+async function waitConnected(tp: TestPage): Promise<void> {
+  const settled = await tp.page
+    .waitForFunction(
+      () => {
+        const state = document.querySelector("#status")?.getAttribute("data-state");
+        return state === "connected" || state === "failed" ? state : false;
+      },
+      null,
+      { timeout: CONNECT_TIMEOUT_MS, polling: 100 },
+    )
+    .then((handle) => handle.jsonValue())
+    .catch(() => "timeout");
+  if (settled !== "connected") throw new Error(`page did not connect (${settled}): ${await describePage(tp)}`);
+}
+
+/** The mixed video is 1280x720, playing, its clock advancing and new frames being decoded. */
+async function expectMixedPlaying(tp: TestPage): Promise<void> {
+  const sized = await tp.page
+    .waitForFunction(
+      ({ width, height }) => {
+        const v = document.querySelector<HTMLVideoElement>("video#mixed");
+        return v !== null && v.videoWidth === width && v.videoHeight === height;
+      },
+      OUTPUT,
+      { timeout: CONNECT_TIMEOUT_MS, polling: 200 },
+    )
+    .then(() => true)
+    .catch(() => false);
+  const size = await tp.page.evaluate(() => {
+    const v = document.querySelector<HTMLVideoElement>("video#mixed");
+    return v ? `${v.videoWidth}x${v.videoHeight}` : "no video#mixed";
+  });
+  expect(sized, `video#mixed should be ${OUTPUT.width}x${OUTPUT.height}, is ${size}: ${await describePage(tp)}`).toBe(true);
+
+  const progress = await tp.page.evaluate(async () => {
+    const v = document.querySelector<HTMLVideoElement>("video#mixed")!;
+    const t0 = v.currentTime;
+    const f0 = v.getVideoPlaybackQuality().totalVideoFrames;
+    await new Promise((r) => setTimeout(r, 1500));
+    return {
+      paused: v.paused,
+      muted: v.muted,
+      advanced: v.currentTime - t0,
+      frames: v.getVideoPlaybackQuality().totalVideoFrames - f0,
+      audioTracks: v.srcObject instanceof MediaStream ? v.srcObject.getAudioTracks().length : -1,
+    };
+  });
+  expect(progress.paused, "video#mixed is paused").toBe(false);
+  expect(progress.advanced, "video#mixed currentTime did not advance").toBeGreaterThan(0.5);
+  expect(progress.frames, "video#mixed decoded no new frames in 1.5 s").toBeGreaterThan(5);
+  expect(progress.audioTracks, "the mixed stream carries one audio track").toBe(1);
+  expect(progress.muted, "video#mixed must not be muted: it carries the mixed audio").toBe(false);
+}
+
+/** Draws the current mixed frame into a canvas in the page and measures its left and right halves. */
+function sampleHalves(page: Page): Promise<HalfStats[]> {
+  return page.evaluate((brightLuma) => {
+    const video = document.querySelector<HTMLVideoElement>("video#mixed")!;
+    const width = 320;
+    const height = 180;
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
+    ctx.drawImage(video, 0, 0, width, height);
+    const data = ctx.getImageData(0, 0, width, height).data;
+    const halves = [
+      { sum: 0, bright: 0, n: 0 },
+      { sum: 0, bright: 0, n: 0 },
+    ];
+    for (let y = 0; y < height; y++) {
+      for (let x = 0; x < width; x++) {
+        const i = (y * width + x) * 4;
+        const luma = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+        const half = halves[x < width / 2 ? 0 : 1];
+        half.sum += luma;
+        half.n += 1;
+        if (luma >= brightLuma) half.bright += 1;
+      }
+    }
+    return halves.map((h) => ({ meanLuma: h.sum / h.n, brightShare: h.bright / h.n }));
+  }, BRIGHT_LUMA);
+}
+
+const isLive = (h: HalfStats) => h.brightShare >= LIVE_SHARE;
+
+/** Passes when, in one of up to 12 samples over ~6 s, both halves show live camera video. */
+async function expectTwoLiveTiles(tp: TestPage): Promise<void> {
+  const samples: HalfStats[][] = [];
+  for (let i = 0; i < 12; i++) {
+    const halves = await sampleHalves(tp.page);
+    samples.push(halves);
+    if (halves.every(isLive)) return;
+    await tp.page.waitForTimeout(500);
+  }
+  const shown = samples
+    .map((s) => s.map((h) => `luma ${h.meanLuma.toFixed(0)} bright ${(h.brightShare * 100).toFixed(0)}%`).join(" | "))
+    .join("\n");
+  throw new Error(
+    `the mixed picture never showed live video in both halves (left | right; live = at least ${LIVE_SHARE * 100}% ` +
+      `of pixels with luma >= ${BRIGHT_LUMA}):\n${shown}\n${await describePage(tp)}`,
+  );
+}
+
+function e2eSuite(): void {
+  let alice: TestPage;
+  let bob: TestPage;
+
+  beforeAll(async () => {
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
+    const [browserA, browserB] = await Promise.all([launchBrowser(), launchBrowser()]);
+    alice = await openPage(browserA, "Alice");
+    bob = await openPage(browserB, "Bob");
+  }, TEST_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await Promise.allSettled(pages.map((tp) => tp.context.close()));
+    await Promise.allSettled(browsers.map((b) => b.close()));
+    await server?.close();
+    for (const dir of userDataDirs) rmSync(dir, { recursive: true, force: true });
+  }, TEST_TIMEOUT_MS);
+
+  it(
+    "two senders connect and both see a 1280x720 mixed picture with two live tiles",
+    async () => {
+      await alice.page.goto(roomUrl("room=e2e&name=Alice"));
+      await bob.page.goto(roomUrl("room=e2e&name=Bob"));
+      await Promise.all([waitConnected(alice), waitConnected(bob)]);
+
+      for (const tp of [alice, bob]) {
+        await expect
+          .poll(() => tp.page.locator("ul#participants li").allTextContents(), { timeout: 10_000 })
+          .toEqual(expect.arrayContaining([expect.stringContaining("Alice"), expect.stringContaining("Bob")]));
+      }
+      await Promise.all([expectMixedPlaying(alice), expectMixedPlaying(bob)]);
+      await expectTwoLiveTiles(alice);
+      await expectTwoLiveTiles(bob);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "applies the server's tile size and bitrate to the camera sender",
+    async () => {
+      for (const tp of [alice, bob]) {
+        const handle = await tp.page
+          .waitForFunction(() => window.tessera?.lastTile ?? false, null, { timeout: 15_000 })
+          .catch(() => null);
+        expect(handle, `no tile was applied: ${await describePage(tp)}`).not.toBeNull();
+        const tile = (await handle!.jsonValue()) as {
+          width: number;
+          height: number;
+          maxBitrate: number;
+          scaleResolutionDownBy: number;
+          captureWidth: number;
+          captureHeight: number;
+        };
+        expect(tile.width).toBeGreaterThan(0);
+        expect(tile.height).toBeGreaterThan(0);
+        expect(tile.maxBitrate).toBeGreaterThan(0);
+        expect(tile.scaleResolutionDownBy).toBeCloseTo(
+          Math.max(1, Math.min(tile.captureWidth / tile.width, tile.captureHeight / tile.height)),
+          5,
+        );
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "a viewer connects and plays the mix without ever calling getUserMedia",
+    async () => {
+      const viewer = await openPage(browsers[0], "Viewer", () => {
+        const w = window as unknown as { __getUserMediaCalls: number };
+        w.__getUserMediaCalls = 0;
+        const devices = navigator.mediaDevices;
+        if (devices) {
+          const original = devices.getUserMedia.bind(devices);
+          devices.getUserMedia = (constraints) => {
+            w.__getUserMediaCalls += 1;
+            return original(constraints);
+          };
+        }
+      });
+      await viewer.page.goto(roomUrl("room=e2e&name=Victor&role=viewer"));
+      await waitConnected(viewer);
+      await expectMixedPlaying(viewer);
+
+      const seen = await viewer.page.evaluate(() => ({
+        calls: (window as unknown as { __getUserMediaCalls: number }).__getUserMediaCalls,
+        selfHidden: document.querySelector<HTMLVideoElement>("video#self")?.hidden ?? true,
+        selfStream: document.querySelector<HTMLVideoElement>("video#self")?.srcObject != null,
+        role: window.tessera.role,
+      }));
+      expect(seen.calls, "a viewer must not call getUserMedia").toBe(0);
+      expect(seen.selfHidden, "the self-view is hidden for viewers").toBe(true);
+      expect(seen.selfStream, "a viewer has no local stream").toBe(false);
+      expect(seen.role).toBe("viewer");
+      // The senders' picture is unchanged for them: viewers get no tile.
+      await expectTwoLiveTiles(viewer);
+    },
+    TEST_TIMEOUT_MS,
+  );
+}
+
+if (HAVE_CHROMIUM) {
+  describe("browser e2e (real Chromium)", e2eSuite);
+} else if (IN_CI) {
+  describe("browser e2e (real Chromium)", () => {
+    it("requires Chromium", () => {
+      throw new Error(`CI=true and ${MISSING_CHROMIUM}`);
+    });
+  });
+} else {
+  console.warn(`skipping browser e2e: ${MISSING_CHROMIUM}`);
+  describe.skip(`browser e2e (skipped: ${MISSING_CHROMIUM})`, e2eSuite);
+}
