@@ -11,13 +11,22 @@ const clipCache = new Map<string, EncodedClip>();
 
 /** A real VP8 clip of one solid colour, encoded by ffmpeg once per colour and kept in memory. */
 export function solidColourClip(colour: string, seconds = 2, size = "320x240"): EncodedClip {
-  const key = `${colour}:${seconds}:${size}`;
+  return encodeClip(`color=c=${colour}:s=${size}:r=30`, seconds, "300k", 15);
+}
+
+/** A moving test pattern at camera-like bitrate: what a benchmark sender should cost to decode. */
+export function testPatternClip(seconds = 4, size = "640x480", bitrate = "800k"): EncodedClip {
+  return encodeClip(`testsrc2=s=${size}:r=30`, seconds, bitrate, 60);
+}
+
+function encodeClip(source: string, seconds: number, bitrate: string, gop: number): EncodedClip {
+  const key = `${source}:${seconds}:${bitrate}:${gop}`;
   const cached = clipCache.get(key);
   if (cached) return cached;
   const ivf = execFileSync(
     resolveFfmpegPath(),
-    ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `color=c=${colour}:s=${size}:r=30`, "-t", String(seconds),
-      "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-g", "15", "-auto-alt-ref", "0", "-f", "ivf", "pipe:1"],
+    ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", source, "-t", String(seconds),
+      "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", bitrate, "-g", String(gop), "-auto-alt-ref", "0", "-f", "ivf", "pipe:1"],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   const frames = new IvfReader().push(ivf).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) }));

@@ -16,7 +16,11 @@ export interface TestClientOptions {
   readonly name: string;
   readonly role?: "sender" | "viewer";
   readonly colour?: string;
+  /** Send this clip instead of a solid colour. */
+  readonly clip?: EncodedClip;
   readonly toneHz?: number;
+  /** Skip decoding the mixed video (load generators count frames only). */
+  readonly decode?: boolean;
 }
 
 /**
@@ -29,6 +33,8 @@ export class TestClient {
   readonly receivedAudio: Int16Array[] = [];
   readonly videoArrivals: number[] = [];
   readonly videoSsrcs = new Set<number>();
+  /** Arrival time of each received video frame's last packet (marker bit). */
+  readonly frameArrivals: number[] = [];
   id = "";
   private ws!: WebSocket;
   private pc!: RTCPeerConnection;
@@ -42,6 +48,7 @@ export class TestClient {
 
   constructor(private readonly options: TestClientOptions) {
     if (options.colour) this.clip = solidColourClip(options.colour);
+    if (options.clip) this.clip = options.clip;
     if (options.toneHz) this.tone = tonePackets(options.toneHz);
   }
 
@@ -183,9 +190,11 @@ export class TestClient {
     const assembler = new FrameAssembler("vp8", { frame: (f) => this.decoder.push(f), needKeyframe: () => undefined });
     const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
     track.onReceiveRtp.subscribe((packet) => {
-      this.videoArrivals.push(performance.now());
+      const now = performance.now();
+      this.videoArrivals.push(now);
+      if (packet.header.marker) this.frameArrivals.push(now);
       this.videoSsrcs.add(packet.header.ssrc);
-      reorder.push(packet, performance.now());
+      if (this.options.decode !== false) reorder.push(packet, now);
     });
   }
 
