@@ -33,6 +33,8 @@ export class TestClient {
   readonly receivedAudio: Int16Array[] = [];
   readonly videoArrivals: number[] = [];
   readonly videoSsrcs = new Set<number>();
+  /** Arrival time of each received audio packet. */
+  readonly audioArrivals: number[] = [];
   /** Arrival time of each received video frame's last packet (marker bit). */
   readonly frameArrivals: number[] = [];
   id = "";
@@ -200,6 +202,7 @@ export class TestClient {
 
   private receiveAudio(track: MediaStreamTrack): void {
     track.onReceiveRtp.subscribe((packet) => {
+      this.audioArrivals.push(performance.now());
       const pcm = this.opus.decode(packet.payload);
       if (pcm) this.receivedAudio.push(pcm);
     });

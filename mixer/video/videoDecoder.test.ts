@@ -1,0 +1,63 @@
+import { execFileSync } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
+import { resolveFfmpegPath } from "../ffmpeg/ffmpegPath.js";
+import { liveFfmpegProcesses } from "../ffmpeg/ffmpegProcess.js";
+import { IvfReader, isVp8Keyframe } from "./ivf.js";
+import type { I420Frame } from "./i420.js";
+import { VideoDecoder } from "./videoDecoder.js";
+
+/** A 4:3 picture whose left quarter is blue and the rest red: centre-cropping to 16:9 keeps both. */
+function encode(codec: "libvpx" | "libx264", format: "ivf" | "h264"): Buffer {
+  return execFileSync(resolveFfmpegPath(), [
+    "-hide_banner", "-loglevel", "error",
+    "-f", "lavfi", "-i", "color=c=red:s=320x240:r=30", "-f", "lavfi", "-i", "color=c=blue:s=80x240:r=30",
+    "-filter_complex", "[0][1]overlay=0:0", "-t", "0.5", "-c:v", codec,
+    ...(codec === "libx264" ? ["-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p"] : ["-deadline", "realtime"]),
+    "-f", format, "pipe:1",
+  ]);
+}
+
+const lumaAt = (f: I420Frame, x: number, y: number) => f.data[y * f.width + x];
+
+async function collectFrames(decoder: VideoDecoder, count: number): Promise<I420Frame[]> {
+  const frames: I420Frame[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${frames.length} frames decoded`)), 10_000);
+    decoder.on("frame", (f) => {
+      frames.push(f);
+      if (frames.length === count) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return frames;
+}
+
+describe("video decoder (real ffmpeg)", () => {
+  afterEach(() => expect(liveFfmpegProcesses().size).toBe(0));
+
+  it("decodes VP8 to the tile size, centre-cropped", async () => {
+    const decoder = new VideoDecoder("vp8", { width: 320, height: 180 }, "test");
+    const frames = new IvfReader().push(encode("libvpx", "ivf"));
+    const decoded = collectFrames(decoder, 5);
+    frames.forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: isVp8Keyframe(f.data), timestamp: i * 3000 }));
+    const [first] = await decoded;
+    expect([first.width, first.height, first.data.length]).toEqual([320, 180, 320 * 180 * 1.5]);
+    // Blue (Y≈41) on the left, red (Y≈81) elsewhere: scaled 320x240 -> 320x240, cropped to the middle 180 rows.
+    expect(lumaAt(first, 20, 90)).toBeLessThan(60);
+    expect(lumaAt(first, 200, 90)).toBeGreaterThan(65);
+    await decoder.close();
+  });
+
+  it("decodes H264 (Annex B) the same way", async () => {
+    const decoder = new VideoDecoder("h264", { width: 160, height: 90 }, "test");
+    const decoded = collectFrames(decoder, 3);
+    decoder.decode({ data: encode("libx264", "h264"), isKeyframe: true, timestamp: 0 });
+    const [first] = await decoded;
+    expect([first.width, first.height]).toEqual([160, 90]);
+    expect(lumaAt(first, 10, 45)).toBeLessThan(60);
+    expect(lumaAt(first, 100, 45)).toBeGreaterThan(65);
+    await decoder.close();
+  });
+});
