@@ -20,6 +20,8 @@ export interface RunningServer {
 
 // ws closes the socket itself above this; below it, our own 64 KiB check answers with `too-large`.
 const WS_HARD_LIMIT_BYTES = 1024 * 1024;
+// A browser that vanishes without closing its socket (lid shut, network gone) misses two pings and is removed.
+const HEARTBEAT_MS = 15_000;
 
 /** Starts HTTP, signaling and the room registry. `overrides` replace fields of the default config. */
 export async function startServer(overrides: Partial<Config> = {}, log: Logger = createLogger()): Promise<RunningServer> {
@@ -36,8 +38,24 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       socket.destroy();
       return;
     }
-    wss.handleUpgrade(request, socket, head, (ws) => new SignalingSession(ws, rooms, effective, log));
+    wss.handleUpgrade(request, socket, head, (ws) => {
+      alive.set(ws, true);
+      ws.on("pong", () => alive.set(ws, true));
+      new SignalingSession(ws, rooms, effective, log);
+    });
   });
+  const alive = new WeakMap<object, boolean>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.get(ws)) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
 
   state.clientScript = await bundleClient();
   await new Promise<void>((resolve, reject) => {
@@ -58,6 +76,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     close: () =>
       (closing ??= (async () => {
         state.ready = false;
+        clearInterval(heartbeat);
         await rooms.closeAll("server-shutdown");
         for (const client of wss.clients) client.terminate();
         wss.close();

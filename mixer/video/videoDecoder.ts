@@ -41,7 +41,8 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
           {
             format: codec === "vp8" ? "ivf" : "h264",
             url: "pipe:0",
-            options: { fflags: "nobuffer", flags: "low_delay", probesize: 32, analyzeduration: 0, threads: 1 },
+            // No `-fflags nobuffer`: in ffmpeg 4.1 it makes the IVF demuxer fail on frames that arrive in a burst.
+            options: { flags: "low_delay", probesize: 32, analyzeduration: 0, threads: 1 },
           },
         ],
         output: {
