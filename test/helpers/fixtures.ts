@@ -19,6 +19,18 @@ export function testPatternClip(seconds = 4, size = "640x480", bitrate = "800k")
   return encodeClip(`testsrc2=s=${size}:r=30`, seconds, bitrate, 60);
 }
 
+/** Two seconds that loop: one second black, then one second white (the sync flash). */
+export function flashClip(size = "320x240"): EncodedClip {
+  return encodeClip(`color=c=black:s=${size}:r=30:d=1[a];color=c=white:s=${size}:r=30:d=1[b];[a][b]concat=n=2:v=1`, 2, "300k", 15);
+}
+
+/** The flash clip's sound: one second of silence, then one second of tone, as 20 ms Opus packets. */
+export function flashTonePackets(frequency = 1000): Buffer[] {
+  const tone = tonePackets(frequency);
+  const silence = tonePackets(frequency, 0);
+  return [...silence, ...tone];
+}
+
 function encodeClip(source: string, seconds: number, bitrate: string, gop: number): EncodedClip {
   const key = `${source}:${seconds}:${bitrate}:${gop}`;
   const cached = clipCache.get(key);

@@ -16,6 +16,8 @@ export class MixedStreamDecoder {
   private first: number | undefined;
   latest: Buffer | undefined;
   framesDecoded = 0;
+  /** Called with each decoded picture as it comes out of ffmpeg. */
+  onFrame: ((rgb: Buffer, at: number) => void) | undefined;
 
   constructor() {
     this.child = spawn(resolveFfmpegPath(), [
@@ -30,6 +32,7 @@ export class MixedStreamDecoder {
         this.latest = Buffer.from(this.pending.subarray(0, frameBytes));
         this.pending = this.pending.subarray(frameBytes);
         this.framesDecoded++;
+        this.onFrame?.(this.latest, performance.now());
       }
     });
   }

@@ -19,6 +19,8 @@ export interface TestClientOptions {
   /** Send this clip instead of a solid colour. */
   readonly clip?: EncodedClip;
   readonly toneHz?: number;
+  /** Send these Opus packets in a loop instead of a tone. */
+  readonly audioPackets?: Buffer[];
   /** Skip decoding the mixed video (load generators count frames only). */
   readonly decode?: boolean;
 }
@@ -52,6 +54,7 @@ export class TestClient {
     if (options.colour) this.clip = solidColourClip(options.colour);
     if (options.clip) this.clip = options.clip;
     if (options.toneHz) this.tone = tonePackets(options.toneHz);
+    if (options.audioPackets) this.tone = options.audioPackets;
   }
 
   async connect(): Promise<void> {
@@ -150,7 +153,8 @@ export class TestClient {
     this.sendingVideo = true;
     const packetizer = new Vp8Packetizer(96, 1);
     let frame = 0;
-    let started = performance.now();
+    // Video and audio share one origin so a clip and its sound leave the client in sync.
+    const started = performance.now();
     let waitingForKey = true;
     this.timers.push(
       setInterval(() => {
@@ -175,7 +179,6 @@ export class TestClient {
     if (!this.tone) return;
     const tone = this.tone;
     let audioIndex = 0;
-    started = performance.now();
     let seq = 0;
     this.timers.push(
       setInterval(() => {
