@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   blitCentered,
+  chromaAt,
   createI420,
   drawBorder,
   fillRect,
   i420Size,
+  lumaAt,
   planeOffsets,
   rgbToYuv,
   type I420Frame,
@@ -14,15 +16,6 @@ import {
 const GREY: Yuv = { y: 100, u: 110, v: 120 };
 const RED: Yuv = { y: 81, u: 90, v: 240 };
 
-function lumaAt(f: I420Frame, x: number, y: number): number {
-  return f.data[y * f.width + x];
-}
-
-function chromaAt(f: I420Frame, cx: number, cy: number): { u: number; v: number } {
-  const p = planeOffsets(f);
-  const i = cy * (f.width / 2) + cx;
-  return { u: f.data[p.u + i], v: f.data[p.v + i] };
-}
 
 /** Luma encodes the position so a test can tell which source pixel landed where. */
 function patterned(width: number, height: number): I420Frame {

@@ -230,3 +230,14 @@ function assertEvenSize(width: number, height: number): void {
     throw new Error(`I420 dimensions must be positive and even, got ${width}x${height}`);
   }
 }
+
+export function lumaAt(frame: I420Frame, x: number, y: number): number {
+  return frame.data[y * frame.width + x];
+}
+
+/** Chroma at chroma-plane coordinates (half the luma resolution in each direction). */
+export function chromaAt(frame: I420Frame, cx: number, cy: number): { u: number; v: number } {
+  const p = planeOffsets(frame);
+  const i = cy * (frame.width / 2) + cx;
+  return { u: frame.data[p.u + i], v: frame.data[p.v + i] };
+}

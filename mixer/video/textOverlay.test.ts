@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { glyphRows, isGlyphPixelSet } from "./bitmapFont.js";
-import { createI420, planeOffsets, type I420Frame, type Yuv } from "./i420.js";
+import { chromaAt, createI420, lumaAt, planeOffsets, type I420Frame, type Yuv } from "./i420.js";
 import { drawLabel, measureLabel, toRenderableAscii } from "./textOverlay.js";
 
 const CANVAS: Yuv = { y: 128, u: 60, v: 200 };
 const FG: Yuv = { y: 235, u: 100, v: 150 };
 const BG: Yuv = { y: 16, u: 128, v: 128 };
 
-function lumaAt(f: I420Frame, x: number, y: number): number {
-  return f.data[y * f.width + x];
-}
-
-function chromaAt(f: I420Frame, cx: number, cy: number): { u: number; v: number } {
-  const p = planeOffsets(f);
-  const i = cy * (f.width / 2) + cx;
-  return { u: f.data[p.u + i], v: f.data[p.v + i] };
-}
 
 function inBox(x: number, y: number, bx: number, by: number, size: { width: number; height: number }): boolean {
   return x >= bx && x < bx + size.width && y >= by && y < by + size.height;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { resolveFfmpegPath } from "../ffmpeg/ffmpegPath.js";
 import { liveFfmpegProcesses } from "../ffmpeg/ffmpegProcess.js";
 import { IvfReader, isVp8Keyframe } from "./ivf.js";
-import type { I420Frame } from "./i420.js";
+import { lumaAt, type I420Frame } from "./i420.js";
 import { VideoDecoder } from "./videoDecoder.js";
 
 /** A 4:3 picture whose left quarter is blue and the rest red: centre-cropping to 16:9 keeps both. */
@@ -16,8 +16,6 @@ function encode(codec: "libvpx" | "libx264", format: "ivf" | "h264"): Buffer {
     "-f", format, "pipe:1",
   ]);
 }
-
-const lumaAt = (f: I420Frame, x: number, y: number) => f.data[y * f.width + x];
 
 async function collectFrames(decoder: VideoDecoder, count: number): Promise<I420Frame[]> {
   const frames: I420Frame[] = [];

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AppliedTile } from "../../client/tile.js";
 import { startServer } from "../../src/server.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -306,14 +307,7 @@ function e2eSuite(): void {
           .waitForFunction(() => window.tessera?.lastTile ?? false, null, { timeout: 15_000 })
           .catch(() => null);
         expect(handle, `no tile was applied: ${await describePage(tp)}`).not.toBeNull();
-        const tile = (await handle!.jsonValue()) as {
-          width: number;
-          height: number;
-          maxBitrate: number;
-          scaleResolutionDownBy: number;
-          captureWidth: number;
-          captureHeight: number;
-        };
+        const tile = (await handle!.jsonValue()) as AppliedTile;
         expect(tile.width).toBeGreaterThan(0);
         expect(tile.height).toBeGreaterThan(0);
         expect(tile.maxBitrate).toBeGreaterThan(0);
