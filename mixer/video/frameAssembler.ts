@@ -55,11 +55,6 @@ export class FrameAssembler {
     this.markBroken();
   }
 
-  /** A new consumer (e.g. a restarted decoder) needs a keyframe before anything else. */
-  resync(): void {
-    this.markBroken();
-  }
-
   private markBroken(): void {
     if (!this.broken) this.broken = true;
     this.sink.needKeyframe();

@@ -23,7 +23,8 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private headerWritten = false;
-  private congested = false;
+  private awaitingKeyframe = true;
+  framesOut = 0;
   private firstTimestamp: number | undefined;
 
   constructor(
@@ -70,14 +71,20 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
     return this.process.running;
   }
 
+  /** True until a keyframe has been fed (at start, and again after frames had to be dropped). */
+  get waitingForKeyframe(): boolean {
+    return this.awaitingKeyframe;
+  }
+
   /**
-   * Feeds one encoded frame. When ffmpeg's stdin is full the frame is dropped rather than queued, so a
-   * slow decode can never delay the mix; the dropped frame breaks the reference chain, hence needKeyframe.
+   * Feeds one encoded frame. A decoder starts at a keyframe and ignores frames before it. When ffmpeg's
+   * stdin is full the frame is dropped rather than queued, so a slow decode can never delay the mix; the
+   * dropped frame breaks the reference chain, so the decoder waits for the next keyframe (needKeyframe).
    */
   decode(frame: EncodedFrame): void {
-    if (this.congested) {
+    if (this.awaitingKeyframe) {
       if (!frame.isKeyframe) return;
-      this.congested = false;
+      this.awaitingKeyframe = false;
     }
     const chunks: Buffer[] = [];
     if (this.codec === "vp8") {
@@ -92,7 +99,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
     }
     const accepted = this.process.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     if (!accepted && this.process.running) {
-      this.congested = true;
+      this.awaitingKeyframe = true;
       this.emit("needKeyframe");
     }
   }
@@ -107,6 +114,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
         // Copy out: the compositor keeps a frame for many ticks, and a subarray would pin the whole chunk.
         const data = Buffer.from(all.subarray(offset, offset + this.frameBytes));
         offset += this.frameBytes;
+        this.framesOut++;
         this.emit("frame", { width: this.size.width, height: this.size.height, data });
       }
       const rest = all.subarray(offset);

@@ -31,7 +31,10 @@ export interface VideoInputStats {
 export class VideoInput {
   private codec: InputVideoCodec = "vp8";
   private tile: Size | undefined;
+  /** The decoder for the current tile size. */
   private decoder: VideoDecoder | undefined;
+  /** The previous one, still drawing (at its old size) until `decoder` has a picture: no blank on re-layout. */
+  private outgoing: VideoDecoder | undefined;
   private readonly reorder: ReorderBuffer<RtpPacket>;
   private assembler: FrameAssembler;
   private readonly keyframes: KeyframeRequester;
@@ -53,6 +56,9 @@ export class VideoInput {
     if (codec === this.codec) return;
     this.codec = codec;
     this.assembler = this.newAssembler();
+    // A decoder of the old codec cannot show the new one: drop it rather than keep it as `outgoing`.
+    void this.retire(this.decoder);
+    this.decoder = undefined;
     this.restartDecoder();
   }
 
@@ -97,16 +103,18 @@ export class VideoInput {
 
   async close(): Promise<void> {
     this.closed = true;
-    const decoder = this.decoder;
-    this.decoder = undefined;
-    await decoder?.close();
+    const decoders = [this.decoder, this.outgoing];
+    this.decoder = this.outgoing = undefined;
+    await Promise.all(decoders.map((d) => this.retire(d)));
   }
 
   private newAssembler(): FrameAssembler {
     return new FrameAssembler(this.codec, {
       frame: (frame) => {
         if (frame.isKeyframe) this.keyframes.keyframeArrived();
+        this.outgoing?.decode(frame);
         this.decoder?.decode(frame);
+        if (this.decoder?.waitingForKeyframe) this.keyframes.request(performance.now());
       },
       needKeyframe: () => this.keyframes.request(performance.now()),
     });
@@ -114,24 +122,49 @@ export class VideoInput {
 
   private restartDecoder(): void {
     if (this.closed || !this.tile) return;
-    const old = this.decoder;
-    old?.removeAllListeners();
-    void old?.close();
+    const previous = this.decoder;
+    if (previous && previous.framesOut > 0) {
+      void this.retire(this.outgoing);
+      this.outgoing = previous;
+    } else {
+      // Never produced a picture (e.g. two re-layouts in a row): nothing worth keeping on screen.
+      void this.retire(previous);
+    }
+    if (previous) this.decoderRestarts++;
     const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, this.options.ffmpegPath);
     const startedAt = performance.now();
-    if (old) this.decoderRestarts++;
     decoder.on("frame", (frame) => {
-      this.decodedFrames++;
-      this.latest = { frame, at: performance.now() };
+      if (decoder === this.decoder) {
+        this.decodedFrames++;
+        this.latest = { frame, at: performance.now() };
+        if (this.outgoing) {
+          void this.retire(this.outgoing);
+          this.outgoing = undefined;
+        }
+      } else if (decoder === this.outgoing) {
+        this.latest = { frame, at: performance.now() };
+      }
     });
-    decoder.on("needKeyframe", () => this.assembler.resync());
+    decoder.on("needKeyframe", () => this.keyframes.request(performance.now()));
     decoder.on("exit", (exit) => {
-      // ffmpeg died under us (bad bitstream, OOM): start a fresh one that waits for a keyframe.
-      if (this.decoder !== decoder || exit.requested || this.closed) return;
+      if (exit.requested || this.closed) return;
+      if (decoder === this.outgoing) {
+        this.outgoing = undefined;
+        return;
+      }
+      if (decoder !== this.decoder) return;
+      // ffmpeg died under us (bad bitstream, OOM): start a fresh one, which waits for a keyframe.
       const crashedAtOnce = performance.now() - startedAt < 1000;
       setTimeout(() => this.decoder === decoder && this.restartDecoder(), crashedAtOnce ? 1000 : 0);
     });
     this.decoder = decoder;
-    this.assembler.resync();
+    this.keyframes.request(performance.now());
   }
+
+  private async retire(decoder: VideoDecoder | undefined): Promise<void> {
+    if (!decoder) return;
+    decoder.removeAllListeners("frame");
+    await decoder.close();
+  }
+
 }

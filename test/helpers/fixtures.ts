@@ -10,8 +10,8 @@ export interface EncodedClip {
 const clipCache = new Map<string, EncodedClip>();
 
 /** A real VP8 clip of one solid colour, encoded by ffmpeg once per colour and kept in memory. */
-export function solidColourClip(colour: string, seconds = 2, size = "320x240"): EncodedClip {
-  return encodeClip(`color=c=${colour}:s=${size}:r=30`, seconds, "300k", 15);
+export function solidColourClip(colour: string, seconds = 2, size = "320x240", keyframeEvery = 15): EncodedClip {
+  return encodeClip(`color=c=${colour}:s=${size}:r=30`, seconds, "300k", keyframeEvery);
 }
 
 /** A moving test pattern at camera-like bitrate: what a benchmark sender should cost to decode. */

@@ -113,10 +113,11 @@ export class TestClient {
     }
   }
 
-  /** Replace the picture this client sends (the next keyframe of the new clip starts it). */
-  setColour(colour: string): void {
-    this.clip = solidColourClip(colour);
+  /** Replace the picture this client sends; the new clip starts at its first frame (a keyframe). */
+  setClip(clip: EncodedClip): void {
+    this.clip = clip;
   }
+
 
   stopVideo(): void {
     this.sendingVideo = false;
@@ -155,27 +156,22 @@ export class TestClient {
     let frame = 0;
     // Video and audio share one origin so a clip and its sound leave the client in sync.
     const started = performance.now();
-    let waitingForKey = true;
+    let playing: EncodedClip | undefined;
+    let clipFrame = 0;
     this.timers.push(
       setInterval(() => {
         if (!this.sendingVideo || !this.clip) return;
         const due = Math.floor((performance.now() - started) / (1000 / 30));
         for (; frame <= due; frame++) {
-          const clip = this.clip;
-          const f = clip.frames[frame % clip.frames.length];
-          if (waitingForKey && !f.isKeyframe) continue;
-          waitingForKey = false;
+          if (this.clip !== playing) {
+            playing = this.clip;
+            clipFrame = 0;
+          }
+          const f = playing.frames[clipFrame++ % playing.frames.length];
           for (const p of packetizer.packetize(f.data, frame * 3000)) this.videoOut.writeRtp(p);
         }
       }, 10),
     );
-    let lastClip = this.clip;
-    this.timers.push(setInterval(() => {
-      if (this.clip !== lastClip) {
-        lastClip = this.clip;
-        waitingForKey = true;
-      }
-    }, 5));
     if (!this.tone) return;
     const tone = this.tone;
     let audioIndex = 0;

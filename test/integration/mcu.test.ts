@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { startServer, type RunningServer } from "../../src/server.js";
-import { tonePower } from "../helpers/fixtures.js";
+import { solidColourClip, tonePower } from "../helpers/fixtures.js";
 import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
 import { TestClient } from "../helpers/testClient.js";
 
@@ -97,7 +97,9 @@ describe("MCU core with headless werift clients", () => {
   it("keeps the frame rate and the other tiles live when one sender stops", async () => {
     const [alice, bob, carol] = clients.slice(-3);
     carol.stopVideo();
-    bob.setColour("yellow");
+    // A 4 s keyframe interval (and these senders ignore PLI): only a decoder kept running through a
+    // re-layout can keep Bob's tile live in the next test.
+    bob.setClip(solidColourClip("yellow", 4, "320x240", 120));
     await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25), 5_000, "Carol's tile becomes her name card");
     await eventually(() => closeTo(alice.decoder.colourAt(960, 180), YELLOW), 5_000, "Bob's tile updates to yellow");
     const before = alice.decoder.framesDecoded;
@@ -107,23 +109,42 @@ describe("MCU core with headless werift clients", () => {
     expect(closeTo(alice.decoder.colourAt(320, 180), RED)).toBe(true);
   });
 
-  it("re-lays the grid on a join and a leave without interrupting the receiver's stream", async () => {
+  it("re-lays the grid on joins and leaves without interrupting the receiver's stream or blanking a tile", async () => {
     const [alice] = clients.slice(-3);
     const ssrcsBefore = new Set(alice.videoSsrcs);
     const from = alice.videoArrivals.length;
     const audioFrom = alice.audioArrivals.length;
+    const messagesFrom = alice.messages.length;
+    // Every picture Alice receives while the grid goes 2x2 -> 3x2 -> 2x2. Each tile changes size twice, so
+    // each sender's decoder is replaced twice, and Bob's clip has a keyframe only every 4 s: until it comes,
+    // his previous decoder's picture (perhaps smaller, centred) stays. (200,100) and (800,100) lie inside
+    // Alice's and Bob's pictures at either size, in either layout.
+    let picturesSeen = 0;
+    let blanked = 0;
+    alice.decoder.onFrame = () => {
+      picturesSeen++;
+      if (!closeTo(alice.decoder.colourAt(200, 100), RED) || !closeTo(alice.decoder.colourAt(800, 100), YELLOW)) blanked++;
+    };
     const dave = client("Dave", "white", 1500);
+    const erin = client("Erin", "purple", 1700);
     await dave.connect();
-    await eventually(() => closeTo(alice.decoder.colourAt(960, 540), { r: 255, g: 255, b: 255 }), 5_000, "Dave appears in the fourth tile");
-    await dave.close();
-    clients.splice(clients.indexOf(dave), 1);
-    await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25) && !closeTo(alice.decoder.colourAt(960, 540), { r: 255, g: 255, b: 255 }), 5_000, "the grid returns to three tiles");
+    await erin.connect();
+    await alice.waitFor((m) => m.type === "tile" && m.width === 426 && m.height === 360, 5000, messagesFrom);
+    await eventually(() => closeTo(alice.decoder.colourAt(427, 540), { r: 255, g: 255, b: 255 }), 5_000, "Dave appears in the 3x2 grid");
+    await Promise.all([dave.close(), erin.close()]);
+    clients.splice(clients.indexOf(dave), 2);
+    await alice.waitFor((m) => m.type === "tile" && m.width === 640 && m.height === 360, 5000, messagesFrom);
+    await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25), 5_000, "the grid returns to three tiles, Carol's card centred below");
+    await new Promise((r) => setTimeout(r, 1500)); // long enough for a tile without a keyframe to go stale
+    alice.decoder.onFrame = undefined;
+
+    expect(picturesSeen).toBeGreaterThan(60);
+    expect(blanked).toBe(0);
     expect(alice.videoSsrcs).toEqual(ssrcsBefore);
     expect(maxGap(alice.videoArrivals.slice(from))).toBeLessThan(1000);
-    // What Alice hears keeps flowing in 20 ms packets through the join and the leave.
+    // What Alice hears keeps flowing in 20 ms packets through the joins and the leaves.
     expect(maxGap(alice.audioArrivals.slice(audioFrom))).toBeLessThan(100);
-    const heard = alice.recentAudio(1000);
-    expect(tonePower(heard, 660)).toBeGreaterThan(1000);
+    expect(tonePower(alice.recentAudio(1000), 660)).toBeGreaterThan(1000);
   });
 
   it("tears the room down, with every ffmpeg child gone, when the last participant leaves", async () => {
