@@ -13,6 +13,7 @@ const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().min(1).default("0.0.0.0"),
   MAX_SENDERS: int(1, 16).default(6),
+  DEFAULT_MODE: z.enum(["mcu", "sfu", "mesh"]).default("mcu"),
   OUTPUT_WIDTH: int(160, 3840).refine((n) => n % 2 === 0, "must be even").default(1280),
   OUTPUT_HEIGHT: int(120, 2160).refine((n) => n % 2 === 0, "must be even").default(720),
   OUTPUT_FPS: int(1, 60).default(30),
@@ -39,6 +40,8 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly maxSenders: number;
+  /** The mode of a room whose first joiner names none. */
+  readonly defaultMode: "mcu" | "sfu" | "mesh";
   readonly output: { readonly width: number; readonly height: number; readonly fps: number; readonly videoBitrate: number; readonly audioBitrate: number };
   readonly keyframeIntervalMs: number;
   readonly staleVideoMs: number;
@@ -78,6 +81,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     maxSenders: e.MAX_SENDERS,
+    defaultMode: e.DEFAULT_MODE,
     output: { width: e.OUTPUT_WIDTH, height: e.OUTPUT_HEIGHT, fps: e.OUTPUT_FPS, videoBitrate: e.OUTPUT_VIDEO_BITRATE, audioBitrate: e.OUTPUT_AUDIO_BITRATE },
     keyframeIntervalMs: e.KEYFRAME_INTERVAL_MS,
     staleVideoMs: e.STALE_VIDEO_MS,

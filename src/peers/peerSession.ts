@@ -21,6 +21,8 @@ type PeerSessionEvents = {
   audioRtp: [packet: RtpPacket];
   /** The remote end asked the server's outgoing video for a keyframe. */
   pliFromReceiver: [];
+  /** SFU: the remote end asked a forwarded stream for a keyframe. */
+  pliForForward: [sourceId: string];
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
   failed: [reason: string];
   connected: [];
@@ -37,6 +39,18 @@ export class NegotiationError extends Error {
 
 const GATHERING_TIMEOUT_MS = 5000;
 
+export interface PeerSessionOptions {
+  /** MCU: answer with one outgoing audio and video track carrying the room's mix. SFU: receive only. */
+  readonly mixedOutput: boolean;
+}
+
+/** SFU: one other participant's audio and video, forwarded to this peer on tracks of its own. */
+export interface ForwardedStream {
+  readonly audio: MediaStreamTrack;
+  readonly video: MediaStreamTrack;
+  readonly transceivers: readonly RTCRtpTransceiver[];
+}
+
 /**
  * One participant's werift peer connection. The browser offers, we answer with every server candidate
  * already in the SDP. Outgoing tracks belong to this peer alone (a track shared between peers breaks
@@ -51,8 +65,12 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   private videoTransceiver: RTCRtpTransceiver | undefined;
   private inboundVideoSsrc: number | undefined;
   private readonly stunConfigured: boolean;
+  private readonly forwards = new Map<string, ForwardedStream>();
 
-  constructor(config: Pick<Config, "iceServers" | "iceHostAddresses" | "icePortRange">) {
+  constructor(
+    config: Pick<Config, "iceServers" | "iceHostAddresses" | "icePortRange">,
+    private readonly options: PeerSessionOptions = { mixedOutput: true },
+  ) {
     super();
     this.stunConfigured = config.iceServers.some((s) => s.urls.some((u) => u.startsWith("stun")));
     const restrictHosts = config.iceHostAddresses.length > 0;
@@ -95,8 +113,8 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
       for (const transceiver of this.pc.getTransceivers()) {
         if (transceiver.kind === "video" && !this.videoTransceiver) {
           this.videoTransceiver = transceiver;
-          this.pc.addTrack(this.videoOut, stream);
-        } else if (transceiver.kind === "audio") {
+          if (this.options.mixedOutput) this.pc.addTrack(this.videoOut, stream);
+        } else if (transceiver.kind === "audio" && this.options.mixedOutput) {
           this.pc.addTrack(this.audioOut, stream);
         }
       }
@@ -125,6 +143,60 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
 
   sendAudio(packet: Buffer): void {
     if (!this.closed) this.audioOut.writeRtp(packet);
+  }
+
+  /** SFU: adds sendonly audio and video for `sourceId` (stream id = that participant's id). Renegotiate after. */
+  addForward(sourceId: string): ForwardedStream {
+    const existing = this.forwards.get(sourceId);
+    if (existing) return existing;
+    const stream = new MediaStream({ id: sourceId });
+    const audio = new MediaStreamTrack({ kind: "audio" });
+    const video = new MediaStreamTrack({ kind: "video" });
+    const transceivers = [audio, video].map((track) => this.pc.addTransceiver(track, { direction: "sendonly", streams: [stream] }));
+    for (const t of transceivers) {
+      t.sender.onPictureLossIndication.subscribe(() => this.emit("pliForForward", sourceId));
+    }
+    const forward = { audio, video, transceivers };
+    this.forwards.set(sourceId, forward);
+    return forward;
+  }
+
+  forward(sourceId: string): ForwardedStream | undefined {
+    return this.forwards.get(sourceId);
+  }
+
+  /** SFU: the source left; its m-sections go inactive at the next renegotiation. */
+  removeForward(sourceId: string): void {
+    const forward = this.forwards.get(sourceId);
+    if (!forward) return;
+    this.forwards.delete(sourceId);
+    for (const t of forward.transceivers) {
+      void t.sender.replaceTrack(null).catch(() => undefined);
+      t.setDirection("inactive");
+    }
+  }
+
+  /** SFU: a server-initiated offer reflecting the current forwards. */
+  async createOffer(): Promise<string> {
+    const offer = await this.pc.createOffer();
+    await this.pc.setLocalDescription(offer);
+    await this.gatheringComplete();
+    const local = this.pc.localDescription;
+    if (!local) throw new NegotiationError("negotiation-failed", "no local offer was produced");
+    return local.sdp;
+  }
+
+  async applyAnswer(sdp: string): Promise<void> {
+    if (this.pc.signalingState !== "have-local-offer") throw new NegotiationError("negotiation-failed", "no server offer is waiting for an answer");
+    try {
+      await this.pc.setRemoteDescription({ type: "answer", sdp });
+    } catch (err) {
+      throw new NegotiationError("negotiation-failed", `could not apply the answer: ${(err as Error).message}`);
+    }
+  }
+
+  get isConnected(): boolean {
+    return this.pc.connectionState === "connected";
   }
 
   requestKeyframe(): void {
@@ -157,7 +229,11 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     // werift 0.24 routes a remote PLI on a sendrecv transceiver to the receiver, not the sender.
     transceiver.receiver.onRtcp.subscribe((rtcp) => {
       const feedback = (rtcp as { feedback?: { count?: number } }).feedback;
-      if (rtcp.type === 206 && feedback?.count === 1) this.emit("pliFromReceiver");
+      if (rtcp.type === 206 && feedback?.count === 1) {
+        this.emit("pliFromReceiver");
+        // It may have been meant for a forwarded stream (SFU): which one cannot be told here.
+        for (const sourceId of this.forwards.keys()) this.emit("pliForForward", sourceId);
+      }
     });
   }
 

@@ -7,18 +7,29 @@ export interface ParticipantChannel {
   close(reason: string): void;
 }
 
-export interface Participant {
+/** A participant as every room mode knows them. */
+export interface Member {
   readonly id: string;
   readonly name: string;
   readonly role: Role;
   readonly joinedAt: Date;
   readonly channel: ParticipantChannel;
-  readonly peer: PeerSession;
   audioMuted: boolean;
   videoMuted: boolean;
+}
+
+/** A participant whose media goes through a server peer connection (MCU and SFU rooms). */
+export interface Participant extends Member {
+  readonly peer: PeerSession;
   videoCodecSeen: "vp8" | "h264" | undefined;
 }
 
-export function participantInfo(p: Participant): ParticipantInfo {
+export function participantInfo(p: Member): ParticipantInfo {
   return { id: p.id, name: p.name, role: p.role, audioMuted: p.audioMuted, videoMuted: p.videoMuted };
+}
+
+export function broadcastRoster(members: Iterable<Member>): void {
+  const all = [...members];
+  const participants = all.map(participantInfo);
+  for (const m of all) m.channel.send({ type: "participants", participants });
 }

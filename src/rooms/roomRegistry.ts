@@ -1,32 +1,42 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import { Room } from "./room.js";
+import type { RoomMode } from "../signaling/messages.js";
+import type { ConferenceRoom } from "./conferenceRoom.js";
+import { McuRoom } from "./mcuRoom.js";
+import { MeshRoom } from "./meshRoom.js";
+import { SfuRoom } from "./sfuRoom.js";
 
-/** All live rooms by name. A room exists from its first join until it has closed after its last leave. */
+/**
+ * All live rooms by name. A room exists from its first join until it has closed after its last leave;
+ * its mode is fixed by that first join.
+ */
 export class RoomRegistry {
-  private readonly rooms = new Map<string, Room>();
+  private readonly rooms = new Map<string, ConferenceRoom>();
 
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
   ) {}
 
-  get(name: string): Room | undefined {
+  get(name: string): ConferenceRoom | undefined {
     return this.rooms.get(name);
   }
 
-  getOrCreate(name: string): Room {
+  getOrCreate(name: string, requestedMode: RoomMode | undefined): ConferenceRoom {
     const existing = this.rooms.get(name);
     if (existing && !existing.isClosing) return existing;
-    const room = new Room(name, this.config, this.log.child({ room: name }));
+    const mode = requestedMode ?? this.config.defaultMode;
+    const log = this.log.child({ room: name, mode });
+    const room: ConferenceRoom =
+      mode === "mesh" ? new MeshRoom(name, this.config, log) : mode === "sfu" ? new SfuRoom(name, this.config, log) : new McuRoom(name, this.config, log);
     this.rooms.set(name, room);
-    room.on("closed", () => {
+    room.once("closed", () => {
       if (this.rooms.get(name) === room) this.rooms.delete(name);
     });
     return room;
   }
 
-  all(): Room[] {
+  all(): ConferenceRoom[] {
     return [...this.rooms.values()];
   }
 

@@ -11,29 +11,49 @@ export const participantNameSchema = z
   .transform((s) => s.trim())
   .pipe(z.string().min(1, "name must not be empty").max(40, "name must be at most 40 characters").regex(/^[^\p{Cc}]+$/u, "name must not contain control characters"));
 
+export const roomModeSchema = z.enum(["mcu", "sfu", "mesh"]);
+export type RoomMode = z.infer<typeof roomModeSchema>;
+
 export const joinSchema = z.strictObject({
   type: z.literal("join"),
   room: roomNameSchema,
   name: participantNameSchema,
   role: z.enum(["sender", "viewer"]).default("sender"),
+  mode: roomModeSchema.optional(),
 });
 
 const offerSchema = z.strictObject({ type: z.literal("offer"), sdp: z.string().min(1).max(60_000) });
-const candidateSchema = z.strictObject({
-  type: z.literal("candidate"),
-  candidate: z
-    .strictObject({
-      candidate: z.string().max(1000),
-      sdpMid: z.string().max(64).nullish(),
-      sdpMLineIndex: z.number().int().min(0).max(64).nullish(),
-      usernameFragment: z.string().max(256).nullish(),
-    })
-    .nullable(),
+const iceCandidateInit = z.strictObject({
+  candidate: z.string().max(1000),
+  sdpMid: z.string().max(64).nullish(),
+  sdpMLineIndex: z.number().int().min(0).max(64).nullish(),
+  usernameFragment: z.string().max(256).nullish(),
 });
+const candidateSchema = z.strictObject({ type: z.literal("candidate"), candidate: iceCandidateInit.nullable() });
+const answerSchema = z.strictObject({ type: z.literal("answer"), sdp: z.string().min(1).max(60_000) });
+const signalSchema = z.strictObject({
+  type: z.literal("signal"),
+  to: z.string().min(1).max(64),
+  data: z
+    .strictObject({
+      sdp: z.strictObject({ type: z.enum(["offer", "answer"]), sdp: z.string().min(1).max(60_000) }).optional(),
+      candidate: iceCandidateInit.nullable().optional(),
+    })
+    .refine((d) => d.sdp !== undefined || d.candidate !== undefined, "data needs an sdp or a candidate"),
+});
+export type SignalData = z.infer<typeof signalSchema>["data"];
 const muteSchema = z.strictObject({ type: z.literal("mute"), audio: z.boolean().optional(), video: z.boolean().optional() });
 const leaveSchema = z.strictObject({ type: z.literal("leave") });
 
-const schemas = { join: joinSchema, offer: offerSchema, candidate: candidateSchema, mute: muteSchema, leave: leaveSchema } as const;
+const schemas = {
+  join: joinSchema,
+  offer: offerSchema,
+  answer: answerSchema,
+  candidate: candidateSchema,
+  signal: signalSchema,
+  mute: muteSchema,
+  leave: leaveSchema,
+} as const;
 
 export type JoinMessage = z.infer<typeof joinSchema>;
 export type ClientMessage = { [K in keyof typeof schemas]: z.infer<(typeof schemas)[K]> }[keyof typeof schemas];
@@ -50,6 +70,7 @@ export type ErrorCode =
   | "not-joined"
   | "already-joined"
   | "already-negotiated"
+  | "wrong-mode"
   | "no-usable-codec"
   | "negotiation-failed"
   | "ice-failed"
@@ -64,8 +85,10 @@ export interface ParticipantInfo {
 }
 
 export type ServerMessage =
-  | { type: "joined"; id: string; room: string; role: Role; iceServers: readonly IceServer[]; output: { width: number; height: number; fps: number }; participants: readonly ParticipantInfo[] }
+  | { type: "joined"; id: string; room: string; role: Role; mode: RoomMode; iceServers: readonly IceServer[]; output: { width: number; height: number; fps: number }; participants: readonly ParticipantInfo[] }
   | { type: "answer"; sdp: string }
+  | { type: "offer"; sdp: string }
+  | { type: "signal"; from: string; data: SignalData }
   | { type: "tile"; width: number; height: number; maxBitrate: number }
   | { type: "participants"; participants: readonly ParticipantInfo[] }
   | { type: "error"; code: ErrorCode; message: string }

@@ -2,18 +2,18 @@ import type { WebSocket } from "ws";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { NegotiationError } from "../peers/peerSession.js";
-import type { Participant, ParticipantChannel } from "../rooms/participant.js";
-import type { Room } from "../rooms/room.js";
+import { BadSignalError, WrongModeError, type ConferenceRoom } from "../rooms/conferenceRoom.js";
+import { participantInfo, type Member, type ParticipantChannel } from "../rooms/participant.js";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
-import { parseClientMessage, type ClientMessage, type ErrorCode, type ServerMessage } from "./messages.js";
+import { parseClientMessage, type ClientMessage, type ErrorCode, type RoomMode, type ServerMessage } from "./messages.js";
 
 /**
  * One WebSocket's conversation: join, offer, candidates, mutes, leave. Every problem is answered with
  * an error message on this socket only; a fatal one (room full, bad join) also closes it.
  */
 export class SignalingSession implements ParticipantChannel {
-  private room: Room | undefined;
-  private participant: Participant | undefined;
+  private room: ConferenceRoom | undefined;
+  private participant: Member | undefined;
   private offered = false;
   private closed = false;
 
@@ -60,13 +60,25 @@ export class SignalingSession implements ParticipantChannel {
     const message: ClientMessage = parsed.message;
     switch (message.type) {
       case "join":
-        return this.join(message.room, message.name, message.role);
+        return this.join(message.room, message.name, message.role, message.mode);
       case "offer":
         return this.offer(message.sdp);
+      case "answer":
+        if (!this.participant || !this.room) return this.error("not-joined", "send join first");
+        await this.room.answer(this.participant.id, message.sdp).catch((err: Error) => this.reportRoomError(err, "answer rejected"));
+        return;
       case "candidate":
-        if (!this.participant) return this.error("not-joined", "send join first");
-        if (!this.offered) return this.error("bad-message", "send the offer before candidates");
-        await this.participant.peer.addRemoteCandidate(message.candidate).catch((err: Error) => this.error("bad-message", `candidate rejected: ${err.message}`));
+        if (!this.participant || !this.room) return this.error("not-joined", "send join first");
+        if (this.room.mode !== "mesh" && !this.offered) return this.error("bad-message", "send the offer before candidates");
+        await this.room.candidate(this.participant.id, message.candidate).catch((err: Error) => this.reportRoomError(err, "candidate rejected"));
+        return;
+      case "signal":
+        if (!this.participant || !this.room) return this.error("not-joined", "send join first");
+        try {
+          this.room.signal(this.participant.id, message.to, message.data);
+        } catch (err) {
+          this.reportRoomError(err as Error, "signal rejected");
+        }
         return;
       case "mute":
         if (!this.participant || !this.room) return this.error("not-joined", "send join first");
@@ -79,9 +91,15 @@ export class SignalingSession implements ParticipantChannel {
     }
   }
 
-  private join(roomName: string, name: string, role: "sender" | "viewer"): void {
+  private reportRoomError(err: Error, context: string): void {
+    if (err instanceof WrongModeError) return this.error("wrong-mode", err.message);
+    if (err instanceof BadSignalError) return this.error("bad-message", err.message);
+    this.error("bad-message", `${context}: ${err.message}`);
+  }
+
+  private join(roomName: string, name: string, role: "sender" | "viewer", mode: RoomMode | undefined): void {
     if (this.participant || this.room) return this.error("already-joined", "this connection has already joined a room");
-    const room = this.rooms.getOrCreate(roomName);
+    const room = this.rooms.getOrCreate(roomName, mode);
     const admitted = room.admit(name, role, this);
     if (!admitted.ok) {
       this.error(admitted.code, admitted.message, true);
@@ -94,19 +112,22 @@ export class SignalingSession implements ParticipantChannel {
       id: admitted.participant.id,
       room: roomName,
       role,
+      mode: room.mode,
       iceServers: this.config.iceServers,
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
-      participants: room.list().map((p) => ({ id: p.id, name: p.name, role: p.role, audioMuted: p.audioMuted, videoMuted: p.videoMuted })),
+      participants: room.list().map(participantInfo),
     });
   }
 
   private async offer(sdp: string): Promise<void> {
     const participant = this.participant;
-    if (!participant) return this.error("not-joined", "send join first");
+    const room = this.room;
+    if (!participant || !room) return this.error("not-joined", "send join first");
+    if (room.mode === "mesh") return this.error("wrong-mode", "this is a mesh room: send offers to other participants with signal, not to the server");
     if (this.offered) return this.error("already-negotiated", "this connection already sent its offer");
     this.offered = true;
     try {
-      const answer = await participant.peer.answer(sdp);
+      const answer = await room.offer(participant.id, sdp);
       this.send({ type: "answer", sdp: answer });
     } catch (err) {
       // A failed negotiation leaves the participant unable to send or receive: take them out cleanly.
@@ -126,7 +147,7 @@ export class SignalingSession implements ParticipantChannel {
     this.participant = undefined;
     this.room = undefined;
     if (this.closed) return;
-    const again = this.rooms.getOrCreate(room.name).admit(old.name, old.role, this);
+    const again = this.rooms.getOrCreate(room.name, room.mode).admit(old.name, old.role, this);
     if (!again.ok) return this.error(again.code, again.message, true);
     this.room = this.rooms.get(room.name);
     this.participant = again.participant;

@@ -15,6 +15,7 @@ export interface TestClientOptions {
   readonly room: string;
   readonly name: string;
   readonly role?: "sender" | "viewer";
+  readonly mode?: "mcu" | "sfu" | "mesh";
   readonly colour?: string;
   /** Send this clip instead of a solid colour. */
   readonly clip?: EncodedClip;
@@ -35,6 +36,9 @@ export class TestClient {
   readonly receivedAudio: Int16Array[] = [];
   readonly videoArrivals: number[] = [];
   readonly videoSsrcs = new Set<number>();
+  /** SFU: what arrives from each remote participant (by the stream id, which is their participant id). */
+  readonly remotes = new Map<string, { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }>();
+  answeredOffers = 0;
   /** Arrival time of each received audio packet. */
   readonly audioArrivals: number[] = [];
   /** Arrival time of each received video frame's last packet (marker bit). */
@@ -60,12 +64,16 @@ export class TestClient {
   async connect(): Promise<void> {
     const wsUrl = this.options.url.replace(/^http/, "ws") + "/ws";
     this.ws = new WebSocket(wsUrl);
-    this.ws.on("message", (data) => this.messages.push(JSON.parse(String(data)) as ServerMessage));
+    this.ws.on("message", (data) => {
+      const message = JSON.parse(String(data)) as ServerMessage;
+      this.messages.push(message);
+      if (message.type === "offer") void this.answerServerOffer(message.sdp);
+    });
     await new Promise<void>((resolve, reject) => {
       this.ws.once("open", () => resolve());
       this.ws.once("error", reject);
     });
-    this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender" });
+    this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender", ...(this.options.mode ? { mode: this.options.mode } : {}) });
     const joined = await this.waitFor((m) => m.type === "joined" || m.type === "error");
     if (joined.type === "error") throw new Error(`join refused: ${joined.code}: ${joined.message}`);
     if (joined.type === "joined") this.id = joined.id;
@@ -86,7 +94,12 @@ export class TestClient {
       this.pc.addTransceiver("audio", { direction });
       this.pc.addTransceiver("video", { direction });
     }
-    this.pc.onTrack.subscribe((track) => (track.kind === "video" ? this.receiveVideo(track) : this.receiveAudio(track)));
+    this.pc.ontrack = ({ track, streams }) => {
+      const streamId = streams[0]?.id;
+      const remote = streamId && streamId !== "tessera-mix" ? this.remote(streamId) : undefined;
+      if (remote) return this.receiveRemote(track, remote);
+      return track.kind === "video" ? this.receiveVideo(track) : this.receiveAudio(track);
+    };
     const offer = await this.pc.createOffer();
     disableImplicitStun(this.pc, false);
     await this.pc.setLocalDescription(offer);
@@ -147,6 +160,10 @@ export class TestClient {
     await this.pc?.close().catch(() => undefined);
     await this.decoder.close();
     this.opus.close();
+    for (const r of this.remotes.values()) {
+      await r.decoder.close();
+      r.opus.close();
+    }
   }
 
   private startSending(): void {
@@ -197,6 +214,41 @@ export class TestClient {
       this.videoSsrcs.add(packet.header.ssrc);
       if (this.options.decode !== false) reorder.push(packet, now);
     });
+  }
+
+  private remote(id: string) {
+    let remote = this.remotes.get(id);
+    if (!remote) {
+      remote = { decoder: new MixedStreamDecoder(), audio: [], opus: new OpusDecoder() };
+      this.remotes.set(id, remote);
+    }
+    return remote;
+  }
+
+  private receiveRemote(track: MediaStreamTrack, remote: { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }): void {
+    if (track.kind === "audio") {
+      track.onReceiveRtp.subscribe((packet) => {
+        const pcm = remote.opus.decode(packet.payload);
+        if (pcm) remote.audio.push(pcm);
+      });
+      return;
+    }
+    const assembler = new FrameAssembler("vp8", { frame: (f) => remote.decoder.push(f), needKeyframe: () => undefined });
+    const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
+    track.onReceiveRtp.subscribe((packet) => reorder.push(packet, performance.now()));
+  }
+
+  private answering = Promise.resolve();
+
+  /** SFU: the server renegotiates to add or retire other participants' tracks. One at a time. */
+  private answerServerOffer(sdp: string): Promise<void> {
+    this.answering = this.answering.then(async () => {
+      await this.pc.setRemoteDescription({ type: "offer", sdp });
+      await this.pc.setLocalDescription(await this.pc.createAnswer());
+      this.send({ type: "answer", sdp: this.pc.localDescription!.sdp });
+      this.answeredOffers++;
+    });
+    return this.answering;
   }
 
   private receiveAudio(track: MediaStreamTrack): void {

@@ -4,11 +4,11 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { RoomMixer } from "../../mixer/roomMixer.js";
 import { PeerSession } from "../peers/peerSession.js";
-import type { Role } from "../signaling/messages.js";
-import { participantInfo, type Participant, type ParticipantChannel } from "./participant.js";
+import { NegotiationError } from "../peers/peerSession.js";
+import type { Role, SignalData } from "../signaling/messages.js";
+import { roomFullMessage, senderCount, WrongModeError, type AdmitResult, type ConferenceRoom, type IceCandidateInit } from "./conferenceRoom.js";
+import { broadcastRoster, type Participant, type ParticipantChannel } from "./participant.js";
 import { tileBitrate } from "./tileBitrate.js";
-
-export type AdmitResult = { ok: true; participant: Participant } | { ok: false; code: "room-full"; message: string };
 
 type RoomEvents = {
   /** The last participant left and the mixer (with every ffmpeg child) is gone. */
@@ -16,10 +16,11 @@ type RoomEvents = {
 };
 
 /**
- * A room: who is in it, and the wiring between their peer connections and the room's mixer. Created
- * with the first participant, closed (mixer and all) when the last one leaves.
+ * An MCU room: who is in it, and the wiring between their peer connections and the room's mixer.
+ * Created with the first participant, closed (mixer and all) when the last one leaves.
  */
-export class Room extends EventEmitter<RoomEvents> {
+export class McuRoom extends EventEmitter<RoomEvents> implements ConferenceRoom {
+  readonly mode = "mcu";
   private readonly participants = new Map<string, Participant>();
   private readonly mixer: RoomMixer;
   private closing = false;
@@ -53,10 +54,6 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.closing;
   }
 
-  get senderCount(): number {
-    return [...this.participants.values()].filter((p) => p.role === "sender").length;
-  }
-
   get roomMixer(): RoomMixer {
     return this.mixer;
   }
@@ -65,18 +62,36 @@ export class Room extends EventEmitter<RoomEvents> {
     return [...this.participants.values()];
   }
 
-  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
-    if (role === "sender" && this.senderCount >= this.config.maxSenders) {
-      return { ok: false, code: "room-full", message: `room "${this.name}" is full: it already has ${this.config.maxSenders} senders (viewers can still join)` };
+  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<Participant> {
+    if (role === "sender" && senderCount(this.participants.values()) >= this.config.maxSenders) {
+      return { ok: false, code: "room-full", message: roomFullMessage(this.name, this.config.maxSenders) };
     }
     const id = randomUUID().slice(0, 8);
     const peer = new PeerSession(this.config);
     const participant: Participant = { id, name, role, joinedAt: new Date(), channel, peer, audioMuted: false, videoMuted: false, videoCodecSeen: undefined };
     this.participants.set(id, participant);
     this.wire(participant);
-    this.log.info("participant joined", { participant: id, role, senders: this.senderCount });
+    this.log.info("participant joined", { participant: id, role, senders: senderCount(this.participants.values()) });
     setImmediate(() => this.broadcastParticipants());
     return { ok: true, participant };
+  }
+
+  offer(id: string, sdp: string): Promise<string> {
+    const p = this.participants.get(id);
+    if (!p) return Promise.reject(new NegotiationError("negotiation-failed", "not in this room"));
+    return p.peer.answer(sdp);
+  }
+
+  answer(): Promise<void> {
+    return Promise.reject(new WrongModeError("an MCU room never sends offers: there is nothing to answer"));
+  }
+
+  async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
+    await this.participants.get(id)?.peer.addRemoteCandidate(candidate);
+  }
+
+  signal(_from: string, _to: string, _data: SignalData): void {
+    throw new WrongModeError("signal messages are for mesh rooms; this room is an MCU");
   }
 
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
@@ -147,7 +162,6 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   private broadcastParticipants(): void {
-    const participants = this.list().map(participantInfo);
-    for (const p of this.participants.values()) p.channel.send({ type: "participants", participants });
+    broadcastRoster(this.participants.values());
   }
 }

@@ -1,0 +1,191 @@
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { RtpPacket } from "werift";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import { NegotiationError, PeerSession } from "../peers/peerSession.js";
+import type { Role, SignalData } from "../signaling/messages.js";
+import { roomFullMessage, senderCount, WrongModeError, type AdmitResult, type ConferenceRoom, type IceCandidateInit } from "./conferenceRoom.js";
+import { broadcastRoster, type Participant, type ParticipantChannel } from "./participant.js";
+
+interface SfuParticipant extends Participant {
+  /** A server offer is out and its answer has not come back. */
+  negotiating: boolean;
+  /** The forwards changed while an offer was out: offer again once it is answered. */
+  renegotiateAfter: boolean;
+}
+
+/** How often a source is asked for a keyframe at most, however many receivers ask. */
+const KEYFRAME_THROTTLE_MS = 300;
+
+/**
+ * An SFU room: each sender's RTP is forwarded, undecoded, to every other participant on tracks of that
+ * receiver's own (a track shared between peers breaks werift's retransmission). Joins and leaves add or
+ * retire m-sections and renegotiate with a server offer; receivers' keyframe requests reach the sender.
+ */
+export class SfuRoom extends EventEmitter<{ closed: [] }> implements ConferenceRoom {
+  readonly mode = "sfu";
+  private readonly participants = new Map<string, SfuParticipant>();
+  private readonly lastKeyframeRequest = new Map<string, number>();
+  private closing = false;
+
+  constructor(
+    readonly name: string,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  list(): Participant[] {
+    return [...this.participants.values()];
+  }
+
+  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
+    if (role === "sender" && senderCount(this.participants.values()) >= this.config.maxSenders) {
+      return { ok: false, code: "room-full", message: roomFullMessage(this.name, this.config.maxSenders) };
+    }
+    const peer = new PeerSession(this.config, { mixedOutput: false });
+    const p: SfuParticipant = {
+      id: randomUUID().slice(0, 8), name, role, joinedAt: new Date(), channel, peer,
+      audioMuted: false, videoMuted: false, videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false,
+    };
+    this.participants.set(p.id, p);
+    this.wire(p);
+    this.log.info("participant joined", { participant: p.id, role });
+    setImmediate(() => broadcastRoster(this.participants.values()));
+    return { ok: true, participant: p };
+  }
+
+  offer(id: string, sdp: string): Promise<string> {
+    const p = this.participants.get(id);
+    if (!p) return Promise.reject(new NegotiationError("negotiation-failed", "not in this room"));
+    return p.peer.answer(sdp);
+  }
+
+  async answer(id: string, sdp: string): Promise<void> {
+    const p = this.participants.get(id);
+    if (!p) return;
+    await p.peer.applyAnswer(sdp);
+    p.negotiating = false;
+    for (const sourceId of this.forwardedTo(p)) this.requestKeyframe(sourceId);
+    if (p.renegotiateAfter) void this.renegotiate(p);
+  }
+
+  async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
+    await this.participants.get(id)?.peer.addRemoteCandidate(candidate);
+  }
+
+  signal(_from: string, _to: string, _data: SignalData): void {
+    throw new WrongModeError("signal messages are for mesh rooms; this room is an SFU");
+  }
+
+  setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
+    const p = this.participants.get(id);
+    if (!p) return;
+    if (mute.audio !== undefined) p.audioMuted = mute.audio;
+    if (mute.video !== undefined) p.videoMuted = mute.video;
+    broadcastRoster(this.participants.values());
+  }
+
+  async remove(id: string, reason: string): Promise<void> {
+    const p = this.participants.get(id);
+    if (!p) return;
+    this.participants.delete(id);
+    this.log.info("participant left", { participant: id, reason });
+    await p.peer.close();
+    if (this.participants.size === 0) return this.close();
+    for (const other of this.participants.values()) {
+      if (!other.peer.forward(id)) continue;
+      other.peer.removeForward(id);
+      void this.renegotiate(other);
+    }
+    broadcastRoster(this.participants.values());
+  }
+
+  async close(reason = "room closed"): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const everyone = [...this.participants.values()];
+    this.participants.clear();
+    for (const p of everyone) p.channel.close(reason);
+    await Promise.all(everyone.map((p) => p.peer.close()));
+    this.emit("closed");
+  }
+
+  private wire(p: SfuParticipant): void {
+    const { peer } = p;
+    if (p.role === "sender") {
+      // Serialized once per inbound packet; werift gives each receiver's track its own copy to stamp.
+      peer.on("videoRtp", (packet) => this.fanOut(p.id, "video", packet));
+      peer.on("audioRtp", (packet) => this.fanOut(p.id, "audio", packet));
+    }
+    peer.on("pliForForward", (sourceId) => this.requestKeyframe(sourceId));
+    peer.on("connected", () => this.onConnected(p));
+    peer.on("failed", (reason) => {
+      p.channel.send({ type: "error", code: "ice-failed", message: reason });
+      p.channel.close(reason);
+      void this.remove(p.id, reason);
+    });
+  }
+
+  /** Once a participant's connection is up: they receive every other sender, and others receive them. */
+  private onConnected(p: SfuParticipant): void {
+    if (!this.participants.has(p.id)) return;
+    let added = false;
+    for (const other of this.participants.values()) {
+      if (other === p) continue;
+      if (other.role === "sender" && !p.peer.forward(other.id)) {
+        p.peer.addForward(other.id);
+        added = true;
+      }
+      if (p.role === "sender" && other.peer.isConnected && !other.peer.forward(p.id)) {
+        other.peer.addForward(p.id);
+        void this.renegotiate(other);
+      }
+    }
+    if (added) void this.renegotiate(p);
+  }
+
+  private fanOut(sourceId: string, kind: "audio" | "video", packet: RtpPacket): void {
+    let bytes: Buffer | undefined;
+    for (const receiver of this.participants.values()) {
+      const forward = receiver.peer.forward(sourceId);
+      if (!forward) continue;
+      bytes ??= packet.serialize();
+      forward[kind].writeRtp(bytes);
+    }
+  }
+
+  private async renegotiate(p: SfuParticipant): Promise<void> {
+    if (!this.participants.has(p.id)) return;
+    if (p.negotiating) {
+      p.renegotiateAfter = true;
+      return;
+    }
+    p.negotiating = true;
+    p.renegotiateAfter = false;
+    try {
+      const sdp = await p.peer.createOffer();
+      p.channel.send({ type: "offer", sdp });
+    } catch (err) {
+      p.negotiating = false;
+      this.log.warn("renegotiation failed", { participant: p.id, error: (err as Error).message });
+    }
+  }
+
+  private forwardedTo(p: SfuParticipant): string[] {
+    return [...this.participants.keys()].filter((id) => p.peer.forward(id));
+  }
+
+  private requestKeyframe(sourceId: string): void {
+    const now = performance.now();
+    if (now - (this.lastKeyframeRequest.get(sourceId) ?? -Infinity) < KEYFRAME_THROTTLE_MS) return;
+    this.lastKeyframeRequest.set(sourceId, now);
+    this.participants.get(sourceId)?.peer.requestKeyframe();
+  }
+}
