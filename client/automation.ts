@@ -1,12 +1,14 @@
 // window.tessera: read-only view of the client for tests and automation.
 
-import type { ParticipantInfo, Role } from "./protocol.js";
+import type { ParticipantInfo, Role, RoomMode } from "./protocol.js";
 import type { AppliedTile } from "./tile.js";
 import type { ClientState } from "./ui.js";
 
 export interface TesseraView {
   state: ClientState;
   role: Role | null;
+  /** The room's mode, from `joined` (null until then). */
+  mode: RoomMode | null;
   /** Our participant id once joined. */
   id: string | null;
   participants: ParticipantInfo[];
@@ -23,7 +25,7 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, id: null, participants: [], lastTile: null, error: null };
+  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null };
   window.tessera = view;
   return view;
 }

@@ -1,7 +1,7 @@
 // Entry point (bundled to /client.js): wires the page to a Session.
 
 import { installView } from "./automation.js";
-import { readPageParams, validateJoin, wantsAutoJoin } from "./params.js";
+import { parseMode, readPageParams, validateJoin, wantsAutoJoin } from "./params.js";
 import { Session } from "./session.js";
 import { Ui } from "./ui.js";
 
@@ -9,17 +9,22 @@ const ui = new Ui();
 const view = installView();
 let session: Session | null = null;
 
-function join(room: string, name: string, role: string): void {
+function showError(message: string): void {
+  view.error = message;
+  ui.showError(message);
+}
+
+function join(room: string, name: string, role: string, mode: string): void {
   if (session) return;
-  const checked = validateJoin(room, name, role);
+  const checked = validateJoin(room, name, role, mode);
   if (!checked.ok) {
-    view.error = checked.error;
-    ui.showError(checked.error);
+    showError(checked.error);
     return;
   }
   ui.clearError();
   view.error = null;
-  ui.fillForm(checked.options.room, checked.options.name, checked.options.role);
+  const { options } = checked;
+  ui.fillForm(options.room, options.name, options.role, options.mode ?? "");
   ui.joinButton.disabled = true;
   const current = new Session(checked.options, ui, view, () => {
     if (session === current) session = null;
@@ -31,17 +36,22 @@ function join(room: string, name: string, role: string): void {
 
 ui.form.addEventListener("submit", (event) => {
   event.preventDefault();
-  const { room, name, role } = ui.readForm();
-  join(room, name, role);
+  const { room, name, role, mode } = ui.readForm();
+  join(room, name, role, mode);
 });
 ui.muteMic.addEventListener("click", () => session?.toggleMic());
 ui.cameraOff.addEventListener("click", () => session?.toggleCamera());
 ui.leave.addEventListener("click", () => session?.leave());
-ui.enableSound.addEventListener("click", () => ui.unmuteMixed());
+ui.enableSound.addEventListener("click", () => ui.unmuteAll());
 window.addEventListener("pagehide", () => session?.leave());
 
 const params = readPageParams(window.location.search);
-ui.fillForm(params.room, params.name, params.role);
+ui.fillForm(params.room, params.name, params.role, params.mode);
 ui.setStatus("idle", "Not connected");
-if (wantsAutoJoin(params)) join(params.room, params.name, params.role);
+const urlMode = parseMode(params.mode, "in the page address");
+if (!urlMode.ok) {
+  // A link with a mistyped mode must not silently create a room of another mode: say so, wait for the form.
+  showError(urlMode.error);
+  ui.modeSelect.focus();
+} else if (wantsAutoJoin(params)) join(params.room, params.name, params.role, params.mode);
 else (params.room === "" ? ui.roomInput : ui.nameInput).focus();

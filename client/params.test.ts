@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readPageParams, validateJoin, wantsAutoJoin } from "./params.js";
+import { parseMode, readPageParams, validateJoin, wantsAutoJoin } from "./params.js";
 
 describe("page parameters", () => {
   it("reads room, name, role and mode", () => {
@@ -46,5 +46,42 @@ describe("join validation", () => {
 
   it("accepts a 40-character name", () => {
     expect(validateJoin("r", "x".repeat(40), "").ok).toBe(true);
+  });
+});
+
+describe("room mode", () => {
+  it("leaves an empty mode to the server and accepts the three modes exactly", () => {
+    expect(parseMode("")).toEqual({ ok: true, mode: undefined });
+    for (const mode of ["mcu", "sfu", "mesh"]) expect(parseMode(mode)).toEqual({ ok: true, mode });
+  });
+
+  it("refuses anything else with a message naming the value and the choices", () => {
+    for (const raw of ["grid", "MCU", " sfu", "mesh ", "p2p", "0"]) {
+      const parsed = parseMode(raw, "in the page address");
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) {
+        expect(parsed.error).toContain(`"${raw}" in the page address`);
+        expect(parsed.error).toMatch(/"mcu", "sfu" or "mesh"/);
+      }
+    }
+  });
+
+  it("shortens a very long value in the message", () => {
+    const parsed = parseMode("x".repeat(500));
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.error.length).toBeLessThan(120);
+  });
+
+  it("is part of join validation", () => {
+    expect(validateJoin("r", "A", "", "sfu")).toEqual({ ok: true, options: { room: "r", name: "A", role: "sender", mode: "sfu" } });
+    expect(validateJoin("r", "A", "viewer", "mesh")).toEqual({ ok: true, options: { room: "r", name: "A", role: "viewer", mode: "mesh" } });
+    const bad = validateJoin("r", "A", "", "grid");
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.error).toMatch(/Unknown room mode "grid"/);
+  });
+
+  it("reads mode from the URL", () => {
+    expect(readPageParams("?room=r&name=A&mode=mesh").mode).toBe("mesh");
+    expect(readPageParams("?room=r&name=A").mode).toBe("");
   });
 });

@@ -1,19 +1,21 @@
 // Page parameters (`?room=R&name=N&role=viewer&mode=…`) and join-field validation.
 // `room`, `name`, `role` and `mode` are a public contract: links and automation build these URLs.
 
-import type { Role } from "./protocol.js";
+import { ROOM_MODES, isRoomMode, type Role, type RoomMode } from "./protocol.js";
 
 export interface JoinOptions {
   room: string;
   name: string;
   role: Role;
+  /** The mode asked for (undefined: the server's default); the room's first joiner decides, `joined.mode` says what it is. */
+  mode?: RoomMode;
 }
 
 export interface PageParams {
   room: string;
   name: string;
   role: string;
-  /** Reserved for later layouts; read but not used yet. */
+  /** Raw; checked by parseMode. */
   mode: string;
 }
 
@@ -37,9 +39,24 @@ export function wantsAutoJoin(p: PageParams): boolean {
   return p.room !== "" && p.name !== "";
 }
 
+export type ParsedMode = { ok: true; mode: RoomMode | undefined } | { ok: false; error: string };
+
+/**
+ * `mode` from the URL or the form: empty leaves the choice to the server (DEFAULT_MODE); anything else must be one of the
+ * modes exactly. `where` ("in the page address") is added to the error.
+ */
+export function parseMode(raw: string, where = ""): ParsedMode {
+  if (raw === "") return { ok: true, mode: undefined };
+  if (isRoomMode(raw)) return { ok: true, mode: raw };
+  const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
+  const choices = ROOM_MODES.map((m) => `"${m}"`);
+  const list = `${choices.slice(0, -1).join(", ")} or ${choices[choices.length - 1]}`;
+  return { ok: false, error: `Unknown room mode "${shown}"${where ? ` ${where}` : ""}: use ${list}.` };
+}
+
 export type Validated = { ok: true; options: JoinOptions } | { ok: false; error: string };
 
-export function validateJoin(room: string, name: string, role: string): Validated {
+export function validateJoin(room: string, name: string, role: string, mode = ""): Validated {
   const trimmedName = name.trim();
   const r = role === "" ? "sender" : role;
   if (!ROOM_PATTERN.test(room)) {
@@ -56,5 +73,7 @@ export function validateJoin(room: string, name: string, role: string): Validate
   if (length > NAME_MAX_LENGTH) return { ok: false, error: `Your name is too long: at most ${NAME_MAX_LENGTH} characters.` };
   if (NON_PRINTABLE.test(trimmedName)) return { ok: false, error: "Your name contains control characters." };
   if (r !== "sender" && r !== "viewer") return { ok: false, error: `Unknown role "${role}": use "sender" or "viewer".` };
-  return { ok: true, options: { room, name: trimmedName, role: r } };
+  const m = parseMode(mode);
+  if (!m.ok) return m;
+  return { ok: true, options: { room, name: trimmedName, role: r, ...(m.mode ? { mode: m.mode } : {}) } };
 }

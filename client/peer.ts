@@ -1,5 +1,5 @@
-// The one RTCPeerConnection to the server: local tracks or receive-only transceivers, the offer,
-// trickled candidates, and the mixed stream coming back.
+// The one RTCPeerConnection to the server (mcu and sfu rooms): local tracks or receive-only
+// transceivers, the offer, trickled candidates, and the remote tracks coming back.
 
 import { preferVp8 } from "./codecs.js";
 import type { CandidateInit } from "./protocol.js";
@@ -7,14 +7,39 @@ import type { CandidateInit } from "./protocol.js";
 export interface PeerHandlers {
   /** A local candidate to trickle; null once gathering is complete. Only called after the offer went out. */
   onCandidate(candidate: CandidateInit | null): void;
-  /** The mixed stream gained a track (it is the same MediaStream every time). */
-  onRemoteStream(stream: MediaStream): void;
+  /** A remote track arrived: the mixed stream's (mcu) or another participant's (sfu). */
+  onTrack(event: RTCTrackEvent): void;
   onConnectionState(state: RTCPeerConnectionState): void;
+}
+
+/** Adds the microphone and camera (VP8 preferred); returns the camera's sender, if any. */
+export function addLocalTracks(pc: RTCPeerConnection, stream: MediaStream): RTCRtpSender | null {
+  let videoSender: RTCRtpSender | null = null;
+  for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
+  for (const track of stream.getVideoTracks()) {
+    const sender = pc.addTrack(track, stream);
+    videoSender = sender;
+    const transceiver = pc.getTransceivers().find((t) => t.sender === sender);
+    if (transceiver) preferVp8(transceiver);
+  }
+  return videoSender;
+}
+
+/** One receive-only audio and one receive-only video transceiver (a viewer's offer). */
+export function addReceiveOnly(pc: RTCPeerConnection): void {
+  pc.addTransceiver("audio", { direction: "recvonly" });
+  preferVp8(pc.addTransceiver("video", { direction: "recvonly" }));
+}
+
+/** The plain-object form of a local ICE candidate for signaling; undefined for an end-of-generation marker. */
+export function candidateInit(candidate: RTCIceCandidate | null): CandidateInit | null | undefined {
+  // Some browsers signal the end of a generation with an empty candidate string; null ends it all.
+  if (candidate && candidate.candidate === "") return undefined;
+  return candidate ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex } : null;
 }
 
 export class Peer {
   readonly pc: RTCPeerConnection;
-  readonly remoteStream = new MediaStream();
   private videoSender: RTCRtpSender | null = null;
   private offerSent = false;
   private pendingCandidates: (CandidateInit | null)[] = [];
@@ -23,39 +48,27 @@ export class Peer {
   constructor(iceServers: RTCIceServer[], private readonly handlers: PeerHandlers) {
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
     this.pc.addEventListener("icecandidate", (event) => {
-      // Some browsers signal the end of a generation with an empty candidate string; null ends it all.
-      if (event.candidate && event.candidate.candidate === "") return;
-      const candidate: CandidateInit | null = event.candidate
-        ? { candidate: event.candidate.candidate, sdpMid: event.candidate.sdpMid, sdpMLineIndex: event.candidate.sdpMLineIndex }
-        : null;
+      const candidate = candidateInit(event.candidate);
+      if (candidate === undefined) return;
       if (this.offerSent) this.handlers.onCandidate(candidate);
       else this.pendingCandidates.push(candidate);
     });
     this.pc.addEventListener("track", (event) => {
-      if (!this.remoteStream.getTracks().includes(event.track)) this.remoteStream.addTrack(event.track);
-      this.handlers.onRemoteStream(this.remoteStream);
+      if (!this.closed) this.handlers.onTrack(event);
     });
     this.pc.addEventListener("connectionstatechange", () => {
       if (!this.closed) this.handlers.onConnectionState(this.pc.connectionState);
     });
   }
 
-  /** Sender: microphone and camera go up; the same transceivers carry the mixed stream down. */
+  /** Sender: microphone and camera go up; the same transceivers carry the mixed stream down (mcu). */
   addLocalStream(stream: MediaStream): void {
-    for (const track of stream.getAudioTracks()) this.pc.addTrack(track, stream);
-    for (const track of stream.getVideoTracks()) {
-      const sender = this.pc.addTrack(track, stream);
-      this.videoSender = sender;
-      const transceiver = this.pc.getTransceivers().find((t) => t.sender === sender);
-      if (transceiver) preferVp8(transceiver);
-    }
+    this.videoSender = addLocalTracks(this.pc, stream);
   }
 
   /** Viewer: receive only, no camera or microphone. */
   addReceiveOnly(): void {
-    this.pc.addTransceiver("audio", { direction: "recvonly" });
-    const video = this.pc.addTransceiver("video", { direction: "recvonly" });
-    preferVp8(video);
+    addReceiveOnly(this.pc);
   }
 
   get cameraSender(): RTCRtpSender | null {
@@ -82,6 +95,5 @@ export class Peer {
     if (this.closed) return;
     this.closed = true;
     this.pc.close();
-    for (const track of this.remoteStream.getTracks()) this.remoteStream.removeTrack(track);
   }
 }

@@ -2,6 +2,14 @@
 
 export type Role = "sender" | "viewer";
 
+/** How a room carries media (docs/protocol.md, "Room modes"); fixed by the room's first joiner. */
+export type RoomMode = "mcu" | "sfu" | "mesh";
+export const ROOM_MODES: readonly RoomMode[] = ["mcu", "sfu", "mesh"];
+
+export function isRoomMode(v: unknown): v is RoomMode {
+  return typeof v === "string" && (ROOM_MODES as readonly string[]).includes(v);
+}
+
 export interface ParticipantInfo {
   id: string;
   name: string;
@@ -16,9 +24,17 @@ export interface CandidateInit {
   sdpMLineIndex?: number | null;
 }
 
+/** The payload of a mesh `signal`, relayed unchanged between two participants. */
+export interface SignalData {
+  sdp?: { type: "offer" | "answer"; sdp: string };
+  candidate?: CandidateInit | null;
+}
+
 export type ClientMessage =
-  | { type: "join"; room: string; name: string; role: Role }
+  | { type: "join"; room: string; name: string; role: Role; mode?: RoomMode }
   | { type: "offer"; sdp: string }
+  | { type: "answer"; sdp: string }
+  | { type: "signal"; to: string; data: SignalData }
   | { type: "candidate"; candidate: CandidateInit | null }
   | { type: "mute"; audio?: boolean; video?: boolean }
   | { type: "leave" };
@@ -36,11 +52,14 @@ export type ServerMessage =
       id: string;
       room: string;
       role: Role;
+      mode: RoomMode;
       iceServers: RTCIceServer[];
       output: { width: number; height: number; fps: number } | null;
       participants: ParticipantInfo[];
     }
   | { type: "answer"; sdp: string }
+  | { type: "offer"; sdp: string }
+  | { type: "signal"; from: string; data: SignalData }
   | TileMessage
   | { type: "participants"; participants: ParticipantInfo[] }
   | { type: "error"; code: string; message: string }
@@ -73,6 +92,28 @@ function parseParticipants(v: unknown): ParticipantInfo[] {
   return v.map(parseParticipant).filter((p): p is ParticipantInfo => p !== null);
 }
 
+function parseCandidate(v: unknown): CandidateInit | null | undefined {
+  if (v === null) return null;
+  if (!isObject(v) || typeof v.candidate !== "string") return undefined;
+  const c: CandidateInit = { candidate: v.candidate };
+  if (typeof v.sdpMid === "string" || v.sdpMid === null) c.sdpMid = v.sdpMid;
+  if (typeof v.sdpMLineIndex === "number" || v.sdpMLineIndex === null) c.sdpMLineIndex = v.sdpMLineIndex;
+  return c;
+}
+
+/** A signal's data; null when it carries neither a usable sdp nor a candidate. */
+function parseSignalData(v: unknown): SignalData | null {
+  if (!isObject(v)) return null;
+  const data: SignalData = {};
+  const sdp = v.sdp;
+  if (isObject(sdp) && (sdp.type === "offer" || sdp.type === "answer") && typeof sdp.sdp === "string") {
+    data.sdp = { type: sdp.type, sdp: sdp.sdp };
+  }
+  const candidate = parseCandidate(v.candidate);
+  if (candidate !== undefined) data.candidate = candidate;
+  return data.sdp !== undefined || data.candidate !== undefined ? data : null;
+}
+
 function parseIceServers(v: unknown): RTCIceServer[] {
   if (!Array.isArray(v)) return [];
   return v.filter((s): s is RTCIceServer => isObject(s) && (typeof s.urls === "string" || Array.isArray(s.urls)));
@@ -102,6 +143,8 @@ export function parseServerMessage(text: string): ServerMessage | null {
         id: str(v.id),
         room: str(v.room),
         role: v.role === "viewer" ? "viewer" : "sender",
+        // A server from before room modes sends none: it only mixes.
+        mode: isRoomMode(v.mode) ? v.mode : "mcu",
         iceServers: parseIceServers(v.iceServers),
         output,
         participants: parseParticipants(v.participants),
@@ -109,6 +152,13 @@ export function parseServerMessage(text: string): ServerMessage | null {
     }
     case "answer":
       return typeof v.sdp === "string" ? { type: "answer", sdp: v.sdp } : null;
+    case "offer":
+      return typeof v.sdp === "string" ? { type: "offer", sdp: v.sdp } : null;
+    case "signal": {
+      const data = parseSignalData(v.data);
+      const from = str(v.from);
+      return data && from !== "" ? { type: "signal", from, data } : null;
+    }
     case "tile":
       return isPositive(v.width) && isPositive(v.height) && isPositive(v.maxBitrate)
         ? { type: "tile", width: v.width, height: v.height, maxBitrate: v.maxBitrate }

@@ -1,10 +1,15 @@
-// One visit to a room: camera → socket → join → peer connection → media, and every way it can end.
+// One visit to a room: camera → socket → join → media in the room's mode, and every way it can end.
+// mcu: one peer connection to the server, one mixed stream back. sfu: one peer connection to the
+// server, renegotiated by server offers (sfu.ts), one stream per participant. mesh: one peer
+// connection per other participant (mesh.ts). Remote participants' videos: ui.remotes (remotes.ts).
 
 import type { TesseraView } from "./automation.js";
 import { MediaAccessError, openLocalMedia, stopStream } from "./media.js";
 import type { JoinOptions } from "./params.js";
+import { Mesh } from "./mesh.js";
 import { Peer } from "./peer.js";
-import { FATAL_ERROR_CODES, type ClientMessage, type ParticipantInfo, type ServerMessage } from "./protocol.js";
+import { FATAL_ERROR_CODES, type ClientMessage, type ParticipantInfo, type RoomMode, type ServerMessage } from "./protocol.js";
+import { SfuNegotiator, streamOwner } from "./sfu.js";
 import { Signaling, signalingUrl, type SignalingClose } from "./signaling.js";
 import { TileApplier } from "./tile.js";
 import type { ClientState, Ui } from "./ui.js";
@@ -13,7 +18,7 @@ import type { ClientState, Ui } from "./ui.js";
 const CONNECT_TIMEOUT_MS = 30_000;
 
 // Not fatal for the server (the socket stays open), but nothing will ever play for this client.
-const CLIENT_FATAL_CODES = new Set(["no-usable-codec", "negotiation-failed", "already-negotiated"]);
+const CLIENT_FATAL_CODES = new Set(["no-usable-codec", "negotiation-failed", "already-negotiated", "wrong-mode"]);
 
 function describeServerError(code: string, message: string, room: string): string {
   switch (code) {
@@ -30,7 +35,14 @@ function describeServerError(code: string, message: string, room: string): strin
 
 export class Session {
   private signaling: Signaling | null = null;
+  private mode: RoomMode | null = null;
+  /** The connection to the server (mcu, sfu). */
   private peer: Peer | null = null;
+  private sfu: SfuNegotiator | null = null;
+  /** The connections to the other participants (mesh). */
+  private mesh: Mesh | null = null;
+  /** mcu: the mixed audio and video, however the server groups its tracks into streams. */
+  private readonly mixed = new MediaStream();
   private local: MediaStream | null = null;
   private tiles: TileApplier | null = null;
   private joined = false;
@@ -49,7 +61,7 @@ export class Session {
 
   async start(): Promise<void> {
     const { room, role } = this.options;
-    Object.assign(this.view, { role, id: null, participants: [], lastTile: null, error: null });
+    Object.assign(this.view, { role, mode: null, id: null, participants: [], lastTile: null, error: null });
     this.ui.showCall(room, role);
     if (role === "sender") {
       this.setState("connecting", "Starting camera and microphone…");
@@ -67,7 +79,7 @@ export class Session {
     }
     this.setState("connecting", "Connecting to the server…");
     this.signaling = new Signaling(signalingUrl(window.location), {
-      onOpen: () => this.send({ type: "join", room, name: this.options.name, role }),
+      onOpen: () => this.send({ type: "join", room, name: this.options.name, role, ...(this.options.mode ? { mode: this.options.mode } : {}) }),
       onMessage: (message) => this.onMessage(message),
       onClose: (info) => this.onSocketClose(info),
     });
@@ -113,7 +125,7 @@ export class Session {
     if (this.ended) return;
     switch (message.type) {
       case "joined":
-        this.onJoined(message.id, message.iceServers, message.participants);
+        this.onJoined(message.id, message.mode, message.iceServers, message.participants);
         break;
       case "answer":
         this.peer
@@ -121,15 +133,27 @@ export class Session {
           .then(() => this.tiles?.retry())
           .catch((error: unknown) => this.fail(`Could not use the server's answer: ${errorText(error)}`));
         break;
+      case "offer":
+        if (this.sfu) this.sfu.handleOffer(message.sdp);
+        else console.warn(`tessera: ignoring a server offer in a ${this.mode ?? "not yet joined"} room`);
+        break;
+      case "signal":
+        if (this.mesh) this.mesh.onSignal(message.from, message.data);
+        else console.warn(`tessera: ignoring a signal in a ${this.mode ?? "not yet joined"} room`);
+        break;
       case "tile":
-        this.tiles?.apply(message);
+        // Only the mixer draws tiles; an SFU forwards what it gets.
+        if (this.mode === "mcu") this.tiles?.apply(message);
         break;
       case "participants":
         this.setParticipants(message.participants);
         break;
       case "error": {
         const text = describeServerError(message.code, message.message, this.options.room);
-        if (FATAL_ERROR_CODES.has(message.code) || CLIENT_FATAL_CODES.has(message.code)) this.fail(text);
+        if (this.mode === "mesh" && message.code === "unknown-participant") {
+          // A signal (a late candidate, say) raced someone's departure: nothing the user needs to know.
+          console.warn("tessera: signal not delivered", message.message);
+        } else if (FATAL_ERROR_CODES.has(message.code) || CLIENT_FATAL_CODES.has(message.code)) this.fail(text);
         else {
           console.warn("tessera: server error", message.code, message.message);
           this.showError(text);
@@ -142,31 +166,94 @@ export class Session {
     }
   }
 
-  private onJoined(id: string, iceServers: RTCIceServer[], participants: ParticipantInfo[]): void {
+  private onJoined(id: string, mode: RoomMode, iceServers: RTCIceServer[], participants: ParticipantInfo[]): void {
     if (this.joined) return;
     this.joined = true;
+    this.mode = mode;
     this.view.id = id;
+    this.view.mode = mode;
+    this.ui.showMode(mode);
     this.setParticipants(participants);
-    this.setState("connecting", "Joined; connecting media…");
 
+    // Mute choices made before the server knew us.
+    if (this.micMuted) this.send({ type: "mute", audio: true });
+    if (this.cameraOff) this.send({ type: "mute", video: true });
+
+    if (mode === "mesh") this.startMesh(id, iceServers, participants);
+    else this.startServerPeer(mode, iceServers);
+  }
+
+  /** mcu and sfu: one peer connection to the server, and our offer. */
+  private startServerPeer(mode: "mcu" | "sfu", iceServers: RTCIceServer[]): void {
+    this.setState("connecting", "Joined; connecting media…");
     const peer = new Peer(iceServers, {
       onCandidate: (candidate) => this.send({ type: "candidate", candidate }),
-      onRemoteStream: (stream) => this.ui.playMixed(stream),
+      onTrack: (event) => (mode === "sfu" ? this.onForwardedTrack(event) : this.onMixedTrack(event.track)),
       onConnectionState: (state) => this.onConnectionState(state),
     });
     this.peer = peer;
     if (this.local) peer.addLocalStream(this.local);
     else peer.addReceiveOnly();
     const camera = peer.cameraSender;
-    if (camera) this.tiles = new TileApplier(camera, (tile) => (this.view.lastTile = tile));
-
-    // Mute choices made before the server knew us.
-    if (this.micMuted) this.send({ type: "mute", audio: true });
-    if (this.cameraOff) this.send({ type: "mute", video: true });
-
+    if (mode === "mcu" && camera) this.tiles = new TileApplier(camera, (tile) => (this.view.lastTile = tile));
+    if (mode === "sfu") {
+      this.sfu = new SfuNegotiator(
+        peer.pc,
+        (sdp) => this.send({ type: "answer", sdp }),
+        (error) => this.fail(`Could not accept the server's new offer: ${errorText(error)}`),
+      );
+    }
     peer
       .negotiate((sdp) => this.send({ type: "offer", sdp }))
       .catch((error: unknown) => this.fail(`Could not create the WebRTC offer: ${errorText(error)}`));
+  }
+
+  private onMixedTrack(track: MediaStreamTrack): void {
+    if (!this.mixed.getTracks().includes(track)) this.mixed.addTrack(track);
+    this.ui.playMixed(this.mixed);
+  }
+
+  /** sfu: the stream id names the participant who sends it. */
+  private onForwardedTrack(event: RTCTrackEvent): void {
+    const stream = event.streams[0];
+    const owner = streamOwner(event.streams.map((s) => s.id));
+    if (!stream || owner === null) {
+      console.warn("tessera: a forwarded track without its participant's stream id; not shown", event.track.kind);
+      return;
+    }
+    this.ui.remotes.attach(owner, stream);
+  }
+
+  /** mesh: no media through the server; call everyone already here. */
+  private startMesh(id: string, iceServers: RTCIceServer[], participants: ParticipantInfo[]): void {
+    // Signaling works; each connection to another participant has its own time limit (mesh.ts).
+    this.clearTimer();
+    const nameOf = (pid: string) => this.view.participants.find((p) => p.id === pid)?.name ?? pid;
+    this.mesh = new Mesh(id, this.options.role, iceServers, this.local, {
+      send: (to, data) => this.send({ type: "signal", to, data }),
+      onStream: (pid, stream) => this.ui.remotes.attach(pid, stream),
+      onPeerClosed: (pid) => this.ui.remotes.remove(pid),
+      onPeerFailed: (pid, reason) => this.showError(`The media connection to ${nameOf(pid)} failed: ${reason}.`),
+      onStateChange: () => this.onMeshStateChange(),
+    });
+    this.mesh.callAll(participants);
+    this.onMeshStateChange();
+  }
+
+  private onMeshStateChange(): void {
+    if (this.ended || !this.mesh) return;
+    switch (this.mesh.state) {
+      case "connected":
+        this.everConnected = true;
+        this.setState("connected", "Connected");
+        break;
+      case "reconnecting":
+        this.setState("connecting", "Reconnecting…");
+        break;
+      case "connecting":
+        this.setState("connecting", this.everConnected ? "Connecting to a new participant…" : "Connecting to the other participants…");
+        break;
+    }
   }
 
   private onConnectionState(state: RTCPeerConnectionState): void {
@@ -205,6 +292,8 @@ export class Session {
   private setParticipants(list: ParticipantInfo[]): void {
     this.view.participants = list;
     this.ui.renderParticipants(list, this.view.id);
+    if (this.mode !== "mcu") this.ui.remotes.setRoster(list);
+    this.mesh?.setRoster(list);
   }
 
   private setState(state: ClientState, text: string): void {
@@ -230,7 +319,10 @@ export class Session {
     this.clearTimer();
     if (this.joined) this.send({ type: "leave" });
     this.signaling?.close();
+    this.sfu?.close();
     this.peer?.close();
+    this.mesh?.close();
+    for (const track of this.mixed.getTracks()) this.mixed.removeTrack(track);
     stopStream(this.local);
     this.local = null;
     this.view.participants = [];

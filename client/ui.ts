@@ -1,6 +1,7 @@
 // Everything that touches the DOM. No signaling or WebRTC logic here.
 
-import type { ParticipantInfo, Role } from "./protocol.js";
+import { isRoomMode, type ParticipantInfo, type Role, type RoomMode } from "./protocol.js";
+import { RemoteVideos } from "./remotes.js";
 
 /** Machine-readable connection state, in #status[data-state] and window.tessera.state. */
 export type ClientState = "idle" | "connecting" | "connected" | "failed" | "left";
@@ -11,14 +12,23 @@ function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
   return element;
 }
 
+const MODE_LABELS: Record<RoomMode, string> = { mcu: "MCU", sfu: "SFU", mesh: "Mesh" };
+const MODE_TITLES: Record<RoomMode, string> = {
+  mcu: "The server mixes everyone into one picture",
+  sfu: "The server forwards each participant's stream",
+  mesh: "Browsers connect to each other directly",
+};
+
 export class Ui {
   readonly form = byId("join-form", HTMLFormElement);
   readonly roomInput = byId("room-input", HTMLInputElement);
   readonly nameInput = byId("name-input", HTMLInputElement);
   readonly roleSelect = byId("role-select", HTMLSelectElement);
+  readonly modeSelect = byId("mode-select", HTMLSelectElement);
   readonly joinButton = byId("join", HTMLButtonElement);
   readonly call = byId("call", HTMLElement);
   readonly mixed = byId("mixed", HTMLVideoElement);
+  readonly remotesBox = byId("remotes", HTMLElement);
   readonly self = byId("self", HTMLVideoElement);
   readonly enableSound = byId("enable-sound", HTMLButtonElement);
   readonly muteMic = byId("mute-mic", HTMLButtonElement);
@@ -28,6 +38,9 @@ export class Ui {
   readonly error = byId("error", HTMLElement);
   readonly participants = byId("participants", HTMLUListElement);
   readonly roomLabel = byId("room-label", HTMLElement);
+  readonly modeLabel = byId("mode", HTMLElement);
+  /** Remote participants' videos in sfu and mesh rooms. */
+  readonly remotes = new RemoteVideos(this.remotesBox, () => (this.enableSound.hidden = false));
 
   setStatus(state: ClientState, text: string): void {
     this.status.dataset.state = state;
@@ -45,14 +58,27 @@ export class Ui {
     this.error.hidden = true;
   }
 
-  fillForm(room: string, name: string, role: string): void {
+  fillForm(room: string, name: string, role: string, mode: string): void {
     this.roomInput.value = room;
     this.nameInput.value = name;
     if (role === "sender" || role === "viewer") this.roleSelect.value = role;
+    if (isRoomMode(mode)) this.modeSelect.value = mode;
   }
 
-  readForm(): { room: string; name: string; role: string } {
-    return { room: this.roomInput.value.trim(), name: this.nameInput.value, role: this.roleSelect.value };
+  readForm(): { room: string; name: string; role: string; mode: string } {
+    return { room: this.roomInput.value.trim(), name: this.nameInput.value, role: this.roleSelect.value, mode: this.modeSelect.value };
+  }
+
+  /** The room's real mode (from `joined`): the #mode badge, and the mixed picture or the #remotes grid. */
+  showMode(mode: RoomMode): void {
+    this.modeLabel.textContent = MODE_LABELS[mode];
+    this.modeLabel.title = MODE_TITLES[mode];
+    this.modeLabel.dataset.mode = mode;
+    this.modeLabel.hidden = false;
+    const mixed = mode === "mcu";
+    this.mixed.hidden = !mixed;
+    this.remotesBox.hidden = mixed;
+    this.call.dataset.mode = mode;
   }
 
   /** Switches between the join form and the call view. */
@@ -73,6 +99,13 @@ export class Ui {
     this.form.hidden = false;
     this.roomLabel.textContent = "";
     this.mixed.srcObject = null;
+    this.mixed.hidden = false;
+    this.remotes.clear();
+    this.remotesBox.hidden = true;
+    this.modeLabel.textContent = "";
+    this.modeLabel.hidden = true;
+    delete this.modeLabel.dataset.mode;
+    delete this.call.dataset.mode;
     this.self.srcObject = null;
     this.enableSound.hidden = true;
     this.renderParticipants([], null);
@@ -126,10 +159,12 @@ export class Ui {
     });
   }
 
-  unmuteMixed(): void {
+  /** The "turn the sound on" button: the mixed video and every remote video. */
+  unmuteAll(): void {
     this.mixed.muted = false;
     this.enableSound.hidden = true;
-    this.mixed.play().catch(() => undefined);
+    if (!this.mixed.hidden) this.mixed.play().catch(() => undefined);
+    this.remotes.unmuteAll();
   }
 
   showSelf(stream: MediaStream): void {

@@ -28,6 +28,15 @@ type PeerSessionEvents = {
   connected: [];
 };
 
+/**
+ * werift writes port 0 on every inactive m-section, which browsers read as "rejected". An SFU viewer's
+ * first answer is all inactive (there is nothing to send it yet), so with port 0 its transport would never
+ * come up. Port 9 keeps the sections accepted-but-inactive, as RFC 8829 answers them.
+ */
+export function acceptInactiveSections(sdp: string): string {
+  return sdp.replace(/^m=(audio|video) 0 /gm, "m=$1 9 ");
+}
+
 export class NegotiationError extends Error {
   constructor(
     readonly code: "no-usable-codec" | "negotiation-failed",
@@ -128,7 +137,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     }
     const local = this.pc.localDescription;
     if (!local) throw new NegotiationError("negotiation-failed", "no local description was produced");
-    return local.sdp;
+    return this.options.mixedOutput ? local.sdp : acceptInactiveSections(local.sdp);
   }
 
   async addRemoteCandidate(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null): Promise<void> {

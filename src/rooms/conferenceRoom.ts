@@ -14,9 +14,14 @@ export class WrongModeError extends Error {
   readonly code = "wrong-mode";
 }
 
-/** A `signal` to someone who is not in the room, or to yourself. */
+/** A `signal` to yourself. */
 export class BadSignalError extends Error {
   readonly code = "bad-message";
+}
+
+/** A `signal` to someone not in the room: often someone who has just left, so not worth alarming anyone. */
+export class UnknownParticipantError extends Error {
+  readonly code = "unknown-participant";
 }
 
 /**

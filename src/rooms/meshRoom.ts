@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { Role, SignalData } from "../signaling/messages.js";
-import { BadSignalError, roomFullMessage, senderCount, WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
+import { BadSignalError, UnknownParticipantError, roomFullMessage, senderCount, WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
 import { broadcastRoster, type Member, type ParticipantChannel } from "./participant.js";
 
 /**
@@ -45,7 +45,7 @@ export class MeshRoom extends EventEmitter<{ closed: [] }> implements Conference
   signal(from: string, to: string, data: SignalData): void {
     if (from === to) throw new BadSignalError("signal: cannot signal yourself");
     const target = this.members.get(to);
-    if (!target || !this.members.has(from)) throw new BadSignalError(`signal: participant "${to.slice(0, 64)}" is not in room "${this.name}"`);
+    if (!target || !this.members.has(from)) throw new UnknownParticipantError(`signal: participant "${to.slice(0, 64)}" is not in room "${this.name}"`);
     target.channel.send({ type: "signal", from, data });
   }
 

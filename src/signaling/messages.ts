@@ -71,6 +71,7 @@ export type ErrorCode =
   | "already-joined"
   | "already-negotiated"
   | "wrong-mode"
+  | "unknown-participant"
   | "no-usable-codec"
   | "negotiation-failed"
   | "ice-failed"

@@ -2,7 +2,7 @@ import type { WebSocket } from "ws";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { NegotiationError } from "../peers/peerSession.js";
-import { BadSignalError, WrongModeError, type ConferenceRoom } from "../rooms/conferenceRoom.js";
+import { BadSignalError, UnknownParticipantError, WrongModeError, type ConferenceRoom } from "../rooms/conferenceRoom.js";
 import { participantInfo, type Member, type ParticipantChannel } from "../rooms/participant.js";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { parseClientMessage, type ClientMessage, type ErrorCode, type RoomMode, type ServerMessage } from "./messages.js";
@@ -94,6 +94,7 @@ export class SignalingSession implements ParticipantChannel {
   private reportRoomError(err: Error, context: string): void {
     if (err instanceof WrongModeError) return this.error("wrong-mode", err.message);
     if (err instanceof BadSignalError) return this.error("bad-message", err.message);
+    if (err instanceof UnknownParticipantError) return this.error("unknown-participant", err.message);
     this.error("bad-message", `${context}: ${err.message}`);
   }
 

@@ -2,96 +2,14 @@
 // started in-process. Two senders with Chromium's fake camera join one room and must both see a
 // 1280x720 mixed picture with two live tiles; a viewer must connect without ever asking for a camera.
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { AppliedTile } from "../../client/tile.js";
 import { startServer } from "../../src/server.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const IN_CI = process.env.CI === "true";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const MISSING_CHROMIUM = `${CHROMIUM} not found: install Debian's browser with "apt-get install -y chromium" to run the browser e2e tests`;
+import { BrowserPool, CONNECT_TIMEOUT_MS, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
 
 const TEST_TIMEOUT_MS = 60_000;
-const CONNECT_TIMEOUT_MS = 30_000;
 const OUTPUT = { width: 1280, height: 720 };
-
-// Chromium honours only the LAST --disable-features flag, so this is the one list: what Playwright
-// would disable itself (its list is dropped with ignoreDefaultArgs) plus what keeps the browser off
-// the network (no mDNS host candidates: WebRTC offers plain 127.0.0.1; no Google lookups).
-const DISABLED_FEATURES = [
-  "WebRtcHideLocalIpsWithMdns",
-  "AvoidUnnecessaryBeforeUnloadCheckSync",
-  "DestroyProfileOnBrowserClose",
-  "HttpsUpgrades",
-  "HttpsFirstBalancedModeAutoEnable",
-  "LensOverlay",
-  "MediaRouter",
-  "DialMediaRouteProvider",
-  "GlobalMediaControls",
-  "PaintHolding",
-  "ThirdPartyStoragePartitioning",
-  "AvoidCorsURLLoaderRestartOnRedirect",
-  "Translate",
-  "OptimizationHints",
-  "NetworkTimeServiceQuerying",
-  "AimEnabled",
-  "PreconnectToSearch",
-  "CertificateTransparencyComponentUpdater",
-  "AutofillServerCommunication",
-];
-
-/**
- * The whole command line (ignoreDefaultArgs: true), so that nothing adds a second --disable-features.
- * Playwright needs --remote-debugging-pipe; --no-startup-window because contexts are made by newContext.
- */
-function chromiumArgs(userDataDir: string): string[] {
-  return [
-    "--remote-debugging-pipe",
-    `--user-data-dir=${userDataDir}`,
-    "--no-startup-window",
-    "--headless=new",
-    "--hide-scrollbars",
-    "--mute-audio",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--no-default-browser-check",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-default-apps",
-    "--disable-extensions",
-    "--disable-breakpad",
-    "--disable-dev-shm-usage",
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-    "--disable-renderer-backgrounding",
-    "--disable-ipc-flooding-protection",
-    "--disable-hang-monitor",
-    "--disable-field-trial-config",
-    "--metrics-recording-only",
-    "--password-store=basic",
-    "--use-mock-keychain",
-    "--autoplay-policy=no-user-gesture-required",
-    "--use-fake-ui-for-media-stream",
-    "--use-fake-device-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-    `--disable-features=${DISABLED_FEATURES.join(",")}`,
-  ];
-}
-
-interface TestPage {
-  page: Page;
-  context: BrowserContext;
-  /** Recent console lines and page errors, quoted in failure messages. */
-  log: string[];
-}
 
 interface HalfStats {
   meanLuma: number;
@@ -108,69 +26,11 @@ const BRIGHT_LUMA = 60;
 const LIVE_SHARE = 0.3;
 
 let server: Awaited<ReturnType<typeof startServer>> | undefined;
-const browsers: Browser[] = [];
-const userDataDirs: string[] = [];
-const pages: TestPage[] = [];
-
-async function launchBrowser(): Promise<Browser> {
-  const dir = mkdtempSync(join(tmpdir(), "tessera-e2e-chromium-"));
-  userDataDirs.push(dir);
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    ignoreDefaultArgs: true,
-    args: chromiumArgs(dir),
-    timeout: 30_000,
-  });
-  browsers.push(browser);
-  return browser;
-}
+const pool = new BrowserPool();
 
 function roomUrl(query: string): string {
   if (!server) throw new Error("server not started");
   return new URL(`/?${query}`, server.url).toString();
-}
-
-async function openPage(browser: Browser, label: string, initScript?: () => void): Promise<TestPage> {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  const log: string[] = [];
-  const remember = (line: string) => {
-    log.push(`[${label}] ${line}`);
-    if (log.length > 40) log.shift();
-  };
-  page.on("console", (m) => remember(`${m.type()}: ${m.text()}`));
-  page.on("pageerror", (e) => remember(`pageerror: ${e.message}`));
-  if (initScript) await page.addInitScript(initScript);
-  const tp = { page, context, log };
-  pages.push(tp);
-  return tp;
-}
-
-async function describePage(tp: TestPage): Promise<string> {
-  const info = await tp.page
-    .evaluate(() => ({
-      state: document.querySelector("#status")?.getAttribute("data-state"),
-      status: document.querySelector("#status")?.textContent,
-      error: document.querySelector("#error")?.textContent,
-    }))
-    .catch((e: unknown) => ({ evaluateFailed: String(e) }));
-  return `${JSON.stringify(info)}\n${tp.log.join("\n")}`;
-}
-
-/** Waits until #status[data-state] is `connected`; fails at once (with #error) if it becomes `failed`. */
-async function waitConnected(tp: TestPage): Promise<void> {
-  const settled = await tp.page
-    .waitForFunction(
-      () => {
-        const state = document.querySelector("#status")?.getAttribute("data-state");
-        return state === "connected" || state === "failed" ? state : false;
-      },
-      null,
-      { timeout: CONNECT_TIMEOUT_MS, polling: 100 },
-    )
-    .then((handle) => handle.jsonValue())
-    .catch(() => "timeout");
-  if (settled !== "connected") throw new Error(`page did not connect (${settled}): ${await describePage(tp)}`);
 }
 
 /** The mixed video is 1280x720, playing, its clock advancing and new frames being decoded. */
@@ -268,16 +128,14 @@ function e2eSuite(): void {
 
   beforeAll(async () => {
     server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
-    const [browserA, browserB] = await Promise.all([launchBrowser(), launchBrowser()]);
-    alice = await openPage(browserA, "Alice");
-    bob = await openPage(browserB, "Bob");
+    const [browserA, browserB] = await Promise.all([pool.launch(), pool.launch()]);
+    alice = await pool.openPage(browserA, "Alice");
+    bob = await pool.openPage(browserB, "Bob");
   }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {
-    await Promise.allSettled(pages.map((tp) => tp.context.close()));
-    await Promise.allSettled(browsers.map((b) => b.close()));
+    await pool.closeAll();
     await server?.close();
-    for (const dir of userDataDirs) rmSync(dir, { recursive: true, force: true });
   }, TEST_TIMEOUT_MS);
 
   it(
@@ -286,6 +144,13 @@ function e2eSuite(): void {
       await alice.page.goto(roomUrl("room=e2e&name=Alice"));
       await bob.page.goto(roomUrl("room=e2e&name=Bob"));
       await Promise.all([waitConnected(alice), waitConnected(bob)]);
+      const shown = await alice.page.evaluate(() => ({
+        mode: window.tessera.mode,
+        label: document.querySelector("#mode")?.textContent,
+        dataMode: document.querySelector("#mode")?.getAttribute("data-mode"),
+        remotesHidden: document.querySelector<HTMLElement>("#remotes")?.hidden,
+      }));
+      expect(shown, "a room without a mode is an MCU, shown as such").toEqual({ mode: "mcu", label: "MCU", dataMode: "mcu", remotesHidden: true });
 
       for (const tp of [alice, bob]) {
         await expect
@@ -323,7 +188,7 @@ function e2eSuite(): void {
   it(
     "a viewer connects and plays the mix without ever calling getUserMedia",
     async () => {
-      const viewer = await openPage(browsers[0], "Viewer", () => {
+      const viewer = await pool.openPage(pool.browsers[0], "Viewer", () => {
         const w = window as unknown as { __getUserMediaCalls: number };
         w.__getUserMediaCalls = 0;
         const devices = navigator.mediaDevices;
@@ -356,15 +221,4 @@ function e2eSuite(): void {
   );
 }
 
-if (HAVE_CHROMIUM) {
-  describe("browser e2e (real Chromium)", e2eSuite);
-} else if (IN_CI) {
-  describe("browser e2e (real Chromium)", () => {
-    it("requires Chromium", () => {
-      throw new Error(`CI=true and ${MISSING_CHROMIUM}`);
-    });
-  });
-} else {
-  console.warn(`skipping browser e2e: ${MISSING_CHROMIUM}`);
-  describe.skip(`browser e2e (skipped: ${MISSING_CHROMIUM})`, e2eSuite);
-}
+describeWithChromium("browser e2e (real Chromium)", e2eSuite);

@@ -66,7 +66,7 @@ describe("mesh mode: the server relays signaling and nothing else", () => {
     const { client: stranger, joined: strangerJoined } = await Browserless.join(server.url, "elsewhere", "Dan", "mesh");
     sockets.push(cat, stranger);
     cat.send({ type: "signal", to: strangerJoined.id, data: { candidate: null } });
-    expect(await cat.next("error")).toMatchObject({ code: "bad-message", message: expect.stringContaining("not in room") });
+    expect(await cat.next("error")).toMatchObject({ code: "unknown-participant", message: expect.stringContaining("not in room") });
     expect(stranger.inbox.some((m) => m.type === "signal")).toBe(false);
     cat.send({ type: "signal", to: joined.id, data: { candidate: null } });
     expect(await cat.next("error")).toMatchObject({ code: "bad-message", message: expect.stringContaining("yourself") });

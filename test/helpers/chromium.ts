@@ -1,0 +1,174 @@
+// Real Chromium for the browser e2e tests: Debian's /usr/bin/chromium driven by playwright-core, with a
+// fake camera and microphone, kept off the network. Shared by test/e2e/*.test.ts.
+
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { describe, it } from "vitest";
+
+export const CHROMIUM = "/usr/bin/chromium";
+const IN_CI = process.env.CI === "true";
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const MISSING_CHROMIUM = `${CHROMIUM} not found: install Debian's browser with "apt-get install -y chromium" to run the browser e2e tests`;
+
+export const CONNECT_TIMEOUT_MS = 30_000;
+
+// Chromium honours only the LAST --disable-features flag, so this is the one list: what Playwright
+// would disable itself (its list is dropped with ignoreDefaultArgs) plus what keeps the browser off
+// the network (no mDNS host candidates: WebRTC offers plain 127.0.0.1; no Google lookups).
+const DISABLED_FEATURES = [
+  "WebRtcHideLocalIpsWithMdns",
+  "AvoidUnnecessaryBeforeUnloadCheckSync",
+  "DestroyProfileOnBrowserClose",
+  "HttpsUpgrades",
+  "HttpsFirstBalancedModeAutoEnable",
+  "LensOverlay",
+  "MediaRouter",
+  "DialMediaRouteProvider",
+  "GlobalMediaControls",
+  "PaintHolding",
+  "ThirdPartyStoragePartitioning",
+  "AvoidCorsURLLoaderRestartOnRedirect",
+  "Translate",
+  "OptimizationHints",
+  "NetworkTimeServiceQuerying",
+  "AimEnabled",
+  "PreconnectToSearch",
+  "CertificateTransparencyComponentUpdater",
+  "AutofillServerCommunication",
+];
+
+/**
+ * The whole command line (ignoreDefaultArgs: true), so that nothing adds a second --disable-features.
+ * Playwright needs --remote-debugging-pipe; --no-startup-window because contexts are made by newContext.
+ */
+function chromiumArgs(userDataDir: string): string[] {
+  return [
+    "--remote-debugging-pipe",
+    `--user-data-dir=${userDataDir}`,
+    "--no-startup-window",
+    "--headless=new",
+    "--hide-scrollbars",
+    "--mute-audio",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-breakpad",
+    "--disable-dev-shm-usage",
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-ipc-flooding-protection",
+    "--disable-hang-monitor",
+    "--disable-field-trial-config",
+    "--metrics-recording-only",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--autoplay-policy=no-user-gesture-required",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+    `--disable-features=${DISABLED_FEATURES.join(",")}`,
+  ];
+}
+
+export interface TestPage {
+  page: Page;
+  context: BrowserContext;
+  /** Recent console lines and page errors, quoted in failure messages. */
+  log: string[];
+}
+
+/** The browsers, profiles and pages of one test file; closeAll() in afterAll. */
+export class BrowserPool {
+  readonly browsers: Browser[] = [];
+  private readonly userDataDirs: string[] = [];
+  private readonly pages: TestPage[] = [];
+
+  async launch(): Promise<Browser> {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-e2e-chromium-"));
+    this.userDataDirs.push(dir);
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      ignoreDefaultArgs: true,
+      args: chromiumArgs(dir),
+      timeout: 30_000,
+    });
+    this.browsers.push(browser);
+    return browser;
+  }
+
+  async openPage(browser: Browser, label: string, initScript?: () => void): Promise<TestPage> {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    const page = await context.newPage();
+    const log: string[] = [];
+    const remember = (line: string) => {
+      log.push(`[${label}] ${line}`);
+      if (log.length > 40) log.shift();
+    };
+    page.on("console", (m) => remember(`${m.type()}: ${m.text()}`));
+    page.on("pageerror", (e) => remember(`pageerror: ${e.message}`));
+    if (initScript) await page.addInitScript(initScript);
+    const tp = { page, context, log };
+    this.pages.push(tp);
+    return tp;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled(this.pages.map((tp) => tp.context.close()));
+    await Promise.allSettled(this.browsers.map((b) => b.close()));
+    for (const dir of this.userDataDirs) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function describePage(tp: TestPage): Promise<string> {
+  const info = await tp.page
+    .evaluate(() => ({
+      state: document.querySelector("#status")?.getAttribute("data-state"),
+      status: document.querySelector("#status")?.textContent,
+      error: document.querySelector("#error")?.textContent,
+    }))
+    .catch((e: unknown) => ({ evaluateFailed: String(e) }));
+  return `${JSON.stringify(info)}\n${tp.log.join("\n")}`;
+}
+
+/** Waits until #status[data-state] is `connected`; fails at once (with #error) if it becomes `failed`. */
+export async function waitConnected(tp: TestPage): Promise<void> {
+  const settled = await tp.page
+    .waitForFunction(
+      () => {
+        const state = document.querySelector("#status")?.getAttribute("data-state");
+        return state === "connected" || state === "failed" ? state : false;
+      },
+      null,
+      { timeout: CONNECT_TIMEOUT_MS, polling: 100 },
+    )
+    .then((handle) => handle.jsonValue())
+    .catch(() => "timeout");
+  if (settled !== "connected") throw new Error(`page did not connect (${settled}): ${await describePage(tp)}`);
+}
+
+/** describe() that needs Chromium: skipped with a warning without it, failing in CI. */
+export function describeWithChromium(name: string, suite: () => void): void {
+  if (HAVE_CHROMIUM) {
+    describe(name, suite);
+  } else if (IN_CI) {
+    describe(name, () => {
+      it("requires Chromium", () => {
+        throw new Error(`CI=true and ${MISSING_CHROMIUM}`);
+      });
+    });
+  } else {
+    console.warn(`skipping browser e2e: ${MISSING_CHROMIUM}`);
+    describe.skip(`${name} (skipped: ${MISSING_CHROMIUM})`, suite);
+  }
+}
