@@ -1,45 +1,17 @@
-import { randomUUID } from "node:crypto";
-import { EventEmitter } from "node:events";
-import type { Config } from "../config.js";
-import type { Logger } from "../log.js";
 import type { Role, SignalData } from "../signaling/messages.js";
-import { BadSignalError, UnknownParticipantError, roomFullMessage, senderCount, WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
-import { broadcastRoster, type Member, type ParticipantChannel } from "./participant.js";
+import { BaseRoom } from "./baseRoom.js";
+import { BadSignalError, UnknownParticipantError, WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
+import type { Member, ParticipantChannel } from "./participant.js";
 
 /**
  * A mesh room: browsers connect to each other; the server only relays their offers, answers and
  * candidates between members of the same room, and keeps the roster. No media touches the server.
  */
-export class MeshRoom extends EventEmitter<{ closed: [] }> implements ConferenceRoom {
+export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom {
   readonly mode = "mesh";
-  private readonly members = new Map<string, Member>();
-  private closing = false;
-
-  constructor(
-    readonly name: string,
-    private readonly config: Config,
-    private readonly log: Logger,
-  ) {
-    super();
-  }
-
-  get isClosing(): boolean {
-    return this.closing;
-  }
-
-  list(): Member[] {
-    return [...this.members.values()];
-  }
 
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
-    if (role === "sender" && senderCount(this.members.values()) >= this.config.maxSenders) {
-      return { ok: false, code: "room-full", message: roomFullMessage(this.name, this.config.maxSenders) };
-    }
-    const member: Member = { id: randomUUID().slice(0, 8), name, role, joinedAt: new Date(), channel, audioMuted: false, videoMuted: false };
-    this.members.set(member.id, member);
-    this.log.info("participant joined", { participant: member.id, role });
-    setImmediate(() => broadcastRoster(this.members.values()));
-    return { ok: true, participant: member };
+    return this.refuseIfFull(role) ?? this.enrol(this.newMember(name, role, channel));
   }
 
   signal(from: string, to: string, data: SignalData): void {
@@ -50,11 +22,7 @@ export class MeshRoom extends EventEmitter<{ closed: [] }> implements Conference
   }
 
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
-    const m = this.members.get(id);
-    if (!m) return;
-    if (mute.audio !== undefined) m.audioMuted = mute.audio;
-    if (mute.video !== undefined) m.videoMuted = mute.video;
-    broadcastRoster(this.members.values());
+    this.recordMute(id, mute);
   }
 
   offer(): Promise<string> {
@@ -73,7 +41,7 @@ export class MeshRoom extends EventEmitter<{ closed: [] }> implements Conference
     if (!this.members.delete(id)) return;
     this.log.info("participant left", { participant: id, reason });
     if (this.members.size === 0) return this.close();
-    broadcastRoster(this.members.values());
+    this.broadcastRoster();
   }
 
   async close(reason = "room closed"): Promise<void> {

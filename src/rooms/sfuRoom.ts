@@ -1,12 +1,9 @@
-import { randomUUID } from "node:crypto";
-import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
-import type { Config } from "../config.js";
-import type { Logger } from "../log.js";
 import { NegotiationError, PeerSession } from "../peers/peerSession.js";
 import type { Role, SignalData } from "../signaling/messages.js";
-import { roomFullMessage, senderCount, WrongModeError, type AdmitResult, type ConferenceRoom, type IceCandidateInit } from "./conferenceRoom.js";
-import { broadcastRoster, type Participant, type ParticipantChannel } from "./participant.js";
+import { BaseRoom } from "./baseRoom.js";
+import { WrongModeError, type AdmitResult, type ConferenceRoom, type IceCandidateInit } from "./conferenceRoom.js";
+import type { Participant, ParticipantChannel } from "./participant.js";
 
 interface SfuParticipant extends Participant {
   /** A server offer is out and its answer has not come back. */
@@ -23,52 +20,27 @@ const KEYFRAME_THROTTLE_MS = 300;
  * receiver's own (a track shared between peers breaks werift's retransmission). Joins and leaves add or
  * retire m-sections and renegotiate with a server offer; receivers' keyframe requests reach the sender.
  */
-export class SfuRoom extends EventEmitter<{ closed: [] }> implements ConferenceRoom {
+export class SfuRoom extends BaseRoom<SfuParticipant> implements ConferenceRoom {
   readonly mode = "sfu";
-  private readonly participants = new Map<string, SfuParticipant>();
   private readonly lastKeyframeRequest = new Map<string, number>();
-  private closing = false;
-
-  constructor(
-    readonly name: string,
-    private readonly config: Config,
-    private readonly log: Logger,
-  ) {
-    super();
-  }
-
-  get isClosing(): boolean {
-    return this.closing;
-  }
-
-  list(): Participant[] {
-    return [...this.participants.values()];
-  }
 
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
-    if (role === "sender" && senderCount(this.participants.values()) >= this.config.maxSenders) {
-      return { ok: false, code: "room-full", message: roomFullMessage(this.name, this.config.maxSenders) };
-    }
+    const refusal = this.refuseIfFull(role);
+    if (refusal) return refusal;
     const peer = new PeerSession(this.config, { mixedOutput: false });
-    const p: SfuParticipant = {
-      id: randomUUID().slice(0, 8), name, role, joinedAt: new Date(), channel, peer,
-      audioMuted: false, videoMuted: false, videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false,
-    };
-    this.participants.set(p.id, p);
+    const p: SfuParticipant = { ...this.newMember(name, role, channel), peer, videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false };
     this.wire(p);
-    this.log.info("participant joined", { participant: p.id, role });
-    setImmediate(() => broadcastRoster(this.participants.values()));
-    return { ok: true, participant: p };
+    return this.enrol(p);
   }
 
   offer(id: string, sdp: string): Promise<string> {
-    const p = this.participants.get(id);
+    const p = this.members.get(id);
     if (!p) return Promise.reject(new NegotiationError("negotiation-failed", "not in this room"));
     return p.peer.answer(sdp);
   }
 
   async answer(id: string, sdp: string): Promise<void> {
-    const p = this.participants.get(id);
+    const p = this.members.get(id);
     if (!p) return;
     await p.peer.applyAnswer(sdp);
     p.negotiating = false;
@@ -77,7 +49,7 @@ export class SfuRoom extends EventEmitter<{ closed: [] }> implements ConferenceR
   }
 
   async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
-    await this.participants.get(id)?.peer.addRemoteCandidate(candidate);
+    await this.members.get(id)?.peer.addRemoteCandidate(candidate);
   }
 
   signal(_from: string, _to: string, _data: SignalData): void {
@@ -85,33 +57,29 @@ export class SfuRoom extends EventEmitter<{ closed: [] }> implements ConferenceR
   }
 
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
-    const p = this.participants.get(id);
-    if (!p) return;
-    if (mute.audio !== undefined) p.audioMuted = mute.audio;
-    if (mute.video !== undefined) p.videoMuted = mute.video;
-    broadcastRoster(this.participants.values());
+    this.recordMute(id, mute);
   }
 
   async remove(id: string, reason: string): Promise<void> {
-    const p = this.participants.get(id);
+    const p = this.members.get(id);
     if (!p) return;
-    this.participants.delete(id);
+    this.members.delete(id);
     this.log.info("participant left", { participant: id, reason });
     await p.peer.close();
-    if (this.participants.size === 0) return this.close();
-    for (const other of this.participants.values()) {
+    if (this.members.size === 0) return this.close();
+    for (const other of this.members.values()) {
       if (!other.peer.forward(id)) continue;
       other.peer.removeForward(id);
       void this.renegotiate(other);
     }
-    broadcastRoster(this.participants.values());
+    this.broadcastRoster();
   }
 
   async close(reason = "room closed"): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    const everyone = [...this.participants.values()];
-    this.participants.clear();
+    const everyone = [...this.members.values()];
+    this.members.clear();
     for (const p of everyone) p.channel.close(reason);
     await Promise.all(everyone.map((p) => p.peer.close()));
     this.emit("closed");
@@ -135,9 +103,9 @@ export class SfuRoom extends EventEmitter<{ closed: [] }> implements ConferenceR
 
   /** Once a participant's connection is up: they receive every other sender, and others receive them. */
   private onConnected(p: SfuParticipant): void {
-    if (!this.participants.has(p.id)) return;
+    if (!this.members.has(p.id)) return;
     let added = false;
-    for (const other of this.participants.values()) {
+    for (const other of this.members.values()) {
       if (other === p) continue;
       if (other.role === "sender" && !p.peer.forward(other.id)) {
         p.peer.addForward(other.id);
@@ -153,7 +121,7 @@ export class SfuRoom extends EventEmitter<{ closed: [] }> implements ConferenceR
 
   private fanOut(sourceId: string, kind: "audio" | "video", packet: RtpPacket): void {
     let bytes: Buffer | undefined;
-    for (const receiver of this.participants.values()) {
+    for (const receiver of this.members.values()) {
       const forward = receiver.peer.forward(sourceId);
       if (!forward) continue;
       bytes ??= packet.serialize();
@@ -162,7 +130,7 @@ export class SfuRoom extends EventEmitter<{ closed: [] }> implements ConferenceR
   }
 
   private async renegotiate(p: SfuParticipant): Promise<void> {
-    if (!this.participants.has(p.id)) return;
+    if (!this.members.has(p.id)) return;
     if (p.negotiating) {
       p.renegotiateAfter = true;
       return;
@@ -179,13 +147,13 @@ export class SfuRoom extends EventEmitter<{ closed: [] }> implements ConferenceR
   }
 
   private forwardedTo(p: SfuParticipant): string[] {
-    return [...this.participants.keys()].filter((id) => p.peer.forward(id));
+    return [...this.members.keys()].filter((id) => p.peer.forward(id));
   }
 
   private requestKeyframe(sourceId: string): void {
     const now = performance.now();
     if (now - (this.lastKeyframeRequest.get(sourceId) ?? -Infinity) < KEYFRAME_THROTTLE_MS) return;
     this.lastKeyframeRequest.set(sourceId, now);
-    this.participants.get(sourceId)?.peer.requestKeyframe();
+    this.members.get(sourceId)?.peer.requestKeyframe();
   }
 }

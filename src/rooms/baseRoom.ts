@@ -1,0 +1,61 @@
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import type { Role } from "../signaling/messages.js";
+import { roomFullMessage, senderCount, type AdmitResult } from "./conferenceRoom.js";
+import { broadcastRoster, type Member, type ParticipantChannel } from "./participant.js";
+
+/** What every room mode keeps the same way: its members, the sender limit, mutes, the roster, closing. */
+export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: [] }> {
+  protected readonly members = new Map<string, M>();
+  protected closing = false;
+
+  constructor(
+    readonly name: string,
+    protected readonly config: Config,
+    protected readonly log: Logger,
+  ) {
+    super();
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  list(): M[] {
+    return [...this.members.values()];
+  }
+
+  /** The refusal for one sender too many (viewers are never refused), else undefined. */
+  protected refuseIfFull(role: Role): AdmitResult<M> | undefined {
+    if (role !== "sender" || senderCount(this.members.values()) < this.config.maxSenders) return undefined;
+    return { ok: false, code: "room-full", message: roomFullMessage(this.name, this.config.maxSenders) };
+  }
+
+  protected newMember(name: string, role: Role, channel: ParticipantChannel): Member {
+    return { id: randomUUID().slice(0, 8), name, role, joinedAt: new Date(), channel, audioMuted: false, videoMuted: false };
+  }
+
+  protected enrol(member: M): AdmitResult<M> {
+    this.members.set(member.id, member);
+    this.log.info("participant joined", { participant: member.id, role: member.role, senders: senderCount(this.members.values()) });
+    // Deferred so the joiner gets `joined` before the roster its own join causes.
+    setImmediate(() => this.broadcastRoster());
+    return { ok: true, participant: member };
+  }
+
+  /** Records a mute and tells everyone; returns the member for mode-specific follow-up. */
+  protected recordMute(id: string, mute: { audio?: boolean; video?: boolean }): M | undefined {
+    const m = this.members.get(id);
+    if (!m) return undefined;
+    if (mute.audio !== undefined) m.audioMuted = mute.audio;
+    if (mute.video !== undefined) m.videoMuted = mute.video;
+    this.broadcastRoster();
+    return m;
+  }
+
+  protected broadcastRoster(): void {
+    broadcastRoster(this.members.values());
+  }
+}
