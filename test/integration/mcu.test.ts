@@ -3,6 +3,7 @@ import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { solidColourClip, tonePower } from "../helpers/fixtures.js";
 import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
+import { eventually } from "../helpers/eventually.js";
 import { TestClient } from "../helpers/testClient.js";
 
 const RED: Rgb = { r: 255, g: 0, b: 0 };
@@ -11,13 +12,6 @@ const BLUE: Rgb = { r: 0, g: 0, b: 255 };
 const YELLOW: Rgb = { r: 255, g: 255, b: 0 };
 const CARD: Rgb = { r: 48, g: 48, b: 48 };
 
-async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function maxGap(times: readonly number[]): number {
   let gap = 0;

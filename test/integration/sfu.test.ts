@@ -3,15 +3,9 @@ import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { tonePower } from "../helpers/fixtures.js";
 import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
+import { eventually } from "../helpers/eventually.js";
 import { TestClient } from "../helpers/testClient.js";
 
-async function eventually(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const merge = (chunks: Int16Array[]) => {
   const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
