@@ -2,10 +2,9 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { RoomMixer } from "../../mixer/roomMixer.js";
 import { PeerSession } from "../peers/peerSession.js";
-import { NegotiationError } from "../peers/peerSession.js";
 import type { Role, SignalData } from "../signaling/messages.js";
-import { BaseRoom } from "./baseRoom.js";
-import { WrongModeError, type AdmitResult, type ConferenceRoom, type IceCandidateInit } from "./conferenceRoom.js";
+import { PeerRoom } from "./peerRoom.js";
+import { WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import { tileBitrate } from "./tileBitrate.js";
 
@@ -14,7 +13,7 @@ import { tileBitrate } from "./tileBitrate.js";
  * Created with the first participant, closed (mixer and all) when the last one leaves; `closed` fires
  * once every ffmpeg child is gone.
  */
-export class McuRoom extends BaseRoom<Participant> implements ConferenceRoom {
+export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   readonly mode = "mcu";
   private readonly mixer: RoomMixer;
 
@@ -51,18 +50,8 @@ export class McuRoom extends BaseRoom<Participant> implements ConferenceRoom {
     return this.enrol(participant);
   }
 
-  offer(id: string, sdp: string): Promise<string> {
-    const p = this.members.get(id);
-    if (!p) return Promise.reject(new NegotiationError("negotiation-failed", "not in this room"));
-    return p.peer.answer(sdp);
-  }
-
   answer(): Promise<void> {
     return Promise.reject(new WrongModeError("an MCU room never sends offers: there is nothing to answer"));
-  }
-
-  async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
-    await this.members.get(id)?.peer.addRemoteCandidate(candidate);
   }
 
   signal(_from: string, _to: string, _data: SignalData): void {

@@ -1,8 +1,8 @@
 import type { RtpPacket } from "werift";
-import { NegotiationError, PeerSession } from "../peers/peerSession.js";
+import { PeerSession } from "../peers/peerSession.js";
 import type { Role, SignalData } from "../signaling/messages.js";
-import { BaseRoom } from "./baseRoom.js";
-import { WrongModeError, type AdmitResult, type ConferenceRoom, type IceCandidateInit } from "./conferenceRoom.js";
+import { PeerRoom } from "./peerRoom.js";
+import { WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 
 interface SfuParticipant extends Participant {
@@ -20,7 +20,7 @@ const KEYFRAME_THROTTLE_MS = 300;
  * receiver's own (a track shared between peers breaks werift's retransmission). Joins and leaves add or
  * retire m-sections and renegotiate with a server offer; receivers' keyframe requests reach the sender.
  */
-export class SfuRoom extends BaseRoom<SfuParticipant> implements ConferenceRoom {
+export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom {
   readonly mode = "sfu";
   private readonly lastKeyframeRequest = new Map<string, number>();
 
@@ -33,12 +33,6 @@ export class SfuRoom extends BaseRoom<SfuParticipant> implements ConferenceRoom 
     return this.enrol(p);
   }
 
-  offer(id: string, sdp: string): Promise<string> {
-    const p = this.members.get(id);
-    if (!p) return Promise.reject(new NegotiationError("negotiation-failed", "not in this room"));
-    return p.peer.answer(sdp);
-  }
-
   async answer(id: string, sdp: string): Promise<void> {
     const p = this.members.get(id);
     if (!p) return;
@@ -46,10 +40,6 @@ export class SfuRoom extends BaseRoom<SfuParticipant> implements ConferenceRoom 
     p.negotiating = false;
     for (const sourceId of this.forwardedTo(p)) this.requestKeyframe(sourceId);
     if (p.renegotiateAfter) void this.renegotiate(p);
-  }
-
-  async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
-    await this.members.get(id)?.peer.addRemoteCandidate(candidate);
   }
 
   signal(_from: string, _to: string, _data: SignalData): void {
