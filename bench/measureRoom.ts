@@ -7,7 +7,7 @@
  *   npx tsx bench/measureRoom.ts [senders=6] [seconds=20] [warmup=5]
  */
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { coresBetween, sampleTree } from "./procStats.js";
 import { testPatternClip } from "../test/helpers/fixtures.js";
 import { TestClient } from "../test/helpers/testClient.js";
 
@@ -15,28 +15,6 @@ const senders = Number(process.argv[2] ?? 6);
 const seconds = Number(process.argv[3] ?? 20);
 const warmup = Number(process.argv[4] ?? 5);
 const port = 18000 + Math.floor(Math.random() * 1000);
-const CLK_TCK = 100;
-
-function treeCpuTicks(root: number): { ticks: number; pids: number[]; byPid: Map<number, number>; names: Map<number, string> } {
-  const parent = new Map<number, number>();
-  const ticks = new Map<number, number>();
-  const names = new Map<number, string>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      parent.set(Number(entry), Number(fields[1]));
-      names.set(Number(entry), stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")));
-      ticks.set(Number(entry), Number(fields[11]) + Number(fields[12]));
-    } catch {
-      /* process ended while listing */
-    }
-  }
-  const inTree = (pid: number): boolean => pid === root || (parent.has(pid) && pid !== 1 && inTree(parent.get(pid)!));
-  const pids = [...ticks.keys()].filter(inTree);
-  return { ticks: pids.reduce((sum, pid) => sum + ticks.get(pid)!, 0), pids, byPid: ticks, names };
-}
 
 const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
 const server = spawn(process.execPath, [...extraNodeArgs, "--import", "tsx", "src/main.ts"], {
@@ -65,11 +43,11 @@ await viewer.connect();
 clients.push(viewer);
 
 await new Promise((r) => setTimeout(r, warmup * 1000));
-const start = treeCpuTicks(server.pid!);
+const start = sampleTree(server.pid!);
 const t0 = performance.now();
 const frames0 = viewer.frameArrivals.length;
 await new Promise((r) => setTimeout(r, seconds * 1000));
-const end = treeCpuTicks(server.pid!);
+const end = sampleTree(server.pid!);
 const elapsed = (performance.now() - t0) / 1000;
 const frames = viewer.frameArrivals.length - frames0;
 const window = viewer.frameArrivals.slice(frames0);
@@ -77,16 +55,15 @@ let maxGapMs = 0;
 for (let i = 1; i < window.length; i++) maxGapMs = Math.max(maxGapMs, window[i] - window[i - 1]);
 
 const byName = new Map<string, number>();
-for (const pid of end.pids) {
+for (const [pid, cpu] of end.cpuSeconds) {
   const name = end.names.get(pid) ?? "?";
-  const used = (end.byPid.get(pid)! - (start.byPid.get(pid) ?? 0)) / CLK_TCK / elapsed;
-  byName.set(name, (byName.get(name) ?? 0) + used);
+  byName.set(name, (byName.get(name) ?? 0) + (cpu - (start.cpuSeconds.get(pid) ?? 0)) / elapsed);
 }
 console.log(JSON.stringify({
   senders,
   seconds: Number(elapsed.toFixed(1)),
-  serverCpuCores: Number(((end.ticks - start.ticks) / CLK_TCK / elapsed).toFixed(3)),
-  processes: end.pids.length,
+  serverCpuCores: Number(coresBetween(start, end, elapsed).toFixed(3)),
+  processes: end.cpuSeconds.size,
   outputFps: Number((frames / elapsed).toFixed(2)),
   maxFrameGapMs: Math.round(maxGapMs),
   cpuByProcess: Object.fromEntries([...byName].map(([k, v]) => [k, Number(v.toFixed(3))])),

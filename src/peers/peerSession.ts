@@ -75,6 +75,8 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   private inboundVideoSsrc: number | undefined;
   private readonly stunConfigured: boolean;
   private readonly forwards = new Map<string, ForwardedStream>();
+  /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
+  private readonly wiredTracks = new WeakSet<MediaStreamTrack>();
 
   constructor(
     config: Pick<Config, "iceServers" | "iceHostAddresses" | "icePortRange">,
@@ -223,6 +225,8 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   }
 
   private receive(track: MediaStreamTrack): void {
+    if (this.wiredTracks.has(track)) return;
+    this.wiredTracks.add(track);
     if (track.kind === "video") {
       track.onReceiveRtp.subscribe((packet) => {
         this.inboundVideoSsrc = packet.header.ssrc;

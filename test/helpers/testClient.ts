@@ -39,6 +39,10 @@ export class TestClient {
   /** SFU: what arrives from each remote participant (by the stream id, which is their participant id). */
   readonly remotes = new Map<string, { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }>();
   answeredOffers = 0;
+  /** RTP bytes (header + payload) this client has sent and received, and how many media tracks it receives. */
+  bytesSent = 0;
+  bytesReceived = 0;
+  tracksReceived = 0;
   /** Arrival time of each received audio packet. */
   readonly audioArrivals: number[] = [];
   /** Arrival time of each received video frame's last packet (marker bit). */
@@ -94,7 +98,13 @@ export class TestClient {
       this.pc.addTransceiver("audio", { direction });
       this.pc.addTransceiver("video", { direction });
     }
+    const wired = new WeakSet<MediaStreamTrack>();
     this.pc.ontrack = ({ track, streams }) => {
+      // werift fires this again for existing tracks at every renegotiation.
+      if (wired.has(track)) return;
+      wired.add(track);
+      this.tracksReceived++;
+      track.onReceiveRtp.subscribe((packet) => (this.bytesReceived += 12 + packet.payload.length));
       const streamId = streams[0]?.id;
       const remote = streamId && streamId !== "tessera-mix" ? this.remote(streamId) : undefined;
       if (remote) return this.receiveRemote(track, remote);
@@ -185,7 +195,10 @@ export class TestClient {
             clipFrame = 0;
           }
           const f = playing.frames[clipFrame++ % playing.frames.length];
-          for (const p of packetizer.packetize(f.data, frame * 3000)) this.videoOut.writeRtp(p);
+          for (const p of packetizer.packetize(f.data, frame * 3000)) {
+            this.bytesSent += p.length;
+            this.videoOut.writeRtp(p);
+          }
         }
       }, 10),
     );
@@ -198,7 +211,9 @@ export class TestClient {
         const due = Math.floor((performance.now() - started) / 20);
         for (; audioIndex <= due; audioIndex++) {
           const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false });
-          this.audioOut.writeRtp(new RtpPacket(header, tone[audioIndex % tone.length]).serialize());
+          const packet = new RtpPacket(header, tone[audioIndex % tone.length]).serialize();
+          this.bytesSent += packet.length;
+          this.audioOut.writeRtp(packet);
         }
       }, 10),
     );

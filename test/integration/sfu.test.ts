@@ -55,6 +55,15 @@ describe("SFU mode with headless werift clients", () => {
       }
     }
 
+    // Each packet is forwarded once: what Red receives matches what Green and Blue send. (werift re-fires
+    // onTrack at every renegotiation; wiring a track twice forwarded every packet twice.)
+    const [r0, g0, b0] = clients.map((c) => [c.bytesReceived, c.bytesSent]);
+    await new Promise((r) => setTimeout(r, 2000));
+    const received = clients[0].bytesReceived - r0[0];
+    const sentByOthers = clients[1].bytesSent - g0[1] + (clients[2].bytesSent - b0[1]);
+    expect(received / sentByOthers).toBeGreaterThan(0.8);
+    expect(received / sentByOthers).toBeLessThan(1.3);
+
     // Blue leaves: the others get a renegotiation that retires Blue's tracks.
     const [red, green, blue] = clients;
     const offersBefore = red.answeredOffers;
