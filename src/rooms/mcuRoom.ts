@@ -38,10 +38,6 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     this.mixer.on("layout", () => setImmediate(() => this.sendTileSizes()));
   }
 
-  get roomMixer(): RoomMixer {
-    return this.mixer;
-  }
-
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<Participant> {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
@@ -80,17 +76,8 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     await removal;
   }
 
-  /** Ends the room: every participant is told why, every peer and ffmpeg child is closed. */
-  async close(reason = "room closed"): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    const everyone = [...this.members.values()];
-    this.members.clear();
-    for (const p of everyone) p.channel.close(reason);
-    await Promise.all(everyone.map((p) => p.peer.close()));
+  protected override async releaseMedia(): Promise<void> {
     await this.mixer.close();
-    this.log.info("room closed", { reason });
-    this.emit("closed");
   }
 
   private wire(p: Participant): void {
@@ -107,11 +94,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
       peer.on("audioRtp", (packet) => this.mixer.pushAudioRtp(id, packet));
     }
     this.mixer.addAudioListener(id, p.role === "sender" ? id : undefined, (packet) => peer.sendAudio(packet));
-    peer.on("failed", (reason) => {
-      p.channel.send({ type: "error", code: "ice-failed", message: reason });
-      p.channel.close(reason);
-      void this.remove(id, reason);
-    });
+    this.removeOnFailure(p);
   }
 
   private sendTileSizes(): void {

@@ -65,16 +65,6 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     this.broadcastRoster();
   }
 
-  async close(reason = "room closed"): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    const everyone = [...this.members.values()];
-    this.members.clear();
-    for (const p of everyone) p.channel.close(reason);
-    await Promise.all(everyone.map((p) => p.peer.close()));
-    this.emit("closed");
-  }
-
   private wire(p: SfuParticipant): void {
     const { peer } = p;
     if (p.role === "sender") {
@@ -84,11 +74,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     }
     peer.on("pliForForward", (sourceId) => this.requestKeyframe(sourceId));
     peer.on("connected", () => this.onConnected(p));
-    peer.on("failed", (reason) => {
-      p.channel.send({ type: "error", code: "ice-failed", message: reason });
-      p.channel.close(reason);
-      void this.remove(p.id, reason);
-    });
+    this.removeOnFailure(p);
   }
 
   /** Once a participant's connection is up: they receive every other sender, and others receive them. */
