@@ -60,14 +60,6 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     return this.video.stats;
   }
 
-  get encoderPid(): number {
-    return this.video.encoderPid;
-  }
-
-  inputStats(id: string) {
-    return this.video.inputStats(id);
-  }
-
   /** A sender: drawn in a tile, heard by everyone else. */
   addSender(id: string, name: string): void {
     this.video.addParticipant(id, name);

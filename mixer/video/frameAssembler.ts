@@ -35,10 +35,6 @@ export class FrameAssembler {
     private readonly sink: FrameAssemblerSink,
   ) {}
 
-  get waitingForKeyframe(): boolean {
-    return this.broken;
-  }
-
   packet(packet: RtpPacket): void {
     const current = this.packets[0];
     if (current && current.header.timestamp !== packet.header.timestamp) {
@@ -56,7 +52,7 @@ export class FrameAssembler {
   }
 
   private markBroken(): void {
-    if (!this.broken) this.broken = true;
+    this.broken = true;
     this.sink.needKeyframe();
   }
 

@@ -30,17 +30,10 @@ export function planeOffsets(frame: I420Frame): { u: number; v: number } {
 
 export function createI420(width: number, height: number, color: Yuv = BLACK): I420Frame {
   assertEvenSize(width, height);
-  const frame: I420Frame = { width, height, data: Buffer.alloc(i420Size(width, height)) };
+  // allocUnsafe: fillPlanes writes every byte, and this runs for every composed frame.
+  const frame: I420Frame = { width, height, data: Buffer.allocUnsafe(i420Size(width, height)) };
   fillPlanes(frame, color);
   return frame;
-}
-
-/** Wraps an existing buffer (e.g. one frame read from an ffmpeg pipe) without copying it. */
-export function wrapI420(width: number, height: number, data: Buffer): I420Frame {
-  assertEvenSize(width, height);
-  const expected = i420Size(width, height);
-  if (data.length < expected) throw new Error(`I420 ${width}x${height} needs ${expected} bytes, got ${data.length}`);
-  return { width, height, data };
 }
 
 /**

@@ -20,10 +20,6 @@ export class KeyframeRequester {
     this.interval = options.minIntervalMs;
   }
 
-  get isWaiting(): boolean {
-    return this.waiting;
-  }
-
   request(now: number): void {
     this.waiting = true;
     this.maybeSend(now);

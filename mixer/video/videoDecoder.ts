@@ -20,8 +20,8 @@ type DecoderEvents = {
 export class VideoDecoder extends EventEmitter<DecoderEvents> {
   private readonly process: FfmpegProcess;
   private readonly frameBytes: number;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private next: Buffer;
+  private filled = 0;
   private headerWritten = false;
   private awaitingKeyframe = true;
   framesOut = 0;
@@ -35,6 +35,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   ) {
     super();
     this.frameBytes = (size.width * size.height * 3) / 2;
+    this.next = Buffer.allocUnsafe(this.frameBytes);
     this.process = new FfmpegProcess(
       label,
       {
@@ -61,10 +62,6 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
     );
     this.process.on("stdout", (chunk) => this.collect(chunk));
     this.process.on("exit", (exit) => this.emit("exit", exit));
-  }
-
-  get pid(): number {
-    return this.process.pid;
   }
 
   get running(): boolean {
@@ -104,22 +101,23 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
     }
   }
 
+  /**
+   * Copies stdout straight into the next frame's buffer: one copy per byte. Each frame gets a buffer of
+   * its own because the compositor keeps it for as many ticks as it stays the newest picture.
+   */
   private collect(chunk: Buffer): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    while (this.pendingBytes >= this.frameBytes) {
-      const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-      let offset = 0;
-      while (all.length - offset >= this.frameBytes) {
-        // Copy out: the compositor keeps a frame for many ticks, and a subarray would pin the whole chunk.
-        const data = Buffer.from(all.subarray(offset, offset + this.frameBytes));
-        offset += this.frameBytes;
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(this.frameBytes - this.filled, chunk.length - offset);
+      chunk.copy(this.next, this.filled, offset, offset + take);
+      this.filled += take;
+      offset += take;
+      if (this.filled === this.frameBytes) {
         this.framesOut++;
-        this.emit("frame", { width: this.size.width, height: this.size.height, data });
+        this.emit("frame", { width: this.size.width, height: this.size.height, data: this.next });
+        this.next = Buffer.allocUnsafe(this.frameBytes);
+        this.filled = 0;
       }
-      const rest = all.subarray(offset);
-      this.pending = rest.length ? [rest] : [];
-      this.pendingBytes = rest.length;
     }
   }
 

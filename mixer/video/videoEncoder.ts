@@ -75,10 +75,6 @@ export class VideoEncoder extends EventEmitter<EncoderEvents> {
     this.process.on("exit", (exit) => this.emit("exit", exit));
   }
 
-  get pid(): number {
-    return this.process.pid;
-  }
-
   get running(): boolean {
     return this.process.running;
   }

@@ -97,10 +97,6 @@ export class VideoInput {
     };
   }
 
-  get decoderPid(): number | undefined {
-    return this.decoder?.pid;
-  }
-
   async close(): Promise<void> {
     this.closed = true;
     const decoders = [this.decoder, this.outgoing];

@@ -81,14 +81,6 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     return this.tiles;
   }
 
-  get encoderPid(): number {
-    return this.encoder.pid;
-  }
-
-  inputStats(id: string) {
-    return this.participants.get(id)?.input.stats;
-  }
-
   addParticipant(id: string, name: string): void {
     if (this.participants.has(id) || this.closed) return;
     const input = new VideoInput({

@@ -19,8 +19,6 @@ export type InboundVideoCodec = "vp8" | "h264";
 type PeerSessionEvents = {
   videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
   audioRtp: [packet: RtpPacket];
-  /** The remote end asked the server's outgoing video for a keyframe. */
-  pliFromReceiver: [];
   /** SFU: the remote end asked a forwarded stream for a keyframe. */
   pliForForward: [sourceId: string];
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
@@ -242,9 +240,9 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     // werift 0.24 routes a remote PLI on a sendrecv transceiver to the receiver, not the sender.
     transceiver.receiver.onRtcp.subscribe((rtcp) => {
       const feedback = (rtcp as { feedback?: { count?: number } }).feedback;
+      // In an SFU it may have been meant for any forwarded stream: which one cannot be told here. (In an
+      // MCU there is nothing to do: the mix has a keyframe every KEYFRAME_INTERVAL_MS anyway.)
       if (rtcp.type === 206 && feedback?.count === 1) {
-        this.emit("pliFromReceiver");
-        // It may have been meant for a forwarded stream (SFU): which one cannot be told here.
         for (const sourceId of this.forwards.keys()) this.emit("pliForForward", sourceId);
       }
     });
