@@ -6,30 +6,16 @@
  *
  *   npx tsx bench/measureRoom.ts [senders=6] [seconds=20] [warmup=5]
  */
-import { spawn } from "node:child_process";
 import { coresBetween, sampleTree } from "./procStats.js";
+import { startServerProcess } from "./serverProcess.js";
 import { testPatternClip } from "../test/helpers/fixtures.js";
 import { TestClient } from "../test/helpers/testClient.js";
 
 const senders = Number(process.argv[2] ?? 6);
 const seconds = Number(process.argv[3] ?? 20);
 const warmup = Number(process.argv[4] ?? 5);
-const port = 18000 + Math.floor(Math.random() * 1000);
-
-const extraNodeArgs = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
-const server = spawn(process.execPath, [...extraNodeArgs, "--import", "tsx", "src/main.ts"], {
-  env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ICE_HOST_ADDRESSES: "127.0.0.1", LOG_LEVEL: "warn" },
-  stdio: ["ignore", "inherit", "inherit"],
-});
-const url = `http://127.0.0.1:${port}`;
-for (let i = 0; i < 100; i++) {
-  try {
-    if ((await fetch(`${url}/healthz`)).ok) break;
-  } catch {
-    /* not up yet */
-  }
-  await new Promise((r) => setTimeout(r, 200));
-}
+const server = await startServerProcess((process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean));
+const url = server.url;
 
 const clip = testPatternClip();
 const clients: TestClient[] = [];
@@ -43,11 +29,11 @@ await viewer.connect();
 clients.push(viewer);
 
 await new Promise((r) => setTimeout(r, warmup * 1000));
-const start = sampleTree(server.pid!);
+const start = sampleTree(server.pid);
 const t0 = performance.now();
 const frames0 = viewer.frameArrivals.length;
 await new Promise((r) => setTimeout(r, seconds * 1000));
-const end = sampleTree(server.pid!);
+const end = sampleTree(server.pid);
 const elapsed = (performance.now() - t0) / 1000;
 const frames = viewer.frameArrivals.length - frames0;
 const window = viewer.frameArrivals.slice(frames0);
@@ -69,6 +55,5 @@ console.log(JSON.stringify({
   cpuByProcess: Object.fromEntries([...byName].map(([k, v]) => [k, Number(v.toFixed(3))])),
 }));
 await Promise.all(clients.map((c) => c.close()));
-server.kill("SIGTERM");
-await new Promise((r) => server.once("exit", r));
+await server.stop();
 process.exit(0);

@@ -11,13 +11,13 @@
  * Not measured yet (issue 3): glass-to-glass latency and the offline-floor ratio. Mesh media never touches
  * the server: its per-browser streams and kbit/s are the clip's rate times N-1; the server cost is signaling.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import WebSocket from "ws";
 import { testPatternClip } from "../test/helpers/fixtures.js";
 import { TestClient } from "../test/helpers/testClient.js";
 import { lineChart, svgDocument } from "./chart.js";
 import { coresBetween, sampleTree } from "./procStats.js";
+import { startServerProcess } from "./serverProcess.js";
 
 type Mode = "mcu" | "sfu" | "mesh";
 
@@ -51,20 +51,10 @@ for (const n of counts) if (!(n >= 1 && n <= 6)) throw new Error(`--n: ${n} is n
 const progress = (text: string) => process.stderr.write(`\r\x1b[K${text}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startServerProcess(): Promise<{ url: string; process?: ChildProcess }> {
-  if (externalUrl) return { url: externalUrl };
-  const port = 18000 + Math.floor(Math.random() * 1000);
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ICE_HOST_ADDRESSES: "127.0.0.1", LOG_LEVEL: "warn" },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 150; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, process: child };
-    await sleep(200);
-  }
-  child.kill("SIGKILL");
-  throw new Error("the server did not become healthy in 30 s");
+/** A fresh server per measurement, or the one at --url (whose CPU this process cannot read). */
+async function server(): Promise<{ url: string; pid?: number; stop(): Promise<void> }> {
+  if (externalUrl) return { url: externalUrl, stop: async () => undefined };
+  return startServerProcess();
 }
 
 /** Mesh: members join for the roster and signaling; their media would flow browser to browser. */
@@ -79,7 +69,7 @@ const clip = testPatternClip();
 const clipKbps = (clip.frames.reduce((n, f) => n + f.data.length, 0) * 8) / (clip.frames.length / 30) / 1000 + 64; // + Opus
 
 async function measure(mode: Mode, senders: number): Promise<Row> {
-  const server = await startServerProcess();
+  const target = await server();
   const clients: TestClient[] = [];
   const sockets: WebSocket[] = [];
   const viewers: TestClient[] = [];
@@ -89,22 +79,22 @@ async function measure(mode: Mode, senders: number): Promise<Row> {
       for (let i = 0; i < senders; i++) {
         progress(`${mode} N=${senders}: joining room ${r + 1}/${roomCount}, sender ${i + 1}/${senders}`);
         if (mode === "mesh") {
-          sockets.push(await meshMember(server.url, room, `S${i + 1}`));
+          sockets.push(await meshMember(target.url, room, `S${i + 1}`));
           continue;
         }
-        const c = new TestClient({ url: server.url, room, name: `S${i + 1}`, clip, toneHz: 300 + 100 * i, decode: false, mode });
+        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip, toneHz: 300 + 100 * i, decode: false, mode });
         await c.connect();
         clients.push(c);
       }
       if (mode === "mcu") {
-        const v = new TestClient({ url: server.url, room, name: "Counter", role: "viewer", decode: false, mode });
+        const v = new TestClient({ url: target.url, room, name: "Counter", role: "viewer", decode: false, mode });
         await v.connect();
         viewers.push(v);
       }
     }
     progress(`${mode} N=${senders}: warming up ${warmupSeconds} s`);
     await sleep(warmupSeconds * 1000);
-    const pid = server.process?.pid;
+    const pid = target.pid;
     const start = pid ? sampleTree(pid) : undefined;
     const bytes0 = clients.map((c) => [c.bytesReceived, c.bytesSent]);
     const frames0 = viewers.map((v) => v.frameArrivals.length);
@@ -135,10 +125,7 @@ async function measure(mode: Mode, senders: number): Promise<Row> {
   } finally {
     await Promise.all([...clients, ...viewers].map((c) => c.close()));
     sockets.forEach((s) => s.close());
-    if (server.process) {
-      server.process.kill("SIGTERM");
-      await new Promise((r) => server.process!.once("exit", r));
-    }
+    await target.stop();
   }
 }
 
