@@ -219,15 +219,21 @@ export class TestClient {
     );
   }
 
-  private receiveVideo(track: MediaStreamTrack): void {
-    const assembler = new FrameAssembler("vp8", { frame: (f) => this.decoder.push(f), needKeyframe: () => undefined });
+  /** In-order, whole VP8 frames into `decoder`: the same path the server's inputs take. */
+  private vp8Into(decoder: MixedStreamDecoder): (packet: Packet, now: number) => void {
+    const assembler = new FrameAssembler("vp8", { frame: (f) => decoder.push(f), needKeyframe: () => undefined });
     const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
+    return (packet, now) => reorder.push(packet, now);
+  }
+
+  private receiveVideo(track: MediaStreamTrack): void {
+    const decode = this.vp8Into(this.decoder);
     track.onReceiveRtp.subscribe((packet) => {
       const now = performance.now();
       this.videoArrivals.push(now);
       if (packet.header.marker) this.frameArrivals.push(now);
       this.videoSsrcs.add(packet.header.ssrc);
-      if (this.options.decode !== false) reorder.push(packet, now);
+      if (this.options.decode !== false) decode(packet, now);
     });
   }
 
@@ -248,9 +254,8 @@ export class TestClient {
       });
       return;
     }
-    const assembler = new FrameAssembler("vp8", { frame: (f) => remote.decoder.push(f), needKeyframe: () => undefined });
-    const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
-    track.onReceiveRtp.subscribe((packet) => reorder.push(packet, performance.now()));
+    const decode = this.vp8Into(remote.decoder);
+    track.onReceiveRtp.subscribe((packet) => decode(packet, performance.now()));
   }
 
   private answering = Promise.resolve();
