@@ -124,17 +124,17 @@ export class SignalingSession implements ParticipantChannel {
     const participant = this.participant;
     const room = this.room;
     if (!participant || !room) return this.error("not-joined", "send join first");
-    if (room.mode === "mesh") return this.error("wrong-mode", "this is a mesh room: send offers to other participants with signal, not to the server");
     if (this.offered) return this.error("already-negotiated", "this connection already sent its offer");
     this.offered = true;
     try {
       const answer = await room.offer(participant.id, sdp);
       this.send({ type: "answer", sdp: answer });
     } catch (err) {
+      this.offered = false;
+      if (err instanceof WrongModeError) return this.error("wrong-mode", err.message);
       // A failed negotiation leaves the participant unable to send or receive: take them out cleanly.
       const code = err instanceof NegotiationError ? err.code : "negotiation-failed";
       this.error(code, (err as Error).message);
-      this.offered = false;
       await this.replacePeerAfterFailure();
     }
   }
@@ -148,9 +148,10 @@ export class SignalingSession implements ParticipantChannel {
     this.participant = undefined;
     this.room = undefined;
     if (this.closed) return;
-    const again = this.rooms.getOrCreate(room.name, room.mode).admit(old.name, old.role, this);
+    const target = this.rooms.getOrCreate(room.name, room.mode);
+    const again = target.admit(old.name, old.role, this);
     if (!again.ok) return this.error(again.code, again.message, true);
-    this.room = this.rooms.get(room.name);
+    this.room = target;
     this.participant = again.participant;
   }
 
