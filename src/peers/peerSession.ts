@@ -226,9 +226,15 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     if (this.wiredTracks.has(track)) return;
     this.wiredTracks.add(track);
     if (track.kind === "video") {
+      // The codec is fixed by negotiation: name it again only when werift's codec object changes.
+      let namedFor: MediaStreamTrack["codec"];
+      let codec: InboundVideoCodec = "vp8";
       track.onReceiveRtp.subscribe((packet) => {
         this.inboundVideoSsrc = packet.header.ssrc;
-        const codec = track.codec?.mimeType.toLowerCase() === "video/h264" ? "h264" : "vp8";
+        if (track.codec !== namedFor) {
+          namedFor = track.codec;
+          codec = namedFor?.mimeType.toLowerCase() === "video/h264" ? "h264" : "vp8";
+        }
         this.emit("videoRtp", packet, codec);
       });
     } else {
