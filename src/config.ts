@@ -28,6 +28,9 @@ const envSchema = z.object({
   ICE_PORT_MIN: int(1024, 65535).optional(),
   ICE_PORT_MAX: int(1024, 65535).optional(),
   FFMPEG_PATH: z.string().optional(),
+  API_TOKEN: z.string().optional(),
+  RECORDINGS_DIR: z.string().min(1).default("recordings"),
+  AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
 });
 
 export interface IceServer {
@@ -51,6 +54,12 @@ export interface Config {
   readonly iceHostAddresses: readonly string[];
   readonly icePortRange?: readonly [number, number];
   readonly ffmpegPath?: string;
+  /** Bearer token for /api; when unset the control API answers 403. */
+  readonly apiToken?: string;
+  /** Where recordings and their timelines are written; created when the first recording starts. */
+  readonly recordingsDir: string;
+  /** Record every MCU room from its first join. */
+  readonly autoRecord: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -89,6 +98,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     iceHostAddresses: commaList.parse(e.ICE_HOST_ADDRESSES),
     icePortRange: e.ICE_PORT_MIN !== undefined && e.ICE_PORT_MAX !== undefined ? [e.ICE_PORT_MIN, e.ICE_PORT_MAX] : undefined,
     ffmpegPath: e.FFMPEG_PATH,
+    apiToken: e.API_TOKEN ? e.API_TOKEN : undefined,
+    recordingsDir: e.RECORDINGS_DIR,
+    autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
   };
 }
 

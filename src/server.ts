@@ -30,7 +30,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const effective: Config = { ...config, ffmpegPath };
   const state: AppState = { ready: false, clientScript: "" };
   const rooms = new RoomRegistry(effective, log);
-  const http: Server = createServer(createApp(state));
+  const http: Server = createServer(createApp(state, { rooms, config: effective, log }));
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
 
   http.on("upgrade", (request, socket, head) => {

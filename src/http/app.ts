@@ -1,4 +1,6 @@
 import express, { type Express } from "express";
+import type { ApiDeps } from "./api/apiDeps.js";
+import { createApiRouter } from "./api/apiRouter.js";
 import { CLIENT_DIR } from "./clientBundle.js";
 
 export interface AppState {
@@ -6,8 +8,8 @@ export interface AppState {
   clientScript: string;
 }
 
-/** HTTP surface: the client page and script, and the health check. Signaling lives on /ws beside it. */
-export function createApp(state: AppState): Express {
+/** HTTP surface: the client page and script, the health check and the control API. Signaling lives on /ws beside it. */
+export function createApp(state: AppState, api: ApiDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.get("/healthz", (_req, res) => {
@@ -19,6 +21,7 @@ export function createApp(state: AppState): Express {
   });
   app.get("/", (_req, res) => res.sendFile("index.html", { root: CLIENT_DIR }));
   app.get("/style.css", (_req, res) => res.sendFile("style.css", { root: CLIENT_DIR }));
+  app.use("/api", createApiRouter(api));
   app.use((_req, res) => res.status(404).json({ error: "not found" }));
   return app;
 }

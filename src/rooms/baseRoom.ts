@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { Role } from "../signaling/messages.js";
-import { roomFullMessage, senderCount, type AdmitResult } from "./conferenceRoom.js";
+import { roomFullMessage, senderCount, WrongModeError, type AdmitResult, type LayoutChoice, type RecordingInfo } from "./conferenceRoom.js";
 import { broadcastRoster, type Member, type ParticipantChannel } from "./participant.js";
 
 /** What every room mode keeps the same way: its members, the sender limit, mutes, the roster, closing. */
@@ -21,6 +21,27 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
 
   get isClosing(): boolean {
     return this.closing;
+  }
+
+  // Composite controls: only an MCU room has a composite to arrange or record; it overrides these.
+  get layoutChoice(): LayoutChoice | undefined {
+    return undefined;
+  }
+
+  get activeRecording(): RecordingInfo | undefined {
+    return undefined;
+  }
+
+  setLayout(_choice: LayoutChoice): void {
+    throw new WrongModeError(`room "${this.name}" has no composite to lay out: layouts apply to mcu rooms`);
+  }
+
+  startRecording(): Promise<RecordingInfo> {
+    return Promise.reject(new WrongModeError(`room "${this.name}" has no composite to record: recording applies to mcu rooms`));
+  }
+
+  stopRecording(): Promise<RecordingInfo> {
+    return Promise.reject(new WrongModeError(`room "${this.name}" has no composite to record: recording applies to mcu rooms`));
   }
 
   list(): M[] {

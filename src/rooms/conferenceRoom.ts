@@ -24,8 +24,33 @@ export class UnknownParticipantError extends Error {
   readonly code = "unknown-participant";
 }
 
+export const layoutNames = ["grid", "speaker", "pin"] as const;
+export type LayoutName = (typeof layoutNames)[number];
+
+/** How an MCU room's composite is arranged; `pin` names the participant drawn large in the `pin` layout. */
+export interface LayoutChoice {
+  readonly layout: LayoutName;
+  readonly pin?: string;
+}
+
+/** One recording of a room's composite, live or finished. */
+export interface RecordingInfo {
+  /** Made by the server; names the file, never derived from the room name. */
+  readonly id: string;
+  readonly room: string;
+  readonly startedAt: string;
+  readonly stoppedAt?: string;
+  /** Bytes written to the media file so far. */
+  readonly bytes: number;
+}
+
+/** A start when a recording is already running, or a stop when none is. */
+export class RecordingStateError extends Error {
+  readonly code = "recording-state";
+}
+
 /**
- * What signaling needs of a room, whatever its mode. Each mode is one class: McuRoom (the mixer),
+ * What signaling and the control API need of a room, whatever its mode. Each mode is one class: McuRoom (the mixer),
  * SfuRoom (forwarding) and MeshRoom (relay only).
  */
 export interface ConferenceRoom {
@@ -43,6 +68,16 @@ export interface ConferenceRoom {
   answer(id: string, sdp: string): Promise<void>;
   candidate(id: string, candidate: IceCandidateInit | null): Promise<void>;
   signal(from: string, to: string, data: SignalData): void;
+  /** The composite's arrangement; undefined in rooms that have no composite (sfu, mesh). */
+  readonly layoutChoice: LayoutChoice | undefined;
+  /** MCU rooms only (others throw WrongModeError); an unknown `pin` throws UnknownParticipantError. */
+  setLayout(choice: LayoutChoice): void;
+  /** The recording in progress, if any. */
+  readonly activeRecording: RecordingInfo | undefined;
+  /** MCU rooms only (others throw WrongModeError); throws RecordingStateError if one is running. */
+  startRecording(): Promise<RecordingInfo>;
+  /** Finishes the file and its timeline; throws RecordingStateError if none is running. */
+  stopRecording(): Promise<RecordingInfo>;
   close(reason?: string): Promise<void>;
 }
 

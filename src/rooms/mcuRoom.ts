@@ -4,7 +4,7 @@ import { RoomMixer } from "../../mixer/roomMixer.js";
 import { PeerSession } from "../peers/peerSession.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
-import { WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
+import { WrongModeError, type AdmitResult, type ConferenceRoom, type LayoutChoice } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import { tileBitrate } from "./tileBitrate.js";
 
@@ -36,6 +36,15 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     this.mixer.on("keyframeNeeded", (id) => this.members.get(id)?.peer.requestKeyframe());
     // Deferred so a joiner gets `joined` before the layout messages its own join causes.
     this.mixer.on("layout", () => setImmediate(() => this.sendTileSizes()));
+  }
+
+  // Placeholders until layouts (issue 4) land: grid only.
+  override get layoutChoice(): LayoutChoice {
+    return { layout: "grid" };
+  }
+
+  override setLayout(_choice: LayoutChoice): void {
+    throw new Error("layouts other than grid are not implemented yet");
   }
 
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<Participant> {

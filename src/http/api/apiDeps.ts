@@ -1,0 +1,10 @@
+import type { Config } from "../../config.js";
+import type { Logger } from "../../log.js";
+import type { RoomRegistry } from "../../rooms/roomRegistry.js";
+
+/** What the control API's routes may touch. */
+export interface ApiDeps {
+  readonly rooms: RoomRegistry;
+  readonly config: Config;
+  readonly log: Logger;
+}
