@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { FfmpegProcess, type FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
 import type { Size } from "../layout/gridLayout.js";
 import { IvfReader, isVp8Keyframe } from "./ivf.js";
+import { vp8EncoderOptions } from "./vp8EncoderOptions.js";
 
 export interface VideoEncoderSettings extends Size {
   readonly fps: number;
@@ -37,7 +38,7 @@ export class VideoEncoder extends EventEmitter<EncoderEvents> {
     ffmpegPath?: string,
   ) {
     super();
-    const { width, height, fps, bitrate, keyframeInterval } = settings;
+    const { width, height, fps } = settings;
     this.process = new FfmpegProcess(
       label,
       {
@@ -46,19 +47,7 @@ export class VideoEncoder extends EventEmitter<EncoderEvents> {
           format: "ivf",
           url: "pipe:1",
           options: {
-            "c:v": "libvpx",
-            deadline: "realtime",
-            "cpu-used": -6,
-            threads: 1,
-            "lag-in-frames": 0,
-            "error-resilient": 1,
-            "auto-alt-ref": 0,
-            "b:v": bitrate,
-            maxrate: bitrate,
-            minrate: Math.round(bitrate / 4),
-            bufsize: Math.round(bitrate / 2),
-            g: keyframeInterval,
-            keyint_min: keyframeInterval,
+            ...vp8EncoderOptions(settings),
             vsync: "passthrough",
             flush_packets: 1,
           },

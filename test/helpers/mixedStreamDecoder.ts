@@ -7,10 +7,12 @@ export const PROBE_WIDTH = 160;
 export const PROBE_HEIGHT = 90;
 
 export interface Rgb { r: number; g: number; b: number }
+export interface ProbeSize { readonly width: number; readonly height: number }
 
 /** Decodes a received VP8 stream with a real ffmpeg into small RGB pictures a test can inspect. */
 export class MixedStreamDecoder {
-  private readonly child: ChildProcessWithoutNullStreams;
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private closed = false;
   private pending = Buffer.alloc(0);
   private headerWritten = false;
   private first: number | undefined;
@@ -19,14 +21,20 @@ export class MixedStreamDecoder {
   /** Called with each decoded picture as it comes out of ffmpeg. */
   onFrame: ((rgb: Buffer, at: number) => void) | undefined;
 
-  constructor() {
-    this.child = spawn(resolveFfmpegPath(), [
-      "-hide_banner", "-loglevel", "error", "-f", "ivf", "-i", "pipe:0",
-      "-vf", `scale=${PROBE_WIDTH}:${PROBE_HEIGHT}`, "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
+  /** Pictures come out at `probe` size: small by default, larger where a test reads detail (bench codes). */
+  constructor(readonly probe: ProbeSize = { width: PROBE_WIDTH, height: PROBE_HEIGHT }) {}
+
+  // Started by the first frame, so a client that never decodes (a load generator) runs no ffmpeg.
+  private start(): ChildProcessWithoutNullStreams {
+    const probe = this.probe;
+    const child = spawn(resolveFfmpegPath(), [
+      // Decode each frame as it arrives (one thread, no probing): the bench reads latency from these pictures.
+      "-hide_banner", "-loglevel", "error", "-threads", "1", "-flags", "low_delay", "-probesize", "32", "-analyzeduration", "0", "-f", "ivf", "-i", "pipe:0",
+      "-vf", `scale=${probe.width}:${probe.height}`, "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
     ]);
-    this.child.stdin.on("error", () => undefined);
-    const frameBytes = PROBE_WIDTH * PROBE_HEIGHT * 3;
-    this.child.stdout.on("data", (chunk: Buffer) => {
+    child.stdin.on("error", () => undefined);
+    const frameBytes = probe.width * probe.height * 3;
+    child.stdout.on("data", (chunk: Buffer) => {
       this.pending = Buffer.concat([this.pending, chunk]);
       while (this.pending.length >= frameBytes) {
         this.latest = Buffer.from(this.pending.subarray(0, frameBytes));
@@ -35,9 +43,12 @@ export class MixedStreamDecoder {
         this.onFrame?.(this.latest, performance.now());
       }
     });
+    return child;
   }
 
   push(frame: EncodedFrame): void {
+    if (this.closed) return;
+    this.child ??= this.start();
     if (!this.headerWritten) {
       this.child.stdin.write(ivfFileHeader("VP80", 1280, 720, 90_000));
       this.headerWritten = true;
@@ -50,22 +61,25 @@ export class MixedStreamDecoder {
   colourAt(x: number, y: number, outputWidth = 1280, outputHeight = 720): Rgb | undefined {
     const frame = this.latest;
     if (!frame) return undefined;
-    const cx = Math.round((x / outputWidth) * PROBE_WIDTH);
-    const cy = Math.round((y / outputHeight) * PROBE_HEIGHT);
+    const { width, height } = this.probe;
+    const cx = Math.round((x / outputWidth) * width);
+    const cy = Math.round((y / outputHeight) * height);
     let r = 0, g = 0, b = 0, n = 0;
     for (let yy = cy - 3; yy <= cy + 3; yy++)
       for (let xx = cx - 3; xx <= cx + 3; xx++) {
-        const i = (yy * PROBE_WIDTH + xx) * 3;
+        const i = (yy * width + xx) * 3;
         r += frame[i]; g += frame[i + 1]; b += frame[i + 2]; n++;
       }
     return { r: r / n, g: g / n, b: b / n };
   }
 
   close(): Promise<void> {
+    this.closed = true;
+    const child = this.child;
     return new Promise((resolve) => {
-      if (this.child.exitCode !== null || this.child.signalCode !== null) return resolve();
-      this.child.once("close", () => resolve());
-      this.child.kill("SIGKILL");
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("close", () => resolve());
+      child.kill("SIGKILL");
     });
   }
 }

@@ -8,7 +8,7 @@ import { RtpHeader } from "werift";
 import type { ServerMessage } from "../../src/signaling/messages.js";
 import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
 import { solidColourClip, tonePackets, type EncodedClip } from "./fixtures.js";
-import { MixedStreamDecoder } from "./mixedStreamDecoder.js";
+import { MixedStreamDecoder, type ProbeSize } from "./mixedStreamDecoder.js";
 
 export interface TestClientOptions {
   readonly url: string;
@@ -22,8 +22,10 @@ export interface TestClientOptions {
   readonly toneHz?: number;
   /** Send these Opus packets in a loop instead of a tone. */
   readonly audioPackets?: Buffer[];
-  /** Skip decoding the mixed video (load generators count frames only). */
+  /** Skip decoding received video (load generators count frames only). */
   readonly decode?: boolean;
+  /** Size of the decoded pictures a test inspects (default 160x90). */
+  readonly probe?: ProbeSize;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface TestClientOptions {
  */
 export class TestClient {
   readonly messages: ServerMessage[] = [];
-  readonly decoder = new MixedStreamDecoder();
+  readonly decoder: MixedStreamDecoder;
   readonly receivedAudio: Int16Array[] = [];
   readonly videoArrivals: number[] = [];
   readonly videoSsrcs = new Set<number>();
@@ -57,8 +59,11 @@ export class TestClient {
   private timers: NodeJS.Timeout[] = [];
   private readonly opus = new OpusDecoder();
   sendingVideo = false;
+  /** When each frame of the clip (by its index in the clip) was last sent: the bench's latency reference. */
+  readonly frameSentAt: number[] = [];
 
   constructor(private readonly options: TestClientOptions) {
+    this.decoder = new MixedStreamDecoder(options.probe);
     if (options.colour) this.clip = solidColourClip(options.colour);
     if (options.clip) this.clip = options.clip;
     if (options.toneHz) this.tone = tonePackets(options.toneHz);
@@ -194,11 +199,12 @@ export class TestClient {
             playing = this.clip;
             clipFrame = 0;
           }
-          const f = playing.frames[clipFrame++ % playing.frames.length];
-          for (const p of packetizer.packetize(f.data, frame * 3000)) {
+          const index = clipFrame++ % playing.frames.length;
+          for (const p of packetizer.packetize(playing.frames[index].data, frame * 3000)) {
             this.bytesSent += p.length;
             this.videoOut.writeRtp(p);
           }
+          this.frameSentAt[index] = performance.now();
         }
       }, 10),
     );
@@ -240,7 +246,7 @@ export class TestClient {
   private remote(id: string) {
     let remote = this.remotes.get(id);
     if (!remote) {
-      remote = { decoder: new MixedStreamDecoder(), audio: [], opus: new OpusDecoder() };
+      remote = { decoder: new MixedStreamDecoder(this.options.probe), audio: [], opus: new OpusDecoder() };
       this.remotes.set(id, remote);
     }
     return remote;
@@ -254,6 +260,7 @@ export class TestClient {
       });
       return;
     }
+    if (this.options.decode === false) return;
     const decode = this.vp8Into(remote.decoder);
     track.onReceiveRtp.subscribe((packet) => decode(packet, performance.now()));
   }

@@ -1,0 +1,173 @@
+import WebSocket from "ws";
+import { gridLayout } from "../mixer/layout/gridLayout.js";
+import { defaultConfig } from "../src/config.js";
+import type { ServerMessage } from "../src/signaling/messages.js";
+import { TestClient } from "../test/helpers/testClient.js";
+import { CLIP_FPS, CLIP_HEIGHT, CLIP_WIDTH, barcodeClip } from "./barcodeClip.js";
+import { LatencyProbe, percentile, type Region } from "./latencyProbe.js";
+import { offlineFloor } from "./offlineFloor.js";
+import type { BenchOptions, Mode } from "./options.js";
+import { coresBetween, sampleTree } from "./procStats.js";
+import { startServerProcess } from "./serverProcess.js";
+
+export interface Row {
+  mode: Mode;
+  senders: number;
+  rooms: number;
+  serverCpuCores: number | null;
+  peakRssMB: number | null;
+  downStreams: number;
+  downKbps: number;
+  upKbps: number;
+  /** The slowest room's mixed-video rate as received (MCU only). */
+  outputFps: number | null;
+  droppedPercent: number | null;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  latencySamples: number;
+  /** The same job in one ffmpeg, per room, and the MCU's CPU as a multiple of it. */
+  floorCores: number | null;
+  floorRatio: number | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const toneHz = (i: number) => 300 + 100 * i;
+const round = (n: number | null, digits: number) => (n === null ? null : Number(n.toFixed(digits)));
+// Pictures the latency receiver decodes to: big enough that each code cell covers many pixels.
+const MIX_PROBE = { width: 640, height: 360 };
+const STREAM_PROBE = { width: 320, height: 240 };
+
+/** A fresh server per measurement, or the one at --url (whose CPU this process cannot read). */
+async function server(url: string | undefined): Promise<{ url: string; pid?: number; stop(): Promise<void> }> {
+  if (url) return { url, stop: async () => undefined };
+  return startServerProcess();
+}
+
+/** Mesh: members join for the roster and signaling; their media would flow browser to browser. */
+async function meshMember(url: string, room: string, name: string): Promise<WebSocket> {
+  const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");
+  await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
+  ws.send(JSON.stringify({ type: "join", room, name, mode: "mesh" }));
+  return ws;
+}
+
+function clipKbps(): number {
+  const clip = barcodeClip(0);
+  return (clip.frames.reduce((n, f) => n + f.data.length, 0) * 8) / (clip.frames.length / CLIP_FPS) / 1000 + 64; // + Opus
+}
+
+/**
+ * One measurement: `rooms` rooms of `senders` werift senders in `mode`, a warm-up, then a window in which
+ * the server's process tree is sampled from /proc and one receiver per measurement decodes what it gets
+ * to read the senders' frame codes (latency). MCU rooms also get a receive-only viewer that counts frames.
+ */
+export async function measure(mode: Mode, senders: number, rooms: number, options: BenchOptions, progress: (text: string) => void): Promise<Row> {
+  const target = await server(options.url);
+  const clients: TestClient[] = [];
+  const viewers: TestClient[] = [];
+  const sockets: WebSocket[] = [];
+  const firstRoom: TestClient[] = [];
+  let closed = false;
+  const closeClients = async () => {
+    if (closed) return;
+    closed = true;
+    await Promise.all([...clients, ...viewers].map((c) => c.close()));
+    sockets.forEach((s) => s.close());
+  };
+  const label = `${mode} N=${senders}${rooms > 1 ? ` x${rooms} rooms` : ""}`;
+  try {
+    for (let r = 0; r < rooms; r++) {
+      const room = `bench-${mode}-${senders}-${r}-${Date.now().toString(36)}`;
+      for (let i = 0; i < senders; i++) {
+        progress(`${label}: joining room ${r + 1}/${rooms}, sender ${i + 1}/${senders}`);
+        if (mode === "mesh") {
+          sockets.push(await meshMember(target.url, room, `S${i + 1}`));
+          continue;
+        }
+        // The first SFU sender decodes what it receives: the latency receiver for that mode.
+        const decodes = mode === "sfu" && r === 0 && i === 0;
+        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i), toneHz: toneHz(i), decode: decodes, probe: STREAM_PROBE, mode });
+        await c.connect();
+        clients.push(c);
+        if (r === 0) firstRoom.push(c);
+      }
+      if (mode === "mcu") {
+        const v = new TestClient({ url: target.url, room, name: "Counter", role: "viewer", decode: r === 0, probe: MIX_PROBE, mode });
+        await v.connect();
+        viewers.push(v);
+      }
+    }
+    progress(`${label}: warming up ${options.warmupSeconds} s`);
+    await sleep(options.warmupSeconds * 1000);
+
+    const probe = new LatencyProbe((sender, frame) => firstRoom[sender]?.frameSentAt[frame]);
+    if (mode === "mcu") {
+      const viewer = viewers[0];
+      const joined = viewer.messages.find((m): m is Extract<ServerMessage, { type: "joined" }> => m.type === "joined");
+      const canvas = joined ? { width: joined.output.width, height: joined.output.height } : { width: 1280, height: 720 };
+      const regions: Region[] = gridLayout(senders, canvas).map((rect) => ({ rect, canvas }));
+      viewer.decoder.onFrame = (rgb, at) => probe.read(rgb, MIX_PROBE, regions, at);
+    } else if (mode === "sfu") {
+      const whole: Region[] = [{ rect: { x: 0, y: 0, width: CLIP_WIDTH, height: CLIP_HEIGHT }, canvas: { width: CLIP_WIDTH, height: CLIP_HEIGHT } }];
+      for (const remote of firstRoom[0].remotes.values()) remote.decoder.onFrame = (rgb, at) => probe.read(rgb, STREAM_PROBE, whole, at);
+    }
+
+    const pid = target.pid;
+    const start = pid ? sampleTree(pid) : undefined;
+    const bytes0 = clients.map((c) => [c.bytesReceived, c.bytesSent]);
+    const frames0 = viewers.map((v) => v.frameArrivals.length);
+    const t0 = performance.now();
+    let peakRss = 0;
+    while (performance.now() - t0 < options.windowSeconds * 1000) {
+      if (pid) peakRss = Math.max(peakRss, sampleTree(pid).rssBytes);
+      progress(`${label}: measuring ${((performance.now() - t0) / 1000).toFixed(0)}/${options.windowSeconds} s, ${probe.samples.length} latency samples`);
+      await sleep(500);
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const end = pid ? sampleTree(pid) : undefined;
+    const perClient = (k: 0 | 1) =>
+      clients.length ? (clients.reduce((sum, c, i) => sum + ((k === 0 ? c.bytesReceived : c.bytesSent) - bytes0[i][k]), 0) / clients.length / elapsed) * 8 / 1000 : 0;
+    const fps = viewers.length ? Math.min(...viewers.map((v, i) => (v.frameArrivals.length - frames0[i]) / elapsed)) : null;
+    const cpu = start && end ? coresBetween(start, end, elapsed) : null;
+
+    let floorCores: number | null = null;
+    if (mode === "mcu" && options.floor) {
+      // After the clients stop, so the floor has the machine to itself as the server had (nearly).
+      await closeClients();
+      await target.stop();
+      progress(`${label}: offline floor`);
+      const clips = Array.from({ length: senders }, (_, i) => barcodeClip(i).ivfPath);
+      const { output, keyframeIntervalMs } = defaultConfig; // what the bench's own server runs with
+      const floor = await offlineFloor(clips, clips.map((_, i) => toneHz(i)), {
+        canvas: { width: output.width, height: output.height },
+        fps: output.fps,
+        videoBitrate: output.videoBitrate,
+        keyframeInterval: Math.max(1, Math.round((keyframeIntervalMs * output.fps) / 1000)),
+        audioBitrate: output.audioBitrate,
+        seconds: Math.min(10, options.windowSeconds),
+      });
+      floorCores = floor.cores;
+    }
+    const kbps = clipKbps();
+    return {
+      mode,
+      senders,
+      rooms,
+      serverCpuCores: round(cpu, 3),
+      peakRssMB: pid ? Math.round(peakRss / 1e6) : null,
+      downStreams: mode === "mcu" ? 1 : senders - 1,
+      downKbps: Math.round(mode === "mesh" ? kbps * (senders - 1) : perClient(0)),
+      upKbps: Math.round(mode === "mesh" ? kbps * (senders - 1) : perClient(1)),
+      outputFps: round(fps, 2),
+      droppedPercent: fps === null ? null : round(Math.max(0, (1 - fps / 30) * 100), 1),
+      latencyP50Ms: round(percentile(probe.samples, 50), 0),
+      latencyP95Ms: round(percentile(probe.samples, 95), 0),
+      latencySamples: probe.samples.length,
+      floorCores: round(floorCores, 3),
+      floorRatio: cpu !== null && floorCores ? round(cpu / (floorCores * rooms), 2) : null,
+    };
+  } finally {
+    await closeClients();
+    await target.stop();
+  }
+}

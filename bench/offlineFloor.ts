@@ -1,0 +1,84 @@
+/**
+ * The offline floor: the MCU's job done by one ffmpeg with nothing else in the way. The same clip bytes
+ * the senders replay are decoded (one thread each), scaled and cropped to the same grid tiles, overlaid on
+ * one canvas and encoded with the mix's own libvpx flags; their tones are decoded, mixed once and encoded
+ * with libopus. It runs as fast as it can and reports its CPU per second of output, which is what the MCU
+ * spends, per second, at best. No networking, no RTP, no per-listener audio: a floor, not a target.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, renameSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { filterChain } from "../mixer/ffmpeg/args.js";
+import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
+import { gridLayout, type Size } from "../mixer/layout/gridLayout.js";
+import { vp8EncoderOptions } from "../mixer/video/vp8EncoderOptions.js";
+
+export interface FloorSettings {
+  readonly canvas: Size;
+  readonly fps: number;
+  readonly videoBitrate: number;
+  readonly keyframeInterval: number;
+  readonly audioBitrate: number;
+  /** Seconds of output to produce. */
+  readonly seconds: number;
+}
+
+export interface FloorResult {
+  /** CPU seconds per second of output: cores, if it ran in real time. */
+  readonly cores: number;
+  /** Output seconds per wall-clock second: above 1 means this machine could do it live. */
+  readonly speed: number;
+}
+
+/** One second of a sine tone as Ogg Opus, made once: what a bench sender's audio decodes to. */
+function toneFile(hz: number): string {
+  const dir = join(tmpdir(), "tessera-bench-clips");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `tone-${hz}.ogg`);
+  if (!existsSync(path)) {
+    execFileSync(resolveFfmpegPath(), ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `sine=frequency=${hz}:sample_rate=48000:duration=1`,
+      "-c:a", "libopus", "-b:a", "64k", "-frame_duration", "20", "-y", `${path}.part.ogg`]);
+    renameSync(`${path}.part.ogg`, path);
+  }
+  return path;
+}
+
+export function floorArgs(clipPaths: readonly string[], toneHz: readonly number[], s: FloorSettings): string[] {
+  const n = clipPaths.length;
+  const tiles = gridLayout(n, s.canvas);
+  const inputs = [
+    ...clipPaths.flatMap((p) => ["-threads", "1", "-stream_loop", "-1", "-f", "ivf", "-i", p]),
+    ...toneHz.flatMap((hz) => ["-stream_loop", "-1", "-i", toneFile(hz)]),
+  ];
+  const graph: string[] = [`color=c=black:s=${s.canvas.width}x${s.canvas.height}:r=${s.fps}[bg]`];
+  tiles.forEach((t, i) => {
+    graph.push(`[${i}:v]${filterChain([
+      { name: "scale", args: { w: t.width, h: t.height, force_original_aspect_ratio: "increase", flags: "fast_bilinear" } },
+      { name: "crop", args: { w: t.width, h: t.height } },
+    ])}[t${i}]`);
+  });
+  tiles.forEach((t, i) => graph.push(`[${i === 0 ? "bg" : `o${i - 1}`}][t${i}]overlay=x=${t.x}:y=${t.y}:shortest=0${i === n - 1 ? "[vout]" : `[o${i}]`}`));
+  graph.push(`${toneHz.map((_, i) => `[${n + i}:a]`).join("")}amix=inputs=${toneHz.length}[aout]`);
+  const encoder = Object.entries(vp8EncoderOptions({ bitrate: s.videoBitrate, keyframeInterval: s.keyframeInterval })).flatMap(([k, v]) => [`-${k}`, String(v)]);
+  return [
+    "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-benchmark",
+    ...inputs,
+    "-filter_complex", graph.join(";"),
+    "-map", "[vout]", ...encoder, "-r", String(s.fps),
+    "-map", "[aout]", "-c:a", "libopus", "-b:a", String(s.audioBitrate), "-application", "voip",
+    "-t", String(s.seconds), "-f", "null", "-",
+  ];
+}
+
+/** Runs the floor job for `clipPaths` (one per sender) and reads ffmpeg's own CPU accounting. */
+export async function offlineFloor(clipPaths: readonly string[], toneHz: readonly number[], settings: FloorSettings): Promise<FloorResult> {
+  const child = spawn(resolveFfmpegPath(), floorArgs(clipPaths, toneHz, settings), { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+  const bench = /bench: utime=([\d.]+)s stime=([\d.]+)s rtime=([\d.]+)s/.exec(stderr);
+  if (code !== 0 || !bench) throw new Error(`offline floor: ffmpeg exited ${code}: ${stderr.slice(-800)}`);
+  const cpu = Number(bench[1]) + Number(bench[2]);
+  return { cores: cpu / settings.seconds, speed: settings.seconds / Number(bench[3]) };
+}

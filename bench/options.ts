@@ -1,0 +1,62 @@
+/** `npm run bench` arguments, checked up front so a typo fails before minutes of measuring. */
+export type Mode = "mcu" | "sfu" | "mesh";
+
+export interface BenchOptions {
+  readonly modes: readonly Mode[];
+  readonly counts: readonly number[];
+  readonly windowSeconds: number;
+  readonly warmupSeconds: number;
+  readonly rooms: number;
+  /** Search for the most simultaneous MCU rooms of the largest N held at 30 fps with under 1 % dropped. */
+  readonly capacity: boolean;
+  readonly maxRooms: number;
+  readonly codec: "vp8";
+  /** Skip the offline-floor job (it takes about as long as the window per MCU row). */
+  readonly floor: boolean;
+  readonly url: string | undefined;
+  readonly outDir: string;
+}
+
+export const usage = `npm run bench -- [--modes mcu,sfu,mesh] [--n 2,3,4,5,6] [--window 10] [--warmup 4]
+                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8] [--no-floor]
+                    [--url http://host:port] [--out bench/results]`;
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "no-floor", "url", "out", "help"]);
+  const flags = new Set(["capacity", "no-floor", "help"]);
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i].replace(/^--/, "");
+    if (!argv[i].startsWith("--") || !known.has(name)) throw new Error(`unknown argument "${argv[i]}"\nusage: ${usage}`);
+    if (flags.has(name)) values.set(name, "true");
+    else if (argv[i + 1] === undefined) throw new Error(`--${name} needs a value\nusage: ${usage}`);
+    else values.set(name, argv[++i]);
+  }
+  if (values.has("help")) throw new Error(`usage: ${usage}`);
+  const number = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = values.get(name);
+    const n = raw === undefined ? fallback : Number(raw);
+    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: "${raw}" is not a number from ${min} to ${max}`);
+    return n;
+  };
+  const modes = (values.get("modes") ?? "mcu,sfu,mesh").split(",");
+  for (const m of modes) if (!["mcu", "sfu", "mesh"].includes(m)) throw new Error(`--modes: unknown mode "${m}" (mcu, sfu, mesh)`);
+  const counts = (values.get("n") ?? "2,3,4,5,6").split(",").map(Number);
+  for (const n of counts) if (!Number.isInteger(n) || n < 1 || n > 6) throw new Error(`--n: ${n} is not a whole number from 1 to 6`);
+  const codec = values.get("codec") ?? "vp8";
+  // The load generator replays pre-encoded VP8; H264 senders would need an H264 clip and packetizer.
+  if (codec !== "vp8") throw new Error(`--codec: "${codec}" is not supported by the load generator yet; only vp8`);
+  return {
+    modes: modes as Mode[],
+    counts,
+    windowSeconds: number("window", 10, 1, 600),
+    warmupSeconds: number("warmup", 4, 0, 120),
+    rooms: number("rooms", 1, 1, 20),
+    capacity: values.has("capacity"),
+    maxRooms: number("max-rooms", 4, 1, 20),
+    codec,
+    floor: !values.has("no-floor"),
+    url: values.get("url"),
+    outDir: values.get("out") ?? "bench/results",
+  };
+}

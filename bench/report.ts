@@ -1,0 +1,56 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { lineChart, svgDocument } from "./chart.js";
+import type { Row } from "./measureMode.js";
+import type { BenchOptions, Mode } from "./options.js";
+
+const show = (v: number | null) => (v === null ? "n/a" : String(v));
+
+export function markdownTable(rows: readonly Row[]): string {
+  return [
+    "| mode | N | rooms | server CPU (cores) | floor (cores) | CPU / floor | peak RSS (MB) | video streams down / client | down kbit/s / client | up kbit/s / client | output fps | dropped % | latency p50 (ms) | latency p95 (ms) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rows.map(
+      (r) =>
+        `| ${r.mode} | ${r.senders} | ${r.rooms} | ${show(r.serverCpuCores)} | ${show(r.floorCores)} | ${show(r.floorRatio)} | ${show(r.peakRssMB)} | ${r.downStreams} | ${r.downKbps} | ${r.upKbps} | ${show(r.outputFps)} | ${show(r.droppedPercent)} | ${show(r.latencyP50Ms)} | ${show(r.latencyP95Ms)} |`,
+    ),
+  ].join("\n");
+}
+
+export interface Capacity {
+  readonly senders: number;
+  /** The most rooms that all held 30 fps with under 1 % dropped; 0 if even one did not. */
+  readonly roomsHeld: number;
+}
+
+/** Writes bench-<time>.json, latest.json and bench.svg into `dir`; returns the JSON file's path. */
+export function writeResults(rows: readonly Row[], capacity: Capacity | undefined, options: BenchOptions): string {
+  mkdirSync(options.outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const { modes, counts, windowSeconds, warmupSeconds, rooms, codec } = options;
+  const json = JSON.stringify({ at: new Date().toISOString(), options: { modes, counts, windowSeconds, warmupSeconds, rooms, codec }, capacity, rows }, null, 2);
+  const path = join(options.outDir, `bench-${stamp}.json`);
+  writeFileSync(path, json);
+  writeFileSync(join(options.outDir, "latest.json"), json);
+  writeFileSync(join(options.outDir, "bench.svg"), chart(rows.filter((r) => r.rooms === options.rooms), modes));
+  return path;
+}
+
+const colours: Record<Mode, string> = { mcu: "#c0392b", sfu: "#2471a3", mesh: "#7d7d7d" };
+
+function chart(rows: readonly Row[], modes: readonly Mode[]): string {
+  const seriesOf = (pick: (r: Row) => number | null, only: Mode[]) =>
+    only
+      .filter((m) => modes.includes(m))
+      .map((m) => ({
+        label: m.toUpperCase(),
+        colour: colours[m],
+        points: rows.filter((r) => r.mode === m && pick(r) !== null).map((r) => ({ x: r.senders, y: pick(r)! })),
+      }));
+  return svgDocument([
+    lineChart("Server CPU", "senders (N)", "cores", seriesOf((r) => r.serverCpuCores, ["mcu", "sfu"])),
+    lineChart("Download per client", "senders (N)", "kbit/s", seriesOf((r) => r.downKbps, ["mcu", "sfu", "mesh"])),
+    lineChart("Video streams per client", "senders (N)", "streams", seriesOf((r) => r.downStreams, ["mcu", "sfu", "mesh"])),
+    lineChart("Glass-to-glass latency p50", "senders (N)", "ms", seriesOf((r) => r.latencyP50Ms, ["mcu", "sfu"])),
+  ]);
+}

@@ -1,0 +1,47 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import type { Row } from "../../bench/measureMode.js";
+
+/** The real `npm run bench` at its smallest: one MCU room of two senders for a few seconds. */
+describe("npm run bench (smoke)", () => {
+  const out = mkdtempSync(join(tmpdir(), "tessera-bench-smoke-"));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it("writes the table, JSON and chart with every figure present and plausible", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "2", "--window", "4", "--warmup", "2", "--out", out], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code, stderr.slice(-2000)).toBe(0);
+
+    expect(stdout).toMatch(/^\| mode \| N \| rooms \| server CPU/m);
+    expect(stdout).toMatch(/^\| mcu \| 2 \| 1 \|/m);
+    for (const file of ["latest.json", "bench.svg"]) expect(existsSync(join(out, file)), file).toBe(true);
+    expect(readFileSync(join(out, "bench.svg"), "utf8")).toContain("<svg");
+
+    const result = JSON.parse(readFileSync(join(out, "latest.json"), "utf8")) as { rows: Row[] };
+    expect(result.rows).toHaveLength(1);
+    const row = result.rows[0];
+    expect(row.serverCpuCores).toBeGreaterThan(0);
+    expect(row.peakRssMB).toBeGreaterThan(0);
+    expect(row.downStreams).toBe(1);
+    expect(row.downKbps).toBeGreaterThan(100);
+    expect(row.upKbps).toBeGreaterThan(100);
+    expect(row.outputFps).toBeGreaterThan(24);
+    expect(row.outputFps).toBeLessThan(36);
+    // Latency decoded from the senders' pixels: present, positive, and not absurd.
+    expect(row.latencySamples).toBeGreaterThan(20);
+    expect(row.latencyP50Ms).toBeGreaterThan(0);
+    expect(row.latencyP95Ms).toBeGreaterThanOrEqual(row.latencyP50Ms!);
+    expect(row.latencyP95Ms).toBeLessThan(2000);
+    expect(row.floorCores).toBeGreaterThan(0);
+    expect(row.floorRatio).toBeGreaterThan(0);
+  }, 120_000);
+});
