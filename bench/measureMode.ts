@@ -40,7 +40,8 @@ const STREAM_PROBE = { width: 320, height: 240 };
 /** A fresh server per measurement, or the one at --url (whose CPU this process cannot read). */
 async function server(url: string | undefined): Promise<{ url: string; pid?: number; stop(): Promise<void> }> {
   if (url) return { url, stop: async () => undefined };
-  return startServerProcess();
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server under exactly this load.
+  return startServerProcess((process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean));
 }
 
 /** Mesh: members join for the roster and signaling; their media would flow browser to browser. */

@@ -1,5 +1,6 @@
 import type { RtpPacket } from "werift";
 import { PeerSession } from "../peers/peerSession.js";
+import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
 import { WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
@@ -68,7 +69,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
   private wire(p: SfuParticipant): void {
     const { peer } = p;
     if (p.role === "sender") {
-      // Serialized once per inbound packet; werift gives each receiver's track its own copy to stamp.
+      // Each receiver gets its own copy of the packet: werift stamps and keeps the object it is given.
       peer.on("videoRtp", (packet) => this.fanOut(p.id, "video", packet));
       peer.on("audioRtp", (packet) => this.fanOut(p.id, "audio", packet));
     }
@@ -96,12 +97,9 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
   }
 
   private fanOut(sourceId: string, kind: "audio" | "video", packet: RtpPacket): void {
-    let bytes: Buffer | undefined;
     for (const receiver of this.members.values()) {
       const forward = receiver.peer.forward(sourceId);
-      if (!forward) continue;
-      bytes ??= packet.serialize();
-      forward[kind].writeRtp(bytes);
+      if (forward) forward[kind].writeRtp(copyForReceiver(packet));
     }
   }
 
