@@ -19,13 +19,14 @@ export class MixedStreamDecoder {
   /** Called with each decoded picture as it comes out of ffmpeg. */
   onFrame: ((rgb: Buffer, at: number) => void) | undefined;
 
-  constructor() {
+  /** `probe`: the size pictures are decoded to; larger sees thin details (a highlight border) at more CPU. */
+  constructor(private readonly probe: { width: number; height: number } = { width: PROBE_WIDTH, height: PROBE_HEIGHT }) {
     this.child = spawn(resolveFfmpegPath(), [
       "-hide_banner", "-loglevel", "error", "-f", "ivf", "-i", "pipe:0",
-      "-vf", `scale=${PROBE_WIDTH}:${PROBE_HEIGHT}`, "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
+      "-vf", `scale=${probe.width}:${probe.height}`, "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
     ]);
     this.child.stdin.on("error", () => undefined);
-    const frameBytes = PROBE_WIDTH * PROBE_HEIGHT * 3;
+    const frameBytes = probe.width * probe.height * 3;
     this.child.stdout.on("data", (chunk: Buffer) => {
       this.pending = Buffer.concat([this.pending, chunk]);
       while (this.pending.length >= frameBytes) {
@@ -46,16 +47,17 @@ export class MixedStreamDecoder {
     this.child.stdin.write(ivfFrame(frame.data, frame.timestamp - this.first));
   }
 
-  /** Mean colour of a small square around a point given in output (1280x720) coordinates. */
-  colourAt(x: number, y: number, outputWidth = 1280, outputHeight = 720): Rgb | undefined {
+  /** Mean colour of a small square (`radius` probe pixels each side) around a point in output (1280x720) coordinates. */
+  colourAt(x: number, y: number, outputWidth = 1280, outputHeight = 720, radius = 3): Rgb | undefined {
     const frame = this.latest;
     if (!frame) return undefined;
-    const cx = Math.round((x / outputWidth) * PROBE_WIDTH);
-    const cy = Math.round((y / outputHeight) * PROBE_HEIGHT);
+    const { width, height } = this.probe;
+    const cx = Math.min(width - 1 - radius, Math.max(radius, Math.round((x / outputWidth) * width)));
+    const cy = Math.min(height - 1 - radius, Math.max(radius, Math.round((y / outputHeight) * height)));
     let r = 0, g = 0, b = 0, n = 0;
-    for (let yy = cy - 3; yy <= cy + 3; yy++)
-      for (let xx = cx - 3; xx <= cx + 3; xx++) {
-        const i = (yy * PROBE_WIDTH + xx) * 3;
+    for (let yy = cy - radius; yy <= cy + radius; yy++)
+      for (let xx = cx - radius; xx <= cx + radius; xx++) {
+        const i = (yy * width + xx) * 3;
         r += frame[i]; g += frame[i + 1]; b += frame[i + 2]; n++;
       }
     return { r: r / n, g: g / n, b: b / n };

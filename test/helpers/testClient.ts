@@ -20,10 +20,14 @@ export interface TestClientOptions {
   /** Send this clip instead of a solid colour. */
   readonly clip?: EncodedClip;
   readonly toneHz?: number;
+  /** Peak amplitude of the tone (16-bit scale); 0 sends digital silence. Default 8000 (about -15 dBov RMS). */
+  readonly toneAmplitude?: number;
   /** Send these Opus packets in a loop instead of a tone. */
   readonly audioPackets?: Buffer[];
   /** Skip decoding the mixed video (load generators count frames only). */
   readonly decode?: boolean;
+  /** Size the mixed video is decoded to for inspection (default 160x90). */
+  readonly probeSize?: { width: number; height: number };
 }
 
 /**
@@ -32,7 +36,7 @@ export interface TestClientOptions {
  */
 export class TestClient {
   readonly messages: ServerMessage[] = [];
-  readonly decoder = new MixedStreamDecoder();
+  readonly decoder: MixedStreamDecoder;
   readonly receivedAudio: Int16Array[] = [];
   readonly videoArrivals: number[] = [];
   readonly videoSsrcs = new Set<number>();
@@ -59,9 +63,10 @@ export class TestClient {
   sendingVideo = false;
 
   constructor(private readonly options: TestClientOptions) {
+    this.decoder = new MixedStreamDecoder(options.probeSize);
     if (options.colour) this.clip = solidColourClip(options.colour);
     if (options.clip) this.clip = options.clip;
-    if (options.toneHz) this.tone = tonePackets(options.toneHz);
+    if (options.toneHz) this.tone = tonePackets(options.toneHz, options.toneAmplitude);
     if (options.audioPackets) this.tone = options.audioPackets;
   }
 
