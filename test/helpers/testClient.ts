@@ -147,6 +147,11 @@ export class TestClient {
   }
 
 
+  /** Replace the sound this client sends (20 ms Opus packets, looped), e.g. to go quiet or start talking. */
+  setAudio(packets: Buffer[]): void {
+    this.tone = packets;
+  }
+
   stopVideo(): void {
     this.sendingVideo = false;
   }
@@ -208,7 +213,6 @@ export class TestClient {
       }, 10),
     );
     if (!this.tone) return;
-    const tone = this.tone;
     let audioIndex = 0;
     let seq = 0;
     this.timers.push(
@@ -216,6 +220,7 @@ export class TestClient {
         const due = Math.floor((performance.now() - started) / 20);
         for (; audioIndex <= due; audioIndex++) {
           const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false });
+          const tone = this.tone!;
           const packet = new RtpPacket(header, tone[audioIndex % tone.length]).serialize();
           this.bytesSent += packet.length;
           this.audioOut.writeRtp(packet);

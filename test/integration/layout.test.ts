@@ -3,6 +3,7 @@ import WebSocket from "ws";
 import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";
+import { tonePackets } from "../helpers/fixtures.js";
 import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
 import { TestClient } from "../helpers/testClient.js";
 
@@ -41,7 +42,7 @@ describe("layouts and the active speaker", () => {
   beforeAll(async () => {
     server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN });
     // Alice watches (decoding at half size so an 8 px border is 4 probe pixels); Bob talks loudly, Carol
-    // murmurs below the speech threshold, Alice sends digital silence.
+    // murmurs below the speech threshold (about -53 dBov), Alice sends digital silence.
     const make = (name: string, colour: string, toneHz: number, toneAmplitude: number, watch: boolean) => {
       const c = new TestClient({ url: server.url, room: "layouts", name, colour, toneHz, toneAmplitude, decode: watch, ...(watch ? { probeSize: { width: 640, height: 360 } } : {}) });
       clients.push(c);
@@ -98,17 +99,33 @@ describe("layouts and the active speaker", () => {
     await carol.waitFor((m) => m.type === "tile" && m.width === 256 && m.height === 144);
   });
 
+  it("speaker layout follows a new speaker", async () => {
+    const d = alice.decoder;
+    bob.setAudio(tonePackets(660, 0));
+    carol.setAudio(tonePackets(1000, 8000));
+    const started = performance.now();
+    await eventually(() => closeTo(d.colourAt(100, 60), BLUE) && closeTo(d.colourAt(1180, 520), BLUE), 8_000, "Carol fills the main region");
+    await eventually(() => isAmber(d.colourAt(640, 6, 1280, 720, 1)), 3_000, "Carol's large tile has the highlight");
+    // Bob had held the floor for far longer than the 2 s hold: Carol needs only the 300 ms takeover, plus a keyframe.
+    expect(performance.now() - started).toBeLessThan(3000);
+    await eventually(() => closeTo(d.colourAt(768, 648), GREEN) && closeTo(d.colourAt(512, 648), RED), 5_000, "Alice and Bob in the strip");
+  });
+
   it("pin layout: the pinned participant is large though someone else is speaking; tile hints follow", async () => {
     const d = alice.decoder;
+    const bobFrom = bob.messages.length;
     const carolFrom = carol.messages.length;
-    const res = await api("PUT", "/rooms/layouts/layout", { layout: "pin", pin: carol.id });
-    expect(res).toEqual({ status: 200, body: { layout: "pin", pin: carol.id } });
-    await eventually(() => closeTo(d.colourAt(100, 60), BLUE) && closeTo(d.colourAt(1180, 520), BLUE), 5_000, "Carol fills the main region");
-    await eventually(() => closeTo(d.colourAt(512, 648), RED) && closeTo(d.colourAt(768, 648), GREEN), 5_000, "Alice and Bob in the strip");
-    // Carol is not the speaker: no highlight on the large tile.
-    expect(isAmber(d.colourAt(640, 6, 1280, 720, 1))).toBe(false);
-    await carol.waitFor((m) => m.type === "tile" && m.width === 1280 && m.height === 576, 5000, carolFrom);
-    await bob.waitFor((m) => m.type === "tile" && m.width === 256 && m.height === 144);
+    const res = await api("PUT", "/rooms/layouts/layout", { layout: "pin", pin: bob.id });
+    expect(res).toEqual({ status: 200, body: { layout: "pin", pin: bob.id } });
+    await eventually(() => closeTo(d.colourAt(100, 60), GREEN) && closeTo(d.colourAt(1180, 520), GREEN), 5_000, "Bob fills the main region");
+    await eventually(() => closeTo(d.colourAt(512, 648), RED) && closeTo(d.colourAt(768, 648), BLUE), 5_000, "Alice and Carol in the strip");
+    // Bob is not the speaker any more: no highlight on the large tile.
+    for (let i = 0; i < 5; i++) {
+      expect(isAmber(d.colourAt(640, 6, 1280, 720, 1))).toBe(false);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await bob.waitFor((m) => m.type === "tile" && m.width === 1280 && m.height === 576, 5000, bobFrom);
+    await carol.waitFor((m) => m.type === "tile" && m.width === 256 && m.height === 144, 5000, carolFrom);
   });
 
   it("rejects bad layout requests with a status and a message naming the problem", async () => {
@@ -143,14 +160,14 @@ describe("layouts and the active speaker", () => {
       mesh.ws.close();
     }
     // Nothing above changed the room's layout.
-    expect((await api("GET", "/rooms/layouts/layout")).body).toEqual({ layout: "pin", pin: carol.id });
+    expect((await api("GET", "/rooms/layouts/layout")).body).toEqual({ layout: "pin", pin: bob.id });
   });
 
   it("falls back to the speaker layout when the pinned participant leaves", async () => {
     const d = alice.decoder;
-    await carol.close();
-    clients.splice(clients.indexOf(carol), 1);
-    await eventually(() => closeTo(d.colourAt(100, 60), GREEN) && closeTo(d.colourAt(1180, 520), GREEN), 5_000, "Bob (the speaker) fills the main region");
+    await bob.close();
+    clients.splice(clients.indexOf(bob), 1);
+    await eventually(() => closeTo(d.colourAt(100, 60), BLUE) && closeTo(d.colourAt(1180, 520), BLUE), 5_000, "Carol (the speaker) fills the main region");
     expect((await api("GET", "/rooms/layouts/layout")).body).toEqual({ layout: "speaker" });
   });
 
