@@ -1,4 +1,4 @@
-import { MediaStreamTrack, RTCPeerConnection, RtpPacket, useOPUS, useVP8, type RtpPacket as Packet } from "werift";
+import { MediaStreamTrack, RTCPeerConnection, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useOPUS, useVP8, type RtpPacket as Packet } from "werift";
 import WebSocket from "ws";
 import { OpusDecoder } from "../../mixer/audio/opusCodec.js";
 import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
@@ -26,6 +26,11 @@ export interface TestClientOptions {
   readonly audioPackets?: Buffer[];
   /** Skip decoding the mixed video (load generators count frames only). */
   readonly decode?: boolean;
+  /**
+   * Negotiate the RFC 6464 audio-level header extension and stamp every audio packet with this level
+   * (0-127, -dBov), whatever the packets really contain.
+   */
+  readonly audioLevel?: number;
   /** Size the mixed video is decoded to for inspection (default 160x90). */
   readonly probeSize?: { width: number; height: number };
 }
@@ -89,6 +94,7 @@ export class TestClient {
 
     this.pc = new RTCPeerConnection({
       codecs: { video: [useVP8()], audio: [useOPUS()] },
+      headerExtensions: { video: [], audio: this.options.audioLevel === undefined ? [] : [useAudioLevelIndication()] },
       iceUseIpv4: false,
       iceUseIpv6: false,
       iceAdditionalHostAddresses: ["127.0.0.1"],
@@ -213,13 +219,16 @@ export class TestClient {
       }, 10),
     );
     if (!this.tone) return;
+    const levelId = /^a=extmap:(\d+) urn:ietf:params:rtp-hdrext:ssrc-audio-level/m.exec(this.pc.remoteDescription?.sdp ?? "")?.[1];
+    const level = this.options.audioLevel;
+    const extensions = levelId && level !== undefined ? [{ id: Number(levelId), payload: Buffer.from(serializeAudioLevelIndication(level)) }] : [];
     let audioIndex = 0;
     let seq = 0;
     this.timers.push(
       setInterval(() => {
         const due = Math.floor((performance.now() - started) / 20);
         for (; audioIndex <= due; audioIndex++) {
-          const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false });
+          const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false, extensions });
           const tone = this.tone!;
           const packet = new RtpPacket(header, tone[audioIndex % tone.length]).serialize();
           this.bytesSent += packet.length;

@@ -193,3 +193,34 @@ async function joinRaw(serverUrl: string, room: string, name: string, role: "sen
   ws.send(JSON.stringify({ type: "join", room, name, role, ...(mode ? { mode } : {}) }));
   return { ws, id: await joined };
 }
+
+describe("active speaker from the RFC 6464 audio-level header", () => {
+  let server: RunningServer;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server?.close();
+  });
+
+  it("trusts the sender's level when it sends one: digital silence stamped loud wins", async () => {
+    // Dan's packets decode to silence but say -10 dBov; Eve's decode to a murmur and carry no level. Only
+    // the header can make Dan the speaker.
+    const dan = new TestClient({ url: server.url, room: "levels", name: "Dan", colour: "red", toneHz: 440, toneAmplitude: 0, audioLevel: 10, probeSize: { width: 640, height: 360 } });
+    const eve = new TestClient({ url: server.url, room: "levels", name: "Eve", colour: "blue", toneHz: 660, toneAmplitude: 100, decode: false });
+    clients.push(dan, eve);
+    await dan.connect();
+    await eve.connect();
+    const answer = dan.messages.find((m) => m.type === "answer") as { sdp: string } | undefined;
+    expect(answer?.sdp).toMatch(/a=extmap:\d+ urn:ietf:params:rtp-hdrext:ssrc-audio-level/);
+    const d = dan.decoder;
+    await eventually(() => closeTo(d.colourAt(320, 360), RED) && closeTo(d.colourAt(960, 360), BLUE), 15_000, "Dan and Eve side by side");
+    // Dan's tile is (0,0) 640x720 with a 16 px border.
+    await eventually(() => isAmber(d.colourAt(320, 8, 1280, 720, 1)) && isAmber(d.colourAt(8, 360, 1280, 720, 1)), 5_000, "Dan's tile has the highlight");
+    expect(isAmber(d.colourAt(960, 8, 1280, 720, 1))).toBe(false);
+  });
+});
