@@ -87,13 +87,13 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
         }
         // The first SFU sender decodes what it receives: the latency receiver for that mode.
         const decodes = mode === "sfu" && r === 0 && i === 0;
-        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i), toneHz: toneHz(i), decode: decodes, probe: STREAM_PROBE, mode });
+        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i), toneHz: toneHz(i), decode: decodes, probeSize: STREAM_PROBE, mode });
         await c.connect();
         clients.push(c);
         if (r === 0) firstRoom.push(c);
       }
       if (mode === "mcu") {
-        const v = new TestClient({ url: target.url, room, name: "Counter", role: "viewer", decode: r === 0, probe: MIX_PROBE, mode });
+        const v = new TestClient({ url: target.url, room, name: "Counter", role: "viewer", decode: r === 0, probeSize: MIX_PROBE, mode });
         await v.connect();
         viewers.push(v);
       }

@@ -1,6 +1,8 @@
 import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
+import { dbovFromHeader } from "./audio/audioLevel.js";
 import { AudioMixer, type AudioSink } from "./audio/audioMixer.js";
+import type { LayoutSpec } from "./layout/computeLayout.js";
 import type { Rect } from "./layout/gridLayout.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
 import { VideoMixer, type VideoMixerStats } from "./video/videoMixer.js";
@@ -23,6 +25,8 @@ type RoomMixerEvents = {
   layout: [tiles: ReadonlyMap<string, Rect>];
   /** A participant's camera must send a keyframe (PLI). */
   keyframeNeeded: [participantId: string];
+  /** Who is speaking now, by audio level (undefined: nobody yet, or the speaker left and nobody has spoken since). */
+  activeSpeaker: [participantId: string | undefined];
 };
 
 /**
@@ -50,10 +54,23 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.video.on("rtp", (packet) => this.emit("videoRtp", packet));
     this.video.on("layout", (tiles) => this.emit("layout", tiles));
     this.video.on("pli", (id) => this.emit("keyframeNeeded", id));
+    this.audio.on("activeSpeaker", (id) => {
+      this.video.setActiveSpeaker(id);
+      this.emit("activeSpeaker", id);
+    });
   }
 
   get layout(): ReadonlyMap<string, Rect> {
     return this.video.layout;
+  }
+
+  get activeSpeaker(): string | undefined {
+    return this.audio.activeSpeaker;
+  }
+
+  /** The arrangement of the composite; takes effect on the next frame (resized tiles at their next keyframe). */
+  setLayout(spec: LayoutSpec): void {
+    this.video.setLayout(spec);
   }
 
   get videoStats(): VideoMixerStats {
@@ -84,8 +101,9 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.video.pushRtp(id, packet);
   }
 
-  pushAudioRtp(id: string, packet: RtpPacket): void {
-    this.audio.pushRtp(id, packet);
+  /** `audioLevel`: the packet's RFC 6464 level (0-127) if the sender sends one; else the mixer measures. */
+  pushAudioRtp(id: string, packet: RtpPacket, audioLevel?: number): void {
+    this.audio.pushRtp(id, packet, audioLevel === undefined ? undefined : dbovFromHeader(audioLevel));
   }
 
   /** A listener. `ownInput` is left out of their mix (mix-minus); viewers pass undefined. */

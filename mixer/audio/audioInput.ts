@@ -1,7 +1,11 @@
 import type { RtpPacket } from "werift";
 import { ReorderBuffer } from "../rtp/reorderBuffer.js";
+import { levelDbov, SILENCE_DBOV } from "./audioLevel.js";
 import { OpusDecoder } from "./opusCodec.js";
 import { SampleFifo } from "./sampleFifo.js";
+
+/** Past this, a sender has stopped sending levels (or packets): fall back to measuring. */
+const HEADER_LEVEL_FRESH_MS = 100;
 
 /** One participant's microphone: RTP -> reorder -> Opus decode -> samples waiting for the next tick. */
 export class AudioInput {
@@ -10,6 +14,8 @@ export class AudioInput {
   private readonly reorder: ReorderBuffer<RtpPacket>;
   muted = false;
   packetsDecoded = 0;
+  /** The sender's own measurement (RFC 6464), when its packets carry one: cheaper and taken before encoding. */
+  private headerLevel: { dbov: number; at: number } | undefined;
 
   constructor() {
     this.reorder = new ReorderBuffer<RtpPacket>(
@@ -26,8 +32,17 @@ export class AudioInput {
     );
   }
 
-  pushRtp(packet: RtpPacket, now = performance.now()): void {
+  /** `headerDbov`: the packet's audio-level header extension, if the sender negotiated one. */
+  pushRtp(packet: RtpPacket, now = performance.now(), headerDbov?: number): void {
+    if (headerDbov !== undefined) this.headerLevel = { dbov: headerDbov, at: now };
     this.reorder.push(packet, now);
+  }
+
+  /** This tick's level in dBov: the header's if one arrived lately, else measured on the samples just pulled. */
+  level(pulled: Int16Array | undefined, now: number): number {
+    if (this.muted) return SILENCE_DBOV;
+    if (this.headerLevel && now - this.headerLevel.at < HEADER_LEVEL_FRESH_MS) return this.headerLevel.dbov;
+    return pulled ? levelDbov(pulled) : SILENCE_DBOV;
   }
 
   poll(now: number): void {

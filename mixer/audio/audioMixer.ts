@@ -1,5 +1,7 @@
+import { EventEmitter } from "node:events";
 import { RtpHeader, RtpPacket, type RtpPacket as RtpPacketType } from "werift";
 import { Ticker } from "../clock/ticker.js";
+import { ActiveSpeakerDetector } from "./activeSpeaker.js";
 import { AudioInput } from "./audioInput.js";
 import { accumulate, mixMinus } from "./mixMinus.js";
 import { FRAME_SAMPLES, OpusEncoder } from "./opusCodec.js";
@@ -17,19 +19,26 @@ interface MixGroup {
 const RTP_PAYLOAD_TYPE = 111;
 const EVERYONE = "";
 
+type AudioMixerEvents = {
+  /** The active speaker changed (undefined: the speaker left and nobody else has spoken since). */
+  activeSpeaker: [participantId: string | undefined];
+};
+
 /**
  * Mix-minus on a 20 ms clock: each tick sums every input once, then each listener group gets the sum
  * minus its own voice, encoded once per group. The clock does not wait for anyone, so a join, a leave or
  * a silent sender changes only what is in the sum, never when packets go out.
  */
-export class AudioMixer {
+export class AudioMixer extends EventEmitter<AudioMixerEvents> {
   private readonly inputs = new Map<string, AudioInput>();
   private readonly groups = new Map<string, MixGroup>();
-  private readonly ticker = new Ticker(20, (index) => this.tick(index));
+  private readonly ticker = new Ticker(20, (index, at) => this.tick(index, at));
   private readonly poller: NodeJS.Timeout;
+  private readonly speakers = new ActiveSpeakerDetector();
   ticks = 0;
 
   constructor(private readonly bitrate = 48_000) {
+    super();
     this.ticker.start();
     this.poller = setInterval(() => {
       const now = performance.now();
@@ -44,6 +53,11 @@ export class AudioMixer {
   removeInput(id: string): void {
     this.inputs.get(id)?.close();
     this.inputs.delete(id);
+    if (this.speakers.remove(id)) this.emit("activeSpeaker", undefined);
+  }
+
+  get activeSpeaker(): string | undefined {
+    return this.speakers.speaker;
   }
 
   setMuted(id: string, muted: boolean): void {
@@ -51,8 +65,9 @@ export class AudioMixer {
     if (input) input.muted = muted;
   }
 
-  pushRtp(id: string, packet: RtpPacketType): void {
-    this.inputs.get(id)?.pushRtp(packet);
+  /** `headerDbov`: the packet's RFC 6464 audio level, when the sender sends one. */
+  pushRtp(id: string, packet: RtpPacketType, headerDbov?: number): void {
+    this.inputs.get(id)?.pushRtp(packet, performance.now(), headerDbov);
   }
 
   /** `excludeInput`: the listener's own input, left out of what they hear (undefined: hear everyone). */
@@ -82,18 +97,21 @@ export class AudioMixer {
     for (const group of this.groups.values()) group.encoder.close();
     this.inputs.clear();
     this.groups.clear();
+    this.removeAllListeners();
   }
 
-  private tick(index: number): void {
+  private tick(index: number, now: number): void {
     this.ticks++;
     const total = new Int32Array(FRAME_SAMPLES);
     const pulled = new Map<string, Int16Array>();
     for (const [id, input] of this.inputs) {
       const samples = input.pull(FRAME_SAMPLES);
+      this.speakers.observe(id, input.level(samples, now), now);
       if (!samples) continue;
       pulled.set(id, samples);
       accumulate(total, samples);
     }
+    if (this.speakers.decide(now)) this.emit("activeSpeaker", this.speakers.speaker);
     // The RTP clock counts ticks, skipped ones included, so timestamps stay on wall-clock time.
     const timestamp = (index * FRAME_SAMPLES) >>> 0;
     for (const [key, group] of this.groups) {

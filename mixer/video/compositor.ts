@@ -1,5 +1,5 @@
 import type { Rect, Size } from "../layout/gridLayout.js";
-import { blitCentered, createI420, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
+import { blitCentered, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
 import { drawLabel } from "./textOverlay.js";
 
 export interface TileContent {
@@ -7,11 +7,20 @@ export interface TileContent {
   readonly name: string;
   /** Undefined draws the placeholder card: camera off, no keyframe yet, or the picture went stale. */
   readonly frame: I420Frame | undefined;
+  /** The active speaker's tile: framed in SPEAKER_HIGHLIGHT. */
+  readonly highlight?: boolean;
 }
 
 export const BACKGROUND: Yuv = rgbToYuv(16, 16, 16);
 export const PLACEHOLDER: Yuv = rgbToYuv(48, 48, 48);
+/** Amber: stands out against skin, walls and the dark background, and is none of the usual UI greys. */
+export const SPEAKER_HIGHLIGHT: Yuv = rgbToYuv(255, 200, 0);
 const LABEL_MARGIN = 8;
+
+/** A border about 1/45 of the tile's height (16 px full-frame, 8 px in a 2x2 grid, 4 px in a strip), kept even. */
+export function highlightThickness(rect: Rect): number {
+  return Math.max(4, Math.floor(rect.height / 90) * 2);
+}
 
 /** Draws one output picture: every tile's latest frame (or its name card) with the name on top. */
 export function composeFrame(canvas: Size, tiles: readonly TileContent[]): I420Frame {
@@ -34,6 +43,8 @@ export function composeFrame(canvas: Size, tiles: readonly TileContent[]): I420F
       scale: 2,
       maxWidth: rect.width - 2 * LABEL_MARGIN,
     });
+    // A few row fills over the picture's edge: no copy of the picture, no allocation.
+    if (tile.highlight) drawBorder(frame, rect.x, rect.y, rect.width, rect.height, highlightThickness(rect), SPEAKER_HIGHLIGHT);
   }
   return frame;
 }

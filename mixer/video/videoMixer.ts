@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { Ticker } from "../clock/ticker.js";
-import { gridLayout, type Rect } from "../layout/gridLayout.js";
+import { computeLayout, sameTiles, type LayoutSpec } from "../layout/computeLayout.js";
+import type { Rect } from "../layout/gridLayout.js";
 import { VP8_CLOCK_RATE, Vp8Packetizer } from "../rtp/vp8Packetizer.js";
 import { composeFrame } from "./compositor.js";
 import type { InputVideoCodec } from "./frameAssembler.js";
@@ -51,6 +52,9 @@ const RTP_PAYLOAD_TYPE = 96;
 export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private readonly participants = new Map<string, Participant>();
   private tiles = new Map<string, Rect>();
+  private spec: LayoutSpec = { layout: "grid" };
+  /** Drawn with a highlight in every layout, and large in the speaker layout. */
+  private speaker: string | undefined;
   private encoder: VideoEncoder;
   private readonly packetizer = new Vp8Packetizer(RTP_PAYLOAD_TYPE, (Math.random() * 0xffffffff) >>> 0);
   private readonly ticker: Ticker;
@@ -100,6 +104,17 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     await p.input.close();
   }
 
+  setLayout(spec: LayoutSpec): void {
+    this.spec = spec;
+    this.relayout();
+  }
+
+  setActiveSpeaker(id: string | undefined): void {
+    this.speaker = id;
+    // Only the speaker layout moves tiles for a new speaker; elsewhere just the highlight moves.
+    if (this.spec.layout !== "grid") this.relayout();
+  }
+
   setVideoMuted(id: string, muted: boolean): void {
     const p = this.participants.get(id);
     if (p) p.videoMuted = muted;
@@ -124,9 +139,10 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   private relayout(): void {
-    const ids = [...this.participants.keys()];
-    const rects = gridLayout(ids.length, this.options);
-    this.tiles = new Map(ids.map((id, i) => [id, rects[i]]));
+    const { tiles } = computeLayout(this.spec, [...this.participants.keys()], this.speaker, this.options);
+    // Unchanged tiles keep their decoders and their senders' resolution: nothing to restart or tell anyone.
+    if (sameTiles(tiles, this.tiles)) return;
+    this.tiles = tiles;
     for (const [id, rect] of this.tiles) this.participants.get(id)?.input.setTileSize(rect);
     this.emit("layout", this.tiles);
   }
@@ -139,7 +155,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const now = performance.now();
     const tiles = [...this.tiles].map(([id, rect]) => {
       const p = this.participants.get(id)!;
-      return { rect, name: p.name, frame: p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs) };
+      return { rect, name: p.name, highlight: id === this.speaker, frame: p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs) };
     });
     const frame = composeFrame(this.options, tiles);
     this.composedAt.set(this.frameIndex++, scheduledAt);

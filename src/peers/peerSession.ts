@@ -4,7 +4,9 @@ import {
   MediaStreamTrack,
   RTCPeerConnection,
   type RTCRtpTransceiver,
+  RTP_EXTENSION_URI,
   type RtpPacket,
+  useAudioLevelIndication,
   useH264,
   useOPUS,
   useTransportWideCC,
@@ -18,7 +20,8 @@ export type InboundVideoCodec = "vp8" | "h264";
 
 type PeerSessionEvents = {
   videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
-  audioRtp: [packet: RtpPacket];
+  /** `audioLevel`: the RFC 6464 header extension (0-127, -dBov) when the sender sends it. */
+  audioRtp: [packet: RtpPacket, audioLevel: number | undefined];
   /** SFU: the remote end asked a forwarded stream for a keyframe. */
   pliForForward: [sourceId: string];
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
@@ -86,7 +89,9 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     const firstIpv4 = config.iceHostAddresses.find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
     this.pc = new RTCPeerConnection({
       codecs: { video: [useVP8(), useH264()], audio: [useOPUS()] },
-      headerExtensions: { video: [useTransportWideCC()], audio: [] },
+      // The audio level lets the MCU pick the active speaker from the sender's own measurement. Only the MCU
+      // asks for it: an SFU forwards packets as they are and has no use for it.
+      headerExtensions: { video: [useTransportWideCC()], audio: options.mixedOutput ? [useAudioLevelIndication()] : [] },
       iceServers: config.iceServers.map((s) => ({ urls: s.urls, username: s.username, credential: s.credential })),
       ...(restrictHosts
         ? {
@@ -238,7 +243,10 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
         this.emit("videoRtp", packet, codec);
       });
     } else {
-      track.onReceiveRtp.subscribe((packet) => this.emit("audioRtp", packet));
+      track.onReceiveRtp.subscribe((packet, extensions) => {
+        const level = (extensions?.[RTP_EXTENSION_URI.audioLevelIndication] as { level?: unknown } | undefined)?.level;
+        this.emit("audioRtp", packet, typeof level === "number" ? level : undefined);
+      });
     }
   }
 

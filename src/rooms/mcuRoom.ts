@@ -4,7 +4,7 @@ import { RoomMixer } from "../../mixer/roomMixer.js";
 import { PeerSession } from "../peers/peerSession.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
-import { WrongModeError, type AdmitResult, type ConferenceRoom, type LayoutChoice } from "./conferenceRoom.js";
+import { UnknownParticipantError, WrongModeError, layoutNames, type AdmitResult, type ConferenceRoom, type LayoutChoice } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import { tileBitrate } from "./tileBitrate.js";
 
@@ -16,6 +16,7 @@ import { tileBitrate } from "./tileBitrate.js";
 export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   readonly mode = "mcu";
   private readonly mixer: RoomMixer;
+  private layout: LayoutChoice = { layout: "grid" };
 
   constructor(name: string, config: Config, log: Logger) {
     super(name, config, log);
@@ -36,15 +37,31 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     this.mixer.on("keyframeNeeded", (id) => this.members.get(id)?.peer.requestKeyframe());
     // Deferred so a joiner gets `joined` before the layout messages its own join causes.
     this.mixer.on("layout", () => setImmediate(() => this.sendTileSizes()));
+    this.mixer.on("activeSpeaker", (id) => this.log.info("active speaker", { participant: id ?? null }));
   }
 
-  // Placeholders until layouts (issue 4) land: grid only.
   override get layoutChoice(): LayoutChoice {
-    return { layout: "grid" };
+    return this.layout;
   }
 
-  override setLayout(_choice: LayoutChoice): void {
-    throw new Error("layouts other than grid are not implemented yet");
+  /** Who the mixer hears speaking now (highlighted in every layout, large in `speaker`). */
+  get activeSpeaker(): string | undefined {
+    return this.mixer.activeSpeaker;
+  }
+
+  override setLayout(choice: LayoutChoice): void {
+    if (!layoutNames.includes(choice.layout)) throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${layoutNames.join(", ")}`);
+    let next: LayoutChoice = { layout: choice.layout };
+    if (choice.layout === "pin") {
+      if (choice.pin === undefined) throw new RangeError('the "pin" layout needs the participant to pin');
+      const member = this.members.get(choice.pin);
+      if (!member) throw new UnknownParticipantError(`no participant "${choice.pin.slice(0, 64)}" in room "${this.name}"`);
+      if (member.role !== "sender") throw new UnknownParticipantError(`participant "${choice.pin}" is a viewer: only senders have a tile to pin`);
+      next = { layout: "pin", pin: choice.pin };
+    }
+    this.layout = next;
+    this.log.info("layout changed", { layout: next.layout, pin: next.pin ?? null });
+    this.mixer.setLayout(next);
   }
 
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<Participant> {
@@ -75,6 +92,13 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     this.log.info("participant left", { participant: id, reason });
     this.mixer.removeAudioListener(id);
     const removal = p.role === "sender" ? this.mixer.removeSender(id) : Promise.resolve();
+    // A departed pin falls back to the speaker layout (the mixer already draws it so). Ids are never reused,
+    // so the pin can never come back: the room's choice says what is really drawn.
+    if (this.layout.pin === id) {
+      this.layout = { layout: "speaker" };
+      this.log.info("pinned participant left: layout falls back to speaker", { participant: id });
+      this.mixer.setLayout(this.layout);
+    }
     await p.peer.close();
     if (this.members.size === 0) {
       await removal;
@@ -100,7 +124,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
         }
         this.mixer.pushVideoRtp(id, packet);
       });
-      peer.on("audioRtp", (packet) => this.mixer.pushAudioRtp(id, packet));
+      peer.on("audioRtp", (packet, level) => this.mixer.pushAudioRtp(id, packet, level));
     }
     this.mixer.addAudioListener(id, p.role === "sender" ? id : undefined, (packet) => peer.sendAudio(packet));
     this.removeOnFailure(p);

@@ -57,16 +57,16 @@ export class MixedStreamDecoder {
     this.child.stdin.write(ivfFrame(frame.data, frame.timestamp - this.first));
   }
 
-  /** Mean colour of a small square around a point given in output (1280x720) coordinates. */
-  colourAt(x: number, y: number, outputWidth = 1280, outputHeight = 720): Rgb | undefined {
+  /** Mean colour of a small square (`radius` probe pixels each side) around a point in output (1280x720) coordinates. */
+  colourAt(x: number, y: number, outputWidth = 1280, outputHeight = 720, radius = 3): Rgb | undefined {
     const frame = this.latest;
     if (!frame) return undefined;
     const { width, height } = this.probe;
-    const cx = Math.round((x / outputWidth) * width);
-    const cy = Math.round((y / outputHeight) * height);
+    const cx = Math.min(width - 1 - radius, Math.max(radius, Math.round((x / outputWidth) * width)));
+    const cy = Math.min(height - 1 - radius, Math.max(radius, Math.round((y / outputHeight) * height)));
     let r = 0, g = 0, b = 0, n = 0;
-    for (let yy = cy - 3; yy <= cy + 3; yy++)
-      for (let xx = cx - 3; xx <= cx + 3; xx++) {
+    for (let yy = cy - radius; yy <= cy + radius; yy++)
+      for (let xx = cx - radius; xx <= cx + radius; xx++) {
         const i = (yy * width + xx) * 3;
         r += frame[i]; g += frame[i + 1]; b += frame[i + 2]; n++;
       }

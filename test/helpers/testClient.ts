@@ -1,4 +1,4 @@
-import { MediaStreamTrack, RTCPeerConnection, RtpPacket, useOPUS, useVP8, type RtpPacket as Packet } from "werift";
+import { MediaStreamTrack, RTCPeerConnection, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useOPUS, useVP8, type RtpPacket as Packet } from "werift";
 import WebSocket from "ws";
 import { OpusDecoder } from "../../mixer/audio/opusCodec.js";
 import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
@@ -20,12 +20,19 @@ export interface TestClientOptions {
   /** Send this clip instead of a solid colour. */
   readonly clip?: EncodedClip;
   readonly toneHz?: number;
+  /** Peak amplitude of the tone (16-bit scale); 0 sends digital silence. Default 8000 (about -15 dBov RMS). */
+  readonly toneAmplitude?: number;
   /** Send these Opus packets in a loop instead of a tone. */
   readonly audioPackets?: Buffer[];
   /** Skip decoding received video (load generators count frames only). */
   readonly decode?: boolean;
-  /** Size of the decoded pictures a test inspects (default 160x90). */
-  readonly probe?: ProbeSize;
+  /**
+   * Negotiate the RFC 6464 audio-level header extension and stamp every audio packet with this level
+   * (0-127, -dBov), whatever the packets really contain.
+   */
+  readonly audioLevel?: number;
+  /** Size received video is decoded to for inspection (default 160x90). */
+  readonly probeSize?: ProbeSize;
 }
 
 /**
@@ -63,10 +70,10 @@ export class TestClient {
   readonly frameSentAt: number[] = [];
 
   constructor(private readonly options: TestClientOptions) {
-    this.decoder = new MixedStreamDecoder(options.probe);
+    this.decoder = new MixedStreamDecoder(options.probeSize);
     if (options.colour) this.clip = solidColourClip(options.colour);
     if (options.clip) this.clip = options.clip;
-    if (options.toneHz) this.tone = tonePackets(options.toneHz);
+    if (options.toneHz) this.tone = tonePackets(options.toneHz, options.toneAmplitude);
     if (options.audioPackets) this.tone = options.audioPackets;
   }
 
@@ -89,6 +96,7 @@ export class TestClient {
 
     this.pc = new RTCPeerConnection({
       codecs: { video: [useVP8()], audio: [useOPUS()] },
+      headerExtensions: { video: [], audio: this.options.audioLevel === undefined ? [] : [useAudioLevelIndication()] },
       iceUseIpv4: false,
       iceUseIpv6: false,
       iceAdditionalHostAddresses: ["127.0.0.1"],
@@ -146,6 +154,11 @@ export class TestClient {
     this.clip = clip;
   }
 
+
+  /** Replace the sound this client sends (20 ms Opus packets, looped), e.g. to go quiet or start talking. */
+  setAudio(packets: Buffer[]): void {
+    this.tone = packets;
+  }
 
   stopVideo(): void {
     this.sendingVideo = false;
@@ -209,14 +222,17 @@ export class TestClient {
       }, 10),
     );
     if (!this.tone) return;
-    const tone = this.tone;
+    const levelId = /^a=extmap:(\d+) urn:ietf:params:rtp-hdrext:ssrc-audio-level/m.exec(this.pc.remoteDescription?.sdp ?? "")?.[1];
+    const level = this.options.audioLevel;
+    const extensions = levelId && level !== undefined ? [{ id: Number(levelId), payload: Buffer.from(serializeAudioLevelIndication(level)) }] : [];
     let audioIndex = 0;
     let seq = 0;
     this.timers.push(
       setInterval(() => {
         const due = Math.floor((performance.now() - started) / 20);
         for (; audioIndex <= due; audioIndex++) {
-          const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false });
+          const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false, extensions });
+          const tone = this.tone!;
           const packet = new RtpPacket(header, tone[audioIndex % tone.length]).serialize();
           this.bytesSent += packet.length;
           this.audioOut.writeRtp(packet);
@@ -246,7 +262,7 @@ export class TestClient {
   private remote(id: string) {
     let remote = this.remotes.get(id);
     if (!remote) {
-      remote = { decoder: new MixedStreamDecoder(this.options.probe), audio: [], opus: new OpusDecoder() };
+      remote = { decoder: new MixedStreamDecoder(this.options.probeSize), audio: [], opus: new OpusDecoder() };
       this.remotes.set(id, remote);
     }
     return remote;

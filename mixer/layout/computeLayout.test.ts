@@ -1,0 +1,78 @@
+import { describe, expect, it } from "vitest";
+import { computeLayout, sameTiles } from "./computeLayout.js";
+
+const canvas = { width: 1280, height: 720 };
+const ids = ["a", "b", "c", "d"];
+
+function overlaps(tiles: Iterable<{ x: number; y: number; width: number; height: number }>): boolean {
+  const list = [...tiles];
+  return list.some((r, i) => list.some((s, j) => i < j && r.x < s.x + s.width && s.x < r.x + r.width && r.y < s.y + s.height && s.y < r.y + r.height));
+}
+
+describe("computeLayout", () => {
+  it("grid: equal tiles in join order, no focus", () => {
+    const l = computeLayout({ layout: "grid" }, ids, "c", canvas);
+    expect(l.layout).toBe("grid");
+    expect(l.focus).toBeUndefined();
+    expect([...l.tiles.keys()]).toEqual(ids);
+    expect(new Set([...l.tiles.values()].map((r) => `${r.width}x${r.height}`))).toEqual(new Set(["640x360"]));
+  });
+
+  it("speaker: the active speaker large on top, the others in a centred strip in join order", () => {
+    const l = computeLayout({ layout: "speaker" }, ids, "c", canvas);
+    expect(l.focus).toBe("c");
+    expect(l.tiles.get("c")).toEqual({ x: 0, y: 0, width: 1280, height: 576 });
+    expect(l.tiles.get("a")).toEqual({ x: 256, y: 576, width: 256, height: 144 });
+    expect(l.tiles.get("b")).toEqual({ x: 512, y: 576, width: 256, height: 144 });
+    expect(l.tiles.get("d")).toEqual({ x: 768, y: 576, width: 256, height: 144 });
+    expect(overlaps(l.tiles.values())).toBe(false);
+  });
+
+  it("speaker: five in the strip fill its width; every edge is even and inside the canvas", () => {
+    const six = ["a", "b", "c", "d", "e", "f"];
+    const l = computeLayout({ layout: "speaker" }, six, "f", canvas);
+    const strip = six.slice(0, 5).map((id) => l.tiles.get(id)!);
+    expect(strip.map((r) => r.x)).toEqual([0, 256, 512, 768, 1024]);
+    for (const r of l.tiles.values()) {
+      for (const n of [r.x, r.y, r.width, r.height]) expect(n % 2).toBe(0);
+      expect(r.x + r.width).toBeLessThanOrEqual(1280);
+      expect(r.y + r.height).toBeLessThanOrEqual(720);
+    }
+    expect(overlaps(l.tiles.values())).toBe(false);
+  });
+
+  it("speaker: before anyone has spoken, or when the speaker is not present, the first joiner is large", () => {
+    expect(computeLayout({ layout: "speaker" }, ids, undefined, canvas).focus).toBe("a");
+    expect(computeLayout({ layout: "speaker" }, ids, "gone", canvas).focus).toBe("a");
+  });
+
+  it("a single participant fills the canvas in every layout", () => {
+    for (const layout of ["grid", "speaker", "pin"] as const) {
+      expect([...computeLayout({ layout, pin: "a" }, ["a"], undefined, canvas).tiles.values()]).toEqual([{ x: 0, y: 0, width: 1280, height: 720 }]);
+    }
+  });
+
+  it("pin: the pinned participant is large whoever speaks", () => {
+    const l = computeLayout({ layout: "pin", pin: "b" }, ids, "d", canvas);
+    expect(l.layout).toBe("pin");
+    expect(l.focus).toBe("b");
+    expect(l.tiles.get("b")!.height).toBe(576);
+  });
+
+  it("pin: a pinned participant who left falls back to the speaker layout", () => {
+    const l = computeLayout({ layout: "pin", pin: "gone" }, ids, "d", canvas);
+    expect(l.layout).toBe("speaker");
+    expect(l.focus).toBe("d");
+  });
+
+  it("nobody present: no tiles", () => {
+    expect(computeLayout({ layout: "speaker" }, [], "a", canvas).tiles.size).toBe(0);
+  });
+
+  it("sameTiles compares rectangles by participant", () => {
+    const a = computeLayout({ layout: "speaker" }, ids, "a", canvas).tiles;
+    expect(sameTiles(a, computeLayout({ layout: "speaker" }, ids, undefined, canvas).tiles)).toBe(true);
+    expect(sameTiles(a, computeLayout({ layout: "speaker" }, ids, "b", canvas).tiles)).toBe(false);
+    expect(sameTiles(a, computeLayout({ layout: "grid" }, ids, "b", canvas).tiles)).toBe(false);
+  });
+});
