@@ -102,6 +102,15 @@ export function createMetrics(rooms: RoomRegistry): ServerMetrics {
       }
     },
   });
+  new Counter({
+    name: "tessera_recording_bytes_written_total",
+    help: "Bytes written by every recording since the server started (finished ones counted at their last 1 s reading)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(sampler.recordingBytes.total);
+    },
+  });
 
   return {
     registry,

@@ -165,4 +165,17 @@ describe("control API: rooms and kick", () => {
     const again = await api(`/rooms/ops/participants/${bob.id}`, { method: "DELETE" });
     expect(again.status).toBe(404);
   });
+
+  it("kicks from a mesh room too; removing the last participant closes the room", async () => {
+    const mel = sockets[0];
+    const messages: ServerMessage[] = [];
+    mel.on("message", (d) => messages.push(JSON.parse(String(d)) as ServerMessage));
+    const closed = new Promise<number>((resolve) => mel.once("close", (code) => resolve(code)));
+    const id = server.rooms.get("side")!.list()[0].id;
+    expect((await api(`/rooms/side/participants/${id}`, { method: "DELETE" })).status).toBe(204);
+    expect(await closed).toBe(1000);
+    expect(messages).toContainEqual({ type: "bye", reason: KICK_REASON });
+    expect((await json("/rooms/side")).status).toBe(404);
+    expect(((await json("/rooms")).body.rooms as { name: string }[]).map((r) => r.name)).toEqual(["ops"]);
+  });
 });

@@ -92,6 +92,7 @@ describe("/metrics while a room is live", () => {
     expect(cpu).toBeGreaterThan(0.05);
     // Nobody is recording.
     expect(find(samples, "tessera_recording_bytes")).toHaveLength(0);
+    expect(find(samples, "tessera_recording_bytes_written_total")[0]?.value).toBe(0);
   });
 
   it("keeps counting the CPU of ffmpeg children that have exited", async () => {
