@@ -15,7 +15,11 @@ const participantIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "participa
 /** Rooms as an operator sees them: list, inspect, and remove one participant. */
 export function roomRoutes(router: Router, deps: ApiDeps): void {
   router.get("/rooms", (_req, res) => {
-    const rooms = deps.rooms.all().filter((r) => !r.isClosing).map(roomSummary);
+    const rooms = deps.rooms
+      .all()
+      .filter((r) => !r.isClosing)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map(roomSummary);
     res.json({ rooms });
   });
 
