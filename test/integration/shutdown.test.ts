@@ -42,25 +42,33 @@ function running(pid: number): boolean {
   }
 }
 
+interface Spawned {
+  readonly child: ChildProcess;
+  readonly url: string;
+  readonly stderr: () => string;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+}
+
 describe("SIGTERM on the real server process", () => {
-  let server: ChildProcess | undefined;
+  const servers: ChildProcess[] = [];
   const clients: TestClient[] = [];
   const sockets: WebSocket[] = [];
 
   afterAll(async () => {
     sockets.forEach((s) => s.terminate());
     await Promise.all(clients.map((c) => c.close()));
-    // Only if the test failed before the server exited: never leave it behind.
-    if (server && server.exitCode === null && server.signalCode === null) server.kill("SIGKILL");
+    // Only if a test failed before its server exited: never leave one behind (ended by its own PID).
+    for (const child of servers) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
 
-  it("says bye to every client, stops every ffmpeg child and exits 0", async () => {
+  /** The server as `npm start` runs it, on loopback, with JSON logs captured from stderr. */
+  async function spawnServer(): Promise<Spawned> {
     const port = await freePort();
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ICE_HOST_ADDRESSES: "127.0.0.1", LOG_LEVEL: "info", API_TOKEN: "" },
       stdio: ["ignore", "ignore", "pipe"],
     });
-    server = child;
+    servers.push(child);
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
@@ -69,6 +77,11 @@ describe("SIGTERM on the real server process", () => {
     const url = `http://127.0.0.1:${port}`;
     await eventually(() => stderr.includes('"msg":"listening"'), 30_000, `the server to listen; stderr: ${stderr}`);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    return { child, url, stderr: () => stderr, exited };
+  }
+
+  it("says bye to every client, stops every ffmpeg child and exits 0", async () => {
+    const { child, url, stderr: log, exited } = await spawnServer();
 
     const ada = new TestClient({ url, room: "closing", name: "Ada", colour: "red", toneHz: 440 });
     clients.push(ada);
@@ -99,9 +112,25 @@ describe("SIGTERM on the real server process", () => {
     for (const pid of ffmpegs) expect(running(pid), `ffmpeg ${pid} still running`).toBe(false);
 
     // Not a TTY: every log line is JSON, and the room's lines carry its name and the participant's id.
-    const lines = stderr.trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = log().trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.msg === "participant joined")).toMatchObject({ level: "info", room: "closing", participant: ada.id });
     expect(lines.find((l) => l.msg === "stopping")).toMatchObject({ signal: "SIGTERM" });
     expect(lines.at(-1)).toMatchObject({ msg: "stopped" });
+  });
+
+  it("gives up waiting on a second signal: kills every ffmpeg child and exits 1", async () => {
+    const { child, url, stderr: log, exited } = await spawnServer();
+    const bea = new TestClient({ url, room: "impatient", name: "Bea", colour: "blue" });
+    clients.push(bea);
+    await bea.connect();
+    await eventually(() => childrenOf(child.pid!, "ffmpeg").length >= 2, 10_000, "the room's ffmpeg children");
+    const ffmpegs = childrenOf(child.pid!, "ffmpeg");
+    // Two different signals back to back, so the kernel cannot merge them into one.
+    child.kill("SIGTERM");
+    child.kill("SIGINT");
+    const exit = await exited;
+    expect(exit).toMatchObject({ code: 1, signal: null });
+    for (const pid of ffmpegs) expect(running(pid), `ffmpeg ${pid} still running`).toBe(false);
+    expect(log()).toContain("second SIGINT while stopping; killing what is left");
   });
 });
