@@ -39,7 +39,7 @@ EXPOSE 40000-40100/udp
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
-# SIGTERM closes every room (recordings are finished) within 10 s: run with --stop-timeout 15 so Docker
-# does not SIGKILL it first. The start script execs node, so npm's forwarded SIGTERM reaches the server.
+# SIGTERM closes every room (recordings are finished) within SHUTDOWN_GRACE_MS (10 s): run with
+# --stop-timeout 15 so Docker does not SIGKILL it first. The start script execs node, so npm's forwarded SIGTERM reaches the server.
 STOPSIGNAL SIGTERM
 CMD ["npm", "start"]

@@ -33,6 +33,7 @@ const envSchema = z.object({
   RECORDINGS_DIR: z.string().min(1).default("recordings"),
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
 });
 
 export interface IceServer {
@@ -63,6 +64,8 @@ export interface Config {
   /** Record every MCU room from its first join. */
   readonly autoRecord: boolean;
   readonly logLevel: LogLevel;
+  /** After SIGTERM, how long rooms get to close (recordings finished) before the rest is killed. */
+  readonly shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -105,6 +108,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     recordingsDir: e.RECORDINGS_DIR,
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
     logLevel: e.LOG_LEVEL,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }
 

@@ -19,7 +19,7 @@ process.on("unhandledRejection", (reason) => {
 });
 
 try {
-  exitOnSignals(await startServer(config, log), log);
+  exitOnSignals(await startServer(config, log), log, config.shutdownGraceMs);
 } catch (err) {
   log.error(`failed to start: ${(err as Error).message}`);
   process.exit(1);

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer, type Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { ServerMessage } from "../../src/signaling/messages.js";
@@ -62,10 +62,10 @@ describe("SIGTERM on the real server process", () => {
   });
 
   /** The server as `npm start` runs it, on loopback, with JSON logs captured from stderr. */
-  async function spawnServer(): Promise<Spawned> {
+  async function spawnServer(env: Record<string, string> = {}): Promise<Spawned> {
     const port = await freePort();
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ICE_HOST_ADDRESSES: "127.0.0.1", LOG_LEVEL: "info", API_TOKEN: "" },
+      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ICE_HOST_ADDRESSES: "127.0.0.1", LOG_LEVEL: "info", API_TOKEN: "", ...env },
       stdio: ["ignore", "ignore", "pipe"],
     });
     servers.push(child);
@@ -118,19 +118,50 @@ describe("SIGTERM on the real server process", () => {
     expect(lines.at(-1)).toMatchObject({ msg: "stopped" });
   });
 
-  it("gives up waiting on a second signal: kills every ffmpeg child and exits 1", async () => {
-    const { child, url, stderr: log, exited } = await spawnServer();
-    const bea = new TestClient({ url, room: "impatient", name: "Bea", colour: "blue" });
+  it("treats a signal repeated at once as the same request (npm forwards the terminal's Ctrl-C): still a clean exit", async () => {
+    const { child, url, exited } = await spawnServer();
+    const bea = new TestClient({ url, room: "twice", name: "Bea", colour: "blue" });
     clients.push(bea);
     await bea.connect();
     await eventually(() => childrenOf(child.pid!, "ffmpeg").length >= 2, 10_000, "the room's ffmpeg children");
-    const ffmpegs = childrenOf(child.pid!, "ffmpeg");
     // Two different signals back to back, so the kernel cannot merge them into one.
-    child.kill("SIGTERM");
     child.kill("SIGINT");
+    child.kill("SIGTERM");
+    expect(await exited).toMatchObject({ code: 0, signal: null });
+    expect(bea.messages).toContainEqual({ type: "bye", reason: "server-shutdown" });
+  });
+
+  it("forces the exit when closing outlasts SHUTDOWN_GRACE_MS: kills every ffmpeg child and exits 1", async () => {
+    const { child, url, stderr: log, exited } = await spawnServer({ SHUTDOWN_GRACE_MS: "300" });
+    const cy = new TestClient({ url, room: "slow", name: "Cy", colour: "yellow" });
+    clients.push(cy);
+    await cy.connect();
+    await eventually(() => childrenOf(child.pid!, "ffmpeg").length >= 2, 10_000, "the room's ffmpeg children");
+    const ffmpegs = childrenOf(child.pid!, "ffmpeg");
+    // A client that never answers the WebSocket close handshake holds the shutdown for a second.
+    const mute = await silentWebSocket(url);
+    const sentAt = performance.now();
+    child.kill("SIGTERM");
     const exit = await exited;
+    mute.destroy();
     expect(exit).toMatchObject({ code: 1, signal: null });
+    expect(exit.at - sentAt).toBeLessThan(5000);
+    expect(log()).toContain("shutdown did not finish within 300 ms; killing what is left");
     for (const pid of ffmpegs) expect(running(pid), `ffmpeg ${pid} still running`).toBe(false);
-    expect(log()).toContain("second SIGINT while stopping; killing what is left");
   });
 });
+
+/** A WebSocket client that completes the opening handshake and then ignores everything, close frames included. */
+async function silentWebSocket(url: string): Promise<Socket> {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), "127.0.0.1");
+  await new Promise<void>((resolve, reject) => (socket.once("connect", resolve), socket.once("error", reject)));
+  socket.on("error", () => undefined);
+  socket.write(
+    ["GET /ws HTTP/1.1", `Host: 127.0.0.1:${port}`, "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "", ""].join("\r\n"),
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.once("data", (d: Buffer) => (d.toString().startsWith("HTTP/1.1 101") ? resolve() : reject(new Error(d.toString()))));
+  });
+  return socket;
+}
