@@ -4,6 +4,7 @@ import { silentLogger } from "../../src/log.js";
 import { processCpuSeconds } from "../../src/metrics/procCpu.js";
 import { McuRoom } from "../../src/rooms/mcuRoom.js";
 import { startServer, type RunningServer } from "../../src/server.js";
+import { eventually } from "../helpers/eventually.js";
 import { testPatternClip } from "../helpers/fixtures.js";
 import { TestClient } from "../helpers/testClient.js";
 
@@ -116,6 +117,26 @@ describe("/metrics while a room is live", () => {
     const reported = find(await scrape(), "tessera_room_cpu_seconds_total", { room: "metered" })[0]?.value ?? 0;
     // Without the exited children the total would be about liveCpu alone.
     expect(reported).toBeGreaterThanOrEqual(liveCpu + exitedCpu - 1e-9);
+  });
+
+  it("counts an encoder or decoder that dies on its own, once each", async () => {
+    const ada = clients[0];
+    const byLabel = (label: string) => [...liveFfmpegProcesses()].find((p) => p.label === label && p.running);
+    const encoder = byLabel("room:metered:encode");
+    const decoder = byLabel(`room:metered:decode:${ada.id}`);
+    if (!encoder || !decoder) throw new Error(`expected the room's encoder and Ada's decoder; have ${[...liveFfmpegProcesses()].map((p) => p.label).join(", ")}`);
+    // As if they crashed: signals straight to the PIDs this server started, not through close().
+    process.kill(encoder.pid, "SIGKILL");
+    process.kill(decoder.pid, "SIGKILL");
+    const restarts = async (kind: string) => find(await scrape(), "tessera_ffmpeg_restarts_total", { room: "metered", process: kind })[0]?.value;
+    await eventually(() => !encoder.running && !decoder.running, 5000, "the killed children to be reaped");
+    expect(await restarts("encoder")).toBe(1);
+    expect(await restarts("decoder")).toBe(1);
+    // Both come back: the mix keeps flowing to the viewer.
+    await eventually(() => byLabel("room:metered:encode") !== undefined && byLabel(`room:metered:decode:${ada.id}`) !== undefined, 5000, "replacements");
+    const vic = clients[1];
+    const before = vic.decoder.framesDecoded;
+    await eventually(() => vic.decoder.framesDecoded > before + 10, 10_000, "the viewer to receive frames again");
   });
 
   it("drops a room's series once the room has closed", async () => {
