@@ -3,6 +3,7 @@ import type { RtpPacket } from "werift";
 import { dbovFromHeader } from "./audio/audioLevel.js";
 import { AudioMixer, type AudioSink } from "./audio/audioMixer.js";
 import type { LayoutSpec } from "./layout/computeLayout.js";
+import { liveFfmpegProcesses } from "./ffmpeg/ffmpegProcess.js";
 import type { Rect } from "./layout/gridLayout.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
 import { VideoMixer, type VideoMixerStats } from "./video/videoMixer.js";
@@ -75,6 +76,12 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
 
   get videoStats(): VideoMixerStats {
     return this.video.stats;
+  }
+
+  /** This room's running ffmpeg children: every one is labelled under the room's label. */
+  get ffmpegPids(): number[] {
+    const prefix = `${this.options.label}:`;
+    return [...liveFfmpegProcesses()].filter((p) => p.running && p.label.startsWith(prefix)).map((p) => p.pid);
   }
 
   /** A sender: drawn in a tile, heard by everyone else. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { logLevels, type LogLevel } from "./log.js";
 
 const commaList = z
   .string()
@@ -31,6 +32,8 @@ const envSchema = z.object({
   API_TOKEN: z.string().optional(),
   RECORDINGS_DIR: z.string().min(1).default("recordings"),
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  LOG_LEVEL: z.enum(logLevels).default("info"),
+  SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
 });
 
 export interface IceServer {
@@ -60,6 +63,9 @@ export interface Config {
   readonly recordingsDir: string;
   /** Record every MCU room from its first join. */
   readonly autoRecord: boolean;
+  readonly logLevel: LogLevel;
+  /** After SIGTERM, how long rooms get to close (recordings finished) before the rest is killed. */
+  readonly shutdownGraceMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -101,6 +107,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     apiToken: e.API_TOKEN ? e.API_TOKEN : undefined,
     recordingsDir: e.RECORDINGS_DIR,
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
+    logLevel: e.LOG_LEVEL,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
 }
 

@@ -1,8 +1,13 @@
-/** Minimal structured logging: one JSON object per line on stderr, with room/participant ids as fields. */
+import { pino, type DestinationStream, type Logger as PinoLogger } from "pino";
+import pretty from "pino-pretty";
+
+/**
+ * Structured logging on pino: one JSON object per line on stderr (room and participant ids as fields),
+ * or pino-pretty's readable lines when stderr is a terminal. The rest of the code sees only `Logger`.
+ */
 export type LogFields = Record<string, unknown>;
-type Level = "debug" | "info" | "warn" | "error";
-const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-const threshold = order[(process.env.LOG_LEVEL as Level) ?? "info"] ?? order.info;
+export const logLevels = ["debug", "info", "warn", "error", "silent"] as const;
+export type LogLevel = (typeof logLevels)[number];
 
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;
@@ -12,16 +17,49 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-export function createLogger(base: LogFields = {}): Logger {
-  const write = (level: Level, msg: string, fields?: LogFields) => {
-    if (order[level] < threshold) return;
-    process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields })}\n`);
-  };
+export interface LoggerOptions {
+  /** Defaults to LOG_LEVEL, else info. An unknown LOG_LEVEL falls back to info rather than hiding errors. */
+  readonly level?: LogLevel;
+  readonly base?: LogFields;
+  /** Where lines go; defaults to stderr (pretty when it is a TTY). Tests pass their own to read the lines. */
+  readonly destination?: DestinationStream;
+}
+
+export function levelFromEnv(value: string | undefined): LogLevel {
+  return (logLevels as readonly string[]).includes(value ?? "") ? (value as LogLevel) : "info";
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? levelFromEnv(process.env.LOG_LEVEL);
+  const destination = options.destination ?? stderrDestination();
+  const root = pino(
+    {
+      level,
+      base: { ...options.base },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      // Level names, not pino's numbers: the lines are read by people and by log shippers alike.
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+  return wrap(root);
+}
+
+/** For tests and tools that want no output at all. */
+export const silentLogger: Logger = createLogger({ level: "silent" });
+
+function stderrDestination(): DestinationStream {
+  // Synchronous either way: the last lines before process.exit (shutdown, fatal config) must not be lost.
+  if (process.stderr.isTTY) return pretty({ destination: 2, sync: true, colorize: true, translateTime: "SYS:HH:MM:ss.l" });
+  return pino.destination({ dest: 2, sync: true });
+}
+
+function wrap(p: PinoLogger): Logger {
   return {
-    debug: (m, f) => write("debug", m, f),
-    info: (m, f) => write("info", m, f),
-    warn: (m, f) => write("warn", m, f),
-    error: (m, f) => write("error", m, f),
-    child: (fields) => createLogger({ ...base, ...fields }),
+    debug: (msg, fields) => p.debug(fields ?? {}, msg),
+    info: (msg, fields) => p.info(fields ?? {}, msg),
+    warn: (msg, fields) => p.warn(fields ?? {}, msg),
+    error: (msg, fields) => p.error(fields ?? {}, msg),
+    child: (fields) => wrap(p.child(fields)),
   };
 }

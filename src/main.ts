@@ -1,8 +1,17 @@
-import { ConfigError, configFromEnv } from "./config.js";
+import { ConfigError, configFromEnv, type Config } from "./config.js";
 import { createLogger } from "./log.js";
 import { startServer } from "./server.js";
+import { exitOnSignals } from "./shutdown.js";
 
-const log = createLogger();
+let config: Config;
+try {
+  config = configFromEnv();
+} catch (err) {
+  // LOG_LEVEL itself may be what is wrong: report at the default level.
+  createLogger().error(err instanceof ConfigError ? err.message : `failed to start: ${(err as Error).message}`);
+  process.exit(1);
+}
+const log = createLogger({ level: config.logLevel });
 
 // A stray rejection from a peer library must not take every room down with it: log it and carry on.
 process.on("unhandledRejection", (reason) => {
@@ -10,23 +19,8 @@ process.on("unhandledRejection", (reason) => {
 });
 
 try {
-  const server = await startServer(configFromEnv(), log);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info("stopping", { signal });
-    server.close().then(
-      () => process.exit(0),
-      (err: Error) => {
-        log.error("shutdown failed", { error: err.message });
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  exitOnSignals(await startServer(config, log), log, config.shutdownGraceMs);
 } catch (err) {
-  log.error(err instanceof ConfigError ? err.message : `failed to start: ${(err as Error).message}`);
+  log.error(`failed to start: ${(err as Error).message}`);
   process.exit(1);
 }

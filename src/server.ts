@@ -1,12 +1,13 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { WebSocketServer } from "ws";
+import { WebSocketServer, type WebSocket } from "ws";
 import { liveFfmpegProcesses } from "../mixer/ffmpeg/ffmpegProcess.js";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { defaultConfig, type Config } from "./config.js";
 import { createApp, type AppState } from "./http/app.js";
 import { bundleClient } from "./http/clientBundle.js";
 import { createLogger, type Logger } from "./log.js";
+import { createMetrics } from "./metrics/metrics.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SignalingSession } from "./signaling/signalingSession.js";
 
@@ -22,6 +23,8 @@ export interface RunningServer {
 const WS_HARD_LIMIT_BYTES = 1024 * 1024;
 // A browser that vanishes without closing its socket (lid shut, network gone) misses two pings and is removed.
 const HEARTBEAT_MS = 15_000;
+// At shutdown, how long clients get to answer the close handshake after their `bye` before being cut off.
+const CLOSE_HANDSHAKE_MS = 1000;
 
 /** Starts HTTP, signaling and the room registry. `overrides` replace fields of the default config. */
 export async function startServer(overrides: Partial<Config> = {}, log: Logger = createLogger()): Promise<RunningServer> {
@@ -30,18 +33,23 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const effective: Config = { ...config, ffmpegPath };
   const state: AppState = { ready: false, clientScript: "" };
   const rooms = new RoomRegistry(effective, log);
-  const http: Server = createServer(createApp(state, { rooms, config: effective, log }));
+  const metrics = createMetrics(rooms);
+  const http: Server = createServer(createApp(state, { rooms, config: effective, log }, metrics.handler));
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
+  const sessions = new Map<WebSocket, SignalingSession>();
+  let closing: Promise<void> | undefined;
 
   http.on("upgrade", (request, socket, head) => {
-    if (new URL(request.url ?? "/", "http://x").pathname !== "/ws") {
+    // Once shutdown has begun nobody new may join: their room would be created after closeAll ran.
+    if (closing || new URL(request.url ?? "/", "http://x").pathname !== "/ws") {
       socket.destroy();
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
       alive.set(ws, true);
       ws.on("pong", () => alive.set(ws, true));
-      new SignalingSession(ws, rooms, effective, log);
+      sessions.set(ws, new SignalingSession(ws, rooms, effective, log));
+      ws.on("close", () => sessions.delete(ws));
     });
   });
   const alive = new WeakMap<object, boolean>();
@@ -67,7 +75,6 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, iceHostAddresses: config.iceHostAddresses });
 
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${hostForUrl}:${port}`,
     port,
@@ -77,7 +84,12 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       (closing ??= (async () => {
         state.ready = false;
         clearInterval(heartbeat);
+        metrics.stop();
+        for (const session of sessions.values()) session.send({ type: "error", code: "server-shutdown", message: "the server is stopping" });
+        // Rooms say `bye` to their members (and finish recordings); sessions that never joined get theirs here.
         await rooms.closeAll("server-shutdown");
+        for (const session of sessions.values()) session.close("server-shutdown");
+        await socketsClosed(wss, CLOSE_HANDSHAKE_MS);
         for (const client of wss.clients) client.terminate();
         wss.close();
         http.closeAllConnections();
@@ -85,4 +97,10 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         await Promise.all([...liveFfmpegProcesses()].map((p) => p.kill()));
       })()),
   };
+}
+
+/** Resolves once every socket has finished its close handshake, or after `ms`, whichever comes first. */
+async function socketsClosed(wss: WebSocketServer, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (wss.clients.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }

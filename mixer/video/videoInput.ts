@@ -20,6 +20,8 @@ export interface VideoInputStats {
   readonly packetsLost: number;
   readonly pliSent: number;
   readonly decoderRestarts: number;
+  /** Decoders that died on their own and were started again (a subset of decoderRestarts). */
+  readonly decoderCrashes: number;
   readonly decodedFrames: number;
 }
 
@@ -40,6 +42,7 @@ export class VideoInput {
   private readonly keyframes: KeyframeRequester;
   private latest: { frame: I420Frame; at: number } | undefined;
   private decoderRestarts = 0;
+  private decoderCrashes = 0;
   private decodedFrames = 0;
   private closed = false;
 
@@ -93,6 +96,7 @@ export class VideoInput {
       packetsLost: this.reorder.counters.lost,
       pliSent: this.keyframes.requestsSent,
       decoderRestarts: this.decoderRestarts,
+      decoderCrashes: this.decoderCrashes,
       decodedFrames: this.decodedFrames,
     };
   }
@@ -150,6 +154,7 @@ export class VideoInput {
       }
       if (decoder !== this.decoder) return;
       // ffmpeg died under us (bad bitstream, OOM): start a fresh one, which waits for a keyframe.
+      this.decoderCrashes++;
       const crashedAtOnce = performance.now() - startedAt < 1000;
       setTimeout(() => this.decoder === decoder && this.restartDecoder(), crashedAtOnce ? 1000 : 0);
     });

@@ -31,6 +31,8 @@ export interface VideoMixerStats {
   readonly framesDropped: number;
   readonly keyframesSent: number;
   readonly encoderRestarts: number;
+  /** Participants' decoders restarted after dying on their own (re-layout restarts are not counted). */
+  readonly decoderRestarts: number;
 }
 
 type VideoMixerEvents = {
@@ -65,6 +67,8 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private lastTimestamp = -1;
   private closed = false;
   private readonly counters = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
+  /** Decoder crashes of participants who have left, so the room's total never goes down. */
+  private departedDecoderCrashes = 0;
 
   constructor(private readonly options: VideoMixerOptions) {
     super();
@@ -78,7 +82,9 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   get stats(): VideoMixerStats {
-    return { ...this.counters, framesDropped: this.counters.framesDropped + this.ticker.skipped };
+    let decoderRestarts = this.departedDecoderCrashes;
+    for (const p of this.participants.values()) decoderRestarts += p.input.stats.decoderCrashes;
+    return { ...this.counters, framesDropped: this.counters.framesDropped + this.ticker.skipped, decoderRestarts };
   }
 
   get layout(): ReadonlyMap<string, Rect> {
@@ -100,6 +106,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const p = this.participants.get(id);
     if (!p) return;
     this.participants.delete(id);
+    this.departedDecoderCrashes += p.input.stats.decoderCrashes;
     this.relayout();
     await p.input.close();
   }

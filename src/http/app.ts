@@ -1,4 +1,4 @@
-import express, { type Express } from "express";
+import express, { type Express, type RequestHandler } from "express";
 import type { ApiDeps } from "./api/apiDeps.js";
 import { createApiRouter } from "./api/apiRouter.js";
 import { CLIENT_DIR } from "./clientBundle.js";
@@ -8,8 +8,11 @@ export interface AppState {
   clientScript: string;
 }
 
-/** HTTP surface: the client page and script, the health check and the control API. Signaling lives on /ws beside it. */
-export function createApp(state: AppState, api: ApiDeps): Express {
+/**
+ * HTTP surface: the client page and script, the health check, Prometheus metrics (no token: keep the port
+ * off the public network or filter /metrics at the proxy) and the control API. Signaling lives on /ws beside it.
+ */
+export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler): Express {
   const app = express();
   app.disable("x-powered-by");
   app.get("/healthz", (_req, res) => {
@@ -21,6 +24,7 @@ export function createApp(state: AppState, api: ApiDeps): Express {
   });
   app.get("/", (_req, res) => res.sendFile("index.html", { root: CLIENT_DIR }));
   app.get("/style.css", (_req, res) => res.sendFile("style.css", { root: CLIENT_DIR }));
+  app.get("/metrics", metrics);
   app.use("/api", createApiRouter(api));
   app.use((_req, res) => res.status(404).json({ error: "not found" }));
   return app;

@@ -1,12 +1,18 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { RoomMixer } from "../../mixer/roomMixer.js";
+import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import { PeerSession } from "../peers/peerSession.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
 import { UnknownParticipantError, WrongModeError, layoutNames, type AdmitResult, type ConferenceRoom, type LayoutChoice } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import { tileBitrate } from "./tileBitrate.js";
+
+export interface RoomMediaStats {
+  readonly video: VideoMixerStats;
+  readonly ffmpegPids: readonly number[];
+}
 
 /**
  * An MCU room: who is in it, and the wiring between their peer connections and the room's mixer.
@@ -62,6 +68,11 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     this.layout = next;
     this.log.info("layout changed", { layout: next.layout, pin: next.pin ?? null });
     this.mixer.setLayout(next);
+  }
+
+  /** Read-only figures for /metrics: the mixer's counters and the room's live ffmpeg children. */
+  get mediaStats(): RoomMediaStats {
+    return { video: this.mixer.videoStats, ffmpegPids: this.mixer.ffmpegPids };
   }
 
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<Participant> {

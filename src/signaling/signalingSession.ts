@@ -27,7 +27,7 @@ export class SignalingSession implements ParticipantChannel {
       if (isBinary) return this.error("binary-not-supported", "binary frames are not supported; send JSON text");
       const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
       void this.handle(text).catch((err: unknown) => {
-        this.log.error("signaling handler failed", { error: (err as Error).message });
+        this.log.error("signaling handler failed", { room: this.room?.name, participant: this.participant?.id, error: (err as Error).message });
       });
     });
     socket.on("close", () => this.leave("connection closed"));

@@ -182,6 +182,11 @@ export class TestClient {
     return out;
   }
 
+  /** True while the signaling socket is open (false once the server has closed it, or before connect). */
+  get socketOpen(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
   async close(): Promise<void> {
     this.timers.forEach(clearInterval);
     this.ws?.close();

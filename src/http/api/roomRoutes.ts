@@ -1,4 +1,74 @@
 import type { Router } from "express";
+import { z } from "zod";
+import type { ConferenceRoom } from "../../rooms/conferenceRoom.js";
+import type { Member } from "../../rooms/participant.js";
+import { roomNameSchema } from "../../signaling/messages.js";
 import type { ApiDeps } from "./apiDeps.js";
+import { ApiError } from "./apiError.js";
+import { roomOr404 } from "./validate.js";
 
-export function roomRoutes(_router: Router, _deps: ApiDeps): void {}
+/** What a kicked participant's `bye` says, and what the room logs as the reason they left. */
+export const KICK_REASON = "removed from the room by an operator";
+
+const participantIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "participant id must be 1-64 characters of A-Z a-z 0-9 _ -");
+
+/** Rooms as an operator sees them: list, inspect, and remove one participant. */
+export function roomRoutes(router: Router, deps: ApiDeps): void {
+  router.get("/rooms", (_req, res) => {
+    const rooms = deps.rooms
+      .all()
+      .filter((r) => !r.isClosing)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map(roomSummary);
+    res.json({ rooms });
+  });
+
+  router.get("/rooms/:room", (req, res) => {
+    const room = roomOr404(deps.rooms, param("room", roomNameSchema, req.params.room));
+    res.json(roomDetail(room));
+  });
+
+  router.delete("/rooms/:room/participants/:id", async (req, res) => {
+    const room = roomOr404(deps.rooms, param("room", roomNameSchema, req.params.room));
+    const id = param("participant id", participantIdSchema, req.params.id);
+    const member = room.list().find((m) => m.id === id);
+    if (!member) throw new ApiError(404, "unknown-participant", `no participant "${id}" in room "${room.name}"`);
+    deps.log.info("participant kicked", { room: room.name, participant: id });
+    // The channel first: the participant hears why before their socket closes, and their session then
+    // has nothing left to remove when the close event arrives.
+    member.channel.close(KICK_REASON);
+    await room.remove(id, "kicked");
+    res.status(204).end();
+  });
+}
+
+function param<S extends z.ZodType<string>>(what: string, schema: S, value: unknown): string {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ApiError(400, "bad-request", `invalid ${what} in the path: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+}
+
+function roomSummary(room: ConferenceRoom) {
+  const members = room.list();
+  return {
+    name: room.name,
+    mode: room.mode,
+    participants: members.length,
+    senders: members.filter((m) => m.role === "sender").length,
+    recording: room.activeRecording !== undefined,
+  };
+}
+
+function roomDetail(room: ConferenceRoom) {
+  return {
+    name: room.name,
+    mode: room.mode,
+    layout: room.layoutChoice ?? null,
+    recording: room.activeRecording ?? null,
+    participants: room.list().map(participantDetail),
+  };
+}
+
+function participantDetail(m: Member) {
+  return { id: m.id, name: m.name, role: m.role, audioMuted: m.audioMuted, videoMuted: m.videoMuted, joinedAt: m.joinedAt.toISOString() };
+}

@@ -1,0 +1,83 @@
+import { McuRoom } from "../rooms/mcuRoom.js";
+import type { RoomRegistry } from "../rooms/roomRegistry.js";
+import { processCpuSeconds } from "./procCpu.js";
+import { RecordingBytesLedger } from "./recordingBytes.js";
+
+const WINDOW_MS = 5000;
+
+interface RoomTrack {
+  readonly frames: { at: number; sent: number }[];
+  /** Last CPU reading of each live ffmpeg child. */
+  readonly cpuByPid: Map<number, number>;
+  /** CPU of the room's children that have exited (their last reading: up to one sample interval short). */
+  exitedCpu: number;
+}
+
+/**
+ * Samples every MCU room once a second (and at each scrape): a rolling output frame rate that does not
+ * depend on who scrapes or how often, CPU per room that keeps counting children after they exit, and the
+ * bytes recordings have written (which outlive their rooms).
+ */
+export class RoomSampler {
+  private readonly tracks = new Map<McuRoom, RoomTrack>();
+  readonly recordingBytes = new RecordingBytesLedger();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly rooms: RoomRegistry,
+    intervalMs = 1000,
+  ) {
+    this.timer = setInterval(() => this.sample(), intervalMs);
+    this.timer.unref();
+  }
+
+  mcuRooms(): McuRoom[] {
+    return this.rooms.all().filter((r): r is McuRoom => r instanceof McuRoom && !r.isClosing);
+  }
+
+  sample(now = performance.now()): void {
+    this.recordingBytes.observe(this.rooms.all());
+    const live = new Set(this.mcuRooms());
+    for (const room of this.tracks.keys()) if (!live.has(room)) this.tracks.delete(room);
+    for (const room of live) {
+      let track = this.tracks.get(room);
+      if (!track) this.tracks.set(room, (track = { frames: [], cpuByPid: new Map(), exitedCpu: 0 }));
+      const stats = room.mediaStats;
+      track.frames.push({ at: now, sent: stats.video.framesSent });
+      while (track.frames.length > 2 && now - track.frames[0].at > WINDOW_MS) track.frames.shift();
+      const current = new Set(stats.ffmpegPids);
+      for (const [pid, cpu] of track.cpuByPid) {
+        if (current.has(pid)) continue;
+        track.exitedCpu += cpu;
+        track.cpuByPid.delete(pid);
+      }
+      for (const pid of current) {
+        const cpu = processCpuSeconds(pid);
+        if (cpu !== undefined) track.cpuByPid.set(pid, cpu);
+      }
+    }
+  }
+
+  /** Frames sent per second over the last few seconds; undefined until there is half a second to measure. */
+  outputFps(room: McuRoom): number | undefined {
+    const frames = this.tracks.get(room)?.frames;
+    if (!frames || frames.length < 2) return undefined;
+    const first = frames[0];
+    const last = frames[frames.length - 1];
+    const seconds = (last.at - first.at) / 1000;
+    return seconds >= 0.5 ? (last.sent - first.sent) / seconds : undefined;
+  }
+
+  cpuSeconds(room: McuRoom): number {
+    const track = this.tracks.get(room);
+    if (!track) return 0;
+    let total = track.exitedCpu;
+    for (const cpu of track.cpuByPid.values()) total += cpu;
+    return total;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.tracks.clear();
+  }
+}
