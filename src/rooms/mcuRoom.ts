@@ -4,7 +4,10 @@ import { RoomMixer } from "../../mixer/roomMixer.js";
 import { PeerSession } from "../peers/peerSession.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
-import { WrongModeError, type AdmitResult, type ConferenceRoom, type LayoutChoice } from "./conferenceRoom.js";
+import { RecordingStateError, WrongModeError, type AdmitResult, type ConferenceRoom, type LayoutChoice, type RecordingInfo } from "./conferenceRoom.js";
+import { recordingStoreFor } from "../recordings/recordingStore.js";
+import { RoomRecording } from "../recordings/roomRecording.js";
+import type { TimelineEvent } from "../recordings/timeline.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import { tileBitrate } from "./tileBitrate.js";
 
@@ -16,6 +19,7 @@ import { tileBitrate } from "./tileBitrate.js";
 export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   readonly mode = "mcu";
   private readonly mixer: RoomMixer;
+  private recording: RoomRecording | undefined;
 
   constructor(name: string, config: Config, log: Logger) {
     super(name, config, log);
@@ -47,12 +51,56 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     throw new Error("layouts other than grid are not implemented yet");
   }
 
+  override get activeRecording(): RecordingInfo | undefined {
+    return this.recording?.info();
+  }
+
+  override async startRecording(): Promise<RecordingInfo> {
+    if (this.closing) throw new RecordingStateError(`room "${this.name}" is closing`);
+    if (this.recording) throw new RecordingStateError(`room "${this.name}" is already being recorded (recording ${this.recording.id})`);
+    const recording = new RoomRecording({
+      room: this.name,
+      store: recordingStoreFor(this.config.recordingsDir),
+      mixer: this.mixer,
+      output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
+      roster: () => this.list(),
+      log: this.log,
+      onFailed: () => {
+        if (this.recording !== recording) return;
+        this.recording = undefined;
+        this.broadcastRecording();
+      },
+    });
+    this.recording = recording;
+    this.broadcastRecording();
+    await recording.ready;
+    return recording.info();
+  }
+
+  override async stopRecording(): Promise<RecordingInfo> {
+    return this.finishRecording("stopped");
+  }
+
+  /** For the timeline of the recording in progress, if any (speaker changes come from the mixer). */
+  noteForRecording(event: TimelineEvent): void {
+    this.recording?.note(event);
+  }
+
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<Participant> {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
     const participant: Participant = { ...this.newMember(name, role, channel), peer: new PeerSession(this.config), videoCodecSeen: undefined };
     this.wire(participant);
-    return this.enrol(participant);
+    const admitted = this.enrol(participant);
+    this.noteForRecording({ kind: "join", participant: { id: participant.id, name, role } });
+    if (this.config.autoRecord && !this.recording && this.members.size === 1) {
+      // Deferred so the joiner gets `joined` before the `recording` broadcast.
+      setImmediate(() => {
+        if (this.closing || this.recording) return;
+        this.startRecording().catch((err: Error) => this.log.error("automatic recording did not start", { error: err.message }));
+      });
+    }
+    return admitted;
   }
 
   answer(): Promise<void> {
@@ -65,6 +113,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
 
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
     const p = this.recordMute(id, mute);
+    if (p) this.noteForRecording({ kind: "mute", participant: id, ...mute });
     if (p?.role === "sender") this.mixer.setMuted(id, mute);
   }
 
@@ -73,6 +122,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     if (!p) return;
     this.members.delete(id);
     this.log.info("participant left", { participant: id, reason });
+    this.noteForRecording({ kind: "leave", participant: { id, name: p.name }, reason });
     this.mixer.removeAudioListener(id);
     const removal = p.role === "sender" ? this.mixer.removeSender(id) : Promise.resolve();
     await p.peer.close();
@@ -86,7 +136,24 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   }
 
   protected override async releaseMedia(): Promise<void> {
+    // The recording ends with the room: its last cluster and stop line are written before the mixer goes.
+    if (this.recording) await this.finishRecording("room closed");
     await this.mixer.close();
+  }
+
+  private async finishRecording(reason: string): Promise<RecordingInfo> {
+    const recording = this.recording;
+    if (!recording) throw new RecordingStateError(`room "${this.name}" is not being recorded`);
+    this.recording = undefined;
+    const info = recording.stop(reason);
+    this.broadcastRecording();
+    return info;
+  }
+
+  private broadcastRecording(): void {
+    const info = this.recording?.info();
+    const recording = info ? { id: info.id, startedAt: info.startedAt } : null;
+    for (const p of this.members.values()) p.channel.send({ type: "recording", recording });
   }
 
   private wire(p: Participant): void {
