@@ -97,12 +97,11 @@ export class RoomRecording {
     // Wall clock of time 0: now, less the media time already elapsed since it.
     this.originWallMs = Date.now() - this.media.mediaTime();
     const participants = this.options.roster().map(participantInfo);
-    this.line({ kind: "start", recording: this.id, room: this.options.room, output: this.options.output, participants });
-    for (const event of held) this.line(event);
+    this.line({ kind: "start", recording: this.id, room: this.options.room, output: this.options.output, participants }, 0);
+    for (const event of held) this.line(event, 0);
   }
 
-  private line(event: TimelineBody): void {
-    const t = this.media.mediaTime();
+  private line(event: TimelineBody, t = this.media.mediaTime()): void {
     this.timeline.write({ ...event, t, at: new Date(this.originWallMs + t).toISOString() });
   }
 }
