@@ -7,6 +7,11 @@ import { participantInfo } from "../rooms/participant.js";
 import type { RecordingStore } from "./recordingStore.js";
 import { TimelineWriter, type TimelineBody, type TimelineEvent } from "./timeline.js";
 
+/** The recording could not be started (RECORDINGS_DIR not writable, say); the message names the cause. */
+export class RecordingFailedError extends Error {
+  readonly code = "recording-failed";
+}
+
 export interface RoomRecordingOptions {
   readonly room: string;
   readonly store: RecordingStore;
@@ -36,9 +41,7 @@ export class RoomRecording {
   readonly ready: Promise<void>;
 
   constructor(private readonly options: RoomRecordingOptions) {
-    const files = options.store.allocate();
-    this.id = files.id;
-    this.startedAt = new Date();
+    // A write that fails later (a full disk) ends the recording; the room is told, and carries on.
     const fail = (err: Error) => {
       options.log.error("recording failed", { recording: this.id, error: err.message });
       if (!this.stopped) {
@@ -46,12 +49,20 @@ export class RoomRecording {
         options.onFailed(err);
       }
     };
-    this.timeline = new TimelineWriter(files.timelinePath, fail);
+    let files: ReturnType<RecordingStore["allocate"]>;
+    try {
+      files = options.store.allocate();
+      this.timeline = new TimelineWriter(files.timelinePath, fail);
+    } catch (err) {
+      throw new RecordingFailedError(`cannot write a recording in RECORDINGS_DIR ${options.store.dir}: ${(err as Error).message}`);
+    }
+    this.id = files.id;
+    this.startedAt = new Date();
     try {
       this.media = options.mixer.record(files.mediaPath);
     } catch (err) {
       this.timeline.close();
-      throw err;
+      throw new RecordingFailedError(`cannot write the recording ${files.mediaPath}: ${(err as Error).message}`);
     }
     this.media.onError = fail;
     options.store.track(this.id, () => this.info());
@@ -83,8 +94,10 @@ export class RoomRecording {
     this.begin();
     this.media.finish();
     const durationMs = this.media.durationMs;
-    this.stopped = { ...this.info(), stoppedAt: new Date().toISOString(), durationMs, bytes: this.media.bytes };
-    this.line({ kind: "stop", reason, durationMs, bytes: this.stopped.bytes });
+    const t = this.media.mediaTime();
+    // The stop line and the API's answer give the same instant.
+    this.stopped = { ...this.info(), stoppedAt: this.wallClock(t), durationMs, bytes: this.media.bytes };
+    this.line({ kind: "stop", reason, durationMs, bytes: this.stopped.bytes }, t);
     this.timeline.close();
     this.options.store.untrack(this.id);
     return this.stopped;
@@ -102,6 +115,10 @@ export class RoomRecording {
   }
 
   private line(event: TimelineBody, t = this.media.mediaTime()): void {
-    this.timeline.write({ ...event, t, at: new Date(this.originWallMs + t).toISOString() });
+    this.timeline.write({ ...event, t, at: this.wallClock(t) });
+  }
+
+  private wallClock(t: number): string {
+    return new Date(this.originWallMs + t).toISOString();
   }
 }

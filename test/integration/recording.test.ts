@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -201,6 +201,32 @@ describe("recording API without a token configured", () => {
       expect(res.status).toBe(403);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe("recording into a directory that cannot be written", () => {
+  it("answers 500 recording-failed naming the problem, and the room carries on", async () => {
+    const parent = mkdtempSync(join(tmpdir(), "tessera-rec-bad-"));
+    const notADir = join(parent, "file");
+    writeFileSync(notADir, "not a directory");
+    const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: notADir });
+    const viewer = await rawJoin(server.url, "stuck", "Vic", "mcu");
+    try {
+      const res = await fetch(`${server.url}/api/rooms/stuck/recording/start`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` } });
+      expect(res.status).toBe(500);
+      const body = (await res.json()) as { error: string; message: string };
+      expect(body.error).toBe("recording-failed");
+      expect(body.message).toContain("RECORDINGS_DIR");
+      expect(server.rooms.get("stuck")?.activeRecording).toBeUndefined();
+      viewer.ws.send(JSON.stringify({ type: "record", action: "start" }));
+      await eventually(() => viewer.messages.some((m) => m.type === "error" && m.code === "recording-failed"), 5000, "the record message is refused with recording-failed");
+      expect(viewer.messages.some((m) => m.type === "recording" && m.recording !== null)).toBe(false);
+      expect((await fetch(`${server.url}/api/recordings`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(500);
+    } finally {
+      viewer.ws.close();
+      await server.close();
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { Router } from "express";
 import { RecordingStateError, WrongModeError } from "../../rooms/conferenceRoom.js";
 import { RECORDING_ID, recordingStoreFor, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
+import { RecordingFailedError } from "../../recordings/roomRecording.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { roomOr404 } from "./validate.js";
@@ -75,5 +76,6 @@ function unknownRecording(id: string): ApiError {
 function recordingError(err: unknown): unknown {
   if (err instanceof WrongModeError) return new ApiError(409, "wrong-mode", err.message);
   if (err instanceof RecordingStateError) return new ApiError(409, "recording-state", err.message);
+  if (err instanceof RecordingFailedError) return new ApiError(500, "recording-failed", err.message);
   return err;
 }
