@@ -81,6 +81,7 @@ describe("a recording whose server is killed", () => {
     expect(expected).toBeGreaterThan(3.5);
     const report = await decodeFile(join(dir, `${id}.webm`));
     expect(report.hasVideo && report.hasAudio).toBe(true);
+    console.log(`killed ${expected.toFixed(2)} s into the recording; the file decodes to ${report.seconds.toFixed(2)} s`);
     expect(report.seconds, `decoded ${report.seconds} s of ${expected} s`).toBeGreaterThan(expected - 2);
     expect(report.seconds).toBeLessThan(expected + 0.5);
 
