@@ -20,6 +20,8 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   readonly mode = "mcu";
   private readonly mixer: RoomMixer;
   private recording: RoomRecording | undefined;
+  /** Why the room closed (last leave, server shutdown): the recording's stop reason. */
+  private closeReason = "room closed";
 
   constructor(name: string, config: Config, log: Logger) {
     super(name, config, log);
@@ -135,9 +137,14 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     await removal;
   }
 
+  override close(reason = "room closed"): Promise<void> {
+    if (!this.closing) this.closeReason = reason;
+    return super.close(reason);
+  }
+
   protected override async releaseMedia(): Promise<void> {
     // The recording ends with the room: its last cluster and stop line are written before the mixer goes.
-    if (this.recording) await this.finishRecording("room closed");
+    if (this.recording) await this.finishRecording(this.closeReason);
     await this.mixer.close();
   }
 

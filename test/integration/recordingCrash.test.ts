@@ -95,6 +95,38 @@ describe("a recording whose server is killed", () => {
   });
 });
 
+describe("a recording whose server is stopped with SIGTERM", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-term-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("is finished on shutdown: stop line, duration, no ffmpeg left", async () => {
+    const server = await startServerProcess({ RECORDINGS_DIR: dir, AUTO_RECORD: "1" });
+    const alice = new TestClient({ url: server.url, room: "term", name: "Alice", colour: "blue", toneHz: 660 });
+    let id = "";
+    let children: number[] = [];
+    try {
+      await alice.connect();
+      const rec = await alice.waitFor((m) => m.type === "recording" && m.recording !== null, 10_000);
+      if (rec.type === "recording" && rec.recording) id = rec.recording.id;
+      await new Promise((r) => setTimeout(r, 2000));
+      children = childrenOf(server.child.pid!);
+      server.child.kill("SIGTERM");
+      await server.exited;
+    } finally {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill("SIGKILL");
+      await alice.close();
+    }
+    expect(server.child.exitCode).toBe(0);
+    // An exited child may linger a moment as a zombie until it is reaped.
+    await eventually(() => children.every((pid) => !childAlive(pid)), 3000, `the server's children end with it: ${children.filter(childAlive).join(", ")}`);
+    const lines = readFileSync(join(dir, `${id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string; reason?: string });
+    expect(lines.at(-1)).toMatchObject({ kind: "stop", reason: "server-shutdown" });
+    const report = await decodeFile(join(dir, `${id}.webm`));
+    expect(report.stderr).toMatch(/Duration: 00:00:0[1-4]\.\d\d/);
+    expect(await new RecordingStore(dir).get(id)).toMatchObject({ room: "term", stoppedAt: expect.any(String) });
+  });
+});
+
 function childAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
