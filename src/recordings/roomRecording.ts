@@ -111,7 +111,9 @@ export class RoomRecording {
     this.originWallMs = Date.now() - this.media.mediaTime();
     const participants = this.options.roster().map(participantInfo);
     this.line({ kind: "start", recording: this.id, room: this.options.room, output: this.options.output, participants }, 0);
-    for (const event of held) this.line(event, 0);
+    // Someone who joined while the clock was starting is already in the start line's roster.
+    const present = new Set(participants.map((p) => p.id));
+    for (const event of held) if (!(event.kind === "join" && present.has(event.participant.id))) this.line(event, 0);
   }
 
   private line(event: TimelineBody, t = this.media.mediaTime()): void {
