@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import type { RecordingInfo } from "../../src/rooms/conferenceRoom.js";
+import type { McuRoom } from "../../src/rooms/mcuRoom.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import type { ServerMessage } from "../../src/signaling/messages.js";
 import { eventually } from "../helpers/eventually.js";
@@ -67,6 +68,9 @@ describe("recording an MCU room", () => {
     expect(bob.messages.find((m) => m.type === "joined")).toMatchObject({ recording: { id: started.id } });
     await new Promise((r) => setTimeout(r, 1500));
     alice.send({ type: "mute", audio: true });
+    await eventually(() => server.rooms.get("rec")!.list().some((m) => m.audioMuted), 5000, "Alice's mute reaches the room");
+    // Speaker changes come from the mixer's active-speaker event; the room passes them on like this.
+    (server.rooms.get("rec") as McuRoom).noteForRecording({ kind: "speaker", participant: bob.id });
     await bob.close();
     clients.splice(clients.indexOf(bob), 1);
     await new Promise((r) => setTimeout(r, 1500));
@@ -89,15 +93,16 @@ describe("recording an MCU room", () => {
     expect(report.videoFrames).toBeGreaterThan(stoppedAfter * 20);
 
     const lines = readFileSync(join(dir, `${recorded.id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.kind)).toEqual(["start", "join", "mute", "leave", "stop"]);
+    expect(lines.map((l) => l.kind)).toEqual(["start", "join", "mute", "speaker", "leave", "stop"]);
     expect(lines[0]).toMatchObject({ room: "rec", recording: recorded.id, t: 0, participants: [{ name: "Alice" }] });
     expect(lines[1]).toMatchObject({ participant: { name: "Bob" } });
     expect(lines[2]).toMatchObject({ participant: alice.id, audio: true });
-    expect(lines[3]).toMatchObject({ participant: { name: "Bob" } });
+    expect(lines[3]).toMatchObject({ participant: bob.id });
+    expect(lines[4]).toMatchObject({ participant: { name: "Bob" } });
     const times = lines.map((l) => l.t as number);
     expect([...times].sort((a, b) => a - b)).toEqual(times);
     expect(times[1]).toBeGreaterThan(1000);
-    expect(times[3] - times[1]).toBeGreaterThan(1000);
+    expect(times[4] - times[1]).toBeGreaterThan(1000);
     for (const l of lines) expect(Date.parse(l.at as string)).toBeGreaterThan(0);
   });
 
