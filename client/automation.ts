@@ -1,6 +1,6 @@
 // window.tessera: read-only view of the client for tests and automation.
 
-import type { ParticipantInfo, Role, RoomMode } from "./protocol.js";
+import type { ParticipantInfo, RecordingState, Role, RoomMode } from "./protocol.js";
 import type { AppliedTile } from "./tile.js";
 import type { ClientState } from "./ui.js";
 
@@ -16,6 +16,8 @@ export interface TesseraView {
   lastTile: AppliedTile | null;
   /** The message currently shown in #error, if any. */
   error: string | null;
+  /** The room's recording in progress (REC shown), or null. */
+  recording: RecordingState;
 }
 
 declare global {
@@ -25,7 +27,7 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null };
+  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, recording: null };
   window.tessera = view;
   return view;
 }

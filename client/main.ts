@@ -42,6 +42,7 @@ ui.form.addEventListener("submit", (event) => {
 ui.muteMic.addEventListener("click", () => session?.toggleMic());
 ui.cameraOff.addEventListener("click", () => session?.toggleCamera());
 ui.leave.addEventListener("click", () => session?.leave());
+ui.record.addEventListener("click", () => session?.toggleRecording());
 ui.enableSound.addEventListener("click", () => ui.unmuteAll());
 window.addEventListener("pagehide", () => session?.leave());
 

@@ -11,6 +11,15 @@ describe("server messages for room modes", () => {
     expect(parseServerMessage(joined({}))).toMatchObject({ type: "joined", mode: "mcu" });
   });
 
+  it("reads the room's recording state from joined and from recording broadcasts", () => {
+    const recording = { id: "20260101T120000Z-0123abcd", startedAt: "2026-01-01T12:00:00.000Z" };
+    expect(parseServerMessage(joined({ recording }))).toMatchObject({ type: "joined", recording });
+    expect(parseServerMessage(joined({}))).toMatchObject({ type: "joined", recording: null });
+    expect(parseServerMessage(JSON.stringify({ type: "recording", recording }))).toEqual({ type: "recording", recording });
+    expect(parseServerMessage(JSON.stringify({ type: "recording", recording: null }))).toEqual({ type: "recording", recording: null });
+    expect(parseServerMessage(JSON.stringify({ type: "recording", recording: { startedAt: "x" } }))).toEqual({ type: "recording", recording: null });
+  });
+
   it("reads a server offer", () => {
     expect(parseServerMessage(JSON.stringify({ type: "offer", sdp: "v=0" }))).toEqual({ type: "offer", sdp: "v=0" });
     expect(parseServerMessage(JSON.stringify({ type: "offer" }))).toBeNull();

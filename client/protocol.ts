@@ -37,7 +37,11 @@ export type ClientMessage =
   | { type: "signal"; to: string; data: SignalData }
   | { type: "candidate"; candidate: CandidateInit | null }
   | { type: "mute"; audio?: boolean; video?: boolean }
+  | { type: "record"; action: "start" | "stop" }
   | { type: "leave" };
+
+/** The room's recording in progress (the REC indicator), or null. */
+export type RecordingState = { id: string; startedAt: string } | null;
 
 export interface TileMessage {
   type: "tile";
@@ -56,7 +60,9 @@ export type ServerMessage =
       iceServers: RTCIceServer[];
       output: { width: number; height: number; fps: number } | null;
       participants: ParticipantInfo[];
+      recording: RecordingState;
     }
+  | { type: "recording"; recording: RecordingState }
   | { type: "answer"; sdp: string }
   | { type: "offer"; sdp: string }
   | { type: "signal"; from: string; data: SignalData }
@@ -114,6 +120,10 @@ function parseSignalData(v: unknown): SignalData | null {
   return data.sdp !== undefined || data.candidate !== undefined ? data : null;
 }
 
+function parseRecording(v: unknown): RecordingState {
+  return isObject(v) && typeof v.id === "string" && v.id !== "" ? { id: v.id, startedAt: str(v.startedAt) } : null;
+}
+
 function parseIceServers(v: unknown): RTCIceServer[] {
   if (!Array.isArray(v)) return [];
   return v.filter((s): s is RTCIceServer => isObject(s) && (typeof s.urls === "string" || Array.isArray(s.urls)));
@@ -148,8 +158,11 @@ export function parseServerMessage(text: string): ServerMessage | null {
         iceServers: parseIceServers(v.iceServers),
         output,
         participants: parseParticipants(v.participants),
+        recording: parseRecording(v.recording),
       };
     }
+    case "recording":
+      return { type: "recording", recording: parseRecording(v.recording) };
     case "answer":
       return typeof v.sdp === "string" ? { type: "answer", sdp: v.sdp } : null;
     case "offer":

@@ -8,7 +8,7 @@ import { MediaAccessError, openLocalMedia, stopStream } from "./media.js";
 import type { JoinOptions } from "./params.js";
 import { Mesh } from "./mesh.js";
 import { Peer } from "./peer.js";
-import { FATAL_ERROR_CODES, type ClientMessage, type ParticipantInfo, type RoomMode, type ServerMessage } from "./protocol.js";
+import { FATAL_ERROR_CODES, type ClientMessage, type ParticipantInfo, type RecordingState, type RoomMode, type ServerMessage } from "./protocol.js";
 import { SfuNegotiator, streamOwner } from "./sfu.js";
 import { Signaling, signalingUrl, type SignalingClose } from "./signaling.js";
 import { TileApplier } from "./tile.js";
@@ -61,7 +61,7 @@ export class Session {
 
   async start(): Promise<void> {
     const { room, role } = this.options;
-    Object.assign(this.view, { role, mode: null, id: null, participants: [], lastTile: null, error: null });
+    Object.assign(this.view, { role, mode: null, id: null, participants: [], lastTile: null, error: null, recording: null });
     this.ui.showCall(room, role);
     if (role === "sender") {
       this.setState("connecting", "Starting camera and microphone…");
@@ -108,6 +108,17 @@ export class Session {
     if (this.joined) this.send({ type: "mute", video: this.cameraOff });
   }
 
+  /** The record button: starts the room's recording, or stops it; the server's broadcast updates everyone's REC. */
+  toggleRecording(): void {
+    if (!this.joined || this.ended) return;
+    this.send({ type: "record", action: this.view.recording ? "stop" : "start" });
+  }
+
+  private setRecording(recording: RecordingState): void {
+    this.view.recording = recording;
+    this.ui.setRecording(recording);
+  }
+
   /** The user left: tell the server, close everything, show the form again. */
   leave(): void {
     if (this.ended) return;
@@ -126,6 +137,7 @@ export class Session {
     switch (message.type) {
       case "joined":
         this.onJoined(message.id, message.mode, message.iceServers, message.participants);
+        this.setRecording(message.recording);
         break;
       case "answer":
         this.peer
@@ -147,6 +159,9 @@ export class Session {
         break;
       case "participants":
         this.setParticipants(message.participants);
+        break;
+      case "recording":
+        this.setRecording(message.recording);
         break;
       case "error": {
         const text = describeServerError(message.code, message.message, this.options.room);

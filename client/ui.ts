@@ -34,6 +34,8 @@ export class Ui {
   readonly muteMic = byId("mute-mic", HTMLButtonElement);
   readonly cameraOff = byId("camera-off", HTMLButtonElement);
   readonly leave = byId("leave", HTMLButtonElement);
+  readonly record = byId("record", HTMLButtonElement);
+  readonly recIndicator = byId("rec", HTMLElement);
   readonly status = byId("status", HTMLElement);
   readonly error = byId("error", HTMLElement);
   readonly participants = byId("participants", HTMLUListElement);
@@ -76,6 +78,8 @@ export class Ui {
     this.modeLabel.dataset.mode = mode;
     this.modeLabel.hidden = false;
     const mixed = mode === "mcu";
+    // Only an MCU room has a composite to record.
+    this.record.hidden = !mixed;
     this.mixed.hidden = !mixed;
     this.remotesBox.hidden = mixed;
     this.call.dataset.mode = mode;
@@ -108,7 +112,17 @@ export class Ui {
     delete this.call.dataset.mode;
     this.self.srcObject = null;
     this.enableSound.hidden = true;
+    this.record.hidden = true;
+    this.setRecording(null);
     this.renderParticipants([], null);
+  }
+
+  /** The REC indicator everyone in the room sees, and the record button's label. */
+  setRecording(recording: { id: string; startedAt: string } | null): void {
+    this.recIndicator.hidden = recording === null;
+    this.recIndicator.dataset.recording = recording?.id ?? "";
+    this.record.textContent = recording ? "Stop recording" : "Record";
+    this.record.setAttribute("aria-pressed", String(recording !== null));
   }
 
   setMicMuted(muted: boolean): void {

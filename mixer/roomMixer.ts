@@ -5,8 +5,9 @@ import { AudioMixer, type AudioSink } from "./audio/audioMixer.js";
 import type { LayoutSpec } from "./layout/computeLayout.js";
 import { liveFfmpegProcesses } from "./ffmpeg/ffmpegProcess.js";
 import type { Rect } from "./layout/gridLayout.js";
+import { MixRecording } from "./recording/mixRecording.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
-import { VideoMixer, type VideoMixerStats } from "./video/videoMixer.js";
+import { VideoMixer, type EncodedMixFrame, type VideoMixerStats } from "./video/videoMixer.js";
 
 export interface RoomMixerOptions {
   readonly label: string;
@@ -38,6 +39,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private readonly video: VideoMixer;
   private readonly audio: AudioMixer;
   private closed = false;
+  private readonly recordings = new Set<MixRecording>();
 
   constructor(readonly options: RoomMixerOptions) {
     super();
@@ -122,9 +124,31 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.audio.removeOutput(listenerId);
   }
 
+  /**
+   * Starts recording the mix to a new file at `path`: the encoder's own VP8 frames (no second encode) and
+   * the everyone-mix. The recording stays attached until its finish().
+   */
+  record(path: string, keyframeWaitMs?: number): MixRecording {
+    if (this.closed) throw new Error("the mixer is closed");
+    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs });
+    const onVideo = (f: EncodedMixFrame) => recording.video(f.data, f.isKeyframe, f.composedAt);
+    const tapId = `recording:${path}`;
+    this.video.on("encoded", onVideo);
+    this.audio.addEveryoneTap(tapId, (payload, at) => recording.audio(payload, at));
+    this.recordings.add(recording);
+    recording.onDetach = () => {
+      this.video.off("encoded", onVideo);
+      this.audio.removeEveryoneTap(tapId);
+      this.recordings.delete(recording);
+    };
+    return recording;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Whoever started a recording normally finishes it first; this only makes sure no file is left open.
+    for (const recording of [...this.recordings]) recording.finish();
     this.audio.close();
     await this.video.close();
     this.removeAllListeners();

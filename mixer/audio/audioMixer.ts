@@ -7,11 +7,15 @@ import { accumulate, mixMinus } from "./mixMinus.js";
 import { FRAME_SAMPLES, OpusEncoder } from "./opusCodec.js";
 
 export type AudioSink = (packet: Buffer) => void;
+/** An Opus frame of the everyone-mix and the time (performance.now) of the tick it was mixed on. */
+export type EncodedAudioTap = (payload: Buffer, scheduledAt: number) => void;
 
 /** Listeners who hear the same mix share one encoder and one RTP stream. */
 interface MixGroup {
   readonly encoder: OpusEncoder;
   readonly sinks: Map<string, AudioSink>;
+  /** Consumers of the encoded frames themselves (a recording), not RTP. */
+  readonly taps: Map<string, EncodedAudioTap>;
   readonly ssrc: number;
   sequence: number;
 }
@@ -32,7 +36,7 @@ type AudioMixerEvents = {
 export class AudioMixer extends EventEmitter<AudioMixerEvents> {
   private readonly inputs = new Map<string, AudioInput>();
   private readonly groups = new Map<string, MixGroup>();
-  private readonly ticker = new Ticker(20, (index, at) => this.tick(index, at));
+  private readonly ticker = new Ticker(20, (index, scheduledAt) => this.tick(index, scheduledAt));
   private readonly poller: NodeJS.Timeout;
   private readonly speakers = new ActiveSpeakerDetector();
   ticks = 0;
@@ -72,22 +76,38 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
 
   /** `excludeInput`: the listener's own input, left out of what they hear (undefined: hear everyone). */
   addOutput(outputId: string, excludeInput: string | undefined, sink: AudioSink): void {
-    const key = excludeInput ?? EVERYONE;
-    let group = this.groups.get(key);
-    if (!group) {
-      group = { encoder: new OpusEncoder(this.bitrate), sinks: new Map(), ssrc: (Math.random() * 0xffffffff) >>> 0, sequence: Math.floor(Math.random() * 0x10000) };
-      this.groups.set(key, group);
-    }
-    group.sinks.set(outputId, sink);
+    this.group(excludeInput ?? EVERYONE).sinks.set(outputId, sink);
   }
 
   removeOutput(outputId: string): void {
     for (const [key, group] of this.groups) {
-      if (group.sinks.delete(outputId) && group.sinks.size === 0) {
-        group.encoder.close();
-        this.groups.delete(key);
-      }
+      if (group.sinks.delete(outputId)) this.dropIfUnused(key, group);
     }
+  }
+
+  /** Everyone's voice, Opus-encoded: the same encoding viewers hear, shared with them when there are any. */
+  addEveryoneTap(tapId: string, tap: EncodedAudioTap): void {
+    this.group(EVERYONE).taps.set(tapId, tap);
+  }
+
+  removeEveryoneTap(tapId: string): void {
+    const group = this.groups.get(EVERYONE);
+    if (group?.taps.delete(tapId)) this.dropIfUnused(EVERYONE, group);
+  }
+
+  private group(key: string): MixGroup {
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { encoder: new OpusEncoder(this.bitrate), sinks: new Map(), taps: new Map(), ssrc: (Math.random() * 0xffffffff) >>> 0, sequence: Math.floor(Math.random() * 0x10000) };
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  private dropIfUnused(key: string, group: MixGroup): void {
+    if (group.sinks.size > 0 || group.taps.size > 0) return;
+    group.encoder.close();
+    this.groups.delete(key);
   }
 
   close(): void {
@@ -100,23 +120,24 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
     this.removeAllListeners();
   }
 
-  private tick(index: number, now: number): void {
+  private tick(index: number, scheduledAt: number): void {
     this.ticks++;
     const total = new Int32Array(FRAME_SAMPLES);
     const pulled = new Map<string, Int16Array>();
     for (const [id, input] of this.inputs) {
       const samples = input.pull(FRAME_SAMPLES);
-      this.speakers.observe(id, input.level(samples, now), now);
+      this.speakers.observe(id, input.level(samples, scheduledAt), scheduledAt);
       if (!samples) continue;
       pulled.set(id, samples);
       accumulate(total, samples);
     }
-    if (this.speakers.decide(now)) this.emit("activeSpeaker", this.speakers.speaker);
+    if (this.speakers.decide(scheduledAt)) this.emit("activeSpeaker", this.speakers.speaker);
     // The RTP clock counts ticks, skipped ones included, so timestamps stay on wall-clock time.
     const timestamp = (index * FRAME_SAMPLES) >>> 0;
     for (const [key, group] of this.groups) {
       const pcm = mixMinus(total, key === EVERYONE ? undefined : pulled.get(key));
       const payload = group.encoder.encode(pcm);
+      for (const tap of group.taps.values()) tap(payload, scheduledAt);
       const header = new RtpHeader({ payloadType: RTP_PAYLOAD_TYPE, sequenceNumber: group.sequence, timestamp, ssrc: group.ssrc, marker: false });
       group.sequence = (group.sequence + 1) & 0xffff;
       const packet = new RtpPacket(header, payload).serialize();

@@ -42,7 +42,15 @@ type VideoMixerEvents = {
   layout: [tiles: ReadonlyMap<string, Rect>];
   /** An input needs a keyframe from its sender. */
   pli: [participantId: string];
+  /** Each encoded frame before packetizing (for a recording), with the time (performance.now) it was composed for. */
+  encoded: [frame: EncodedMixFrame];
 };
+
+export interface EncodedMixFrame {
+  readonly data: Buffer;
+  readonly isKeyframe: boolean;
+  readonly composedAt: number;
+}
 
 const RTP_PAYLOAD_TYPE = 96;
 
@@ -199,6 +207,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.lastTimestamp = timestamp;
     if (isKeyframe) this.counters.keyframesSent++;
     this.counters.framesSent++;
+    this.emit("encoded", { data, isKeyframe, composedAt });
     for (const packet of this.packetizer.packetize(data, timestamp)) this.emit("rtp", packet);
   }
 }

@@ -42,6 +42,12 @@ export interface RecordingInfo {
   readonly stoppedAt?: string;
   /** Bytes written to the media file so far. */
   readonly bytes: number;
+  /** The media file's name in RECORDINGS_DIR (`<id>.webm`); its timeline is `<id>.timeline.jsonl`. */
+  readonly file?: string;
+  /** Length of the media, once stopped. */
+  readonly durationMs?: number;
+  /** True for a recording that never stopped cleanly (its server was killed): it plays up to the kill. */
+  readonly interrupted?: boolean;
 }
 
 /** A start when a recording is already running, or a stop when none is. */

@@ -5,7 +5,10 @@ import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import { PeerSession } from "../peers/peerSession.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
-import { UnknownParticipantError, WrongModeError, layoutNames, type AdmitResult, type ConferenceRoom, type LayoutChoice } from "./conferenceRoom.js";
+import { RecordingStateError, UnknownParticipantError, WrongModeError, layoutNames, type AdmitResult, type ConferenceRoom, type LayoutChoice, type RecordingInfo } from "./conferenceRoom.js";
+import { recordingStoreFor } from "../recordings/recordingStore.js";
+import { RoomRecording } from "../recordings/roomRecording.js";
+import type { TimelineEvent } from "../recordings/timeline.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import { tileBitrate } from "./tileBitrate.js";
 
@@ -23,6 +26,9 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   readonly mode = "mcu";
   private readonly mixer: RoomMixer;
   private layout: LayoutChoice = { layout: "grid" };
+  private recording: RoomRecording | undefined;
+  /** Why the room closed (last leave, server shutdown): the recording's stop reason. */
+  private closeReason = "room closed";
 
   constructor(name: string, config: Config, log: Logger) {
     super(name, config, log);
@@ -43,7 +49,10 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     this.mixer.on("keyframeNeeded", (id) => this.members.get(id)?.peer.requestKeyframe());
     // Deferred so a joiner gets `joined` before the layout messages its own join causes.
     this.mixer.on("layout", () => setImmediate(() => this.sendTileSizes()));
-    this.mixer.on("activeSpeaker", (id) => this.log.info("active speaker", { participant: id ?? null }));
+    this.mixer.on("activeSpeaker", (id) => {
+      this.log.info("active speaker", { participant: id ?? null });
+      this.noteForRecording({ kind: "speaker", participant: id ?? null });
+    });
   }
 
   override get layoutChoice(): LayoutChoice {
@@ -75,12 +84,56 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     return { video: this.mixer.videoStats, ffmpegPids: this.mixer.ffmpegPids };
   }
 
+  override get activeRecording(): RecordingInfo | undefined {
+    return this.recording?.info();
+  }
+
+  override async startRecording(): Promise<RecordingInfo> {
+    if (this.closing) throw new RecordingStateError(`room "${this.name}" is closing`);
+    if (this.recording) throw new RecordingStateError(`room "${this.name}" is already being recorded (recording ${this.recording.id})`);
+    const recording = new RoomRecording({
+      room: this.name,
+      store: recordingStoreFor(this.config.recordingsDir),
+      mixer: this.mixer,
+      output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
+      roster: () => this.list(),
+      log: this.log,
+      onFailed: () => {
+        if (this.recording !== recording) return;
+        this.recording = undefined;
+        this.broadcastRecording();
+      },
+    });
+    this.recording = recording;
+    this.broadcastRecording();
+    await recording.ready;
+    return recording.info();
+  }
+
+  override async stopRecording(): Promise<RecordingInfo> {
+    return this.finishRecording("stopped");
+  }
+
+  /** For the timeline of the recording in progress, if any (speaker changes come from the mixer). */
+  private noteForRecording(event: TimelineEvent): void {
+    this.recording?.note(event);
+  }
+
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<Participant> {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
     const participant: Participant = { ...this.newMember(name, role, channel), peer: new PeerSession(this.config), videoCodecSeen: undefined };
     this.wire(participant);
-    return this.enrol(participant);
+    const admitted = this.enrol(participant);
+    this.noteForRecording({ kind: "join", participant: { id: participant.id, name, role } });
+    if (this.config.autoRecord && !this.recording && this.members.size === 1) {
+      // Deferred so the joiner gets `joined` before the `recording` broadcast.
+      setImmediate(() => {
+        if (this.closing || this.recording) return;
+        this.startRecording().catch((err: Error) => this.log.error("automatic recording did not start", { error: err.message }));
+      });
+    }
+    return admitted;
   }
 
   answer(): Promise<void> {
@@ -93,6 +146,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
 
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
     const p = this.recordMute(id, mute);
+    if (p) this.noteForRecording({ kind: "mute", participant: id, ...mute });
     if (p?.role === "sender") this.mixer.setMuted(id, mute);
   }
 
@@ -101,6 +155,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     if (!p) return;
     this.members.delete(id);
     this.log.info("participant left", { participant: id, reason });
+    this.noteForRecording({ kind: "leave", participant: { id, name: p.name }, reason });
     this.mixer.removeAudioListener(id);
     const removal = p.role === "sender" ? this.mixer.removeSender(id) : Promise.resolve();
     // A departed pin falls back to the speaker layout (the mixer already draws it so). Ids are never reused,
@@ -120,8 +175,30 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     await removal;
   }
 
+  override close(reason = "room closed"): Promise<void> {
+    if (!this.closing) this.closeReason = reason;
+    return super.close(reason);
+  }
+
   protected override async releaseMedia(): Promise<void> {
+    // The recording ends with the room: its last cluster and stop line are written before the mixer goes.
+    if (this.recording) await this.finishRecording(this.closeReason);
     await this.mixer.close();
+  }
+
+  private async finishRecording(reason: string): Promise<RecordingInfo> {
+    const recording = this.recording;
+    if (!recording) throw new RecordingStateError(`room "${this.name}" is not being recorded`);
+    this.recording = undefined;
+    const info = recording.stop(reason);
+    this.broadcastRecording();
+    return info;
+  }
+
+  private broadcastRecording(): void {
+    const info = this.recording?.info();
+    const recording = info ? { id: info.id, startedAt: info.startedAt } : null;
+    for (const p of this.members.values()) p.channel.send({ type: "recording", recording });
   }
 
   private wire(p: Participant): void {

@@ -44,6 +44,7 @@ const signalSchema = z.strictObject({
 export type SignalData = z.infer<typeof signalSchema>["data"];
 const muteSchema = z.strictObject({ type: z.literal("mute"), audio: z.boolean().optional(), video: z.boolean().optional() });
 const leaveSchema = z.strictObject({ type: z.literal("leave") });
+const recordSchema = z.strictObject({ type: z.literal("record"), action: z.enum(["start", "stop"]) });
 
 const schemas = {
   join: joinSchema,
@@ -53,6 +54,7 @@ const schemas = {
   signal: signalSchema,
   mute: muteSchema,
   leave: leaveSchema,
+  record: recordSchema,
 } as const;
 
 export type JoinMessage = z.infer<typeof joinSchema>;
@@ -75,7 +77,9 @@ export type ErrorCode =
   | "no-usable-codec"
   | "negotiation-failed"
   | "ice-failed"
-  | "server-shutdown";
+  | "server-shutdown"
+  | "recording-state"
+  | "recording-failed";
 
 export interface ParticipantInfo {
   readonly id: string;
@@ -85,8 +89,12 @@ export interface ParticipantInfo {
   readonly videoMuted: boolean;
 }
 
+/** A room's recording as participants see it (the REC indicator); null when none is running. */
+export type RecordingState = { readonly id: string; readonly startedAt: string } | null;
+
 export type ServerMessage =
-  | { type: "joined"; id: string; room: string; role: Role; mode: RoomMode; iceServers: readonly IceServer[]; output: { width: number; height: number; fps: number }; participants: readonly ParticipantInfo[] }
+  | { type: "joined"; id: string; room: string; role: Role; mode: RoomMode; iceServers: readonly IceServer[]; output: { width: number; height: number; fps: number }; participants: readonly ParticipantInfo[]; recording: RecordingState }
+  | { type: "recording"; recording: RecordingState }
   | { type: "answer"; sdp: string }
   | { type: "offer"; sdp: string }
   | { type: "signal"; from: string; data: SignalData }

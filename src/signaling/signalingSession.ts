@@ -2,7 +2,7 @@ import type { WebSocket } from "ws";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { NegotiationError } from "../peers/peerSession.js";
-import { BadSignalError, UnknownParticipantError, WrongModeError, type ConferenceRoom } from "../rooms/conferenceRoom.js";
+import { BadSignalError, RecordingStateError, UnknownParticipantError, WrongModeError, type ConferenceRoom } from "../rooms/conferenceRoom.js";
 import { participantInfo, type Member, type ParticipantChannel } from "../rooms/participant.js";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { parseClientMessage, type ClientMessage, type ErrorCode, type RoomMode, type ServerMessage } from "./messages.js";
@@ -84,10 +84,26 @@ export class SignalingSession implements ParticipantChannel {
         if (!this.participant || !this.room) return this.error("not-joined", "send join first");
         this.room.setMuted(this.participant.id, { audio: message.audio, video: message.video });
         return;
+      case "record":
+        return this.record(message.action);
       case "leave":
         await this.leave("left");
         this.close("left");
         return;
+    }
+  }
+
+  /** Everyone in the room learns the outcome from the `recording` broadcast; only failures answer here. */
+  private async record(action: "start" | "stop"): Promise<void> {
+    const room = this.room;
+    if (!this.participant || !room) return this.error("not-joined", "send join first");
+    try {
+      await (action === "start" ? room.startRecording() : room.stopRecording());
+    } catch (err) {
+      if (err instanceof WrongModeError) return this.error("wrong-mode", err.message);
+      if (err instanceof RecordingStateError) return this.error("recording-state", err.message);
+      this.log.error("recording request failed", { action, error: (err as Error).message });
+      this.error("recording-failed", `could not ${action} the recording: ${(err as Error).message}`);
     }
   }
 
@@ -117,6 +133,7 @@ export class SignalingSession implements ParticipantChannel {
       iceServers: this.config.iceServers,
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       participants: room.list().map(participantInfo),
+      recording: room.activeRecording ? { id: room.activeRecording.id, startedAt: room.activeRecording.startedAt } : null,
     });
   }
 

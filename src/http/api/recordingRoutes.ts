@@ -1,4 +1,81 @@
 import type { Router } from "express";
+import { RecordingStateError, WrongModeError } from "../../rooms/conferenceRoom.js";
+import { RECORDING_ID, recordingStoreFor, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
+import { RecordingFailedError } from "../../recordings/roomRecording.js";
+import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
+import { roomOr404 } from "./validate.js";
 
-export function recordingRoutes(_router: Router, _deps: ApiDeps): void {}
+/**
+ * Recordings: start and stop a room's, list them, fetch one (with Range, so a browser can seek), delete
+ * one. Ids are checked against the server's own id shape before anything touches the disk.
+ */
+export function recordingRoutes(router: Router, deps: ApiDeps): void {
+  const store = (): RecordingStore => recordingStoreFor(deps.config.recordingsDir);
+
+  router.post("/rooms/:room/recording/start", async (req, res) => {
+    const room = roomOr404(deps.rooms, req.params.room);
+    try {
+      res.status(201).json(await room.startRecording());
+    } catch (err) {
+      throw recordingError(err);
+    }
+  });
+
+  router.post("/rooms/:room/recording/stop", async (req, res) => {
+    const room = roomOr404(deps.rooms, req.params.room);
+    try {
+      res.json(await room.stopRecording());
+    } catch (err) {
+      throw recordingError(err);
+    }
+  });
+
+  router.get("/recordings", async (_req, res) => {
+    res.json({ recordings: await store().list() });
+  });
+
+  router.get("/recordings/:id", async (req, res, next) => {
+    const id = checkedId(req.params.id);
+    if (!(await store().get(id))) throw unknownRecording(id);
+    res.sendFile(store().mediaPath(id), { headers: { "Content-Type": "video/webm" }, acceptRanges: true, dotfiles: "deny" }, (err) => {
+      if (err && !res.headersSent) next(err);
+    });
+  });
+
+  router.get("/recordings/:id/timeline", async (req, res, next) => {
+    const id = checkedId(req.params.id);
+    if (!(await store().get(id))) throw unknownRecording(id);
+    res.sendFile(store().timelinePath(id), { headers: { "Content-Type": "application/x-ndjson" } }, (err) => {
+      if (err && !res.headersSent) next(new ApiError(404, "unknown-recording", `recording ${id} has no timeline`));
+    });
+  });
+
+  router.delete("/recordings/:id", async (req, res) => {
+    const id = checkedId(req.params.id);
+    try {
+      await store().delete(id);
+    } catch (err) {
+      if (err instanceof RecordingNotFoundError) throw unknownRecording(id);
+      if (err instanceof RecordingStateError) throw new ApiError(409, "recording-in-progress", err.message);
+      throw err;
+    }
+    res.status(204).end();
+  });
+}
+
+function checkedId(id: string): string {
+  if (!RECORDING_ID.test(id)) throw new ApiError(400, "bad-recording-id", `"${id.slice(0, 64)}" is not a recording id (they look like 20260101T120000Z-0123abcd)`);
+  return id;
+}
+
+function unknownRecording(id: string): ApiError {
+  return new ApiError(404, "unknown-recording", `no recording ${id}`);
+}
+
+function recordingError(err: unknown): unknown {
+  if (err instanceof WrongModeError) return new ApiError(409, "wrong-mode", err.message);
+  if (err instanceof RecordingStateError) return new ApiError(409, "recording-state", err.message);
+  if (err instanceof RecordingFailedError) return new ApiError(500, "recording-failed", err.message);
+  return err;
+}

@@ -1,0 +1,116 @@
+import { WebmWriter } from "./webmWriter.js";
+
+export interface MixRecordingSettings {
+  readonly width: number;
+  readonly height: number;
+  /** How long to wait for the mix's next keyframe before starting the clock without one. */
+  readonly keyframeWaitMs?: number;
+}
+
+/** Audio this old is kept while waiting for the first keyframe: the keyframe arrives after its own compose time. */
+const PRE_ROLL_AUDIO_FRAMES = 25;
+
+/**
+ * One recording of a room's mix: the encoder's VP8 frames and the everyone-mix's Opus frames, on one
+ * timeline that starts at 0 with the first video keyframe (earlier frames could not be decoded) and
+ * follows the mixers' own clocks, so joins, leaves and stalls never shift audio against video.
+ * Write failures (a full disk) end the recording, reported once through `onError`; they never throw
+ * into the mixers.
+ */
+export class MixRecording {
+  private readonly writer: WebmWriter;
+  private origin: number | undefined;
+  private videoStarted = false;
+  private preRoll: { payload: Buffer; at: number }[] = [];
+  private resolveStarted!: () => void;
+  private readonly waitTimer: NodeJS.Timeout;
+  private done = false;
+  /** Resolves once the timeline has its origin (the first keyframe, or the wait ran out). */
+  readonly started: Promise<void>;
+  /** Called once when the mixers detach from this recording. */
+  onDetach: (() => void) | undefined;
+  onError: ((err: Error) => void) | undefined;
+
+  /** Creates `path` (refusing an existing file) and writes the WebM header. */
+  constructor(path: string, settings: MixRecordingSettings) {
+    this.writer = new WebmWriter(path, { width: settings.width, height: settings.height, audioChannels: 1 });
+    this.started = new Promise((resolve) => (this.resolveStarted = resolve));
+    this.waitTimer = setTimeout(() => this.setOrigin(performance.now()), settings.keyframeWaitMs ?? 3000);
+  }
+
+  get bytes(): number {
+    return this.writer.bytes;
+  }
+
+  get durationMs(): number {
+    return this.writer.durationMs;
+  }
+
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** Milliseconds since the recording's time 0 (0 until it has one). */
+  mediaTime(now = performance.now()): number {
+    return this.origin === undefined ? 0 : Math.max(0, Math.round(now - this.origin));
+  }
+
+  video(data: Buffer, isKeyframe: boolean, composedAt: number): void {
+    if (this.done) return;
+    if (!this.videoStarted) {
+      if (!isKeyframe) return;
+      this.videoStarted = true;
+      if (this.origin === undefined) this.setOrigin(composedAt);
+    }
+    if (composedAt < this.origin!) return;
+    this.guard(() => this.writer.addVideo(composedAt - this.origin!, data, isKeyframe));
+  }
+
+  audio(payload: Buffer, at: number): void {
+    if (this.done) return;
+    if (this.origin === undefined) {
+      this.preRoll.push({ payload, at });
+      if (this.preRoll.length > PRE_ROLL_AUDIO_FRAMES) this.preRoll.shift();
+      return;
+    }
+    if (at < this.origin) return;
+    this.guard(() => this.writer.addAudio(at - this.origin!, payload));
+  }
+
+  /** Writes what is held and closes the file with its duration and cues. */
+  finish(): void {
+    this.end(() => this.writer.finish());
+  }
+
+  private end(close: () => void): void {
+    if (this.done) return;
+    this.done = true;
+    clearTimeout(this.waitTimer);
+    this.setOrigin(performance.now());
+    this.onDetach?.();
+    try {
+      close();
+    } catch (err) {
+      this.onError?.(err as Error);
+    }
+  }
+
+  private setOrigin(at: number): void {
+    if (this.origin !== undefined) return;
+    this.origin = at;
+    clearTimeout(this.waitTimer);
+    const held = this.preRoll;
+    this.preRoll = [];
+    for (const frame of held) this.audio(frame.payload, frame.at);
+    this.resolveStarted();
+  }
+
+  private guard(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.end(() => this.writer.abandon());
+      this.onError?.(err as Error);
+    }
+  }
+}
