@@ -1,3 +1,4 @@
+import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import type { Role, RoomMode, SignalData } from "../signaling/messages.js";
 import type { Member, ParticipantChannel } from "./participant.js";
 
@@ -24,14 +25,9 @@ export class UnknownParticipantError extends Error {
   readonly code = "unknown-participant";
 }
 
-export const layoutNames = ["grid", "speaker", "pin"] as const;
-export type LayoutName = (typeof layoutNames)[number];
-
-/** How an MCU room's composite is arranged; `pin` names the participant drawn large in the `pin` layout. */
-export interface LayoutChoice {
-  readonly layout: LayoutName;
-  readonly pin?: string;
-}
+// How an MCU room's composite is arranged: the mixer's own description, under the control plane's names.
+export { layoutKinds as layoutNames, type LayoutKind as LayoutName } from "../../mixer/layout/computeLayout.js";
+export type LayoutChoice = LayoutSpec;
 
 /** One recording of a room's composite, live or finished. */
 export interface RecordingInfo {
