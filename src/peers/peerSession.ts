@@ -150,8 +150,8 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     await this.pc.addIceCandidate(candidate ?? undefined);
   }
 
-  /** Serialized RTP from the room's video mixer; werift stamps this peer's SSRC and payload type. */
-  sendVideo(packet: Buffer): void {
+  /** RTP of the room's mix: this peer's own packet object (copyForReceiver) or bytes; werift stamps its SSRC and payload type. */
+  sendVideo(packet: RtpPacket | Buffer): void {
     if (!this.closed) this.videoOut.writeRtp(packet);
   }
 

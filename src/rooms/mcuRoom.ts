@@ -2,7 +2,9 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { RoomMixer } from "../../mixer/roomMixer.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
+import { RtpPacket } from "werift";
 import { PeerSession } from "../peers/peerSession.js";
+import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
 import { RecordingStateError, UnknownParticipantError, WrongModeError, layoutNames, type AdmitResult, type ConferenceRoom, type LayoutChoice, type RecordingInfo } from "./conferenceRoom.js";
@@ -43,8 +45,10 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
       staleAfterMs: config.staleVideoMs,
       ffmpegPath: config.ffmpegPath,
     });
-    this.mixer.on("videoRtp", (packet) => {
-      for (const p of this.members.values()) p.peer.sendVideo(packet);
+    this.mixer.on("videoRtp", (bytes) => {
+      // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
+      const packet = RtpPacket.deSerialize(bytes);
+      for (const p of this.members.values()) p.peer.sendVideo(copyForReceiver(packet));
     });
     this.mixer.on("keyframeNeeded", (id) => this.members.get(id)?.peer.requestKeyframe());
     // Deferred so a joiner gets `joined` before the layout messages its own join causes.
