@@ -16,6 +16,8 @@ COPY package.json package-lock.json ./
 # tsx and esbuild are runtime dependencies (the server runs TypeScript and bundles the client at start).
 # npm may skip install scripts, so the static ffmpeg is made executable here; its path is resolved, not
 # hard-coded, so an arm64 build picks the arm64 binary. The version check fails the build if it cannot run.
+# bash with pipefail, so the ffmpeg check below fails the build rather than `head` succeeding for it.
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN npm ci --omit=dev --no-audit --no-fund \
  && ffmpeg_bin="$(node -e "console.log(require('@ffmpeg-installer/ffmpeg').path)")" \
  && chmod 0755 "$ffmpeg_bin" \

@@ -58,7 +58,9 @@ export class MixRecording {
   video(data: Buffer, isKeyframe: boolean, composedAt: number): void {
     if (this.done) return;
     if (!this.videoStarted) {
-      if (!isKeyframe) return;
+      // A keyframe composed before time 0 (the clock started without one) would be dropped below, and
+      // everything after it would decode against nothing: wait for one at or after time 0.
+      if (!isKeyframe || (this.origin !== undefined && composedAt < this.origin)) return;
       this.videoStarted = true;
       if (this.origin === undefined) this.setOrigin(composedAt);
     }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, openSync, rmSync, writeSync } from "node:fs";
 import { element, encodeSize, floatElement, stringElement, uintElement, UNKNOWN_SIZE, voidElement } from "./ebml.js";
 
 export interface WebmTrackSettings {
@@ -65,29 +65,36 @@ export class WebmWriter {
   /** Creates `path` (it must not exist) and writes the header. */
   constructor(path: string, settings: WebmTrackSettings) {
     this.fd = openSync(path, "wx");
-    this.write(
-      element(
-        ID.ebml,
-        uintElement(0x4286, 1),
-        uintElement(0x42f7, 1),
-        uintElement(0x42f2, 4),
-        uintElement(0x42f3, 8),
-        stringElement(0x4282, "webm"),
-        uintElement(0x4287, 4),
-        uintElement(0x4285, 2),
-      ),
-    );
-    this.write(Buffer.from([0x18, 0x53, 0x80, 0x67]));
-    this.segmentSizeAt = this.position;
-    this.write(UNKNOWN_SIZE);
-    this.segmentDataAt = this.position;
-    this.seekHeadAt = this.position;
-    this.write(voidElement(SEEK_HEAD_RESERVE));
-    const infoHead = [uintElement(ID.timecodeScale, 1_000_000), stringElement(0x4d80, "tessera"), stringElement(0x5741, "tessera")];
-    const info = element(ID.info, ...infoHead, voidElement(DURATION_BYTES));
-    this.durationAt = this.position + info.length - DURATION_BYTES;
-    this.write(info);
-    this.write(element(ID.tracks, videoTrack(settings), audioTrack(settings)));
+    try {
+      this.write(
+        element(
+          ID.ebml,
+          uintElement(0x4286, 1),
+          uintElement(0x42f7, 1),
+          uintElement(0x42f2, 4),
+          uintElement(0x42f3, 8),
+          stringElement(0x4282, "webm"),
+          uintElement(0x4287, 4),
+          uintElement(0x4285, 2),
+        ),
+      );
+      this.write(Buffer.from([0x18, 0x53, 0x80, 0x67]));
+      this.segmentSizeAt = this.position;
+      this.write(UNKNOWN_SIZE);
+      this.segmentDataAt = this.position;
+      this.seekHeadAt = this.position;
+      this.write(voidElement(SEEK_HEAD_RESERVE));
+      const infoHead = [uintElement(ID.timecodeScale, 1_000_000), stringElement(0x4d80, "tessera"), stringElement(0x5741, "tessera")];
+      const info = element(ID.info, ...infoHead, voidElement(DURATION_BYTES));
+      this.durationAt = this.position + info.length - DURATION_BYTES;
+      this.write(info);
+      this.write(element(ID.tracks, videoTrack(settings), audioTrack(settings)));
+    } catch (err) {
+      // No header, no recording: do not leave a stub that would be listed as an interrupted one.
+      closeSync(this.fd);
+      rmSync(path, { force: true });
+      throw err;
+    }
   }
 
   /** Bytes in the file so far. */
@@ -124,6 +131,9 @@ export class WebmWriter {
       }
       this.writeAt(floatElement(ID.duration, this.endMs), this.durationAt);
       this.writeAt(encodeSize(this.position - this.segmentDataAt, 8), this.segmentSizeAt);
+    } catch (err) {
+      this.cutToLastElement();
+      throw err;
     } finally {
       closeSync(this.fd);
     }
@@ -133,7 +143,18 @@ export class WebmWriter {
   abandon(): void {
     if (this.finished) return;
     this.finished = true;
+    this.cutToLastElement();
     closeSync(this.fd);
+  }
+
+  // A write that failed part-way (disk full) leaves bytes past `position` that claim more than the file
+  // holds; cutting them off leaves the file ending on its last whole cluster, which players read.
+  private cutToLastElement(): void {
+    try {
+      ftruncateSync(this.fd, this.position);
+    } catch {
+      /* nothing more can be done for this file */
+    }
   }
 
   private enqueue(block: PendingBlock): void {

@@ -29,8 +29,6 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   private readonly mixer: RoomMixer;
   private layout: LayoutChoice = { layout: "grid" };
   private recording: RoomRecording | undefined;
-  /** Why the room closed (last leave, server shutdown): the recording's stop reason. */
-  private closeReason = "room closed";
 
   constructor(name: string, config: Config, log: Logger) {
     super(name, config, log);
@@ -179,14 +177,14 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     await removal;
   }
 
-  override close(reason = "room closed"): Promise<void> {
-    if (!this.closing) this.closeReason = reason;
+  override async close(reason = "room closed"): Promise<void> {
+    // The recording ends first: writing its last cluster and stop line is quick, and must not wait on
+    // peer connections whose closing may hang past the shutdown grace period.
+    if (!this.closing && this.recording) await this.finishRecording(reason);
     return super.close(reason);
   }
 
   protected override async releaseMedia(): Promise<void> {
-    // The recording ends with the room: its last cluster and stop line are written before the mixer goes.
-    if (this.recording) await this.finishRecording(this.closeReason);
     await this.mixer.close();
   }
 

@@ -97,6 +97,8 @@ export class SignalingSession implements ParticipantChannel {
   private async record(action: "start" | "stop"): Promise<void> {
     const room = this.room;
     if (!this.participant || !room) return this.error("not-joined", "send join first");
+    // Viewers watch; only the people on camera decide to record (operators use the token-protected API).
+    if (this.participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
     try {
       await (action === "start" ? room.startRecording() : room.stopRecording());
     } catch (err) {

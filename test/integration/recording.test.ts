@@ -15,12 +15,12 @@ import { TestClient } from "../helpers/testClient.js";
 const TOKEN = "recording-test-token";
 
 /** A bare signaling connection: joins and listens, no media (enough for a room to exist and to hear broadcasts). */
-async function rawJoin(url: string, room: string, name: string, mode?: "sfu" | "mcu"): Promise<{ ws: WebSocket; messages: ServerMessage[] }> {
+async function rawJoin(url: string, room: string, name: string, mode?: "sfu" | "mcu", role: "viewer" | "sender" = "viewer"): Promise<{ ws: WebSocket; messages: ServerMessage[] }> {
   const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");
   const messages: ServerMessage[] = [];
   ws.on("message", (d) => messages.push(JSON.parse(String(d)) as ServerMessage));
   await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
-  ws.send(JSON.stringify({ type: "join", room, name, role: "viewer", ...(mode ? { mode } : {}) }));
+  ws.send(JSON.stringify({ type: "join", room, name, role, ...(mode ? { mode } : {}) }));
   await eventually(() => messages.some((m) => m.type === "joined"), 5000, `${name} joined`);
   return { ws, messages };
 }
@@ -172,20 +172,26 @@ describe("recording an MCU room", () => {
   it("starts and stops from a participant's record message, telling everyone in the room", async () => {
     const alice = clients[0];
     const viewer = await rawJoin(server.url, "rec", "Vera");
+    // Viewers watch: only senders may start or stop a recording.
+    viewer.ws.send(JSON.stringify({ type: "record", action: "start" }));
+    await eventually(() => viewer.messages.some((m) => m.type === "error" && m.code === "recording-state" && m.message.includes("only senders")), 5000, "a viewer's start is refused");
+    expect(server.rooms.get("rec")?.activeRecording).toBeUndefined();
+    viewer.ws.close();
+    const sender = await rawJoin(server.url, "rec", "Sam", undefined, "sender");
     const from = alice.messages.length;
-    viewer.ws.send(JSON.stringify({ type: "record", action: "start" }));
+    sender.ws.send(JSON.stringify({ type: "record", action: "start" }));
     const on = await alice.waitFor((m) => m.type === "recording" && m.recording !== null, 5000, from);
-    await eventually(() => viewer.messages.some((m) => m.type === "recording" && m.recording !== null), 5000, "the viewer sees REC");
-    viewer.ws.send(JSON.stringify({ type: "record", action: "start" }));
-    await eventually(() => viewer.messages.some((m) => m.type === "error" && m.code === "recording-state"), 5000, "a second start is refused");
-    viewer.ws.send(JSON.stringify({ type: "record", action: "pause" }));
-    await eventually(() => viewer.messages.some((m) => m.type === "error" && m.code === "bad-message" && m.message.includes("action")), 5000, "an unknown action is refused");
+    await eventually(() => sender.messages.some((m) => m.type === "recording" && m.recording !== null), 5000, "the sender sees REC");
+    sender.ws.send(JSON.stringify({ type: "record", action: "start" }));
+    await eventually(() => sender.messages.some((m) => m.type === "error" && m.code === "recording-state"), 5000, "a second start is refused");
+    sender.ws.send(JSON.stringify({ type: "record", action: "pause" }));
+    await eventually(() => sender.messages.some((m) => m.type === "error" && m.code === "bad-message" && m.message.includes("action")), 5000, "an unknown action is refused");
     alice.send({ type: "record", action: "stop" });
     await alice.waitFor((m) => m.type === "recording" && m.recording === null, 5000, from);
     const id = on.type === "recording" ? on.recording?.id : undefined;
     const info = (await (await api(`/recordings`)).json()) as { recordings: RecordingInfo[] };
     expect(info.recordings.find((r) => r.id === id)?.stoppedAt).toBeDefined();
-    viewer.ws.close();
+    sender.ws.close();
   });
 
   it("finishes the recording when the room closes, and leaves no ffmpeg child behind", async () => {
@@ -221,7 +227,7 @@ describe("recording into a directory that cannot be written", () => {
     const notADir = join(parent, "file");
     writeFileSync(notADir, "not a directory");
     const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: notADir });
-    const viewer = await rawJoin(server.url, "stuck", "Vic", "mcu");
+    const vic = await rawJoin(server.url, "stuck", "Vic", "mcu", "sender");
     try {
       const res = await fetch(`${server.url}/api/rooms/stuck/recording/start`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` } });
       expect(res.status).toBe(500);
@@ -229,12 +235,12 @@ describe("recording into a directory that cannot be written", () => {
       expect(body.error).toBe("recording-failed");
       expect(body.message).toContain("RECORDINGS_DIR");
       expect(server.rooms.get("stuck")?.activeRecording).toBeUndefined();
-      viewer.ws.send(JSON.stringify({ type: "record", action: "start" }));
-      await eventually(() => viewer.messages.some((m) => m.type === "error" && m.code === "recording-failed"), 5000, "the record message is refused with recording-failed");
-      expect(viewer.messages.some((m) => m.type === "recording" && m.recording !== null)).toBe(false);
+      vic.ws.send(JSON.stringify({ type: "record", action: "start" }));
+      await eventually(() => vic.messages.some((m) => m.type === "error" && m.code === "recording-failed"), 5000, "the record message is refused with recording-failed");
+      expect(vic.messages.some((m) => m.type === "recording" && m.recording !== null)).toBe(false);
       expect((await fetch(`${server.url}/api/recordings`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(500);
     } finally {
-      viewer.ws.close();
+      vic.ws.close();
       await server.close();
       rmSync(parent, { recursive: true, force: true });
     }

@@ -1,3 +1,4 @@
+import { basename } from "node:path";
 import type { Router } from "express";
 import { RecordingStateError, WrongModeError } from "../../rooms/conferenceRoom.js";
 import { RECORDING_ID, recordingStoreFor, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
@@ -38,15 +39,16 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
   router.get("/recordings/:id", async (req, res, next) => {
     const id = checkedId(req.params.id);
     if (!(await store().get(id))) throw unknownRecording(id);
-    res.sendFile(store().mediaPath(id), { headers: { "Content-Type": "video/webm" }, acceptRanges: true, dotfiles: "deny" }, (err) => {
-      if (err && !res.headersSent) next(err);
+    // Relative to `root`, so a RECORDINGS_DIR anywhere under a dot-directory still serves; the id is checked.
+    res.sendFile(basename(store().mediaPath(id)), { root: store().dir, headers: { "Content-Type": "video/webm" }, acceptRanges: true }, (err) => {
+      if (err && !res.headersSent) next(sendFailure(err, id));
     });
   });
 
   router.get("/recordings/:id/timeline", async (req, res, next) => {
     const id = checkedId(req.params.id);
     if (!(await store().get(id))) throw unknownRecording(id);
-    res.sendFile(store().timelinePath(id), { headers: { "Content-Type": "application/x-ndjson" } }, (err) => {
+    res.sendFile(basename(store().timelinePath(id)), { root: store().dir, headers: { "Content-Type": "application/x-ndjson" } }, (err) => {
       if (err && !res.headersSent) next(new ApiError(404, "unknown-recording", `recording ${id} has no timeline`));
     });
   });
@@ -62,6 +64,11 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
     }
     res.status(204).end();
   });
+}
+
+/** A file that vanished between the lookup and the send (deleted meanwhile) is a 404, not a bad request. */
+function sendFailure(err: Error, id: string): Error {
+  return (err as { status?: number }).status === 404 ? unknownRecording(id) : err;
 }
 
 function checkedId(id: string): string {

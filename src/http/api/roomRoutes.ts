@@ -2,10 +2,9 @@ import type { Router } from "express";
 import { z } from "zod";
 import type { ConferenceRoom } from "../../rooms/conferenceRoom.js";
 import type { Member } from "../../rooms/participant.js";
-import { roomNameSchema } from "../../signaling/messages.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { ApiError } from "./apiError.js";
-import { roomOr404 } from "./validate.js";
+import { param, roomOr404 } from "./validate.js";
 
 /** What a kicked participant's `bye` says, and what the room logs as the reason they left. */
 export const KICK_REASON = "removed from the room by an operator";
@@ -24,12 +23,12 @@ export function roomRoutes(router: Router, deps: ApiDeps): void {
   });
 
   router.get("/rooms/:room", (req, res) => {
-    const room = roomOr404(deps.rooms, param("room", roomNameSchema, req.params.room));
+    const room = roomOr404(deps.rooms, req.params.room);
     res.json(roomDetail(room));
   });
 
   router.delete("/rooms/:room/participants/:id", async (req, res) => {
-    const room = roomOr404(deps.rooms, param("room", roomNameSchema, req.params.room));
+    const room = roomOr404(deps.rooms, req.params.room);
     const id = param("participant id", participantIdSchema, req.params.id);
     const member = room.list().find((m) => m.id === id);
     if (!member) throw new ApiError(404, "unknown-participant", `no participant "${id}" in room "${room.name}"`);
@@ -40,12 +39,6 @@ export function roomRoutes(router: Router, deps: ApiDeps): void {
     await room.remove(id, "kicked");
     res.status(204).end();
   });
-}
-
-function param<S extends z.ZodType<string>>(what: string, schema: S, value: unknown): string {
-  const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
-  throw new ApiError(400, "bad-request", `invalid ${what} in the path: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
 }
 
 function roomSummary(room: ConferenceRoom) {

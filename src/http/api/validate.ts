@@ -1,10 +1,19 @@
 import type { z } from "zod";
+import { roomNameSchema } from "../../signaling/messages.js";
 import type { ConferenceRoom } from "../../rooms/conferenceRoom.js";
 import type { RoomRegistry } from "../../rooms/roomRegistry.js";
 import { ApiError } from "./apiError.js";
 
-/** The live room called `name`, or a 404 naming it. */
-export function roomOr404(rooms: RoomRegistry, name: string): ConferenceRoom {
+/** A path parameter checked against `schema`, or a 400 naming it. */
+export function param<S extends z.ZodType<string>>(what: string, schema: S, value: unknown): string {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ApiError(400, "bad-request", `invalid ${what} in the path: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+}
+
+/** The live room called `name` (400 if it cannot be a room name), or a 404 naming it. */
+export function roomOr404(rooms: RoomRegistry, rawName: string): ConferenceRoom {
+  const name = param("room", roomNameSchema, rawName);
   const room = rooms.get(name);
   if (!room || room.isClosing) throw new ApiError(404, "unknown-room", `no room "${name.slice(0, 64)}" is open`);
   return room;
