@@ -14,7 +14,7 @@ import {
 } from "werift";
 import type { Config } from "../config.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
-import { unusableOfferReason } from "./sdpCodecs.js";
+import { offerCodecs, unusableOfferReason } from "./sdpCodecs.js";
 
 export type InboundVideoCodec = "vp8" | "h264";
 
@@ -119,6 +119,9 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     this.negotiated = true;
     const unusable = unusableOfferReason(offerSdp);
     if (unusable) throw new NegotiationError("no-usable-codec", unusable);
+    if (this.options.mixedOutput && !offerCodecs(offerSdp).video.includes("VP8")) {
+      throw new NegotiationError("no-usable-codec", "the offer's video section has no VP8: the mixed video is VP8 (H264 is accepted for sending, alongside VP8)");
+    }
 
     this.pc.onTrack.subscribe((track) => this.receive(track));
     try {
@@ -140,9 +143,21 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     } catch (err) {
       throw new NegotiationError("negotiation-failed", `could not apply the offer: ${(err as Error).message}`);
     }
+    if (this.options.mixedOutput && this.videoTransceiver) this.sendMixAsVp8(this.videoTransceiver);
     const local = this.pc.localDescription;
     if (!local) throw new NegotiationError("negotiation-failed", "no local description was produced");
     return this.options.mixedOutput ? local.sdp : acceptInactiveSections(local.sdp);
+  }
+
+  /**
+   * werift sends on a section with its first negotiated codec, which is the browser's first choice: H264
+   * for Safari. The mix is always VP8, so label it VP8; the browser may still send in H264.
+   */
+  private sendMixAsVp8(transceiver: RTCRtpTransceiver): void {
+    const vp8 = transceiver.codecs.find((c) => c.mimeType.toLowerCase() === "video/vp8");
+    if (!vp8) throw new NegotiationError("no-usable-codec", "the mixed video is VP8, and the offer's video section has no VP8");
+    transceiver.sender.codec = vp8;
+    this.videoOut.codec = vp8;
   }
 
   async addRemoteCandidate(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null): Promise<void> {

@@ -1,4 +1,4 @@
-import { MediaStreamTrack, RTCPeerConnection, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useOPUS, useVP8, type RtpPacket as Packet } from "werift";
+import { MediaStreamTrack, RTCPeerConnection, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useH264, useOPUS, useVP8, type RtpPacket as Packet } from "werift";
 import WebSocket from "ws";
 import { OpusDecoder } from "../../mixer/audio/opusCodec.js";
 import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
@@ -7,6 +7,7 @@ import { FrameAssembler } from "../../mixer/video/frameAssembler.js";
 import { RtpHeader } from "werift";
 import type { ServerMessage } from "../../src/signaling/messages.js";
 import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
+import { H264Packetizer } from "./h264Packetizer.js";
 import { solidColourClip, tonePackets, type EncodedClip } from "./fixtures.js";
 import { MixedStreamDecoder, type ProbeSize } from "./mixedStreamDecoder.js";
 
@@ -45,6 +46,8 @@ export class TestClient {
   readonly receivedAudio: Int16Array[] = [];
   readonly videoArrivals: number[] = [];
   readonly videoSsrcs = new Set<number>();
+  /** Payload types the received (mixed) video arrived with: they must name the codec it really is. */
+  readonly videoPayloadTypes = new Set<number>();
   /** SFU: what arrives from each remote participant (by the stream id, which is their participant id). */
   readonly remotes = new Map<string, { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }>();
   answeredOffers = 0;
@@ -95,7 +98,8 @@ export class TestClient {
     if (joined.type === "joined") this.id = joined.id;
 
     this.pc = new RTCPeerConnection({
-      codecs: { video: [useVP8()], audio: [useOPUS()] },
+      // An H264 sender offers H264 first and VP8 second, as Safari does; the mix it receives is VP8.
+      codecs: { video: this.clip?.codec === "h264" ? [useH264(), useVP8()] : [useVP8()], audio: [useOPUS()] },
       headerExtensions: { video: [], audio: this.options.audioLevel === undefined ? [] : [useAudioLevelIndication()] },
       iceUseIpv4: false,
       iceUseIpv6: false,
@@ -202,7 +206,7 @@ export class TestClient {
   private startSending(): void {
     if (this.options.role === "viewer") return;
     this.sendingVideo = true;
-    const packetizer = new Vp8Packetizer(96, 1);
+    const packetizer = this.clip?.codec === "h264" ? new H264Packetizer(96, 1) : new Vp8Packetizer(96, 1);
     let frame = 0;
     // Video and audio share one origin so a clip and its sound leave the client in sync.
     const started = performance.now();
@@ -260,6 +264,7 @@ export class TestClient {
       this.videoArrivals.push(now);
       if (packet.header.marker) this.frameArrivals.push(now);
       this.videoSsrcs.add(packet.header.ssrc);
+      this.videoPayloadTypes.add(packet.header.payloadType);
       if (this.options.decode !== false) decode(packet, now);
     });
   }
