@@ -194,6 +194,22 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     return this.forwards.get(sourceId);
   }
 
+  /**
+   * SFU: label a forwarded source's video with the codec it is really in. werift sends on a section with
+   * its first negotiated codec (the server offers VP8 first), so an H264 source would go out labelled VP8.
+   * False when this peer did not negotiate that codec there: it could not decode the packets anyway.
+   */
+  labelForwardedVideo(sourceId: string, codec: InboundVideoCodec): boolean {
+    const transceiver = this.forwards.get(sourceId)?.transceivers.find((t) => t.kind === "video");
+    if (!transceiver) return false;
+    if (transceiver.sender.codec?.mimeType.toLowerCase() === `video/${codec}`) return true;
+    const match = transceiver.codecs.find((c) => c.mimeType.toLowerCase() === `video/${codec}`);
+    if (!match) return false;
+    transceiver.sender.codec = match;
+    this.forwards.get(sourceId)!.video.codec = match;
+    return true;
+  }
+
   /** SFU: the source left; its m-sections go inactive at the next renegotiation. */
   removeForward(sourceId: string): void {
     const forward = this.forwards.get(sourceId);

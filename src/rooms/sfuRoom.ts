@@ -1,5 +1,5 @@
 import type { RtpPacket } from "werift";
-import { PeerSession } from "../peers/peerSession.js";
+import { PeerSession, type InboundVideoCodec } from "../peers/peerSession.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
@@ -70,7 +70,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     const { peer } = p;
     if (p.role === "sender") {
       // Each receiver gets its own copy of the packet: werift stamps and keeps the object it is given.
-      peer.on("videoRtp", (packet) => this.fanOut(p.id, "video", packet));
+      peer.on("videoRtp", (packet, codec) => this.fanOut(p.id, "video", packet, codec));
       peer.on("audioRtp", (packet) => this.fanOut(p.id, "audio", packet));
     }
     peer.on("pliForForward", (sourceId) => this.requestKeyframe(sourceId));
@@ -96,10 +96,13 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     if (added) void this.renegotiate(p);
   }
 
-  private fanOut(sourceId: string, kind: "audio" | "video", packet: RtpPacket): void {
+  private fanOut(sourceId: string, kind: "audio" | "video", packet: RtpPacket, videoCodec?: InboundVideoCodec): void {
     for (const receiver of this.members.values()) {
       const forward = receiver.peer.forward(sourceId);
-      if (forward) forward[kind].writeRtp(copyForReceiver(packet));
+      if (!forward) continue;
+      // No transcoding: a receiver that did not negotiate the source's codec gets none of its video.
+      if (videoCodec && !receiver.peer.labelForwardedVideo(sourceId, videoCodec)) continue;
+      forward[kind].writeRtp(copyForReceiver(packet));
     }
   }
 

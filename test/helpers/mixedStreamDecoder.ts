@@ -25,11 +25,11 @@ export class MixedStreamDecoder {
   constructor(readonly probe: ProbeSize = { width: PROBE_WIDTH, height: PROBE_HEIGHT }) {}
 
   // Started by the first frame, so a client that never decodes (a load generator) runs no ffmpeg.
-  private start(): ChildProcessWithoutNullStreams {
+  private start(codec: "vp8" | "h264"): ChildProcessWithoutNullStreams {
     const probe = this.probe;
     const child = spawn(resolveFfmpegPath(), [
       // Decode each frame as it arrives (one thread, no probing): the bench reads latency from these pictures.
-      "-hide_banner", "-loglevel", "error", "-threads", "1", "-flags", "low_delay", "-probesize", "32", "-analyzeduration", "0", "-f", "ivf", "-i", "pipe:0",
+      "-hide_banner", "-loglevel", "error", "-threads", "1", "-flags", "low_delay", "-probesize", "32", "-analyzeduration", "0", "-f", codec === "vp8" ? "ivf" : "h264", "-i", "pipe:0",
       "-vf", `scale=${probe.width}:${probe.height}`, "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
     ]);
     child.stdin.on("error", () => undefined);
@@ -46,9 +46,14 @@ export class MixedStreamDecoder {
     return child;
   }
 
-  push(frame: EncodedFrame): void {
+  /** One whole frame: VP8, or an H264 access unit in Annex-B form; the first frame fixes the codec. */
+  push(frame: EncodedFrame, codec: "vp8" | "h264" = "vp8"): void {
     if (this.closed) return;
-    this.child ??= this.start();
+    this.child ??= this.start(codec);
+    if (codec === "h264") {
+      this.child.stdin.write(frame.data);
+      return;
+    }
     if (!this.headerWritten) {
       this.child.stdin.write(ivfFileHeader("VP80", 1280, 720, 90_000));
       this.headerWritten = true;

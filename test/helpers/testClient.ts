@@ -1,4 +1,4 @@
-import { MediaStreamTrack, RTCPeerConnection, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useH264, useOPUS, useVP8, type RtpPacket as Packet } from "werift";
+import { MediaStreamTrack, RTCPeerConnection, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useH264, useOPUS, useVP8, type RTCRtpTransceiver, type RtpPacket as Packet } from "werift";
 import WebSocket from "ws";
 import { OpusDecoder } from "../../mixer/audio/opusCodec.js";
 import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
@@ -116,7 +116,7 @@ export class TestClient {
       this.pc.addTransceiver("video", { direction });
     }
     const wired = new WeakSet<MediaStreamTrack>();
-    this.pc.ontrack = ({ track, streams }) => {
+    this.pc.ontrack = ({ track, streams, transceiver }) => {
       // werift fires this again for existing tracks at every renegotiation.
       if (wired.has(track)) return;
       wired.add(track);
@@ -124,7 +124,7 @@ export class TestClient {
       track.onReceiveRtp.subscribe((packet) => (this.bytesReceived += 12 + packet.payload.length));
       const streamId = streams[0]?.id;
       const remote = streamId && streamId !== "tessera-mix" ? this.remote(streamId) : undefined;
-      if (remote) return this.receiveRemote(track, remote);
+      if (remote) return this.receiveRemote(track, remote, transceiver);
       return track.kind === "video" ? this.receiveVideo(track) : this.receiveAudio(track);
     };
     const offer = await this.pc.createOffer();
@@ -250,15 +250,15 @@ export class TestClient {
     );
   }
 
-  /** In-order, whole VP8 frames into `decoder`: the same path the server's inputs take. */
-  private vp8Into(decoder: MixedStreamDecoder): (packet: Packet, now: number) => void {
-    const assembler = new FrameAssembler("vp8", { frame: (f) => decoder.push(f), needKeyframe: () => undefined });
+  /** In-order, whole frames into `decoder`: the same path the server's inputs take. */
+  private framesInto(decoder: MixedStreamDecoder, codec: "vp8" | "h264" = "vp8"): (packet: Packet, now: number) => void {
+    const assembler = new FrameAssembler(codec, { frame: (f) => decoder.push(f, codec), needKeyframe: () => undefined });
     const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
     return (packet, now) => reorder.push(packet, now);
   }
 
   private receiveVideo(track: MediaStreamTrack): void {
-    const decode = this.vp8Into(this.decoder);
+    const decode = this.framesInto(this.decoder);
     track.onReceiveRtp.subscribe((packet) => {
       const now = performance.now();
       this.videoArrivals.push(now);
@@ -278,7 +278,7 @@ export class TestClient {
     return remote;
   }
 
-  private receiveRemote(track: MediaStreamTrack, remote: { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }): void {
+  private receiveRemote(track: MediaStreamTrack, remote: { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }, transceiver: RTCRtpTransceiver): void {
     if (track.kind === "audio") {
       track.onReceiveRtp.subscribe((packet) => {
         const pcm = remote.opus.decode(packet.payload);
@@ -287,8 +287,13 @@ export class TestClient {
       return;
     }
     if (this.options.decode === false) return;
-    const decode = this.vp8Into(remote.decoder);
-    track.onReceiveRtp.subscribe((packet) => decode(packet, performance.now()));
+    // Decoded as the codec its payload type names, as a browser would: a mislabelled stream shows as garbage.
+    let decode: ((packet: Packet, now: number) => void) | undefined;
+    track.onReceiveRtp.subscribe((packet) => {
+      const named = transceiver.codecs.find((c) => c.payloadType === packet.header.payloadType)?.mimeType.toLowerCase();
+      decode ??= this.framesInto(remote.decoder, named === "video/h264" ? "h264" : "vp8");
+      decode(packet, performance.now());
+    });
   }
 
   private answering = Promise.resolve();

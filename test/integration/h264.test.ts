@@ -76,4 +76,20 @@ describe("H264 senders in an MCU room", () => {
     await pc.close();
     ws.close();
   });
+
+  it("SFU: forwards an H264 sender's packets labelled H264 to those who negotiated it, and not to VP8-only receivers", async () => {
+    const safari = new TestClient({ url: server.url, room: "sfu-h264", name: "Safari", clip: solidColourH264Clip("red"), toneHz: 440, mode: "sfu" });
+    const ipad = new TestClient({ url: server.url, room: "sfu-h264", name: "iPad", clip: solidColourH264Clip("lime"), toneHz: 550, mode: "sfu" });
+    const vp8Only = new TestClient({ url: server.url, room: "sfu-h264", name: "Old", colour: "blue", toneHz: 660, mode: "sfu" });
+    clients.push(safari, ipad, vp8Only);
+    for (const c of [safari, ipad, vp8Only]) await c.connect();
+    const picture = (viewer: TestClient, from: TestClient) => viewer.remotes.get(from.id)?.decoder.colourAt(640, 360);
+    await eventually(() => closeTo(picture(ipad, safari), RED), 10_000, "iPad sees Safari's H264 red");
+    await eventually(() => closeTo(picture(safari, ipad), { r: 0, g: 255, b: 0 }), 10_000, "Safari sees iPad's H264 green");
+    await eventually(() => closeTo(picture(safari, vp8Only), BLUE), 10_000, "Safari sees the VP8 blue");
+    // The VP8-only receiver cannot decode H264: it gets nothing from the H264 senders rather than garbage.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(vp8Only.remotes.get(safari.id)?.decoder.framesDecoded ?? 0).toBe(0);
+    expect(closeTo(picture(vp8Only, safari), RED)).toBe(false);
+  });
 });
