@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { IvfReader, isVp8Keyframe } from "../mixer/video/ivf.js";
-import type { EncodedClip } from "../test/helpers/fixtures.js";
+import { h264EncoderArgs, type EncodedClip } from "../test/helpers/fixtures.js";
+import { accessUnits } from "../test/helpers/h264Packetizer.js";
 
 export const CLIP_WIDTH = 640;
 export const CLIP_HEIGHT = 480;
@@ -27,9 +28,12 @@ const ORIGIN_Y = (CLIP_HEIGHT - ROWS * CELL) / 2;
 const BITRATE = "800k";
 const GOP = 60;
 
+export type ClipCodec = "vp8" | "h264";
+
 export interface BarcodeClip extends EncodedClip {
-  /** The IVF file the frames came from: the offline floor decodes the very same bytes. */
-  readonly ivfPath: string;
+  /** The file the frames came from (IVF, or raw Annex-B H264): the offline floor decodes the very same bytes. */
+  readonly path: string;
+  readonly codec: ClipCodec;
 }
 
 function checkBits(value: number): number {
@@ -72,19 +76,20 @@ function drawCode(yPlane: Buffer, uPlane: Buffer, vPlane: Buffer, code: number):
   }
 }
 
-const cache = new Map<number, BarcodeClip>();
+const cache = new Map<string, BarcodeClip>();
 
 /**
- * Sender `sender`'s clip: 4 s of 640x480 30 fps VP8 at about 800 kbit/s, encoded once and kept on disk
+ * Sender `sender`'s clip: 4 s of 640x480 30 fps VP8 (or H264, as a browser sends it) at about 800 kbit/s, encoded once and kept on disk
  * (the temp directory) so later runs, and the senders while measuring, encode nothing.
  */
-export function barcodeClip(sender: number): BarcodeClip {
-  const cached = cache.get(sender);
+export function barcodeClip(sender: number, codec: ClipCodec = "vp8"): BarcodeClip {
+  const key = `${codec}:${sender}`;
+  const cached = cache.get(key);
   if (cached) return cached;
   const dir = join(tmpdir(), "tessera-bench-clips");
   mkdirSync(dir, { recursive: true });
-  const ivfPath = join(dir, `barcode-v1-${sender}.ivf`);
-  if (!existsSync(ivfPath)) {
+  const path = join(dir, `barcode-v1-${sender}.${codec === "vp8" ? "ivf" : "h264"}`);
+  if (!existsSync(path)) {
     const ffmpeg = resolveFfmpegPath();
     const raw = execFileSync(
       ffmpeg,
@@ -102,19 +107,24 @@ export function barcodeClip(sender: number): BarcodeClip {
         encode(sender, f),
       );
     }
-    const ivf = execFileSync(
+    const encoder =
+      codec === "vp8"
+        ? ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", BITRATE, "-g", String(GOP), "-auto-alt-ref", "0", "-f", "ivf"]
+        : [...h264EncoderArgs(BITRATE, GOP), "-f", "h264"];
+    const encoded = execFileSync(
       ffmpeg,
-      ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${CLIP_WIDTH}x${CLIP_HEIGHT}`, "-r", String(CLIP_FPS), "-i", "pipe:0",
-        "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", BITRATE, "-g", String(GOP), "-auto-alt-ref", "0", "-f", "ivf", "pipe:1"],
+      ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${CLIP_WIDTH}x${CLIP_HEIGHT}`, "-r", String(CLIP_FPS), "-i", "pipe:0", ...encoder, "pipe:1"],
       { input: raw, maxBuffer: 64 * 1024 * 1024 },
     );
     // Written under a temporary name first so an interrupted run never leaves half a clip to be reused.
-    writeFileSync(`${ivfPath}.part`, ivf);
-    renameSync(`${ivfPath}.part`, ivfPath);
+    writeFileSync(`${path}.part`, encoded);
+    renameSync(`${path}.part`, path);
   }
-  const frames = new IvfReader().push(readFileSync(ivfPath)).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) }));
-  if (frames.length !== CLIP_FRAMES) throw new Error(`${ivfPath}: expected ${CLIP_FRAMES} frames, found ${frames.length}; delete it to re-encode`);
-  const clip = { frames, ivfPath };
-  cache.set(sender, clip);
+  const bytes = readFileSync(path);
+  const frames =
+    codec === "vp8" ? new IvfReader().push(bytes).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) })) : accessUnits(bytes);
+  if (frames.length !== CLIP_FRAMES) throw new Error(`${path}: expected ${CLIP_FRAMES} frames, found ${frames.length}; delete it to re-encode`);
+  const clip: BarcodeClip = { frames, path, codec };
+  cache.set(key, clip);
   return clip;
 }

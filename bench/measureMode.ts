@@ -52,8 +52,8 @@ async function meshMember(url: string, room: string, name: string): Promise<WebS
   return ws;
 }
 
-function clipKbps(): number {
-  const clip = barcodeClip(0);
+function clipKbps(codec: BenchOptions["codec"]): number {
+  const clip = barcodeClip(0, codec);
   return (clip.frames.reduce((n, f) => n + f.data.length, 0) * 8) / (clip.frames.length / CLIP_FPS) / 1000 + 64; // + Opus
 }
 
@@ -87,7 +87,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
         }
         // The first SFU sender decodes what it receives: the latency receiver for that mode.
         const decodes = mode === "sfu" && r === 0 && i === 0;
-        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i), toneHz: toneHz(i), decode: decodes, probeSize: STREAM_PROBE, mode });
+        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i, options.codec), toneHz: toneHz(i), decode: decodes, probeSize: STREAM_PROBE, mode });
         await c.connect();
         clients.push(c);
         if (r === 0) firstRoom.push(c);
@@ -137,7 +137,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
       await closeClients();
       await target.stop();
       progress(`${label}: offline floor`);
-      const clips = Array.from({ length: senders }, (_, i) => barcodeClip(i).ivfPath);
+      const clips = Array.from({ length: senders }, (_, i) => barcodeClip(i, options.codec).path);
       const { output, keyframeIntervalMs } = defaultConfig; // what the bench's own server runs with
       const floor = await offlineFloor(clips, clips.map((_, i) => toneHz(i)), {
         canvas: { width: output.width, height: output.height },
@@ -149,7 +149,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
       });
       floorCores = floor.cores;
     }
-    const kbps = clipKbps();
+    const kbps = clipKbps(options.codec);
     return {
       mode,
       senders,

@@ -48,7 +48,8 @@ export function floorArgs(clipPaths: readonly string[], toneHz: readonly number[
   const n = clipPaths.length;
   const tiles = gridLayout(n, s.canvas);
   const inputs = [
-    ...clipPaths.flatMap((p) => ["-threads", "1", "-stream_loop", "-1", "-f", "ivf", "-i", p]),
+    // Raw H264 carries no timing: the demuxer is told the clips' rate.
+    ...clipPaths.flatMap((p) => ["-threads", "1", "-stream_loop", "-1", ...(p.endsWith(".h264") ? ["-f", "h264", "-framerate", String(s.fps)] : ["-f", "ivf"]), "-i", p]),
     ...toneHz.flatMap((hz) => ["-stream_loop", "-1", "-i", toneFile(hz)]),
   ];
   const graph: string[] = [];
@@ -78,7 +79,7 @@ export function floorArgs(clipPaths: readonly string[], toneHz: readonly number[
   ];
 }
 
-/** Runs the floor job for `clipPaths` (one per sender) and reads ffmpeg's own CPU accounting. */
+/** Runs the floor job for `clipPaths` (one per sender, `.ivf` VP8 or `.h264` Annex B) and reads ffmpeg's own CPU accounting. */
 export async function offlineFloor(clipPaths: readonly string[], toneHz: readonly number[], settings: FloorSettings): Promise<FloorResult> {
   const child = spawn(resolveFfmpegPath(), floorArgs(clipPaths, toneHz, settings), { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";

@@ -10,7 +10,8 @@ export interface BenchOptions {
   /** Search for the most simultaneous MCU rooms of the largest N held at 30 fps with under 1 % dropped. */
   readonly capacity: boolean;
   readonly maxRooms: number;
-  readonly codec: "vp8";
+  /** What the senders send; h264 senders offer H264 first and VP8 second, as Safari does. */
+  readonly codec: "vp8" | "h264";
   /** Skip the offline-floor job (it takes about as long as the window per MCU row). */
   readonly floor: boolean;
   readonly url: string | undefined;
@@ -18,7 +19,7 @@ export interface BenchOptions {
 }
 
 export const usage = `npm run bench -- [--modes mcu,sfu,mesh] [--n 2,3,4,5,6] [--window 10] [--warmup 4]
-                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8] [--no-floor]
+                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--no-floor]
                     [--url http://host:port] [--out bench/results]`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
@@ -44,8 +45,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const counts = (values.get("n") ?? "2,3,4,5,6").split(",").map(Number);
   for (const n of counts) if (!Number.isInteger(n) || n < 1 || n > 6) throw new Error(`--n: ${n} is not a whole number from 1 to 6`);
   const codec = values.get("codec") ?? "vp8";
-  // The load generator replays pre-encoded VP8; H264 senders would need an H264 clip and packetizer.
-  if (codec !== "vp8") throw new Error(`--codec: "${codec}" is not supported by the load generator yet; only vp8`);
+  if (codec !== "vp8" && codec !== "h264") throw new Error(`--codec: "${codec}" is not a codec the senders can send (vp8, h264)`);
   return {
     modes: modes as Mode[],
     counts,

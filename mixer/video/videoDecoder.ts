@@ -5,6 +5,8 @@ import type { EncodedFrame, InputVideoCodec } from "./frameAssembler.js";
 import type { I420Frame } from "./i420.js";
 import { ivfFileHeader, ivfFrame } from "./ivf.js";
 
+const H264_ACCESS_UNIT_DELIMITER = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
+
 type DecoderEvents = {
   frame: [frame: I420Frame];
   /** Frames had to be dropped (ffmpeg fell behind or restarted): feed it a keyframe next. */
@@ -92,7 +94,9 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
       this.firstTimestamp ??= frame.timestamp;
       chunks.push(ivfFrame(frame.data, frame.timestamp - this.firstTimestamp));
     } else {
-      chunks.push(frame.data);
+      // ffmpeg's H264 parser ends an access unit only when it sees the next one begin, which would hold
+      // every picture back one frame (33 ms at 30 fps); a delimiter after each frame ends it at once.
+      chunks.push(frame.data, H264_ACCESS_UNIT_DELIMITER);
     }
     const accepted = this.process.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     if (!accepted && this.process.running) {

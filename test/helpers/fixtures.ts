@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { OpusEncoder, FRAME_SAMPLES, OPUS_RATE } from "../../mixer/audio/opusCodec.js";
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { IvfReader, isVp8Keyframe } from "../../mixer/video/ivf.js";
-import { nalUnits } from "./h264Packetizer.js";
+import { accessUnits } from "./h264Packetizer.js";
 
 export interface EncodedClip {
   /** VP8 frames, or H264 access units in Annex-B form. */
@@ -19,6 +19,15 @@ export function solidColourClip(colour: string, seconds = 2, size = "320x240", k
 }
 
 /**
+ * libx264 as a browser sends H264: constrained baseline, no lookahead, a delimiter before each access
+ * unit and SPS/PPS repeated before every keyframe, so any keyframe decodes on its own.
+ */
+export function h264EncoderArgs(bitrate: string, keyframeEvery: number): string[] {
+  return ["-c:v", "libx264", "-profile:v", "baseline", "-tune", "zerolatency", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-b:v", bitrate,
+    "-x264-params", `keyint=${keyframeEvery}:min-keyint=${keyframeEvery}:scenecut=0:aud=1:repeat-headers=1`];
+}
+
+/**
  * The same solid colour as H264 (constrained baseline, as browsers send it), one access unit per frame:
  * x264 marks each with a delimiter, and repeats SPS/PPS before every keyframe so any keyframe decodes.
  */
@@ -29,19 +38,10 @@ export function solidColourH264Clip(colour: string, seconds = 2, size = "320x240
   const annexB = execFileSync(
     resolveFfmpegPath(),
     ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `color=c=${colour}:s=${size}:r=30`, "-t", String(seconds),
-      "-c:v", "libx264", "-profile:v", "baseline", "-tune", "zerolatency", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-b:v", "300k",
-      "-x264-params", `keyint=${keyframeEvery}:min-keyint=${keyframeEvery}:scenecut=0:aud=1:repeat-headers=1`, "-f", "h264", "pipe:1"],
+      ...h264EncoderArgs("300k", keyframeEvery), "-f", "h264", "pipe:1"],
     { maxBuffer: 64 * 1024 * 1024 },
   );
-  const frames: { data: Buffer; isKeyframe: boolean }[] = [];
-  for (const nal of nalUnits(annexB)) {
-    const type = nal[0] & 0x1f;
-    if (type === 9 || frames.length === 0) frames.push({ data: Buffer.alloc(0), isKeyframe: false });
-    const frame = frames[frames.length - 1];
-    frame.data = Buffer.concat([frame.data, Buffer.from([0, 0, 0, 1]), nal]);
-    if (type === 5) frame.isKeyframe = true;
-  }
-  const clip: EncodedClip = { frames: frames.filter((f) => f.data.length > 6), codec: "h264" };
+  const clip: EncodedClip = { frames: accessUnits(annexB), codec: "h264" };
   clipCache.set(key, clip);
   return clip;
 }

@@ -51,7 +51,8 @@ export class MixedStreamDecoder {
     if (this.closed) return;
     this.child ??= this.start(codec);
     if (codec === "h264") {
-      this.child.stdin.write(frame.data);
+      // The delimiter ends the access unit now instead of when the next one arrives (a frame later).
+      this.child.stdin.write(Buffer.concat([frame.data, Buffer.from([0, 0, 0, 1, 0x09, 0xf0])]));
       return;
     }
     if (!this.headerWritten) {
