@@ -44,12 +44,24 @@ function toneFile(hz: number): string {
   return path;
 }
 
+/**
+ * Raw H264 cannot be looped (`-stream_loop` needs a seekable container; the raw demuxer stopped after one
+ * pass, and the floor measured a third of the frames): the same bytes, copied once into Matroska.
+ */
+function loopableH264(path: string, fps: number): string {
+  const mkv = `${path}.mkv`;
+  if (!existsSync(mkv)) {
+    execFileSync(resolveFfmpegPath(), ["-hide_banner", "-loglevel", "error", "-f", "h264", "-framerate", String(fps), "-i", path, "-c", "copy", "-y", `${mkv}.part.mkv`]);
+    renameSync(`${mkv}.part.mkv`, mkv);
+  }
+  return mkv;
+}
+
 export function floorArgs(clipPaths: readonly string[], toneHz: readonly number[], s: FloorSettings): string[] {
   const n = clipPaths.length;
   const tiles = gridLayout(n, s.canvas);
   const inputs = [
-    // Raw H264 carries no timing: the demuxer is told the clips' rate.
-    ...clipPaths.flatMap((p) => ["-threads", "1", "-stream_loop", "-1", ...(p.endsWith(".h264") ? ["-f", "h264", "-framerate", String(s.fps)] : ["-f", "ivf"]), "-i", p]),
+    ...clipPaths.flatMap((p) => ["-threads", "1", "-stream_loop", "-1", ...(p.endsWith(".h264") ? ["-f", "matroska", "-i", loopableH264(p, s.fps)] : ["-f", "ivf", "-i", p])]),
     ...toneHz.flatMap((hz) => ["-stream_loop", "-1", "-i", toneFile(hz)]),
   ];
   const graph: string[] = [];
