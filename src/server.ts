@@ -33,7 +33,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const effective: Config = { ...config, ffmpegPath };
   const state: AppState = { ready: false, clientScript: "" };
   const rooms = new RoomRegistry(effective, log);
-  const metrics = createMetrics(rooms);
+  const metrics = createMetrics(rooms, effective.recordingsDir);
   const http: Server = createServer(createApp(state, { rooms, config: effective, log }, metrics.handler));
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
   const sessions = new Map<WebSocket, SignalingSession>();

@@ -2,6 +2,7 @@ import type { RequestHandler } from "express";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { RoomSampler } from "./roomSampler.js";
+import { recordingStoreFor } from "../recordings/recordingStore.js";
 
 export interface ServerMetrics {
   readonly registry: Registry;
@@ -17,7 +18,7 @@ const roles = ["sender", "viewer"] as const;
  * The server's Prometheus metrics, on a Registry of its own (several servers in one test process must not
  * share one). Room figures are read from the rooms at scrape time, so nothing in the rooms pushes to it.
  */
-export function createMetrics(rooms: RoomRegistry): ServerMetrics {
+export function createMetrics(rooms: RoomRegistry, recordingsDir: string): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const sampler = new RoomSampler(rooms);
@@ -104,11 +105,11 @@ export function createMetrics(rooms: RoomRegistry): ServerMetrics {
   });
   new Counter({
     name: "tessera_recording_bytes_written_total",
-    help: "Bytes written by every recording since the server started (finished ones counted at their last 1 s reading)",
+    help: "Bytes written by every recording since the server started",
     registers: [registry],
     collect() {
       this.reset();
-      this.inc(sampler.recordingBytes.total);
+      this.inc(recordingStoreFor(recordingsDir).bytesWritten);
     },
   });
 

@@ -1,7 +1,6 @@
 import { McuRoom } from "../rooms/mcuRoom.js";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { processCpuSeconds } from "./procCpu.js";
-import { RecordingBytesLedger } from "./recordingBytes.js";
 
 const WINDOW_MS = 5000;
 
@@ -15,12 +14,10 @@ interface RoomTrack {
 
 /**
  * Samples every MCU room once a second (and at each scrape): a rolling output frame rate that does not
- * depend on who scrapes or how often, CPU per room that keeps counting children after they exit, and the
- * bytes recordings have written (which outlive their rooms).
+ * depend on who scrapes or how often, and CPU per room that keeps counting children after they exit.
  */
 export class RoomSampler {
   private readonly tracks = new Map<McuRoom, RoomTrack>();
-  readonly recordingBytes = new RecordingBytesLedger();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -36,7 +33,6 @@ export class RoomSampler {
   }
 
   sample(now = performance.now()): void {
-    this.recordingBytes.observe(this.rooms.all());
     const live = new Set(this.mcuRooms());
     for (const room of this.tracks.keys()) if (!live.has(room)) this.tracks.delete(room);
     for (const room of live) {

@@ -63,7 +63,7 @@ describe("RecordingStore", () => {
     store.track(files.id, () => ({ id: files.id, room: "r", startedAt: "", bytes: 1 }));
     await expect(store.delete(files.id)).rejects.toThrow(RecordingStateError);
     expect(await store.get(files.id)).toMatchObject({ room: "r", bytes: 1 });
-    store.untrack(files.id);
+    store.untrack(files.id, 1);
     await store.delete(files.id);
     expect(readdirSync(dir)).toEqual([]);
     await expect(store.delete(files.id)).rejects.toThrow(RecordingNotFoundError);

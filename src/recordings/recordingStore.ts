@@ -28,6 +28,7 @@ export interface RecordingFiles {
 export class RecordingStore {
   readonly dir: string;
   private readonly active = new Map<string, () => RecordingInfo>();
+  private finishedBytes = 0;
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -46,8 +47,16 @@ export class RecordingStore {
     this.active.set(id, info);
   }
 
-  untrack(id: string): void {
-    this.active.delete(id);
+  /** A recording has finished at `finalBytes`: it leaves the active set and joins the total written. */
+  untrack(id: string, finalBytes: number): void {
+    if (this.active.delete(id)) this.finishedBytes += finalBytes;
+  }
+
+  /** Bytes every recording in this directory has written since the process started, to the byte. */
+  get bytesWritten(): number {
+    let total = this.finishedBytes;
+    for (const info of this.active.values()) total += info().bytes;
+    return total;
   }
 
   isActive(id: string): boolean {

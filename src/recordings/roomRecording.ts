@@ -97,9 +97,13 @@ export class RoomRecording {
     const t = this.media.mediaTime();
     // The stop line and the API's answer give the same instant.
     this.stopped = { ...this.info(), stoppedAt: this.wallClock(t), durationMs, bytes: this.media.bytes };
-    this.line({ kind: "stop", reason, durationMs, bytes: this.stopped.bytes }, t);
-    this.timeline.close();
-    this.options.store.untrack(this.id);
+    try {
+      this.line({ kind: "stop", reason, durationMs, bytes: this.stopped.bytes }, t);
+      this.timeline.close();
+    } finally {
+      // Even if the timeline could not be closed, the media file is finished: it must not stay "in progress".
+      this.options.store.untrack(this.id, this.stopped.bytes);
+    }
     return this.stopped;
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -87,6 +87,10 @@ describe("recording an MCU room", () => {
     expect(recorded.stoppedAt).toBeDefined();
     await alice.waitFor((m) => m.type === "recording" && m.recording === null);
     expect(server.rooms.get("rec")?.activeRecording).toBeUndefined();
+    // The only recording this server has made: the counter holds its final size to the byte.
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(Number(/^tessera_recording_bytes_written_total (\d+)/m.exec(metrics)?.[1])).toBe(recorded.bytes);
+    expect(statSync(join(dir, `${recorded.id}.webm`)).size).toBe(recorded.bytes);
 
     const report = await decodeFile(join(dir, `${recorded.id}.webm`));
     expect(report.hasVideo).toBe(true);
