@@ -5,7 +5,8 @@ import type { EncodedFrame, InputVideoCodec } from "./frameAssembler.js";
 import type { I420Frame } from "./i420.js";
 import { ivfFileHeader, ivfFrame } from "./ivf.js";
 
-const H264_ACCESS_UNIT_DELIMITER = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
+/** Ends an H264 access unit for ffmpeg's parser at once (it otherwise waits for the next one to begin). */
+export const H264_ACCESS_UNIT_DELIMITER = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
 
 type DecoderEvents = {
   frame: [frame: I420Frame];

@@ -61,6 +61,12 @@ export interface ForwardedStream {
   readonly transceivers: readonly RTCRtpTransceiver[];
 }
 
+/** A forward plus the codec its video was last labelled with, so the per-packet check is one comparison. */
+interface Forward extends ForwardedStream {
+  readonly videoTransceiver: RTCRtpTransceiver;
+  labelled?: { readonly codec: InboundVideoCodec; readonly params: RTCRtpTransceiver["codecs"][number] };
+}
+
 /**
  * One participant's werift peer connection. The browser offers, we answer with every server candidate
  * already in the SDP. Outgoing tracks belong to this peer alone (a track shared between peers breaks
@@ -75,7 +81,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   private videoTransceiver: RTCRtpTransceiver | undefined;
   private inboundVideoSsrc: number | undefined;
   private readonly stunConfigured: boolean;
-  private readonly forwards = new Map<string, ForwardedStream>();
+  private readonly forwards = new Map<string, Forward>();
   /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
   private readonly wiredTracks = new WeakSet<MediaStreamTrack>();
 
@@ -185,7 +191,7 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
     for (const t of transceivers) {
       t.sender.onPictureLossIndication.subscribe(() => this.emit("pliForForward", sourceId));
     }
-    const forward = { audio, video, transceivers };
+    const forward: Forward = { audio, video, transceivers, videoTransceiver: transceivers[1] };
     this.forwards.set(sourceId, forward);
     return forward;
   }
@@ -200,15 +206,19 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
    * False when this peer did not negotiate that codec there: it could not decode the packets anyway.
    */
   labelForwardedVideo(sourceId: string, codec: InboundVideoCodec): boolean {
-    const transceiver = this.forwards.get(sourceId)?.transceivers.find((t) => t.kind === "video");
-    if (!transceiver) return false;
-    if (transceiver.sender.codec?.mimeType.toLowerCase() === `video/${codec}`) return true;
-    const match = transceiver.codecs.find((c) => c.mimeType.toLowerCase() === `video/${codec}`);
-    if (!match) return false;
-    transceiver.sender.codec = match;
-    this.forwards.get(sourceId)!.video.codec = match;
+    const forward = this.forwards.get(sourceId);
+    if (!forward) return false;
+    const { sender, codecs } = forward.videoTransceiver;
+    // A renegotiation makes werift pick the section's first codec again: relabel only when that happened.
+    if (forward.labelled?.codec === codec && sender.codec === forward.labelled.params) return true;
+    const params = codecs.find((c) => c.mimeType.toLowerCase() === `video/${codec}`);
+    if (!params) return false;
+    sender.codec = params;
+    forward.video.codec = params;
+    forward.labelled = { codec, params };
     return true;
   }
+
 
   /** SFU: the source left; its m-sections go inactive at the next renegotiation. */
   removeForward(sourceId: string): void {

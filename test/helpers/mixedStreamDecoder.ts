@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { ivfFileHeader, ivfFrame } from "../../mixer/video/ivf.js";
+import { H264_ACCESS_UNIT_DELIMITER } from "../../mixer/video/videoDecoder.js";
 import type { EncodedFrame } from "../../mixer/video/frameAssembler.js";
 
 export const PROBE_WIDTH = 160;
@@ -52,7 +53,7 @@ export class MixedStreamDecoder {
     this.child ??= this.start(codec);
     if (codec === "h264") {
       // The delimiter ends the access unit now instead of when the next one arrives (a frame later).
-      this.child.stdin.write(Buffer.concat([frame.data, Buffer.from([0, 0, 0, 1, 0x09, 0xf0])]));
+      this.child.stdin.write(Buffer.concat([frame.data, H264_ACCESS_UNIT_DELIMITER]));
       return;
     }
     if (!this.headerWritten) {
