@@ -17,8 +17,14 @@ COPY package.json package-lock.json ./
 # npm may skip install scripts, so the static ffmpeg is made executable here; its path is resolved, not
 # hard-coded, so an arm64 build picks the arm64 binary. The version check fails the build if it cannot run.
 # bash with pipefail, so the ffmpeg check below fails the build rather than `head` succeeding for it.
+# @discordjs/opus builds libopus with node-gyp when its prebuilt binary cannot be downloaded: the compiler
+# is installed for that step and removed in the same layer.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
-RUN npm ci --omit=dev --no-audit --no-fund \
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && npm ci --omit=dev --no-audit --no-fund \
+ && apt-get purge -y --auto-remove python3 make g++ \
+ && rm -rf /var/lib/apt/lists/* \
  && ffmpeg_bin="$(node -e "console.log(require('@ffmpeg-installer/ffmpeg').path)")" \
  && chmod 0755 "$ffmpeg_bin" \
  && "$ffmpeg_bin" -hide_banner -version | head -n 1 \

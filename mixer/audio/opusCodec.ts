@@ -1,41 +1,64 @@
-import OpusScript from "opusscript";
+import { createRequire } from "node:module";
+import type { OpusEncoder as NativeOpus } from "@discordjs/opus";
+
+// A CommonJS native addon: loaded with require so the ES-module graph (and esbuild) leave it alone.
+const { OpusEncoder: NativeOpusCodec } = createRequire(import.meta.url)("@discordjs/opus") as typeof import("@discordjs/opus");
 
 export const OPUS_RATE = 48_000;
 /** 20 ms at 48 kHz: the frame size browsers send and the mixer's tick. */
 export const FRAME_SAMPLES = 960;
+/** Frame sizes libopus accepts at 48 kHz (2.5 to 60 ms); the binding aborts the process on any other. */
+const VALID_FRAME_SAMPLES = new Set([120, 240, 480, 960, 1920, 2880]);
 
-/** libopus (compiled to WebAssembly) as a mono decoder: stereo senders are downmixed by libopus itself. */
-export class OpusDecoder {
-  private readonly codec = new OpusScript(OPUS_RATE, 1, OpusScript.Application.AUDIO);
+/**
+ * libopus through @discordjs/opus (a native binding). opusscript, the WebAssembly build used before, wrote
+ * PCM at twice its buffer's address and corrupted the shared heap when codecs came and went (every join
+ * and leave): docs/decisions.md has the measurement. The native objects own their memory and free it when
+ * collected; close() only stops further use.
+ */
+class OpusCodec {
+  private native: NativeOpus | undefined = new NativeOpusCodec(OPUS_RATE, 1);
 
-  /** Returns mono 16-bit samples, or undefined for a packet libopus rejects. */
+  protected get codec(): NativeOpus {
+    if (!this.native) throw new Error("the Opus codec is closed");
+    return this.native;
+  }
+
+  get closed(): boolean {
+    return this.native === undefined;
+  }
+
+  close(): void {
+    this.native = undefined;
+  }
+}
+
+/** A mono decoder: stereo senders are downmixed by libopus itself. */
+export class OpusDecoder extends OpusCodec {
+  /** Returns mono 16-bit samples, or undefined for a packet libopus rejects (or after close). */
   decode(packet: Buffer): Int16Array | undefined {
-    if (packet.length === 0) return undefined;
+    // An empty packet means "conceal a loss" to libopus, which would invent 120 ms of audio.
+    if (packet.length === 0 || this.closed) return undefined;
     try {
       const pcm = this.codec.decode(packet);
+      // The binding hands back a fresh Buffer; an aligned view of it needs no copy.
+      if (pcm.byteOffset % 2 === 0) return new Int16Array(pcm.buffer, pcm.byteOffset, pcm.byteLength / 2);
       return new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.byteLength));
     } catch {
       return undefined;
     }
   }
-
-  close(): void {
-    this.codec.delete();
-  }
 }
 
-export class OpusEncoder {
-  private readonly codec = new OpusScript(OPUS_RATE, 1, OpusScript.Application.AUDIO);
-
+export class OpusEncoder extends OpusCodec {
   constructor(bitrate = 48_000) {
+    super();
     this.codec.setBitrate(bitrate);
   }
 
+  /** Encodes one frame of mono samples (a libopus frame size: FRAME_SAMPLES in the mixer). */
   encode(pcm: Int16Array): Buffer {
-    return this.codec.encode(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength), pcm.length);
-  }
-
-  close(): void {
-    this.codec.delete();
+    if (!VALID_FRAME_SAMPLES.has(pcm.length)) throw new RangeError(`an Opus frame at 48 kHz has 120 to 2880 samples (2.5-60 ms), not ${pcm.length}`);
+    return this.codec.encode(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
   }
 }
