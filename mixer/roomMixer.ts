@@ -39,6 +39,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private readonly video: VideoMixer;
   private readonly audio: AudioMixer;
   private closed = false;
+  private live = false;
   private readonly recordings = new Set<MixRecording>();
 
   constructor(readonly options: RoomMixerOptions) {
@@ -107,11 +108,13 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   pushVideoRtp(id: string, packet: RtpPacket): void {
+    if (!this.live) this.goLive();
     this.video.pushRtp(id, packet);
   }
 
   /** `audioLevel`: the packet's RFC 6464 level (0-127) if the sender sends one; else the mixer measures. */
   pushAudioRtp(id: string, packet: RtpPacket, audioLevel?: number): void {
+    if (!this.live) this.goLive();
     this.audio.pushRtp(id, packet, audioLevel === undefined ? undefined : dbovFromHeader(audioLevel));
   }
 
@@ -130,6 +133,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
    */
   record(path: string, keyframeWaitMs?: number): MixRecording {
     if (this.closed) throw new Error("the mixer is closed");
+    this.goLive();
     const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs });
     const onVideo = (f: EncodedMixFrame) => recording.video(f.data, f.isKeyframe, f.composedAt);
     const tapId = `recording:${path}`;
@@ -142,6 +146,17 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       this.recordings.delete(recording);
     };
     return recording;
+  }
+
+  /**
+   * The encoder, the compositor's clock and the audio clock start with the first media (or a recording),
+   * not with the room: a join that never sends anything costs no ffmpeg child and no Opus work.
+   */
+  private goLive(): void {
+    if (this.live || this.closed) return;
+    this.live = true;
+    this.video.start();
+    this.audio.start();
   }
 
   async close(): Promise<void> {

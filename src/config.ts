@@ -14,6 +14,9 @@ const envSchema = z.object({
   PORT: int(0, 65535).default(8080),
   HOST: z.string().min(1).default("0.0.0.0"),
   MAX_SENDERS: int(1, 16).default(6),
+  MAX_ROOMS: int(1, 10_000).default(20),
+  MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000).default(20),
+  CONNECT_TIMEOUT_MS: int(1000, 600_000).default(20_000),
   DEFAULT_MODE: z.enum(["mcu", "sfu", "mesh"]).default("mcu"),
   OUTPUT_WIDTH: int(160, 3840).refine((n) => n % 2 === 0, "must be even").default(1280),
   OUTPUT_HEIGHT: int(120, 2160).refine((n) => n % 2 === 0, "must be even").default(720),
@@ -46,6 +49,12 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly maxSenders: number;
+  /** Live rooms on this node; a join that would create one more gets `server-full`. */
+  readonly maxRooms: number;
+  /** Open signaling sockets from one client address; the next gets `too-many-connections`. */
+  readonly maxConnectionsPerAddress: number;
+  /** From join until the media connection is up (offer made, ICE and DTLS done); past it the participant is removed. */
+  readonly connectTimeoutMs: number;
   /** The mode of a room whose first joiner names none. */
   readonly defaultMode: "mcu" | "sfu" | "mesh";
   readonly output: { readonly width: number; readonly height: number; readonly fps: number; readonly videoBitrate: number; readonly audioBitrate: number };
@@ -96,6 +105,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PORT,
     host: e.HOST,
     maxSenders: e.MAX_SENDERS,
+    maxRooms: e.MAX_ROOMS,
+    maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
+    connectTimeoutMs: e.CONNECT_TIMEOUT_MS,
     defaultMode: e.DEFAULT_MODE,
     output: { width: e.OUTPUT_WIDTH, height: e.OUTPUT_HEIGHT, fps: e.OUTPUT_FPS, videoBitrate: e.OUTPUT_VIDEO_BITRATE, audioBitrate: e.OUTPUT_AUDIO_BITRATE },
     keyframeIntervalMs: e.KEYFRAME_INTERVAL_MS,

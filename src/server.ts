@@ -37,6 +37,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const http: Server = createServer(createApp(state, { rooms, config: effective, log }, metrics.handler));
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
   const sessions = new Map<WebSocket, SignalingSession>();
+  const connectionsByAddress = new Map<string, number>();
   let closing: Promise<void> | undefined;
 
   http.on("upgrade", (request, socket, head) => {
@@ -46,6 +47,21 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
+      // Counted per address the socket comes from: behind a reverse proxy that is the proxy's (raise the cap).
+      const address = request.socket.remoteAddress ?? "unknown";
+      const open = connectionsByAddress.get(address) ?? 0;
+      if (open >= effective.maxConnectionsPerAddress) {
+        log.warn("connection refused: too many from one address", { address, open });
+        ws.send(JSON.stringify({ type: "error", code: "too-many-connections", message: `at most ${effective.maxConnectionsPerAddress} connections from one address are allowed` }));
+        ws.close(1008, "too-many-connections");
+        return;
+      }
+      connectionsByAddress.set(address, open + 1);
+      ws.on("close", () => {
+        const left = (connectionsByAddress.get(address) ?? 1) - 1;
+        if (left > 0) connectionsByAddress.set(address, left);
+        else connectionsByAddress.delete(address);
+      });
       alive.set(ws, true);
       ws.on("pong", () => alive.set(ws, true));
       sessions.set(ws, new SignalingSession(ws, rooms, effective, log));

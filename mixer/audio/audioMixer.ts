@@ -43,11 +43,15 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
 
   constructor(private readonly bitrate = 48_000) {
     super();
-    this.ticker.start();
     this.poller = setInterval(() => {
       const now = performance.now();
       for (const input of this.inputs.values()) input.poll(now);
     }, 20);
+  }
+
+  /** Starts the 20 ms clock (once): called when the room's first media arrives, so an idle room encodes nothing. */
+  start(): void {
+    this.ticker.start();
   }
 
   addInput(id: string): void {

@@ -45,6 +45,8 @@ export class VideoInput {
   private decoderCrashes = 0;
   private decodedFrames = 0;
   private closed = false;
+  /** No decoder runs before the sender's first packet: a participant who never sends costs no process. */
+  private mediaArrived = false;
 
   constructor(private readonly options: VideoInputOptions) {
     this.keyframes = new KeyframeRequester({ minIntervalMs: 250, maxIntervalMs: 2000 }, options.sendPli);
@@ -74,6 +76,10 @@ export class VideoInput {
 
   pushRtp(packet: RtpPacket, now = performance.now()): void {
     if (this.closed) return;
+    if (!this.mediaArrived) {
+      this.mediaArrived = true;
+      this.restartDecoder();
+    }
     this.reorder.push(packet, now);
   }
 
@@ -121,7 +127,7 @@ export class VideoInput {
   }
 
   private restartDecoder(): void {
-    if (this.closed || !this.tile) return;
+    if (this.closed || !this.tile || !this.mediaArrived) return;
     const previous = this.decoder;
     if (previous && previous.framesOut > 0) {
       void this.retire(this.outgoing);

@@ -65,7 +65,8 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private spec: LayoutSpec = { layout: "grid" };
   /** Drawn with a highlight in every layout, and large in the speaker layout. */
   private speaker: string | undefined;
-  private encoder: VideoEncoder;
+  /** Started with the room's first media (start()): a room nobody sends to costs no process. */
+  private encoder: VideoEncoder | undefined;
   private readonly packetizer = new Vp8Packetizer(RTP_PAYLOAD_TYPE, (Math.random() * 0xffffffff) >>> 0);
   private readonly ticker: Ticker;
   private readonly poller: NodeJS.Timeout;
@@ -80,9 +81,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
 
   constructor(private readonly options: VideoMixerOptions) {
     super();
-    this.encoder = this.startEncoder();
     this.ticker = new Ticker(1000 / options.fps, (_, at) => this.tick(at));
-    this.ticker.start();
     this.poller = setInterval(() => {
       const now = performance.now();
       for (const p of this.participants.values()) p.input.poll(now);
@@ -97,6 +96,13 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
 
   get layout(): ReadonlyMap<string, Rect> {
     return this.tiles;
+  }
+
+  /** Starts composing and encoding (once): called when the room's first media arrives. */
+  start(): void {
+    if (this.closed || this.encoder) return;
+    this.encoder = this.startEncoder();
+    this.ticker.start();
   }
 
   addParticipant(id: string, name: string): void {
@@ -148,8 +154,8 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.closed = true;
     this.ticker.stop();
     clearInterval(this.poller);
-    this.encoder.removeAllListeners();
-    await Promise.all([this.encoder.close(), ...[...this.participants.values()].map((p) => p.input.close())]);
+    this.encoder?.removeAllListeners();
+    await Promise.all([this.encoder?.close(), ...[...this.participants.values()].map((p) => p.input.close())]);
     this.participants.clear();
   }
 
@@ -163,7 +169,9 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   private tick(scheduledAt: number): void {
-    if (this.encoder.backlog >= (this.options.maxEncoderBacklog ?? 3)) {
+    const encoder = this.encoder;
+    if (!encoder) return;
+    if (encoder.backlog >= (this.options.maxEncoderBacklog ?? 3)) {
       this.counters.framesDropped++;
       return;
     }
@@ -175,7 +183,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const frame = composeFrame(this.options, tiles);
     this.composedAt.set(this.frameIndex++, scheduledAt);
     this.counters.framesComposed++;
-    this.encoder.encode(frame.data);
+    encoder.encode(frame.data);
   }
 
   private startEncoder(): VideoEncoder {

@@ -14,7 +14,7 @@ import {
 } from "werift";
 import type { Config } from "../config.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
-import { offerCodecs, unusableOfferReason } from "./sdpCodecs.js";
+import { offerCodecs, tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
 
 export type InboundVideoCodec = "vp8" | "h264";
 
@@ -40,7 +40,7 @@ export function acceptInactiveSections(sdp: string): string {
 
 export class NegotiationError extends Error {
   constructor(
-    readonly code: "no-usable-codec" | "negotiation-failed",
+    readonly code: "no-usable-codec" | "negotiation-failed" | "too-many-sections",
     message: string,
   ) {
     super(message);
@@ -123,6 +123,8 @@ export class PeerSession extends EventEmitter<PeerSessionEvents> {
   async answer(offerSdp: string): Promise<string> {
     if (this.negotiated) throw new NegotiationError("negotiation-failed", "this connection is already negotiated");
     this.negotiated = true;
+    const tooMany = tooManySectionsReason(offerSdp);
+    if (tooMany) throw new NegotiationError("too-many-sections", tooMany);
     const unusable = unusableOfferReason(offerSdp);
     if (unusable) throw new NegotiationError("no-usable-codec", unusable);
     if (this.options.mixedOutput && !offerCodecs(offerSdp).video.includes("VP8")) {

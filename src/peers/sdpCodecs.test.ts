@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { unusableOfferReason } from "./sdpCodecs.js";
+import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
 
 const sdp = (...lines: string[]) => ["v=0", ...lines].join("\r\n");
 
@@ -18,5 +18,18 @@ describe("offer codec check", () => {
 
   it("ignores rejected sections", () => {
     expect(unusableOfferReason(sdp("m=audio 9 X 111", "a=rtpmap:111 opus/48000/2", "m=video 0 X 96", "a=rtpmap:96 VP8/90000"))).toBe("the offer has no video section");
+  });
+});
+
+describe("offer section limit", () => {
+  it("accepts one audio and one video section, or fewer", () => {
+    expect(tooManySectionsReason(sdp("m=audio 9 X 111", "m=video 9 X 96"))).toBeUndefined();
+    expect(tooManySectionsReason(sdp("m=video 9 X 96"))).toBeUndefined();
+  });
+
+  it("refuses extra sections of any kind, naming what was offered", () => {
+    const thirty = sdp(...Array.from({ length: 30 }, (_, i) => (i % 2 ? "m=video 9 X 96" : "m=audio 9 X 111")));
+    expect(tooManySectionsReason(thirty)).toBe("the offer has 30 media sections (15 audio, 15 video): a participant sends at most one audio and one video section");
+    expect(tooManySectionsReason(sdp("m=audio 9 X 111", "m=video 9 X 96", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel"))).toMatch(/1 application/);
   });
 });

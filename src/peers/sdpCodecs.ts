@@ -30,3 +30,21 @@ export function unusableOfferReason(sdp: string): string | undefined {
   else if (!audio.includes("OPUS")) problems.push(`no usable audio codec (offered ${[...new Set(audio)].join(", ")}; the server takes Opus)`);
   return problems.length ? problems.join("; ") : undefined;
 }
+
+/** A participant's own offer carries its microphone and its camera: one section of each kind at most. */
+export const MAX_OFFER_SECTIONS = { audio: 1, video: 1 } as const;
+
+/**
+ * Undefined when the offer's m-sections are ones a participant can use, else a sentence saying what is
+ * wrong. Checked before the offer reaches werift, which opens a UDP socket per section when the offer
+ * does not bundle them: thirty sections would take thirty ports.
+ */
+export function tooManySectionsReason(sdp: string): string | undefined {
+  const counts = new Map<string, number>();
+  for (const match of sdp.matchAll(/^m=(\S+)/gm)) counts.set(match[1], (counts.get(match[1]) ?? 0) + 1);
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const extra = [...counts].filter(([kind, n]) => n > (MAX_OFFER_SECTIONS[kind as keyof typeof MAX_OFFER_SECTIONS] ?? 0));
+  if (extra.length === 0) return undefined;
+  const found = [...counts].map(([kind, n]) => `${n} ${kind.slice(0, 16)}`).join(", ");
+  return `the offer has ${total} media sections (${found}): a participant sends at most one audio and one video section`;
+}

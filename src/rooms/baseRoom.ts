@@ -3,13 +3,21 @@ import { EventEmitter } from "node:events";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { Role } from "../signaling/messages.js";
-import { roomFullMessage, senderCount, WrongModeError, type AdmitResult, type LayoutChoice, type RecordingInfo } from "./conferenceRoom.js";
+import { roomFullMessage, senderCount, WrongModeError, type AdmitResult, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
 import { broadcastRoster, type Member, type ParticipantChannel } from "./participant.js";
+
+/**
+ * The roster goes out at most this often: a burst of joins, leaves or mutes becomes one `participants`
+ * message per interval (the first at once, the rest as one at the end of the interval).
+ */
+const ROSTER_INTERVAL_MS = 100;
 
 /** What every room mode keeps the same way: its members, the sender limit, mutes, the roster, closing. */
 export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: [] }> {
   protected readonly members = new Map<string, M>();
   protected closing = false;
+  private lastRosterAt = -Infinity;
+  private rosterTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly name: string,
@@ -36,11 +44,11 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
     throw new WrongModeError(`room "${this.name}" has no composite to lay out: layouts apply to mcu rooms`);
   }
 
-  startRecording(): Promise<RecordingInfo> {
+  startRecording(_by: RecordingOrigin): Promise<RecordingInfo> {
     return Promise.reject(new WrongModeError(`room "${this.name}" has no composite to record: recording applies to mcu rooms`));
   }
 
-  stopRecording(): Promise<RecordingInfo> {
+  stopRecording(_by: RecordingOrigin): Promise<RecordingInfo> {
     return Promise.reject(new WrongModeError(`room "${this.name}" has no composite to record: recording applies to mcu rooms`));
   }
 
@@ -77,6 +85,18 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
   }
 
   protected broadcastRoster(): void {
+    if (this.rosterTimer) return;
+    const wait = this.lastRosterAt + ROSTER_INTERVAL_MS - performance.now();
+    if (wait <= 0) return this.sendRoster();
+    this.rosterTimer = setTimeout(() => {
+      this.rosterTimer = undefined;
+      this.sendRoster();
+    }, wait);
+  }
+
+  private sendRoster(): void {
+    if (this.closing) return;
+    this.lastRosterAt = performance.now();
     broadcastRoster(this.members.values());
   }
 }

@@ -46,10 +46,21 @@ export interface RecordingInfo {
   readonly interrupted?: boolean;
 }
 
-/** A start when a recording is already running, or a stop when none is. */
+/** A start when a recording is already running, or a stop when none is (or one the caller may not stop). */
 export class RecordingStateError extends Error {
   readonly code = "recording-state";
 }
+
+/** Too many requests of one kind: try again later (the message says when). */
+export class RateLimitedError extends Error {
+  readonly code = "rate-limited";
+}
+
+/**
+ * Who asked for a recording: a participant from the page, an operator through the control API, or
+ * AUTO_RECORD. An operator's recording is stopped only by an operator (or by the room closing).
+ */
+export type RecordingOrigin = "participant" | "api" | "auto";
 
 /**
  * What signaling and the control API need of a room, whatever its mode. Each mode is one class: McuRoom (the mixer),
@@ -76,10 +87,13 @@ export interface ConferenceRoom {
   setLayout(choice: LayoutChoice): void;
   /** The recording in progress, if any. */
   readonly activeRecording: RecordingInfo | undefined;
-  /** MCU rooms only (others throw WrongModeError); throws RecordingStateError if one is running. */
-  startRecording(): Promise<RecordingInfo>;
-  /** Finishes the file and its timeline; throws RecordingStateError if none is running. */
-  stopRecording(): Promise<RecordingInfo>;
+  /**
+   * MCU rooms only (others throw WrongModeError); throws RecordingStateError if one is running, and
+   * RateLimitedError when participants start recordings faster than one per RECORDING_START_INTERVAL_MS.
+   */
+  startRecording(by: RecordingOrigin): Promise<RecordingInfo>;
+  /** Finishes the file and its timeline; throws RecordingStateError if none is running or `by` may not stop it. */
+  stopRecording(by: RecordingOrigin): Promise<RecordingInfo>;
   close(reason?: string): Promise<void>;
 }
 

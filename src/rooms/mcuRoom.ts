@@ -7,12 +7,26 @@ import { PeerSession } from "../peers/peerSession.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
-import { RecordingStateError, UnknownParticipantError, WrongModeError, layoutNames, type AdmitResult, type ConferenceRoom, type LayoutChoice, type RecordingInfo } from "./conferenceRoom.js";
+import {
+  RateLimitedError,
+  RecordingStateError,
+  UnknownParticipantError,
+  WrongModeError,
+  layoutNames,
+  type AdmitResult,
+  type ConferenceRoom,
+  type LayoutChoice,
+  type RecordingInfo,
+  type RecordingOrigin,
+} from "./conferenceRoom.js";
 import { recordingStoreFor } from "../recordings/recordingStore.js";
 import { RoomRecording } from "../recordings/roomRecording.js";
 import type { TimelineEvent } from "../recordings/timeline.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import { tileBitrate } from "./tileBitrate.js";
+
+/** Participants may start a recording in a room at most this often (operators and AUTO_RECORD are not limited). */
+export const RECORDING_START_INTERVAL_MS = 10_000;
 
 export interface RoomMediaStats {
   readonly video: VideoMixerStats;
@@ -29,6 +43,9 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   private readonly mixer: RoomMixer;
   private layout: LayoutChoice = { layout: "grid" };
   private recording: RoomRecording | undefined;
+  private recordingStartedBy: RecordingOrigin | undefined;
+  /** When participants last started a recording here (performance.now), for the start-rate limit. */
+  private lastParticipantStart = -Infinity;
 
   constructor(name: string, config: Config, log: Logger) {
     super(name, config, log);
@@ -90,9 +107,15 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     return this.recording?.info();
   }
 
-  override async startRecording(): Promise<RecordingInfo> {
+  override async startRecording(by: RecordingOrigin): Promise<RecordingInfo> {
     if (this.closing) throw new RecordingStateError(`room "${this.name}" is closing`);
     if (this.recording) throw new RecordingStateError(`room "${this.name}" is already being recorded (recording ${this.recording.id})`);
+    if (by === "participant") {
+      // Each start makes two files: a page (or a script behind one) must not be able to make thousands.
+      const wait = this.lastParticipantStart + RECORDING_START_INTERVAL_MS - performance.now();
+      if (wait > 0) throw new RateLimitedError(`a recording was started here less than ${RECORDING_START_INTERVAL_MS / 1000} s ago; try again in ${Math.ceil(wait / 1000)} s`);
+      this.lastParticipantStart = performance.now();
+    }
     const recording = new RoomRecording({
       room: this.name,
       store: recordingStoreFor(this.config.recordingsDir),
@@ -107,12 +130,16 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
       },
     });
     this.recording = recording;
+    this.recordingStartedBy = by;
     this.broadcastRecording();
     await recording.ready;
     return recording.info();
   }
 
-  override async stopRecording(): Promise<RecordingInfo> {
+  override async stopRecording(by: RecordingOrigin): Promise<RecordingInfo> {
+    if (this.recording && this.recordingStartedBy === "api" && by !== "api") {
+      throw new RecordingStateError("this recording was started through the control API; only the control API can stop it");
+    }
     return this.finishRecording("stopped");
   }
 
@@ -124,15 +151,17 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<Participant> {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const participant: Participant = { ...this.newMember(name, role, channel), peer: new PeerSession(this.config), videoCodecSeen: undefined };
-    this.wire(participant);
+    const participant: Participant = { ...this.newMember(name, role, channel), peer: this.createPeer(), videoCodecSeen: undefined };
+    if (role === "sender") this.mixer.addSender(participant.id, name);
+    this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
+    this.attachNewParticipant(participant);
     const admitted = this.enrol(participant);
     this.noteForRecording({ kind: "join", participant: { id: participant.id, name, role } });
     if (this.config.autoRecord && !this.recording && this.members.size === 1) {
       // Deferred so the joiner gets `joined` before the `recording` broadcast.
       setImmediate(() => {
         if (this.closing || this.recording) return;
-        this.startRecording().catch((err: Error) => this.log.error("automatic recording did not start", { error: err.message }));
+        this.startRecording("auto").catch((err: Error) => this.log.error("automatic recording did not start", { error: err.message }));
       });
     }
     return admitted;
@@ -167,7 +196,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
       this.log.info("pinned participant left: layout falls back to speaker", { participant: id });
       this.mixer.setLayout(this.layout);
     }
-    await p.peer.close();
+    await this.releasePeer(p);
     if (this.members.size === 0) {
       await removal;
       await this.close();
@@ -203,21 +232,21 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     for (const p of this.members.values()) p.channel.send({ type: "recording", recording });
   }
 
-  private wire(p: Participant): void {
+  protected createPeer(): PeerSession {
+    return new PeerSession(this.config);
+  }
+
+  protected wirePeer(p: Participant): void {
+    if (p.role !== "sender") return;
     const { peer, id } = p;
-    if (p.role === "sender") {
-      this.mixer.addSender(id, p.name);
-      peer.on("videoRtp", (packet, codec) => {
-        if (p.videoCodecSeen !== codec) {
-          p.videoCodecSeen = codec;
-          this.mixer.setVideoCodec(id, codec);
-        }
-        this.mixer.pushVideoRtp(id, packet);
-      });
-      peer.on("audioRtp", (packet, level) => this.mixer.pushAudioRtp(id, packet, level));
-    }
-    this.mixer.addAudioListener(id, p.role === "sender" ? id : undefined, (packet) => peer.sendAudio(packet));
-    this.removeOnFailure(p);
+    peer.on("videoRtp", (packet, codec) => {
+      if (p.videoCodecSeen !== codec) {
+        p.videoCodecSeen = codec;
+        this.mixer.setVideoCodec(id, codec);
+      }
+      this.mixer.pushVideoRtp(id, packet);
+    });
+    peer.on("audioRtp", (packet, level) => this.mixer.pushAudioRtp(id, packet, level));
   }
 
   private sendTileSizes(): void {

@@ -20,7 +20,8 @@ export interface Member {
 
 /** A participant whose media goes through a server peer connection (MCU and SFU rooms). */
 export interface Participant extends Member {
-  readonly peer: PeerSession;
+  /** Replaced by a fresh one when an offer is rejected (the participant keeps their place). */
+  peer: PeerSession;
   videoCodecSeen: "vp8" | "h264" | undefined;
 }
 

@@ -1,21 +1,56 @@
-import { NegotiationError } from "../peers/peerSession.js";
+import { NegotiationError, type PeerSession } from "../peers/peerSession.js";
+import type { ErrorCode } from "../signaling/messages.js";
 import { BaseRoom } from "./baseRoom.js";
 import type { IceCandidateInit } from "./conferenceRoom.js";
 import type { Participant } from "./participant.js";
 
-/** Rooms whose participants' media goes through a server peer connection (MCU and SFU). */
+/**
+ * Rooms whose participants' media goes through a server peer connection (MCU and SFU). A participant's
+ * connection must be up within `connectTimeoutMs` of joining, or they are removed: a client that joins
+ * and never offers, or never finishes ICE, holds nothing for long.
+ */
 export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> {
+  private readonly connectDeadlines = new Map<string, NodeJS.Timeout>();
+  private readonly offered = new Set<string>();
+
   abstract remove(id: string, reason: string): Promise<void>;
 
-  /** The participant's own offer; resolves to the server's answer. */
-  offer(id: string, sdp: string): Promise<string> {
+  /** A new peer connection of this room's mode. */
+  protected abstract createPeer(): PeerSession;
+
+  /** Wires `p.peer` to the room's media (called again when the peer is replaced). */
+  protected abstract wirePeer(p: M): void;
+
+  /**
+   * The participant's own offer; resolves to the server's answer. A rejected offer leaves the participant in
+   * place on a fresh peer connection, so they may offer again (within the time left to connect).
+   */
+  async offer(id: string, sdp: string): Promise<string> {
     const p = this.members.get(id);
-    if (!p) return Promise.reject(new NegotiationError("negotiation-failed", "not in this room"));
-    return p.peer.answer(sdp);
+    if (!p) throw new NegotiationError("negotiation-failed", "not in this room");
+    if (this.offered.has(id)) throw new NegotiationError("negotiation-failed", "this participant's connection is already negotiated");
+    this.offered.add(id);
+    try {
+      return await p.peer.answer(sdp);
+    } catch (err) {
+      await this.resetPeer(id);
+      throw err;
+    }
   }
 
   async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
     await this.members.get(id)?.peer.addRemoteCandidate(candidate);
+  }
+
+  /** The participant keeps their place (id, tile, time left to connect) on a fresh peer: werift's may be half-applied. */
+  private async resetPeer(id: string): Promise<void> {
+    const p = this.members.get(id);
+    if (!p || this.closing) return;
+    const old = p.peer;
+    p.peer = this.createPeer();
+    this.offered.delete(id);
+    this.attachPeer(p);
+    await old.close();
   }
 
   /** Ends the room: every participant is told why, every peer is closed, then the mode's own media. */
@@ -25,7 +60,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> {
     const everyone = [...this.members.values()];
     this.members.clear();
     for (const p of everyone) p.channel.close(reason);
-    await Promise.all(everyone.map((p) => p.peer.close()));
+    await Promise.all(everyone.map((p) => this.releasePeer(p)));
     await this.releaseMedia();
     this.log.info("room closed", { reason });
     this.emit("closed");
@@ -34,12 +69,51 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> {
   /** What the mode holds beyond the peers (the MCU's mixer and its ffmpeg children). */
   protected async releaseMedia(): Promise<void> {}
 
-  /** ICE or DTLS failure: tell the participant, then take them out. */
-  protected removeOnFailure(p: M): void {
-    p.peer.on("failed", (reason) => {
-      p.channel.send({ type: "error", code: "ice-failed", message: reason });
-      p.channel.close(reason);
-      void this.remove(p.id, reason);
+  /** For a newly admitted participant: their peer is wired and the clock to connect starts. */
+  protected attachNewParticipant(p: M): void {
+    this.attachPeer(p);
+    const timer = setTimeout(() => this.connectDeadlinePassed(p), this.config.connectTimeoutMs);
+    timer.unref();
+    this.connectDeadlines.set(p.id, timer);
+  }
+
+  /** Closes the participant's peer and forgets their connection state; the mode's remove() calls it. */
+  protected async releasePeer(p: M): Promise<void> {
+    clearTimeout(this.connectDeadlines.get(p.id));
+    this.connectDeadlines.delete(p.id);
+    this.offered.delete(p.id);
+    await p.peer.close();
+  }
+
+  private attachPeer(p: M): void {
+    const peer = p.peer;
+    this.wirePeer(p);
+    peer.on("connected", () => {
+      clearTimeout(this.connectDeadlines.get(p.id));
+      this.connectDeadlines.delete(p.id);
     });
+    // ICE or DTLS failure of the participant's current peer (a replaced one says nothing any more).
+    peer.on("failed", (reason) => {
+      if (p.peer === peer) this.dropParticipant(p, "ice-failed", reason);
+    });
+  }
+
+  private connectDeadlinePassed(p: M): void {
+    this.connectDeadlines.delete(p.id);
+    if (this.members.get(p.id) !== p || p.peer.isConnected) return;
+    const seconds = Math.round(this.config.connectTimeoutMs / 100) / 10;
+    if (this.offered.has(p.id)) {
+      this.dropParticipant(p, "ice-failed", `the media connection did not come up within ${seconds} s of joining (ICE or DTLS never completed)`);
+    } else {
+      this.dropParticipant(p, "offer-timeout", `no offer arrived within ${seconds} s of joining: a participant offers its media right after "joined"`);
+    }
+  }
+
+  /** Tells the participant why, closes their socket and takes them out. */
+  private dropParticipant(p: M, code: ErrorCode, reason: string): void {
+    this.log.info("participant dropped", { participant: p.id, code, reason });
+    p.channel.send({ type: "error", code, message: reason });
+    p.channel.close(reason);
+    void this.remove(p.id, reason);
   }
 }

@@ -22,9 +22,12 @@ export class RoomRegistry {
     return this.rooms.get(name);
   }
 
-  getOrCreate(name: string, requestedMode: RoomMode | undefined): ConferenceRoom {
+  /** The live room of that name, or a new one; undefined when the node already holds MAX_ROOMS rooms. */
+  getOrCreate(name: string, requestedMode: RoomMode | undefined): ConferenceRoom | undefined {
     const existing = this.rooms.get(name);
     if (existing && !existing.isClosing) return existing;
+    // A closing room still holds its media until it is gone, so it counts.
+    if (this.rooms.size >= this.config.maxRooms && !existing) return undefined;
     const mode = requestedMode ?? this.config.defaultMode;
     const log = this.log.child({ room: name, mode });
     const room: ConferenceRoom =

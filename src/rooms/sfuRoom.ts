@@ -28,9 +28,8 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const peer = new PeerSession(this.config, { mixedOutput: false });
-    const p: SfuParticipant = { ...this.newMember(name, role, channel), peer, videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false };
-    this.wire(p);
+    const p: SfuParticipant = { ...this.newMember(name, role, channel), peer: this.createPeer(), videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false };
+    this.attachNewParticipant(p);
     return this.enrol(p);
   }
 
@@ -56,7 +55,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     if (!p) return;
     this.members.delete(id);
     this.log.info("participant left", { participant: id, reason });
-    await p.peer.close();
+    await this.releasePeer(p);
     if (this.members.size === 0) return this.close();
     for (const other of this.members.values()) {
       if (!other.peer.forward(id)) continue;
@@ -66,8 +65,15 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     this.broadcastRoster();
   }
 
-  private wire(p: SfuParticipant): void {
+  protected createPeer(): PeerSession {
+    return new PeerSession(this.config, { mixedOutput: false });
+  }
+
+  protected wirePeer(p: SfuParticipant): void {
     const { peer } = p;
+    // A fresh peer (after a rejected offer) has no server offer out yet.
+    p.negotiating = false;
+    p.renegotiateAfter = false;
     if (p.role === "sender") {
       // Each receiver gets its own copy of the packet: werift stamps and keeps the object it is given.
       peer.on("videoRtp", (packet, codec) => this.fanOut(p.id, "video", packet, codec));
@@ -75,7 +81,6 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     }
     peer.on("pliForForward", (sourceId) => this.requestKeyframe(sourceId));
     peer.on("connected", () => this.onConnected(p));
-    this.removeOnFailure(p);
   }
 
   /** Once a participant's connection is up: they receive every other sender, and others receive them. */

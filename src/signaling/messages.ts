@@ -79,7 +79,13 @@ export type ErrorCode =
   | "ice-failed"
   | "server-shutdown"
   | "recording-state"
-  | "recording-failed";
+  | "recording-failed"
+  | "server-full"
+  | "too-many-connections"
+  | "rate-limited"
+  | "too-many-sections"
+  | "offer-timeout"
+  | "room-failed";
 
 export interface ParticipantInfo {
   readonly id: string;

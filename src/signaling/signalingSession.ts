@@ -1,21 +1,38 @@
 import type { WebSocket } from "ws";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import { NegotiationError } from "../peers/peerSession.js";
-import { BadSignalError, RecordingStateError, UnknownParticipantError, WrongModeError, type ConferenceRoom } from "../rooms/conferenceRoom.js";
+import { type ConferenceRoom } from "../rooms/conferenceRoom.js";
 import { participantInfo, type Member, type ParticipantChannel } from "../rooms/participant.js";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { parseClientMessage, type ClientMessage, type ErrorCode, type RoomMode, type ServerMessage } from "./messages.js";
+import { RateLimiter } from "./rateLimiter.js";
+
+/** Per socket: a burst of 60 messages (join, offer, a browser's first candidates), then 10 a second. */
+const MESSAGE_BURST = 60;
+const MESSAGES_PER_SECOND = 10;
+/** A client over its rate hears about it at most this often, so a flood does not become a flood of errors. */
+const RATE_ERROR_INTERVAL_MS = 1000;
+
+/** An error that knows which protocol code it stands for (room, peer and recording errors do). */
+function codeOf(err: unknown): ErrorCode | undefined {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && /^[a-z-]+$/.test(code) ? (code as ErrorCode) : undefined;
+}
 
 /**
- * One WebSocket's conversation: join, offer, candidates, mutes, leave. Every problem is answered with
- * an error message on this socket only; a fatal one (room full, bad join) also closes it.
+ * One WebSocket's conversation: join, offer, candidates, mutes, leave. Messages are handled one at a
+ * time, in order, so an offer is finished (answered or refused) before the next message is looked at.
+ * Every problem is answered with an error message on this socket only; a fatal one (room full, bad join)
+ * also closes it. The participant lives exactly as long as the socket: when it closes, they leave.
  */
 export class SignalingSession implements ParticipantChannel {
   private room: ConferenceRoom | undefined;
   private participant: Member | undefined;
   private offered = false;
   private closed = false;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly limiter = new RateLimiter(MESSAGES_PER_SECOND, MESSAGE_BURST);
+  private lastRateError = -Infinity;
 
   constructor(
     private readonly socket: WebSocket,
@@ -24,14 +41,18 @@ export class SignalingSession implements ParticipantChannel {
     private readonly log: Logger,
   ) {
     socket.on("message", (data, isBinary) => {
+      if (this.closed) return;
+      if (!this.limiter.take()) return this.rateLimited();
       if (isBinary) return this.error("binary-not-supported", "binary frames are not supported; send JSON text");
       const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.from(data as ArrayBuffer).toString();
-      void this.handle(text).catch((err: unknown) => {
-        this.log.error("signaling handler failed", { room: this.room?.name, participant: this.participant?.id, error: (err as Error).message });
-      });
+      this.queue = this.queue
+        .then(() => (this.closed ? undefined : this.handle(text)))
+        .catch((err: unknown) => {
+          this.log.error("signaling handler failed", { room: this.room?.name, participant: this.participant?.id, error: (err as Error).stack ?? String(err) });
+        });
     });
-    socket.on("close", () => this.leave("connection closed"));
-    socket.on("error", () => this.leave("connection error"));
+    socket.on("close", () => this.gone("connection closed"));
+    socket.on("error", () => this.gone("connection error"));
   }
 
   send(message: ServerMessage): void {
@@ -42,6 +63,7 @@ export class SignalingSession implements ParticipantChannel {
     if (this.closed) return;
     this.closed = true;
     this.participant = undefined;
+    this.room = undefined;
     this.send({ type: "bye", reason });
     this.socket.close(1000, reason.slice(0, 120));
   }
@@ -51,79 +73,78 @@ export class SignalingSession implements ParticipantChannel {
     if (fatal) {
       this.closed = true;
       this.socket.close(1008, code);
+      void this.leave("refused");
     }
+  }
+
+  private rateLimited(): void {
+    const now = performance.now();
+    if (now - this.lastRateError < RATE_ERROR_INTERVAL_MS) return;
+    this.lastRateError = now;
+    this.log.warn("signaling rate limit reached", { room: this.room?.name, participant: this.participant?.id });
+    this.error("rate-limited", `too many messages: at most ${MESSAGES_PER_SECOND} a second (bursts of ${MESSAGE_BURST}); messages over the limit are dropped`);
   }
 
   private async handle(text: string): Promise<void> {
     const parsed = parseClientMessage(text);
     if (!parsed.ok) return this.error(parsed.code, parsed.message, parsed.code === "bad-join");
     const message: ClientMessage = parsed.message;
-    switch (message.type) {
-      case "join":
-        return this.join(message.room, message.name, message.role, message.mode);
-      case "offer":
-        return this.offer(message.sdp);
-      case "answer":
-        if (!this.participant || !this.room) return this.error("not-joined", "send join first");
-        await this.room.answer(this.participant.id, message.sdp).catch((err: Error) => this.reportRoomError(err, "answer rejected"));
-        return;
-      case "candidate":
-        if (!this.participant || !this.room) return this.error("not-joined", "send join first");
-        if (this.room.mode !== "mesh" && !this.offered) return this.error("bad-message", "send the offer before candidates");
-        await this.room.candidate(this.participant.id, message.candidate).catch((err: Error) => this.reportRoomError(err, "candidate rejected"));
-        return;
-      case "signal":
-        if (!this.participant || !this.room) return this.error("not-joined", "send join first");
-        try {
-          this.room.signal(this.participant.id, message.to, message.data);
-        } catch (err) {
-          this.reportRoomError(err as Error, "signal rejected");
-        }
-        return;
-      case "mute":
-        if (!this.participant || !this.room) return this.error("not-joined", "send join first");
-        this.room.setMuted(this.participant.id, { audio: message.audio, video: message.video });
-        return;
-      case "record":
-        return this.record(message.action);
-      case "leave":
-        await this.leave("left");
-        this.close("left");
-        return;
+    if (message.type === "join") return this.join(message.room, message.name, message.role, message.mode);
+    const room = this.room;
+    const participant = this.participant;
+    if (!room || !participant) return this.error("not-joined", "send join first");
+    try {
+      switch (message.type) {
+        case "offer":
+          return await this.offer(room, participant, message.sdp);
+        case "answer":
+          return await room.answer(participant.id, message.sdp);
+        case "candidate":
+          if (room.mode !== "mesh" && !this.offered) return this.error("bad-message", "send the offer before candidates");
+          return await room.candidate(participant.id, message.candidate);
+        case "signal":
+          return room.signal(participant.id, message.to, message.data);
+        case "mute":
+          return room.setMuted(participant.id, { audio: message.audio, video: message.video });
+        case "record":
+          return await this.record(room, participant, message.action);
+        case "leave":
+          await this.leave("left");
+          return this.close("left");
+      }
+    } catch (err) {
+      this.refused(err, message.type);
     }
+  }
+
+  /** A room or peer error is answered with its own code and message; anything else is unexpected and logged. */
+  private refused(err: unknown, context: string): void {
+    const code = codeOf(err);
+    if (code) return this.error(code, (err as Error).message);
+    this.log.warn(`${context} failed`, { room: this.room?.name, participant: this.participant?.id, error: (err as Error).stack ?? String(err) });
+    this.error("bad-message", `${context} failed: ${(err as Error).message}`);
   }
 
   /** Everyone in the room learns the outcome from the `recording` broadcast; only failures answer here. */
-  private async record(action: "start" | "stop"): Promise<void> {
-    const room = this.room;
-    if (!this.participant || !room) return this.error("not-joined", "send join first");
+  private async record(room: ConferenceRoom, participant: Member, action: "start" | "stop"): Promise<void> {
     // Viewers watch; only the people on camera decide to record (operators use the token-protected API).
-    if (this.participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
+    if (participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
     try {
-      await (action === "start" ? room.startRecording() : room.stopRecording());
+      await (action === "start" ? room.startRecording("participant") : room.stopRecording("participant"));
     } catch (err) {
-      if (err instanceof WrongModeError) return this.error("wrong-mode", err.message);
-      if (err instanceof RecordingStateError) return this.error("recording-state", err.message);
-      this.log.error("recording request failed", { action, error: (err as Error).message });
-      this.error("recording-failed", `could not ${action} the recording: ${(err as Error).message}`);
+      if (codeOf(err)) throw err;
+      // What failed goes to the client; where (paths, system detail) stays in the server's log.
+      this.log.error("recording request failed", { action, error: (err as Error).stack ?? String(err) });
+      this.error("recording-failed", `could not ${action} the recording; the server's log has the cause`);
     }
-  }
-
-  private reportRoomError(err: Error, context: string): void {
-    if (err instanceof WrongModeError) return this.error("wrong-mode", err.message);
-    if (err instanceof BadSignalError) return this.error("bad-message", err.message);
-    if (err instanceof UnknownParticipantError) return this.error("unknown-participant", err.message);
-    this.error("bad-message", `${context}: ${err.message}`);
   }
 
   private join(roomName: string, name: string, role: "sender" | "viewer", mode: RoomMode | undefined): void {
     if (this.participant || this.room) return this.error("already-joined", "this connection has already joined a room");
     const room = this.rooms.getOrCreate(roomName, mode);
+    if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`, true);
     const admitted = room.admit(name, role, this);
-    if (!admitted.ok) {
-      this.error(admitted.code, admitted.message, true);
-      return;
-    }
+    if (!admitted.ok) return this.error(admitted.code, admitted.message, true);
     this.room = room;
     this.participant = admitted.participant;
     this.send({
@@ -139,10 +160,8 @@ export class SignalingSession implements ParticipantChannel {
     });
   }
 
-  private async offer(sdp: string): Promise<void> {
-    const participant = this.participant;
-    const room = this.room;
-    if (!participant || !room) return this.error("not-joined", "send join first");
+  /** A refused offer leaves the participant in the room on a fresh peer: they may offer again. */
+  private async offer(room: ConferenceRoom, participant: Member, sdp: string): Promise<void> {
     if (this.offered) return this.error("already-negotiated", "this connection already sent its offer");
     this.offered = true;
     try {
@@ -150,28 +169,14 @@ export class SignalingSession implements ParticipantChannel {
       this.send({ type: "answer", sdp: answer });
     } catch (err) {
       this.offered = false;
-      if (err instanceof WrongModeError) return this.error("wrong-mode", err.message);
-      // A failed negotiation leaves the participant unable to send or receive: take them out cleanly.
-      const code = err instanceof NegotiationError ? err.code : "negotiation-failed";
-      this.error(code, (err as Error).message);
-      await this.replacePeerAfterFailure();
+      const code = codeOf(err);
+      this.error(code ?? "negotiation-failed", (err as Error).message);
     }
   }
 
-  /** After a rejected offer the participant may try again with a better one, on a fresh peer. */
-  private async replacePeerAfterFailure(): Promise<void> {
-    const room = this.room;
-    const old = this.participant;
-    if (!room || !old) return;
-    await room.remove(old.id, "offer rejected");
-    this.participant = undefined;
-    this.room = undefined;
-    if (this.closed) return;
-    const target = this.rooms.getOrCreate(room.name, room.mode);
-    const again = target.admit(old.name, old.role, this);
-    if (!again.ok) return this.error(again.code, again.message, true);
-    this.room = target;
-    this.participant = again.participant;
+  private gone(reason: string): void {
+    this.closed = true;
+    void this.leave(reason);
   }
 
   private async leave(reason: string): Promise<void> {

@@ -17,7 +17,7 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
   router.post("/rooms/:room/recording/start", async (req, res) => {
     const room = roomOr404(deps.rooms, req.params.room);
     try {
-      res.status(201).json(await room.startRecording());
+      res.status(201).json(await room.startRecording("api"));
     } catch (err) {
       throw recordingError(err);
     }
@@ -26,7 +26,7 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
   router.post("/rooms/:room/recording/stop", async (req, res) => {
     const room = roomOr404(deps.rooms, req.params.room);
     try {
-      res.json(await room.stopRecording());
+      res.json(await room.stopRecording("api"));
     } catch (err) {
       throw recordingError(err);
     }
