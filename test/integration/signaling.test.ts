@@ -1,36 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import type { ServerMessage } from "../../src/signaling/messages.js";
 import { startServer, type RunningServer } from "../../src/server.js";
+import { RawSocket } from "../helpers/rawSocket.js";
 import { TestClient } from "../helpers/testClient.js";
-
-/** A bare signaling connection for poking the server with bad input. */
-class RawSocket {
-  readonly messages: ServerMessage[] = [];
-  closedWith: number | undefined;
-  private constructor(readonly ws: WebSocket) {
-    ws.on("message", (d) => this.messages.push(JSON.parse(String(d)) as ServerMessage));
-    ws.on("close", (code) => (this.closedWith = code));
-  }
-  static async open(url: string): Promise<RawSocket> {
-    const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");
-    await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
-    return new RawSocket(ws);
-  }
-  async next(type: ServerMessage["type"], timeoutMs = 5000): Promise<ServerMessage> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.messages.findIndex((m) => m.type === type);
-      if (i >= 0) return this.messages.splice(i, 1)[0];
-      if (Date.now() > deadline) throw new Error(`no ${type}; got ${JSON.stringify(this.messages)}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-  async error(): Promise<{ code: string; message: string }> {
-    return (await this.next("error")) as { type: "error"; code: string; message: string };
-  }
-}
 
 describe("signaling: limits and bad input", () => {
   let server: RunningServer;
