@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
 import { dbovFromHeader } from "./audio/audioLevel.js";
+import type { FaultBoundary } from "./faults.js";
 import { AudioMixer, type AudioSink } from "./audio/audioMixer.js";
 import type { LayoutSpec } from "./layout/computeLayout.js";
 import { liveFfmpegProcesses } from "./ffmpeg/ffmpegProcess.js";
@@ -19,6 +20,8 @@ export interface RoomMixerOptions {
   readonly staleAfterMs: number;
   readonly audioBitrate: number;
   readonly ffmpegPath?: string;
+  /** The room's fault boundary: the mixer's timers and child-process callbacks report exceptions there. */
+  readonly faults: FaultBoundary;
 }
 
 type RoomMixerEvents = {
@@ -53,8 +56,9 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       keyframeInterval: Math.max(1, Math.round((options.keyframeIntervalMs * options.fps) / 1000)),
       staleAfterMs: options.staleAfterMs,
       ffmpegPath: options.ffmpegPath,
+      faults: options.faults,
     });
-    this.audio = new AudioMixer(options.audioBitrate);
+    this.audio = new AudioMixer(options.audioBitrate, options.faults);
     this.video.on("rtp", (packet) => this.emit("videoRtp", packet));
     this.video.on("layout", (tiles) => this.emit("layout", tiles));
     this.video.on("pli", (id) => this.emit("keyframeNeeded", id));
@@ -134,7 +138,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   record(path: string, keyframeWaitMs?: number): MixRecording {
     if (this.closed) throw new Error("the mixer is closed");
     this.goLive();
-    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs });
+    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs, faults: this.options.faults });
     const onVideo = (f: EncodedMixFrame) => recording.video(f.data, f.isKeyframe, f.composedAt);
     const tapId = `recording:${path}`;
     this.video.on("encoded", onVideo);

@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { RtpHeader, RtpPacket, type RtpPacket as RtpPacketType } from "werift";
 import { Ticker } from "../clock/ticker.js";
+import type { FaultBoundary } from "../faults.js";
 import { ActiveSpeakerDetector } from "./activeSpeaker.js";
 import { AudioInput } from "./audioInput.js";
 import { accumulate, mixMinus } from "./mixMinus.js";
@@ -36,17 +37,24 @@ type AudioMixerEvents = {
 export class AudioMixer extends EventEmitter<AudioMixerEvents> {
   private readonly inputs = new Map<string, AudioInput>();
   private readonly groups = new Map<string, MixGroup>();
-  private readonly ticker = new Ticker(20, (index, scheduledAt) => this.tick(index, scheduledAt));
+  private readonly ticker: Ticker;
   private readonly poller: NodeJS.Timeout;
   private readonly speakers = new ActiveSpeakerDetector();
   ticks = 0;
 
-  constructor(private readonly bitrate = 48_000) {
+  constructor(
+    private readonly bitrate: number,
+    faults: FaultBoundary,
+  ) {
     super();
-    this.poller = setInterval(() => {
-      const now = performance.now();
-      for (const input of this.inputs.values()) input.poll(now);
-    }, 20);
+    this.ticker = new Ticker(20, faults.wrap("audio mix tick", (index: number, scheduledAt: number) => this.tick(index, scheduledAt)));
+    this.poller = setInterval(
+      faults.wrap("audio input poll", () => {
+        const now = performance.now();
+        for (const input of this.inputs.values()) input.poll(now);
+      }),
+      20,
+    );
   }
 
   /** Starts the 20 ms clock (once): called when the room's first media arrives, so an idle room encodes nothing. */

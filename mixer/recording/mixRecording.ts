@@ -1,3 +1,4 @@
+import type { FaultBoundary } from "../faults.js";
 import { WebmWriter } from "./webmWriter.js";
 
 export interface MixRecordingSettings {
@@ -5,6 +6,8 @@ export interface MixRecordingSettings {
   readonly height: number;
   /** How long to wait for the mix's next keyframe before starting the clock without one. */
   readonly keyframeWaitMs?: number;
+  /** The room's fault boundary, for the wait timer (the frames arrive through callbacks already guarded). */
+  readonly faults?: FaultBoundary;
 }
 
 /** Audio this old is kept while waiting for the first keyframe: the keyframe arrives after its own compose time. */
@@ -35,7 +38,8 @@ export class MixRecording {
   constructor(path: string, settings: MixRecordingSettings) {
     this.writer = new WebmWriter(path, { width: settings.width, height: settings.height, audioChannels: 1 });
     this.started = new Promise((resolve) => (this.resolveStarted = resolve));
-    this.waitTimer = setTimeout(() => this.setOrigin(performance.now()), settings.keyframeWaitMs ?? 3000);
+    const startWithoutKeyframe = () => this.setOrigin(performance.now());
+    this.waitTimer = setTimeout(settings.faults?.wrap("recording keyframe wait", startWithoutKeyframe) ?? startWithoutKeyframe, settings.keyframeWaitMs ?? 3000);
   }
 
   get bytes(): number {

@@ -1,4 +1,6 @@
 import type { RtpPacket } from "werift";
+import type { FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
+import type { FaultBoundary } from "../faults.js";
 import type { Size } from "../layout/gridLayout.js";
 import { ReorderBuffer } from "../rtp/reorderBuffer.js";
 import { FrameAssembler, type InputVideoCodec } from "./frameAssembler.js";
@@ -12,6 +14,8 @@ export interface VideoInputOptions {
   /** Sends one PLI to this participant's camera. */
   readonly sendPli: () => void;
   readonly reorderWaitMs?: number;
+  /** The room's fault boundary, for the decoder's output and exit callbacks. */
+  readonly faults: FaultBoundary;
 }
 
 export interface VideoInputStats {
@@ -139,7 +143,8 @@ export class VideoInput {
     if (previous) this.decoderRestarts++;
     const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, this.options.ffmpegPath);
     const startedAt = performance.now();
-    decoder.on("frame", (frame) => {
+    const { faults } = this.options;
+    decoder.on("frame", faults.wrap("participant decoder output", (frame: I420Frame) => {
       if (decoder === this.decoder) {
         this.decodedFrames++;
         this.latest = { frame, at: performance.now() };
@@ -150,9 +155,9 @@ export class VideoInput {
       } else if (decoder === this.outgoing) {
         this.latest = { frame, at: performance.now() };
       }
-    });
-    decoder.on("needKeyframe", () => this.keyframes.request(performance.now()));
-    decoder.on("exit", (exit) => {
+    }));
+    decoder.on("needKeyframe", faults.wrap("participant decoder keyframe request", () => this.keyframes.request(performance.now())));
+    decoder.on("exit", faults.wrap("participant decoder exit", (exit: FfmpegExit) => {
       if (exit.requested || this.closed) return;
       if (decoder === this.outgoing) {
         this.outgoing = undefined;
@@ -162,8 +167,8 @@ export class VideoInput {
       // ffmpeg died under us (bad bitstream, OOM): start a fresh one, which waits for a keyframe.
       this.decoderCrashes++;
       const crashedAtOnce = performance.now() - startedAt < 1000;
-      setTimeout(() => this.decoder === decoder && this.restartDecoder(), crashedAtOnce ? 1000 : 0);
-    });
+      setTimeout(faults.wrap("participant decoder restart", () => this.decoder === decoder && this.restartDecoder()), crashedAtOnce ? 1000 : 0);
+    }));
     this.decoder = decoder;
     this.keyframes.request(performance.now());
   }

@@ -1,11 +1,13 @@
 import { EventEmitter } from "node:events";
 import { Ticker } from "../clock/ticker.js";
+import type { FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
+import type { FaultBoundary } from "../faults.js";
 import { computeLayout, sameTiles, type LayoutSpec } from "../layout/computeLayout.js";
 import type { Rect } from "../layout/gridLayout.js";
 import { VP8_CLOCK_RATE, Vp8Packetizer } from "../rtp/vp8Packetizer.js";
 import { composeFrame } from "./compositor.js";
 import type { InputVideoCodec } from "./frameAssembler.js";
-import { VideoEncoder, type VideoEncoderSettings } from "./videoEncoder.js";
+import { VideoEncoder, type EncodedOutputFrame, type VideoEncoderSettings } from "./videoEncoder.js";
 import { VideoInput } from "./videoInput.js";
 import type { RtpPacket } from "werift";
 
@@ -16,6 +18,8 @@ export interface VideoMixerOptions extends VideoEncoderSettings {
   readonly staleAfterMs: number;
   /** The encoder may hold this many composed frames before new ones are dropped (it is behind). */
   readonly maxEncoderBacklog?: number;
+  /** The room's fault boundary: every timer and child-process callback of the mixer runs through it. */
+  readonly faults: FaultBoundary;
 }
 
 interface Participant {
@@ -81,11 +85,15 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
 
   constructor(private readonly options: VideoMixerOptions) {
     super();
-    this.ticker = new Ticker(1000 / options.fps, (_, at) => this.tick(at));
-    this.poller = setInterval(() => {
-      const now = performance.now();
-      for (const p of this.participants.values()) p.input.poll(now);
-    }, 20);
+    const { faults } = options;
+    this.ticker = new Ticker(1000 / options.fps, faults.wrap("video compose tick", (_: number, at: number) => this.tick(at)));
+    this.poller = setInterval(
+      faults.wrap("video input poll", () => {
+        const now = performance.now();
+        for (const p of this.participants.values()) p.input.poll(now);
+      }),
+      20,
+    );
   }
 
   get stats(): VideoMixerStats {
@@ -110,6 +118,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const input = new VideoInput({
       label: `${this.options.label}:decode:${id}`,
       ffmpegPath: this.options.ffmpegPath,
+      faults: this.options.faults,
       sendPli: () => this.emit("pli", id),
     });
     this.participants.set(id, { id, name, videoMuted: false, input });
@@ -191,17 +200,24 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     // ffmpeg numbers frames from 0 again after a restart; our own counter keeps the two in step.
     this.frameIndex = 0;
     this.composedAt.clear();
-    encoder.on("frame", (frame) => this.send(frame.data, frame.isKeyframe, frame.index));
+    const { faults } = this.options;
+    encoder.on("frame", faults.wrap("mix encoder output", (frame: EncodedOutputFrame) => this.send(frame.data, frame.isKeyframe, frame.index)));
     const startedAt = performance.now();
-    encoder.on("exit", (exit) => {
-      if (this.closed || exit.requested) return;
-      this.counters.encoderRestarts++;
-      // An encoder that dies at once (bad settings, missing binary) is retried slowly, not in a spin.
-      const delay = performance.now() - startedAt < 1000 ? 1000 : 0;
-      setTimeout(() => {
-        if (!this.closed) this.encoder = this.startEncoder();
-      }, delay);
-    });
+    encoder.on(
+      "exit",
+      faults.wrap("mix encoder exit", (exit: FfmpegExit) => {
+        if (this.closed || exit.requested) return;
+        this.counters.encoderRestarts++;
+        // An encoder that dies at once (bad settings, missing binary) is retried slowly, not in a spin.
+        const delay = performance.now() - startedAt < 1000 ? 1000 : 0;
+        setTimeout(
+          faults.wrap("mix encoder restart", () => {
+            if (!this.closed) this.encoder = this.startEncoder();
+          }),
+          delay,
+        );
+      }),
+    );
     return encoder;
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from "../log.js";
 import { RoomMixer } from "../../mixer/roomMixer.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import { RtpPacket } from "werift";
-import { PeerSession } from "../peers/peerSession.js";
+import { PeerSession, type InboundVideoCodec } from "../peers/peerSession.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
@@ -59,6 +59,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
       keyframeIntervalMs: config.keyframeIntervalMs,
       staleAfterMs: config.staleVideoMs,
       ffmpegPath: config.ffmpegPath,
+      faults: this.faults,
     });
     this.mixer.on("videoRtp", (bytes) => {
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
@@ -67,7 +68,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     });
     this.mixer.on("keyframeNeeded", (id) => this.members.get(id)?.peer.requestKeyframe());
     // Deferred so a joiner gets `joined` before the layout messages its own join causes.
-    this.mixer.on("layout", () => setImmediate(() => this.sendTileSizes()));
+    this.mixer.on("layout", () => setImmediate(this.faults.wrap("tile sizes", () => this.sendTileSizes())));
     this.mixer.on("activeSpeaker", (id) => {
       this.log.info("active speaker", { participant: id ?? null });
       this.noteForRecording({ kind: "speaker", participant: id ?? null });
@@ -239,14 +240,17 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   protected wirePeer(p: Participant): void {
     if (p.role !== "sender") return;
     const { peer, id } = p;
-    peer.on("videoRtp", (packet, codec) => {
-      if (p.videoCodecSeen !== codec) {
-        p.videoCodecSeen = codec;
-        this.mixer.setVideoCodec(id, codec);
-      }
-      this.mixer.pushVideoRtp(id, packet);
-    });
-    peer.on("audioRtp", (packet, level) => this.mixer.pushAudioRtp(id, packet, level));
+    peer.on(
+      "videoRtp",
+      this.faults.wrap("participant video in", (packet: RtpPacket, codec: InboundVideoCodec) => {
+        if (p.videoCodecSeen !== codec) {
+          p.videoCodecSeen = codec;
+          this.mixer.setVideoCodec(id, codec);
+        }
+        this.mixer.pushVideoRtp(id, packet);
+      }),
+    );
+    peer.on("audioRtp", this.faults.wrap("participant audio in", (packet: RtpPacket, level: number | undefined) => this.mixer.pushAudioRtp(id, packet, level)));
   }
 
   private sendTileSizes(): void {

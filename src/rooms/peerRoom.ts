@@ -1,5 +1,6 @@
 import { NegotiationError, type PeerSession } from "../peers/peerSession.js";
 import type { ErrorCode } from "../signaling/messages.js";
+import { FaultBoundary } from "../../mixer/faults.js";
 import { BaseRoom } from "./baseRoom.js";
 import type { IceCandidateInit } from "./conferenceRoom.js";
 import type { Participant } from "./participant.js";
@@ -10,6 +11,8 @@ import type { Participant } from "./participant.js";
  * and never offers, or never finishes ICE, holds nothing for long.
  */
 export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> {
+  /** Every callback into this room's media (packets, the mixer's timers and children) runs through it. */
+  protected readonly faults = new FaultBoundary((err, where) => this.failed(err, where));
   private readonly connectDeadlines = new Map<string, NodeJS.Timeout>();
   private readonly offered = new Set<string>();
 
@@ -64,6 +67,21 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> {
     await this.releaseMedia();
     this.log.info("room closed", { reason });
     this.emit("closed");
+  }
+
+  /**
+   * An exception in this room's media code: the room closes (its recording finished), its participants are
+   * told `room-failed` and may join again, and every other room goes on.
+   */
+  private failed(err: unknown, where: string): void {
+    this.log.error("room failed: closing it", { where, error: err instanceof Error ? err.stack : String(err) });
+    if (this.closing) return;
+    for (const p of this.members.values()) {
+      p.channel.send({ type: "error", code: "room-failed", message: "the room hit an internal error and was closed; join again to start it afresh" });
+    }
+    this.close("room-failed").catch((closeErr: unknown) => {
+      this.log.error("a failed room did not close cleanly", { error: closeErr instanceof Error ? closeErr.stack : String(closeErr) });
+    });
   }
 
   /** What the mode holds beyond the peers (the MCU's mixer and its ffmpeg children). */

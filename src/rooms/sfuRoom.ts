@@ -76,11 +76,11 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     p.renegotiateAfter = false;
     if (p.role === "sender") {
       // Each receiver gets its own copy of the packet: werift stamps and keeps the object it is given.
-      peer.on("videoRtp", (packet, codec) => this.fanOut(p.id, "video", packet, codec));
-      peer.on("audioRtp", (packet) => this.fanOut(p.id, "audio", packet));
+      peer.on("videoRtp", this.faults.wrap("forwarding video", (packet: RtpPacket, codec: InboundVideoCodec) => this.fanOut(p.id, "video", packet, codec)));
+      peer.on("audioRtp", this.faults.wrap("forwarding audio", (packet: RtpPacket) => this.fanOut(p.id, "audio", packet)));
     }
     peer.on("pliForForward", (sourceId) => this.requestKeyframe(sourceId));
-    peer.on("connected", () => this.onConnected(p));
+    peer.on("connected", this.faults.wrap("peer connected", () => this.onConnected(p)));
   }
 
   /** Once a participant's connection is up: they receive every other sender, and others receive them. */
