@@ -132,7 +132,9 @@ describe("MCU core with headless werift clients", () => {
     await new Promise((r) => setTimeout(r, 1500)); // long enough for a tile without a keyframe to go stale
     alice.decoder.onFrame = undefined;
 
-    expect(picturesSeen).toBeGreaterThan(60);
+    // Enough pictures that a blanked tile would have been seen (the gap check below is what proves no
+    // interruption); a machine busy with other work decodes fewer than 30 a second.
+    expect(picturesSeen).toBeGreaterThan(30);
     expect(blanked).toBe(0);
     expect(alice.videoSsrcs).toEqual(ssrcsBefore);
     expect(maxGap(alice.videoArrivals.slice(from))).toBeLessThan(1000);

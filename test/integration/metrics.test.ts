@@ -84,7 +84,8 @@ describe("/metrics while a room is live", () => {
     // Above zero, not near 30: the machine running the tests may be busy with other work.
     expect(fps).toBeGreaterThan(0);
     expect(fps).toBeLessThan(40);
-    expect(find(samples, "tessera_room_frames_sent_total", room)[0]?.value).toBeGreaterThan(30);
+    // Frames are counted from the first media on (the encoder starts then): some seconds' worth on any machine.
+    expect(find(samples, "tessera_room_frames_sent_total", room)[0]?.value).toBeGreaterThan(10);
     expect(find(samples, "tessera_room_frames_dropped_total", room)).toHaveLength(1);
     expect(find(samples, "tessera_ffmpeg_restarts_total", { ...room, process: "encoder" })[0]?.value).toBe(0);
     expect(find(samples, "tessera_ffmpeg_restarts_total", { ...room, process: "decoder" })[0]?.value).toBe(0);
