@@ -1,16 +1,16 @@
 import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
 import { dbovFromHeader } from "./audio/audioLevel.js";
-import type { FaultBoundary } from "./faults.js";
+import type { MediaContext } from "./context.js";
 import { AudioMixer, type AudioSink } from "./audio/audioMixer.js";
 import type { LayoutSpec } from "./layout/computeLayout.js";
-import { liveFfmpegProcesses } from "./ffmpeg/ffmpegProcess.js";
 import type { Rect } from "./layout/gridLayout.js";
 import { MixRecording } from "./recording/mixRecording.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
 import { VideoMixer, type EncodedMixFrame, type VideoMixerStats } from "./video/videoMixer.js";
 
 export interface RoomMixerOptions {
+  /** Names the room's ffmpeg children in metrics and logs. */
   readonly label: string;
   readonly width: number;
   readonly height: number;
@@ -19,9 +19,8 @@ export interface RoomMixerOptions {
   readonly keyframeIntervalMs: number;
   readonly staleAfterMs: number;
   readonly audioBitrate: number;
-  readonly ffmpegPath?: string;
-  /** The room's fault boundary: the mixer's timers and child-process callbacks report exceptions there. */
-  readonly faults: FaultBoundary;
+  /** The room's context: its logger, process group (every ffmpeg child joins it), fault boundary, ffmpeg. */
+  readonly context: MediaContext;
 }
 
 type RoomMixerEvents = {
@@ -55,10 +54,9 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       bitrate: options.videoBitrate,
       keyframeInterval: Math.max(1, Math.round((options.keyframeIntervalMs * options.fps) / 1000)),
       staleAfterMs: options.staleAfterMs,
-      ffmpegPath: options.ffmpegPath,
-      faults: options.faults,
+      context: options.context,
     });
-    this.audio = new AudioMixer(options.audioBitrate, options.faults);
+    this.audio = new AudioMixer(options.audioBitrate, options.context.faults);
     this.video.on("rtp", (packet) => this.emit("videoRtp", packet));
     this.video.on("layout", (tiles) => this.emit("layout", tiles));
     this.video.on("pli", (id) => this.emit("keyframeNeeded", id));
@@ -85,10 +83,9 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     return this.video.stats;
   }
 
-  /** This room's running ffmpeg children: every one is labelled under the room's label. */
+  /** This room's running ffmpeg children (its process group's). */
   get ffmpegPids(): number[] {
-    const prefix = `${this.options.label}:`;
-    return [...liveFfmpegProcesses()].filter((p) => p.running && p.label.startsWith(prefix)).map((p) => p.pid);
+    return this.options.context.processes.pids;
   }
 
   /** A sender: drawn in a tile, heard by everyone else. */
@@ -138,7 +135,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   record(path: string, keyframeWaitMs?: number): MixRecording {
     if (this.closed) throw new Error("the mixer is closed");
     this.goLive();
-    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs, faults: this.options.faults });
+    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs, faults: this.options.context.faults });
     const onVideo = (f: EncodedMixFrame) => recording.video(f.data, f.isKeyframe, f.composedAt);
     const tapId = `recording:${path}`;
     this.video.on("encoded", onVideo);

@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import { liveFfmpegProcesses } from "../mixer/ffmpeg/ffmpegProcess.js";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
+import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
 import { defaultConfig, type Config } from "./config.js";
 import { createApp, type AppState } from "./http/app.js";
 import { bundleClient } from "./http/clientBundle.js";
@@ -16,6 +16,8 @@ export interface RunningServer {
   readonly port: number;
   readonly config: Config;
   readonly rooms: RoomRegistry;
+  /** Every ffmpeg child of this server's rooms (and no other server's). */
+  readonly processes: ProcessGroup;
   close(): Promise<void>;
 }
 
@@ -32,7 +34,8 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
   const effective: Config = { ...config, ffmpegPath };
   const state: AppState = { ready: false, clientScript: "" };
-  const rooms = new RoomRegistry(effective, log);
+  const processes = new ProcessGroup();
+  const rooms = new RoomRegistry(effective, log, processes);
   const metrics = createMetrics(rooms, effective.recordingsDir);
   const http: Server = createServer(createApp(state, { rooms, config: effective, log }, metrics.handler));
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
@@ -96,6 +99,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     port,
     config: effective,
     rooms,
+    processes,
     close: () =>
       (closing ??= (async () => {
         state.ready = false;
@@ -110,7 +114,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         wss.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
-        await Promise.all([...liveFfmpegProcesses()].map((p) => p.kill()));
+        await processes.killAll();
       })()),
   };
 }

@@ -1,4 +1,3 @@
-import { liveFfmpegProcesses } from "../mixer/ffmpeg/ffmpegProcess.js";
 import type { Logger } from "./log.js";
 import type { RunningServer } from "./server.js";
 
@@ -17,9 +16,8 @@ export function exitOnSignals(server: RunningServer, log: Logger, graceMs: numbe
   const force = (why: string) => {
     if (forced) return;
     forced = true;
-    const left = [...liveFfmpegProcesses()];
-    log.error(`${why}; killing what is left`, { ffmpegChildren: left.map((p) => p.pid) });
-    void Promise.all(left.map((p) => p.kill())).finally(() => process.exit(1));
+    log.error(`${why}; killing what is left`, { ffmpegChildren: server.processes.pids });
+    void server.processes.killAll().finally(() => process.exit(1));
   };
   const stop = (signal: NodeJS.Signals) => {
     if (stoppingSince !== undefined) {

@@ -1,9 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { EventEmitter } from "node:events";
+import type { MediaLogger } from "../log.js";
 import { buildArgs, type FfmpegJob } from "./args.js";
-import { resolveFfmpegPath } from "./ffmpegPath.js";
+import type { ProcessGroup } from "./processGroup.js";
 
 const STDERR_TAIL_BYTES = 4096;
+/** How much of ffmpeg's last words an unexpected exit logs: enough for its error, not a page of it. */
+const LOGGED_STDERR_LINES = 8;
 const TERM_GRACE_MS = 1500;
 
 export interface FfmpegExit {
@@ -19,16 +22,18 @@ type FfmpegEvents = {
   exit: [exit: FfmpegExit];
 };
 
-const live = new Set<FfmpegProcess>();
-
-/** Every ffmpeg child this process has started and not yet reaped (tests assert it drains to zero). */
-export function liveFfmpegProcesses(): ReadonlySet<FfmpegProcess> {
-  return live;
+/** Who owns a new child and where it logs: the media context of the room that starts it. */
+export interface FfmpegOwner {
+  readonly processes: ProcessGroup;
+  readonly log: MediaLogger;
+  readonly ffmpegPath: string;
 }
 
 /**
- * One ffmpeg child with an explicit lifecycle: started by the constructor, ended by close(), which
- * resolves only once the child has been reaped. Writes after ffmpeg died are dropped, never thrown.
+ * One ffmpeg child with an explicit lifecycle: started by the constructor (it joins its owner's process
+ * group), ended by close(), which resolves only once the child has been reaped (it leaves the group).
+ * Writes after ffmpeg died are dropped, never thrown. It logs its start (with the arguments) at debug, and
+ * an exit nobody asked for at warn, with the code, the signal and ffmpeg's last lines.
  */
 export class FfmpegProcess extends EventEmitter<FfmpegEvents> {
   readonly pid: number;
@@ -39,12 +44,15 @@ export class FfmpegProcess extends EventEmitter<FfmpegEvents> {
   private exited = false;
   private readonly exitPromise: Promise<FfmpegExit>;
 
-  constructor(label: string, job: FfmpegJob, ffmpegPath = resolveFfmpegPath()) {
+  constructor(label: string, job: FfmpegJob, owner: FfmpegOwner) {
     super();
     this.label = label;
-    this.child = spawn(ffmpegPath, buildArgs(job), { stdio: ["pipe", "pipe", "pipe"] });
+    const args = buildArgs(job);
+    this.child = spawn(owner.ffmpegPath, args, { stdio: ["pipe", "pipe", "pipe"] });
     this.pid = this.child.pid ?? -1;
-    live.add(this);
+    const log = owner.log.child({ process: label, pid: this.pid });
+    log.debug("ffmpeg started", { args });
+    owner.processes.add(this);
     this.child.stdin.on("error", () => undefined);
     this.child.stdout.on("data", (chunk: Buffer) => this.emit("stdout", chunk));
     this.child.stderr.on("data", (chunk: Buffer) => {
@@ -54,8 +62,9 @@ export class FfmpegProcess extends EventEmitter<FfmpegEvents> {
       const finish = (code: number | null, signal: NodeJS.Signals | null) => {
         if (this.exited) return;
         this.exited = true;
-        live.delete(this);
         const exit = { code, signal, requested: this.closeRequested, stderrTail: this.stderrTail.trim() };
+        if (exit.requested) log.debug("ffmpeg exited", { code, signal });
+        else log.warn("ffmpeg exited on its own", { code, signal, stderr: exit.stderrTail.split("\n").slice(-LOGGED_STDERR_LINES).join("\n") });
         resolve(exit);
         this.emit("exit", exit);
       };

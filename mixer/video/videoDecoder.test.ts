@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { afterEach, describe, expect, it } from "vitest";
 import { resolveFfmpegPath } from "../ffmpeg/ffmpegPath.js";
-import { liveFfmpegProcesses } from "../ffmpeg/ffmpegProcess.js";
+import { testMediaContext } from "../../test/helpers/mediaContext.js";
 import { IvfReader, isVp8Keyframe } from "./ivf.js";
 import { lumaAt, type I420Frame } from "./i420.js";
 import { VideoDecoder } from "./videoDecoder.js";
@@ -33,10 +33,11 @@ async function collectFrames(decoder: VideoDecoder, count: number): Promise<I420
 }
 
 describe("video decoder (real ffmpeg)", () => {
-  afterEach(() => expect(liveFfmpegProcesses().size).toBe(0));
+  const context = testMediaContext();
+  afterEach(() => expect(context.processes.size).toBe(0));
 
   it("decodes VP8 to the tile size, centre-cropped", async () => {
-    const decoder = new VideoDecoder("vp8", { width: 320, height: 180 }, "test");
+    const decoder = new VideoDecoder("vp8", { width: 320, height: 180 }, "test", context);
     const frames = new IvfReader().push(encode("libvpx", "ivf"));
     const decoded = collectFrames(decoder, 5);
     frames.forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: isVp8Keyframe(f.data), timestamp: i * 3000 }));
@@ -49,7 +50,7 @@ describe("video decoder (real ffmpeg)", () => {
   });
 
   it("decodes H264 (Annex B) the same way", async () => {
-    const decoder = new VideoDecoder("h264", { width: 160, height: 90 }, "test");
+    const decoder = new VideoDecoder("h264", { width: 160, height: 90 }, "test", context);
     const decoded = collectFrames(decoder, 3);
     decoder.decode({ data: encode("libx264", "h264"), isKeyframe: true, timestamp: 0 });
     const [first] = await decoded;

@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { MediaContext } from "../context.js";
 import { FfmpegProcess, type FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
 import type { Size } from "../layout/gridLayout.js";
 import type { EncodedFrame, InputVideoCodec } from "./frameAssembler.js";
@@ -34,7 +35,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
     readonly codec: InputVideoCodec,
     readonly size: Size,
     label: string,
-    ffmpegPath?: string,
+    context: MediaContext,
   ) {
     super();
     this.frameBytes = (size.width * size.height * 3) / 2;
@@ -61,7 +62,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
           options: { vsync: "passthrough", pix_fmt: "yuv420p", flush_packets: 1 },
         },
       },
-      ffmpegPath,
+      context,
     );
     this.process.on("stdout", (chunk) => this.collect(chunk));
     this.process.on("exit", (exit) => this.emit("exit", exit));

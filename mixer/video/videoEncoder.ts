@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { MediaContext } from "../context.js";
 import { FfmpegProcess, type FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
 import type { Size } from "../layout/gridLayout.js";
 import { IvfReader, isVp8Keyframe } from "./ivf.js";
@@ -35,7 +36,7 @@ export class VideoEncoder extends EventEmitter<EncoderEvents> {
   constructor(
     readonly settings: VideoEncoderSettings,
     label: string,
-    ffmpegPath?: string,
+    context: MediaContext,
   ) {
     super();
     const { width, height, fps } = settings;
@@ -53,7 +54,7 @@ export class VideoEncoder extends EventEmitter<EncoderEvents> {
           },
         },
       },
-      ffmpegPath,
+      context,
     );
     this.process.on("stdout", (chunk) => {
       for (const frame of this.reader.push(chunk)) {

@@ -1,6 +1,6 @@
 import type { RtpPacket } from "werift";
 import type { FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
-import type { FaultBoundary } from "../faults.js";
+import type { MediaContext } from "../context.js";
 import type { Size } from "../layout/gridLayout.js";
 import { ReorderBuffer } from "../rtp/reorderBuffer.js";
 import { FrameAssembler, type InputVideoCodec } from "./frameAssembler.js";
@@ -9,13 +9,13 @@ import { KeyframeRequester } from "./keyframeRequester.js";
 import { VideoDecoder } from "./videoDecoder.js";
 
 export interface VideoInputOptions {
+  /** Names this input's decoders (for metrics and logs). */
   readonly label: string;
-  readonly ffmpegPath?: string;
+  /** The room's context, with this participant's fields on its logger. */
+  readonly context: MediaContext;
   /** Sends one PLI to this participant's camera. */
   readonly sendPli: () => void;
   readonly reorderWaitMs?: number;
-  /** The room's fault boundary, for the decoder's output and exit callbacks. */
-  readonly faults: FaultBoundary;
 }
 
 export interface VideoInputStats {
@@ -141,9 +141,10 @@ export class VideoInput {
       void this.retire(previous);
     }
     if (previous) this.decoderRestarts++;
-    const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, this.options.ffmpegPath);
+    const { context } = this.options;
+    const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, context);
     const startedAt = performance.now();
-    const { faults } = this.options;
+    const { faults } = context;
     decoder.on("frame", faults.wrap("participant decoder output", (frame: I420Frame) => {
       if (decoder === this.decoder) {
         this.decodedFrames++;
@@ -167,6 +168,7 @@ export class VideoInput {
       // ffmpeg died under us (bad bitstream, OOM): start a fresh one, which waits for a keyframe.
       this.decoderCrashes++;
       const crashedAtOnce = performance.now() - startedAt < 1000;
+      context.log.warn("participant decoder died: starting another", { code: exit.code, signal: exit.signal, delayMs: crashedAtOnce ? 1000 : 0 });
       setTimeout(faults.wrap("participant decoder restart", () => this.decoder === decoder && this.restartDecoder()), crashedAtOnce ? 1000 : 0);
     }));
     this.decoder = decoder;

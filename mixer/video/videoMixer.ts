@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { Ticker } from "../clock/ticker.js";
 import type { FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
-import type { FaultBoundary } from "../faults.js";
+import { withLogFields, type MediaContext } from "../context.js";
 import { computeLayout, sameTiles, type LayoutSpec } from "../layout/computeLayout.js";
 import type { Rect } from "../layout/gridLayout.js";
 import { VP8_CLOCK_RATE, Vp8Packetizer } from "../rtp/vp8Packetizer.js";
@@ -12,14 +12,14 @@ import { VideoInput } from "./videoInput.js";
 import type { RtpPacket } from "werift";
 
 export interface VideoMixerOptions extends VideoEncoderSettings {
+  /** Names the room's ffmpeg children (`<label>:encode`, `<label>:decode:<participant>`). */
   readonly label: string;
-  readonly ffmpegPath?: string;
+  /** The room's context: logger, process group, fault boundary, ffmpeg. */
+  readonly context: MediaContext;
   /** A picture older than this is replaced by the participant's name card. */
   readonly staleAfterMs: number;
   /** The encoder may hold this many composed frames before new ones are dropped (it is behind). */
   readonly maxEncoderBacklog?: number;
-  /** The room's fault boundary: every timer and child-process callback of the mixer runs through it. */
-  readonly faults: FaultBoundary;
 }
 
 interface Participant {
@@ -85,7 +85,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
 
   constructor(private readonly options: VideoMixerOptions) {
     super();
-    const { faults } = options;
+    const { faults } = options.context;
     this.ticker = new Ticker(1000 / options.fps, faults.wrap("video compose tick", (_: number, at: number) => this.tick(at)));
     this.poller = setInterval(
       faults.wrap("video input poll", () => {
@@ -117,8 +117,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     if (this.participants.has(id) || this.closed) return;
     const input = new VideoInput({
       label: `${this.options.label}:decode:${id}`,
-      ffmpegPath: this.options.ffmpegPath,
-      faults: this.options.faults,
+      context: withLogFields(this.options.context, { participant: id }),
       sendPli: () => this.emit("pli", id),
     });
     this.participants.set(id, { id, name, videoMuted: false, input });
@@ -196,11 +195,12 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   private startEncoder(): VideoEncoder {
-    const encoder = new VideoEncoder(this.options, `${this.options.label}:encode`, this.options.ffmpegPath);
+    const { context } = this.options;
+    const encoder = new VideoEncoder(this.options, `${this.options.label}:encode`, context);
     // ffmpeg numbers frames from 0 again after a restart; our own counter keeps the two in step.
     this.frameIndex = 0;
     this.composedAt.clear();
-    const { faults } = this.options;
+    const { faults } = context;
     encoder.on("frame", faults.wrap("mix encoder output", (frame: EncodedOutputFrame) => this.send(frame.data, frame.isKeyframe, frame.index)));
     const startedAt = performance.now();
     encoder.on(
@@ -210,6 +210,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
         this.counters.encoderRestarts++;
         // An encoder that dies at once (bad settings, missing binary) is retried slowly, not in a spin.
         const delay = performance.now() - startedAt < 1000 ? 1000 : 0;
+        context.log.warn("mix encoder died: starting another", { code: exit.code, signal: exit.signal, delayMs: delay });
         setTimeout(
           faults.wrap("mix encoder restart", () => {
             if (!this.closed) this.encoder = this.startEncoder();

@@ -5,6 +5,7 @@ import type { Logger } from "../log.js";
 import type { Role } from "../signaling/messages.js";
 import { roomFullMessage, senderCount, WrongModeError, type AdmitResult, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
 import { broadcastRoster, type Member, type ParticipantChannel } from "./participant.js";
+import type { RoomContext } from "./roomContext.js";
 
 /**
  * The roster goes out at most this often: a burst of joins, leaves or mutes becomes one `participants`
@@ -19,12 +20,15 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
   private lastRosterAt = -Infinity;
   private rosterTimer: NodeJS.Timeout | undefined;
 
-  constructor(
-    readonly name: string,
-    protected readonly config: Config,
-    protected readonly log: Logger,
-  ) {
+  readonly name: string;
+  protected readonly config: Config;
+  protected readonly log: Logger;
+
+  constructor(protected readonly context: RoomContext) {
     super();
+    this.name = context.name;
+    this.config = context.config;
+    this.log = context.log;
   }
 
   get isClosing(): boolean {

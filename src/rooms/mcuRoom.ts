@@ -1,5 +1,4 @@
-import type { Config } from "../config.js";
-import type { Logger } from "../log.js";
+import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { RoomMixer } from "../../mixer/roomMixer.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import { RtpPacket } from "werift";
@@ -23,6 +22,7 @@ import { recordingStoreFor } from "../recordings/recordingStore.js";
 import { RoomRecording } from "../recordings/roomRecording.js";
 import type { TimelineEvent } from "../recordings/timeline.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
+import type { RoomContext } from "./roomContext.js";
 import { tileBitrate } from "./tileBitrate.js";
 
 /** Participants may start a recording in a room at most this often (operators and AUTO_RECORD are not limited). */
@@ -47,8 +47,9 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
   /** When participants last started a recording here (performance.now), for the start-rate limit. */
   private lastParticipantStart = -Infinity;
 
-  constructor(name: string, config: Config, log: Logger) {
-    super(name, config, log);
+  constructor(context: RoomContext) {
+    super(context);
+    const { name, config } = context;
     this.mixer = new RoomMixer({
       label: `room:${name}`,
       width: config.output.width,
@@ -58,8 +59,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
       audioBitrate: config.output.audioBitrate,
       keyframeIntervalMs: config.keyframeIntervalMs,
       staleAfterMs: config.staleVideoMs,
-      ffmpegPath: config.ffmpegPath,
-      faults: this.faults,
+      context: { log: context.log, processes: context.processes, faults: this.faults, ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath() },
     });
     this.mixer.on("videoRtp", (bytes) => {
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).

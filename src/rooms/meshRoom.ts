@@ -49,6 +49,7 @@ export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom {
     this.closing = true;
     for (const m of this.members.values()) m.channel.close(reason);
     this.members.clear();
+    this.context.processes.close();
     this.emit("closed");
   }
 }

@@ -65,6 +65,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> {
     for (const p of everyone) p.channel.close(reason);
     await Promise.all(everyone.map((p) => this.releasePeer(p)));
     await this.releaseMedia();
+    this.context.processes.close();
     this.log.info("room closed", { reason });
     this.emit("closed");
   }

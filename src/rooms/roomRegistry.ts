@@ -1,7 +1,9 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { RoomMode } from "../signaling/messages.js";
+import type { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
 import type { ConferenceRoom } from "./conferenceRoom.js";
+import type { RoomContext } from "./roomContext.js";
 import { McuRoom } from "./mcuRoom.js";
 import { MeshRoom } from "./meshRoom.js";
 import { SfuRoom } from "./sfuRoom.js";
@@ -16,6 +18,8 @@ export class RoomRegistry {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
+    /** The server's process group: each room gets a child group of it. */
+    private readonly processes: ProcessGroup,
   ) {}
 
   get(name: string): ConferenceRoom | undefined {
@@ -29,9 +33,8 @@ export class RoomRegistry {
     // A closing room still holds its media until it is gone, so it counts.
     if (this.rooms.size >= this.config.maxRooms && !existing) return undefined;
     const mode = requestedMode ?? this.config.defaultMode;
-    const log = this.log.child({ room: name, mode });
-    const room: ConferenceRoom =
-      mode === "mesh" ? new MeshRoom(name, this.config, log) : mode === "sfu" ? new SfuRoom(name, this.config, log) : new McuRoom(name, this.config, log);
+    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child() };
+    const room: ConferenceRoom = mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
     this.rooms.set(name, room);
     room.once("closed", () => {
       if (this.rooms.get(name) === room) this.rooms.delete(name);

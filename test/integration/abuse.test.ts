@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MediaStreamTrack, RTCPeerConnection, useOPUS, useVP8 } from "werift";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";
@@ -39,7 +38,7 @@ describe("what one client can do to the server", () => {
     for (const s of sockets.splice(0)) s.ws.close();
     await Promise.all(clients.splice(0).map((c) => c.close()));
     await eventually(() => server.rooms.all().length === 0, 10_000, "every room closes after its last participant");
-    await eventually(() => liveFfmpegProcesses().size === 0, 10_000, "no ffmpeg child is left");
+    await eventually(() => server.processes.size === 0, 10_000, "no ffmpeg child is left");
   });
   afterAll(async () => {
     await server?.close();
@@ -72,7 +71,7 @@ describe("what one client can do to the server", () => {
     expect(server.rooms.get(`ghosts-${gapMs}`)?.list()).toHaveLength(1);
     s.ws.close();
     await eventually(() => server.rooms.all().length === 0, 5000, "the room is gone once its only socket closed");
-    expect(liveFfmpegProcesses().size).toBe(0);
+    expect(server.processes.size).toBe(0);
   });
 
   it("lets a participant whose offer was refused offer again on a fresh peer", async () => {
@@ -93,7 +92,7 @@ describe("what one client can do to the server", () => {
     const s = await join("silent", "Mute");
     await sleep(500);
     // Media processes start with media: a bare join holds no encoder and no decoder.
-    expect(liveFfmpegProcesses().size).toBe(0);
+    expect(server.processes.size).toBe(0);
     expect(await closedCode(s, 6000)).toBe(1000);
     expect(errors(s, "offer-timeout")[0]).toMatchObject({ message: expect.stringContaining("no offer arrived within 2 s") });
     expect(s.messages.at(-1)).toMatchObject({ type: "bye" });

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { KICK_REASON } from "../../src/http/api/roomRoutes.js";
 import { silentLogger } from "../../src/log.js";
 import { startServer, type RunningServer } from "../../src/server.js";
@@ -55,7 +54,7 @@ describe("control API: rooms and kick", () => {
     await Promise.all(clients.map((c) => c.close()));
     await server?.close();
     await disabled?.close();
-    expect(liveFfmpegProcesses().size).toBe(0);
+    expect(server.processes.size).toBe(0);
   });
 
   it("is off (403, saying how to turn it on) when API_TOKEN is not set", async () => {

@@ -1,6 +1,5 @@
 import type { DestinationStream } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { createLogger } from "../../src/log.js";
 import type { McuRoom } from "../../src/rooms/mcuRoom.js";
 import { startServer, type RunningServer } from "../../src/server.js";
@@ -44,7 +43,7 @@ describe("an exception in one room's media code", () => {
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
     await server?.close();
-    expect(liveFfmpegProcesses().size).toBe(0);
+    expect(server.processes.size).toBe(0);
   });
 
   it.each(entryPoints)("in the $where closes that room with room-failed and a log line naming it; another room keeps streaming", async ({ where, plant }) => {
@@ -69,6 +68,6 @@ describe("an exception in one room's media code", () => {
     expect(steady.messages.some((m) => m.type === "error")).toBe(false);
     // Only the steady room's children are left: the failed room's encoder and decoder are gone.
     const steadyRoom = server.rooms.get("steady") as McuRoom;
-    await eventually(() => liveFfmpegProcesses().size === steadyRoom.mediaStats.ffmpegPids.length, 10_000, "the failed room's children are reaped");
+    await eventually(() => server.processes.size === steadyRoom.mediaStats.ffmpegPids.length, 10_000, "the failed room's children are reaped");
   });
 });

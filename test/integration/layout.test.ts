@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";
 import { tonePackets } from "../helpers/fixtures.js";
@@ -175,7 +174,7 @@ describe("layouts and the active speaker", () => {
     await Promise.all(clients.map((c) => c.close()));
     clients.length = 0;
     await eventually(() => server.rooms.all().length === 0, 10_000, "the rooms close");
-    await eventually(() => liveFfmpegProcesses().size === 0, 10_000, "no ffmpeg child remains");
+    await eventually(() => server.processes.size === 0, 10_000, "no ffmpeg child remains");
   });
 });
 

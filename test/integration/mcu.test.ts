@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { solidColourClip, tonePower } from "../helpers/fixtures.js";
 import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
@@ -147,6 +146,6 @@ describe("MCU core with headless werift clients", () => {
     await Promise.all(clients.map((c) => c.close()));
     clients.length = 0;
     await eventually(() => server.rooms.all().length === 0, 10_000, "the room closes");
-    await eventually(() => liveFfmpegProcesses().size === 0, 10_000, "no ffmpeg child remains");
+    await eventually(() => server.processes.size === 0, 10_000, "no ffmpeg child remains");
   });
 });

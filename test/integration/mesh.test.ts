@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import type { ServerMessage } from "../../src/signaling/messages.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 
@@ -58,7 +57,7 @@ describe("mesh mode: the server relays signaling and nothing else", () => {
     const candidate = { candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0 } };
     ann.send({ type: "signal", to: benJoined.id, data: candidate });
     expect(await ben.next("signal")).toEqual({ type: "signal", from: annJoined.id, data: candidate });
-    expect(liveFfmpegProcesses().size).toBe(0);
+    expect(server.processes.size).toBe(0);
   });
 
   it("refuses signals to strangers or to yourself, media offers to the server, and signals in other modes", async () => {

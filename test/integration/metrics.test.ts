@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { silentLogger } from "../../src/log.js";
 import { processCpuSeconds } from "../../src/metrics/procCpu.js";
 import { McuRoom } from "../../src/rooms/mcuRoom.js";
@@ -52,7 +51,7 @@ describe("/metrics while a room is live", () => {
     await Promise.all(clients.map((c) => c.close()));
     await server?.close();
     await other?.close();
-    expect(liveFfmpegProcesses().size).toBe(0);
+    expect(server.processes.size).toBe(0);
   });
 
   const scrape = async (url = server.url) => {
@@ -122,10 +121,10 @@ describe("/metrics while a room is live", () => {
 
   it("counts an encoder or decoder that dies on its own, once each", async () => {
     const ada = clients[0];
-    const byLabel = (label: string) => [...liveFfmpegProcesses()].find((p) => p.label === label && p.running);
+    const byLabel = (label: string) => server.processes.all().find((p) => p.label === label && p.running);
     const encoder = byLabel("room:metered:encode");
     const decoder = byLabel(`room:metered:decode:${ada.id}`);
-    if (!encoder || !decoder) throw new Error(`expected the room's encoder and Ada's decoder; have ${[...liveFfmpegProcesses()].map((p) => p.label).join(", ")}`);
+    if (!encoder || !decoder) throw new Error(`expected the room's encoder and Ada's decoder; have ${server.processes.all().map((p) => p.label).join(", ")}`);
     // As if they crashed: signals straight to the PIDs this server started, not through close().
     process.kill(encoder.pid, "SIGKILL");
     process.kill(decoder.pid, "SIGKILL");

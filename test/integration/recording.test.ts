@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import type { RecordingInfo } from "../../src/rooms/conferenceRoom.js";
 import type { McuRoom } from "../../src/rooms/mcuRoom.js";
 import { startServer, type RunningServer } from "../../src/server.js";
@@ -209,7 +208,7 @@ describe("recording an MCU room", () => {
     const report = await decodeFile(join(dir, `${started.id}.webm`));
     expect(report.hasVideo && report.hasAudio).toBe(true);
     expect(report.stderr).toMatch(/Duration: 00:00:0\d\.\d\d/);
-    await eventually(() => liveFfmpegProcesses().size === 0, 10_000, "no ffmpeg child remains");
+    await eventually(() => server.processes.size === 0, 10_000, "no ffmpeg child remains");
   });
 });
 

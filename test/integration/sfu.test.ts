@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { tonePower } from "../helpers/fixtures.js";
 import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
@@ -34,7 +33,7 @@ describe("SFU mode with headless werift clients", () => {
       await c.connect();
     }
     expect(server.rooms.get("forward")?.mode).toBe("sfu");
-    expect(liveFfmpegProcesses().size).toBe(0); // an SFU decodes nothing
+    expect(server.processes.size).toBe(0); // an SFU decodes nothing
     const byId = new Map(clients.map((c) => [c.id, c]));
     const name = (id: string) => Object.keys(spec)[clients.indexOf(byId.get(id)!)] as keyof typeof spec;
 

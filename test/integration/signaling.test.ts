@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { liveFfmpegProcesses } from "../../mixer/ffmpeg/ffmpegProcess.js";
 import type { ServerMessage } from "../../src/signaling/messages.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { RawSocket } from "../helpers/rawSocket.js";
@@ -17,7 +16,7 @@ describe("signaling: limits and bad input", () => {
     sockets.forEach((s) => s.ws.close());
     await Promise.all(clients.map((c) => c.close()));
     await server?.close();
-    expect(liveFfmpegProcesses().size).toBe(0);
+    expect(server.processes.size).toBe(0);
   });
 
   const open = async () => {

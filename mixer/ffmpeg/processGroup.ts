@@ -1,0 +1,50 @@
+import type { FfmpegProcess } from "./ffmpegProcess.js";
+
+/**
+ * The ffmpeg children one owner started and has not yet reaped: the server has one, each room a child
+ * group of it. A process joins its group when it starts and leaves it when it is reaped; a group counts
+ * and kills its sub-groups' children too, so the server can end every child of its own rooms (and no
+ * other server's) however a shutdown goes.
+ */
+export class ProcessGroup {
+  private readonly processes = new Set<FfmpegProcess>();
+  private readonly groups = new Set<ProcessGroup>();
+
+  constructor(private readonly parent?: ProcessGroup) {
+    parent?.groups.add(this);
+  }
+
+  /** A group for one part of this owner (a room of the server). */
+  child(): ProcessGroup {
+    return new ProcessGroup(this);
+  }
+
+  /** Called by FfmpegProcess itself when it starts. */
+  add(process: FfmpegProcess): void {
+    this.processes.add(process);
+    process.once("exit", () => this.processes.delete(process));
+  }
+
+  /** Every running child of this group and its sub-groups. */
+  all(): FfmpegProcess[] {
+    return [...this.processes, ...[...this.groups].flatMap((g) => g.all())];
+  }
+
+  get size(): number {
+    return this.all().length;
+  }
+
+  get pids(): number[] {
+    return this.all().map((p) => p.pid);
+  }
+
+  /** For a shutdown that must end now: SIGKILL to every child, resolved once all are reaped. */
+  async killAll(): Promise<void> {
+    await Promise.all(this.all().map((p) => p.kill()));
+  }
+
+  /** The owner has closed (its children are reaped): the parent stops counting this group. */
+  close(): void {
+    this.parent?.groups.delete(this);
+  }
+}

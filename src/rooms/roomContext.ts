@@ -1,0 +1,13 @@
+import type { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+
+/** What the registry hands a room it creates; the room hands it on to what it creates in turn. */
+export interface RoomContext {
+  readonly name: string;
+  readonly config: Config;
+  /** Every line carries the room's name and mode. */
+  readonly log: Logger;
+  /** The room's own ffmpeg children, a child group of the server's; closed once the room has closed. */
+  readonly processes: ProcessGroup;
+}
