@@ -28,7 +28,7 @@ type RoomMixerEvents = {
   videoRtp: [packet: Buffer];
   layout: [tiles: ReadonlyMap<string, Rect>];
   /** A participant's camera must send a keyframe (PLI). */
-  keyframeNeeded: [participantId: string];
+  keyframeRequest: [participantId: string];
   /** Who is speaking now, by audio level (undefined: nobody yet, or the speaker left and nobody has spoken since). */
   activeSpeaker: [participantId: string | undefined];
 };
@@ -59,7 +59,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.audio = new AudioMixer(options.audioBitrate, options.context.faults);
     this.video.on("rtp", (packet) => this.emit("videoRtp", packet));
     this.video.on("layout", (tiles) => this.emit("layout", tiles));
-    this.video.on("pli", (id) => this.emit("keyframeNeeded", id));
+    this.video.on("keyframeRequest", (id) => this.emit("keyframeRequest", id));
     this.audio.on("activeSpeaker", (id) => {
       this.video.setActiveSpeaker(id);
       this.emit("activeSpeaker", id);

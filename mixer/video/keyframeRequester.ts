@@ -15,7 +15,7 @@ export class KeyframeRequester {
 
   constructor(
     private readonly options: KeyframeRequesterOptions,
-    private readonly sendPli: () => void,
+    private readonly requestKeyframe: () => void,
   ) {
     this.interval = options.minIntervalMs;
   }
@@ -40,6 +40,6 @@ export class KeyframeRequester {
     if (this.lastSentAt !== -Infinity) this.interval = Math.min(this.interval * 2, this.options.maxIntervalMs);
     this.lastSentAt = now;
     this.requestsSent++;
-    this.sendPli();
+    this.requestKeyframe();
   }
 }

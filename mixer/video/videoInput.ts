@@ -13,8 +13,8 @@ export interface VideoInputOptions {
   readonly label: string;
   /** The room's context, with this participant's fields on its logger. */
   readonly context: MediaContext;
-  /** Sends one PLI to this participant's camera. */
-  readonly sendPli: () => void;
+  /** Asks this participant's camera for a keyframe (the room sends the PLI). */
+  readonly requestKeyframe: () => void;
   readonly reorderWaitMs?: number;
 }
 
@@ -22,7 +22,7 @@ export interface VideoInputStats {
   readonly framesIn: number;
   readonly framesDropped: number;
   readonly packetsLost: number;
-  readonly pliSent: number;
+  readonly keyframeRequestsSent: number;
   readonly decoderRestarts: number;
   /** Decoders that died on their own and were started again (a subset of decoderRestarts). */
   readonly decoderCrashes: number;
@@ -53,7 +53,7 @@ export class VideoInput {
   private mediaArrived = false;
 
   constructor(private readonly options: VideoInputOptions) {
-    this.keyframes = new KeyframeRequester({ minIntervalMs: 250, maxIntervalMs: 2000 }, options.sendPli);
+    this.keyframes = new KeyframeRequester({ minIntervalMs: 250, maxIntervalMs: 2000 }, options.requestKeyframe);
     this.assembler = this.newAssembler();
     this.reorder = new ReorderBuffer<RtpPacket>(
       { maxWaitMs: options.reorderWaitMs ?? 80, maxPackets: 256 },
@@ -104,7 +104,7 @@ export class VideoInput {
       framesIn: this.assembler.framesOut,
       framesDropped: this.assembler.framesDropped,
       packetsLost: this.reorder.counters.lost,
-      pliSent: this.keyframes.requestsSent,
+      keyframeRequestsSent: this.keyframes.requestsSent,
       decoderRestarts: this.decoderRestarts,
       decoderCrashes: this.decoderCrashes,
       decodedFrames: this.decodedFrames,

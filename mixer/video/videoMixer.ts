@@ -45,7 +45,7 @@ type VideoMixerEvents = {
   /** The tiles changed: senders should be asked for video of their tile's size. */
   layout: [tiles: ReadonlyMap<string, Rect>];
   /** An input needs a keyframe from its sender. */
-  pli: [participantId: string];
+  keyframeRequest: [participantId: string];
   /** Each encoded frame before packetizing (for a recording), with the time (performance.now) it was composed for. */
   encoded: [frame: EncodedMixFrame];
 };
@@ -118,7 +118,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const input = new VideoInput({
       label: `${this.options.label}:decode:${id}`,
       context: withLogFields(this.options.context, { participant: id }),
-      sendPli: () => this.emit("pli", id),
+      requestKeyframe: () => this.emit("keyframeRequest", id),
     });
     this.participants.set(id, { id, name, videoMuted: false, input });
     this.relayout();

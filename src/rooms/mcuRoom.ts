@@ -2,7 +2,8 @@ import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { RoomMixer } from "../../mixer/roomMixer.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import { RtpPacket } from "werift";
-import { PeerSession, type InboundVideoCodec } from "../peers/peerSession.js";
+import { McuPeer } from "../peers/mcuPeer.js";
+import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
@@ -38,7 +39,9 @@ export interface RoomMediaStats {
  * Created with the first participant, closed (mixer and all) when the last one leaves; `closed` fires
  * once every ffmpeg child is gone.
  */
-export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
+type McuParticipant = Participant<McuPeer>;
+
+export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom {
   readonly mode = "mcu";
   private readonly mixer: RoomMixer;
   private layout: LayoutChoice = { layout: "grid" };
@@ -66,7 +69,7 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
       const packet = RtpPacket.deSerialize(bytes);
       for (const p of this.members.values()) p.peer.sendVideo(copyForReceiver(packet));
     });
-    this.mixer.on("keyframeNeeded", (id) => this.members.get(id)?.peer.requestKeyframe());
+    this.mixer.on("keyframeRequest", (id) => this.members.get(id)?.peer.requestKeyframe());
     // Deferred so a joiner gets `joined` before the layout messages its own join causes.
     this.mixer.on("layout", () => setImmediate(this.faults.wrap("tile sizes", () => this.sendTileSizes())));
     this.mixer.on("activeSpeaker", (id) => {
@@ -149,10 +152,10 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     this.recording?.note(event);
   }
 
-  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<Participant> {
+  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<McuParticipant> {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const participant: Participant = { ...this.newMember(name, role, channel), peer: this.createPeer(), videoCodecSeen: undefined };
+    const participant: McuParticipant = { ...this.newMember(name, role, channel), peer: this.createPeer(), videoCodecSeen: undefined };
     if (role === "sender") this.mixer.addSender(participant.id, name);
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
     this.attachNewParticipant(participant);
@@ -233,11 +236,11 @@ export class McuRoom extends PeerRoom<Participant> implements ConferenceRoom {
     for (const p of this.members.values()) p.channel.send({ type: "recording", recording });
   }
 
-  protected createPeer(): PeerSession {
-    return new PeerSession(this.config);
+  protected createPeer(): McuPeer {
+    return new McuPeer(this.config);
   }
 
-  protected wirePeer(p: Participant): void {
+  protected wirePeer(p: McuParticipant): void {
     if (p.role !== "sender") return;
     const { peer, id } = p;
     peer.on(

@@ -1,4 +1,4 @@
-import type { PeerSession } from "../peers/peerSession.js";
+import type { PeerConnection } from "../peers/peerConnection.js";
 import type { ParticipantInfo, Role, ServerMessage } from "../signaling/messages.js";
 
 /** How a room talks back to one participant; the room never sees the WebSocket behind it. */
@@ -19,9 +19,9 @@ export interface Member {
 }
 
 /** A participant whose media goes through a server peer connection (MCU and SFU rooms). */
-export interface Participant extends Member {
+export interface Participant<P extends PeerConnection = PeerConnection> extends Member {
   /** Replaced by a fresh one when an offer is rejected (the participant keeps their place). */
-  peer: PeerSession;
+  peer: P;
   videoCodecSeen: "vp8" | "h264" | undefined;
 }
 

@@ -1,4 +1,4 @@
-import { NegotiationError, type PeerSession } from "../peers/peerSession.js";
+import { NegotiationError } from "../peers/peerConnection.js";
 import type { ErrorCode } from "../signaling/messages.js";
 import { FaultBoundary } from "../../mixer/faults.js";
 import { BaseRoom } from "./baseRoom.js";
@@ -19,7 +19,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> {
   abstract remove(id: string, reason: string): Promise<void>;
 
   /** A new peer connection of this room's mode. */
-  protected abstract createPeer(): PeerSession;
+  protected abstract createPeer(): M["peer"];
 
   /** Wires `p.peer` to the room's media (called again when the peer is replaced). */
   protected abstract wirePeer(p: M): void;

@@ -1,12 +1,13 @@
 import type { RtpPacket } from "werift";
-import { PeerSession, type InboundVideoCodec } from "../peers/peerSession.js";
+import type { InboundVideoCodec } from "../peers/peerConnection.js";
+import { SfuPeer } from "../peers/sfuPeer.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
 import { WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 
-interface SfuParticipant extends Participant {
+interface SfuParticipant extends Participant<SfuPeer> {
   /** A server offer is out and its answer has not come back. */
   negotiating: boolean;
   /** The forwards changed while an offer was out: offer again once it is answered. */
@@ -65,8 +66,8 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     this.broadcastRoster();
   }
 
-  protected createPeer(): PeerSession {
-    return new PeerSession(this.config, { mixedOutput: false });
+  protected createPeer(): SfuPeer {
+    return new SfuPeer(this.config, (sourceId) => this.requestKeyframe(sourceId));
   }
 
   protected wirePeer(p: SfuParticipant): void {
@@ -79,7 +80,6 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
       peer.on("videoRtp", this.faults.wrap("forwarding video", (packet: RtpPacket, codec: InboundVideoCodec) => this.fanOut(p.id, "video", packet, codec)));
       peer.on("audioRtp", this.faults.wrap("forwarding audio", (packet: RtpPacket) => this.fanOut(p.id, "audio", packet)));
     }
-    peer.on("pliForForward", (sourceId) => this.requestKeyframe(sourceId));
     peer.on("connected", this.faults.wrap("peer connected", () => this.onConnected(p)));
   }
 

@@ -1,0 +1,197 @@
+import { EventEmitter } from "node:events";
+import {
+  MediaStream,
+  MediaStreamTrack,
+  RTCPeerConnection,
+  type RTCRtpTransceiver,
+  RTP_EXTENSION_URI,
+  type RtpPacket,
+  useAudioLevelIndication,
+  useH264,
+  useOPUS,
+  useTransportWideCC,
+  useVP8,
+} from "werift";
+import type { Config } from "../config.js";
+import { disableImplicitStun } from "./noDefaultStun.js";
+import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
+
+export type InboundVideoCodec = "vp8" | "h264";
+
+type PeerEvents = {
+  videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
+  /** `audioLevel`: the RFC 6464 header extension (0-127, -dBov) when the sender sends it. */
+  audioRtp: [packet: RtpPacket, audioLevel: number | undefined];
+  /** ICE or DTLS failed, or the connection closed: the participant is gone. */
+  failed: [reason: string];
+  connected: [];
+};
+
+export class NegotiationError extends Error {
+  constructor(
+    readonly code: "no-usable-codec" | "negotiation-failed" | "too-many-sections",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const GATHERING_TIMEOUT_MS = 5000;
+
+export type PeerConfig = Pick<Config, "iceServers" | "iceHostAddresses" | "icePortRange">;
+
+/**
+ * One participant's werift peer connection, as every room mode needs it: the browser offers, we answer
+ * with every server candidate already in the SDP, and the participant's own audio and video come out as
+ * events. What the connection sends back is the mode's: McuPeer (the room's mix) or SfuPeer (the other
+ * participants' streams).
+ */
+export abstract class PeerConnection extends EventEmitter<PeerEvents> {
+  readonly pc: RTCPeerConnection;
+  protected closed = false;
+  /** The section the participant's camera arrives on (and, in an MCU, the mix leaves on). */
+  protected videoTransceiver: RTCRtpTransceiver | undefined;
+  private negotiated = false;
+  private inboundVideoSsrc: number | undefined;
+  private readonly stunConfigured: boolean;
+  /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
+  private readonly wiredTracks = new WeakSet<MediaStreamTrack>();
+
+  /** `audioLevels`: negotiate RFC 6464, for a room that picks its speaker from the senders' own measurement. */
+  constructor(config: PeerConfig, audioLevels: boolean) {
+    super();
+    this.stunConfigured = config.iceServers.some((s) => s.urls.some((u) => u.startsWith("stun")));
+    const restrictHosts = config.iceHostAddresses.length > 0;
+    const firstIpv4 = config.iceHostAddresses.find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
+    this.pc = new RTCPeerConnection({
+      codecs: { video: [useVP8(), useH264()], audio: [useOPUS()] },
+      headerExtensions: { video: [useTransportWideCC()], audio: audioLevels ? [useAudioLevelIndication()] : [] },
+      iceServers: config.iceServers.map((s) => ({ urls: s.urls, username: s.username, credential: s.credential })),
+      ...(restrictHosts
+        ? {
+            // Gather nothing from the OS interfaces; offer exactly the configured addresses, bound there.
+            iceUseIpv4: false,
+            iceUseIpv6: false,
+            iceAdditionalHostAddresses: [...config.iceHostAddresses],
+            iceInterfaceAddresses: firstIpv4 ? { udp4: firstIpv4 } : undefined,
+          }
+        : {}),
+      ...(config.icePortRange ? { icePortRange: [config.icePortRange[0], config.icePortRange[1]] as [number, number] } : {}),
+    });
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === "connected") this.emit("connected");
+      if (state === "failed") this.fail("the connection failed (ICE or DTLS)");
+    });
+    this.pc.iceConnectionStateChange.subscribe((state) => {
+      if (state === "failed") this.fail("ICE failed: no candidate pair works");
+    });
+  }
+
+  /** Anything this mode cannot take in the offer, as a sentence; undefined when it is fine. */
+  protected abstract offerProblem(offerSdp: string): string | undefined;
+
+  /** The mode's own sending side, once the offer is applied (the MCU adds the mix's tracks). */
+  protected abstract addOutgoing(stream: MediaStream): void;
+
+  /** The mode's last word on the answer before it is sent. */
+  protected abstract finishAnswer(sdp: string): string;
+
+  /** The remote end asked for a keyframe on the participant's section (RTCP PLI). */
+  protected abstract remoteKeyframeRequest(): void;
+
+  /** Applies the browser's offer and returns the answer SDP (with candidates). */
+  async answer(offerSdp: string): Promise<string> {
+    if (this.negotiated) throw new NegotiationError("negotiation-failed", "this connection is already negotiated");
+    this.negotiated = true;
+    // Checked before werift sees the offer: it opens a UDP socket for every unbundled section.
+    const tooMany = tooManySectionsReason(offerSdp);
+    if (tooMany) throw new NegotiationError("too-many-sections", tooMany);
+    const unusable = unusableOfferReason(offerSdp) ?? this.offerProblem(offerSdp);
+    if (unusable) throw new NegotiationError("no-usable-codec", unusable);
+
+    this.pc.onTrack.subscribe((track) => this.receive(track));
+    try {
+      await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+      this.videoTransceiver = this.pc.getTransceivers().find((t) => t.kind === "video");
+      this.addOutgoing(new MediaStream({ id: "tessera-mix" }));
+      if (this.videoTransceiver) this.watchReceiverRtcp(this.videoTransceiver);
+      const answer = await this.pc.createAnswer();
+      disableImplicitStun(this.pc, this.stunConfigured);
+      await this.pc.setLocalDescription(answer);
+      await this.gatheringComplete();
+    } catch (err) {
+      throw new NegotiationError("negotiation-failed", `could not apply the offer: ${(err as Error).message}`);
+    }
+    const local = this.pc.localDescription;
+    if (!local) throw new NegotiationError("negotiation-failed", "no local description was produced");
+    return this.finishAnswer(local.sdp);
+  }
+
+  async addRemoteCandidate(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null): Promise<void> {
+    if (this.closed) return;
+    await this.pc.addIceCandidate(candidate ?? undefined);
+  }
+
+  get isConnected(): boolean {
+    return this.pc.connectionState === "connected";
+  }
+
+  /** Asks the participant's camera for a keyframe (RTCP PLI). */
+  requestKeyframe(): void {
+    const receiver = this.videoTransceiver?.receiver;
+    if (receiver && this.inboundVideoSsrc !== undefined && !this.closed) {
+      receiver.sendRtcpPLI(this.inboundVideoSsrc).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.removeAllListeners();
+    await this.pc.close().catch(() => undefined);
+  }
+
+  protected async gatheringComplete(): Promise<void> {
+    if (this.pc.iceGatheringState === "complete") return;
+    await Promise.race([
+      this.pc.iceGatheringStateChange.watch((s) => s === "complete"),
+      new Promise((resolve) => setTimeout(resolve, GATHERING_TIMEOUT_MS)),
+    ]);
+  }
+
+  private receive(track: MediaStreamTrack): void {
+    if (this.wiredTracks.has(track)) return;
+    this.wiredTracks.add(track);
+    if (track.kind === "video") {
+      // The codec is fixed by negotiation: name it again only when werift's codec object changes.
+      let namedFor: MediaStreamTrack["codec"];
+      let codec: InboundVideoCodec = "vp8";
+      track.onReceiveRtp.subscribe((packet) => {
+        this.inboundVideoSsrc = packet.header.ssrc;
+        if (track.codec !== namedFor) {
+          namedFor = track.codec;
+          codec = namedFor?.mimeType.toLowerCase() === "video/h264" ? "h264" : "vp8";
+        }
+        this.emit("videoRtp", packet, codec);
+      });
+    } else {
+      track.onReceiveRtp.subscribe((packet, extensions) => {
+        const level = (extensions?.[RTP_EXTENSION_URI.audioLevelIndication] as { level?: unknown } | undefined)?.level;
+        this.emit("audioRtp", packet, typeof level === "number" ? level : undefined);
+      });
+    }
+  }
+
+  private watchReceiverRtcp(transceiver: RTCRtpTransceiver): void {
+    // werift 0.24 routes a remote PLI on a sendrecv transceiver to the receiver, not the sender.
+    transceiver.receiver.onRtcp.subscribe((rtcp) => {
+      const feedback = (rtcp as { feedback?: { count?: number } }).feedback;
+      if (rtcp.type === 206 && feedback?.count === 1) this.remoteKeyframeRequest();
+    });
+  }
+
+  private fail(reason: string): void {
+    if (this.closed) return;
+    this.emit("failed", reason);
+  }
+}
