@@ -1,10 +1,10 @@
-import { basename } from "node:path";
 import type { Router } from "express";
 import { RecordingStateError, WrongModeError } from "../../rooms/conferenceRoom.js";
 import { RECORDING_ID, recordingStoreFor, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
 import { RecordingFailedError } from "../../recordings/roomRecording.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
+import { sendFileRange } from "./sendFileRange.js";
 import { roomOr404 } from "./validate.js";
 
 /**
@@ -36,21 +36,17 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
     res.json({ recordings: await store().list() });
   });
 
-  router.get("/recordings/:id", async (req, res, next) => {
+  router.get("/recordings/:id", async (req, res) => {
     const id = checkedId(req.params.id);
     if (!(await store().get(id))) throw unknownRecording(id);
-    // Relative to `root`, so a RECORDINGS_DIR anywhere under a dot-directory still serves; the id is checked.
-    res.sendFile(basename(store().mediaPath(id)), { root: store().dir, headers: { "Content-Type": "video/webm" }, acceptRanges: true }, (err) => {
-      if (err && !res.headersSent) next(sendFailure(err, id));
-    });
+    // A file deleted between the lookup and the open is as unknown as one never made.
+    if (!(await sendFileRange(req, res, store().mediaPath(id), "video/webm"))) throw unknownRecording(id);
   });
 
-  router.get("/recordings/:id/timeline", async (req, res, next) => {
+  router.get("/recordings/:id/timeline", async (req, res) => {
     const id = checkedId(req.params.id);
     if (!(await store().get(id))) throw unknownRecording(id);
-    res.sendFile(basename(store().timelinePath(id)), { root: store().dir, headers: { "Content-Type": "application/x-ndjson" } }, (err) => {
-      if (err && !res.headersSent) next(new ApiError(404, "unknown-recording", `recording ${id} has no timeline`));
-    });
+    if (!(await sendFileRange(req, res, store().timelinePath(id), "application/x-ndjson"))) throw new ApiError(404, "unknown-recording", `recording ${id} has no timeline`);
   });
 
   router.delete("/recordings/:id", async (req, res) => {
@@ -64,11 +60,6 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
     }
     res.status(204).end();
   });
-}
-
-/** A file that vanished between the lookup and the send (deleted meanwhile) is a 404, not a bad request. */
-function sendFailure(err: Error, id: string): Error {
-  return (err as { status?: number }).status === 404 ? unknownRecording(id) : err;
 }
 
 function checkedId(id: string): string {
