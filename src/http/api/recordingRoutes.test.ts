@@ -1,11 +1,15 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { liveFfmpegProcesses } from "../../../mixer/ffmpeg/ffmpegProcess.js";
 import { WebmWriter } from "../../../mixer/recording/webmWriter.js";
+import { eventually } from "../../../test/helpers/eventually.js";
 import { silentLogger } from "../../log.js";
-import { RecordingStore } from "../../recordings/recordingStore.js";
+import { RecordingStore, recordingStoreFor } from "../../recordings/recordingStore.js";
 import { startServer, type RunningServer } from "../../server.js";
+import type { ServerMessage } from "../../signaling/messages.js";
 
 const TOKEN = "range-test-token";
 
@@ -115,5 +119,84 @@ describe("GET /api/recordings/:id with Range", () => {
     expect(res.status).toBe(206);
     expect(res.headers.get("content-type")).toBe("application/x-ndjson");
     expect(await res.text()).toBe(readFileSync(join(dir, `${id}.timeline.jsonl`), "utf8"));
+  });
+});
+
+/** A bare signaling connection to an MCU room: enough for the room (and its mixer) to exist. */
+async function joinMcuRoom(url: string, room: string): Promise<{ ws: WebSocket; messages: ServerMessage[] }> {
+  const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");
+  const messages: ServerMessage[] = [];
+  ws.on("message", (d) => messages.push(JSON.parse(String(d)) as ServerMessage));
+  await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+  ws.send(JSON.stringify({ type: "join", room, name: "Vic", mode: "mcu" }));
+  await eventually(() => messages.some((m) => m.type === "joined"), 5000, "joined");
+  return { ws, messages };
+}
+
+describe("recordings that cannot be made, through the API", () => {
+  const servers: RunningServer[] = [];
+  const sockets: WebSocket[] = [];
+  const dirs: string[] = [];
+  const api = (server: RunningServer, path: string, init: RequestInit = {}) => fetch(`${server.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}` } });
+  const serve = async (recordingsDir: string) => {
+    const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir }, silentLogger);
+    servers.push(server);
+    return server;
+  };
+
+  afterAll(async () => {
+    sockets.forEach((ws) => ws.close());
+    for (const server of servers) await server.close();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    expect(liveFfmpegProcesses().size).toBe(0);
+  });
+
+  it("answers 507 insufficient-storage when the disk has less free space than the minimum, and makes no file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-507-"));
+    dirs.push(dir);
+    // The store the server's rooms will use, made first with a minimum this disk cannot have.
+    recordingStoreFor(dir, { minFreeBytes: Number.MAX_SAFE_INTEGER });
+    const server = await serve(dir);
+    const vic = await joinMcuRoom(server.url, "full");
+    sockets.push(vic.ws);
+    const res = await api(server, "/rooms/full/recording/start", { method: "POST" });
+    expect(res.status).toBe(507);
+    const body = (await res.json()) as { error: string; message: string };
+    expect(body).toMatchObject({ error: "insufficient-storage", message: expect.stringMatching(/^not enough free disk space to record: .* free in RECORDINGS_DIR, at least .* needed$/) });
+    expect(body.message).not.toContain(dir);
+    expect(server.rooms.get("full")?.activeRecording).toBeUndefined();
+    expect(vic.messages.some((m) => m.type === "recording" && m.recording !== null)).toBe(false);
+    expect(readdirSync(dir)).toEqual([]);
+    expect(await (await api(server, "/recordings")).json()).toEqual({ recordings: [] });
+  });
+
+  it("answers 500 recording-failed saying what failed, never the server's path", async () => {
+    const parent = mkdtempSync(join(tmpdir(), "tessera-500-"));
+    dirs.push(parent);
+    writeFileSync(join(parent, "file"), "not a directory");
+    const server = await serve(join(parent, "file", "recordings"));
+    const vic = await joinMcuRoom(server.url, "stuck");
+    sockets.push(vic.ws);
+    const res = await api(server, "/rooms/stuck/recording/start", { method: "POST" });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ error: "recording-failed", message: "could not create the recordings directory (RECORDINGS_DIR): not a directory (ENOTDIR)" });
+    // The signaling answer carries the same message.
+    vic.ws.send(JSON.stringify({ type: "record", action: "start" }));
+    await eventually(() => vic.messages.some((m) => m.type === "error"), 5000, "the record message is refused");
+    const refusal = vic.messages.find((m) => m.type === "error");
+    expect(refusal).toMatchObject({ code: "recording-failed", message: expect.stringContaining("not a directory (ENOTDIR)") });
+    expect(JSON.stringify(refusal)).not.toContain(parent);
+  });
+
+  it("neither lists nor serves a file with no media", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tessera-stub-"));
+    dirs.push(dir);
+    const stub = new RecordingStore(dir).allocate();
+    new WebmWriter(stub.mediaPath, { width: 1280, height: 720, audioChannels: 1 }).abandon();
+    const server = await serve(dir);
+    expect(await (await api(server, "/recordings")).json()).toEqual({ recordings: [] });
+    expect((await api(server, `/recordings/${stub.id}`)).status).toBe(404);
+    expect((await api(server, `/recordings/${stub.id}`, { method: "DELETE" })).status).toBe(204);
+    expect(readdirSync(dir)).toEqual([]);
   });
 });

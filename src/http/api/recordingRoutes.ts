@@ -1,7 +1,7 @@
 import type { Router } from "express";
 import { RecordingStateError, WrongModeError } from "../../rooms/conferenceRoom.js";
 import { RECORDING_ID, recordingStoreFor, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
-import { RecordingFailedError } from "../../recordings/roomRecording.js";
+import { InsufficientSpaceError, RecordingFailedError } from "../../recordings/recordingErrors.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { sendFileRange } from "./sendFileRange.js";
@@ -74,6 +74,8 @@ function unknownRecording(id: string): ApiError {
 function recordingError(err: unknown): unknown {
   if (err instanceof WrongModeError) return new ApiError(409, "wrong-mode", err.message);
   if (err instanceof RecordingStateError) return new ApiError(409, "recording-state", err.message);
+  // Both messages are written to be shown (what failed, not where); the paths are in the server's log.
+  if (err instanceof InsufficientSpaceError) return new ApiError(507, "insufficient-storage", err.message);
   if (err instanceof RecordingFailedError) return new ApiError(500, "recording-failed", err.message);
   return err;
 }
