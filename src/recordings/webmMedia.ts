@@ -17,10 +17,11 @@ const BLOCK_GROUP = 0xa0;
 const SEGMENT_CHILDREN = new Set([CLUSTER, 0x1c53bb6b, 0x114d9b74, 0x1549a966, 0x1654ae6b, 0x1254c367, 0x1941a469, 0x1043a770]);
 
 /**
- * How much of a file is read to decide. Every element before the first block's header sits within the
- * first kilobyte or so of one of our files; a stub is never longer than its header.
+ * How much of a file is read to decide: a listing reads this much of every recording. In our files
+ * every element before the first block's data (header, Cluster, Timecode, block header) ends within the
+ * first 300 bytes or so, and a stub is never longer than its header.
  */
-export const MEDIA_PROBE_BYTES = 64 * 1024;
+export const MEDIA_PROBE_BYTES = 4096;
 
 interface ElementHeader {
   readonly id: number;
