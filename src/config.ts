@@ -34,6 +34,7 @@ const envSchema = z.object({
   FFMPEG_PATH: z.string().optional(),
   API_TOKEN: z.string().optional(),
   RECORDINGS_DIR: z.string().min(1).default("recordings"),
+  RECORDINGS_MIN_FREE_MB: int(0, 10_000_000).default(256),
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
@@ -70,6 +71,8 @@ export interface Config {
   readonly apiToken?: string;
   /** Where recordings and their timelines are written; created when the first recording starts. */
   readonly recordingsDir: string;
+  /** A recording starts only with at least this much free where it is written (else `insufficient-storage`). */
+  readonly recordingsMinFreeBytes: number;
   /** Record every MCU room from its first join. */
   readonly autoRecord: boolean;
   readonly logLevel: LogLevel;
@@ -118,6 +121,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     ffmpegPath: e.FFMPEG_PATH,
     apiToken: e.API_TOKEN ? e.API_TOKEN : undefined,
     recordingsDir: e.RECORDINGS_DIR,
+    recordingsMinFreeBytes: e.RECORDINGS_MIN_FREE_MB * 1024 * 1024,
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

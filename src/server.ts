@@ -8,6 +8,7 @@ import { createApp, type AppState } from "./http/app.js";
 import { bundleClient } from "./http/clientBundle.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
+import { RecordingStore } from "./recordings/recordingStore.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SignalingSession } from "./signaling/signalingSession.js";
 
@@ -35,9 +36,10 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const effective: Config = { ...config, ffmpegPath };
   const state: AppState = { ready: false, clientScript: "" };
   const processes = new ProcessGroup();
-  const rooms = new RoomRegistry(effective, log, processes);
-  const metrics = createMetrics(rooms, effective.recordingsDir);
-  const http: Server = createServer(createApp(state, { rooms, config: effective, log }, metrics.handler));
+  const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
+  const rooms = new RoomRegistry(effective, log, processes, recordings);
+  const metrics = createMetrics(rooms, recordings);
+  const http: Server = createServer(createApp(state, { rooms, config: effective, log, recordings }, metrics.handler));
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
   const sessions = new Map<WebSocket, SignalingSession>();
   const connectionsByAddress = new Map<string, number>();

@@ -2,7 +2,7 @@ import type { RequestHandler } from "express";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { RoomSampler } from "./roomSampler.js";
-import { recordingStoreFor } from "../recordings/recordingStore.js";
+import type { RecordingStore } from "../recordings/recordingStore.js";
 
 export interface ServerMetrics {
   readonly registry: Registry;
@@ -18,7 +18,7 @@ const roles = ["sender", "viewer"] as const;
  * The server's Prometheus metrics, on a Registry of its own (several servers in one test process must not
  * share one). Room figures are read from the rooms at scrape time, so nothing in the rooms pushes to it.
  */
-export function createMetrics(rooms: RoomRegistry, recordingsDir: string): ServerMetrics {
+export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const sampler = new RoomSampler(rooms);
@@ -109,7 +109,7 @@ export function createMetrics(rooms: RoomRegistry, recordingsDir: string): Serve
     registers: [registry],
     collect() {
       this.reset();
-      this.inc(recordingStoreFor(recordingsDir).bytesWritten);
+      this.inc(recordings.bytesWritten);
     },
   });
 

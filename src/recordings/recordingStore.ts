@@ -1,9 +1,11 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync, statfsSync } from "node:fs";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { RecordingStateError, type RecordingInfo } from "../rooms/conferenceRoom.js";
+import { InsufficientSpaceError, recordingFailure } from "./recordingErrors.js";
 import { parseTimeline } from "./timeline.js";
+import { fileHasMedia } from "./webmMedia.js";
 
 /** A recording id: made by the server, UTC start time plus random hex. Nothing else names a file. */
 export const RECORDING_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
@@ -12,6 +14,20 @@ const TIMELINE_SUFFIX = ".timeline.jsonl";
 
 export class RecordingNotFoundError extends Error {
   readonly code = "unknown-recording";
+}
+
+/**
+ * The least free space a recording may start with: 256 MiB, about 20 minutes of the default output
+ * (1.5 Mbit/s VP8 plus 48 kbit/s Opus, some 11.6 MB a minute), or 5 minutes at 6.5 Mbit/s. Below it a
+ * start is refused (InsufficientSpaceError) rather than answered with a recording that dies within the
+ * minute and leaves a file no player can open. It is checked at the start only: a recording that later
+ * fills the disk ends there, playable up to its last cluster.
+ */
+export const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
+
+export interface RecordingStoreOptions {
+  /** Free bytes the directory's file system must have for a recording to start; default DEFAULT_MIN_FREE_BYTES. */
+  readonly minFreeBytes?: number;
 }
 
 export interface RecordingFiles {
@@ -29,14 +45,26 @@ export class RecordingStore {
   readonly dir: string;
   private readonly active = new Map<string, () => RecordingInfo>();
   private finishedBytes = 0;
+  readonly minFreeBytes: number;
 
-  constructor(dir: string) {
+  constructor(dir: string, options: RecordingStoreOptions = {}) {
     this.dir = resolve(dir);
+    this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
   }
 
-  /** Names for a new recording's files, creating the directory on first use. */
+  /**
+   * Names for a new recording's files, creating the directory on first use. Throws
+   * InsufficientSpaceError if its file system has less than `minFreeBytes` free, RecordingFailedError
+   * if the directory cannot be made or measured (messages without the path: it is in `cause`).
+   */
   allocate(now = new Date()): RecordingFiles {
-    mkdirSync(this.dir, { recursive: true });
+    try {
+      mkdirSync(this.dir, { recursive: true });
+    } catch (err) {
+      throw recordingFailure("create the recordings directory (RECORDINGS_DIR)", err);
+    }
+    const free = this.freeBytes();
+    if (free < this.minFreeBytes) throw new InsufficientSpaceError(free, this.minFreeBytes);
     const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
     const id = `${stamp}-${randomBytes(4).toString("hex")}`;
     return { id, mediaPath: this.mediaPath(id), timelinePath: this.timelinePath(id) };
@@ -59,6 +87,27 @@ export class RecordingStore {
     return total;
   }
 
+  /** Bytes an unprivileged process may still write in the directory's file system (before it exists: its parent's). */
+  freeBytes(): number {
+    let dir = this.dir;
+    for (;;) {
+      try {
+        const fs = statfsSync(dir);
+        return fs.bavail * fs.bsize;
+      } catch (err) {
+        const parent = dirname(dir);
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT" || parent === dir) throw recordingFailure("measure the free space in RECORDINGS_DIR", err);
+        dir = parent;
+      }
+    }
+  }
+
+  /** Removes a recording's files outright: for one that ended with no media, which nobody could play. */
+  discard(id: string): void {
+    rmSync(this.mediaPath(id), { force: true });
+    rmSync(this.timelinePath(id), { force: true });
+  }
+
   isActive(id: string): boolean {
     return this.active.has(id);
   }
@@ -71,7 +120,7 @@ export class RecordingStore {
     return join(this.dir, checkedId(id) + TIMELINE_SUFFIX);
   }
 
-  /** Newest first. */
+  /** Newest first. Files with no media (a header a failed or killed recording left) are not recordings. */
   async list(): Promise<RecordingInfo[]> {
     let names: string[];
     try {
@@ -85,6 +134,10 @@ export class RecordingStore {
     return infos.filter((i): i is RecordingInfo => i !== undefined).sort((a, b) => b.id.localeCompare(a.id));
   }
 
+  /**
+   * A recording in progress as it stands (under a second after its start it may have no media yet), one
+   * on disk if its file has media; undefined otherwise.
+   */
   async get(id: string): Promise<RecordingInfo | undefined> {
     if (!RECORDING_ID.test(id)) return undefined;
     const live = this.active.get(id);
@@ -95,6 +148,7 @@ export class RecordingStore {
     } catch {
       return undefined;
     }
+    if (!(await fileHasMedia(this.mediaPath(id)))) return undefined;
     const timeline = parseTimeline(await readFile(this.timelinePath(id), "utf8").catch(() => ""));
     return {
       id,
@@ -106,7 +160,7 @@ export class RecordingStore {
     };
   }
 
-  /** Removes the media file and its timeline; refuses one in progress. */
+  /** Removes the media file and its timeline (also a stub that is not listed); refuses one in progress. */
   async delete(id: string): Promise<void> {
     if (!RECORDING_ID.test(id)) throw new RecordingNotFoundError(`no recording "${id.slice(0, 64)}"`);
     if (this.active.has(id)) throw new RecordingStateError(`recording ${id} is in progress: stop it before deleting it`);
@@ -129,17 +183,4 @@ function checkedId(id: string): string {
 function idTime(id: string): string {
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z/.exec(id)!;
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z`;
-}
-
-const stores = new Map<string, RecordingStore>();
-
-/** One store per directory, shared by the rooms that record into it and the API that lists it. */
-export function recordingStoreFor(dir: string): RecordingStore {
-  const key = resolve(dir);
-  let store = stores.get(key);
-  if (!store) {
-    store = new RecordingStore(key);
-    stores.set(key, store);
-  }
-  return store;
 }

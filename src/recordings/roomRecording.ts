@@ -4,13 +4,12 @@ import type { Logger } from "../log.js";
 import type { RecordingInfo } from "../rooms/conferenceRoom.js";
 import type { Member } from "../rooms/participant.js";
 import { participantInfo } from "../rooms/participant.js";
-import type { RecordingStore } from "./recordingStore.js";
+import { RecordingFailedError, recordingFailure } from "./recordingErrors.js";
+import type { RecordingFiles, RecordingStore } from "./recordingStore.js";
 import { TimelineWriter, type TimelineBody, type TimelineEvent } from "./timeline.js";
+import { fileHasMediaSync } from "./webmMedia.js";
 
-/** The recording could not be started (RECORDINGS_DIR not writable, say); the message names the cause. */
-export class RecordingFailedError extends Error {
-  readonly code = "recording-failed";
-}
+export { InsufficientSpaceError, RecordingFailedError } from "./recordingErrors.js";
 
 export interface RoomRecordingOptions {
   readonly room: string;
@@ -20,8 +19,8 @@ export interface RoomRecordingOptions {
   /** Who is in the room when the recording starts (the timeline's first line). */
   readonly roster: () => readonly Member[];
   readonly log: Logger;
-  /** The recording stopped itself (a write failed); the room should forget it. */
-  readonly onFailed: (err: Error) => void;
+  /** The recording stopped itself (a write failed); the room should forget it. `err.message` is safe to show. */
+  readonly onFailed: (err: RecordingFailedError) => void;
 }
 
 /**
@@ -34,27 +33,43 @@ export class RoomRecording {
   readonly startedAt: Date;
   private readonly media: MixRecording;
   private readonly timeline: TimelineWriter;
+  private readonly files: RecordingFiles;
   private held: TimelineEvent[] | undefined = [];
   private stopped: RecordingInfo | undefined;
   private originWallMs = Date.now();
   /** Resolves when the media has its time 0 and the timeline its start line. */
   readonly ready: Promise<void>;
 
+  /**
+   * Starts the recording, or throws RecordingFailedError (InsufficientSpaceError when the disk is too
+   * full to start) with a message fit for clients; the paths involved go to the log only.
+   */
   constructor(private readonly options: RoomRecordingOptions) {
     // A write that fails later (a full disk) ends the recording; the room is told, and carries on.
-    const fail = (err: Error) => {
-      options.log.error("recording failed", { recording: this.id, error: err.message });
+    const failing = (what: string) => (err: Error) => {
+      const failure = recordingFailure(what, err);
+      options.log.error("recording failed", { recording: this.id, error: failure.message, cause: err.message, dir: options.store.dir });
       if (!this.stopped) {
-        this.finalize("failed: " + err.message);
-        options.onFailed(err);
+        this.finalize("failed: " + failure.message);
+        options.onFailed(failure);
       }
     };
-    let files: ReturnType<RecordingStore["allocate"]>;
+    const refused = (failure: RecordingFailedError, path: string): RecordingFailedError => {
+      const cause = failure.cause instanceof Error ? failure.cause.message : undefined;
+      options.log.error("recording did not start", { error: failure.message, cause, path });
+      return failure;
+    };
+    let files: RecordingFiles;
     try {
       files = options.store.allocate();
-      this.timeline = new TimelineWriter(files.timelinePath, fail);
     } catch (err) {
-      throw new RecordingFailedError(`cannot write a recording in RECORDINGS_DIR ${options.store.dir}: ${(err as Error).message}`);
+      throw refused(recordingFailure("start a recording", err), options.store.dir);
+    }
+    this.files = files;
+    try {
+      this.timeline = new TimelineWriter(files.timelinePath, failing("write the recording's timeline"));
+    } catch (err) {
+      throw refused(recordingFailure("create the recording's timeline file", err), files.timelinePath);
     }
     this.id = files.id;
     this.startedAt = new Date();
@@ -62,9 +77,15 @@ export class RoomRecording {
       this.media = options.mixer.record(files.mediaPath);
     } catch (err) {
       this.timeline.close();
-      throw new RecordingFailedError(`cannot write the recording ${files.mediaPath}: ${(err as Error).message}`);
+      // Nothing was recorded: no empty timeline left behind either (the media file's writer removed its own).
+      try {
+        options.store.discard(files.id);
+      } catch {
+        /* the failure to report is the one above */
+      }
+      throw refused(recordingFailure("create the recording file", err), files.mediaPath);
     }
-    this.media.onError = fail;
+    this.media.onError = failing("write the recording");
     options.store.track(this.id, () => this.info());
     this.ready = this.media.started.then(() => this.begin());
     options.log.info("recording started", { recording: this.id });
@@ -103,8 +124,28 @@ export class RoomRecording {
     } finally {
       // Even if the timeline could not be closed, the media file is finished: it must not stay "in progress".
       this.options.store.untrack(this.id, this.stopped.bytes);
+      this.discardIfEmpty();
     }
     return this.stopped;
+  }
+
+  // Ended before any frame reached the file (the disk filled at the first cluster, or a stop before the
+  // first frame): what is left is a header no player can open. It goes, with its timeline, rather than
+  // sit in the directory as a recording of nothing.
+  private discardIfEmpty(): void {
+    try {
+      if (fileHasMediaSync(this.files.mediaPath)) return;
+    } catch {
+      return; // cannot be read back: keep it rather than delete what might be a recording
+    }
+    try {
+      this.options.store.discard(this.id);
+    } catch (err) {
+      this.options.log.warn("could not remove a recording with no media", { recording: this.id, error: (err as Error).message });
+    }
+    const { file: _file, ...rest } = this.stopped!;
+    this.stopped = rest;
+    this.options.log.info("recording had no media: its files were removed", { recording: this.id });
   }
 
   private begin(): void {

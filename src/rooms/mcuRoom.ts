@@ -19,7 +19,6 @@ import {
   type RecordingInfo,
   type RecordingOrigin,
 } from "./conferenceRoom.js";
-import { recordingStoreFor } from "../recordings/recordingStore.js";
 import { RoomRecording } from "../recordings/roomRecording.js";
 import type { TimelineEvent } from "../recordings/timeline.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
@@ -122,7 +121,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom 
     }
     const recording = new RoomRecording({
       room: this.name,
-      store: recordingStoreFor(this.config.recordingsDir),
+      store: this.context.recordings,
       mixer: this.mixer,
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       roster: () => this.list(),

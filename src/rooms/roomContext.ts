@@ -1,6 +1,7 @@
 import type { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import type { RecordingStore } from "../recordings/recordingStore.js";
 
 /** What the registry hands a room it creates; the room hands it on to what it creates in turn. */
 export interface RoomContext {
@@ -10,4 +11,6 @@ export interface RoomContext {
   readonly log: Logger;
   /** The room's own ffmpeg children, a child group of the server's; closed once the room has closed. */
   readonly processes: ProcessGroup;
+  /** The server's store of recordings (MCU rooms record into it). */
+  readonly recordings: RecordingStore;
 }

@@ -2,6 +2,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { RoomMode } from "../signaling/messages.js";
 import type { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
+import type { RecordingStore } from "../recordings/recordingStore.js";
 import type { ConferenceRoom } from "./conferenceRoom.js";
 import type { RoomContext } from "./roomContext.js";
 import { McuRoom } from "./mcuRoom.js";
@@ -20,6 +21,7 @@ export class RoomRegistry {
     private readonly log: Logger,
     /** The server's process group: each room gets a child group of it. */
     private readonly processes: ProcessGroup,
+    private readonly recordings: RecordingStore,
   ) {}
 
   get(name: string): ConferenceRoom | undefined {
@@ -33,7 +35,7 @@ export class RoomRegistry {
     // A closing room still holds its media until it is gone, so it counts.
     if (this.rooms.size >= this.config.maxRooms && !existing) return undefined;
     const mode = requestedMode ?? this.config.defaultMode;
-    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child() };
+    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings };
     const room: ConferenceRoom = mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
     this.rooms.set(name, room);
     room.once("closed", () => {

@@ -1,15 +1,22 @@
 import { z } from "zod";
 import type { IceServer } from "../config.js";
+import { cleanDisplayName } from "./displayName.js";
 
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 
 export const roomNameSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{1,64}$/, "room must be 1-64 characters of A-Z a-z 0-9 _ -");
+/** A display name, cleaned (NFC, no invisible, control or bidi characters: see displayName.ts), then limited in length. */
 export const participantNameSchema = z
   .string()
-  .transform((s) => s.trim())
-  .pipe(z.string().min(1, "name must not be empty").max(40, "name must be at most 40 characters").regex(/^[^\p{Cc}]+$/u, "name must not contain control characters"));
+  .transform((s, ctx) => {
+    const cleaned = cleanDisplayName(s);
+    if (cleaned.ok) return cleaned.name;
+    ctx.addIssue({ code: "custom", message: cleaned.problem });
+    return z.NEVER;
+  })
+  .pipe(z.string().max(40, "name must be at most 40 characters"));
 
 export const roomModeSchema = z.enum(["mcu", "sfu", "mesh"]);
 export type RoomMode = z.infer<typeof roomModeSchema>;
@@ -80,6 +87,7 @@ export type ErrorCode =
   | "server-shutdown"
   | "recording-state"
   | "recording-failed"
+  | "insufficient-storage"
   | "server-full"
   | "too-many-connections"
   | "rate-limited"

@@ -189,6 +189,8 @@ describe("recording an MCU room", () => {
     await eventually(() => sender.messages.some((m) => m.type === "error" && m.code === "recording-state"), 5000, "a second start is refused");
     sender.ws.send(JSON.stringify({ type: "record", action: "pause" }));
     await eventually(() => sender.messages.some((m) => m.type === "error" && m.code === "bad-message" && m.message.includes("action")), 5000, "an unknown action is refused");
+    // Stopped before its first frame a recording has nothing to keep (its files are removed): let media reach the file.
+    await eventually(() => (server.rooms.get("rec")?.activeRecording?.bytes ?? 0) > 1000, 5000, "the recording's first cluster is on disk");
     alice.send({ type: "record", action: "stop" });
     await alice.waitFor((m) => m.type === "recording" && m.recording === null, 5000, from);
     const id = on.type === "recording" ? on.recording?.id : undefined;
@@ -237,9 +239,12 @@ describe("recording into a directory that cannot be written", () => {
       const body = (await res.json()) as { error: string; message: string };
       expect(body.error).toBe("recording-failed");
       expect(body.message).toContain("RECORDINGS_DIR");
+      // What failed and why, not where: the server's paths stay in its log.
+      expect(body.message).not.toContain(parent);
       expect(server.rooms.get("stuck")?.activeRecording).toBeUndefined();
       vic.ws.send(JSON.stringify({ type: "record", action: "start" }));
       await eventually(() => vic.messages.some((m) => m.type === "error" && m.code === "recording-failed"), 5000, "the record message is refused with recording-failed");
+      expect(JSON.stringify(vic.messages.find((m) => m.type === "error"))).not.toContain(parent);
       expect(vic.messages.some((m) => m.type === "recording" && m.recording !== null)).toBe(false);
       expect((await fetch(`${server.url}/api/recordings`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(500);
     } finally {

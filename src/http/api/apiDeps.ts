@@ -1,5 +1,6 @@
 import type { Config } from "../../config.js";
 import type { Logger } from "../../log.js";
+import type { RecordingStore } from "../../recordings/recordingStore.js";
 import type { RoomRegistry } from "../../rooms/roomRegistry.js";
 
 /** What the control API's routes may touch. */
@@ -7,4 +8,6 @@ export interface ApiDeps {
   readonly rooms: RoomRegistry;
   readonly config: Config;
   readonly log: Logger;
+  /** The server's one store of recordings, shared with its rooms. */
+  readonly recordings: RecordingStore;
 }

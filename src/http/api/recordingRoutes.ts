@@ -1,10 +1,10 @@
-import { basename } from "node:path";
 import type { Router } from "express";
 import { RecordingStateError, WrongModeError } from "../../rooms/conferenceRoom.js";
-import { RECORDING_ID, recordingStoreFor, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
-import { RecordingFailedError } from "../../recordings/roomRecording.js";
+import { RECORDING_ID, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
+import { InsufficientSpaceError, RecordingFailedError } from "../../recordings/recordingErrors.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
+import { sendFileRange } from "./sendFileRange.js";
 import { roomOr404 } from "./validate.js";
 
 /**
@@ -12,7 +12,7 @@ import { roomOr404 } from "./validate.js";
  * one. Ids are checked against the server's own id shape before anything touches the disk.
  */
 export function recordingRoutes(router: Router, deps: ApiDeps): void {
-  const store = (): RecordingStore => recordingStoreFor(deps.config.recordingsDir);
+  const store = (): RecordingStore => deps.recordings;
 
   router.post("/rooms/:room/recording/start", async (req, res) => {
     const room = roomOr404(deps.rooms, req.params.room);
@@ -36,21 +36,17 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
     res.json({ recordings: await store().list() });
   });
 
-  router.get("/recordings/:id", async (req, res, next) => {
+  router.get("/recordings/:id", async (req, res) => {
     const id = checkedId(req.params.id);
     if (!(await store().get(id))) throw unknownRecording(id);
-    // Relative to `root`, so a RECORDINGS_DIR anywhere under a dot-directory still serves; the id is checked.
-    res.sendFile(basename(store().mediaPath(id)), { root: store().dir, headers: { "Content-Type": "video/webm" }, acceptRanges: true }, (err) => {
-      if (err && !res.headersSent) next(sendFailure(err, id));
-    });
+    // A file deleted between the lookup and the open is as unknown as one never made.
+    if (!(await sendFileRange(req, res, store().mediaPath(id), "video/webm"))) throw unknownRecording(id);
   });
 
-  router.get("/recordings/:id/timeline", async (req, res, next) => {
+  router.get("/recordings/:id/timeline", async (req, res) => {
     const id = checkedId(req.params.id);
     if (!(await store().get(id))) throw unknownRecording(id);
-    res.sendFile(basename(store().timelinePath(id)), { root: store().dir, headers: { "Content-Type": "application/x-ndjson" } }, (err) => {
-      if (err && !res.headersSent) next(new ApiError(404, "unknown-recording", `recording ${id} has no timeline`));
-    });
+    if (!(await sendFileRange(req, res, store().timelinePath(id), "application/x-ndjson"))) throw new ApiError(404, "unknown-recording", `recording ${id} has no timeline`);
   });
 
   router.delete("/recordings/:id", async (req, res) => {
@@ -66,11 +62,6 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
   });
 }
 
-/** A file that vanished between the lookup and the send (deleted meanwhile) is a 404, not a bad request. */
-function sendFailure(err: Error, id: string): Error {
-  return (err as { status?: number }).status === 404 ? unknownRecording(id) : err;
-}
-
 function checkedId(id: string): string {
   if (!RECORDING_ID.test(id)) throw new ApiError(400, "bad-recording-id", `"${id.slice(0, 64)}" is not a recording id (they look like 20260101T120000Z-0123abcd)`);
   return id;
@@ -83,6 +74,8 @@ function unknownRecording(id: string): ApiError {
 function recordingError(err: unknown): unknown {
   if (err instanceof WrongModeError) return new ApiError(409, "wrong-mode", err.message);
   if (err instanceof RecordingStateError) return new ApiError(409, "recording-state", err.message);
+  // Both messages are written to be shown (what failed, not where); the paths are in the server's log.
+  if (err instanceof InsufficientSpaceError) return new ApiError(507, "insufficient-storage", err.message);
   if (err instanceof RecordingFailedError) return new ApiError(500, "recording-failed", err.message);
   return err;
 }
