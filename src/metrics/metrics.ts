@@ -22,7 +22,7 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore): 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const sampler = new RoomSampler(rooms);
-  const mcu = () => sampler.mcuRooms();
+  const mcu = () => sampler.mixingRooms();
 
   new Gauge({
     name: "tessera_rooms",
@@ -63,12 +63,12 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore): 
       }
     },
   });
-  roomCounter(registry, "tessera_room_frames_sent_total", "Mixed video frames sent by an MCU room", (room) => room.mediaStats.video.framesSent);
+  roomCounter(registry, "tessera_room_frames_sent_total", "Mixed video frames sent by an MCU room", (room) => room.capabilities.mix.mediaStats.video.framesSent);
   roomCounter(
     registry,
     "tessera_room_frames_dropped_total",
     "Mixed video frames an MCU room did not compose or encode in time (compositor behind, or encoder backlog)",
-    (room) => room.mediaStats.video.framesDropped,
+    (room) => room.capabilities.mix.mediaStats.video.framesDropped,
   );
   new Counter({
     name: "tessera_ffmpeg_restarts_total",
@@ -78,7 +78,7 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore): 
     collect() {
       this.reset();
       for (const room of mcu()) {
-        const { video } = room.mediaStats;
+        const { video } = room.capabilities.mix.mediaStats;
         this.inc({ room: room.name, process: "encoder" }, video.encoderRestarts);
         this.inc({ room: room.name, process: "decoder" }, video.decoderRestarts);
       }
@@ -98,7 +98,7 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore): 
     collect() {
       this.reset();
       for (const room of rooms.all()) {
-        const recording = room.activeRecording;
+        const recording = room.capabilities.recording?.activeRecording;
         if (recording && !room.isClosing) this.set({ room: room.name }, recording.bytes);
       }
     },

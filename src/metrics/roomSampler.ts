@@ -1,8 +1,12 @@
-import { McuRoom } from "../rooms/mcuRoom.js";
+import type { MixStats } from "../rooms/capabilities.js";
+import type { ConferenceRoom } from "../rooms/conferenceRoom.js";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { processCpuSeconds } from "./procCpu.js";
 
 const WINDOW_MS = 5000;
+
+/** A room that has the mixing capability. */
+export type MixingRoom = ConferenceRoom & { readonly capabilities: { readonly mix: MixStats } };
 
 interface RoomTrack {
   readonly frames: { at: number; sent: number }[];
@@ -17,7 +21,7 @@ interface RoomTrack {
  * depend on who scrapes or how often, and CPU per room that keeps counting children after they exit.
  */
 export class RoomSampler {
-  private readonly tracks = new Map<McuRoom, RoomTrack>();
+  private readonly tracks = new Map<MixingRoom, RoomTrack>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -28,17 +32,18 @@ export class RoomSampler {
     this.timer.unref();
   }
 
-  mcuRooms(): McuRoom[] {
-    return this.rooms.all().filter((r): r is McuRoom => r instanceof McuRoom && !r.isClosing);
+  /** The open rooms that mix (MCU rooms): those with figures of a media plane. */
+  mixingRooms(): MixingRoom[] {
+    return this.rooms.all().filter((r): r is MixingRoom => r.capabilities.mix !== undefined && !r.isClosing);
   }
 
   sample(now = performance.now()): void {
-    const live = new Set(this.mcuRooms());
+    const live = new Set(this.mixingRooms());
     for (const room of this.tracks.keys()) if (!live.has(room)) this.tracks.delete(room);
     for (const room of live) {
       let track = this.tracks.get(room);
       if (!track) this.tracks.set(room, (track = { frames: [], cpuByPid: new Map(), exitedCpu: 0 }));
-      const stats = room.mediaStats;
+      const stats = room.capabilities.mix.mediaStats;
       track.frames.push({ at: now, sent: stats.video.framesSent });
       while (track.frames.length > 2 && now - track.frames[0].at > WINDOW_MS) track.frames.shift();
       const current = new Set(stats.ffmpegPids);
@@ -55,7 +60,7 @@ export class RoomSampler {
   }
 
   /** Frames sent per second over the last few seconds; undefined until there is half a second to measure. */
-  outputFps(room: McuRoom): number | undefined {
+  outputFps(room: MixingRoom): number | undefined {
     const frames = this.tracks.get(room)?.frames;
     if (!frames || frames.length < 2) return undefined;
     const first = frames[0];
@@ -64,7 +69,7 @@ export class RoomSampler {
     return seconds >= 0.5 ? (last.sent - first.sent) / seconds : undefined;
   }
 
-  cpuSeconds(room: McuRoom): number {
+  cpuSeconds(room: MixingRoom): number {
     const track = this.tracks.get(room);
     if (!track) return 0;
     let total = track.exitedCpu;

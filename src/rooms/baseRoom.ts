@@ -3,7 +3,8 @@ import { EventEmitter } from "node:events";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { Role } from "../signaling/messages.js";
-import { roomFullMessage, senderCount, WrongModeError, type AdmitResult, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
+import type { RoomCapabilities } from "./capabilities.js";
+import { roomFullMessage, senderCount, type AdmitResult } from "./conferenceRoom.js";
 import { broadcastRoster, type Member, type ParticipantChannel } from "./participant.js";
 import type { RoomContext } from "./roomContext.js";
 
@@ -31,29 +32,11 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
     this.log = context.log;
   }
 
+  /** What this mode can do beyond what every room does. */
+  abstract readonly capabilities: RoomCapabilities;
+
   get isClosing(): boolean {
     return this.closing;
-  }
-
-  // Composite controls: only an MCU room has a composite to arrange or record; it overrides these.
-  get layoutChoice(): LayoutChoice | undefined {
-    return undefined;
-  }
-
-  get activeRecording(): RecordingInfo | undefined {
-    return undefined;
-  }
-
-  setLayout(_choice: LayoutChoice): void {
-    throw new WrongModeError(`room "${this.name}" has no composite to lay out: layouts apply to mcu rooms`);
-  }
-
-  startRecording(_by: RecordingOrigin): Promise<RecordingInfo> {
-    return Promise.reject(new WrongModeError(`room "${this.name}" has no composite to record: recording applies to mcu rooms`));
-  }
-
-  stopRecording(_by: RecordingOrigin): Promise<RecordingInfo> {
-    return Promise.reject(new WrongModeError(`room "${this.name}" has no composite to record: recording applies to mcu rooms`));
   }
 
   list(): M[] {

@@ -1,5 +1,6 @@
 import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import type { Role, RoomMode, SignalData } from "../signaling/messages.js";
+import type { RoomCapabilities } from "./capabilities.js";
 import type { Member, ParticipantChannel } from "./participant.js";
 
 export type AdmitResult<M extends Member = Member> = { ok: true; participant: M } | { ok: false; code: "room-full"; message: string };
@@ -63,37 +64,20 @@ export class RateLimitedError extends Error {
 export type RecordingOrigin = "participant" | "api" | "auto";
 
 /**
- * What signaling and the control API need of a room, whatever its mode. Each mode is one class: McuRoom (the mixer),
- * SfuRoom (forwarding) and MeshRoom (relay only).
+ * What every room does, whatever its mode: members, mutes, the roster, closing. What only some modes do
+ * (negotiating with the server, relaying signals, layout, recording, mixing) is in `capabilities`: each
+ * mode is one class (McuRoom, SfuRoom, MeshRoom) that has those capabilities or lacks them.
  */
 export interface ConferenceRoom {
   readonly name: string;
   readonly mode: RoomMode;
   readonly isClosing: boolean;
+  readonly capabilities: RoomCapabilities;
   once(event: "closed", listener: () => void): unknown;
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult;
   remove(id: string, reason: string): Promise<void>;
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void;
   list(): Member[];
-  /** The participant's offer; resolves to the server's answer SDP. */
-  offer(id: string, sdp: string): Promise<string>;
-  /** The participant's answer to a server offer. */
-  answer(id: string, sdp: string): Promise<void>;
-  candidate(id: string, candidate: IceCandidateInit | null): Promise<void>;
-  signal(from: string, to: string, data: SignalData): void;
-  /** The composite's arrangement; undefined in rooms that have no composite (sfu, mesh). */
-  readonly layoutChoice: LayoutChoice | undefined;
-  /** MCU rooms only (others throw WrongModeError); an unknown `pin` throws UnknownParticipantError. */
-  setLayout(choice: LayoutChoice): void;
-  /** The recording in progress, if any. */
-  readonly activeRecording: RecordingInfo | undefined;
-  /**
-   * MCU rooms only (others throw WrongModeError); throws RecordingStateError if one is running, and
-   * RateLimitedError when participants start recordings faster than one per RECORDING_START_INTERVAL_MS.
-   */
-  startRecording(by: RecordingOrigin): Promise<RecordingInfo>;
-  /** Finishes the file and its timeline; throws RecordingStateError if none is running or `by` may not stop it. */
-  stopRecording(by: RecordingOrigin): Promise<RecordingInfo>;
   close(reason?: string): Promise<void>;
 }
 

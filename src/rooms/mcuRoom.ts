@@ -6,6 +6,7 @@ import { McuPeer } from "../peers/mcuPeer.js";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../signaling/messages.js";
+import type { LayoutControl, MixStats, RecordingControl, RoomCapabilities } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import {
   RateLimitedError,
@@ -40,8 +41,9 @@ export interface RoomMediaStats {
  */
 type McuParticipant = Participant<McuPeer>;
 
-export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom {
+export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom, LayoutControl, RecordingControl, MixStats {
   readonly mode = "mcu";
+  readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this };
   private readonly mixer: RoomMixer;
   private layout: LayoutChoice = { layout: "grid" };
   private recording: RoomRecording | undefined;
@@ -77,7 +79,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom 
     });
   }
 
-  override get layoutChoice(): LayoutChoice {
+  get layoutChoice(): LayoutChoice {
     return this.layout;
   }
 
@@ -86,7 +88,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom 
     return this.mixer.activeSpeaker;
   }
 
-  override setLayout(choice: LayoutChoice): void {
+  setLayout(choice: LayoutChoice): void {
     if (!layoutNames.includes(choice.layout)) throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${layoutNames.join(", ")}`);
     let next: LayoutChoice = { layout: choice.layout };
     if (choice.layout === "pin") {
@@ -106,11 +108,11 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom 
     return { video: this.mixer.videoStats, ffmpegPids: this.mixer.ffmpegPids };
   }
 
-  override get activeRecording(): RecordingInfo | undefined {
+  get activeRecording(): RecordingInfo | undefined {
     return this.recording?.info();
   }
 
-  override async startRecording(by: RecordingOrigin): Promise<RecordingInfo> {
+  async startRecording(by: RecordingOrigin): Promise<RecordingInfo> {
     if (this.closing) throw new RecordingStateError(`room "${this.name}" is closing`);
     if (this.recording) throw new RecordingStateError(`room "${this.name}" is already being recorded (recording ${this.recording.id})`);
     if (by === "participant") {
@@ -139,7 +141,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom 
     return recording.info();
   }
 
-  override async stopRecording(by: RecordingOrigin): Promise<RecordingInfo> {
+  async stopRecording(by: RecordingOrigin): Promise<RecordingInfo> {
     if (this.recording && this.recordingStartedBy === "api" && by !== "api") {
       throw new RecordingStateError("this recording was started through the control API; only the control API can stop it");
     }
@@ -168,14 +170,6 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom 
       });
     }
     return admitted;
-  }
-
-  answer(): Promise<void> {
-    return Promise.reject(new WrongModeError("an MCU room never sends offers: there is nothing to answer"));
-  }
-
-  signal(_from: string, _to: string, _data: SignalData): void {
-    throw new WrongModeError("signal messages are for mesh rooms; this room is an MCU");
   }
 
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {

@@ -1,14 +1,16 @@
 import type { Role, SignalData } from "../signaling/messages.js";
 import { BaseRoom } from "./baseRoom.js";
-import { BadSignalError, UnknownParticipantError, WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
+import type { RoomCapabilities, SignalRelay } from "./capabilities.js";
+import { BadSignalError, UnknownParticipantError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
 import type { Member, ParticipantChannel } from "./participant.js";
 
 /**
  * A mesh room: browsers connect to each other; the server only relays their offers, answers and
  * candidates between members of the same room, and keeps the roster. No media touches the server.
  */
-export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom {
+export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom, SignalRelay {
   readonly mode = "mesh";
+  readonly capabilities: RoomCapabilities = { relay: this };
 
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
     return this.refuseIfFull(role) ?? this.enrol(this.newMember(name, role, channel));
@@ -23,18 +25,6 @@ export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom {
 
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
     this.recordMute(id, mute);
-  }
-
-  offer(): Promise<string> {
-    return Promise.reject(new WrongModeError("this is a mesh room: send offers to other participants with signal, not to the server"));
-  }
-
-  answer(): Promise<void> {
-    return Promise.reject(new WrongModeError("this is a mesh room: send answers to other participants with signal"));
-  }
-
-  candidate(): Promise<void> {
-    return Promise.reject(new WrongModeError("this is a mesh room: send candidates to other participants with signal"));
   }
 
   async remove(id: string, reason: string): Promise<void> {

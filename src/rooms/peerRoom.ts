@@ -2,6 +2,7 @@ import { NegotiationError } from "../peers/peerConnection.js";
 import type { ErrorCode } from "../signaling/messages.js";
 import { FaultBoundary } from "../../mixer/faults.js";
 import { BaseRoom } from "./baseRoom.js";
+import type { PeerNegotiation } from "./capabilities.js";
 import type { IceCandidateInit } from "./conferenceRoom.js";
 import type { Participant } from "./participant.js";
 
@@ -10,7 +11,7 @@ import type { Participant } from "./participant.js";
  * connection must be up within `connectTimeoutMs` of joining, or they are removed: a client that joins
  * and never offers, or never finishes ICE, holds nothing for long.
  */
-export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> {
+export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implements PeerNegotiation {
   /** Every callback into this room's media (packets, the mixer's timers and children) runs through it. */
   protected readonly faults = new FaultBoundary((err, where) => this.failed(err, where));
   private readonly connectDeadlines = new Map<string, NodeJS.Timeout>();

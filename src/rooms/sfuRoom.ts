@@ -2,9 +2,10 @@ import type { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { SfuPeer } from "../peers/sfuPeer.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
-import type { Role, SignalData } from "../signaling/messages.js";
+import type { Role } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
-import { WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
+import type { RoomCapabilities, ServerOffers } from "./capabilities.js";
+import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 
 interface SfuParticipant extends Participant<SfuPeer> {
@@ -22,8 +23,9 @@ const KEYFRAME_THROTTLE_MS = 300;
  * receiver's own (a track shared between peers breaks werift's retransmission). Joins and leaves add or
  * retire m-sections and renegotiate with a server offer; receivers' keyframe requests reach the sender.
  */
-export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom {
+export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom, ServerOffers {
   readonly mode = "sfu";
+  readonly capabilities: RoomCapabilities = { negotiation: this, serverOffers: this };
   private readonly lastKeyframeRequest = new Map<string, number>();
 
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
@@ -41,10 +43,6 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom 
     p.negotiating = false;
     for (const sourceId of this.forwardedTo(p)) this.requestKeyframe(sourceId);
     if (p.renegotiateAfter) void this.renegotiate(p);
-  }
-
-  signal(_from: string, _to: string, _data: SignalData): void {
-    throw new WrongModeError("signal messages are for mesh rooms; this room is an SFU");
   }
 
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {

@@ -1,7 +1,8 @@
 import type { WebSocket } from "ws";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import { type ConferenceRoom } from "../rooms/conferenceRoom.js";
+import { capability } from "../rooms/capabilities.js";
+import type { ConferenceRoom } from "../rooms/conferenceRoom.js";
 import { participantInfo, type Member, type ParticipantChannel } from "../rooms/participant.js";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { parseClientMessage, type ClientMessage, type ErrorCode, type RoomMode, type ServerMessage } from "./messages.js";
@@ -98,12 +99,14 @@ export class SignalingSession implements ParticipantChannel {
         case "offer":
           return await this.offer(room, participant, message.sdp);
         case "answer":
-          return await room.answer(participant.id, message.sdp);
-        case "candidate":
-          if (room.mode !== "mesh" && !this.offered) return this.error("bad-message", "send the offer before candidates");
-          return await room.candidate(participant.id, message.candidate);
+          return await capability(room, "serverOffers").answer(participant.id, message.sdp);
+        case "candidate": {
+          const negotiation = capability(room, "negotiation");
+          if (!this.offered) return this.error("bad-message", "send the offer before candidates");
+          return await negotiation.candidate(participant.id, message.candidate);
+        }
         case "signal":
-          return room.signal(participant.id, message.to, message.data);
+          return capability(room, "relay").signal(participant.id, message.to, message.data);
         case "mute":
           return room.setMuted(participant.id, { audio: message.audio, video: message.video });
         case "record":
@@ -129,8 +132,9 @@ export class SignalingSession implements ParticipantChannel {
   private async record(room: ConferenceRoom, participant: Member, action: "start" | "stop"): Promise<void> {
     // Viewers watch; only the people on camera decide to record (operators use the token-protected API).
     if (participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
+    const recording = capability(room, "recording");
     try {
-      await (action === "start" ? room.startRecording("participant") : room.stopRecording("participant"));
+      await (action === "start" ? recording.startRecording("participant") : recording.stopRecording("participant"));
     } catch (err) {
       if (codeOf(err)) throw err;
       // What failed goes to the client; where (paths, system detail) stays in the server's log.
@@ -156,16 +160,17 @@ export class SignalingSession implements ParticipantChannel {
       iceServers: this.config.iceServers,
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       participants: room.list().map(participantInfo),
-      recording: room.activeRecording ? { id: room.activeRecording.id, startedAt: room.activeRecording.startedAt } : null,
+      recording: recordingState(room),
     });
   }
 
   /** A refused offer leaves the participant in the room on a fresh peer: they may offer again. */
   private async offer(room: ConferenceRoom, participant: Member, sdp: string): Promise<void> {
+    const negotiation = capability(room, "negotiation");
     if (this.offered) return this.error("already-negotiated", "this connection already sent its offer");
     this.offered = true;
     try {
-      const answer = await room.offer(participant.id, sdp);
+      const answer = await negotiation.offer(participant.id, sdp);
       this.send({ type: "answer", sdp: answer });
     } catch (err) {
       this.offered = false;
@@ -186,4 +191,10 @@ export class SignalingSession implements ParticipantChannel {
     this.participant = undefined;
     if (room && participant) await room.remove(participant.id, reason);
   }
+}
+
+/** What `joined` says of the room's recording: the REC indicator's state. */
+function recordingState(room: ConferenceRoom): { id: string; startedAt: string } | null {
+  const info = room.capabilities.recording?.activeRecording;
+  return info ? { id: info.id, startedAt: info.startedAt } : null;
 }

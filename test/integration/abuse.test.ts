@@ -169,7 +169,7 @@ describe("what one client can do to the server", () => {
     rec("start");
     await eventually(() => sam.messages.some((m) => m.type === "recording" && m.recording !== null), 10_000, "the first start works");
     rec("stop");
-    await eventually(() => sam.messages.filter((m) => m.type === "recording").at(-1)?.type === "recording" && server.rooms.get("recorded")?.activeRecording === undefined, 10_000, "the stop works");
+    await eventually(() => sam.messages.filter((m) => m.type === "recording").at(-1)?.type === "recording" && server.rooms.get("recorded")?.capabilities.recording?.activeRecording === undefined, 10_000, "the stop works");
     rec("start");
     await eventually(() => errors(sam, "rate-limited").length === 1, 5000, "a second start within 10 s is refused");
     expect(errors(sam, "rate-limited")[0]).toMatchObject({ message: expect.stringMatching(/try again in \d+ s/) });
@@ -177,7 +177,7 @@ describe("what one client can do to the server", () => {
     expect((await api("/rooms/recorded/recording/start", "POST")).status).toBe(201);
     rec("stop");
     await eventually(() => errors(sam, "recording-state").some((m) => m.type === "error" && m.message.includes("control API")), 5000, "a participant cannot stop the operator's recording");
-    expect(server.rooms.get("recorded")?.activeRecording).toBeDefined();
+    expect(server.rooms.get("recorded")?.capabilities.recording?.activeRecording).toBeDefined();
     expect((await api("/rooms/recorded/recording/stop", "POST")).status).toBe(200);
   });
 });

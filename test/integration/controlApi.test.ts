@@ -155,9 +155,10 @@ describe("control API: rooms and kick", () => {
     const names = (m: ServerMessage) => (m.type === "participants" ? m.participants.map((p) => p.name).sort().join(",") : "");
     await ada.waitFor((m) => names(m) === "Ada,Vic", 5000, from);
     expect(ada.socketOpen && vic.socketOpen).toBe(true);
+    // Still receiving (a disturbed stream would stall); a busy machine may decode fewer than 30 a second.
     const before = vic.decoder.framesDecoded;
-    await new Promise((r) => setTimeout(r, 1000));
-    expect(vic.decoder.framesDecoded - before).toBeGreaterThan(10);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(vic.decoder.framesDecoded - before).toBeGreaterThanOrEqual(10);
 
     const after = (await json("/rooms/ops")).body as unknown as RoomDetail;
     expect(after.participants.map((p) => p.name).sort()).toEqual(["Ada", "Vic"]);

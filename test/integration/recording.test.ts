@@ -59,7 +59,7 @@ describe("recording an MCU room", () => {
     expect(started.id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/);
     expect(started.room).toBe("rec");
     await alice.waitFor((m) => m.type === "recording" && m.recording?.id === started.id);
-    expect(server.rooms.get("rec")?.activeRecording?.id).toBe(started.id);
+    expect(server.rooms.get("rec")?.capabilities.recording?.activeRecording?.id).toBe(started.id);
 
     await new Promise((r) => setTimeout(r, 1500));
     // Quieter than Alice, so he takes the floor only once she is muted.
@@ -76,7 +76,7 @@ describe("recording an MCU room", () => {
     await bob.close();
     clients.splice(clients.indexOf(bob), 1);
     await new Promise((r) => setTimeout(r, 1500));
-    const growing = server.rooms.get("rec")!.activeRecording!.bytes;
+    const growing = server.rooms.get("rec")!.capabilities.recording!.activeRecording!.bytes;
     expect(growing).toBeGreaterThan(10_000);
 
     const stopRes = await api("/rooms/rec/recording/stop", { method: "POST" });
@@ -85,7 +85,7 @@ describe("recording an MCU room", () => {
     recorded = (await stopRes.json()) as RecordingInfo;
     expect(recorded.stoppedAt).toBeDefined();
     await alice.waitFor((m) => m.type === "recording" && m.recording === null);
-    expect(server.rooms.get("rec")?.activeRecording).toBeUndefined();
+    expect(server.rooms.get("rec")?.capabilities.recording?.activeRecording).toBeUndefined();
     // The only recording this server has made: the counter holds its final size to the byte.
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(Number(/^tessera_recording_bytes_written_total (\d+)/m.exec(metrics)?.[1])).toBe(recorded.bytes);
@@ -178,7 +178,7 @@ describe("recording an MCU room", () => {
     // Viewers watch: only senders may start or stop a recording.
     viewer.ws.send(JSON.stringify({ type: "record", action: "start" }));
     await eventually(() => viewer.messages.some((m) => m.type === "error" && m.code === "recording-state" && m.message.includes("only senders")), 5000, "a viewer's start is refused");
-    expect(server.rooms.get("rec")?.activeRecording).toBeUndefined();
+    expect(server.rooms.get("rec")?.capabilities.recording?.activeRecording).toBeUndefined();
     viewer.ws.close();
     const sender = await rawJoin(server.url, "rec", "Sam", undefined, "sender");
     const from = alice.messages.length;
@@ -190,7 +190,7 @@ describe("recording an MCU room", () => {
     sender.ws.send(JSON.stringify({ type: "record", action: "pause" }));
     await eventually(() => sender.messages.some((m) => m.type === "error" && m.code === "bad-message" && m.message.includes("action")), 5000, "an unknown action is refused");
     // Stopped before its first frame a recording has nothing to keep (its files are removed): let media reach the file.
-    await eventually(() => (server.rooms.get("rec")?.activeRecording?.bytes ?? 0) > 1000, 5000, "the recording's first cluster is on disk");
+    await eventually(() => (server.rooms.get("rec")?.capabilities.recording?.activeRecording?.bytes ?? 0) > 1000, 5000, "the recording's first cluster is on disk");
     alice.send({ type: "record", action: "stop" });
     await alice.waitFor((m) => m.type === "recording" && m.recording === null, 5000, from);
     const id = on.type === "recording" ? on.recording?.id : undefined;
@@ -241,7 +241,7 @@ describe("recording into a directory that cannot be written", () => {
       expect(body.message).toContain("RECORDINGS_DIR");
       // What failed and why, not where: the server's paths stay in its log.
       expect(body.message).not.toContain(parent);
-      expect(server.rooms.get("stuck")?.activeRecording).toBeUndefined();
+      expect(server.rooms.get("stuck")?.capabilities.recording?.activeRecording).toBeUndefined();
       vic.ws.send(JSON.stringify({ type: "record", action: "start" }));
       await eventually(() => vic.messages.some((m) => m.type === "error" && m.code === "recording-failed"), 5000, "the record message is refused with recording-failed");
       expect(JSON.stringify(vic.messages.find((m) => m.type === "error"))).not.toContain(parent);

@@ -32,14 +32,14 @@ describe("a recording's audio and video", () => {
     clients.push(flash);
     await flash.connect();
     const room = server.rooms.get("sync")!;
-    const started = await room.startRecording("api");
+    const started = await room.capabilities.recording!.startRecording("api");
     await new Promise((r) => setTimeout(r, 3000));
     // A join mid-recording re-lays the grid; the flash tile moves but stays on the left half.
     const other = new TestClient({ url: server.url, room: "sync", name: "Quiet", colour: "black" });
     clients.push(other);
     await other.connect();
     await new Promise((r) => setTimeout(r, 5000));
-    await room.stopRecording("api");
+    await room.capabilities.recording!.stopRecording("api");
 
     const path = join(dir, `${started.id}.webm`);
     // A region inside the flash sender's tile both alone (the whole canvas) and beside another (the left half).

@@ -1,9 +1,9 @@
 import type { Router } from "express";
 import { z } from "zod";
-import { layoutNames, UnknownParticipantError, WrongModeError, type ConferenceRoom, type LayoutChoice } from "../../rooms/conferenceRoom.js";
+import { layoutNames, UnknownParticipantError, type LayoutChoice } from "../../rooms/conferenceRoom.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
-import { parseBody, roomOr404 } from "./validate.js";
+import { capabilityOr409, parseBody, roomOr404 } from "./validate.js";
 
 const layoutBody = z
   .object({
@@ -19,30 +19,23 @@ const layoutBody = z
 /** GET and PUT /api/rooms/:room/layout: how an MCU room's composite is arranged. */
 export function layoutRoutes(router: Router, deps: ApiDeps): void {
   router.get("/rooms/:room/layout", (req, res) => {
-    const room = mcuRoomOr409(roomOr404(deps.rooms, req.params.room));
-    res.json(room.layoutChoice);
+    res.json(capabilityOr409(roomOr404(deps.rooms, req.params.room), "layout").layoutChoice);
   });
 
   router.put("/rooms/:room/layout", (req, res) => {
-    const room = mcuRoomOr409(roomOr404(deps.rooms, req.params.room));
+    const room = roomOr404(deps.rooms, req.params.room);
+    const layout = capabilityOr409(room, "layout");
     const choice: LayoutChoice = parseBody(layoutBody, req.body);
     if (choice.pin !== undefined) {
       const member = room.list().find((m) => m.id === choice.pin);
       if (member && member.role !== "sender") throw new ApiError(400, "not-a-sender", `participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
     }
     try {
-      room.setLayout(choice);
+      layout.setLayout(choice);
     } catch (err) {
       if (err instanceof UnknownParticipantError) throw new ApiError(404, "unknown-participant", err.message);
-      if (err instanceof WrongModeError) throw new ApiError(409, "wrong-mode", err.message);
       throw err;
     }
-    res.json(room.layoutChoice);
+    res.json(layout.layoutChoice);
   });
-}
-
-/** Only an MCU room has a composite: anything else is a 409 that says so. */
-function mcuRoomOr409(room: ConferenceRoom): ConferenceRoom {
-  if (room.mode !== "mcu") throw new ApiError(409, "wrong-mode", `room "${room.name}" is a ${room.mode} room: layouts apply to mcu rooms, which send one composite`);
-  return room;
 }

@@ -162,7 +162,7 @@ describe("recordings that cannot be made, through the API", () => {
     const body = (await res.json()) as { error: string; message: string };
     expect(body).toMatchObject({ error: "insufficient-storage", message: expect.stringMatching(/^not enough free disk space to record: .* free in RECORDINGS_DIR, at least .* needed$/) });
     expect(body.message).not.toContain(dir);
-    expect(server.rooms.get("full")?.activeRecording).toBeUndefined();
+    expect(server.rooms.get("full")?.capabilities.recording?.activeRecording).toBeUndefined();
     expect(vic.messages.some((m) => m.type === "recording" && m.recording !== null)).toBe(false);
     expect(readdirSync(dir)).toEqual([]);
     expect(await (await api(server, "/recordings")).json()).toEqual({ recordings: [] });

@@ -5,7 +5,7 @@ import { InsufficientSpaceError, RecordingFailedError } from "../../recordings/r
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { sendFileRange } from "./sendFileRange.js";
-import { roomOr404 } from "./validate.js";
+import { capabilityOr409, roomOr404 } from "./validate.js";
 
 /**
  * Recordings: start and stop a room's, list them, fetch one (with Range, so a browser can seek), delete
@@ -15,18 +15,18 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
   const store = (): RecordingStore => deps.recordings;
 
   router.post("/rooms/:room/recording/start", async (req, res) => {
-    const room = roomOr404(deps.rooms, req.params.room);
+    const recording = capabilityOr409(roomOr404(deps.rooms, req.params.room), "recording");
     try {
-      res.status(201).json(await room.startRecording("api"));
+      res.status(201).json(await recording.startRecording("api"));
     } catch (err) {
       throw recordingError(err);
     }
   });
 
   router.post("/rooms/:room/recording/stop", async (req, res) => {
-    const room = roomOr404(deps.rooms, req.params.room);
+    const recording = capabilityOr409(roomOr404(deps.rooms, req.params.room), "recording");
     try {
-      res.json(await room.stopRecording("api"));
+      res.json(await recording.stopRecording("api"));
     } catch (err) {
       throw recordingError(err);
     }

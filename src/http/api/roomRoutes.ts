@@ -48,7 +48,7 @@ function roomSummary(room: ConferenceRoom) {
     mode: room.mode,
     participants: members.length,
     senders: members.filter((m) => m.role === "sender").length,
-    recording: room.activeRecording !== undefined,
+    recording: room.capabilities.recording?.activeRecording !== undefined,
   };
 }
 
@@ -56,8 +56,8 @@ function roomDetail(room: ConferenceRoom) {
   return {
     name: room.name,
     mode: room.mode,
-    layout: room.layoutChoice ?? null,
-    recording: room.activeRecording ?? null,
+    layout: room.capabilities.layout?.layoutChoice ?? null,
+    recording: room.capabilities.recording?.activeRecording ?? null,
     participants: room.list().map(participantDetail),
   };
 }

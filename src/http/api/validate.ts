@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { roomNameSchema } from "../../signaling/messages.js";
+import { capability, type RoomCapabilities } from "../../rooms/capabilities.js";
 import type { ConferenceRoom } from "../../rooms/conferenceRoom.js";
 import type { RoomRegistry } from "../../rooms/roomRegistry.js";
 import { ApiError } from "./apiError.js";
@@ -25,4 +26,13 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   if (parsed.success) return parsed.data;
   const detail = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
   throw new ApiError(400, "bad-request", `invalid request body: ${detail}`);
+}
+
+/** The room's capability, or a 409 `wrong-mode` saying which rooms have it. */
+export function capabilityOr409<K extends keyof RoomCapabilities>(room: ConferenceRoom, kind: K): NonNullable<RoomCapabilities[K]> {
+  try {
+    return capability(room, kind);
+  } catch (err) {
+    throw new ApiError(409, "wrong-mode", (err as Error).message);
+  }
 }

@@ -1,0 +1,86 @@
+import type { RoomMode, SignalData } from "../signaling/messages.js";
+import type { RoomMediaStats } from "./mcuRoom.js";
+import { WrongModeError, type IceCandidateInit, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
+
+/** The participant's own offer and candidates, answered by a server peer connection (MCU, SFU). */
+export interface PeerNegotiation {
+  /** Resolves to the server's answer SDP. */
+  offer(id: string, sdp: string): Promise<string>;
+  candidate(id: string, candidate: IceCandidateInit | null): Promise<void>;
+}
+
+/** Offers the server makes and the participant answers (the SFU's renegotiation). */
+export interface ServerOffers {
+  answer(id: string, sdp: string): Promise<void>;
+}
+
+/** SDP and candidates relayed between two participants (mesh). */
+export interface SignalRelay {
+  signal(from: string, to: string, data: SignalData): void;
+}
+
+/** The composite's arrangement and whom it highlights (MCU). */
+export interface LayoutControl {
+  readonly layoutChoice: LayoutChoice;
+  /** An unknown `pin` throws UnknownParticipantError, an unknown layout RangeError. */
+  setLayout(choice: LayoutChoice): void;
+  /** Who the mixer hears speaking now. */
+  readonly activeSpeaker: string | undefined;
+}
+
+/** Recording the composite (MCU). */
+export interface RecordingControl {
+  /** The recording in progress, if any. */
+  readonly activeRecording: RecordingInfo | undefined;
+  /**
+   * Throws RecordingStateError if one is running, and RateLimitedError when participants start
+   * recordings faster than one per RECORDING_START_INTERVAL_MS.
+   */
+  startRecording(by: RecordingOrigin): Promise<RecordingInfo>;
+  /** Finishes the file and its timeline; throws RecordingStateError if none is running or `by` may not stop it. */
+  stopRecording(by: RecordingOrigin): Promise<RecordingInfo>;
+}
+
+/** The media plane's figures, for /metrics (MCU). */
+export interface MixStats {
+  readonly mediaStats: RoomMediaStats;
+}
+
+/**
+ * What a room can do beyond what every room does. A mode has a capability or lacks it; a request for one
+ * it lacks is answered `wrong-mode` (signaling) or 409 (control API), with the sentence below.
+ */
+export interface RoomCapabilities {
+  readonly negotiation?: PeerNegotiation;
+  readonly serverOffers?: ServerOffers;
+  readonly relay?: SignalRelay;
+  readonly layout?: LayoutControl;
+  readonly recording?: RecordingControl;
+  readonly mix?: MixStats;
+}
+
+/** The room as far as naming a missing capability needs it. */
+interface Named {
+  readonly name: string;
+  readonly mode: RoomMode;
+  readonly capabilities: RoomCapabilities;
+}
+
+const MODE_NAMES: Record<RoomMode, string> = { mcu: "an MCU", sfu: "an SFU", mesh: "a mesh" };
+
+const missing: { readonly [K in keyof RoomCapabilities]-?: (room: Named) => string } = {
+  negotiation: (room) =>
+    room.mode === "mesh" ? "this is a mesh room: send offers and candidates to other participants with signal, not to the server" : `room "${room.name}" takes no offer`,
+  serverOffers: (room) => (room.mode === "mesh" ? "this is a mesh room: send answers to other participants with signal" : `${MODE_NAMES[room.mode]} room never sends offers: there is nothing to answer`),
+  relay: (room) => `signal messages are for mesh rooms; this is ${MODE_NAMES[room.mode]} room`,
+  layout: (room) => `room "${room.name}" has no composite to lay out: layouts apply to mcu rooms`,
+  recording: (room) => `room "${room.name}" has no composite to record: recording applies to mcu rooms`,
+  mix: (room) => `room "${room.name}" mixes nothing: mixing applies to mcu rooms`,
+};
+
+/** The room's capability, or WrongModeError naming what the room is and what would have it. */
+export function capability<K extends keyof RoomCapabilities>(room: Named, kind: K): NonNullable<RoomCapabilities[K]> {
+  const found = room.capabilities[kind];
+  if (!found) throw new WrongModeError(missing[kind](room));
+  return found as NonNullable<RoomCapabilities[K]>;
+}
