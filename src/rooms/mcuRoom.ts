@@ -12,7 +12,6 @@ import {
   RateLimitedError,
   RecordingStateError,
   UnknownParticipantError,
-  WrongModeError,
   layoutNames,
   type AdmitResult,
   type ConferenceRoom,
