@@ -23,7 +23,7 @@ export interface RoomMixerOptions {
   readonly context: MediaContext;
 }
 
-type RoomMixerEvents = {
+export type RoomMixerEvents = {
   /** A serialized RTP packet of the mixed video; write the same bytes to every receiver's track. */
   videoRtp: [packet: Buffer];
   layout: [tiles: ReadonlyMap<string, Rect>];

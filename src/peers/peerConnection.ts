@@ -18,7 +18,7 @@ import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
 
 export type InboundVideoCodec = "vp8" | "h264";
 
-type PeerEvents = {
+export type PeerEvents = {
   videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
   /** `audioLevel`: the RFC 6464 header extension (0-127, -dBov) when the sender sends it. */
   audioRtp: [packet: RtpPacket, audioLevel: number | undefined];

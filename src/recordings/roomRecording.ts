@@ -14,7 +14,7 @@ export { InsufficientSpaceError, RecordingFailedError } from "./recordingErrors.
 export interface RoomRecordingOptions {
   readonly room: string;
   readonly store: RecordingStore;
-  readonly mixer: RoomMixer;
+  readonly mixer: Pick<RoomMixer, "record">;
   readonly output: { width: number; height: number; fps: number };
   /** Who is in the room when the recording starts (the timeline's first line). */
   readonly roster: () => readonly Member[];

@@ -1,8 +1,6 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
-import { RoomMixer } from "../../mixer/roomMixer.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import { RtpPacket } from "werift";
-import { McuPeer } from "../peers/mcuPeer.js";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../signaling/messages.js";
@@ -23,6 +21,7 @@ import { RoomRecording } from "../recordings/roomRecording.js";
 import type { TimelineEvent } from "../recordings/timeline.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import type { RoomContext } from "./roomContext.js";
+import type { MixReceivingPeer, RoomMixing } from "./roomMedia.js";
 import { tileBitrate } from "./tileBitrate.js";
 
 /** Participants may start a recording in a room at most this often (operators and AUTO_RECORD are not limited). */
@@ -38,12 +37,12 @@ export interface RoomMediaStats {
  * Created with the first participant, closed (mixer and all) when the last one leaves; `closed` fires
  * once every ffmpeg child is gone.
  */
-type McuParticipant = Participant<McuPeer>;
+type McuParticipant = Participant<MixReceivingPeer>;
 
 export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom, LayoutControl, RecordingControl, MixStats {
   readonly mode = "mcu";
   readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this };
-  private readonly mixer: RoomMixer;
+  private readonly mixer: RoomMixing;
   private layout: LayoutChoice = { layout: "grid" };
   private recording: RoomRecording | undefined;
   private recordingStartedBy: RecordingOrigin | undefined;
@@ -53,7 +52,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   constructor(context: RoomContext) {
     super(context);
     const { name, config } = context;
-    this.mixer = new RoomMixer({
+    this.mixer = context.media.mixer({
       label: `room:${name}`,
       width: config.output.width,
       height: config.output.height,
@@ -228,8 +227,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     for (const p of this.members.values()) p.channel.send({ type: "recording", recording });
   }
 
-  protected createPeer(): McuPeer {
-    return new McuPeer(this.config);
+  protected createPeer(): MixReceivingPeer {
+    return this.context.media.mcuPeer(this.config);
   }
 
   protected wirePeer(p: McuParticipant): void {

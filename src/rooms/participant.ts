@@ -1,4 +1,4 @@
-import type { PeerConnection } from "../peers/peerConnection.js";
+import type { ParticipantPeer } from "./roomMedia.js";
 import type { ParticipantInfo, Role, ServerMessage } from "../signaling/messages.js";
 
 /** How a room talks back to one participant; the room never sees the WebSocket behind it. */
@@ -19,7 +19,7 @@ export interface Member {
 }
 
 /** A participant whose media goes through a server peer connection (MCU and SFU rooms). */
-export interface Participant<P extends PeerConnection = PeerConnection> extends Member {
+export interface Participant<P extends ParticipantPeer = ParticipantPeer> extends Member {
   /** Replaced by a fresh one when an offer is rejected (the participant keeps their place). */
   peer: P;
   videoCodecSeen: "vp8" | "h264" | undefined;

@@ -2,6 +2,7 @@ import type { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { RecordingStore } from "../recordings/recordingStore.js";
+import type { RoomMediaFactory } from "./roomMedia.js";
 
 /** What the registry hands a room it creates; the room hands it on to what it creates in turn. */
 export interface RoomContext {
@@ -13,4 +14,6 @@ export interface RoomContext {
   readonly processes: ProcessGroup;
   /** The server's store of recordings (MCU rooms record into it). */
   readonly recordings: RecordingStore;
+  /** Makes the room's peers and mixer: real ones in the server, fakes in room tests. */
+  readonly media: RoomMediaFactory;
 }

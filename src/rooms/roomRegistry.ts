@@ -5,6 +5,7 @@ import type { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
 import type { RecordingStore } from "../recordings/recordingStore.js";
 import type { ConferenceRoom } from "./conferenceRoom.js";
 import type { RoomContext } from "./roomContext.js";
+import { realRoomMedia, type RoomMediaFactory } from "./roomMedia.js";
 import { McuRoom } from "./mcuRoom.js";
 import { MeshRoom } from "./meshRoom.js";
 import { SfuRoom } from "./sfuRoom.js";
@@ -22,6 +23,7 @@ export class RoomRegistry {
     /** The server's process group: each room gets a child group of it. */
     private readonly processes: ProcessGroup,
     private readonly recordings: RecordingStore,
+    private readonly media: RoomMediaFactory = realRoomMedia,
   ) {}
 
   get(name: string): ConferenceRoom | undefined {
@@ -35,7 +37,7 @@ export class RoomRegistry {
     // A closing room still holds its media until it is gone, so it counts.
     if (this.rooms.size >= this.config.maxRooms && !existing) return undefined;
     const mode = requestedMode ?? this.config.defaultMode;
-    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings };
+    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings, media: this.media };
     const room: ConferenceRoom = mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
     this.rooms.set(name, room);
     room.once("closed", () => {

@@ -1,14 +1,14 @@
 import type { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
-import { SfuPeer } from "../peers/sfuPeer.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role } from "../signaling/messages.js";
 import { PeerRoom } from "./peerRoom.js";
 import type { RoomCapabilities, ServerOffers } from "./capabilities.js";
 import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
+import type { ForwardingPeer } from "./roomMedia.js";
 
-interface SfuParticipant extends Participant<SfuPeer> {
+interface SfuParticipant extends Participant<ForwardingPeer> {
   /** A server offer is out and its answer has not come back. */
   negotiating: boolean;
   /** The forwards changed while an offer was out: offer again once it is answered. */
@@ -64,8 +64,8 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
     this.broadcastRoster();
   }
 
-  protected createPeer(): SfuPeer {
-    return new SfuPeer(this.config, (sourceId) => this.requestKeyframe(sourceId));
+  protected createPeer(): ForwardingPeer {
+    return this.context.media.sfuPeer(this.config, (sourceId) => this.requestKeyframe(sourceId));
   }
 
   protected wirePeer(p: SfuParticipant): void {

@@ -1,0 +1,146 @@
+import { EventEmitter } from "node:events";
+import type { RtpPacket } from "werift";
+import type { RoomMixerEvents } from "../../mixer/roomMixer.js";
+import type { Rect } from "../../mixer/layout/gridLayout.js";
+import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
+import { NegotiationError, type PeerEvents } from "../../src/peers/peerConnection.js";
+import type { ForwardedStream } from "../../src/peers/sfuPeer.js";
+import type { ParticipantChannel } from "../../src/rooms/participant.js";
+import type { ForwardingPeer, MixReceivingPeer, RoomMediaFactory, RoomMixing } from "../../src/rooms/roomMedia.js";
+import type { ServerMessage } from "../../src/signaling/messages.js";
+
+/** An offer the fake peers refuse, as werift refuses one it cannot use. */
+export const UNUSABLE_OFFER = "unusable offer";
+
+/** A peer connection without a network: the test decides when it connects or fails. */
+export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPeer, ForwardingPeer {
+  isConnected = false;
+  closed = false;
+  keyframeRequests = 0;
+  readonly candidates: unknown[] = [];
+  readonly sent = { video: 0, audio: 0 };
+  private readonly forwards = new Map<string, ForwardedStream>();
+
+  async answer(offerSdp: string): Promise<string> {
+    if (offerSdp === UNUSABLE_OFFER) throw new NegotiationError("no-usable-codec", "the offer has no video section");
+    return "v=0 fake answer";
+  }
+  async addRemoteCandidate(candidate: unknown): Promise<void> {
+    this.candidates.push(candidate);
+  }
+  requestKeyframe(): void {
+    this.keyframeRequests++;
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+    this.removeAllListeners();
+  }
+  sendVideo(): void {
+    this.sent.video++;
+  }
+  sendAudio(): void {
+    this.sent.audio++;
+  }
+  addForward(sourceId: string): ForwardedStream {
+    const forward = { audio: {}, video: {}, transceivers: [] } as unknown as ForwardedStream;
+    this.forwards.set(sourceId, forward);
+    return forward;
+  }
+  forward(sourceId: string): ForwardedStream | undefined {
+    return this.forwards.get(sourceId);
+  }
+  labelForwardedVideo(sourceId: string): boolean {
+    return this.forwards.has(sourceId);
+  }
+  removeForward(sourceId: string): void {
+    this.forwards.delete(sourceId);
+  }
+  async createOffer(): Promise<string> {
+    return "v=0 fake offer";
+  }
+  async applyAnswer(): Promise<void> {}
+
+  /** ICE and DTLS are done. */
+  connect(): void {
+    this.isConnected = true;
+    this.emit("connected");
+  }
+}
+
+/** A mixer without ffmpeg: it records what the room asked of it. */
+export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixing {
+  readonly senders = new Map<string, string>();
+  readonly audioListeners = new Map<string, string | undefined>();
+  readonly videoPackets: string[] = [];
+  readonly layouts: LayoutSpec[] = [];
+  layout: ReadonlyMap<string, Rect> = new Map();
+  activeSpeaker: string | undefined;
+  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0, decoderRestarts: 0 };
+  readonly ffmpegPids: number[] = [];
+  closed = false;
+
+  addSender(id: string, name: string): void {
+    this.senders.set(id, name);
+  }
+  async removeSender(id: string): Promise<void> {
+    this.senders.delete(id);
+  }
+  addAudioListener(listenerId: string, ownInput: string | undefined): void {
+    this.audioListeners.set(listenerId, ownInput);
+  }
+  removeAudioListener(listenerId: string): void {
+    this.audioListeners.delete(listenerId);
+  }
+  setVideoCodec(): void {}
+  pushVideoRtp(id: string, _packet: RtpPacket): void {
+    this.videoPackets.push(id);
+  }
+  pushAudioRtp(): void {}
+  setMuted(): void {}
+  setLayout(spec: LayoutSpec): void {
+    this.layouts.push(spec);
+  }
+  record(): never {
+    throw new Error("the fake mixer does not record");
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** The factory a room test hands its room, keeping every peer and mixer it made. */
+export function fakeRoomMedia(): RoomMediaFactory & { readonly peers: FakePeer[]; readonly mixers: FakeMixer[] } {
+  const peers: FakePeer[] = [];
+  const mixers: FakeMixer[] = [];
+  const peer = () => {
+    const p = new FakePeer();
+    peers.push(p);
+    return p;
+  };
+  return {
+    peers,
+    mixers,
+    mcuPeer: peer,
+    sfuPeer: peer,
+    mixer: () => {
+      const m = new FakeMixer();
+      mixers.push(m);
+      return m;
+    },
+  };
+}
+
+/** A participant's signaling channel that keeps what the room says. */
+export class FakeChannel implements ParticipantChannel {
+  readonly messages: ServerMessage[] = [];
+  closedWith: string | undefined;
+  send(message: ServerMessage): void {
+    this.messages.push(message);
+  }
+  close(reason: string): void {
+    this.closedWith ??= reason;
+  }
+  errors(code: string): ServerMessage[] {
+    return this.messages.filter((m) => m.type === "error" && m.code === code);
+  }
+}
