@@ -1,0 +1,126 @@
+import { EventEmitter } from "node:events";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { WebSocket } from "ws";
+import { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
+import { fakeRoomMedia, UNUSABLE_OFFER } from "../../test/fakes/roomMedia.js";
+import { defaultConfig, type Config } from "../config.js";
+import { silentLogger } from "../log.js";
+import { RecordingStore } from "../recordings/recordingStore.js";
+import { RoomRegistry } from "../rooms/roomRegistry.js";
+import type { ServerMessage } from "./messages.js";
+import { SignalingSession } from "./signalingSession.js";
+
+// The signaling rules with a fake socket and rooms on fake media: ordering, refusals, the socket's life.
+
+/** The part of a ws WebSocket a session uses. */
+class FakeSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  readonly received: ServerMessage[] = [];
+  closedWith: number | undefined;
+  send(text: string): void {
+    this.received.push(JSON.parse(text) as ServerMessage);
+  }
+  close(code: number): void {
+    if (this.closedWith !== undefined) return;
+    this.closedWith = code;
+    this.readyState = 3;
+    this.emit("close");
+  }
+  /** A client's text frame. */
+  deliver(message: unknown): void {
+    this.emit("message", Buffer.from(JSON.stringify(message)), false);
+  }
+  errors(code: string): ServerMessage[] {
+    return this.received.filter((m) => m.type === "error" && m.code === code);
+  }
+}
+
+function setUp(overrides: Partial<Config> = {}) {
+  const config: Config = { ...defaultConfig, ...overrides };
+  const media = fakeRoomMedia();
+  const rooms = new RoomRegistry(config, silentLogger, new ProcessGroup(), new RecordingStore(mkdtempSync(join(tmpdir(), "tessera-sig-"))), media);
+  const connect = () => {
+    const socket = new FakeSocket();
+    new SignalingSession(socket as unknown as WebSocket, rooms, config, silentLogger);
+    return socket;
+  };
+  return { rooms, media, connect };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe("SignalingSession", () => {
+  it("handles one socket's messages in order: a candidate sent right after an offer waits for the answer", async () => {
+    const { media, connect } = setUp();
+    const s = connect();
+    s.deliver({ type: "join", room: "order", name: "Ada" });
+    s.deliver({ type: "offer", sdp: "v=0" });
+    s.deliver({ type: "candidate", candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host" } });
+    await settle();
+    expect(s.received.map((m) => m.type).filter((t) => t !== "participants")).toEqual(["joined", "answer"]);
+    expect(s.errors("bad-message")).toHaveLength(0);
+    expect(media.peers[0].candidates).toHaveLength(1);
+  });
+
+  it("answers each refused offer with its own error and keeps the participant, once", async () => {
+    const { rooms, connect } = setUp();
+    const s = connect();
+    s.deliver({ type: "join", room: "refused", name: "Ada" });
+    for (let i = 0; i < 6; i++) s.deliver({ type: "offer", sdp: UNUSABLE_OFFER });
+    await settle();
+    expect(s.errors("no-usable-codec")).toHaveLength(6);
+    expect(s.closedWith).toBeUndefined();
+    expect(rooms.get("refused")?.list()).toHaveLength(1);
+    s.close(1000);
+    await settle();
+    expect(rooms.get("refused")).toBeUndefined();
+  });
+
+  it("ignores what arrives after the socket closed: a late join makes no participant", async () => {
+    const { rooms, connect } = setUp();
+    const s = connect();
+    s.close(1000);
+    s.deliver({ type: "join", room: "late", name: "Ghost" });
+    await settle();
+    expect(rooms.all()).toHaveLength(0);
+  });
+
+  it("refuses a room beyond MAX_ROOMS with a fatal server-full", async () => {
+    const { connect } = setUp({ maxRooms: 1 });
+    const a = connect();
+    a.deliver({ type: "join", room: "one", name: "Ada" });
+    const b = connect();
+    b.deliver({ type: "join", room: "two", name: "Bo" });
+    await settle();
+    expect(b.errors("server-full")).toHaveLength(1);
+    expect(b.closedWith).toBe(1008);
+    expect(a.closedWith).toBeUndefined();
+  });
+
+  it("drops messages over the rate limit with one rate-limited error, and keeps the socket", async () => {
+    const { connect } = setUp();
+    const s = connect();
+    s.deliver({ type: "join", room: "flood", name: "Ada" });
+    for (let i = 0; i < 200; i++) s.deliver({ type: "mute", audio: true });
+    await settle();
+    expect(s.errors("rate-limited")).toHaveLength(1);
+    expect(s.closedWith).toBeUndefined();
+  });
+
+  it("answers a mode's missing capability with wrong-mode", async () => {
+    const { connect } = setUp();
+    const s = connect();
+    s.deliver({ type: "join", room: "meshy", name: "Ada", mode: "mesh" });
+    s.deliver({ type: "offer", sdp: "v=0" });
+    s.deliver({ type: "record", action: "start" });
+    await settle();
+    expect(s.errors("wrong-mode").map((m) => m.type === "error" && m.message)).toEqual([
+      "this is a mesh room: send offers and candidates to other participants with signal, not to the server",
+      'room "meshy" has no composite to record: recording applies to mcu rooms',
+    ]);
+  });
+});
