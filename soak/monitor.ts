@@ -15,6 +15,8 @@ export interface MonitorOptions {
  */
 export class ServerMonitor {
   readonly healthFailures: string[] = [];
+  /** Slowest /healthz answer so far: how long the server's event loop was unable to answer. */
+  slowestHealthMs = 0;
   peak = { rssBytes: 0, fds: 0, udpSockets: 0, ffmpegChildren: 0 };
   latest: ProcessSample | undefined;
   private readonly seen = new Map<string, ChildProcessId>();
@@ -68,8 +70,10 @@ export class ServerMonitor {
     this.checking = true;
     const timeout = this.options.healthTimeoutMs ?? 10_000;
     const at = new Date().toISOString();
+    const started = performance.now();
     if (this.server.exit) this.healthFailures.push(`${at}: the server process has exited: ${JSON.stringify(this.server.exit)}`);
     else if (!(await healthy(this.server.url, timeout))) this.healthFailures.push(`${at}: /healthz did not answer 200 within ${timeout} ms`);
+    else this.slowestHealthMs = Math.max(this.slowestHealthMs, performance.now() - started);
     this.checking = false;
     // One line is enough for a dead server; stop checking.
     if (this.server.exit) this.stop();

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { healthy } from "./http.js";
 import { stillRunning, type ChildProcessId } from "./procProbe.js";
@@ -14,6 +15,8 @@ export interface SoakServerOptions {
   readonly token: string;
   readonly logLevel?: "debug" | "info" | "warn" | "error";
   readonly startTimeoutMs?: number;
+  /** Also append everything the server writes to stderr to this file (the whole log, for a post-mortem). */
+  readonly logFile?: string;
 }
 
 /** The real server (`src/main.ts`, as `npm start` runs it) in a process of its own, on 127.0.0.1. */
@@ -63,7 +66,9 @@ export async function startSoakServer(options: SoakServerOptions): Promise<SoakS
   const problems: string[] = [];
   const tail: string[] = [];
   let partial = "";
+  const logFile = options.logFile ? createWriteStream(options.logFile, { flags: "a" }) : undefined;
   child.stderr!.on("data", (chunk: Buffer) => {
+    logFile?.write(chunk);
     const lines = (partial + chunk.toString()).split("\n");
     partial = lines.pop() ?? "";
     for (const line of lines) {
@@ -78,6 +83,7 @@ export async function startSoakServer(options: SoakServerOptions): Promise<SoakS
   const exited = new Promise<ServerExit>((resolve) =>
     child.once("exit", (code, signal) => {
       exit = { code, signal };
+      logFile?.end();
       resolve(exit);
     }),
   );

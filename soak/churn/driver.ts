@@ -102,7 +102,7 @@ export class Churn {
   }
 
   private async cycle(room: ChurnRoom, n: number, random: Random): Promise<void> {
-    const kind = random.pick(cycleWeights(room.mode));
+    const kind = random.pick(cycleWeights(room.mode, this.plan.kinds));
     const name = `${room.mode}-${n}`;
     this.report.byKind[kind]++;
     const target = { url: this.plan.url, room: room.name, mode: room.mode, name };

@@ -1,4 +1,5 @@
 import type { ServerMessage } from "../../src/signaling/messages.js";
+import { describeMessages } from "./describeMessages.js";
 import { solidColourClip } from "../../test/helpers/fixtures.js";
 import { TestClient } from "../../test/helpers/testClient.js";
 import type { ControlApi } from "../controlApi.js";
@@ -29,6 +30,44 @@ export interface MediaCycle {
 const ACK_TIMEOUT_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const SETUP_ATTEMPTS = 3;
+
+/**
+ * A connected client, or undefined after reporting why not. A set-up the server itself declared failed
+ * (`ice-failed`: it removed the participant) is tried again with a new client, and noted; see
+ * ChurnReport.setupRetries. Anything else is a failure at once.
+ */
+async function connected(c: MediaCycle, who: string): Promise<TestClient | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const client = new TestClient({
+      url: c.url,
+      room: c.room.name,
+      name: c.name,
+      role: c.role,
+      mode: c.room.mode,
+      ...(c.role === "sender" ? { clip: solidColourClip(c.colour), toneHz: c.toneHz } : {}),
+      decode: c.decodeVideo,
+      collectOfferErrors: true,
+    });
+    c.live.add(client);
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.close();
+      c.live.delete(client);
+      // werift rejects its state watchers with a bare string ("Event watch timeout"), not an Error.
+      const why = `${err instanceof Error ? err.message : String(err)}; messages ${describeMessages(client.messages)}`;
+      const serverGaveUp = client.messages.some((m) => m.type === "error" && m.code === "ice-failed");
+      if (!serverGaveUp || attempt === SETUP_ATTEMPTS) {
+        c.report.fail(`${who}: could not connect (attempt ${attempt}): ${why}`);
+        return undefined;
+      }
+      c.report.setupRetries.push(`${who}, attempt ${attempt}: ${why}`);
+    }
+  }
+}
+
 /** A roster that lists `id` with `flag` set as asked: the server has applied the mute. */
 function mutedInRoster(id: string, flag: "audioMuted" | "videoMuted", value: boolean): (m: ServerMessage) => boolean {
   return (m) => m.type === "participants" && m.participants.some((p) => p.id === id && p[flag] === value);
@@ -40,28 +79,11 @@ function mutedInRoster(id: string, flag: "audioMuted" | "videoMuted", value: boo
  */
 export async function mediaCycle(c: MediaCycle): Promise<void> {
   const who = `${c.room.name}/${c.name} (${c.role}, leaves by ${c.leave})`;
-  const client = new TestClient({
-    url: c.url,
-    room: c.room.name,
-    name: c.name,
-    role: c.role,
-    mode: c.room.mode,
-    ...(c.role === "sender" ? { clip: solidColourClip(c.colour), toneHz: c.toneHz } : {}),
-    decode: c.decodeVideo,
-    collectOfferErrors: true,
-  });
-  c.live.add(client);
+  const client = await connected(c, who);
+  if (!client) return;
   let present = false;
   let closed = false;
   try {
-    try {
-      await client.connect();
-    } catch (err) {
-      // werift rejects its state watchers with a bare string ("Event watch timeout"), not an Error.
-      const why = err instanceof Error ? err.message : String(err);
-      c.report.fail(`${who}: could not connect: ${why}; messages ${JSON.stringify(client.messages.map((m) => (m.type === "error" ? `error:${m.code}` : m.type)))}`);
-      return;
-    }
     const connectedAt = performance.now();
     c.presence.enter(c.room.name, c.name, c.role, connectedAt);
     present = true;

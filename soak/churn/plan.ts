@@ -32,6 +32,8 @@ export interface ChurnPlan {
   readonly mediaCheckMs: number;
   readonly recording?: RecordingPlan;
   readonly seed: number;
+  /** Only these kinds of cycle (all kinds when absent): the warm-up wants plain senders. */
+  readonly kinds?: readonly CycleKind[];
   /** Decode received video with ffmpeg (proves it decodes; costs a small ffmpeg per client). */
   readonly decodeVideo: boolean;
   /** Progress lines (a failed cycle, a recording); silent when absent. */
@@ -45,9 +47,11 @@ export type CycleKind = "sender" | "viewer" | "rejected-offer" | "abandoned-offe
 
 export const leaveWeights: Readonly<Record<LeaveKind, number>> = { leave: 35, close: 25, drop: 25, kick: 15 };
 
-export function cycleWeights(mode: ChurnMode): Readonly<Record<CycleKind, number>> {
+export function cycleWeights(mode: ChurnMode, kinds?: readonly CycleKind[]): Readonly<Record<CycleKind, number>> {
   // Viewers only matter where there is a mix to watch; an SFU viewer is the same renegotiation as a sender.
-  return { sender: mode === "mcu" ? 68 : 78, viewer: mode === "mcu" ? 10 : 0, "rejected-offer": 12, "abandoned-offer": 10 };
+  const all: Record<CycleKind, number> = { sender: mode === "mcu" ? 68 : 78, viewer: mode === "mcu" ? 10 : 0, "rejected-offer": 12, "abandoned-offer": 10 };
+  if (kinds) for (const kind of Object.keys(all) as CycleKind[]) if (!kinds.includes(kind)) all[kind] = 0;
+  return all;
 }
 
 /**

@@ -28,6 +28,7 @@ export class Random {
       r -= weight;
       if (r < 0) return key;
     }
-    return entries[entries.length - 1][0];
+    // Rounding can leave r at 0: the last key that can be picked at all.
+    return entries.filter(([, w]) => w > 0).at(-1)![0];
   }
 }

@@ -16,6 +16,12 @@ export interface ChurnReport {
   readonly recordingsStopped: number;
   readonly recordingsEndedWithRoom: number;
   readonly peakAlive: number;
+  /**
+   * Connection set-ups the server failed cleanly (`ice-failed`, participant removed) that a second
+   * attempt got past: werift's DTLS client on the server gives up when a werift peer answers a resent
+   * ClientHello with a second HelloVerifyRequest, which happens when the machine is busy.
+   */
+  readonly setupRetries: readonly string[];
   /** One line per thing that went wrong (a refused join, missing media, an unanswered leave...). */
   readonly failures: readonly string[];
 }
@@ -33,6 +39,7 @@ export class ReportBuilder {
   recordingsStopped = 0;
   recordingsEndedWithRoom = 0;
   peakAlive = 0;
+  readonly setupRetries: string[] = [];
   readonly failures: string[] = [];
 
   constructor(private readonly log?: (line: string) => void) {}
@@ -48,6 +55,7 @@ export class ReportBuilder {
       cycles, mutes, mediaChecked, videoFrames, decodedFrames, audioPackets, recordingsStarted, recordingsStopped, recordingsEndedWithRoom, peakAlive,
       byKind: { ...this.byKind },
       leaves: { ...this.leaves },
+      setupRetries: [...this.setupRetries],
       failures: [...this.failures],
     };
   }
@@ -60,6 +68,7 @@ export function describeReport(r: ChurnReport): string {
     `${r.cycles} cycles (${kinds}); media participants left by ${leaves}; ${r.mutes} mutes; at most ${r.peakAlive} alive at once`,
     `${r.mediaChecked} checked for media: ${r.videoFrames} video frames received (${r.decodedFrames} decoded), ${r.audioPackets} audio packets`,
     `recordings: ${r.recordingsStarted} started, ${r.recordingsStopped} stopped through the API, ${r.recordingsEndedWithRoom} ended with their room`,
+    `${r.setupRetries.length} connection set-ups retried after the server's ice-failed${r.setupRetries.length ? ":\n  " + r.setupRetries.slice(0, 10).join("\n  ") : ""}`,
     `${r.failures.length} failures${r.failures.length ? ":\n  " + r.failures.slice(0, 30).join("\n  ") : ""}`,
   ].join("\n");
 }

@@ -1,5 +1,6 @@
 import WebSocket from "ws";
 import type { ServerMessage } from "../../src/signaling/messages.js";
+import { describeMessages } from "./describeMessages.js";
 
 /** A bare signaling connection, for participants that never get as far as media. */
 export class SignalingSocket {
@@ -29,7 +30,7 @@ export class SignalingSocket {
     for (;;) {
       const found = this.messages.slice(from).find(predicate);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms; got ${JSON.stringify(this.messages.slice(from).map((m) => (m.type === "error" ? `error:${m.code}` : m.type)))}`);
+      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms; got ${describeMessages(this.messages.slice(from))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -315,6 +315,11 @@ export class TestClient {
   private answerServerOffer(sdp: string): Promise<void> {
     this.answering = this.answering.then(async () => {
       try {
+        // werift 0.24, answering, recycles an inactive transceiver for a new m-section even though the offer
+        // still lists the old one, and then cannot answer it ("Transceiver with mid=2 not found"): the SFU's
+        // third sender after a departure. Marked as used, werift leaves them alone, as a browser would.
+        const offeredMids = new Set([...sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1]));
+        for (const t of this.pc.getTransceivers()) if (t.mid !== null && offeredMids.has(t.mid)) t.usedForSender = true;
         await this.pc.setRemoteDescription({ type: "offer", sdp });
         await this.pc.setLocalDescription(await this.pc.createAnswer());
         this.send({ type: "answer", sdp: this.pc.localDescription!.sdp });
