@@ -71,6 +71,16 @@ export class ControlApi {
     return ControlApi.json<{ recordings: ApiRecording[] }>(r, "GET /api/recordings").recordings;
   }
 
+  /** The recording's timeline, one parsed JSON line each. */
+  async timeline(id: string): Promise<{ kind: string; reason?: string }[]> {
+    const r = await this.call("GET", `/recordings/${encodeURIComponent(id)}/timeline`);
+    if (r.status !== 200) throw new Error(`GET /api/recordings/${id}/timeline: ${r.status} ${r.body.slice(0, 200)}`);
+    return r.body
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as { kind: string; reason?: string });
+  }
+
   deleteRecording(id: string): Promise<HttpResponse> {
     return this.call("DELETE", `/recordings/${encodeURIComponent(id)}`);
   }

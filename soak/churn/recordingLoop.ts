@@ -35,6 +35,7 @@ export async function recordingLoop(plan: RecordingPlan, api: ControlApi, report
     log?.(`recording ${id} of ${plan.room} started`);
     await sleepUnless(plan.forMs, stopping);
     const r = await api.stopRecording(plan.room).catch((err: Error) => ({ status: 0, body: err.message }));
+    let stopReason = "stopped";
     if (r.status === 200) {
       const info = ControlApi.recording(r);
       report.recordingsStopped++;
@@ -43,10 +44,11 @@ export async function recordingLoop(plan: RecordingPlan, api: ControlApi, report
     } else if (r.status === 404 || r.status === 409) {
       // The room closed (and maybe reopened, unrecorded) while recording: closing finished the file.
       report.recordingsEndedWithRoom++;
+      stopReason = "room closed";
     } else {
       report.fail(`recording ${id}: stop answered ${r.status} ${r.body.slice(0, 200)}`);
     }
-    await checkFinishedAndDelete(api, id, report);
+    await checkFinishedAndDelete(api, id, stopReason, report);
     log?.(`recording ${id} finished and deleted`);
     if (plan.everyMs === undefined) return;
     if (await sleepUnless(Math.max(0, cycleStart + plan.everyMs - Date.now()), stopping)) return;
@@ -54,7 +56,7 @@ export async function recordingLoop(plan: RecordingPlan, api: ControlApi, report
 }
 
 /** The finished file is listed as stopped (closing may still be writing its end for a moment), then deleted. */
-async function checkFinishedAndDelete(api: ControlApi, id: string, report: ReportBuilder): Promise<void> {
+async function checkFinishedAndDelete(api: ControlApi, id: string, stopReason: string, report: ReportBuilder): Promise<void> {
   const deadline = Date.now() + 15_000;
   let listed: ApiRecording | undefined;
   for (;;) {
@@ -64,6 +66,12 @@ async function checkFinishedAndDelete(api: ControlApi, id: string, report: Repor
   }
   if (!listed) return report.fail(`recording ${id} is not listed after it stopped`);
   if (!listed.stoppedAt || listed.interrupted) return report.fail(`recording ${id} is not listed as cleanly stopped 15 s after it ended: ${JSON.stringify(listed)}`);
+  // A stop refused as "not being recorded" is only right if the room really closed: the timeline says why it ended.
+  const lines = await api.timeline(id).catch((err: Error) => report.fail(err.message));
+  const stop = lines?.at(-1);
+  if (lines && (lines[0]?.kind !== "start" || stop?.kind !== "stop" || stop.reason !== stopReason)) {
+    report.fail(`recording ${id}: timeline should run from start to a stop for "${stopReason}", ends ${JSON.stringify(stop)}`);
+  }
   const deleted = await api.deleteRecording(id).catch((err: Error) => ({ status: 0, body: err.message }));
   if (deleted.status !== 204) report.fail(`DELETE recording ${id}: ${deleted.status} ${deleted.body.slice(0, 200)}`);
 }
