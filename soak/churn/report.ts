@@ -8,6 +8,7 @@ export interface ChurnReport {
   readonly mutes: number;
   /** Media participants that stayed long enough to be checked for media, and what they received. */
   readonly mediaChecked: number;
+  /** Frames of the mix that arrived (MCU; SFU forwards are counted as decoded frames only). */
   readonly videoFrames: number;
   readonly decodedFrames: number;
   readonly audioPackets: number;
@@ -66,7 +67,7 @@ export function describeReport(r: ChurnReport): string {
   const leaves = Object.entries(r.leaves).map(([k, n]) => `${k} ${n}`).join(", ");
   return [
     `${r.cycles} cycles (${kinds}); media participants left by ${leaves}; ${r.mutes} mutes; at most ${r.peakAlive} alive at once`,
-    `${r.mediaChecked} checked for media: ${r.videoFrames} video frames received (${r.decodedFrames} decoded), ${r.audioPackets} audio packets`,
+    `${r.mediaChecked} checked for media: ${r.videoFrames} mixed video frames received in MCU rooms, ${r.decodedFrames} video frames decoded (mix and SFU forwards), ${r.audioPackets} audio packets`,
     `recordings: ${r.recordingsStarted} started, ${r.recordingsStopped} stopped through the API, ${r.recordingsEndedWithRoom} ended with their room`,
     `${r.setupRetries.length} connection set-ups retried after the server's ice-failed${r.setupRetries.length ? ":\n  " + r.setupRetries.slice(0, 10).join("\n  ") : ""}`,
     `${r.failures.length} failures${r.failures.length ? ":\n  " + r.failures.slice(0, 30).join("\n  ") : ""}`,

@@ -71,7 +71,8 @@ describe("join/leave churn against the server process", () => {
     expect(monitor.healthFailures, context).toEqual([]);
 
     // Every cycle did what it should: joined, got media if it stayed, muted, left, and was gone from the room.
-    expect(report.failures, context).toEqual([]);
+    // Soft, so that a failed cycle still lets the end state below be checked and reported in the same run.
+    expect.soft(report.failures, context).toEqual([]);
     expect(report.cycles, context).toBeGreaterThanOrEqual(100);
     // Every path was taken at least once, so a pass means each of them was exercised.
     for (const [kind, n] of Object.entries(report.byKind)) expect(n, `${kind} cycles`).toBeGreaterThan(0);
