@@ -1,3 +1,7 @@
+import type { CycleKind } from "./churn/plan.js";
+
+const KINDS: readonly CycleKind[] = ["sender", "viewer", "rejected-offer", "abandoned-offer"];
+
 /** `npm run soak` arguments, checked before anything starts so a typo fails at once, not after a warm-up. */
 export interface SoakOptions {
   readonly minutes: number;
@@ -7,18 +11,21 @@ export interface SoakOptions {
   readonly clients: number;
   readonly sfu: boolean;
   readonly seed: number;
+  /** Only these kinds of cycle, to tell which path a leak or crash comes from; all when absent. */
+  readonly kinds?: readonly CycleKind[];
 }
 
-export const usage = `npm run soak -- [--minutes 30] [--rooms 3] [--clients 7] [--no-sfu] [--seed N]
+export const usage = `npm run soak -- [--minutes 30] [--rooms 3] [--clients 7] [--no-sfu] [--seed N] [--kinds a,b]
   --minutes  how long the churn runs, the first minute being the warm-up the RSS growth is measured from (2-1440)
   --rooms    MCU rooms (1-6); an SFU room of 2 comes on top unless --no-sfu
   --clients  most participants alive at once over all rooms (2-24; each MCU sender costs an ffmpeg decoder)
-  --seed     seed of the participants' choices (default: from the clock, printed)`;
+  --seed     seed of the participants' choices (default: from the clock, printed)
+  --kinds    only these cycles, to isolate a path: ${KINDS.join(", ")} (default: all)`;
 
 export class OptionsError extends Error {}
 
 export function parseSoakOptions(argv: readonly string[]): SoakOptions {
-  const valued = new Set(["minutes", "rooms", "clients", "seed"]);
+  const valued = new Set(["minutes", "rooms", "clients", "seed", "kinds"]);
   const flags = new Set(["no-sfu", "help"]);
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -42,7 +49,11 @@ export function parseSoakOptions(argv: readonly string[]): SoakOptions {
     }
     return n;
   };
+  const kinds = values.get("kinds")?.split(",");
+  for (const k of kinds ?? []) if (!KINDS.includes(k as CycleKind)) throw new OptionsError(`--kinds: unknown kind "${k}" (${KINDS.join(", ")})`);
+  if (kinds && !kinds.some((k) => k === "sender" || k === "viewer")) throw new OptionsError("--kinds: include sender or viewer: without media participants there is nothing to soak");
   return {
+    ...(kinds ? { kinds: kinds as CycleKind[] } : {}),
     minutes: number("minutes", 30, 2, 1440, false),
     rooms: number("rooms", 3, 1, 6, true),
     clients: number("clients", 7, 2, 24, true),

@@ -69,9 +69,10 @@ async function main(): Promise<number> {
       mediaCheckMs: 3500,
       seed: opts.seed,
       decodeVideo: true,
+      ...(opts.kinds ? { kinds: opts.kinds } : {}),
       log: (line) => say(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
     };
-    say(`soak: ${opts.minutes} min of churn in ${rooms.map((r) => `${r.name} (${r.mode}, ${r.slots})`).join(", ")}; at most ${opts.clients} alive; seed ${opts.seed}`);
+    say(`soak: ${opts.minutes} min of churn in ${rooms.map((r) => `${r.name} (${r.mode}, ${r.slots})`).join(", ")}; at most ${opts.clients} alive; seed ${opts.seed}${opts.kinds ? `; only ${opts.kinds.join(", ")} cycles` : ""}`);
     say(`server pid ${server.pid} at ${server.url}; its log: ${logFile}`);
 
     const { warmUp, idle } = await warmUpBaseline(plan, server.pid, api, SETTLE_MS, (c) => churns.push(c));

@@ -7,7 +7,14 @@ describe("npm run soak options", () => {
   });
 
   it("reads every option", () => {
-    expect(parseSoakOptions(["--minutes", "2.5", "--rooms", "2", "--clients", "5", "--no-sfu", "--seed", "7"])).toEqual({ minutes: 2.5, rooms: 2, clients: 5, sfu: false, seed: 7 });
+    expect(parseSoakOptions(["--minutes", "2.5", "--rooms", "2", "--clients", "5", "--no-sfu", "--seed", "7", "--kinds", "sender,rejected-offer"])).toEqual({
+      minutes: 2.5,
+      rooms: 2,
+      clients: 5,
+      sfu: false,
+      seed: 7,
+      kinds: ["sender", "rejected-offer"],
+    });
   });
 
   it.each([
@@ -21,6 +28,8 @@ describe("npm run soak options", () => {
     [["--minutes", "--rooms", "2"], /--minutes needs a value/],
     [["--mintues", "3"], /unknown argument "--mintues"/],
     [["3"], /unknown argument "3"/],
+    [["--kinds", "sender,ghost"], /--kinds: unknown kind "ghost"/],
+    [["--kinds", "rejected-offer"], /--kinds: include sender or viewer/],
   ])("refuses %j with a message naming the problem", (argv, message) => {
     expect(() => parseSoakOptions(argv)).toThrow(OptionsError);
     expect(() => parseSoakOptions(argv)).toThrow(message);
