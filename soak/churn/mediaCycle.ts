@@ -1,8 +1,8 @@
 import type { ServerMessage } from "../../src/signaling/messages.js";
-import { describeMessages } from "./describeMessages.js";
 import { solidColourClip } from "../../test/helpers/fixtures.js";
 import { TestClient } from "../../test/helpers/testClient.js";
 import type { ControlApi } from "../controlApi.js";
+import { describeMessages } from "./describeMessages.js";
 import type { ChurnRoom, LeaveKind } from "./plan.js";
 import type { Presence } from "./presence.js";
 import type { Random } from "./random.js";
@@ -29,9 +29,8 @@ export interface MediaCycle {
 
 const ACK_TIMEOUT_MS = 10_000;
 const MEDIA_GRACE_MS = 15_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 const SETUP_ATTEMPTS = 3;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A connected client, or undefined after reporting why not. A set-up the server itself declared failed
@@ -90,7 +89,7 @@ export async function mediaCycle(c: MediaCycle): Promise<void> {
     present = true;
     const afterConnect = client.messages.length;
 
-    // Mute half-way through the first third, unmute in the second: the mixer and roster must follow.
+    // Mute a third of the way in, unmute at two thirds: the mixer and the roster must follow both.
     const mutes = c.role === "sender" && c.stayMs >= 1500 && c.random.next() < 0.5;
     if (mutes) {
       const flag = c.random.next() < 0.5 ? "audioMuted" : "videoMuted";
