@@ -68,17 +68,18 @@ export class Churn {
     // Encoded once per colour with a blocking ffmpeg call: do it before anyone's timers are running.
     for (const colour of COLOURS) solidColourClip(colour);
     const slots: Promise<void>[] = [];
+    // Each slot's seed drawn from one generator: seeds a fixed step apart gave visibly correlated streams.
+    const seeds = new Random(this.plan.seed);
     let index = 0;
     for (const room of this.plan.rooms) {
-      for (let s = 0; s < room.slots; s++, index++) slots.push(this.slot(room, index));
+      for (let s = 0; s < room.slots; s++, index++) slots.push(this.slot(room, index, new Random(Math.floor(seeds.next() * 2 ** 32))));
     }
     const recording = this.plan.recording ? recordingLoop(this.plan.recording, this.api, this.report, () => this.exhausted, this.plan.log) : Promise.resolve();
     await Promise.all([...slots, recording]);
     return this.report.build();
   }
 
-  private async slot(room: ChurnRoom, index: number): Promise<void> {
-    const random = new Random(this.plan.seed + index * 7919);
+  private async slot(room: ChurnRoom, index: number, random: Random): Promise<void> {
     // Staggered, so the first joins do not all land in the same second.
     await sleep(index * 400);
     while (!this.exhausted) {
