@@ -13,6 +13,7 @@ import { defaultRooms, type ChurnPlan } from "./churn/plan.js";
 import { describeReport, type ChurnReport } from "./churn/report.js";
 import { ControlApi } from "./controlApi.js";
 import { MinuteAccumulator, minuteHeader, minuteLine, percentGrowth, type MinuteRow } from "./minuteTable.js";
+import { readHeapStats } from "./heapStats.js";
 import { ServerMonitor } from "./monitor.js";
 import { OptionsError, parseSoakOptions, usage, type SoakOptions } from "./options.js";
 import { describeSample } from "./procProbe.js";
@@ -85,7 +86,7 @@ async function main(): Promise<number> {
     const churn = new Churn({ ...plan, durationMs: opts.minutes * 60_000, recording: { room: rooms[0].name, startAfterMs: 20_000, forMs: 30_000, everyMs: 120_000 } });
     churns.push(churn);
     if (interrupted) churn.stop();
-    const { report, rows } = await withMinuteTable(churn, monitor);
+    const { report, rows } = await withMinuteTable(churn, monitor, server.url);
     say(describeReport(report));
 
     const after = await settle(server.pid, api, SETTLE_MS, idle.sample);
@@ -111,7 +112,7 @@ async function main(): Promise<number> {
 }
 
 /** Runs the churn to its end, printing a row per minute of the server's figures. */
-async function withMinuteTable(churn: Churn, monitor: ServerMonitor): Promise<{ report: ChurnReport; rows: MinuteRow[] }> {
+async function withMinuteTable(churn: Churn, monitor: ServerMonitor, url: string): Promise<{ report: ChurnReport; rows: MinuteRow[] }> {
   const rows: MinuteRow[] = [];
   const minutes = new MinuteAccumulator();
   const started = performance.now();
@@ -120,13 +121,19 @@ async function withMinuteTable(churn: Churn, monitor: ServerMonitor): Promise<{ 
     const s = monitor.sample();
     if (s) minutes.add(s);
   }, SAMPLE_MS);
+  let printing: Promise<void> = Promise.resolve();
   const ticker = setInterval(() => {
-    const row = minutes.close(Math.round((performance.now() - started) / 60_000), churn.progress);
-    if (row) rows.push(row);
-    say(row ? minuteLine(row) + (row.minute === 1 ? "   <- RSS baseline (warm-up minute)" : "") : " (no samples: is the server gone?)");
+    const minute = Math.round((performance.now() - started) / 60_000);
+    const progress = churn.progress;
+    printing = printing.then(() => readHeapStats(url)).then((heap) => {
+      const row = minutes.close(minute, progress, heap);
+      if (row) rows.push(row);
+      say(row ? minuteLine(row) + (row.minute === 1 ? "   <- baseline (warm-up minute)" : "") : " (no samples: is the server gone?)");
+    });
   }, 60_000);
   try {
     const report = await churn.run();
+    await printing;
     // The cycles under way when time ran out finish after the last full minute: show them too.
     const tail = minutes.close(Number(((performance.now() - started) / 60_000).toFixed(1)), churn.progress);
     if (tail && (tail.minute - (rows.at(-1)?.minute ?? 0)) >= 0.2) say(`${minuteLine(tail)}   (wind-down)`);
@@ -142,6 +149,9 @@ function summarise(rows: readonly MinuteRow[], idleBefore: number, idleAfter: nu
   const last = rows.at(-1);
   if (first && last && last !== first) {
     say(`RSS growth under churn: ${percentGrowth(first.meanRssBytes, last.meanRssBytes)} (minute-mean ${(first.meanRssBytes / MiB).toFixed(1)} MiB at minute ${first.minute} -> ${(last.meanRssBytes / MiB).toFixed(1)} MiB at minute ${last.minute})`);
+    if (first.heap && last.heap) {
+      say(`V8 heap used: ${percentGrowth(first.heap.heapUsedBytes, last.heap.heapUsedBytes)} (${(first.heap.heapUsedBytes / MiB).toFixed(1)} -> ${(last.heap.heapUsedBytes / MiB).toFixed(1)} MiB); external: ${(first.heap.externalBytes / MiB).toFixed(1)} -> ${(last.heap.externalBytes / MiB).toFixed(1)} MiB`);
+    }
   } else {
     say("RSS growth under churn: not measured (fewer than two full minutes)");
   }
