@@ -26,7 +26,7 @@ export class Churn {
   private readonly presence = new Presence();
   private readonly live = new Set<TestClient>();
   private readonly waiting: (() => void)[] = [];
-  private readonly startedAt = performance.now();
+  private startedAt = performance.now();
   private alive = 0;
   private started = 0;
   private stopped = false;
@@ -65,6 +65,7 @@ export class Churn {
   }
 
   private async runAll(): Promise<ChurnReport> {
+    this.startedAt = performance.now();
     // Encoded once per colour with a blocking ffmpeg call: do it before anyone's timers are running.
     for (const colour of COLOURS) solidColourClip(colour);
     const slots: Promise<void>[] = [];
