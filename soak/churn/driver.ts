@@ -65,9 +65,9 @@ export class Churn {
   }
 
   private async runAll(): Promise<ChurnReport> {
-    this.startedAt = performance.now();
     // Encoded once per colour with a blocking ffmpeg call: do it before anyone's timers are running.
     for (const colour of COLOURS) solidColourClip(colour);
+    this.startedAt = performance.now();
     const slots: Promise<void>[] = [];
     // Each slot's seed drawn from one generator: seeds a fixed step apart gave visibly correlated streams.
     const seeds = new Random(this.plan.seed);
