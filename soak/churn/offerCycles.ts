@@ -1,0 +1,105 @@
+import { MediaStreamTrack, RTCPeerConnection, useOPUS, useVP8 } from "werift";
+import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
+import type { ChurnMode } from "./plan.js";
+import type { Random } from "./random.js";
+import { SignalingSocket } from "./signalingSocket.js";
+
+/**
+ * Participants that join but never get media flowing: the paths that once left ghost participants
+ * (and their ffmpeg decoders) behind. Each returns what went wrong, or undefined.
+ */
+
+export interface OfferCycleTarget {
+  readonly url: string;
+  readonly room: string;
+  readonly mode: ChurnMode;
+  readonly name: string;
+}
+
+/** A real offer from a werift peer on loopback, as a client would send; `close` releases its sockets. */
+async function realOffer(): Promise<{ sdp: string; close: () => Promise<void> }> {
+  const pc = new RTCPeerConnection({
+    codecs: { video: [useVP8()], audio: [useOPUS()] },
+    iceUseIpv4: false,
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceInterfaceAddresses: { udp4: "127.0.0.1" },
+    iceServers: [],
+  });
+  pc.addTransceiver(new MediaStreamTrack({ kind: "audio" }), { direction: "sendrecv" });
+  pc.addTransceiver(new MediaStreamTrack({ kind: "video" }), { direction: "sendrecv" });
+  const offer = await pc.createOffer();
+  disableImplicitStun(pc, false);
+  await pc.setLocalDescription(offer);
+  if (pc.iceGatheringState !== "complete") await pc.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
+  return { sdp: pc.localDescription!.sdp, close: () => pc.close().catch(() => undefined) };
+}
+
+async function joined(target: OfferCycleTarget): Promise<SignalingSocket> {
+  const socket = await SignalingSocket.open(target.url);
+  socket.send({ type: "join", room: target.room, name: target.name, role: "sender", mode: target.mode });
+  const answer = await socket.waitFor((m) => m.type === "joined" || m.type === "error", "joined");
+  if (answer.type === "error") {
+    socket.close();
+    throw new Error(`join refused: ${answer.code}: ${answer.message}`);
+  }
+  return socket;
+}
+
+/**
+ * Join, send an offer the server must refuse (no usable codec, or one werift cannot apply), check the
+ * refusal, maybe retry with a good offer (the server replaces the peer for that), then leave or drop.
+ */
+export async function rejectedOfferCycle(target: OfferCycleTarget, random: Random): Promise<string | undefined> {
+  const offer = await realOffer();
+  let socket: SignalingSocket | undefined;
+  try {
+    socket = await joined(target);
+    // Without ice-ufrag werift throws inside setRemoteDescription, after the peer has started to set up.
+    const broken = random.next() < 0.5;
+    const bad = broken ? offer.sdp.replace(/^a=ice-ufrag:.*\r?\n/gm, "") : offer.sdp.replace(/VP8\/90000/g, "VP9/90000");
+    const expected = broken ? "negotiation-failed" : "no-usable-codec";
+    const from = socket.messages.length;
+    socket.send({ type: "offer", sdp: bad });
+    const refusal = await socket.waitFor((m) => m.type === "error" || m.type === "answer", `refusal (${expected})`, 10_000, from);
+    if (refusal.type !== "error" || refusal.code !== expected) return `expected error ${expected} for a bad offer, got ${JSON.stringify(refusal).slice(0, 200)}`;
+    if (random.next() < 0.5) {
+      const again = socket.messages.length;
+      socket.send({ type: "offer", sdp: offer.sdp });
+      const answer = await socket.waitFor((m) => m.type === "answer" || m.type === "error", "answer to the retried offer", 15_000, again);
+      if (answer.type !== "answer") return `a good offer after a rejected one was refused: ${JSON.stringify(answer).slice(0, 200)}`;
+    }
+    if (random.next() < 0.5) {
+      const before = socket.messages.length;
+      socket.send({ type: "leave" });
+      await socket.waitFor((m) => m.type === "bye", "bye after leave", 10_000, before);
+      socket.close();
+      socket = undefined;
+    }
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    // Every other ending (the planned drop, or a failure) cuts the socket.
+    socket?.drop();
+    await offer.close();
+  }
+}
+
+/** Join and send a good offer, then vanish before the answer: the server is mid-negotiation when the socket ends. */
+export async function abandonedOfferCycle(target: OfferCycleTarget): Promise<string | undefined> {
+  const offer = await realOffer();
+  let socket: SignalingSocket | undefined;
+  try {
+    socket = await joined(target);
+    socket.send({ type: "offer", sdp: offer.sdp });
+    // Long enough for the offer to be read and negotiation to begin, too short for the answer.
+    await new Promise((r) => setTimeout(r, 5));
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  } finally {
+    socket?.drop();
+    await offer.close();
+  }
+}
