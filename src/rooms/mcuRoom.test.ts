@@ -99,6 +99,16 @@ describe("McuRoom rules", () => {
     expect(room.isClosing).toBe(true);
   });
 
+  // A join that came while the last one's leave was still being waited on was admitted to the closing room,
+  // then told bye: the registry must see the room as closing from the first moment.
+  it("is closing as soon as its last participant starts leaving", async () => {
+    const { room } = makeRoom();
+    const ada = join1(room, "Ada");
+    const leaving = room.remove(ada.participant.id, "left");
+    expect(room.isClosing).toBe(true);
+    await leaving;
+  });
+
   it("sends one roster per 100 ms however many mutes arrive, and the last state always", async () => {
     const { room } = makeRoom();
     const ada = join1(room, "Ada");

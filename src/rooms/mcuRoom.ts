@@ -191,28 +191,29 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       this.log.info("pinned participant left: layout falls back to speaker", { participant: id });
       this.mixer.setLayout(this.layout);
     }
-    await this.releasePeer(p);
     if (this.members.size === 0) {
-      await removal;
-      await this.close();
+      // Closing starts before anything is awaited, so a join arriving meanwhile gets a fresh room rather
+      // than this one, which would say bye to it a moment later.
+      await Promise.all([this.close(), this.releasePeer(p), removal]);
       return;
     }
     this.broadcastRoster();
-    await removal;
+    await Promise.all([this.releasePeer(p), removal]);
   }
 
-  override async close(reason = "room closed"): Promise<void> {
-    // The recording ends first: writing its last cluster and stop line is quick, and must not wait on
-    // peer connections whose closing may hang past the shutdown grace period.
-    if (!this.closing && this.recording) await this.finishRecording(reason);
-    return super.close(reason);
+  /**
+   * The recording ends first: writing its last cluster and stop line is quick, and must not wait on peer
+   * connections whose closing may hang past the shutdown grace period.
+   */
+  protected override finishBeforePeers(reason: string): void {
+    if (this.recording) this.finishRecording(reason);
   }
 
   protected override async releaseMedia(): Promise<void> {
     await this.mixer.close();
   }
 
-  private async finishRecording(reason: string): Promise<RecordingInfo> {
+  private finishRecording(reason: string): RecordingInfo {
     const recording = this.recording;
     if (!recording) throw new RecordingStateError(`room "${this.name}" is not being recorded`);
     this.recording = undefined;

@@ -61,6 +61,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   async close(reason = "room closed"): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.finishBeforePeers(reason);
     const everyone = [...this.members.values()];
     this.members.clear();
     for (const p of everyone) p.channel.close(reason);
@@ -85,6 +86,9 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
       this.log.error("a failed room did not close cleanly", { error: closeErr instanceof Error ? closeErr.stack : String(closeErr) });
     });
   }
+
+  /** What the mode must finish as the room starts closing, before any peer is waited on (a recording). */
+  protected finishBeforePeers(_reason: string): void {}
 
   /** What the mode holds beyond the peers (the MCU's mixer and its ffmpeg children). */
   protected async releaseMedia(): Promise<void> {}

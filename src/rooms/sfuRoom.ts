@@ -54,8 +54,12 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
     if (!p) return;
     this.members.delete(id);
     this.log.info("participant left", { participant: id, reason });
+    // Closing starts before anything is awaited: a join arriving meanwhile gets a fresh room.
+    if (this.members.size === 0) {
+      await Promise.all([this.close(), this.releasePeer(p)]);
+      return;
+    }
     await this.releasePeer(p);
-    if (this.members.size === 0) return this.close();
     for (const other of this.members.values()) {
       if (!other.peer.forward(id)) continue;
       other.peer.removeForward(id);
