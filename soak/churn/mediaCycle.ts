@@ -146,8 +146,11 @@ function mediaMissing(client: TestClient, c: MediaCycle): () => string[] {
  * Only media that never comes fails: that is what the check proves, not how fast the machine is.
  */
 async function checkMedia(client: TestClient, c: MediaCycle, who: string, connectedAt: number): Promise<void> {
-  // SFU: media only comes from another sender, so check only when one was there for the whole window.
-  if (c.room.mode === "sfu" && !c.presence.otherSenderSince(c.room.name, c.name, performance.now() - c.mediaCheckMs)) return;
+  // SFU: media only comes from another sender. MCU: a sender's own media starts the room's mix, but a
+  // viewer gets one only once someone sends (a room nobody sends to runs no encoder). So those are checked
+  // only when another sender was there for the whole window.
+  const needsAnotherSender = c.room.mode === "sfu" || c.role === "viewer";
+  if (needsAnotherSender && !c.presence.otherSenderSince(c.room.name, c.name, performance.now() - c.mediaCheckMs)) return;
   const missing = mediaMissing(client, c);
   const deadline = performance.now() + MEDIA_GRACE_MS;
   while (missing().length && performance.now() < deadline) await sleep(100);
