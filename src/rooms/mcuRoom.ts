@@ -5,7 +5,7 @@ import { RtpPacket } from "werift";
 import { McuPeer } from "../peers/mcuPeer.js";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
-import type { Role, SignalData } from "../signaling/messages.js";
+import type { Role, SignalData } from "../../protocol/messages.js";
 import { PeerRoom } from "./peerRoom.js";
 import {
   RateLimitedError,

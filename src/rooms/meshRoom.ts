@@ -1,4 +1,4 @@
-import type { Role, SignalData } from "../signaling/messages.js";
+import type { Role, SignalData } from "../../protocol/messages.js";
 import { BaseRoom } from "./baseRoom.js";
 import { BadSignalError, UnknownParticipantError, WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
 import type { Member, ParticipantChannel } from "./participant.js";

@@ -2,7 +2,7 @@ import type { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { SfuPeer } from "../peers/sfuPeer.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
-import type { Role, SignalData } from "../signaling/messages.js";
+import type { Role, SignalData } from "../../protocol/messages.js";
 import { PeerRoom } from "./peerRoom.js";
 import { WrongModeError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";

@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 
 /** A bare signaling connection for poking the server with bad input. */
 export class RawSocket {

@@ -5,7 +5,7 @@ import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
 import { Vp8Packetizer } from "../../mixer/rtp/vp8Packetizer.js";
 import { FrameAssembler } from "../../mixer/video/frameAssembler.js";
 import { RtpHeader } from "werift";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
 import { H264Packetizer } from "./h264Packetizer.js";
 import { solidColourClip, tonePackets, type EncodedClip } from "./fixtures.js";

@@ -3,7 +3,7 @@ import WebSocket from "ws";
 import { KICK_REASON } from "../../src/http/api/roomRoutes.js";
 import { silentLogger } from "../../src/log.js";
 import { startServer, type RunningServer } from "../../src/server.js";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestClient } from "../helpers/testClient.js";
 

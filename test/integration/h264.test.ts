@@ -1,7 +1,7 @@
 import { RTCPeerConnection, useH264, useOPUS } from "werift";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { silentLogger } from "../../src/log.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";

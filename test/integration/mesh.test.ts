@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 
 class Browserless {

@@ -6,7 +6,7 @@ import WebSocket from "ws";
 import type { RecordingInfo } from "../../src/rooms/conferenceRoom.js";
 import type { McuRoom } from "../../src/rooms/mcuRoom.js";
 import { startServer, type RunningServer } from "../../src/server.js";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { eventually } from "../helpers/eventually.js";
 import { decodeFile } from "../helpers/mediaProbe.js";
 import { TestClient } from "../helpers/testClient.js";

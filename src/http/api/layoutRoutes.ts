@@ -1,6 +1,6 @@
 import type { Router } from "express";
 import { z } from "zod";
-import { layoutNames, UnknownParticipantError, WrongModeError, type ConferenceRoom, type LayoutChoice } from "../../rooms/conferenceRoom.js";
+import { layoutNames, type ConferenceRoom, type LayoutChoice } from "../../rooms/conferenceRoom.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { parseBody, roomOr404 } from "./validate.js";
@@ -30,13 +30,8 @@ export function layoutRoutes(router: Router, deps: ApiDeps): void {
       const member = room.list().find((m) => m.id === choice.pin);
       if (member && member.role !== "sender") throw new ApiError(400, "not-a-sender", `participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
     }
-    try {
-      room.setLayout(choice);
-    } catch (err) {
-      if (err instanceof UnknownParticipantError) throw new ApiError(404, "unknown-participant", err.message);
-      if (err instanceof WrongModeError) throw new ApiError(409, "wrong-mode", err.message);
-      throw err;
-    }
+    // An unknown pin (unknown-participant) or a room that has no composite (wrong-mode): apiRouter answers by its code.
+    room.setLayout(choice);
     res.json(room.layoutChoice);
   });
 }

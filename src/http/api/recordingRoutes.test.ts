@@ -8,7 +8,7 @@ import { eventually } from "../../../test/helpers/eventually.js";
 import { silentLogger } from "../../log.js";
 import { RecordingStore } from "../../recordings/recordingStore.js";
 import { startServer, type RunningServer } from "../../server.js";
-import type { ServerMessage } from "../../signaling/messages.js";
+import type { ServerMessage } from "../../../protocol/messages.js";
 
 const TOKEN = "range-test-token";
 

@@ -1,12 +1,12 @@
-import type { z } from "zod";
-import { roomNameSchema } from "../../signaling/messages.js";
+import { z } from "zod";
+import { roomNameSchema } from "../../../protocol/roomName.js";
 import type { ConferenceRoom } from "../../rooms/conferenceRoom.js";
 import type { RoomRegistry } from "../../rooms/roomRegistry.js";
 import { ApiError } from "./apiError.js";
 
-/** A path parameter checked against `schema`, or a 400 naming it. */
-export function param<S extends z.ZodType<string>>(what: string, schema: S, value: unknown): string {
-  const parsed = schema.safeParse(value);
+/** A path parameter checked against `schema` (classic zod, or the protocol's zod/mini), or a 400 naming it. */
+export function param(what: string, schema: z.core.$ZodType<string>, value: unknown): string {
+  const parsed = z.safeParse(schema, value);
   if (parsed.success) return parsed.data;
   throw new ApiError(400, "bad-request", `invalid ${what} in the path: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
 }
