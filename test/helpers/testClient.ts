@@ -10,6 +10,7 @@ import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
 import { H264Packetizer } from "./h264Packetizer.js";
 import { solidColourClip, tonePackets, type EncodedClip } from "./fixtures.js";
 import { MixedStreamDecoder, type ProbeSize } from "./mixedStreamDecoder.js";
+import { readServerMessage } from "./serverMessage.js";
 
 export interface TestClientOptions {
   readonly url: string;
@@ -84,7 +85,7 @@ export class TestClient {
     const wsUrl = this.options.url.replace(/^http/, "ws") + "/ws";
     this.ws = new WebSocket(wsUrl);
     this.ws.on("message", (data) => {
-      const message = JSON.parse(String(data)) as ServerMessage;
+      const message = readServerMessage(data);
       this.messages.push(message);
       if (message.type === "offer") void this.answerServerOffer(message.sdp);
     });
