@@ -6,7 +6,7 @@ export default defineConfig({
     fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    include: ["{src,mixer,client,test}/**/*.test.ts"],
+    include: ["{src,mixer,protocol,client,test}/**/*.test.ts"],
     setupFiles: ["test/setup/noChildrenLeft.ts"],
     // Servers started inside tests log warnings and errors only, so a failure's cause is not buried in
     // join/leave lines. Tests that read the info lines (shutdown) set LOG_LEVEL for their own child.

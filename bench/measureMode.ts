@@ -1,7 +1,7 @@
 import WebSocket from "ws";
 import { gridLayout } from "../mixer/layout/gridLayout.js";
 import { defaultConfig } from "../src/config.js";
-import type { ServerMessage } from "../src/signaling/messages.js";
+import type { ServerMessage } from "../protocol/messages.js";
 import { TestClient } from "../test/helpers/testClient.js";
 import { CLIP_FPS, CLIP_HEIGHT, CLIP_WIDTH, barcodeClip } from "./barcodeClip.js";
 import { LatencyProbe, percentile, type Region } from "./latencyProbe.js";

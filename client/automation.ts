@@ -1,6 +1,6 @@
 // window.tessera: read-only view of the client for tests and automation.
 
-import type { ParticipantInfo, RecordingState, Role, RoomMode } from "./protocol.js";
+import type { ParticipantInfo, RecordingState, Role, RoomMode } from "../protocol/messages.js";
 import type { AppliedTile } from "./tile.js";
 import type { ClientState } from "./ui.js";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { meshState, peersToCall, shouldConnect } from "./mesh.js";
-import type { ParticipantInfo, Role } from "./protocol.js";
+import type { ParticipantInfo, Role } from "../protocol/messages.js";
 
 const person = (id: string, role: Role): ParticipantInfo => ({ id, name: id.toUpperCase(), role, audioMuted: false, videoMuted: false });
 

@@ -2,7 +2,7 @@
 // others answer. Who is present comes from `participants`; a participant who left is hung up on.
 
 import { MeshPeer } from "./meshPeer.js";
-import type { ParticipantInfo, Role, SignalData } from "./protocol.js";
+import type { ParticipantInfo, Role, SignalData } from "../protocol/messages.js";
 
 /** Without a connected media path to a participant this long, give up on them (the others stay). */
 const PEER_CONNECT_TIMEOUT_MS = 30_000;

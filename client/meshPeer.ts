@@ -1,7 +1,7 @@
 // Mesh rooms: the RTCPeerConnection to one other participant, negotiated through `signal` messages.
 
 import { addLocalTracks, addReceiveOnly, candidateInit } from "./peer.js";
-import type { CandidateInit, SignalData } from "./protocol.js";
+import type { IceCandidate, SignalData } from "../protocol/messages.js";
 
 export interface MeshPeerHandlers {
   /** Data for a `signal` to this participant. */
@@ -16,9 +16,9 @@ export class MeshPeer {
   /** Everything they send, as one stream for their <video>. */
   readonly stream = new MediaStream();
   private localSent = false;
-  private pendingLocal: (CandidateInit | null)[] = [];
+  private pendingLocal: (IceCandidate | null)[] = [];
   private remoteSet = false;
-  private pendingRemote: (CandidateInit | null)[] = [];
+  private pendingRemote: (IceCandidate | null)[] = [];
   /** SDP work (offer, answer) one step at a time. */
   private queue: Promise<void> = Promise.resolve();
   private closed = false;
@@ -102,7 +102,7 @@ export class MeshPeer {
     for (const candidate of pending) this.handlers.signal({ candidate });
   }
 
-  private async addRemoteCandidate(candidate: CandidateInit | null): Promise<void> {
+  private async addRemoteCandidate(candidate: IceCandidate | null): Promise<void> {
     if (this.closed) return;
     try {
       // null: the end of their candidates.

@@ -35,7 +35,8 @@ describe("join validation", () => {
       ["x".repeat(65), "A", ""],
       ["r", "   ", ""],
       ["r", "x".repeat(41), ""],
-      ["r", "a\nb", ""],
+      ["r", "\u200b\u202e", ""],
+      ["r", "Ada\ud800", ""],
       ["r", "A", "admin"],
     ]) {
       const v = validateJoin(room, name, role);
@@ -46,6 +47,18 @@ describe("join validation", () => {
 
   it("accepts a 40-character name", () => {
     expect(validateJoin("r", "x".repeat(40), "").ok).toBe(true);
+  });
+
+  it("cleans the name as the server does, and joins with the name others will see", () => {
+    const nameOf = (raw: string) => {
+      const v = validateJoin("r", raw, "");
+      return v.ok ? v.options.name : v.error;
+    };
+    expect(nameOf("a\nb")).toBe("a b");
+    expect(nameOf("Zoe\u0308  \u202eK")).toBe("Zo\u00eb K");
+    expect(nameOf("\u200b")).toMatch(/^Your name must have visible characters/);
+    // 40 visible characters are allowed however many invisible ones came with them.
+    expect(nameOf(`${"x".repeat(40)}\u200b\u200b`)).toBe("x".repeat(40));
   });
 });
 

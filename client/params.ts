@@ -1,7 +1,10 @@
 // Page parameters (`?room=R&name=N&role=viewer&mode=…`) and join-field validation.
 // `room`, `name`, `role` and `mode` are a public contract: links and automation build these URLs.
 
-import { ROOM_MODES, isRoomMode, type Role, type RoomMode } from "./protocol.js";
+import { cleanDisplayName } from "../protocol/displayName.js";
+import { MAX_NAME_LENGTH } from "../protocol/limits.js";
+import { ROOM_MODES, isRoomMode, type Role, type RoomMode } from "../protocol/messages.js";
+import { isRoomName } from "../protocol/roomName.js";
 
 export interface JoinOptions {
   room: string;
@@ -19,10 +22,6 @@ export interface PageParams {
   mode: string;
 }
 
-export const ROOM_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-export const NAME_MAX_LENGTH = 40;
-// C0/C1 control characters and the Unicode line/paragraph separators are not "printable".
-const NON_PRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 export function readPageParams(search: string): PageParams {
   const q = new URLSearchParams(search);
@@ -57,9 +56,8 @@ export function parseMode(raw: string, where = ""): ParsedMode {
 export type Validated = { ok: true; options: JoinOptions } | { ok: false; error: string };
 
 export function validateJoin(room: string, name: string, role: string, mode = ""): Validated {
-  const trimmedName = name.trim();
   const r = role === "" ? "sender" : role;
-  if (!ROOM_PATTERN.test(room)) {
+  if (!isRoomName(room)) {
     return {
       ok: false,
       error: room === ""
@@ -67,13 +65,12 @@ export function validateJoin(room: string, name: string, role: string, mode = ""
         : `Room name "${room}" is not allowed: use 1 to 64 letters, digits, "_" or "-".`,
     };
   }
-  // UTF-16 length: never more lenient than the server, whichever way it counts.
-  const length = trimmedName.length;
-  if (length === 0) return { ok: false, error: "Enter your name." };
-  if (length > NAME_MAX_LENGTH) return { ok: false, error: `Your name is too long: at most ${NAME_MAX_LENGTH} characters.` };
-  if (NON_PRINTABLE.test(trimmedName)) return { ok: false, error: "Your name contains control characters." };
+  // The server's own cleaning, so the page refuses what the server would and joins with the name others will see.
+  const cleaned = cleanDisplayName(name);
+  if (!cleaned.ok) return { ok: false, error: name.trim() === "" ? "Enter your name." : `Your ${cleaned.problem}.` };
+  if (cleaned.name.length > MAX_NAME_LENGTH) return { ok: false, error: `Your name is too long: at most ${MAX_NAME_LENGTH} characters.` };
   if (r !== "sender" && r !== "viewer") return { ok: false, error: `Unknown role "${role}": use "sender" or "viewer".` };
   const m = parseMode(mode);
   if (!m.ok) return m;
-  return { ok: true, options: { room, name: trimmedName, role: r, ...(m.mode ? { mode: m.mode } : {}) } };
+  return { ok: true, options: { room, name: cleaned.name, role: r, ...(m.mode ? { mode: m.mode } : {}) } };
 }

@@ -2,11 +2,11 @@
 // transceivers, the offer, trickled candidates, and the remote tracks coming back.
 
 import { preferVp8 } from "./codecs.js";
-import type { CandidateInit } from "./protocol.js";
+import type { IceCandidate } from "../protocol/messages.js";
 
 export interface PeerHandlers {
   /** A local candidate to trickle; null once gathering is complete. Only called after the offer went out. */
-  onCandidate(candidate: CandidateInit | null): void;
+  onCandidate(candidate: IceCandidate | null): void;
   /** A remote track arrived: the mixed stream's (mcu) or another participant's (sfu). */
   onTrack(event: RTCTrackEvent): void;
   onConnectionState(state: RTCPeerConnectionState): void;
@@ -32,7 +32,7 @@ export function addReceiveOnly(pc: RTCPeerConnection): void {
 }
 
 /** The plain-object form of a local ICE candidate for signaling; undefined for an end-of-generation marker. */
-export function candidateInit(candidate: RTCIceCandidate | null): CandidateInit | null | undefined {
+export function candidateInit(candidate: RTCIceCandidate | null): IceCandidate | null | undefined {
   // Some browsers signal the end of a generation with an empty candidate string; null ends it all.
   if (candidate && candidate.candidate === "") return undefined;
   return candidate ? { candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex } : null;
@@ -42,7 +42,7 @@ export class Peer {
   readonly pc: RTCPeerConnection;
   private videoSender: RTCRtpSender | null = null;
   private offerSent = false;
-  private pendingCandidates: (CandidateInit | null)[] = [];
+  private pendingCandidates: (IceCandidate | null)[] = [];
   private closed = false;
 
   constructor(iceServers: RTCIceServer[], private readonly handlers: PeerHandlers) {

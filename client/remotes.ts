@@ -1,6 +1,6 @@
 // The #remotes grid (sfu and mesh rooms): one <video> per remote participant, named from the roster.
 
-import type { ParticipantInfo } from "./protocol.js";
+import type { ParticipantInfo } from "../protocol/messages.js";
 
 /** Columns for n tiles: as square a grid as possible (1, 2, 2, 2, 3, 3, 3, 3, 3, 4…). */
 export function gridColumns(n: number): number {

@@ -8,7 +8,8 @@ import { MediaAccessError, openLocalMedia, stopStream } from "./media.js";
 import type { JoinOptions } from "./params.js";
 import { Mesh } from "./mesh.js";
 import { Peer } from "./peer.js";
-import { FATAL_ERROR_CODES, type ClientMessage, type ParticipantInfo, type RecordingState, type RoomMode, type ServerMessage } from "./protocol.js";
+import type { ClientMessageInput, ParticipantInfo, RecordingState, RoomMode, ServerMessage } from "../protocol/messages.js";
+import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
 import { SfuNegotiator, streamOwner } from "./sfu.js";
 import { Signaling, signalingUrl, type SignalingClose } from "./signaling.js";
 import { TileApplier } from "./tile.js";
@@ -16,22 +17,6 @@ import type { ClientState, Ui } from "./ui.js";
 
 /** Without media flowing this long after the socket was opened, give up. */
 const CONNECT_TIMEOUT_MS = 30_000;
-
-// Not fatal for the server (the socket stays open), but nothing will ever play for this client.
-const CLIENT_FATAL_CODES = new Set(["no-usable-codec", "negotiation-failed", "already-negotiated", "wrong-mode"]);
-
-function describeServerError(code: string, message: string, room: string): string {
-  switch (code) {
-    case "room-full":
-      return `Room "${room}" is full: it already has the maximum number of people sending video. Try again later, or join as a viewer.`;
-    case "server-shutdown":
-      return "The server is shutting down. Try again in a moment.";
-    case "ice-failed":
-      return "The media connection to the server failed (ICE found no working network path; a firewall may be blocking UDP).";
-    default:
-      return message !== "" ? `Server error (${code}): ${message}` : `Server error: ${code}`;
-  }
-}
 
 export class Session {
   private signaling: Signaling | null = null;
@@ -81,6 +66,7 @@ export class Session {
     this.signaling = new Signaling(signalingUrl(window.location), {
       onOpen: () => this.send({ type: "join", room, name: this.options.name, role, ...(this.options.mode ? { mode: this.options.mode } : {}) }),
       onMessage: (message) => this.onMessage(message),
+      onInvalidMessage: (problem) => this.showError(`The server sent a message this page could not read, and it was ignored (${problem}).`),
       onClose: (info) => this.onSocketClose(info),
     });
     this.connectTimer = setTimeout(() => {
@@ -128,7 +114,7 @@ export class Session {
     this.setState("left", "You left the room.");
   }
 
-  private send(message: ClientMessage): void {
+  private send(message: ClientMessageInput): void {
     this.signaling?.send(message);
   }
 
@@ -165,18 +151,16 @@ export class Session {
         break;
       case "error": {
         const text = describeServerError(message.code, message.message, this.options.room);
-        if (this.mode === "mesh" && message.code === "unknown-participant") {
-          // A signal (a late candidate, say) raced someone's departure: nothing the user needs to know.
-          console.warn("tessera: signal not delivered", message.message);
-        } else if (FATAL_ERROR_CODES.has(message.code) || CLIENT_FATAL_CODES.has(message.code)) this.fail(text);
+        const outcome = errorOutcome(message.code, this.mode);
+        if (outcome === "end") this.fail(text);
         else {
           console.warn("tessera: server error", message.code, message.message);
-          this.showError(text);
+          if (outcome === "show") this.showError(text);
         }
         break;
       }
       case "bye":
-        this.fail(`The server ended the session${message.reason ? `: ${message.reason}` : "."}`);
+        this.fail(describeBye(message.reason));
         break;
     }
   }

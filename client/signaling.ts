@@ -1,6 +1,7 @@
 // The signaling WebSocket: same host as the page, path /ws, one JSON object per text frame.
 
-import { parseServerMessage, type ClientMessage, type ServerMessage } from "./protocol.js";
+import type { ClientMessageInput, ServerMessage } from "../protocol/messages.js";
+import { parseServerMessage } from "../protocol/parse.js";
 
 export function signalingUrl(location: { protocol: string; host: string }): string {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -17,6 +18,8 @@ export interface SignalingClose {
 export interface SignalingHandlers {
   onOpen(): void;
   onMessage(message: ServerMessage): void;
+  /** A frame that is not a valid server message: it is reported, and not acted on. */
+  onInvalidMessage(problem: string): void;
   onClose(info: SignalingClose): void;
 }
 
@@ -37,12 +40,13 @@ export class Signaling {
         console.warn("tessera: ignoring a binary signaling frame");
         return;
       }
-      const message = parseServerMessage(event.data);
-      if (message === null) {
-        console.warn("tessera: ignoring an unrecognised signaling message", event.data.slice(0, 200));
+      const parsed = parseServerMessage(event.data);
+      if (!parsed.ok) {
+        console.warn(`tessera: ignoring an invalid signaling message: ${parsed.problem}`, event.data.slice(0, 200));
+        this.handlers.onInvalidMessage(parsed.problem);
         return;
       }
-      this.handlers.onMessage(message);
+      this.handlers.onMessage(parsed.message);
     });
     // An "error" event is always followed by "close"; report once, from "close".
     this.socket.addEventListener("close", (event: CloseEvent) => {
@@ -57,7 +61,7 @@ export class Signaling {
   }
 
   /** Sends one message; returns false (and drops it) when the socket is not open. */
-  send(message: ClientMessage): boolean {
+  send(message: ClientMessageInput): boolean {
     if (!this.isOpen) return false;
     this.socket.send(JSON.stringify(message));
     return true;

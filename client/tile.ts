@@ -1,6 +1,6 @@
 // `tile` messages: encode the camera at the size the server draws it, at the bitrate it asks for.
 
-import type { TileMessage } from "./protocol.js";
+import type { TileMessage } from "../protocol/messages.js";
 import { CAPTURE } from "./media.js";
 
 export interface AppliedTile {

@@ -1,6 +1,6 @@
 // Everything that touches the DOM. No signaling or WebRTC logic here.
 
-import { isRoomMode, type ParticipantInfo, type Role, type RoomMode } from "./protocol.js";
+import { isRoomMode, type ParticipantInfo, type Role, type RoomMode } from "../protocol/messages.js";
 import { RemoteVideos } from "./remotes.js";
 
 /** Machine-readable connection state, in #status[data-state] and window.tessera.state. */

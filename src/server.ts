@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
+import type { ServerMessage } from "../protocol/messages.js";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
 import { defaultConfig, type Config } from "./config.js";
@@ -57,7 +58,12 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       const open = connectionsByAddress.get(address) ?? 0;
       if (open >= effective.maxConnectionsPerAddress) {
         log.warn("connection refused: too many from one address", { address, open });
-        ws.send(JSON.stringify({ type: "error", code: "too-many-connections", message: `at most ${effective.maxConnectionsPerAddress} connections from one address are allowed` }));
+        // As a session refuses: the fatal error, then bye with its code (protocol/errorCodes.ts).
+        const refusal: ServerMessage[] = [
+          { type: "error", code: "too-many-connections", message: `at most ${effective.maxConnectionsPerAddress} connections from one address are allowed` },
+          { type: "bye", reason: "too-many-connections" },
+        ];
+        for (const message of refusal) ws.send(JSON.stringify(message));
         ws.close(1008, "too-many-connections");
         return;
       }
@@ -107,10 +113,10 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         state.ready = false;
         clearInterval(heartbeat);
         metrics.stop();
+        // server-shutdown is fatal: each session answers it with `bye` and closes; the rooms then let their
+        // members go (and finish their recordings).
         for (const session of sessions.values()) session.send({ type: "error", code: "server-shutdown", message: "the server is stopping" });
-        // Rooms say `bye` to their members (and finish recordings); sessions that never joined get theirs here.
         await rooms.closeAll("server-shutdown");
-        for (const session of sessions.values()) session.close("server-shutdown");
         await socketsClosed(wss, CLOSE_HANDSHAKE_MS);
         for (const client of wss.clients) client.terminate();
         wss.close();

@@ -1,4 +1,4 @@
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 
 /** Message types in order; errors and byes with their code or reason, which is what a failure report needs. */
 export function describeMessages(messages: readonly ServerMessage[]): string {

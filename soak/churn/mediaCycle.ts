@@ -1,4 +1,4 @@
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { solidColourClip } from "../../test/helpers/fixtures.js";
 import { TestClient } from "../../test/helpers/testClient.js";
 import type { ControlApi } from "../controlApi.js";

@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { describeMessages } from "./describeMessages.js";
 
 /** A bare signaling connection, for participants that never get as far as media. */

@@ -12,6 +12,7 @@ import {
   useTransportWideCC,
   useVP8,
 } from "werift";
+import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
@@ -27,14 +28,7 @@ export type PeerEvents = {
   connected: [];
 };
 
-export class NegotiationError extends Error {
-  constructor(
-    readonly code: "no-usable-codec" | "negotiation-failed" | "too-many-sections",
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections"> {}
 
 const GATHERING_TIMEOUT_MS = 5000;
 

@@ -4,20 +4,20 @@
  * path, which stays in the server's log (the original error is the `cause`).
  */
 
+import { ProtocolError } from "../../protocol/protocolError.js";
+
 export type RecordingErrorCode = "recording-failed" | "insufficient-storage";
 
 /** A recording could not be started or written. */
-export class RecordingFailedError extends Error {
-  readonly code: RecordingErrorCode = "recording-failed";
-
+export class RecordingFailedError extends ProtocolError<RecordingErrorCode> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "RecordingFailedError";
+    super("recording-failed", message, options);
   }
 }
 
 /** Too little free space where recordings are kept to start one (the API answers 507). */
 export class InsufficientSpaceError extends RecordingFailedError {
+  // Still a RecordingFailedError (recordingFailure() passes it on as it is), under its own code.
   override readonly code = "insufficient-storage";
 
   constructor(
@@ -25,7 +25,6 @@ export class InsufficientSpaceError extends RecordingFailedError {
     readonly minFreeBytes: number,
   ) {
     super(`not enough free disk space to record: ${formatBytes(freeBytes)} free in RECORDINGS_DIR, at least ${formatBytes(minFreeBytes)} needed`);
-    this.name = "InsufficientSpaceError";
   }
 }
 

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import { z } from "zod";
-import type { Role } from "../signaling/messages.js";
+import type { Role } from "../../protocol/messages.js";
 
 /** What happened in the room, as a recording's timeline notes it. */
 export type TimelineEvent =

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import type { Role } from "../signaling/messages.js";
+import type { Role } from "../../protocol/messages.js";
 import type { RoomCapabilities } from "./capabilities.js";
 import { roomFullMessage, senderCount, type AdmitResult } from "./conferenceRoom.js";
 import { broadcastRoster, type Member, type ParticipantChannel } from "./participant.js";

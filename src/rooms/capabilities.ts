@@ -1,4 +1,4 @@
-import type { RoomMode, SignalData } from "../signaling/messages.js";
+import type { RoomMode, SignalData } from "../../protocol/messages.js";
 import type { RoomMediaStats } from "./mcuRoom.js";
 import { WrongModeError, type IceCandidateInit, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
 

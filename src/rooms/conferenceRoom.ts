@@ -1,5 +1,6 @@
 import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
-import type { Role, RoomMode, SignalData } from "../signaling/messages.js";
+import type { Role, RoomMode, SignalData } from "../../protocol/messages.js";
+import { ProtocolError } from "../../protocol/protocolError.js";
 import type { RoomCapabilities } from "./capabilities.js";
 import type { Member, ParticipantChannel } from "./participant.js";
 
@@ -12,18 +13,24 @@ export interface IceCandidateInit {
 }
 
 /** A message that does not belong to this room's mode (an `offer` to a mesh room, say). */
-export class WrongModeError extends Error {
-  readonly code = "wrong-mode";
+export class WrongModeError extends ProtocolError<"wrong-mode"> {
+  constructor(message: string) {
+    super("wrong-mode", message);
+  }
 }
 
 /** A `signal` to yourself. */
-export class BadSignalError extends Error {
-  readonly code = "bad-message";
+export class BadSignalError extends ProtocolError<"bad-message"> {
+  constructor(message: string) {
+    super("bad-message", message);
+  }
 }
 
 /** A `signal` to someone not in the room: often someone who has just left, so not worth alarming anyone. */
-export class UnknownParticipantError extends Error {
-  readonly code = "unknown-participant";
+export class UnknownParticipantError extends ProtocolError<"unknown-participant"> {
+  constructor(message: string) {
+    super("unknown-participant", message);
+  }
 }
 
 // How an MCU room's composite is arranged: the mixer's own description, under the control plane's names.
@@ -48,13 +55,17 @@ export interface RecordingInfo {
 }
 
 /** A start when a recording is already running, or a stop when none is (or one the caller may not stop). */
-export class RecordingStateError extends Error {
-  readonly code = "recording-state";
+export class RecordingStateError extends ProtocolError<"recording-state"> {
+  constructor(message: string) {
+    super("recording-state", message);
+  }
 }
 
 /** Too many requests of one kind: try again later (the message says when). */
-export class RateLimitedError extends Error {
-  readonly code = "rate-limited";
+export class RateLimitedError extends ProtocolError<"rate-limited"> {
+  constructor(message: string) {
+    super("rate-limited", message);
+  }
 }
 
 /**

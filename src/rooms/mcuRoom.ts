@@ -3,7 +3,7 @@ import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
-import type { Role, SignalData } from "../signaling/messages.js";
+import type { Role, SignalData } from "../../protocol/messages.js";
 import type { LayoutControl, MixStats, RecordingControl, RoomCapabilities } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import {

@@ -1,4 +1,4 @@
-import type { Role, SignalData } from "../signaling/messages.js";
+import type { Role, SignalData } from "../../protocol/messages.js";
 import { BaseRoom } from "./baseRoom.js";
 import type { RoomCapabilities, SignalRelay } from "./capabilities.js";
 import { BadSignalError, UnknownParticipantError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";

@@ -1,5 +1,5 @@
 import type { ParticipantPeer } from "./roomMedia.js";
-import type { ParticipantInfo, Role, ServerMessage } from "../signaling/messages.js";
+import type { ParticipantInfo, Role, ServerMessage } from "../../protocol/messages.js";
 
 /** How a room talks back to one participant; the room never sees the WebSocket behind it. */
 export interface ParticipantChannel {

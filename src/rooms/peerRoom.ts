@@ -1,5 +1,5 @@
 import { NegotiationError } from "../peers/peerConnection.js";
-import type { ErrorCode } from "../signaling/messages.js";
+import type { ErrorCode } from "../../protocol/errorCodes.js";
 import { FaultBoundary } from "../../mixer/faults.js";
 import { BaseRoom } from "./baseRoom.js";
 import type { PeerNegotiation } from "./capabilities.js";

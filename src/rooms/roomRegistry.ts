@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import type { RoomMode } from "../signaling/messages.js";
+import type { RoomMode } from "../../protocol/messages.js";
 import type { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
 import type { RecordingStore } from "../recordings/recordingStore.js";
 import type { ConferenceRoom } from "./conferenceRoom.js";

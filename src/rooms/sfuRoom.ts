@@ -1,7 +1,7 @@
 import type { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
-import type { Role } from "../signaling/messages.js";
+import type { Role } from "../../protocol/messages.js";
 import { PeerRoom } from "./peerRoom.js";
 import type { RoomCapabilities, ServerOffers } from "./capabilities.js";
 import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";

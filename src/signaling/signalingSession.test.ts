@@ -10,7 +10,7 @@ import { defaultConfig, type Config } from "../config.js";
 import { silentLogger } from "../log.js";
 import { RecordingStore } from "../recordings/recordingStore.js";
 import { RoomRegistry } from "../rooms/roomRegistry.js";
-import type { ServerMessage } from "./messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { SignalingSession } from "./signalingSession.js";
 
 // The signaling rules with a fake socket and rooms on fake media: ordering, refusals, the socket's life.

@@ -5,7 +5,11 @@ import { capability } from "../rooms/capabilities.js";
 import type { ConferenceRoom } from "../rooms/conferenceRoom.js";
 import { participantInfo, type Member, type ParticipantChannel } from "../rooms/participant.js";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
-import { parseClientMessage, type ClientMessage, type ErrorCode, type RoomMode, type ServerMessage } from "./messages.js";
+import { isByeReason, type ByeReason } from "../../protocol/byeReasons.js";
+import { isFatal, type ErrorCode } from "../../protocol/errorCodes.js";
+import type { ClientMessage, Role, RoomMode, ServerMessage } from "../../protocol/messages.js";
+import { parseClientMessage } from "../../protocol/parse.js";
+import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { RateLimiter } from "./rateLimiter.js";
 
 /** Per socket: a burst of 60 messages (join, offer, a browser's first candidates), then 10 a second. */
@@ -14,17 +18,22 @@ const MESSAGES_PER_SECOND = 10;
 /** A client over its rate hears about it at most this often, so a flood does not become a flood of errors. */
 const RATE_ERROR_INTERVAL_MS = 1000;
 
-/** An error that knows which protocol code it stands for (room, peer and recording errors do). */
-function codeOf(err: unknown): ErrorCode | undefined {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === "string" && /^[a-z-]+$/.test(code) ? (code as ErrorCode) : undefined;
+// WebSocket close codes: a refused session is a policy violation, any other end a normal closure.
+const CLOSE_NORMAL = 1000;
+const CLOSE_REFUSED = 1008;
+
+/** Rooms close sessions for reasons in their own words (their log's); on the wire a reason is a ByeReason. */
+function byeReasonOf(reason: string): ByeReason {
+  return isByeReason(reason) ? reason : "room-closed";
 }
 
 /**
  * One WebSocket's conversation: join, offer, candidates, mutes, leave. Messages are handled one at a
  * time, in order, so an offer is finished (answered or refused) before the next message is looked at.
- * Every problem is answered with an error message on this socket only; a fatal one (room full, bad join)
- * also closes it. The participant lives exactly as long as the socket: when it closes, they leave.
+ * Every problem is answered with an error message on this socket only. An error protocol/errorCodes.ts
+ * marks fatal ends the session, whoever reports it (this session refusing a join, the room dropping a
+ * participant, the server stopping): `bye` with the error's code follows and the socket closes. The
+ * participant lives exactly as long as the socket: when it closes, they leave.
  */
 export class SignalingSession implements ParticipantChannel {
   private room: ConferenceRoom | undefined;
@@ -56,26 +65,43 @@ export class SignalingSession implements ParticipantChannel {
     socket.on("error", () => this.gone("connection error"));
   }
 
+  /** What the room, or the server, tells this participant. */
   send(message: ServerMessage): void {
+    this.transmit(message);
+    // A fatal error from the room (ice-failed, offer-timeout, room-failed) or the server (server-shutdown)
+    // ends the session here; the room or server that reported it removes the participant itself.
+    if (message.type === "error" && isFatal(message.code)) this.handOver(message.code);
+  }
+
+  /** The room ends this participant's session (kicked, room closed). */
+  close(reason: string): void {
+    this.handOver(byeReasonOf(reason));
+  }
+
+  private transmit(message: ServerMessage): void {
     if (this.socket.readyState === this.socket.OPEN) this.socket.send(JSON.stringify(message));
   }
 
-  close(reason: string): void {
-    if (this.closed) return;
-    this.closed = true;
+  /** Ends a session whose participant the room (or the server) removes. */
+  private handOver(reason: ByeReason): void {
+    if (!this.end(reason, CLOSE_NORMAL)) return;
     this.participant = undefined;
     this.room = undefined;
-    this.send({ type: "bye", reason });
-    this.socket.close(1000, reason.slice(0, 120));
   }
 
-  private error(code: ErrorCode, message: string, fatal = false): void {
-    this.send({ type: "error", code, message });
-    if (fatal) {
-      this.closed = true;
-      this.socket.close(1008, code);
-      void this.leave("refused");
-    }
+  /** `bye`, then the close frame; false if the session had already ended. */
+  private end(reason: ByeReason, closeCode: number): boolean {
+    if (this.closed) return false;
+    this.closed = true;
+    this.transmit({ type: "bye", reason });
+    this.socket.close(closeCode, reason);
+    return true;
+  }
+
+  /** This session's own answer to a message; a fatal one refuses the session and takes the participant out. */
+  private error(code: ErrorCode, message: string): void {
+    this.transmit({ type: "error", code, message });
+    if (isFatal(code) && this.end(code, CLOSE_REFUSED)) void this.leave("refused");
   }
 
   private rateLimited(): void {
@@ -88,7 +114,7 @@ export class SignalingSession implements ParticipantChannel {
 
   private async handle(text: string): Promise<void> {
     const parsed = parseClientMessage(text);
-    if (!parsed.ok) return this.error(parsed.code, parsed.message, parsed.code === "bad-join");
+    if (!parsed.ok) return this.error(parsed.code, parsed.message);
     const message: ClientMessage = parsed.message;
     if (message.type === "join") return this.join(message.room, message.name, message.role, message.mode);
     const room = this.room;
@@ -113,7 +139,7 @@ export class SignalingSession implements ParticipantChannel {
           return await this.record(room, participant, message.action);
         case "leave":
           await this.leave("left");
-          return this.close("left");
+          return void this.end("left", CLOSE_NORMAL);
       }
     } catch (err) {
       this.refused(err, message.type);
@@ -122,7 +148,7 @@ export class SignalingSession implements ParticipantChannel {
 
   /** A room or peer error is answered with its own code and message; anything else is unexpected and logged. */
   private refused(err: unknown, context: string): void {
-    const code = codeOf(err);
+    const code = protocolCodeOf(err);
     if (code) return this.error(code, (err as Error).message);
     this.log.warn(`${context} failed`, { room: this.room?.name, participant: this.participant?.id, error: (err as Error).stack ?? String(err) });
     this.error("bad-message", `${context} failed: ${(err as Error).message}`);
@@ -136,19 +162,19 @@ export class SignalingSession implements ParticipantChannel {
     try {
       await (action === "start" ? recording.startRecording("participant") : recording.stopRecording("participant"));
     } catch (err) {
-      if (codeOf(err)) throw err;
+      if (protocolCodeOf(err)) throw err;
       // What failed goes to the client; where (paths, system detail) stays in the server's log.
       this.log.error("recording request failed", { action, error: (err as Error).stack ?? String(err) });
       this.error("recording-failed", `could not ${action} the recording; the server's log has the cause`);
     }
   }
 
-  private join(roomName: string, name: string, role: "sender" | "viewer", mode: RoomMode | undefined): void {
+  private join(roomName: string, name: string, role: Role, mode: RoomMode | undefined): void {
     if (this.participant || this.room) return this.error("already-joined", "this connection has already joined a room");
     const room = this.rooms.getOrCreate(roomName, mode);
-    if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`, true);
+    if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
     const admitted = room.admit(name, role, this);
-    if (!admitted.ok) return this.error(admitted.code, admitted.message, true);
+    if (!admitted.ok) return this.error(admitted.code, admitted.message);
     this.room = room;
     this.participant = admitted.participant;
     this.send({
@@ -157,7 +183,7 @@ export class SignalingSession implements ParticipantChannel {
       room: roomName,
       role,
       mode: room.mode,
-      iceServers: this.config.iceServers,
+      iceServers: [...this.config.iceServers],
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       participants: room.list().map(participantInfo),
       recording: recordingState(room),
@@ -174,8 +200,7 @@ export class SignalingSession implements ParticipantChannel {
       this.send({ type: "answer", sdp: answer });
     } catch (err) {
       this.offered = false;
-      const code = codeOf(err);
-      this.error(code ?? "negotiation-failed", (err as Error).message);
+      this.error(protocolCodeOf(err) ?? "negotiation-failed", (err as Error).message);
     }
   }
 

@@ -7,7 +7,7 @@ import { NegotiationError, type PeerEvents } from "../../src/peers/peerConnectio
 import type { ForwardedStream } from "../../src/peers/sfuPeer.js";
 import type { ParticipantChannel } from "../../src/rooms/participant.js";
 import type { ForwardingPeer, MixReceivingPeer, RoomMediaFactory, RoomMixing } from "../../src/rooms/roomMedia.js";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 
 /** An offer the fake peers refuse, as werift refuses one it cannot use. */
 export const UNUSABLE_OFFER = "unusable offer";

@@ -1,12 +1,13 @@
 import WebSocket from "ws";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
+import { readServerMessage } from "./serverMessage.js";
 
 /** A bare signaling connection for poking the server with bad input. */
 export class RawSocket {
   readonly messages: ServerMessage[] = [];
   closedWith: number | undefined;
   private constructor(readonly ws: WebSocket) {
-    ws.on("message", (d) => this.messages.push(JSON.parse(String(d)) as ServerMessage));
+    ws.on("message", (d) => this.messages.push(readServerMessage(d)));
     ws.on("close", (code) => (this.closedWith = code));
   }
   static async open(url: string): Promise<RawSocket> {

@@ -5,11 +5,12 @@ import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
 import { Vp8Packetizer } from "../../mixer/rtp/vp8Packetizer.js";
 import { FrameAssembler } from "../../mixer/video/frameAssembler.js";
 import { RtpHeader } from "werift";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
 import { H264Packetizer } from "./h264Packetizer.js";
 import { solidColourClip, tonePackets, type EncodedClip } from "./fixtures.js";
 import { MixedStreamDecoder, type ProbeSize } from "./mixedStreamDecoder.js";
+import { readServerMessage } from "./serverMessage.js";
 
 export interface TestClientOptions {
   readonly url: string;
@@ -88,7 +89,7 @@ export class TestClient {
     const wsUrl = this.options.url.replace(/^http/, "ws") + "/ws";
     this.ws = new WebSocket(wsUrl);
     this.ws.on("message", (data) => {
-      const message = JSON.parse(String(data)) as ServerMessage;
+      const message = readServerMessage(data);
       this.messages.push(message);
       if (message.type === "offer") void this.answerServerOffer(message.sdp);
     });

@@ -1,13 +1,14 @@
 import { RTCPeerConnection, useH264, useOPUS } from "werift";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { silentLogger } from "../../src/log.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";
 import { solidColourH264Clip } from "../helpers/fixtures.js";
 import { closeTo } from "../helpers/mixedStreamDecoder.js";
 import { TestClient } from "../helpers/testClient.js";
+import { readServerMessage } from "../helpers/serverMessage.js";
 
 const RED = { r: 255, g: 0, b: 0 };
 const BLUE = { r: 0, g: 0, b: 255 };
@@ -60,7 +61,7 @@ describe("H264 senders in an MCU room", () => {
   it("refuses an offer with H264 only, naming VP8 as what the mix needs", async () => {
     const ws = new WebSocket(server.url.replace(/^http/, "ws") + "/ws");
     const messages: ServerMessage[] = [];
-    ws.on("message", (d) => messages.push(JSON.parse(String(d)) as ServerMessage));
+    ws.on("message", (d) => messages.push(readServerMessage(d)));
     await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
     ws.send(JSON.stringify({ type: "join", room: "h264", name: "Old", role: "viewer" }));
     await eventually(() => messages.some((m) => m.type === "joined"), 5000, "joined");

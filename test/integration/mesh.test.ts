@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { startServer, type RunningServer } from "../../src/server.js";
+import { readServerMessage } from "../helpers/serverMessage.js";
 
 class Browserless {
   readonly inbox: ServerMessage[] = [];
   private constructor(readonly ws: WebSocket) {
-    ws.on("message", (d) => this.inbox.push(JSON.parse(String(d)) as ServerMessage));
+    ws.on("message", (d) => this.inbox.push(readServerMessage(d)));
   }
   static async join(url: string, room: string, name: string, mode?: string): Promise<{ client: Browserless; joined: Extract<ServerMessage, { type: "joined" }> }> {
     const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");

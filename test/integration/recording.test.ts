@@ -6,10 +6,11 @@ import WebSocket from "ws";
 import type { RecordingInfo } from "../../src/rooms/conferenceRoom.js";
 import type { McuRoom } from "../../src/rooms/mcuRoom.js";
 import { startServer, type RunningServer } from "../../src/server.js";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { eventually } from "../helpers/eventually.js";
 import { decodeFile } from "../helpers/mediaProbe.js";
 import { TestClient } from "../helpers/testClient.js";
+import { readServerMessage } from "../helpers/serverMessage.js";
 
 const TOKEN = "recording-test-token";
 
@@ -17,7 +18,7 @@ const TOKEN = "recording-test-token";
 async function rawJoin(url: string, room: string, name: string, mode?: "sfu" | "mcu", role: "viewer" | "sender" = "viewer"): Promise<{ ws: WebSocket; messages: ServerMessage[] }> {
   const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");
   const messages: ServerMessage[] = [];
-  ws.on("message", (d) => messages.push(JSON.parse(String(d)) as ServerMessage));
+  ws.on("message", (d) => messages.push(readServerMessage(d)));
   await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
   ws.send(JSON.stringify({ type: "join", room, name, role, ...(mode ? { mode } : {}) }));
   await eventually(() => messages.some((m) => m.type === "joined"), 5000, `${name} joined`);

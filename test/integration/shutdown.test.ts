@@ -3,9 +3,10 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { connect, createServer, type Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestClient } from "../helpers/testClient.js";
+import { readServerMessage } from "../helpers/serverMessage.js";
 
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -91,7 +92,7 @@ describe("SIGTERM on the real server process", () => {
     const idle = new WebSocket(`${url.replace(/^http/, "ws")}/ws`);
     sockets.push(idle);
     const idleMessages: ServerMessage[] = [];
-    idle.on("message", (d) => idleMessages.push(JSON.parse(String(d)) as ServerMessage));
+    idle.on("message", (d) => idleMessages.push(readServerMessage(d)));
     const idleClosed = new Promise<number>((resolve) => idle.once("close", (code) => resolve(code)));
     await new Promise((resolve, reject) => (idle.once("open", resolve), idle.once("error", reject)));
 

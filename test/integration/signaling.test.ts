@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ServerMessage } from "../../src/signaling/messages.js";
+import type { ServerMessage } from "../../protocol/messages.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { RawSocket } from "../helpers/rawSocket.js";
 import { TestClient } from "../helpers/testClient.js";

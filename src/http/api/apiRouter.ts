@@ -1,6 +1,8 @@
 import express, { type ErrorRequestHandler, type Router } from "express";
+import { ProtocolError } from "../../../protocol/protocolError.js";
 import { ApiError, sendApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
+import { apiStatusOf } from "./errorStatus.js";
 import { layoutRoutes } from "./layoutRoutes.js";
 import { recordingRoutes } from "./recordingRoutes.js";
 import { requireToken } from "./requireToken.js";
@@ -22,6 +24,11 @@ export function createApiRouter(deps: ApiDeps): Router {
 function apiErrorHandler(deps: ApiDeps): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     if (err instanceof ApiError) return sendApiError(res, err.status, err.code, err.message);
+    if (err instanceof ProtocolError) {
+      // A room or recording refusing the request: its own code and message, at the status that code maps to.
+      const status = apiStatusOf(err.code);
+      if (status !== undefined) return sendApiError(res, status, err.code, err.message);
+    }
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === "entity.parse.failed") return sendApiError(res, 400, "bad-json", "request body is not valid JSON");
     if (e.type === "entity.too.large") return sendApiError(res, 413, "too-large", "request body is larger than 16 KiB");

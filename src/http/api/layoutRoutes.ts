@@ -1,9 +1,10 @@
 import type { Router } from "express";
 import { z } from "zod";
-import { layoutNames, UnknownParticipantError, type LayoutChoice } from "../../rooms/conferenceRoom.js";
+import { layoutNames, type LayoutChoice } from "../../rooms/conferenceRoom.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
-import { capabilityOr409, parseBody, roomOr404 } from "./validate.js";
+import { capability } from "../../rooms/capabilities.js";
+import { parseBody, roomOr404 } from "./validate.js";
 
 const layoutBody = z
   .object({
@@ -19,23 +20,19 @@ const layoutBody = z
 /** GET and PUT /api/rooms/:room/layout: how an MCU room's composite is arranged. */
 export function layoutRoutes(router: Router, deps: ApiDeps): void {
   router.get("/rooms/:room/layout", (req, res) => {
-    res.json(capabilityOr409(roomOr404(deps.rooms, req.params.room), "layout").layoutChoice);
+    res.json(capability(roomOr404(deps.rooms, req.params.room), "layout").layoutChoice);
   });
 
   router.put("/rooms/:room/layout", (req, res) => {
     const room = roomOr404(deps.rooms, req.params.room);
-    const layout = capabilityOr409(room, "layout");
+    const layout = capability(room, "layout");
     const choice: LayoutChoice = parseBody(layoutBody, req.body);
     if (choice.pin !== undefined) {
       const member = room.list().find((m) => m.id === choice.pin);
       if (member && member.role !== "sender") throw new ApiError(400, "not-a-sender", `participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
     }
-    try {
-      layout.setLayout(choice);
-    } catch (err) {
-      if (err instanceof UnknownParticipantError) throw new ApiError(404, "unknown-participant", err.message);
-      throw err;
-    }
+    // An unknown pin (unknown-participant): apiRouter answers by its code.
+    layout.setLayout(choice);
     res.json(layout.layoutChoice);
   });
 }

@@ -8,7 +8,8 @@ import { eventually } from "../../../test/helpers/eventually.js";
 import { silentLogger } from "../../log.js";
 import { RecordingStore } from "../../recordings/recordingStore.js";
 import { startServer, type RunningServer } from "../../server.js";
-import type { ServerMessage } from "../../signaling/messages.js";
+import type { ServerMessage } from "../../../protocol/messages.js";
+import { readServerMessage } from "../../../test/helpers/serverMessage.js";
 
 const TOKEN = "range-test-token";
 
@@ -125,7 +126,7 @@ describe("GET /api/recordings/:id with Range", () => {
 async function joinMcuRoom(url: string, room: string): Promise<{ ws: WebSocket; messages: ServerMessage[] }> {
   const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");
   const messages: ServerMessage[] = [];
-  ws.on("message", (d) => messages.push(JSON.parse(String(d)) as ServerMessage));
+  ws.on("message", (d) => messages.push(readServerMessage(d)));
   await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
   ws.send(JSON.stringify({ type: "join", room, name: "Vic", mode: "mcu" }));
   await eventually(() => messages.some((m) => m.type === "joined"), 5000, "joined");

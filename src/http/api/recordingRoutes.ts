@@ -1,11 +1,11 @@
 import type { Router } from "express";
-import { RecordingStateError, WrongModeError } from "../../rooms/conferenceRoom.js";
+import { protocolCodeOf } from "../../../protocol/protocolError.js";
 import { RECORDING_ID, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
-import { InsufficientSpaceError, RecordingFailedError } from "../../recordings/recordingErrors.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { sendFileRange } from "./sendFileRange.js";
-import { capabilityOr409, roomOr404 } from "./validate.js";
+import { capability } from "../../rooms/capabilities.js";
+import { roomOr404 } from "./validate.js";
 
 /**
  * Recordings: start and stop a room's, list them, fetch one (with Range, so a browser can seek), delete
@@ -14,22 +14,16 @@ import { capabilityOr409, roomOr404 } from "./validate.js";
 export function recordingRoutes(router: Router, deps: ApiDeps): void {
   const store = (): RecordingStore => deps.recordings;
 
+  // Refusals (wrong-mode, recording-state, insufficient-storage, recording-failed) are answered by apiRouter from
+  // their code. Their messages are written to be shown (what failed, not where); paths stay in the server's log.
   router.post("/rooms/:room/recording/start", async (req, res) => {
-    const recording = capabilityOr409(roomOr404(deps.rooms, req.params.room), "recording");
-    try {
-      res.status(201).json(await recording.startRecording("api"));
-    } catch (err) {
-      throw recordingError(err);
-    }
+    // A room without the capability (wrong-mode), a recording already running (recording-state), too little
+    // space (insufficient-storage): apiRouter answers each by its code.
+    res.status(201).json(await capability(roomOr404(deps.rooms, req.params.room), "recording").startRecording("api"));
   });
 
   router.post("/rooms/:room/recording/stop", async (req, res) => {
-    const recording = capabilityOr409(roomOr404(deps.rooms, req.params.room), "recording");
-    try {
-      res.json(await recording.stopRecording("api"));
-    } catch (err) {
-      throw recordingError(err);
-    }
+    res.json(await capability(roomOr404(deps.rooms, req.params.room), "recording").stopRecording("api"));
   });
 
   router.get("/recordings", async (_req, res) => {
@@ -55,7 +49,8 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
       await store().delete(id);
     } catch (err) {
       if (err instanceof RecordingNotFoundError) throw unknownRecording(id);
-      if (err instanceof RecordingStateError) throw new ApiError(409, "recording-in-progress", err.message);
+      // Deleting, a recording in the wrong state is one still being written.
+      if (protocolCodeOf(err) === "recording-state") throw new ApiError(409, "recording-in-progress", (err as Error).message);
       throw err;
     }
     res.status(204).end();
@@ -69,13 +64,4 @@ function checkedId(id: string): string {
 
 function unknownRecording(id: string): ApiError {
   return new ApiError(404, "unknown-recording", `no recording ${id}`);
-}
-
-function recordingError(err: unknown): unknown {
-  if (err instanceof WrongModeError) return new ApiError(409, "wrong-mode", err.message);
-  if (err instanceof RecordingStateError) return new ApiError(409, "recording-state", err.message);
-  // Both messages are written to be shown (what failed, not where); the paths are in the server's log.
-  if (err instanceof InsufficientSpaceError) return new ApiError(507, "insufficient-storage", err.message);
-  if (err instanceof RecordingFailedError) return new ApiError(500, "recording-failed", err.message);
-  return err;
 }

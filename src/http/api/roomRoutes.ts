@@ -1,5 +1,6 @@
 import type { Router } from "express";
 import { z } from "zod";
+import type { ByeReason } from "../../../protocol/byeReasons.js";
 import type { ConferenceRoom } from "../../rooms/conferenceRoom.js";
 import type { Member } from "../../rooms/participant.js";
 import type { ApiDeps } from "./apiDeps.js";
@@ -7,7 +8,7 @@ import { ApiError } from "./apiError.js";
 import { param, roomOr404 } from "./validate.js";
 
 /** What a kicked participant's `bye` says, and what the room logs as the reason they left. */
-export const KICK_REASON = "removed from the room by an operator";
+export const KICK_REASON = "kicked" satisfies ByeReason;
 
 const participantIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "participant id must be 1-64 characters of A-Z a-z 0-9 _ -");
 
@@ -36,7 +37,7 @@ export function roomRoutes(router: Router, deps: ApiDeps): void {
     // The channel first: the participant hears why before their socket closes, and their session then
     // has nothing left to remove when the close event arrives.
     member.channel.close(KICK_REASON);
-    await room.remove(id, "kicked");
+    await room.remove(id, KICK_REASON);
     res.status(204).end();
   });
 }

@@ -1,13 +1,12 @@
-import type { z } from "zod";
-import { roomNameSchema } from "../../signaling/messages.js";
-import { capability, type RoomCapabilities } from "../../rooms/capabilities.js";
+import { z } from "zod";
+import { roomNameSchema } from "../../../protocol/roomName.js";
 import type { ConferenceRoom } from "../../rooms/conferenceRoom.js";
 import type { RoomRegistry } from "../../rooms/roomRegistry.js";
 import { ApiError } from "./apiError.js";
 
-/** A path parameter checked against `schema`, or a 400 naming it. */
-export function param<S extends z.ZodType<string>>(what: string, schema: S, value: unknown): string {
-  const parsed = schema.safeParse(value);
+/** A path parameter checked against `schema` (classic zod, or the protocol's zod/mini), or a 400 naming it. */
+export function param(what: string, schema: z.core.$ZodType<string>, value: unknown): string {
+  const parsed = z.safeParse(schema, value);
   if (parsed.success) return parsed.data;
   throw new ApiError(400, "bad-request", `invalid ${what} in the path: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
 }
@@ -28,11 +27,3 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infe
   throw new ApiError(400, "bad-request", `invalid request body: ${detail}`);
 }
 
-/** The room's capability, or a 409 `wrong-mode` saying which rooms have it. */
-export function capabilityOr409<K extends keyof RoomCapabilities>(room: ConferenceRoom, kind: K): NonNullable<RoomCapabilities[K]> {
-  try {
-    return capability(room, kind);
-  } catch (err) {
-    throw new ApiError(409, "wrong-mode", (err as Error).message);
-  }
-}

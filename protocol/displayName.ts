@@ -5,6 +5,10 @@
  * the roster line it sits in), none that are invisible (so "Ada" and "A\u200bda" cannot pose as the same
  * person, and nobody can join as a blank), none that are not text at all (controls, lone surrogates).
  */
+// Shared: the server cleans every `join.name` with it, and the page checks a name the same way before it joins.
+
+import { MAX_NAME_LENGTH } from "./limits.js";
+import * as z from "./zod.js";
 
 export type DisplayNameResult = { readonly ok: true; readonly name: string } | { readonly ok: false; readonly problem: string };
 
@@ -87,3 +91,17 @@ function inFlagTagSequence(cps: readonly number[], i: number): boolean {
   while (end < cps.length && isTag(cps[end])) end++;
   return end < cps.length && cps[end] === CANCEL_TAG && end > start;
 }
+
+/** A `join.name`: cleaned (the schema's output is the name everyone sees), then at most MAX_NAME_LENGTH long. */
+export const displayNameSchema = z.pipe(
+  z.pipe(
+    z.string(),
+    z.transform((raw: string, ctx) => {
+      const cleaned = cleanDisplayName(raw);
+      if (cleaned.ok) return cleaned.name;
+      ctx.issues.push({ code: "custom", message: cleaned.problem, input: raw });
+      return z.NEVER;
+    }),
+  ),
+  z.string().check(z.maxLength(MAX_NAME_LENGTH, `name must be at most ${MAX_NAME_LENGTH} characters`)),
+);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseClientMessage } from "./messages.js";
+import { parseClientMessage } from "./parse.js";
 
 const bad = (raw: string) => {
   const r = parseClientMessage(raw);

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { BYE_REASONS } from "../protocol/byeReasons.js";
+import { ERROR_CODE_LIST, isFatal } from "../protocol/errorCodes.js";
+import { ROOM_MODES } from "../protocol/messages.js";
+import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
+
+describe("what the page does with a server error", () => {
+  it("ends the session on every code the table marks fatal, in every mode", () => {
+    for (const code of ERROR_CODE_LIST.filter(isFatal)) for (const mode of [...ROOM_MODES, null]) expect(errorOutcome(code, mode), `${code} ${mode}`).toBe("end");
+  });
+
+  it("carries on after a non-fatal code, except the refusals of its one offer", () => {
+    const givesUp = ["already-negotiated", "negotiation-failed", "no-usable-codec", "wrong-mode"];
+    for (const code of ERROR_CODE_LIST.filter((c) => !isFatal(c))) {
+      expect(errorOutcome(code, "mcu"), code).toBe(givesUp.includes(code) ? "end" : "show");
+    }
+    expect(errorOutcome("rate-limited", "sfu")).toBe("show");
+  });
+
+  it("keeps a mesh signal to someone who just left out of sight", () => {
+    expect(errorOutcome("unknown-participant", "mesh")).toBe("ignore");
+    expect(errorOutcome("unknown-participant", "mcu")).toBe("show");
+  });
+
+  it("has words for every error and every bye", () => {
+    for (const code of ERROR_CODE_LIST) expect(describeServerError(code, "detail", "r").length, code).toBeGreaterThan(10);
+    expect(describeServerError("room-full", "", "standup")).toContain('"standup" is full');
+    expect(describeServerError("rate-limited", "slow down", "r")).toBe("Server error (rate-limited): slow down");
+    for (const reason of BYE_REASONS) expect(describeBye(reason), reason).toMatch(/^The server ended the session: [a-z].+\.$/);
+    expect(describeBye("kicked")).toContain("operator");
+  });
+});
