@@ -1,3 +1,6 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MediaStreamTrack, RTCPeerConnection, useOPUS, useVP8 } from "werift";
 import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
@@ -32,7 +35,7 @@ describe("what one client can do to the server", () => {
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, connectTimeoutMs: 2000, maxRooms: 4, maxConnectionsPerAddress: 8, icePortRange: [47100, 47105] });
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: mkdtempSync(joinPath(tmpdir(), "tessera-abuse-")), connectTimeoutMs: 2000, maxRooms: 4, maxConnectionsPerAddress: 8, icePortRange: [47100, 47105] });
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.ws.close();
