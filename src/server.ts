@@ -5,7 +5,7 @@ import { liveFfmpegProcesses } from "../mixer/ffmpeg/ffmpegProcess.js";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { defaultConfig, type Config } from "./config.js";
 import { createApp, type AppState } from "./http/app.js";
-import { bundleClient } from "./http/clientBundle.js";
+import { loadClient } from "./http/clientBundle.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
@@ -31,7 +31,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const config: Config = { ...defaultConfig, ...overrides };
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
   const effective: Config = { ...config, ffmpegPath };
-  const state: AppState = { ready: false, clientScript: "" };
+  const state: AppState = { ready: false, client: await loadClient() };
   const rooms = new RoomRegistry(effective, log);
   const metrics = createMetrics(rooms, effective.recordingsDir);
   const http: Server = createServer(createApp(state, { rooms, config: effective, log }, metrics.handler));
@@ -65,7 +65,6 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
-  state.clientScript = await bundleClient();
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());
