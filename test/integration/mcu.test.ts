@@ -105,6 +105,10 @@ describe("MCU core with headless werift clients", () => {
 
   it("re-lays the grid on joins and leaves without interrupting the receiver's stream or blanking a tile", async () => {
     const [alice] = clients.slice(-3);
+    // Made before anything is measured: a TestClient encodes its clip with a synchronous ffmpeg run, which
+    // blocks this whole process (server included) for 100-400 ms and is no part of what is tested here.
+    const dave = client("Dave", "white", 1500);
+    const erin = client("Erin", "purple", 1700);
     const ssrcsBefore = new Set(alice.videoSsrcs);
     const from = alice.videoArrivals.length;
     const audioFrom = alice.audioArrivals.length;
@@ -119,8 +123,6 @@ describe("MCU core with headless werift clients", () => {
       picturesSeen++;
       if (!closeTo(alice.decoder.colourAt(200, 100), RED) || !closeTo(alice.decoder.colourAt(800, 100), YELLOW)) blanked++;
     };
-    const dave = client("Dave", "white", 1500);
-    const erin = client("Erin", "purple", 1700);
     await dave.connect();
     await erin.connect();
     await alice.waitFor((m) => m.type === "tile" && m.width === 426 && m.height === 360, 5000, messagesFrom);
