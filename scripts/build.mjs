@@ -6,7 +6,7 @@
 import { build, stop } from "esbuild";
 import { copyFileSync, mkdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import { DIST_DIR, ROOT, STAMP } from "./freshness.mjs";
 
 /**
@@ -80,5 +80,5 @@ export async function buildAll() {
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const started = performance.now();
   await buildAll();
-  console.log(`built ${fileURLToPath(pathToFileURL(DIST_DIR))} in ${Math.round(performance.now() - started)} ms`);
+  console.log(`built ${DIST_DIR} in ${Math.round(performance.now() - started)} ms`);
 }
