@@ -1,5 +1,5 @@
 /**
- * Measures one MCU room under load: starts the server as its own process (`npm start`), joins N headless
+ * Measures one MCU room under load: starts the server as its own process (src/main.ts through tsx), joins N headless
  * werift senders replaying a pre-encoded 640x480 VP8 clip plus an Opus tone, and one viewer that counts
  * the mixed stream's frames. Reports the CPU of the server process tree (Node + every ffmpeg child),
  * read from /proc, and the output frame rate as received.

@@ -6,7 +6,7 @@ import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
 import { defaultConfig, type Config } from "./config.js";
 import { createApp, type AppState } from "./http/app.js";
-import { bundleClient } from "./http/clientBundle.js";
+import { loadClient } from "./http/clientBundle.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
@@ -35,7 +35,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const config: Config = { ...defaultConfig, ...overrides };
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
   const effective: Config = { ...config, ffmpegPath };
-  const state: AppState = { ready: false, clientScript: "" };
+  const state: AppState = { ready: false, client: await loadClient() };
   const processes = new ProcessGroup();
   const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
   const rooms = new RoomRegistry(effective, log, processes, recordings);
@@ -92,7 +92,6 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   }, HEARTBEAT_MS);
   heartbeat.unref();
 
-  state.clientScript = await bundleClient();
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());

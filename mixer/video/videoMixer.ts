@@ -82,6 +82,9 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private readonly counters = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
   /** Decoder crashes of participants who have left, so the room's total never goes down. */
   private departedDecoderCrashes = 0;
+  /** Participants whose decoder may still need the current tile size: one is resized per event-loop turn. */
+  private readonly toResize = new Set<string>();
+  private resizing: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: VideoMixerOptions) {
     super();
@@ -162,6 +165,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.closed = true;
     this.ticker.stop();
     clearInterval(this.poller);
+    clearImmediate(this.resizing);
     this.encoder?.removeAllListeners();
     await Promise.all([this.encoder?.close(), ...[...this.participants.values()].map((p) => p.input.close())]);
     this.participants.clear();
@@ -172,8 +176,27 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     // Unchanged tiles keep their decoders and their senders' resolution: nothing to restart or tell anyone.
     if (sameTiles(tiles, this.tiles)) return;
     this.tiles = tiles;
-    for (const [id, rect] of this.tiles) this.participants.get(id)?.input.setTileSize(rect);
+    for (const id of this.tiles.keys()) this.toResize.add(id);
+    if (!this.resizing) this.resizeNext();
     this.emit("layout", this.tiles);
+  }
+
+  /**
+   * A new tile size is a new decoder, and spawning one blocks the event loop while Node forks this whole
+   * process: 20-50 ms at 200 MB, more with a dynamically linked ffmpeg. A re-layout resizes every tile;
+   * done in one go it starved the 20 ms audio clock for 100-250 ms, so listeners heard a gap. One
+   * participant per turn lets the clock (and RTP I/O) run between spawns. Each reads the current tiles, so
+   * a re-layout arriving mid-way is simply continued.
+   */
+  private resizeNext(): void {
+    this.resizing = undefined;
+    if (this.closed) return;
+    const [id] = this.toResize;
+    if (id === undefined) return;
+    this.toResize.delete(id);
+    const rect = this.tiles.get(id);
+    if (rect) this.participants.get(id)?.input.setTileSize(rect);
+    if (this.toResize.size > 0) this.resizing = setImmediate(this.options.context.faults.wrap("decoder resize", () => this.resizeNext()));
   }
 
   private tick(scheduledAt: number): void {

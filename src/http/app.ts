@@ -1,11 +1,12 @@
 import express, { type Express, type RequestHandler } from "express";
 import type { ApiDeps } from "./api/apiDeps.js";
 import { createApiRouter } from "./api/apiRouter.js";
-import { CLIENT_DIR } from "./clientBundle.js";
+import type { ClientAssets } from "./clientBundle.js";
 
 export interface AppState {
   ready: boolean;
-  clientScript: string;
+  /** The bundled browser app (/client.js), and the directory index.html and style.css are served from. */
+  readonly client: ClientAssets;
 }
 
 /**
@@ -20,10 +21,10 @@ export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler
     else res.status(503).json({ status: "starting" });
   });
   app.get("/client.js", (_req, res) => {
-    res.type("application/javascript").set("Cache-Control", "no-cache").send(state.clientScript);
+    res.type("application/javascript").set("Cache-Control", "no-cache").send(state.client.script);
   });
-  app.get("/", (_req, res) => res.sendFile("index.html", { root: CLIENT_DIR }));
-  app.get("/style.css", (_req, res) => res.sendFile("style.css", { root: CLIENT_DIR }));
+  app.get("/", (_req, res) => res.sendFile("index.html", { root: state.client.dir }));
+  app.get("/style.css", (_req, res) => res.sendFile("style.css", { root: state.client.dir }));
   app.get("/metrics", metrics);
   app.use("/api", createApiRouter(api));
   app.use((_req, res) => res.status(404).json({ error: "not found" }));

@@ -62,7 +62,7 @@ describe("SIGTERM on the real server process", () => {
     for (const child of servers) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   });
 
-  /** The server as `npm start` runs it, on loopback, with JSON logs captured from stderr. */
+  /** The server as its own process, from sources (`npm start` runs the same src/main.ts bundled), on loopback, with JSON logs captured from stderr. */
   async function spawnServer(env: Record<string, string> = {}): Promise<Spawned> {
     const port = await freePort();
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
