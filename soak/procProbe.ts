@@ -49,7 +49,8 @@ export function stillRunning(id: ChildProcessId): boolean {
   return stat !== undefined && stat.state !== "Z" && stat.startTicks === id.startTicks;
 }
 
-function liveChildren(parent: number): { id: ChildProcessId; comm: string }[] {
+/** The live (not zombie) direct children of `parent`, with their command names. */
+export function liveChildren(parent: number): { id: ChildProcessId; comm: string }[] {
   const out: { id: ChildProcessId; comm: string }[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

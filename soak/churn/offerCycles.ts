@@ -1,5 +1,4 @@
-import { MediaStreamTrack, RTCPeerConnection, useOPUS, useVP8 } from "werift";
-import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
+import { loopbackOffer } from "../../test/helpers/loopbackOffer.js";
 import type { ChurnMode } from "./plan.js";
 import type { Random } from "./random.js";
 import { SignalingSocket } from "./signalingSocket.js";
@@ -14,25 +13,6 @@ export interface OfferCycleTarget {
   readonly room: string;
   readonly mode: ChurnMode;
   readonly name: string;
-}
-
-/** A real offer from a werift peer on loopback, as a client would send; `close` releases its sockets. */
-async function realOffer(): Promise<{ sdp: string; close: () => Promise<void> }> {
-  const pc = new RTCPeerConnection({
-    codecs: { video: [useVP8()], audio: [useOPUS()] },
-    iceUseIpv4: false,
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ["127.0.0.1"],
-    iceInterfaceAddresses: { udp4: "127.0.0.1" },
-    iceServers: [],
-  });
-  pc.addTransceiver(new MediaStreamTrack({ kind: "audio" }), { direction: "sendrecv" });
-  pc.addTransceiver(new MediaStreamTrack({ kind: "video" }), { direction: "sendrecv" });
-  const offer = await pc.createOffer();
-  disableImplicitStun(pc, false);
-  await pc.setLocalDescription(offer);
-  if (pc.iceGatheringState !== "complete") await pc.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
-  return { sdp: pc.localDescription!.sdp, close: () => pc.close().catch(() => undefined) };
 }
 
 async function joined(target: OfferCycleTarget): Promise<SignalingSocket> {
@@ -51,7 +31,7 @@ async function joined(target: OfferCycleTarget): Promise<SignalingSocket> {
  * refusal, maybe retry with a good offer (the server replaces the peer for that), then leave or drop.
  */
 export async function rejectedOfferCycle(target: OfferCycleTarget, random: Random): Promise<string | undefined> {
-  const offer = await realOffer();
+  const offer = await loopbackOffer();
   let socket: SignalingSocket | undefined;
   try {
     socket = await joined(target);
@@ -88,7 +68,7 @@ export async function rejectedOfferCycle(target: OfferCycleTarget, random: Rando
 
 /** Join and send a good offer, then vanish before the answer: the server is mid-negotiation when the socket ends. */
 export async function abandonedOfferCycle(target: OfferCycleTarget): Promise<string | undefined> {
-  const offer = await realOffer();
+  const offer = await loopbackOffer();
   let socket: SignalingSocket | undefined;
   try {
     socket = await joined(target);

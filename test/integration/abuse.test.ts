@@ -2,30 +2,21 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { MediaStreamTrack, RTCPeerConnection, useOPUS, useVP8 } from "werift";
-import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";
 import { closedCode, RawSocket } from "../helpers/rawSocket.js";
 import { TestClient } from "../helpers/testClient.js";
-import { udpSocketCount } from "../helpers/udpSockets.js";
+import { loopbackOffer } from "../helpers/loopbackOffer.js";
+import { sampleProcess } from "../../soak/procProbe.js";
 
 const TOKEN = "abuse-test-token";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const errors = (s: RawSocket, code: string) => s.messages.filter((m) => m.type === "error" && m.code === code);
 
-/** A real browser-like offer (audio and video, candidates on 127.0.0.1) from a peer that then goes away. */
+/** A real offer from a peer that then goes away: nobody answers the server's connectivity checks. */
 async function offerFromVanishingPeer(): Promise<string> {
-  const pc = new RTCPeerConnection({ codecs: { audio: [useOPUS()], video: [useVP8()] }, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"], iceInterfaceAddresses: { udp4: "127.0.0.1" } });
-  pc.addTransceiver(new MediaStreamTrack({ kind: "audio" }), { direction: "sendrecv" });
-  pc.addTransceiver(new MediaStreamTrack({ kind: "video" }), { direction: "sendrecv" });
-  const offer = await pc.createOffer();
-  disableImplicitStun(pc, false);
-  await pc.setLocalDescription(offer);
-  if (pc.iceGatheringState !== "complete") await pc.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
-  const sdp = pc.localDescription!.sdp;
-  // Nobody answers the server's connectivity checks: ICE can never complete.
-  await pc.close();
+  const { sdp, close } = await loopbackOffer();
+  await close();
   return sdp;
 }
 
@@ -115,10 +106,10 @@ describe("what one client can do to the server", () => {
     // Six ports in the ICE range: thirty unbundled sections would have taken them all.
     const s = await join("sections", "Greedy");
     const sections = Array.from({ length: 30 }, (_, i) => (i % 2 ? "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000" : "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2"));
-    const udpBefore = udpSocketCount();
+    const udpBefore = sampleProcess(process.pid).udpSockets;
     s.ws.send(JSON.stringify({ type: "offer", sdp: ["v=0", ...sections, ""].join("\r\n") }));
     expect(await s.error()).toMatchObject({ code: "too-many-sections", message: expect.stringContaining("30 media sections") });
-    expect(udpSocketCount()).toBe(udpBefore);
+    expect(sampleProcess(process.pid).udpSockets).toBe(udpBefore);
     const client = new TestClient({ url: server.url, room: "sections", name: "Honest", colour: "blue", toneHz: 440 });
     clients.push(client);
     await client.connect();
