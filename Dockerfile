@@ -64,6 +64,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# Only so that `npm start` also works in the image (with no sources beside it, dist/ is never stale).
+COPY --from=build /app/scripts ./scripts
 
 # The volume's mount point must exist and belong to `node` before the volume is created from it.
 RUN mkdir -p /data/recordings && chown -R node:node /data

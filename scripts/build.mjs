@@ -16,10 +16,11 @@ import { DIST_DIR, ROOT, STAMP } from "./freshness.mjs";
  * - pino (and thread-stream under it): transports run in worker threads loaded from files beside pino
  *   (`__dirname`, which ESM output lacks). We log through pino.destination and pino-pretty as a stream, in
  *   process, so nothing starts a worker today; kept external so adding a transport does not break the build.
- * - pino-pretty: keeps one copy of pino's internals (it requires pino's symbols) with the external pino.
+ * - pino-pretty: we use it in process, which would bundle, but it is also pino's usual transport target,
+ *   which pino's worker loads by name from node_modules; kept there beside pino for the same reason.
  * - esbuild: only the from-sources path (src/http/clientBundle.ts) loads it; a built server never does.
  * Everything else (werift, express, ws, zod, prom-client) is bundled: one file to parse instead of hundreds
- * to resolve and read is most of the start-up time saved (docs/decisions.md, "A build step").
+ * to resolve and read saves about a third of a second more (docs/decisions.md, "A build step").
  */
 export const SERVER_EXTERNAL = ["@discordjs/opus", "@ffmpeg-installer/ffmpeg", "pino", "pino-pretty", "thread-stream", "esbuild"];
 
