@@ -175,7 +175,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
 
   /**
    * A new tile size is a new decoder, and a re-layout resizes every tile. Started all at once they starved
-   * the 20 ms audio clock, so listeners heard a gap (150-200 ms with Debian's ffmpeg, docs/decisions.md,
+   * the 20 ms audio clock, so listeners heard a gap (150-280 ms with Debian's ffmpeg, docs/decisions.md,
    * "Re-layout without a blank tile"): each spawn stops the event loop while Node forks this whole
    * process (10-40 ms), and each of Debian's ffmpeg then spends 100-140 ms of CPU starting up (it links some
    * 200 shared libraries), five of them at once on two cores. So the first starts now and the next
