@@ -71,11 +71,12 @@ export class VideoInput {
     this.restartDecoder();
   }
 
-  /** The tile this input is drawn into; a new size means a new decoder (and a keyframe for it). */
-  setTileSize(size: Size): void {
-    if (this.tile && this.tile.width === size.width && this.tile.height === size.height) return;
+  /** The tile this input is drawn into; a new size means a new decoder (and a keyframe for it). True if it did. */
+  setTileSize(size: Size): boolean {
+    if (this.tile && this.tile.width === size.width && this.tile.height === size.height) return false;
     this.tile = size;
     this.restartDecoder();
+    return true;
   }
 
   pushRtp(packet: RtpPacket, now = performance.now()): void {

@@ -57,6 +57,8 @@ export interface EncodedMixFrame {
 }
 
 const RTP_PAYLOAD_TYPE = 96;
+/** Between one re-layout decoder start and the next: about what one of Debian's ffmpeg takes to start. */
+const DECODER_START_SPACING_MS = 100;
 
 /**
  * The room's video: a fixed-rate compositor over the participants' latest pictures, feeding one encoder
@@ -82,9 +84,9 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private readonly counters = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
   /** Decoder crashes of participants who have left, so the room's total never goes down. */
   private departedDecoderCrashes = 0;
-  /** Participants whose decoder may still need the current tile size: one is resized per event-loop turn. */
+  /** Participants whose decoder may still need the current tile size (see resizeNext). */
   private readonly toResize = new Set<string>();
-  private resizing: NodeJS.Immediate | undefined;
+  private resizing: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: VideoMixerOptions) {
     super();
@@ -165,7 +167,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.closed = true;
     this.ticker.stop();
     clearInterval(this.poller);
-    clearImmediate(this.resizing);
+    clearTimeout(this.resizing);
     this.encoder?.removeAllListeners();
     await Promise.all([this.encoder?.close(), ...[...this.participants.values()].map((p) => p.input.close())]);
     this.participants.clear();
@@ -175,28 +177,35 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const { tiles } = computeLayout(this.spec, [...this.participants.keys()], this.speaker, this.options);
     // Unchanged tiles keep their decoders and their senders' resolution: nothing to restart or tell anyone.
     if (sameTiles(tiles, this.tiles)) return;
+    // A newcomer has no picture at all, the others keep their old decoder's: newcomers get theirs first.
+    const newcomers = [...tiles.keys()].filter((id) => !this.tiles.has(id));
+    const queued = [...this.toResize];
+    this.toResize.clear();
+    for (const id of [...newcomers, ...queued, ...tiles.keys()]) this.toResize.add(id);
     this.tiles = tiles;
-    for (const id of this.tiles.keys()) this.toResize.add(id);
     if (!this.resizing) this.resizeNext();
     this.emit("layout", this.tiles);
   }
 
   /**
-   * A new tile size is a new decoder, and spawning one blocks the event loop while Node forks this whole
-   * process: 20-50 ms at 200 MB, more with a dynamically linked ffmpeg. A re-layout resizes every tile;
-   * done in one go it starved the 20 ms audio clock for 100-250 ms, so listeners heard a gap. One
-   * participant per turn lets the clock (and RTP I/O) run between spawns. Each reads the current tiles, so
-   * a re-layout arriving mid-way is simply continued.
+   * A new tile size is a new decoder, and a re-layout resizes every tile. Started all at once they starved
+   * the 20 ms audio clock, so listeners heard a gap (150-280 ms with Debian's ffmpeg, docs/decisions.md,
+   * "Re-layout without a blank tile"): each spawn stops the event loop while Node forks this whole
+   * process (10-40 ms), and each of Debian's ffmpeg then spends 100-140 ms of CPU starting up (it links some
+   * 200 shared libraries), five of them at once on two cores. So the first starts now and the next
+   * DECODER_START_SPACING_MS later, one at a time; meanwhile each old decoder keeps drawing its tile.
+   * Inputs whose size did not change cost no wait. Each step reads the current tiles, so a re-layout
+   * arriving mid-way is simply continued.
    */
   private resizeNext(): void {
     this.resizing = undefined;
     if (this.closed) return;
-    const [id] = this.toResize;
-    if (id === undefined) return;
-    this.toResize.delete(id);
-    const rect = this.tiles.get(id);
-    if (rect) this.participants.get(id)?.input.setTileSize(rect);
-    if (this.toResize.size > 0) this.resizing = setImmediate(this.options.context.faults.wrap("decoder resize", () => this.resizeNext()));
+    for (const id of this.toResize) {
+      this.toResize.delete(id);
+      const rect = this.tiles.get(id);
+      if (rect && this.participants.get(id)?.input.setTileSize(rect)) break;
+    }
+    if (this.toResize.size > 0) this.resizing = setTimeout(this.options.context.faults.wrap("decoder resize", () => this.resizeNext()), DECODER_START_SPACING_MS);
   }
 
   private tick(scheduledAt: number): void {

@@ -21,13 +21,18 @@ function maxGap(times: readonly number[]): number {
 describe("MCU core with headless werift clients", () => {
   let server: RunningServer;
   const clients: TestClient[] = [];
-  const client = (name: string, colour: string | undefined, toneHz: number | undefined, role: "sender" | "viewer" = "sender") => {
-    const c = new TestClient({ url: server.url, room: "grid", name, colour, toneHz, role });
+  const client = (name: string, colour: string | undefined, toneHz: number | undefined, role: "sender" | "viewer" = "sender", decode = true) => {
+    const c = new TestClient({ url: server.url, room: "grid", name, colour, toneHz, role, decode });
     clients.push(c);
     return c;
   };
 
   beforeAll(async () => {
+    // Every clip the tests switch to mid-call, encoded now: encoding is a synchronous ffmpeg run that
+    // blocks this whole process, server included. With Debian's ffmpeg two clips took about half a second, so every
+    // tile went stale and the next pictures were all name cards, which the re-layout test counted as blanks.
+    for (const colour of ["white", "purple"]) solidColourClip(colour);
+    solidColourClip("yellow", 4, "320x240", 120);
     server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
   });
 
@@ -104,10 +109,10 @@ describe("MCU core with headless werift clients", () => {
 
   it("re-lays the grid on joins and leaves without interrupting the receiver's stream or blanking a tile", async () => {
     const [alice] = clients.slice(-3);
-    // Made before anything is measured: a TestClient encodes its clip with a synchronous ffmpeg run, which
-    // blocks this whole process (server included) for 100-400 ms and is no part of what is tested here.
-    const dave = client("Dave", "white", 1500);
-    const erin = client("Erin", "purple", 1700);
+    // Made before anything is measured (their clips come from beforeAll's cache). Nothing looks at what they
+    // receive, so they decode nothing: two ffmpeg starts fewer in this process while Alice's audio is timed.
+    const dave = client("Dave", "white", 1500, "sender", false);
+    const erin = client("Erin", "purple", 1700, "sender", false);
     const ssrcsBefore = new Set(alice.videoSsrcs);
     const from = alice.videoArrivals.length;
     const audioFrom = alice.audioArrivals.length;
@@ -139,12 +144,13 @@ describe("MCU core with headless werift clients", () => {
     expect(blanked).toBe(0);
     expect(alice.videoSsrcs).toEqual(ssrcsBefore);
     expect(maxGap(alice.videoArrivals.slice(from))).toBeLessThan(1000);
-    // What Alice hears keeps flowing in 20 ms packets through the joins and the leaves. A gap is time the
-    // process's event loop did not run: the mixer's clock catches up 3 ticks after a stall, so up to about
-    // 80 ms nothing is dropped. The server's share is one decoder spawn at a time (VideoMixer.resizeNext:
-    // 10-70 ms, a fork of this process); the clients in this same process add their own (DTLS, their
-    // decoders' spawns). Re-laying every tile in one go, as before, stalled 100-300 ms (more with Debian's
-    // ffmpeg) and fails this.
+    // What Alice hears keeps flowing in 20 ms packets through the joins and the leaves. A gap is time this
+    // process's event loop did not run or had no CPU. The mixer's clock catches up 3 ticks after a stall, so
+    // a stall under about 80 ms drops nothing; 100 ms is that plus one packet. Starting every re-laid
+    // decoder at once, as before VideoMixer.resizeNext, stalled 150-280 ms with Debian's ffmpeg and skipped
+    // frames, every run. The clients share this process, so their own work (DTLS, Alice's decoder) counts
+    // too. Measured since on the shared 2-core machine: 30-58 ms with the static ffmpeg; 48-77 ms with
+    // Debian's, with 2 runs in 16 at 108-118 ms (a spawn landing on a join's DTLS work).
     expect(maxGap(alice.audioArrivals.slice(audioFrom))).toBeLessThan(100);
     expect(tonePower(alice.recentAudio(1000), 660)).toBeGreaterThan(1000);
   });
