@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { freePort } from "../test/helpers/freePort.js";
 import { createWriteStream } from "node:fs";
-import { createServer } from "node:net";
 import { healthy } from "./http.js";
 import { stillRunning, type ChildProcessId } from "./procProbe.js";
 
@@ -38,14 +38,6 @@ export interface SoakServer {
 
 const MAX_PROBLEMS = 200;
 const TAIL_LINES = 200;
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 export async function startSoakServer(options: SoakServerOptions): Promise<SoakServer> {
   const port = await freePort();

@@ -1,20 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { freePort } from "../helpers/freePort.js";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { connect, createServer, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { ServerMessage } from "../../protocol/messages.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestClient } from "../helpers/testClient.js";
 import { readServerMessage } from "../helpers/serverMessage.js";
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** Live children of `parent` named `comm`, from /proc (zombies count as gone: they no longer run). */
 function childrenOf(parent: number, comm: string): number[] {
