@@ -1,5 +1,6 @@
 // window.tessera: read-only view of the client for tests and automation.
 
+import type { ErrorCode } from "../protocol/errorCodes.js";
 import type { ParticipantInfo, RecordingState, Role, RoomMode } from "../protocol/messages.js";
 import type { AppliedTile } from "./tile.js";
 import type { ClientState } from "./ui.js";
@@ -16,6 +17,10 @@ export interface TesseraView {
   lastTile: AppliedTile | null;
   /** The message currently shown in #error, if any. */
   error: string | null;
+  /** The code of the server's last `error` message this session (room-full offers "Join as viewer"). */
+  errorCode: ErrorCode | null;
+  /** A sender who joined without a camera (none, or denied): sound only. */
+  audioOnly: boolean;
   /** The room's recording in progress (REC shown), or null. */
   recording: RecordingState;
 }
@@ -27,7 +32,7 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, recording: null };
+  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null };
   window.tessera = view;
   return view;
 }

@@ -1,12 +1,27 @@
-// Entry point (bundled to /client.js): wires the page to a Session.
+// Entry point (bundled to /client.js): the language, the pre-join screen, and a Session per visit.
 
 import { installView } from "./automation.js";
+import { isLanguage, pickLanguage, Translator } from "./i18n/translator.js";
 import { parseMode, readPageParams, validateJoin, wantsAutoJoin } from "./params.js";
+import { PreJoin } from "./prejoin.js";
 import { Session } from "./session.js";
 import { Ui } from "./ui.js";
 
-const ui = new Ui();
+const LANGUAGE_KEY = "tessera.language";
+
+function savedLanguage(): string | null {
+  try {
+    return localStorage.getItem(LANGUAGE_KEY);
+  } catch {
+    return null; // storage disabled: the switch still works for this page
+  }
+}
+
+const params = readPageParams(window.location.search);
+const i18n = new Translator(pickLanguage(navigator.languages ?? [navigator.language], params.lang, savedLanguage()));
+const ui = new Ui(i18n);
 const view = installView();
+const prejoin = new PreJoin(() => i18n.t, params.mic === "off", params.camera === "off");
 let session: Session | null = null;
 
 function showError(message: string): void {
@@ -14,45 +29,100 @@ function showError(message: string): void {
   ui.showError(message);
 }
 
+function setBusy(busy: boolean): void {
+  ui.joinButton.disabled = busy;
+  ui.watchButton.disabled = busy;
+}
+
 function join(room: string, name: string, role: string, mode: string): void {
   if (session) return;
-  const checked = validateJoin(room, name, role, mode);
+  const checked = validateJoin(room, name, role, mode, i18n.t);
   if (!checked.ok) {
     showError(checked.error);
+    (room === "" || checked.error.includes(room) ? ui.roomInput : ui.nameInput).focus();
     return;
   }
   ui.clearError();
   view.error = null;
   const { options } = checked;
-  ui.fillForm(options.room, options.name, options.role, options.mode ?? "");
-  ui.joinButton.disabled = true;
-  const current = new Session(checked.options, ui, view, () => {
-    if (session === current) session = null;
-    ui.joinButton.disabled = false;
-  });
+  ui.fillForm(options.room, options.name, options.mode ?? "");
+  setBusy(true);
+  // A sender takes over the preview's stream and toggles; a viewer releases the devices.
+  const prepared = options.role === "sender" ? prejoin.take() : (prejoin.stop(), undefined);
+  const current = new Session(
+    options,
+    ui,
+    view,
+    () => {
+      if (session === current) session = null;
+      setBusy(false);
+      const full = view.errorCode === "room-full" && options.role === "sender";
+      // fail() shows its message after the session has ended: offer the viewer seat once it is on screen.
+      queueMicrotask(() => {
+        if (full && !ui.error.hidden) ui.joinAsViewer.hidden = false;
+        (full ? ui.joinAsViewer : ui.joinButton).focus();
+        if (!full && params.role !== "viewer") void prejoin.start();
+      });
+    },
+    prepared,
+  );
   session = current;
   void current.start();
+  // Keyboard users land on the first control of the call.
+  (options.role === "sender" ? ui.muteMic : ui.leave).focus();
 }
 
 ui.form.addEventListener("submit", (event) => {
   event.preventDefault();
-  const { room, name, role, mode } = ui.readForm();
-  join(room, name, role, mode);
+  const { room, name, mode } = ui.readForm();
+  join(room, name, "sender", mode);
+});
+ui.watchButton.addEventListener("click", () => {
+  const { room, name, mode } = ui.readForm();
+  join(room, name, "viewer", mode);
+});
+ui.joinAsViewer.addEventListener("click", () => {
+  const { room, name, mode } = ui.readForm();
+  join(room, name, "viewer", mode);
 });
 ui.muteMic.addEventListener("click", () => session?.toggleMic());
 ui.cameraOff.addEventListener("click", () => session?.toggleCamera());
+ui.selfToggle.addEventListener("click", () => ui.toggleSelf());
 ui.leave.addEventListener("click", () => session?.leave());
 ui.record.addEventListener("click", () => session?.toggleRecording());
 ui.enableSound.addEventListener("click", () => ui.unmuteAll());
-window.addEventListener("pagehide", () => session?.leave());
+ui.copyLink.addEventListener("click", () => void ui.copyRoomLink());
+ui.roomLink.addEventListener("focus", () => ui.roomLink.select());
+ui.langSelect.addEventListener("change", () => {
+  const language = ui.langSelect.value;
+  if (!isLanguage(language)) return;
+  i18n.language = language;
+  try {
+    localStorage.setItem(LANGUAGE_KEY, language);
+  } catch {
+    // not saved; this page still switches
+  }
+  ui.relabel();
+  prejoin.draw();
+});
+window.addEventListener("pagehide", () => {
+  session?.leave();
+  prejoin.stop();
+});
 
-const params = readPageParams(window.location.search);
-ui.fillForm(params.room, params.name, params.role, params.mode);
+ui.relabel();
+ui.fillForm(params.room, params.name, params.mode);
 ui.setStatus("idle", "Not connected");
 const urlMode = parseMode(params.mode, "in the page address");
 if (!urlMode.ok) {
   // A link with a mistyped mode must not silently create a room of another mode: say so, wait for the form.
   showError(urlMode.error);
+  ui.more.open = true;
   ui.modeSelect.focus();
-} else if (wantsAutoJoin(params)) join(params.room, params.name, params.role, params.mode);
-else (params.room === "" ? ui.roomInput : ui.nameInput).focus();
+} else if (wantsAutoJoin(params)) {
+  // room and name in the address (links made for someone, automation): straight in, no pre-join screen.
+  join(params.room, params.name, params.role, params.mode);
+} else {
+  if (params.role !== "viewer") void prejoin.start();
+  (params.room === "" ? ui.roomInput : ui.nameInput).focus();
+}

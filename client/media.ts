@@ -1,4 +1,7 @@
-// Local camera and microphone, and plain-language messages for why they could not be opened.
+// Local camera and microphone: which devices, audio-only when the camera cannot be had, and plain-language
+// messages for why they could not be opened.
+
+import type { Translate } from "./i18n/translator.js";
 
 export const CAPTURE = { width: 640, height: 480, frameRate: 30 } as const;
 
@@ -19,43 +22,38 @@ export interface MediaFailureFacts {
   hasMicrophone: boolean | null;
 }
 
-function both(camera: boolean, microphone: boolean): string {
-  if (camera && microphone) return "camera and microphone";
-  if (camera) return "camera";
-  if (microphone) return "microphone";
-  return "camera or microphone";
+function both(t: Translate, camera: boolean, microphone: boolean): string {
+  if (camera && microphone) return t("media.cameraAndMicrophone");
+  if (camera) return t("media.camera");
+  if (microphone) return t("media.microphone");
+  return t("media.cameraOrMicrophone");
 }
 
 /** The message shown in #error; pure so that it can be tested without a browser. */
-export function describeMediaFailure(f: MediaFailureFacts): string {
+export function describeMediaFailure(f: MediaFailureFacts, t: Translate): string {
   switch (f.errorName) {
     case "NotAllowedError":
     case "PermissionDeniedError": {
       const camera = f.camera === "denied";
       const microphone = f.microphone === "denied";
-      const what = camera || microphone ? both(camera, microphone) : "camera and microphone";
-      return (
-        `Access to the ${what} was denied. Allow it in the browser's site settings (and the system's privacy ` +
-        `settings), then join again, or join as a viewer to watch without sending.`
-      );
+      return t("media.denied", { what: camera || microphone ? both(t, camera, microphone) : t("media.cameraAndMicrophone") });
     }
     case "NotFoundError":
     case "DevicesNotFoundError": {
       const camera = f.hasCamera === false;
       const microphone = f.hasMicrophone === false;
-      const what = camera || microphone ? both(camera, microphone) : "camera or microphone";
-      return `No ${what} was found. Connect one and join again, or join as a viewer to watch without sending.`;
+      return t("media.notFound", { what: camera || microphone ? both(t, camera, microphone) : t("media.cameraOrMicrophone") });
     }
     case "NotReadableError":
     case "TrackStartError":
     case "AbortError":
-      return "The camera or microphone could not be started; another application may be using it.";
+      return t("media.busy");
     case "OverconstrainedError":
-      return "The camera cannot capture at 640x480; try another camera.";
+      return t("media.overconstrained");
     case "SecurityError":
-      return "Camera and microphone access is blocked on this page (it must be served over HTTPS or from localhost).";
+      return t("media.insecure");
     default:
-      return `The camera and microphone could not be opened (${f.errorName}${f.errorMessage ? `: ${f.errorMessage}` : ""}).`;
+      return t("media.other", { detail: `${f.errorName}${f.errorMessage ? `: ${f.errorMessage}` : ""}` });
   }
 }
 
@@ -81,28 +79,77 @@ async function deviceKinds(): Promise<{ hasCamera: boolean | null; hasMicrophone
   }
 }
 
+/** Which devices to open ("" or undefined: the browser's default). */
+export interface DeviceChoice {
+  cameraId?: string;
+  microphoneId?: string;
+}
+
+export function constraintsFor(choice: DeviceChoice, kinds: { audio: boolean; video: boolean }): MediaStreamConstraints {
+  const pick = (id: string | undefined) => (id ? { deviceId: { exact: id } } : {});
+  return {
+    audio: kinds.audio ? (choice.microphoneId ? pick(choice.microphoneId) : true) : false,
+    video: kinds.video ? { width: CAPTURE.width, height: CAPTURE.height, frameRate: CAPTURE.frameRate, ...pick(choice.cameraId) } : false,
+  };
+}
+
+export type GetUserMedia = (constraints: MediaStreamConstraints) => Promise<MediaStream>;
+
+/** What could be opened: the stream, and why a device is missing from it (the first failure's error). */
+export interface OpenedMedia {
+  stream: MediaStream;
+  /** Set when the stream has no camera: the error that kept it out. */
+  cameraError?: unknown;
+  /** Set when the stream has no microphone. */
+  microphoneError?: unknown;
+}
+
 /**
- * Opens the microphone and the camera (640x480, 30 fps). Throws MediaAccessError with a message that
- * says which device is missing or denied. Never called for viewers.
+ * Camera and microphone together; when that fails, the microphone alone (a denied or missing camera must not
+ * keep someone out of a call), then the camera alone. Throws the first error when nothing can be opened.
  */
-export async function openLocalMedia(): Promise<MediaStream> {
+export async function openWithFallback(getUserMedia: GetUserMedia, choice: DeviceChoice): Promise<OpenedMedia> {
+  let first: unknown;
+  try {
+    return { stream: await getUserMedia(constraintsFor(choice, { audio: true, video: true })) };
+  } catch (error) {
+    first = error;
+  }
+  // A secure-context or unsupported failure fails every attempt alike.
+  if (first instanceof Error && first.name === "SecurityError") throw first;
+  let cameraError: unknown = first;
+  try {
+    return { stream: await getUserMedia(constraintsFor(choice, { audio: true, video: false })), cameraError: first };
+  } catch (error) {
+    cameraError = first;
+    try {
+      return { stream: await getUserMedia(constraintsFor(choice, { audio: false, video: true })), microphoneError: error };
+    } catch {
+      throw cameraError;
+    }
+  }
+}
+
+/** The plain-language message for a getUserMedia error, with what the permissions and device lists say. */
+export async function explainMediaError(error: unknown, t: Translate): Promise<string> {
+  const errorName = error instanceof Error ? error.name : "Error";
+  const errorMessage = error instanceof Error ? error.message : String(error);
+  const [camera, microphone, kinds] = await Promise.all([permission("camera"), permission("microphone"), deviceKinds()]);
+  return describeMediaFailure({ errorName, errorMessage, camera, microphone, ...kinds }, t);
+}
+
+/**
+ * Opens the microphone and the camera (640x480, 30 fps), or what of them can be opened. Throws
+ * MediaAccessError with a message that says which device is missing or denied. Never called for viewers.
+ */
+export async function openLocalMedia(t: Translate, choice: DeviceChoice = {}): Promise<OpenedMedia> {
   if (!navigator.mediaDevices?.getUserMedia) {
-    throw new MediaAccessError(
-      window.isSecureContext
-        ? "This browser cannot capture a camera and microphone."
-        : "Camera and microphone need a secure page: open Tessera over HTTPS (or on localhost).",
-    );
+    throw new MediaAccessError(window.isSecureContext ? t("media.unsupported") : t("media.needsHttps"));
   }
   try {
-    return await navigator.mediaDevices.getUserMedia({
-      audio: true,
-      video: { width: CAPTURE.width, height: CAPTURE.height, frameRate: CAPTURE.frameRate },
-    });
+    return await openWithFallback((c) => navigator.mediaDevices.getUserMedia(c), choice);
   } catch (error) {
-    const errorName = error instanceof Error ? error.name : "Error";
-    const errorMessage = error instanceof Error ? error.message : String(error);
-    const [camera, microphone, kinds] = await Promise.all([permission("camera"), permission("microphone"), deviceKinds()]);
-    throw new MediaAccessError(describeMediaFailure({ errorName, errorMessage, camera, microphone, ...kinds }));
+    throw new MediaAccessError(await explainMediaError(error, t));
   }
 }
 

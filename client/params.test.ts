@@ -8,7 +8,11 @@ describe("page parameters", () => {
       name: "Alice",
       role: "viewer",
       mode: "grid",
+      lang: "",
+      camera: "",
+      mic: "",
     });
+    expect(readPageParams("?room=a&lang=ko&camera=off&mic=off")).toMatchObject({ lang: "ko", camera: "off", mic: "off" });
   });
 
   it("auto-joins only with both room and name", () => {

@@ -5,6 +5,9 @@ import { cleanDisplayName } from "../protocol/displayName.js";
 import { MAX_NAME_LENGTH } from "../protocol/limits.js";
 import { ROOM_MODES, isRoomMode, type Role, type RoomMode } from "../protocol/messages.js";
 import { isRoomName } from "../protocol/roomName.js";
+import { Translator, type Translate } from "./i18n/translator.js";
+
+const ENGLISH = new Translator("en").t;
 
 export interface JoinOptions {
   room: string;
@@ -20,6 +23,11 @@ export interface PageParams {
   role: string;
   /** Raw; checked by parseMode. */
   mode: string;
+  /** `lang=ko`: the page's language (else the saved switch, else the browser's languages). */
+  lang: string;
+  /** `camera=off` / `mic=off`: join with that device off (auto-join and the pre-join's initial toggles). */
+  camera: string;
+  mic: string;
 }
 
 
@@ -30,6 +38,9 @@ export function readPageParams(search: string): PageParams {
     name: q.get("name") ?? "",
     role: q.get("role") ?? "",
     mode: q.get("mode") ?? "",
+    lang: q.get("lang") ?? "",
+    camera: q.get("camera") ?? "",
+    mic: q.get("mic") ?? "",
   };
 }
 
@@ -55,20 +66,14 @@ export function parseMode(raw: string, where = ""): ParsedMode {
 
 export type Validated = { ok: true; options: JoinOptions } | { ok: false; error: string };
 
-export function validateJoin(room: string, name: string, role: string, mode = ""): Validated {
+/** `t`: the page's language (English without it). */
+export function validateJoin(room: string, name: string, role: string, mode = "", t: Translate = ENGLISH): Validated {
   const r = role === "" ? "sender" : role;
-  if (!isRoomName(room)) {
-    return {
-      ok: false,
-      error: room === ""
-        ? "Enter a room name."
-        : `Room name "${room}" is not allowed: use 1 to 64 letters, digits, "_" or "-".`,
-    };
-  }
+  if (!isRoomName(room)) return { ok: false, error: room === "" ? t("error.enterRoom") : t("error.badRoom", { room }) };
   // The server's own cleaning, so the page refuses what the server would and joins with the name others will see.
   const cleaned = cleanDisplayName(name);
-  if (!cleaned.ok) return { ok: false, error: name.trim() === "" ? "Enter your name." : `Your ${cleaned.problem}.` };
-  if (cleaned.name.length > MAX_NAME_LENGTH) return { ok: false, error: `Your name is too long: at most ${MAX_NAME_LENGTH} characters.` };
+  if (!cleaned.ok) return { ok: false, error: name.trim() === "" ? t("error.enterName") : `Your ${cleaned.problem}.` };
+  if (cleaned.name.length > MAX_NAME_LENGTH) return { ok: false, error: t("error.nameTooLong", { max: MAX_NAME_LENGTH }) };
   if (r !== "sender" && r !== "viewer") return { ok: false, error: `Unknown role "${role}": use "sender" or "viewer".` };
   const m = parseMode(mode);
   if (!m.ok) return m;

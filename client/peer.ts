@@ -12,10 +12,16 @@ export interface PeerHandlers {
   onConnectionState(state: RTCPeerConnectionState): void;
 }
 
-/** Adds the microphone and camera (VP8 preferred); returns the camera's sender, if any. */
+/**
+ * Adds the microphone and camera (VP8 preferred); returns the camera's sender, if any. A kind the stream lacks
+ * (sound only: no camera, or it was denied) gets a receive-only transceiver, so the offer still asks for it.
+ */
 export function addLocalTracks(pc: RTCPeerConnection, stream: MediaStream): RTCRtpSender | null {
   let videoSender: RTCRtpSender | null = null;
+  // Audio first, then video, as a sender with both offers them.
+  if (stream.getAudioTracks().length === 0) pc.addTransceiver("audio", { direction: "recvonly" });
   for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
+  if (stream.getVideoTracks().length === 0) preferVp8(pc.addTransceiver("video", { direction: "recvonly" }));
   for (const track of stream.getVideoTracks()) {
     const sender = pc.addTrack(track, stream);
     videoSender = sender;

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { BYE_REASONS } from "../protocol/byeReasons.js";
 import { ERROR_CODE_LIST, isFatal } from "../protocol/errorCodes.js";
 import { ROOM_MODES } from "../protocol/messages.js";
+import { Translator } from "./i18n/translator.js";
 import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
 
 describe("what the page does with a server error", () => {
@@ -28,5 +29,11 @@ describe("what the page does with a server error", () => {
     expect(describeServerError("rate-limited", "slow down", "r")).toBe("Server error (rate-limited): slow down");
     for (const reason of BYE_REASONS) expect(describeBye(reason), reason).toMatch(/^The server ended the session: [a-z].+\.$/);
     expect(describeBye("kicked")).toContain("operator");
+  });
+
+  it("says a full room in the page's language, offering to watch", () => {
+    expect(describeServerError("room-full", "", "standup", new Translator("en").t)).toMatch(/"standup" is full.*join as a viewer/);
+    expect(describeServerError("room-full", "", "면접", new Translator("ko").t)).toContain("회의실 \"면접\"이(가) 가득 찼습니다");
+    expect(describeServerError("rate-limited", "slow down", "r", new Translator("ko").t)).toBe("Server error (rate-limited): slow down");
   });
 });

@@ -3,6 +3,7 @@
 import type { ByeReason } from "../protocol/byeReasons.js";
 import { isFatal, type ErrorCode } from "../protocol/errorCodes.js";
 import type { RoomMode } from "../protocol/messages.js";
+import type { Translate } from "./i18n/translator.js";
 
 /** `end`: the session is over (show why, back to the form); `show`: say so and carry on; `ignore`: the console only. */
 export type ErrorOutcome = "end" | "show" | "ignore";
@@ -19,7 +20,24 @@ export function errorOutcome(code: ErrorCode, mode: RoomMode | null): ErrorOutco
   return "show";
 }
 
-export function describeServerError(code: ErrorCode, message: string, room: string): string {
+/** `t`: the page's language for the codes people meet (a full room, a server going away); the rest stay in English. */
+export function describeServerError(code: ErrorCode, message: string, room: string, t?: Translate): string {
+  if (t) {
+    switch (code) {
+      case "room-full":
+        return t("error.roomFull", { room });
+      case "server-full":
+        return t("error.serverFull");
+      case "server-shutdown":
+        return t("error.shutdown");
+      case "ice-failed":
+        return t("error.iceFailed");
+      case "room-failed":
+        return t("error.roomFailed", { room });
+      default:
+        break;
+    }
+  }
   switch (code) {
     case "room-full":
       return `Room "${room}" is full: it already has the maximum number of people sending video. Try again later, or join as a viewer.`;

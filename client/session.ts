@@ -5,6 +5,7 @@
 
 import type { TesseraView } from "./automation.js";
 import { MediaAccessError, openLocalMedia, stopStream } from "./media.js";
+import type { PreparedMedia } from "./prejoin.js";
 import type { JoinOptions } from "./params.js";
 import { Mesh } from "./mesh.js";
 import { Peer } from "./peer.js";
@@ -42,16 +43,18 @@ export class Session {
     private readonly ui: Ui,
     private readonly view: TesseraView,
     private readonly onEnd: () => void,
+    /** The pre-join screen's stream and toggles; without a stream the session opens the devices itself. */
+    private readonly prepared: PreparedMedia = { micMuted: false, cameraOff: false },
   ) {}
 
   async start(): Promise<void> {
     const { room, role } = this.options;
-    Object.assign(this.view, { role, mode: null, id: null, participants: [], lastTile: null, error: null, recording: null });
+    Object.assign(this.view, { role, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null });
     this.ui.showCall(room, role);
     if (role === "sender") {
       this.setState("connecting", "Starting camera and microphone…");
       try {
-        this.local = await openLocalMedia();
+        this.local = this.prepared.stream ?? (await openLocalMedia(this.ui.t)).stream;
       } catch (error) {
         this.fail(error instanceof MediaAccessError ? error.message : `Could not open the camera and microphone: ${String(error)}`);
         return;
@@ -60,6 +63,7 @@ export class Session {
         stopStream(this.local);
         return;
       }
+      this.applyPrepared(this.local);
       this.ui.showSelf(this.local);
     }
     this.setState("connecting", "Connecting to the server…");
@@ -78,6 +82,18 @@ export class Session {
     }, CONNECT_TIMEOUT_MS);
   }
 
+  /** The pre-join's toggles; no camera in the stream (none, or denied) joins with sound only, shown as camera off. */
+  private applyPrepared(local: MediaStream): void {
+    this.micMuted = this.prepared.micMuted || local.getAudioTracks().length === 0;
+    const noCamera = local.getVideoTracks().length === 0;
+    this.cameraOff = this.prepared.cameraOff || noCamera;
+    for (const track of local.getAudioTracks()) track.enabled = !this.micMuted;
+    for (const track of local.getVideoTracks()) track.enabled = !this.cameraOff;
+    this.view.audioOnly = noCamera;
+    this.ui.setMicMuted(this.micMuted);
+    this.ui.setCameraOff(noCamera ? "none" : this.cameraOff);
+  }
+
   toggleMic(): void {
     if (!this.local || this.ended) return;
     this.micMuted = !this.micMuted;
@@ -87,7 +103,7 @@ export class Session {
   }
 
   toggleCamera(): void {
-    if (!this.local || this.ended) return;
+    if (!this.local || this.ended || this.local.getVideoTracks().length === 0) return;
     this.cameraOff = !this.cameraOff;
     for (const track of this.local.getVideoTracks()) track.enabled = !this.cameraOff;
     this.ui.setCameraOff(this.cameraOff);
@@ -150,7 +166,8 @@ export class Session {
         this.setRecording(message.recording);
         break;
       case "error": {
-        const text = describeServerError(message.code, message.message, this.options.room);
+        const text = describeServerError(message.code, message.message, this.options.room, this.ui.t);
+        this.view.errorCode = message.code;
         const outcome = errorOutcome(message.code, this.mode);
         if (outcome === "end") this.fail(text);
         else {
@@ -272,7 +289,7 @@ export class Session {
         this.setState("connecting", this.everConnected ? "Reconnecting…" : "Connecting media…");
         break;
       case "failed":
-        this.fail(describeServerError("ice-failed", "", this.options.room));
+        this.fail(describeServerError("ice-failed", "", this.options.room, this.ui.t));
         break;
       case "closed":
         break;

@@ -1,6 +1,10 @@
-// Everything that touches the DOM. No signaling or WebRTC logic here.
+// Everything that touches the DOM of the call and the page frame. No signaling or WebRTC logic here.
+// The pre-join screen's devices and preview are prejoin.ts.
 
-import { isRoomMode, type ParticipantInfo, type Role, type RoomMode } from "../protocol/messages.js";
+import { isRoomMode, type ParticipantInfo, type RecordingState, type Role, type RoomMode } from "../protocol/messages.js";
+import { emptyState, type EmptyState } from "./emptyState.js";
+import { en, type MessageKey } from "./i18n/en.js";
+import type { Translator } from "./i18n/translator.js";
 import { RemoteVideos } from "./remotes.js";
 
 /** Machine-readable connection state, in #status[data-state] and window.tessera.state. */
@@ -12,24 +16,34 @@ function byId<T extends HTMLElement>(id: string, type: { new (): T }): T {
   return element;
 }
 
-const MODE_LABELS: Record<RoomMode, string> = { mcu: "MCU", sfu: "SFU", mesh: "Mesh" };
-const MODE_TITLES: Record<RoomMode, string> = {
-  mcu: "The server mixes everyone into one picture",
-  sfu: "The server forwards each participant's stream",
-  mesh: "Browsers connect to each other directly",
+const MODE_KEYS: Record<RoomMode, [MessageKey, MessageKey]> = {
+  mcu: ["mode.mcu", "mode.mcuTitle"],
+  sfu: ["mode.sfu", "mode.sfuTitle"],
+  mesh: ["mode.mesh", "mode.meshTitle"],
 };
+
+// session.ts writes its status and error sentences in English, exactly as en.ts has them; they are shown in the
+// page's language through this reverse table. A sentence not in en.ts (one with details filled in) shows as written.
+const ENGLISH_TO_KEY = new Map<string, MessageKey>((Object.entries(en) as [MessageKey, string][]).map(([key, text]) => [text, key]));
+
+/** Text that is redrawn when the language changes: a catalogue key with its parameters, or literal text. */
+type Shown = { key: MessageKey; params?: Record<string, string | number> } | { text: string };
 
 export class Ui {
   readonly form = byId("join-form", HTMLFormElement);
   readonly roomInput = byId("room-input", HTMLInputElement);
   readonly nameInput = byId("name-input", HTMLInputElement);
-  readonly roleSelect = byId("role-select", HTMLSelectElement);
   readonly modeSelect = byId("mode-select", HTMLSelectElement);
+  readonly more = byId("more", HTMLDetailsElement);
   readonly joinButton = byId("join", HTMLButtonElement);
+  readonly watchButton = byId("watch", HTMLButtonElement);
   readonly call = byId("call", HTMLElement);
+  readonly stage = byId("stage", HTMLElement);
   readonly mixed = byId("mixed", HTMLVideoElement);
   readonly remotesBox = byId("remotes", HTMLElement);
   readonly self = byId("self", HTMLVideoElement);
+  readonly selfBox = byId("self-box", HTMLElement);
+  readonly selfToggle = byId("self-toggle", HTMLButtonElement);
   readonly enableSound = byId("enable-sound", HTMLButtonElement);
   readonly muteMic = byId("mute-mic", HTMLButtonElement);
   readonly cameraOff = byId("camera-off", HTMLButtonElement);
@@ -38,69 +52,134 @@ export class Ui {
   readonly recIndicator = byId("rec", HTMLElement);
   readonly status = byId("status", HTMLElement);
   readonly error = byId("error", HTMLElement);
+  readonly errorText = byId("error-text", HTMLElement);
+  readonly joinAsViewer = byId("join-as-viewer", HTMLButtonElement);
   readonly participants = byId("participants", HTMLUListElement);
   readonly roomLabel = byId("room-label", HTMLElement);
   readonly modeLabel = byId("mode", HTMLElement);
+  readonly empty = byId("empty", HTMLElement);
+  readonly emptyTitle = byId("empty-title", HTMLElement);
+  readonly emptyHint = byId("empty-hint", HTMLElement);
+  readonly roomLink = byId("room-link", HTMLInputElement);
+  readonly copyLink = byId("copy-link", HTMLButtonElement);
+  readonly langSelect = byId("lang-select", HTMLSelectElement);
   /** Remote participants' videos in sfu and mesh rooms. */
   readonly remotes = new RemoteVideos(this.remotesBox, () => (this.enableSound.hidden = false));
 
+  private statusShown: Shown = { key: "status.idle" };
+  private errorShown: Shown | null = null;
+  private room = "";
+  private role: Role = "sender";
+  private mode: RoomMode | null = null;
+  private micMuted = false;
+  private camera: "on" | "off" | "none" = "on";
+  private recording: RecordingState = null;
+  /** The user's own choice for the self-view this call; null: the default for the room's mode. */
+  private selfChoice: boolean | null = null;
+  private list: readonly ParticipantInfo[] = [];
+  private selfId: string | null = null;
+
+  constructor(readonly i18n: Translator) {}
+
+  /** The page's translate function (session.ts and params.ts word their messages with it). */
+  get t(): Translator["t"] {
+    return this.i18n.t;
+  }
+
+  /** Redraws every text in the page's current language (after the switch). */
+  relabel(): void {
+    document.documentElement.lang = this.i18n.language;
+    this.langSelect.value = this.i18n.language;
+    this.i18n.apply(document);
+    this.status.textContent = this.render(this.statusShown);
+    if (this.errorShown) this.errorText.textContent = this.render(this.errorShown);
+    this.drawCallText();
+  }
+
+  private render(shown: Shown): string {
+    return "key" in shown ? this.t(shown.key, shown.params) : shown.text;
+  }
+
+  private fromEnglish(text: string): Shown {
+    const key = ENGLISH_TO_KEY.get(text);
+    return key ? { key } : { text };
+  }
+
   setStatus(state: ClientState, text: string): void {
+    this.statusShown = this.fromEnglish(text);
     this.status.dataset.state = state;
-    this.status.textContent = text;
+    this.status.textContent = this.render(this.statusShown);
     document.body.dataset.state = state;
   }
 
-  showError(message: string): void {
-    this.error.textContent = message;
+  showError(message: string, offerViewer = false): void {
+    this.errorShown = this.fromEnglish(message);
+    this.errorText.textContent = this.render(this.errorShown);
+    this.joinAsViewer.hidden = !offerViewer;
     this.error.hidden = false;
   }
 
   clearError(): void {
-    this.error.textContent = "";
+    this.errorShown = null;
+    this.errorText.textContent = "";
+    this.joinAsViewer.hidden = true;
     this.error.hidden = true;
   }
 
-  fillForm(room: string, name: string, role: string, mode: string): void {
+  fillForm(room: string, name: string, mode: string): void {
     this.roomInput.value = room;
     this.nameInput.value = name;
-    if (role === "sender" || role === "viewer") this.roleSelect.value = role;
-    if (isRoomMode(mode)) this.modeSelect.value = mode;
+    if (isRoomMode(mode)) {
+      this.modeSelect.value = mode;
+      this.more.open = true;
+    }
   }
 
-  readForm(): { room: string; name: string; role: string; mode: string } {
-    return { room: this.roomInput.value.trim(), name: this.nameInput.value, role: this.roleSelect.value, mode: this.modeSelect.value };
+  readForm(): { room: string; name: string; mode: string } {
+    return { room: this.roomInput.value.trim(), name: this.nameInput.value, mode: this.modeSelect.value };
   }
 
   /** The room's real mode (from `joined`): the #mode badge, and the mixed picture or the #remotes grid. */
   showMode(mode: RoomMode): void {
-    this.modeLabel.textContent = MODE_LABELS[mode];
-    this.modeLabel.title = MODE_TITLES[mode];
+    this.mode = mode;
     this.modeLabel.dataset.mode = mode;
     this.modeLabel.hidden = false;
     const mixed = mode === "mcu";
-    // Only an MCU room has a composite to record.
-    this.record.hidden = !mixed;
+    // Only an MCU room has a composite to record, and only the people on camera may start it (the server refuses viewers).
+    this.record.hidden = !mixed || this.role !== "sender";
     this.mixed.hidden = !mixed;
     this.remotesBox.hidden = mixed;
     this.call.dataset.mode = mode;
+    this.drawSelf();
+    this.drawCallText();
+    this.drawEmpty();
   }
 
-  /** Switches between the join form and the call view. */
+  /** Switches from the pre-join screen to the call view. */
   showCall(room: string, role: Role): void {
+    this.room = room;
+    this.role = role;
+    this.selfChoice = null;
+    document.body.dataset.view = "call";
     this.form.hidden = true;
     this.call.hidden = false;
-    this.roomLabel.textContent = `Room ${room}`;
     const sender = role === "sender";
-    this.self.hidden = !sender;
     this.muteMic.hidden = !sender;
     this.cameraOff.hidden = !sender;
-    this.setMicMuted(false);
-    this.setCameraOff(false);
+    this.record.hidden = true;
+    this.roomLink.value = roomLink(window.location, room);
+    this.micMuted = false;
+    this.camera = "on";
+    this.drawSelf();
+    this.drawCallText();
   }
 
   showForm(): void {
+    document.body.dataset.view = "prejoin";
     this.call.hidden = true;
     this.form.hidden = false;
+    this.room = "";
+    this.mode = null;
     this.roomLabel.textContent = "";
     this.mixed.srcObject = null;
     this.mixed.hidden = false;
@@ -115,30 +194,84 @@ export class Ui {
     this.record.hidden = true;
     this.setRecording(null);
     this.renderParticipants([], null);
+    this.empty.hidden = true;
   }
 
-  /** The REC indicator everyone in the room sees, and the record button's label. */
-  setRecording(recording: { id: string; startedAt: string } | null): void {
+  /** The REC indicator everyone in the room sees (with who started it), and the record button's label. */
+  setRecording(recording: RecordingState): void {
+    this.recording = recording;
     this.recIndicator.hidden = recording === null;
     this.recIndicator.dataset.recording = recording?.id ?? "";
-    this.record.textContent = recording ? "Stop recording" : "Record";
     this.record.setAttribute("aria-pressed", String(recording !== null));
+    this.drawCallText();
   }
 
   setMicMuted(muted: boolean): void {
-    this.muteMic.textContent = muted ? "Unmute" : "Mute";
-    this.muteMic.setAttribute("aria-pressed", String(muted));
-    this.muteMic.title = muted ? "Your microphone is muted" : "Mute your microphone";
+    this.micMuted = muted;
+    this.drawCallText();
   }
 
-  setCameraOff(off: boolean): void {
-    this.cameraOff.textContent = off ? "Camera on" : "Camera off";
-    this.cameraOff.setAttribute("aria-pressed", String(off));
-    this.cameraOff.title = off ? "Your camera is off" : "Turn your camera off";
+  /** `none`: joined without a camera (none, or denied): the button says so and does nothing. */
+  setCameraOff(off: boolean | "none"): void {
+    this.camera = off === "none" ? "none" : off ? "off" : "on";
+    this.cameraOff.disabled = this.camera === "none";
+    this.drawSelf();
+    this.drawCallText();
+  }
+
+  toggleSelf(): void {
+    this.selfChoice = !this.selfVisible();
+    this.drawSelf();
+    this.drawCallText();
+  }
+
+  /** MCU: you are in the mix already, so the self-view starts hidden; elsewhere it is how you see yourself. */
+  private selfVisible(): boolean {
+    return this.selfChoice ?? this.mode !== "mcu";
+  }
+
+  private drawSelf(): void {
+    const canShow = this.role === "sender" && this.camera !== "none";
+    this.selfToggle.hidden = !canShow;
+    this.selfBox.hidden = !canShow || !this.selfVisible();
+    this.self.hidden = this.selfBox.hidden;
+    this.selfToggle.setAttribute("aria-pressed", String(!this.selfBox.hidden));
+  }
+
+  /** Every label of the call view that depends on state and language. */
+  private drawCallText(): void {
+    const t = this.t;
+    this.roomLabel.textContent = this.room ? t("call.room", { room: this.room }) : "";
+    if (this.mode) {
+      const [label, title] = MODE_KEYS[this.mode];
+      this.modeLabel.textContent = t(label);
+      this.modeLabel.title = t(title);
+    }
+    this.muteMic.textContent = t(this.micMuted ? "call.unmute" : "call.mute");
+    this.muteMic.setAttribute("aria-pressed", String(this.micMuted));
+    this.muteMic.title = t(this.micMuted ? "call.mutedTitle" : "call.muteTitle");
+    const camera = this.camera;
+    this.cameraOff.textContent = t(camera === "none" ? "call.noCamera" : camera === "off" ? "call.cameraOn" : "call.cameraOff");
+    this.cameraOff.setAttribute("aria-pressed", String(camera !== "on"));
+    this.cameraOff.title = t(camera === "none" ? "call.noCameraTitle" : camera === "off" ? "call.cameraIsOffTitle" : "call.cameraOffTitle");
+    this.selfToggle.textContent = t(this.selfBox.hidden ? "call.selfShow" : "call.selfHide");
+    this.record.textContent = t(this.recording ? "call.stopRecording" : "call.record");
+    const by = this.recording?.startedBy;
+    this.recIndicator.textContent = by ? t("call.recBy", { name: by }) : t("call.rec");
+    this.drawParticipants();
+    this.drawEmpty();
   }
 
   renderParticipants(list: readonly ParticipantInfo[], selfId: string | null): void {
-    const items = list.map((p) => {
+    this.list = list;
+    this.selfId = selfId;
+    this.drawParticipants();
+    this.drawEmpty();
+  }
+
+  private drawParticipants(): void {
+    const t = this.t;
+    const items = this.list.map((p) => {
       const li = document.createElement("li");
       li.dataset.id = p.id;
       li.dataset.role = p.role;
@@ -147,10 +280,10 @@ export class Ui {
       name.textContent = p.name; // textContent: names are untrusted
       li.append(name);
       const tags: string[] = [];
-      if (p.id === selfId) tags.push("you");
-      if (p.role === "viewer") tags.push("viewer");
-      if (p.role === "sender" && p.audioMuted) tags.push("muted");
-      if (p.role === "sender" && p.videoMuted) tags.push("camera off");
+      if (p.id === this.selfId) tags.push(t("call.tagYou"));
+      if (p.role === "viewer") tags.push(t("call.tagViewer"));
+      if (p.role === "sender" && p.audioMuted) tags.push(t("call.tagMuted"));
+      if (p.role === "sender" && p.videoMuted) tags.push(t("call.tagCameraOff"));
       if (tags.length > 0) {
         const tag = document.createElement("span");
         tag.className = "tags";
@@ -160,6 +293,30 @@ export class Ui {
       return li;
     });
     this.participants.replaceChildren(...items);
+  }
+
+  /** "You're the only one here" / "Nobody is on camera yet", with the room's link; only once joined (selfId known). */
+  private drawEmpty(): void {
+    const state: EmptyState = this.selfId && this.mode ? emptyState(this.list, this.selfId, this.role, this.mode) : "none";
+    this.stage.dataset.empty = state;
+    this.empty.hidden = state === "none";
+    if (state === "none") return;
+    this.emptyTitle.textContent = this.t(state === "no-senders" ? "empty.noSenders" : "empty.alone");
+    this.emptyHint.hidden = state !== "no-senders";
+    this.emptyHint.textContent = this.t("empty.noSendersHint");
+  }
+
+  /** Copies the room link; says "Copied" on the button for a moment. */
+  async copyRoomLink(): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(this.roomLink.value);
+    } catch {
+      // No clipboard permission (or an insecure page): select the text so that the user can copy it.
+      this.roomLink.select();
+      return;
+    }
+    this.copyLink.textContent = this.t("empty.copied");
+    setTimeout(() => (this.copyLink.textContent = this.t("empty.copy")), 2000);
   }
 
   /** Plays the mixed stream with sound; falls back to muted playback plus a button when autoplay is blocked. */
@@ -185,4 +342,9 @@ export class Ui {
     this.self.srcObject = stream;
     this.self.play().catch(() => undefined);
   }
+}
+
+/** The link others open to come to this room: the page's address with only `room` (they get the pre-join screen). */
+export function roomLink(location: { origin: string; pathname: string }, room: string): string {
+  return `${location.origin}${location.pathname}?${new URLSearchParams({ room }).toString()}`;
 }

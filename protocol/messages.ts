@@ -86,7 +86,14 @@ export const participantInfoSchema = z.object({
 export type ParticipantInfo = z.infer<typeof participantInfoSchema>;
 
 /** The room's recording as participants see it (the REC indicator); null while none is running. */
-export const recordingStateSchema = z.nullable(z.object({ id: z.string().check(z.minLength(1)), startedAt: z.string() }));
+export const recordingStateSchema = z.nullable(
+  z.object({
+    id: z.string().check(z.minLength(1)),
+    startedAt: z.string(),
+    /** The display name of the participant who started it; absent when the control API or the room's settings did. */
+    startedBy: z.optional(z.string()),
+  }),
+);
 export type RecordingState = z.infer<typeof recordingStateSchema>;
 
 /** RTCIceServer, as the server hands its STUN/TURN servers to clients. */

@@ -24,6 +24,9 @@ import { DIST_DIR, ROOT, STAMP } from "./freshness.mjs";
  */
 export const SERVER_EXTERNAL = ["@discordjs/opus", "@ffmpeg-installer/ffmpeg", "pino", "pino-pretty", "thread-stream", "esbuild"];
 
+/** What src/http/app.ts serves from client/ as it is, beside the bundle. */
+export const CLIENT_FILES = ["index.html", "style.css", "404.html", "favicon.svg"];
+
 /** The browser bundle. The same options serve the from-sources path, which bundles in memory. */
 /** @returns {import("esbuild").BuildOptions & { entryPoints: string[] }} */
 export function clientBuildOptions() {
@@ -72,7 +75,7 @@ export async function buildAll() {
     // esbuild keeps a service process for the next call; nothing else is built in this process.
     await stop();
   }
-  for (const file of ["index.html", "style.css"]) copyFileSync(join(ROOT, "client", file), join(DIST_DIR, "client", file));
+  for (const file of CLIENT_FILES) copyFileSync(join(ROOT, "client", file), join(DIST_DIR, "client", file));
   writeFileSync(STAMP, `built ${began.toISOString()}; scripts/start.mjs rebuilds when src/, mixer/, client/ or package*.json are newer\n`);
   utimesSync(STAMP, began, began);
   return DIST_DIR;

@@ -25,8 +25,14 @@ export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler
   });
   app.get("/", (_req, res) => res.sendFile("index.html", { root: state.client.dir }));
   app.get("/style.css", (_req, res) => res.sendFile("style.css", { root: state.client.dir }));
+  // Browsers ask for /favicon.ico whatever the page links; both get the SVG.
+  app.get(["/favicon.svg", "/favicon.ico"], (_req, res) => {
+    res.type("image/svg+xml").set("Cache-Control", "max-age=86400").sendFile("favicon.svg", { root: state.client.dir });
+  });
   app.get("/metrics", metrics);
   app.use("/api", createApiRouter(api));
-  app.use((_req, res) => res.status(404).json({ error: "not found" }));
+  app.use("/api", (_req, res) => res.status(404).json({ error: "not found" }));
+  // A person who mistyped a link gets a page with a way back; programs use /api, which keeps answering JSON.
+  app.use((_req, res) => res.status(404).type("html").sendFile("404.html", { root: state.client.dir }));
   return app;
 }

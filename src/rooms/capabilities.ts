@@ -32,11 +32,13 @@ export interface LayoutControl {
 export interface RecordingControl {
   /** The recording in progress, if any. */
   readonly activeRecording: RecordingInfo | undefined;
+  /** The display name of the participant who started the recording in progress (the REC indicator says it). */
+  readonly recordingStartedByName: string | undefined;
   /**
    * Throws RecordingStateError if one is running, and RateLimitedError when participants start
-   * recordings faster than one per RECORDING_START_INTERVAL_MS.
+   * recordings faster than one per RECORDING_START_INTERVAL_MS. `startedBy`: the participant's display name.
    */
-  startRecording(by: RecordingOrigin): Promise<RecordingInfo>;
+  startRecording(by: RecordingOrigin, startedBy?: string): Promise<RecordingInfo>;
   /** Finishes the file and its timeline; throws RecordingStateError if none is running or `by` may not stop it. */
   stopRecording(by: RecordingOrigin): Promise<RecordingInfo>;
 }

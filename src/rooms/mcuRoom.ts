@@ -46,6 +46,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   private layout: LayoutChoice = { layout: "grid" };
   private recording: RoomRecording | undefined;
   private recordingStartedBy: RecordingOrigin | undefined;
+  private startedByName: string | undefined;
   /** When participants last started a recording here (performance.now), for the start-rate limit. */
   private lastParticipantStart = -Infinity;
 
@@ -110,7 +111,11 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return this.recording?.info();
   }
 
-  async startRecording(by: RecordingOrigin): Promise<RecordingInfo> {
+  get recordingStartedByName(): string | undefined {
+    return this.recording ? this.startedByName : undefined;
+  }
+
+  async startRecording(by: RecordingOrigin, startedBy?: string): Promise<RecordingInfo> {
     if (this.closing) throw new RecordingStateError(`room "${this.name}" is closing`);
     if (this.recording) throw new RecordingStateError(`room "${this.name}" is already being recorded (recording ${this.recording.id})`);
     if (by === "participant") {
@@ -134,6 +139,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     });
     this.recording = recording;
     this.recordingStartedBy = by;
+    this.startedByName = startedBy;
     this.broadcastRecording();
     await recording.ready;
     return recording.info();
@@ -224,7 +230,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
 
   private broadcastRecording(): void {
     const info = this.recording?.info();
-    const recording = info ? { id: info.id, startedAt: info.startedAt } : null;
+    const startedBy = this.recordingStartedByName;
+    const recording = info ? { id: info.id, startedAt: info.startedAt, ...(startedBy !== undefined ? { startedBy } : {}) } : null;
     for (const p of this.members.values()) p.channel.send({ type: "recording", recording });
   }
 

@@ -52,7 +52,7 @@ function fakeRoom(behaviour: FakeRoomBehaviour = {}) {
     isClosing: false,
     capabilities: {
       negotiation: { offer: behaviour.offer ?? (async () => "v=0\r\n"), candidate: async () => undefined },
-      recording: { activeRecording: undefined, startRecording: behaviour.startRecording ?? (async () => undefined), stopRecording: async () => undefined },
+      recording: { activeRecording: undefined, recordingStartedByName: undefined, startRecording: behaviour.startRecording ?? (async () => undefined), stopRecording: async () => undefined },
     },
     admit(name: string, role: Member["role"], ch: ParticipantChannel) {
       channel = ch;

@@ -7,7 +7,7 @@ import { participantInfo, type Member, type ParticipantChannel } from "../rooms/
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { isByeReason, type ByeReason } from "../../protocol/byeReasons.js";
 import { isFatal, type ErrorCode } from "../../protocol/errorCodes.js";
-import type { ClientMessage, Role, RoomMode, ServerMessage } from "../../protocol/messages.js";
+import type { ClientMessage, RecordingState, Role, RoomMode, ServerMessage } from "../../protocol/messages.js";
 import { parseClientMessage } from "../../protocol/parse.js";
 import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { RateLimiter } from "./rateLimiter.js";
@@ -160,7 +160,7 @@ export class SignalingSession implements ParticipantChannel {
     if (participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
     const recording = capability(room, "recording");
     try {
-      await (action === "start" ? recording.startRecording("participant") : recording.stopRecording("participant"));
+      await (action === "start" ? recording.startRecording("participant", participant.name) : recording.stopRecording("participant"));
     } catch (err) {
       if (protocolCodeOf(err)) throw err;
       // What failed goes to the client; where (paths, system detail) stays in the server's log.
@@ -219,7 +219,9 @@ export class SignalingSession implements ParticipantChannel {
 }
 
 /** What `joined` says of the room's recording: the REC indicator's state. */
-function recordingState(room: ConferenceRoom): { id: string; startedAt: string } | null {
-  const info = room.capabilities.recording?.activeRecording;
-  return info ? { id: info.id, startedAt: info.startedAt } : null;
+function recordingState(room: ConferenceRoom): RecordingState {
+  const control = room.capabilities.recording;
+  const info = control?.activeRecording;
+  const startedBy = control?.recordingStartedByName;
+  return info ? { id: info.id, startedAt: info.startedAt, ...(startedBy !== undefined ? { startedBy } : {}) } : null;
 }

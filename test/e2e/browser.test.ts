@@ -150,7 +150,7 @@ function e2eSuite(): void {
         dataMode: document.querySelector("#mode")?.getAttribute("data-mode"),
         remotesHidden: document.querySelector<HTMLElement>("#remotes")?.hidden,
       }));
-      expect(shown, "a room without a mode is an MCU, shown as such").toEqual({ mode: "mcu", label: "MCU", dataMode: "mcu", remotesHidden: true });
+      expect(shown, "a room without a mode is an MCU, shown as such").toEqual({ mode: "mcu", label: "Mixed", dataMode: "mcu", remotesHidden: true });
 
       for (const tp of [alice, bob]) {
         await expect

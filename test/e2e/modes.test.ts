@@ -172,8 +172,8 @@ function e2eSuite(): void {
     await server?.close();
   }, TEST_TIMEOUT_MS);
 
-  describe("mesh", () => modeSuite("mesh", "Mesh"));
-  describe("sfu", () => modeSuite("sfu", "SFU"));
+  describe("mesh", () => modeSuite("mesh", "Direct"));
+  describe("sfu", () => modeSuite("sfu", "Forwarded"));
 
   it(
     "a lone participant in a mesh room is connected at once",
@@ -181,7 +181,7 @@ function e2eSuite(): void {
       const solo = await pool.openPage(pool.browsers[0], "Solo");
       await solo.page.goto(roomUrl("room=modes-solo&name=Solo&mode=mesh"));
       await waitConnected(solo);
-      await expectMode(solo, "mesh", "Mesh");
+      await expectMode(solo, "mesh", "Direct");
       await expectRemotes(solo, []);
       await leave(solo);
     },

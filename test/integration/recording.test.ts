@@ -185,6 +185,12 @@ describe("recording an MCU room", () => {
     const from = alice.messages.length;
     sender.ws.send(JSON.stringify({ type: "record", action: "start" }));
     const on = await alice.waitFor((m) => m.type === "recording" && m.recording !== null, 5000, from);
+    // REC says who started it; a page joining now learns it from `joined`.
+    expect(on.type === "recording" ? on.recording?.startedBy : undefined).toBe("Sam");
+    const late = await rawJoin(server.url, "rec", "Lee");
+    const joined = late.messages.find((m) => m.type === "joined");
+    expect(joined?.type === "joined" ? joined.recording?.startedBy : undefined).toBe("Sam");
+    late.ws.close();
     await eventually(() => sender.messages.some((m) => m.type === "recording" && m.recording !== null), 5000, "the sender sees REC");
     sender.ws.send(JSON.stringify({ type: "record", action: "start" }));
     await eventually(() => sender.messages.some((m) => m.type === "error" && m.code === "recording-state"), 5000, "a second start is refused");
