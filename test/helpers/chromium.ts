@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
 import { describe, it } from "vitest";
 
 export const CHROMIUM = "/usr/bin/chromium";
@@ -107,8 +107,9 @@ export class BrowserPool {
     return browser;
   }
 
-  async openPage(browser: Browser, label: string, initScript?: () => void): Promise<TestPage> {
-    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  /** `options`: a phone's viewport, a locale, permissions… (the default is a 1366x900 desktop window). */
+  async openPage(browser: Browser, label: string, initScript?: () => void, options: BrowserContextOptions = {}): Promise<TestPage> {
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...options });
     const page = await context.newPage();
     const log: string[] = [];
     const remember = (line: string) => {
