@@ -61,7 +61,8 @@ function join(room: string, name: string, role: string, mode: string): void {
       queueMicrotask(() => {
         if (full && !ui.error.hidden) ui.joinAsViewer.hidden = false;
         (full ? ui.joinAsViewer : ui.joinButton).focus();
-        if (!full && params.role !== "viewer") void prejoin.start();
+        // Back on the pre-join screen: its preview again, ready for Join (a viewer link does not turn the camera on).
+        if (params.role !== "viewer") void prejoin.start();
       });
     },
     prepared,

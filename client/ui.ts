@@ -235,7 +235,6 @@ export class Ui {
     this.selfToggle.hidden = !canShow;
     this.selfBox.hidden = !canShow || !this.selfVisible();
     this.self.hidden = this.selfBox.hidden;
-    this.selfToggle.setAttribute("aria-pressed", String(!this.selfBox.hidden));
   }
 
   /** Every label of the call view that depends on state and language. */
@@ -298,7 +297,7 @@ export class Ui {
   /** "You're the only one here" / "Nobody is on camera yet", with the room's link; only once joined (selfId known). */
   private drawEmpty(): void {
     const state: EmptyState = this.selfId && this.mode ? emptyState(this.list, this.selfId, this.role, this.mode) : "none";
-    this.stage.dataset.empty = state;
+    this.call.dataset.empty = state;
     this.empty.hidden = state === "none";
     if (state === "none") return;
     this.emptyTitle.textContent = this.t(state === "no-senders" ? "empty.noSenders" : "empty.alone");

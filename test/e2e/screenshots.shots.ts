@@ -78,11 +78,6 @@ try {
         await third.context.close();
       }
       if (size === "phone" && wanted("landscape")) {
-        const side = await pool.openPage(a, "landscape", undefined, PHONE_LANDSCAPE);
-        await side.page.goto(url(`room=${room}&name=Dana&role=viewer`));
-        await waitConnected(side);
-        await shot(side.page, "phone-landscape");
-        await side.context.close();
         const kimPhone = await pool.openPage(b, "kim-phone", undefined, { ...PHONE, locale: "ko-KR" });
         await kimPhone.page.goto(url(`room=${room}&name=${encodeURIComponent("이서연")}&role=viewer`));
         await waitConnected(kimPhone);
@@ -91,6 +86,19 @@ try {
       }
       await Promise.all([alice.context.close(), kim.context.close()]);
     }
+  }
+  if (wanted("landscape")) {
+    // A sender on a phone on its side, with someone else in the room.
+    const side = await pool.openPage(a, "landscape", undefined, PHONE_LANDSCAPE);
+    const other = await pool.openPage(b, "other", undefined, DESKTOP);
+    await side.page.goto(url("room=landscape&name=Dana"));
+    await other.page.goto(url("room=landscape&name=Erin"));
+    await Promise.all([waitConnected(side), waitConnected(other)]);
+    await side.page.waitForTimeout(2000);
+    await shot(side.page, "phone-landscape");
+    await side.page.click("#self-toggle");
+    await shot(side.page, "phone-landscape-self");
+    await Promise.all([side.context.close(), other.context.close()]);
   }
   if (wanted("viewer")) {
     const tp = await pool.openPage(a, "viewer", undefined, DESKTOP);
