@@ -173,7 +173,7 @@ export class PreJoin {
     this.cameraButton.textContent = t(!hasVideo && !starting ? "call.noCamera" : this.cameraOff ? "call.cameraOn" : "call.cameraOff");
     this.cameraButton.setAttribute("aria-pressed", String(this.cameraOff || !hasVideo));
     this.cameraButton.disabled = !hasVideo;
-    const problem = this.failure ? t("prejoin.noMedia", { reason: this.failure }) : this.cameraProblem ? t("prejoin.audioOnly", { reason: this.cameraProblem }) : null;
+    const problem = this.failure ? this.failure : this.cameraProblem ? t("prejoin.audioOnly", { reason: this.cameraProblem }) : null;
     this.problem.hidden = problem === null;
     this.problem.textContent = problem ?? "";
   }

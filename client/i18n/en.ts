@@ -38,7 +38,6 @@ export const en = {
   "prejoin.previewNone": "No camera: you will join with sound only",
   "prejoin.previewStarting": "Starting camera…",
   "prejoin.audioOnly": "You will join with sound only. {reason}",
-  "prejoin.noMedia": "{reason} You can still watch only.",
   "mode.mcu": "Mixed",
   "mode.sfu": "Forwarded",
   "mode.mesh": "Direct",

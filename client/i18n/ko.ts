@@ -39,7 +39,6 @@ export const ko: Messages = {
   "prejoin.previewNone": "카메라 없음: 소리만으로 참여합니다",
   "prejoin.previewStarting": "카메라를 켜는 중…",
   "prejoin.audioOnly": "소리만으로 참여합니다. {reason}",
-  "prejoin.noMedia": "{reason} 보기만 하기로 참여할 수는 있습니다.",
   "mode.mcu": "합성",
   "mode.sfu": "전달",
   "mode.mesh": "직접",

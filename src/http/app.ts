@@ -31,8 +31,7 @@ export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler
   });
   app.get("/metrics", metrics);
   app.use("/api", createApiRouter(api));
-  app.use("/api", (_req, res) => res.status(404).json({ error: "not found" }));
-  // A person who mistyped a link gets a page with a way back; programs use /api, which keeps answering JSON.
+  // A person who mistyped a link gets a page with a way back; programs use /api, whose router answers JSON (its own 404 too).
   app.use((_req, res) => res.status(404).type("html").sendFile("404.html", { root: state.client.dir }));
   return app;
 }

@@ -94,13 +94,14 @@ export class BrowserPool {
   private readonly userDataDirs: string[] = [];
   private readonly pages: TestPage[] = [];
 
-  async launch(): Promise<Browser> {
+  /** `omit`: flags of the usual command line left out (say, the fake permission UI, to test a denied camera). */
+  async launch(omit: readonly string[] = []): Promise<Browser> {
     const dir = mkdtempSync(join(tmpdir(), "tessera-e2e-chromium-"));
     this.userDataDirs.push(dir);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       ignoreDefaultArgs: true,
-      args: chromiumArgs(dir),
+      args: chromiumArgs(dir).filter((arg) => !omit.includes(arg)),
       timeout: 30_000,
     });
     this.browsers.push(browser);
