@@ -2,7 +2,8 @@
 //   npx vitest run --config test/e2e/screenshots.config.ts          (SCENES=prejoin,call for some of them)
 // Real Chromium with fake devices against a server started in-process (MAX_SENDERS 2, so a third sender meets a full room).
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { it } from "vitest";
@@ -17,7 +18,8 @@ const PHONE_LANDSCAPE: BrowserContextOptions = { ...PHONE, viewport: { width: 84
 const only = (process.env.SCENES ?? "").split(",").filter(Boolean);
 it("takes the screenshots", async () => {
 mkdirSync(OUT, { recursive: true });
-const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], maxSenders: 2 });
+const recordingsDir = mkdtempSync(join(tmpdir(), "tessera-shots-"));
+const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], maxSenders: 2, recordingsDir });
 const pool = new BrowserPool();
 const url = (q: string) => new URL(`/?${q}`, server.url).toString();
 
@@ -69,7 +71,14 @@ try {
       await Promise.all([waitConnected(alice), waitConnected(kim)]);
       await alice.page.waitForTimeout(2500);
       if (wanted("call")) await shot(alice.page, `call-${size}`);
-      if (wanted("call") && size === "desktop") await shot(kim.page, "korean-call-desktop");
+      if (wanted("call") && size === "desktop") {
+        // 김민수 records: everyone's REC says who started it.
+        await kim.page.click("#record");
+        await alice.page.waitForFunction(() => document.querySelector<HTMLElement>("#rec")?.hidden === false, null, { timeout: 10_000 });
+        await shot(kim.page, "korean-call-desktop");
+        await shot(alice.page, "recording-desktop");
+        await kim.page.click("#record");
+      }
       if (wanted("full")) {
         const third = await pool.openPage(a, "third", undefined, options);
         await third.page.goto(url(`room=${room}&name=Carol`));
@@ -116,5 +125,6 @@ try {
 } finally {
   await pool.closeAll();
   await server.close();
+  rmSync(recordingsDir, { recursive: true, force: true });
 }
 });
