@@ -2,6 +2,7 @@
 // transceivers, the offer, trickled candidates, and the remote tracks coming back.
 
 import { preferVp8 } from "./codecs.js";
+import { withPlaceholders, type Placeholders } from "./placeholder.js";
 import type { IceCandidate } from "../protocol/messages.js";
 
 export interface PeerHandlers {
@@ -13,15 +14,17 @@ export interface PeerHandlers {
 }
 
 /**
- * Adds the microphone and camera (VP8 preferred); returns the camera's sender, if any. A kind the stream lacks
- * (sound only: no camera, or it was denied) gets a receive-only transceiver, so the offer still asks for it.
+ * Adds the microphone and camera (VP8 preferred); returns the camera's sender, if any. With `receiveMissing`, a
+ * kind the stream lacks (sound only: no camera, or it was denied) gets a receive-only transceiver, so that the
+ * offer still asks for it: the MCU sends the mix back on the sender's own transceivers, and a mesh caller must ask
+ * for the other's video. An SFU forwards on m-sections of its own offers, and keeps the order of the first ones.
  */
-export function addLocalTracks(pc: RTCPeerConnection, stream: MediaStream): RTCRtpSender | null {
+export function addLocalTracks(pc: RTCPeerConnection, stream: MediaStream, receiveMissing = true): RTCRtpSender | null {
   let videoSender: RTCRtpSender | null = null;
   // Audio first, then video, as a sender with both offers them.
-  if (stream.getAudioTracks().length === 0) pc.addTransceiver("audio", { direction: "recvonly" });
+  if (receiveMissing && stream.getAudioTracks().length === 0) pc.addTransceiver("audio", { direction: "recvonly" });
   for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
-  if (stream.getVideoTracks().length === 0) preferVp8(pc.addTransceiver("video", { direction: "recvonly" }));
+  if (receiveMissing && stream.getVideoTracks().length === 0) preferVp8(pc.addTransceiver("video", { direction: "recvonly" }));
   for (const track of stream.getVideoTracks()) {
     const sender = pc.addTrack(track, stream);
     videoSender = sender;
@@ -50,6 +53,7 @@ export class Peer {
   private offerSent = false;
   private pendingCandidates: (IceCandidate | null)[] = [];
   private closed = false;
+  private placeholders: Placeholders | null = null;
 
   constructor(iceServers: RTCIceServer[], private readonly handlers: PeerHandlers) {
     this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
@@ -67,9 +71,17 @@ export class Peer {
     });
   }
 
-  /** Sender: microphone and camera go up; the same transceivers carry the mixed stream down (mcu). */
-  addLocalStream(stream: MediaStream): void {
-    this.videoSender = addLocalTracks(this.pc, stream);
+  /**
+   * Sender: microphone and camera go up. `mode` says how a missing device is offered: mcu as receive-only (the mix
+   * comes back on the same transceivers), sfu with a stand-in track (placeholder.ts), stopped by close().
+   */
+  addLocalStream(stream: MediaStream, mode: "mcu" | "sfu" = "mcu"): void {
+    if (mode === "sfu") {
+      this.placeholders = withPlaceholders(stream);
+      this.videoSender = addLocalTracks(this.pc, this.placeholders.stream, false);
+      return;
+    }
+    this.videoSender = addLocalTracks(this.pc, stream, true);
   }
 
   /** Viewer: receive only, no camera or microphone. */
@@ -101,5 +113,6 @@ export class Peer {
     if (this.closed) return;
     this.closed = true;
     this.pc.close();
+    this.placeholders?.stop();
   }
 }

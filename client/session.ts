@@ -208,7 +208,7 @@ export class Session {
       onConnectionState: (state) => this.onConnectionState(state),
     });
     this.peer = peer;
-    if (this.local) peer.addLocalStream(this.local);
+    if (this.local) peer.addLocalStream(this.local, mode);
     else peer.addReceiveOnly();
     const camera = peer.cameraSender;
     if (mode === "mcu" && camera) this.tiles = new TileApplier(camera, (tile) => (this.view.lastTile = tile));

@@ -17,8 +17,8 @@ function clientUiSuite(): void {
   const url = (q: string) => new URL(`/?${q}`, server!.url).toString();
 
   beforeAll(async () => {
-    // One sender per room, so that a second one meets a full room.
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], maxSenders: 1, apiToken: TOKEN });
+    // Two senders per room, so that a third one meets a full room.
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], maxSenders: 2, apiToken: TOKEN });
     await Promise.all([pool.launch(), pool.launch()]);
   }, TEST_TIMEOUT_MS);
 
@@ -84,6 +84,45 @@ function clientUiSuite(): void {
   );
 
   it(
+    "sound only in SFU and mesh rooms: the camera-less sender still receives the other sender's video, and is heard",
+    async () => {
+      const strict = pool.browsers[2] ?? (await pool.launch(["--use-fake-ui-for-media-stream"]));
+      for (const mode of ["sfu", "mesh"] as const) {
+        const room = `ui-sound-${mode}`;
+        const other = await pool.openPage(pool.browsers[0], `${mode} Olga`);
+        await other.page.goto(url(`room=${room}&name=Olga&mode=${mode}`));
+        await waitConnected(other);
+        const tp = await pool.openPage(strict, `${mode} no camera`, undefined, { permissions: ["microphone"] });
+        const cdp = await tp.context.newCDPSession(tp.page);
+        await cdp.send("Browser.setPermission", { permission: { name: "camera" }, setting: "denied", origin: new URL(server!.url).origin });
+        await tp.page.goto(url(`room=${room}&name=Sam`));
+        await waitConnected(tp);
+        const remoteVideo = (page: TestPage["page"]) =>
+          page
+            .waitForFunction(() => [...document.querySelectorAll<HTMLVideoElement>("#remotes video")].some((v) => v.videoWidth > 0), null, { timeout: CONNECT_TIMEOUT_MS })
+            .then(() => true, () => false);
+        expect(await tp.page.evaluate(() => window.tessera.audioOnly)).toBe(true);
+        expect(await remoteVideo(tp.page), `${mode}: Sam should see Olga's video: ${await describePage(tp)}`).toBe(true);
+        // Olga gets Sam's sound (a stream with an audio track), shown as a name card (camera off).
+        const heard = await other.page
+          .waitForFunction(
+            () => {
+              const box = document.querySelector<HTMLElement>('#remotes .remote[data-name="Sam"]');
+              const video = box?.querySelector("video");
+              return box?.dataset.cameraOff === "true" && video?.srcObject instanceof MediaStream && video.srcObject.getAudioTracks().length === 1;
+            },
+            null,
+            { timeout: CONNECT_TIMEOUT_MS },
+          )
+          .then(() => true, () => false);
+        expect(heard, `${mode}: Olga should get Sam's sound with a camera-off card: ${await describePage(other)}`).toBe(true);
+        await Promise.all([tp.context.close(), other.context.close()]);
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     "on a 390x844 phone the mix spans the width, touch targets are at least 44 px, the self-view never covers the stage; on its side the mix takes the full height",
     async () => {
       const tp = await pool.openPage(pool.browsers[0], "Phone", undefined, PHONE);
@@ -139,6 +178,9 @@ function clientUiSuite(): void {
       const alice = await pool.openPage(browserA, "Alice");
       await alice.page.goto(url("room=ui-full&name=Alice"));
       await waitConnected(alice);
+      const carol = await pool.openPage(browserA, "Carol");
+      await carol.page.goto(url("room=ui-full&name=Carol&camera=off"));
+      await waitConnected(carol);
       const bob = await pool.openPage(browserB, "Bob");
       await bob.page.goto(url("room=ui-full&name=Bob"));
       const offered = await bob.page
@@ -160,7 +202,7 @@ function clientUiSuite(): void {
       await new Promise((r) => setTimeout(r, 1500));
       await alice.page.click("#record");
       await expect.poll(() => bob.page.evaluate(() => document.querySelector<HTMLElement>("#rec")?.hidden), { timeout: 10_000 }).toBe(true);
-      await Promise.all([alice.context.close(), bob.context.close()]);
+      await Promise.all([alice.context.close(), bob.context.close(), carol.context.close()]);
     },
     TEST_TIMEOUT_MS,
   );
