@@ -2,7 +2,6 @@
 // `{name}` placeholders are filled by Translator.t.
 
 export const en = {
-  "lang.name": "English",
   "lang.label": "Language",
   "status.idle": "Not connected",
   "status.camera": "Starting camera and microphone…",
@@ -77,7 +76,6 @@ export const en = {
   "empty.copy": "Copy link",
   "empty.copied": "Copied",
   "error.joinAsViewer": "Join as viewer",
-  "error.tryAgain": "Try again",
   "error.enterRoom": "Enter a room name.",
   "error.badRoom": "Room name \"{room}\" is not allowed: use 1 to 64 letters, digits, \"_\" or \"-\".",
   "error.enterName": "Enter your name.",
@@ -87,9 +85,6 @@ export const en = {
   "error.shutdown": "The server is shutting down. Try again in a moment.",
   "error.iceFailed": "The media connection to the server failed (ICE found no working network path; a firewall may be blocking UDP).",
   "error.roomFailed": "Room \"{room}\" hit an internal error on the server and was closed. Join again to start it afresh.",
-  "error.unreachable": "Cannot reach the Tessera server at {url}. Check that it is running and reachable.",
-  "error.closedBeforeJoin": "Cannot reach the Tessera server: it closed the connection before the room was joined ({detail}).",
-  "error.lost": "Lost the connection to the server ({detail}).",
   "media.denied": "Access to the {what} was denied. Allow it in the browser's site settings (and the system's privacy settings), then join again, or watch only.",
   "media.notFound": "No {what} was found. Connect one and join again, or watch only.",
   "media.busy": "The camera or microphone could not be started; another application may be using it.",

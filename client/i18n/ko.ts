@@ -3,7 +3,6 @@
 import type { Messages } from "./en.js";
 
 export const ko: Messages = {
-  "lang.name": "한국어",
   "lang.label": "언어",
   "status.idle": "연결되지 않음",
   "status.camera": "카메라와 마이크를 켜는 중…",
@@ -78,7 +77,6 @@ export const ko: Messages = {
   "empty.copy": "링크 복사",
   "empty.copied": "복사됨",
   "error.joinAsViewer": "시청자로 참여",
-  "error.tryAgain": "다시 시도",
   "error.enterRoom": "회의실 이름을 입력하세요.",
   "error.badRoom": "회의실 이름 \"{room}\"은(는) 쓸 수 없습니다: 문자, 숫자, \"_\", \"-\"로 1~64자를 쓰세요.",
   "error.enterName": "이름을 입력하세요.",
@@ -88,9 +86,6 @@ export const ko: Messages = {
   "error.shutdown": "서버가 종료되는 중입니다. 잠시 후 다시 시도하세요.",
   "error.iceFailed": "서버와의 미디어 연결에 실패했습니다(ICE가 쓸 수 있는 네트워크 경로를 찾지 못했습니다. 방화벽이 UDP를 막고 있을 수 있습니다).",
   "error.roomFailed": "회의실 \"{room}\"에서 서버 내부 오류가 나서 닫혔습니다. 다시 참여하면 새로 시작됩니다.",
-  "error.unreachable": "Tessera 서버({url})에 연결할 수 없습니다. 서버가 실행 중이고 접속 가능한지 확인하세요.",
-  "error.closedBeforeJoin": "Tessera 서버에 연결할 수 없습니다: 회의실에 참여하기 전에 서버가 연결을 닫았습니다({detail}).",
-  "error.lost": "서버와의 연결이 끊어졌습니다({detail}).",
   "media.denied": "{what} 접근이 거부되었습니다. 브라우저의 사이트 설정(과 시스템의 개인정보 설정)에서 허용한 뒤 다시 참여하거나, 보기만 하기로 참여하세요.",
   "media.notFound": "{what}을(를) 찾을 수 없습니다. 연결한 뒤 다시 참여하거나, 보기만 하기로 참여하세요.",
   "media.busy": "카메라나 마이크를 시작할 수 없습니다. 다른 프로그램이 사용 중일 수 있습니다.",
