@@ -126,8 +126,6 @@ function clientUiSuite(): void {
     "on a 390x844 phone the mix spans the width, touch targets are at least 44 px, the self-view never covers the stage; on its side the mix takes the full height",
     async () => {
       const tp = await pool.openPage(pool.browsers[0], "Phone", undefined, PHONE);
-      await tp.page.goto(url("room=ui-phone&name=Pat"));
-      await waitConnected(tp);
       const measure = () =>
         tp.page.evaluate(() => {
           const rect = (el: Element) => {
@@ -147,6 +145,15 @@ function clientUiSuite(): void {
       const overlaps = (a: { left: number; right: number; top: number; bottom: number }, b: typeof a) =>
         a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
+      // The pre-join screen first: its controls are touch targets too (the preview's toggles, the selects, "More options").
+      await tp.page.goto(url("room=ui-phone"));
+      await tp.page.waitForFunction(() => document.querySelector("#preview-box")?.getAttribute("data-camera") === "on", null, { timeout: 15_000 });
+      const prejoin = await measure();
+      expect(prejoin.count).toBeGreaterThanOrEqual(8);
+      expect(prejoin.small, "pre-join: every touch target is at least 44x44 px").toEqual([]);
+
+      await tp.page.goto(url("room=ui-phone&name=Pat"));
+      await waitConnected(tp);
       const upright = await measure();
       expect(upright.mixed.width, JSON.stringify(upright)).toBeGreaterThanOrEqual(upright.viewport.width - 1);
       expect(upright.mixed.left).toBeCloseTo(0, 0);
