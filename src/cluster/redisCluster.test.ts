@@ -44,7 +44,7 @@ describe("RedisCluster over a real redis-server", () => {
 
   beforeAll(async () => {
     redis = await startRedis();
-    raw = new RedisLink(redis.url, silentLogger);
+    raw = await RedisLink.create(redis.url, silentLogger);
     await raw.open();
   });
 

@@ -45,9 +45,12 @@ export class RedisCluster implements Cluster {
     void this.heartbeat();
   };
 
-  private constructor(private readonly options: RedisClusterOptions) {
+  private constructor(
+    private readonly options: RedisClusterOptions,
+    link: RedisLink,
+  ) {
     this.self = { id: options.config.nodeId, url: options.config.nodeUrl };
-    this.link = new RedisLink(options.config.redisUrl, options.log);
+    this.link = link;
     this.nodes = new NodeRegistry(this.link, options.log);
     this.claims = new RoomClaims(this.link);
     this.link.on("lost", (reason) =>
@@ -63,7 +66,7 @@ export class RedisCluster implements Cluster {
   }
 
   static async start(options: RedisClusterOptions): Promise<RedisCluster> {
-    const cluster = new RedisCluster(options);
+    const cluster = new RedisCluster(options, await RedisLink.create(options.config.redisUrl, options.log));
     await cluster.link.open();
     await cluster.heartbeat();
     if (cluster.link.state !== "connected") options.log.warn("redis not reachable at start: this node refuses new rooms until it is", { nodeId: cluster.self.id });

@@ -1,5 +1,7 @@
 import { EventEmitter } from "node:events";
-import { createClient } from "@redis/client";
+// Types only: the client itself is imported when a link is created, so a built single node (one bundle,
+// where esbuild hoists static imports of external packages) never loads it.
+import type { createClient } from "@redis/client";
 import type { Logger } from "../log.js";
 import { COMMAND_TIMEOUT_MS } from "./keys.js";
 
@@ -8,6 +10,8 @@ export type RedisReply = string | number | null | RedisReply[];
 
 export type RedisState = "connected" | "lost";
 
+type RedisClient = ReturnType<typeof createClient>;
+
 /**
  * The node's one Redis connection. Its state is what the last command said: a command that fails or
  * takes longer than COMMAND_TIMEOUT_MS (a Redis that is down, unreachable, or frozen with its socket still
@@ -15,22 +19,29 @@ export type RedisState = "connected" | "lost";
  * itself; commands are not queued while it is away (they fail at once).
  */
 export class RedisLink extends EventEmitter<{ connected: []; lost: [reason: string] }> {
-  private readonly client;
   private current: RedisState = "lost";
   private closed = false;
   private lastErrorLog = -Infinity;
 
-  constructor(
-    url: string,
+  /** A link to `url`, not yet connecting (see open()). */
+  static async create(url: string, log: Logger): Promise<RedisLink> {
+    const { createClient } = await import("@redis/client");
+    return new RedisLink(
+      createClient({
+        url,
+        disableOfflineQueue: true,
+        commandOptions: { timeout: COMMAND_TIMEOUT_MS },
+        socket: { connectTimeout: COMMAND_TIMEOUT_MS, reconnectStrategy: (retries) => Math.min(200 * (retries + 1), 1000) },
+      }),
+      log,
+    );
+  }
+
+  private constructor(
+    private readonly client: RedisClient,
     private readonly log: Logger,
   ) {
     super();
-    this.client = createClient({
-      url,
-      disableOfflineQueue: true,
-      commandOptions: { timeout: COMMAND_TIMEOUT_MS },
-      socket: { connectTimeout: COMMAND_TIMEOUT_MS, reconnectStrategy: (retries) => Math.min(200 * (retries + 1), 1000) },
-    });
     // Connection errors repeat at every retry: the state change is logged once, the errors at most every 10 s.
     this.client.on("error", (err: Error) => {
       const now = performance.now();

@@ -1,6 +1,8 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
+import { SERVER_EXTERNAL } from "../../scripts/build.mjs";
 import { SingleNode } from "./singleNode.js";
 
 const run = promisify(execFile);
@@ -31,5 +33,14 @@ describe("SingleNode: no REDIS_URL", () => {
     // The control: the hook does catch the client when the cluster path asks for it.
     const cluster = `{ cluster: { redisUrl: "redis://127.0.0.1:1", nodeUrl: "http://127.0.0.1:1", nodeId: "n" } }`;
     await expect(startWithoutRedisClient(cluster)).rejects.toThrow(/forbidden: the Redis client was loaded/);
+  });
+
+  it("leaves the Redis client out of the built server's start: only a dynamic import of it remains", async () => {
+    // As scripts/build.mjs bundles src/main.ts: esbuild hoists a static import of an external package to the
+    // top of the bundle, where a single node would load it at start.
+    const out = await build({ entryPoints: ["src/main.ts"], bundle: true, platform: "node", format: "esm", target: "node20", external: SERVER_EXTERNAL, write: false, logLevel: "silent" });
+    const code = out.outputFiles[0].text;
+    expect(code).not.toMatch(/^import [^;]*from "@redis\/client"/m);
+    expect(code).toContain('import("@redis/client")');
   });
 });
