@@ -33,12 +33,15 @@ export class ReconnectingClient {
     return this.untilConnected(timeoutMs);
   }
 
-  /** Resolves once a connection made after `since` (performance.now()) is up. */
+  /**
+   * Resolves once a connection made after `since` (performance.now()) is up (media connected), with when its
+   * join was admitted: the moment the room was placed again, which media setup time does not blur.
+   */
   async reconnected(since: number, timeoutMs: number): Promise<number> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const at = this.connectedAt.get(this.current);
-      if (at !== undefined && at > since) return at;
+      if (at !== undefined && at > since) return this.current.joinedAt ?? at;
       if (performance.now() > deadline) throw new Error(`${this.options.name}: not reconnected within ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }

@@ -67,6 +67,8 @@ export class TestClient {
   id = "";
   /** Cluster: the /ws URL this client joined on (the room's node), and the redirects that led there. */
   socketUrl = "";
+  /** performance.now() when the server admitted this client (`joined`). */
+  joinedAt: number | undefined;
   readonly redirects: string[] = [];
   private ws!: WebSocket;
   private pc!: RTCPeerConnection;
@@ -99,6 +101,7 @@ export class TestClient {
       if (joined.type === "error") throw new Error(`join refused: ${joined.code}: ${joined.message}`);
       if (joined.type === "joined") {
         this.id = joined.id;
+        this.joinedAt = performance.now();
         this.socketUrl = wsUrl;
         break;
       }

@@ -171,9 +171,10 @@ describe("cluster: rooms placed across nodes through Redis", () => {
     await host.server.exited;
     killLeftovers(seenChildren.values());
 
-    const back = await Promise.all([ada.reconnected(killedAt, 20_000), bob.reconnected(killedAt, 20_000)]);
+    // Admitted again (the room placed on a live node) within 10 s; media setup after that may take longer on a busy machine.
+    const back = await Promise.all([ada.reconnected(killedAt, 30_000), bob.reconnected(killedAt, 30_000)]);
     const placedIn = Math.max(...back) - killedAt;
-    expect(placedIn, "both rejoined on a live node within 10 s").toBeLessThan(10_000);
+    expect(placedIn, "both admitted again on a live node within 10 s").toBeLessThan(10_000);
     const newHost = byUrl(ada.current.socketUrl);
     expect(newHost).not.toBe(host);
     expect(bob.current.socketUrl).toBe(ada.current.socketUrl);
@@ -184,7 +185,7 @@ describe("cluster: rooms placed across nodes through Redis", () => {
         "both tiles in the mix again",
       );
     }
-    console.log(`cluster: room placed again and both clients rejoined ${Math.round(placedIn)} ms after SIGKILL`);
+    console.log(`cluster: room placed again and both clients admitted there ${Math.round(placedIn)} ms after SIGKILL`);
     // AUTO_RECORD: a new recording runs where the room now lives.
     const detail = (await (await api(newHost, "/api/rooms/interview")).json()) as { recording: unknown };
     expect(detail.recording).not.toBeNull();
