@@ -45,6 +45,8 @@ export function describeServerError(code: ErrorCode, message: string, room: stri
       return "The server already holds as many rooms as it can. Try again later.";
     case "server-shutdown":
       return "The server is shutting down. Try again in a moment.";
+    case "node-unavailable":
+      return "This server cannot open new rooms right now (it is stopping, or has lost contact with the others). Try again in a moment.";
     case "ice-failed":
       return "The media connection to the server failed (ICE found no working network path; a firewall may be blocking UDP).";
     case "room-failed":
@@ -66,6 +68,7 @@ const BYE_TEXT: Readonly<Record<ByeReason, string>> = {
   "bad-join": "the join request was refused",
   "server-full": "the server has no room for another room",
   "too-many-connections": "too many connections from this address",
+  "node-unavailable": "this server cannot open new rooms right now",
 };
 
 export function describeBye(reason: ByeReason): string {

@@ -12,7 +12,8 @@ import { Peer } from "./peer.js";
 import type { ClientMessageInput, ParticipantInfo, RecordingState, RoomMode, ServerMessage } from "../protocol/messages.js";
 import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
 import { SfuNegotiator, streamOwner } from "./sfu.js";
-import { Signaling, signalingUrl, type SignalingClose } from "./signaling.js";
+import { followRedirect } from "./redirect.js";
+import { Signaling, signalingUrl, type SignalingClose, type SignalingHandlers } from "./signaling.js";
 import { TileApplier } from "./tile.js";
 import type { ClientState, Ui } from "./ui.js";
 
@@ -21,6 +22,9 @@ const CONNECT_TIMEOUT_MS = 30_000;
 
 export class Session {
   private signaling: Signaling | null = null;
+  private signalingHandlers: SignalingHandlers | null = null;
+  /** Cluster: how many times the room's node sent this page on (client/redirect.ts). */
+  private redirects = 0;
   private mode: RoomMode | null = null;
   /** The connection to the server (mcu, sfu). */
   private peer: Peer | null = null;
@@ -67,12 +71,13 @@ export class Session {
       this.ui.showSelf(this.local);
     }
     this.setState("connecting", "Connecting to the server…");
-    this.signaling = new Signaling(signalingUrl(window.location), {
+    this.signalingHandlers = {
       onOpen: () => this.send({ type: "join", room, name: this.options.name, role, ...(this.options.mode ? { mode: this.options.mode } : {}) }),
       onMessage: (message) => this.onMessage(message),
       onInvalidMessage: (problem) => this.showError(`The server sent a message this page could not read, and it was ignored (${problem}).`),
       onClose: (info) => this.onSocketClose(info),
-    });
+    };
+    this.signaling = new Signaling(signalingUrl(window.location), this.signalingHandlers);
     this.connectTimer = setTimeout(() => {
       this.fail(
         this.joined
@@ -179,6 +184,12 @@ export class Session {
       case "bye":
         this.fail(describeBye(message.reason));
         break;
+      case "redirect": {
+        const next = followRedirect(this.signaling, message, ++this.redirects, this.joined, this.signalingHandlers!);
+        if (typeof next === "string") this.fail(next);
+        else this.signaling = next;
+        break;
+      }
     }
   }
 

@@ -14,7 +14,7 @@ const ENDINGS = [
 /**
  * Why the server ends a session: the `reason` of `bye`, and of the WebSocket close frame after it. A session
  * ended by a fatal error gives the error's code (`server-shutdown`, `ice-failed`, `offer-timeout`,
- * `room-failed`, and the refusals `room-full`, `bad-join`, `server-full`, `too-many-connections`).
+ * `room-failed`, and the refusals `room-full`, `bad-join`, `server-full`, `too-many-connections`, `node-unavailable`).
  */
 export type ByeReason = (typeof ENDINGS)[number] | FatalErrorCode;
 

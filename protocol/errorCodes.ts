@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   "bad-join": { fatal: true },
   "server-full": { fatal: true },
   "too-many-connections": { fatal: true },
+  "node-unavailable": { fatal: true },
   // The participant is removed: their media never came up, or their room is gone.
   "ice-failed": { fatal: true },
   "offer-timeout": { fatal: true },

@@ -38,6 +38,7 @@ const serverSends: ServerMessage[] = [
   { type: "participants", participants: [] },
   { type: "recording", recording },
   { type: "recording", recording: null },
+  { type: "redirect", url: "wss://node-2.example.com/ws", room: "standup" },
   ...ERROR_CODE_LIST.map((code): ServerMessage => ({ type: "error", code, message: `about ${code}` })),
   ...BYE_REASONS.map((reason): ServerMessage => ({ type: "bye", reason })),
 ];
@@ -66,6 +67,7 @@ describe("server messages", () => {
     expect(serverRefuses({ ...joined, recording: { startedAt: "x" } })).toMatch(/recording/);
     expect(serverRefuses({ type: "tile", width: 0, height: 360, maxBitrate: 1 })).toMatch(/width/);
     expect(serverRefuses({ type: "offer" })).toMatch(/sdp/);
+    expect(serverRefuses({ type: "redirect", url: "https://node-2.example.com/ws", room: "standup" })).toMatch(/url/);
     expect(serverRefuses({ type: "signal", data: { candidate: null } })).toMatch(/from/);
     expect(serverRefuses({ type: "signal", from: "x", data: {} })).toMatch(/data needs an sdp or a candidate/);
     expect(serverRefuses({ type: "signal", from: "x", data: { sdp: { type: "pranswer", sdp: "v=0" } } })).toMatch(/data\.sdp\.type/);

@@ -128,6 +128,8 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("recording"), recording: recordingStateSchema }),
   z.object({ type: z.literal("error"), code: errorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("bye"), reason: byeReasonSchema }),
+  /** Cluster: the room lives on another node; connect the socket to `url` (ws(s)://…/ws there) and join again. */
+  z.object({ type: z.literal("redirect"), url: z.string().check(z.regex(/^wss?:\/\/[^\s]+$/)), room: roomNameSchema }),
 ]);
 export type ServerMessage = z.infer<typeof serverMessageSchema>;
 export type ServerMessageType = ServerMessage["type"];

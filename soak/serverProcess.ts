@@ -17,6 +17,8 @@ export interface SoakServerOptions {
   readonly startTimeoutMs?: number;
   /** Also append everything the server writes to stderr to this file (the whole log, for a post-mortem). */
   readonly logFile?: string;
+  /** Listen on this port instead of a free one (a cluster node's NODE_URL names its port before it starts). */
+  readonly port?: number;
 }
 
 /** The real server (`src/main.ts`, as `npm start` runs it) in a process of its own, on 127.0.0.1. */
@@ -40,7 +42,7 @@ const MAX_PROBLEMS = 200;
 const TAIL_LINES = 200;
 
 export async function startSoakServer(options: SoakServerOptions): Promise<SoakServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: {
       ...process.env,

@@ -15,4 +15,25 @@ describe("config: the ops settings", () => {
     expect(() => configFromEnv({ LOG_LEVEL: "loud" })).toThrow(ConfigError);
     expect(() => configFromEnv({ LOG_LEVEL: "loud" })).toThrow(/LOG_LEVEL/);
   });
+
+  it("is a single node without REDIS_URL, and a cluster node with REDIS_URL and NODE_URL", () => {
+    expect(configFromEnv({}).cluster).toBeUndefined();
+    expect(configFromEnv({ REDIS_URL: "" }).cluster).toBeUndefined();
+    expect(configFromEnv({ REDIS_URL: "redis://10.0.0.5:6379", NODE_URL: "https://node-1.example.com/", NODE_ID: "node-1" }).cluster).toEqual({
+      redisUrl: "redis://10.0.0.5:6379",
+      nodeUrl: "https://node-1.example.com",
+      nodeId: "node-1",
+    });
+    expect(configFromEnv({ REDIS_URL: "rediss://r.example.com", NODE_URL: "http://10.0.0.7:8080" }).cluster?.nodeId).toMatch(/^node-[0-9a-f]{8}$/);
+    expect(configFromEnv({ NODE_CPU_CORES: "1.5" }).nodeCpuCores).toBe(1.5);
+  });
+
+  it("refuses a cluster setting that cannot work, naming it", () => {
+    expect(() => configFromEnv({ REDIS_URL: "redis://r:6379" })).toThrow(/NODE_URL must say how clients reach this node/);
+    expect(() => configFromEnv({ NODE_URL: "http://n:8080" })).toThrow(/REDIS_URL is not/);
+    expect(() => configFromEnv({ REDIS_URL: "http://r:6379", NODE_URL: "http://n:8080" })).toThrow(/REDIS_URL must be a redis:\/\//);
+    expect(() => configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "http://n:8080/tessera" })).toThrow(/NODE_URL must be an http/);
+    expect(() => configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "ws://n:8080" })).toThrow(/NODE_URL/);
+    expect(() => configFromEnv({ NODE_ID: "has space" })).toThrow(/NODE_ID/);
+  });
 });

@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { logLevels, type LogLevel } from "./log.js";
 
@@ -38,7 +40,21 @@ const envSchema = z.object({
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  REDIS_URL: z.string().optional(),
+  NODE_URL: z.string().optional(),
+  NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -").optional(),
+  NODE_CPU_CORES: z.coerce.number().min(0.1).max(1024).optional(),
 });
+
+/** Several nodes sharing one Redis (docs/scaling.md); absent, the server is the only node. */
+export interface ClusterConfig {
+  /** redis:// or rediss:// URL of the room directory. */
+  readonly redisUrl: string;
+  /** How clients and the other nodes reach this node: its http(s) origin, e.g. https://node-3.example.com. */
+  readonly nodeUrl: string;
+  /** This node's name in Redis; unique per running process. */
+  readonly nodeId: string;
+}
 
 export interface IceServer {
   readonly urls: string[];
@@ -78,6 +94,10 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** After SIGTERM, how long rooms get to close (recordings finished) before the rest is killed. */
   readonly shutdownGraceMs: number;
+  /** CPU cores this node may use: the "allowed" side of its reported CPU load (default: the cores Node sees). */
+  readonly nodeCpuCores: number;
+  /** Set with REDIS_URL: this node is one of several (docs/scaling.md). */
+  readonly cluster?: ClusterConfig;
 }
 
 export class ConfigError extends Error {}
@@ -105,6 +125,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError("invalid configuration: ICE_PORT_MIN is above ICE_PORT_MAX");
   }
   return {
+    cluster: clusterConfig(e.REDIS_URL, e.NODE_URL, e.NODE_ID),
+    nodeCpuCores: e.NODE_CPU_CORES ?? availableParallelism(),
     port: e.PORT,
     host: e.HOST,
     maxSenders: e.MAX_SENDERS,
@@ -126,6 +148,25 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
   };
+}
+
+function clusterConfig(redisUrl: string | undefined, nodeUrl: string | undefined, nodeId: string | undefined): ClusterConfig | undefined {
+  if (!redisUrl) {
+    if (nodeUrl) throw new ConfigError("invalid configuration: NODE_URL is set but REDIS_URL is not; NODE_URL only matters in a cluster");
+    return undefined;
+  }
+  if (!/^rediss?:\/\/\S+$/.test(redisUrl)) throw new ConfigError("invalid configuration: REDIS_URL must be a redis:// or rediss:// URL");
+  if (!nodeUrl) throw new ConfigError("invalid configuration: REDIS_URL is set, so NODE_URL must say how clients reach this node (e.g. https://node-1.example.com)");
+  let parsed: URL;
+  try {
+    parsed = new URL(nodeUrl);
+  } catch {
+    throw new ConfigError(`invalid configuration: NODE_URL "${nodeUrl.slice(0, 200)}" is not a URL`);
+  }
+  if ((parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.pathname !== "/" || parsed.search || parsed.hash) {
+    throw new ConfigError("invalid configuration: NODE_URL must be an http:// or https:// origin with no path (e.g. https://node-1.example.com)");
+  }
+  return { redisUrl, nodeUrl: parsed.origin, nodeId: nodeId ?? `node-${randomBytes(4).toString("hex")}` };
 }
 
 export const defaultConfig: Config = configFromEnv({});

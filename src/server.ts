@@ -5,6 +5,9 @@ import type { ServerMessage } from "../protocol/messages.js";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
 import { defaultConfig, type Config } from "./config.js";
+import type { Cluster } from "./cluster/cluster.js";
+import { createCluster } from "./cluster/createCluster.js";
+import { NodeLoadSampler } from "./cluster/nodeLoad.js";
 import { createApp, type AppState } from "./http/app.js";
 import { loadClient } from "./http/clientBundle.js";
 import { createLogger, type Logger } from "./log.js";
@@ -20,6 +23,8 @@ export interface RunningServer {
   readonly rooms: RoomRegistry;
   /** Every ffmpeg child of this server's rooms (and no other server's). */
   readonly processes: ProcessGroup;
+  /** This node's place among others (SingleNode without REDIS_URL). */
+  readonly cluster: Cluster;
   close(): Promise<void>;
 }
 
@@ -39,8 +44,10 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const processes = new ProcessGroup();
   const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
   const rooms = new RoomRegistry(effective, log, processes, recordings);
-  const metrics = createMetrics(rooms, recordings);
-  const http: Server = createServer(createApp(state, { rooms, config: effective, log, recordings }, metrics.handler));
+  const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
+  const cluster = await createCluster(effective, rooms, load, log);
+  const metrics = createMetrics(rooms, recordings, load, cluster);
+  const http: Server = createServer(createApp(state, { rooms, config: effective, log, recordings, cluster }, metrics.handler));
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
   const sessions = new Map<WebSocket, SignalingSession>();
   const connectionsByAddress = new Map<string, number>();
@@ -75,7 +82,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       });
       alive.set(ws, true);
       ws.on("pong", () => alive.set(ws, true));
-      sessions.set(ws, new SignalingSession(ws, rooms, effective, log));
+      sessions.set(ws, new SignalingSession(ws, rooms, effective, log, cluster));
       ws.on("close", () => sessions.delete(ws));
     });
   });
@@ -93,13 +100,18 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   heartbeat.unref();
 
   await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
+    http.once("error", (err) => {
+      // Nothing else will stop them: a node that cannot listen must not stay registered.
+      load.close();
+      void cluster.close();
+      reject(err);
+    });
     http.listen(config.port, config.host, () => resolve());
   });
   state.ready = true;
   const port = (http.address() as AddressInfo).port;
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, iceHostAddresses: config.iceHostAddresses });
+  log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, iceHostAddresses: config.iceHostAddresses, ...(cluster.health().node ? { node: cluster.health().node, redis: cluster.health().redis } : {}) });
 
   return {
     url: `http://${hostForUrl}:${port}`,
@@ -107,8 +119,11 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     config: effective,
     rooms,
     processes,
+    cluster,
     close: () =>
       (closing ??= (async () => {
+        // Other nodes stop placing rooms here at once; the rooms here then drain as on a single node.
+        cluster.drain();
         state.ready = false;
         clearInterval(heartbeat);
         metrics.stop();
@@ -116,6 +131,8 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         // members go (and finish their recordings).
         for (const session of sessions.values()) session.send({ type: "error", code: "server-shutdown", message: "the server is stopping" });
         await rooms.closeAll("server-shutdown");
+        await cluster.close();
+        load.close();
         await socketsClosed(wss, CLOSE_HANDSHAKE_MS);
         for (const client of wss.clients) client.terminate();
         wss.close();

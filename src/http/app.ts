@@ -16,9 +16,14 @@ export interface AppState {
 export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler): Express {
   const app = express();
   app.disable("x-powered-by");
-  app.get("/healthz", (_req, res) => {
-    if (state.ready) res.json({ status: "ok" });
-    else res.status(503).json({ status: "starting" });
+  // Up (200) while the process serves its rooms, whatever its Redis: a liveness probe must not restart a
+  // node whose rooms are fine. `?ready` is the readiness form: 503 while it cannot take new rooms.
+  app.get("/healthz", (req, res) => {
+    if (!state.ready) return void res.status(503).json({ status: "starting" });
+    const cluster = api.cluster.health();
+    const status = cluster.acceptingRooms ? "ok" : cluster.draining ? "draining" : "degraded";
+    const body = { status, redis: cluster.redis, acceptingRooms: cluster.acceptingRooms, ...(cluster.node ? { node: cluster.node } : {}) };
+    res.status(req.query.ready !== undefined && !cluster.acceptingRooms ? 503 : 200).json(body);
   });
   app.get("/client.js", (_req, res) => {
     res.type("application/javascript").set("Cache-Control", "no-cache").send(state.client.script);

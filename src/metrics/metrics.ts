@@ -3,6 +3,8 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { RoomSampler } from "./roomSampler.js";
 import type { RecordingStore } from "../recordings/recordingStore.js";
+import type { Cluster } from "../cluster/cluster.js";
+import type { NodeLoadSampler } from "../cluster/nodeLoad.js";
 
 export interface ServerMetrics {
   readonly registry: Registry;
@@ -18,9 +20,18 @@ const roles = ["sender", "viewer"] as const;
  * The server's Prometheus metrics, on a Registry of its own (several servers in one test process must not
  * share one). Room figures are read from the rooms at scrape time, so nothing in the rooms pushes to it.
  */
-export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore): ServerMetrics {
+export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, load: NodeLoadSampler, cluster: Cluster): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  nodeGauge(registry, "tessera_node_rooms", "Open rooms on this node (what placement compares across nodes)", () => load.current().rooms);
+  nodeGauge(registry, "tessera_node_senders", "Senders in this node's open rooms (what placement compares first)", () => load.current().senders);
+  nodeGauge(registry, "tessera_node_cpu_cores_used", "CPU cores this node used over the last 2 s: the server and its ffmpeg children", () => load.current().cpuUsed);
+  nodeGauge(registry, "tessera_node_cpu_cores_allowed", "CPU cores this node may use (NODE_CPU_CORES)", () => load.current().cpuAllowed);
+  nodeGauge(registry, "tessera_node_accepting_rooms", "1 while a join may create a room on this node; 0 while draining or without Redis", () => Number(cluster.health().acceptingRooms));
+  nodeGauge(registry, "tessera_node_redis_connected", "1 while this node's Redis answers, 0 while it is lost, -1 without REDIS_URL (single node)", () => {
+    const { redis } = cluster.health();
+    return redis === "off" ? -1 : Number(redis === "connected");
+  });
   const sampler = new RoomSampler(rooms);
   const mcu = () => sampler.mixingRooms();
 
@@ -120,6 +131,17 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore): 
     },
     stop: () => sampler.stop(),
   };
+
+  function nodeGauge(reg: Registry, name: string, help: string, value: () => number): void {
+    new Gauge({
+      name,
+      help,
+      registers: [reg],
+      collect() {
+        this.set(value());
+      },
+    });
+  }
 
   function roomCounter(reg: Registry, name: string, help: string, value: (room: ReturnType<typeof mcu>[number]) => number): void {
     new Counter({

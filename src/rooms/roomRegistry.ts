@@ -1,3 +1,4 @@
+import { EventEmitter } from "node:events";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { RoomMode } from "../../protocol/messages.js";
@@ -14,7 +15,7 @@ import { SfuRoom } from "./sfuRoom.js";
  * All live rooms by name. A room exists from its first join until it has closed after its last leave;
  * its mode is fixed by that first join.
  */
-export class RoomRegistry {
+export class RoomRegistry extends EventEmitter<{ roomClosed: [name: string] }> {
   private readonly rooms = new Map<string, ConferenceRoom>();
 
   constructor(
@@ -24,7 +25,9 @@ export class RoomRegistry {
     private readonly processes: ProcessGroup,
     private readonly recordings: RecordingStore,
     private readonly media: RoomMediaFactory = realRoomMedia,
-  ) {}
+  ) {
+    super();
+  }
 
   get(name: string): ConferenceRoom | undefined {
     return this.rooms.get(name);
@@ -41,7 +44,10 @@ export class RoomRegistry {
     const room: ConferenceRoom = mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
     this.rooms.set(name, room);
     room.once("closed", () => {
-      if (this.rooms.get(name) === room) this.rooms.delete(name);
+      if (this.rooms.get(name) !== room) return;
+      this.rooms.delete(name);
+      // The cluster gives up the room's claim the moment it is gone, not at its next refresh.
+      this.emit("roomClosed", name);
     });
     return room;
   }

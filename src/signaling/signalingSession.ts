@@ -1,4 +1,6 @@
 import type { WebSocket } from "ws";
+import type { Cluster, NodeRef } from "../cluster/cluster.js";
+import { SingleNode } from "../cluster/singleNode.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { capability } from "../rooms/capabilities.js";
@@ -49,6 +51,8 @@ export class SignalingSession implements ParticipantChannel {
     private readonly rooms: RoomRegistry,
     private readonly config: Config,
     private readonly log: Logger,
+    /** Where a room that is not open here lives, or is placed (SingleNode: always here). */
+    private readonly cluster: Cluster = new SingleNode(),
   ) {
     socket.on("message", (data, isBinary) => {
       if (this.closed) return;
@@ -169,8 +173,16 @@ export class SignalingSession implements ParticipantChannel {
     }
   }
 
-  private join(roomName: string, name: string, role: Role, mode: RoomMode | undefined): void {
+  private async join(roomName: string, name: string, role: Role, mode: RoomMode | undefined): Promise<void> {
     if (this.participant || this.room) return this.error("already-joined", "this connection has already joined a room");
+    // A room open here is joined here, Redis or not; any other is placed by the cluster first.
+    const open = this.rooms.get(roomName);
+    if (!open || open.isClosing) {
+      const placement = await this.cluster.place(roomName);
+      if (this.closed) return;
+      if (placement.kind === "elsewhere") return this.redirect(placement.node, roomName);
+      if (placement.kind === "unavailable") return this.error("node-unavailable", `this node cannot open room "${roomName}" now: ${placement.reason}; try again in a moment`);
+    }
     const room = this.rooms.getOrCreate(roomName, mode);
     if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
     const admitted = room.admit(name, role, this);
@@ -188,6 +200,16 @@ export class SignalingSession implements ParticipantChannel {
       participants: room.list().map(participantInfo),
       recording: recordingState(room),
     });
+  }
+
+  /** The room lives on another node: the page connects there itself (media goes straight to that node). */
+  private redirect(node: NodeRef, roomName: string): void {
+    const url = new URL("/ws", node.url);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    this.transmit({ type: "redirect", url: url.toString(), room: roomName });
+    // Not an ending of the session's participant (there is none yet): no bye, a normal close.
+    this.closed = true;
+    this.socket.close(CLOSE_NORMAL, "redirect");
   }
 
   /** A refused offer leaves the participant in the room on a fresh peer: they may offer again. */

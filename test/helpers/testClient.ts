@@ -65,6 +65,11 @@ export class TestClient {
   /** Arrival time of each received video frame's last packet (marker bit). */
   readonly frameArrivals: number[] = [];
   id = "";
+  /** Cluster: the /ws URL this client joined on (the room's node), and the redirects that led there. */
+  socketUrl = "";
+  /** performance.now() when the server admitted this client (`joined`). */
+  joinedAt: number | undefined;
+  readonly redirects: string[] = [];
   private ws!: WebSocket;
   private pc!: RTCPeerConnection;
   private readonly videoOut = new MediaStreamTrack({ kind: "video" });
@@ -86,21 +91,27 @@ export class TestClient {
   }
 
   async connect(): Promise<void> {
-    const wsUrl = this.options.url.replace(/^http/, "ws") + "/ws";
-    this.ws = new WebSocket(wsUrl);
-    this.ws.on("message", (data) => {
-      const message = readServerMessage(data);
-      this.messages.push(message);
-      if (message.type === "offer") void this.answerServerOffer(message.sdp);
-    });
-    await new Promise<void>((resolve, reject) => {
-      this.ws.once("open", () => resolve());
-      this.ws.once("error", reject);
-    });
-    this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender", ...(this.options.mode ? { mode: this.options.mode } : {}) });
-    const joined = await this.waitFor((m) => m.type === "joined" || m.type === "error");
-    if (joined.type === "error") throw new Error(`join refused: ${joined.code}: ${joined.message}`);
-    if (joined.type === "joined") this.id = joined.id;
+    let wsUrl = this.options.url.replace(/^http/, "ws") + "/ws";
+    // A cluster node may send the join on to the room's node, as it does a browser (client/redirect.ts).
+    for (let hop = 0; ; hop++) {
+      const from = this.messages.length;
+      await this.openSocket(wsUrl);
+      this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender", ...(this.options.mode ? { mode: this.options.mode } : {}) });
+      const joined = await this.waitFor((m) => m.type === "joined" || m.type === "error" || m.type === "redirect", 10_000, from);
+      if (joined.type === "error") throw new Error(`join refused: ${joined.code}: ${joined.message}`);
+      if (joined.type === "joined") {
+        this.id = joined.id;
+        this.joinedAt = performance.now();
+        this.socketUrl = wsUrl;
+        break;
+      }
+      if (joined.type === "redirect") {
+        if (hop >= 3) throw new Error(`${this.options.name}: redirected more than 3 times`);
+        this.redirects.push(joined.url);
+        this.ws.close();
+        wsUrl = joined.url;
+      }
+    }
 
     this.pc = new RTCPeerConnection({
       // An H264 sender offers H264 first and VP8 second, as Safari does; the mix it receives is VP8.
@@ -142,6 +153,22 @@ export class TestClient {
     if (answer.type === "answer") await this.pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
     if (this.pc.connectionState !== "connected") await this.pc.connectionStateChange.watch((s) => s === "connected", 10_000);
     this.startSending();
+  }
+
+  private async openSocket(wsUrl: string): Promise<void> {
+    const ws = new WebSocket(wsUrl);
+    this.ws = ws;
+    // A node killed under the socket resets it: the close event says so; the error must not crash the test.
+    ws.on("error", () => undefined);
+    ws.on("message", (data) => {
+      const message = readServerMessage(data);
+      this.messages.push(message);
+      if (message.type === "offer") void this.answerServerOffer(message.sdp);
+    });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", reject);
+    });
   }
 
   send(message: unknown): void {

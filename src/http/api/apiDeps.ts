@@ -1,3 +1,4 @@
+import type { Cluster } from "../../cluster/cluster.js";
 import type { Config } from "../../config.js";
 import type { Logger } from "../../log.js";
 import type { RecordingStore } from "../../recordings/recordingStore.js";
@@ -10,4 +11,6 @@ export interface ApiDeps {
   readonly log: Logger;
   /** The server's one store of recordings, shared with its rooms. */
   readonly recordings: RecordingStore;
+  /** The other nodes' rooms, and where to forward requests for them (SingleNode: none). */
+  readonly cluster: Cluster;
 }

@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Router } from "express";
 import { ProtocolError } from "../../../protocol/protocolError.js";
+import { forwardToRoomNode } from "../../cluster/apiForwarding.js";
 import { ApiError, sendApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { apiStatusOf } from "./errorStatus.js";
@@ -13,6 +14,8 @@ export function createApiRouter(deps: ApiDeps): Router {
   const router = express.Router();
   router.use(requireToken(deps.config.apiToken));
   router.use(express.json({ limit: "16kb" }));
+  // A room on another node of the cluster is handled there (docs/scaling.md, "Control API").
+  router.use("/rooms/:room", forwardToRoomNode(deps));
   roomRoutes(router, deps);
   layoutRoutes(router, deps);
   recordingRoutes(router, deps);

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { ByeReason } from "../../../protocol/byeReasons.js";
 import type { ConferenceRoom } from "../../rooms/conferenceRoom.js";
 import type { Member } from "../../rooms/participant.js";
+import { roomSummary } from "../../rooms/roomSummary.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { ApiError } from "./apiError.js";
 import { param, roomOr404 } from "./validate.js";
@@ -14,18 +15,23 @@ const participantIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "participa
 
 /** Rooms as an operator sees them: list, inspect, and remove one participant. */
 export function roomRoutes(router: Router, deps: ApiDeps): void {
-  router.get("/rooms", (_req, res) => {
-    const rooms = deps.rooms
+  router.get("/rooms", async (_req, res) => {
+    // In a cluster every room, each with the node that hosts it (the others' as they last published them).
+    const self = deps.cluster.health().node;
+    const local = deps.rooms
       .all()
       .filter((r) => !r.isClosing)
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .map(roomSummary);
+      .map((r) => (self ? { ...roomSummary(r), node: self } : roomSummary(r)));
+    const remote = await deps.cluster.remoteRooms().catch(() => []);
+    const names = new Set(local.map((r) => r.name));
+    const rooms = [...local, ...remote.filter((r) => !names.has(r.name))].sort((a, b) => a.name.localeCompare(b.name));
     res.json({ rooms });
   });
 
   router.get("/rooms/:room", (req, res) => {
     const room = roomOr404(deps.rooms, req.params.room);
-    res.json(roomDetail(room));
+    const node = deps.cluster.health().node;
+    res.json(node ? { ...roomDetail(room), node } : roomDetail(room));
   });
 
   router.delete("/rooms/:room/participants/:id", async (req, res) => {
@@ -40,17 +46,6 @@ export function roomRoutes(router: Router, deps: ApiDeps): void {
     await room.remove(id, KICK_REASON);
     res.status(204).end();
   });
-}
-
-function roomSummary(room: ConferenceRoom) {
-  const members = room.list();
-  return {
-    name: room.name,
-    mode: room.mode,
-    participants: members.length,
-    senders: members.filter((m) => m.role === "sender").length,
-    recording: room.capabilities.recording?.activeRecording !== undefined,
-  };
 }
 
 function roomDetail(room: ConferenceRoom) {
