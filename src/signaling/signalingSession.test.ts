@@ -28,7 +28,7 @@ class FakeSocket extends EventEmitter {
     if (this.closedWith !== undefined) return;
     this.closedWith = code;
     this.readyState = 3;
-    this.emit("close");
+    this.emit("close", code);
   }
   /** A client's text frame. */
   deliver(message: unknown): void {
