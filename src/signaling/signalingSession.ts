@@ -87,9 +87,11 @@ export class SignalingSession implements ParticipantChannel {
 
   /** Ends a session whose participant the room (or the server) removes. */
   private handOver(reason: ByeReason): void {
-    if (!this.end(reason, CLOSE_NORMAL)) return;
+    if (this.closed) return;
+    // Forgotten first: the socket's close must not take out a participant who now lives on elsewhere (replaced).
     this.participant = undefined;
     this.room = undefined;
+    this.end(reason, CLOSE_NORMAL);
   }
 
   /** `bye`, then the close frame; false if the session had already ended. */
