@@ -35,6 +35,8 @@ export interface TestClientOptions {
   readonly audioLevel?: number;
   /** Size received video is decoded to for inspection (default 160x90). */
   readonly probeSize?: ProbeSize;
+  /** Join with this resume key (from an earlier client's `resumeKey`): come back as that participant. */
+  readonly resume?: string;
   /** Keep server offers this client cannot answer in `offerErrors` instead of rejecting (unhandled). */
   readonly collectOfferErrors?: boolean;
 }
@@ -65,6 +67,8 @@ export class TestClient {
   /** Arrival time of each received video frame's last packet (marker bit). */
   readonly frameArrivals: number[] = [];
   id = "";
+  /** joined.resume: what a later client presents to come back as this participant. */
+  resumeKey: string | undefined;
   private ws!: WebSocket;
   private pc!: RTCPeerConnection;
   private readonly videoOut = new MediaStreamTrack({ kind: "video" });
@@ -97,10 +101,14 @@ export class TestClient {
       this.ws.once("open", () => resolve());
       this.ws.once("error", reject);
     });
-    this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender", ...(this.options.mode ? { mode: this.options.mode } : {}) });
+    const { mode, resume } = this.options;
+    this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender", ...(mode ? { mode } : {}), ...(resume ? { resume } : {}) });
     const joined = await this.waitFor((m) => m.type === "joined" || m.type === "error");
     if (joined.type === "error") throw new Error(`join refused: ${joined.code}: ${joined.message}`);
-    if (joined.type === "joined") this.id = joined.id;
+    if (joined.type === "joined") {
+      this.id = joined.id;
+      this.resumeKey = joined.resume;
+    }
 
     this.pc = new RTCPeerConnection({
       // An H264 sender offers H264 first and VP8 second, as Safari does; the mix it receives is VP8.
