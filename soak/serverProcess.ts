@@ -13,6 +13,8 @@ export interface SoakServerOptions {
   /** Extra environment for the server (on top of loopback-only defaults). */
   readonly env?: Readonly<Record<string, string>>;
   readonly token: string;
+  /** Listen on this port (e.g. the one a killed server had, to start it again where the pages look); default a free one. */
+  readonly port?: number;
   readonly logLevel?: "debug" | "info" | "warn" | "error";
   readonly startTimeoutMs?: number;
   /** Also append everything the server writes to stderr to this file (the whole log, for a post-mortem). */
@@ -40,7 +42,7 @@ const MAX_PROBLEMS = 200;
 const TAIL_LINES = 200;
 
 export async function startSoakServer(options: SoakServerOptions): Promise<SoakServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: {
       ...process.env,
