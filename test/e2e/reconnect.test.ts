@@ -163,4 +163,46 @@ describeWithChromium("reconnecting after the server is killed and restarted (rea
     },
     TEST_TIMEOUT_MS,
   );
+
+  it(
+    "SFU: a page whose socket drops comes back as the same participant, and the other page's video of it plays again",
+    async () => {
+      const url = (name: string) => new URL(`/?room=sfu-back&name=${name}&mode=sfu`, server!.url).toString();
+      await alice.page.goto(url("Alice"));
+      await bob.page.goto(url("Bob"));
+      await Promise.all([waitConnected(alice), waitConnected(bob)]);
+      const aliceId = await alice.page.evaluate(() => window.tessera.id);
+      await expectRemoteFrames(bob, "Alice");
+
+      await alice.page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.at(-1)!.close(4000, "test drop"));
+      const back = await alice.page
+        .waitForFunction(() => window.tessera.reconnects >= 1 && window.tessera.state === "connected", null, { timeout: 30_000, polling: 100 })
+        .then(() => true, () => false);
+      expect(back, `Alice should be back: ${await describePage(alice)}`).toBe(true);
+      expect(await alice.page.evaluate(() => window.tessera.id)).toBe(aliceId);
+      // Both ways: Alice's fresh peer gets Bob again, and Bob's video of Alice (the same element) plays her new stream.
+      await expectRemoteFrames(alice, "Bob");
+      await expectRemoteFrames(bob, "Alice");
+      expect(await bob.page.evaluate(() => document.querySelectorAll("#remotes video").length)).toBe(1);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
+
+/** Within ~15 s, the #remotes video of `name` decodes new frames. */
+async function expectRemoteFrames(tp: TestPage, name: string): Promise<void> {
+  let frames = -1;
+  for (let i = 0; i < 15 && frames <= 5; i++) {
+    frames = await tp.page.evaluate(async (n) => {
+      const v = [...document.querySelectorAll<HTMLVideoElement>("#remotes video")].find((e) => e.dataset.name === n);
+      if (!v) {
+        await new Promise((r) => setTimeout(r, 1000));
+        return -1;
+      }
+      const f0 = v.getVideoPlaybackQuality().totalVideoFrames;
+      await new Promise((r) => setTimeout(r, 1000));
+      return v.getVideoPlaybackQuality().totalVideoFrames - f0;
+    }, name);
+  }
+  expect(frames, `the video of ${name} should decode new frames: ${await describePage(tp)}`).toBeGreaterThan(5);
+}
