@@ -11,6 +11,7 @@ import { TestClient } from "../helpers/testClient.js";
 // A participant whose connection drops (the socket cut without a close frame, as a crashed tab or a lost
 // network) comes back with the resume key from `joined`: same id, same tile, fresh werift peer, real media.
 
+const TOKEN = "reconnect-test-token";
 const RED = { r: 255, g: 0, b: 0 };
 const GREEN = { r: 0, g: 128, b: 0 };
 
@@ -28,7 +29,7 @@ describe("reconnecting as the same participant", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tessera-reconnect-"));
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], recordingsDir: dir, reconnectGraceMs: 15_000 });
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], recordingsDir: dir, reconnectGraceMs: 15_000, apiToken: TOKEN });
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -54,6 +55,9 @@ describe("reconnecting as the same participant", () => {
     await eventually(() => { const c = bob.decoder.colourAt(320, 360); return c !== undefined && !closeTo(c, RED) && c.r < 120; }, 10_000, "Alice's tile turns into her name card");
     expect(closeTo(bob.decoder.colourAt(960, 360), GREEN)).toBe(true);
     expect(room.list().map((m) => m.id)).toEqual([alice.id, bob.id]);
+    const detail = async () => ((await (await fetch(`${server.url}/api/rooms/back`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { participants: { id: string; connected: boolean }[] }).participants;
+    // Operators see who is held for a reconnect.
+    expect(await detail()).toEqual([expect.objectContaining({ id: alice.id, connected: false }), expect.objectContaining({ id: bob.id, connected: true })]);
 
     const again = client({ url: server.url, room: "back", name: "Alice", colour: "red", toneHz: 440, resume: alice.resumeKey });
     await again.connect();
@@ -66,6 +70,7 @@ describe("reconnecting as the same participant", () => {
     // Nobody saw Alice leave.
     for (const m of bob.messages.slice(dropAt)) if (m.type === "participants") expect(rosterIds(m)).toContain(alice.id);
     expect(room.list().map((m) => m.id)).toEqual([alice.id, bob.id]);
+    expect((await detail()).map((p) => p.connected)).toEqual([true, true]);
 
     await room.capabilities.recording!.stopRecording("api");
     const lines = readFileSync(join(dir, `${recording.id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string; participant?: unknown; afterMs?: number; t: number });
