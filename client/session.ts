@@ -134,7 +134,8 @@ export class Session {
   private dropConnection(): void {
     this.clearTimer();
     this.joined = false;
-    this.signaling?.close();
+    // Not a clean close: the server must hold our place for the next socket, not see us leave.
+    this.signaling?.close(false);
     this.signaling = null;
     this.sfu?.close();
     this.sfu = null;
