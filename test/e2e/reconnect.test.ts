@@ -46,12 +46,15 @@ function mixProgress(tp: TestPage, ms: number) {
   );
 }
 
-/** Within ~10 s the mix plays (new frames) with a live camera in both tiles. */
+/**
+ * Within ~15 s the mix plays (new frames) with a live camera in both tiles. A few frames a second prove it
+ * plays: with other browsers and servers on the same 2 cores it has been seen decoding 1-4 a second.
+ */
 async function expectLiveMix(tp: TestPage): Promise<void> {
   let last: Awaited<ReturnType<typeof mixProgress>> | undefined;
   for (let i = 0; i < 10; i++) {
-    last = await mixProgress(tp, 1000);
-    if (last.frames > 5 && !last.paused && last.brightShare.every((s) => s >= LIVE_SHARE)) return;
+    last = await mixProgress(tp, 1500);
+    if (last.frames >= 2 && !last.paused && last.brightShare.every((s) => s >= LIVE_SHARE)) return;
   }
   throw new Error(`the mix did not play with two live tiles: ${JSON.stringify(last)}\n${await describePage(tp)}`);
 }
@@ -119,12 +122,14 @@ describeWithChromium("reconnecting after the server is killed and restarted (rea
       }
 
       server = await start(port);
+      const healthyAt = performance.now();
       for (const tp of [alice, bob]) {
         const back = await tp.page
           .waitForFunction(() => window.tessera.reconnects >= 1 && window.tessera.state === "connected", null, { timeout: 60_000, polling: 200 })
           .then(() => true, () => false);
         expect(back, `the page should be back in the room: ${await describePage(tp)}`).toBe(true);
       }
+      console.info(`both pages connected again ${Math.round(performance.now() - healthyAt)} ms after the restarted server answered /healthz`);
       // A new server knows no resume key: both joined afresh, as new participants, and see each other.
       const idsAfter = await Promise.all([alice, bob].map((tp) => tp.page.evaluate(() => window.tessera.id)));
       for (let i = 0; i < 2; i++) expect(idsAfter[i]).not.toBe(idsBefore[i]);
@@ -147,10 +152,12 @@ describeWithChromium("reconnecting after the server is killed and restarted (rea
       }, 100);
       try {
         // 4000: not a clean close (1000), so the server treats it as a drop and holds Alice's place.
+        const droppedAt = performance.now();
         await alice.page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.at(-1)!.close(4000, "test drop"));
         const back = await alice.page
           .waitForFunction((n) => window.tessera.reconnects > n && window.tessera.state === "connected", before.reconnects, { timeout: 30_000, polling: 100 })
           .then(() => true, () => false);
+        console.info(`MCU: the page was connected again, as the same participant, ${Math.round(performance.now() - droppedAt)} ms after its socket was cut`);
         expect(back, `Alice should be back: ${await describePage(alice)}`).toBe(true);
         expect(await alice.page.evaluate(() => window.tessera.id)).toBe(before.id);
         await Promise.all([expectLiveMix(alice), expectLiveMix(bob)]);
