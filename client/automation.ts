@@ -23,6 +23,10 @@ export interface TesseraView {
   audioOnly: boolean;
   /** The room's recording in progress (REC shown), or null. */
   recording: RecordingState;
+  /** The connection was lost and the page is trying to get back ("Reconnecting…"). */
+  reconnecting: boolean;
+  /** How many times this visit got back after a lost connection. */
+  reconnects: number;
 }
 
 declare global {
@@ -32,7 +36,7 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null };
+  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, reconnecting: false, reconnects: 0 };
   window.tessera = view;
   return view;
 }

@@ -60,6 +60,7 @@ const BYE_TEXT: Readonly<Record<ByeReason, string>> = {
   left: "you left the room",
   kicked: "an operator removed you from the room",
   "room-closed": "the room was closed",
+  replaced: "this call continues in another window or tab",
   "server-shutdown": "the server is shutting down",
   "room-failed": "the room hit an internal error and was closed",
   "ice-failed": "the media connection could not be established",

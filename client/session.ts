@@ -2,13 +2,19 @@
 // mcu: one peer connection to the server, one mixed stream back. sfu: one peer connection to the
 // server, renegotiated by server offers (sfu.ts), one stream per participant. mesh: one peer
 // connection per other participant (mesh.ts). Remote participants' videos: ui.remotes (remotes.ts).
+// A lost connection (the socket drops, the server stops, the media connection fails) is not the end:
+// the page shows "Reconnecting…" and tries again with back-off (reconnect.ts), presenting the resume key
+// of its last `joined` so the server takes it back as the same participant while it still holds the place.
 
 import type { TesseraView } from "./automation.js";
 import { MediaAccessError, openLocalMedia, stopStream } from "./media.js";
 import type { PreparedMedia } from "./prejoin.js";
+import { DEFAULT_RETRY, RetryPolicy, worthRetrying } from "./reconnect.js";
 import type { JoinOptions } from "./params.js";
 import { Mesh } from "./mesh.js";
 import { Peer } from "./peer.js";
+import type { ByeReason } from "../protocol/byeReasons.js";
+import type { ErrorCode } from "../protocol/errorCodes.js";
 import type { ClientMessageInput, ParticipantInfo, RecordingState, RoomMode, ServerMessage } from "../protocol/messages.js";
 import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
 import { SfuNegotiator, streamOwner } from "./sfu.js";
@@ -31,13 +37,20 @@ export class Session {
   private sfu: SfuNegotiator | null = null;
   /** The connections to the other participants (mesh). */
   private mesh: Mesh | null = null;
-  /** mcu: the mixed audio and video, however the server groups its tracks into streams. */
-  private readonly mixed = new MediaStream();
+  /** mcu: the mixed audio and video, however the server groups its tracks into streams (a new one per connection). */
+  private mixed = new MediaStream();
   private local: MediaStream | null = null;
   private tiles: TileApplier | null = null;
+  /** This connection has had its `joined`. */
   private joined = false;
   private ended = false;
+  /** Some connection of this visit has joined / had its media up. */
+  private everJoined = false;
   private everConnected = false;
+  /** From the last `joined`: how the server knows us again after a lost connection. */
+  private resumeKey: string | undefined;
+  private readonly retries = new RetryPolicy({ ...DEFAULT_RETRY, random: Math.random, now: () => performance.now() });
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private micMuted = false;
   private cameraOff = false;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
@@ -53,7 +66,7 @@ export class Session {
 
   async start(): Promise<void> {
     const { room, role } = this.options;
-    Object.assign(this.view, { role, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null });
+    Object.assign(this.view, { role, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, reconnecting: false, reconnects: 0 });
     this.ui.showCall(room, role);
     if (role === "sender") {
       this.setState("connecting", "Starting camera and microphone…");
@@ -71,19 +84,30 @@ export class Session {
       this.ui.showSelf(this.local);
     }
     this.setState("connecting", "Connecting to the server…");
+    this.connect();
+  }
+
+  /** One connection: the socket, `join` (with the resume key after a loss), then media as the room's mode says. */
+  private connect(): void {
+    const { room, role } = this.options;
+    // After a server restart the room is created again: in the mode it had.
+    const mode = this.mode ?? this.options.mode;
+    // Every connection starts at the node that served the page: after a node is lost, it places the room again.
+    this.redirects = 0;
     this.signalingHandlers = {
-      onOpen: () => this.send({ type: "join", room, name: this.options.name, role, ...(this.options.mode ? { mode: this.options.mode } : {}) }),
+      onOpen: () =>
+        this.send({ type: "join", room, name: this.options.name, role, ...(mode ? { mode } : {}), ...(this.resumeKey !== undefined ? { resume: this.resumeKey } : {}) }),
       onMessage: (message) => this.onMessage(message),
       onInvalidMessage: (problem) => this.showError(`The server sent a message this page could not read, and it was ignored (${problem}).`),
       onClose: (info) => this.onSocketClose(info),
     };
     this.signaling = new Signaling(signalingUrl(window.location), this.signalingHandlers);
     this.connectTimer = setTimeout(() => {
-      this.fail(
-        this.joined
-          ? `No media connection to the server after ${CONNECT_TIMEOUT_MS / 1000} s.`
-          : `The server did not answer the join request within ${CONNECT_TIMEOUT_MS / 1000} s.`,
-      );
+      const what = this.joined
+        ? `No media connection to the server after ${CONNECT_TIMEOUT_MS / 1000} s.`
+        : `The server did not answer the join request within ${CONNECT_TIMEOUT_MS / 1000} s.`;
+      if (this.everJoined) this.retry(what);
+      else this.fail(what);
     }, CONNECT_TIMEOUT_MS);
   }
 
@@ -97,6 +121,55 @@ export class Session {
     this.view.audioOnly = noCamera;
     this.ui.setMicMuted(this.micMuted);
     this.ui.setCameraOff(noCamera ? "none" : this.cameraOff);
+  }
+
+  /**
+   * The connection is lost but the visit goes on: everything of this connection is released (the camera
+   * stays), "Reconnecting…" is shown and the next try is scheduled; after DEFAULT_RETRY.giveUpAfterMs of
+   * failed tries the session ends.
+   */
+  private retry(why: string): void {
+    if (this.ended) return;
+    this.dropConnection();
+    const delay = this.retries.next();
+    if (delay === null) {
+      this.fail(`Could not get back to the server after ${Math.round(DEFAULT_RETRY.giveUpAfterMs / 60_000)} minutes of trying (${why})`);
+      return;
+    }
+    console.info(`tessera: connection lost (${why}); trying again in ${Math.round(delay)} ms (try ${this.retries.attempts})`);
+    this.view.reconnecting = true;
+    this.setState("connecting", "Reconnecting…");
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.ended) this.connect();
+    }, delay);
+  }
+
+  /** Media is up again after a loss. */
+  private reconnected(): void {
+    this.retries.reset();
+    if (!this.view.reconnecting) return;
+    this.view.reconnecting = false;
+    this.view.reconnects++;
+  }
+
+  /** Releases this connection's socket and peers (no `leave`: the server should hold our place). */
+  private dropConnection(): void {
+    this.clearTimer();
+    this.joined = false;
+    // Not a clean close: the server must hold our place for the next socket, not see us leave.
+    this.signaling?.close(false);
+    this.signaling = null;
+    this.sfu?.close();
+    this.sfu = null;
+    this.peer?.close();
+    this.peer = null;
+    this.tiles = null;
+    this.mesh?.close();
+    this.mesh = null;
+    for (const track of this.mixed.getTracks()) this.mixed.removeTrack(track);
+    this.mixed = new MediaStream();
+    this.ui.remotes.clear();
   }
 
   toggleMic(): void {
@@ -143,7 +216,7 @@ export class Session {
     if (this.ended) return;
     switch (message.type) {
       case "joined":
-        this.onJoined(message.id, message.mode, message.iceServers, message.participants);
+        this.onJoined(message.id, message.mode, message.iceServers, message.participants, message.resume);
         this.setRecording(message.recording);
         break;
       case "answer":
@@ -174,7 +247,8 @@ export class Session {
         const text = describeServerError(message.code, message.message, this.options.room, this.ui.t);
         this.view.errorCode = message.code;
         const outcome = errorOutcome(message.code, this.mode);
-        if (outcome === "end") this.fail(text);
+        if (outcome === "end" && this.retriable(message.code)) this.retry(text);
+        else if (outcome === "end") this.fail(text);
         else {
           console.warn("tessera: server error", message.code, message.message);
           if (outcome === "show") this.showError(text);
@@ -182,7 +256,8 @@ export class Session {
         break;
       }
       case "bye":
-        this.fail(describeBye(message.reason));
+        if (this.retriable(message.reason)) this.retry(describeBye(message.reason));
+        else this.fail(describeBye(message.reason));
         break;
       case "redirect": {
         const next = followRedirect(this.signaling, message, ++this.redirects, this.joined, this.signalingHandlers!);
@@ -193,9 +268,21 @@ export class Session {
     }
   }
 
-  private onJoined(id: string, mode: RoomMode, iceServers: RTCIceServer[], participants: ParticipantInfo[]): void {
+  /**
+   * Whether an ending is worth another try: a stopping server or failed room once this visit has been in
+   * the room, a lost media connection once it had been up (one that never came up would fail again).
+   */
+  private retriable(code: ErrorCode | ByeReason): boolean {
+    if (!worthRetrying(code)) return false;
+    return code === "ice-failed" || code === "offer-timeout" ? this.everConnected : this.everJoined;
+  }
+
+  private onJoined(id: string, mode: RoomMode, iceServers: RTCIceServer[], participants: ParticipantInfo[], resume: string | undefined): void {
     if (this.joined) return;
     this.joined = true;
+    this.everJoined = true;
+    // Absent (a mesh room, RECONNECT_GRACE_MS=0): the next connection joins afresh.
+    this.resumeKey = resume;
     this.mode = mode;
     this.view.id = id;
     this.view.mode = mode;
@@ -272,6 +359,7 @@ export class Session {
     switch (this.mesh.state) {
       case "connected":
         this.everConnected = true;
+        this.reconnected();
         this.setState("connected", "Connected");
         break;
       case "reconnecting":
@@ -289,6 +377,7 @@ export class Session {
       case "connected":
         this.everConnected = true;
         this.clearTimer();
+        this.reconnected();
         this.setState("connected", "Connected");
         this.tiles?.retry();
         break;
@@ -300,7 +389,8 @@ export class Session {
         this.setState("connecting", this.everConnected ? "Reconnecting…" : "Connecting media…");
         break;
       case "failed":
-        this.fail(describeServerError("ice-failed", "", this.options.room, this.ui.t));
+        if (this.everConnected) this.retry("the media connection failed");
+        else this.fail(describeServerError("ice-failed", "", this.options.room, this.ui.t));
         break;
       case "closed":
         break;
@@ -311,9 +401,10 @@ export class Session {
     if (this.ended) return;
     const url = this.signaling?.url ?? "/ws";
     const detail = `code ${info.code}${info.reason ? `, ${info.reason}` : ""}`;
-    if (!info.opened) this.fail(`Cannot reach the Tessera server at ${url}. Check that it is running and reachable.`);
-    else if (!this.joined) this.fail(`Cannot reach the Tessera server: it closed the connection before the room was joined (${detail}).`);
-    else this.fail(`Lost the connection to the server (${detail}).`);
+    // Once in the room, any loss is retried (the server restarting, a network change); a first join is not.
+    if (this.everJoined) this.retry(info.opened ? `lost the connection to the server (${detail})` : `cannot reach the server at ${url}`);
+    else if (!info.opened) this.fail(`Cannot reach the Tessera server at ${url}. Check that it is running and reachable.`);
+    else this.fail(`Cannot reach the Tessera server: it closed the connection before the room was joined (${detail}).`);
   }
 
   private setParticipants(list: ParticipantInfo[]): void {
@@ -344,6 +435,9 @@ export class Session {
   private end(): void {
     this.ended = true;
     this.clearTimer();
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.view.reconnecting = false;
     if (this.joined) this.send({ type: "leave" });
     this.signaling?.close();
     this.sfu?.close();

@@ -8,6 +8,9 @@ export function signalingUrl(location: { protocol: string; host: string }): stri
   return `${scheme}//${location.host}/ws`;
 }
 
+/** A close code of the application range: this page is about to come back on a new socket. */
+export const RECONNECTING_CLOSE_CODE = 4000;
+
 export interface SignalingClose {
   /** Whether the socket ever opened; false means the server could not be reached at all. */
   opened: boolean;
@@ -67,12 +70,17 @@ export class Signaling {
     return true;
   }
 
-  /** Closes the socket without reporting it to onClose (the caller chose to close). */
-  close(): void {
+  /**
+   * Closes the socket without reporting it to onClose (the caller chose to close). `leaving`: 1000, which
+   * the server reads as leaving; otherwise RECONNECTING_CLOSE_CODE, which it reads as a drop and so holds
+   * the participant's place for the next socket.
+   */
+  close(leaving = true): void {
     this.closed = true;
     // Frames already queued by send() go out before the close frame.
     if (this.socket.readyState === WebSocket.CONNECTING || this.socket.readyState === WebSocket.OPEN) {
-      this.socket.close(1000, "client closed");
+      if (leaving) this.socket.close(1000, "client closed");
+      else this.socket.close(RECONNECTING_CLOSE_CODE, "reconnecting");
     }
   }
 }

@@ -9,6 +9,8 @@ const ENDINGS = [
   "kicked",
   /** The room closed for another reason than the ones below. */
   "room-closed",
+  /** A newer session took this participant over (a `join` with their resume key); this page must not come back. */
+  "replaced",
 ] as const;
 
 /**

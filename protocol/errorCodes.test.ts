@@ -50,7 +50,7 @@ describe("error codes", () => {
 
 describe("bye reasons", () => {
   it("are every reason the server ends a session with: leave, kick, room closing, and each fatal error", () => {
-    expect([...BYE_REASONS].sort()).toEqual(["left", "kicked", "room-closed", ...FATAL_ERROR_CODES].sort());
+    expect([...BYE_REASONS].sort()).toEqual(["left", "kicked", "room-closed", "replaced", ...FATAL_ERROR_CODES].sort());
     for (const reason of ["left", "kicked", "server-shutdown", "ice-failed", "offer-timeout", "room-failed"]) expect(isByeReason(reason), reason).toBe(true);
   });
 

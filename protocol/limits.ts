@@ -12,6 +12,9 @@ export const MAX_NAME_LENGTH = 40;
 /** A participant id as a client may name one (`signal.to`); the server's own are 8 characters. */
 export const MAX_ID_LENGTH = 64;
 
+/** A resume key as a client may send one; the server's are 43 characters (32 random bytes, base64url). */
+export const MAX_RESUME_KEY_LENGTH = 128;
+
 const encoder = new TextEncoder();
 
 /** Whether `text` is over MAX_MESSAGE_BYTES in UTF-8, without encoding the frames that are plainly small or plainly large. */

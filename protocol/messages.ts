@@ -6,7 +6,7 @@
 import { byeReasonSchema } from "./byeReasons.js";
 import { displayNameSchema } from "./displayName.js";
 import { errorCodeSchema } from "./errorCodes.js";
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_SDP_CHARS } from "./limits.js";
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_RESUME_KEY_LENGTH, MAX_SDP_CHARS } from "./limits.js";
 import { roomNameSchema } from "./roomName.js";
 import * as z from "./zod.js";
 
@@ -25,6 +25,7 @@ export function isRoomMode(value: unknown): value is RoomMode {
 
 const sdpSchema = z.string().check(z.minLength(1), z.maxLength(MAX_SDP_CHARS));
 const idSchema = z.string().check(z.minLength(1), z.maxLength(MAX_ID_LENGTH));
+const resumeKeySchema = z.string().check(z.minLength(1), z.maxLength(MAX_RESUME_KEY_LENGTH));
 
 /** RTCIceCandidateInit as signaling carries it; null elsewhere means the end of candidates. */
 export const iceCandidateSchema = z.strictObject({
@@ -52,6 +53,12 @@ export const joinSchema = z.strictObject({
   name: displayNameSchema,
   role: z._default(roleSchema, "sender"),
   mode: z.optional(roomModeSchema),
+  /**
+   * The `resume` key of an earlier `joined`: come back as that participant (same id, same tile) while the
+   * server still holds their place. A key the server does not know (it restarted, the grace period ran out)
+   * is no error: the join is an ordinary one.
+   */
+  resume: z.optional(resumeKeySchema),
 });
 
 /** Each client message type's schema: the server looks the type up first, so an unknown one is named as such. */
@@ -119,6 +126,8 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
     output: z.object({ width: z.int().check(z.positive()), height: z.int().check(z.positive()), fps: positive() }),
     participants: z.array(participantInfoSchema),
     recording: recordingStateSchema,
+    /** A secret for this participant: `join` with it after a dropped connection to come back as them. Absent in mesh rooms. */
+    resume: z.optional(resumeKeySchema),
   }),
   z.object({ type: z.literal("answer"), sdp: sdpSchema }),
   z.object({ type: z.literal("offer"), sdp: sdpSchema }),

@@ -4,5 +4,7 @@
  * decoders, rooms opening and closing), not encoding capacity, which `npm run bench` measures.
  */
 export function soakServerEnv(recordingsDir: string): Record<string, string> {
-  return { RECORDINGS_DIR: recordingsDir, OUTPUT_WIDTH: "640", OUTPUT_HEIGHT: "360", MAX_SENDERS: "6" };
+  // Cut sockets are held for a reconnect that never comes: 3 s instead of 15 keeps each departure well
+  // inside the ghost check's 15 s while still exercising the held places.
+  return { RECORDINGS_DIR: recordingsDir, OUTPUT_WIDTH: "640", OUTPUT_HEIGHT: "360", MAX_SENDERS: "6", RECONNECT_GRACE_MS: "3000" };
 }

@@ -17,7 +17,10 @@ export interface SoakServerOptions {
   readonly startTimeoutMs?: number;
   /** Also append everything the server writes to stderr to this file (the whole log, for a post-mortem). */
   readonly logFile?: string;
-  /** Listen on this port instead of a free one (a cluster node's NODE_URL names its port before it starts). */
+  /**
+   * Listen on this port instead of a free one: a cluster node's NODE_URL names its port before it starts, and
+   * a killed server is started again where the pages look.
+   */
   readonly port?: number;
 }
 

@@ -19,6 +19,7 @@ const envSchema = z.object({
   MAX_ROOMS: int(1, 10_000).default(20),
   MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000).default(20),
   CONNECT_TIMEOUT_MS: int(1000, 600_000).default(20_000),
+  RECONNECT_GRACE_MS: int(0, 600_000).default(15_000),
   DEFAULT_MODE: z.enum(["mcu", "sfu", "mesh"]).default("mcu"),
   OUTPUT_WIDTH: int(160, 3840).refine((n) => n % 2 === 0, "must be even").default(1280),
   OUTPUT_HEIGHT: int(120, 2160).refine((n) => n % 2 === 0, "must be even").default(720),
@@ -72,6 +73,11 @@ export interface Config {
   readonly maxConnectionsPerAddress: number;
   /** From join until the media connection is up (offer made, ICE and DTLS done); past it the participant is removed. */
   readonly connectTimeoutMs: number;
+  /**
+   * How long an MCU or SFU participant whose socket dropped (without `leave`) keeps their place (id, tile)
+   * for a `join` with their resume key; 0 removes them at once.
+   */
+  readonly reconnectGraceMs: number;
   /** The mode of a room whose first joiner names none. */
   readonly defaultMode: "mcu" | "sfu" | "mesh";
   readonly output: { readonly width: number; readonly height: number; readonly fps: number; readonly videoBitrate: number; readonly audioBitrate: number };
@@ -133,6 +139,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     maxRooms: e.MAX_ROOMS,
     maxConnectionsPerAddress: e.MAX_CONNECTIONS_PER_ADDRESS,
     connectTimeoutMs: e.CONNECT_TIMEOUT_MS,
+    reconnectGraceMs: e.RECONNECT_GRACE_MS,
     defaultMode: e.DEFAULT_MODE,
     output: { width: e.OUTPUT_WIDTH, height: e.OUTPUT_HEIGHT, fps: e.OUTPUT_FPS, videoBitrate: e.OUTPUT_VIDEO_BITRATE, audioBitrate: e.OUTPUT_AUDIO_BITRATE },
     keyframeIntervalMs: e.KEYFRAME_INTERVAL_MS,

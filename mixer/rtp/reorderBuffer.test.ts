@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ReorderBuffer } from "./reorderBuffer.js";
 
-interface P { header: { sequenceNumber: number } }
+interface P { header: { sequenceNumber: number; ssrc?: number } }
 const pkt = (sequenceNumber: number): P => ({ header: { sequenceNumber } });
 
 function harness(maxWaitMs = 50, maxPackets = 100) {
@@ -14,6 +14,15 @@ function harness(maxWaitMs = 50, maxPackets = 100) {
 }
 
 describe("reorder buffer", () => {
+  it("starts over on a new SSRC, even one whose numbers lie just behind the old stream's (a sender back on a fresh peer)", () => {
+    const { out, buffer } = harness();
+    [1000, 1001, 1002].forEach((s) => buffer.push({ header: { sequenceNumber: s, ssrc: 7 } }, 0));
+    // Without the restart these would be "late" (behind 1003) and dropped until the new stream caught up.
+    [900, 901].forEach((s) => buffer.push({ header: { sequenceNumber: s, ssrc: 8 } }, 1));
+    expect(out).toEqual([1000, 1001, 1002, "lost 0", 900, 901]);
+    expect(buffer.counters.resets).toBe(1);
+  });
+
   it("passes in-order packets straight through", () => {
     const { out, buffer } = harness();
     [1, 2, 3].forEach((s) => buffer.push(pkt(s), 0));

@@ -1,7 +1,7 @@
 import { SequenceUnwrapper } from "./sequence.js";
 
 export interface SequencedPacket {
-  readonly header: { readonly sequenceNumber: number };
+  readonly header: { readonly sequenceNumber: number; readonly ssrc?: number };
 }
 
 export interface ReorderBufferOptions {
@@ -35,6 +35,7 @@ export class ReorderBuffer<P extends SequencedPacket> {
   private readonly unwrapper = new SequenceUnwrapper();
   private readonly held = new Map<number, Held<P>>();
   private next: number | undefined;
+  private ssrc: number | undefined;
   private oldestHeldAt = Infinity;
   private readonly stats = { delivered: 0, lost: 0, late: 0, duplicates: 0, resets: 0 };
 
@@ -52,6 +53,14 @@ export class ReorderBuffer<P extends SequencedPacket> {
   }
 
   push(packet: P, now: number): void {
+    const ssrc = packet.header.ssrc;
+    if (ssrc !== undefined && this.ssrc !== undefined && ssrc !== this.ssrc) {
+      // Another stream from the same sender (their page came back on a fresh peer connection): its
+      // numbering has nothing to do with the old one's, which may lie just ahead and hold it back as "late".
+      this.restart();
+      this.sink.lost(0);
+    }
+    this.ssrc = ssrc;
     let seq = this.unwrapper.unwrap(packet.header.sequenceNumber);
     if (this.next === undefined) this.next = seq;
     const resetDistance = this.options.resetDistance ?? 3000;

@@ -49,6 +49,19 @@ describe("video decoder (real ffmpeg)", () => {
     await decoder.close();
   });
 
+  it("keeps decoding when the sender's stream starts over with earlier timestamps (a reconnect on a fresh peer)", async () => {
+    const decoder = new VideoDecoder("vp8", { width: 160, height: 90 }, "test", context);
+    const frames = new IvfReader().push(encode("libvpx", "ivf"));
+    const decoded = collectFrames(decoder, frames.length * 2 - 2);
+    const base = 900_000;
+    frames.forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: isVp8Keyframe(f.data), timestamp: base + i * 3000 }));
+    // The same clip again, from a keyframe, with timestamps far below the first stream's (IVF's pts would be negative).
+    expect(() => frames.forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: isVp8Keyframe(f.data), timestamp: 3000 + i * 3000 }))).not.toThrow();
+    const all = await decoded;
+    expect(all.length).toBeGreaterThanOrEqual(frames.length * 2 - 2);
+    await decoder.close();
+  });
+
   it("decodes H264 (Annex B) the same way", async () => {
     const decoder = new VideoDecoder("h264", { width: 160, height: 90 }, "test", context);
     const decoded = collectFrames(decoder, 3);

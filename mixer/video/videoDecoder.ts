@@ -16,6 +16,9 @@ type DecoderEvents = {
   exit: [exit: FfmpegExit];
 };
 
+/** One frame at 30 fps on the 90 kHz RTP clock. */
+const FRAME_TICKS = 3000;
+
 /**
  * One participant's decoder: encoded frames in on stdin, raw I420 out on stdout, already scaled and
  * centre-cropped to the participant's tile so the compositor only copies rows. The output size is
@@ -30,6 +33,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   private awaitingKeyframe = true;
   framesOut = 0;
   private firstTimestamp: number | undefined;
+  private lastPts = -1;
 
   constructor(
     readonly codec: InputVideoCodec,
@@ -94,7 +98,15 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
         this.headerWritten = true;
       }
       this.firstTimestamp ??= frame.timestamp;
-      chunks.push(ivfFrame(frame.data, frame.timestamp - this.firstTimestamp));
+      let pts = frame.timestamp - this.firstTimestamp;
+      if (pts <= this.lastPts) {
+        // The sender's stream started over (their page came back on a fresh peer connection, with timestamps
+        // of its own): carry on one frame after the last, as IVF timestamps never go back (or below zero).
+        this.firstTimestamp = frame.timestamp - (this.lastPts + FRAME_TICKS);
+        pts = this.lastPts + FRAME_TICKS;
+      }
+      this.lastPts = pts;
+      chunks.push(ivfFrame(frame.data, pts));
     } else {
       // ffmpeg's H264 parser ends an access unit only when it sees the next one begin, which would hold
       // every picture back one frame (33 ms at 30 fps); a delimiter after each frame ends it at once.

@@ -8,6 +8,10 @@ export interface ForwardedStream {
   readonly transceivers: readonly RTCRtpTransceiver[];
 }
 
+/** One frame at 30 fps on the 90 kHz video clock; one 20 ms Opus packet at 48 kHz. */
+const VIDEO_FRAME_TICKS = 3000;
+const AUDIO_FRAME_TICKS = 960;
+
 /** A forward plus the codec its video was last labelled with, so the per-packet check is one comparison. */
 interface Forward extends ForwardedStream {
   readonly videoTransceiver: RTCRtpTransceiver;
@@ -58,6 +62,18 @@ export class SfuPeer extends PeerConnection {
 
   forward(sourceId: string): ForwardedStream | undefined {
     return this.forwards.get(sourceId);
+  }
+
+  /**
+   * The source's stream started over (their page came back on a fresh peer connection: new SSRC, new
+   * sequence numbers and timestamps). This receiver's numbering carries on from its last packet, so its
+   * browser sees one continuous stream rather than a jump it might take for reordering.
+   */
+  sourceRestarted(sourceId: string, kind: "audio" | "video", first: { sequenceNumber: number; timestamp: number }): void {
+    const track = this.forwards.get(sourceId)?.[kind];
+    // werift makes the next packet continue the last one's sequence number: step back one packet's worth.
+    const step = kind === "video" ? VIDEO_FRAME_TICKS : AUDIO_FRAME_TICKS;
+    track?.onSourceChanged.execute({ sequenceNumber: (first.sequenceNumber - 1) & 0xffff, timestamp: (first.timestamp - step) >>> 0 });
   }
 
   /**

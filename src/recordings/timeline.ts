@@ -7,6 +7,10 @@ export type TimelineEvent =
   | { kind: "join"; participant: { id: string; name: string; role: Role } }
   | { kind: "leave"; participant: { id: string; name: string }; reason: string }
   | { kind: "mute"; participant: string; audio?: boolean; video?: boolean }
+  /** Their connection dropped; their tile stays (a name card) while the server holds their place. */
+  | { kind: "disconnect"; participant: { id: string; name: string }; reason: string }
+  /** Back as the same participant, `afterMs` after the disconnect. */
+  | { kind: "reconnect"; participant: { id: string; name: string }; afterMs: number }
   | { kind: "speaker"; participant: string | null };
 
 export interface TimelineStart {

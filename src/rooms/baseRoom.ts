@@ -1,11 +1,11 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { Role } from "../../protocol/messages.js";
 import type { RoomCapabilities } from "./capabilities.js";
 import { roomFullMessage, senderCount, type AdmitResult } from "./conferenceRoom.js";
-import { broadcastRoster, type Member, type ParticipantChannel } from "./participant.js";
+import { broadcastRoster, DETACHED_CHANNEL, type Member, type ParticipantChannel } from "./participant.js";
 import type { RoomContext } from "./roomContext.js";
 
 /**
@@ -20,6 +20,10 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
   protected closing = false;
   private lastRosterAt = -Infinity;
   private rosterTimer: NodeJS.Timeout | undefined;
+  /** Participants whose socket dropped: when their held place runs out. */
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** Resume key -> participant id, for everyone in the room. */
+  private readonly resumeKeys = new Map<string, string>();
 
   readonly name: string;
   protected readonly config: Config;
@@ -35,8 +39,20 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
   /** What this mode can do beyond what every room does. */
   abstract readonly capabilities: RoomCapabilities;
 
+  /** Takes the participant out (they left, were kicked, or their held place ran out). */
+  abstract remove(id: string, reason: string): Promise<void>;
+
   get isClosing(): boolean {
     return this.closing;
+  }
+
+  /**
+   * Whether a participant whose socket dropped keeps their place for RECONNECT_GRACE_MS (MCU and SFU; a
+   * mesh room does not: its browsers hold the media connections, and a page that comes back calls everyone
+   * afresh).
+   */
+  get holdsDroppedParticipants(): boolean {
+    return this.config.reconnectGraceMs > 0;
   }
 
   list(): M[] {
@@ -50,15 +66,96 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
   }
 
   protected newMember(name: string, role: Role, channel: ParticipantChannel): Member {
-    return { id: randomUUID().slice(0, 8), name, role, joinedAt: new Date(), channel, audioMuted: false, videoMuted: false };
+    return {
+      id: randomUUID().slice(0, 8),
+      name,
+      role,
+      joinedAt: new Date(),
+      channel,
+      // 256 random bits: whoever holds it can take the participant over, so it is never guessable.
+      resumeKey: randomBytes(32).toString("base64url"),
+      disconnectedAt: undefined,
+      audioMuted: false,
+      videoMuted: false,
+    };
   }
 
   protected enrol(member: M): AdmitResult<M> {
     this.members.set(member.id, member);
+    this.resumeKeys.set(member.resumeKey, member.id);
     this.log.info("participant joined", { participant: member.id, role: member.role, senders: senderCount(this.members.values()) });
     // Deferred so the joiner gets `joined` before the roster its own join causes.
     setImmediate(() => this.broadcastRoster());
     return { ok: true, participant: member };
+  }
+
+  /**
+   * The participant's socket dropped without `leave`. Where the room holds places (and is not closing)
+   * they stay, id, tile and all, for RECONNECT_GRACE_MS, waiting for a `join` with their resume key; past
+   * it they leave as anyone does. Otherwise they leave now.
+   */
+  async disconnected(id: string, reason: string): Promise<void> {
+    const m = this.members.get(id);
+    if (!m) return;
+    if (!this.holdsDroppedParticipants || this.closing) return this.remove(id, reason);
+    if (m.disconnectedAt !== undefined) return;
+    m.channel = DETACHED_CHANNEL;
+    m.disconnectedAt = performance.now();
+    const graceMs = this.config.reconnectGraceMs;
+    const timer = setTimeout(() => {
+      this.graceTimers.delete(id);
+      if (this.members.get(id) !== m) return;
+      void this.remove(id, `${reason}; did not reconnect within ${graceMs / 1000} s`);
+    }, graceMs);
+    timer.unref();
+    this.graceTimers.set(id, timer);
+    this.log.info("participant disconnected: holding their place", { participant: id, reason, graceMs });
+    await this.onDisconnected(m, reason);
+  }
+
+  /**
+   * A new socket presenting a resume key: the participant it belongs to, now on `channel` (their old socket,
+   * if still open, is told `replaced`); undefined when the key is unknown here (the caller admits afresh).
+   */
+  resume(key: string, channel: ParticipantChannel): AdmitResult<M> | undefined {
+    if (this.closing) return undefined;
+    const id = this.resumeKeys.get(key);
+    const m = id === undefined ? undefined : this.members.get(id);
+    if (!m) return undefined;
+    clearTimeout(this.graceTimers.get(m.id));
+    this.graceTimers.delete(m.id);
+    const previous = m.channel;
+    const gapMs = m.disconnectedAt === undefined ? 0 : performance.now() - m.disconnectedAt;
+    m.channel = channel;
+    m.disconnectedAt = undefined;
+    previous.close("replaced");
+    this.log.info("participant reconnected", { participant: m.id, afterMs: Math.round(gapMs) });
+    this.onResumed(m, gapMs);
+    return { ok: true, participant: m };
+  }
+
+  /** What the mode does when a participant's socket drops and their place is held (their media stops). */
+  protected onDisconnected(_m: M, _reason: string): Promise<void> | void {}
+
+  /** What the mode does when a participant comes back on a new socket (they will offer afresh). */
+  protected onResumed(_m: M, _gapMs: number): void {}
+
+  /** Takes a participant out of the room's books (members, held place, resume key); the mode's remove() calls it. */
+  protected forget(id: string): M | undefined {
+    const m = this.members.get(id);
+    if (!m) return undefined;
+    this.members.delete(id);
+    clearTimeout(this.graceTimers.get(id));
+    this.graceTimers.delete(id);
+    this.resumeKeys.delete(m.resumeKey);
+    return m;
+  }
+
+  /** Forgets every held place (the room is closing). */
+  protected forgetHeldPlaces(): void {
+    for (const timer of this.graceTimers.values()) clearTimeout(timer);
+    this.graceTimers.clear();
+    this.resumeKeys.clear();
   }
 
   /** Records a mute and tells everyone; returns the member for mode-specific follow-up. */

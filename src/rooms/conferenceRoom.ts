@@ -85,7 +85,13 @@ export interface ConferenceRoom {
   readonly isClosing: boolean;
   readonly capabilities: RoomCapabilities;
   once(event: "closed", listener: () => void): unknown;
+  /** Whether a participant whose socket dropped keeps their place for RECONNECT_GRACE_MS (joined.resume is sent). */
+  readonly holdsDroppedParticipants: boolean;
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult;
+  /** The participant a resume key belongs to, now on `channel`; undefined when the key is unknown here. */
+  resume(key: string, channel: ParticipantChannel): AdmitResult | undefined;
+  /** Their socket dropped without `leave`: their place is held for a while, or they leave now. */
+  disconnected(id: string, reason: string): Promise<void>;
   remove(id: string, reason: string): Promise<void>;
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void;
   list(): Member[];

@@ -183,9 +183,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   async remove(id: string, reason: string): Promise<void> {
-    const p = this.members.get(id);
+    const p = this.forget(id);
     if (!p) return;
-    this.members.delete(id);
     this.log.info("participant left", { participant: id, reason });
     this.noteForRecording({ kind: "leave", participant: { id, name: p.name }, reason });
     this.mixer.removeAudioListener(id);
@@ -205,6 +204,28 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     }
     this.broadcastRoster();
     await Promise.all([this.releasePeer(p), removal]);
+  }
+
+  /**
+   * The tile stays (drawn as the name card once the last picture is older than STALE_VIDEO_MS, as for a
+   * stalled camera); the timeline notes the gap.
+   */
+  protected override async onDisconnected(p: McuParticipant, reason: string): Promise<void> {
+    this.noteForRecording({ kind: "disconnect", participant: { id: p.id, name: p.name }, reason });
+    await super.onDisconnected(p, reason);
+  }
+
+  /** The same tile, fed from the page's fresh peer; the sender is told its tile size again. */
+  protected override onResumed(p: McuParticipant, gapMs: number): void {
+    super.onResumed(p, gapMs);
+    this.noteForRecording({ kind: "reconnect", participant: { id: p.id, name: p.name }, afterMs: Math.round(gapMs) });
+    // Deferred so the participant gets `joined` first.
+    setImmediate(
+      this.faults.wrap("tile size after reconnect", () => {
+        const rect = this.mixer.layout.get(p.id);
+        if (rect && this.members.get(p.id) === p) p.channel.send({ type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) });
+      }),
+    );
   }
 
   /**

@@ -12,6 +12,11 @@ export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom, Signal
   readonly mode = "mesh";
   readonly capabilities: RoomCapabilities = { relay: this };
 
+  /** The browsers hold the media: a page that comes back joins afresh and calls everyone again. */
+  override get holdsDroppedParticipants(): boolean {
+    return false;
+  }
+
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
     return this.refuseIfFull(role) ?? this.enrol(this.newMember(name, role, channel));
   }
@@ -28,7 +33,7 @@ export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom, Signal
   }
 
   async remove(id: string, reason: string): Promise<void> {
-    if (!this.members.delete(id)) return;
+    if (!this.forget(id)) return;
     this.log.info("participant left", { participant: id, reason });
     if (this.members.size === 0) return this.close();
     this.broadcastRoster();
@@ -37,6 +42,7 @@ export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom, Signal
   async close(reason = "room closed"): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.forgetHeldPlaces();
     for (const m of this.members.values()) m.channel.close(reason);
     this.members.clear();
     this.context.processes.close();

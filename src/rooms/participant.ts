@@ -13,7 +13,12 @@ export interface Member {
   readonly name: string;
   readonly role: Role;
   readonly joinedAt: Date;
-  readonly channel: ParticipantChannel;
+  /** The participant's socket; replaced when they come back with their resume key. */
+  channel: ParticipantChannel;
+  /** The secret a new socket presents to come back as this participant (joined.resume). */
+  readonly resumeKey: string;
+  /** While their socket is gone and their place is held: when it dropped (performance.now). */
+  disconnectedAt: number | undefined;
   audioMuted: boolean;
   videoMuted: boolean;
 }
@@ -24,6 +29,12 @@ export interface Participant<P extends ParticipantPeer = ParticipantPeer> extend
   peer: P;
   videoCodecSeen: "vp8" | "h264" | undefined;
 }
+
+/** The channel of a participant whose socket is gone: what the room says to them meanwhile goes nowhere. */
+export const DETACHED_CHANNEL: ParticipantChannel = {
+  send: () => undefined,
+  close: () => undefined,
+};
 
 export function participantInfo(p: Member): ParticipantInfo {
   return { id: p.id, name: p.name, role: p.role, audioMuted: p.audioMuted, videoMuted: p.videoMuted };

@@ -17,8 +17,6 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   private readonly connectDeadlines = new Map<string, NodeJS.Timeout>();
   private readonly offered = new Set<string>();
 
-  abstract remove(id: string, reason: string): Promise<void>;
-
   /** A new peer connection of this room's mode. */
   protected abstract createPeer(): M["peer"];
 
@@ -46,6 +44,19 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     await this.members.get(id)?.peer.addRemoteCandidate(candidate);
   }
 
+  /** Media stops with the socket: the old peer closes now (its ports freed), a fresh one waits for the page's next offer. */
+  protected override async onDisconnected(p: M, _reason: string): Promise<void> {
+    this.clearConnectDeadline(p.id);
+    await this.resetPeer(p.id);
+  }
+
+  /** Back on a new socket: the page offers on a fresh peer connection, within CONNECT_TIMEOUT_MS as at a join. */
+  protected override onResumed(p: M, _gapMs: number): void {
+    // Their old socket was still open (only the page lost it): its peer may be negotiated or connected.
+    if (this.offered.has(p.id) || p.peer.isConnected) void this.resetPeer(p.id);
+    this.startConnectDeadline(p);
+  }
+
   /** The participant keeps their place (id, tile, time left to connect) on a fresh peer: werift's may be half-applied. */
   private async resetPeer(id: string): Promise<void> {
     const p = this.members.get(id);
@@ -61,6 +72,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   async close(reason = "room closed"): Promise<void> {
     if (this.closing) return;
     this.closing = true;
+    this.forgetHeldPlaces();
     this.finishBeforePeers(reason);
     const everyone = [...this.members.values()];
     this.members.clear();
@@ -96,30 +108,52 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   /** For a newly admitted participant: their peer is wired and the clock to connect starts. */
   protected attachNewParticipant(p: M): void {
     this.attachPeer(p);
+    this.startConnectDeadline(p);
+  }
+
+  private startConnectDeadline(p: M): void {
+    this.clearConnectDeadline(p.id);
     const timer = setTimeout(() => this.connectDeadlinePassed(p), this.config.connectTimeoutMs);
     timer.unref();
     this.connectDeadlines.set(p.id, timer);
   }
 
+  private clearConnectDeadline(id: string): void {
+    clearTimeout(this.connectDeadlines.get(id));
+    this.connectDeadlines.delete(id);
+  }
+
   /** Closes the participant's peer and forgets their connection state; the mode's remove() calls it. */
   protected async releasePeer(p: M): Promise<void> {
-    clearTimeout(this.connectDeadlines.get(p.id));
-    this.connectDeadlines.delete(p.id);
+    this.clearConnectDeadline(p.id);
     this.offered.delete(p.id);
     await p.peer.close();
   }
 
   private attachPeer(p: M): void {
     const peer = p.peer;
+    let wasConnected = false;
     this.wirePeer(p);
     peer.on("connected", () => {
-      clearTimeout(this.connectDeadlines.get(p.id));
-      this.connectDeadlines.delete(p.id);
+      wasConnected = true;
+      this.clearConnectDeadline(p.id);
     });
     // ICE or DTLS failure of the participant's current peer (a replaced one says nothing any more).
     peer.on("failed", (reason) => {
-      if (p.peer === peer) this.dropParticipant(p, "ice-failed", reason);
+      if (p.peer !== peer) return;
+      // A connection that was up and then failed (a network change): the page reconnects, so hold the place.
+      if (wasConnected && this.holdsDroppedParticipants) this.mediaLost(p, reason);
+      else this.dropParticipant(p, "ice-failed", reason);
     });
+  }
+
+  /** Their media connection failed after it was up: the session ends with `ice-failed`, the place is held. */
+  private mediaLost(p: M, reason: string): void {
+    const seconds = this.config.reconnectGraceMs / 1000;
+    this.log.info("media connection lost: holding their place", { participant: p.id, reason });
+    p.channel.send({ type: "error", code: "ice-failed", message: `${reason}; join again with your resume key within ${seconds} s to keep your place` });
+    p.channel.close("ice-failed");
+    void this.disconnected(p.id, "ice-failed");
   }
 
   private connectDeadlinePassed(p: M): void {

@@ -34,7 +34,7 @@ export type ParticipantPeer = Pick<PeerConnection, "answer" | "addRemoteCandidat
 export type MixReceivingPeer = ParticipantPeer & Pick<McuPeer, "sendVideo" | "sendAudio">;
 
 /** An SFU participant's peer: it also carries the other senders' streams, renegotiated by the server. */
-export type ForwardingPeer = ParticipantPeer & Pick<SfuPeer, "addForward" | "forward" | "labelForwardedVideo" | "removeForward" | "createOffer" | "applyAnswer">;
+export type ForwardingPeer = ParticipantPeer & Pick<SfuPeer, "addForward" | "forward" | "sourceRestarted" | "labelForwardedVideo" | "removeForward" | "createOffer" | "applyAnswer">;
 
 /**
  * How rooms make their media objects. The server's is `realRoomMedia` (werift peers, ffmpeg mixers);

@@ -27,6 +27,8 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
   readonly mode = "sfu";
   readonly capabilities: RoomCapabilities = { negotiation: this, serverOffers: this };
   private readonly lastKeyframeRequest = new Map<string, number>();
+  /** The SSRC each source's audio and video last arrived with ("id:kind"). */
+  private readonly sourceSsrcs = new Map<string, number>();
 
   admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
     const refusal = this.refuseIfFull(role);
@@ -50,9 +52,10 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
   }
 
   async remove(id: string, reason: string): Promise<void> {
-    const p = this.members.get(id);
+    const p = this.forget(id);
     if (!p) return;
-    this.members.delete(id);
+    this.sourceSsrcs.delete(`${id}:audio`);
+    this.sourceSsrcs.delete(`${id}:video`);
     this.log.info("participant left", { participant: id, reason });
     // Closing starts before anything is awaited: a join arriving meanwhile gets a fresh room.
     if (this.members.size === 0) {
@@ -104,9 +107,15 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
   }
 
   private fanOut(sourceId: string, kind: "audio" | "video", packet: RtpPacket, videoCodec?: InboundVideoCodec): void {
+    // A new SSRC from the same participant: their page came back on a fresh peer (a reconnect).
+    const stream = `${sourceId}:${kind}`;
+    const previousSsrc = this.sourceSsrcs.get(stream);
+    const restarted = previousSsrc !== undefined && previousSsrc !== packet.header.ssrc;
+    this.sourceSsrcs.set(stream, packet.header.ssrc);
     for (const receiver of this.members.values()) {
       const forward = receiver.peer.forward(sourceId);
       if (!forward) continue;
+      if (restarted) receiver.peer.sourceRestarted(sourceId, kind, packet.header);
       // No transcoding: a receiver that did not negotiate the source's codec gets none of its video.
       if (videoCodec && !receiver.peer.labelForwardedVideo(sourceId, videoCodec)) continue;
       forward[kind].writeRtp(copyForReceiver(packet));

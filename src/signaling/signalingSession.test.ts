@@ -28,7 +28,7 @@ class FakeSocket extends EventEmitter {
     if (this.closedWith !== undefined) return;
     this.closedWith = code;
     this.readyState = 3;
-    this.emit("close");
+    this.emit("close", code);
   }
   /** A client's text frame. */
   deliver(message: unknown): void {
@@ -122,5 +122,65 @@ describe("SignalingSession", () => {
       "this is a mesh room: send offers and candidates to other participants with signal, not to the server",
       'room "meshy" has no composite to record: recording applies to mcu rooms',
     ]);
+  });
+
+  it("keeps a participant whose socket drops (1006) and takes them back, same id, on a socket that sends their resume key", async () => {
+    const { rooms, connect } = setUp();
+    const first = connect();
+    first.deliver({ type: "join", room: "back", name: "Ada" });
+    await settle();
+    const joined = first.received.find((m) => m.type === "joined");
+    if (joined?.type !== "joined" || joined.resume === undefined) throw new Error("joined carries no resume key");
+    first.emit("close", 1006);
+    await settle();
+    expect(rooms.get("back")?.list().map((m) => m.id)).toEqual([joined.id]);
+
+    const second = connect();
+    second.deliver({ type: "join", room: "back", name: "Ada", resume: joined.resume });
+    await settle();
+    expect(second.received.find((m) => m.type === "joined")).toMatchObject({ id: joined.id, resume: joined.resume });
+    expect(rooms.get("back")?.list()).toHaveLength(1);
+  });
+
+  it("says `replaced` to the old socket when a new one resumes it while it is still open", async () => {
+    const { rooms, connect } = setUp();
+    const first = connect();
+    first.deliver({ type: "join", room: "twice", name: "Ada" });
+    await settle();
+    const joined = first.received.find((m) => m.type === "joined");
+    if (joined?.type !== "joined") throw new Error("not joined");
+    const second = connect();
+    second.deliver({ type: "join", room: "twice", name: "Ada", resume: joined.resume });
+    await settle();
+    expect(first.received.at(-1)).toEqual({ type: "bye", reason: "replaced" });
+    expect(first.closedWith).toBe(1000);
+    // The old socket's close is not a departure: the participant lives on in the new one.
+    expect(rooms.get("twice")?.list().map((m) => m.id)).toEqual([joined.id]);
+    expect(second.closedWith).toBeUndefined();
+  });
+
+  it("treats an unknown resume key as an ordinary join (the server restarted), and a clean close as leaving", async () => {
+    const { rooms, connect } = setUp();
+    const s = connect();
+    s.deliver({ type: "join", room: "fresh", name: "Ada", resume: "a-key-from-a-server-that-restarted" });
+    await settle();
+    expect(s.received.find((m) => m.type === "joined")).toMatchObject({ type: "joined", room: "fresh" });
+    expect(s.errors("bad-join")).toHaveLength(0);
+    s.emit("close", 1000);
+    await settle();
+    expect(rooms.get("fresh")).toBeUndefined();
+  });
+
+  it("sends no resume key in a mesh room, and a dropped mesh participant leaves at once", async () => {
+    const { rooms, connect } = setUp();
+    const a = connect();
+    a.deliver({ type: "join", room: "meshy", name: "Ada", mode: "mesh" });
+    const b = connect();
+    b.deliver({ type: "join", room: "meshy", name: "Bo" });
+    await settle();
+    expect(a.received.find((m) => m.type === "joined")).not.toHaveProperty("resume");
+    a.emit("close", 1006);
+    await settle();
+    expect(rooms.get("meshy")?.list().map((m) => m.name)).toEqual(["Bo"]);
   });
 });

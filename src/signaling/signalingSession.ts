@@ -9,7 +9,7 @@ import { participantInfo, type Member, type ParticipantChannel } from "../rooms/
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { isByeReason, type ByeReason } from "../../protocol/byeReasons.js";
 import { isFatal, type ErrorCode } from "../../protocol/errorCodes.js";
-import type { ClientMessage, RecordingState, Role, RoomMode, ServerMessage } from "../../protocol/messages.js";
+import type { ClientMessage, JoinMessage, RecordingState, ServerMessage } from "../../protocol/messages.js";
 import { parseClientMessage } from "../../protocol/parse.js";
 import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { RateLimiter } from "./rateLimiter.js";
@@ -23,6 +23,8 @@ const RATE_ERROR_INTERVAL_MS = 1000;
 // WebSocket close codes: a refused session is a policy violation, any other end a normal closure.
 const CLOSE_NORMAL = 1000;
 const CLOSE_REFUSED = 1008;
+/** What ws reports for a close frame without a status code. */
+const CLOSE_NO_STATUS = 1005;
 
 /** Rooms close sessions for reasons in their own words (their log's); on the wire a reason is a ByeReason. */
 function byeReasonOf(reason: string): ByeReason {
@@ -34,8 +36,9 @@ function byeReasonOf(reason: string): ByeReason {
  * time, in order, so an offer is finished (answered or refused) before the next message is looked at.
  * Every problem is answered with an error message on this socket only. An error protocol/errorCodes.ts
  * marks fatal ends the session, whoever reports it (this session refusing a join, the room dropping a
- * participant, the server stopping): `bye` with the error's code follows and the socket closes. The
- * participant lives exactly as long as the socket: when it closes, they leave.
+ * participant, the server stopping): `bye` with the error's code follows and the socket closes. A
+ * participant leaves when they say `leave` or close the socket cleanly; a socket that drops is handed to
+ * the room, which may hold their place for a `join` with their resume key (RECONNECT_GRACE_MS).
  */
 export class SignalingSession implements ParticipantChannel {
   private room: ConferenceRoom | undefined;
@@ -65,8 +68,8 @@ export class SignalingSession implements ParticipantChannel {
           this.log.error("signaling handler failed", { room: this.room?.name, participant: this.participant?.id, error: (err as Error).stack ?? String(err) });
         });
     });
-    socket.on("close", () => this.gone("connection closed"));
-    socket.on("error", () => this.gone("connection error"));
+    socket.on("close", (code: number) => this.gone(code));
+    socket.on("error", () => this.gone(undefined));
   }
 
   /** What the room, or the server, tells this participant. */
@@ -88,9 +91,11 @@ export class SignalingSession implements ParticipantChannel {
 
   /** Ends a session whose participant the room (or the server) removes. */
   private handOver(reason: ByeReason): void {
-    if (!this.end(reason, CLOSE_NORMAL)) return;
+    if (this.closed) return;
+    // Forgotten first: the socket's close must not take out a participant who now lives on elsewhere (replaced).
     this.participant = undefined;
     this.room = undefined;
+    this.end(reason, CLOSE_NORMAL);
   }
 
   /** `bye`, then the close frame; false if the session had already ended. */
@@ -120,7 +125,7 @@ export class SignalingSession implements ParticipantChannel {
     const parsed = parseClientMessage(text);
     if (!parsed.ok) return this.error(parsed.code, parsed.message);
     const message: ClientMessage = parsed.message;
-    if (message.type === "join") return this.join(message.room, message.name, message.role, message.mode);
+    if (message.type === "join") return this.join(message);
     const room = this.room;
     const participant = this.participant;
     if (!room || !participant) return this.error("not-joined", "send join first");
@@ -173,8 +178,13 @@ export class SignalingSession implements ParticipantChannel {
     }
   }
 
-  private async join(roomName: string, name: string, role: Role, mode: RoomMode | undefined): Promise<void> {
+  /**
+   * A join with a resume key the room knows comes back as that participant (same id, name, role and tile);
+   * an unknown key (the server restarted, the place was given up) is an ordinary join.
+   */
+  private async join(message: JoinMessage): Promise<void> {
     if (this.participant || this.room) return this.error("already-joined", "this connection has already joined a room");
+    const { room: roomName, name, role, mode, resume } = message;
     // A room open here is joined here, Redis or not; any other is placed by the cluster first.
     const open = this.rooms.get(roomName);
     if (!open || open.isClosing) {
@@ -185,20 +195,22 @@ export class SignalingSession implements ParticipantChannel {
     }
     const room = this.rooms.getOrCreate(roomName, mode);
     if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
-    const admitted = room.admit(name, role, this);
+    const admitted = (resume !== undefined ? room.resume(resume, this) : undefined) ?? room.admit(name, role, this);
     if (!admitted.ok) return this.error(admitted.code, admitted.message);
+    const participant = admitted.participant;
     this.room = room;
-    this.participant = admitted.participant;
+    this.participant = participant;
     this.send({
       type: "joined",
-      id: admitted.participant.id,
+      id: participant.id,
       room: roomName,
-      role,
+      role: participant.role,
       mode: room.mode,
       iceServers: [...this.config.iceServers],
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       participants: room.list().map(participantInfo),
       recording: recordingState(room),
+      ...(room.holdsDroppedParticipants ? { resume: participant.resumeKey } : {}),
     });
   }
 
@@ -226,9 +238,19 @@ export class SignalingSession implements ParticipantChannel {
     }
   }
 
-  private gone(reason: string): void {
+  /**
+   * The socket closed. A close frame with 1000 (normal) or none at all (1005) is the client's own choice:
+   * they leave. Anything else (1006: the connection died without a close frame, 1001: a proxy going away,
+   * an error) is a drop: the room may hold their place for a reconnect.
+   */
+  private gone(code: number | undefined): void {
     this.closed = true;
-    void this.leave(reason);
+    const room = this.room;
+    const participant = this.participant;
+    if (code === CLOSE_NORMAL || code === CLOSE_NO_STATUS || !room || !participant) return void this.leave("connection closed");
+    this.room = undefined;
+    this.participant = undefined;
+    void room.disconnected(participant.id, code === undefined ? "connection error" : `connection lost (code ${code})`);
   }
 
   private async leave(reason: string): Promise<void> {

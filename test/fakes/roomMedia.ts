@@ -49,6 +49,10 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   forward(sourceId: string): ForwardedStream | undefined {
     return this.forwards.get(sourceId);
   }
+  readonly restartedSources: string[] = [];
+  sourceRestarted(sourceId: string, kind: "audio" | "video"): void {
+    this.restartedSources.push(`${sourceId}:${kind}`);
+  }
   labelForwardedVideo(sourceId: string): boolean {
     return this.forwards.has(sourceId);
   }

@@ -35,6 +35,8 @@ export interface TestClientOptions {
   readonly audioLevel?: number;
   /** Size received video is decoded to for inspection (default 160x90). */
   readonly probeSize?: ProbeSize;
+  /** Join with this resume key (from an earlier client's `resumeKey`): come back as that participant. */
+  readonly resume?: string;
   /** Keep server offers this client cannot answer in `offerErrors` instead of rejecting (unhandled). */
   readonly collectOfferErrors?: boolean;
 }
@@ -70,6 +72,8 @@ export class TestClient {
   /** performance.now() when the server admitted this client (`joined`). */
   joinedAt: number | undefined;
   readonly redirects: string[] = [];
+  /** joined.resume: what a later client presents to come back as this participant. */
+  resumeKey: string | undefined;
   private ws!: WebSocket;
   private pc!: RTCPeerConnection;
   private readonly videoOut = new MediaStreamTrack({ kind: "video" });
@@ -96,11 +100,13 @@ export class TestClient {
     for (let hop = 0; ; hop++) {
       const from = this.messages.length;
       await this.openSocket(wsUrl);
-      this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender", ...(this.options.mode ? { mode: this.options.mode } : {}) });
+      const { mode, resume } = this.options;
+      this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender", ...(mode ? { mode } : {}), ...(resume ? { resume } : {}) });
       const joined = await this.waitFor((m) => m.type === "joined" || m.type === "error" || m.type === "redirect", 10_000, from);
       if (joined.type === "error") throw new Error(`join refused: ${joined.code}: ${joined.message}`);
       if (joined.type === "joined") {
         this.id = joined.id;
+        this.resumeKey = joined.resume;
         this.joinedAt = performance.now();
         this.socketUrl = wsUrl;
         break;

@@ -59,5 +59,5 @@ function roomDetail(room: ConferenceRoom) {
 }
 
 function participantDetail(m: Member) {
-  return { id: m.id, name: m.name, role: m.role, audioMuted: m.audioMuted, videoMuted: m.videoMuted, joinedAt: m.joinedAt.toISOString() };
+  return { id: m.id, name: m.name, role: m.role, audioMuted: m.audioMuted, videoMuted: m.videoMuted, joinedAt: m.joinedAt.toISOString(), connected: m.disconnectedAt === undefined };
 }

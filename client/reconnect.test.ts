@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { BYE_REASONS } from "../protocol/byeReasons.js";
+import { backoffDelay, DEFAULT_RETRY, RetryPolicy, worthRetrying } from "./reconnect.js";
+
+describe("the page's retry policy", () => {
+  it("waits exponentially longer, half fixed and half random, never past the cap", () => {
+    const low = [0, 1, 2, 3, 4, 5, 10, 40].map((n) => backoffDelay(n, DEFAULT_RETRY, 0));
+    const high = [0, 1, 2, 3, 4, 5, 10, 40].map((n) => backoffDelay(n, DEFAULT_RETRY, 0.999_999));
+    expect(low).toEqual([500, 1000, 2000, 4000, 5000, 5000, 5000, 5000]);
+    expect(high.map(Math.round)).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000, 10_000, 10_000]);
+  });
+
+  it("spreads pages that lost the same server over the window instead of sending them back together", () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 16807) % 2147483647) - 1) / 2147483646;
+    const firstTries = Array.from({ length: 200 }, () => backoffDelay(0, DEFAULT_RETRY, random()));
+    const spread = Math.max(...firstTries) - Math.min(...firstTries);
+    expect(spread).toBeGreaterThan(400);
+    expect(new Set(firstTries.map(Math.round)).size).toBeGreaterThan(150);
+  });
+
+  it("counts tries, starts over after reset, and gives up after giveUpAfterMs without getting back", () => {
+    let now = 0;
+    const policy = new RetryPolicy({ ...DEFAULT_RETRY, giveUpAfterMs: 60_000, random: () => 0, now: () => now });
+    expect([policy.next(), policy.next(), policy.next()]).toEqual([500, 1000, 2000]);
+    expect(policy.attempts).toBe(3);
+    policy.reset();
+    expect(policy.next()).toBe(500);
+    now = 59_999;
+    expect(policy.next()).toBe(1000);
+    now = 60_000;
+    expect(policy.next()).toBeNull();
+    policy.reset();
+    expect(policy.next()).toBe(500);
+  });
+
+  it("retries a stopping server, a failed room and a lost media connection; never a leave, a kick, a replacement or a refusal", () => {
+    for (const code of ["server-shutdown", "room-failed", "ice-failed", "offer-timeout"] as const) expect(worthRetrying(code), code).toBe(true);
+    // Every other ending, including codes added later (a refused token), is final.
+    expect(BYE_REASONS.filter(worthRetrying).sort()).toEqual(["ice-failed", "offer-timeout", "room-failed", "server-shutdown"]);
+    for (const reason of ["left", "kicked", "replaced", "room-closed", "room-full", "bad-join", "server-full", "too-many-connections"] as const) expect(worthRetrying(reason), reason).toBe(false);
+    expect(worthRetrying("rate-limited")).toBe(false);
+  });
+});
