@@ -55,10 +55,15 @@ export class AudioInput {
   /** This tick's level in dBov: the header's if one arrived lately, else measured on the samples just pulled. */
   level(pulled: Int16Array | undefined, now: number): number {
     if (this.muted) return SILENCE_DBOV;
-    if (this.headerLevel && now - this.headerLevel.at < HEADER_LEVEL_FRESH_MS) return this.headerLevel.dbov;
+    if (this.headerLevel && this.sendsLevels(now)) return this.headerLevel.dbov;
     const measured = pulled ? levelDbov(pulled) : SILENCE_DBOV;
     this.talk.heard(measured, now);
     return measured;
+  }
+
+  /** The sender stamps its packets with its level (RFC 6464): only then can its silence go undecoded. */
+  sendsLevels(now: number): boolean {
+    return this.headerLevel !== undefined && now - this.headerLevel.at < HEADER_LEVEL_FRESH_MS;
   }
 
   /** Talking now: a level above the threshold within the hangover, and not muted. */

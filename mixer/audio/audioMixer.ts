@@ -14,6 +14,8 @@ export type EncodedAudioTap = (payload: Buffer, scheduledAt: number) => void;
 
 /** What the audio mixer is doing, for /metrics. */
 export interface AudioMixerStats {
+  /** Inputs whose packets carry the sender's level (RFC 6464, within the last 100 ms): browsers' do. */
+  readonly inputsWithLevels: number;
   /** Inputs being decoded: a packet of theirs was decoded within the last 100 ms. */
   readonly inputsDecoded: number;
   /** Inputs in the last tick's mix (at most the selection's maxTalkers). */
@@ -115,14 +117,18 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
 
   get stats(): AudioMixerStats {
     let inputsDecoded = 0;
+    let inputsWithLevels = 0;
     let packetsDecoded = 0;
     let packetsSkipped = 0;
     for (const input of this.inputs.values()) {
-      if (this.lastTick.at - input.lastDecodedAt < DECODING_RECENT_MS) inputsDecoded++;
+      // On the mixer's own clock (the last tick's time), so a test's virtual clock works too; nothing before the first tick.
+      const at = this.lastTick.at;
+      if (Number.isFinite(at) && at - input.lastDecodedAt < DECODING_RECENT_MS) inputsDecoded++;
+      if (Number.isFinite(at) && input.sendsLevels(at)) inputsWithLevels++;
       packetsDecoded += input.packetsDecoded;
       packetsSkipped += input.packetsSkipped;
     }
-    return { inputsDecoded, inputsMixed: this.lastTick.mixed, encodings: this.lastTick.encodings, packetsDecoded, packetsSkipped };
+    return { inputsWithLevels, inputsDecoded, inputsMixed: this.lastTick.mixed, encodings: this.lastTick.encodings, packetsDecoded, packetsSkipped };
   }
 
   setMuted(id: string, muted: boolean): void {
