@@ -64,7 +64,9 @@ class Room {
 
   /** What a sender sends from now on: its tone (marked as speech), or silence (marked silent). `dbov` null: no level at all. */
   say(id: string, talking: boolean, dbov: number | null = talking ? TALK_DBOV : SILENT_DBOV): void {
-    this.sounds.set(id, { packets: tonePackets(toneOf.get(id)!, talking ? 8000 : 0), dbov: dbov ?? undefined });
+    // The tone as loud as its stamp says: 8000 peak is about -15 dBov.
+    const amplitude = talking ? Math.round(8000 * 10 ** (((dbov ?? TALK_DBOV) - TALK_DBOV) / 20)) : 0;
+    this.sounds.set(id, { packets: tonePackets(toneOf.get(id)!, amplitude), dbov: dbov ?? undefined });
   }
 
   /** The virtual time of a tick (and of the packets pushed just before it). */
@@ -163,8 +165,8 @@ describe("talkers-only audio mixer", () => {
     const r = room({ a: 440, b: 660, c: 1000, d: 1400 });
     r.say("a", true);
     r.say("b", true);
-    r.say("c", true, -30);
-    r.say("d", true, -40);
+    r.say("c", true, -20);
+    r.say("d", true, -30);
     r.run(1000);
     expect(r.mixer.stats).toMatchObject({ inputsDecoded: 4, inputsMixed: 3, encodings: 4 });
     const from = r.tick - 25;
@@ -197,14 +199,15 @@ describe("talkers-only audio mixer", () => {
     const r = room({ a: 440, b: 660, c: 1000, d: 1400 });
     r.say("a", true);
     r.say("b", true);
-    r.say("c", true, -30);
+    r.say("c", true, -25);
     r.run(1000);
-    // d comes in 15 dB louder than c: c loses its place at once, though c goes on talking.
+    // d comes in 10 dB louder than c: c loses its place at once, though c goes on talking.
     r.say("d", true, -15);
     const switchAt = r.tick;
     r.run(1000);
-    expect(heardAt(r, "c", 1400, switchAt + 5, r.tick)).toHaveLength(r.tick - switchAt - 5);
-    expect(heardAt(r, "a", 1000, switchAt + 5, r.tick)).toEqual([]);
+    // From a few ticks after d's first packet (its prefill, then the onset of its tone in the codecs).
+    expect(heardAt(r, "c", 1400, switchAt + 8, r.tick)).toHaveLength(r.tick - switchAt - 8);
+    expect(heardAt(r, "a", 1000, switchAt + 8, r.tick)).toEqual([]);
     // c now hears the everyone-mix, whose encoder had c's voice in it until the switch.
     expect(r.mixer.stats).toMatchObject({ inputsMixed: 3, encodings: 4 });
     expect(loudestSelf(r, "c")).toBeLessThan(ABSENT);
@@ -218,9 +221,9 @@ describe("talkers-only audio mixer", () => {
     // takes the place, c goes on talking and moves to the everyone-mix (d alone). That encoder's packet
     // after the switch still carries the last 6.5 ms of the frame before it, c's voice.
     const r = room({ c: 1000, d: 1400 }, [], { ...DEFAULT_TALKER_SELECTION, maxTalkers: 1 });
-    r.say("c", true, -30);
+    r.say("c", true, -15);
     r.run(1000);
-    r.say("d", true, -10);
+    r.say("d", true, -5);
     r.run(500);
     expect(heardAt(r, "c", 1400, r.tick - 15, r.tick)).toHaveLength(15);
     expect(loudestSelf(r, "c")).toBeLessThan(ABSENT);
@@ -253,6 +256,17 @@ describe("talkers-only audio mixer", () => {
     r.run(1000);
     expect(r.mixer.stats).toMatchObject({ inputsDecoded: 3, inputsMixed: 1, encodings: 2, packetsSkipped: 0 });
     expect(heardAt(r, "b", 440, r.tick - 25, r.tick)).toHaveLength(25);
+  });
+
+  it("ranks talkers by what their audio measures, not by the level they claim", () => {
+    // d claims -5 dBov but sends digital silence: decoded (its stamp says speech), yet it cannot take a place.
+    const r = room({ a: 440, b: 660, c: 1000, d: 1400 }, ["viewer"]);
+    for (const id of ["a", "b", "c"]) r.say(id, true);
+    r.run(500);
+    r.say("d", false, -5);
+    r.run(1000);
+    expect(r.mixer.stats).toMatchObject({ inputsDecoded: 4, inputsMixed: 3, encodings: 4 });
+    for (const hz of [440, 660, 1000]) expect(heardAt(r, "viewer", hz, r.tick - 25, r.tick)).toHaveLength(25);
   });
 
   it("a muted talker is neither decoded nor mixed", () => {

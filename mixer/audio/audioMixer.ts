@@ -4,6 +4,7 @@ import { Ticker } from "../clock/ticker.js";
 import type { FaultBoundary } from "../faults.js";
 import { ActiveSpeakerDetector } from "./activeSpeaker.js";
 import { AudioInput } from "./audioInput.js";
+import { levelDbov } from "./audioLevel.js";
 import { accumulate, mixMinus } from "./mixMinus.js";
 import { FRAME_SAMPLES, OpusEncoder } from "./opusCodec.js";
 import { DEFAULT_TALKER_SELECTION, TalkerSelector, type TalkerSelectionOptions } from "./talkerSelector.js";
@@ -192,9 +193,12 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
       const samples = input.pull(FRAME_SAMPLES);
       const level = input.level(samples, scheduledAt);
       this.speakers.observe(id, level, scheduledAt);
-      this.talkers.observe(id, level, scheduledAt);
+      // Talkers are ranked by what their decoded audio really measures, when there is some: a sender cannot
+      // hold a place in the mix with a level its audio does not have. Its header still decides what is decoded.
+      this.talkers.observe(id, samples && input.sendsLevels(scheduledAt) ? levelDbov(samples) : level, scheduledAt);
       if (samples) pulled.set(id, samples);
-      if (input.talking(scheduledAt)) talking.push(id);
+      // A talker enters the mix with its first samples (there is nothing to mix before), and stays while talking.
+      if (input.talking(scheduledAt) && (samples || this.talkers.current.has(id))) talking.push(id);
     }
     if (this.speakers.decide(scheduledAt)) this.emit("activeSpeaker", this.speakers.speaker);
     const mixed = this.talkers.select(talking);

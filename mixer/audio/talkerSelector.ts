@@ -64,12 +64,15 @@ export class TalkerSelector {
   /**
    * One input's level this tick (dBov; SILENCE_DBOV for nothing). Only speech ranks a talker: a pause
    * between words (silence, within the hangover) leaves its rank as it was, so a talker waiting for a place
-   * does not take it in every pause; speaking more quietly lowers it.
+   * does not take it in every pause; speaking more quietly lowers it, and a hangover of silence clears it.
    */
   observe(id: string, dbov: number, now: number): void {
-    if (dbov <= this.options.thresholdDbov) return;
     let rank = this.ranks.get(id);
     if (!rank) this.ranks.set(id, (rank = { smoothed: SILENCE_DBOV, at: undefined }));
+    if (dbov <= this.options.thresholdDbov) {
+      if (rank.at !== undefined && now - rank.at >= this.options.hangoverMs) rank.smoothed = SILENCE_DBOV;
+      return;
+    }
     const fresh = rank.at === undefined || now - rank.at >= this.options.hangoverMs;
     if (fresh || dbov >= rank.smoothed) rank.smoothed = dbov;
     else rank.smoothed += (dbov - rank.smoothed) * Math.min(1, (now - rank.at!) / this.options.decayMs);
