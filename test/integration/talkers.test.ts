@@ -91,8 +91,8 @@ describe("talkers-only audio with six werift senders", () => {
     // test on a virtual clock (40 ms: the input's jitter prefill). Here the server and seven werift clients
     // share one process on a shared machine: at a load average of 15, S3's first loud packet took 72 ms to
     // get from its client to the server, which mixed it 9 ms after it arrived, and the listeners heard it
-    // after 80-160 ms of stream. 500 ms still fails a mixer that admits a talker only after a takeover or a
-    // hold, or that loses the first words while a decoder comes back.
+    // after 80-160 ms of stream. 500 ms still fails a mixer that admits a talker only when the active
+    // speaker's rules would (a 2 s hold), or that loses the first half second while a decoder comes back.
     const found = listeners.map((c, i) => {
       // A whole frame at a quarter of the tone's power: the other tones leak about 40 000 into a 20 ms block.
       const first = c.receivedAudio.findIndex((frame, k) => k >= from[i] && tonePower(frame, 1000) > 4e6);
