@@ -37,6 +37,15 @@ const round = (n: number | null, digits: number) => (n === null ? null : Number(
 const MIX_PROBE = { width: 640, height: 360 };
 const STREAM_PROBE = { width: 320, height: 240 };
 
+/**
+ * Sender i's sound: its tone, and with --talkers, its RFC 6464 level (the tone is about -15 dBov) or digital
+ * silence marked silent (127).
+ */
+function senderSound(i: number, talkers: number | undefined): { toneHz: number; toneAmplitude?: number; audioLevel?: number } {
+  if (talkers === undefined) return { toneHz: toneHz(i) };
+  return i < talkers ? { toneHz: toneHz(i), audioLevel: 15 } : { toneHz: toneHz(i), toneAmplitude: 0, audioLevel: 127 };
+}
+
 /** A fresh server per measurement, or the one at --url (whose CPU this process cannot read). */
 async function server(url: string | undefined): Promise<{ url: string; pid?: number; stop(): Promise<void> }> {
   if (url) return { url, stop: async () => undefined };
@@ -87,7 +96,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
         }
         // The first SFU sender decodes what it receives: the latency receiver for that mode.
         const decodes = mode === "sfu" && r === 0 && i === 0;
-        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i, options.codec), toneHz: toneHz(i), decode: decodes, probeSize: STREAM_PROBE, mode });
+        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i, options.codec), ...senderSound(i, options.talkers), decode: decodes, probeSize: STREAM_PROBE, mode });
         await c.connect();
         clients.push(c);
         if (r === 0) firstRoom.push(c);

@@ -12,6 +12,13 @@ export interface BenchOptions {
   readonly maxRooms: number;
   /** What the senders send; h264 senders offer H264 first and VP8 second, as Safari does. */
   readonly codec: "vp8" | "h264";
+  /**
+   * How many senders per room make sound. Set, every sender stamps its packets with its level (RFC 6464)
+   * as browsers do, the first `talkers` send their tone and the rest digital silence marked silent, so the
+   * MCU's skipping of silent inputs is exercised. Unset: every sender sends its tone and no level, as the
+   * bench did before talkers-only audio, so old figures stay comparable.
+   */
+  readonly talkers: number | undefined;
   /** Skip the offline-floor job (it takes about as long as the window per MCU row). */
   readonly floor: boolean;
   readonly url: string | undefined;
@@ -19,11 +26,11 @@ export interface BenchOptions {
 }
 
 export const usage = `npm run bench -- [--modes mcu,sfu,mesh] [--n 2,3,4,5,6] [--window 10] [--warmup 4]
-                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--no-floor]
+                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--talkers K] [--no-floor]
                     [--url http://host:port] [--out bench/results]`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "no-floor", "url", "out", "help"]);
+  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "talkers", "no-floor", "url", "out", "help"]);
   const flags = new Set(["capacity", "no-floor", "help"]);
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -38,6 +45,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     const raw = values.get(name);
     const n = raw === undefined ? fallback : Number(raw);
     if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name}: "${raw}" is not a number from ${min} to ${max}`);
+    return n;
+  };
+  const wholeNumber = (name: string, min: number, max: number): number => {
+    const n = number(name, min, min, max);
+    if (!Number.isInteger(n)) throw new Error(`--${name}: "${values.get(name)}" is not a whole number from ${min} to ${max}`);
     return n;
   };
   const modes = (values.get("modes") ?? "mcu,sfu,mesh").split(",");
@@ -55,6 +67,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     capacity: values.has("capacity"),
     maxRooms: number("max-rooms", 4, 1, 20),
     codec,
+    talkers: values.has("talkers") ? wholeNumber("talkers", 0, 6) : undefined,
     floor: !values.has("no-floor"),
     url: values.get("url"),
     outDir: values.get("out") ?? "bench/results",

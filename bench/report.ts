@@ -27,8 +27,8 @@ export interface Capacity {
 export function writeResults(rows: readonly Row[], capacity: Capacity | undefined, options: BenchOptions): string {
   mkdirSync(options.outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const { modes, counts, windowSeconds, warmupSeconds, rooms, codec } = options;
-  const json = JSON.stringify({ at: new Date().toISOString(), options: { modes, counts, windowSeconds, warmupSeconds, rooms, codec }, capacity, rows }, null, 2);
+  const { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers } = options;
+  const json = JSON.stringify({ at: new Date().toISOString(), options: { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers }, capacity, rows }, null, 2);
   const path = join(options.outDir, `bench-${stamp}.json`);
   writeFileSync(path, json);
   writeFileSync(join(options.outDir, "latest.json"), json);

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
 import { dbovFromHeader } from "./audio/audioLevel.js";
 import type { MediaContext } from "./context.js";
-import { AudioMixer, type AudioSink } from "./audio/audioMixer.js";
+import { AudioMixer, type AudioMixerStats, type AudioSink } from "./audio/audioMixer.js";
 import type { LayoutSpec } from "./layout/computeLayout.js";
 import type { Rect } from "./layout/gridLayout.js";
 import { MixRecording } from "./recording/mixRecording.js";
@@ -81,6 +81,10 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
 
   get videoStats(): VideoMixerStats {
     return this.video.stats;
+  }
+
+  get audioStats(): AudioMixerStats {
+    return this.audio.stats;
   }
 
   /** This room's running ffmpeg children (its process group's). */

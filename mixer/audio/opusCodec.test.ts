@@ -40,6 +40,19 @@ describe("Opus codec", () => {
     }
   });
 
+  it("a reset decoder decodes a stream resumed after skipped packets as a fresh one would", () => {
+    const encoder = new OpusEncoder();
+    const packets = Array.from({ length: 60 }, (_, i) => encoder.encode(tone(440, i * FRAME_SAMPLES)));
+    const resumed = new OpusDecoder();
+    const fresh = new OpusDecoder();
+    for (let i = 0; i < 10; i++) resumed.decode(packets[i]);
+    // Packets 10-49 are skipped undecoded; both decoders then start at packet 50.
+    resumed.reset();
+    for (let i = 50; i < 60; i++) expect([...resumed.decode(packets[i])!]).toEqual([...fresh.decode(packets[i])!]);
+    resumed.close();
+    expect(() => resumed.reset()).not.toThrow();
+  });
+
   it("rejects what a sender may send without throwing: garbage, empty packets, a closed decoder", () => {
     const decoder = new OpusDecoder();
     expect(decoder.decode(Buffer.alloc(0))).toBeUndefined();

@@ -33,8 +33,20 @@ class OpusCodec {
   }
 }
 
+/** libopus's OPUS_RESET_STATE request (opus_defines.h): back to a freshly created codec's state. */
+const OPUS_RESET_STATE = 4028;
+
 /** A mono decoder: stereo senders are downmixed by libopus itself. */
 export class OpusDecoder extends OpusCodec {
+  /**
+   * Forgets everything decoded so far, as a new decoder would: for a stream that resumes after packets
+   * were skipped undecoded, so the next packet is not predicted from audio long gone. (The binding's
+   * ctl call passes a value, which libopus ignores for this request.)
+   */
+  reset(): void {
+    if (!this.closed) this.codec.applyDecoderCTL(OPUS_RESET_STATE, 0);
+  }
+
   /** Returns mono 16-bit samples, or undefined for a packet libopus rejects (or after close). */
   decode(packet: Buffer): Int16Array | undefined {
     // An empty packet means "conceal a loss" to libopus, which would invent 120 ms of audio.

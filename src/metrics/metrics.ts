@@ -5,6 +5,7 @@ import { RoomSampler } from "./roomSampler.js";
 import type { RecordingStore } from "../recordings/recordingStore.js";
 import type { Cluster } from "../cluster/cluster.js";
 import type { NodeLoadSampler } from "../cluster/nodeLoad.js";
+import type { RoomMediaStats } from "../rooms/mcuRoom.js";
 
 export interface ServerMetrics {
   readonly registry: Registry;
@@ -101,6 +102,20 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, l
     "CPU seconds (user + system) used by an MCU room's ffmpeg children, including those that have exited",
     (room) => sampler.cpuSeconds(room),
   );
+  // Summed over the MCU rooms, with no room label: how much Opus work the talkers-only mix saves.
+  const audioGauge = (name: string, help: string, value: (audio: RoomMediaStats["audio"]) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(mcu().reduce((sum, room) => sum + value(room.capabilities.mix.mediaStats.audio), 0));
+      },
+    });
+  audioGauge("tessera_audio_inputs_with_levels", "MCU senders whose packets carry their own audio level (RFC 6464): only their silence can go undecoded", (a) => a.inputsWithLevels);
+  audioGauge("tessera_audio_inputs_decoded", "MCU senders whose audio is being decoded (a packet decoded in the last 100 ms); silent ones are skipped", (a) => a.inputsDecoded);
+  audioGauge("tessera_audio_inputs_mixed", "MCU senders in their room's audio mix now (at most the 3 loudest talkers per room)", (a) => a.inputsMixed);
+  audioGauge("tessera_audio_encodings", "Opus encodings per 20 ms tick: one everyone-mix per room plus one mix-minus per talker in the mix", (a) => a.encodings);
   new Gauge({
     name: "tessera_recording_bytes",
     help: "Bytes written so far to the media file of a room's recording in progress",

@@ -1,5 +1,6 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
+import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
 import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
@@ -29,6 +30,7 @@ export const RECORDING_START_INTERVAL_MS = 10_000;
 
 export interface RoomMediaStats {
   readonly video: VideoMixerStats;
+  readonly audio: AudioMixerStats;
   readonly ffmpegPids: readonly number[];
 }
 
@@ -104,7 +106,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
 
   /** Read-only figures for /metrics: the mixer's counters and the room's live ffmpeg children. */
   get mediaStats(): RoomMediaStats {
-    return { video: this.mixer.videoStats, ffmpegPids: this.mixer.ffmpegPids };
+    return { video: this.mixer.videoStats, audio: this.mixer.audioStats, ffmpegPids: this.mixer.ffmpegPids };
   }
 
   get activeRecording(): RecordingInfo | undefined {

@@ -18,6 +18,7 @@ export type RoomMixing = Pick<
   | "layout"
   | "activeSpeaker"
   | "videoStats"
+  | "audioStats"
   | "ffmpegPids"
   | "record"
   | "close"

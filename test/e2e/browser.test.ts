@@ -160,6 +160,10 @@ function e2eSuite(): void {
       await Promise.all([expectMixedPlaying(alice), expectMixedPlaying(bob)]);
       await expectTwoLiveTiles(alice);
       await expectTwoLiveTiles(bob);
+      // Chromium stamps its audio packets with its microphone's level (RFC 6464) once the server negotiates
+      // it: what lets the MCU leave a quiet browser's audio undecoded.
+      const audio = () => server!.rooms.all()[0]?.capabilities.mix?.mediaStats.audio;
+      await expect.poll(() => audio()?.inputsWithLevels, { timeout: 5_000 }).toBe(2);
     },
     TEST_TIMEOUT_MS,
   );

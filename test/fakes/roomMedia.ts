@@ -80,6 +80,7 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   layout: ReadonlyMap<string, Rect> = new Map();
   activeSpeaker: string | undefined;
   readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0, decoderRestarts: 0 };
+  readonly audioStats = { inputsWithLevels: 0, inputsDecoded: 0, inputsMixed: 0, encodings: 0, packetsDecoded: 0, packetsSkipped: 0 };
   readonly ffmpegPids: number[] = [];
   closed = false;
 

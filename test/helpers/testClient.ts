@@ -81,6 +81,7 @@ export class TestClient {
   private clip: EncodedClip | undefined;
   private tone: Buffer[] | undefined;
   private timers: NodeJS.Timeout[] = [];
+  private audioLevel: number | undefined;
   private readonly opus = new OpusDecoder();
   sendingVideo = false;
   /** When each frame of the clip (by its index in the clip) was last sent: the bench's latency reference. */
@@ -92,6 +93,7 @@ export class TestClient {
     if (options.clip) this.clip = options.clip;
     if (options.toneHz) this.tone = tonePackets(options.toneHz, options.toneAmplitude);
     if (options.audioPackets) this.tone = options.audioPackets;
+    this.audioLevel = options.audioLevel;
   }
 
   async connect(): Promise<void> {
@@ -197,9 +199,13 @@ export class TestClient {
   }
 
 
-  /** Replace the sound this client sends (20 ms Opus packets, looped), e.g. to go quiet or start talking. */
-  setAudio(packets: Buffer[]): void {
+  /**
+   * Replace the sound this client sends (20 ms Opus packets, looped), e.g. to go quiet or start talking;
+   * with `audioLevel`, also the RFC 6464 level stamped on them (the extension must have been negotiated).
+   */
+  setAudio(packets: Buffer[], audioLevel?: number): void {
     this.tone = packets;
+    if (audioLevel !== undefined) this.audioLevel = audioLevel;
   }
 
   stopVideo(): void {
@@ -279,15 +285,21 @@ export class TestClient {
     );
     if (!this.tone) return;
     const levelId = /^a=extmap:(\d+) urn:ietf:params:rtp-hdrext:ssrc-audio-level/m.exec(this.pc.remoteDescription?.sdp ?? "")?.[1];
-    const level = this.options.audioLevel;
-    const extensions = levelId && level !== undefined ? [{ id: Number(levelId), payload: Buffer.from(serializeAudioLevelIndication(level)) }] : [];
+    const levelPayloads = new Map<number, Buffer>();
+    const extensions = () => {
+      const level = this.audioLevel;
+      if (!levelId || level === undefined) return [];
+      let payload = levelPayloads.get(level);
+      if (!payload) levelPayloads.set(level, (payload = Buffer.from(serializeAudioLevelIndication(level))));
+      return [{ id: Number(levelId), payload }];
+    };
     let audioIndex = 0;
     let seq = 0;
     this.timers.push(
       setInterval(() => {
         const due = Math.floor((performance.now() - started) / 20);
         for (; audioIndex <= due; audioIndex++) {
-          const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false, extensions });
+          const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false, extensions: extensions() });
           const tone = this.tone!;
           const packet = new RtpPacket(header, tone[audioIndex % tone.length]).serialize();
           this.bytesSent += packet.length;

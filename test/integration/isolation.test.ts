@@ -10,7 +10,7 @@ import { TestClient } from "../helpers/testClient.js";
 interface MixerInternals {
   mixer: {
     pushVideoRtp: (...args: unknown[]) => void;
-    audio: { tick: (...args: unknown[]) => void };
+    audio: { mixTick: (...args: unknown[]) => void };
     video: { send: (...args: unknown[]) => void };
   };
 }
@@ -21,7 +21,7 @@ const plantedBug = () => {
 
 // Each entry point into a room's media code: a timer, a child process's output, a packet from the network.
 const entryPoints: { where: string; plant: (room: MixerInternals) => void }[] = [
-  { where: "audio mix tick", plant: (room) => (room.mixer.audio.tick = plantedBug) },
+  { where: "audio mix tick", plant: (room) => (room.mixer.audio.mixTick = plantedBug) },
   { where: "mix encoder output", plant: (room) => (room.mixer.video.send = plantedBug) },
   { where: "participant video in", plant: (room) => (room.mixer.pushVideoRtp = plantedBug) },
 ];
