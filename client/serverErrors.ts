@@ -29,6 +29,8 @@ export function describeServerError(code: ErrorCode, message: string, room: stri
       return "The server is shutting down. Try again in a moment.";
     case "ice-failed":
       return "The media connection to the server failed (ICE found no working network path; a firewall may be blocking UDP).";
+    case "unauthorized":
+      return `This join link is not valid: ${message}. Ask whoever invited you for a new one.`;
     case "room-failed":
       return `Room "${room}" hit an internal error on the server and was closed. Join again to start it afresh.`;
     default:
@@ -48,6 +50,9 @@ const BYE_TEXT: Readonly<Record<ByeReason, string>> = {
   "bad-join": "the join request was refused",
   "server-full": "the server has no room for another room",
   "too-many-connections": "too many connections from this address",
+  unauthorized: "the join link is not valid here",
+  "forbidden-origin": "this page's address may not connect to the server",
+  replaced: "you joined again from another tab or device",
 };
 
 export function describeBye(reason: ByeReason): string {

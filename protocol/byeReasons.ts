@@ -9,6 +9,8 @@ const ENDINGS = [
   "kicked",
   /** The room closed for another reason than the ones below. */
   "room-closed",
+  /** A newer session of the same identity took this one's place (same token `sub`, or a resume). */
+  "replaced",
 ] as const;
 
 /**

@@ -38,6 +38,15 @@ const envSchema = z.object({
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  JOIN_TOKEN_SECRET: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
+  TURN_SECRET: z.string().optional(),
+  TURN_CREDENTIAL_TTL_S: int(60, 7 * 24 * 3600).default(21_600),
+  LINK_SECRET: z.string().optional(),
+  RECORDING_LINK_TTL_S: int(10, 7 * 24 * 3600).default(3600),
+  ALLOWED_ORIGINS: z.string().default(""),
+  METRICS_PORT: int(0, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
 });
 
 export interface IceServer {
@@ -78,6 +87,24 @@ export interface Config {
   readonly logLevel: LogLevel;
   /** After SIGTERM, how long rooms get to close (recordings finished) before the rest is killed. */
   readonly shutdownGraceMs: number;
+  /** HS256 secret of join tokens; when set every join needs one (src/access/joinToken.ts), else anyone may join. */
+  readonly joinTokenSecret?: string;
+  /** The address users open (https://meet.example.com): join links and signed recording links start with it. */
+  readonly publicUrl?: string;
+  /** coturn's static-auth-secret: each participant gets their own expiring TURN username and credential. */
+  readonly turnSecret?: string;
+  /** How long a TURN REST credential stays valid, in seconds. */
+  readonly turnCredentialTtlS: number;
+  /** HMAC key of signed recording links; when unset a random one is made at start (links die with the process). */
+  readonly linkSecret?: string;
+  /** How long a signed recording link stays valid, in seconds. */
+  readonly recordingLinkTtlS: number;
+  /** Origins a browser page may open /ws from, besides the server's own and loopback ones (exact `scheme://host[:port]`). */
+  readonly allowedOrigins: readonly string[];
+  /** When set, /metrics is served on its own listener on this port (and not on the main one). */
+  readonly metricsPort?: number;
+  /** Address the metrics listener binds (loopback by default). */
+  readonly metricsHost: string;
 }
 
 export class ConfigError extends Error {}
@@ -125,7 +152,39 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    joinTokenSecret: secret("JOIN_TOKEN_SECRET", e.JOIN_TOKEN_SECRET),
+    publicUrl: e.PUBLIC_URL ? checkedOrigin("PUBLIC_URL", e.PUBLIC_URL, true) : undefined,
+    turnSecret: e.TURN_SECRET ? e.TURN_SECRET : undefined,
+    turnCredentialTtlS: e.TURN_CREDENTIAL_TTL_S,
+    linkSecret: secret("LINK_SECRET", e.LINK_SECRET),
+    recordingLinkTtlS: e.RECORDING_LINK_TTL_S,
+    allowedOrigins: commaList.parse(e.ALLOWED_ORIGINS).map((o) => checkedOrigin("ALLOWED_ORIGINS", o, false)),
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
   };
+}
+
+// HMAC secrets shorter than this are guessable offline from one token or link.
+const MIN_SECRET_LENGTH = 16;
+
+function secret(name: string, value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(`invalid configuration: ${name} must be at least ${MIN_SECRET_LENGTH} characters (use e.g. \`openssl rand -hex 32\`)`);
+  return value;
+}
+
+/** An origin as browsers send it (`https://host[:port]`, no path); PUBLIC_URL may carry a path prefix. */
+function checkedOrigin(name: string, value: string, pathAllowed: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`invalid configuration: ${name} entry "${value}" is not a URL like https://meet.example.com`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`invalid configuration: ${name} entry "${value}" must start with http:// or https://`);
+  if (pathAllowed) return value.replace(/\/+$/, "");
+  if (url.pathname !== "/" || url.search || url.hash) throw new ConfigError(`invalid configuration: ${name} entry "${value}" must be an origin (scheme://host[:port]) without a path`);
+  return url.origin;
 }
 
 export const defaultConfig: Config = configFromEnv({});

@@ -49,8 +49,9 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
     return { ok: false, code: "room-full", message: roomFullMessage(this.name, this.config.maxSenders) };
   }
 
-  protected newMember(name: string, role: Role, channel: ParticipantChannel): Member {
-    return { id: randomUUID().slice(0, 8), name, role, joinedAt: new Date(), channel, audioMuted: false, videoMuted: false };
+  protected newMember(name: string, role: Role, channel: ParticipantChannel, identity?: string): Member {
+    const id = randomUUID().slice(0, 8);
+    return { id, identity: identity ?? id, name, role, joinedAt: new Date(), channel, audioMuted: false, videoMuted: false };
   }
 
   protected enrol(member: M): AdmitResult<M> {

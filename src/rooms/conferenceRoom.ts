@@ -85,7 +85,8 @@ export interface ConferenceRoom {
   readonly isClosing: boolean;
   readonly capabilities: RoomCapabilities;
   once(event: "closed", listener: () => void): unknown;
-  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult;
+  /** `identity`: who this is across sockets (the join token's `sub`); a fresh id when left out. */
+  admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult;
   remove(id: string, reason: string): Promise<void>;
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void;
   list(): Member[];

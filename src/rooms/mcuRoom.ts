@@ -151,10 +151,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.recording?.note(event);
   }
 
-  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<McuParticipant> {
+  admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult<McuParticipant> {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const participant: McuParticipant = { ...this.newMember(name, role, channel), peer: this.createPeer(), videoCodecSeen: undefined };
+    const participant: McuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined };
     if (role === "sender") this.mixer.addSender(participant.id, name);
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
     this.attachNewParticipant(participant);

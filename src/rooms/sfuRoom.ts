@@ -28,10 +28,10 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
   readonly capabilities: RoomCapabilities = { negotiation: this, serverOffers: this };
   private readonly lastKeyframeRequest = new Map<string, number>();
 
-  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
+  admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const p: SfuParticipant = { ...this.newMember(name, role, channel), peer: this.createPeer(), videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false };
+    const p: SfuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false };
     this.attachNewParticipant(p);
     return this.enrol(p);
   }

@@ -7,10 +7,12 @@ import { participantInfo, type Member, type ParticipantChannel } from "../rooms/
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { isByeReason, type ByeReason } from "../../protocol/byeReasons.js";
 import { isFatal, type ErrorCode } from "../../protocol/errorCodes.js";
-import type { ClientMessage, Role, RoomMode, ServerMessage } from "../../protocol/messages.js";
+import type { ClientMessage, JoinMessage, ServerMessage } from "../../protocol/messages.js";
 import { parseClientMessage } from "../../protocol/parse.js";
 import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { RateLimiter } from "./rateLimiter.js";
+import { joinAccess } from "../access/joinAccess.js";
+import { iceServersFor } from "../access/turnCredentials.js";
 
 /** Per socket: a burst of 60 messages (join, offer, a browser's first candidates), then 10 a second. */
 const MESSAGE_BURST = 60;
@@ -39,6 +41,8 @@ export class SignalingSession implements ParticipantChannel {
   private room: ConferenceRoom | undefined;
   private participant: Member | undefined;
   private offered = false;
+  /** From the join token (or, without tokens, the role): may this participant start and stop recordings. */
+  private mayRecord = false;
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly limiter = new RateLimiter(MESSAGES_PER_SECOND, MESSAGE_BURST);
@@ -116,7 +120,7 @@ export class SignalingSession implements ParticipantChannel {
     const parsed = parseClientMessage(text);
     if (!parsed.ok) return this.error(parsed.code, parsed.message);
     const message: ClientMessage = parsed.message;
-    if (message.type === "join") return this.join(message.room, message.name, message.role, message.mode);
+    if (message.type === "join") return this.join(message);
     const room = this.room;
     const participant = this.participant;
     if (!room || !participant) return this.error("not-joined", "send join first");
@@ -157,7 +161,8 @@ export class SignalingSession implements ParticipantChannel {
   /** Everyone in the room learns the outcome from the `recording` broadcast; only failures answer here. */
   private async record(room: ConferenceRoom, participant: Member, action: "start" | "stop"): Promise<void> {
     // Viewers watch; only the people on camera decide to record (operators use the token-protected API).
-    if (participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
+    if (this.config.joinTokenSecret === undefined && participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
+    if (!this.mayRecord) return this.error("recording-state", "your join token does not allow recording (it needs record: true)");
     const recording = capability(room, "recording");
     try {
       await (action === "start" ? recording.startRecording("participant") : recording.stopRecording("participant"));
@@ -169,21 +174,37 @@ export class SignalingSession implements ParticipantChannel {
     }
   }
 
-  private join(roomName: string, name: string, role: Role, mode: RoomMode | undefined): void {
+  private async join(message: JoinMessage): Promise<void> {
     if (this.participant || this.room) return this.error("already-joined", "this connection has already joined a room");
-    const room = this.rooms.getOrCreate(roomName, mode);
+    const access = await joinAccess(this.config.joinTokenSecret, message);
+    if (!access.ok) {
+      // Once per refusal, with the reason and never the token (a log is no place for a credential).
+      this.log.warn("join refused: join token", { reason: access.reason, room: message.room });
+      return this.error("unauthorized", access.message);
+    }
+    if (this.closed) return;
+    // Same identity twice in one room: the newer socket is the one the person is looking at.
+    const previous = this.rooms.get(access.room)?.list().find((m) => m.identity === access.identity);
+    if (previous) {
+      this.log.info("participant replaced by a newer session", { room: access.room, participant: previous.id });
+      previous.channel.close("replaced");
+      await this.rooms.get(access.room)?.remove(previous.id, "replaced");
+    }
+    const room = this.rooms.getOrCreate(access.room, message.mode);
     if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
-    const admitted = room.admit(name, role, this);
+    const admitted = room.admit(access.name, access.role, this, access.identity);
     if (!admitted.ok) return this.error(admitted.code, admitted.message);
     this.room = room;
     this.participant = admitted.participant;
+    this.mayRecord = access.mayRecord;
+    const turn = this.config.turnSecret ? { secret: this.config.turnSecret, ttlSeconds: this.config.turnCredentialTtlS } : undefined;
     this.send({
       type: "joined",
       id: admitted.participant.id,
-      room: roomName,
-      role,
+      room: access.room,
+      role: access.role,
       mode: room.mode,
-      iceServers: [...this.config.iceServers],
+      iceServers: iceServersFor(this.config.iceServers, turn, admitted.participant.id),
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       participants: room.list().map(participantInfo),
       recording: recordingState(room),
