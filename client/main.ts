@@ -5,6 +5,7 @@ import { parseMode, readPageParams, validateJoin, wantsAutoJoin } from "./params
 import { Session } from "./session.js";
 import { Ui } from "./ui.js";
 
+const params = readPageParams(window.location.search);
 const ui = new Ui();
 const view = installView();
 let session: Session | null = null;
@@ -23,10 +24,11 @@ function join(room: string, name: string, role: string, mode: string): void {
   }
   ui.clearError();
   view.error = null;
-  const { options } = checked;
+  // The link's token and relay choice go with whatever the form says: the server checks the token's room.
+  const options = { ...checked.options, ...(params.token ? { token: params.token } : {}), ...(params.relay ? { relay: true } : {}) };
   ui.fillForm(options.room, options.name, options.role, options.mode ?? "");
   ui.joinButton.disabled = true;
-  const current = new Session(checked.options, ui, view, () => {
+  const current = new Session(options, ui, view, () => {
     if (session === current) session = null;
     ui.joinButton.disabled = false;
   });
@@ -46,7 +48,6 @@ ui.record.addEventListener("click", () => session?.toggleRecording());
 ui.enableSound.addEventListener("click", () => ui.unmuteAll());
 window.addEventListener("pagehide", () => session?.leave());
 
-const params = readPageParams(window.location.search);
 ui.fillForm(params.room, params.name, params.role, params.mode);
 ui.setStatus("idle", "Not connected");
 const urlMode = parseMode(params.mode, "in the page address");

@@ -1,5 +1,5 @@
-// Page parameters (`?room=R&name=N&role=viewer&mode=…`) and join-field validation.
-// `room`, `name`, `role` and `mode` are a public contract: links and automation build these URLs.
+// Page parameters (`?room=R&name=N&role=viewer&mode=…&token=…&relay=1`) and join-field validation.
+// `room`, `name`, `role`, `mode`, `token` and `relay` are a public contract: links and automation build these URLs.
 
 import { cleanDisplayName } from "../protocol/displayName.js";
 import { MAX_NAME_LENGTH } from "../protocol/limits.js";
@@ -12,6 +12,10 @@ export interface JoinOptions {
   role: Role;
   /** The mode asked for (undefined: the server's default); the room's first joiner decides, `joined.mode` says what it is. */
   mode?: RoomMode;
+  /** The join token from the link (`&token=`); a server with JOIN_TOKEN_SECRET takes room, name and role from it. */
+  token?: string;
+  /** `&relay=1`: ICE uses TURN relays only (iceTransportPolicy "relay"), to check a TURN server works. */
+  relay?: boolean;
 }
 
 export interface PageParams {
@@ -20,6 +24,9 @@ export interface PageParams {
   role: string;
   /** Raw; checked by parseMode. */
   mode: string;
+  /** "" when the link has none. */
+  token: string;
+  relay: boolean;
 }
 
 
@@ -30,6 +37,8 @@ export function readPageParams(search: string): PageParams {
     name: q.get("name") ?? "",
     role: q.get("role") ?? "",
     mode: q.get("mode") ?? "",
+    token: q.get("token") ?? "",
+    relay: q.get("relay") === "1",
   };
 }
 

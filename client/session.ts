@@ -13,6 +13,7 @@ import { describeBye, describeServerError, errorOutcome } from "./serverErrors.j
 import { SfuNegotiator, streamOwner } from "./sfu.js";
 import { Signaling, signalingUrl, type SignalingClose } from "./signaling.js";
 import { TileApplier } from "./tile.js";
+import { RecordingLink } from "./recordingLink.js";
 import type { ClientState, Ui } from "./ui.js";
 
 /** Without media flowing this long after the socket was opened, give up. */
@@ -36,13 +37,16 @@ export class Session {
   private micMuted = false;
   private cameraOff = false;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly recordingLink: RecordingLink;
 
   constructor(
     private readonly options: JoinOptions,
     private readonly ui: Ui,
     private readonly view: TesseraView,
     private readonly onEnd: () => void,
-  ) {}
+  ) {
+    this.recordingLink = new RecordingLink(options.token, view);
+  }
 
   async start(): Promise<void> {
     const { room, role } = this.options;
@@ -64,7 +68,8 @@ export class Session {
     }
     this.setState("connecting", "Connecting to the server…");
     this.signaling = new Signaling(signalingUrl(window.location), {
-      onOpen: () => this.send({ type: "join", room, name: this.options.name, role, ...(this.options.mode ? { mode: this.options.mode } : {}) }),
+      onOpen: () =>
+        this.send({ type: "join", room, name: this.options.name, role, ...(this.options.mode ? { mode: this.options.mode } : {}), ...(this.options.token ? { token: this.options.token } : {}) }),
       onMessage: (message) => this.onMessage(message),
       onInvalidMessage: (problem) => this.showError(`The server sent a message this page could not read, and it was ignored (${problem}).`),
       onClose: (info) => this.onSocketClose(info),
@@ -101,6 +106,7 @@ export class Session {
   }
 
   private setRecording(recording: RecordingState): void {
+    this.recordingLink.update(recording);
     this.view.recording = recording;
     this.ui.setRecording(recording);
   }
@@ -189,7 +195,7 @@ export class Session {
       onCandidate: (candidate) => this.send({ type: "candidate", candidate }),
       onTrack: (event) => (mode === "sfu" ? this.onForwardedTrack(event) : this.onMixedTrack(event.track)),
       onConnectionState: (state) => this.onConnectionState(state),
-    });
+    }, this.options.relay ? "relay" : "all");
     this.peer = peer;
     if (this.local) peer.addLocalStream(this.local);
     else peer.addReceiveOnly();

@@ -12,10 +12,14 @@ import { createMetrics } from "./metrics/metrics.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SignalingSession } from "./signaling/signalingSession.js";
+import { originAllowed } from "./access/originCheck.js";
+import { RecordingLinks } from "./access/recordingLinks.js";
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** The metrics listener's URL (`http://host:port`) when METRICS_PORT is set. */
+  readonly metricsUrl?: string;
   readonly config: Config;
   readonly rooms: RoomRegistry;
   /** Every ffmpeg child of this server's rooms (and no other server's). */
@@ -40,7 +44,17 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
   const rooms = new RoomRegistry(effective, log, processes, recordings);
   const metrics = createMetrics(rooms, recordings);
-  const http: Server = createServer(createApp(state, { rooms, config: effective, log, recordings }, metrics.handler));
+  const separateMetrics = config.metricsPort !== undefined;
+  const http: Server = createServer(createApp(state, { rooms, config: effective, log, recordings, links: new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS) }, separateMetrics ? undefined : metrics.handler));
+  const metricsHttp: Server | undefined = separateMetrics
+    ? createServer((req, res) => {
+        if (new URL(req.url ?? "/", "http://x").pathname !== "/metrics") return void res.writeHead(404).end("only /metrics here\n");
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { "Content-Type": metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      })
+    : undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
   const sessions = new Map<WebSocket, SignalingSession>();
   const connectionsByAddress = new Map<string, number>();
@@ -50,6 +64,13 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     // Once shutdown has begun nobody new may join: their room would be created after closeAll ran.
     if (closing || new URL(request.url ?? "/", "http://x").pathname !== "/ws") {
       socket.destroy();
+      return;
+    }
+    const origin = request.headers.origin;
+    if (!originAllowed(origin, request.headers.host, { allowed: effective.allowedOrigins, publicUrl: effective.publicUrl })) {
+      log.warn("connection refused: origin not allowed", { origin: origin?.slice(0, 200), address: request.socket.remoteAddress });
+      const body = `forbidden-origin: pages from ${origin?.slice(0, 200)} may not connect; add the origin to ALLOWED_ORIGINS\n`;
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -96,14 +117,23 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());
   });
+  if (metricsHttp) {
+    await new Promise<void>((resolve, reject) => {
+      metricsHttp.once("error", reject);
+      metricsHttp.listen(config.metricsPort, config.metricsHost, () => resolve());
+    });
+  }
   state.ready = true;
   const port = (http.address() as AddressInfo).port;
+  const metricsUrl = metricsHttp ? `http://${config.metricsHost.includes(":") ? `[${config.metricsHost}]` : config.metricsHost}:${(metricsHttp.address() as AddressInfo).port}` : undefined;
+  if (!config.joinTokenSecret) log.warn("JOIN_TOKEN_SECRET is not set: anyone who can reach /ws may join any room under any name (set it to require join tokens)");
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, iceHostAddresses: config.iceHostAddresses });
 
   return {
     url: `http://${hostForUrl}:${port}`,
     port,
+    metricsUrl,
     config: effective,
     rooms,
     processes,
@@ -121,6 +151,10 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         wss.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        if (metricsHttp) {
+          metricsHttp.closeAllConnections();
+          await new Promise<void>((resolve) => metricsHttp.close(() => resolve()));
+        }
         await processes.killAll();
       })()),
   };

@@ -2,6 +2,8 @@ import express, { type Express, type RequestHandler } from "express";
 import type { ApiDeps } from "./api/apiDeps.js";
 import { createApiRouter } from "./api/apiRouter.js";
 import type { ClientAssets } from "./clientBundle.js";
+import { metricsAccess } from "./metricsAccess.js";
+import { securityHeaders } from "./securityHeaders.js";
 
 export interface AppState {
   ready: boolean;
@@ -10,12 +12,14 @@ export interface AppState {
 }
 
 /**
- * HTTP surface: the client page and script, the health check, Prometheus metrics (no token: keep the port
- * off the public network or filter /metrics at the proxy) and the control API. Signaling lives on /ws beside it.
+ * HTTP surface: the client page and script, the health check, Prometheus metrics (here only when they have no
+ * listener of their own: loopback or the API token, see metricsAccess.ts) and the control API. Signaling lives
+ * on /ws beside it. `metrics` undefined: METRICS_PORT serves them elsewhere.
  */
-export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler): Express {
+export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler | undefined): Express {
   const app = express();
   app.disable("x-powered-by");
+  app.use(securityHeaders());
   app.get("/healthz", (_req, res) => {
     if (state.ready) res.json({ status: "ok" });
     else res.status(503).json({ status: "starting" });
@@ -25,7 +29,7 @@ export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler
   });
   app.get("/", (_req, res) => res.sendFile("index.html", { root: state.client.dir }));
   app.get("/style.css", (_req, res) => res.sendFile("style.css", { root: state.client.dir }));
-  app.get("/metrics", metrics);
+  if (metrics) app.get("/metrics", metricsAccess(api.config.apiToken), metrics);
   app.use("/api", createApiRouter(api));
   app.use((_req, res) => res.status(404).json({ error: "not found" }));
   return app;

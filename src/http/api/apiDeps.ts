@@ -2,6 +2,7 @@ import type { Config } from "../../config.js";
 import type { Logger } from "../../log.js";
 import type { RecordingStore } from "../../recordings/recordingStore.js";
 import type { RoomRegistry } from "../../rooms/roomRegistry.js";
+import type { RecordingLinks } from "../../access/recordingLinks.js";
 
 /** What the control API's routes may touch. */
 export interface ApiDeps {
@@ -10,4 +11,6 @@ export interface ApiDeps {
   readonly log: Logger;
   /** The server's one store of recordings, shared with its rooms. */
   readonly recordings: RecordingStore;
+  /** Signs and checks recording links (LINK_SECRET). */
+  readonly links: RecordingLinks;
 }
