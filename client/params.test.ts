@@ -8,7 +8,15 @@ describe("page parameters", () => {
       name: "Alice",
       role: "viewer",
       mode: "grid",
+      token: "",
+      relay: false,
     });
+  });
+
+  it("reads a join token and the relay switch", () => {
+    const p = readPageParams("?room=r&name=A&token=eyJ.a-b_c.d&relay=1");
+    expect(p).toMatchObject({ token: "eyJ.a-b_c.d", relay: true });
+    expect(readPageParams("?relay=true").relay).toBe(false);
   });
 
   it("auto-joins only with both room and name", () => {

@@ -24,12 +24,12 @@ describe("error codes", () => {
 
   it("keep every code the server has used", () => {
     // The union of src/signaling/messages.ts before it moved here.
-    const before = ["room-full", "bad-join", "bad-json", "bad-message", "unknown-type", "too-large", "binary-not-supported", "not-joined", "already-joined", "already-negotiated", "wrong-mode", "unknown-participant", "no-usable-codec", "negotiation-failed", "ice-failed", "server-shutdown", "recording-state", "recording-failed", "insufficient-storage", "server-full", "too-many-connections", "rate-limited", "too-many-sections", "offer-timeout", "room-failed"];
+    const before = ["room-full", "bad-join", "bad-json", "bad-message", "unknown-type", "too-large", "binary-not-supported", "not-joined", "already-joined", "already-negotiated", "wrong-mode", "unknown-participant", "no-usable-codec", "negotiation-failed", "ice-failed", "server-shutdown", "recording-state", "recording-failed", "insufficient-storage", "server-full", "too-many-connections", "rate-limited", "too-many-sections", "offer-timeout", "room-failed", "unauthorized", "forbidden-origin"];
     expect([...ERROR_CODE_LIST].sort()).toEqual(before.sort());
   });
 
   it("mark as fatal exactly what ends a session on the server", () => {
-    expect([...FATAL_ERROR_CODES].sort()).toEqual(["bad-join", "ice-failed", "offer-timeout", "room-failed", "room-full", "server-full", "server-shutdown", "too-many-connections"]);
+    expect([...FATAL_ERROR_CODES].sort()).toEqual(["bad-join", "ice-failed", "offer-timeout", "room-failed", "room-full", "server-full", "server-shutdown", "too-many-connections", "unauthorized", "forbidden-origin"].sort());
     expect(isFatal("room-full")).toBe(true);
     expect(isFatal("rate-limited")).toBe(false);
   });
@@ -50,7 +50,7 @@ describe("error codes", () => {
 
 describe("bye reasons", () => {
   it("are every reason the server ends a session with: leave, kick, room closing, and each fatal error", () => {
-    expect([...BYE_REASONS].sort()).toEqual(["left", "kicked", "room-closed", ...FATAL_ERROR_CODES].sort());
+    expect([...BYE_REASONS].sort()).toEqual(["left", "kicked", "room-closed", "replaced", ...FATAL_ERROR_CODES].sort());
     for (const reason of ["left", "kicked", "server-shutdown", "ice-failed", "offer-timeout", "room-failed"]) expect(isByeReason(reason), reason).toBe(true);
   });
 

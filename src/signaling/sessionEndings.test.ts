@@ -69,7 +69,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 5));
 
 async function joinedSession(room: ConferenceRoom) {
   const socket = new FakeSocket();
-  const rooms = { getOrCreate: () => room } as unknown as RoomRegistry;
+  const rooms = { getOrCreate: () => room, get: () => undefined } as unknown as RoomRegistry;
   new SignalingSession(socket as unknown as WebSocket, rooms, defaultConfig, silentLogger);
   socket.receive({ type: "join", room: "r", name: "Ada" });
   await settle();
@@ -105,7 +105,7 @@ describe("SignalingSession: how a session ends", () => {
 
   it("refuses a bad join with bad-join, bye and a policy close", async () => {
     const socket = new FakeSocket();
-    new SignalingSession(socket as unknown as WebSocket, { getOrCreate: () => undefined } as unknown as RoomRegistry, defaultConfig, silentLogger);
+    new SignalingSession(socket as unknown as WebSocket, { getOrCreate: () => undefined, get: () => undefined } as unknown as RoomRegistry, defaultConfig, silentLogger);
     socket.receive({ type: "join", room: "../etc", name: "x" });
     await settle();
     expect(socket.sent.map((m) => m.type)).toEqual(["error", "bye"]);
@@ -116,7 +116,7 @@ describe("SignalingSession: how a session ends", () => {
 
   it("refuses a join beyond MAX_ROOMS with server-full", async () => {
     const socket = new FakeSocket();
-    new SignalingSession(socket as unknown as WebSocket, { getOrCreate: () => undefined } as unknown as RoomRegistry, defaultConfig, silentLogger);
+    new SignalingSession(socket as unknown as WebSocket, { getOrCreate: () => undefined, get: () => undefined } as unknown as RoomRegistry, defaultConfig, silentLogger);
     socket.receive({ type: "join", room: "r", name: "Ada" });
     await settle();
     expect(socket.sent).toEqual([expect.objectContaining({ type: "error", code: "server-full" }), { type: "bye", reason: "server-full" }]);
