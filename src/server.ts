@@ -9,6 +9,7 @@ import { createApp, type AppState } from "./http/app.js";
 import { loadClient } from "./http/clientBundle.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
+import { MediaMetrics } from "./metrics/mediaMetrics.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SignalingSession } from "./signaling/signalingSession.js";
@@ -42,8 +43,9 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const state: AppState = { ready: false, client: await loadClient() };
   const processes = new ProcessGroup();
   const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
-  const rooms = new RoomRegistry(effective, log, processes, recordings);
-  const metrics = createMetrics(rooms, recordings);
+  const media = new MediaMetrics();
+  const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media);
+  const metrics = createMetrics(rooms, recordings, media);
   const separateMetrics = config.metricsPort !== undefined;
   const http: Server = createServer(createApp(state, { rooms, config: effective, log, recordings, links: new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS) }, separateMetrics ? undefined : metrics.handler));
   const metricsHttp: Server | undefined = separateMetrics
@@ -69,6 +71,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     const origin = request.headers.origin;
     if (!originAllowed(origin, request.headers.host, { allowed: effective.allowedOrigins, publicUrl: effective.publicUrl })) {
       log.warn("connection refused: origin not allowed", { origin: origin?.slice(0, 200), address: request.socket.remoteAddress });
+      media.socketRefused("origin");
       const body = `forbidden-origin: pages from ${origin?.slice(0, 200)} may not connect; add the origin to ALLOWED_ORIGINS\n`;
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
@@ -79,6 +82,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       const open = connectionsByAddress.get(address) ?? 0;
       if (open >= effective.maxConnectionsPerAddress) {
         log.warn("connection refused: too many from one address", { address, open });
+        media.socketRefused("too-many-connections");
         // As a session refuses: the fatal error, then bye with its code (protocol/errorCodes.ts).
         const refusal: ServerMessage[] = [
           { type: "error", code: "too-many-connections", message: `at most ${effective.maxConnectionsPerAddress} connections from one address are allowed` },
@@ -89,6 +93,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         return;
       }
       connectionsByAddress.set(address, open + 1);
+      media.socketAccepted();
       ws.on("close", () => {
         const left = (connectionsByAddress.get(address) ?? 1) - 1;
         if (left > 0) connectionsByAddress.set(address, left);
@@ -96,7 +101,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       });
       alive.set(ws, true);
       ws.on("pong", () => alive.set(ws, true));
-      sessions.set(ws, new SignalingSession(ws, rooms, effective, log));
+      sessions.set(ws, new SignalingSession(ws, rooms, effective, log, media));
       ws.on("close", () => sessions.delete(ws));
     });
   });

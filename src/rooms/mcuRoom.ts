@@ -40,6 +40,8 @@ export interface RoomMediaStats {
 type McuParticipant = Participant<MixReceivingPeer>;
 
 export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom, LayoutControl, RecordingControl, MixStats {
+  /** Participants who have been sent their first mixed frame (the join-to-first-frame histogram). */
+  private readonly firstFrameSent = new WeakSet<McuParticipant>();
   readonly mode = "mcu";
   readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this };
   private readonly mixer: RoomMixing;
@@ -66,7 +68,14 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.mixer.on("videoRtp", (bytes) => {
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
       const packet = RtpPacket.deSerialize(bytes);
-      for (const p of this.members.values()) p.peer.sendVideo(copyForReceiver(packet));
+      for (const p of this.members.values()) {
+        p.peer.sendVideo(copyForReceiver(packet));
+        // The last packet of a frame over a connected peer: the first frame this participant can see.
+        if (packet.header.marker && !this.firstFrameSent.has(p) && p.peer.isConnected) {
+          this.firstFrameSent.add(p);
+          this.context.metrics?.firstMixedFrame((Date.now() - p.joinedAt.getTime()) / 1000);
+        }
+      }
     });
     this.mixer.on("keyframeRequest", (id) => this.members.get(id)?.peer.requestKeyframe());
     // Deferred so a joiner gets `joined` before the layout messages its own join causes.

@@ -9,6 +9,7 @@ import { realRoomMedia, type RoomMediaFactory } from "./roomMedia.js";
 import { McuRoom } from "./mcuRoom.js";
 import { MeshRoom } from "./meshRoom.js";
 import { SfuRoom } from "./sfuRoom.js";
+import type { MediaMetrics } from "../metrics/mediaMetrics.js";
 
 /**
  * All live rooms by name. A room exists from its first join until it has closed after its last leave;
@@ -24,6 +25,7 @@ export class RoomRegistry {
     private readonly processes: ProcessGroup,
     private readonly recordings: RecordingStore,
     private readonly media: RoomMediaFactory = realRoomMedia,
+    private readonly metrics?: MediaMetrics,
   ) {}
 
   get(name: string): ConferenceRoom | undefined {
@@ -37,7 +39,7 @@ export class RoomRegistry {
     // A closing room still holds its media until it is gone, so it counts.
     if (this.rooms.size >= this.config.maxRooms && !existing) return undefined;
     const mode = requestedMode ?? this.config.defaultMode;
-    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings, media: this.media };
+    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings, media: this.media, metrics: this.metrics };
     const room: ConferenceRoom = mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
     this.rooms.set(name, room);
     room.once("closed", () => {

@@ -13,6 +13,7 @@ import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { RateLimiter } from "./rateLimiter.js";
 import { joinAccess } from "../access/joinAccess.js";
 import { iceServersFor } from "../access/turnCredentials.js";
+import type { MediaMetrics } from "../metrics/mediaMetrics.js";
 
 /** Per socket: a burst of 60 messages (join, offer, a browser's first candidates), then 10 a second. */
 const MESSAGE_BURST = 60;
@@ -53,6 +54,7 @@ export class SignalingSession implements ParticipantChannel {
     private readonly rooms: RoomRegistry,
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly metrics?: MediaMetrics,
   ) {
     socket.on("message", (data, isBinary) => {
       if (this.closed) return;
@@ -180,6 +182,7 @@ export class SignalingSession implements ParticipantChannel {
     if (!access.ok) {
       // Once per refusal, with the reason and never the token (a log is no place for a credential).
       this.log.warn("join refused: join token", { reason: access.reason, room: message.room });
+      this.metrics?.joinRefused(access.reason);
       return this.error("unauthorized", access.message);
     }
     if (this.closed) return;
