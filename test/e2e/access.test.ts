@@ -1,5 +1,10 @@
-// A real Chromium participant forced to relay-only ICE (the page's &relay=1) gets the MCU mix through a real
-// coturn, with the per-participant TURN REST credential the server hands out in `joined`.
+// The page under access control, in a real Chromium: joined with a token from its URL, forced to relay-only
+// ICE (&relay=1) it gets the MCU mix through a real coturn with the per-participant TURN REST credential from
+// `joined`, under the page's Content-Security-Policy; allowed to record, it is shown a signed link to the
+// recording it made, which serves the file with no header.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { mintJoinToken } from "../../src/access/joinToken.js";
 import { silentLogger } from "../../src/log.js";
@@ -13,8 +18,9 @@ const JOIN_SECRET = "join-secret-for-relay-test-0123";
 let coturn: Coturn | undefined;
 let server: RunningServer | undefined;
 const pool = new BrowserPool();
+const recordingsDir = mkdtempSync(join(tmpdir(), "tessera-access-e2e-"));
 
-describeWithChromium("TURN relay through coturn", () => {
+describeWithChromium("the page with join tokens, TURN REST through coturn, and recording links", () => {
   let tp: TestPage;
 
   beforeAll(async () => {
@@ -28,6 +34,7 @@ describeWithChromium("TURN relay through coturn", () => {
         turnSecret: TURN_SECRET,
         turnCredentialTtlS: 600,
         joinTokenSecret: JOIN_SECRET,
+        recordingsDir,
       },
       silentLogger,
     );
@@ -35,6 +42,9 @@ describeWithChromium("TURN relay through coturn", () => {
     tp = await pool.openPage(await pool.launch(), "Relayed", () => {
       const pcs: RTCPeerConnection[] = [];
       (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+      const violations: string[] = [];
+      (window as unknown as { __csp: string[] }).__csp = violations;
+      document.addEventListener("securitypolicyviolation", (e) => violations.push(`${e.violatedDirective} ${e.blockedURI}`));
       const Native = window.RTCPeerConnection;
       window.RTCPeerConnection = class extends Native {
         constructor(config?: RTCConfiguration) {
@@ -49,12 +59,13 @@ describeWithChromium("TURN relay through coturn", () => {
     await pool.closeAll();
     await server?.close();
     await coturn?.stop();
+    rmSync(recordingsDir, { recursive: true, force: true });
   });
 
   it(
     "connects relay-only, receives the mix over a relay candidate pair, and coturn logs the allocation",
     async () => {
-      const token = await mintJoinToken(JOIN_SECRET, { room: "relayed", name: "Rita" });
+      const token = await mintJoinToken(JOIN_SECRET, { room: "relayed", name: "Rita", record: true });
       await tp.page.goto(new URL(`/?room=relayed&name=Rita&token=${token}&relay=1`, server!.url).toString());
       await waitConnected(tp);
       const id = await tp.page.evaluate(() => window.tessera.id);
@@ -95,6 +106,36 @@ describeWithChromium("TURN relay through coturn", () => {
       const log = coturn!.log();
       const allocations = log.split("\n").filter((l) => l.includes(`user <${stats.username}>`) && /ALLOCATE processed, success/.test(l));
       expect(allocations.length, `coturn logged no successful ALLOCATE for ${stats.username}:\n${log.slice(-3000)}`).toBeGreaterThan(0);
+      // The page ran under its CSP without a single violation.
+      expect(await tp.page.evaluate(() => (window as unknown as { __csp: string[] }).__csp)).toEqual([]);
+    },
+    90_000,
+  );
+
+  it(
+    "shows a signed link to the finished recording to a participant whose token may record",
+    async () => {
+      await tp.page.click("#record");
+      await tp.page.waitForFunction(() => window.tessera.recording !== null, null, { timeout: 10_000 });
+      const id = await tp.page.evaluate(() => window.tessera.recording!.id);
+      // A few seconds of the mix in the file.
+      await new Promise((r) => setTimeout(r, 3000));
+      await tp.page.click("#record");
+      const link = await tp.page
+        .waitForFunction(() => window.tessera.recordingLink, null, { timeout: 15_000, polling: 200 })
+        .then((h) => h.jsonValue())
+        .catch(() => null);
+      expect(link, `no recording link shown: ${await describePage(tp)}`).toMatch(new RegExp(`/api/recordings/${id}/download\\?expires=\\d+&signature=`));
+      expect(await tp.page.locator("#recording-link").getAttribute("href")).toBe(link);
+      // The link works with no header at all, from outside the page.
+      const res = await fetch(link!);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="relayed-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ\.webm"/);
+      // A WebM file (the EBML magic), of the recording this page made: what the link proves, not how much of the
+      // mix a busy machine got into three seconds.
+      const body = Buffer.from(await res.arrayBuffer());
+      expect(body.subarray(0, 4).toString("hex")).toBe("1a45dfa3");
+      expect(body.length).toBeGreaterThan(1000);
     },
     90_000,
   );
