@@ -123,10 +123,18 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     http.listen(config.port, config.host, () => resolve());
   });
   if (metricsHttp) {
-    await new Promise<void>((resolve, reject) => {
-      metricsHttp.once("error", reject);
-      metricsHttp.listen(config.metricsPort, config.metricsHost, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        metricsHttp.once("error", reject);
+        metricsHttp.listen(config.metricsPort, config.metricsHost, () => resolve());
+      });
+    } catch (err) {
+      // The main listener is up already: it must not outlive a start that failed.
+      clearInterval(heartbeat);
+      metrics.stop();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      throw new Error(`cannot listen for metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`);
+    }
   }
   state.ready = true;
   const port = (http.address() as AddressInfo).port;

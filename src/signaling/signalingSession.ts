@@ -120,7 +120,10 @@ export class SignalingSession implements ParticipantChannel {
 
   private async handle(text: string): Promise<void> {
     const parsed = parseClientMessage(text);
-    if (!parsed.ok) return this.error(parsed.code, parsed.message);
+    if (!parsed.ok) {
+      if (parsed.code === "bad-join") this.log.info("join refused", { reason: "bad-join", problem: parsed.message.slice(0, 200) });
+      return this.error(parsed.code, parsed.message);
+    }
     const message: ClientMessage = parsed.message;
     if (message.type === "join") return this.join(message);
     const room = this.room;
@@ -194,9 +197,15 @@ export class SignalingSession implements ParticipantChannel {
       await this.rooms.get(access.room)?.remove(previous.id, "replaced");
     }
     const room = this.rooms.getOrCreate(access.room, message.mode);
-    if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
+    if (!room) {
+      this.log.warn("join refused", { reason: "server-full", room: access.room });
+      return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
+    }
     const admitted = room.admit(access.name, access.role, this, access.identity);
-    if (!admitted.ok) return this.error(admitted.code, admitted.message);
+    if (!admitted.ok) {
+      this.log.info("join refused", { reason: admitted.code, room: access.room });
+      return this.error(admitted.code, admitted.message);
+    }
     this.room = room;
     this.participant = admitted.participant;
     this.mayRecord = access.mayRecord;
