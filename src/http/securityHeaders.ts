@@ -6,22 +6,26 @@ import type { RequestHandler } from "express";
  * allows the camera's and the peer connection's streams (srcObject); img-src data: is for the favicon-less
  * default. Referrer-Policy no-referrer keeps a join link's token out of every Referer header.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "media-src 'self' blob: mediastream:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+export function contentSecurityPolicy(connectSources: readonly string[] = []): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "media-src 'self' blob: mediastream:",
+    ["connect-src 'self'", ...connectSources].join(" "),
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+}
 
-export function securityHeaders(): RequestHandler {
+/** `connectSources`: other origins the page's socket may be sent to (other nodes' `wss://…`), beyond its own. */
+export function securityHeaders(connectSources: readonly string[] = []): RequestHandler {
+  const csp = contentSecurityPolicy(connectSources);
   return (_req, res, next) => {
-    res.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
+    res.setHeader("Content-Security-Policy", csp);
     // frame-ancestors for current browsers, X-Frame-Options for the ones before CSP 2.
     res.setHeader("X-Frame-Options", "DENY");
     res.setHeader("Referrer-Policy", "no-referrer");

@@ -11,7 +11,19 @@ export type Feedback = "nack-received" | "pli-received" | "pli-sent";
  * Made before the registry they are exposed on (rooms need them, metrics need the rooms), then registered.
  */
 export class MediaMetrics {
-  private readonly rtp = new Counter({ name: "tessera_rtp_packets_received_total", help: "RTP packets received from participants, by media kind", labelNames: ["kind"], registers: [] });
+  // Bumped once per RTP packet: plain numbers, handed to prom-client only when scraped.
+  private readonly packets = { audio: 0, video: 0 };
+  private readonly rtp = new Counter({
+    name: "tessera_rtp_packets_received_total",
+    help: "RTP packets received from participants, by media kind",
+    labelNames: ["kind"],
+    registers: [],
+    collect: () => {
+      this.rtp.reset();
+      this.rtp.inc({ kind: "audio" }, this.packets.audio);
+      this.rtp.inc({ kind: "video" }, this.packets.video);
+    },
+  });
   private readonly feedback = new Counter({ name: "tessera_rtcp_feedback_total", help: "RTCP feedback: NACKs and PLIs received from participants, PLIs sent to their cameras", labelNames: ["type"], registers: [] });
   private readonly failures = new Counter({ name: "tessera_connection_failures_total", help: "Participants' media connections that failed: ICE, DTLS, or not up within CONNECT_TIMEOUT_MS", labelNames: ["kind"], registers: [] });
   private readonly sockets = new Counter({ name: "tessera_websocket_connections_total", help: "WebSocket connections accepted on /ws", registers: [] });
@@ -25,7 +37,6 @@ export class MediaMetrics {
   });
 
   constructor() {
-    for (const kind of ["audio", "video"]) this.rtp.inc({ kind }, 0);
     for (const type of ["nack-received", "pli-received", "pli-sent"]) this.feedback.inc({ type }, 0);
     for (const kind of ["ice", "dtls", "timeout"]) this.failures.inc({ kind }, 0);
   }
@@ -37,7 +48,7 @@ export class MediaMetrics {
   }
 
   rtpPacket(kind: "audio" | "video"): void {
-    this.rtp.inc({ kind });
+    this.packets[kind]++;
   }
   rtcpFeedback(type: Feedback): void {
     this.feedback.inc({ type });
