@@ -27,6 +27,8 @@ export interface TesseraView {
   reconnecting: boolean;
   /** How many times this visit got back after a lost connection. */
   reconnects: number;
+  /** The signed link to the room's last finished recording, for those allowed to record (client/recordingLink.ts). */
+  recordingLink: string | null;
 }
 
 declare global {
@@ -36,7 +38,7 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, reconnecting: false, reconnects: 0 };
+  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, recordingLink: null, reconnecting: false, reconnects: 0 };
   window.tessera = view;
   return view;
 }

@@ -44,7 +44,8 @@ function join(room: string, name: string, role: string, mode: string): void {
   }
   ui.clearError();
   view.error = null;
-  const { options } = checked;
+  // The link's token and relay choice go with whatever the form says: the server checks the token's room.
+  const options = { ...checked.options, ...(params.token ? { token: params.token } : {}), ...(params.relay ? { relay: true } : {}) };
   ui.fillForm(options.room, options.name, options.mode ?? "");
   setBusy(true);
   // A sender takes over the preview's stream and toggles; a viewer releases the devices.

@@ -11,8 +11,16 @@ describe("page parameters", () => {
       lang: "",
       camera: "",
       mic: "",
+      token: "",
+      relay: false,
     });
     expect(readPageParams("?room=a&lang=ko&camera=off&mic=off")).toMatchObject({ lang: "ko", camera: "off", mic: "off" });
+  });
+
+  it("reads a join token and the relay switch", () => {
+    const p = readPageParams("?room=r&name=A&token=eyJ.a-b_c.d&relay=1");
+    expect(p).toMatchObject({ token: "eyJ.a-b_c.d", relay: true });
+    expect(readPageParams("?relay=true").relay).toBe(false);
   });
 
   it("auto-joins only with both room and name", () => {

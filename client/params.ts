@@ -1,5 +1,5 @@
-// Page parameters (`?room=R&name=N&role=viewer&mode=…`) and join-field validation.
-// `room`, `name`, `role` and `mode` are a public contract: links and automation build these URLs.
+// Page parameters (`?room=R&name=N&role=viewer&mode=…&token=…&relay=1`) and join-field validation.
+// `room`, `name`, `role`, `mode`, `token` and `relay` are a public contract: links and automation build these URLs.
 
 import { cleanDisplayName } from "../protocol/displayName.js";
 import { MAX_NAME_LENGTH } from "../protocol/limits.js";
@@ -15,6 +15,10 @@ export interface JoinOptions {
   role: Role;
   /** The mode asked for (undefined: the server's default); the room's first joiner decides, `joined.mode` says what it is. */
   mode?: RoomMode;
+  /** The join token from the link (`&token=`); a server with JOIN_TOKEN_SECRET takes room, name and role from it. */
+  token?: string;
+  /** `&relay=1`: ICE uses TURN relays only (iceTransportPolicy "relay"), to check a TURN server works. */
+  relay?: boolean;
 }
 
 export interface PageParams {
@@ -28,6 +32,9 @@ export interface PageParams {
   /** `camera=off` / `mic=off`: join with that device off (auto-join and the pre-join's initial toggles). */
   camera: string;
   mic: string;
+  /** "" when the link has none. */
+  token: string;
+  relay: boolean;
 }
 
 
@@ -41,6 +48,8 @@ export function readPageParams(search: string): PageParams {
     lang: q.get("lang") ?? "",
     camera: q.get("camera") ?? "",
     mic: q.get("mic") ?? "",
+    token: q.get("token") ?? "",
+    relay: q.get("relay") === "1",
   };
 }
 

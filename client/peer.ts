@@ -55,8 +55,9 @@ export class Peer {
   private closed = false;
   private placeholders: Placeholders | null = null;
 
-  constructor(iceServers: RTCIceServer[], private readonly handlers: PeerHandlers) {
-    this.pc = new RTCPeerConnection({ iceServers, bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
+  /** `iceTransportPolicy` "relay": only TURN relay candidates (the page's `&relay=1`). */
+  constructor(iceServers: RTCIceServer[], private readonly handlers: PeerHandlers, iceTransportPolicy: RTCIceTransportPolicy = "all") {
+    this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy, bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
     this.pc.addEventListener("icecandidate", (event) => {
       const candidate = candidateInit(event.candidate);
       if (candidate === undefined) return;

@@ -49,6 +49,8 @@ export function describeServerError(code: ErrorCode, message: string, room: stri
       return "This server cannot open new rooms right now (it is stopping, or has lost contact with the others). Try again in a moment.";
     case "ice-failed":
       return "The media connection to the server failed (ICE found no working network path; a firewall may be blocking UDP).";
+    case "unauthorized":
+      return `This join link is not valid: ${message}. Ask whoever invited you for a new one.`;
     case "room-failed":
       return `Room "${room}" hit an internal error on the server and was closed. Join again to start it afresh.`;
     default:
@@ -60,7 +62,6 @@ const BYE_TEXT: Readonly<Record<ByeReason, string>> = {
   left: "you left the room",
   kicked: "an operator removed you from the room",
   "room-closed": "the room was closed",
-  replaced: "this call continues in another window or tab",
   "server-shutdown": "the server is shutting down",
   "room-failed": "the room hit an internal error and was closed",
   "ice-failed": "the media connection could not be established",
@@ -70,6 +71,9 @@ const BYE_TEXT: Readonly<Record<ByeReason, string>> = {
   "server-full": "the server has no room for another room",
   "too-many-connections": "too many connections from this address",
   "node-unavailable": "this server cannot open new rooms right now",
+  unauthorized: "the join link is not valid here",
+  "forbidden-origin": "this page's address may not connect to the server",
+  replaced: "this call continues in another window, tab or device",
 };
 
 export function describeBye(reason: ByeReason): string {

@@ -21,6 +21,7 @@ import { SfuNegotiator, streamOwner } from "./sfu.js";
 import { followRedirect } from "./redirect.js";
 import { Signaling, signalingUrl, type SignalingClose, type SignalingHandlers } from "./signaling.js";
 import { TileApplier } from "./tile.js";
+import { RecordingLink } from "./recordingLink.js";
 import type { ClientState, Ui } from "./ui.js";
 
 /** Without media flowing this long after the socket was opened, give up. */
@@ -54,6 +55,7 @@ export class Session {
   private micMuted = false;
   private cameraOff = false;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly recordingLink: RecordingLink;
 
   constructor(
     private readonly options: JoinOptions,
@@ -62,7 +64,9 @@ export class Session {
     private readonly onEnd: () => void,
     /** The pre-join screen's stream and toggles; without a stream the session opens the devices itself. */
     private readonly prepared: PreparedMedia = { micMuted: false, cameraOff: false },
-  ) {}
+  ) {
+    this.recordingLink = new RecordingLink(options.token, view);
+  }
 
   async start(): Promise<void> {
     const { room, role } = this.options;
@@ -96,7 +100,7 @@ export class Session {
     this.redirects = 0;
     this.signalingHandlers = {
       onOpen: () =>
-        this.send({ type: "join", room, name: this.options.name, role, ...(mode ? { mode } : {}), ...(this.resumeKey !== undefined ? { resume: this.resumeKey } : {}) }),
+        this.send({ type: "join", room, name: this.options.name, role, ...(mode ? { mode } : {}), ...(this.resumeKey !== undefined ? { resume: this.resumeKey } : {}), ...(this.options.token ? { token: this.options.token } : {}) }),
       onMessage: (message) => this.onMessage(message),
       onInvalidMessage: (problem) => this.showError(`The server sent a message this page could not read, and it was ignored (${problem}).`),
       onClose: (info) => this.onSocketClose(info),
@@ -195,6 +199,7 @@ export class Session {
   }
 
   private setRecording(recording: RecordingState): void {
+    this.recordingLink.update(recording);
     this.view.recording = recording;
     this.ui.setRecording(recording);
   }
@@ -304,7 +309,7 @@ export class Session {
       onCandidate: (candidate) => this.send({ type: "candidate", candidate }),
       onTrack: (event) => (mode === "sfu" ? this.onForwardedTrack(event) : this.onMixedTrack(event.track)),
       onConnectionState: (state) => this.onConnectionState(state),
-    });
+    }, this.options.relay ? "relay" : "all");
     this.peer = peer;
     if (this.local) peer.addLocalStream(this.local, mode);
     else peer.addReceiveOnly();

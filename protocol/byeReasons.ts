@@ -9,7 +9,7 @@ const ENDINGS = [
   "kicked",
   /** The room closed for another reason than the ones below. */
   "room-closed",
-  /** A newer session took this participant over (a `join` with their resume key); this page must not come back. */
+  /** A newer session of the same identity took this one's place (same token `sub`, or a resume). */
   "replaced",
 ] as const;
 

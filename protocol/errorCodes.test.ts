@@ -24,12 +24,12 @@ describe("error codes", () => {
 
   it("keep every code the server has used", () => {
     // The union of src/signaling/messages.ts before it moved here.
-    const before = ["room-full", "bad-join", "bad-json", "bad-message", "unknown-type", "too-large", "binary-not-supported", "not-joined", "already-joined", "already-negotiated", "wrong-mode", "unknown-participant", "no-usable-codec", "negotiation-failed", "ice-failed", "server-shutdown", "recording-state", "recording-failed", "insufficient-storage", "server-full", "too-many-connections", "rate-limited", "too-many-sections", "offer-timeout", "room-failed", "node-unavailable"];
+    const before = ["room-full", "bad-join", "bad-json", "bad-message", "unknown-type", "too-large", "binary-not-supported", "not-joined", "already-joined", "already-negotiated", "wrong-mode", "unknown-participant", "no-usable-codec", "negotiation-failed", "ice-failed", "server-shutdown", "recording-state", "recording-failed", "insufficient-storage", "server-full", "too-many-connections", "rate-limited", "too-many-sections", "offer-timeout", "room-failed", "node-unavailable", "unauthorized", "forbidden-origin"];
     expect([...ERROR_CODE_LIST].sort()).toEqual(before.sort());
   });
 
   it("mark as fatal exactly what ends a session on the server", () => {
-    expect([...FATAL_ERROR_CODES].sort()).toEqual(["bad-join", "ice-failed", "node-unavailable", "offer-timeout", "room-failed", "room-full", "server-full", "server-shutdown", "too-many-connections"]);
+    expect([...FATAL_ERROR_CODES].sort()).toEqual(["bad-join", "ice-failed", "offer-timeout", "room-failed", "room-full", "server-full", "server-shutdown", "too-many-connections", "node-unavailable", "unauthorized", "forbidden-origin"].sort());
     expect(isFatal("room-full")).toBe(true);
     expect(isFatal("rate-limited")).toBe(false);
   });

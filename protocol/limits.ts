@@ -24,3 +24,6 @@ export function exceedsMessageLimit(text: string): boolean {
   if (text.length * 3 <= MAX_MESSAGE_BYTES) return false;
   return encoder.encode(text).length > MAX_MESSAGE_BYTES;
 }
+
+/** A join token's length: a few hundred characters in practice; far more is not a token this server minted. */
+export const MAX_TOKEN_CHARS = 4096;

@@ -6,7 +6,7 @@
 import { byeReasonSchema } from "./byeReasons.js";
 import { displayNameSchema } from "./displayName.js";
 import { errorCodeSchema } from "./errorCodes.js";
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_RESUME_KEY_LENGTH, MAX_SDP_CHARS } from "./limits.js";
+import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_RESUME_KEY_LENGTH, MAX_SDP_CHARS, MAX_TOKEN_CHARS } from "./limits.js";
 import { roomNameSchema } from "./roomName.js";
 import * as z from "./zod.js";
 
@@ -59,6 +59,8 @@ export const joinSchema = z.strictObject({
    * is no error: the join is an ordinary one.
    */
   resume: z.optional(resumeKeySchema),
+  /** A join token (JWT) when the server requires one: room, name and role are then the token's. */
+  token: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_TOKEN_CHARS))),
 });
 
 /** Each client message type's schema: the server looks the type up first, so an unknown one is named as such. */

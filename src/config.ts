@@ -45,6 +45,15 @@ const envSchema = z.object({
   NODE_URL: z.string().optional(),
   NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -").optional(),
   NODE_CPU_CORES: z.coerce.number().min(0.1).max(1024).optional(),
+  JOIN_TOKEN_SECRET: z.string().optional(),
+  PUBLIC_URL: z.string().optional(),
+  TURN_SECRET: z.string().optional(),
+  TURN_CREDENTIAL_TTL_S: int(60, 7 * 24 * 3600).default(21_600),
+  LINK_SECRET: z.string().optional(),
+  RECORDING_LINK_TTL_S: int(10, 7 * 24 * 3600).default(3600),
+  ALLOWED_ORIGINS: z.string().default(""),
+  METRICS_PORT: int(0, 65535).optional(),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
 });
 
 /** Several nodes sharing one Redis (docs/scaling.md); absent, the server is the only node. */
@@ -104,6 +113,24 @@ export interface Config {
   readonly nodeCpuCores: number;
   /** Set with REDIS_URL: this node is one of several (docs/scaling.md). */
   readonly cluster?: ClusterConfig;
+  /** HS256 secret of join tokens; when set every join needs one (src/access/joinToken.ts), else anyone may join. */
+  readonly joinTokenSecret?: string;
+  /** The address users open (https://meet.example.com): join links and signed recording links start with it. */
+  readonly publicUrl?: string;
+  /** coturn's static-auth-secret: each participant gets their own expiring TURN username and credential. */
+  readonly turnSecret?: string;
+  /** How long a TURN REST credential stays valid, in seconds. */
+  readonly turnCredentialTtlS: number;
+  /** HMAC key of signed recording links; when unset a random one is made at start (links die with the process). */
+  readonly linkSecret?: string;
+  /** How long a signed recording link stays valid, in seconds. */
+  readonly recordingLinkTtlS: number;
+  /** Origins a browser page may open /ws from, besides the server's own and loopback ones (exact `scheme://host[:port]`). */
+  readonly allowedOrigins: readonly string[];
+  /** When set, /metrics is served on its own listener on this port (and not on the main one). */
+  readonly metricsPort?: number;
+  /** Address the metrics listener binds (loopback by default). */
+  readonly metricsHost: string;
 }
 
 export class ConfigError extends Error {}
@@ -154,6 +181,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    joinTokenSecret: secret("JOIN_TOKEN_SECRET", e.JOIN_TOKEN_SECRET),
+    publicUrl: e.PUBLIC_URL ? checkedOrigin("PUBLIC_URL", e.PUBLIC_URL, true) : undefined,
+    turnSecret: e.TURN_SECRET ? e.TURN_SECRET : undefined,
+    turnCredentialTtlS: e.TURN_CREDENTIAL_TTL_S,
+    linkSecret: secret("LINK_SECRET", e.LINK_SECRET),
+    recordingLinkTtlS: e.RECORDING_LINK_TTL_S,
+    allowedOrigins: commaList.parse(e.ALLOWED_ORIGINS).map((o) => checkedOrigin("ALLOWED_ORIGINS", o, false)),
+    metricsPort: e.METRICS_PORT,
+    metricsHost: e.METRICS_HOST,
   };
 }
 
@@ -174,6 +210,29 @@ function clusterConfig(redisUrl: string | undefined, nodeUrl: string | undefined
     throw new ConfigError("invalid configuration: NODE_URL must be an http:// or https:// origin with no path (e.g. https://node-1.example.com)");
   }
   return { redisUrl, nodeUrl: parsed.origin, nodeId: nodeId ?? `node-${randomBytes(4).toString("hex")}` };
+}
+
+// HMAC secrets shorter than this are guessable offline from one token or link.
+const MIN_SECRET_LENGTH = 16;
+
+function secret(name: string, value: string | undefined): string | undefined {
+  if (!value) return undefined;
+  if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(`invalid configuration: ${name} must be at least ${MIN_SECRET_LENGTH} characters (use e.g. \`openssl rand -hex 32\`)`);
+  return value;
+}
+
+/** An origin as browsers send it (`https://host[:port]`, no path); PUBLIC_URL may carry a path prefix. */
+function checkedOrigin(name: string, value: string, pathAllowed: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`invalid configuration: ${name} entry "${value}" is not a URL like https://meet.example.com`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`invalid configuration: ${name} entry "${value}" must start with http:// or https://`);
+  if (pathAllowed) return value.replace(/\/+$/, "");
+  if (url.pathname !== "/" || url.search || url.hash) throw new ConfigError(`invalid configuration: ${name} entry "${value}" must be an origin (scheme://host[:port]) without a path`);
+  return url.origin;
 }
 
 export const defaultConfig: Config = configFromEnv({});

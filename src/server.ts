@@ -12,13 +12,18 @@ import { createApp, type AppState } from "./http/app.js";
 import { loadClient } from "./http/clientBundle.js";
 import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
+import { MediaMetrics } from "./metrics/mediaMetrics.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SignalingSession } from "./signaling/signalingSession.js";
+import { originAllowed } from "./access/originCheck.js";
+import { RecordingLinks } from "./access/recordingLinks.js";
 
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
+  /** The metrics listener's URL (`http://host:port`) when METRICS_PORT is set. */
+  readonly metricsUrl?: string;
   readonly config: Config;
   readonly rooms: RoomRegistry;
   /** Every ffmpeg child of this server's rooms (and no other server's). */
@@ -43,11 +48,23 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const state: AppState = { ready: false, client: await loadClient() };
   const processes = new ProcessGroup();
   const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
-  const rooms = new RoomRegistry(effective, log, processes, recordings);
+  const media = new MediaMetrics();
+  const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media);
   const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
-  const metrics = createMetrics(rooms, recordings, load, cluster);
-  const http: Server = createServer(createApp(state, { rooms, config: effective, log, recordings, cluster }, metrics.handler));
+  const metrics = createMetrics(rooms, recordings, media, load, cluster);
+  const separateMetrics = config.metricsPort !== undefined;
+  const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
+  const http: Server = createServer(createApp(state, { rooms, config: effective, log, recordings, cluster, links }, separateMetrics ? undefined : metrics.handler));
+  const metricsHttp: Server | undefined = separateMetrics
+    ? createServer((req, res) => {
+        if (new URL(req.url ?? "/", "http://x").pathname !== "/metrics") return void res.writeHead(404).end("only /metrics here\n");
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { "Content-Type": metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      })
+    : undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
   const sessions = new Map<WebSocket, SignalingSession>();
   const connectionsByAddress = new Map<string, number>();
@@ -59,12 +76,21 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       socket.destroy();
       return;
     }
+    const origin = request.headers.origin;
+    if (!originAllowed(origin, request.headers.host, { allowed: effective.allowedOrigins, publicUrl: effective.publicUrl })) {
+      log.warn("connection refused: origin not allowed", { origin: origin?.slice(0, 200), address: request.socket.remoteAddress });
+      media.socketRefused("origin");
+      const body = `forbidden-origin: pages from ${origin?.slice(0, 200)} may not connect; add the origin to ALLOWED_ORIGINS\n`;
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
     wss.handleUpgrade(request, socket, head, (ws) => {
       // Counted per address the socket comes from: behind a reverse proxy that is the proxy's (raise the cap).
       const address = request.socket.remoteAddress ?? "unknown";
       const open = connectionsByAddress.get(address) ?? 0;
       if (open >= effective.maxConnectionsPerAddress) {
         log.warn("connection refused: too many from one address", { address, open });
+        media.socketRefused("too-many-connections");
         // As a session refuses: the fatal error, then bye with its code (protocol/errorCodes.ts).
         const refusal: ServerMessage[] = [
           { type: "error", code: "too-many-connections", message: `at most ${effective.maxConnectionsPerAddress} connections from one address are allowed` },
@@ -75,6 +101,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         return;
       }
       connectionsByAddress.set(address, open + 1);
+      media.socketAccepted();
       ws.on("close", () => {
         const left = (connectionsByAddress.get(address) ?? 1) - 1;
         if (left > 0) connectionsByAddress.set(address, left);
@@ -82,7 +109,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       });
       alive.set(ws, true);
       ws.on("pong", () => alive.set(ws, true));
-      sessions.set(ws, new SignalingSession(ws, rooms, effective, log, cluster));
+      sessions.set(ws, new SignalingSession(ws, rooms, effective, log, cluster, media));
       ws.on("close", () => sessions.delete(ws));
     });
   });
@@ -108,14 +135,31 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     });
     http.listen(config.port, config.host, () => resolve());
   });
+  if (metricsHttp) {
+    try {
+      await new Promise<void>((resolve, reject) => {
+        metricsHttp.once("error", reject);
+        metricsHttp.listen(config.metricsPort, config.metricsHost, () => resolve());
+      });
+    } catch (err) {
+      // The main listener is up already: it must not outlive a start that failed.
+      clearInterval(heartbeat);
+      metrics.stop();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+      throw new Error(`cannot listen for metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`);
+    }
+  }
   state.ready = true;
   const port = (http.address() as AddressInfo).port;
+  const metricsUrl = metricsHttp ? `http://${config.metricsHost.includes(":") ? `[${config.metricsHost}]` : config.metricsHost}:${(metricsHttp.address() as AddressInfo).port}` : undefined;
+  if (!config.joinTokenSecret) log.warn("JOIN_TOKEN_SECRET is not set: anyone who can reach /ws may join any room under any name (set it to require join tokens)");
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, iceHostAddresses: config.iceHostAddresses, ...(cluster.health().node ? { node: cluster.health().node, redis: cluster.health().redis } : {}) });
 
   return {
     url: `http://${hostForUrl}:${port}`,
     port,
+    metricsUrl,
     config: effective,
     rooms,
     processes,
@@ -138,6 +182,10 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         wss.close();
         http.closeAllConnections();
         await new Promise<void>((resolve) => http.close(() => resolve()));
+        if (metricsHttp) {
+          metricsHttp.closeAllConnections();
+          await new Promise<void>((resolve) => metricsHttp.close(() => resolve()));
+        }
         await processes.killAll();
       })()),
   };

@@ -2,6 +2,8 @@ import express, { type Express, type RequestHandler } from "express";
 import type { ApiDeps } from "./api/apiDeps.js";
 import { createApiRouter } from "./api/apiRouter.js";
 import type { ClientAssets } from "./clientBundle.js";
+import { metricsAccess } from "./metricsAccess.js";
+import { securityHeaders, socketSources } from "./securityHeaders.js";
 
 export interface AppState {
   ready: boolean;
@@ -10,12 +12,16 @@ export interface AppState {
 }
 
 /**
- * HTTP surface: the client page and script, the health check, Prometheus metrics (no token: keep the port
- * off the public network or filter /metrics at the proxy) and the control API. Signaling lives on /ws beside it.
+ * HTTP surface: the client page and script, the health check, Prometheus metrics (here only when they have no
+ * listener of their own: loopback or the API token, see metricsAccess.ts) and the control API. Signaling lives
+ * on /ws beside it. `metrics` undefined: METRICS_PORT serves them elsewhere.
  */
-export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler): Express {
+export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler | undefined): Express {
   const app = express();
   app.disable("x-powered-by");
+  // In a cluster a page may be sent on to another node's /ws: the nodes it may go to are the ALLOWED_ORIGINS
+  // (which that node's origin check also needs), as ws:// and wss:// sources.
+  app.use(securityHeaders(socketSources(api.config.allowedOrigins)));
   // Up (200) while the process serves its rooms, whatever its Redis: a liveness probe must not restart a
   // node whose rooms are fine. `?ready` is the readiness form: 503 while it cannot take new rooms.
   app.get("/healthz", (req, res) => {
@@ -34,7 +40,7 @@ export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler
   app.get(["/favicon.svg", "/favicon.ico"], (_req, res) => {
     res.type("image/svg+xml").set("Cache-Control", "max-age=86400").sendFile("favicon.svg", { root: state.client.dir });
   });
-  app.get("/metrics", metrics);
+  if (metrics) app.get("/metrics", metricsAccess(api.config.apiToken), metrics);
   app.use("/api", createApiRouter(api));
   // A person who mistyped a link gets a page with a way back; programs use /api, whose router answers JSON (its own 404 too).
   app.use((_req, res) => res.status(404).type("html").sendFile("404.html", { root: state.client.dir }));

@@ -1,11 +1,31 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { RequestHandler } from "express";
 import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { RoomSampler } from "./roomSampler.js";
 import type { RecordingStore } from "../recordings/recordingStore.js";
+import type { MediaMetrics } from "./mediaMetrics.js";
 import type { Cluster } from "../cluster/cluster.js";
 import type { NodeLoadSampler } from "../cluster/nodeLoad.js";
 import type { RoomMediaStats } from "../rooms/mcuRoom.js";
+
+/** package.json's version, the build_info label: found upwards from here (src/metrics/ or the dist/ bundle). */
+const BUILD_VERSION = buildVersion();
+
+function buildVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 4; depth++, dir = dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "tessera" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // Not here: one level up.
+    }
+  }
+  return "unknown";
+}
 
 export interface ServerMetrics {
   readonly registry: Registry;
@@ -21,15 +41,15 @@ const roles = ["sender", "viewer"] as const;
  * The server's Prometheus metrics, on a Registry of its own (several servers in one test process must not
  * share one). Room figures are read from the rooms at scrape time, so nothing in the rooms pushes to it.
  */
-export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, load: NodeLoadSampler, cluster: Cluster): ServerMetrics {
+export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, media: MediaMetrics, load: NodeLoadSampler, cluster: Cluster): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  nodeGauge(registry, "tessera_node_rooms", "Open rooms on this node (what placement compares across nodes)", () => load.current().rooms);
-  nodeGauge(registry, "tessera_node_senders", "Senders in this node's open rooms (what placement compares first)", () => load.current().senders);
-  nodeGauge(registry, "tessera_node_cpu_cores_used", "CPU cores this node used over the last 2 s: the server and its ffmpeg children", () => load.current().cpuUsed);
-  nodeGauge(registry, "tessera_node_cpu_cores_allowed", "CPU cores this node may use (NODE_CPU_CORES)", () => load.current().cpuAllowed);
-  nodeGauge(registry, "tessera_node_accepting_rooms", "1 while a join may create a room on this node; 0 while draining or without Redis", () => Number(cluster.health().acceptingRooms));
-  nodeGauge(registry, "tessera_node_redis_connected", "1 while this node's Redis answers, 0 while it is lost, -1 without REDIS_URL (single node)", () => {
+  nodeGauge("tessera_node_rooms", "Open rooms on this node (what placement compares across nodes)", () => load.current().rooms);
+  nodeGauge("tessera_node_senders", "Senders in this node's open rooms (what placement compares first)", () => load.current().senders);
+  nodeGauge("tessera_node_cpu_cores_used", "CPU cores this node used over the last 2 s: the server and its ffmpeg children", () => load.current().cpuUsed);
+  nodeGauge("tessera_node_cpu_cores_allowed", "CPU cores this node may use (NODE_CPU_CORES)", () => load.current().cpuAllowed);
+  nodeGauge("tessera_node_accepting_rooms", "1 while a join may create a room on this node; 0 while draining or without Redis", () => Number(cluster.health().acceptingRooms));
+  nodeGauge("tessera_node_redis_connected", "1 while this node's Redis answers, 0 while it is lost, -1 without REDIS_URL (single node)", () => {
     const { redis } = cluster.health();
     return redis === "off" ? -1 : Number(redis === "connected");
   });
@@ -61,47 +81,28 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, l
       }
     },
   });
-  new Gauge({
-    name: "tessera_room_output_fps",
-    help: "Frames per second of an MCU room's mixed video, over the last 5 s",
-    labelNames: ["room"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      sampler.sample();
-      for (const room of mcu()) {
-        const fps = sampler.outputFps(room);
-        if (fps !== undefined) this.set({ room: room.name }, Math.round(fps * 100) / 100);
-      }
-    },
-  });
-  roomCounter(registry, "tessera_room_frames_sent_total", "Mixed video frames sent by an MCU room", (room) => room.capabilities.mix.mediaStats.video.framesSent);
-  roomCounter(
-    registry,
-    "tessera_room_frames_dropped_total",
-    "Mixed video frames an MCU room did not compose or encode in time (compositor behind, or encoder backlog)",
-    (room) => room.capabilities.mix.mediaStats.video.framesDropped,
-  );
+  // Server-wide sums over every MCU room, closed ones included: no label a user can create (room names are
+  // theirs), and counters rather than rates, for `rate()` to compute over any window.
+  const framesSent = sampler.total((room) => room.capabilities.mix.mediaStats.video.framesSent);
+  const framesDropped = sampler.total((room) => room.capabilities.mix.mediaStats.video.framesDropped);
+  const encoderRestarts = sampler.total((room) => room.capabilities.mix.mediaStats.video.encoderRestarts);
+  const decoderRestarts = sampler.total((room) => room.capabilities.mix.mediaStats.video.decoderRestarts);
+  const cpuSeconds = sampler.total((room) => sampler.cpuSeconds(room));
+  sampledCounter("tessera_mix_frames_total", "Mixed video frames sent by MCU rooms (rate() is the output frame rate)", framesSent);
+  sampledCounter("tessera_mix_frames_dropped_total", "Mixed video frames an MCU room did not compose or encode in time (compositor behind, or encoder backlog)", framesDropped);
   new Counter({
     name: "tessera_ffmpeg_restarts_total",
-    help: "ffmpeg children of an MCU room that died on their own and were started again",
-    labelNames: ["room", "process"],
+    help: "ffmpeg children of MCU rooms that died on their own and were started again",
+    labelNames: ["process"],
     registers: [registry],
     collect() {
+      sampler.sample();
       this.reset();
-      for (const room of mcu()) {
-        const { video } = room.capabilities.mix.mediaStats;
-        this.inc({ room: room.name, process: "encoder" }, video.encoderRestarts);
-        this.inc({ room: room.name, process: "decoder" }, video.decoderRestarts);
-      }
+      this.inc({ process: "encoder" }, encoderRestarts());
+      this.inc({ process: "decoder" }, decoderRestarts());
     },
   });
-  roomCounter(
-    registry,
-    "tessera_room_cpu_seconds_total",
-    "CPU seconds (user + system) used by an MCU room's ffmpeg children, including those that have exited",
-    (room) => sampler.cpuSeconds(room),
-  );
+  sampledCounter("tessera_mix_cpu_seconds_total", "CPU seconds (user + system) used by MCU rooms' ffmpeg children, including those that have exited", cpuSeconds);
   // Summed over the MCU rooms, with no room label: how much Opus work the talkers-only mix saves.
   const audioGauge = (name: string, help: string, value: (audio: RoomMediaStats["audio"]) => number) =>
     new Gauge({
@@ -117,16 +118,28 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, l
   audioGauge("tessera_audio_inputs_mixed", "MCU senders in their room's audio mix now (at most the 3 loudest talkers per room)", (a) => a.inputsMixed);
   audioGauge("tessera_audio_encodings", "Opus encodings per 20 ms tick: one everyone-mix per room plus one mix-minus per talker in the mix", (a) => a.encodings);
   new Gauge({
-    name: "tessera_recording_bytes",
-    help: "Bytes written so far to the media file of a room's recording in progress",
-    labelNames: ["room"],
+    name: "tessera_build_info",
+    help: "Always 1; the labels say what is running",
+    labelNames: ["version", "node"],
     registers: [registry],
     collect() {
       this.reset();
+      this.set({ version: BUILD_VERSION, node: process.versions.node }, 1);
+    },
+  });
+  media.register(registry);
+  new Gauge({
+    name: "tessera_recording_bytes",
+    help: "Bytes written so far to the media files of the recordings in progress",
+    registers: [registry],
+    collect() {
+      this.reset();
+      let bytes = 0;
       for (const room of rooms.all()) {
         const recording = room.capabilities.recording?.activeRecording;
-        if (recording && !room.isClosing) this.set({ room: room.name }, recording.bytes);
+        if (recording && !room.isClosing) bytes += recording.bytes;
       }
+      this.set(bytes);
     },
   });
   new Counter({
@@ -147,26 +160,26 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, l
     stop: () => sampler.stop(),
   };
 
-  function nodeGauge(reg: Registry, name: string, help: string, value: () => number): void {
+  function nodeGauge(name: string, help: string, value: () => number): void {
     new Gauge({
       name,
       help,
-      registers: [reg],
+      registers: [registry],
       collect() {
         this.set(value());
       },
     });
   }
 
-  function roomCounter(reg: Registry, name: string, help: string, value: (room: ReturnType<typeof mcu>[number]) => number): void {
+  function sampledCounter(name: string, help: string, value: () => number): void {
     new Counter({
       name,
       help,
-      labelNames: ["room"],
-      registers: [reg],
+      registers: [registry],
       collect() {
+        sampler.sample();
         this.reset();
-        for (const room of mcu()) this.inc({ room: room.name }, value(room));
+        this.inc(value());
       },
     });
   }

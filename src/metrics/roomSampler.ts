@@ -8,6 +8,14 @@ const WINDOW_MS = 5000;
 /** A room that has the mixing capability. */
 export type MixingRoom = ConferenceRoom & { readonly capabilities: { readonly mix: MixStats } };
 
+interface ServerTotal {
+  readonly valueOf: (room: MixingRoom) => number;
+  /** Each live room's value at the last sample. */
+  readonly last: Map<MixingRoom, number>;
+  /** The sum of closed rooms' last values. */
+  retired: number;
+}
+
 interface RoomTrack {
   readonly frames: { at: number; sent: number }[];
   /** Last CPU reading of each live ffmpeg child. */
@@ -22,6 +30,7 @@ interface RoomTrack {
  */
 export class RoomSampler {
   private readonly tracks = new Map<MixingRoom, RoomTrack>();
+  private readonly totals: ServerTotal[] = [];
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -37,9 +46,30 @@ export class RoomSampler {
     return this.rooms.all().filter((r): r is MixingRoom => r.capabilities.mix !== undefined && !r.isClosing);
   }
 
+  /**
+   * A server-wide counter over every MCU room, live or closed: each room's last sampled value is kept when
+   * it closes (up to one sample interval short), so the sum only grows and `rate()` over it is right.
+   */
+  total(valueOf: (room: MixingRoom) => number): () => number {
+    const total: ServerTotal = { valueOf, last: new Map(), retired: 0 };
+    this.totals.push(total);
+    return () => {
+      let sum = total.retired;
+      for (const v of total.last.values()) sum += v;
+      return sum;
+    };
+  }
+
   sample(now = performance.now()): void {
     const live = new Set(this.mixingRooms());
     for (const room of this.tracks.keys()) if (!live.has(room)) this.tracks.delete(room);
+    for (const total of this.totals) {
+      for (const [room, v] of total.last) {
+        if (live.has(room)) continue;
+        total.retired += v;
+        total.last.delete(room);
+      }
+    }
     for (const room of live) {
       let track = this.tracks.get(room);
       if (!track) this.tracks.set(room, (track = { frames: [], cpuByPid: new Map(), exitedCpu: 0 }));
@@ -57,6 +87,7 @@ export class RoomSampler {
         if (cpu !== undefined) track.cpuByPid.set(pid, cpu);
       }
     }
+    for (const total of this.totals) for (const room of live) total.last.set(room, total.valueOf(room));
   }
 
   /** Frames sent per second over the last few seconds; undefined until there is half a second to measure. */

@@ -24,7 +24,9 @@ export type PeerEvents = {
   /** `audioLevel`: the RFC 6464 header extension (0-127, -dBov) when the sender sends it. */
   audioRtp: [packet: RtpPacket, audioLevel: number | undefined];
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
-  failed: [reason: string];
+  failed: [reason: string, kind: "ice" | "dtls"];
+  /** RTCP feedback on the participant's video: a NACK or PLI from them, or a PLI this peer sent. */
+  feedback: [type: "nack-received" | "pli-received" | "pli-sent"];
   connected: [];
 };
 
@@ -74,10 +76,11 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     });
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "connected") this.emit("connected");
-      if (state === "failed") this.fail("the connection failed (ICE or DTLS)");
+      // ICE up and the connection still failed: the DTLS handshake (or the transport under it) did.
+      if (state === "failed") this.fail("the connection failed (ICE or DTLS)", this.pc.iceConnectionState === "connected" || this.pc.iceConnectionState === "completed" ? "dtls" : "ice");
     });
     this.pc.iceConnectionStateChange.subscribe((state) => {
-      if (state === "failed") this.fail("ICE failed: no candidate pair works");
+      if (state === "failed") this.fail("ICE failed: no candidate pair works", "ice");
     });
   }
 
@@ -135,6 +138,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     const receiver = this.videoTransceiver?.receiver;
     if (receiver && this.inboundVideoSsrc !== undefined && !this.closed) {
       receiver.sendRtcpPLI(this.inboundVideoSsrc).catch(() => undefined);
+      this.emit("feedback", "pli-sent");
     }
   }
 
@@ -177,15 +181,23 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   }
 
   private watchReceiverRtcp(transceiver: RTCRtpTransceiver): void {
+    // A generic NACK (RFC 4585 RTPFB, FMT 1) names the lost packets' SSRC, which werift routes to the sender:
+    // the browser lost packets of what this peer sends it (werift answers it with retransmissions).
+    transceiver.sender.onRtcp.subscribe((rtcp) => {
+      if (rtcp.type === 205 && (rtcp as { feedback?: { count?: number } }).feedback?.count === 1) this.emit("feedback", "nack-received");
+    });
     // werift 0.24 routes a remote PLI on a sendrecv transceiver to the receiver, not the sender.
     transceiver.receiver.onRtcp.subscribe((rtcp) => {
       const feedback = (rtcp as { feedback?: { count?: number } }).feedback;
-      if (rtcp.type === 206 && feedback?.count === 1) this.remoteKeyframeRequest();
+      if (rtcp.type === 206 && feedback?.count === 1) {
+        this.emit("feedback", "pli-received");
+        this.remoteKeyframeRequest();
+      }
     });
   }
 
-  private fail(reason: string): void {
+  private fail(reason: string, kind: "ice" | "dtls"): void {
     if (this.closed) return;
-    this.emit("failed", reason);
+    this.emit("failed", reason, kind);
   }
 }

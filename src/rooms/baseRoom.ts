@@ -65,9 +65,11 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
     return { ok: false, code: "room-full", message: roomFullMessage(this.name, this.config.maxSenders) };
   }
 
-  protected newMember(name: string, role: Role, channel: ParticipantChannel): Member {
+  protected newMember(name: string, role: Role, channel: ParticipantChannel, identity?: string): Member {
+    const id = randomUUID().slice(0, 8);
     return {
-      id: randomUUID().slice(0, 8),
+      id,
+      identity: identity ?? id,
       name,
       role,
       joinedAt: new Date(),

@@ -87,7 +87,8 @@ export interface ConferenceRoom {
   once(event: "closed", listener: () => void): unknown;
   /** Whether a participant whose socket dropped keeps their place for RECONNECT_GRACE_MS (joined.resume is sent). */
   readonly holdsDroppedParticipants: boolean;
-  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult;
+  /** `identity`: who this is across sockets (the join token's `sub`); a fresh id when left out. */
+  admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult;
   /** The participant a resume key belongs to, now on `channel`; undefined when the key is unknown here. */
   resume(key: string, channel: ParticipantChannel): AdmitResult | undefined;
   /** Their socket dropped without `leave`: their place is held for a while, or they leave now. */

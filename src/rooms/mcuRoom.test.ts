@@ -91,7 +91,7 @@ describe("McuRoom rules", () => {
     const { room, media, mixer } = makeRoom();
     const ada = join1(room, "Ada");
     const closed = new Promise<void>((resolve) => room.once("closed", resolve));
-    media.peers[0].emit("failed", "ICE failed: no candidate pair works");
+    media.peers[0].emit("failed", "ICE failed: no candidate pair works", "ice");
     await closed;
     expect(ada.channel.errors("ice-failed")[0]).toMatchObject({ message: "ICE failed: no candidate pair works" });
     expect(mixer.closed).toBe(true);

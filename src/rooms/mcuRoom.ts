@@ -42,6 +42,8 @@ export interface RoomMediaStats {
 type McuParticipant = Participant<MixReceivingPeer>;
 
 export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom, LayoutControl, RecordingControl, MixStats {
+  /** Participants who have been sent their first mixed frame (the join-to-first-frame histogram). */
+  private readonly firstFrameSent = new WeakSet<McuParticipant>();
   readonly mode = "mcu";
   readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this };
   private readonly mixer: RoomMixing;
@@ -69,7 +71,14 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.mixer.on("videoRtp", (bytes) => {
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
       const packet = RtpPacket.deSerialize(bytes);
-      for (const p of this.members.values()) p.peer.sendVideo(copyForReceiver(packet));
+      for (const p of this.members.values()) {
+        p.peer.sendVideo(copyForReceiver(packet));
+        // The last packet of a frame over a connected peer: the first frame this participant can see.
+        if (packet.header.marker && !this.firstFrameSent.has(p) && p.peer.isConnected) {
+          this.firstFrameSent.add(p);
+          this.context.metrics?.firstMixedFrame((Date.now() - p.joinedAt.getTime()) / 1000);
+        }
+      }
     });
     this.mixer.on("keyframeRequest", (id) => this.members.get(id)?.peer.requestKeyframe());
     // Deferred so a joiner gets `joined` before the layout messages its own join causes.
@@ -159,10 +168,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.recording?.note(event);
   }
 
-  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult<McuParticipant> {
+  admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult<McuParticipant> {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const participant: McuParticipant = { ...this.newMember(name, role, channel), peer: this.createPeer(), videoCodecSeen: undefined };
+    const participant: McuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined };
     if (role === "sender") this.mixer.addSender(participant.id, name);
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
     this.attachNewParticipant(participant);

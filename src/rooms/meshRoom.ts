@@ -17,8 +17,8 @@ export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom, Signal
     return false;
   }
 
-  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
-    return this.refuseIfFull(role) ?? this.enrol(this.newMember(name, role, channel));
+  admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult {
+    return this.refuseIfFull(role) ?? this.enrol(this.newMember(name, role, channel, identity));
   }
 
   signal(from: string, to: string, data: SignalData): void {

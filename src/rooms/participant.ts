@@ -10,6 +10,8 @@ export interface ParticipantChannel {
 /** A participant as every room mode knows them. */
 export interface Member {
   readonly id: string;
+  /** Who this is across sockets: the join token's `sub` when tokens are on, else a server-made id. */
+  readonly identity: string;
   readonly name: string;
   readonly role: Role;
   readonly joinedAt: Date;

@@ -134,6 +134,15 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     const peer = p.peer;
     let wasConnected = false;
     this.wirePeer(p);
+    const metrics = this.context.metrics;
+    if (metrics) {
+      peer.on("videoRtp", () => metrics.rtpPacket("video"));
+      peer.on("audioRtp", () => metrics.rtpPacket("audio"));
+      peer.on("feedback", (type) => metrics.rtcpFeedback(type));
+      peer.on("failed", (_reason, kind) => {
+        if (p.peer === peer) metrics.connectionFailed(kind);
+      });
+    }
     peer.on("connected", () => {
       wasConnected = true;
       this.clearConnectDeadline(p.id);
@@ -161,6 +170,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     if (this.members.get(p.id) !== p || p.peer.isConnected) return;
     const seconds = Math.round(this.config.connectTimeoutMs / 100) / 10;
     if (this.offered.has(p.id)) {
+      this.context.metrics?.connectionFailed("timeout");
       this.dropParticipant(p, "ice-failed", `the media connection did not come up within ${seconds} s of joining (ICE or DTLS never completed)`);
     } else {
       this.dropParticipant(p, "offer-timeout", `no offer arrived within ${seconds} s of joining: a participant offers its media right after "joined"`);

@@ -158,14 +158,14 @@ describe("reconnecting", () => {
     const ada = join1(room, "Ada");
     const bo = join1(room, "Bo");
     media.peers[0].connect();
-    media.peers[0].emit("failed", "ICE failed: consent expired");
+    media.peers[0].emit("failed", "ICE failed: consent expired", "ice");
     await vi.advanceTimersByTimeAsync(0);
     expect(ada.channel.errors("ice-failed")).toHaveLength(1);
     expect(ada.channel.closedWith).toBe("ice-failed");
     expect(room.list().map((m) => m.name)).toEqual(["Ada", "Bo"]);
     expect(room.resume(ada.participant.resumeKey, new FakeChannel())?.ok).toBe(true);
 
-    media.peers[1].emit("failed", "ICE failed: no candidate pair works");
+    media.peers[1].emit("failed", "ICE failed: no candidate pair works", "ice");
     await vi.advanceTimersByTimeAsync(0);
     expect(bo.channel.errors("ice-failed")).toHaveLength(1);
     expect(room.list().map((m) => m.name)).toEqual(["Ada"]);

@@ -3,6 +3,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { RecordingStore } from "../recordings/recordingStore.js";
 import type { RoomMediaFactory } from "./roomMedia.js";
+import type { MediaMetrics } from "../metrics/mediaMetrics.js";
 
 /** What the registry hands a room it creates; the room hands it on to what it creates in turn. */
 export interface RoomContext {
@@ -16,4 +17,6 @@ export interface RoomContext {
   readonly recordings: RecordingStore;
   /** Makes the room's peers and mixer: real ones in the server, fakes in room tests. */
   readonly media: RoomMediaFactory;
+  /** The server's media counters (RTP, feedback, failures, first frame); room tests may leave them out. */
+  readonly metrics?: MediaMetrics;
 }

@@ -10,6 +10,7 @@ import { realRoomMedia, type RoomMediaFactory } from "./roomMedia.js";
 import { McuRoom } from "./mcuRoom.js";
 import { MeshRoom } from "./meshRoom.js";
 import { SfuRoom } from "./sfuRoom.js";
+import type { MediaMetrics } from "../metrics/mediaMetrics.js";
 
 /**
  * All live rooms by name. A room exists from its first join until it has closed after its last leave;
@@ -25,6 +26,7 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [name: string] }> {
     private readonly processes: ProcessGroup,
     private readonly recordings: RecordingStore,
     private readonly media: RoomMediaFactory = realRoomMedia,
+    private readonly metrics?: MediaMetrics,
   ) {
     super();
   }
@@ -40,7 +42,7 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [name: string] }> {
     // A closing room still holds its media until it is gone, so it counts.
     if (this.rooms.size >= this.config.maxRooms && !existing) return undefined;
     const mode = requestedMode ?? this.config.defaultMode;
-    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings, media: this.media };
+    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings, media: this.media, metrics: this.metrics };
     const room: ConferenceRoom = mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
     this.rooms.set(name, room);
     room.once("closed", () => {

@@ -30,10 +30,10 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
   /** The SSRC each source's audio and video last arrived with ("id:kind"). */
   private readonly sourceSsrcs = new Map<string, number>();
 
-  admit(name: string, role: Role, channel: ParticipantChannel): AdmitResult {
+  admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const p: SfuParticipant = { ...this.newMember(name, role, channel), peer: this.createPeer(), videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false };
+    const p: SfuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false };
     this.attachNewParticipant(p);
     return this.enrol(p);
   }

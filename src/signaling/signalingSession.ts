@@ -13,6 +13,9 @@ import type { ClientMessage, JoinMessage, RecordingState, ServerMessage } from "
 import { parseClientMessage } from "../../protocol/parse.js";
 import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { RateLimiter } from "./rateLimiter.js";
+import { joinAccess } from "../access/joinAccess.js";
+import { iceServersFor } from "../access/turnCredentials.js";
+import type { MediaMetrics } from "../metrics/mediaMetrics.js";
 
 /** Per socket: a burst of 60 messages (join, offer, a browser's first candidates), then 10 a second. */
 const MESSAGE_BURST = 60;
@@ -44,6 +47,8 @@ export class SignalingSession implements ParticipantChannel {
   private room: ConferenceRoom | undefined;
   private participant: Member | undefined;
   private offered = false;
+  /** From the join token (or, without tokens, the role): may this participant start and stop recordings. */
+  private mayRecord = false;
   private closed = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly limiter = new RateLimiter(MESSAGES_PER_SECOND, MESSAGE_BURST);
@@ -56,6 +61,7 @@ export class SignalingSession implements ParticipantChannel {
     private readonly log: Logger,
     /** Where a room that is not open here lives, or is placed (SingleNode: always here). */
     private readonly cluster: Cluster = new SingleNode(),
+    private readonly metrics?: MediaMetrics,
   ) {
     socket.on("message", (data, isBinary) => {
       if (this.closed) return;
@@ -123,7 +129,10 @@ export class SignalingSession implements ParticipantChannel {
 
   private async handle(text: string): Promise<void> {
     const parsed = parseClientMessage(text);
-    if (!parsed.ok) return this.error(parsed.code, parsed.message);
+    if (!parsed.ok) {
+      if (parsed.code === "bad-join") this.log.info("join refused", { reason: "bad-join", problem: parsed.message.slice(0, 200) });
+      return this.error(parsed.code, parsed.message);
+    }
     const message: ClientMessage = parsed.message;
     if (message.type === "join") return this.join(message);
     const room = this.room;
@@ -166,7 +175,8 @@ export class SignalingSession implements ParticipantChannel {
   /** Everyone in the room learns the outcome from the `recording` broadcast; only failures answer here. */
   private async record(room: ConferenceRoom, participant: Member, action: "start" | "stop"): Promise<void> {
     // Viewers watch; only the people on camera decide to record (operators use the token-protected API).
-    if (participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
+    if (this.config.joinTokenSecret === undefined && participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
+    if (!this.mayRecord) return this.error("recording-state", "your join token does not allow recording (it needs record: true)");
     const recording = capability(room, "recording");
     try {
       await (action === "start" ? recording.startRecording("participant", participant.name) : recording.stopRecording("participant"));
@@ -179,34 +189,69 @@ export class SignalingSession implements ParticipantChannel {
   }
 
   /**
-   * A join with a resume key the room knows comes back as that participant (same id, name, role and tile);
-   * an unknown key (the server restarted, the place was given up) is an ordinary join.
+   * The token (when the server needs one) decides room, name and role. A join with a resume key the room
+   * knows comes back as that participant (same id, name, role and tile); an unknown key (the server
+   * restarted, the place was given up) is an ordinary join, which replaces an older session of the same
+   * identity (the token's `sub`).
    */
   private async join(message: JoinMessage): Promise<void> {
     if (this.participant || this.room) return this.error("already-joined", "this connection has already joined a room");
-    const { room: roomName, name, role, mode, resume } = message;
+    const access = await joinAccess(this.config.joinTokenSecret, message);
+    if (!access.ok) {
+      // Once per refusal, with the reason and never the token (a log is no place for a credential).
+      this.log.warn("join refused: join token", { reason: access.reason, room: message.room });
+      this.metrics?.joinRefused(access.reason);
+      return this.error("unauthorized", access.message);
+    }
+    if (this.closed) return;
+    const roomName = access.room;
     // A room open here is joined here, Redis or not; any other is placed by the cluster first.
     const open = this.rooms.get(roomName);
     if (!open || open.isClosing) {
       const placement = await this.cluster.place(roomName);
       if (this.closed) return;
       if (placement.kind === "elsewhere") return this.redirect(placement.node, roomName);
-      if (placement.kind === "unavailable") return this.error("node-unavailable", `this node cannot open room "${roomName}" now: ${placement.reason}; try again in a moment`);
+      if (placement.kind === "unavailable") {
+        this.log.warn("join refused", { reason: "node-unavailable", room: roomName });
+        return this.error("node-unavailable", `this node cannot open room "${roomName}" now: ${placement.reason}; try again in a moment`);
+      }
     }
-    const room = this.rooms.getOrCreate(roomName, mode);
-    if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
-    const admitted = (resume !== undefined ? room.resume(resume, this) : undefined) ?? room.admit(name, role, this);
-    if (!admitted.ok) return this.error(admitted.code, admitted.message);
+    let room = this.rooms.getOrCreate(roomName, message.mode);
+    if (!room) {
+      this.log.warn("join refused", { reason: "server-full", room: roomName });
+      return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
+    }
+    let admitted = message.resume !== undefined ? room.resume(message.resume, this) : undefined;
+    if (!admitted) {
+      // Same identity twice in one room: the newer socket is the one the person is looking at.
+      const previous = room.list().find((m) => m.identity === access.identity);
+      if (previous) {
+        this.log.info("participant replaced by a newer session", { room: roomName, participant: previous.id });
+        previous.channel.close("replaced");
+        await room.remove(previous.id, "replaced");
+        if (this.closed) return;
+        // They were its last participant: the room has closed, and this join opens it again.
+        if (room.isClosing) room = this.rooms.getOrCreate(roomName, message.mode);
+        if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
+      }
+      admitted = room.admit(access.name, access.role, this, access.identity);
+    }
+    if (!admitted.ok) {
+      this.log.info("join refused", { reason: admitted.code, room: roomName });
+      return this.error(admitted.code, admitted.message);
+    }
     const participant = admitted.participant;
     this.room = room;
     this.participant = participant;
+    this.mayRecord = access.mayRecord;
+    const turn = this.config.turnSecret ? { secret: this.config.turnSecret, ttlSeconds: this.config.turnCredentialTtlS } : undefined;
     this.send({
       type: "joined",
       id: participant.id,
       room: roomName,
       role: participant.role,
       mode: room.mode,
-      iceServers: [...this.config.iceServers],
+      iceServers: iceServersFor(this.config.iceServers, turn, participant.id),
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       participants: room.list().map(participantInfo),
       recording: recordingState(room),

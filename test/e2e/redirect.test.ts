@@ -21,9 +21,12 @@ describeWithChromium("cluster redirect in the browser", () => {
     redis = await startRedis();
     raw = await RedisLink.create(redis.url, silentLogger);
     await raw.open();
-    for (const id of ["node-a", "node-b"]) {
-      const port = await freePort();
-      servers.push(await startServer({ port, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], cluster: { redisUrl: redis.url, nodeUrl: `http://127.0.0.1:${port}`, nodeId: id } }));
+    const ports = [await freePort(), await freePort()];
+    // Each node's page may open a socket to the other (ALLOWED_ORIGINS: its CSP and the other's origin check).
+    const allowedOrigins = ports.map((port) => `http://127.0.0.1:${port}`);
+    for (const [i, id] of ["node-a", "node-b"].entries()) {
+      const port = ports[i];
+      servers.push(await startServer({ port, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], allowedOrigins, cluster: { redisUrl: redis.url, nodeUrl: `http://127.0.0.1:${port}`, nodeId: id } }));
     }
     await pool.launch();
   }, 60_000);

@@ -8,12 +8,16 @@ import { layoutRoutes } from "./layoutRoutes.js";
 import { recordingRoutes } from "./recordingRoutes.js";
 import { requireToken } from "./requireToken.js";
 import { roomRoutes } from "./roomRoutes.js";
+import { recordingLinkRoutes, tokenRoutes } from "./accessRoutes.js";
 
 /** The control API under /api: token check, JSON bodies, the routes, and one error shape for all of it. */
 export function createApiRouter(deps: ApiDeps): Router {
   const router = express.Router();
+  // Ahead of the API token: these carry their own permission (a join token, or a signed link).
+  recordingLinkRoutes(router, deps);
   router.use(requireToken(deps.config.apiToken));
   router.use(express.json({ limit: "16kb" }));
+  tokenRoutes(router, deps);
   // A room on another node of the cluster is handled there (docs/scaling.md, "Control API").
   router.use("/rooms/:room", forwardToRoomNode(deps));
   roomRoutes(router, deps);
