@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ServerMessage } from "../protocol/messages.js";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
+import { resolveLabelFont } from "../mixer/video/labelFont.js";
 import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
 import { defaultConfig, type Config } from "./config.js";
 import { createApp, type AppState } from "./http/app.js";
@@ -34,7 +35,12 @@ const CLOSE_HANDSHAKE_MS = 1000;
 export async function startServer(overrides: Partial<Config> = {}, log: Logger = createLogger()): Promise<RunningServer> {
   const config: Config = { ...defaultConfig, ...overrides };
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
-  const effective: Config = { ...config, ffmpegPath };
+  // Resolved before anything starts: a LABEL_FONT naming a font that is not there stops the start-up, naming it.
+  const labelFamilies = config.labelFamilies ?? resolveLabelFont(config.labelFont).families;
+  if (labelFamilies.length === 0) {
+    log.warn("no font is installed: names are drawn with the built-in ASCII font, other scripts as '?' (install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)");
+  }
+  const effective: Config = { ...config, ffmpegPath, labelFamilies };
   const state: AppState = { ready: false, client: await loadClient() };
   const processes = new ProcessGroup();
   const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
@@ -99,7 +105,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   state.ready = true;
   const port = (http.address() as AddressInfo).port;
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, iceHostAddresses: config.iceHostAddresses });
+  log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, labelFont: labelFamilies.join(", "), iceHostAddresses: config.iceHostAddresses });
 
   return {
     url: `http://${hostForUrl}:${port}`,

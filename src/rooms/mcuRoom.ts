@@ -1,4 +1,5 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
+import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
@@ -61,6 +62,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       audioBitrate: config.output.audioBitrate,
       keyframeIntervalMs: config.keyframeIntervalMs,
       staleAfterMs: config.staleVideoMs,
+      labelFont: { families: config.labelFamilies ?? resolveLabelFont(config.labelFont).families },
       context: { log: context.log, processes: context.processes, faults: this.faults, ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath() },
     });
     this.mixer.on("videoRtp", (bytes) => {
