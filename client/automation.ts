@@ -18,6 +18,8 @@ export interface TesseraView {
   error: string | null;
   /** The room's recording in progress (REC shown), or null. */
   recording: RecordingState;
+  /** Who is speaking (MCU rooms' `speaker` messages), or null. */
+  speaker: string | null;
 }
 
 declare global {
@@ -27,7 +29,7 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, recording: null };
+  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, recording: null, speaker: null };
   window.tessera = view;
   return view;
 }

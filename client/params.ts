@@ -4,7 +4,7 @@
 import { cleanDisplayName } from "../protocol/displayName.js";
 import { MAX_NAME_LENGTH } from "../protocol/limits.js";
 import { ROOM_MODES, isRoomMode, type Role, type RoomMode } from "../protocol/messages.js";
-import { isRoomName } from "../protocol/roomName.js";
+import { toRoomName } from "../protocol/roomName.js";
 
 export interface JoinOptions {
   room: string;
@@ -57,12 +57,13 @@ export type Validated = { ok: true; options: JoinOptions } | { ok: false; error:
 
 export function validateJoin(room: string, name: string, role: string, mode = ""): Validated {
   const r = role === "" ? "sender" : role;
-  if (!isRoomName(room)) {
+  const roomName = toRoomName(room);
+  if (roomName === undefined) {
     return {
       ok: false,
       error: room === ""
         ? "Enter a room name."
-        : `Room name "${room}" is not allowed: use 1 to 64 letters, digits, "_" or "-".`,
+        : `Room name "${room}" is not allowed: use 1 to 64 letters or digits (any language), "_" or "-", without spaces.`,
     };
   }
   // The server's own cleaning, so the page refuses what the server would and joins with the name others will see.
@@ -72,5 +73,5 @@ export function validateJoin(room: string, name: string, role: string, mode = ""
   if (r !== "sender" && r !== "viewer") return { ok: false, error: `Unknown role "${role}": use "sender" or "viewer".` };
   const m = parseMode(mode);
   if (!m.ok) return m;
-  return { ok: true, options: { room, name: cleaned.name, role: r, ...(m.mode ? { mode: m.mode } : {}) } };
+  return { ok: true, options: { room: roomName, name: cleaned.name, role: r, ...(m.mode ? { mode: m.mode } : {}) } };
 }

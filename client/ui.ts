@@ -39,6 +39,8 @@ export class Ui {
   readonly status = byId("status", HTMLElement);
   readonly error = byId("error", HTMLElement);
   readonly participants = byId("participants", HTMLUListElement);
+  /** Who is speaking, kept across roster re-renders. */
+  private speaker: string | null = null;
   readonly roomLabel = byId("room-label", HTMLElement);
   readonly modeLabel = byId("mode", HTMLElement);
   /** Remote participants' videos in sfu and mesh rooms. */
@@ -137,11 +139,18 @@ export class Ui {
     this.cameraOff.title = off ? "Your camera is off" : "Turn your camera off";
   }
 
+  /** Marks the participant the mixer hears speaking (MCU `speaker` messages), and no one else. */
+  markSpeaker(id: string | null): void {
+    this.speaker = id;
+    for (const li of this.participants.querySelectorAll("li")) li.classList.toggle("speaking", li.dataset.id === id);
+  }
+
   renderParticipants(list: readonly ParticipantInfo[], selfId: string | null): void {
     const items = list.map((p) => {
       const li = document.createElement("li");
       li.dataset.id = p.id;
       li.dataset.role = p.role;
+      if (p.id === this.speaker) li.classList.add("speaking");
       const name = document.createElement("span");
       name.className = "name";
       name.textContent = p.name; // textContent: names are untrusted

@@ -76,6 +76,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.mixer.on("activeSpeaker", (id) => {
       this.log.info("active speaker", { participant: id ?? null });
       this.noteForRecording({ kind: "speaker", participant: id ?? null });
+      for (const p of this.members.values()) p.channel.send({ type: "speaker", id: id ?? null });
     });
   }
 
@@ -161,6 +162,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
     this.attachNewParticipant(participant);
     const admitted = this.enrol(participant);
+    // Deferred, as the tile sizes are: after `joined`, so the page knows the id it names.
+    const speaker = this.mixer.activeSpeaker;
+    if (speaker !== undefined) setImmediate(this.faults.wrap("speaker to joiner", () => participant.channel.send({ type: "speaker", id: speaker })));
     this.noteForRecording({ kind: "join", participant: { id: participant.id, name, role } });
     if (this.config.autoRecord && !this.recording && this.members.size === 1) {
       // Deferred so the joiner gets `joined` before the `recording` broadcast.
