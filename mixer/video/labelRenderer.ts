@@ -63,6 +63,11 @@ export class LabelRenderer {
     this.css = [...options.font.families.map((f) => `"${f.replace(/["\\]/g, "\\$&")}"`), "sans-serif"].join(", ");
   }
 
+  /** The CSS font tile labels (or, `card`, camera-off cards) are drawn with. */
+  cssFont(kind: "tile" | "card" = "tile"): string {
+    return `${kind === "tile" ? this.textPx : Math.round(this.textPx * CARD_TEXT_SCALE)}px ${this.css}`;
+  }
+
   /**
    * The label at the foot of a tile: a mute badge when `muted`, then the name (none: the badge alone, as
    * on a camera-off card, which shows the name in its middle, on the card's colour). Cut with "…" to fit `maxWidth`; undefined
