@@ -4,6 +4,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { ServerMessage } from "../protocol/messages.js";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { resolveLabelFont } from "../mixer/video/labelFont.js";
+import { warmLabelFonts } from "../mixer/video/labelRenderer.js";
 import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
 import { defaultConfig, type Config } from "./config.js";
 import { createApp, type AppState } from "./http/app.js";
@@ -102,6 +103,8 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     http.once("error", reject);
     http.listen(config.port, config.host, () => resolve());
   });
+  // After listening, so /healthz is not held up; before any room's first frame in practice.
+  setImmediate(() => warmLabelFonts({ families: labelFamilies }));
   state.ready = true;
   const port = (http.address() as AddressInfo).port;
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;

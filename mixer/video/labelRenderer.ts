@@ -153,6 +153,15 @@ export class LabelRenderer {
   }
 }
 
+/**
+ * Draws a label in every script the default fonts cover and throws it away: Skia opens a font file the
+ * first time it needs one (about 50 ms for all of them, the CJK collection most), which should happen at
+ * start-up rather than inside the first room's frame clock.
+ */
+export function warmLabelFonts(font: LabelFont): void {
+  new LabelRenderer({ outputHeight: 720, font, cacheSize: 1 }).tileLabel("Aé Жω 김 王 あ محمد שלום हि ไทย 😀", true, 4000);
+}
+
 function bitmapScale(px: number): number {
   return Math.max(1, Math.round(px / 10));
 }
