@@ -96,7 +96,7 @@ export class LabelRenderer {
   private render(text: string, badge: boolean, maxWidth: number, px: number, background: Rgb): Overlay | undefined {
     const height = even(px * 1.5);
     const pad = even(px * 0.45);
-    const badgeSize = badge ? even(px * 1.1) : 0;
+    const badgeSize = badge ? even(px * 1.25) : 0;
     const gap = badge && text ? Math.round(px * 0.3) : 0;
     const room = even(maxWidth) - 2 * pad - badgeSize - gap;
     if (room < 0 || height === 0) return undefined;

@@ -23,9 +23,9 @@ export function drawMuteBadge(ctx: SKRSContext2D, x: number, y: number, size: nu
   ctx.strokeStyle = "#ffffff";
   ctx.lineCap = "round";
   // Capsule: the microphone's head.
-  const w = 5 * u;
-  const top = cy - 7 * u;
-  const bottom = cy + 1.5 * u;
+  const w = 7 * u;
+  const top = cy - 8 * u;
+  const bottom = cy + 2 * u;
   ctx.beginPath();
   ctx.moveTo(cx - w / 2, top + w / 2);
   ctx.arc(cx, top + w / 2, w / 2, Math.PI, 0);
@@ -34,24 +34,23 @@ export function drawMuteBadge(ctx: SKRSContext2D, x: number, y: number, size: nu
   ctx.closePath();
   ctx.fill();
   // Cradle and stand.
-  ctx.lineWidth = 1.6 * u;
+  ctx.lineWidth = 2.2 * u;
   ctx.beginPath();
-  ctx.arc(cx, cy - 1 * u, 5.5 * u, 0.15 * Math.PI, 0.85 * Math.PI);
-  ctx.moveTo(cx, cy + 4.5 * u);
-  ctx.lineTo(cx, cy + 7.5 * u);
+  ctx.arc(cx, cy - 1 * u, 6.5 * u, 0.1 * Math.PI, 0.9 * Math.PI);
+  ctx.moveTo(cx, cy + 5.5 * u);
+  ctx.lineTo(cx, cy + 8.5 * u);
   ctx.stroke();
-  // The strike: a red gap, then white over it, so it reads against the capsule.
-  ctx.lineWidth = 4 * u;
+  // The strike, with a thin red edge on its upper side only, so it stays one line at 30 px after VP8.
+  ctx.lineWidth = 2.4 * u;
   ctx.strokeStyle = MUTE_BADGE_RGB;
   ctx.beginPath();
-  ctx.moveTo(cx - 6.5 * u, cy - 7.5 * u);
-  ctx.lineTo(cx + 6.5 * u, cy + 7.5 * u);
+  ctx.moveTo(cx - 7 * u + 1.6 * u, cy - 8 * u - 1.4 * u);
+  ctx.lineTo(cx + 7 * u + 1.6 * u, cy + 8 * u - 1.4 * u);
   ctx.stroke();
-  ctx.lineWidth = 1.8 * u;
   ctx.strokeStyle = "#ffffff";
   ctx.beginPath();
-  ctx.moveTo(cx - 6.5 * u, cy - 7.5 * u);
-  ctx.lineTo(cx + 6.5 * u, cy + 7.5 * u);
+  ctx.moveTo(cx - 7 * u, cy - 8 * u);
+  ctx.lineTo(cx + 7 * u, cy + 8 * u);
   ctx.stroke();
   ctx.restore();
 }

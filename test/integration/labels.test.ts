@@ -6,9 +6,11 @@ import { LabelRenderer } from "../../mixer/video/labelRenderer.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";
 import { cropLuma, inkBox, inkSimilarity, referenceText, rgbLuma } from "../helpers/glyphs.js";
+import { closeTo } from "../helpers/mixedStreamDecoder.js";
 import { rgbToPng } from "../helpers/pictures.js";
 import { TestClient } from "../helpers/testClient.js";
 
+const TOKEN = "labels-test-token";
 const W = 1280;
 const H = 720;
 // The mix's grid for three senders: two tiles on top, the third centred below.
@@ -32,7 +34,7 @@ describe("names, badges and the speaker in the mix", () => {
   const labels = new LabelRenderer({ outputHeight: H, font: resolveLabelFont(undefined) });
 
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN });
     const make = (name: string, options: Partial<ConstructorParameters<typeof TestClient>[0]>) => {
       const c = new TestClient({ url: server.url, room: "이름표", name, ...options });
       clients.push(c);
@@ -139,6 +141,36 @@ describe("names, badges and the speaker in the mix", () => {
     for (const x of [k.x + 4, k.x + k.width - 4]) expect(amber(x, k.y + k.height - 3), `label at x=${x}`).toBe(false);
     expect(amber(DMITRY.x + 320, 3)).toBe(false);
     const shot = process.env.MIX_SCREENSHOT;
-    if (shot) writeFileSync(shot, await rgbToPng(rgb, W, H));
+    if (shot) writeFileSync(`${shot}-grid.png`, await rgbToPng(rgb, W, H));
+  });
+
+  it("keeps names legible in the speaker layout's strip, and the room's name in any script reaches the API", async () => {
+    const res = await fetch(`${server.url}/api/rooms/${encodeURIComponent("이름표")}/layout`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ layout: "speaker" }),
+    });
+    expect(res.status).toBe(200);
+    const main = { x: 0, y: 0, width: 1280, height: 576 };
+    const strip = { x: 384, y: 576, width: 256, height: 144 };
+    let score = 0;
+    await eventually(
+      () => {
+        const luma = frameLuma();
+        const k = labelRegion(main, "김민수", false);
+        const d = labelRegion(strip, "Дмитрий", true);
+        const skip = d.width - labelRegion(strip, "Дмитрий", false).width + 2;
+        score = Math.min(
+          inkSimilarity(cropLuma(luma, k.x, k.y, k.width, k.height), referenceText("김민수", labels.cssFont())),
+          inkSimilarity(cropLuma(luma, d.x + skip, d.y, d.width - skip, d.height), referenceText("Дмитрий", labels.cssFont())),
+        );
+        // Kim's resized picture in too (until then his old decoder's picture is drawn centred).
+        return score > 0.85 && closeTo(viewer.decoder.colourAt(100, 60), { r: 255, g: 0, b: 0 });
+      },
+      10_000,
+      "Kim large, Dmitry legible in the strip",
+    );
+    const shot = process.env.MIX_SCREENSHOT;
+    if (shot) writeFileSync(`${shot}-speaker.png`, await rgbToPng(viewer.decoder.latest!, W, H));
   });
 });
