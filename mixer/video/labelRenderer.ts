@@ -53,6 +53,8 @@ export class LabelRenderer {
   private readonly css: string;
   private readonly shaped: boolean;
   private readonly segmenter = new Intl.Segmenter(undefined, { granularity: "grapheme" });
+  /** For measuring text before the label's own canvas (its size) exists. */
+  private readonly measure = createCanvas(1, 1).getContext("2d");
   /** Labels rasterised so far (a cache miss each): stays put while names, mutes and tiles do. */
   rendered = 0;
 
@@ -100,7 +102,7 @@ export class LabelRenderer {
     const gap = badge && text ? Math.round(px * 0.3) : 0;
     const room = even(maxWidth) - 2 * pad - badgeSize - gap;
     if (room < 0 || height === 0) return undefined;
-    const measure = createCanvas(1, 1).getContext("2d");
+    const measure = this.measure;
     measure.font = `${px}px ${this.css}`;
     const fit = text ? (this.shaped ? this.fit(measure, text, room) : this.fitBitmap(text, px, room)) : { text: "", width: 0 };
     if (!fit.text && !badge) return undefined;
