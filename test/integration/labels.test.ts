@@ -154,7 +154,7 @@ describe("names, badges and the speaker in the mix", () => {
     const main = { x: 0, y: 0, width: 1280, height: 576 };
     const strip = { x: 384, y: 576, width: 256, height: 144 };
     let score = 0;
-    await eventually(
+    const waited = eventually(
       () => {
         const luma = frameLuma();
         const k = labelRegion(main, "김민수", false);
@@ -167,9 +167,12 @@ describe("names, badges and the speaker in the mix", () => {
         // Kim's resized picture in too (until then his old decoder's picture is drawn centred).
         return score > 0.85 && closeTo(viewer.decoder.colourAt(100, 60), { r: 255, g: 0, b: 0 });
       },
-      10_000,
+      15_000,
       "Kim large, Dmitry legible in the strip",
     );
+    await waited.catch((err: Error) => {
+      throw new Error(`${err.message} (label match ${score.toFixed(2)}, Kim's corner ${JSON.stringify(viewer.decoder.colourAt(100, 60))})`);
+    });
     const shot = process.env.MIX_SCREENSHOT;
     if (shot) writeFileSync(`${shot}-speaker.png`, await rgbToPng(viewer.decoder.latest!, W, H));
   });
