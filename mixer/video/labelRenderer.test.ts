@@ -28,6 +28,8 @@ describe("label renderer", () => {
     expect(similarity("김민수", "???")).toBeLessThan(0.5);
     const bitmap = new LabelRenderer({ outputHeight: 720, font: { families: [] } });
     expect(inkSimilarity(luma(label("김민수", bitmap)), referenceText("김민수", at720.cssFont()))).toBeLessThan(0.5);
+    // The fallback still draws ASCII names, at a legible size.
+    expect(inkBox(luma(label("Alice", bitmap)))!.height).toBeGreaterThanOrEqual(18);
   });
 
   it("draws Cyrillic, Greek, Latin with diacritics, Han and joined Arabic with real glyphs", () => {
