@@ -104,7 +104,13 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     http.listen(config.port, config.host, () => resolve());
   });
   // After listening, so /healthz is not held up; before any room's first frame in practice.
-  setImmediate(() => warmLabelFonts({ families: labelFamilies }));
+  setImmediate(() => {
+    try {
+      warmLabelFonts({ families: labelFamilies });
+    } catch (err) {
+      log.warn("could not draw a sample label at start-up", { error: (err as Error).message });
+    }
+  });
   state.ready = true;
   const port = (http.address() as AddressInfo).port;
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
