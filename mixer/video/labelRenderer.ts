@@ -28,8 +28,8 @@ export interface LabelRendererOptions {
 }
 
 /**
- * Text size as a share of the output height: 3.6 % is 26 px at 720p, whose Latin capitals are about
- * 18 px (2.5 % of the height) and Hangul about 23 px: still legible when a phone shows the mix 360 px wide.
+ * Text size as a share of the output height: 3.6 % is 26 px at 720p, whose Latin capitals are 18 px of
+ * ink (2.5 % of the height) and Hangul 25 px: still legible when a phone shows the mix 360 px wide.
  */
 export const LABEL_TEXT_SHARE = 0.036;
 /** The name on a camera-off card is this much larger than a tile's label. */
