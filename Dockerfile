@@ -41,14 +41,15 @@ RUN npm run build \
 FROM node:22-bookworm-slim
 
 # Debian's ffmpeg decodes what anyone in a room sends, so it must be one that gets security fixes (the
-# static build @ffmpeg-installer ships is from 2018). Name labels are drawn with the server's own bitmap
-# font; fonts-dejavu-core is what ffmpeg's fontconfig dependency pulls in anyway, named so it is the small one.
+# static build @ffmpeg-installer ships is from 2018). Names in the mix are drawn by Skia (@napi-rs/canvas,
+# prebuilt for linux-x64/arm64 glibc) with Debian's Noto fonts: Latin, Greek, Cyrillic, Arabic, Hebrew,
+# Indic and Thai (core), Hangul, Han and kana (cjk), emoji; DejaVu is what ffmpeg's fontconfig pulls in anyway.
 # tini is PID 1: it forwards SIGTERM to node and reaps any ffmpeg orphaned if the server itself dies, so
 # `docker run --init` is not needed (nor available everywhere the image runs).
 # bash with pipefail, so the version check fails the build rather than `head` succeeding for it.
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core tini \
+ && apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji tini \
  && rm -rf /var/lib/apt/lists/* \
  && /usr/bin/ffmpeg -hide_banner -version | head -n 1
 

@@ -29,6 +29,8 @@ export interface TesseraView {
   reconnects: number;
   /** The signed link to the room's last finished recording, for those allowed to record (client/recordingLink.ts). */
   recordingLink: string | null;
+  /** Who is speaking (MCU rooms' `speaker` messages), or null. */
+  speaker: string | null;
 }
 
 declare global {
@@ -38,7 +40,7 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, recordingLink: null, reconnecting: false, reconnects: 0 };
+  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, recordingLink: null, reconnecting: false, reconnects: 0, speaker: null };
   window.tessera = view;
   return view;
 }

@@ -40,11 +40,25 @@ describe("join validation", () => {
     expect(validateJoin("r", " Bob ", "viewer")).toEqual({ ok: true, options: { room: "r", name: "Bob", role: "viewer" } });
   });
 
+  it("takes room names in any script, NFC-normalised", () => {
+    expect(validateJoin("모의면접", "A", "")).toEqual({ ok: true, options: { room: "모의면접", name: "A", role: "sender" } });
+    // Hangul typed as conjoining jamo is the same room as its syllables.
+    expect(validateJoin("각", "A", "")).toEqual({ ok: true, options: { room: "각", name: "A", role: "sender" } });
+    for (const room of ["Зал-1", "αίθουσα_2", "会議室", "غرفة", "हिन्दी", "Zoë"]) expect(validateJoin(room, "A", "").ok, room).toBe(true);
+  });
+
   it("refuses bad rooms, names and roles with a message", () => {
     for (const [room, name, role] of [
       ["", "A", ""],
       ["has space", "A", ""],
       ["x".repeat(65), "A", ""],
+      ["한".repeat(65), "A", ""],
+      ["../etc", "A", ""],
+      ["a/b", "A", ""],
+      ["\u3164", "A", ""],
+      ["\u0301a", "A", ""],
+      ["a\u200bb", "A", ""],
+      ["r😀", "A", ""],
       ["r", "   ", ""],
       ["r", "x".repeat(41), ""],
       ["r", "\u200b\u202e", ""],

@@ -4,7 +4,7 @@
 import { cleanDisplayName } from "../protocol/displayName.js";
 import { MAX_NAME_LENGTH } from "../protocol/limits.js";
 import { ROOM_MODES, isRoomMode, type Role, type RoomMode } from "../protocol/messages.js";
-import { isRoomName } from "../protocol/roomName.js";
+import { toRoomName } from "../protocol/roomName.js";
 import { Translator, type Translate } from "./i18n/translator.js";
 
 const ENGLISH = new Translator("en").t;
@@ -78,7 +78,8 @@ export type Validated = { ok: true; options: JoinOptions } | { ok: false; error:
 /** `t`: the page's language (English without it). */
 export function validateJoin(room: string, name: string, role: string, mode = "", t: Translate = ENGLISH): Validated {
   const r = role === "" ? "sender" : role;
-  if (!isRoomName(room)) return { ok: false, error: room === "" ? t("error.enterRoom") : t("error.badRoom", { room }) };
+  const roomName = toRoomName(room);
+  if (roomName === undefined) return { ok: false, error: room === "" ? t("error.enterRoom") : t("error.badRoom", { room }) };
   // The server's own cleaning, so the page refuses what the server would and joins with the name others will see.
   const cleaned = cleanDisplayName(name);
   if (!cleaned.ok) return { ok: false, error: name.trim() === "" ? t("error.enterName") : `Your ${cleaned.problem}.` };
@@ -86,5 +87,5 @@ export function validateJoin(room: string, name: string, role: string, mode = ""
   if (r !== "sender" && r !== "viewer") return { ok: false, error: `Unknown role "${role}": use "sender" or "viewer".` };
   const m = parseMode(mode);
   if (!m.ok) return m;
-  return { ok: true, options: { room, name: cleaned.name, role: r, ...(m.mode ? { mode: m.mode } : {}) } };
+  return { ok: true, options: { room: roomName, name: cleaned.name, role: r, ...(m.mode ? { mode: m.mode } : {}) } };
 }

@@ -248,6 +248,10 @@ export class Session {
       case "recording":
         this.setRecording(message.recording);
         break;
+      case "speaker":
+        this.view.speaker = message.id;
+        this.ui.markSpeaker(message.id);
+        break;
       case "error": {
         const text = describeServerError(message.code, message.message, this.options.room, this.ui.t);
         this.view.errorCode = message.code;

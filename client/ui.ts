@@ -55,6 +55,8 @@ export class Ui {
   readonly errorText = byId("error-text", HTMLElement);
   readonly joinAsViewer = byId("join-as-viewer", HTMLButtonElement);
   readonly participants = byId("participants", HTMLUListElement);
+  /** Who is speaking, kept across roster re-renders. */
+  private speaker: string | null = null;
   readonly roomLabel = byId("room-label", HTMLElement);
   readonly modeLabel = byId("mode", HTMLElement);
   readonly empty = byId("empty", HTMLElement);
@@ -261,6 +263,12 @@ export class Ui {
     this.drawEmpty();
   }
 
+  /** Marks the participant the mixer hears speaking (MCU `speaker` messages), and no one else. */
+  markSpeaker(id: string | null): void {
+    this.speaker = id;
+    for (const li of this.participants.querySelectorAll("li")) li.classList.toggle("speaking", li.dataset.id === id);
+  }
+
   renderParticipants(list: readonly ParticipantInfo[], selfId: string | null): void {
     this.list = list;
     this.selfId = selfId;
@@ -274,6 +282,7 @@ export class Ui {
       const li = document.createElement("li");
       li.dataset.id = p.id;
       li.dataset.role = p.role;
+      if (p.id === this.speaker) li.classList.add("speaking");
       const name = document.createElement("span");
       name.className = "name";
       name.textContent = p.name; // textContent: names are untrusted

@@ -6,6 +6,7 @@ import { AudioMixer, type AudioMixerStats, type AudioSink } from "./audio/audioM
 import type { LayoutSpec } from "./layout/computeLayout.js";
 import type { Rect } from "./layout/gridLayout.js";
 import { MixRecording } from "./recording/mixRecording.js";
+import type { LabelFont } from "./video/labelFont.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
 import { VideoMixer, type EncodedMixFrame, type VideoMixerStats } from "./video/videoMixer.js";
 
@@ -19,6 +20,8 @@ export interface RoomMixerOptions {
   readonly keyframeIntervalMs: number;
   readonly staleAfterMs: number;
   readonly audioBitrate: number;
+  /** What participants' names are drawn with in the composite (resolveLabelFont, once at start-up). */
+  readonly labelFont: LabelFont;
   /** The room's context: its logger, process group (every ffmpeg child joins it), fault boundary, ffmpeg. */
   readonly context: MediaContext;
 }
@@ -55,6 +58,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       keyframeInterval: Math.max(1, Math.round((options.keyframeIntervalMs * options.fps) / 1000)),
       staleAfterMs: options.staleAfterMs,
       context: options.context,
+      labelFont: options.labelFont,
     });
     this.audio = new AudioMixer(options.audioBitrate, options.context.faults);
     this.video.on("rtp", (packet) => this.emit("videoRtp", packet));
@@ -108,7 +112,10 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
-    if (mute.audio !== undefined) this.audio.setMuted(id, mute.audio);
+    if (mute.audio !== undefined) {
+      this.audio.setMuted(id, mute.audio);
+      this.video.setAudioMuted(id, mute.audio);
+    }
     if (mute.video !== undefined) this.video.setVideoMuted(id, mute.video);
   }
 

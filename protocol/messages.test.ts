@@ -39,6 +39,9 @@ const serverSends: ServerMessage[] = [
   { type: "recording", recording },
   { type: "recording", recording: null },
   { type: "redirect", url: "wss://node-2.example.com/ws", room: "standup" },
+  { type: "speaker", id: "a1b2c3d4" },
+  { type: "speaker", id: null },
+  { ...joined, room: "모의면접" },
   ...ERROR_CODE_LIST.map((code): ServerMessage => ({ type: "error", code, message: `about ${code}` })),
   ...BYE_REASONS.map((reason): ServerMessage => ({ type: "bye", reason })),
 ];
@@ -72,6 +75,8 @@ describe("server messages", () => {
     expect(serverRefuses({ type: "signal", from: "x", data: {} })).toMatch(/data needs an sdp or a candidate/);
     expect(serverRefuses({ type: "signal", from: "x", data: { sdp: { type: "pranswer", sdp: "v=0" } } })).toMatch(/data\.sdp\.type/);
     expect(serverRefuses({ type: "dance" })).toMatch(/type/);
+    expect(serverRefuses({ type: "speaker" })).toMatch(/id/);
+    expect(serverRefuses({ type: "speaker", id: "" })).toMatch(/id/);
     expect(serverRefuses([1, 2])).toBe("not a JSON object");
     expect(parseServerMessage("{nope")).toEqual({ ok: false, problem: "not valid JSON" });
   });
@@ -94,12 +99,21 @@ describe("client messages", () => {
   };
 
   it("accept what the page sends: its join, as validateJoin builds it, with the name the server will show", () => {
-    for (const [room, name, role, mode] of [["r", "  Ada ", "", ""], ["interview-1", "Zoe\u0308 \u202eK", "viewer", "sfu"], ["x", "a\nb", "", "mesh"]]) {
+    for (const [room, name, role, mode] of [["r", "  Ada ", "", ""], ["interview-1", "Zoe\u0308 \u202eK", "viewer", "sfu"], ["x", "a\nb", "", "mesh"], ["모의면접", "김민수", "", ""]]) {
       const v = validateJoin(room, name, role, mode);
       if (!v.ok) throw new Error(v.error);
       const join: ClientMessageInput = { type: "join", room: v.options.room, name: v.options.name, role: v.options.role, ...(v.options.mode ? { mode: v.options.mode } : {}) };
       // The page cleans as the server does: the server's cleaning changes nothing more.
       expect(accepted(join)).toEqual({ ...join, name: v.options.name });
+    }
+  });
+
+  it("normalise a room name to NFC and refuse one that could be a path or look blank", () => {
+    expect(accepted({ type: "join", room: "\u1100\u1161\u11a8", name: "A" })).toMatchObject({ room: "\uac01" });
+    for (const room of ["../x", "a/b", "a.b", "a b", "\u3164", "x".repeat(65)]) {
+      const r = parseClientMessage(JSON.stringify({ type: "join", room, name: "A" }));
+      expect(r.ok, room).toBe(false);
+      if (!r.ok) expect(r.message).toContain("room");
     }
   });
 

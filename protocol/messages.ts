@@ -137,6 +137,8 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
   tileMessageSchema,
   z.object({ type: z.literal("participants"), participants: z.array(participantInfoSchema) }),
   z.object({ type: z.literal("recording"), recording: recordingStateSchema }),
+  // MCU rooms: who the mixer hears speaking now (the tile it highlights); null: nobody, or the speaker left.
+  z.object({ type: z.literal("speaker"), id: z.nullable(idSchema) }),
   z.object({ type: z.literal("error"), code: errorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("bye"), reason: byeReasonSchema }),
   /** Cluster: the room lives on another node; connect the socket to `url` (ws(s)://…/ws there) and join again. */

@@ -18,13 +18,15 @@ import { DIST_DIR, ROOT, STAMP } from "./freshness.mjs";
  *   process, so nothing starts a worker today; kept external so adding a transport does not break the build.
  * - pino-pretty: we use it in process, which would bundle, but it is also pino's usual transport target,
  *   which pino's worker loads by name from node_modules; kept there beside pino for the same reason.
+ * - @napi-rs/canvas: Skia, a native addon in a platform package (@napi-rs/canvas-linux-x64-gnu, ...) its
+ *   loader requires by name.
  * - esbuild: only the from-sources path (src/http/clientBundle.ts) loads it; a built server never does.
  * - @redis/client: only a cluster node (REDIS_URL) imports it, dynamically (src/cluster/createCluster.ts);
  *   left in node_modules, a single node does not even parse it.
  * Everything else (werift, express, ws, zod, prom-client) is bundled: one file to parse instead of hundreds
  * to resolve and read saves about a third of a second more (docs/decisions.md, "A build step").
  */
-export const SERVER_EXTERNAL = ["@discordjs/opus", "@ffmpeg-installer/ffmpeg", "pino", "pino-pretty", "thread-stream", "esbuild", "@redis/client"];
+export const SERVER_EXTERNAL = ["@discordjs/opus", "@napi-rs/canvas", "@ffmpeg-installer/ffmpeg", "pino", "pino-pretty", "thread-stream", "esbuild", "@redis/client"];
 
 /** What src/http/app.ts serves from client/ as it is, beside the bundle. */
 export const CLIENT_FILES = ["index.html", "style.css", "404.html", "favicon.svg"];

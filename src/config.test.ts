@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, configFromEnv } from "./config.js";
+import { silentLogger } from "./log.js";
+import { startServer } from "./server.js";
 
 describe("config: the ops settings", () => {
   it("reads LOG_LEVEL and API_TOKEN, and treats an empty API_TOKEN as unset", () => {
@@ -35,5 +37,17 @@ describe("config: the ops settings", () => {
     expect(() => configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "http://n:8080/tessera" })).toThrow(/NODE_URL must be an http/);
     expect(() => configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "ws://n:8080" })).toThrow(/NODE_URL/);
     expect(() => configFromEnv({ NODE_ID: "has space" })).toThrow(/NODE_ID/);
+  });
+
+  it("reads LABEL_FONT; one naming a font that is not installed stops the start-up, naming it", async () => {
+    expect(configFromEnv({ LABEL_FONT: "Noto Sans, /fonts/x.ttf" }).labelFont).toBe("Noto Sans, /fonts/x.ttf");
+    expect(configFromEnv({}).labelFont).toBeUndefined();
+    await expect(startServer({ port: 0, host: "127.0.0.1", labelFont: "Helvetica Imaginary" }, silentLogger)).rejects.toThrow(/LABEL_FONT: font family "Helvetica Imaginary" is not installed/);
+    const server = await startServer({ port: 0, host: "127.0.0.1", labelFont: "Noto Sans" }, silentLogger);
+    try {
+      expect(server.config.labelFamilies).toEqual(["Noto Sans"]);
+    } finally {
+      await server.close();
+    }
   });
 });

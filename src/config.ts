@@ -35,6 +35,7 @@ const envSchema = z.object({
   ICE_PORT_MIN: int(1024, 65535).optional(),
   ICE_PORT_MAX: int(1024, 65535).optional(),
   FFMPEG_PATH: z.string().optional(),
+  LABEL_FONT: z.string().optional(),
   API_TOKEN: z.string().optional(),
   RECORDINGS_DIR: z.string().min(1).default("recordings"),
   RECORDINGS_MIN_FREE_MB: int(0, 10_000_000).default(256),
@@ -98,6 +99,13 @@ export interface Config {
   readonly iceHostAddresses: readonly string[];
   readonly icePortRange?: readonly [number, number];
   readonly ffmpegPath?: string;
+  /**
+   * LABEL_FONT as set: font families and/or absolute paths of font files or directories, comma-separated,
+   * that names are drawn with in the composite (mixer/video/labelFont.ts). Unset: Debian's Noto fonts.
+   */
+  readonly labelFont?: string;
+  /** The installed families labelFont resolves to, filled in at start-up (startServer); empty: the bitmap fallback. */
+  readonly labelFamilies?: readonly string[];
   /** Bearer token for /api; when unset the control API answers 403. */
   readonly apiToken?: string;
   /** Where recordings and their timelines are written; created when the first recording starts. */
@@ -175,6 +183,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     iceHostAddresses: commaList.parse(e.ICE_HOST_ADDRESSES),
     icePortRange: e.ICE_PORT_MIN !== undefined && e.ICE_PORT_MAX !== undefined ? [e.ICE_PORT_MIN, e.ICE_PORT_MAX] : undefined,
     ffmpegPath: e.FFMPEG_PATH,
+    labelFont: e.LABEL_FONT,
     apiToken: e.API_TOKEN ? e.API_TOKEN : undefined,
     recordingsDir: e.RECORDINGS_DIR,
     recordingsMinFreeBytes: e.RECORDINGS_MIN_FREE_MB * 1024 * 1024,

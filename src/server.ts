@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { ServerMessage } from "../protocol/messages.js";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
+import { resolveLabelFont } from "../mixer/video/labelFont.js";
+import { warmLabelFonts } from "../mixer/video/labelRenderer.js";
 import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
 import { defaultConfig, type Config } from "./config.js";
 import type { Cluster } from "./cluster/cluster.js";
@@ -44,7 +46,12 @@ const CLOSE_HANDSHAKE_MS = 1000;
 export async function startServer(overrides: Partial<Config> = {}, log: Logger = createLogger()): Promise<RunningServer> {
   const config: Config = { ...defaultConfig, ...overrides };
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
-  const effective: Config = { ...config, ffmpegPath };
+  // Resolved before anything starts: a LABEL_FONT naming a font that is not there stops the start-up, naming it.
+  const labelFamilies = config.labelFamilies ?? resolveLabelFont(config.labelFont).families;
+  if (labelFamilies.length === 0) {
+    log.warn("no font is installed: names are drawn with the built-in ASCII font, other scripts as '?' (install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)");
+  }
+  const effective: Config = { ...config, ffmpegPath, labelFamilies };
   const state: AppState = { ready: false, client: await loadClient() };
   const processes = new ProcessGroup();
   const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
@@ -149,12 +156,20 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       throw new Error(`cannot listen for metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`);
     }
   }
+  // After listening, so /healthz is not held up; before any room's first frame in practice.
+  setImmediate(() => {
+    try {
+      warmLabelFonts({ families: labelFamilies });
+    } catch (err) {
+      log.warn("could not draw a sample label at start-up", { error: (err as Error).message });
+    }
+  });
   state.ready = true;
   const port = (http.address() as AddressInfo).port;
   const metricsUrl = metricsHttp ? `http://${config.metricsHost.includes(":") ? `[${config.metricsHost}]` : config.metricsHost}:${(metricsHttp.address() as AddressInfo).port}` : undefined;
   if (!config.joinTokenSecret) log.warn("JOIN_TOKEN_SECRET is not set: anyone who can reach /ws may join any room under any name (set it to require join tokens)");
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, iceHostAddresses: config.iceHostAddresses, ...(cluster.health().node ? { node: cluster.health().node, redis: cluster.health().redis } : {}) });
+  log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, labelFont: labelFamilies.join(", "), iceHostAddresses: config.iceHostAddresses, ...(cluster.health().node ? { node: cluster.health().node, redis: cluster.health().redis } : {}) });
 
   return {
     url: `http://${hostForUrl}:${port}`,

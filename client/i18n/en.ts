@@ -77,7 +77,7 @@ export const en = {
   "empty.copied": "Copied",
   "error.joinAsViewer": "Join as viewer",
   "error.enterRoom": "Enter a room name.",
-  "error.badRoom": "Room name \"{room}\" is not allowed: use 1 to 64 letters, digits, \"_\" or \"-\".",
+  "error.badRoom": "Room name \"{room}\" is not allowed: use 1 to 64 letters or digits (any language), \"_\" or \"-\", without spaces.",
   "error.enterName": "Enter your name.",
   "error.nameTooLong": "Your name is too long: at most {max} characters.",
   "error.roomFull": "Room \"{room}\" is full: it already has the most people on camera it can take. You can join as a viewer to watch and listen.",

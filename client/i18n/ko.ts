@@ -78,7 +78,7 @@ export const ko: Messages = {
   "empty.copied": "복사됨",
   "error.joinAsViewer": "시청자로 참여",
   "error.enterRoom": "회의실 이름을 입력하세요.",
-  "error.badRoom": "회의실 이름 \"{room}\"은(는) 쓸 수 없습니다: 문자, 숫자, \"_\", \"-\"로 1~64자를 쓰세요.",
+  "error.badRoom": "회의실 이름 \"{room}\"은(는) 쓸 수 없습니다: 어느 언어든 문자와 숫자, \"_\", \"-\"로 공백 없이 1~64자를 쓰세요.",
   "error.enterName": "이름을 입력하세요.",
   "error.nameTooLong": "이름이 너무 깁니다: 최대 {max}자입니다.",
   "error.roomFull": "회의실 \"{room}\"이(가) 가득 찼습니다: 카메라로 참여할 수 있는 인원이 다 찼습니다. 시청자로 참여해 보고 들을 수 있습니다.",

@@ -1,18 +1,21 @@
 import type { Rect, Size } from "../layout/gridLayout.js";
 import { blitCentered, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
-import { drawLabel } from "./textOverlay.js";
+import { blitOverlay, type LabelRenderer, type Rgb } from "./labelRenderer.js";
 
 export interface TileContent {
   readonly rect: Rect;
   readonly name: string;
   /** Undefined draws the placeholder card: camera off, no keyframe yet, or the picture went stale. */
   readonly frame: I420Frame | undefined;
-  /** The active speaker's tile: framed in SPEAKER_HIGHLIGHT. */
+  /** The active speaker's tile: framed in SPEAKER_HIGHLIGHT (when there is more than one tile). */
   readonly highlight?: boolean;
+  /** Microphone muted: a mute badge before the name. */
+  readonly audioMuted?: boolean;
 }
 
 export const BACKGROUND: Yuv = rgbToYuv(16, 16, 16);
-export const PLACEHOLDER: Yuv = rgbToYuv(48, 48, 48);
+const PLACEHOLDER_RGB: Rgb = [48, 48, 48];
+export const PLACEHOLDER: Yuv = rgbToYuv(...PLACEHOLDER_RGB);
 /** Amber: stands out against skin, walls and the dark background, and is none of the usual UI greys. */
 export const SPEAKER_HIGHLIGHT: Yuv = rgbToYuv(255, 200, 0);
 const LABEL_MARGIN = 8;
@@ -22,29 +25,34 @@ export function highlightThickness(rect: Rect): number {
   return Math.max(4, Math.floor(rect.height / 90) * 2);
 }
 
-/** Draws one output picture: every tile's latest frame (or its name card) with the name on top. */
-export function composeFrame(canvas: Size, tiles: readonly TileContent[]): I420Frame {
+/** How far a tile's label sits from the tile's edges: inside where the highlight would be, so it never covers it. */
+export function labelInset(rect: Rect): number {
+  return highlightThickness(rect) + LABEL_MARGIN;
+}
+
+/**
+ * Draws one output picture: every tile's latest frame (or its name card), then the highlight, then the
+ * labels inside the highlight's edge. A lone tile is never framed: there is nobody to tell apart.
+ */
+export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels: LabelRenderer): I420Frame {
   const frame = createI420(canvas.width, canvas.height, BACKGROUND);
   for (const tile of tiles) {
     const { rect } = tile;
+    const inset = labelInset(rect);
     if (tile.frame) {
       blitCentered(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
     } else {
       fillRect(frame, rect.x, rect.y, rect.width, rect.height, PLACEHOLDER);
-      const scale = rect.height >= 360 ? 4 : 3;
-      const cardLabelWidth = Math.min(rect.width - 2 * LABEL_MARGIN, tile.name.length * 8 * scale + 16);
-      drawLabel(frame, tile.name, rect.x + Math.max(LABEL_MARGIN, (rect.width - cardLabelWidth) / 2), rect.y + rect.height / 2 - 4 * scale, {
-        scale,
-        maxWidth: rect.width - 2 * LABEL_MARGIN,
-        bg: PLACEHOLDER,
-      });
+      const card = labels.cardName(tile.name, rect.width - 2 * inset, PLACEHOLDER_RGB);
+      if (card) blitOverlay(frame, card, rect.x + (rect.width - card.width) / 2, rect.y + (rect.height - card.height) / 2);
     }
-    drawLabel(frame, tile.name, rect.x + LABEL_MARGIN, rect.y + rect.height - LABEL_MARGIN - 20, {
-      scale: 2,
-      maxWidth: rect.width - 2 * LABEL_MARGIN,
-    });
     // A few row fills over the picture's edge: no copy of the picture, no allocation.
-    if (tile.highlight) drawBorder(frame, rect.x, rect.y, rect.width, rect.height, highlightThickness(rect), SPEAKER_HIGHLIGHT);
+    if (tile.highlight && tiles.length > 1) drawBorder(frame, rect.x, rect.y, rect.width, rect.height, highlightThickness(rect), SPEAKER_HIGHLIGHT);
+    // A card already shows the name in its middle: its label is the mute badge alone, if muted.
+    const label = tile.frame
+      ? labels.tileLabel(tile.name, tile.audioMuted ?? false, rect.width - 2 * inset)
+      : labels.tileLabel(undefined, tile.audioMuted ?? false, rect.width - 2 * inset, PLACEHOLDER_RGB);
+    if (label) blitOverlay(frame, label, rect.x + inset, rect.y + rect.height - inset - label.height);
   }
   return frame;
 }

@@ -6,6 +6,8 @@ import { computeLayout, sameTiles, type LayoutSpec } from "../layout/computeLayo
 import type { Rect } from "../layout/gridLayout.js";
 import { VP8_CLOCK_RATE, Vp8Packetizer } from "../rtp/vp8Packetizer.js";
 import { composeFrame } from "./compositor.js";
+import type { LabelFont } from "./labelFont.js";
+import { LabelRenderer } from "./labelRenderer.js";
 import type { InputVideoCodec } from "./frameAssembler.js";
 import { VideoEncoder, type EncodedOutputFrame, type VideoEncoderSettings } from "./videoEncoder.js";
 import { VideoInput } from "./videoInput.js";
@@ -20,12 +22,15 @@ export interface VideoMixerOptions extends VideoEncoderSettings {
   readonly staleAfterMs: number;
   /** The encoder may hold this many composed frames before new ones are dropped (it is behind). */
   readonly maxEncoderBacklog?: number;
+  /** What names are drawn with (resolveLabelFont, once at start-up). */
+  readonly labelFont: LabelFont;
 }
 
 interface Participant {
   readonly id: string;
   name: string;
   videoMuted: boolean;
+  audioMuted: boolean;
   readonly input: VideoInput;
 }
 
@@ -87,9 +92,12 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   /** Participants whose decoder may still need the current tile size (see resizeNext). */
   private readonly toResize = new Set<string>();
   private resizing: NodeJS.Timeout | undefined;
+  /** Every tile's label, rendered once per name, mute state and tile width. */
+  private readonly labels: LabelRenderer;
 
   constructor(private readonly options: VideoMixerOptions) {
     super();
+    this.labels = new LabelRenderer({ outputHeight: options.height, font: options.labelFont });
     const { faults } = options.context;
     this.ticker = new Ticker(1000 / options.fps, faults.wrap("video compose tick", (_: number, at: number) => this.tick(at)));
     this.poller = setInterval(
@@ -125,7 +133,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       context: withLogFields(this.options.context, { participant: id }),
       requestKeyframe: () => this.emit("keyframeRequest", id),
     });
-    this.participants.set(id, { id, name, videoMuted: false, input });
+    this.participants.set(id, { id, name, videoMuted: false, audioMuted: false, input });
     this.relayout();
   }
 
@@ -152,6 +160,12 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   setVideoMuted(id: string, muted: boolean): void {
     const p = this.participants.get(id);
     if (p) p.videoMuted = muted;
+  }
+
+  /** Draws (or takes away) the mute badge on the participant's tile. */
+  setAudioMuted(id: string, muted: boolean): void {
+    const p = this.participants.get(id);
+    if (p) p.audioMuted = muted;
   }
 
   setCodec(id: string, codec: InputVideoCodec): void {
@@ -218,9 +232,9 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const now = performance.now();
     const tiles = [...this.tiles].map(([id, rect]) => {
       const p = this.participants.get(id)!;
-      return { rect, name: p.name, highlight: id === this.speaker, frame: p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs) };
+      return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs) };
     });
-    const frame = composeFrame(this.options, tiles);
+    const frame = composeFrame(this.options, tiles, this.labels);
     this.composedAt.set(this.frameIndex++, scheduledAt);
     this.counters.framesComposed++;
     encoder.encode(frame.data);

@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { testMediaContext } from "../../test/helpers/mediaContext.js";
 import { RoomMixer } from "../../mixer/roomMixer.js";
+import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import { decodeFile } from "../../test/helpers/mediaProbe.js";
 import { eventually } from "../../test/helpers/eventually.js";
 import { mountSmallDisk, smallDiskUnavailable, type SmallDisk } from "../../test/helpers/smallDisk.js";
@@ -19,7 +20,7 @@ const context = testMediaContext();
 beforeAll(() => {
   // A real mixer: its encoder draws the name card of a sender with no video, so frames (and clusters
   // of a few kilobytes) come without anyone sending media.
-  mixer = new RoomMixer({ label: "room:rec-test", width: 640, height: 360, fps: 30, videoBitrate: 800_000, audioBitrate: 32_000, keyframeIntervalMs: 900, staleAfterMs: 200, context });
+  mixer = new RoomMixer({ label: "room:rec-test", width: 640, height: 360, fps: 30, videoBitrate: 800_000, audioBitrate: 32_000, keyframeIntervalMs: 900, staleAfterMs: 200, labelFont: resolveLabelFont(undefined), context });
   mixer.addSender("ada", "Ada Lovelace");
 });
 

@@ -140,6 +140,24 @@ describe("McuRoom rules", () => {
     expect(mixer.closed).toBe(true);
   });
 
+  it("tells everyone who speaks, null when nobody does, and a newcomer right after joined", async () => {
+    const { room, mixer } = makeRoom({ maxSenders: 3 });
+    const a = join1(room, "Ada");
+    const b = join1(room, "Bo", "viewer");
+    mixer.activeSpeaker = a.participant.id;
+    mixer.emit("activeSpeaker", a.participant.id);
+    const speakerMessages = (c: FakeChannel) => c.messages.filter((m) => m.type === "speaker");
+    for (const c of [a.channel, b.channel]) expect(speakerMessages(c)).toEqual([{ type: "speaker", id: a.participant.id }]);
+    // Deferred: the session sends `joined` when admit returns, and the speaker's id must follow it.
+    const late = join1(room, "Cy");
+    expect(speakerMessages(late.channel)).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(speakerMessages(late.channel)).toEqual([{ type: "speaker", id: a.participant.id }]);
+    mixer.activeSpeaker = undefined;
+    mixer.emit("activeSpeaker", undefined);
+    for (const c of [a.channel, b.channel, late.channel]) expect(speakerMessages(c).at(-1)).toEqual({ type: "speaker", id: null });
+  });
+
   it("falls back to the speaker layout when the pinned participant leaves", async () => {
     const { room, mixer } = makeRoom();
     const ada = join1(room, "Ada");

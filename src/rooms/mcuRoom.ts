@@ -1,4 +1,5 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
+import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
 import { RtpPacket } from "werift";
@@ -66,6 +67,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       audioBitrate: config.output.audioBitrate,
       keyframeIntervalMs: config.keyframeIntervalMs,
       staleAfterMs: config.staleVideoMs,
+      labelFont: { families: config.labelFamilies ?? resolveLabelFont(config.labelFont).families },
       context: { log: context.log, processes: context.processes, faults: this.faults, ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath() },
     });
     this.mixer.on("videoRtp", (bytes) => {
@@ -86,6 +88,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.mixer.on("activeSpeaker", (id) => {
       this.log.info("active speaker", { participant: id ?? null });
       this.noteForRecording({ kind: "speaker", participant: id ?? null });
+      for (const p of this.members.values()) p.channel.send({ type: "speaker", id: id ?? null });
     });
   }
 
@@ -176,6 +179,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
     this.attachNewParticipant(participant);
     const admitted = this.enrol(participant);
+    // Deferred, as the tile sizes are: after `joined`, so the page knows the id it names.
+    const speaker = this.mixer.activeSpeaker;
+    if (speaker !== undefined) setImmediate(this.faults.wrap("speaker to joiner", () => participant.channel.send({ type: "speaker", id: speaker })));
     this.noteForRecording({ kind: "join", participant: { id: participant.id, name, role } });
     if (this.config.autoRecord && !this.recording && this.members.size === 1) {
       // Deferred so the joiner gets `joined` before the `recording` broadcast.
