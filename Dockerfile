@@ -23,6 +23,7 @@ RUN npm ci --no-audit --no-fund
 
 COPY tsconfig.json ./
 COPY scripts ./scripts
+COPY protocol ./protocol
 COPY src ./src
 COPY mixer ./mixer
 COPY client ./client
