@@ -72,7 +72,7 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore): 
   );
   new Counter({
     name: "tessera_ffmpeg_restarts_total",
-    help: "ffmpeg children of an MCU room that died on their own and were started again",
+    help: "Media workers of an MCU room that died or failed on their own and were started again (decoder: an ffmpeg child; encoder: the in-process mix encoder)",
     labelNames: ["room", "process"],
     registers: [registry],
     collect() {

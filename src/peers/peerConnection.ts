@@ -26,6 +26,8 @@ export type PeerEvents = {
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
   failed: [reason: string];
   connected: [];
+  /** The participant's end lost pictures of what we send it (RTCP PLI on its video section). */
+  pictureLoss: [];
 };
 
 export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections"> {}

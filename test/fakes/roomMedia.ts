@@ -75,7 +75,9 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   readonly layouts: LayoutSpec[] = [];
   layout: ReadonlyMap<string, Rect> = new Map();
   activeSpeaker: string | undefined;
-  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0, decoderRestarts: 0 };
+  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0, decoderRestarts: 0 };
+  started = false;
+  keyframeRequests = 0;
   readonly ffmpegPids: number[] = [];
   closed = false;
 
@@ -92,6 +94,12 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
     this.audioListeners.delete(listenerId);
   }
   setVideoCodec(): void {}
+  start(): void {
+    this.started = true;
+  }
+  requestKeyframe(): void {
+    this.keyframeRequests++;
+  }
   pushVideoRtp(id: string, _packet: RtpPacket): void {
     this.videoPackets.push(id);
   }

@@ -64,6 +64,10 @@ export class TestClient {
   readonly audioArrivals: number[] = [];
   /** Arrival time of each received video frame's last packet (marker bit). */
   readonly frameArrivals: number[] = [];
+  /** When each whole keyframe of the mix was assembled here (before decoding). */
+  readonly keyframeArrivals: number[] = [];
+  /** When the peer connection reached "connected" (ICE and DTLS done; performance.now). */
+  connectedAt: number | undefined;
   id = "";
   private ws!: WebSocket;
   private pc!: RTCPeerConnection;
@@ -132,6 +136,9 @@ export class TestClient {
       if (remote) return this.receiveRemote(track, remote, transceiver);
       return track.kind === "video" ? this.receiveVideo(track) : this.receiveAudio(track);
     };
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === "connected") this.connectedAt ??= performance.now();
+    });
     const offer = await this.pc.createOffer();
     disableImplicitStun(this.pc, false);
     await this.pc.setLocalDescription(offer);
@@ -265,14 +272,28 @@ export class TestClient {
   }
 
   /** In-order, whole frames into `decoder`: the same path the server's inputs take. */
-  private framesInto(decoder: MixedStreamDecoder, codec: "vp8" | "h264" = "vp8"): (packet: Packet, now: number) => void {
-    const assembler = new FrameAssembler(codec, { frame: (f) => decoder.push(f, codec), needKeyframe: () => undefined });
+  private framesInto(decoder: MixedStreamDecoder, codec: "vp8" | "h264" = "vp8", keyframes?: number[]): (packet: Packet, now: number) => void {
+    const assembler = new FrameAssembler(codec, {
+      frame: (f) => {
+        if (f.isKeyframe) keyframes?.push(performance.now());
+        decoder.push(f, codec);
+      },
+      needKeyframe: () => undefined,
+    });
     const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
     return (packet, now) => reorder.push(packet, now);
   }
 
+  /** Reports picture loss on the received mix (RTCP PLI), as a browser does after loss or a decoder reset. */
+  async sendPictureLoss(): Promise<void> {
+    const transceiver = this.pc.getTransceivers().find((t) => t.kind === "video");
+    const ssrc = this.videoSsrcs.values().next().value;
+    if (!transceiver || ssrc === undefined) throw new Error(`${this.options.name}: no mixed video received yet to report loss on`);
+    await transceiver.receiver.sendRtcpPLI(ssrc);
+  }
+
   private receiveVideo(track: MediaStreamTrack): void {
-    const decode = this.framesInto(this.decoder);
+    const decode = this.framesInto(this.decoder, "vp8", this.keyframeArrivals);
     track.onReceiveRtp.subscribe((packet) => {
       const now = performance.now();
       this.videoArrivals.push(now);
