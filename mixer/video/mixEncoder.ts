@@ -143,7 +143,9 @@ export class MixEncoder extends EventEmitter<MixEncoderEvents> {
         frame.pictType = keyframe ? AV_PICTURE_TYPE_I : AV_PICTURE_TYPE_NONE;
         const sent = await this.context.sendFrame(frame);
         if (sent < 0) throw new Error(`the ${this.codec} encoder refused a frame (FFmpeg error ${sent})`);
-        while (!this.closed && (await this.context.receivePacket(this.packet)) >= 0) {
+        // The codec encodes inside send_frame, so the packet is ready: taking it synchronously saves a second
+        // trip through the thread pool and an event-loop turn per frame (each one a wait under load).
+        while (!this.closed && this.context.receivePacketSync(this.packet) >= 0) {
           const data = this.packet.data && Buffer.from(this.packet.data);
           if (data) this.emit("frame", { data, isKeyframe: this.packet.isKeyframe, index: Number(this.packet.pts) });
           this.packet.unref();

@@ -35,6 +35,11 @@ export interface TestClientOptions {
   readonly audioLevel?: number;
   /** Size received video is decoded to for inspection (default 160x90). */
   readonly probeSize?: ProbeSize;
+  /**
+   * Obey `tile` messages as a browser does: switch to the clip this returns for the tile's size (from its
+   * first frame, a keyframe, as a simulcast layer switch would); undefined keeps the current clip.
+   */
+  readonly clipForTile?: (size: { width: number; height: number }) => EncodedClip | undefined;
   /** Keep server offers this client cannot answer in `offerErrors` instead of rejecting (unhandled). */
   readonly collectOfferErrors?: boolean;
 }
@@ -54,6 +59,8 @@ export class TestClient {
   /** SFU: what arrives from each remote participant (by the stream id, which is their participant id). */
   readonly remotes = new Map<string, { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }>();
   answeredOffers = 0;
+  /** With `clipForTile`: how many times a `tile` message switched the clip sent. */
+  tileSwitches = 0;
   /** With `collectOfferErrors`: server offers (SFU renegotiation) this client could not answer, with the offer's sections. */
   readonly offerErrors: string[] = [];
   /** RTP bytes (header + payload) this client has sent and received, and how many media tracks it receives. */
@@ -96,6 +103,13 @@ export class TestClient {
       const message = readServerMessage(data);
       this.messages.push(message);
       if (message.type === "offer") void this.answerServerOffer(message.sdp);
+      if (message.type === "tile" && this.options.clipForTile) {
+        const clip = this.options.clipForTile({ width: message.width, height: message.height });
+        if (clip && clip !== this.clip) {
+          this.setClip(clip);
+          this.tileSwitches++;
+        }
+      }
     });
     await new Promise<void>((resolve, reject) => {
       this.ws.once("open", () => resolve());
@@ -163,6 +177,11 @@ export class TestClient {
       if (Date.now() > deadline) throw new Error(`${this.options.name}: timed out waiting for a message; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** The clip being sent now. */
+  get currentClip(): EncodedClip | undefined {
+    return this.clip;
   }
 
   /** Replace the picture this client sends; the new clip starts at its first frame (a keyframe). */
