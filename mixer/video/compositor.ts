@@ -1,5 +1,5 @@
 import type { Rect, Size } from "../layout/gridLayout.js";
-import { blitCentered, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
+import { blitCentered, clearI420, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
 import { drawLabel } from "./textOverlay.js";
 
 export interface TileContent {
@@ -22,9 +22,12 @@ export function highlightThickness(rect: Rect): number {
   return Math.max(4, Math.floor(rect.height / 90) * 2);
 }
 
-/** Draws one output picture: every tile's latest frame (or its name card) with the name on top. */
-export function composeFrame(canvas: Size, tiles: readonly TileContent[]): I420Frame {
-  const frame = createI420(canvas.width, canvas.height, BACKGROUND);
+/**
+ * Draws one output picture: every tile's latest frame (or its name card) with the name on top. With `into`
+ * (a picture of the canvas's size) it draws there instead of allocating 1.4 MB per frame at 720p.
+ */
+export function composeFrame(canvas: Size, tiles: readonly TileContent[], into?: I420Frame): I420Frame {
+  const frame = into ? clearI420(into, BACKGROUND) : createI420(canvas.width, canvas.height, BACKGROUND);
   for (const tile of tiles) {
     const { rect } = tile;
     if (tile.frame) {

@@ -5,6 +5,7 @@ import { computeLayout, sameTiles, type LayoutSpec } from "../layout/computeLayo
 import type { Rect } from "../layout/gridLayout.js";
 import { VP8_CLOCK_RATE, Vp8Packetizer } from "../rtp/vp8Packetizer.js";
 import { composeFrame } from "./compositor.js";
+import { createI420, type I420Frame } from "./i420.js";
 import type { InputVideoCodec } from "./frameAssembler.js";
 import { MixEncoder, type EncodedOutputFrame, type MixEncoderSettings } from "./mixEncoder.js";
 import { VideoInput } from "./videoInput.js";
@@ -91,6 +92,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private readonly ticker: Ticker;
   private readonly poller: NodeJS.Timeout;
   private readonly composedAt = new Map<number, number>();
+  private canvas: I420Frame | undefined;
   private frameIndex = 0;
   private readonly clockStart = performance.now();
   private lastTimestamp = -1;
@@ -245,7 +247,9 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       const p = this.participants.get(id)!;
       return { rect, name: p.name, highlight: id === this.speaker, frame: p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs) };
     });
-    const frame = composeFrame(this.options, tiles);
+    // One canvas for the room's life: the encoder copies each frame as it takes it.
+    this.canvas ??= createI420(this.options.width, this.options.height);
+    const frame = composeFrame(this.options, tiles, this.canvas);
     const sinceKeyframe = scheduledAt - this.lastKeyframeAt;
     const keyframe = (this.keyframeOwed && sinceKeyframe >= MIN_KEYFRAME_SPACING_MS) || sinceKeyframe >= this.options.keyframeIntervalMs;
     if (keyframe) {
