@@ -92,8 +92,8 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
   };
   const label = `${mode} N=${senders}${rooms > 1 ? ` x${rooms} rooms` : ""}`;
   try {
-    if (mode === "mcu" && options.tileSenders) progress(`${label}: encoding tile-sized clips`);
-    const clipsFor = mode === "mcu" && options.tileSenders ? tileClips(senders, options.codec) : undefined;
+    if (mode === "mcu" && !options.fullSizeSenders) progress(`${label}: encoding tile-sized clips`);
+    const clipsFor = mode === "mcu" && !options.fullSizeSenders ? tileClips(senders, options.codec) : undefined;
     for (let r = 0; r < rooms; r++) {
       const room = `bench-${mode}-${senders}-${r}-${Date.now().toString(36)}`;
       for (let i = 0; i < senders; i++) {

@@ -12,11 +12,8 @@ export interface BenchOptions {
   readonly maxRooms: number;
   /** What the senders send; h264 senders offer H264 first and VP8 second, as Safari does. */
   readonly codec: "vp8" | "h264";
-  /**
-   * MCU senders obey `tile` as browsers do, switching to tile-sized clips. Off by default for now: in two
-   * bench runs on this branch it cut the mix to 8-13 fps (not yet understood; see docs/performance.md).
-   */
-  readonly tileSenders: boolean;
+  /** MCU senders keep sending VGA whatever `tile` says (the old load), instead of switching to tile-sized clips. */
+  readonly fullSizeSenders: boolean;
   /** Skip the offline-floor job (it takes about as long as the window per MCU row). */
   readonly floor: boolean;
   readonly url: string | undefined;
@@ -24,12 +21,12 @@ export interface BenchOptions {
 }
 
 export const usage = `npm run bench -- [--modes mcu,sfu,mesh] [--n 2,3,4,5,6] [--window 10] [--warmup 4]
-                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--tile-senders] [--no-floor]
+                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--full-size-senders] [--no-floor]
                     [--url http://host:port] [--out bench/results]`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "tile-senders", "no-floor", "url", "out", "help"]);
-  const flags = new Set(["capacity", "tile-senders", "no-floor", "help"]);
+  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "full-size-senders", "no-floor", "url", "out", "help"]);
+  const flags = new Set(["capacity", "full-size-senders", "no-floor", "help"]);
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, "");
@@ -60,7 +57,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     capacity: values.has("capacity"),
     maxRooms: number("max-rooms", 4, 1, 20),
     codec,
-    tileSenders: values.has("tile-senders"),
+    fullSizeSenders: values.has("full-size-senders"),
     floor: !values.has("no-floor"),
     url: values.get("url"),
     outDir: values.get("out") ?? "bench/results",

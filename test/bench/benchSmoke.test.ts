@@ -14,7 +14,7 @@ describe("npm run bench (smoke)", () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it("writes the table, JSON and chart with every figure present and plausible", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "5", "--tile-senders", "--window", "4", "--warmup", "2", "--out", out], {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "5", "--window", "4", "--warmup", "2", "--out", out], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
