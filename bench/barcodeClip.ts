@@ -14,6 +14,8 @@ import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { IvfReader, isVp8Keyframe } from "../mixer/video/ivf.js";
 import { h264EncoderArgs, type EncodedClip } from "../test/helpers/fixtures.js";
 import { accessUnits } from "../test/helpers/h264Packetizer.js";
+import type { Size } from "../mixer/layout/gridLayout.js";
+import { tileBitrate } from "../src/rooms/tileBitrate.js";
 
 export const CLIP_WIDTH = 640;
 export const CLIP_HEIGHT = 480;
@@ -34,6 +36,7 @@ export interface BarcodeClip extends EncodedClip {
   /** The file the frames came from (IVF, or raw Annex-B H264): the offline floor decodes the very same bytes. */
   readonly path: string;
   readonly codec: ClipCodec;
+  readonly size: Size;
 }
 
 function checkBits(value: number): number {
@@ -78,17 +81,30 @@ function drawCode(yPlane: Buffer, uPlane: Buffer, vPlane: Buffer, code: number):
 
 const cache = new Map<string, BarcodeClip>();
 
+/** What a browser capturing 640x480 sends for a tile (client/tile.ts: scaleDownFor); undefined: full VGA. */
+export function browserSendSize(tile: Size): Size | undefined {
+  const scale = Math.max(1, Math.min(CLIP_WIDTH / tile.width, CLIP_HEIGHT / tile.height));
+  if (scale === 1) return undefined;
+  const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+  return { width: even(CLIP_WIDTH / scale), height: even(CLIP_HEIGHT / scale) };
+}
+
 /**
  * Sender `sender`'s clip: 4 s of 640x480 30 fps VP8 (or H264, as a browser sends it) at about 800 kbit/s, encoded once and kept on disk
  * (the temp directory) so later runs, and the senders while measuring, encode nothing.
+ * With `tile`: the same pictures as a browser obeying that `tile` message sends them (client/tile.ts): scaled
+ * down by max(1, min(640 / width, 480 / height)), aspect kept, so the server still crops and scales them
+ * into the tile as it did the VGA clip and the code cells land on the same pixels of the mix; at the
+ * bitrate the server asks for the tile (tileBitrate), at most the VGA clip's.
  */
-export function barcodeClip(sender: number, codec: ClipCodec = "vp8"): BarcodeClip {
-  const key = `${codec}:${sender}`;
+export function barcodeClip(sender: number, codec: ClipCodec = "vp8", tile?: Size): BarcodeClip {
+  const scaled = tile ? browserSendSize(tile) : undefined;
+  const key = `${codec}:${sender}${scaled ? `:${scaled.width}x${scaled.height}` : ""}`;
   const cached = cache.get(key);
   if (cached) return cached;
   const dir = join(tmpdir(), "tessera-bench-clips");
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `barcode-v1-${sender}.${codec === "vp8" ? "ivf" : "h264"}`);
+  const path = join(dir, `barcode-v1-${sender}${scaled ? `-${scaled.width}x${scaled.height}` : ""}.${codec === "vp8" ? "ivf" : "h264"}`);
   if (!existsSync(path)) {
     const ffmpeg = resolveFfmpegPath();
     const raw = execFileSync(
@@ -107,10 +123,12 @@ export function barcodeClip(sender: number, codec: ClipCodec = "vp8"): BarcodeCl
         encode(sender, f),
       );
     }
+    const bitrate = tile && scaled ? `${Math.min(800, Math.round(tileBitrate(tile.width, tile.height) / 1000))}k` : BITRATE;
+    const filter = scaled ? ["-vf", `scale=${scaled.width}:${scaled.height}`] : [];
     const encoder =
       codec === "vp8"
-        ? ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", BITRATE, "-g", String(GOP), "-auto-alt-ref", "0", "-f", "ivf"]
-        : [...h264EncoderArgs(BITRATE, GOP), "-f", "h264"];
+        ? [...filter, "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", bitrate, "-g", String(GOP), "-auto-alt-ref", "0", "-f", "ivf"]
+        : [...filter, ...h264EncoderArgs(bitrate, GOP), "-f", "h264"];
     const encoded = execFileSync(
       ffmpeg,
       ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${CLIP_WIDTH}x${CLIP_HEIGHT}`, "-r", String(CLIP_FPS), "-i", "pipe:0", ...encoder, "pipe:1"],
@@ -124,7 +142,7 @@ export function barcodeClip(sender: number, codec: ClipCodec = "vp8"): BarcodeCl
   const frames =
     codec === "vp8" ? new IvfReader().push(bytes).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) })) : accessUnits(bytes);
   if (frames.length !== CLIP_FRAMES) throw new Error(`${path}: expected ${CLIP_FRAMES} frames, found ${frames.length}; delete it to re-encode`);
-  const clip: BarcodeClip = { frames, path, codec };
+  const clip: BarcodeClip = { frames, path, codec, size: scaled ?? { width: CLIP_WIDTH, height: CLIP_HEIGHT } };
   cache.set(key, clip);
   return clip;
 }

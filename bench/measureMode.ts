@@ -3,7 +3,7 @@ import { gridLayout } from "../mixer/layout/gridLayout.js";
 import { defaultConfig } from "../src/config.js";
 import type { ServerMessage } from "../protocol/messages.js";
 import { TestClient } from "../test/helpers/testClient.js";
-import { CLIP_FPS, CLIP_HEIGHT, CLIP_WIDTH, barcodeClip } from "./barcodeClip.js";
+import { CLIP_FPS, CLIP_HEIGHT, CLIP_WIDTH, barcodeClip, type BarcodeClip } from "./barcodeClip.js";
 import { LatencyProbe, percentile, type Region } from "./latencyProbe.js";
 import { offlineFloor } from "./offlineFloor.js";
 import type { BenchOptions, Mode } from "./options.js";
@@ -28,6 +28,21 @@ export interface Row {
   /** The same job in one ffmpeg, per room, and the MCU's CPU as a multiple of it. */
   floorCores: number | null;
   floorRatio: number | null;
+  /** MCU senders sending a tile-sized clip at the end of the window (they follow `tile` messages). */
+  tileSizedSenders: number;
+}
+
+/**
+ * Each sender's clips at every tile size a grid of up to `senders` tiles gives it, encoded before anyone
+ * joins (each encode is a synchronous ffmpeg run that would stall the load generator mid-measurement).
+ */
+function tileClips(senders: number, codec: BenchOptions["codec"]): (sender: number) => (size: { width: number; height: number }) => BarcodeClip | undefined {
+  const { output } = defaultConfig;
+  const sizes = new Map<string, { width: number; height: number }>();
+  for (let n = 1; n <= senders; n++) for (const r of gridLayout(n, output)) sizes.set(`${r.width}x${r.height}`, { width: r.width, height: r.height });
+  for (let i = 0; i < senders; i++) for (const size of sizes.values()) barcodeClip(i, codec, size);
+  // A tile a browser sends full VGA for is the VGA clip; a size not foreseen keeps the clip being sent.
+  return (sender) => (size) => (sizes.has(`${size.width}x${size.height}`) ? barcodeClip(sender, codec, size) : undefined);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,6 +101,8 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
   };
   const label = `${mode} N=${senders}${rooms > 1 ? ` x${rooms} rooms` : ""}`;
   try {
+    if (mode === "mcu" && !options.fullSizeSenders) progress(`${label}: encoding tile-sized clips`);
+    const clipsFor = mode === "mcu" && !options.fullSizeSenders ? tileClips(senders, options.codec) : undefined;
     for (let r = 0; r < rooms; r++) {
       const room = `bench-${mode}-${senders}-${r}-${Date.now().toString(36)}`;
       for (let i = 0; i < senders; i++) {
@@ -96,7 +113,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
         }
         // The first SFU sender decodes what it receives: the latency receiver for that mode.
         const decodes = mode === "sfu" && r === 0 && i === 0;
-        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i, options.codec), ...senderSound(i, options.talkers), decode: decodes, probeSize: STREAM_PROBE, mode });
+        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i, options.codec), clipForTile: clipsFor?.(i), ...senderSound(i, options.talkers), decode: decodes, probeSize: STREAM_PROBE, mode });
         await c.connect();
         clients.push(c);
         if (r === 0) firstRoom.push(c);
@@ -134,6 +151,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
       await sleep(500);
     }
     const elapsed = (performance.now() - t0) / 1000;
+    const tileSized = clients.filter((c) => c.tileSwitches > 0 && c.currentClip !== barcodeClip(clients.indexOf(c) % senders, options.codec)).length;
     const end = pid ? sampleTree(pid) : undefined;
     const perClient = (k: 0 | 1) =>
       clients.length ? (clients.reduce((sum, c, i) => sum + ((k === 0 ? c.bytesReceived : c.bytesSent) - bytes0[i][k]), 0) / clients.length / elapsed) * 8 / 1000 : 0;
@@ -175,6 +193,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
       latencySamples: probe.samples.length,
       floorCores: round(floorCores, 3),
       floorRatio: cpu !== null && floorCores ? round(cpu / (floorCores * rooms), 2) : null,
+      tileSizedSenders: tileSized,
     };
   } finally {
     await closeClients();

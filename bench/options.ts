@@ -19,6 +19,8 @@ export interface BenchOptions {
    * bench did before talkers-only audio, so old figures stay comparable.
    */
   readonly talkers: number | undefined;
+  /** MCU senders keep sending VGA whatever `tile` says (the old load), instead of switching to tile-sized clips. */
+  readonly fullSizeSenders: boolean;
   /** Skip the offline-floor job (it takes about as long as the window per MCU row). */
   readonly floor: boolean;
   readonly url: string | undefined;
@@ -26,12 +28,12 @@ export interface BenchOptions {
 }
 
 export const usage = `npm run bench -- [--modes mcu,sfu,mesh] [--n 2,3,4,5,6] [--window 10] [--warmup 4]
-                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--talkers K] [--no-floor]
+                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--talkers K] [--full-size-senders] [--no-floor]
                     [--url http://host:port] [--out bench/results]`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "talkers", "no-floor", "url", "out", "help"]);
-  const flags = new Set(["capacity", "no-floor", "help"]);
+  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "talkers", "full-size-senders", "no-floor", "url", "out", "help"]);
+  const flags = new Set(["capacity", "full-size-senders", "no-floor", "help"]);
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, "");
@@ -68,6 +70,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     maxRooms: number("max-rooms", 4, 1, 20),
     codec,
     talkers: values.has("talkers") ? wholeNumber("talkers", 0, 6) : undefined,
+    fullSizeSenders: values.has("full-size-senders"),
     floor: !values.has("no-floor"),
     url: values.get("url"),
     outDir: values.get("out") ?? "bench/results",

@@ -17,6 +17,7 @@ export interface RoomMixerOptions {
   readonly height: number;
   readonly fps: number;
   readonly videoBitrate: number;
+  /** Longest gap between keyframes of the mix when no receiver asks for one (joins and PLIs do). */
   readonly keyframeIntervalMs: number;
   readonly staleAfterMs: number;
   readonly audioBitrate: number;
@@ -55,7 +56,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       height: options.height,
       fps: options.fps,
       bitrate: options.videoBitrate,
-      keyframeInterval: Math.max(1, Math.round((options.keyframeIntervalMs * options.fps) / 1000)),
+      keyframeIntervalMs: options.keyframeIntervalMs,
       staleAfterMs: options.staleAfterMs,
       context: options.context,
       labelFont: options.labelFont,
@@ -119,6 +120,19 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     if (mute.video !== undefined) this.video.setVideoMuted(id, mute.video);
   }
 
+  /**
+   * Starts the mix (once): a receiver connected, so it must see a picture (name cards at least) even if
+   * nobody sends yet. Media arriving starts it too.
+   */
+  start(): void {
+    this.goLive();
+  }
+
+  /** A receiver joined or reported picture loss (PLI): the mix's next frame is a keyframe. */
+  requestKeyframe(): void {
+    this.video.requestKeyframe();
+  }
+
   pushVideoRtp(id: string, packet: RtpPacket): void {
     if (!this.live) this.goLive();
     this.video.pushRtp(id, packet);
@@ -152,6 +166,8 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.video.on("encoded", onVideo);
     this.audio.addEveryoneTap(tapId, (payload, at) => recording.audio(payload, at));
     this.recordings.add(recording);
+    // The file starts at a keyframe: ask for one rather than wait up to the periodic interval.
+    this.video.requestKeyframe();
     recording.onDetach = () => {
       this.video.off("encoded", onVideo);
       this.audio.removeEveryoneTap(tapId);
@@ -161,8 +177,8 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   /**
-   * The encoder, the compositor's clock and the audio clock start with the first media (or a recording),
-   * not with the room: a join that never sends anything costs no ffmpeg child and no Opus work.
+   * The encoder, the compositor's clock and the audio clock start with the first connected receiver, the
+   * first media or a recording, not with the room: a join that never connects costs no encoding work.
    */
   private goLive(): void {
     if (this.live || this.closed) return;

@@ -12,6 +12,7 @@ import { DIST_DIR, ROOT, STAMP } from "./freshness.mjs";
 /**
  * Packages left to Node to load from node_modules at run time rather than bundled:
  * - @discordjs/opus: a native addon (.node), located by its own loader relative to its package.
+ * - node-av: the same (FFmpeg's libraries in a per-platform package it requires by name).
  * - @ffmpeg-installer/ffmpeg: finds its binary from `__dirname` and a platform package it requires by name.
  * - pino (and thread-stream under it): transports run in worker threads loaded from files beside pino
  *   (`__dirname`, which ESM output lacks). We log through pino.destination and pino-pretty as a stream, in
@@ -26,7 +27,7 @@ import { DIST_DIR, ROOT, STAMP } from "./freshness.mjs";
  * Everything else (werift, express, ws, zod, prom-client) is bundled: one file to parse instead of hundreds
  * to resolve and read saves about a third of a second more (docs/decisions.md, "A build step").
  */
-export const SERVER_EXTERNAL = ["@discordjs/opus", "@napi-rs/canvas", "@ffmpeg-installer/ffmpeg", "pino", "pino-pretty", "thread-stream", "esbuild", "@redis/client"];
+export const SERVER_EXTERNAL = ["@discordjs/opus", "@napi-rs/canvas", "node-av", "@ffmpeg-installer/ffmpeg", "pino", "pino-pretty", "thread-stream", "esbuild", "@redis/client"];
 
 /** What src/http/app.ts serves from client/ as it is, beside the bundle. */
 export const CLIENT_FILES = ["index.html", "style.css", "404.html", "favicon.svg"];

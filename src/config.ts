@@ -26,7 +26,7 @@ const envSchema = z.object({
   OUTPUT_FPS: int(1, 60).default(30),
   OUTPUT_VIDEO_BITRATE: int(100_000, 20_000_000).default(1_500_000),
   OUTPUT_AUDIO_BITRATE: int(16_000, 256_000).default(48_000),
-  KEYFRAME_INTERVAL_MS: int(100, 10_000).default(900),
+  KEYFRAME_INTERVAL_MS: int(1000, 600_000).default(10_000),
   STALE_VIDEO_MS: int(100, 10_000).default(500),
   ICE_SERVERS: z.string().default(""),
   ICE_USERNAME: z.string().optional(),

@@ -36,6 +36,12 @@ export function createI420(width: number, height: number, color: Yuv = BLACK): I
   return frame;
 }
 
+/** Clears an existing picture to one colour, for drawing the next one in the same buffer. */
+export function clearI420(frame: I420Frame, color: Yuv = BLACK): I420Frame {
+  fillPlanes(frame, color);
+  return frame;
+}
+
 /**
  * BT.601 limited ("TV") range, which is what ffmpeg's default rgb -> yuv420p conversion produces
  * and what decoders assume for untagged streams; full-range values would look washed out.

@@ -1,6 +1,5 @@
 import { EventEmitter } from "node:events";
 import { Ticker } from "../clock/ticker.js";
-import type { FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
 import { withLogFields, type MediaContext } from "../context.js";
 import { computeLayout, sameTiles, type LayoutSpec } from "../layout/computeLayout.js";
 import type { Rect } from "../layout/gridLayout.js";
@@ -8,13 +7,16 @@ import { VP8_CLOCK_RATE, Vp8Packetizer } from "../rtp/vp8Packetizer.js";
 import { composeFrame } from "./compositor.js";
 import type { LabelFont } from "./labelFont.js";
 import { LabelRenderer } from "./labelRenderer.js";
+import { createI420, type I420Frame } from "./i420.js";
 import type { InputVideoCodec } from "./frameAssembler.js";
-import { VideoEncoder, type EncodedOutputFrame, type VideoEncoderSettings } from "./videoEncoder.js";
+import { MixEncoder, type EncodedOutputFrame, type MixEncoderSettings } from "./mixEncoder.js";
 import { VideoInput } from "./videoInput.js";
 import type { RtpPacket } from "werift";
 
-export interface VideoMixerOptions extends VideoEncoderSettings {
-  /** Names the room's ffmpeg children (`<label>:encode`, `<label>:decode:<participant>`). */
+export interface VideoMixerOptions extends MixEncoderSettings {
+  /** The longest time between two keyframes when nobody asks for one (a new receiver or a PLI does). */
+  readonly keyframeIntervalMs: number;
+  /** Names the room's ffmpeg children (`<label>:decode:<participant>`). */
   readonly label: string;
   /** The room's context: logger, process group, fault boundary, ffmpeg. */
   readonly context: MediaContext;
@@ -39,6 +41,8 @@ export interface VideoMixerStats {
   readonly framesSent: number;
   readonly framesDropped: number;
   readonly keyframesSent: number;
+  /** Keyframes asked for (a new receiver, a receiver's PLI), each answered by the next keyframe. */
+  readonly keyframeRequests: number;
   readonly encoderRestarts: number;
   /** Participants' decoders restarted after dying on their own (re-layout restarts are not counted). */
   readonly decoderRestarts: number;
@@ -64,6 +68,12 @@ export interface EncodedMixFrame {
 const RTP_PAYLOAD_TYPE = 96;
 /** Between one re-layout decoder start and the next: about what one of Debian's ffmpeg takes to start. */
 const DECODER_START_SPACING_MS = 100;
+/**
+ * Forced keyframes are at least this far apart, however many receivers ask: a PLI storm costs at most five
+ * keyframes a second. A request inside the gap waits for its end, so it is answered within about
+ * this + one frame interval + one encode (~245 ms at 30 fps), under the 300 ms the mix promises.
+ */
+export const MIN_KEYFRAME_SPACING_MS = 200;
 
 /**
  * The room's video: a fixed-rate compositor over the participants' latest pictures, feeding one encoder
@@ -76,17 +86,23 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private spec: LayoutSpec = { layout: "grid" };
   /** Drawn with a highlight in every layout, and large in the speaker layout. */
   private speaker: string | undefined;
-  /** Started with the room's first media (start()): a room nobody sends to costs no process. */
-  private encoder: VideoEncoder | undefined;
+  /** Started with start() (the first peer connected, or the first media): an empty room costs nothing. */
+  private encoder: MixEncoder | undefined;
+  private started = false;
+  /** A receiver needs a keyframe: the next frame composed after MIN_KEYFRAME_SPACING_MS is one. */
+  private keyframeOwed = false;
+  /** When the last keyframe was asked of the encoder (composed time); -Infinity: the next frame is one. */
+  private lastKeyframeAt = -Infinity;
   private readonly packetizer = new Vp8Packetizer(RTP_PAYLOAD_TYPE, (Math.random() * 0xffffffff) >>> 0);
   private readonly ticker: Ticker;
   private readonly poller: NodeJS.Timeout;
   private readonly composedAt = new Map<number, number>();
+  private canvas: I420Frame | undefined;
   private frameIndex = 0;
   private readonly clockStart = performance.now();
   private lastTimestamp = -1;
   private closed = false;
-  private readonly counters = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
+  private readonly counters = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0 };
   /** Decoder crashes of participants who have left, so the room's total never goes down. */
   private departedDecoderCrashes = 0;
   /** Participants whose decoder may still need the current tile size (see resizeNext). */
@@ -119,11 +135,23 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     return this.tiles;
   }
 
-  /** Starts composing and encoding (once): called when the room's first media arrives. */
+  /** Starts composing and encoding (once): called when the first receiver connects or media arrives. */
   start(): void {
-    if (this.closed || this.encoder) return;
+    if (this.closed || this.started) return;
+    this.started = true;
     this.encoder = this.startEncoder();
     this.ticker.start();
+  }
+
+  /** A receiver joined or lost pictures (PLI): the next frame is a keyframe (see MIN_KEYFRAME_SPACING_MS). */
+  requestKeyframe(): void {
+    this.counters.keyframeRequests++;
+    const at = performance.now();
+    if (at - this.lastKeyframeAt >= MIN_KEYFRAME_SPACING_MS && this.encoder?.keyframeNext()) {
+      this.lastKeyframeAt = at;
+      return;
+    }
+    this.keyframeOwed = true;
   }
 
   addParticipant(id: string, name: string): void {
@@ -182,7 +210,6 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.ticker.stop();
     clearInterval(this.poller);
     clearTimeout(this.resizing);
-    this.encoder?.removeAllListeners();
     await Promise.all([this.encoder?.close(), ...[...this.participants.values()].map((p) => p.input.close())]);
     this.participants.clear();
   }
@@ -234,32 +261,42 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       const p = this.participants.get(id)!;
       return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs) };
     });
-    const frame = composeFrame(this.options, tiles, this.labels);
-    this.composedAt.set(this.frameIndex++, scheduledAt);
+    // One canvas for the room's life: the encoder copies each frame as it takes it.
+    this.canvas ??= createI420(this.options.width, this.options.height);
+    const frame = composeFrame(this.options, tiles, this.labels, this.canvas);
+    const sinceKeyframe = scheduledAt - this.lastKeyframeAt;
+    const keyframe = (this.keyframeOwed && sinceKeyframe >= MIN_KEYFRAME_SPACING_MS) || sinceKeyframe >= this.options.keyframeIntervalMs;
+    if (keyframe) {
+      this.keyframeOwed = false;
+      this.lastKeyframeAt = scheduledAt;
+    }
+    const index = this.frameIndex++;
+    this.composedAt.set(index, scheduledAt);
     this.counters.framesComposed++;
-    encoder.encode(frame.data);
+    encoder.encode(frame.data, index, keyframe);
   }
 
-  private startEncoder(): VideoEncoder {
+  private startEncoder(): MixEncoder {
     const { context } = this.options;
-    const encoder = new VideoEncoder(this.options, `${this.options.label}:encode`, context);
-    // ffmpeg numbers frames from 0 again after a restart; our own counter keeps the two in step.
-    this.frameIndex = 0;
-    this.composedAt.clear();
+    const encoder = new MixEncoder("vp8", this.options);
+    const startedAt = performance.now();
+    // A new encoder starts with a keyframe: receivers of the old one need it.
+    this.lastKeyframeAt = -Infinity;
     const { faults } = context;
     encoder.on("frame", faults.wrap("mix encoder output", (frame: EncodedOutputFrame) => this.send(frame.data, frame.isKeyframe, frame.index)));
-    const startedAt = performance.now();
     encoder.on(
-      "exit",
-      faults.wrap("mix encoder exit", (exit: FfmpegExit) => {
-        if (this.closed || exit.requested) return;
+      "failed",
+      faults.wrap("mix encoder failure", (error: Error) => {
+        if (this.closed || this.encoder !== encoder) return;
         this.counters.encoderRestarts++;
-        // An encoder that dies at once (bad settings, missing binary) is retried slowly, not in a spin.
+        this.encoder = undefined;
+        void encoder.close();
+        // One that fails at once (settings the build refuses) is retried slowly, not in a spin.
         const delay = performance.now() - startedAt < 1000 ? 1000 : 0;
-        context.log.warn("mix encoder died: starting another", { code: exit.code, signal: exit.signal, delayMs: delay });
+        context.log.warn("mix encoder failed: starting another", { error: error.message, delayMs: delay });
         setTimeout(
           faults.wrap("mix encoder restart", () => {
-            if (!this.closed) this.encoder = this.startEncoder();
+            if (!this.closed && !this.encoder) this.encoder = this.startEncoder();
           }),
           delay,
         );

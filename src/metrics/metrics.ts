@@ -92,7 +92,7 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
   sampledCounter("tessera_mix_frames_dropped_total", "Mixed video frames an MCU room did not compose or encode in time (compositor behind, or encoder backlog)", framesDropped);
   new Counter({
     name: "tessera_ffmpeg_restarts_total",
-    help: "ffmpeg children of MCU rooms that died on their own and were started again",
+    help: "Media workers of MCU rooms that died or failed on their own and were started again (decoder: an ffmpeg child; encoder: the in-process mix encoder)",
     labelNames: ["process"],
     registers: [registry],
     collect() {

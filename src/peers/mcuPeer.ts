@@ -49,6 +49,8 @@ export class McuPeer extends PeerConnection {
     return sdp;
   }
 
-  /** Nothing to do yet: the mix has a keyframe every KEYFRAME_INTERVAL_MS anyway. */
-  protected remoteKeyframeRequest(): void {}
+  /** The room asks the mixer for a keyframe of the mix (one for every receiver, throttled there). */
+  protected remoteKeyframeRequest(): void {
+    if (!this.closed) this.emit("pictureLoss");
+  }
 }

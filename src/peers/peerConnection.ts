@@ -28,6 +28,8 @@ export type PeerEvents = {
   /** RTCP feedback on the participant's video: a NACK or PLI from them, or a PLI this peer sent. */
   feedback: [type: "nack-received" | "pli-received" | "pli-sent"];
   connected: [];
+  /** The participant's end lost pictures of what we send it (RTCP PLI on its video section). */
+  pictureLoss: [];
 };
 
 export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections"> {}

@@ -278,8 +278,18 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   protected wirePeer(p: McuParticipant): void {
-    if (p.role !== "sender") return;
     const { peer, id } = p;
+    // werift sends nothing before DTLS is up, so a receiver's first decodable frame is the keyframe asked
+    // for when it connects; a lone viewer starts the mix (name cards) rather than waiting for a sender.
+    peer.on(
+      "connected",
+      this.faults.wrap("receiver connected", () => {
+        this.mixer.start();
+        this.mixer.requestKeyframe();
+      }),
+    );
+    peer.on("pictureLoss", this.faults.wrap("receiver picture loss", () => this.mixer.requestKeyframe()));
+    if (p.role !== "sender") return;
     peer.on(
       "videoRtp",
       this.faults.wrap("participant video in", (packet: RtpPacket, codec: InboundVideoCodec) => {

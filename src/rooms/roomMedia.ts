@@ -12,6 +12,8 @@ export type RoomMixing = Pick<
   | "removeAudioListener"
   | "setVideoCodec"
   | "pushVideoRtp"
+  | "start"
+  | "requestKeyframe"
   | "pushAudioRtp"
   | "setMuted"
   | "setLayout"

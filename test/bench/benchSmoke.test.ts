@@ -5,13 +5,16 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Row } from "../../bench/measureMode.js";
 
-/** The real `npm run bench` at its smallest: one MCU room of two senders for a few seconds. */
+/**
+ * The real `npm run bench`, small: one MCU room of five senders for a few seconds (five, so the tiles are
+ * small enough that senders obeying `tile` send less than VGA, as browsers do).
+ */
 describe("npm run bench (smoke)", () => {
   const out = mkdtempSync(join(tmpdir(), "tessera-bench-smoke-"));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it("writes the table, JSON and chart with every figure present and plausible", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "2", "--window", "4", "--warmup", "2", "--out", out], {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "5", "--window", "4", "--warmup", "2", "--out", out], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -22,7 +25,7 @@ describe("npm run bench (smoke)", () => {
     expect(code, stderr.slice(-2000)).toBe(0);
 
     expect(stdout).toMatch(/^\| mode \| N \| rooms \| server CPU/m);
-    expect(stdout).toMatch(/^\| mcu \| 2 \| 1 \|/m);
+    expect(stdout).toMatch(/^\| mcu \| 5 \| 1 \|/m);
     for (const file of ["latest.json", "bench.svg"]) expect(existsSync(join(out, file)), file).toBe(true);
     expect(readFileSync(join(out, "bench.svg"), "utf8")).toContain("<svg");
 
@@ -43,5 +46,7 @@ describe("npm run bench (smoke)", () => {
     expect(row.latencyP95Ms).toBeLessThan(2000);
     expect(row.floorCores).toBeGreaterThan(0);
     expect(row.floorRatio).toBeGreaterThan(0);
+    // 426x360 tiles: each sender switched to its 480x360 clip, as a browser capturing VGA scales down.
+    expect(row.tileSizedSenders).toBe(5);
   }, 120_000);
 });

@@ -79,8 +79,10 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   readonly layouts: LayoutSpec[] = [];
   layout: ReadonlyMap<string, Rect> = new Map();
   activeSpeaker: string | undefined;
-  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0, decoderRestarts: 0 };
+  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0, decoderRestarts: 0 };
   readonly audioStats = { inputsWithLevels: 0, inputsDecoded: 0, inputsMixed: 0, encodings: 0, packetsDecoded: 0, packetsSkipped: 0 };
+  started = false;
+  keyframeRequests = 0;
   readonly ffmpegPids: number[] = [];
   closed = false;
 
@@ -97,6 +99,12 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
     this.audioListeners.delete(listenerId);
   }
   setVideoCodec(): void {}
+  start(): void {
+    this.started = true;
+  }
+  requestKeyframe(): void {
+    this.keyframeRequests++;
+  }
   pushVideoRtp(id: string, _packet: RtpPacket): void {
     this.videoPackets.push(id);
   }

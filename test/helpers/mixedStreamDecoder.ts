@@ -19,6 +19,8 @@ export class MixedStreamDecoder {
   private first: number | undefined;
   latest: Buffer | undefined;
   framesDecoded = 0;
+  /** When the first picture came out (performance.now). */
+  firstFrameAt: number | undefined;
   /** Called with each decoded picture as it comes out of ffmpeg. */
   onFrame: ((rgb: Buffer, at: number) => void) | undefined;
 
@@ -41,6 +43,7 @@ export class MixedStreamDecoder {
         this.latest = Buffer.from(this.pending.subarray(0, frameBytes));
         this.pending = this.pending.subarray(frameBytes);
         this.framesDecoded++;
+        this.firstFrameAt ??= performance.now();
         this.onFrame?.(this.latest, performance.now());
       }
     });

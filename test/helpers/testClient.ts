@@ -37,6 +37,11 @@ export interface TestClientOptions {
   readonly probeSize?: ProbeSize;
   /** Join with this resume key (from an earlier client's `resumeKey`): come back as that participant. */
   readonly resume?: string;
+  /**
+   * Obey `tile` messages as a browser does: switch to the clip this returns for the tile's size (from its
+   * first frame, a keyframe, as a simulcast layer switch would); undefined keeps the current clip.
+   */
+  readonly clipForTile?: (size: { width: number; height: number }) => EncodedClip | undefined;
   /** Keep server offers this client cannot answer in `offerErrors` instead of rejecting (unhandled). */
   readonly collectOfferErrors?: boolean;
 }
@@ -56,6 +61,8 @@ export class TestClient {
   /** SFU: what arrives from each remote participant (by the stream id, which is their participant id). */
   readonly remotes = new Map<string, { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }>();
   answeredOffers = 0;
+  /** With `clipForTile`: how many times a `tile` message switched the clip sent. */
+  tileSwitches = 0;
   /** With `collectOfferErrors`: server offers (SFU renegotiation) this client could not answer, with the offer's sections. */
   readonly offerErrors: string[] = [];
   /** RTP bytes (header + payload) this client has sent and received, and how many media tracks it receives. */
@@ -66,6 +73,10 @@ export class TestClient {
   readonly audioArrivals: number[] = [];
   /** Arrival time of each received video frame's last packet (marker bit). */
   readonly frameArrivals: number[] = [];
+  /** When each whole keyframe of the mix was assembled here (before decoding). */
+  readonly keyframeArrivals: number[] = [];
+  /** When the peer connection reached "connected" (ICE and DTLS done; performance.now). */
+  connectedAt: number | undefined;
   id = "";
   /** Cluster: the /ws URL this client joined on (the room's node), and the redirects that led there. */
   socketUrl = "";
@@ -151,6 +162,9 @@ export class TestClient {
       if (remote) return this.receiveRemote(track, remote, transceiver);
       return track.kind === "video" ? this.receiveVideo(track) : this.receiveAudio(track);
     };
+    this.pc.connectionStateChange.subscribe((state) => {
+      if (state === "connected") this.connectedAt ??= performance.now();
+    });
     const offer = await this.pc.createOffer();
     disableImplicitStun(this.pc, false);
     await this.pc.setLocalDescription(offer);
@@ -172,6 +186,13 @@ export class TestClient {
       const message = readServerMessage(data);
       this.messages.push(message);
       if (message.type === "offer") void this.answerServerOffer(message.sdp);
+      if (message.type === "tile" && this.options.clipForTile) {
+        const clip = this.options.clipForTile({ width: message.width, height: message.height });
+        if (clip && clip !== this.clip) {
+          this.setClip(clip);
+          this.tileSwitches++;
+        }
+      }
     });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
@@ -191,6 +212,11 @@ export class TestClient {
       if (Date.now() > deadline) throw new Error(`${this.options.name}: timed out waiting for a message; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** The clip being sent now. */
+  get currentClip(): EncodedClip | undefined {
+    return this.clip;
   }
 
   /** Replace the picture this client sends; the new clip starts at its first frame (a keyframe). */
@@ -310,14 +336,28 @@ export class TestClient {
   }
 
   /** In-order, whole frames into `decoder`: the same path the server's inputs take. */
-  private framesInto(decoder: MixedStreamDecoder, codec: "vp8" | "h264" = "vp8"): (packet: Packet, now: number) => void {
-    const assembler = new FrameAssembler(codec, { frame: (f) => decoder.push(f, codec), needKeyframe: () => undefined });
+  private framesInto(decoder: MixedStreamDecoder, codec: "vp8" | "h264" = "vp8", keyframes?: number[]): (packet: Packet, now: number) => void {
+    const assembler = new FrameAssembler(codec, {
+      frame: (f) => {
+        if (f.isKeyframe) keyframes?.push(performance.now());
+        decoder.push(f, codec);
+      },
+      needKeyframe: () => undefined,
+    });
     const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
     return (packet, now) => reorder.push(packet, now);
   }
 
+  /** Reports picture loss on the received mix (RTCP PLI), as a browser does after loss or a decoder reset. */
+  async sendPictureLoss(): Promise<void> {
+    const transceiver = this.pc.getTransceivers().find((t) => t.kind === "video");
+    const ssrc = this.videoSsrcs.values().next().value;
+    if (!transceiver || ssrc === undefined) throw new Error(`${this.options.name}: no mixed video received yet to report loss on`);
+    await transceiver.receiver.sendRtcpPLI(ssrc);
+  }
+
   private receiveVideo(track: MediaStreamTrack): void {
-    const decode = this.framesInto(this.decoder);
+    const decode = this.framesInto(this.decoder, "vp8", this.keyframeArrivals);
     track.onReceiveRtp.subscribe((packet) => {
       const now = performance.now();
       this.videoArrivals.push(now);

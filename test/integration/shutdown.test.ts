@@ -90,8 +90,8 @@ describe("SIGTERM on the real server process", () => {
     await new Promise((resolve, reject) => (idle.once("open", resolve), idle.once("error", reject)));
 
     const ffmpegs = childrenOf(child.pid!, "ffmpeg");
-    // The room's encoder and Ada's decoder at least.
-    expect(ffmpegs.length).toBeGreaterThanOrEqual(2);
+    // Ada's decoder at least (the mix's encoder runs inside the server, through node-av).
+    expect(ffmpegs.length).toBeGreaterThanOrEqual(1);
 
     const sentAt = performance.now();
     child.kill("SIGTERM");
@@ -117,7 +117,7 @@ describe("SIGTERM on the real server process", () => {
     const bea = new TestClient({ url, room: "twice", name: "Bea", colour: "blue" });
     clients.push(bea);
     await bea.connect();
-    await eventually(() => childrenOf(child.pid!, "ffmpeg").length >= 2, 10_000, "the room's ffmpeg children");
+    await eventually(() => childrenOf(child.pid!, "ffmpeg").length >= 1, 10_000, "the room's ffmpeg child (the decoder; the encoder is in process)");
     // Two different signals back to back, so the kernel cannot merge them into one.
     child.kill("SIGINT");
     child.kill("SIGTERM");
@@ -130,7 +130,7 @@ describe("SIGTERM on the real server process", () => {
     const cy = new TestClient({ url, room: "slow", name: "Cy", colour: "yellow" });
     clients.push(cy);
     await cy.connect();
-    await eventually(() => childrenOf(child.pid!, "ffmpeg").length >= 2, 10_000, "the room's ffmpeg children");
+    await eventually(() => childrenOf(child.pid!, "ffmpeg").length >= 1, 10_000, "the room's ffmpeg child (the decoder; the encoder is in process)");
     const ffmpegs = childrenOf(child.pid!, "ffmpeg");
     // A client that never answers the WebSocket close handshake holds the shutdown for a second.
     const mute = await silentWebSocket(url);
