@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { WebmWriter } from "../../mixer/recording/webmWriter.js";
+import { writeRecording } from "../helpers/recordingFile.js";
 import { mintJoinToken, verifyJoinToken } from "../../src/access/joinToken.js";
 import { createLogger, silentLogger } from "../../src/log.js";
 import { RecordingStore } from "../../src/recordings/recordingStore.js";
@@ -274,16 +274,6 @@ describe("hardening", () => {
     }
   });
 });
-
-/** A real recording file as the mixer writes one. */
-function writeRecording(path: string, seconds: number): void {
-  const writer = new WebmWriter(path, { width: 320, height: 240, audioChannels: 1 });
-  for (let t = 0; t < seconds * 1000; t += 20) {
-    writer.addAudio(t, Buffer.alloc(40, t % 251));
-    if (t % 40 === 0) writer.addVideo(t, Buffer.alloc(600, t % 253), t % 1000 === 0);
-  }
-  writer.finish();
-}
 
 describe("signed recording links", () => {
   let server: RunningServer;

@@ -10,18 +10,9 @@ import { RecordingStore } from "../../recordings/recordingStore.js";
 import { startServer, type RunningServer } from "../../server.js";
 import type { ServerMessage } from "../../../protocol/messages.js";
 import { readServerMessage } from "../../../test/helpers/serverMessage.js";
+import { writeRecording } from "../../../test/helpers/recordingFile.js";
 
 const TOKEN = "range-test-token";
-
-/** A real recording file as the mixer writes one: a header, then clusters of VP8 and Opus blocks. */
-function writeRecording(path: string, seconds: number): void {
-  const writer = new WebmWriter(path, { width: 320, height: 240, audioChannels: 1 });
-  for (let t = 0; t < seconds * 1000; t += 20) {
-    writer.addAudio(t, Buffer.alloc(40, t % 251));
-    if (t % 40 === 0) writer.addVideo(t, Buffer.alloc(600, t % 253), t % 1000 === 0);
-  }
-  writer.finish();
-}
 
 describe("GET /api/recordings/:id with Range", () => {
   let server: RunningServer;
