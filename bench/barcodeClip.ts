@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { IvfReader, isVp8Keyframe } from "../mixer/video/ivf.js";
 import { h264EncoderArgs, type EncodedClip } from "../test/helpers/fixtures.js";
-import { accessUnits } from "../test/helpers/h264Packetizer.js";
+import { accessUnits } from "../test/helpers/h264AccessUnits.js";
 import type { Size } from "../mixer/layout/gridLayout.js";
 import { tileBitrate } from "../src/rooms/tileBitrate.js";
 

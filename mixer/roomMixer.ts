@@ -8,6 +8,7 @@ import type { Rect } from "./layout/gridLayout.js";
 import { MixRecording } from "./recording/mixRecording.js";
 import type { LabelFont } from "./video/labelFont.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
+import type { MixCodec } from "./video/mixEncoderSetup.js";
 import { VideoMixer, type EncodedMixFrame, type VideoMixerStats } from "./video/videoMixer.js";
 
 export interface RoomMixerOptions {
@@ -28,8 +29,8 @@ export interface RoomMixerOptions {
 }
 
 export type RoomMixerEvents = {
-  /** A serialized RTP packet of the mixed video; write the same bytes to every receiver's track. */
-  videoRtp: [packet: Buffer];
+  /** A serialized RTP packet of the mixed video in `codec`; write the same bytes to each track of that codec. */
+  videoRtp: [packet: Buffer, codec: MixCodec];
   layout: [tiles: ReadonlyMap<string, Rect>];
   /** A participant's camera must send a keyframe (PLI). */
   keyframeRequest: [participantId: string];
@@ -47,6 +48,8 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private closed = false;
   private live = false;
   private readonly recordings = new Set<MixRecording>();
+  /** The codecs the room's connected receivers take the mix in. */
+  private receiverCodecs: ReadonlySet<MixCodec> = new Set();
 
   constructor(readonly options: RoomMixerOptions) {
     super();
@@ -62,7 +65,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       labelFont: options.labelFont,
     });
     this.audio = new AudioMixer(options.audioBitrate, options.context.faults);
-    this.video.on("rtp", (packet) => this.emit("videoRtp", packet));
+    this.video.on("rtp", (packet, codec) => this.emit("videoRtp", packet, codec));
     this.video.on("layout", (tiles) => this.emit("layout", tiles));
     this.video.on("keyframeRequest", (id) => this.emit("keyframeRequest", id));
     this.audio.on("activeSpeaker", (id) => {
@@ -128,9 +131,18 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.goLive();
   }
 
-  /** A receiver joined or reported picture loss (PLI): the mix's next frame is a keyframe. */
-  requestKeyframe(): void {
-    this.video.requestKeyframe();
+  /**
+   * The codecs the room's connected receivers take the mix in: one encoder runs per codec, never one per
+   * receiver. VP8 also runs while a recording does (the file is VP8 WebM), and alone when nobody is connected.
+   */
+  setReceiverCodecs(codecs: ReadonlySet<MixCodec>): void {
+    this.receiverCodecs = new Set(codecs);
+    this.updateOutputCodecs();
+  }
+
+  /** A receiver of `codec` joined or reported picture loss (PLI): that codec's next frame is a keyframe. */
+  requestKeyframe(codec: MixCodec): void {
+    this.video.requestKeyframe(codec);
   }
 
   pushVideoRtp(id: string, packet: RtpPacket): void {
@@ -154,26 +166,37 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   /**
-   * Starts recording the mix to a new file at `path`: the encoder's own VP8 frames (no second encode) and
-   * the everyone-mix. The recording stays attached until its finish().
+   * Starts recording the mix to a new file at `path`: the VP8 encoder's own frames (no second encode; it is
+   * started if only H264 receivers are connected) and the everyone-mix. The recording stays attached until
+   * its finish().
    */
   record(path: string, keyframeWaitMs?: number): MixRecording {
     if (this.closed) throw new Error("the mixer is closed");
     this.goLive();
     const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs, faults: this.options.context.faults });
-    const onVideo = (f: EncodedMixFrame) => recording.video(f.data, f.isKeyframe, f.composedAt);
+    const onVideo = (f: EncodedMixFrame) => {
+      if (f.codec === "vp8") recording.video(f.data, f.isKeyframe, f.composedAt);
+    };
     const tapId = `recording:${path}`;
     this.video.on("encoded", onVideo);
     this.audio.addEveryoneTap(tapId, (payload, at) => recording.audio(payload, at));
     this.recordings.add(recording);
+    this.updateOutputCodecs();
     // The file starts at a keyframe: ask for one rather than wait up to the periodic interval.
-    this.video.requestKeyframe();
+    this.video.requestKeyframe("vp8");
     recording.onDetach = () => {
       this.video.off("encoded", onVideo);
       this.audio.removeEveryoneTap(tapId);
       this.recordings.delete(recording);
+      this.updateOutputCodecs();
     };
     return recording;
+  }
+
+  private updateOutputCodecs(): void {
+    const codecs = new Set(this.receiverCodecs);
+    if (this.recordings.size > 0) codecs.add("vp8");
+    this.video.setOutputCodecs(codecs);
   }
 
   /**

@@ -3,13 +3,14 @@ import { Ticker } from "../clock/ticker.js";
 import { withLogFields, type MediaContext } from "../context.js";
 import { computeLayout, sameTiles, type LayoutSpec } from "../layout/computeLayout.js";
 import type { Rect } from "../layout/gridLayout.js";
-import { VP8_CLOCK_RATE, Vp8Packetizer } from "../rtp/vp8Packetizer.js";
 import { composeFrame } from "./compositor.js";
 import type { LabelFont } from "./labelFont.js";
 import { LabelRenderer } from "./labelRenderer.js";
 import { createI420, type I420Frame } from "./i420.js";
 import type { InputVideoCodec } from "./frameAssembler.js";
-import { MixEncoder, type EncodedOutputFrame, type MixEncoderSettings } from "./mixEncoder.js";
+import type { MixEncoderSettings } from "./mixEncoder.js";
+import type { MixCodec } from "./mixEncoderSetup.js";
+import { MixOutput, type EncodedMixFrame, type MixOutputStats } from "./mixOutput.js";
 import { VideoInput } from "./videoInput.js";
 import type { RtpPacket } from "werift";
 
@@ -44,41 +45,31 @@ export interface VideoMixerStats {
   /** Keyframes asked for (a new receiver, a receiver's PLI), each answered by the next keyframe. */
   readonly keyframeRequests: number;
   readonly encoderRestarts: number;
+  /** The codecs the mix is being encoded in now, one encoder each. */
+  readonly outputCodecs: readonly MixCodec[];
   /** Participants' decoders restarted after dying on their own (re-layout restarts are not counted). */
   readonly decoderRestarts: number;
 }
 
 type VideoMixerEvents = {
-  /** One serialized RTP packet of the mixed video; the same bytes go to every receiver. */
-  rtp: [packet: Buffer];
+  /** One serialized RTP packet of the mixed video in `codec`; the same bytes go to each receiver of that codec. */
+  rtp: [packet: Buffer, codec: MixCodec];
   /** The tiles changed: senders should be asked for video of their tile's size. */
   layout: [tiles: ReadonlyMap<string, Rect>];
   /** An input needs a keyframe from its sender. */
   keyframeRequest: [participantId: string];
-  /** Each encoded frame before packetizing (for a recording), with the time (performance.now) it was composed for. */
+  /** Each encoded frame of every codec before packetizing (for a recording), with the time it was composed for. */
   encoded: [frame: EncodedMixFrame];
 };
 
-export interface EncodedMixFrame {
-  readonly data: Buffer;
-  readonly isKeyframe: boolean;
-  readonly composedAt: number;
-}
-
-const RTP_PAYLOAD_TYPE = 96;
+export type { EncodedMixFrame };
 /** Between one re-layout decoder start and the next: about what one of Debian's ffmpeg takes to start. */
 const DECODER_START_SPACING_MS = 100;
 /**
- * Forced keyframes are at least this far apart, however many receivers ask: a PLI storm costs at most five
- * keyframes a second. A request inside the gap waits for its end, so it is answered within about
- * this + one frame interval + one encode (~245 ms at 30 fps), under the 300 ms the mix promises.
- */
-export const MIN_KEYFRAME_SPACING_MS = 200;
-
-/**
  * The room's video: a fixed-rate compositor over the participants' latest pictures, feeding one encoder
- * whose output is packetized once for every receiver. The compositor never waits on an input, so the
- * output frame rate does not depend on any sender; joins and leaves only change the next picture drawn.
+ * per codec in use (VP8 by default, H264 for receivers that prefer it), each packetized once for all its
+ * receivers. The compositor never waits on an input, so the output frame rate does not depend on any
+ * sender; joins and leaves only change the next picture drawn.
  */
 export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private readonly participants = new Map<string, Participant>();
@@ -86,23 +77,21 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private spec: LayoutSpec = { layout: "grid" };
   /** Drawn with a highlight in every layout, and large in the speaker layout. */
   private speaker: string | undefined;
-  /** Started with start() (the first peer connected, or the first media): an empty room costs nothing. */
-  private encoder: MixEncoder | undefined;
+  /** Encoders run from start() (the first peer connected, or the first media): an empty room costs nothing. */
+  private readonly outputs = new Map<MixCodec, MixOutput>();
+  /** The codecs receivers (and recordings) need; VP8 alone until told otherwise. */
+  private outputCodecs: ReadonlySet<MixCodec> = new Set(["vp8"]);
   private started = false;
-  /** A receiver needs a keyframe: the next frame composed after MIN_KEYFRAME_SPACING_MS is one. */
-  private keyframeOwed = false;
-  /** When the last keyframe was asked of the encoder (composed time); -Infinity: the next frame is one. */
-  private lastKeyframeAt = -Infinity;
-  private readonly packetizer = new Vp8Packetizer(RTP_PAYLOAD_TYPE, (Math.random() * 0xffffffff) >>> 0);
   private readonly ticker: Ticker;
   private readonly poller: NodeJS.Timeout;
-  private readonly composedAt = new Map<number, number>();
   private canvas: I420Frame | undefined;
-  private frameIndex = 0;
   private readonly clockStart = performance.now();
-  private lastTimestamp = -1;
   private closed = false;
-  private readonly counters = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0 };
+  private readonly counters = { framesComposed: 0, framesDropped: 0, keyframeRequests: 0 };
+  /** Counts of outputs closed since (a codec nobody needs any more), so the room's totals never go down. */
+  private retired: MixOutputStats = { framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
+  /** Outputs being closed; close() waits for them. */
+  private readonly closingOutputs = new Set<Promise<void>>();
   /** Decoder crashes of participants who have left, so the room's total never goes down. */
   private departedDecoderCrashes = 0;
   /** Participants whose decoder may still need the current tile size (see resizeNext). */
@@ -128,7 +117,24 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   get stats(): VideoMixerStats {
     let decoderRestarts = this.departedDecoderCrashes;
     for (const p of this.participants.values()) decoderRestarts += p.input.stats.decoderCrashes;
-    return { ...this.counters, framesDropped: this.counters.framesDropped + this.ticker.skipped, decoderRestarts };
+    const sum = { ...this.retired };
+    for (const output of this.outputs.values()) {
+      const o = output.stats;
+      sum.framesSent += o.framesSent;
+      sum.framesDropped += o.framesDropped;
+      sum.keyframesSent += o.keyframesSent;
+      sum.encoderRestarts += o.encoderRestarts;
+    }
+    return {
+      framesComposed: this.counters.framesComposed,
+      framesSent: sum.framesSent,
+      framesDropped: this.counters.framesDropped + sum.framesDropped + this.ticker.skipped,
+      keyframesSent: sum.keyframesSent,
+      keyframeRequests: this.counters.keyframeRequests,
+      encoderRestarts: sum.encoderRestarts,
+      decoderRestarts,
+      outputCodecs: [...this.outputs.keys()],
+    };
   }
 
   get layout(): ReadonlyMap<string, Rect> {
@@ -139,19 +145,26 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   start(): void {
     if (this.closed || this.started) return;
     this.started = true;
-    this.encoder = this.startEncoder();
+    this.syncOutputs();
     this.ticker.start();
   }
 
-  /** A receiver joined or lost pictures (PLI): the next frame is a keyframe (see MIN_KEYFRAME_SPACING_MS). */
-  requestKeyframe(): void {
+  /**
+   * The codecs to encode the mix in (an empty set means VP8). A codec new to the set gets an encoder whose
+   * first frame is a keyframe; one no longer in it has its encoder closed.
+   */
+  setOutputCodecs(codecs: ReadonlySet<MixCodec>): void {
+    this.outputCodecs = codecs.size > 0 ? new Set(codecs) : new Set(["vp8"]);
+    if (this.started) this.syncOutputs();
+  }
+
+  /**
+   * A receiver joined or lost pictures (PLI): that codec's next frame is a keyframe (see
+   * MIN_KEYFRAME_SPACING_MS); with no codec named, every codec's (a recording starting).
+   */
+  requestKeyframe(codec?: MixCodec): void {
     this.counters.keyframeRequests++;
-    const at = performance.now();
-    if (at - this.lastKeyframeAt >= MIN_KEYFRAME_SPACING_MS && this.encoder?.keyframeNext()) {
-      this.lastKeyframeAt = at;
-      return;
-    }
-    this.keyframeOwed = true;
+    for (const output of this.outputs.values()) if (codec === undefined || output.codec === codec) output.requestKeyframe();
   }
 
   addParticipant(id: string, name: string): void {
@@ -210,7 +223,9 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.ticker.stop();
     clearInterval(this.poller);
     clearTimeout(this.resizing);
-    await Promise.all([this.encoder?.close(), ...[...this.participants.values()].map((p) => p.input.close())]);
+    const outputs = [...this.outputs.values()];
+    this.outputs.clear();
+    await Promise.all([...outputs.map((o) => o.close()), ...this.closingOutputs, ...[...this.participants.values()].map((p) => p.input.close())]);
     this.participants.clear();
   }
 
@@ -250,9 +265,10 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   private tick(scheduledAt: number): void {
-    const encoder = this.encoder;
-    if (!encoder) return;
-    if (encoder.backlog >= (this.options.maxEncoderBacklog ?? 3)) {
+    const outputs = [...this.outputs.values()];
+    if (outputs.length === 0) return;
+    // Nothing to compose for when every encoder is behind: the frame is dropped, once.
+    if (outputs.every((o) => o.behind)) {
       this.counters.framesDropped++;
       return;
     }
@@ -261,61 +277,43 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       const p = this.participants.get(id)!;
       return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs) };
     });
-    // One canvas for the room's life: the encoder copies each frame as it takes it.
+    // One canvas for the room's life, composed once for every codec: each encoder copies the frame as it takes it.
     this.canvas ??= createI420(this.options.width, this.options.height);
     const frame = composeFrame(this.options, tiles, this.labels, this.canvas);
-    const sinceKeyframe = scheduledAt - this.lastKeyframeAt;
-    const keyframe = (this.keyframeOwed && sinceKeyframe >= MIN_KEYFRAME_SPACING_MS) || sinceKeyframe >= this.options.keyframeIntervalMs;
-    if (keyframe) {
-      this.keyframeOwed = false;
-      this.lastKeyframeAt = scheduledAt;
-    }
-    const index = this.frameIndex++;
-    this.composedAt.set(index, scheduledAt);
     this.counters.framesComposed++;
-    encoder.encode(frame.data, index, keyframe);
+    for (const output of outputs) output.encode(frame.data, scheduledAt);
   }
 
-  private startEncoder(): MixEncoder {
-    const { context } = this.options;
-    const encoder = new MixEncoder("vp8", this.options);
-    const startedAt = performance.now();
-    // A new encoder starts with a keyframe: receivers of the old one need it.
-    this.lastKeyframeAt = -Infinity;
-    const { faults } = context;
-    encoder.on("frame", faults.wrap("mix encoder output", (frame: EncodedOutputFrame) => this.send(frame.data, frame.isKeyframe, frame.index)));
-    encoder.on(
-      "failed",
-      faults.wrap("mix encoder failure", (error: Error) => {
-        if (this.closed || this.encoder !== encoder) return;
-        this.counters.encoderRestarts++;
-        this.encoder = undefined;
-        void encoder.close();
-        // One that fails at once (settings the build refuses) is retried slowly, not in a spin.
-        const delay = performance.now() - startedAt < 1000 ? 1000 : 0;
-        context.log.warn("mix encoder failed: starting another", { error: error.message, delayMs: delay });
-        setTimeout(
-          faults.wrap("mix encoder restart", () => {
-            if (!this.closed && !this.encoder) this.encoder = this.startEncoder();
-          }),
-          delay,
-        );
-      }),
-    );
-    return encoder;
-  }
-
-  private send(data: Buffer, isKeyframe: boolean, index: number): void {
-    const composedAt = this.composedAt.get(index) ?? performance.now();
-    this.composedAt.delete(index);
-    // The RTP clock follows the compositor's schedule, so frames dropped under load leave a real gap
-    // in time rather than making the video run fast.
-    let timestamp = Math.round(((composedAt - this.clockStart) * VP8_CLOCK_RATE) / 1000);
-    if (timestamp <= this.lastTimestamp) timestamp = this.lastTimestamp + 1;
-    this.lastTimestamp = timestamp;
-    if (isKeyframe) this.counters.keyframesSent++;
-    this.counters.framesSent++;
-    this.emit("encoded", { data, isKeyframe, composedAt });
-    for (const packet of this.packetizer.packetize(data, timestamp)) this.emit("rtp", packet);
+  private syncOutputs(): void {
+    for (const [codec, output] of this.outputs) {
+      if (this.outputCodecs.has(codec)) continue;
+      this.outputs.delete(codec);
+      const s = output.stats;
+      this.retired = {
+        framesSent: this.retired.framesSent + s.framesSent,
+        framesDropped: this.retired.framesDropped + s.framesDropped,
+        keyframesSent: this.retired.keyframesSent + s.keyframesSent,
+        encoderRestarts: this.retired.encoderRestarts + s.encoderRestarts,
+      };
+      const closing = output.close();
+      this.closingOutputs.add(closing);
+      void closing.finally(() => this.closingOutputs.delete(closing));
+      this.options.context.log.info("mix encoder stopped: no receiver needs its codec", { codec });
+    }
+    for (const codec of this.outputCodecs) {
+      if (this.outputs.has(codec)) continue;
+      const output = new MixOutput({
+        codec,
+        settings: this.options,
+        keyframeIntervalMs: this.options.keyframeIntervalMs,
+        maxEncoderBacklog: this.options.maxEncoderBacklog ?? 3,
+        context: this.options.context,
+        clockStart: this.clockStart,
+      });
+      output.on("rtp", (packet) => this.emit("rtp", packet, codec));
+      output.on("encoded", (f) => this.emit("encoded", f));
+      this.outputs.set(codec, output);
+      if (this.outputs.size > 1) this.options.context.log.info("mix encoder started for a receiver's codec", { codec });
+    }
   }
 }

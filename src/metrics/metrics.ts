@@ -118,6 +118,16 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
   audioGauge("tessera_audio_inputs_mixed", "MCU senders in their room's audio mix now (at most the 3 loudest talkers per room)", (a) => a.inputsMixed);
   audioGauge("tessera_audio_encodings", "Opus encodings per 20 ms tick: one everyone-mix per room plus one mix-minus per talker in the mix", (a) => a.encodings);
   new Gauge({
+    name: "tessera_mix_encoders",
+    help: "Mix encoders running in MCU rooms, by codec: one per codec a room's receivers take (VP8 by default, H264 for receivers that prefer it), never one per receiver",
+    labelNames: ["codec"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const codec of ["vp8", "h264"] as const) this.set({ codec }, mcu().filter((room) => room.capabilities.mix.mediaStats.video.outputCodecs.includes(codec)).length);
+    },
+  });
+  new Gauge({
     name: "tessera_build_info",
     help: "Always 1; the labels say what is running",
     labelNames: ["version", "node"],

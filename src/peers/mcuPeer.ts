@@ -1,15 +1,19 @@
 import { MediaStreamTrack, type MediaStream, type RtpPacket } from "werift";
+import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
+import { chooseMixCodec } from "./mixCodecChoice.js";
 import { NegotiationError, PeerConnection, type PeerConfig } from "./peerConnection.js";
-import { offerCodecs } from "./sdpCodecs.js";
 
 /**
  * A participant of an MCU room: their camera and microphone in, the room's mix out on one audio and one
  * video track that belong to this peer alone (a track shared between peers breaks retransmission in
- * werift 0.24), for the connection's whole life. It never renegotiates.
+ * werift 0.24), for the connection's whole life. It never renegotiates. The mix comes in the codec the
+ * offer puts first of VP8 and H264 (see chooseMixCodec).
  */
 export class McuPeer extends PeerConnection {
   private readonly videoOut = new MediaStreamTrack({ kind: "video" });
   private readonly audioOut = new MediaStreamTrack({ kind: "audio" });
+  /** The codec this receiver takes the mix in, fixed by the answer; VP8 until then. */
+  mixCodec: MixCodec = "vp8";
 
   constructor(config: PeerConfig) {
     // The audio level lets the MCU pick the active speaker from the sender's own measurement.
@@ -25,9 +29,9 @@ export class McuPeer extends PeerConnection {
     if (!this.closed) this.audioOut.writeRtp(packet);
   }
 
-  protected offerProblem(offerSdp: string): string | undefined {
-    if (offerCodecs(offerSdp).video.includes("VP8")) return undefined;
-    return "the offer's video section has no VP8: the mixed video is VP8 (H264 is accepted for sending, alongside VP8)";
+  /** What the mix needs of the offer is read from werift's negotiated codecs, in finishAnswer. */
+  protected offerProblem(): string | undefined {
+    return undefined;
   }
 
   protected addOutgoing(stream: MediaStream): void {
@@ -36,16 +40,17 @@ export class McuPeer extends PeerConnection {
   }
 
   /**
-   * werift sends on a section with its first negotiated codec, which is the browser's first choice: H264
-   * for Safari. The mix is always VP8, so label it VP8; the browser may still send in H264.
+   * werift would send on the section's first negotiated codec; the mix goes out labelled as the entry
+   * chooseMixCodec picked, whose payload type werift then stamps on each packet.
    */
   protected finishAnswer(sdp: string): string {
     const transceiver = this.videoTransceiver;
     if (!transceiver) return sdp;
-    const vp8 = transceiver.codecs.find((c) => c.mimeType.toLowerCase() === "video/vp8");
-    if (!vp8) throw new NegotiationError("no-usable-codec", "the mixed video is VP8, and the offer's video section has no VP8");
-    transceiver.sender.codec = vp8;
-    this.videoOut.codec = vp8;
+    const choice = chooseMixCodec(transceiver.codecs);
+    if (!choice) throw new NegotiationError("no-usable-codec", "the mix is sent as VP8 or as H264 in packetization-mode 1, and the offer's video section has neither");
+    this.mixCodec = choice.codec;
+    transceiver.sender.codec = choice.entry;
+    this.videoOut.codec = choice.entry;
     return sdp;
   }
 

@@ -163,14 +163,17 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     if (this.wiredTracks.has(track)) return;
     this.wiredTracks.add(track);
     if (track.kind === "video") {
-      // The codec is fixed by negotiation: name it again only when werift's codec object changes.
-      let namedFor: MediaStreamTrack["codec"];
-      let codec: InboundVideoCodec = "vp8";
+      // Named by each packet's payload type, not by the track's first negotiated codec: a sender may send in
+      // any codec of the answer (a browser's setParameters can switch it), and werift's track codec stays the first.
+      const codecByPayloadType = new Map<number, InboundVideoCodec>();
       track.onReceiveRtp.subscribe((packet) => {
         this.inboundVideoSsrc = packet.header.ssrc;
-        if (track.codec !== namedFor) {
-          namedFor = track.codec;
-          codec = namedFor?.mimeType.toLowerCase() === "video/h264" ? "h264" : "vp8";
+        const pt = packet.header.payloadType;
+        let codec = codecByPayloadType.get(pt);
+        if (codec === undefined) {
+          const named = this.videoTransceiver?.codecs.find((c) => c.payloadType === pt) ?? track.codec;
+          codec = named?.mimeType.toLowerCase() === "video/h264" ? "h264" : "vp8";
+          codecByPayloadType.set(pt, codec);
         }
         this.emit("videoRtp", packet, codec);
       });

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { RtpPacket } from "werift";
+import { RtpHeader, RtpPacket } from "werift";
 import { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
 import { FakeChannel, fakeRoomMedia, UNUSABLE_OFFER } from "../../test/fakes/roomMedia.js";
 import { defaultConfig, type Config } from "../config.js";
@@ -121,6 +121,28 @@ describe("McuRoom rules", () => {
     expect(rosters.length - before).toBe(2);
     const last = rosters.at(-1);
     expect(last?.type === "participants" && last.participants.find((p) => p.id === ada.participant.id)?.audioMuted).toBe(false);
+  });
+
+  it("runs one encoder per codec its connected receivers take, and sends each receiver only its codec", async () => {
+    const { room, media, mixer } = makeRoom();
+    const chrome = join1(room, "Chrome");
+    const safari = join1(room, "Safari");
+    const [chromePeer, safariPeer] = media.peers;
+    safariPeer.mixCodec = "h264";
+    for (const peer of [chromePeer, safariPeer]) {
+      peer.isConnected = true;
+      peer.emit("connected");
+    }
+    expect([...mixer.receiverCodecs.at(-1)!].sort()).toEqual(["h264", "vp8"]);
+    const packet = (marker: boolean) => new RtpPacket(new RtpHeader({ payloadType: 96, sequenceNumber: 1, timestamp: 0, ssrc: 1, marker }), Buffer.from([0x90])).serialize();
+    mixer.emit("videoRtp", packet(true), "h264");
+    mixer.emit("videoRtp", packet(true), "vp8");
+    mixer.emit("videoRtp", packet(true), "vp8");
+    expect(safariPeer.sent.video).toBe(1);
+    expect(chromePeer.sent.video).toBe(2);
+    await room.remove(safari.participant.id, "left");
+    expect([...mixer.receiverCodecs.at(-1)!]).toEqual(["vp8"]);
+    expect(chrome.channel.closedWith).toBeUndefined();
   });
 
   it("closes with room-failed when its media code throws, and tells everyone", async () => {

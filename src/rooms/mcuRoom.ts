@@ -1,6 +1,7 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
+import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
 import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
 import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
@@ -70,10 +71,11 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       labelFont: { families: config.labelFamilies ?? resolveLabelFont(config.labelFont).families },
       context: { log: context.log, processes: context.processes, faults: this.faults, ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath() },
     });
-    this.mixer.on("videoRtp", (bytes) => {
+    this.mixer.on("videoRtp", (bytes, codec) => {
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
       const packet = RtpPacket.deSerialize(bytes);
       for (const p of this.members.values()) {
+        if (p.peer.mixCodec !== codec) continue;
         p.peer.sendVideo(copyForReceiver(packet));
         // The last packet of a frame over a connected peer: the first frame this participant can see.
         if (packet.header.marker && !this.firstFrameSent.has(p) && p.peer.isConnected) {
@@ -220,6 +222,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       return;
     }
     this.broadcastRoster();
+    this.updateReceiverCodecs();
     await Promise.all([this.releasePeer(p), removal]);
   }
 
@@ -230,6 +233,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   protected override async onDisconnected(p: McuParticipant, reason: string): Promise<void> {
     this.noteForRecording({ kind: "disconnect", participant: { id: p.id, name: p.name }, reason });
     await super.onDisconnected(p, reason);
+    if (!this.closing) this.updateReceiverCodecs();
   }
 
   /** The same tile, fed from the page's fresh peer; the sender is told its tile size again. */
@@ -284,11 +288,12 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     peer.on(
       "connected",
       this.faults.wrap("receiver connected", () => {
+        this.updateReceiverCodecs();
         this.mixer.start();
-        this.mixer.requestKeyframe();
+        this.mixer.requestKeyframe(peer.mixCodec);
       }),
     );
-    peer.on("pictureLoss", this.faults.wrap("receiver picture loss", () => this.mixer.requestKeyframe()));
+    peer.on("pictureLoss", this.faults.wrap("receiver picture loss", () => this.mixer.requestKeyframe(peer.mixCodec)));
     if (p.role !== "sender") return;
     peer.on(
       "videoRtp",
@@ -301,6 +306,13 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       }),
     );
     peer.on("audioRtp", this.faults.wrap("participant audio in", (packet: RtpPacket, level: number | undefined) => this.mixer.pushAudioRtp(id, packet, level)));
+  }
+
+  /** One encoder per codec that a connected receiver takes (a codec nobody takes any more stops). */
+  private updateReceiverCodecs(): void {
+    const codecs = new Set<MixCodec>();
+    for (const p of this.members.values()) if (p.peer.isConnected) codecs.add(p.peer.mixCodec);
+    this.mixer.setReceiverCodecs(codecs);
   }
 
   private sendTileSizes(): void {

@@ -1,3 +1,4 @@
+import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
 import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
 import type { RoomMixerEvents } from "../../mixer/roomMixer.js";
@@ -17,6 +18,7 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   isConnected = false;
   closed = false;
   keyframeRequests = 0;
+  mixCodec: MixCodec = "vp8";
   readonly candidates: unknown[] = [];
   readonly sent = { video: 0, audio: 0 };
   private readonly forwards = new Map<string, ForwardedStream>();
@@ -79,7 +81,9 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   readonly layouts: LayoutSpec[] = [];
   layout: ReadonlyMap<string, Rect> = new Map();
   activeSpeaker: string | undefined;
-  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0, decoderRestarts: 0 };
+  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0, decoderRestarts: 0, outputCodecs: [] };
+  /** Every set of receiver codecs the room asked for, in order. */
+  readonly receiverCodecs: ReadonlySet<MixCodec>[] = [];
   readonly audioStats = { inputsWithLevels: 0, inputsDecoded: 0, inputsMixed: 0, encodings: 0, packetsDecoded: 0, packetsSkipped: 0 };
   started = false;
   keyframeRequests = 0;
@@ -104,6 +108,9 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   }
   requestKeyframe(): void {
     this.keyframeRequests++;
+  }
+  setReceiverCodecs(codecs: ReadonlySet<MixCodec>): void {
+    this.receiverCodecs.push(codecs);
   }
   pushVideoRtp(id: string, _packet: RtpPacket): void {
     this.videoPackets.push(id);

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { OpusEncoder, FRAME_SAMPLES, OPUS_RATE } from "../../mixer/audio/opusCodec.js";
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { IvfReader, isVp8Keyframe } from "../../mixer/video/ivf.js";
-import { accessUnits } from "./h264Packetizer.js";
+import { accessUnits } from "./h264AccessUnits.js";
 
 export interface EncodedClip {
   /** VP8 frames, or H264 access units in Annex-B form. */

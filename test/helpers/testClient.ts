@@ -7,7 +7,7 @@ import { FrameAssembler } from "../../mixer/video/frameAssembler.js";
 import { RtpHeader } from "werift";
 import type { ServerMessage } from "../../protocol/messages.js";
 import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
-import { H264Packetizer } from "./h264Packetizer.js";
+import { H264Packetizer } from "../../mixer/rtp/h264Packetizer.js";
 import { solidColourClip, tonePackets, type EncodedClip } from "./fixtures.js";
 import { MixedStreamDecoder, type ProbeSize } from "./mixedStreamDecoder.js";
 import { readServerMessage } from "./serverMessage.js";
@@ -44,6 +44,11 @@ export interface TestClientOptions {
   readonly clipForTile?: (size: { width: number; height: number }) => EncodedClip | undefined;
   /** Keep server offers this client cannot answer in `offerErrors` instead of rejecting (unhandled). */
   readonly collectOfferErrors?: boolean;
+  /**
+   * The video codecs the offer lists, first choice first. Default: H264 then VP8 for an H264 clip (as
+   * Safari offers), VP8 alone otherwise. The MCU sends the mix in the first of VP8 and H264.
+   */
+  readonly videoCodecs?: readonly ("vp8" | "h264")[];
 }
 
 /**
@@ -58,6 +63,8 @@ export class TestClient {
   readonly videoSsrcs = new Set<number>();
   /** Payload types the received (mixed) video arrived with: they must name the codec it really is. */
   readonly videoPayloadTypes = new Set<number>();
+  /** The codecs those payload types name in this client's negotiation: the mix is decoded as what it is labelled. */
+  readonly mixCodecsReceived = new Set<"vp8" | "h264">();
   /** SFU: what arrives from each remote participant (by the stream id, which is their participant id). */
   readonly remotes = new Map<string, { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }>();
   answeredOffers = 0;
@@ -133,8 +140,7 @@ export class TestClient {
     }
 
     this.pc = new RTCPeerConnection({
-      // An H264 sender offers H264 first and VP8 second, as Safari does; the mix it receives is VP8.
-      codecs: { video: this.clip?.codec === "h264" ? [useH264(), useVP8()] : [useVP8()], audio: [useOPUS()] },
+      codecs: { video: (this.options.videoCodecs ?? (this.clip?.codec === "h264" ? ["h264", "vp8"] : ["vp8"])).map((c) => (c === "h264" ? useH264() : useVP8())), audio: [useOPUS()] },
       headerExtensions: { video: [], audio: this.options.audioLevel === undefined ? [] : [useAudioLevelIndication()] },
       iceUseIpv4: false,
       iceUseIpv6: false,
@@ -160,7 +166,7 @@ export class TestClient {
       const streamId = streams[0]?.id;
       const remote = streamId && streamId !== "tessera-mix" ? this.remote(streamId) : undefined;
       if (remote) return this.receiveRemote(track, remote, transceiver);
-      return track.kind === "video" ? this.receiveVideo(track) : this.receiveAudio(track);
+      return track.kind === "video" ? this.receiveVideo(track, transceiver) : this.receiveAudio(track);
     };
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "connected") this.connectedAt ??= performance.now();
@@ -174,6 +180,7 @@ export class TestClient {
     if (answer.type === "error") throw new Error(`offer refused: ${answer.code}: ${answer.message}`);
     if (answer.type === "answer") await this.pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
     if (this.pc.connectionState !== "connected") await this.pc.connectionStateChange.watch((s) => s === "connected", 10_000);
+    this.sendInClipCodec();
     this.startSending();
   }
 
@@ -282,6 +289,15 @@ export class TestClient {
     }
   }
 
+  /** werift sends on the first codec of the offer; the clip goes out labelled as what it is, as a browser's would. */
+  private sendInClipCodec(): void {
+    const video = this.pc.getTransceivers().find((t) => t.kind === "video");
+    const codec = video?.codecs.find((c) => c.mimeType.toLowerCase() === `video/${this.clip?.codec ?? "vp8"}`);
+    if (!video || !codec) return;
+    video.sender.codec = codec;
+    this.videoOut.codec = codec;
+  }
+
   private startSending(): void {
     if (this.options.role === "viewer") return;
     this.sendingVideo = true;
@@ -356,14 +372,19 @@ export class TestClient {
     await transceiver.receiver.sendRtcpPLI(ssrc);
   }
 
-  private receiveVideo(track: MediaStreamTrack): void {
-    const decode = this.framesInto(this.decoder, "vp8", this.keyframeArrivals);
+  private receiveVideo(track: MediaStreamTrack, transceiver: RTCRtpTransceiver): void {
+    // Decoded as the codec its payload type names, as a browser would: a mislabelled mix shows as garbage.
+    let decode: ((packet: Packet, now: number) => void) | undefined;
     track.onReceiveRtp.subscribe((packet) => {
       const now = performance.now();
       this.videoArrivals.push(now);
       if (packet.header.marker) this.frameArrivals.push(now);
       this.videoSsrcs.add(packet.header.ssrc);
       this.videoPayloadTypes.add(packet.header.payloadType);
+      const named = transceiver.codecs.find((c) => c.payloadType === packet.header.payloadType)?.mimeType.toLowerCase();
+      const codec = named === "video/h264" ? "h264" : "vp8";
+      this.mixCodecsReceived.add(codec);
+      decode ??= this.framesInto(this.decoder, codec, this.keyframeArrivals);
       if (this.options.decode !== false) decode(packet, now);
     });
   }

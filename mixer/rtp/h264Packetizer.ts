@@ -1,5 +1,8 @@
 import { RtpHeader, RtpPacket } from "werift";
 
+/** H264's RTP clock (RFC 6184), as VP8's. */
+export const H264_CLOCK_RATE = 90_000;
+
 /** The NAL units of an Annex-B access unit, start codes removed. */
 export function nalUnits(accessUnit: Buffer): Buffer[] {
   const starts: { at: number; length: number }[] = [];
@@ -15,25 +18,10 @@ export function nalUnits(accessUnit: Buffer): Buffer[] {
 }
 
 /**
- * Access units of an Annex-B stream written with access-unit delimiters (x264's `aud=1`), each with its
- * start codes, and whether it holds an IDR picture.
- */
-export function accessUnits(annexB: Buffer): { data: Buffer; isKeyframe: boolean }[] {
-  const units: { nals: Buffer[]; isKeyframe: boolean }[] = [];
-  for (const nal of nalUnits(annexB)) {
-    const type = nal[0] & 0x1f;
-    if (type === 9 || units.length === 0) units.push({ nals: [], isKeyframe: false });
-    const unit = units[units.length - 1];
-    if (type !== 9) unit.nals.push(Buffer.from([0, 0, 0, 1]), nal);
-    if (type === 5) unit.isKeyframe = true;
-  }
-  return units.filter((u) => u.nals.length > 0).map((u) => ({ data: Buffer.concat(u.nals), isKeyframe: u.isKeyframe }));
-}
-
-/**
  * H264 access units to RTP (RFC 6184, packetization-mode 1): a NAL unit that fits goes alone, a larger
- * one in FU-A fragments; the marker bit ends the access unit. What a browser sending H264 would put on
- * the wire, for tests of the server's H264 input.
+ * one in FU-A fragments; the marker bit ends the access unit. The mix's H264 goes out through it, and the
+ * tests' H264 senders use it as a browser's would. Sequence numbers run on for the object's life, across
+ * encoder restarts, as the VP8 packetizer's do.
  */
 export class H264Packetizer {
   private sequence = Math.floor(Math.random() * 0x10000);
