@@ -206,6 +206,30 @@ describe("recording an MCU room", () => {
     sender.ws.close();
   });
 
+  it("records a room whose only receiver takes H264 in VP8, starting the VP8 encoder for the recording alone", async () => {
+    const safari = new TestClient({ url: server.url, room: "rec-h264", name: "Safari", colour: "red", toneHz: 440, videoCodecs: ["h264", "vp8"] });
+    clients.push(safari);
+    await safari.connect();
+    const room = server.rooms.get("rec-h264")!;
+    const codecs = () => [...(room.capabilities.mix?.mediaStats.video.outputCodecs ?? [])].sort();
+    await eventually(() => safari.mixCodecsReceived.has("h264"), 5000, "Safari receives the H264 mix");
+    expect(codecs()).toEqual(["h264"]);
+    const start = await api("/rooms/rec-h264/recording/start", { method: "POST" });
+    expect(start.status).toBe(201);
+    expect(codecs()).toEqual(["h264", "vp8"]);
+    await new Promise((r) => setTimeout(r, 2000));
+    const stop = await api("/rooms/rec-h264/recording/stop", { method: "POST" });
+    const info = (await stop.json()) as RecordingInfo;
+    // The VP8 encoder was there for the file only: it stops with it.
+    expect(codecs()).toEqual(["h264"]);
+    const report = await decodeFile(join(dir, `${info.id}.webm`));
+    expect(report.hasVideo).toBe(true);
+    expect(report.videoFrames).toBeGreaterThan(30);
+    expect([...safari.mixCodecsReceived]).toEqual(["h264"]);
+    await safari.close();
+    clients.splice(clients.indexOf(safari), 1);
+  });
+
   it("finishes the recording when the room closes, and leaves no ffmpeg child behind", async () => {
     const started = (await (await api("/rooms/rec/recording/start", { method: "POST" })).json()) as RecordingInfo;
     await new Promise((r) => setTimeout(r, 1200));
