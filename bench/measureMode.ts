@@ -15,6 +15,8 @@ export interface Row {
   senders: number;
   rooms: number;
   serverCpuCores: number | null;
+  /** This bench process and its children (the werift clients, their decoders), the server's tree left out. */
+  loadGeneratorCpuCores: number;
   peakRssMB: number | null;
   downStreams: number;
   downKbps: number;
@@ -30,6 +32,8 @@ export interface Row {
   floorRatio: number | null;
   /** MCU senders sending a tile-sized clip at the end of the window (they follow `tile` messages). */
   tileSizedSenders: number;
+  /** MCU clients (senders and the viewer) whose mix arrived as H264 (labelled so and decoded as such). */
+  h264Receivers: number;
 }
 
 /**
@@ -48,6 +52,12 @@ function tileClips(senders: number, codec: BenchOptions["codec"]): (sender: numb
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const toneHz = (i: number) => 300 + 100 * i;
 const round = (n: number | null, digits: number) => (n === null ? null : Number(n.toFixed(digits)));
+
+/** The codecs sender i lists in its offer (see --h264-receivers); undefined: its own codec first. */
+function mixCodecsOf(i: number, h264Receivers: number | undefined): ("vp8" | "h264")[] | undefined {
+  if (h264Receivers === undefined) return undefined;
+  return i < h264Receivers ? ["h264", "vp8"] : ["vp8", "h264"];
+}
 // Pictures the latency receiver decodes to: big enough that each code cell covers many pixels.
 const MIX_PROBE = { width: 640, height: 360 };
 const STREAM_PROBE = { width: 320, height: 240 };
@@ -113,13 +123,13 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
         }
         // The first SFU sender decodes what it receives: the latency receiver for that mode.
         const decodes = mode === "sfu" && r === 0 && i === 0;
-        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i, options.codec), clipForTile: clipsFor?.(i), ...senderSound(i, options.talkers), decode: decodes, probeSize: STREAM_PROBE, mode });
+        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i, options.codec), clipForTile: clipsFor?.(i), ...senderSound(i, options.talkers), videoCodecs: mode === "mcu" ? mixCodecsOf(i, options.h264Receivers) : undefined, decode: decodes, probeSize: STREAM_PROBE, mode });
         await c.connect();
         clients.push(c);
         if (r === 0) firstRoom.push(c);
       }
       if (mode === "mcu") {
-        const v = new TestClient({ url: target.url, room, name: "Counter", role: "viewer", decode: r === 0, probeSize: MIX_PROBE, mode });
+        const v = new TestClient({ url: target.url, room, name: "Counter", role: "viewer", decode: r === 0, probeSize: MIX_PROBE, mode, videoCodecs: options.h264Receivers === undefined ? undefined : ["vp8"] });
         await v.connect();
         viewers.push(v);
       }
@@ -141,6 +151,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
 
     const pid = target.pid;
     const start = pid ? sampleTree(pid) : undefined;
+    const ownStart = sampleTree(process.pid);
     const bytes0 = clients.map((c) => [c.bytesReceived, c.bytesSent]);
     const frames0 = viewers.map((v) => v.frameArrivals.length);
     const t0 = performance.now();
@@ -153,10 +164,14 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
     const elapsed = (performance.now() - t0) / 1000;
     const tileSized = clients.filter((c) => c.tileSwitches > 0 && c.currentClip !== barcodeClip(clients.indexOf(c) % senders, options.codec)).length;
     const end = pid ? sampleTree(pid) : undefined;
+    const ownEnd = sampleTree(process.pid);
     const perClient = (k: 0 | 1) =>
       clients.length ? (clients.reduce((sum, c, i) => sum + ((k === 0 ? c.bytesReceived : c.bytesSent) - bytes0[i][k]), 0) / clients.length / elapsed) * 8 / 1000 : 0;
     const fps = viewers.length ? Math.min(...viewers.map((v, i) => (v.frameArrivals.length - frames0[i]) / elapsed)) : null;
     const cpu = start && end ? coresBetween(start, end, elapsed) : null;
+    // The server is this process's child (unless --url): its tree is inside ours, so take it out.
+    const loadGeneratorCpu = coresBetween(ownStart, ownEnd, elapsed) - (cpu ?? 0);
+    const h264Receivers = [...clients, ...viewers].filter((c) => c.mixCodecsReceived.has("h264")).length;
 
     let floorCores: number | null = null;
     if (mode === "mcu" && options.floor) {
@@ -182,6 +197,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
       senders,
       rooms,
       serverCpuCores: round(cpu, 3),
+      loadGeneratorCpuCores: round(loadGeneratorCpu, 3)!,
       peakRssMB: pid ? Math.round(peakRss / 1e6) : null,
       downStreams: mode === "mcu" ? 1 : senders - 1,
       downKbps: Math.round(mode === "mesh" ? kbps * (senders - 1) : perClient(0)),
@@ -194,6 +210,7 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
       floorCores: round(floorCores, 3),
       floorRatio: cpu !== null && floorCores ? round(cpu / (floorCores * rooms), 2) : null,
       tileSizedSenders: tileSized,
+      h264Receivers: mode === "mcu" ? h264Receivers : 0,
     };
   } finally {
     await closeClients();

@@ -19,6 +19,12 @@ export interface BenchOptions {
    * bench did before talkers-only audio, so old figures stay comparable.
    */
   readonly talkers: number | undefined;
+  /**
+   * MCU: the first K senders of each room take the mix in H264 (their offer lists H264 first, as Safari's
+   * does), the others and the counting viewer in VP8, whatever the senders send. Undefined: each sender
+   * offers its own codec first (so `--codec h264` senders all take H264).
+   */
+  readonly h264Receivers: number | undefined;
   /** MCU senders keep sending VGA whatever `tile` says (the old load), instead of switching to tile-sized clips. */
   readonly fullSizeSenders: boolean;
   /** Skip the offline-floor job (it takes about as long as the window per MCU row). */
@@ -28,11 +34,11 @@ export interface BenchOptions {
 }
 
 export const usage = `npm run bench -- [--modes mcu,sfu,mesh] [--n 2,3,4,5,6] [--window 10] [--warmup 4]
-                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--talkers K] [--full-size-senders] [--no-floor]
+                    [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--talkers K] [--h264-receivers K] [--full-size-senders] [--no-floor]
                     [--url http://host:port] [--out bench/results]`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "talkers", "full-size-senders", "no-floor", "url", "out", "help"]);
+  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "talkers", "h264-receivers", "full-size-senders", "no-floor", "url", "out", "help"]);
   const flags = new Set(["capacity", "full-size-senders", "no-floor", "help"]);
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -70,6 +76,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     maxRooms: number("max-rooms", 4, 1, 20),
     codec,
     talkers: values.has("talkers") ? wholeNumber("talkers", 0, 6) : undefined,
+    h264Receivers: values.has("h264-receivers") ? wholeNumber("h264-receivers", 0, 6) : undefined,
     fullSizeSenders: values.has("full-size-senders"),
     floor: !values.has("no-floor"),
     url: values.get("url"),

@@ -8,11 +8,11 @@ const show = (v: number | null) => (v === null ? "n/a" : String(v));
 
 export function markdownTable(rows: readonly Row[]): string {
   return [
-    "| mode | N | rooms | server CPU (cores) | floor (cores) | CPU / floor | peak RSS (MB) | video streams down / client | down kbit/s / client | up kbit/s / client | output fps | dropped % | latency p50 (ms) | latency p95 (ms) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| mode | N | rooms | server CPU (cores) | load generator CPU (cores) | floor (cores) | CPU / floor | peak RSS (MB) | video streams down / client | down kbit/s / client | up kbit/s / client | output fps | dropped % | latency p50 (ms) | latency p95 (ms) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.mode} | ${r.senders} | ${r.rooms} | ${show(r.serverCpuCores)} | ${show(r.floorCores)} | ${show(r.floorRatio)} | ${show(r.peakRssMB)} | ${r.downStreams} | ${r.downKbps} | ${r.upKbps} | ${show(r.outputFps)} | ${show(r.droppedPercent)} | ${show(r.latencyP50Ms)} | ${show(r.latencyP95Ms)} |`,
+        `| ${r.mode} | ${r.senders} | ${r.rooms} | ${show(r.serverCpuCores)} | ${r.loadGeneratorCpuCores} | ${show(r.floorCores)} | ${show(r.floorRatio)} | ${show(r.peakRssMB)} | ${r.downStreams} | ${r.downKbps} | ${r.upKbps} | ${show(r.outputFps)} | ${show(r.droppedPercent)} | ${show(r.latencyP50Ms)} | ${show(r.latencyP95Ms)} |`,
     ),
   ].join("\n");
 }
@@ -21,14 +21,44 @@ export interface Capacity {
   readonly senders: number;
   /** The most rooms that all held 30 fps with under 1 % dropped; 0 if even one did not. */
   readonly roomsHeld: number;
+  /** The machine's cores (os.availableParallelism()). */
+  readonly cores: number;
+  /** One room's server CPU and load-generator CPU, from the capacity run's one-room step. */
+  readonly serverCoresPerRoom: number | null;
+  readonly loadGeneratorCoresPerRoom: number;
+  /** Rooms the per-room server cost implies the cores hold with the server alone on the machine. */
+  readonly roomsImpliedServerAlone: number | null;
+  /** The same with this load generator sharing the machine, as it did while the rooms were held. */
+  readonly roomsImpliedSharing: number | null;
+}
+
+/** What one room's measured cost implies for `cores`, beside what was held. */
+export function impliedCapacity(senders: number, roomsHeld: number, cores: number, oneRoom: Row | undefined): Capacity {
+  const server = oneRoom?.serverCpuCores ?? null;
+  const load = oneRoom?.loadGeneratorCpuCores ?? 0;
+  return {
+    senders,
+    roomsHeld,
+    cores,
+    serverCoresPerRoom: server,
+    loadGeneratorCoresPerRoom: load,
+    roomsImpliedServerAlone: server ? Math.floor(cores / server) : null,
+    roomsImpliedSharing: server ? Math.floor(cores / (server + load)) : null,
+  };
+}
+
+export function capacityLine(c: Capacity): string {
+  const held = `Capacity: ${c.roomsHeld} simultaneous ${c.senders}-sender MCU room(s) held 30 fps with under 1 % dropped frames.`;
+  if (c.serverCoresPerRoom === null) return held;
+  return `${held}\nOne room cost the server ${c.serverCoresPerRoom} cores and the load generator ${c.loadGeneratorCoresPerRoom}: on ${c.cores} cores that implies ${c.roomsImpliedServerAlone} room(s) with the server alone on the machine, ${c.roomsImpliedSharing} sharing it with this load generator.`;
 }
 
 /** Writes bench-<time>.json, latest.json and bench.svg into `dir`; returns the JSON file's path. */
 export function writeResults(rows: readonly Row[], capacity: Capacity | undefined, options: BenchOptions): string {
   mkdirSync(options.outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers } = options;
-  const json = JSON.stringify({ at: new Date().toISOString(), options: { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers }, capacity, rows }, null, 2);
+  const { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers, h264Receivers } = options;
+  const json = JSON.stringify({ at: new Date().toISOString(), options: { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers, h264Receivers }, capacity, rows }, null, 2);
   const path = join(options.outDir, `bench-${stamp}.json`);
   writeFileSync(path, json);
   writeFileSync(join(options.outDir, "latest.json"), json);

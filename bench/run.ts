@@ -10,7 +10,8 @@
  */
 import { measure, type Row } from "./measureMode.js";
 import { parseOptions } from "./options.js";
-import { markdownTable, writeResults, type Capacity } from "./report.js";
+import { availableParallelism } from "node:os";
+import { capacityLine, impliedCapacity, markdownTable, writeResults, type Capacity } from "./report.js";
 
 let options;
 try {
@@ -28,18 +29,20 @@ let capacity: Capacity | undefined;
 if (options.capacity) {
   const senders = Math.max(...options.counts);
   let held = 0;
+  let oneRoom: Row | undefined;
   for (let rooms = 1; rooms <= options.maxRooms; rooms++) {
     const row = await measure("mcu", senders, rooms, { ...options, floor: false }, progress);
     rows.push(row);
+    oneRoom ??= row;
     if (row.outputFps === null || row.outputFps < 29.7) break;
     held = rooms;
   }
-  capacity = { senders, roomsHeld: held };
+  capacity = impliedCapacity(senders, held, availableParallelism(), oneRoom);
 }
 progress("");
 
 console.log(markdownTable(rows));
-if (capacity) console.log(`\nCapacity: ${capacity.roomsHeld} simultaneous ${capacity.senders}-sender MCU room(s) held 30 fps with under 1 % dropped frames.`);
+if (capacity) console.log(`\n${capacityLine(capacity)}`);
 const path = writeResults(rows, capacity, options);
 console.error(`\nwrote ${path}, latest.json and bench.svg in ${options.outDir}`);
 process.exit(0);

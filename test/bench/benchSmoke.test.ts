@@ -7,14 +7,15 @@ import type { Row } from "../../bench/measureMode.js";
 
 /**
  * The real `npm run bench`, small: one MCU room of five senders for a few seconds (five, so the tiles are
- * small enough that senders obeying `tile` send less than VGA, as browsers do).
+ * small enough that senders obeying `tile` send less than VGA, as browsers do), one of whom takes the mix
+ * in H264 as Safari would, so the room runs both encoders.
  */
 describe("npm run bench (smoke)", () => {
   const out = mkdtempSync(join(tmpdir(), "tessera-bench-smoke-"));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it("writes the table, JSON and chart with every figure present and plausible", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "5", "--window", "4", "--warmup", "2", "--out", out], {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "5", "--window", "4", "--warmup", "2", "--h264-receivers", "1", "--out", out], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -24,7 +25,7 @@ describe("npm run bench (smoke)", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code, stderr.slice(-2000)).toBe(0);
 
-    expect(stdout).toMatch(/^\| mode \| N \| rooms \| server CPU/m);
+    expect(stdout).toMatch(/^\| mode \| N \| rooms \| server CPU \(cores\) \| load generator CPU/m);
     expect(stdout).toMatch(/^\| mcu \| 5 \| 1 \|/m);
     for (const file of ["latest.json", "bench.svg"]) expect(existsSync(join(out, file)), file).toBe(true);
     expect(readFileSync(join(out, "bench.svg"), "utf8")).toContain("<svg");
@@ -33,6 +34,10 @@ describe("npm run bench (smoke)", () => {
     expect(result.rows).toHaveLength(1);
     const row = result.rows[0];
     expect(row.serverCpuCores).toBeGreaterThan(0);
+    // The werift clients run in the bench's own process: they cost something, and it is not the server's.
+    expect(row.loadGeneratorCpuCores).toBeGreaterThan(0);
+    // The first sender got the mix as H264 (the viewer counting frames, and the other senders, as VP8).
+    expect(row.h264Receivers).toBe(1);
     expect(row.peakRssMB).toBeGreaterThan(0);
     expect(row.downStreams).toBe(1);
     expect(row.downKbps).toBeGreaterThan(100);
