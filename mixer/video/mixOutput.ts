@@ -134,10 +134,10 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
     // A new encoder starts with a keyframe: receivers of the old one need it.
     this.lastKeyframeAt = -Infinity;
     const { faults } = context;
-    encoder.on("frame", faults.wrap(`mix encoder output (${codec})`, (frame: EncodedOutputFrame) => this.send(frame)));
+    encoder.on("frame", faults.wrap("mix encoder output", (frame: EncodedOutputFrame) => this.send(frame)));
     encoder.on(
       "failed",
-      faults.wrap(`mix encoder failure (${codec})`, (error: Error) => {
+      faults.wrap("mix encoder failure", (error: Error) => {
         if (this.closed || this.encoder !== encoder) return;
         this.counters.encoderRestarts++;
         this.encoder = undefined;
@@ -146,7 +146,7 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
         const delay = performance.now() - startedAt < 1000 ? 1000 : 0;
         context.log.warn("mix encoder failed: starting another", { codec, error: error.message, delayMs: delay });
         setTimeout(
-          faults.wrap(`mix encoder restart (${codec})`, () => {
+          faults.wrap("mix encoder restart", () => {
             if (!this.closed && !this.encoder) this.encoder = this.startEncoder();
           }),
           delay,

@@ -39,8 +39,10 @@ interface Participant {
 
 export interface VideoMixerStats {
   readonly framesComposed: number;
+  /** Composed frames that went out, once each however many codecs carried them (the mix's frame rate). */
   readonly framesSent: number;
   readonly framesDropped: number;
+  /** Keyframes out, summed over the codecs: each codec's receivers need their own. */
   readonly keyframesSent: number;
   /** Keyframes asked for (a new receiver, a receiver's PLI), each answered by the next keyframe. */
   readonly keyframeRequests: number;
@@ -87,7 +89,9 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private canvas: I420Frame | undefined;
   private readonly clockStart = performance.now();
   private closed = false;
-  private readonly counters = { framesComposed: 0, framesDropped: 0, keyframeRequests: 0 };
+  private readonly counters = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframeRequests: 0 };
+  /** The composed time of the latest frame counted as sent: a frame out in two codecs counts once. */
+  private lastSentComposedAt = -Infinity;
   /** Counts of outputs closed since (a codec nobody needs any more), so the room's totals never go down. */
   private retired: MixOutputStats = { framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
   /** Outputs being closed; close() waits for them. */
@@ -120,14 +124,13 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const sum = { ...this.retired };
     for (const output of this.outputs.values()) {
       const o = output.stats;
-      sum.framesSent += o.framesSent;
       sum.framesDropped += o.framesDropped;
       sum.keyframesSent += o.keyframesSent;
       sum.encoderRestarts += o.encoderRestarts;
     }
     return {
       framesComposed: this.counters.framesComposed,
-      framesSent: sum.framesSent,
+      framesSent: this.counters.framesSent,
       framesDropped: this.counters.framesDropped + sum.framesDropped + this.ticker.skipped,
       keyframesSent: sum.keyframesSent,
       keyframeRequests: this.counters.keyframeRequests,
@@ -311,7 +314,13 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
         clockStart: this.clockStart,
       });
       output.on("rtp", (packet) => this.emit("rtp", packet, codec));
-      output.on("encoded", (f) => this.emit("encoded", f));
+      output.on("encoded", (f) => {
+        if (f.composedAt > this.lastSentComposedAt) {
+          this.lastSentComposedAt = f.composedAt;
+          this.counters.framesSent++;
+        }
+        this.emit("encoded", f);
+      });
       this.outputs.set(codec, output);
       if (this.outputs.size > 1) this.options.context.log.info("mix encoder started for a receiver's codec", { codec });
     }

@@ -11,7 +11,7 @@ interface MixerInternals {
   mixer: {
     pushVideoRtp: (...args: unknown[]) => void;
     audio: { mixTick: (...args: unknown[]) => void };
-    video: { send: (...args: unknown[]) => void };
+    video: { outputs: Map<string, { send: (...args: unknown[]) => void }> };
   };
 }
 
@@ -22,7 +22,7 @@ const plantedBug = () => {
 // Each entry point into a room's media code: a timer, a child process's output, a packet from the network.
 const entryPoints: { where: string; plant: (room: MixerInternals) => void }[] = [
   { where: "audio mix tick", plant: (room) => (room.mixer.audio.mixTick = plantedBug) },
-  { where: "mix encoder output", plant: (room) => (room.mixer.video.send = plantedBug) },
+  { where: "mix encoder output", plant: (room) => (room.mixer.video.outputs.get("vp8")!.send = plantedBug) },
   { where: "participant video in", plant: (room) => (room.mixer.pushVideoRtp = plantedBug) },
 ];
 
