@@ -27,7 +27,6 @@ export interface EncodedMixFrame {
 }
 
 export interface MixOutputStats {
-  readonly framesSent: number;
   readonly framesDropped: number;
   readonly keyframesSent: number;
   readonly encoderRestarts: number;
@@ -67,12 +66,14 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
   private frameIndex = 0;
   private lastTimestamp = -1;
   private closed = false;
-  private readonly counters = { framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
+  private readonly counters = { framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
+  private readonly clockRate: number;
 
   constructor(private readonly options: MixOutputOptions) {
     super();
     const ssrc = (Math.random() * 0xffffffff) >>> 0;
     this.packetizer = options.codec === "h264" ? new H264Packetizer(RTP_PAYLOAD_TYPE, ssrc) : new Vp8Packetizer(RTP_PAYLOAD_TYPE, ssrc);
+    this.clockRate = options.codec === "h264" ? H264_CLOCK_RATE : VP8_CLOCK_RATE;
     this.encoder = this.startEncoder();
   }
 
@@ -82,6 +83,11 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
 
   get stats(): MixOutputStats {
     return { ...this.counters };
+  }
+
+  /** Two outputs' counts added up (a room's live outputs and those it has closed). */
+  static addStats(a: MixOutputStats, b: MixOutputStats): MixOutputStats {
+    return { framesDropped: a.framesDropped + b.framesDropped, keyframesSent: a.keyframesSent + b.keyframesSent, encoderRestarts: a.encoderRestarts + b.encoderRestarts };
   }
 
   /** The encoder cannot take another frame now: the room need not compose one for this output. */
@@ -161,12 +167,10 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
     this.composedAt.delete(index);
     // The RTP clock follows the compositor's schedule, so frames dropped under load leave a real gap in
     // time rather than making the video run fast.
-    const clockRate = this.options.codec === "h264" ? H264_CLOCK_RATE : VP8_CLOCK_RATE;
-    let timestamp = Math.round(((composedAt - this.options.clockStart) * clockRate) / 1000);
+    let timestamp = Math.round(((composedAt - this.options.clockStart) * this.clockRate) / 1000);
     if (timestamp <= this.lastTimestamp) timestamp = this.lastTimestamp + 1;
     this.lastTimestamp = timestamp;
     if (isKeyframe) this.counters.keyframesSent++;
-    this.counters.framesSent++;
     this.emit("encoded", { codec: this.options.codec, data, isKeyframe, composedAt });
     for (const packet of this.packetizer.packetize(data, timestamp)) this.emit("rtp", packet);
   }

@@ -93,7 +93,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   /** The composed time of the latest frame counted as sent: a frame out in two codecs counts once. */
   private lastSentComposedAt = -Infinity;
   /** Counts of outputs closed since (a codec nobody needs any more), so the room's totals never go down. */
-  private retired: MixOutputStats = { framesSent: 0, framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
+  private retired: MixOutputStats = { framesDropped: 0, keyframesSent: 0, encoderRestarts: 0 };
   /** Outputs being closed; close() waits for them. */
   private readonly closingOutputs = new Set<Promise<void>>();
   /** Decoder crashes of participants who have left, so the room's total never goes down. */
@@ -121,13 +121,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   get stats(): VideoMixerStats {
     let decoderRestarts = this.departedDecoderCrashes;
     for (const p of this.participants.values()) decoderRestarts += p.input.stats.decoderCrashes;
-    const sum = { ...this.retired };
-    for (const output of this.outputs.values()) {
-      const o = output.stats;
-      sum.framesDropped += o.framesDropped;
-      sum.keyframesSent += o.keyframesSent;
-      sum.encoderRestarts += o.encoderRestarts;
-    }
+    const sum = [...this.outputs.values()].reduce((total, output) => MixOutput.addStats(total, output.stats), this.retired);
     return {
       framesComposed: this.counters.framesComposed,
       framesSent: this.counters.framesSent,
@@ -161,13 +155,10 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     if (this.started) this.syncOutputs();
   }
 
-  /**
-   * A receiver joined or lost pictures (PLI): that codec's next frame is a keyframe (see
-   * MIN_KEYFRAME_SPACING_MS); with no codec named, every codec's (a recording starting).
-   */
-  requestKeyframe(codec?: MixCodec): void {
+  /** A receiver joined or lost pictures (PLI): that codec's next frame is a keyframe (see MIN_KEYFRAME_SPACING_MS). */
+  requestKeyframe(codec: MixCodec): void {
     this.counters.keyframeRequests++;
-    for (const output of this.outputs.values()) if (codec === undefined || output.codec === codec) output.requestKeyframe();
+    this.outputs.get(codec)?.requestKeyframe();
   }
 
   addParticipant(id: string, name: string): void {
@@ -291,13 +282,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     for (const [codec, output] of this.outputs) {
       if (this.outputCodecs.has(codec)) continue;
       this.outputs.delete(codec);
-      const s = output.stats;
-      this.retired = {
-        framesSent: this.retired.framesSent + s.framesSent,
-        framesDropped: this.retired.framesDropped + s.framesDropped,
-        keyframesSent: this.retired.keyframesSent + s.keyframesSent,
-        encoderRestarts: this.retired.encoderRestarts + s.encoderRestarts,
-      };
+      this.retired = MixOutput.addStats(this.retired, output.stats);
       const closing = output.close();
       this.closingOutputs.add(closing);
       void closing.finally(() => this.closingOutputs.delete(closing));
