@@ -3,6 +3,12 @@ export interface SampleFifoOptions {
   readonly prefill: number;
   /** Beyond this the oldest samples are dropped, so a burst cannot build up lasting delay. */
   readonly maxSamples: number;
+  /**
+   * Pulls over which the lowest level is watched (default 25: half a second of 20 ms ticks). Whatever
+   * stayed buffered above `prefill` for a whole window was never needed to absorb jitter: it is standing
+   * delay a stall or a burst left behind, and it is dropped.
+   */
+  readonly trimWindowPulls?: number;
 }
 
 /** A participant's decoded audio waiting for the mixer's next tick. */
@@ -13,6 +19,10 @@ export class SampleFifo {
   private playing = false;
   underruns = 0;
   dropped = 0;
+  /** Samples dropped as standing delay (see `trimWindowPulls`). */
+  trimmed = 0;
+  private windowPulls = 0;
+  private windowLowest = Infinity;
 
   constructor(private readonly options: SampleFifoOptions) {}
 
@@ -39,8 +49,10 @@ export class SampleFifo {
     if (this.length < count) {
       this.playing = false;
       this.underruns++;
+      this.resetWindow();
       return undefined;
     }
+    this.trimStandingDelay(count);
     const out = new Int16Array(count);
     let written = 0;
     while (written < count) {
@@ -58,6 +70,28 @@ export class SampleFifo {
     this.offset = 0;
     this.length = 0;
     this.playing = false;
+    this.resetWindow();
+  }
+
+  /**
+   * Without this, audio that piled up in a stall plays that much late for as long as the stream runs
+   * (nothing else drains it while packets keep coming at the tick's rate), which a recording keeps as
+   * audio behind its picture. Only whole ticks' worth go, so a window that merely wobbled keeps its level.
+   */
+  private trimStandingDelay(count: number): void {
+    this.windowLowest = Math.min(this.windowLowest, this.length);
+    if (++this.windowPulls < (this.options.trimWindowPulls ?? 25)) return;
+    const standing = this.windowLowest - this.options.prefill;
+    if (standing >= count) {
+      this.discard(standing);
+      this.trimmed += standing;
+    }
+    this.resetWindow();
+  }
+
+  private resetWindow(): void {
+    this.windowPulls = 0;
+    this.windowLowest = Infinity;
   }
 
   private discard(count: number): void {

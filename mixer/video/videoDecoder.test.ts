@@ -1,10 +1,10 @@
 import { execFileSync } from "node:child_process";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { resolveFfmpegPath } from "../ffmpeg/ffmpegPath.js";
 import { testMediaContext } from "../../test/helpers/mediaContext.js";
 import { IvfReader, isVp8Keyframe } from "./ivf.js";
 import { lumaAt, type I420Frame } from "./i420.js";
-import { VideoDecoder } from "./videoDecoder.js";
+import { MAX_FRAMES_IN_FLIGHT, VideoDecoder } from "./videoDecoder.js";
 
 /** A 4:3 picture whose left quarter is blue and the rest red: centre-cropping to 16:9 keeps both. */
 function encode(codec: "libvpx" | "libx264", format: "ivf" | "h264"): Buffer {
@@ -70,6 +70,28 @@ describe("video decoder (real ffmpeg)", () => {
     expect([first.width, first.height]).toEqual([160, 90]);
     expect(lumaAt(first, 10, 45)).toBeLessThan(60);
     expect(lumaAt(first, 100, 45)).toBeGreaterThan(65);
+    await decoder.close();
+  });
+
+  it("drops frames rather than queue them once ffmpeg is behind, and resumes at a keyframe when it has caught up", async () => {
+    const decoder = new VideoDecoder("vp8", { width: 160, height: 90 }, "test", context);
+    const frames = new IvfReader().push(encode("libvpx", "ivf"));
+    const needKeyframe = vi.fn();
+    decoder.on("needKeyframe", needKeyframe);
+    const first = collectFrames(decoder, 1);
+    decoder.decode({ data: frames[0].data, isKeyframe: true, timestamp: 0 });
+    await first;
+    // The other 14 frames at once, faster than any decoder: only MAX_FRAMES_IN_FLIGHT of them go in.
+    frames.slice(1).forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: false, timestamp: (i + 1) * 3000 }));
+    expect(decoder.framesIn).toBe(1 + MAX_FRAMES_IN_FLIGHT);
+    expect(decoder.framesSkipped).toBe(frames.length - 1 - MAX_FRAMES_IN_FLIGHT);
+    expect(needKeyframe).toHaveBeenCalledTimes(1);
+    expect(decoder.waitingForKeyframe).toBe(true);
+    await vi.waitFor(() => expect(decoder.framesOut).toBe(1 + MAX_FRAMES_IN_FLIGHT), { timeout: 10_000 });
+    const resumed = collectFrames(decoder, 1);
+    decoder.decode({ data: frames[0].data, isKeyframe: true, timestamp: frames.length * 3000 });
+    await resumed;
+    expect(decoder.waitingForKeyframe).toBe(false);
     await decoder.close();
   });
 });

@@ -20,6 +20,16 @@ type DecoderEvents = {
 const FRAME_TICKS = 3000;
 
 /**
+ * Frames fed and not yet decoded beyond which ffmpeg is behind (200 ms at 30 fps). The pipe alone holds
+ * 64 KB, well over a second of a tile-sized stream, so "stdin full" comes far too late: every frame
+ * queued there is shown that much late, and a recording keeps the picture that far behind its sound.
+ */
+export const MAX_FRAMES_IN_FLIGHT = 6;
+
+/** No picture out for this long after feeding stopped: ffmpeg has decoded all it was given. */
+const DRAINED_AFTER_MS = 150;
+
+/**
  * One participant's decoder: encoded frames in on stdin, raw I420 out on stdout, already scaled and
  * centre-cropped to the participant's tile so the compositor only copies rows. The output size is
  * fixed for the life of the process; the sender's resolution may change freely underneath it.
@@ -32,6 +42,13 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   private headerWritten = false;
   private awaitingKeyframe = true;
   framesOut = 0;
+  /** Frames fed to ffmpeg: `framesIn - framesOut` are still inside it. */
+  framesIn = 0;
+  /** Frames not fed because ffmpeg was behind (each costs the wait for a keyframe). */
+  framesSkipped = 0;
+  private lastFrameOutAt = -Infinity;
+  /** Waiting for a keyframe because ffmpeg fell behind (not because the stream has not started). */
+  private behind = false;
   private firstTimestamp: number | undefined;
   private lastPts = -1;
 
@@ -82,14 +99,29 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   }
 
   /**
-   * Feeds one encoded frame. A decoder starts at a keyframe and ignores frames before it. When ffmpeg's
-   * stdin is full the frame is dropped rather than queued, so a slow decode can never delay the mix; the
-   * dropped frame breaks the reference chain, so the decoder waits for the next keyframe (needKeyframe).
+   * Feeds one encoded frame. A decoder starts at a keyframe and ignores frames before it. When ffmpeg is
+   * `MAX_FRAMES_IN_FLIGHT` behind once running (or its stdin is full) the frame is dropped rather than queued, so a slow
+   * decode delays the tile by at most that much; the dropped frame breaks the reference chain, so the
+   * decoder waits for the next keyframe (needKeyframe).
    */
-  decode(frame: EncodedFrame): void {
+  decode(frame: EncodedFrame, now = performance.now()): void {
     if (this.awaitingKeyframe) {
-      if (!frame.isKeyframe) return;
-      this.awaitingKeyframe = false;
+      if (frame.isKeyframe) {
+        // A frame ffmpeg could not decode never comes out: once it has gone quiet with nothing new fed, what
+        // is still counted as inside it is such frames, not a queue.
+        if (now - this.lastFrameOutAt > DRAINED_AFTER_MS) this.framesIn = this.framesOut;
+        if (this.framesIn - this.framesOut < MAX_FRAMES_IN_FLIGHT) this.awaitingKeyframe = this.behind = false;
+      }
+      if (this.awaitingKeyframe) {
+        if (this.behind) this.framesSkipped++;
+        return;
+      }
+    } else if (this.framesOut > 0 && this.framesIn - this.framesOut >= MAX_FRAMES_IN_FLIGHT) {
+      // (Before its first picture ffmpeg is still starting: what queues meanwhile it decodes in one burst.)
+      this.framesSkipped++;
+      this.awaitingKeyframe = this.behind = true;
+      this.emit("needKeyframe");
+      return;
     }
     const chunks: Buffer[] = [];
     if (this.codec === "vp8") {
@@ -112,6 +144,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
       // every picture back one frame (33 ms at 30 fps); a delimiter after each frame ends it at once.
       chunks.push(frame.data, H264_ACCESS_UNIT_DELIMITER);
     }
+    this.framesIn++;
     const accepted = this.process.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     if (!accepted && this.process.running) {
       this.awaitingKeyframe = true;
@@ -132,6 +165,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
       offset += take;
       if (this.filled === this.frameBytes) {
         this.framesOut++;
+        this.lastFrameOutAt = performance.now();
         this.emit("frame", { width: this.size.width, height: this.size.height, data: this.next });
         this.next = Buffer.allocUnsafe(this.frameBytes);
         this.filled = 0;
