@@ -100,9 +100,9 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
 
   /**
    * Feeds one encoded frame. A decoder starts at a keyframe and ignores frames before it. When ffmpeg is
-   * `MAX_FRAMES_IN_FLIGHT` behind once running (or its stdin is full) the frame is dropped rather than queued, so a slow
-   * decode delays the tile by at most that much; the dropped frame breaks the reference chain, so the
-   * decoder waits for the next keyframe (needKeyframe).
+   * `MAX_FRAMES_IN_FLIGHT` behind once running (or its stdin is full), the frame is dropped rather than
+   * queued, so a slow decode delays the tile by at most that much; the dropped frame breaks the reference
+   * chain, so the decoder waits for the next keyframe (needKeyframe).
    */
   decode(frame: EncodedFrame, now = performance.now()): void {
     if (this.awaitingKeyframe) {
