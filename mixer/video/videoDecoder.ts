@@ -47,6 +47,15 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   /** Frames not fed because ffmpeg was behind (each costs the wait for a keyframe). */
   framesSkipped = 0;
   private lastFrameOutAt = -Infinity;
+  /** When each frame still inside ffmpeg was fed, oldest first. */
+  private readonly fedAt: number[] = [];
+  /**
+   * How long the last picture out spent inside ffmpeg, from feeding to picture (ms); 0 for the frames fed
+   * while ffmpeg was starting, whose wait is its start-up (the tile keeps the previous decoder's picture meanwhile).
+   */
+  lastLagMs = 0;
+  /** Frames fed before ffmpeg's first picture came out. */
+  private fedWhileStarting: number | undefined;
   /** Waiting for a keyframe because ffmpeg fell behind (not because the stream has not started). */
   private behind = false;
   private firstTimestamp: number | undefined;
@@ -109,7 +118,10 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
       if (frame.isKeyframe) {
         // A frame ffmpeg could not decode never comes out: once it has gone quiet with nothing new fed, what
         // is still counted as inside it is such frames, not a queue.
-        if (now - this.lastFrameOutAt > DRAINED_AFTER_MS) this.framesIn = this.framesOut;
+        if (now - this.lastFrameOutAt > DRAINED_AFTER_MS) {
+          this.framesIn = this.framesOut;
+          this.fedAt.length = 0;
+        }
         if (this.framesIn - this.framesOut < MAX_FRAMES_IN_FLIGHT) this.awaitingKeyframe = this.behind = false;
       }
       if (this.awaitingKeyframe) {
@@ -145,6 +157,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
       chunks.push(frame.data, H264_ACCESS_UNIT_DELIMITER);
     }
     this.framesIn++;
+    this.fedAt.push(now);
     const accepted = this.process.write(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     if (!accepted && this.process.running) {
       this.awaitingKeyframe = true;
@@ -166,6 +179,9 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
       if (this.filled === this.frameBytes) {
         this.framesOut++;
         this.lastFrameOutAt = performance.now();
+        this.fedWhileStarting ??= this.framesIn;
+        const fed = this.fedAt.shift();
+        this.lastLagMs = fed === undefined || this.framesOut <= this.fedWhileStarting ? 0 : this.lastFrameOutAt - fed;
         this.emit("frame", { width: this.size.width, height: this.size.height, data: this.next });
         this.next = Buffer.allocUnsafe(this.frameBytes);
         this.filled = 0;

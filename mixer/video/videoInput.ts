@@ -27,6 +27,8 @@ export interface VideoInputStats {
   /** Decoders that died on their own and were started again (a subset of decoderRestarts). */
   readonly decoderCrashes: number;
   readonly decodedFrames: number;
+  /** The longest a picture of this input spent inside its decoders, from feeding to picture (ms). */
+  readonly decodeLagMaxMs: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export class VideoInput {
   private decoderRestarts = 0;
   private decoderCrashes = 0;
   private decodedFrames = 0;
+  private decodeLagMaxMs = 0;
   private closed = false;
   /** No decoder runs before the sender's first packet: a participant who never sends costs no process. */
   private mediaArrived = false;
@@ -109,6 +112,7 @@ export class VideoInput {
       decoderRestarts: this.decoderRestarts,
       decoderCrashes: this.decoderCrashes,
       decodedFrames: this.decodedFrames,
+      decodeLagMaxMs: this.decodeLagMaxMs,
     };
   }
 
@@ -147,6 +151,7 @@ export class VideoInput {
     const startedAt = performance.now();
     const { faults } = context;
     decoder.on("frame", faults.wrap("participant decoder output", (frame: I420Frame) => {
+      this.decodeLagMaxMs = Math.max(this.decodeLagMaxMs, decoder.lastLagMs);
       if (decoder === this.decoder) {
         this.decodedFrames++;
         this.latest = { frame, at: performance.now() };

@@ -51,6 +51,8 @@ export interface VideoMixerStats {
   readonly outputCodecs: readonly MixCodec[];
   /** Participants' decoders restarted after dying on their own (re-layout restarts are not counted). */
   readonly decoderRestarts: number;
+  /** The longest a present participant's picture spent inside its decoder (ms): how late a tile can be. */
+  readonly decodeLagMaxMs: number;
 }
 
 type VideoMixerEvents = {
@@ -131,6 +133,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       encoderRestarts: sum.encoderRestarts,
       decoderRestarts,
       outputCodecs: [...this.outputs.keys()],
+      decodeLagMaxMs: Math.max(0, ...[...this.participants.values()].map((p) => p.input.stats.decodeLagMaxMs)),
     };
   }
 

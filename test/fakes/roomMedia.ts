@@ -81,7 +81,7 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   readonly layouts: LayoutSpec[] = [];
   layout: ReadonlyMap<string, Rect> = new Map();
   activeSpeaker: string | undefined;
-  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0, decoderRestarts: 0, outputCodecs: [] };
+  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0, decoderRestarts: 0, outputCodecs: [], decodeLagMaxMs: 0 };
   /** Every set of receiver codecs the room asked for, in order. */
   readonly receiverCodecs: ReadonlySet<MixCodec>[] = [];
   readonly audioStats = { inputsWithLevels: 0, inputsDecoded: 0, inputsMixed: 0, encodings: 0, packetsDecoded: 0, packetsSkipped: 0 };
