@@ -42,12 +42,12 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   private headerWritten = false;
   private awaitingKeyframe = true;
   framesOut = 0;
-  /** Frames fed to ffmpeg: `framesIn - framesOut` are still inside it. */
+  /** Frames fed to ffmpeg. */
   framesIn = 0;
   /** Frames not fed because ffmpeg was behind (each costs the wait for a keyframe). */
   framesSkipped = 0;
   private lastFrameOutAt = -Infinity;
-  /** When each frame still inside ffmpeg was fed, oldest first. */
+  /** When each frame still inside ffmpeg was fed, oldest first (its length: how far ffmpeg is behind). */
   private readonly fedAt: number[] = [];
   /**
    * How long the last picture out spent inside ffmpeg, from feeding to picture (ms); 0 for the frames fed
@@ -118,17 +118,14 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
       if (frame.isKeyframe) {
         // A frame ffmpeg could not decode never comes out: once it has gone quiet with nothing new fed, what
         // is still counted as inside it is such frames, not a queue.
-        if (now - this.lastFrameOutAt > DRAINED_AFTER_MS) {
-          this.framesIn = this.framesOut;
-          this.fedAt.length = 0;
-        }
-        if (this.framesIn - this.framesOut < MAX_FRAMES_IN_FLIGHT) this.awaitingKeyframe = this.behind = false;
+        if (now - this.lastFrameOutAt > DRAINED_AFTER_MS) this.fedAt.length = 0;
+        if (this.fedAt.length < MAX_FRAMES_IN_FLIGHT) this.awaitingKeyframe = this.behind = false;
       }
       if (this.awaitingKeyframe) {
         if (this.behind) this.framesSkipped++;
         return;
       }
-    } else if (this.framesOut > 0 && this.framesIn - this.framesOut >= MAX_FRAMES_IN_FLIGHT) {
+    } else if (this.framesOut > 0 && this.fedAt.length >= MAX_FRAMES_IN_FLIGHT) {
       // (Before its first picture ffmpeg is still starting: what queues meanwhile it decodes in one burst.)
       this.framesSkipped++;
       this.awaitingKeyframe = this.behind = true;
