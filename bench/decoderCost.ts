@@ -12,12 +12,10 @@
 import { execFileSync } from "node:child_process";
 import { AV_CODEC_ID_VP8, AV_LOG_QUIET, AV_PIX_FMT_YUV420P, SWS_FAST_BILINEAR } from "node-av/constants";
 import { Codec, CodecContext, Frame, Log, Packet, SoftwareScaleContext } from "node-av/lib";
-import { FaultBoundary } from "../mixer/faults.js";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
-import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
 import { IvfReader, isVp8Keyframe } from "../mixer/video/ivf.js";
 import { VideoDecoder } from "../mixer/video/videoDecoder.js";
-import { silentLogger } from "../src/log.js";
+import { testMediaContext } from "../test/helpers/mediaContext.js";
 import { sampleTree } from "./procStats.js";
 
 const INPUTS = 6;
@@ -57,14 +55,7 @@ async function realTime(frames: number, feed: (i: number) => void, decoded: () =
 }
 
 async function viaFfmpeg(frames: ReturnType<typeof clip>): Promise<string> {
-  const context = {
-    log: silentLogger,
-    processes: new ProcessGroup(),
-    faults: new FaultBoundary((err) => {
-      throw err;
-    }),
-    ffmpegPath: ffmpeg,
-  };
+  const context = { ...testMediaContext(), ffmpegPath: ffmpeg };
   const decoders = Array.from({ length: INPUTS }, (_, i) => new VideoDecoder("vp8", TILE, `bench ${i}`, context));
   let out = 0;
   for (const d of decoders) d.on("frame", () => out++);
