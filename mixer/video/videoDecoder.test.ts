@@ -73,6 +73,25 @@ describe("video decoder (real ffmpeg)", () => {
     await decoder.close();
   });
 
+  it("does not count what was fed while ffmpeg was starting as being behind once its first picture is out", async () => {
+    const decoder = new VideoDecoder("vp8", { width: 160, height: 90 }, "test", context);
+    const frames = new IvfReader().push(encode("libvpx", "ivf"));
+    const startup = frames.slice(0, 10);
+    startup.forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: isVp8Keyframe(f.data), timestamp: i * 3000 }));
+    // Fed at the first picture, with the rest of the start-up burst still inside ffmpeg (more than
+    // MAX_FRAMES_IN_FLIGHT): a decoder that counted it would drop this frame and wait for a keyframe.
+    const first = new Promise<void>((resolve) => decoder.once("frame", () => {
+      decoder.decode({ data: frames[startup.length].data, isKeyframe: false, timestamp: startup.length * 3000 });
+      resolve();
+    }));
+    await first;
+    expect(startup.length - 1).toBeGreaterThan(MAX_FRAMES_IN_FLIGHT);
+    expect(decoder.framesSkipped).toBe(0);
+    expect(decoder.framesIn).toBe(startup.length + 1);
+    await vi.waitFor(() => expect(decoder.framesOut).toBe(startup.length + 1), { timeout: 10_000 });
+    await decoder.close();
+  });
+
   it("drops frames rather than queue them once ffmpeg is behind, and resumes at a keyframe when it has caught up", async () => {
     const decoder = new VideoDecoder("vp8", { width: 160, height: 90 }, "test", context);
     const frames = new IvfReader().push(encode("libvpx", "ivf"));

@@ -98,6 +98,21 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
     this.process.on("exit", (exit) => this.emit("exit", exit));
   }
 
+  /** Waiting for a keyframe because frames were dropped while ffmpeg was behind: packets still arrive, pictures do not. */
+  get skippingToKeyframe(): boolean {
+    return this.behind;
+  }
+
+  /**
+   * Frames inside ffmpeg, less those fed while it was starting and not yet out. What queues during start-up
+   * it decodes in one burst once it is up; counted, they made a decoder under load skip right after its
+   * first picture, and wait a keyframe interval for the next.
+   */
+  private get framesBehind(): number {
+    const startupLeft = Math.max(0, (this.fedWhileStarting ?? this.framesIn) - this.framesOut);
+    return this.fedAt.length - startupLeft;
+  }
+
   get running(): boolean {
     return this.process.running;
   }
@@ -119,14 +134,13 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
         // A frame ffmpeg could not decode never comes out: once it has gone quiet with nothing new fed, what
         // is still counted as inside it is such frames, not a queue.
         if (now - this.lastFrameOutAt > DRAINED_AFTER_MS) this.fedAt.length = 0;
-        if (this.fedAt.length < MAX_FRAMES_IN_FLIGHT) this.awaitingKeyframe = this.behind = false;
+        if (this.framesBehind < MAX_FRAMES_IN_FLIGHT) this.awaitingKeyframe = this.behind = false;
       }
       if (this.awaitingKeyframe) {
         if (this.behind) this.framesSkipped++;
         return;
       }
-    } else if (this.framesOut > 0 && this.fedAt.length >= MAX_FRAMES_IN_FLIGHT) {
-      // (Before its first picture ffmpeg is still starting: what queues meanwhile it decodes in one burst.)
+    } else if (this.framesBehind >= MAX_FRAMES_IN_FLIGHT) {
       this.framesSkipped++;
       this.awaitingKeyframe = this.behind = true;
       this.emit("needKeyframe");

@@ -46,6 +46,10 @@ export class VideoInput {
   private readonly reorder: ReorderBuffer<RtpPacket>;
   private assembler: FrameAssembler;
   private readonly keyframes: KeyframeRequester;
+  /**
+   * The picture the tile shows, and when it was last current: decoded then, or held then because the sender's
+   * frames still arrive while its decoder skips to a keyframe (a freeze, as a browser shows, not a blank).
+   */
   private latest: { frame: I420Frame; at: number } | undefined;
   private decoderRestarts = 0;
   private decoderCrashes = 0;
@@ -127,9 +131,11 @@ export class VideoInput {
     return new FrameAssembler(this.codec, {
       frame: (frame) => {
         if (frame.isKeyframe) this.keyframes.keyframeArrived();
-        this.outgoing?.decode(frame);
-        this.decoder?.decode(frame);
-        if (this.decoder?.waitingForKeyframe) this.keyframes.request(performance.now());
+        const now = performance.now();
+        this.outgoing?.decode(frame, now);
+        this.decoder?.decode(frame, now);
+        if (this.latest && (this.decoder?.skippingToKeyframe || this.outgoing?.skippingToKeyframe)) this.latest.at = now;
+        if (this.decoder?.waitingForKeyframe) this.keyframes.request(now);
       },
       needKeyframe: () => this.keyframes.request(performance.now()),
     });
