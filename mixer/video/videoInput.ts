@@ -101,7 +101,7 @@ export class VideoInput {
     this.keyframes.poll(now);
   }
 
-  /** The newest decoded picture if it is younger than maxAgeMs. */
+  /** The newest decoded picture if it was current within maxAgeMs (see `latest`). */
   currentFrame(now: number, maxAgeMs: number): I420Frame | undefined {
     if (!this.latest || now - this.latest.at > maxAgeMs) return undefined;
     return this.latest.frame;
