@@ -104,13 +104,12 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   }
 
   /**
-   * Frames inside ffmpeg, less those fed while it was starting and not yet out. What queues during start-up
+   * Frames inside ffmpeg, but no more than were fed since its first picture. What queues during start-up
    * it decodes in one burst once it is up; counted, they made a decoder under load skip right after its
    * first picture, and wait a keyframe interval for the next.
    */
   private get framesBehind(): number {
-    const startupLeft = Math.max(0, (this.fedWhileStarting ?? this.framesIn) - this.framesOut);
-    return this.fedAt.length - startupLeft;
+    return Math.min(this.fedAt.length, this.framesIn - (this.fedWhileStarting ?? this.framesIn));
   }
 
   get running(): boolean {

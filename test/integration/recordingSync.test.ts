@@ -37,7 +37,8 @@ describe("a recording's audio and video", () => {
     clients.push(flash);
     await flash.connect();
     const room = server.rooms.get("sync")!;
-    // The recording starts once the flash tile is being decoded: a decoder's start-up is not the timeline's.
+    // The recording starts a second after the mix does, time for the flash tile's decoder to start: a
+    // decoder's start-up is not the timeline's.
     await vi.waitFor(() => expect(room.capabilities.mix!.mediaStats.video.framesComposed).toBeGreaterThan(0), { timeout: 10_000 });
     await new Promise((r) => setTimeout(r, 1000));
     const started = await room.capabilities.recording!.startRecording("api");
