@@ -133,6 +133,15 @@ export class WhipTestClient {
     if (res.status !== 201) return;
     this.location = new URL(res.headers.get("location") ?? "", this.options.endpoint).toString();
     await this.pc.setRemoteDescription({ type: "answer", sdp: this.answer.body });
+    if (this.kind === "whip") {
+      // werift sends on the first negotiated codec; the clip is VP8, labelled so whatever the offer put first.
+      const video = this.pc.getTransceivers().find((t) => t.kind === "video");
+      const codec = video?.codecs.find((c) => c.mimeType.toLowerCase() === "video/vp8");
+      if (video && codec) {
+        video.sender.codec = codec;
+        this.videoOut.codec = codec;
+      }
+    }
   }
 
   private startSending(): void {
