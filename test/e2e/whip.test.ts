@@ -117,7 +117,7 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
   });
 
   it(
-    "simple-whip-client publishes into an MCU room: a Chromium participant sees its tile and its name, and hears it; Ctrl-C leaves the room",
+    "simple-whip-client publishes into an MCU room: a Chromium participant sees its tile and its name, and hears it; Ctrl-C leaves the room, and so does a client killed outright",
     async (ctx) => {
       const missing = simpleWhipClientMissing();
       if (missing) {
@@ -156,8 +156,19 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       expect(code, whipClient.describe()).toBe(0);
       await expect.poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name)), { timeout: 10_000 }).toEqual(["Viewer"]);
       expect(whipClient.output.join("\n")).toMatch(/Bye/);
+
+      // A publisher that dies without a word (SIGKILL: no DELETE, no DTLS close) is noticed by ICE consent
+      // freshness (RFC 7675, about 30 s) and leaves the room like any failed participant.
+      const crashing = SimpleWhipClient.start({ endpoint: `${server.url}/whip/whip-e2e?name=Crasher`, colour: 0xff00ff00, toneHz: 440 });
+      whipClient = crashing;
+      await expect.poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name).sort()), { timeout: CONNECT_TIMEOUT_MS }).toEqual(["Crasher", "Viewer"]);
+      await expect.poll(() => videoColour(viewer, "video#mixed", 640, 360), { timeout: 30_000, interval: 300, message: "the second publisher's green tile" }).toSatisfy((c: Rgb | null) => near(c, { r: 0, g: 255, b: 0 }));
+      await crashing.crash();
+      const crashedAt = Date.now();
+      await expect.poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name)), { timeout: 60_000, interval: 500 }).toEqual(["Viewer"]);
+      console.info(`a crashed WHIP publisher left the room after ${Math.round((Date.now() - crashedAt) / 1000)} s`);
     },
-    TEST_TIMEOUT_MS,
+    TEST_TIMEOUT_MS + 60_000,
   );
 
   it(

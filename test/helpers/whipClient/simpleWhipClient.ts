@@ -86,6 +86,12 @@ export class SimpleWhipClient {
     return code;
   }
 
+  /** SIGKILL, as a crash or a pulled plug: no DELETE, no DTLS close; the server must notice by itself. */
+  async crash(): Promise<void> {
+    if (this.running) this.child.kill("SIGKILL");
+    await this.exited;
+  }
+
   /** Resolves with the exit code once the client has exited on its own. */
   waitExit(): Promise<number | null> {
     return this.exited;
