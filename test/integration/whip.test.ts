@@ -290,3 +290,36 @@ describe("WHIP and WHEP with join tokens", () => {
     TEST_TIMEOUT_MS,
   );
 });
+
+describe("WHIP and WHEP under pressure", () => {
+  it(
+    "caps live sessions per client address (429 too-many-connections) and frees a place when one ends",
+    async () => {
+      const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], maxConnectionsPerAddress: 2 }, silentLogger);
+      cleanups.push(() => server.close());
+      const endpoint = `${server.url}/whep/capped`;
+      const first = track(await WhipTestClient.play({ endpoint }));
+      const second = track(await WhipTestClient.play({ endpoint }));
+      expect([first.status, second.status]).toEqual([201, 201]);
+      const third = await post(endpoint, await realOffer());
+      expect(third.status).toBe(429);
+      expect(third.json.error).toBe("too-many-connections");
+      expect(await first.delete()).toBe(200);
+      const fourth = track(await WhipTestClient.play({ endpoint }));
+      expect(fourth.status).toBe(201);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it("opens no room once the server has begun stopping: 503 node-unavailable with Retry-After", async () => {
+    const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] }, silentLogger);
+    cleanups.push(() => server.close());
+    // What close() does first, before it closes the rooms: from here a new room would outlive the shutdown.
+    server.cluster.drain();
+    const answer = await post(`${server.url}/whip/late`, await realOffer());
+    expect(answer.status).toBe(503);
+    expect(answer.json.error).toBe("node-unavailable");
+    expect(answer.headers.get("retry-after")).toBe("5");
+    expect(server.rooms.all()).toEqual([]);
+  });
+});

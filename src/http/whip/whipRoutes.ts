@@ -39,6 +39,7 @@ const FRONT_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   "no-usable-codec": 422,
   "too-many-sections": 422,
   "rate-limited": 429,
+  "too-many-connections": 429,
   "server-full": 503,
   "node-unavailable": 503,
 };
@@ -51,6 +52,10 @@ const FRONT_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
  */
 export function createWhipRouter(deps: ApiDeps): Router {
   const sessions = new Map<string, WhipSession>();
+  /** Live sessions per client address, capped at MAX_CONNECTIONS_PER_ADDRESS as page sockets are. */
+  const sessionsByAddress = new Map<string, number>();
+  /** close() drains the cluster first: from then on nothing new may open a room the shutdown has passed. */
+  const stopping = () => deps.cluster.health().draining;
   const router = express.Router();
   router.use(["/whip", "/whep"], cors);
   for (const kind of ["whip", "whep"] as const) {
@@ -76,6 +81,14 @@ export function createWhipRouter(deps: ApiDeps): Router {
 
   async function post(kind: HttpFrontKind, req: Request, res: Response): Promise<void> {
     const front = FRONTS[kind];
+    if (stopping()) return refuse(res, 503, "node-unavailable", "the server is stopping; try again in a moment (elsewhere in a cluster)");
+    // As the page's sockets are: a session holds a peer connection and its ports, so one address holds few.
+    const address = req.socket.remoteAddress ?? "unknown";
+    const open = sessionsByAddress.get(address) ?? 0;
+    if (open >= deps.config.maxConnectionsPerAddress) {
+      deps.log.warn(`${kind} refused: too many sessions from one address`, { address, open });
+      return refuse(res, 429, "too-many-connections", `at most ${deps.config.maxConnectionsPerAddress} WHIP and WHEP sessions from one address are allowed (MAX_CONNECTIONS_PER_ADDRESS)`);
+    }
     if (!req.is(SDP_TYPE)) return refuse(res, 415, "bad-message", `send the offer as Content-Type: ${SDP_TYPE} (got ${req.get("content-type")?.slice(0, 80) ?? "none"})`);
     const sdp = typeof req.body === "string" ? req.body : "";
     if (!/^v=0\r?\n/.test(sdp) || !/^m=/m.test(sdp)) return refuse(res, 400, "bad-message", "the body is not an SDP offer: it must start with v=0 and have media (m=) sections");
@@ -105,10 +118,19 @@ export function createWhipRouter(deps: ApiDeps): Router {
     const { room, participant } = entry;
     session.attach(room, participant);
     sessions.set(session.id, session);
+    sessionsByAddress.set(address, (sessionsByAddress.get(address) ?? 0) + 1);
     session.once("ended", (reason) => {
       sessions.delete(session.id);
+      const left = (sessionsByAddress.get(address) ?? 1) - 1;
+      if (left > 0) sessionsByAddress.set(address, left);
+      else sessionsByAddress.delete(address);
       deps.log.info(`${kind} session ended`, { room: room.name, participant: participant.id, reason });
     });
+    // The server began stopping while this request was admitted: its rooms are closing without this one.
+    if (stopping()) {
+      await session.leave("server-shutdown");
+      return refuse(res, 503, "node-unavailable", "the server is stopping; try again in a moment (elsewhere in a cluster)");
+    }
     let answer: string;
     try {
       answer = await session.offer(sdp);
