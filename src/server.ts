@@ -49,7 +49,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   // Resolved before anything starts: a LABEL_FONT naming a font that is not there stops the start-up, naming it.
   const labelFamilies = config.labelFamilies ?? resolveLabelFont(config.labelFont).families;
   if (labelFamilies.length === 0) {
-    log.warn("no font is installed: names are drawn with the built-in ASCII font, other scripts as '?' (install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)");
+    log.warn("no font found, not even the @fontsource-variable Noto packages npm ci installs: names are drawn with the built-in ASCII font, other scripts as '?' (run npm ci, install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)");
   }
   const effective: Config = { ...config, ffmpegPath, labelFamilies };
   const state: AppState = { ready: false, client: await loadClient() };
