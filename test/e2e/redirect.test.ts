@@ -95,6 +95,7 @@ describeWithChromium("cluster redirect in the browser", () => {
     expect(servers[0].rooms.get("moved"), "node A must not open the room").toBeUndefined();
     expect(servers[1].rooms.get("moved")?.list().map((m) => m.name)).toEqual(["Early"]);
     await expectPicture(tp);
+    if (process.env.PAGE_SCREENSHOT) await tp.page.screenshot({ path: process.env.PAGE_SCREENSHOT, fullPage: true });
     await tp.context.close();
   }, 90_000);
 
