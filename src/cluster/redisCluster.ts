@@ -201,11 +201,12 @@ export class RedisCluster implements Cluster {
     return (this.beating ??= (async () => {
       try {
         await this.nodes.publish(this.record());
-        // The nodes' origins follow the directory even on a node nobody joins through (CSP, origin check).
-        await this.readLive();
         const lost = await this.claims.refresh(this.localRooms(), this.self.id);
         // Only after a Redis outage: someone placed the room elsewhere meanwhile. Both go on; the log says so.
         for (const room of lost) this.options.log.warn("room is claimed by another node too (placed there while this node had no Redis)", { room });
+        // Last, so its failing never costs a claim: the nodes' origins follow the directory even on a node
+        // nobody joins through (its pages' CSP, its origin check).
+        await this.readLive();
       } catch {
         // The link's state says it; the next heartbeat tries again.
       } finally {
