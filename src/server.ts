@@ -49,7 +49,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   // Resolved before anything starts: a LABEL_FONT naming a font that is not there stops the start-up, naming it.
   const labelFamilies = config.labelFamilies ?? resolveLabelFont(config.labelFont).families;
   if (labelFamilies.length === 0) {
-    log.warn("no font is installed: names are drawn with the built-in ASCII font, other scripts as '?' (install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)");
+    log.warn("no font found, not even the @fontsource-variable Noto packages npm ci installs: names are drawn with the built-in ASCII font, other scripts as '?' (run npm ci, install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)");
   }
   const effective: Config = { ...config, ffmpegPath, labelFamilies };
   const state: AppState = { ready: false, client: await loadClient() };
@@ -77,20 +77,22 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const connectionsByAddress = new Map<string, number>();
   let closing: Promise<void> | undefined;
 
-  http.on("upgrade", (request, socket, head) => {
+  http.on("upgrade", async (request, socket, head) => {
     // Once shutdown has begun nobody new may join: their room would be created after closeAll ran.
     if (closing || new URL(request.url ?? "/", "http://x").pathname !== "/ws") {
       socket.destroy();
       return;
     }
     const origin = request.headers.origin;
-    if (!originAllowed(origin, request.headers.host, { allowed: effective.allowedOrigins, publicUrl: effective.publicUrl })) {
+    // Another live node's page (the cluster's redirect) is asked of the directory only when nothing else admits it.
+    if (!originAllowed(origin, request.headers.host, { allowed: effective.allowedOrigins, publicUrl: effective.publicUrl }) && !(origin !== undefined && (await cluster.isNodeOrigin(origin)))) {
       log.warn("connection refused: origin not allowed", { origin: origin?.slice(0, 200), address: request.socket.remoteAddress });
       media.socketRefused("origin");
       const body = `forbidden-origin: pages from ${origin?.slice(0, 200)} may not connect; add the origin to ALLOWED_ORIGINS\n`;
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
+    if (closing || socket.destroyed) return void socket.destroy();
     wss.handleUpgrade(request, socket, head, (ws) => {
       // Counted per address the socket comes from: behind a reverse proxy that is the proxy's (raise the cap).
       const address = request.socket.remoteAddress ?? "unknown";
