@@ -2,6 +2,9 @@
 // page's participant receives, a player's mix in the codec its offer prefers, SFU forwarding, and every
 // refusal at its status with the project's error code (bad content type, malformed SDP, unknown session,
 // room full, wrong mode, tokens, trickle PATCH, kick, the connect deadline).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { mintJoinToken } from "../../src/access/joinToken.js";
 import { silentLogger } from "../../src/log.js";
@@ -49,15 +52,17 @@ async function realOffer(): Promise<string> {
 
 describe("WHIP and WHEP", () => {
   let server: RunningServer;
+  const recordingsDir = mkdtempSync(join(tmpdir(), "tessera-whip-"));
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: API, maxSenders: 2, connectTimeoutMs: 4000 }, silentLogger);
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: API, maxSenders: 2, connectTimeoutMs: 4000, recordingsDir, recordingsMinFreeBytes: 0 }, silentLogger);
   });
   afterAll(async () => {
     await server?.close();
+    rmSync(recordingsDir, { recursive: true, force: true });
   });
 
   it(
-    "a WHIP publisher is a sender of an MCU room: 201 with the answer, Location and ETag; a participant sees its tile, hears it and sees its name; DELETE leaves",
+    "a WHIP publisher is a sender of an MCU room: 201 with the answer, Location and ETag; a participant sees its tile, hears it and sees its name; it is recorded; DELETE leaves",
     async () => {
       const viewer = track(new TestClient({ url: server.url, room: "whip-mcu", name: "Page viewer", role: "viewer" }));
       await viewer.connect();
@@ -74,6 +79,14 @@ describe("WHIP and WHEP", () => {
       // A sendonly publisher takes no mix back: its offer puts H264 first, yet only the viewer's VP8 is encoded.
       const room = server.rooms.get("whip-mcu")!;
       expect(room.capabilities.mix?.mediaStats.video.outputCodecs).toEqual(["vp8"]);
+      // Recorded like any participant: its tile in the file, its name in the timeline.
+      const api = (path: string, method = "POST") => fetch(`${server.url}/api/rooms/whip-mcu/recording/${path}`, { method, headers: { Authorization: `Bearer ${API}` } });
+      expect((await api("start")).status).toBe(201);
+      await new Promise((r) => setTimeout(r, 1500));
+      const stopped = (await (await api("stop")).json()) as { id: string; bytes: number };
+      expect(stopped.bytes).toBeGreaterThan(0);
+      const timeline = await (await fetch(`${server.url}/api/recordings/${stopped.id}/timeline`, { headers: { Authorization: `Bearer ${API}` } })).text();
+      expect(timeline).toContain("인코더 1");
 
       const from = viewer.messages.length;
       expect(await publisher.delete()).toBe(200);
