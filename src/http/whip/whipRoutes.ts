@@ -14,6 +14,7 @@ import { parseTrickleFragment } from "./trickleFragment.js";
 
 const SDP_TYPE = "application/sdp";
 const FRAGMENT_TYPE = "application/trickle-ice-sdpfrag";
+const STOPPING = "the server is stopping; try again in a moment (elsewhere in a cluster)";
 /** A refused POST that may work later (the node's room limit, a node that cannot place rooms now). */
 const RETRY_AFTER_S = 5;
 
@@ -73,7 +74,7 @@ export function createWhipRouter(deps: ApiDeps): Router {
   /** A body over its limit or one express could not read; anything else is a server bug, logged. */
   function errors(err: unknown, req: Request, res: Response, _next: (err?: unknown) => void): void {
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === "entity.too.large") return refuse(res, 413, "too-large", `the body is larger than this endpoint takes (an offer: ${MAX_SDP_CHARS} characters)`);
+    if (e.type === "entity.too.large") return refuse(res, 413, "too-large", `the body is larger than this endpoint takes (an offer: ${MAX_SDP_CHARS} bytes)`);
     if (typeof e.status === "number" && e.status >= 400 && e.status < 500) return refuse(res, e.status, "bad-message", e.message ?? "bad request");
     deps.log.error("WHIP/WHEP request failed", { method: req.method, path: req.originalUrl.slice(0, 200), error: err instanceof Error ? err.stack : String(err) });
     if (!res.headersSent) sendApiError(res, 500, "internal", "the server failed to handle this request; see its log");
@@ -81,7 +82,7 @@ export function createWhipRouter(deps: ApiDeps): Router {
 
   async function post(kind: HttpFrontKind, req: Request, res: Response): Promise<void> {
     const front = FRONTS[kind];
-    if (stopping()) return refuse(res, 503, "node-unavailable", "the server is stopping; try again in a moment (elsewhere in a cluster)");
+    if (stopping()) return refuse(res, 503, "node-unavailable", STOPPING);
     // As the page's sockets are: a session holds a peer connection and its ports, so one address holds few.
     const address = req.socket.remoteAddress ?? "unknown";
     const open = sessionsByAddress.get(address) ?? 0;
@@ -129,7 +130,7 @@ export function createWhipRouter(deps: ApiDeps): Router {
     // The server began stopping while this request was admitted: its rooms are closing without this one.
     if (stopping()) {
       await session.leave("server-shutdown");
-      return refuse(res, 503, "node-unavailable", "the server is stopping; try again in a moment (elsewhere in a cluster)");
+      return refuse(res, 503, "node-unavailable", STOPPING);
     }
     let answer: string;
     try {
