@@ -1,8 +1,9 @@
 // WHIP and WHEP with clients nobody on the project wrote. Debian's simple-whip-client (Meetecho's GStreamer
-// client: webrtcbin, max-bundle, trickle ICE by PATCH) publishes a solid colour and a tone into a room while
-// a Chromium participant sees its tile, hears it and sees its name in the roster; Ctrl-C makes it DELETE its
-// session. medooze's WHEP client from npm (whip-whep), bundled with esbuild into a page on another origin,
-// plays the mix in Chromium, in the codec each player's offer prefers.
+// client: webrtcbin, max-bundle, trickle ICE by PATCH) publishes a solid colour and a tone into an MCU room
+// while a Chromium participant sees its tile, hears it and sees its name in the roster; Ctrl-C makes it DELETE
+// its session, and a client killed outright leaves once ICE consent expires. In an SFU room its video and
+// sound are forwarded to the page. medooze's WHEP client from npm (whip-whep), bundled with esbuild into a
+// page on another origin, plays the mix in Chromium, in the codec each player's offer prefers.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { build } from "esbuild";
@@ -85,7 +86,13 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
   let pagesOrigin = "";
   const pool = new BrowserPool();
   const clients: { close(): Promise<unknown> }[] = [];
-  let whipClient: SimpleWhipClient | undefined;
+  /** Every client started, stopped (by its PID) in afterAll whatever happened. */
+  const whipClients: SimpleWhipClient[] = [];
+  const startWhipClient = (options: Parameters<typeof SimpleWhipClient.start>[0]) => {
+    const client = SimpleWhipClient.start(options);
+    whipClients.push(client);
+    return client;
+  };
 
   beforeAll(async () => {
     server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
@@ -109,7 +116,7 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
   }, 60_000);
 
   afterAll(async () => {
-    await whipClient?.stop();
+    for (const c of whipClients) await c.stop();
     for (const c of clients) await c.close().catch(() => undefined);
     await pool.closeAll();
     await new Promise((resolve) => pages?.close(resolve));
@@ -130,7 +137,7 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       await viewer.page.goto(new URL("/?room=whip-e2e&name=Viewer&role=viewer", server.url).toString());
       await waitConnected(viewer);
 
-      whipClient = SimpleWhipClient.start({ endpoint: `${server.url}/whip/whip-e2e?name=${encodeURIComponent("GStreamer 인코더")}`, colour: 0xffff0000, toneHz: 880 });
+      const whipClient = startWhipClient({ endpoint: `${server.url}/whip/whip-e2e?name=${encodeURIComponent("GStreamer 인코더")}`, colour: 0xffff0000, toneHz: 880 });
       const inRoster = await viewer.page
         .waitForFunction(() => window.tessera.participants.some((p) => p.name === "GStreamer 인코더" && p.role === "sender"), null, { timeout: CONNECT_TIMEOUT_MS, polling: 200 })
         .then(() => true)
@@ -159,8 +166,7 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
 
       // A publisher that dies without a word (SIGKILL: no DELETE, no DTLS close) is noticed by ICE consent
       // freshness (RFC 7675, about 30 s) and leaves the room like any failed participant.
-      const crashing = SimpleWhipClient.start({ endpoint: `${server.url}/whip/whip-e2e?name=Crasher`, colour: 0xff00ff00, toneHz: 440 });
-      whipClient = crashing;
+      const crashing = startWhipClient({ endpoint: `${server.url}/whip/whip-e2e?name=Crasher`, colour: 0xff00ff00, toneHz: 440 });
       await expect.poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name).sort()), { timeout: CONNECT_TIMEOUT_MS }).toEqual(["Crasher", "Viewer"]);
       await expect.poll(() => videoColour(viewer, "video#mixed", 640, 360), { timeout: 30_000, interval: 300, message: "the second publisher's green tile" }).toSatisfy((c: Rgb | null) => near(c, { r: 0, g: 255, b: 0 }));
       await crashing.crash();
@@ -169,6 +175,33 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       console.info(`a crashed WHIP publisher left the room after ${Math.round((Date.now() - crashedAt) / 1000)} s`);
     },
     TEST_TIMEOUT_MS + 60_000,
+  );
+
+  it(
+    "simple-whip-client publishes into an SFU room: a Chromium participant receives its video and its sound, forwarded",
+    async (ctx) => {
+      const missing = simpleWhipClientMissing();
+      if (missing) {
+        if (IN_CI) throw new Error(`CI=true and ${missing}`);
+        console.warn(`skipping the simple-whip-client test: ${missing}`);
+        return ctx.skip();
+      }
+      const browser = pool.browsers[0] ?? (await pool.launch());
+      const viewer = await pool.openPage(browser, "sfu-viewer");
+      await viewer.page.goto(new URL("/?room=whip-sfu-e2e&name=Viewer&role=viewer&mode=sfu", server.url).toString());
+      await waitConnected(viewer);
+      const whipClient = startWhipClient({ endpoint: `${server.url}/whip/whip-sfu-e2e?name=Forwarded`, colour: 0xff0000ff, toneHz: 660 });
+      const remote = '#remotes video[data-name="Forwarded"]';
+      await expect
+        .poll(() => videoColour(viewer, remote, 160, 120), { timeout: CONNECT_TIMEOUT_MS, interval: 300, message: `the publisher's blue video in #remotes; ${whipClient.describe()}` })
+        .toSatisfy((c: Rgb | null) => near(c, { r: 0, g: 0, b: 255 }));
+      await expect
+        .poll(() => loudestHz(viewer, remote), { timeout: 30_000, interval: 500, message: "the publisher's 660 Hz tone, forwarded" })
+        .toSatisfy((f: number | null) => f !== null && Math.abs(f - 660) < 30);
+      expect(await whipClient.stop(), whipClient.describe()).toBe(0);
+      await expect.poll(() => viewer.page.locator(remote).count(), { timeout: 10_000 }).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
   );
 
   it(
