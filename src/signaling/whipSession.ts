@@ -41,10 +41,6 @@ export class WhipSession extends EventEmitter<{ ended: [reason: string] }> imple
     return this.room?.name;
   }
 
-  get participantId(): string | undefined {
-    return this.participant?.id;
-  }
-
   get iceUfrag(): string | undefined {
     return this.remoteUfrag;
   }
