@@ -30,7 +30,7 @@ const candidates = (n: number) => Array.from({ length: n }, (_, i) => `a=${HOST.
 describe("malformedOfferReason", () => {
   it("accepts a client's offer, a Firefox-style one (session-level fingerprint, bundle-only port 0) and one with no candidates", () => {
     expect(malformedOfferReason(offer())).toBeUndefined();
-    const firefox = offer((s) => s.replaceAll(`a=fingerprint:${FINGERPRINT}\r\n`, "").replace("t=0 0", `t=0 0\r\na=fingerprint:${FINGERPRINT}`).replace("m=video 9", "m=video 0").replace("a=mid:1", "a=mid:1\r\na=bundle-only"));
+    const firefox = offer((s) => s.replaceAll(`a=fingerprint:${FINGERPRINT}\r\n`, "").replace("t=0 0", `t=0 0\r\na=fingerprint:${FINGERPRINT}`).replace("m=video 9", "m=video 0").replace("a=mid:1", "a=mid:1\r\na=bundle-only").replace(/(m=video[^]*)a=ice-ufrag:c1ff\r\n/, "$1"));
     expect(malformedOfferReason(firefox)).toBeUndefined();
     expect(malformedOfferReason(offer((s) => s.replace(/a=candidate:.*\r\n/g, "")))).toBeUndefined();
     expect(malformedOfferReason(offer((s) => s.replace("a=rtcp-fb:97 nack\r\n", "a=rtcp-fb:* nack\r\na=fmtp:98 apt=97\r\n")))).toBeUndefined();
@@ -67,6 +67,7 @@ describe("malformedOfferReason", () => {
     expect(malformedOfferReason(offer((s) => s.replace("m=video 9", "m=video 0").replace(/(m=video[^]*)a=ice-ufrag:c1ff\r\n/, "$1")))).toBeUndefined();
     const everything = offer((s) => s.replace(/a=(ice-ufrag|ice-pwd|fingerprint):.*\r\n/g, ""));
     expect(malformedOfferReason(everything)?.split("; ")).toHaveLength(3);
+    expect(malformedOfferReason(offer((s) => s.replaceAll(" 9 UDP", " 0 UDP")))).toMatch(/no section of the offer has a port other than 0/);
   });
 });
 

@@ -33,7 +33,8 @@ interface Section {
   /** 1-based, as people count m-lines. */
   readonly index: number;
   readonly kind: string;
-  readonly active: boolean;
+  /** Carries a transport of its own (a port other than 0), whose ICE credentials and fingerprint werift uses. */
+  readonly transport: boolean;
   readonly rtp: boolean;
   readonly formats: readonly string[];
   readonly attributes: readonly string[];
@@ -47,7 +48,7 @@ export function malformedOfferReason(sdp: string): string | undefined {
     const where = `the ${section.kind.slice(0, 16)} section (m-line ${section.index})`;
     const badType = section.rtp ? badPayloadType(section) : undefined;
     if (badType !== undefined) problems.push(`${where} uses payload type ${JSON.stringify(badType.slice(0, 16))}: RTP payload types are whole numbers from 0 to 127`);
-    if (!section.active) continue;
+    if (!section.transport) continue;
     const ufrag = value(section.attributes, "ice-ufrag") ?? value(session, "ice-ufrag");
     const pwd = value(section.attributes, "ice-pwd") ?? value(session, "ice-pwd");
     if (ufrag === undefined || pwd === undefined) problems.push(`${where} has no ${ufrag === undefined ? "a=ice-ufrag" : "a=ice-pwd"} (the ICE credentials, at session or media level)`);
@@ -56,6 +57,7 @@ export function malformedOfferReason(sdp: string): string | undefined {
     const fingerprintProblem = fingerprintsProblem([...values(section.attributes, "fingerprint"), ...values(session, "fingerprint")]);
     if (fingerprintProblem) problems.push(`${where} ${fingerprintProblem}`);
   }
+  if (!sections.some((s) => s.transport)) problems.push("no section of the offer has a port other than 0 (a transport the connection could use)");
   const candidates = [...session, ...sections.flatMap((s) => s.attributes)].filter((a) => a.startsWith("candidate:"));
   if (candidates.length > MAX_REMOTE_CANDIDATES) problems.push(`the offer has ${candidates.length} candidates; the server takes at most ${MAX_REMOTE_CANDIDATES} from one connection`);
   else {
@@ -143,8 +145,9 @@ function split(sdp: string): { session: string[]; sections: Section[] } {
     sections: sections.map((s) => ({
       index: s.index,
       kind: s.kind,
-      // Port 0 rejects a section, unless it is bundle-only (RFC 9143: Firefox offers its later sections so).
-      active: s.port !== "0" || s.attributes.includes("bundle-only"),
+      // Port 0: rejected, or bundle-only (RFC 9143: Firefox offers its later sections so), riding on the first
+      // section's transport; either way its own credentials, if any, are not the ones used.
+      transport: s.port !== "0",
       rtp: s.proto.includes("RTP"),
       formats: s.formats,
       attributes: s.attributes,
