@@ -11,7 +11,10 @@ export interface ServerProcess {
   /** Everything the server wrote to stderr so far (its JSON log). */
   stderr(): string;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** SIGKILL if still running (its own PID), and waits for the exit. */
+  /**
+   * Stops it if still running (its own PID): SIGTERM, so it stops its ffmpeg children itself, then SIGKILL
+   * if it has not exited within 15 s. Waits for the exit.
+   */
   kill(): Promise<void>;
 }
 
@@ -37,8 +40,11 @@ export async function startServerProcess(options: { env?: Record<string, string>
     stderr: () => stderr,
     exited,
     kill: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
       await exited;
+      clearTimeout(timer);
     },
   };
   try {
