@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { candidateProblem, malformedOfferReason, MAX_REMOTE_CANDIDATES, RemoteCandidates } from "./offerChecks.js";
+import { applyFailureMessage, candidateProblem, malformedOfferReason, MAX_REMOTE_CANDIDATES, RemoteCandidates } from "./offerChecks.js";
 
 const FINGERPRINT = "sha-256 05:7C:3D:10:F7:B0:28:BB:CD:7E:3C:3E:C7:B0:8E:F9:B4:54:74:F7:AA:0A:57:92:AA:E7:EF:52:E5:40:9F:BF";
 const HOST = "candidate:626da4e5384a0ce2d0d93678a 1 udp 2116026367 127.0.0.1 37169 typ host generation 0 ufrag c1ff";
@@ -112,5 +112,17 @@ describe("RemoteCandidates", () => {
     expect(remote.admit(HOST)).toMatch(new RegExp(`has given ${MAX_REMOTE_CANDIDATES} candidates already; the server takes at most ${MAX_REMOTE_CANDIDATES}`));
     // The end of candidates is still welcome.
     expect(remote.admit("")).toBeUndefined();
+  });
+});
+
+describe("applyFailureMessage", () => {
+  it.each<[unknown, string]>([
+    [new Error("remote fingerprint not exist"), "remote fingerprint not exist"],
+    [new TypeError("Cannot read properties of undefined (reading 'iceParams')"), "the server's WebRTC stack failed on it (the server's log has the cause)"],
+    [new RangeError("offset out of range"), "the server's WebRTC stack failed on it (the server's log has the cause)"],
+    [new Error(""), "the server's WebRTC stack failed on it (the server's log has the cause)"],
+    ["a string", "the server's WebRTC stack failed on it (the server's log has the cause)"],
+  ])("tells the participant %s as %j", (err, message) => {
+    expect(applyFailureMessage(err)).toBe(message);
   });
 });
