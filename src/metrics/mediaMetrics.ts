@@ -59,7 +59,7 @@ export class MediaMetrics {
   socketAccepted(): void {
     this.sockets.inc();
   }
-  socketRefused(reason: "origin" | "too-many-connections"): void {
+  socketRefused(reason: "origin" | "too-many-connections" | "bad-request"): void {
     this.socketsRefused.inc({ reason });
   }
   joinRefused(reason: string): void {

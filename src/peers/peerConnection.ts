@@ -16,6 +16,7 @@ import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
+import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./offerChecks.js";
 
 export type InboundVideoCodec = "vp8" | "h264";
 
@@ -32,7 +33,7 @@ export type PeerEvents = {
   pictureLoss: [];
 };
 
-export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections"> {}
+export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections" | "bad-offer" | "bad-candidate"> {}
 
 const GATHERING_TIMEOUT_MS = 5000;
 
@@ -54,6 +55,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   private readonly stunConfigured: boolean;
   /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
   private readonly wiredTracks = new WeakSet<MediaStreamTrack>();
+  private readonly remoteCandidates = new RemoteCandidates();
 
   /** `audioLevels`: negotiate RFC 6464, for a room that picks its speaker from the senders' own measurement. */
   constructor(config: PeerConfig, audioLevels: boolean) {
@@ -107,6 +109,9 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     if (tooMany) throw new NegotiationError("too-many-sections", tooMany);
     const unusable = unusableOfferReason(offerSdp) ?? this.offerProblem(offerSdp);
     if (unusable) throw new NegotiationError("no-usable-codec", unusable);
+    const malformed = malformedOfferReason(offerSdp);
+    if (malformed) throw new NegotiationError("bad-offer", malformed);
+    this.remoteCandidates.offered(offerSdp);
 
     this.pc.onTrack.subscribe((track) => this.receive(track));
     try {
@@ -119,7 +124,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
       await this.pc.setLocalDescription(answer);
       await this.gatheringComplete();
     } catch (err) {
-      throw new NegotiationError("negotiation-failed", `could not apply the offer: ${(err as Error).message}`);
+      throw new NegotiationError("negotiation-failed", `could not apply the offer: ${applyFailureMessage(err)}`, { cause: err });
     }
     const local = this.pc.localDescription;
     if (!local) throw new NegotiationError("negotiation-failed", "no local description was produced");
@@ -128,7 +133,11 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
 
   async addRemoteCandidate(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null): Promise<void> {
     if (this.closed) return;
-    await this.pc.addIceCandidate(candidate ?? undefined);
+    const refused = candidate ? this.remoteCandidates.admit(candidate.candidate) : undefined;
+    if (refused) throw new NegotiationError("bad-candidate", refused);
+    await this.pc.addIceCandidate(candidate ?? undefined).catch((err: unknown) => {
+      throw new NegotiationError("bad-candidate", `could not add the candidate: ${applyFailureMessage(err)}`, { cause: err });
+    });
   }
 
   get isConnected(): boolean {
