@@ -19,12 +19,28 @@ import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
 
 export type InboundVideoCodec = "vp8" | "h264";
 
+/** Why werift (as patched: patches/) dropped a datagram on a participant's ICE port; the metric's label values. */
+export const droppedPacketReasons = [
+  "stun-unauthenticated",
+  "unknown-source",
+  "dtls-unauthenticated",
+  "dtls-malformed",
+  "dtls-fragment-limit",
+  "srtp-unauthenticated",
+  "srtp-malformed",
+  "srtcp-unauthenticated",
+  "srtcp-malformed",
+] as const;
+export type DroppedPacketReason = (typeof droppedPacketReasons)[number];
+
 export type PeerEvents = {
   videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
   /** `audioLevel`: the RFC 6464 header extension (0-127, -dBov) when the sender sends it. */
   audioRtp: [packet: RtpPacket, audioLevel: number | undefined];
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
   failed: [reason: string, kind: "ice" | "dtls"];
+  /** A packet on the participant's ICE port was dropped before anything came of it (see DroppedPacketReason). */
+  packetDropped: [reason: DroppedPacketReason];
   /** RTCP feedback on the participant's video: a NACK or PLI from them, or a PLI this peer sent. */
   feedback: [type: "nack-received" | "pli-received" | "pli-sent"];
   connected: [];
@@ -50,6 +66,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   /** The section the participant's camera arrives on (and, in an MCU, the mix leaves on). */
   protected videoTransceiver: RTCRtpTransceiver | undefined;
   private negotiated = false;
+  private failedOnce = false;
   private inboundVideoSsrc: number | undefined;
   private readonly stunConfigured: boolean;
   /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
@@ -117,6 +134,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
       const answer = await this.pc.createAnswer();
       disableImplicitStun(this.pc, this.stunConfigured);
       await this.pc.setLocalDescription(answer);
+      this.watchTransports();
       await this.gatheringComplete();
     } catch (err) {
       throw new NegotiationError("negotiation-failed", `could not apply the offer: ${(err as Error).message}`);
@@ -201,8 +219,29 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     });
   }
 
+  /**
+   * The transports under the connection: a DTLS session the peer closed (close_notify) or that failed, or an
+   * ICE transport that closed, ends the participant's media as surely as a failed connection, but werift's
+   * connection state does not say so. Their drop counts go to the metrics.
+   */
+  private watchTransports(): void {
+    for (const dtls of this.pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) => {
+        if (state === "closed" || state === "failed") this.fail(`the DTLS session ${state === "closed" ? "was closed by the participant" : "failed"}`, "dtls");
+      });
+      dtls.onPacketDropped.subscribe((reason) => this.emit("packetDropped", reason));
+      const ice = dtls.iceTransport;
+      ice.connection.onPacketDropped.subscribe((reason) => this.emit("packetDropped", reason));
+      ice.onStateChange.subscribe((state) => {
+        if (state === "closed" || state === "failed") this.fail(`the ICE transport ${state}`, "ice");
+      });
+    }
+  }
+
   private fail(reason: string, kind: "ice" | "dtls"): void {
-    if (this.closed) return;
+    // One failure per connection: the DTLS transport, the ICE transport and the connection state may all say it.
+    if (this.closed || this.failedOnce) return;
+    this.failedOnce = true;
     this.emit("failed", reason, kind);
   }
 }
