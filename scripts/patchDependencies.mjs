@@ -12,10 +12,14 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 /** @typedef {{ op: " " | "-" | "+"; text: string }} Line */
 /** @typedef {{ oldStart: number; lines: Line[] }} Hunk */
 
-/** A `git diff` of one package: the files it changes (paths inside the package) and their hunks. */
+/**
+ * A `git diff` of one package: the files it changes (paths inside the package) and their hunks.
+ * @param {string} text
+ */
 export function parsePatch(text) {
   /** @type {{ path: string; hunks: Hunk[] }[]} */
   const files = [];
+  /** @type {Hunk | undefined} */
   let hunk;
   let previous = "";
   for (const line of text.split("\n")) {
@@ -41,7 +45,12 @@ export function parsePatch(text) {
   return files;
 }
 
+/**
+ * Where `wanted` starts in `lines`, searched outwards from `expected`; -1 when nowhere.
+ * @param {string[]} lines @param {string[]} wanted @param {number} expected
+ */
 function indexOfLines(lines, wanted, expected) {
+  /** @param {number} i */
   const matchesAt = (i) => i >= 0 && i + wanted.length <= lines.length && wanted.every((w, k) => lines[i + k] === w);
   for (let d = 0; d <= lines.length; d++) {
     if (matchesAt(expected + d)) return expected + d;
@@ -50,7 +59,10 @@ function indexOfLines(lines, wanted, expected) {
   return -1;
 }
 
-/** The file's text with the hunks applied, or undefined when a hunk's context is not there. */
+/**
+ * The file's text with the hunks applied (or undone), or undefined when a hunk's context is not there.
+ * @param {string} text @param {Hunk[]} hunks
+ */
 export function applyHunks(text, hunks, reverse = false) {
   const lines = text.split("\n");
   let shift = 0;
@@ -65,6 +77,7 @@ export function applyHunks(text, hunks, reverse = false) {
   return lines.join("\n");
 }
 
+/** @param {string} patchFile */
 function applyPackagePatch(patchFile) {
   const match = /^(.+)\+(\d[^+]*)\.patch$/.exec(patchFile);
   if (!match) throw new Error(`patches/${patchFile}: name it <package>+<version>.patch`);
@@ -90,6 +103,7 @@ function applyPackagePatch(patchFile) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  /** @type {string[]} */
   let patchFiles = [];
   try {
     patchFiles = readdirSync(join(root, "patches")).filter((f) => f.endsWith(".patch"));
