@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DtlsClient, RTCPeerConnection, RtpHeader, type Transport } from "werift";
+import { DtlsClient, MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type Transport } from "werift";
 import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
 import {
   AttackSocket,
+  garbage,
+  seededRandom,
   plaintextCloseNotify,
   plaintextFinished,
   rtpExtensionPastTheEnd,
@@ -60,12 +62,14 @@ describe("RtpHeader.deSerialize", () => {
 describe("ICE: a connected pair of werift peers, and an outsider", () => {
   const pcs: RTCPeerConnection[] = [];
   const attackers: AttackSocket[] = [];
+  const afterCleanups: (() => void)[] = [];
   afterEach(async () => {
+    afterCleanups.splice(0).forEach((f) => f());
     attackers.splice(0).forEach((a) => a.close());
     await Promise.all(pcs.splice(0).map((pc) => pc.close()));
   });
 
-  async function connectedPair(): Promise<{ offerer: RTCPeerConnection; answerer: RTCPeerConnection; answererPort: number; answererUfrag: string }> {
+  async function connectedPair(track?: MediaStreamTrack): Promise<{ offerer: RTCPeerConnection; answerer: RTCPeerConnection; answererPort: number; answererUfrag: string }> {
     const make = () => {
       const pc = new RTCPeerConnection({ iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"], iceInterfaceAddresses: { udp4: "127.0.0.1" }, iceServers: [] });
       pcs.push(pc);
@@ -73,7 +77,7 @@ describe("ICE: a connected pair of werift peers, and an outsider", () => {
     };
     const offerer = make();
     const answerer = make();
-    offerer.addTransceiver("audio", { direction: "sendrecv" });
+    offerer.addTransceiver(track ?? "audio", { direction: "sendrecv" });
     const offer = await offerer.createOffer();
     disableImplicitStun(offerer, false);
     await offerer.setLocalDescription(offer);
@@ -135,6 +139,43 @@ describe("ICE: a connected pair of werift peers, and an outsider", () => {
     expect(dtls.state).toBe("connected");
     expect(dropped).toEqual(["dtls-unauthenticated", "dtls-unauthenticated"]);
   });
+  it("survives 3,000 garbage datagrams from the validated peer's own address: each dropped, the session and its media go on", async () => {
+    const track = new MediaStreamTrack({ kind: "audio" });
+    let received = 0;
+    const { answerer } = await connectedPairReceiving(track, () => received++);
+    const connection = answerer.dtlsTransports[0].iceTransport.connection;
+    const dropped = dropsOf(answerer.dtlsTransports[0].onPacketDropped);
+    const random = seededRandom(7);
+    const kinds = ["dtls", "rtp", "rtcp"] as const;
+    let thrown = 0;
+    for (let i = 0; i < 3000; i++) {
+      // What the ICE agent hands on for a validated address (its own handler catches what a subscriber throws).
+      try {
+        connection.onData.execute(i % 500 === 0 ? rtpExtensionPastTheEnd() : garbage(kinds[i % 3], random));
+      } catch {
+        thrown++;
+      }
+      if (i % 250 === 0) await sleep(5);
+    }
+    const before = received;
+    await sleep(600);
+    expect(answerer.dtlsTransports[0].state).toBe("connected");
+    expect(received - before, "RTP still received after the garbage").toBeGreaterThan(10);
+    expect(thrown, "exceptions out of werift's handlers").toBe(0);
+    expect(dropped.length).toBeGreaterThan(1000);
+  });
+
+  async function connectedPairReceiving(track: MediaStreamTrack, onRtp: () => void) {
+    const pair = await connectedPair(track);
+    pair.answerer.getTransceivers()[0].receiver.tracks.forEach((t) => t.onReceiveRtp.subscribe(onRtp));
+    pair.answerer.onTrack.subscribe((t) => t.onReceiveRtp.subscribe(onRtp));
+    let seq = 0;
+    const timer = setInterval(() => {
+      track.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: seq * 960, ssrc: 1234, marker: false }), Buffer.alloc(20, 1)).serialize());
+    }, 10);
+    afterCleanups.push(() => clearInterval(timer));
+    return pair;
+  }
 });
 
 describe("DtlsClient during its handshake", () => {
