@@ -51,6 +51,12 @@ export type PeerEvents = {
 export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections"> {}
 
 const GATHERING_TIMEOUT_MS = 5000;
+/**
+ * A browser that leaves sends `leave` on its socket and then closes its peer connection, whose close_notify
+ * may arrive first: a DTLS session the participant closed counts as a failure only if they are still here
+ * this long after (then they lost their media while the socket stayed, and the page must reconnect).
+ */
+const DTLS_CLOSED_GRACE_MS = 2000;
 
 export type PeerConfig = Pick<Config, "iceServers" | "iceHostAddresses" | "icePortRange">;
 
@@ -67,6 +73,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   protected videoTransceiver: RTCRtpTransceiver | undefined;
   private negotiated = false;
   private failedOnce = false;
+  private closedSessionTimer: NodeJS.Timeout | undefined;
   private inboundVideoSsrc: number | undefined;
   private readonly stunConfigured: boolean;
   /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
@@ -165,6 +172,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.closedSessionTimer);
     this.removeAllListeners();
     await this.pc.close().catch(() => undefined);
   }
@@ -227,7 +235,10 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   private watchTransports(): void {
     for (const dtls of this.pc.dtlsTransports) {
       dtls.onStateChange.subscribe((state) => {
-        if (state === "closed" || state === "failed") this.fail(`the DTLS session ${state === "closed" ? "was closed by the participant" : "failed"}`, "dtls");
+        if (state === "failed") this.fail("the DTLS session failed", "dtls");
+        if (state === "closed" && !this.closedSessionTimer) {
+          this.closedSessionTimer = setTimeout(() => this.fail("the participant closed the DTLS session", "dtls"), DTLS_CLOSED_GRACE_MS);
+        }
       });
       dtls.onPacketDropped.subscribe((reason) => this.emit("packetDropped", reason));
       const ice = dtls.iceTransport;

@@ -247,7 +247,8 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
       return encrypt(p);
     };
     await socket!.send(Buffer.from([1, 0]));
-    await eventually(() => bo.messages.some((m) => m.type === "error" && m.code === "ice-failed"), 5000, "Bo is told ice-failed");
+    // After the 2 s in which a `leave` racing the close_notify would have won (src/peers/peerConnection.ts).
+    await eventually(() => bo.messages.some((m) => m.type === "error" && m.code === "ice-failed"), 8000, "Bo is told ice-failed");
     let held: { id: string; connected?: boolean } | undefined;
     for (let i = 0; i < 50 && held?.connected !== false; i++) {
       held = ((await api.participants(ROOM)) as { id: string; connected?: boolean }[] | undefined)?.find((p) => p.id === bo.id);
