@@ -229,24 +229,27 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
     // Ada, Bo and Dee still connected; heap measured against the start, after a moment to collect.
     await sleep(1000);
     const heap = (await readHeapStats(server.url))?.heapUsedBytes ?? 0;
+    // The figures docs/reliability.md quotes.
+    console.log(
+      `[network attacks] slowest /healthz ${monitor.slowestHealthMs.toFixed(0)} ms; heap ${((heap - baselineHeap) / 2 ** 20).toFixed(1)} MiB over the start; peak RSS ${(monitor.peak.rssBytes / 2 ** 20).toFixed(0)} MiB; dropped ${JSON.stringify(await droppedCounts(server.url))}`,
+    );
     expect((heap - baselineHeap) / 2 ** 20, `MiB of heap over the start; peak RSS ${(monitor.peak.rssBytes / 2 ** 20).toFixed(0)} MiB`).toBeLessThan(48);
     expect(monitor.peak.rssBytes / 2 ** 20).toBeLessThan(1024);
     expectServerWell();
   });
 
+  it("lets a participant who sends leave and closes their DTLS session at once simply leave (no ice-failed, no held place)", async () => {
+    const dee = clients.find((c) => c.messages.some((m) => m.type === "joined") && c !== ada && c !== bo)!;
+    dee.send({ type: "leave" });
+    await sendCloseNotify(dee);
+    await sleep(3000);
+    expect(dee.messages.filter((m) => m.type === "error")).toEqual([]);
+    const listed = (await api.participants(ROOM)) ?? [];
+    expect(listed.map((p) => p.id)).not.toContain(dee.id);
+  });
+
   it("notices a participant whose own DTLS session closes: ice-failed, the place held, as a consent failure", async () => {
-    const pc = (bo as unknown as { pc: RTCPeerConnection }).pc;
-    const socket = pc.dtlsTransports[0]?.dtls;
-    expect(socket, "Bo's DTLS session").toBeDefined();
-    // An authenticated close_notify: the session's own keys, epoch 1 (what a browser sends when it closes).
-    const cipher = socket!.cipher as unknown as { encryptPacket(p: { recordLayerHeader: { contentType: number } }): unknown };
-    const encrypt = cipher.encryptPacket.bind(cipher);
-    cipher.encryptPacket = (p) => {
-      p.recordLayerHeader.contentType = 21;
-      cipher.encryptPacket = encrypt;
-      return encrypt(p);
-    };
-    await socket!.send(Buffer.from([1, 0]));
+    await sendCloseNotify(bo);
     // After the 2 s in which a `leave` racing the close_notify would have won (src/peers/peerConnection.ts).
     await eventually(() => bo.messages.some((m) => m.type === "error" && m.code === "ice-failed"), 8000, "Bo is told ice-failed");
     let held: { id: string; connected?: boolean } | undefined;
@@ -258,3 +261,19 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
     expectServerWell();
   });
 });
+
+/** An authenticated close_notify from the client's own DTLS session (epoch 1, its keys): what a browser sends when it closes. */
+async function sendCloseNotify(client: TestClient): Promise<void> {
+  const pc = (client as unknown as { pc: RTCPeerConnection }).pc;
+  const socket = pc.dtlsTransports[0]?.dtls;
+  if (!socket) throw new Error("no DTLS session");
+  const cipher = socket.cipher as unknown as { encryptPacket(p: { recordLayerHeader: { contentType: number } }): unknown };
+  const encrypt = cipher.encryptPacket.bind(cipher);
+  // DtlsSocket.send builds an application_data record; this one goes out as an alert (content type 21).
+  cipher.encryptPacket = (p) => {
+    p.recordLayerHeader.contentType = 21;
+    cipher.encryptPacket = encrypt;
+    return encrypt(p);
+  };
+  await socket.send(Buffer.from([1, 0]));
+}
