@@ -115,11 +115,14 @@ export function garbage(kind: GarbageKind, random: () => number): Buffer {
 export class AttackSocket {
   bytesReceived = 0;
   datagramsReceived = 0;
+  /** STUN that came back (first byte 0-3, RFC 7983): an answer or a triggered check, what a reflector returns. */
+  stunReceived = 0;
   /** The first datagram that came back, and from which port: what answered. */
   firstReceived: { port: number; hex: string } | undefined;
   private constructor(readonly socket: Socket) {
     socket.on("message", (msg, from) => {
       this.firstReceived ??= { port: from.port, hex: msg.toString("hex") };
+      if (msg[0] < 4) this.stunReceived++;
       this.datagramsReceived++;
       this.bytesReceived += msg.length;
     });

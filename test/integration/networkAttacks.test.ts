@@ -172,8 +172,10 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
       if (i % 20 === 19) await sleep(20);
     }
     await sleep(2000);
-    // Nothing comes back: no answer, no triggered check (the old code returned 7-9 times the bytes).
-    expect(sockets.reduce((sum, s) => sum + s.bytesReceived, 0), `came back: ${JSON.stringify(sockets.find((s) => s.firstReceived)?.firstReceived)}`).toBe(0);
+    // No STUN comes back: no answer, no triggered check (the old code returned 7-9 times the bytes). Only STUN
+    // is counted: a fresh ephemeral port may be one a departed participant used a moment ago, and a media
+    // packet still in flight to it is not an answer to these requests (seen once in a run).
+    expect(sockets.reduce((sum, s) => sum + s.stunReceived, 0), `came back: ${JSON.stringify(sockets.find((s) => s.firstReceived)?.firstReceived)}`).toBe(0);
     const after = await droppedCounts(server.url);
     // Every request that reached a participant's port (two of the range's ports are open) was counted.
     expect(after["stun-unauthenticated"] - before["stun-unauthenticated"]).toBeGreaterThanOrEqual(sockets.length);
