@@ -243,8 +243,9 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
       dtls.onPacketDropped.subscribe((reason) => this.emit("packetDropped", reason));
       const ice = dtls.iceTransport;
       ice.connection.onPacketDropped.subscribe((reason) => this.emit("packetDropped", reason));
+      // Its "failed" is the connection's iceConnectionState, handled in the constructor.
       ice.onStateChange.subscribe((state) => {
-        if (state === "closed" || state === "failed") this.fail(`the ICE transport ${state}`, "ice");
+        if (state === "closed") this.fail("the ICE transport closed", "ice");
       });
     }
   }
