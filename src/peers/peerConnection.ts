@@ -20,12 +20,28 @@ import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./o
 
 export type InboundVideoCodec = "vp8" | "h264";
 
+/** Why werift (as patched: patches/) dropped a datagram on a participant's ICE port; the metric's label values. */
+export const droppedPacketReasons = [
+  "stun-unauthenticated",
+  "unknown-source",
+  "dtls-unauthenticated",
+  "dtls-malformed",
+  "dtls-fragment-limit",
+  "srtp-unauthenticated",
+  "srtp-malformed",
+  "srtcp-unauthenticated",
+  "srtcp-malformed",
+] as const;
+export type DroppedPacketReason = (typeof droppedPacketReasons)[number];
+
 export type PeerEvents = {
   videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
   /** `audioLevel`: the RFC 6464 header extension (0-127, -dBov) when the sender sends it. */
   audioRtp: [packet: RtpPacket, audioLevel: number | undefined];
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
   failed: [reason: string, kind: "ice" | "dtls"];
+  /** A packet on the participant's ICE port was dropped before anything came of it (see DroppedPacketReason). */
+  packetDropped: [reason: DroppedPacketReason];
   /** RTCP feedback on the participant's video: a NACK or PLI from them, or a PLI this peer sent. */
   feedback: [type: "nack-received" | "pli-received" | "pli-sent"];
   connected: [];
@@ -36,6 +52,12 @@ export type PeerEvents = {
 export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections" | "bad-offer" | "bad-candidate"> {}
 
 const GATHERING_TIMEOUT_MS = 5000;
+/**
+ * A browser that leaves sends `leave` on its socket and then closes its peer connection, whose close_notify
+ * may arrive first: a DTLS session the participant closed counts as a failure only if they are still here
+ * this long after (then they lost their media while the socket stayed, and the page must reconnect).
+ */
+const DTLS_CLOSED_GRACE_MS = 2000;
 
 export type PeerConfig = Pick<Config, "iceServers" | "iceHostAddresses" | "icePortRange">;
 
@@ -51,6 +73,8 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   /** The section the participant's camera arrives on (and, in an MCU, the mix leaves on). */
   protected videoTransceiver: RTCRtpTransceiver | undefined;
   private negotiated = false;
+  private failedOnce = false;
+  private closedSessionTimer: NodeJS.Timeout | undefined;
   private inboundVideoSsrc: number | undefined;
   private readonly stunConfigured: boolean;
   /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
@@ -122,6 +146,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
       const answer = await this.pc.createAnswer();
       disableImplicitStun(this.pc, this.stunConfigured);
       await this.pc.setLocalDescription(answer);
+      this.watchTransports();
       await this.gatheringComplete();
     } catch (err) {
       throw new NegotiationError("negotiation-failed", `could not apply the offer: ${applyFailureMessage(err)}`, { cause: err });
@@ -156,6 +181,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.closedSessionTimer);
     this.removeAllListeners();
     await this.pc.close().catch(() => undefined);
   }
@@ -210,8 +236,33 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     });
   }
 
+  /**
+   * The transports under the connection: a DTLS session the peer closed (close_notify) or that failed, or an
+   * ICE transport that closed, ends the participant's media as surely as a failed connection, but werift's
+   * connection state does not say so. Their drop counts go to the metrics.
+   */
+  private watchTransports(): void {
+    for (const dtls of this.pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) => {
+        if (state === "failed") this.fail("the DTLS session failed", "dtls");
+        if (state === "closed" && !this.closedSessionTimer) {
+          this.closedSessionTimer = setTimeout(() => this.fail("the participant closed the DTLS session", "dtls"), DTLS_CLOSED_GRACE_MS);
+        }
+      });
+      dtls.onPacketDropped.subscribe((reason) => this.emit("packetDropped", reason));
+      const ice = dtls.iceTransport;
+      ice.connection.onPacketDropped.subscribe((reason) => this.emit("packetDropped", reason));
+      // Its "failed" is the connection's iceConnectionState, handled in the constructor.
+      ice.onStateChange.subscribe((state) => {
+        if (state === "closed") this.fail("the ICE transport closed", "ice");
+      });
+    }
+  }
+
   private fail(reason: string, kind: "ice" | "dtls"): void {
-    if (this.closed) return;
+    // One failure per connection: the DTLS transport, the ICE transport and the connection state may all say it.
+    if (this.closed || this.failedOnce) return;
+    this.failedOnce = true;
     this.emit("failed", reason, kind);
   }
 }

@@ -146,6 +146,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
       peer.on("videoRtp", () => metrics.rtpPacket("video"));
       peer.on("audioRtp", () => metrics.rtpPacket("audio"));
       peer.on("feedback", (type) => metrics.rtcpFeedback(type));
+      peer.on("packetDropped", (reason) => metrics.packetDropped(reason));
       peer.on("failed", (_reason, kind) => {
         if (p.peer === peer) metrics.connectionFailed(kind);
       });
