@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { offerCodecs, tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
+import { offerCodecs, tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
 
 const sdp = (...lines: string[]) => ["v=0", ...lines].join("\r\n");
 
@@ -38,6 +38,16 @@ describe("which sections of an offer count", () => {
   ];
   it.each(cases)("$name", ({ sdp: offer, video, audio }) => {
     expect(offerCodecs(offer)).toEqual({ video, audio });
+  });
+
+  it("puts bundle-only sections on the bundle's port for werift, and nothing else", () => {
+    for (const c of cases) {
+      const rewritten = withBundleOnlyOnBundlePort(c.sdp);
+      expect(offerCodecs(rewritten), c.name).toEqual({ video: c.video, audio: c.audio });
+      const bundledVideo = c.video.length > 0;
+      expect(rewritten.includes("m=video 0 "), c.name).toBe(!bundledVideo);
+      expect(rewritten.replace("m=video 9 ", "m=video 0 "), c.name).toBe(c.sdp.replace("m=video 9 ", "m=video 0 "));
+    }
   });
 
   it("takes Firefox's offer and still names a rejected video section", () => {

@@ -45,6 +45,21 @@ function inUse(section: MediaSection, bundled: ReadonlySet<string>): boolean {
   return section.bundleOnly && section.mid !== undefined && bundled.has(section.mid);
 }
 
+/**
+ * The same session with every bundle-only section on the bundle's port (9, as Chromium writes them). werift 0.24
+ * raises no track for a port-0 section whatever its a=bundle-only says, so Firefox's camera would arrive on a
+ * transceiver nobody listens to; written this way werift reads it as the bundled section it is.
+ */
+export function withBundleOnlyOnBundlePort(sdp: string): string {
+  const { sections, bundled } = parseSections(sdp);
+  let index = -1;
+  return sdp.replace(/^m=(\w+) (\d+)/gm, (line, kind: string) => {
+    index += 1;
+    const section = sections[index];
+    return section && section.port === "0" && inUse(section, bundled) ? `m=${kind} 9` : line;
+  });
+}
+
 export function offerCodecs(sdp: string): OfferCodecs {
   const found: { video: string[]; audio: string[] } = { video: [], audio: [] };
   const { sections, bundled } = parseSections(sdp);

@@ -5,11 +5,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
-import { describe, it } from "vitest";
+import { describeRequiring } from "./browserRequirement.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
-const IN_CI = process.env.CI === "true";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const MISSING_CHROMIUM = `${CHROMIUM} not found: install Debian's browser with "apt-get install -y chromium" to run the browser e2e tests`;
 
 export const CONNECT_TIMEOUT_MS = 30_000;
@@ -161,16 +159,5 @@ export async function waitConnected(tp: TestPage): Promise<void> {
 
 /** describe() that needs Chromium: skipped with a warning without it, failing in CI. */
 export function describeWithChromium(name: string, suite: () => void): void {
-  if (HAVE_CHROMIUM) {
-    describe(name, suite);
-  } else if (IN_CI) {
-    describe(name, () => {
-      it("requires Chromium", () => {
-        throw new Error(`CI=true and ${MISSING_CHROMIUM}`);
-      });
-    });
-  } else {
-    console.warn(`skipping browser e2e: ${MISSING_CHROMIUM}`);
-    describe.skip(`${name} (skipped: ${MISSING_CHROMIUM})`, suite);
-  }
+  describeRequiring(name, existsSync(CHROMIUM), MISSING_CHROMIUM, suite);
 }
