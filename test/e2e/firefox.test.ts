@@ -106,7 +106,9 @@ function modeSuite(mode: RoomMode): void {
         await Promise.all([expectSees(fern, mode, "Cole", BLUE), expectSees(cole, mode, "Fern", RED)]);
         await Promise.all([expectHears(fern, "Cole"), expectHears(cole, "Fern")]);
 
-        // The same tab, now a viewer: it leaves as a sender (the page unloads) and comes back sending nothing.
+        // The same tab, now a viewer: Fern leaves, and the tab comes back sending nothing.
+        await firefoxPage.page.click("#leave");
+        await firefoxPage.page.waitForFunction(() => document.querySelector("#status")?.getAttribute("data-state") === "left", { timeout: 10_000 });
         await firefoxPage.page.goto(roomUrl(`room=${room}&name=Vera&role=viewer&mode=${mode}`));
         await waitFirefoxConnected(firefoxPage);
         const vera = onFirefox(firefoxPage, "Vera (Firefox viewer)");
