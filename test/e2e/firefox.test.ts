@@ -10,7 +10,7 @@ import type { RoomMode } from "../../protocol/messages.js";
 import { startServer } from "../../src/server.js";
 import { BrowserPool, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
 import { describeFirefoxPage, describeWithFirefox, FirefoxPool, waitFirefoxConnected, type FirefoxPage } from "../helpers/firefox.js";
-import { colourCamera, colourShares, inboundStreams, type Evaluate, type InboundStream, type Rgb } from "../helpers/pageMedia.js";
+import { colourCamera, inboundStreams, waitForColour, type Evaluate, type InboundStream, type Rgb } from "../helpers/pageMedia.js";
 
 const TEST_TIMEOUT_MS = 150_000;
 const RED: Rgb = [220, 40, 40];
@@ -49,16 +49,8 @@ function videoOf(mode: RoomMode, other: string): string {
 /** Within 30 s, `rgb` covers SEEN_SHARE of a half of the picture `p` plays of `other` (in an MCU room, a tile). */
 async function expectSees(p: Participant, mode: RoomMode, other: string, rgb: Rgb): Promise<void> {
   const query = { selector: videoOf(mode, other), rgb, tolerance: TOLERANCE };
-  const seen: string[] = [];
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    const shares = await p.evaluate(colourShares, query);
-    seen.push(shares ? `${(shares.left * 100).toFixed(0)}% | ${(shares.right * 100).toFixed(0)}%` : "no picture");
-    if (seen.length > 8) seen.shift();
-    if (shares && Math.max(shares.left, shares.right) >= SEEN_SHARE) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`${p.who} never saw ${other} (rgb ${rgb.join(",")}) in ${query.selector}; share left | right, last samples:\n${seen.join("\n")}\n${await p.describe()}`);
+  const failure = await waitForColour(p.evaluate, query, SEEN_SHARE);
+  if (failure !== null) throw new Error(`${p.who} never saw ${other} (rgb ${rgb.join(",")}) in ${query.selector}; share left | right, last samples:\n${failure}\n${await p.describe()}`);
 }
 
 /** The power of each inbound audio stream over `ms`, and how many packets it got meanwhile. */

@@ -19,6 +19,7 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   closed = false;
   keyframeRequests = 0;
   mixCodec: MixCodec = "vp8";
+  receivesVp8: boolean | undefined = true;
   readonly candidates: unknown[] = [];
   readonly sent = { video: 0, audio: 0 };
   private readonly forwards = new Map<string, ForwardedStream>();

@@ -1,6 +1,7 @@
 // In-page probes that work the same in Chromium (playwright-core) and Firefox (puppeteer-core): a camera of one
 // known colour, the page's peer connections kept for getStats, the share of a video's pixels in a colour, and
-// what each inbound RTP stream received. Each function runs inside the page, so it uses nothing from outside.
+// what each inbound RTP stream received. Each function passed to a page runs inside it, so it uses nothing from
+// outside; waitForColour runs in the test and polls the page.
 
 export type Rgb = readonly [number, number, number];
 
@@ -127,4 +128,21 @@ export async function inboundStreams(): Promise<InboundStream[]> {
 export function localDescriptions(): string[] {
   const pcs = (window as unknown as { __pcs?: RTCPeerConnection[] }).__pcs ?? [];
   return pcs.map((pc) => pc.localDescription?.sdp ?? "");
+}
+
+/**
+ * Polls the page (every 500 ms, for up to `timeoutMs`) until `rgb` covers `share` of either half of the video.
+ * Resolves to null once it does, else to the last samples (share left | right), for the failure message.
+ */
+export async function waitForColour(evaluate: Evaluate, query: ColourQuery, share: number, timeoutMs = 30_000): Promise<string | null> {
+  const seen: string[] = [];
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const shares = await evaluate(colourShares, query);
+    seen.push(shares ? `${(shares.left * 100).toFixed(0)}% | ${(shares.right * 100).toFixed(0)}%` : "no picture");
+    if (seen.length > 8) seen.shift();
+    if (shares && Math.max(shares.left, shares.right) >= share) return null;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return seen.join("\n");
 }
