@@ -70,7 +70,7 @@ async function decodingVideoCodecs(tp: TestPage): Promise<string[]> {
 
 async function openParticipant(label: string, rgb: Rgb, h264Only: boolean): Promise<TestPage> {
   const tp = await pool.openPage(pool.browsers[0], label);
-  // colourCamera's functions are passed by value: the page gets their source, as a test's init script.
+  // Init scripts run before the page's own, in the order added; each is sent to the page as its source text.
   await tp.page.addInitScript(colourCamera, { rgb });
   if (h264Only) await tp.page.addInitScript(h264OnlyDevice);
   return tp;
