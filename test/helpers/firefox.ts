@@ -13,9 +13,12 @@ const CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * On top of puppeteer's own test profile (no updates, telemetry or safe-browsing lookups): camera and microphone
- * without a prompt, Firefox's fake devices (a test pattern and a sine tone), autoplay with sound, and WebRTC on
- * loopback with plain 127.0.0.1 host candidates (no mDNS names). Nothing it needs is on the network: the
- * connectivity and captive-portal probes, DNS prefetch and remote settings are off too.
+ * without a prompt, Firefox's fake devices (a test pattern cycling through colours, and a sine tone), autoplay with
+ * sound, and host candidates as plain addresses (no mDNS names, so no multicast). Firefox 153 gathers on the
+ * machine's interfaces, not on lo (`media.peerconnection.ice.loopback` and `force_interface: "lo"` added no
+ * 127.0.0.1 candidate here); the server under test offers 127.0.0.1 only, and packets between the machine's own
+ * addresses never leave it. Nothing it needs is on the network: the connectivity and captive-portal probes, DNS
+ * prefetch, region lookups, telemetry and the OpenH264 download are off too.
  */
 const PREFS: Record<string, string | number | boolean> = {
   "media.navigator.permission.disabled": true,
