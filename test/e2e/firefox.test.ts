@@ -8,8 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RoomMode } from "../../protocol/messages.js";
 import { startServer } from "../../src/server.js";
-import { BrowserPool, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
-import { describeFirefoxPage, describeWithFirefox, FirefoxPool, waitFirefoxConnected, type FirefoxPage } from "../helpers/firefox.js";
+import { BrowserPool, chromiumEvaluate, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
+import { describeFirefoxPage, describeWithFirefox, firefoxEvaluate, FirefoxPool, waitFirefoxConnected, type FirefoxPage } from "../helpers/firefox.js";
 import { colourCamera, inboundStreams, waitForColour, type Evaluate, type InboundStream, type Rgb } from "../helpers/pageMedia.js";
 
 const TEST_TIMEOUT_MS = 150_000;
@@ -38,8 +38,8 @@ function roomUrl(query: string): string {
   return new URL(`/?${query}`, server.url).toString();
 }
 
-const onChromium = (tp: TestPage, who: string): Participant => ({ who, evaluate: ((fn, arg) => tp.page.evaluate(fn as never, arg)) as Evaluate, describe: () => describePage(tp) });
-const onFirefox = (fp: FirefoxPage, who: string): Participant => ({ who, evaluate: ((fn, arg) => fp.page.evaluate(fn as never, arg)) as Evaluate, describe: () => describeFirefoxPage(fp) });
+const onChromium = (tp: TestPage, who: string): Participant => ({ who, evaluate: chromiumEvaluate(tp), describe: () => describePage(tp) });
+const onFirefox = (fp: FirefoxPage, who: string): Participant => ({ who, evaluate: firefoxEvaluate(fp), describe: () => describeFirefoxPage(fp) });
 
 /** The <video> a participant sees `other` in: the mix in an MCU room, the other's own video otherwise. */
 function videoOf(mode: RoomMode, other: string): string {

@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RoomMode } from "../../protocol/messages.js";
 import { startServer } from "../../src/server.js";
-import { BrowserPool, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
-import { colourCamera, inboundStreams, localDescriptions, waitForColour, type Evaluate, type Rgb } from "../helpers/pageMedia.js";
+import { BrowserPool, chromiumEvaluate, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
+import { colourCamera, inboundStreams, localDescriptions, waitForColour, type Rgb } from "../helpers/pageMedia.js";
 
 const TEST_TIMEOUT_MS = 120_000;
 const RED: Rgb = [220, 40, 40];
@@ -54,8 +54,7 @@ async function expectH264Only(tp: TestPage): Promise<void> {
 
 /** Within 30 s, `rgb` covers SEEN_SHARE of a half of `selector`'s picture. */
 async function expectColour(tp: TestPage, selector: string, rgb: Rgb, what: string): Promise<void> {
-  const evaluate = ((fn, arg) => tp.page.evaluate(fn as never, arg)) as Evaluate;
-  const failure = await waitForColour(evaluate, { selector, rgb, tolerance: TOLERANCE }, SEEN_SHARE);
+  const failure = await waitForColour(chromiumEvaluate(tp), { selector, rgb, tolerance: TOLERANCE }, SEEN_SHARE);
   expect(failure, `${what}: share left | right, last samples:\n${failure}\n${await describePage(tp)}`).toBeNull();
 }
 

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
 import { describeRequiring } from "./browserRequirement.js";
+import type { Evaluate } from "./pageMedia.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
 const MISSING_CHROMIUM = `${CHROMIUM} not found: install Debian's browser with "apt-get install -y chromium" to run the browser e2e tests`;
@@ -128,6 +129,11 @@ export class BrowserPool {
     await Promise.allSettled(this.browsers.map((b) => b.close()));
     for (const dir of this.userDataDirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The page's `evaluate`, as the probes of pageMedia.ts take it (the same call in either driver). */
+export function chromiumEvaluate(tp: TestPage): Evaluate {
+  return ((fn, arg) => tp.page.evaluate(fn as never, arg)) as Evaluate;
 }
 
 export async function describePage(tp: TestPage): Promise<string> {

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
 import { describeRequiring } from "./browserRequirement.js";
+import type { Evaluate } from "./pageMedia.js";
 
 export const FIREFOX = "/usr/bin/firefox-esr";
 const CONNECT_TIMEOUT_MS = 30_000;
@@ -91,6 +92,11 @@ export class FirefoxPool {
     await Promise.allSettled(this.browsers.map((b) => b.close()));
     for (const dir of this.profiles) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The page's `evaluate`, as the probes of pageMedia.ts take it (the same call in either driver). */
+export function firefoxEvaluate(fp: FirefoxPage): Evaluate {
+  return ((fn, arg) => fp.page.evaluate(fn as never, arg)) as Evaluate;
 }
 
 export async function describeFirefoxPage(fp: FirefoxPage): Promise<string> {
