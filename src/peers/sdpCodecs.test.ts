@@ -19,7 +19,7 @@ describe("offer codec check", () => {
 });
 
 // Sessions as browsers write them under bundlePolicy "max-bundle": Chromium puts every section on the
-// bundle's port; Firefox, as RFC 8843 §7.2 and RFC 8829 §5.2.1 say, gives every section after the first
+// bundle's port; Firefox, as RFC 8843 and RFC 8829 §5.2.1 say, gives every section after the first
 // port 0 with a=bundle-only. Port 0 without bundle-only (or outside the BUNDLE group) is a rejected section.
 const AUDIO = ["a=mid:0", "a=rtpmap:109 opus/48000/2"];
 const VIDEO = ["a=mid:1", "a=rtpmap:120 VP8/90000"];

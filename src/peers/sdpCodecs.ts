@@ -37,7 +37,7 @@ function parseSections(sdp: string): { sections: MediaSection[]; bundled: Set<st
 
 /**
  * Port 0 means the section is rejected or stopped, unless it is `a=bundle-only` in a BUNDLE group: then it
- * rides on the bundle's transport (RFC 8843 §6, RFC 8829 §5.2.1). Firefox writes every section after the first
+ * rides on the bundle's transport (RFC 8843, bundle-only; RFC 8829 §5.2.1). Firefox writes every section after the first
  * this way under `bundlePolicy: "max-bundle"`, as the standard says; Chromium never does.
  */
 function inUse(section: MediaSection, bundled: ReadonlySet<string>): boolean {

@@ -48,12 +48,17 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
    */
   private refused(id: string, sdp: string, err: unknown): unknown {
     const origin = /^o=(\S{1,80})/m.exec(sdp)?.[1];
-    this.log.warn("offer refused", { participant: id, code: protocolCodeOf(err) ?? "negotiation-failed", reason: (err as Error).message, origin });
+    this.log.warn("offer refused", { ...refusalFields(id, err), origin });
     return err;
   }
 
   async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
-    await this.members.get(id)?.peer.addRemoteCandidate(candidate);
+    try {
+      await this.members.get(id)?.peer.addRemoteCandidate(candidate);
+    } catch (err) {
+      this.log.warn("candidate refused", refusalFields(id, err));
+      throw err;
+    }
   }
 
   /** Media stops with the socket: the old peer closes now (its ports freed), a fresh one waits for the page's next offer. */
@@ -151,6 +156,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
       peer.on("videoRtp", () => metrics.rtpPacket("video"));
       peer.on("audioRtp", () => metrics.rtpPacket("audio"));
       peer.on("feedback", (type) => metrics.rtcpFeedback(type));
+      peer.on("packetDropped", (reason) => metrics.packetDropped(reason));
       peer.on("failed", (_reason, kind) => {
         if (p.peer === peer) metrics.connectionFailed(kind);
       });
@@ -196,4 +202,10 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     p.channel.close(reason);
     void this.remove(p.id, reason);
   }
+}
+
+/** A refused offer or candidate, for the server's log: what the participant was told, and werift's own error behind it. */
+function refusalFields(participant: string, err: unknown): Record<string, unknown> {
+  const cause = err instanceof Error && err.cause instanceof Error ? { cause: err.cause.stack ?? err.cause.message } : {};
+  return { participant, code: protocolCodeOf(err) ?? "unexpected", reason: err instanceof Error ? err.message : String(err), ...cause };
 }

@@ -31,6 +31,8 @@ const FRONTS: Record<HttpFrontKind, { role: Role; requires: "negotiation" | "mix
 const FRONT_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   "bad-join": 400,
   "bad-message": 400,
+  "bad-offer": 400,
+  "bad-candidate": 400,
   "negotiation-failed": 400,
   "unauthorized": 401,
   "unknown-participant": 404,
@@ -179,7 +181,8 @@ export function createWhipRouter(deps: ApiDeps): Router {
       for (const c of fragment.candidates) await session.candidate({ candidate: c.candidate, sdpMid: c.sdpMid ?? null });
       if (fragment.endOfCandidates) await session.candidate(null);
     } catch (err) {
-      return refuse(res, 400, "bad-message", `a candidate was refused: ${(err as Error).message}`);
+      const code = protocolCodeOf(err);
+      return refuse(res, code ? (FRONT_ERROR_STATUS[code] ?? 400) : 400, code ?? "bad-candidate", `a candidate was refused: ${(err as Error).message}`);
     }
     res.sendStatus(204);
   }
