@@ -152,7 +152,7 @@ describe("WHIP and WHEP", () => {
       ["text/plain", post(endpoint, sdp, { "Content-Type": "text/plain" }), 415, "bad-message"],
       ["not SDP", post(endpoint, "hello, server"), 400, "bad-message"],
       ["SDP without media", post(endpoint, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"), 400, "bad-message"],
-      ["sections without ICE or DTLS", post(endpoint, "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"), 400, "negotiation-failed"],
+      ["sections without ICE or DTLS", post(endpoint, "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"), 400, "bad-offer"],
       ["audio only", post(endpoint, sdp.replace(/m=video[\s\S]*$/, "")), 422, "no-usable-codec"],
       ["a body over the limit", post(endpoint, `v=0\r\n${"a=x\r\n".repeat(20_000)}`), 413, "too-large"],
       ["a room name with a slash", post(`${server.url}/whip/${encodeURIComponent("a/b")}`, sdp), 400, "bad-join"],
@@ -216,6 +216,8 @@ describe("WHIP and WHEP", () => {
       expect((await patch(fragment, { "Content-Type": "application/sdp" })).status).toBe(415);
       expect((await patch(fragment.replace(`a=ice-ufrag:${ufrag}`, "a=ice-ufrag:restart"))).status).toBe(422);
       expect((await patch("not a fragment")).status).toBe(400);
+      const badAddress = await patch(fragment.replace("127.0.0.1 9 typ", "999.0.0.1 9 typ"));
+      expect([badAddress.status, JSON.parse(badAddress.body).error]).toEqual([400, "bad-candidate"]);
       // The session is unharmed by the refused PATCHes: it connects.
       await publisher.connect();
     },
