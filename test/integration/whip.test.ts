@@ -306,7 +306,7 @@ describe("WHIP and WHEP with join tokens", () => {
   );
 });
 
-describe("WHIP and WHEP under pressure", () => {
+describe("WHIP and WHEP: per-address limit, shutdown, ICE servers", () => {
   it(
     "caps live sessions per client address (429 too-many-connections) and frees a place when one ends",
     async () => {
@@ -337,4 +337,16 @@ describe("WHIP and WHEP under pressure", () => {
     expect(answer.headers.get("retry-after")).toBe("5");
     expect(server.rooms.all()).toEqual([]);
   });
+
+  it("hands the configured ICE servers to the client as Link headers (RFC 9725 section 4.6)", async () => {
+    // Loopback addresses where nothing listens: the server's own gathering sends nothing anywhere else.
+    const iceServers = [{ urls: ["stun:127.0.0.1:9"] }, { urls: ["turn:127.0.0.1:9?transport=udp"], username: "encoder", credential: 'pa"ss' }];
+    const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], iceServers }, silentLogger);
+    cleanups.push(() => server.close());
+    const player = track(await WhipTestClient.play({ endpoint: `${server.url}/whep/linked` }));
+    expect(player.status).toBe(201);
+    expect(player.answer?.headers.get("link")).toBe(
+      '<stun:127.0.0.1:9>; rel="ice-server", <turn:127.0.0.1:9?transport=udp>; rel="ice-server"; username="encoder"; credential="pa\\"ss"; credential-type="password"',
+    );
+  }, TEST_TIMEOUT_MS);
 });
