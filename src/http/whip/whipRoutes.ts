@@ -1,6 +1,5 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from "express";
 import { iceServersFor } from "../../access/turnCredentials.js";
-import type { IceServer } from "../../config.js";
 import { enterRoom } from "../../signaling/roomEntry.js";
 import { WhipSession, type HttpFrontKind } from "../../signaling/whipSession.js";
 import { sendApiError } from "../api/apiError.js";
@@ -10,7 +9,9 @@ import { MAX_SDP_CHARS } from "../../../protocol/limits.js";
 import { joinSchema, type Role } from "../../../protocol/messages.js";
 import { protocolCodeOf } from "../../../protocol/protocolError.js";
 import * as z from "../../../protocol/zod.js";
+import { iceServerLinks } from "./iceServerLinks.js";
 import { parseTrickleFragment } from "./trickleFragment.js";
+import { FRONT_ERROR_STATUS } from "./whipStatus.js";
 
 const SDP_TYPE = "application/sdp";
 const FRAGMENT_TYPE = "application/trickle-ice-sdpfrag";
@@ -24,28 +25,6 @@ const FRONTS: Record<HttpFrontKind, { role: Role; requires: "negotiation" | "mix
   whep: { role: "viewer", requires: "mix", defaultName: "WHEP" },
 };
 
-/**
- * The HTTP status of each refusal a WHIP or WHEP request can meet; the body names the project's error code
- * (docs/api.md, "WHIP and WHEP"). A code not listed is a server bug: 500.
- */
-const FRONT_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
-  "bad-join": 400,
-  "bad-message": 400,
-  "bad-offer": 400,
-  "bad-candidate": 400,
-  "negotiation-failed": 400,
-  "unauthorized": 401,
-  "unknown-participant": 404,
-  "room-full": 409,
-  "wrong-mode": 409,
-  "too-large": 413,
-  "no-usable-codec": 422,
-  "too-many-sections": 422,
-  "rate-limited": 429,
-  "too-many-connections": 429,
-  "server-full": 503,
-  "node-unavailable": 503,
-};
 
 /**
  * WHIP (RFC 9725) under /whip and WHEP under /whep: POST `/<kind>/<room>` with an SDP offer makes a session
@@ -208,18 +187,6 @@ function refuse(res: Response, status: number, code: ErrorCode, message: string)
 function methodNotAllowed(res: Response, allow: string): void {
   res.set("Allow", allow);
   sendApiError(res, 405, "bad-message", `method not allowed here; allowed: ${allow}`);
-}
-
-/** RFC 9725 section 4.6: each ICE server as a Link header value, credentials included. */
-function iceServerLinks(server: IceServer): string[] {
-  return server.urls.map((url) => {
-    const credentials = server.username !== undefined && server.credential !== undefined ? `; username="${quoted(server.username)}"; credential="${quoted(server.credential)}"; credential-type="password"` : "";
-    return `<${url}>; rel="ice-server"${credentials}`;
-  });
-}
-
-function quoted(value: string): string {
-  return value.replace(/["\\]/g, "\\$&");
 }
 
 const cors: RequestHandler = (req, res, next) => {
