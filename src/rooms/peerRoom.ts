@@ -1,5 +1,4 @@
 import { NegotiationError } from "../peers/peerConnection.js";
-import { protocolCodeOf } from "../../protocol/protocolError.js";
 import type { ErrorCode } from "../../protocol/errorCodes.js";
 import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { FaultBoundary } from "../../mixer/faults.js";
@@ -37,7 +36,6 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     try {
       return await p.peer.answer(sdp);
     } catch (err) {
-      this.log.warn("offer refused", refusalFields(id, err));
       await this.resetPeer(id);
       throw this.refused(id, sdp, err);
     }
@@ -50,7 +48,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
    */
   private refused(id: string, sdp: string, err: unknown): unknown {
     const origin = /^o=(\S{1,80})/m.exec(sdp)?.[1];
-    this.log.warn("offer refused", { participant: id, code: protocolCodeOf(err) ?? "negotiation-failed", reason: (err as Error).message, origin });
+    this.log.warn("offer refused", { ...refusalFields(id, err), origin });
     return err;
   }
 
