@@ -52,13 +52,14 @@ async function realOffer(): Promise<string> {
 
 describe("WHIP and WHEP", () => {
   let server: RunningServer;
-  const recordingsDir = mkdtempSync(join(tmpdir(), "tessera-whip-"));
+  let recordingsDir = "";
   beforeAll(async () => {
+    recordingsDir = mkdtempSync(join(tmpdir(), "tessera-whip-"));
     server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: API, maxSenders: 2, connectTimeoutMs: 4000, recordingsDir, recordingsMinFreeBytes: 0 }, silentLogger);
   });
   afterAll(async () => {
     await server?.close();
-    rmSync(recordingsDir, { recursive: true, force: true });
+    if (recordingsDir) rmSync(recordingsDir, { recursive: true, force: true });
   });
 
   it(
