@@ -11,8 +11,9 @@
  * difference between the two is what the server adds, measured in one run on the same loaded machine.
  * Each picture gives three times on the wall clock: drawn, its last packet received, due on screen
  * (requestVideoFrameCallback); the receiver's getStats gives its jitter buffer.
- * Then `--joins` fresh pages join an empty room one after another and report when each step of joining
- * happened, from navigation start to the first mixed picture presented.
+ * Then `--joins` fresh pages join the running room one after another (a second participant arriving), and as
+ * many join empty rooms (the mix starts cold), each reporting when each step of joining happened, from
+ * navigation start to the first mixed picture presented.
  */
 import { installProbe, inboundStats, startDirectCall, type ProbeReport } from "./browserProbe.js";
 import { startServerProcess } from "./serverProcess.js";
@@ -135,9 +136,10 @@ async function main(): Promise<void> {
     const after = await Promise.all(pages.map((tp) => tp.page.evaluate(inboundStats)));
     const [m, dc] = pages.map((_, i) => figures(reports[i], before[i], after[i], options.seconds));
     const firstMarks = reports[0].marks;
-    await Promise.all(pages.map((tp) => tp.context.close()));
-
+    // Joins into the running room (a second participant arriving), then into empty rooms (the mix starts cold).
     const joins: Record<string, number>[] = [];
+    for (let i = 0; i < options.joins; i++) joins.push(await measureJoin(pool, server.url, "latency", options.mode));
+    await Promise.all(pages.map((tp) => tp.context.close()));
     for (let i = 0; i < options.joins; i++) joins.push(await measureJoin(pool, server.url, `join-${i}-${Date.now()}`, options.mode));
 
     const row = (name: string, f: PathFigures) =>
@@ -149,9 +151,10 @@ async function main(): Promise<void> {
     console.log(row("direct call", dc));
     console.log(`added by the server: p50 ${(m.glassP50 - dc.glassP50).toFixed(0)} ms, p95 ${(m.glassP95 - dc.glassP95).toFixed(0)} ms`);
 
-    console.log(`\njoining, ms from navigation start (first page, then ${options.joins} fresh joins into empty rooms):`);
+    console.log(`\njoining, ms from navigation start: the first page (into an empty room), ${options.joins} joins into its running room, ${options.joins} into empty rooms:`);
     const all = [firstMarks, ...joins];
-    console.log(`| step | ${all.map((_, i) => (i === 0 ? "first" : `join ${i}`)).join(" | ")} |`);
+    const heading = (i: number) => (i === 0 ? "first" : i <= options.joins ? `running ${i}` : `empty ${i - options.joins}`);
+    console.log(`| step | ${all.map((_, i) => heading(i)).join(" | ")} |`);
     console.log(`|---|${all.map(() => "---").join("|")}|`);
     for (const step of JOIN_STEPS) console.log(`| ${step} | ${all.map((m) => (m[step] === undefined ? "-" : m[step].toFixed(0))).join(" | ")} |`);
     console.log(JSON.stringify({ options, mcu: m, direct: dc, joins: all }));

@@ -28,9 +28,18 @@ async function main(): Promise<void> {
   process.stdin.on("end", () => void stop());
   process.stdin.resume();
   for (let i = 0; i < n; i++) {
-    const client = new TestClient({ url, room, name: `S${i + 1}`, clip: barcodeClip(i, "vp8"), toneHz: 300 + 100 * i, decode: false, mode });
-    await client.connect();
-    clients.push(client);
+    // On a starved machine a connection can time out: each sender gets three tries.
+    for (let attempt = 1; ; attempt++) {
+      const client = new TestClient({ url, room, name: `S${i + 1}`, clip: barcodeClip(i, "vp8"), toneHz: 300 + 100 * i, decode: false, mode });
+      try {
+        await client.connect();
+        clients.push(client);
+        break;
+      } catch (err) {
+        await client.close().catch(() => undefined);
+        if (attempt === 3) throw err;
+      }
+    }
   }
   console.log("ready");
 }
