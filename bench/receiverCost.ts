@@ -2,7 +2,7 @@
  * What a real Chromium receiver pays for a room (issue 20, section 6): the CPU of its processes, read from
  * /proc, and its download, receiving an MCU room against an SFU room of N senders.
  *
- *   npx tsx bench/receiverCost.ts [--modes mcu,sfu] [--n 2,3,4,5,6] [--window 15] [--warmup 6]
+ *   npx tsx bench/receiverCost.ts [--modes mcu,sfu] [--n 2,3,4,5,6] [--window 15] [--warmup 6] [--priority -10]
  *
  * The server runs as its own process on loopback (one for the whole run). For each mode and N: N werift
  * senders (bench/loadSenders.ts: the bench's 640x480 30 fps VP8 barcode clip at ~800 kbit/s and an Opus tone)
@@ -14,7 +14,7 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { loadavg } from "node:os";
+import { getPriority, loadavg, setPriority } from "node:os";
 import { barcodeClip } from "./barcodeClip.js";
 import { inboundStats } from "./browserProbe.js";
 import { startServerProcess } from "./serverProcess.js";
@@ -27,10 +27,12 @@ interface Options {
   ns: number[];
   window: number;
   warmup: number;
+  /** Nice value for this process, and so for the server and Chromium it starts (below 0 needs root). */
+  priority: number | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { modes: ["mcu", "sfu"], ns: [2, 3, 4, 5, 6], window: 15, warmup: 6 };
+  const options: Options = { modes: ["mcu", "sfu"], ns: [2, 3, 4, 5, 6], window: 15, warmup: 6, priority: undefined };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ""] = [argv[i], argv[i + 1]];
     if (flag === "--modes") {
@@ -41,11 +43,13 @@ function parseOptions(argv: string[]): Options {
       const ns = value.split(",").map(Number);
       if (!ns.every((n) => Number.isInteger(n) && n >= 1 && n <= 12)) throw new Error(`--n takes sender counts of 1-12, not ${value}`);
       options.ns = ns;
+    } else if (flag === "--priority" && Number.isInteger(Number(value)) && Math.abs(Number(value)) <= 19) {
+      options.priority = Number(value);
     } else if (flag === "--window" || flag === "--warmup") {
       const n = Number(value);
       if (!Number.isFinite(n) || n <= 0 || n > 600) throw new Error(`${flag} takes seconds (1-600), not ${value}`);
       options[flag.slice(2) as "window" | "warmup"] = n;
-    } else throw new Error(`unknown option ${flag} (use --modes, --n, --window, --warmup)`);
+    } else throw new Error(`unknown option ${flag} (use --modes, --n, --window, --warmup, --priority -19..19)`);
   }
   return options;
 }
@@ -86,7 +90,8 @@ function coresByKind(before: ReturnType<typeof chromiumCpu>, after: ReturnType<t
 
 /** The senders, in a child process under nice; resolves once all have joined. */
 async function startSenders(url: string, room: string, n: number, mode: Mode): Promise<() => Promise<void>> {
-  const child = spawn("nice", ["-n", "10", process.execPath, "--import", "tsx", "bench/loadSenders.ts", url, room, String(n), mode], { stdio: ["pipe", "pipe", "inherit"] });
+  // nice adds to this process's own value: the senders end at 10 whatever priority the run has.
+  const child = spawn("nice", ["-n", String(10 - getPriority()), process.execPath, "--import", "tsx", "bench/loadSenders.ts", url, room, String(n), mode], { stdio: ["pipe", "pipe", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
     child.kill("SIGTERM");
@@ -179,6 +184,8 @@ async function measureRow(url: string, mode: Mode, n: number, options: Options):
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
+  // The senders stay at nice 10 whatever this is: they are the load, not what is measured.
+  if (options.priority !== undefined) setPriority(options.priority);
   // The senders' clips are encoded once and cached; done here, not by the senders under nice, mid-run.
   for (let i = 0; i < Math.max(...options.ns); i++) barcodeClip(i, "vp8");
   const server = await startServerProcess();
