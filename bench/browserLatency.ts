@@ -64,6 +64,7 @@ function quantile(sorted: number[], q: number): number {
 interface PathFigures {
   frames: number;
   unreadable: number;
+  repeated: number;
   fps: number;
   glassP50: number;
   glassP95: number;
@@ -89,6 +90,7 @@ function figures(report: ProbeReport, before: Stats, after: Stats, seconds: numb
   return {
     frames: report.frames.length,
     unreadable: report.unreadable,
+    repeated: report.repeated,
     fps: report.frames.length / seconds,
     glassP50: quantile(glass, 0.5),
     glassP95: quantile(glass, 0.95),
@@ -137,7 +139,7 @@ async function main(): Promise<void> {
 
     const pages = [mcu, direct];
     const before = await Promise.all(pages.map((tp) => tp.page.evaluate(inboundStats)));
-    await Promise.all(pages.map((tp) => tp.page.evaluate(() => { window.__probe.frames = []; window.__probe.unreadable = 0; })));
+    await Promise.all(pages.map((tp) => tp.page.evaluate(() => { window.__probe.frames = []; window.__probe.unreadable = 0; window.__probe.repeated = 0; })));
     await sleep(options.seconds * 1000);
     const reports = await Promise.all(pages.map((tp) => tp.page.evaluate(() => window.__probe)));
     const after = await Promise.all(pages.map((tp) => tp.page.evaluate(inboundStats)));
@@ -150,9 +152,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < options.joins; i++) joins.push(await measureJoin(pool, server.url, `join-${i}-${Date.now()}`, options.mode));
 
     const row = (name: string, f: PathFigures) =>
-      `| ${name} | ${f.frames} (${f.unreadable} unreadable) | ${f.fps.toFixed(1)} | ${f.glassP50.toFixed(0)} / ${f.glassP95.toFixed(0)} | ${f.toReceiveP50.toFixed(0)} | ${f.receiveToDisplayP50.toFixed(0)} | ${f.jitterBufferMs.toFixed(0)} (target ${f.jitterTargetMs.toFixed(0)}) | ${f.decodeMs.toFixed(1)} | ${f.processingMs.toFixed(0)} | ${f.audioJitterBufferMs.toFixed(0)} |`;
+      `| ${name} | ${f.frames} (${f.repeated} repeated, ${f.unreadable} unreadable) | ${f.fps.toFixed(1)} | ${f.glassP50.toFixed(0)} / ${f.glassP95.toFixed(0)} | ${f.toReceiveP50.toFixed(0)} | ${f.receiveToDisplayP50.toFixed(0)} | ${f.jitterBufferMs.toFixed(0)} (target ${f.jitterTargetMs.toFixed(0)}) | ${f.decodeMs.toFixed(1)} | ${f.processingMs.toFixed(0)} | ${f.audioJitterBufferMs.toFixed(0)} |`;
     console.log(`\nglass to glass, ${options.seconds} s after ${options.warmup} s of warm-up; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-    console.log("| path | pictures read | fps | drawn to due on screen p50 / p95 (ms) | drawn to received p50 | received to due p50 | video jitter buffer (ms/frame) | decode (ms) | processing (ms) | audio jitter buffer (ms) |");
+    console.log("| path | drawings seen | new drawings / s | drawn to due on screen p50 / p95 (ms) | drawn to received p50 | received to due p50 | video jitter buffer (ms/frame) | decode (ms) | processing (ms) | audio jitter buffer (ms) |");
     console.log("|---|---|---|---|---|---|---|---|---|---|");
     console.log(row(options.mode, m));
     console.log(row("direct call", dc));

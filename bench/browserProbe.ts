@@ -12,6 +12,8 @@ export interface ProbeReport {
   frames: { drawnAt: number; receivedAt: number; displayAt: number }[];
   /** Pictures whose code failed its check (a picture between two, or a blurred one). */
   unreadable: number;
+  /** Pictures presented again with a code already seen (a mix repeating a stale tile): not in `frames`. */
+  repeated: number;
 }
 
 declare global {
@@ -31,7 +33,7 @@ declare global {
  * from each picture a video element presents (requestVideoFrameCallback).
  */
 export function installProbe(watchSelector: string | null): void {
-  const probe: ProbeReport = { timeOrigin: performance.timeOrigin, marks: {}, frames: [], unreadable: 0 };
+  const probe: ProbeReport = { timeOrigin: performance.timeOrigin, marks: {}, frames: [], unreadable: 0, repeated: 0 };
   window.__probe = probe;
   window.__pcs = [];
   const mark = (name: string) => {
@@ -171,12 +173,17 @@ export function installProbe(watchSelector: string | null): void {
     const value = Math.floor(word / 256);
     return (word & 0xff) === check(value) ? value : undefined;
   };
+  const seen = new Set<number>();
   window.__watchVideo = (video) => {
     const onFrame = (_now: number, meta: VideoFrameCallbackMetadata) => {
       mark("firstFramePresented");
       const value = read(video);
       if (value === undefined) probe.unreadable++;
+      else if (seen.has(value)) probe.repeated++;
       else {
+        // Each drawing counts once, when it first shows: a picture repeated (a frozen tile) is not younger.
+        seen.add(value);
+        if (seen.size > 4000) seen.delete(seen.values().next().value!);
         const displayAt = performance.timeOrigin + meta.expectedDisplayTime;
         // The code holds the low 24 bits of the drawing time; the picture is younger than 4.6 hours.
         const drawnAt = displayAt - ((Math.round(displayAt) - value) & 0xffffff);
