@@ -158,6 +158,11 @@ async function main(): Promise<void> {
     console.log("|---|---|---|---|---|---|---|---|---|---|");
     console.log(row(options.mode, m));
     console.log(row("direct call", dc));
+    for (const [name, i] of [[options.mode, 0], ["direct call", 1]] as const) {
+      const d = (key: string) => (after[i].sent?.[key] ?? 0) - (before[i].sent?.[key] ?? 0);
+      const limited = Object.keys(after[i].sent ?? {}).filter((k) => k.startsWith("limited:") && k !== "limited:none" && d(k) > 0.5).map((k) => `${k.slice(8)} ${d(k).toFixed(1)} s`);
+      console.log(`${name}: the page sent ${(d("framesSent") / options.seconds).toFixed(1)} frames/s at ${after[i].sent?.frameWidth ?? "?"} px wide, ${((d("bytesSent") * 8) / options.seconds / 1000).toFixed(0)} kbit/s, encode ${((1000 * d("totalEncodeTime")) / Math.max(1, d("framesEncoded"))).toFixed(1)} ms/frame, pacer ${((1000 * d("totalPacketSendDelay")) / Math.max(1, d("packetsSent"))).toFixed(1)} ms/packet${limited.length ? `, limited by ${limited.join(", ")}` : ""}`);
+    }
     console.log(`added by the server: p50 ${(m.glassP50 - dc.glassP50).toFixed(0)} ms, p95 ${(m.glassP95 - dc.glassP95).toFixed(0)} ms`);
 
     console.log(`\njoining, ms from navigation start: the first page (into an empty room), ${options.joins} joins into its running room, ${options.joins} into empty rooms:`);

@@ -231,7 +231,7 @@ export async function startDirectCall(): Promise<void> {
   window.__watchVideo(video);
 }
 
-/** The receiving side's inbound-rtp figures of every peer connection in the page, summed per kind. */
+/** The inbound-rtp figures of every peer connection in the page, summed per kind, and its video sent (`sent`). */
 export async function inboundStats(): Promise<Record<string, Record<string, number>>> {
   const out: Record<string, Record<string, number>> = {};
   const wanted = ["packetsReceived", "bytesReceived", "framesDecoded", "framesReceived", "jitterBufferDelay", "jitterBufferTargetDelay", "jitterBufferMinimumDelay", "jitterBufferEmittedCount", "totalDecodeTime", "totalProcessingDelay", "totalAssemblyTime", "framesAssembledFromMultiplePackets", "freezeCount", "totalFreezesDuration", "keyFramesDecoded", "nackCount", "pliCount", "concealedSamples", "totalSamplesReceived"];
@@ -239,6 +239,15 @@ export async function inboundStats(): Promise<Record<string, Record<string, numb
     if (pc.connectionState === "closed") continue;
     const report = await pc.getStats();
     report.forEach((s: Record<string, unknown>) => {
+      if (s.type === "outbound-rtp" && s.kind === "video") {
+        // What the page itself sends: a camera held back by its own encoder or estimate shows here.
+        const sent = (out.sent ??= {});
+        for (const key of ["framesEncoded", "framesSent", "bytesSent", "totalEncodeTime", "totalPacketSendDelay", "packetsSent"]) if (typeof s[key] === "number") sent[key] = (sent[key] ?? 0) + (s[key] as number);
+        const limited = s.qualityLimitationDurations as Record<string, number> | undefined;
+        for (const [reason, seconds] of Object.entries(limited ?? {})) sent[`limited:${reason}`] = (sent[`limited:${reason}`] ?? 0) + seconds;
+        if (typeof s.frameWidth === "number") sent.frameWidth = s.frameWidth;
+        return;
+      }
       if (s.type !== "inbound-rtp") return;
       const kind = String(s.kind);
       const sums = (out[kind] ??= {});
