@@ -16,7 +16,7 @@
  * navigation start to the first mixed picture presented.
  */
 import { loadavg, setPriority } from "node:os";
-import { installProbe, inboundStats, startDirectCall, type ProbeReport } from "./browserProbe.js";
+import { installProbe, inboundStats, JOIN_STEPS, NAME_SHIM, startDirectCall, type ProbeReport } from "./browserProbe.js";
 import { startServerProcess } from "./serverProcess.js";
 import { BrowserPool, type TestPage } from "../test/helpers/chromiumPool.js";
 
@@ -43,9 +43,6 @@ function parseOptions(argv: string[]): Options {
   }
   return options;
 }
-
-// tsx compiles with esbuild's keepNames, whose __name() helper ends up in functions sent to the page.
-const NAME_SHIM = "globalThis.__name = (f) => f;";
 
 async function probedPage(pool: BrowserPool, label: string, watch: string | null): Promise<TestPage> {
   const tp = await pool.openPage(pool.browsers[0], label);
@@ -104,11 +101,6 @@ function figures(report: ProbeReport, before: Stats, after: Stats, seconds: numb
   };
 }
 
-const JOIN_STEPS = [
-  "getUserMediaCalled", "getUserMediaDone", "socketCreated", "socketOpen", "sent:join", "message:joined", "pcCreated",
-  "sent:offer", "message:answer", "iceGathering:complete", "ice:checking", "ice:connected", "pc:connected",
-  "track:video", "firstVideoPacket", "firstFrameDecoded", "firstFramePresented",
-];
 
 async function measureJoin(pool: BrowserPool, url: string, room: string, mode: string): Promise<Record<string, number>> {
   const tp = await probedPage(pool, "join", "video#mixed");

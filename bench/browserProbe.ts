@@ -2,6 +2,16 @@
 // bench/receiverCost.ts). Every export is a self-contained function handed to Playwright's addInitScript or
 // evaluate, so it may use nothing from this module's scope: Playwright sends its source text to the page.
 
+/** The steps of joining that the probe marks, in the order they normally happen. */
+export const JOIN_STEPS = [
+  "getUserMediaCalled", "getUserMediaDone", "socketCreated", "socketOpen", "sent:join", "message:joined", "pcCreated",
+  "sent:offer", "message:answer", "iceGathering:complete", "ice:checking", "ice:connected", "pc:connected",
+  "track:video", "firstVideoPacket", "firstFrameDecoded", "firstFramePresented",
+] as const;
+
+/** tsx and vitest compile with esbuild's keepNames, whose __name() helper ends up in functions sent to a page: an init script defining it. */
+export const NAME_SHIM = "globalThis.__name = (f) => f;";
+
 /** What the page's probe collected; read with `page.evaluate(() => window.__probe)`. */
 export interface ProbeReport {
   /** performance.timeOrigin of the page: its navigation start on the wall clock (ms). */

@@ -16,7 +16,7 @@ import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { getPriority, loadavg, setPriority } from "node:os";
 import { barcodeClip } from "./barcodeClip.js";
-import { inboundStats } from "./browserProbe.js";
+import { inboundStats, NAME_SHIM } from "./browserProbe.js";
 import { startServerProcess } from "./serverProcess.js";
 import { BrowserPool } from "../test/helpers/chromiumPool.js";
 
@@ -130,7 +130,7 @@ async function measureRow(url: string, mode: Mode, n: number, options: Options):
   try {
     await pool.launch();
     const tp = await pool.openPage(pool.browsers[0], "receiver");
-    await tp.page.addInitScript("globalThis.__name = (f) => f;");
+    await tp.page.addInitScript(NAME_SHIM);
     // Only the probe's peer-connection list is needed here (for getStats); no video is read back.
     await tp.page.addInitScript(() => {
       const list: RTCPeerConnection[] = [];
