@@ -162,6 +162,8 @@ async function measureRow(url: string, mode: Mode, n: number, options: Options):
       return video;
     });
     const d = (kind: string, key: string) => (statsAfter[kind]?.[key] ?? 0) - (statsBefore[kind]?.[key] ?? 0);
+    // A connection replaced in the window (an SFU page renegotiating after a failure) restarts its counters.
+    if (d("video", "bytesReceived") < 0 || d("video", "framesDecoded") < 0) throw new Error("the page's counters went back during the window (a connection was replaced)");
     const byKind = coresByKind(cpuBefore, cpuAfter, seconds);
     const frames = d("video", "framesDecoded");
     return {
