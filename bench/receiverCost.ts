@@ -10,13 +10,15 @@
  * measured; then a fresh headless Chromium opens the room's page as a viewer (the page a participant sees,
  * playing the mix or every forwarded stream), and after the warm-up its process tree (browser, renderer,
  * GPU and utility processes; no sandbox, software GL as on a machine without a GPU) is sampled over the
- * window. The page's getStats gives its download and the pictures it decoded.
+ * window, and so is the server's (Node and its ffmpeg children) beside it. The page's getStats gives its
+ * download and the pictures it decoded.
  */
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 import { getPriority, loadavg, setPriority } from "node:os";
 import { barcodeClip } from "./barcodeClip.js";
 import { inboundStats, NAME_SHIM } from "./browserProbe.js";
+import { coresBetween, sampleTree } from "./procStats.js";
 import { startServerProcess } from "./serverProcess.js";
 import { BrowserPool } from "../test/helpers/chromiumPool.js";
 
@@ -99,11 +101,13 @@ async function startSenders(url: string, room: string, n: number, mode: Mode): P
     await exited;
     clearTimeout(killer);
   };
+  let timer: NodeJS.Timeout | undefined;
   const ready = await Promise.race([
     new Promise<boolean>((resolve) => child.stdout!.on("data", (d: Buffer) => d.toString().includes("ready") && resolve(true))),
     exited.then(() => false),
-    sleep(180_000).then(() => false),
+    new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 180_000))),
   ]);
+  clearTimeout(timer);
   if (!ready) {
     await stop();
     throw new Error(`the ${n} senders did not all join within 180 s`);
@@ -114,6 +118,8 @@ async function startSenders(url: string, room: string, n: number, mode: Mode): P
 interface Row {
   mode: Mode;
   n: number;
+  /** The server's whole process tree (Node and its ffmpeg children) over the same window. */
+  serverCores: number;
   cores: number;
   byKind: Record<string, number>;
   downKbps: number;
@@ -123,7 +129,7 @@ interface Row {
   load: string;
 }
 
-async function measureRow(url: string, mode: Mode, n: number, options: Options): Promise<Row> {
+async function measureRow(url: string, serverPid: number, mode: Mode, n: number, options: Options): Promise<Row> {
   const room = `receiver-${mode}-${n}-${Date.now().toString(36)}`;
   const stopSenders = await startSenders(url, room, n, mode);
   const pool = new BrowserPool();
@@ -147,9 +153,11 @@ async function measureRow(url: string, mode: Mode, n: number, options: Options):
     await sleep(options.warmup * 1000);
     const statsBefore = await tp.page.evaluate(inboundStats);
     const cpuBefore = chromiumCpu();
+    const serverBefore = sampleTree(serverPid);
     const t0 = performance.now();
     await sleep(options.window * 1000);
     const cpuAfter = chromiumCpu();
+    const serverAfter = sampleTree(serverPid);
     const seconds = (performance.now() - t0) / 1000;
     const statsAfter = await tp.page.evaluate(inboundStats);
     const streams = await tp.page.evaluate(async () => {
@@ -169,6 +177,7 @@ async function measureRow(url: string, mode: Mode, n: number, options: Options):
     return {
       mode,
       n,
+      serverCores: coresBetween(serverBefore, serverAfter, seconds),
       cores: Object.values(byKind).reduce((a, b) => a + b, 0),
       byKind,
       // bytesReceived is payload only; the headers' share is small at these rates and left out.
@@ -197,7 +206,7 @@ async function main(): Promise<void> {
       for (const mode of options.modes) {
         process.stderr.write(`${mode} N=${n}…\n`);
         try {
-          const row = await measureRow(server.url, mode, n, options);
+          const row = await measureRow(server.url, server.pid, mode, n, options);
           rows.push(row);
           process.stderr.write(`${JSON.stringify(row)}\n`);
         } catch (err) {
@@ -210,10 +219,10 @@ async function main(): Promise<void> {
     await server.stop();
   }
   const kinds = [...new Set(rows.flatMap((r) => Object.keys(r.byKind)))].sort();
-  console.log(`\n| mode | N | receiver CPU (cores) | ${kinds.join(" | ")} | video streams decoded | pictures decoded / s | decode ms / picture | down kbit/s | load average |`);
-  console.log(`|---|---|---|${kinds.map(() => "---").join("|")}|---|---|---|---|---|`);
+  console.log(`\n| mode | N | server CPU (cores) | receiver CPU (cores) | ${kinds.join(" | ")} | video streams decoded | pictures decoded / s | decode ms / picture | down kbit/s | load average |`);
+  console.log(`|---|---|---|---|${kinds.map(() => "---").join("|")}|---|---|---|---|---|`);
   for (const r of rows) {
-    console.log(`| ${r.mode} | ${r.n} | ${r.cores.toFixed(3)} | ${kinds.map((k) => (r.byKind[k] ?? 0).toFixed(3)).join(" | ")} | ${r.videoStreams} | ${r.fps.toFixed(1)} | ${r.decodeMsPerFrame.toFixed(1)} | ${r.downKbps.toFixed(0)} | ${r.load} |`);
+    console.log(`| ${r.mode} | ${r.n} | ${r.serverCores.toFixed(3)} | ${r.cores.toFixed(3)} | ${kinds.map((k) => (r.byKind[k] ?? 0).toFixed(3)).join(" | ")} | ${r.videoStreams} | ${r.fps.toFixed(1)} | ${r.decodeMsPerFrame.toFixed(1)} | ${r.downKbps.toFixed(0)} | ${r.load} |`);
   }
   for (const n of options.ns) {
     const m = rows.find((r) => r.mode === "mcu" && r.n === n);
