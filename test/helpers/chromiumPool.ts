@@ -6,9 +6,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
+import type { Evaluate } from "./pageMedia.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
-export const HAVE_CHROMIUM = existsSync(CHROMIUM);
 
 export const CONNECT_TIMEOUT_MS = 30_000;
 
@@ -141,6 +141,11 @@ export class BrowserPool {
     await Promise.allSettled(this.browsers.map((b) => b.close()));
     for (const dir of this.userDataDirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The page's `evaluate`, as the probes of pageMedia.ts take it (the same call in either driver). */
+export function chromiumEvaluate(tp: TestPage): Evaluate {
+  return ((fn, arg) => tp.page.evaluate(fn as never, arg)) as Evaluate;
 }
 
 export async function describePage(tp: TestPage): Promise<string> {
