@@ -2,7 +2,7 @@
 // playwright-core, with a fake camera and microphone, kept off the network. Free of vitest, so that bench/
 // scripts can use it outside a test run; test/e2e/*.test.ts import it through ./chromium.ts.
 
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
