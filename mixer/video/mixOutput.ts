@@ -163,11 +163,14 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
   }
 
   private send({ data, isKeyframe, index }: EncodedOutputFrame): void {
-    const composedAt = this.composedAt.get(index) ?? performance.now();
+    const sentAt = performance.now();
+    const composedAt = this.composedAt.get(index) ?? sentAt;
     this.composedAt.delete(index);
-    // The RTP clock follows the compositor's schedule, so frames dropped under load leave a real gap in
-    // time rather than making the video run fast.
-    let timestamp = Math.round(((composedAt - this.options.clockStart) * this.clockRate) / 1000);
+    // The RTP clock is the wall clock at the moment the frame leaves, not the compositor's schedule: a
+    // receiver's jitter buffer sizes itself on how much arrival times wander from the timestamps, and a tick
+    // that ran late or an encode that took long (tens to hundreds of ms on a busy machine) would count as
+    // network jitter and be buffered for, on every frame after. Dropped frames still leave a real gap in time.
+    let timestamp = Math.round(((sentAt - this.options.clockStart) * this.clockRate) / 1000);
     if (timestamp <= this.lastTimestamp) timestamp = this.lastTimestamp + 1;
     this.lastTimestamp = timestamp;
     if (isKeyframe) this.counters.keyframesSent++;

@@ -57,6 +57,14 @@ describe("McuRoom rules", () => {
     expect(room.admit("Vera", "viewer", new FakeChannel()).ok).toBe(true);
   });
 
+  it("starts the mix with its first participant, before any connection, so the encoder is warm when they connect", () => {
+    const { room, mixer } = makeRoom();
+    expect(mixer.started).toBe(false);
+    join1(room, "Vic", "viewer");
+    expect(mixer.started, "the mix should be running while the first participant's ICE and DTLS are under way").toBe(true);
+    expect(mixer.keyframeRequests, "no keyframe is asked for before anyone can receive it").toBe(0);
+  });
+
   it("keeps a participant whose offer was refused, on a fresh peer, and lets them offer again", async () => {
     const { room, media } = makeRoom();
     const { participant } = join1(room, "Ada");

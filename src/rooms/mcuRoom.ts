@@ -283,8 +283,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
 
   protected wirePeer(p: McuParticipant): void {
     const { peer, id } = p;
-    // werift sends nothing before DTLS is up, so a receiver's first decodable frame is the keyframe asked
-    // for when it connects; a lone viewer starts the mix (name cards) rather than waiting for a sender.
+    // The mix starts with the room's first participant, not their connection: opening the encoder and its
+    // first frames then happen during ICE and DTLS, and a receiver's first picture is just the keyframe
+    // asked for when it connects (werift sends nothing before DTLS is up). A lone viewer gets name cards.
+    this.mixer.start();
     peer.on(
       "connected",
       this.faults.wrap("receiver connected", () => {
