@@ -158,10 +158,10 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
   // MCU rooms: who the mixer hears speaking now (the tile it highlights); null: nobody, or the speaker left.
   z.object({ type: z.literal("speaker"), id: z.nullable(idSchema) }),
   /**
-   * MCU rooms: the mix this participant is sent now: its size, or `paused` when the link affords not even
-   * the smallest (the sound goes on; the picture resumes by itself). Sent on every change.
+   * MCU rooms: the mix this participant is sent now: its size, or `paused` (size 0x0) when the link affords
+   * not even the smallest (the sound goes on; the picture resumes by itself). Sent on every change.
    */
-  z.object({ type: z.literal("mix"), width: z.int().check(z.positive()), height: z.int().check(z.positive()), paused: z.boolean() }),
+  z.object({ type: z.literal("mix"), width: z.int().check(z.minimum(0)), height: z.int().check(z.minimum(0)), paused: z.boolean() }),
   z.object({ type: z.literal("error"), code: errorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("bye"), reason: byeReasonSchema }),
   /** Cluster: the room lives on another node; connect the socket to `url` (ws(s)://…/ws there) and join again. */

@@ -135,14 +135,14 @@ export function blitCentered(
  * 0.35 M samples a frame, a few percent of a core at 30 fps; a filter would cost several times that.
  */
 export function blitScaled(dst: I420Frame, dstX: number, dstY: number, dstW: number, dstH: number, src: I420Frame): void {
-  const t = clipRect(dst, alignInward({ x: dstX, y: dstY, w: dstW, h: dstH }));
-  if (t.w <= 0 || t.h <= 0) return;
+  const whole = alignInward({ x: dstX, y: dstY, w: dstW, h: dstH });
+  const t = clipRect(dst, whole);
+  if (t.w <= 0 || t.h <= 0 || whole.w <= 0 || whole.h <= 0) return;
   // Cover: the larger of the two scales, so no letterbox; the source's overflow is cut evenly on both sides.
-  const scale = Math.max(t.w / src.width, t.h / src.height);
-  const cropW = t.w / scale;
-  const cropH = t.h / scale;
-  const x0 = (src.width - cropW) / 2;
-  const y0 = (src.height - cropH) / 2;
+  const scale = Math.max(whole.w / src.width, whole.h / src.height);
+  // Where the drawn (clipped) part starts in the source.
+  const x0 = (src.width - whole.w / scale) / 2 + (t.x - whole.x) / scale;
+  const y0 = (src.height - whole.h / scale) / 2 + (t.y - whole.y) / scale;
   scalePlane(src.data, 0, src.width, src.width, src.height, dst.data, 0, dst.width, t.x, t.y, t.w, t.h, x0, y0, 1 / scale);
   const sp = planeOffsets(src);
   const dp = planeOffsets(dst);
