@@ -68,10 +68,20 @@ const cases: { name: string; steps: Step[] }[] = [
     name: "never more than the display shows, whatever the link; the cap follows the display",
     steps: [
       { t: 0, display: { width: 390, height: 219, pixelRatio: 1, orientation: "landscape" }, bps: 10_000_000, want: "320x180" },
-      { t: 1000, display: { width: 390, height: 219, pixelRatio: 2, orientation: "landscape" }, bps: 10_000_000, want: "320x180" },
+      { t: 1000, display: { width: 390, height: 219, pixelRatio: 2, orientation: "landscape" }, bps: 10_000_000, want: "640x360" },
       { t: 11_000, bps: 10_000_000, want: "640x360" },
       { t: 30_000, bps: 10_000_000, want: "640x360" },
       { t: 31_000, display: { width: 300, height: 169, pixelRatio: 1, orientation: "landscape" }, want: "320x180" },
+    ],
+  },
+  {
+    name: "a display that was the limit lifts the rung at once when it grows; a link that was the limit does not",
+    steps: [
+      { t: 0, display: { width: 390, height: 219, pixelRatio: 1, orientation: "landscape" }, bps: 5_000_000, want: "320x180" },
+      { t: 500, display: { width: 1280, height: 720, pixelRatio: 1, orientation: "landscape" }, want: "1280x720" },
+      { t: 1000, bps: 700_000, want: "640x360" },
+      { t: 1500, display: { width: 1920, height: 1080, pixelRatio: 1, orientation: "landscape" }, want: "640x360" },
+      { t: 2000, bps: 5_000_000, want: "640x360" },
     ],
   },
   {

@@ -31,7 +31,8 @@ export const DEFAULT_RUNG_POLICY: RungPolicy = { videoShare: 0.85, upAfterMs: 10
 /**
  * Which rung of the ladder one receiver gets, from its link estimates and its display, with hysteresis:
  * down at once (to the largest rung the estimate affords, or paused below the lowest), up one rung after
- * the estimate has afforded it for `upAfterMs`, never above the largest rung the display can show. Pure:
+ * the estimate has afforded it for `upAfterMs`, never above the largest rung the display can show (and up
+ * to it at once when the display was the limit and grows, as a phone turned on its side does). Pure:
  * time comes in with each call, so it is tested with tables and no clock.
  */
 export class RungChooser {
@@ -43,6 +44,8 @@ export class RungChooser {
   /** Since when the estimate has afforded the next step up (or, paused, the lowest rung). */
   private headroomSince: number | undefined;
   private pausedAt: number | undefined;
+  /** The rung is below what the link affords because the display was smaller: a larger display lifts it at once. */
+  private displayLimited = true;
 
   constructor(
     private readonly ladder: RenditionLadder,
@@ -100,8 +103,17 @@ export class RungChooser {
       if (resumed || now - this.pausedAt >= this.policy.probeAfterMs) this.moveTo(Math.max(lowest, cap), now);
       return this.choice;
     }
-    if (this.index < cap) this.moveTo(cap, now);
+    if (this.index < cap) {
+      this.moveTo(cap, now);
+      this.displayLimited = true;
+    } else if (this.index > cap && this.displayLimited) {
+      // The display grew (a rotation, a larger window): as far up as it allows and the link affords, now.
+      let i = cap;
+      while (i < this.index && !this.affords(i)) i++;
+      this.moveTo(i, now);
+    }
     if (!this.affords(this.index)) {
+      this.displayLimited = false;
       // Down at once, as far as needed.
       let i = this.index;
       while (i <= lowest && !this.affords(i)) i++;
