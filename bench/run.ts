@@ -11,7 +11,7 @@
 import { measure, type Row } from "./measureMode.js";
 import { parseOptions } from "./options.js";
 import { availableParallelism } from "node:os";
-import { capacityLine, impliedCapacity, markdownTable, writeResults, type Capacity } from "./report.js";
+import { capacityLine, impliedCapacity, markdownTable, RUNG_BOXES, rungCostTable, writeResults, type Capacity, type RungCost } from "./report.js";
 
 let options;
 try {
@@ -39,10 +39,23 @@ if (options.capacity) {
   }
   capacity = impliedCapacity(senders, held, availableParallelism(), oneRoom);
 }
+let rungs: RungCost | undefined;
+if (options.rungs) {
+  // Each rung's cost is a difference of two server CPU figures: measured between two baselines minutes
+  // apart (their mean is the baseline; their spread says how noisy the machine was meanwhile).
+  const senders = Math.max(...options.counts);
+  const quick = { ...options, floor: false };
+  const before = await measure("mcu", senders, 1, { ...quick, viewerBoxes: [] }, progress);
+  const withRung: Row[] = [];
+  for (const box of RUNG_BOXES) withRung.push(await measure("mcu", senders, 1, { ...quick, viewerBoxes: [box] }, progress));
+  const after = await measure("mcu", senders, 1, { ...quick, viewerBoxes: [] }, progress);
+  rungs = { senders, before, after, withRung };
+}
 progress("");
 
 console.log(markdownTable(rows));
 if (capacity) console.log(`\n${capacityLine(capacity)}`);
-const path = writeResults(rows, capacity, options);
+if (rungs) console.log(`\n${rungCostTable(rungs)}`);
+const path = writeResults(rows, capacity, options, rungs);
 console.error(`\nwrote ${path}, latest.json and bench.svg in ${options.outDir}`);
 process.exit(0);

@@ -364,7 +364,7 @@ export class TestClient {
         if (keyframes === this.keyframeArrivals && f.isKeyframe && codec === "vp8" && f.data.length >= 10 && f.data[3] === 0x9d && f.data[4] === 0x01 && f.data[5] === 0x2a) {
           this.mixKeyframeSizes.push({ at: performance.now(), width: f.data.readUInt16LE(6) & 0x3fff, height: f.data.readUInt16LE(8) & 0x3fff });
         }
-        decoder.push(f, codec);
+        if (this.options.decode !== false) decoder.push(f, codec);
       },
       needKeyframe: () => undefined,
     });
@@ -394,7 +394,8 @@ export class TestClient {
       const codec = named === "video/h264" ? "h264" : "vp8";
       this.mixCodecsReceived.add(codec);
       decode ??= this.framesInto(this.decoder, codec, this.keyframeArrivals);
-      if (this.options.decode !== false) decode(packet, now);
+      // Assembled even when not decoded (cheap): keyframeArrivals and mixKeyframeSizes say what arrived.
+      decode(packet, now);
     });
   }
 
