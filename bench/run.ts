@@ -11,6 +11,7 @@
 import { measure, type Row } from "./measureMode.js";
 import { parseOptions } from "./options.js";
 import { availableParallelism } from "node:os";
+import { rungCostMarkdown, rungCosts } from "./rungCost.js";
 import { capacityLine, impliedCapacity, markdownTable, RUNG_BOXES, rungCostTable, writeResults, type Capacity, type RungCost } from "./report.js";
 
 let options;
@@ -55,7 +56,10 @@ progress("");
 
 console.log(markdownTable(rows));
 if (capacity) console.log(`\n${capacityLine(capacity)}`);
-if (rungs) console.log(`\n${rungCostTable(rungs)}`);
+if (rungs) {
+  console.log(`\n${rungCostTable(rungs)}`);
+  console.log(`\n${rungCostMarkdown(rungs.senders, await rungCosts(rungs.senders, 300))}`);
+}
 const path = writeResults(rows, capacity, options, rungs);
 console.error(`\nwrote ${path}, latest.json and bench.svg in ${options.outDir}`);
 process.exit(0);
