@@ -6,7 +6,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it, vi } from "vitest";
+import { McuPeer } from "../../src/peers/mcuPeer.js";
+import { realRoomMedia } from "../../src/rooms/roomMedia.js";
 import { startServer } from "../../src/server.js";
 import { BrowserPool, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
 
@@ -48,7 +50,15 @@ function portraitSuite(): void {
   const url = (q: string) => new URL(`/?${q}`, server!.url).toString();
   const out = mkdtempSync(join(tmpdir(), "tessera-portrait-"));
 
+  /** The server's peers in creation order (one per join): the link estimate is emitted on them. */
+  const serverPeers: McuPeer[] = [];
+
   beforeAll(async () => {
+    vi.spyOn(realRoomMedia, "mcuPeer").mockImplementation((config) => {
+      const peer = new McuPeer(config);
+      serverPeers.push(peer);
+      return peer;
+    });
     server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
     await Promise.all([pool.launch(), pool.launch()]);
   }, TEST_TIMEOUT_MS);
@@ -56,6 +66,7 @@ function portraitSuite(): void {
   afterAll(async () => {
     await pool.closeAll();
     await server?.close();
+    vi.restoreAllMocks();
   }, TEST_TIMEOUT_MS);
 
   it(
@@ -103,6 +114,24 @@ function portraitSuite(): void {
       expect(side.picture.height / side.viewport.height, JSON.stringify(side)).toBeGreaterThanOrEqual(0.9);
       await phone.page.screenshot({ path: join(out, "page-side.png") });
       writeFileSync(join(out, "mix-side.png"), await mixedFrame(phone));
+
+      // A link too weak for the smallest rung: the page says the video paused, and it comes back by itself.
+      const phonePeer = serverPeers[1];
+      const weak = setInterval(() => phonePeer.emit("link", { availableBps: 60_000, lossFraction: 0.2, rttMs: 300 }), 500);
+      try {
+        await phone.page.waitForFunction(() => window.tessera.mix?.paused === true && document.querySelector<HTMLElement>("#mix-paused")?.hidden === false, null, { timeout: 15_000, polling: 200 });
+      } finally {
+        clearInterval(weak);
+      }
+      const notice = await phone.page.evaluate(() => document.querySelector("#mix-paused")?.textContent ?? "");
+      expect(notice).toMatch(/paused/i);
+      await phone.page.screenshot({ path: join(out, "page-paused.png") });
+      const good = setInterval(() => phonePeer.emit("link", { availableBps: 5_000_000, lossFraction: 0, rttMs: 40 }), 500);
+      try {
+        await phone.page.waitForFunction(() => window.tessera.mix?.paused === false && document.querySelector<HTMLElement>("#mix-paused")?.hidden === true, null, { timeout: 20_000, polling: 200 });
+      } finally {
+        clearInterval(good);
+      }
       console.log(`portrait screenshots in ${out}`);
     },
     TEST_TIMEOUT_MS,
