@@ -132,4 +132,21 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     await eventually(() => phone.mixKeyframeSizes.at(-1)?.width === 640 && phone.mixKeyframeSizes.at(-1)?.height === 360, 15_000, "back to a landscape (640x360) mix");
     expect(missing(phone.videoSequence)).toBe(0);
   }, 90_000);
+
+  it("gives an H264 receiver its smaller rung in H264, beside a VP8 receiver on the main one", async () => {
+    const room = "h264-rung";
+    const carol = new TestClient({ url: server.url, room, name: "Carol", colour: "red" });
+    const safari = new TestClient({ url: server.url, room, name: "Safari", role: "viewer", videoCodecs: ["h264"] });
+    clients.push(carol, safari);
+    for (const c of [carol, safari]) await c.connect();
+    await eventually(() => closeTo(safari.decoder.colourAt(640, 360), RED), 20_000, "the H264 viewer sees Carol");
+    safari.send({ type: "display", width: 640, height: 360, pixelRatio: 1, orientation: "landscape" });
+    await eventually(() => lastMix(safari)?.type === "mix" && lastMix(safari)?.width === 640, 15_000, "the H264 viewer is told it gets 640x360");
+    const streams = () => server.rooms.get(room)?.capabilities.mix?.mediaStats.video.outputStreams ?? [];
+    await eventually(() => streams().includes("h264:640x360") && !streams().includes("h264:1280x720"), 5000, "the H264 rung runs, the H264 main one stopped");
+    expect(streams()).toContain("vp8:1280x720");
+    await eventually(() => closeTo(safari.decoder.colourAt(640, 360), RED), 10_000, "and decodes it");
+    expect([...safari.mixCodecsReceived]).toEqual(["h264"]);
+    expect(missing(safari.videoSequence)).toBe(0);
+  }, 90_000);
 });
