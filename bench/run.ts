@@ -9,7 +9,7 @@
  * adds 6-sender MCU rooms one at a time until one no longer holds 30 fps with under 1 % dropped.
  */
 import { measure, type Row } from "./measureMode.js";
-import { parseOptions } from "./options.js";
+import { parseOptions, type BenchOptions } from "./options.js";
 import { availableParallelism } from "node:os";
 import { rungCostMarkdown, rungCosts } from "./rungCost.js";
 import { capacityLine, impliedCapacity, markdownTable, RUNG_BOXES, rungCostTable, writeResults, type Capacity, type RungCost } from "./report.js";
@@ -46,10 +46,24 @@ if (options.rungs) {
   // apart (their mean is the baseline; their spread says how noisy the machine was meanwhile).
   const senders = Math.max(...options.counts);
   const quick = { ...options, floor: false };
-  const before = await measure("mcu", senders, 1, { ...quick, viewerBoxes: [] }, progress);
+  // On a loaded machine a load-generator client may fail to connect in time: that row is measured again
+  // (once) rather than losing the rows already measured. Each row is printed as it completes.
+  const row = async (boxes: BenchOptions["viewerBoxes"]): Promise<Row> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await measure("mcu", senders, 1, { ...quick, viewerBoxes: boxes }, progress);
+        console.error(`\nrungs: viewer boxes [${boxes.map((b) => `${b.width}x${b.height}`).join(", ")}] -> received [${r.renditionsReceived.join(", ")}], server ${r.serverCpuCores} cores, ${r.outputFps} fps`);
+        return r;
+      } catch (err) {
+        if (attempt >= 2) throw err;
+        console.error(`\nrungs: a row failed (${String(err)}); measuring it again`);
+      }
+    }
+  };
+  const before = await row([]);
   const withRung: Row[] = [];
-  for (const box of RUNG_BOXES) withRung.push(await measure("mcu", senders, 1, { ...quick, viewerBoxes: [box] }, progress));
-  const after = await measure("mcu", senders, 1, { ...quick, viewerBoxes: [] }, progress);
+  for (const box of RUNG_BOXES) withRung.push(await row([box]));
+  const after = await row([]);
   rungs = { senders, before, after, withRung };
 }
 progress("");
