@@ -1,5 +1,6 @@
 import { NegotiationError } from "../peers/peerConnection.js";
 import type { ErrorCode } from "../../protocol/errorCodes.js";
+import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { FaultBoundary } from "../../mixer/faults.js";
 import { BaseRoom } from "./baseRoom.js";
 import type { PeerNegotiation } from "./capabilities.js";
@@ -29,19 +30,35 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
    */
   async offer(id: string, sdp: string): Promise<string> {
     const p = this.members.get(id);
-    if (!p) throw new NegotiationError("negotiation-failed", "not in this room");
-    if (this.offered.has(id)) throw new NegotiationError("negotiation-failed", "this participant's connection is already negotiated");
+    if (!p) throw this.refused(id, sdp, new NegotiationError("negotiation-failed", "not in this room"));
+    if (this.offered.has(id)) throw this.refused(id, sdp, new NegotiationError("negotiation-failed", "this participant's connection is already negotiated"));
     this.offered.add(id);
     try {
       return await p.peer.answer(sdp);
     } catch (err) {
       await this.resetPeer(id);
-      throw err;
+      throw this.refused(id, sdp, err);
     }
   }
 
+  /**
+   * Logs a refused offer and returns the error to throw. The page hears the reason on its socket; the operator
+   * must too, or a browser that can never get in is invisible. The SDP's o= user names the browser's stack
+   * (Firefox writes "mozilla...THIS_IS_SDPARTA-<version>", Chromium "-").
+   */
+  private refused(id: string, sdp: string, err: unknown): unknown {
+    const origin = /^o=(\S{1,80})/m.exec(sdp)?.[1];
+    this.log.warn("offer refused", { ...refusalFields(id, err), origin });
+    return err;
+  }
+
   async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
-    await this.members.get(id)?.peer.addRemoteCandidate(candidate);
+    try {
+      await this.members.get(id)?.peer.addRemoteCandidate(candidate);
+    } catch (err) {
+      this.log.warn("candidate refused", refusalFields(id, err));
+      throw err;
+    }
   }
 
   /** Media stops with the socket: the old peer closes now (its ports freed), a fresh one waits for the page's next offer. */
@@ -139,6 +156,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
       peer.on("videoRtp", () => metrics.rtpPacket("video"));
       peer.on("audioRtp", () => metrics.rtpPacket("audio"));
       peer.on("feedback", (type) => metrics.rtcpFeedback(type));
+      peer.on("packetDropped", (reason) => metrics.packetDropped(reason));
       peer.on("failed", (_reason, kind) => {
         if (p.peer === peer) metrics.connectionFailed(kind);
       });
@@ -184,4 +202,10 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     p.channel.close(reason);
     void this.remove(p.id, reason);
   }
+}
+
+/** A refused offer or candidate, for the server's log: what the participant was told, and werift's own error behind it. */
+function refusalFields(participant: string, err: unknown): Record<string, unknown> {
+  const cause = err instanceof Error && err.cause instanceof Error ? { cause: err.cause.stack ?? err.cause.message } : {};
+  return { participant, code: protocolCodeOf(err) ?? "unexpected", reason: err instanceof Error ? err.message : String(err), ...cause };
 }

@@ -5,11 +5,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
-import { describe, it } from "vitest";
+import { describeRequiring } from "./browserRequirement.js";
+import type { Evaluate } from "./pageMedia.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
-const IN_CI = process.env.CI === "true";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const MISSING_CHROMIUM = `${CHROMIUM} not found: install Debian's browser with "apt-get install -y chromium" to run the browser e2e tests`;
 
 export const CONNECT_TIMEOUT_MS = 30_000;
@@ -43,7 +42,8 @@ const DISABLED_FEATURES = [
  * The whole command line (ignoreDefaultArgs: true), so that nothing adds a second --disable-features.
  * Playwright needs --remote-debugging-pipe; --no-startup-window because contexts are made by newContext.
  */
-function chromiumArgs(userDataDir: string): string[] {
+function chromiumArgs(userDataDir: string, names: NamedHosts = {}): string[] {
+  const hosts = names.loopbackHosts ?? [];
   return [
     "--remote-debugging-pipe",
     `--user-data-dir=${userDataDir}`,
@@ -76,9 +76,18 @@ function chromiumArgs(userDataDir: string): string[] {
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
     "--allow-loopback-in-peer-connection",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+    `--host-resolver-rules=${[...hosts.map((host) => `MAP ${host} 127.0.0.1`), "MAP * ~NOTFOUND", "EXCLUDE localhost", "EXCLUDE 127.0.0.1"].join(", ")}`,
+    // A page on a made-up name is not a secure context as a loopback one is: no camera without this.
+    ...(names.secureOrigins?.length ? [`--unsafely-treat-insecure-origin-as-secure=${names.secureOrigins.join(",")}`] : []),
     `--disable-features=${DISABLED_FEATURES.join(",")}`,
   ];
+}
+
+/** Host names of the test's own that resolve to 127.0.0.1 in the browser (nodes of a cluster, say). */
+export interface NamedHosts {
+  readonly loopbackHosts?: readonly string[];
+  /** http:// origins on those names that count as secure (getUserMedia), as https:// ones would. */
+  readonly secureOrigins?: readonly string[];
 }
 
 export interface TestPage {
@@ -94,14 +103,17 @@ export class BrowserPool {
   private readonly userDataDirs: string[] = [];
   private readonly pages: TestPage[] = [];
 
-  /** `omit`: flags of the usual command line left out (say, the fake permission UI, to test a denied camera). */
-  async launch(omit: readonly string[] = []): Promise<Browser> {
+  /**
+   * `omit`: flags of the usual command line left out (say, the fake permission UI, to test a denied camera).
+   * `names`: host names that resolve to loopback in this browser.
+   */
+  async launch(omit: readonly string[] = [], names: NamedHosts = {}): Promise<Browser> {
     const dir = mkdtempSync(join(tmpdir(), "tessera-e2e-chromium-"));
     this.userDataDirs.push(dir);
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
       ignoreDefaultArgs: true,
-      args: chromiumArgs(dir).filter((arg) => !omit.includes(arg)),
+      args: chromiumArgs(dir, names).filter((arg) => !omit.includes(arg)),
       timeout: 30_000,
     });
     this.browsers.push(browser);
@@ -130,6 +142,11 @@ export class BrowserPool {
     await Promise.allSettled(this.browsers.map((b) => b.close()));
     for (const dir of this.userDataDirs) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The page's `evaluate`, as the probes of pageMedia.ts take it (the same call in either driver). */
+export function chromiumEvaluate(tp: TestPage): Evaluate {
+  return ((fn, arg) => tp.page.evaluate(fn as never, arg)) as Evaluate;
 }
 
 export async function describePage(tp: TestPage): Promise<string> {
@@ -161,16 +178,5 @@ export async function waitConnected(tp: TestPage): Promise<void> {
 
 /** describe() that needs Chromium: skipped with a warning without it, failing in CI. */
 export function describeWithChromium(name: string, suite: () => void): void {
-  if (HAVE_CHROMIUM) {
-    describe(name, suite);
-  } else if (IN_CI) {
-    describe(name, () => {
-      it("requires Chromium", () => {
-        throw new Error(`CI=true and ${MISSING_CHROMIUM}`);
-      });
-    });
-  } else {
-    console.warn(`skipping browser e2e: ${MISSING_CHROMIUM}`);
-    describe.skip(`${name} (skipped: ${MISSING_CHROMIUM})`, suite);
-  }
+  describeRequiring(name, existsSync(CHROMIUM), MISSING_CHROMIUM, suite);
 }
