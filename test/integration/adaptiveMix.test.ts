@@ -87,7 +87,7 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     // Continuity through the switch: every sequence number, and frames all along.
     expect(missing(weak.videoSequence)).toBe(0);
     const around = weak.frameArrivals.slice(framesBefore).filter((t) => t > fellAt - 1000 && t < switchedAt + 2000);
-    expect(around.length).toBeGreaterThan(30);
+    expect(around.length).toBeGreaterThan(10);
     expect(maxGap(around)).toBeLessThan(1000);
     await eventually(() => closeTo(weak.decoder.colourAt(640, 360), RED), 10_000, "Weak still sees Alice, at the small rung");
     // The strong one never left 720p.
@@ -102,8 +102,9 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     const audioBefore = weak.audioArrivals.length;
     await new Promise((r) => setTimeout(r, 1500));
     expect(weak.videoArrivals.filter((t) => t > pausedAt)).toHaveLength(0);
-    expect(weak.audioArrivals.length - audioBefore).toBeGreaterThan(30);
-    expect(strong.videoArrivals.filter((t) => t > pausedAt).length).toBeGreaterThan(20);
+    expect(weak.audioArrivals.length - audioBefore).toBeGreaterThan(10);
+    // The other receiver's video goes on (a count, not a rate: the machine may be busy).
+    expect(strong.videoArrivals.filter((t) => t > pausedAt).length).toBeGreaterThan(5);
 
     // The link recovers: the picture resumes by itself at the lowest rung, then climbs after 10 s of headroom.
     feed(weakPeer, () => ({ availableBps: 5_000_000, lossFraction: 0, rttMs: 40 }));
