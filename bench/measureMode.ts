@@ -34,6 +34,9 @@ export interface Row {
   tileSizedSenders: number;
   /** MCU clients (senders and the viewer) whose mix arrived as H264 (labelled so and decoded as such). */
   h264Receivers: number;
+  /** MCU: the boxes the extra viewers reported (--viewer-boxes), and the sizes of the last keyframe each got. */
+  viewerBoxes: string[];
+  renditionsReceived: string[];
 }
 
 /**
@@ -100,13 +103,15 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
   const target = await server(options.url);
   const clients: TestClient[] = [];
   const viewers: TestClient[] = [];
+  /** --viewer-boxes: receivers limited to a box, each sent a smaller or upright rendition. */
+  const limited: TestClient[] = [];
   const sockets: WebSocket[] = [];
   const firstRoom: TestClient[] = [];
   let closed = false;
   const closeClients = async () => {
     if (closed) return;
     closed = true;
-    await Promise.all([...clients, ...viewers].map((c) => c.close()));
+    await Promise.all([...clients, ...viewers, ...limited].map((c) => c.close()));
     sockets.forEach((s) => s.close());
   };
   const label = `${mode} N=${senders}${rooms > 1 ? ` x${rooms} rooms` : ""}`;
@@ -132,6 +137,12 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
         const v = new TestClient({ url: target.url, room, name: "Counter", role: "viewer", decode: r === 0, probeSize: MIX_PROBE, mode, videoCodecs: options.h264Receivers === undefined ? undefined : ["vp8"] });
         await v.connect();
         viewers.push(v);
+        for (const box of options.viewerBoxes) {
+          const l = new TestClient({ url: target.url, room, name: `Box ${box.width}x${box.height}`, role: "viewer", decode: false, mode });
+          await l.connect();
+          l.send({ type: "display", width: box.width, height: box.height, pixelRatio: 1, orientation: box.height > box.width ? "portrait" : "landscape" });
+          limited.push(l);
+        }
       }
     }
     progress(`${label}: warming up ${options.warmupSeconds} s`);
@@ -211,6 +222,11 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
       floorRatio: cpu !== null && floorCores ? round(cpu / (floorCores * rooms), 2) : null,
       tileSizedSenders: tileSized,
       h264Receivers: mode === "mcu" ? h264Receivers : 0,
+      viewerBoxes: options.viewerBoxes.map((b) => `${b.width}x${b.height}`),
+      renditionsReceived: limited.map((l) => {
+        const k = l.mixKeyframeSizes.at(-1);
+        return k ? `${k.width}x${k.height}` : "none";
+      }),
     };
   } finally {
     await closeClients();

@@ -27,19 +27,37 @@ export interface BenchOptions {
   readonly h264Receivers: number | undefined;
   /** MCU senders keep sending VGA whatever `tile` says (the old load), instead of switching to tile-sized clips. */
   readonly fullSizeSenders: boolean;
+  /**
+   * MCU: one extra receive-only viewer per room for each box given, which reports that box (CSS pixels, pixel
+   * ratio 1, upright when taller than wide) in a `display` message, so the server sends it a smaller or
+   * upright rendition: a receiver limited as a phone or a small window is.
+   */
+  readonly viewerBoxes: readonly ViewerBox[];
+  /**
+   * After the other rows: the MCU at the largest N again, once per rung of the ladder below the main one
+   * (one extra viewer taking it), between two rows without, so each rung's cost is a difference measured
+   * minutes apart rather than across runs.
+   */
+  readonly rungs: boolean;
   /** Skip the offline-floor job (it takes about as long as the window per MCU row). */
   readonly floor: boolean;
   readonly url: string | undefined;
   readonly outDir: string;
 }
 
+export interface ViewerBox {
+  readonly width: number;
+  readonly height: number;
+}
+
 export const usage = `npm run bench -- [--modes mcu,sfu,mesh] [--n 2,3,4,5,6] [--window 10] [--warmup 4]
                     [--rooms 1] [--capacity [--max-rooms 4]] [--codec vp8|h264] [--talkers K] [--h264-receivers K] [--full-size-senders] [--no-floor]
+                    [--viewer-boxes 640x360,360x640] [--rungs]
                     [--url http://host:port] [--out bench/results]`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "talkers", "h264-receivers", "full-size-senders", "no-floor", "url", "out", "help"]);
-  const flags = new Set(["capacity", "full-size-senders", "no-floor", "help"]);
+  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "talkers", "h264-receivers", "full-size-senders", "no-floor", "url", "out", "help", "viewer-boxes", "rungs"]);
+  const flags = new Set(["capacity", "full-size-senders", "no-floor", "help", "rungs"]);
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].replace(/^--/, "");
@@ -78,8 +96,19 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     talkers: values.has("talkers") ? wholeNumber("talkers", 0, 6) : undefined,
     h264Receivers: values.has("h264-receivers") ? wholeNumber("h264-receivers", 0, 6) : undefined,
     fullSizeSenders: values.has("full-size-senders"),
+    viewerBoxes: parseBoxes(values.get("viewer-boxes")),
+    rungs: values.has("rungs"),
     floor: !values.has("no-floor"),
     url: values.get("url"),
     outDir: values.get("out") ?? "bench/results",
   };
+}
+
+function parseBoxes(raw: string | undefined): ViewerBox[] {
+  if (raw === undefined) return [];
+  return raw.split(",").map((box) => {
+    const m = /^(\d{1,5})x(\d{1,5})$/.exec(box);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`--viewer-boxes: "${box}" is not WIDTHxHEIGHT in CSS pixels (e.g. 640x360)`);
+    return { width: Number(m[1]), height: Number(m[2]) };
+  });
 }

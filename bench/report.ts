@@ -17,6 +17,40 @@ export function markdownTable(rows: readonly Row[]): string {
   ].join("\n");
 }
 
+/** Boxes (CSS pixels, pixel ratio 1) whose viewer is sent each rung below the main one (the default ladder). */
+export const RUNG_BOXES = [
+  { width: 640, height: 360 },
+  { width: 320, height: 180 },
+  { width: 540, height: 960 },
+  { width: 360, height: 640 },
+] as const;
+
+/** --rungs: one MCU room of `senders` without an extra rung before and after, and with each rung added. */
+export interface RungCost {
+  readonly senders: number;
+  readonly before: Row;
+  readonly after: Row;
+  readonly withRung: readonly Row[];
+}
+
+/** Each rung's server CPU over the mean of the two baselines, and as a share of it. */
+export function rungCostTable(r: RungCost): string {
+  const b = r.before.serverCpuCores;
+  const a = r.after.serverCpuCores;
+  if (b === null || a === null) return "rung cost: n/a (the server's CPU is not readable with --url)";
+  const base = (a + b) / 2;
+  return [
+    `Extra rungs, MCU N=${r.senders}: baseline ${base.toFixed(3)} cores (before ${b}, after ${a})`,
+    "| viewer box | rendition received | server CPU (cores) | rung cost (cores) | rung cost / baseline |",
+    "|---|---|---|---|---|",
+    ...r.withRung.map((row) => {
+      const cpu = row.serverCpuCores;
+      const cost = cpu === null ? null : cpu - base;
+      return `| ${row.viewerBoxes.join(", ")} | ${row.renditionsReceived.join(", ")} | ${show(cpu)} | ${cost === null ? "n/a" : cost.toFixed(3)} | ${cost === null ? "n/a" : (cost / base).toFixed(3)} |`;
+    }),
+  ].join("\n");
+}
+
 export interface Capacity {
   readonly senders: number;
   /** The most rooms that all held 30 fps with under 1 % dropped; 0 if even one did not. */
@@ -54,11 +88,11 @@ export function capacityLine(c: Capacity): string {
 }
 
 /** Writes bench-<time>.json, latest.json and bench.svg into `dir`; returns the JSON file's path. */
-export function writeResults(rows: readonly Row[], capacity: Capacity | undefined, options: BenchOptions): string {
+export function writeResults(rows: readonly Row[], capacity: Capacity | undefined, options: BenchOptions, rungs?: RungCost): string {
   mkdirSync(options.outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers, h264Receivers } = options;
-  const json = JSON.stringify({ at: new Date().toISOString(), options: { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers, h264Receivers }, capacity, rows }, null, 2);
+  const json = JSON.stringify({ at: new Date().toISOString(), options: { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers, h264Receivers, viewerBoxes: options.viewerBoxes }, capacity, rungs, rows }, null, 2);
   const path = join(options.outDir, `bench-${stamp}.json`);
   writeFileSync(path, json);
   writeFileSync(join(options.outDir, "latest.json"), json);

@@ -9,9 +9,10 @@
  * adds 6-sender MCU rooms one at a time until one no longer holds 30 fps with under 1 % dropped.
  */
 import { measure, type Row } from "./measureMode.js";
-import { parseOptions } from "./options.js";
+import { parseOptions, type BenchOptions } from "./options.js";
 import { availableParallelism } from "node:os";
-import { capacityLine, impliedCapacity, markdownTable, writeResults, type Capacity } from "./report.js";
+import { rungCostMarkdown, rungCosts } from "./rungCost.js";
+import { capacityLine, impliedCapacity, markdownTable, RUNG_BOXES, rungCostTable, writeResults, type Capacity, type RungCost } from "./report.js";
 
 let options;
 try {
@@ -39,10 +40,40 @@ if (options.capacity) {
   }
   capacity = impliedCapacity(senders, held, availableParallelism(), oneRoom);
 }
+let rungs: RungCost | undefined;
+if (options.rungs) {
+  // Each rung's cost is a difference of two server CPU figures: measured between two baselines minutes
+  // apart (their mean is the baseline; their spread says how noisy the machine was meanwhile).
+  const senders = Math.max(...options.counts);
+  const quick = { ...options, floor: false };
+  // On a loaded machine a load-generator client may fail to connect in time: that row is measured again
+  // (once) rather than losing the rows already measured. Each row is printed as it completes.
+  const row = async (boxes: BenchOptions["viewerBoxes"]): Promise<Row> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const r = await measure("mcu", senders, 1, { ...quick, viewerBoxes: boxes }, progress);
+        console.error(`\nrungs: viewer boxes [${boxes.map((b) => `${b.width}x${b.height}`).join(", ")}] -> received [${r.renditionsReceived.join(", ")}], server ${r.serverCpuCores} cores, ${r.outputFps} fps`);
+        return r;
+      } catch (err) {
+        if (attempt >= 2) throw err;
+        console.error(`\nrungs: a row failed (${String(err)}); measuring it again`);
+      }
+    }
+  };
+  const before = await row([]);
+  const withRung: Row[] = [];
+  for (const box of RUNG_BOXES) withRung.push(await row([box]));
+  const after = await row([]);
+  rungs = { senders, before, after, withRung };
+}
 progress("");
 
 console.log(markdownTable(rows));
 if (capacity) console.log(`\n${capacityLine(capacity)}`);
-const path = writeResults(rows, capacity, options);
+if (rungs) {
+  console.log(`\n${rungCostTable(rungs)}`);
+  console.log(`\n${rungCostMarkdown(rungs.senders, await rungCosts(rungs.senders, 300))}`);
+}
+const path = writeResults(rows, capacity, options, rungs);
 console.error(`\nwrote ${path}, latest.json and bench.svg in ${options.outDir}`);
 process.exit(0);

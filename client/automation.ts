@@ -1,7 +1,7 @@
 // window.tessera: read-only view of the client for tests and automation.
 
 import type { ErrorCode } from "../protocol/errorCodes.js";
-import type { ParticipantInfo, RecordingState, Role, RoomMode } from "../protocol/messages.js";
+import type { DisplayMessage, ParticipantInfo, RecordingState, Role, RoomMode } from "../protocol/messages.js";
 import type { AppliedTile } from "./tile.js";
 import type { ClientState } from "./ui.js";
 
@@ -31,6 +31,10 @@ export interface TesseraView {
   recordingLink: string | null;
   /** Who is speaking (MCU rooms' `speaker` messages), or null. */
   speaker: string | null;
+  /** MCU rooms: the mix this page is sent now (the last `mix` message), or null before any. */
+  mix: { width: number; height: number; paused: boolean } | null;
+  /** MCU rooms: the last `display` message the page sent, or null. */
+  display: DisplayMessage | null;
 }
 
 declare global {
@@ -40,7 +44,7 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, recordingLink: null, reconnecting: false, reconnects: 0, speaker: null };
+  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, recordingLink: null, reconnecting: false, reconnects: 0, speaker: null, mix: null, display: null };
   window.tessera = view;
   return view;
 }

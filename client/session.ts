@@ -15,7 +15,8 @@ import { Mesh } from "./mesh.js";
 import { Peer } from "./peer.js";
 import type { ByeReason } from "../protocol/byeReasons.js";
 import type { ErrorCode } from "../protocol/errorCodes.js";
-import type { ClientMessageInput, ParticipantInfo, RecordingState, RoomMode, ServerMessage } from "../protocol/messages.js";
+import { displayMessage, sameDisplay } from "./display.js";
+import type { ClientMessageInput, DisplayMessage, ParticipantInfo, RecordingState, RoomMode, ServerMessage } from "../protocol/messages.js";
 import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
 import { SfuNegotiator, streamOwner } from "./sfu.js";
 import { followRedirect, mayReloadFor, rejoinAddress, watchBlockedSocket } from "./redirect.js";
@@ -58,6 +59,10 @@ export class Session {
   private cameraOff = false;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly recordingLink: RecordingLink;
+  /** MCU: the last `display` sent on this connection, and what stops watching the stage's size. */
+  private sentDisplay: DisplayMessage | undefined;
+  private displayWatch: (() => void) | null = null;
+  private displayTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly options: JoinOptions,
@@ -250,6 +255,10 @@ export class Session {
       case "recording":
         this.setRecording(message.recording);
         break;
+      case "mix":
+        this.view.mix = { width: message.width, height: message.height, paused: message.paused };
+        this.ui.showMixState(message);
+        break;
       case "speaker":
         this.view.speaker = message.id;
         this.ui.markSpeaker(message.id);
@@ -322,6 +331,7 @@ export class Session {
     this.view.mode = mode;
     this.ui.showMode(mode);
     this.setParticipants(participants);
+    if (mode === "mcu") this.watchDisplay();
 
     // Mute choices made before the server knew us.
     if (this.micMuted) this.send({ type: "mute", audio: true });
@@ -354,6 +364,39 @@ export class Session {
     peer
       .negotiate((sdp) => this.send({ type: "offer", sdp }))
       .catch((error: unknown) => this.fail(`Could not create the WebRTC offer: ${errorText(error)}`));
+  }
+
+  /**
+   * MCU: tells the server the box the mix is shown in now, and again whenever it changes (resize, rotation,
+   * a new pixel ratio), at most every 250 ms.
+   */
+  private watchDisplay(): void {
+    this.sentDisplay = undefined;
+    const report = () => {
+      this.displayTimer = null;
+      if (this.ended || !this.joined || this.mode !== "mcu") return;
+      const message = displayMessage(this.ui.mixBox(), window.devicePixelRatio, { width: window.innerWidth, height: window.innerHeight });
+      if (sameDisplay(this.sentDisplay, message)) return;
+      this.sentDisplay = message;
+      this.view.display = message;
+      this.send(message);
+    };
+    report();
+    if (this.displayWatch) return;
+    const soon = () => {
+      this.displayTimer ??= setTimeout(report, 250);
+    };
+    const observer = new ResizeObserver(soon);
+    observer.observe(this.ui.stage);
+    window.addEventListener("resize", soon);
+    window.addEventListener("orientationchange", soon);
+    this.displayWatch = () => {
+      observer.disconnect();
+      window.removeEventListener("resize", soon);
+      window.removeEventListener("orientationchange", soon);
+      if (this.displayTimer) clearTimeout(this.displayTimer);
+      this.displayTimer = null;
+    };
   }
 
   private onMixedTrack(track: MediaStreamTrack): void {
@@ -473,6 +516,8 @@ export class Session {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.view.reconnecting = false;
+    this.displayWatch?.();
+    this.displayWatch = null;
     if (this.joined) this.send({ type: "leave" });
     this.signaling?.close();
     this.sfu?.close();

@@ -1,6 +1,7 @@
 // Everything that touches the DOM of the call and the page frame. No signaling or WebRTC logic here.
 // The pre-join screen's devices and preview are prejoin.ts.
 
+import { mixOrientation } from "./display.js";
 import { isRoomMode, type ParticipantInfo, type RecordingState, type Role, type RoomMode } from "../protocol/messages.js";
 import { emptyState, type EmptyState } from "./emptyState.js";
 import { en, type MessageKey } from "./i18n/en.js";
@@ -29,6 +30,10 @@ const ENGLISH_TO_KEY = new Map<string, MessageKey>((Object.entries(en) as [Messa
 /** Text that is redrawn when the language changes: a catalogue key with its parameters, or literal text. */
 type Shown = { key: MessageKey; params?: Record<string, string | number> } | { text: string };
 
+
+/** Below the stage on an upright phone: the controls row and a little of the roster stay in view. */
+const UPRIGHT_RESERVED_PX = 150;
+
 export class Ui {
   readonly form = byId("join-form", HTMLFormElement);
   readonly roomInput = byId("room-input", HTMLInputElement);
@@ -45,6 +50,7 @@ export class Ui {
   readonly selfBox = byId("self-box", HTMLElement);
   readonly selfToggle = byId("self-toggle", HTMLButtonElement);
   readonly enableSound = byId("enable-sound", HTMLButtonElement);
+  readonly mixPaused = byId("mix-paused", HTMLElement);
   readonly muteMic = byId("mute-mic", HTMLButtonElement);
   readonly cameraOff = byId("camera-off", HTMLButtonElement);
   readonly leave = byId("leave", HTMLButtonElement);
@@ -328,6 +334,24 @@ export class Ui {
   }
 
   /** Plays the mixed stream with sound; falls back to muted playback plus a button when autoplay is blocked. */
+  /**
+   * The box the mix may fill, in CSS pixels: the stage's width, and for an upright layout the height it may
+   * grow to (the viewport less the controls below it), not its height of the moment.
+   */
+  mixBox(): { width: number; height: number } {
+    const width = this.stage.clientWidth;
+    const upright = mixOrientation({ width: window.innerWidth, height: window.innerHeight }) === "portrait";
+    const height = upright ? Math.max(this.stage.clientHeight, window.innerHeight - this.stage.getBoundingClientRect().top - UPRIGHT_RESERVED_PX) : this.stage.clientHeight;
+    return { width: Math.max(1, width), height: Math.max(1, height) };
+  }
+
+  /** The server's `mix`: the stage takes the picture's shape; a paused picture says why over the stage. */
+  showMixState(mix: { width: number; height: number; paused: boolean }): void {
+    this.stage.dataset.shape = mix.height > mix.width ? "portrait" : "landscape";
+    this.stage.dataset.paused = String(mix.paused);
+    this.mixPaused.hidden = !mix.paused;
+  }
+
   playMixed(stream: MediaStream): void {
     if (this.mixed.srcObject !== stream) this.mixed.srcObject = stream;
     this.mixed.play().catch((error: unknown) => {

@@ -10,6 +10,7 @@ import type { LabelFont } from "./video/labelFont.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
 import type { MixCodec } from "./video/mixEncoderSetup.js";
 import { VideoMixer, type EncodedMixFrame, type VideoMixerStats } from "./video/videoMixer.js";
+import { mixStreamKey, renditionLadder, type MixStream, type RenditionLadder } from "./video/renditionLadder.js";
 
 export interface RoomMixerOptions {
   /** Names the room's ffmpeg children in metrics and logs. */
@@ -29,8 +30,11 @@ export interface RoomMixerOptions {
 }
 
 export type RoomMixerEvents = {
-  /** A serialized RTP packet of the mixed video in `codec`; write the same bytes to each track of that codec. */
-  videoRtp: [packet: Buffer, codec: MixCodec];
+  /**
+   * A serialized RTP packet of one stream of the mix (a rendition in a codec); write the same bytes to each
+   * track taking that stream. `keyframeStart`: the first packet of a keyframe, where a receiver can switch.
+   */
+  videoRtp: [packet: Buffer, stream: MixStream, keyframeStart: boolean];
   layout: [tiles: ReadonlyMap<string, Rect>];
   /** A participant's camera must send a keyframe (PLI). */
   keyframeRequest: [participantId: string];
@@ -48,11 +52,14 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private closed = false;
   private live = false;
   private readonly recordings = new Set<MixRecording>();
-  /** The codecs the room's connected receivers take the mix in. */
-  private receiverCodecs: ReadonlySet<MixCodec> = new Set();
+  /** The streams the room's connected receivers take. */
+  private receiverStreams: readonly MixStream[] = [];
+  /** The sizes the mix can be composed at, from the main output (options.width, height, videoBitrate). */
+  readonly ladder: RenditionLadder;
 
   constructor(readonly options: RoomMixerOptions) {
     super();
+    this.ladder = renditionLadder({ width: options.width, height: options.height, bitrate: options.videoBitrate });
     this.video = new VideoMixer({
       label: options.label,
       width: options.width,
@@ -65,7 +72,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
       labelFont: options.labelFont,
     });
     this.audio = new AudioMixer(options.audioBitrate, options.context.faults);
-    this.video.on("rtp", (packet, codec) => this.emit("videoRtp", packet, codec));
+    this.video.on("rtp", (packet, stream, keyframeStart) => this.emit("videoRtp", packet, stream, keyframeStart));
     this.video.on("layout", (tiles) => this.emit("layout", tiles));
     this.video.on("keyframeRequest", (id) => this.emit("keyframeRequest", id));
     this.audio.on("activeSpeaker", (id) => {
@@ -132,17 +139,25 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   /**
-   * The codecs the room's connected receivers take the mix in: one encoder runs per codec, never one per
-   * receiver. VP8 also runs while a recording does (the file is VP8 WebM), and alone when nobody is connected.
+   * The streams (rendition and codec) the room's connected receivers take: one encoder runs per stream,
+   * never one per receiver, and a size is composed only while a stream of it runs. The main size in VP8
+   * also runs while a recording does (the file is VP8 WebM at full quality), and alone when nobody is connected.
    */
-  setReceiverCodecs(codecs: ReadonlySet<MixCodec>): void {
-    this.receiverCodecs = new Set(codecs);
-    this.updateOutputCodecs();
+  setReceiverStreams(streams: Iterable<MixStream>): void {
+    const unique = new Map<string, MixStream>();
+    for (const s of streams) unique.set(mixStreamKey(s), s);
+    this.receiverStreams = [...unique.values()];
+    this.updateOutputStreams();
   }
 
-  /** A receiver of `codec` joined or reported picture loss (PLI): that codec's next frame is a keyframe. */
-  requestKeyframe(codec: MixCodec): void {
-    this.video.requestKeyframe(codec);
+  /** The main size in `codec` (what a receiver starts on, and a recording takes). */
+  mainStream(codec: MixCodec): MixStream {
+    return this.video.mainStream(codec);
+  }
+
+  /** A receiver of `stream` joined, reported picture loss (PLI) or is moving to it: its next frame is a keyframe. */
+  requestKeyframe(stream: MixStream): void {
+    this.video.requestKeyframe(stream);
   }
 
   pushVideoRtp(id: string, packet: RtpPacket): void {
@@ -175,28 +190,29 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.goLive();
     const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs, faults: this.options.context.faults });
     const onVideo = (f: EncodedMixFrame) => {
-      if (f.codec === "vp8") recording.video(f.data, f.isKeyframe, f.composedAt);
+      if (f.codec === "vp8" && f.width === this.options.width && f.height === this.options.height) recording.video(f.data, f.isKeyframe, f.composedAt);
     };
     const tapId = `recording:${path}`;
     this.video.on("encoded", onVideo);
     this.audio.addEveryoneTap(tapId, (payload, at) => recording.audio(payload, at));
     this.recordings.add(recording);
-    this.updateOutputCodecs();
+    this.updateOutputStreams();
     // The file starts at a keyframe: ask for one rather than wait up to the periodic interval.
-    this.video.requestKeyframe("vp8");
+    this.video.requestKeyframe(this.mainStream("vp8"));
     recording.onDetach = () => {
       this.video.off("encoded", onVideo);
       this.audio.removeEveryoneTap(tapId);
       this.recordings.delete(recording);
-      this.updateOutputCodecs();
+      this.updateOutputStreams();
     };
     return recording;
   }
 
-  private updateOutputCodecs(): void {
-    const codecs = new Set(this.receiverCodecs);
-    if (this.recordings.size > 0) codecs.add("vp8");
-    this.video.setOutputCodecs(codecs);
+  private updateOutputStreams(): void {
+    const streams = [...this.receiverStreams];
+    const main = this.mainStream("vp8");
+    if (this.recordings.size > 0 && !streams.some((s) => mixStreamKey(s) === mixStreamKey(main))) streams.push(main);
+    this.video.setOutputStreams(streams);
   }
 
   /**

@@ -27,3 +27,9 @@ export function exceedsMessageLimit(text: string): boolean {
 
 /** A join token's length: a few hundred characters in practice; far more is not a token this server minted. */
 export const MAX_TOKEN_CHARS = 4096;
+
+/** A `display` box's side in CSS pixels: beyond any screen, small enough that nothing downstream overflows. */
+export const MAX_DISPLAY_CSS_PX = 16_384;
+
+/** A `display` message's devicePixelRatio at most (phones report up to about 4; zoomed pages more). */
+export const MAX_PIXEL_RATIO = 8;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { validateJoin } from "../client/params.js";
 import { candidateInit } from "../client/peer.js";
+import { displayMessage } from "../client/display.js";
 import { BYE_REASONS } from "./byeReasons.js";
 import { ERROR_CODE_LIST } from "./errorCodes.js";
 import { clientMessageSchemas, serverMessageSchema, type ClientMessageInput, type ServerMessage } from "./messages.js";
@@ -41,6 +42,8 @@ const serverSends: ServerMessage[] = [
   { type: "redirect", url: "wss://node-2.example.com/ws", room: "standup" },
   { type: "speaker", id: "a1b2c3d4" },
   { type: "speaker", id: null },
+  { type: "mix", width: 360, height: 640, paused: false },
+  { type: "mix", width: 0, height: 0, paused: true },
   { ...joined, room: "모의면접" },
   ...ERROR_CODE_LIST.map((code): ServerMessage => ({ type: "error", code, message: `about ${code}` })),
   ...BYE_REASONS.map((reason): ServerMessage => ({ type: "bye", reason })),
@@ -77,6 +80,7 @@ describe("server messages", () => {
     expect(serverRefuses({ type: "dance" })).toMatch(/type/);
     expect(serverRefuses({ type: "speaker" })).toMatch(/id/);
     expect(serverRefuses({ type: "speaker", id: "" })).toMatch(/id/);
+    expect(serverRefuses({ type: "mix", width: 640, height: 360 })).toMatch(/paused/);
     expect(serverRefuses([1, 2])).toBe("not a JSON object");
     expect(parseServerMessage("{nope")).toEqual({ ok: false, problem: "not valid JSON" });
   });
@@ -88,6 +92,37 @@ describe("server messages", () => {
   it("are one schema per type", () => {
     const types = new Set(serverSends.map((m) => m.type));
     expect(types.size).toBe(serverMessageSchema.def.options.length);
+  });
+});
+
+describe("client messages: display", () => {
+  it("bound the box and the pixel ratio, and name the field refused", () => {
+    const refused = (value: unknown) => {
+      const r = parseClientMessage(JSON.stringify(value));
+      if (r.ok) throw new Error(`expected ${JSON.stringify(value)} to be refused`);
+      return r.message;
+    };
+    const ok = { type: "display", width: 390, height: 693, pixelRatio: 3, orientation: "portrait" };
+    expect(parseClientMessage(JSON.stringify(ok))).toEqual({ ok: true, message: ok });
+    expect(refused({ ...ok, width: 0 })).toMatch(/width/);
+    expect(refused({ ...ok, height: 1e9 })).toMatch(/height/);
+    expect(refused({ ...ok, width: 390.5 })).toMatch(/width/);
+    expect(refused({ ...ok, pixelRatio: 100 })).toMatch(/pixelRatio/);
+    expect(refused({ ...ok, orientation: "square" })).toMatch(/orientation/);
+    expect(refused({ ...ok, extra: 1 })).toMatch(/extra/);
+  });
+
+  it("the page's own message stays inside those bounds whatever the browser reports", () => {
+    for (const [box, ratio] of [
+      [{ width: 0, height: -5 }, Number.NaN],
+      [{ width: 1e7, height: 1e7 }, 1000],
+      [{ width: 390.4, height: 693.6 }, 0],
+    ] as const) {
+      const m = displayMessage(box, ratio, { width: 390, height: 844 });
+      expect(parseClientMessage(JSON.stringify(m)).ok).toBe(true);
+    }
+    expect(displayMessage({ width: 390, height: 693 }, 3, { width: 390, height: 844 }).orientation).toBe("portrait");
+    expect(displayMessage({ width: 844, height: 390 }, 3, { width: 844, height: 390 }).orientation).toBe("landscape");
   });
 });
 
@@ -136,6 +171,8 @@ describe("client messages", () => {
       { type: "mute", video: false },
       { type: "record", action: "start" },
       { type: "record", action: "stop" },
+      displayMessage({ width: 390, height: 693 }, 3, { width: 390, height: 844 }),
+      displayMessage({ width: 1280, height: 720 }, 1.25, { width: 1440, height: 900 }),
       { type: "leave" },
     ];
     for (const message of sent) expect(accepted(message)).toEqual(message);

@@ -6,7 +6,7 @@
 import { byeReasonSchema } from "./byeReasons.js";
 import { displayNameSchema } from "./displayName.js";
 import { errorCodeSchema } from "./errorCodes.js";
-import { MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_RESUME_KEY_LENGTH, MAX_SDP_CHARS, MAX_TOKEN_CHARS } from "./limits.js";
+import { MAX_DISPLAY_CSS_PX, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_PIXEL_RATIO, MAX_RESUME_KEY_LENGTH, MAX_SDP_CHARS, MAX_TOKEN_CHARS } from "./limits.js";
 import { roomNameSchema } from "./roomName.js";
 import * as z from "./zod.js";
 
@@ -63,6 +63,23 @@ export const joinSchema = z.strictObject({
   token: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_TOKEN_CHARS))),
 });
 
+/** The shapes the composite comes in: 16:9, or 9:16 for a phone held upright. */
+export const MIX_SHAPES = ["landscape", "portrait"] as const;
+
+/**
+ * MCU rooms: the box the page shows the mix in, in CSS pixels, its devicePixelRatio, and the shape the page
+ * lays the mix out for; sent after joining and again on resize and rotation. The server never sends a
+ * receiver a larger picture than this box holds in device pixels.
+ */
+export const displayMessageSchema = z.strictObject({
+  type: z.literal("display"),
+  width: z.int().check(z.minimum(1), z.maximum(MAX_DISPLAY_CSS_PX)),
+  height: z.int().check(z.minimum(1), z.maximum(MAX_DISPLAY_CSS_PX)),
+  pixelRatio: z.number().check(z.minimum(0.25), z.maximum(MAX_PIXEL_RATIO)),
+  orientation: z.enum(MIX_SHAPES),
+});
+export type DisplayMessage = z.infer<typeof displayMessageSchema>;
+
 /** Each client message type's schema: the server looks the type up first, so an unknown one is named as such. */
 export const clientMessageSchemas = {
   join: joinSchema,
@@ -73,6 +90,7 @@ export const clientMessageSchemas = {
   mute: z.strictObject({ type: z.literal("mute"), audio: z.optional(z.boolean()), video: z.optional(z.boolean()) }),
   leave: z.strictObject({ type: z.literal("leave") }),
   record: z.strictObject({ type: z.literal("record"), action: z.enum(["start", "stop"]) }),
+  display: displayMessageSchema,
 } as const;
 
 type ClientSchemas = typeof clientMessageSchemas;
@@ -139,6 +157,11 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("recording"), recording: recordingStateSchema }),
   // MCU rooms: who the mixer hears speaking now (the tile it highlights); null: nobody, or the speaker left.
   z.object({ type: z.literal("speaker"), id: z.nullable(idSchema) }),
+  /**
+   * MCU rooms: the mix this participant is sent now: its size, or `paused` (size 0x0) when the link affords
+   * not even the smallest (the sound goes on; the picture resumes by itself). Sent on every change.
+   */
+  z.object({ type: z.literal("mix"), width: z.int().check(z.minimum(0)), height: z.int().check(z.minimum(0)), paused: z.boolean() }),
   z.object({ type: z.literal("error"), code: errorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("bye"), reason: byeReasonSchema }),
   /** Cluster: the room lives on another node; connect the socket to `url` (ws(s)://…/ws there) and join again. */

@@ -61,6 +61,7 @@ export const en = {
   "call.selfHide": "Hide me",
   "call.selfTitle": "Your own camera, as others see it",
   "call.enableSound": "Click to turn the sound on",
+  "call.mixPaused": "Video paused: the connection is too slow for it. The sound goes on; the picture comes back by itself.",
   "call.people": "Participants",
   "call.rec": "REC",
   "call.recBy": "REC · started by {name}",

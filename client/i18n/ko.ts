@@ -62,6 +62,7 @@ export const ko: Messages = {
   "call.selfHide": "내 화면 숨기기",
   "call.selfTitle": "다른 사람에게 보이는 내 카메라",
   "call.enableSound": "눌러서 소리 켜기",
+  "call.mixPaused": "연결이 느려 영상을 잠시 멈췄습니다. 소리는 계속 들리며, 영상은 연결이 좋아지면 자동으로 다시 나옵니다.",
   "call.people": "참가자",
   "call.rec": "녹화 중",
   "call.recBy": "녹화 중 · {name} 님이 시작",

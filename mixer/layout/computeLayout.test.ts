@@ -75,4 +75,47 @@ describe("computeLayout", () => {
     expect(sameTiles(a, computeLayout({ layout: "speaker" }, ids, "b", canvas).tiles)).toBe(false);
     expect(sameTiles(a, computeLayout({ layout: "grid" }, ids, "b", canvas).tiles)).toBe(false);
   });
+
+  describe("an upright canvas (a phone's portrait mix)", () => {
+    const portraits = [
+      { width: 360, height: 640 },
+      { width: 540, height: 960 },
+      { width: 180, height: 320 },
+    ];
+    const six = ["a", "b", "c", "d", "e", "f"];
+    for (const canvas of portraits) {
+      for (const layout of ["grid", "speaker", "pin"] as const) {
+        for (let n = 1; n <= 6; n++) {
+          it(`${layout}, ${n} at ${canvas.width}x${canvas.height}: inside, even, no overlap`, () => {
+            const l = computeLayout({ layout, pin: "b" }, six.slice(0, n), "c", canvas);
+            expect(l.tiles.size).toBe(n);
+            for (const r of l.tiles.values()) {
+              for (const v of [r.x, r.y, r.width, r.height]) expect(v % 2).toBe(0);
+              expect(r.x).toBeGreaterThanOrEqual(0);
+              expect(r.x + r.width).toBeLessThanOrEqual(canvas.width);
+              expect(r.y + r.height).toBeLessThanOrEqual(canvas.height);
+              expect(r.width).toBeGreaterThan(0);
+            }
+            expect(overlaps(l.tiles.values())).toBe(false);
+          });
+        }
+      }
+    }
+    it("grid: two stacked, four as 2x2, six in two columns of three", () => {
+      const canvas = { width: 360, height: 640 };
+      expect([...computeLayout({ layout: "grid" }, ["a", "b"], undefined, canvas).tiles.values()]).toEqual([
+        { x: 0, y: 0, width: 360, height: 320 },
+        { x: 0, y: 320, width: 360, height: 320 },
+      ]);
+      const six = [...computeLayout({ layout: "grid" }, ids.concat(["e", "f"]), undefined, canvas).tiles.values()];
+      expect(new Set(six.map((r) => `${r.width}x${r.height}`))).toEqual(new Set(["180x214", "180x212"]));
+    });
+    it("speaker: the speaker large on top, the others in a strip below sharing the width; pin holds", () => {
+      const canvas = { width: 360, height: 640 };
+      const l = computeLayout({ layout: "speaker" }, ids, "c", canvas);
+      expect(l.tiles.get("c")).toEqual({ x: 0, y: 0, width: 360, height: 512 });
+      for (const id of ["a", "b", "d"]) expect(l.tiles.get(id)).toMatchObject({ y: 512, width: 120, height: 128 });
+      expect(computeLayout({ layout: "pin", pin: "b" }, ids, "c", canvas).tiles.get("b")).toEqual({ x: 0, y: 0, width: 360, height: 512 });
+    });
+  });
 });

@@ -8,8 +8,15 @@ export interface Rect extends Size {
   readonly y: number;
 }
 
-/** Columns and rows for a tile count: 1 fills, 2 side by side, 3-4 as 2x2, 5-6 as 3x2. */
-export function gridShape(count: number): { columns: number; rows: number } {
+/**
+ * Columns and rows for a tile count: 1 fills, 2 side by side, 3-4 as 2x2, 5-6 as 3x2. On an upright
+ * canvas (a phone's portrait mix) the same turned: 2 stacked, 3-4 as 2x2, 5-6 in two columns of three.
+ */
+export function gridShape(count: number, canvas?: Size): { columns: number; rows: number } {
+  if (canvas && canvas.height > canvas.width) {
+    const { columns, rows } = gridShape(count);
+    return { columns: rows, rows: columns };
+  }
   if (count <= 1) return { columns: 1, rows: 1 };
   if (count === 2) return { columns: 2, rows: 1 };
   if (count <= 4) return { columns: 2, rows: 2 };
@@ -27,7 +34,7 @@ const even = (n: number) => Math.round(n / 2) * 2;
  */
 export function gridLayout(count: number, canvas: Size): Rect[] {
   if (count <= 0) return [];
-  const { columns, rows } = gridShape(count);
+  const { columns, rows } = gridShape(count, canvas);
   const rowEdges = Array.from({ length: rows + 1 }, (_, r) => even((r * canvas.height) / rows));
   const columnEdges = Array.from({ length: columns + 1 }, (_, c) => even((c * canvas.width) / columns));
   const tiles: Rect[] = [];

@@ -1,5 +1,5 @@
 import type { Rect, Size } from "../layout/gridLayout.js";
-import { blitCentered, clearI420, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
+import { blitCentered, blitScaled, clearI420, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
 import { blitOverlay, type LabelRenderer, type Rgb } from "./labelRenderer.js";
 
 export interface TileContent {
@@ -34,14 +34,18 @@ export function labelInset(rect: Rect): number {
  * Draws one output picture: every tile's latest frame (or its name card), then the highlight, then the
  * labels inside the highlight's edge. A lone tile is never framed: there is nobody to tell apart. With
  * `into` (a picture of the canvas's size) it draws there instead of allocating 1.4 MB per frame at 720p.
+ * `scaleTiles`: pictures decoded for another canvas's tiles (the main rendition's) are scaled to cover
+ * these tiles; without it a picture of another size is centre-cropped or centred, as during a re-layout.
  */
-export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels: LabelRenderer, into?: I420Frame): I420Frame {
+export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels: LabelRenderer, into?: I420Frame, scaleTiles = false): I420Frame {
   const frame = into ? clearI420(into, BACKGROUND) : createI420(canvas.width, canvas.height, BACKGROUND);
   for (const tile of tiles) {
     const { rect } = tile;
     const inset = labelInset(rect);
     if (tile.frame) {
-      blitCentered(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
+      const exact = tile.frame.width === rect.width && tile.frame.height === rect.height;
+      if (scaleTiles && !exact) blitScaled(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
+      else blitCentered(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
     } else {
       fillRect(frame, rect.x, rect.y, rect.width, rect.height, PLACEHOLDER);
       const card = labels.cardName(tile.name, rect.width - 2 * inset, PLACEHOLDER_RGB);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import {
+  BLACK,
   blitCentered,
+  blitScaled,
   chromaAt,
   createI420,
   drawBorder,
@@ -197,5 +199,40 @@ describe("blitCentered", () => {
     }
     const perFrameMs = (performance.now() - started) / frames;
     expect(perFrameMs).toBeLessThan(15);
+  });
+});
+
+describe("blitScaled", () => {
+  // Left half dark, right half bright, with a bright column band in the middle third of the rows' chroma.
+  function halves(width: number, height: number): I420Frame {
+    const f = createI420(width, height, { y: 40, u: 100, v: 100 });
+    fillRect(f, width / 2, 0, width / 2, height, { y: 200, u: 160, v: 160 });
+    return f;
+  }
+
+  it("scales a picture down to a smaller tile, keeping where things are", () => {
+    const dst = createI420(320, 180, BLACK);
+    blitScaled(dst, 0, 0, 320, 180, halves(640, 360));
+    expect(lumaAt(dst, 10, 90)).toBe(40);
+    expect(lumaAt(dst, 310, 90)).toBe(200);
+    expect(chromaAt(dst, 5, 45)).toEqual({ u: 100, v: 100 });
+    expect(chromaAt(dst, 155, 45)).toEqual({ u: 160, v: 160 });
+  });
+
+  it("covers an upright tile with the picture's middle (no letterbox), and touches nothing outside it", () => {
+    const dst = createI420(360, 640, BLACK);
+    blitScaled(dst, 0, 320, 360, 320, halves(1280, 720));
+    expect(lumaAt(dst, 0, 319)).toBe(BLACK.y);
+    expect(lumaAt(dst, 0, 320)).toBe(40);
+    expect(lumaAt(dst, 359, 639)).toBe(200);
+    expect(lumaAt(dst, 170, 500)).toBe(40);
+    expect(lumaAt(dst, 190, 500)).toBe(200);
+  });
+
+  it("clips to the canvas", () => {
+    const dst = createI420(64, 64, BLACK);
+    blitScaled(dst, 32, 32, 64, 64, halves(128, 72));
+    expect(lumaAt(dst, 40, 40)).toBe(40);
+    expect(lumaAt(dst, 0, 0)).toBe(BLACK.y);
   });
 });

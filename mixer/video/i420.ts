@@ -128,6 +128,67 @@ export function blitCentered(
   copyPlane(src.data, srcPlanes.v, src.width / 2, dst.data, dstPlanes.v, dst.width / 2, halfX, halfY);
 }
 
+/**
+ * Fills the destination rectangle with `src` scaled to cover it (the source's middle, cropped to the
+ * rectangle's shape): how a smaller or upright rendition draws a picture decoded for the main one's tile.
+ * Nearest-neighbour sampling with the column map computed once per call: a 640x360 rendition costs about
+ * 0.35 M samples a frame, a few percent of a core at 30 fps; a filter would cost several times that.
+ */
+export function blitScaled(dst: I420Frame, dstX: number, dstY: number, dstW: number, dstH: number, src: I420Frame): void {
+  const whole = alignInward({ x: dstX, y: dstY, w: dstW, h: dstH });
+  const t = clipRect(dst, whole);
+  if (t.w <= 0 || t.h <= 0 || whole.w <= 0 || whole.h <= 0) return;
+  // Cover: the larger of the two scales, so no letterbox; the source's overflow is cut evenly on both sides.
+  const scale = Math.max(whole.w / src.width, whole.h / src.height);
+  // Where the drawn (clipped) part starts in the source.
+  const x0 = (src.width - whole.w / scale) / 2 + (t.x - whole.x) / scale;
+  const y0 = (src.height - whole.h / scale) / 2 + (t.y - whole.y) / scale;
+  scalePlane(src.data, 0, src.width, src.width, src.height, dst.data, 0, dst.width, t.x, t.y, t.w, t.h, x0, y0, 1 / scale);
+  const sp = planeOffsets(src);
+  const dp = planeOffsets(dst);
+  const half = { x: t.x / 2, y: t.y / 2, w: t.w / 2, h: t.h / 2 };
+  for (const [s, d] of [
+    [sp.u, dp.u],
+    [sp.v, dp.v],
+  ]) {
+    scalePlane(src.data, s, src.width / 2, src.width / 2, src.height / 2, dst.data, d, dst.width / 2, half.x, half.y, half.w, half.h, x0 / 2, y0 / 2, 1 / scale);
+  }
+}
+
+function scalePlane(
+  src: Buffer,
+  srcBase: number,
+  srcStride: number,
+  srcW: number,
+  srcH: number,
+  dst: Buffer,
+  dstBase: number,
+  dstStride: number,
+  dx: number,
+  dy: number,
+  w: number,
+  h: number,
+  sx0: number,
+  sy0: number,
+  step: number,
+): void {
+  const columns = new Int32Array(w);
+  for (let x = 0; x < w; x++) columns[x] = Math.min(srcW - 1, Math.max(0, Math.floor(sx0 + (x + 0.5) * step)));
+  let previousRow = -1;
+  for (let y = 0; y < h; y++) {
+    const sy = Math.min(srcH - 1, Math.max(0, Math.floor(sy0 + (y + 0.5) * step)));
+    const out = dstBase + (dy + y) * dstStride + dx;
+    if (sy === previousRow) {
+      // Upscaling repeats a source row: copy the row just drawn.
+      dst.copy(dst, out, out - dstStride, out - dstStride + w);
+      continue;
+    }
+    previousRow = sy;
+    const row = srcBase + sy * srcStride;
+    for (let x = 0; x < w; x++) dst[out + x] = src[row + columns[x]];
+  }
+}
+
 /** A 1-D run to copy: `length` samples from source index `from` to destination index `to`. */
 interface Span {
   from: number;

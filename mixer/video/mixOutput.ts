@@ -14,12 +14,18 @@ export interface MixOutputOptions {
   readonly maxEncoderBacklog: number;
   /** The room's context: its fault boundary runs the encoder's callbacks, its logger reports restarts. */
   readonly context: MediaContext;
-  /** The performance.now() that RTP time 0 stands for: the same for every codec of the room. */
+  /**
+   * The performance.now() that RTP time 0 stands for: the same for every codec and rendition of the room,
+   * so a receiver moved from one stream to another sees its timestamps run on.
+   */
   readonly clockStart: number;
 }
 
 export interface EncodedMixFrame {
   readonly codec: MixCodec;
+  /** The rendition's size. */
+  readonly width: number;
+  readonly height: number;
   readonly data: Buffer;
   readonly isKeyframe: boolean;
   /** The time (performance.now) the frame was composed for. */
@@ -33,8 +39,11 @@ export interface MixOutputStats {
 }
 
 type MixOutputEvents = {
-  /** One serialized RTP packet in this output's codec; the same bytes go to each of its receivers. */
-  rtp: [packet: Buffer];
+  /**
+   * One serialized RTP packet in this output's codec; the same bytes go to each of its receivers.
+   * `keyframeStart`: the first packet of a keyframe, where a receiver can switch to this stream.
+   */
+  rtp: [packet: Buffer, keyframeStart: boolean];
   /** Each encoded frame before packetizing (a recording takes the VP8 ones). */
   encoded: [frame: EncodedMixFrame];
 };
@@ -174,7 +183,12 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
     if (timestamp <= this.lastTimestamp) timestamp = this.lastTimestamp + 1;
     this.lastTimestamp = timestamp;
     if (isKeyframe) this.counters.keyframesSent++;
-    this.emit("encoded", { codec: this.options.codec, data, isKeyframe, composedAt });
-    for (const packet of this.packetizer.packetize(data, timestamp)) this.emit("rtp", packet);
+    const { width, height } = this.options.settings;
+    this.emit("encoded", { codec: this.options.codec, width, height, data, isKeyframe, composedAt });
+    let first = isKeyframe;
+    for (const packet of this.packetizer.packetize(data, timestamp)) {
+      this.emit("rtp", packet, first);
+      first = false;
+    }
   }
 }

@@ -12,6 +12,8 @@ import type { MixEncoderSettings } from "./mixEncoder.js";
 import type { MixCodec } from "./mixEncoderSetup.js";
 import { MixOutput, type EncodedMixFrame, type MixOutputStats } from "./mixOutput.js";
 import { VideoInput } from "./videoInput.js";
+import { mixStreamKey, type MixStream } from "./renditionLadder.js";
+import type { Size } from "../layout/gridLayout.js";
 import type { RtpPacket } from "werift";
 
 export interface VideoMixerOptions extends MixEncoderSettings {
@@ -47,8 +49,10 @@ export interface VideoMixerStats {
   /** Keyframes asked for (a new receiver, a receiver's PLI), each answered by the next keyframe. */
   readonly keyframeRequests: number;
   readonly encoderRestarts: number;
-  /** The codecs the mix is being encoded in now, one encoder each. */
+  /** The codecs the mix is being encoded in now (in one rendition or more). */
   readonly outputCodecs: readonly MixCodec[];
+  /** The streams being encoded now, one encoder each (`vp8:1280x720`, `vp8:640x360`…). */
+  readonly outputStreams: readonly string[];
   /** Participants' decoders restarted after dying on their own (re-layout restarts are not counted). */
   readonly decoderRestarts: number;
   /** The longest a present participant's picture spent inside its decoder (ms): how late a tile can be. */
@@ -56,8 +60,11 @@ export interface VideoMixerStats {
 }
 
 type VideoMixerEvents = {
-  /** One serialized RTP packet of the mixed video in `codec`; the same bytes go to each receiver of that codec. */
-  rtp: [packet: Buffer, codec: MixCodec];
+  /**
+   * One serialized RTP packet of one stream of the mix; the same bytes go to each receiver of that stream.
+   * `keyframeStart`: the first packet of a keyframe (a receiver may switch to this stream here).
+   */
+  rtp: [packet: Buffer, stream: MixStream, keyframeStart: boolean];
   /** The tiles changed: senders should be asked for video of their tile's size. */
   layout: [tiles: ReadonlyMap<string, Rect>];
   /** An input needs a keyframe from its sender. */
@@ -67,6 +74,22 @@ type VideoMixerEvents = {
 };
 
 export type { EncodedMixFrame };
+/**
+ * One size of the composite (the main one, or a smaller or upright one some receiver takes): its own tiles,
+ * names rendered for its height, and one encoder per codec its receivers take.
+ */
+interface Rendition {
+  readonly size: Size;
+  /** The main rendition's tiles are what the decoders are sized for; the others scale those pictures. */
+  readonly main: boolean;
+  tiles: Map<string, Rect>;
+  readonly labels: LabelRenderer;
+  canvas: I420Frame | undefined;
+  readonly outputs: Map<MixCodec, MixOutput>;
+}
+
+const sizeKey = (s: Size) => `${s.width}x${s.height}`;
+
 /** Between one re-layout decoder start and the next: about what one of Debian's ffmpeg takes to start. */
 const DECODER_START_SPACING_MS = 100;
 /**
@@ -81,14 +104,16 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private spec: LayoutSpec = { layout: "grid" };
   /** Drawn with a highlight in every layout, and large in the speaker layout. */
   private speaker: string | undefined;
-  /** Encoders run from start() (the first peer connected, or the first media): an empty room costs nothing. */
-  private readonly outputs = new Map<MixCodec, MixOutput>();
-  /** The codecs receivers (and recordings) need; VP8 alone until told otherwise. */
-  private outputCodecs: ReadonlySet<MixCodec> = new Set(["vp8"]);
+  /**
+   * The sizes being composed, by `WxH`, each with its encoders. Encoders run from start() (the first peer
+   * connected, or the first media): an empty room costs nothing.
+   */
+  private readonly renditions = new Map<string, Rendition>();
+  /** The streams receivers (and recordings) need; the main size in VP8 alone until told otherwise. */
+  private wanted: readonly MixStream[];
   private started = false;
   private readonly ticker: Ticker;
   private readonly poller: NodeJS.Timeout;
-  private canvas: I420Frame | undefined;
   private readonly clockStart = performance.now();
   private closed = false;
   private readonly counters = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframeRequests: 0 };
@@ -103,12 +128,10 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   /** Participants whose decoder may still need the current tile size (see resizeNext). */
   private readonly toResize = new Set<string>();
   private resizing: NodeJS.Timeout | undefined;
-  /** Every tile's label, rendered once per name, mute state and tile width. */
-  private readonly labels: LabelRenderer;
 
   constructor(private readonly options: VideoMixerOptions) {
     super();
-    this.labels = new LabelRenderer({ outputHeight: options.height, font: options.labelFont });
+    this.wanted = [this.mainStream("vp8")];
     const { faults } = options.context;
     this.ticker = new Ticker(1000 / options.fps, faults.wrap("video compose tick", (_: number, at: number) => this.tick(at)));
     this.poller = setInterval(
@@ -123,7 +146,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   get stats(): VideoMixerStats {
     let decoderRestarts = this.departedDecoderCrashes;
     for (const p of this.participants.values()) decoderRestarts += p.input.stats.decoderCrashes;
-    const sum = [...this.outputs.values()].reduce((total, output) => MixOutput.addStats(total, output.stats), this.retired);
+    const sum = this.allOutputs().reduce((total, output) => MixOutput.addStats(total, output.stats), this.retired);
     return {
       framesComposed: this.counters.framesComposed,
       framesSent: this.counters.framesSent,
@@ -132,7 +155,8 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       keyframeRequests: this.counters.keyframeRequests,
       encoderRestarts: sum.encoderRestarts,
       decoderRestarts,
-      outputCodecs: [...this.outputs.keys()],
+      outputCodecs: [...new Set(this.allOutputs().map((o) => o.codec))],
+      outputStreams: [...this.renditions.values()].flatMap((r) => [...r.outputs.keys()].map((codec) => mixStreamKey({ codec, ...r.size }))),
       decodeLagMaxMs: Math.max(0, ...[...this.participants.values()].map((p) => p.input.stats.decodeLagMaxMs)),
     };
   }
@@ -149,19 +173,25 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.ticker.start();
   }
 
+  /** The main size in `codec`: what the decoders are sized for and a recording takes. */
+  mainStream(codec: MixCodec): MixStream {
+    return { codec, width: this.options.width, height: this.options.height, bitrate: this.options.bitrate };
+  }
+
   /**
-   * The codecs to encode the mix in (an empty set means VP8). A codec new to the set gets an encoder whose
-   * first frame is a keyframe; one no longer in it has its encoder closed.
+   * The streams to encode (none means the main size in VP8). A stream new to the set gets an encoder whose
+   * first frame is a keyframe (and a size new to it a composition of its own); one no longer in it has its
+   * encoder closed, and a size nobody takes any more is no longer composed.
    */
-  setOutputCodecs(codecs: ReadonlySet<MixCodec>): void {
-    this.outputCodecs = codecs.size > 0 ? new Set(codecs) : new Set(["vp8"]);
+  setOutputStreams(streams: readonly MixStream[]): void {
+    this.wanted = streams.length > 0 ? [...streams] : [this.mainStream("vp8")];
     if (this.started) this.syncOutputs();
   }
 
-  /** A receiver joined or lost pictures (PLI): that codec's next frame is a keyframe (see MIN_KEYFRAME_SPACING_MS). */
-  requestKeyframe(codec: MixCodec): void {
+  /** A receiver joined, lost pictures (PLI) or is moving to this stream: its next frame is a keyframe (see MIN_KEYFRAME_SPACING_MS). */
+  requestKeyframe(stream: Pick<MixStream, "codec" | "width" | "height">): void {
     this.counters.keyframeRequests++;
-    this.outputs.get(codec)?.requestKeyframe();
+    this.renditions.get(sizeKey(stream))?.outputs.get(stream.codec)?.requestKeyframe();
   }
 
   addParticipant(id: string, name: string): void {
@@ -220,8 +250,8 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.ticker.stop();
     clearInterval(this.poller);
     clearTimeout(this.resizing);
-    const outputs = [...this.outputs.values()];
-    this.outputs.clear();
+    const outputs = this.allOutputs();
+    this.renditions.clear();
     await Promise.all([...outputs.map((o) => o.close()), ...this.closingOutputs, ...[...this.participants.values()].map((p) => p.input.close())]);
     this.participants.clear();
   }
@@ -236,6 +266,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.toResize.clear();
     for (const id of [...newcomers, ...queued, ...tiles.keys()]) this.toResize.add(id);
     this.tiles = tiles;
+    for (const r of this.renditions.values()) r.tiles = r.main ? tiles : this.tilesFor(r.size);
     if (!this.resizing) this.resizeNext();
     this.emit("layout", this.tiles);
   }
@@ -262,7 +293,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   private tick(scheduledAt: number): void {
-    const outputs = [...this.outputs.values()];
+    const outputs = this.allOutputs();
     if (outputs.length === 0) return;
     // Nothing to compose for when every encoder is behind: the frame is dropped, once.
     if (outputs.every((o) => o.behind)) {
@@ -270,38 +301,65 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       return;
     }
     const now = performance.now();
-    const tiles = [...this.tiles].map(([id, rect]) => {
-      const p = this.participants.get(id)!;
-      return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs) };
-    });
-    // One canvas for the room's life, composed once for every codec: each encoder copies the frame as it takes it.
-    this.canvas ??= createI420(this.options.width, this.options.height);
-    const frame = composeFrame(this.options, tiles, this.labels, this.canvas);
+    // Each picture is read once per tick, whatever number of renditions draw it.
+    const frames = new Map<string, I420Frame | undefined>();
+    for (const [id, p] of this.participants) frames.set(id, p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs));
+    for (const r of this.renditions.values()) {
+      const targets = [...r.outputs.values()];
+      if (targets.length === 0 || targets.every((o) => o.behind)) continue;
+      const tiles = [...r.tiles].map(([id, rect]) => {
+        const p = this.participants.get(id)!;
+        return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: frames.get(id) };
+      });
+      // One canvas per rendition for its life, composed once for every codec: each encoder copies the frame as it takes it.
+      r.canvas ??= createI420(r.size.width, r.size.height);
+      const frame = composeFrame(r.size, tiles, r.labels, r.canvas, !r.main);
+      for (const output of targets) output.encode(frame.data, scheduledAt);
+    }
     this.counters.framesComposed++;
-    for (const output of outputs) output.encode(frame.data, scheduledAt);
+  }
+
+  private allOutputs(): MixOutput[] {
+    return [...this.renditions.values()].flatMap((r) => [...r.outputs.values()]);
+  }
+
+  private tilesFor(size: Size): Map<string, Rect> {
+    return computeLayout(this.spec, [...this.participants.keys()], this.speaker, size).tiles;
   }
 
   private syncOutputs(): void {
-    for (const [codec, output] of this.outputs) {
-      if (this.outputCodecs.has(codec)) continue;
-      this.outputs.delete(codec);
-      this.retired = MixOutput.addStats(this.retired, output.stats);
-      const closing = output.close();
-      this.closingOutputs.add(closing);
-      void closing.finally(() => this.closingOutputs.delete(closing));
-      this.options.context.log.info("mix encoder stopped: no receiver needs its codec", { codec });
+    const wanted = new Map(this.wanted.map((stream) => [mixStreamKey(stream), stream]));
+    for (const [key, r] of this.renditions) {
+      for (const [codec, output] of r.outputs) {
+        if (wanted.has(mixStreamKey({ codec, ...r.size }))) continue;
+        r.outputs.delete(codec);
+        this.retired = MixOutput.addStats(this.retired, output.stats);
+        const closing = output.close();
+        this.closingOutputs.add(closing);
+        void closing.finally(() => this.closingOutputs.delete(closing));
+        this.options.context.log.info("mix encoder stopped: no receiver takes its stream", { stream: mixStreamKey({ codec, ...r.size }) });
+      }
+      if (r.outputs.size === 0) this.renditions.delete(key);
     }
-    for (const codec of this.outputCodecs) {
-      if (this.outputs.has(codec)) continue;
+    for (const stream of wanted.values()) {
+      const key = sizeKey(stream);
+      let r = this.renditions.get(key);
+      if (!r) {
+        const main = stream.width === this.options.width && stream.height === this.options.height;
+        const size = { width: stream.width, height: stream.height };
+        r = { size, main, tiles: main ? this.tiles : this.tilesFor(size), labels: new LabelRenderer({ outputHeight: size.height, font: this.options.labelFont }), canvas: undefined, outputs: new Map() };
+        this.renditions.set(key, r);
+      }
+      if (r.outputs.has(stream.codec)) continue;
       const output = new MixOutput({
-        codec,
-        settings: this.options,
+        codec: stream.codec,
+        settings: { width: stream.width, height: stream.height, fps: this.options.fps, bitrate: stream.bitrate },
         keyframeIntervalMs: this.options.keyframeIntervalMs,
         maxEncoderBacklog: this.options.maxEncoderBacklog ?? 3,
         context: this.options.context,
         clockStart: this.clockStart,
       });
-      output.on("rtp", (packet) => this.emit("rtp", packet, codec));
+      output.on("rtp", (packet, keyframeStart) => this.emit("rtp", packet, stream, keyframeStart));
       output.on("encoded", (f) => {
         if (f.composedAt > this.lastSentComposedAt) {
           this.lastSentComposedAt = f.composedAt;
@@ -309,8 +367,8 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
         }
         this.emit("encoded", f);
       });
-      this.outputs.set(codec, output);
-      if (this.outputs.size > 1) this.options.context.log.info("mix encoder started for a receiver's codec", { codec });
+      r.outputs.set(stream.codec, output);
+      if (this.allOutputs().length > 1) this.options.context.log.info("mix encoder started for a receiver's stream", { stream: mixStreamKey(stream) });
     }
   }
 }

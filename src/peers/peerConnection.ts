@@ -14,6 +14,7 @@ import {
 } from "werift";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
+import type { LinkEstimate } from "./linkEstimate.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
 import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./offerChecks.js";
@@ -47,6 +48,7 @@ export type PeerEvents = {
   connected: [];
   /** The participant's end lost pictures of what we send it (RTCP PLI on its video section). */
   pictureLoss: [];
+  link: [estimate: LinkEstimate];
 };
 
 export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections" | "bad-offer" | "bad-candidate"> {}

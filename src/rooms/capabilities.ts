@@ -1,5 +1,6 @@
 import type { RoomMode, SignalData } from "../../protocol/messages.js";
 import type { RoomMediaStats } from "./mcuRoom.js";
+import type { DisplayBox } from "./rungChooser.js";
 import { WrongModeError, type IceCandidateInit, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
 
 /** The participant's own offer and candidates, answered by a server peer connection (MCU, SFU). */
@@ -43,6 +44,11 @@ export interface RecordingControl {
   stopRecording(by: RecordingOrigin): Promise<RecordingInfo>;
 }
 
+/** The box each page shows the mix in, which sizes and shapes what it is sent (MCU). */
+export interface DisplayControl {
+  setDisplay(id: string, display: DisplayBox): void;
+}
+
 /** The media plane's figures, for /metrics (MCU). */
 export interface MixStats {
   readonly mediaStats: RoomMediaStats;
@@ -59,6 +65,7 @@ export interface RoomCapabilities {
   readonly layout?: LayoutControl;
   readonly recording?: RecordingControl;
   readonly mix?: MixStats;
+  readonly display?: DisplayControl;
 }
 
 /** The room as far as naming a missing capability needs it. */
@@ -78,6 +85,7 @@ const missing: { readonly [K in keyof RoomCapabilities]-?: (room: Named) => stri
   layout: (room) => `room "${room.name}" has no composite to lay out: layouts apply to mcu rooms`,
   recording: (room) => `room "${room.name}" has no composite to record: recording applies to mcu rooms`,
   mix: (room) => `room "${room.name}" mixes nothing: mixing applies to mcu rooms`,
+  display: (room) => `room "${room.name}" sends no mix to size: display applies to mcu rooms`,
 };
 
 /** The room's capability, or WrongModeError naming what the room is and what would have it. */

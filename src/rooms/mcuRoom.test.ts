@@ -158,16 +158,148 @@ describe("McuRoom rules", () => {
       peer.isConnected = true;
       peer.emit("connected");
     }
-    expect([...mixer.receiverCodecs.at(-1)!].sort()).toEqual(["h264", "vp8"]);
+    expect(mixer.receiverStreams.at(-1)).toEqual(["h264:1280x720", "vp8:1280x720"]);
     const packet = (marker: boolean) => new RtpPacket(new RtpHeader({ payloadType: 96, sequenceNumber: 1, timestamp: 0, ssrc: 1, marker }), Buffer.from([0x90])).serialize();
-    mixer.emit("videoRtp", packet(true), "h264");
-    mixer.emit("videoRtp", packet(true), "vp8");
-    mixer.emit("videoRtp", packet(true), "vp8");
+    mixer.emit("videoRtp", packet(true), { codec: "h264", width: 1280, height: 720, bitrate: 1_500_000 }, true);
+    mixer.emit("videoRtp", packet(true), { codec: "vp8", width: 1280, height: 720, bitrate: 1_500_000 }, true);
+    mixer.emit("videoRtp", packet(true), { codec: "vp8", width: 1280, height: 720, bitrate: 1_500_000 }, false);
     expect(safariPeer.sent.video).toBe(1);
     expect(chromePeer.sent.video).toBe(2);
     await room.remove(safari.participant.id, "left");
-    expect([...mixer.receiverCodecs.at(-1)!]).toEqual(["vp8"]);
+    expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720"]);
     expect(chrome.channel.closedWith).toBeUndefined();
+  });
+
+  describe("renditions per receiver", () => {
+    const stream = (width: number, height: number) => ({ codec: "vp8" as const, width, height, bitrate: 1 });
+    /** A frame of `packets` packets of a stream, its numbering its own (each stream counts from its own base). */
+    function frame(mixer: ReturnType<typeof makeRoom>["mixer"], s: ReturnType<typeof stream>, firstSeq: number, ts: number, keyframe: boolean, packets = 2): void {
+      for (let i = 0; i < packets; i++) {
+        const bytes = new RtpPacket(new RtpHeader({ payloadType: 96, sequenceNumber: firstSeq + i, timestamp: ts, ssrc: s.width, marker: i === packets - 1 }), Buffer.from([0x90])).serialize();
+        mixer.emit("videoRtp", bytes, s, keyframe && i === 0);
+      }
+    }
+    const hd = stream(1280, 720);
+    const sd = stream(640, 360);
+    const ld = stream(320, 180);
+    const mixMessages = (channel: FakeChannel) => channel.messages.filter((m) => m.type === "mix");
+
+    it("moves a receiver down at once, at the new rung's keyframe, with its sequence numbers running on; the other stays", async () => {
+      const { room, media, mixer } = makeRoom();
+      const weak = join1(room, "Weak", "viewer");
+      join1(room, "Strong", "viewer");
+      const [weakPeer, strongPeer] = media.peers;
+      weakPeer.connect();
+      strongPeer.connect();
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720"]);
+      frame(mixer, hd, 100, 3000, true);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(mixMessages(weak.channel).at(-1)).toMatchObject({ width: 1280, height: 720, paused: false });
+      weakPeer.emit("link", { availableBps: 400_000, lossFraction: 0.05, rttMs: 120 });
+      // The new rung is encoded and asked for a keyframe; the old one goes on until that keyframe.
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720", "vp8:320x180"]);
+      expect(mixer.keyframeStreams.at(-1)).toBe("vp8:320x180");
+      frame(mixer, hd, 102, 6000, false);
+      frame(mixer, ld, 9000, 6000, false); // not a keyframe: no switch yet
+      expect(weakPeer.videoSent.map((p) => p.seq)).toEqual([100, 101, 102, 103]);
+      frame(mixer, ld, 9002, 9000, true);
+      frame(mixer, hd, 104, 9000, false);
+      frame(mixer, ld, 9004, 12000, false);
+      expect(weakPeer.videoSent.map((p) => p.seq)).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
+      expect(weakPeer.videoSent.map((p) => p.ts)).toEqual([3000, 3000, 6000, 6000, 9000, 9000, 12000, 12000]);
+      expect(strongPeer.videoSent.map((p) => p.seq)).toEqual([100, 101, 102, 103, 104, 105]);
+      await vi.advanceTimersByTimeAsync(1);
+      // Weak on the smallest rung, Strong still on the largest.
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720", "vp8:320x180"]);
+      expect(mixMessages(weak.channel).at(-1)).toMatchObject({ width: 320, height: 180, paused: false });
+      expect(mixMessages(weak.channel)).toHaveLength(2);
+    });
+
+    it("stops a rung nobody receives, and moves up only after 10 s of headroom", async () => {
+      const { room, media, mixer } = makeRoom();
+      join1(room, "Solo", "viewer");
+      const [peer] = media.peers;
+      peer.connect();
+      frame(mixer, hd, 1, 3000, true);
+      peer.emit("link", { availableBps: 700_000, lossFraction: 0, rttMs: 50 });
+      frame(mixer, sd, 1, 6000, true);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:640x360"]);
+      for (let t = 0; t < 9; t++) {
+        await vi.advanceTimersByTimeAsync(1000);
+        peer.emit("link", { availableBps: 5_000_000, lossFraction: 0, rttMs: 50 });
+      }
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:640x360"]);
+      await vi.advanceTimersByTimeAsync(2000);
+      peer.emit("link", { availableBps: 5_000_000, lossFraction: 0, rttMs: 50 });
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720", "vp8:640x360"]);
+      frame(mixer, hd, 500, 9000, true);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720"]);
+      const seqs = peer.videoSent.map((p) => p.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
+    });
+
+    it("pauses the video below the lowest rung, says so, keeps the sound, and resumes by itself", async () => {
+      const { room, media, mixer } = makeRoom();
+      const ada = join1(room, "Ada");
+      const vic = join1(room, "Vic", "viewer");
+      const [adaPeer, vicPeer] = media.peers;
+      adaPeer.connect();
+      vicPeer.connect();
+      frame(mixer, hd, 1, 3000, true);
+      await vi.advanceTimersByTimeAsync(1);
+      vicPeer.emit("link", { availableBps: 80_000, lossFraction: 0.2, rttMs: 300 });
+      expect(mixMessages(vic.channel).at(-1)).toMatchObject({ paused: true });
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720"]); // Ada's
+      const before = vicPeer.sent.video;
+      frame(mixer, hd, 3, 6000, true);
+      expect(vicPeer.sent.video).toBe(before);
+      expect(mixer.audioListeners.has(vic.participant.id)).toBe(true);
+      for (let t = 0; t < 4; t++) {
+        await vi.advanceTimersByTimeAsync(1000);
+        vicPeer.emit("link", { availableBps: 300_000, lossFraction: 0, rttMs: 80 });
+      }
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720", "vp8:320x180"]);
+      frame(mixer, ld, 40, 9000, true);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(mixMessages(vic.channel).at(-1)).toMatchObject({ width: 320, height: 180, paused: false });
+      const seqs = vicPeer.videoSent.map((p) => p.seq);
+      expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i));
+      expect(ada.channel.messages.filter((m) => m.type === "mix" && m.paused)).toHaveLength(0);
+    });
+
+    it("never sends more than the page's box shows, and an upright phone gets the shared portrait rendition", async () => {
+      const { room, media, mixer } = makeRoom();
+      join1(room, "Phone 1", "viewer");
+      join1(room, "Phone 2", "viewer");
+      const desk = join1(room, "Desk", "viewer");
+      for (const peer of media.peers) peer.connect();
+      const [p1, p2, deskPeer] = media.peers;
+      const [a, b, c] = room.list().map((m) => m.id);
+      room.setDisplay(a, { width: 390, height: 693, pixelRatio: 1, orientation: "portrait" });
+      room.setDisplay(b, { width: 390, height: 693, pixelRatio: 1, orientation: "portrait" });
+      room.setDisplay(c, { width: 600, height: 338, pixelRatio: 1, orientation: "landscape" });
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:360x640", "vp8:640x360"]);
+      frame(mixer, stream(360, 640), 1, 3000, true);
+      frame(mixer, sd, 1, 3000, true);
+      expect(p1.videoSent).toHaveLength(2);
+      expect(p2.videoSent).toHaveLength(2);
+      expect(deskPeer.videoSent).toHaveLength(2);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(mixMessages(desk.channel).at(-1)).toMatchObject({ width: 640, height: 360 });
+      // A rotation: back to landscape at once.
+      room.setDisplay(a, { width: 844, height: 475, pixelRatio: 1, orientation: "landscape" });
+      expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:360x640", "vp8:640x360"]);
+      frame(mixer, sd, 3, 6000, true);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(p1.videoSent).toHaveLength(4);
+    });
+
+    it("refuses display in rooms without a mix", () => {
+      const { room } = makeRoom();
+      expect(capability(room, "display")).toBe(room);
+    });
   });
 
   it("closes with room-failed when its media code throws, and tells everyone", async () => {
@@ -219,7 +351,7 @@ describe("McuRoom rules", () => {
 
   it("has negotiation, layout, recording and mix figures, and no signal relay or server offers", () => {
     const { room } = makeRoom();
-    expect(Object.keys(room.capabilities).sort()).toEqual(["layout", "mix", "negotiation", "recording"]);
+    expect(Object.keys(room.capabilities).sort()).toEqual(["display", "layout", "mix", "negotiation", "recording"]);
     expect(() => capability(room, "relay")).toThrow(expect.objectContaining({ code: "wrong-mode", message: "signal messages are for mesh rooms; this is an MCU room" }));
     expect(() => capability(room, "serverOffers")).toThrow(/an MCU room never sends offers/);
   });

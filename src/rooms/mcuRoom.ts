@@ -1,13 +1,11 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
-import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
 import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
 import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
-import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../../protocol/messages.js";
-import type { LayoutControl, MixStats, RecordingControl, RoomCapabilities } from "./capabilities.js";
+import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RoomCapabilities } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import {
   RateLimitedError,
@@ -26,6 +24,10 @@ import type { Participant, ParticipantChannel } from "./participant.js";
 import type { RoomContext } from "./roomContext.js";
 import type { MixReceivingPeer, RoomMixing } from "./roomMedia.js";
 import { tileBitrate } from "./tileBitrate.js";
+import { MixReceiver } from "./mixReceiver.js";
+import type { DisplayBox } from "./rungChooser.js";
+import type { MixStream } from "../../mixer/video/renditionLadder.js";
+import type { LinkEstimate } from "../peers/linkEstimate.js";
 
 /** Participants may start a recording in a room at most this often (operators and AUTO_RECORD are not limited). */
 export const RECORDING_START_INTERVAL_MS = 10_000;
@@ -41,13 +43,16 @@ export interface RoomMediaStats {
  * Created with the first participant, closed (mixer and all) when the last one leaves; `closed` fires
  * once every ffmpeg child is gone.
  */
-type McuParticipant = Participant<MixReceivingPeer>;
+type McuParticipant = Participant<MixReceivingPeer> & {
+  /** Which rendition of the mix this participant is sent, from its link and its display. */
+  readonly mix: MixReceiver;
+};
 
-export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom, LayoutControl, RecordingControl, MixStats {
+export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom, LayoutControl, RecordingControl, MixStats, DisplayControl {
   /** Participants who have been sent their first mixed frame (the join-to-first-frame histogram). */
   private readonly firstFrameSent = new WeakSet<McuParticipant>();
   readonly mode = "mcu";
-  readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this };
+  readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this, display: this };
   private readonly mixer: RoomMixing;
   private layout: LayoutChoice = { layout: "grid" };
   private recording: RoomRecording | undefined;
@@ -71,12 +76,15 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       labelFont: { families: config.labelFamilies ?? resolveLabelFont(config.labelFont).families },
       context: { log: context.log, processes: context.processes, faults: this.faults, ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath() },
     });
-    this.mixer.on("videoRtp", (bytes, codec) => {
+    this.mixer.on("videoRtp", (bytes, stream, keyframeStart) => {
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
       const packet = RtpPacket.deSerialize(bytes);
       for (const p of this.members.values()) {
-        if (p.peer.mixCodec !== codec || !p.peer.receivesMix) continue;
-        p.peer.sendVideo(copyForReceiver(packet));
+        if (p.peer.mixCodec !== stream.codec || !p.peer.receivesMix) continue;
+        const routed = p.mix.route(packet, stream, keyframeStart);
+        if (!routed) continue;
+        p.peer.sendVideo(routed.packet);
+        if (routed.switched) this.mixSwitched(p);
         // The last packet of a frame over a connected peer: the first frame this participant can see.
         if (packet.header.marker && !this.firstFrameSent.has(p) && p.peer.isConnected) {
           this.firstFrameSent.add(p);
@@ -176,7 +184,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult<McuParticipant> {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const participant: McuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined };
+    const participant: McuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined, mix: new MixReceiver(this.mixer.ladder) };
     if (role === "sender") this.mixer.addSender(participant.id, name);
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
     this.attachNewParticipant(participant);
@@ -222,7 +230,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       return;
     }
     this.broadcastRoster();
-    this.updateReceiverCodecs();
+    this.updateReceiverStreams();
     await Promise.all([this.releasePeer(p), removal]);
   }
 
@@ -233,7 +241,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   protected override async onDisconnected(p: McuParticipant, reason: string): Promise<void> {
     this.noteForRecording({ kind: "disconnect", participant: { id: p.id, name: p.name }, reason });
     await super.onDisconnected(p, reason);
-    if (!this.closing) this.updateReceiverCodecs();
+    if (!this.closing) this.updateReceiverStreams();
   }
 
   /** The same tile, fed from the page's fresh peer; the sender is told its tile size again. */
@@ -290,12 +298,14 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     peer.on(
       "connected",
       this.faults.wrap("receiver connected", () => {
-        this.updateReceiverCodecs();
+        p.mix.restart(peer.mixCodec);
+        this.updateReceiverStreams();
         this.mixer.start();
-        this.mixer.requestKeyframe(peer.mixCodec);
+        this.requestMixKeyframe(p);
       }),
     );
-    peer.on("pictureLoss", this.faults.wrap("receiver picture loss", () => this.mixer.requestKeyframe(peer.mixCodec)));
+    peer.on("pictureLoss", this.faults.wrap("receiver picture loss", () => this.requestMixKeyframe(p)));
+    peer.on("link", this.faults.wrap("receiver link estimate", (estimate: LinkEstimate) => this.retarget(p, p.mix.setEstimate(estimate.availableBps, performance.now()))));
     if (p.role !== "sender") return;
     peer.on(
       "videoRtp",
@@ -310,11 +320,50 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     peer.on("audioRtp", this.faults.wrap("participant audio in", (packet: RtpPacket, level: number | undefined) => this.mixer.pushAudioRtp(id, packet, level)));
   }
 
-  /** One encoder per codec that a connected receiver takes (a codec nobody takes any more stops; a WHIP encoder takes none). */
-  private updateReceiverCodecs(): void {
-    const codecs = new Set<MixCodec>();
-    for (const p of this.members.values()) if (p.peer.isConnected && p.peer.receivesMix) codecs.add(p.peer.mixCodec);
-    this.mixer.setReceiverCodecs(codecs);
+  /** The page's box for the mix (the `display` message): the largest rung it may be sent, and its shape. */
+  setDisplay(id: string, display: DisplayBox): void {
+    const p = this.members.get(id);
+    if (!p) return;
+    this.retarget(p, p.mix.setDisplay(display, performance.now()));
+  }
+
+  /** The streams a receiver needs changed (a new rung, or paused): encoders follow, and the new one starts with a keyframe. */
+  private retarget(p: McuParticipant, changed: boolean): void {
+    if (!changed || !p.peer.isConnected) return;
+    this.updateReceiverStreams();
+    this.requestMixKeyframe(p);
+    this.reportMix(p);
+  }
+
+  /** A receiver moved to its new stream: the one it left may have no receiver left. */
+  private mixSwitched(p: McuParticipant): void {
+    setImmediate(
+      this.faults.wrap("mix switched", () => {
+        if (this.closing) return;
+        this.updateReceiverStreams();
+        this.reportMix(p);
+      }),
+    );
+  }
+
+  private reportMix(p: McuParticipant): void {
+    const state = p.mix.takeStateChange();
+    if (!state) return;
+    this.log.info("receiver's mix", { participant: p.id, ...state });
+    p.channel.send({ type: "mix", ...state });
+  }
+
+  private requestMixKeyframe(p: McuParticipant): void {
+    const stream = p.mix.keyframeStream;
+    if (stream) this.mixer.requestKeyframe(stream);
+  }
+
+  /** One encoder per stream (rendition and codec) a connected receiver is on or moving to; a stream nobody takes any more stops. */
+  private updateReceiverStreams(): void {
+    const streams: MixStream[] = [];
+    // A WHIP publisher's answer sends it no mix: it takes no stream.
+    for (const p of this.members.values()) if (p.peer.isConnected && p.peer.receivesMix) streams.push(...p.mix.streams);
+    this.mixer.setReceiverStreams(streams);
   }
 
   private sendTileSizes(): void {

@@ -158,6 +158,8 @@ export class SignalingSession implements ParticipantChannel {
           return room.setMuted(participant.id, { audio: message.audio, video: message.video });
         case "record":
           return await this.record(room, participant, message.action);
+        case "display":
+          return capability(room, "display").setDisplay(participant.id, message);
         case "leave":
           await this.leave("left");
           return void this.end("left", CLOSE_NORMAL);

@@ -8,14 +8,15 @@ import type { Row } from "../../bench/measureMode.js";
 /**
  * The real `npm run bench`, small: one MCU room of five senders for a few seconds (five, so the tiles are
  * small enough that senders obeying `tile` send less than VGA, as browsers do), one of whom takes the mix
- * in H264 as Safari would, so the room runs both encoders.
+ * in H264 as Safari would, so the room runs both encoders, and one viewer limited to a 640x360 box, so it
+ * runs the 640x360 rendition too.
  */
 describe("npm run bench (smoke)", () => {
   const out = mkdtempSync(join(tmpdir(), "tessera-bench-smoke-"));
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it("writes the table, JSON and chart with every figure present and plausible", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "5", "--window", "4", "--warmup", "2", "--h264-receivers", "1", "--out", out], {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "5", "--window", "4", "--warmup", "2", "--h264-receivers", "1", "--viewer-boxes", "640x360", "--out", out], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -53,5 +54,8 @@ describe("npm run bench (smoke)", () => {
     expect(row.floorRatio).toBeGreaterThan(0);
     // 426x360 tiles: each sender switched to its 480x360 clip, as a browser capturing VGA scales down.
     expect(row.tileSizedSenders).toBe(5);
+    // The viewer limited to a 640x360 box was sent the 640x360 rendition.
+    expect(row.viewerBoxes).toEqual(["640x360"]);
+    expect(row.renditionsReceived).toEqual(["640x360"]);
   }, 120_000);
 });

@@ -1,4 +1,5 @@
 import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
+import { renditionLadder, type MixStream } from "../../mixer/video/renditionLadder.js";
 import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
 import type { RoomMixerEvents } from "../../mixer/roomMixer.js";
@@ -41,8 +42,11 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
     this.closed = true;
     this.removeAllListeners();
   }
-  sendVideo(): void {
+  /** Sequence number and timestamp of each video packet sent, in order. */
+  readonly videoSent: { seq: number; ts: number }[] = [];
+  sendVideo(packet: RtpPacket | Buffer): void {
     this.sent.video++;
+    if (!Buffer.isBuffer(packet)) this.videoSent.push({ seq: packet.header.sequenceNumber, ts: packet.header.timestamp });
   }
   sendAudio(): void {
     this.sent.audio++;
@@ -85,9 +89,12 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   readonly layouts: LayoutSpec[] = [];
   layout: ReadonlyMap<string, Rect> = new Map();
   activeSpeaker: string | undefined;
-  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0, decoderRestarts: 0, outputCodecs: [], decodeLagMaxMs: 0 };
-  /** Every set of receiver codecs the room asked for, in order. */
-  readonly receiverCodecs: ReadonlySet<MixCodec>[] = [];
+  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0, decoderRestarts: 0, outputCodecs: [], outputStreams: [], decodeLagMaxMs: 0 };
+  readonly ladder = renditionLadder({ width: 1280, height: 720, bitrate: 1_500_000 });
+  /** Every set of receiver streams the room asked for, in order (as `vp8:640x360` strings, sorted). */
+  readonly receiverStreams: string[][] = [];
+  /** Every stream a keyframe was asked of, in order. */
+  readonly keyframeStreams: string[] = [];
   readonly audioStats = { inputsWithLevels: 0, inputsDecoded: 0, inputsMixed: 0, encodings: 0, packetsDecoded: 0, packetsSkipped: 0 };
   started = false;
   keyframeRequests = 0;
@@ -110,11 +117,12 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   start(): void {
     this.started = true;
   }
-  requestKeyframe(): void {
+  requestKeyframe(stream: MixStream): void {
     this.keyframeRequests++;
+    this.keyframeStreams.push(`${stream.codec}:${stream.width}x${stream.height}`);
   }
-  setReceiverCodecs(codecs: ReadonlySet<MixCodec>): void {
-    this.receiverCodecs.push(codecs);
+  setReceiverStreams(streams: Iterable<MixStream>): void {
+    this.receiverStreams.push([...new Set([...streams].map((s) => `${s.codec}:${s.width}x${s.height}`))].sort());
   }
   pushVideoRtp(id: string, _packet: RtpPacket): void {
     this.videoPackets.push(id);

@@ -82,6 +82,10 @@ export class TestClient {
   readonly frameArrivals: number[] = [];
   /** When each whole keyframe of the mix was assembled here (before decoding). */
   readonly keyframeArrivals: number[] = [];
+  /** The picture size of each VP8 keyframe of the mix, when it arrived: which rendition this client is sent. */
+  readonly mixKeyframeSizes: { at: number; width: number; height: number }[] = [];
+  /** The sequence number of each mixed video packet, in arrival order. */
+  readonly videoSequence: number[] = [];
   /** When the peer connection reached "connected" (ICE and DTLS done; performance.now). */
   connectedAt: number | undefined;
   id = "";
@@ -356,7 +360,11 @@ export class TestClient {
     const assembler = new FrameAssembler(codec, {
       frame: (f) => {
         if (f.isKeyframe) keyframes?.push(performance.now());
-        decoder.push(f, codec);
+        // A VP8 keyframe's header: start code 9d 01 2a, then 14-bit width and height (RFC 6386, 9.1).
+        if (keyframes === this.keyframeArrivals && f.isKeyframe && codec === "vp8" && f.data.length >= 10 && f.data[3] === 0x9d && f.data[4] === 0x01 && f.data[5] === 0x2a) {
+          this.mixKeyframeSizes.push({ at: performance.now(), width: f.data.readUInt16LE(6) & 0x3fff, height: f.data.readUInt16LE(8) & 0x3fff });
+        }
+        if (this.options.decode !== false) decoder.push(f, codec);
       },
       needKeyframe: () => undefined,
     });
@@ -378,6 +386,7 @@ export class TestClient {
     track.onReceiveRtp.subscribe((packet) => {
       const now = performance.now();
       this.videoArrivals.push(now);
+      this.videoSequence.push(packet.header.sequenceNumber);
       if (packet.header.marker) this.frameArrivals.push(now);
       this.videoSsrcs.add(packet.header.ssrc);
       this.videoPayloadTypes.add(packet.header.payloadType);
@@ -385,7 +394,8 @@ export class TestClient {
       const codec = named === "video/h264" ? "h264" : "vp8";
       this.mixCodecsReceived.add(codec);
       decode ??= this.framesInto(this.decoder, codec, this.keyframeArrivals);
-      if (this.options.decode !== false) decode(packet, now);
+      // Assembled even when not decoded (cheap): keyframeArrivals and mixKeyframeSizes say what arrived.
+      decode(packet, now);
     });
   }
 

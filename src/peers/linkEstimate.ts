@@ -1,0 +1,1 @@
+export interface LinkEstimate { availableBps: number; lossFraction: number; rttMs: number | undefined }

@@ -1,0 +1,132 @@
+import type { RtpPacket } from "werift";
+import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
+import { sameStream, type MixStream, type RenditionLadder } from "../../mixer/video/renditionLadder.js";
+import { copyForReceiver } from "../peers/rtpCopy.js";
+import { RungChooser, type DisplayBox, type RungChoice, type RungPolicy } from "./rungChooser.js";
+
+/** What the receiver is shown now: the size of its mix, or paused. */
+export interface MixState {
+  readonly width: number;
+  readonly height: number;
+  readonly paused: boolean;
+}
+
+/**
+ * One MCU receiver's place on the rendition ladder: which stream of the mix its one video track carries
+ * now, and the stream it moves to. A move happens at the first packet of the new stream's keyframe, and
+ * the old stream's packets go on until then, so the picture never freezes in between. Packets leave with
+ * this receiver's own continuous sequence numbers (each stream numbers its own) and timestamps that never
+ * go back (every stream of the room runs on one RTP clock, so they only need a nudge when two streams
+ * encoded the same instant).
+ */
+export class MixReceiver {
+  private readonly chooser: RungChooser;
+  /** The codec its answer fixed. */
+  private codec: MixCodec = "vp8";
+  /** The stream whose packets go out now (undefined: none yet, or paused). */
+  private current: MixStream | undefined;
+  /** The stream it moves to at that stream's next keyframe. */
+  private pending: MixStream | undefined;
+  private choice: RungChoice;
+  private seqOffset = 0;
+  private tsOffset = 0;
+  private lastSeq: number | undefined;
+  private lastTimestamp: number | undefined;
+  /** The state last reported (the `mix` message). */
+  private reported: MixState | undefined;
+
+  constructor(ladder: RenditionLadder, policy?: RungPolicy) {
+    this.chooser = new RungChooser(ladder, policy);
+    this.choice = this.chooser.choice;
+    this.retarget();
+  }
+
+  /** The streams this receiver needs encoded: the one it is on and the one it is moving to. */
+  get streams(): MixStream[] {
+    return [this.current, this.pending].filter((s): s is MixStream => s !== undefined);
+  }
+
+  /** The stream a keyframe request (PLI) of this receiver is for: the one it waits for first. */
+  get keyframeStream(): MixStream | undefined {
+    return this.pending ?? this.current;
+  }
+
+  /** What it is shown now (the stream it is on, or paused), once it has been shown anything. */
+  get state(): MixState | undefined {
+    if (this.choice.paused) return { width: 0, height: 0, paused: true };
+    return this.current && { width: this.current.width, height: this.current.height, paused: false };
+  }
+
+  /**
+   * A fresh connection (the first, or a new peer after a resume): its track starts at the next keyframe of
+   * the stream chosen for it. Returns true: the wanted streams changed.
+   */
+  restart(codec: MixCodec): boolean {
+    this.codec = codec;
+    this.current = undefined;
+    this.lastSeq = undefined;
+    this.lastTimestamp = undefined;
+    this.reported = undefined;
+    return this.retarget();
+  }
+
+  /** Returns true when the streams this receiver needs changed. */
+  setDisplay(display: DisplayBox, now: number): boolean {
+    this.choice = this.chooser.setDisplay(display, now);
+    return this.retarget();
+  }
+
+  /** Returns true when the streams this receiver needs changed. */
+  setEstimate(availableBps: number, now: number): boolean {
+    this.choice = this.chooser.setEstimate(availableBps, now);
+    return this.retarget();
+  }
+
+  /**
+   * A packet of one of the room's streams: this receiver's own copy to send, or undefined if it is not on
+   * that stream. `switched` is set when this packet moved it to a new stream.
+   */
+  route(packet: RtpPacket, stream: MixStream, keyframeStart: boolean): { packet: RtpPacket; switched: boolean } | undefined {
+    let switched = false;
+    if (this.pending && keyframeStart && sameStream(stream, this.pending)) {
+      this.current = this.pending;
+      this.pending = undefined;
+      switched = true;
+      const h = packet.header;
+      this.seqOffset = this.lastSeq === undefined ? 0 : (this.lastSeq + 1 - h.sequenceNumber) & 0xffff;
+      // Streams share the room's RTP clock: only a frame of the same instant as the last one sent needs moving on.
+      this.tsOffset = this.lastTimestamp !== undefined && ((h.timestamp - this.lastTimestamp) | 0) <= 0 ? (this.lastTimestamp + 1 - h.timestamp) >>> 0 : 0;
+    }
+    if (!this.current || !sameStream(stream, this.current)) return undefined;
+    const copy = copyForReceiver(packet);
+    copy.header.sequenceNumber = (packet.header.sequenceNumber + this.seqOffset) & 0xffff;
+    copy.header.timestamp = (packet.header.timestamp + this.tsOffset) >>> 0;
+    this.lastSeq = copy.header.sequenceNumber;
+    this.lastTimestamp = copy.header.timestamp;
+    return { packet: copy, switched };
+  }
+
+  /** The state to tell the page, when it changed since last told. */
+  takeStateChange(): MixState | undefined {
+    const state = this.state;
+    if (!state) return undefined;
+    const r = this.reported;
+    if (r && r.width === state.width && r.height === state.height && r.paused === state.paused) return undefined;
+    this.reported = state;
+    return state;
+  }
+
+  private retarget(): boolean {
+    const before = this.streams;
+    if (this.choice.paused) {
+      this.current = undefined;
+      this.pending = undefined;
+    } else {
+      const target: MixStream = { codec: this.codec, ...this.choice.rung };
+      if (this.current && sameStream(this.current, target)) this.pending = undefined;
+      else this.pending = target;
+    }
+    const after = this.streams;
+    return before.length !== after.length || before.some((s, i) => !sameStream(s, after[i]));
+  }
+}
