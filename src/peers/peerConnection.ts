@@ -14,6 +14,8 @@ import {
 } from "werift";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
+import type { LinkEstimate } from "./linkEstimate.js";
+import { LinkMonitor, type LinkReport } from "./linkMonitor.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
 
@@ -30,6 +32,8 @@ export type PeerEvents = {
   connected: [];
   /** The participant's end lost pictures of what we send it (RTCP PLI on its video section). */
   pictureLoss: [];
+  /** What the link to this participant carries now (every LinkMonitor interval, ~500 ms, once connected). */
+  link: [estimate: LinkEstimate];
 };
 
 export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections"> {}
@@ -54,6 +58,8 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   private readonly stunConfigured: boolean;
   /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
   private readonly wiredTracks = new WeakSet<MediaStreamTrack>();
+  /** The link's estimate, and the retransmissions on it (taken over from werift: see LinkMonitor). */
+  private readonly linkMonitor = new LinkMonitor();
 
   /** `audioLevels`: negotiate RFC 6464, for a room that picks its speaker from the senders' own measurement. */
   constructor(config: PeerConfig, audioLevels: boolean) {
@@ -76,7 +82,9 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
         : {}),
       ...(config.icePortRange ? { icePortRange: [config.icePortRange[0], config.icePortRange[1]] as [number, number] } : {}),
     });
+    this.linkMonitor.on("link", (estimate) => this.emit("link", estimate));
     this.pc.connectionStateChange.subscribe((state) => {
+      if (state === "connected") this.watchLink();
       if (state === "connected") this.emit("connected");
       // ICE up and the connection still failed: the DTLS handshake (or the transport under it) did.
       if (state === "failed") this.fail("the connection failed (ICE or DTLS)", this.pc.iceConnectionState === "connected" || this.pc.iceConnectionState === "completed" ? "dtls" : "ice");
@@ -131,6 +139,11 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     await this.pc.addIceCandidate(candidate ?? undefined);
   }
 
+  /** The link's figures (estimate, sending rate, retransmissions); undefined until connected. */
+  get link(): LinkReport | undefined {
+    return this.linkMonitor.attached ? this.linkMonitor.report : undefined;
+  }
+
   get isConnected(): boolean {
     return this.pc.connectionState === "connected";
   }
@@ -147,6 +160,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.linkMonitor.close();
     this.removeAllListeners();
     await this.pc.close().catch(() => undefined);
   }
@@ -187,18 +201,32 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
 
   private watchReceiverRtcp(transceiver: RTCRtpTransceiver): void {
     // A generic NACK (RFC 4585 RTPFB, FMT 1) names the lost packets' SSRC, which werift routes to the sender:
-    // the browser lost packets of what this peer sends it (werift answers it with retransmissions).
+    // the browser lost packets of what this peer sends it (LinkMonitor answers it with paced retransmissions).
     transceiver.sender.onRtcp.subscribe((rtcp) => {
       if (rtcp.type === 205 && (rtcp as { feedback?: { count?: number } }).feedback?.count === 1) this.emit("feedback", "nack-received");
+      // werift 0.24 routes a PLI by its sender SSRC first, then by its media SSRC. A receive-only browser sends
+      // RTCP from SSRC 1 (libwebrtc's kDefaultRtcpReceiverReportSsrc), unknown here, so its PLI reaches the
+      // sender, which only fires onPictureLossIndication: answered here as a sender's is.
+      this.keyframeFeedback(rtcp);
     });
-    // werift 0.24 routes a remote PLI on a sendrecv transceiver to the receiver, not the sender.
-    transceiver.receiver.onRtcp.subscribe((rtcp) => {
-      const feedback = (rtcp as { feedback?: { count?: number } }).feedback;
-      if (rtcp.type === 206 && feedback?.count === 1) {
-        this.emit("feedback", "pli-received");
-        this.remoteKeyframeRequest();
-      }
-    });
+    // A sending participant's PLI names its own camera's SSRC, which werift routes to the receiver.
+    transceiver.receiver.onRtcp.subscribe((rtcp) => this.keyframeFeedback(rtcp));
+  }
+
+  /** RTCP PLI (PSFB FMT 1) or FIR (FMT 4) on the participant's video section: they want a keyframe. */
+  private keyframeFeedback(rtcp: { type: number }): void {
+    const count = (rtcp as { feedback?: { count?: number } }).feedback?.count;
+    if (rtcp.type === 206 && (count === 1 || count === 4)) {
+      this.emit("feedback", "pli-received");
+      this.remoteKeyframeRequest();
+    }
+  }
+
+  /** Once DTLS is up: the link's estimate and the video section's retransmissions (LinkMonitor). */
+  private watchLink(): void {
+    const sender = this.videoTransceiver?.sender ?? this.pc.getTransceivers()[0]?.sender;
+    const transport = sender?.dtlsTransport;
+    if (transport && !this.closed) this.linkMonitor.attach(transport, this.videoTransceiver?.sender);
   }
 
   private fail(reason: string, kind: "ice" | "dtls"): void {

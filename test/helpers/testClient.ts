@@ -1,4 +1,4 @@
-import { MediaStreamTrack, RTCPeerConnection, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useH264, useOPUS, useVP8, type RTCRtpTransceiver, type RtpPacket as Packet } from "werift";
+import { MediaStreamTrack, PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useH264, useOPUS, useVP8, type RTCRtpTransceiver, type RtpPacket as Packet } from "werift";
 import WebSocket from "ws";
 import { OpusDecoder } from "../../mixer/audio/opusCodec.js";
 import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
@@ -364,12 +364,18 @@ export class TestClient {
     return (packet, now) => reorder.push(packet, now);
   }
 
-  /** Reports picture loss on the received mix (RTCP PLI), as a browser does after loss or a decoder reset. */
-  async sendPictureLoss(): Promise<void> {
+  /**
+   * Reports picture loss on the received mix (RTCP PLI), as a browser does after loss or a decoder reset.
+   * `fromSsrc`: send it from this SSRC, as a receive-only Chromium does from 1 (libwebrtc's
+   * kDefaultRtcpReceiverReportSsrc, an SSRC the server never saw), instead of werift's own.
+   */
+  async sendPictureLoss(fromSsrc?: number): Promise<void> {
     const transceiver = this.pc.getTransceivers().find((t) => t.kind === "video");
     const ssrc = this.videoSsrcs.values().next().value;
     if (!transceiver || ssrc === undefined) throw new Error(`${this.options.name}: no mixed video received yet to report loss on`);
-    await transceiver.receiver.sendRtcpPLI(ssrc);
+    if (fromSsrc === undefined) return void (await transceiver.receiver.sendRtcpPLI(ssrc));
+    const pli = new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc: fromSsrc, mediaSsrc: ssrc }) });
+    await transceiver.receiver.dtlsTransport.sendRtcp([pli]);
   }
 
   private receiveVideo(track: MediaStreamTrack, transceiver: RTCRtpTransceiver): void {
