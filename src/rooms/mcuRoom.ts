@@ -47,7 +47,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   /** Participants who have been sent their first mixed frame (the join-to-first-frame histogram). */
   private readonly firstFrameSent = new WeakSet<McuParticipant>();
   readonly mode = "mcu";
-  readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this };
+  readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this, links: this };
   private readonly mixer: RoomMixing;
   private layout: LayoutChoice = { layout: "grid" };
   private recording: RoomRecording | undefined;

@@ -1,3 +1,4 @@
+import type { LinkReport } from "../peers/linkMonitor.js";
 import { NegotiationError } from "../peers/peerConnection.js";
 import type { ErrorCode } from "../../protocol/errorCodes.js";
 import { FaultBoundary } from "../../mixer/faults.js";
@@ -38,6 +39,11 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
       await this.resetPeer(id);
       throw err;
     }
+  }
+
+  /** LinkStats: the participant's link, from their peer connection's RTCP. */
+  linkOf(id: string): LinkReport | undefined {
+    return this.members.get(id)?.peer.link;
   }
 
   async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
