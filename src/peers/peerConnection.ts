@@ -68,7 +68,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     const restrictHosts = config.iceHostAddresses.length > 0;
     const firstIpv4 = config.iceHostAddresses.find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
     this.pc = new RTCPeerConnection({
-      codecs: { video: [useVP8(), useH264()], audio: [useOPUS()] },
+      codecs: { video: [useVP8(), useH264()], audio: [useOPUS({ parameters: "minptime=10;useinbandfec=1" })] },
       headerExtensions: { video: [useTransportWideCC()], audio: audioLevels ? [useAudioLevelIndication()] : [] },
       iceServers: config.iceServers.map((s) => ({ urls: s.urls, username: s.username, credential: s.credential })),
       ...(restrictHosts

@@ -6,6 +6,7 @@ import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
 import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
+import type { LinkEstimate } from "../peers/linkEstimate.js";
 import type { Role, SignalData } from "../../protocol/messages.js";
 import type { LayoutControl, MixStats, RecordingControl, RoomCapabilities } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
@@ -294,6 +295,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       }),
     );
     peer.on("pictureLoss", this.faults.wrap("receiver picture loss", () => this.mixer.requestKeyframe(peer.mixCodec)));
+    // The audio is protected first: the Opus this receiver hears carries FEC sized to its link's loss.
+    peer.on("link", this.faults.wrap("receiver link", (link: LinkEstimate) => this.mixer.setListenerLoss(id, link.lossFraction)));
     if (p.role !== "sender") return;
     peer.on(
       "videoRtp",

@@ -10,6 +10,7 @@ export type RoomMixing = Pick<
   | "removeSender"
   | "addAudioListener"
   | "removeAudioListener"
+  | "setListenerLoss"
   | "setVideoCodec"
   | "pushVideoRtp"
   | "start"
