@@ -20,6 +20,7 @@ import {
 import type { LinkEstimate } from "./linkEstimate.js";
 import { LinkEstimator, type DeliveryReport } from "./linkEstimator.js";
 import { RetransmitBudget, type SentRecord } from "./retransmitBudget.js";
+import { twccResults } from "./twccResults.js";
 
 /** The figures behind a receiver's estimate, for the control API and /metrics. */
 export interface LinkReport extends LinkEstimate {
@@ -222,10 +223,10 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     if (rtcp instanceof RtcpTransportLayerFeedback && rtcp.feedback instanceof TransportWideCC) {
       this.sawTransportCc = true;
       const reports: DeliveryReport[] = [];
-      for (const result of rtcp.feedback.packetResults) {
-        const sent = this.twccSent[result.sequenceNumber % TWCC_HISTORY_SIZE];
-        if (!sent || sent.seq !== result.sequenceNumber) continue;
-        reports.push({ bytes: sent.bytes, sentAtMs: sent.sentAtMs, arrivedAtMs: result.received ? result.receivedAtMs : undefined });
+      for (const result of twccResults(rtcp.feedback)) {
+        const sent = this.twccSent[result.seq % TWCC_HISTORY_SIZE];
+        if (!sent || sent.seq !== result.seq) continue;
+        reports.push({ bytes: sent.bytes, sentAtMs: sent.sentAtMs, arrivedAtMs: result.arrivedAtMs });
       }
       if (reports.length > 0) this.estimator.deliveries(reports, now);
     } else if (rtcp instanceof RtcpPayloadSpecificFeedback && rtcp.feedback instanceof ReceiverEstimatedMaxBitrate) {

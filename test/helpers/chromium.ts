@@ -94,12 +94,15 @@ export class BrowserPool {
   private readonly userDataDirs: string[] = [];
   private readonly pages: TestPage[] = [];
 
-  /** `omit`: flags of the usual command line left out (say, the fake permission UI, to test a denied camera). */
-  async launch(omit: readonly string[] = []): Promise<Browser> {
+  /**
+   * `omit`: flags of the usual command line left out (say, the fake permission UI, to test a denied camera).
+   * `executablePath`: another way to start Debian's Chromium (a wrapper running it in a network namespace).
+   */
+  async launch(omit: readonly string[] = [], executablePath = CHROMIUM): Promise<Browser> {
     const dir = mkdtempSync(join(tmpdir(), "tessera-e2e-chromium-"));
     this.userDataDirs.push(dir);
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       ignoreDefaultArgs: true,
       args: chromiumArgs(dir).filter((arg) => !omit.includes(arg)),
       timeout: 30_000,
