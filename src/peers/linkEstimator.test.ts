@@ -12,6 +12,8 @@ interface Phase {
   durationMs: number;
   /** Every n-th packet lost at random on top (the relay's 1 %: 100). */
   lossEvery?: number;
+  /** Extra delay, ms, on every packet of each second's first half (a busy receiver's jitter: no queue, no loss). */
+  jitterMs?: number;
   queueMs?: number;
 }
 
@@ -33,7 +35,7 @@ function run(estimator: LinkEstimator, phases: Phase[]): number {
       if (!dropped) {
         linkFreeAt = start + (PACKET_BYTES * 8 * 1000) / phase.capacityBps;
         // The receiver's clock runs 5 s off ours: only differences of delay may matter.
-        arrivedAtMs = linkFreeAt + 40 + 5000;
+        arrivedAtMs = linkFreeAt + 40 + 5000 + (phase.jitterMs !== undefined && t % 1000 < 500 ? phase.jitterMs : 0);
       }
       batch.push({ bytes: PACKET_BYTES, sentAtMs: t, arrivedAtMs });
       if (t >= nextFeedback) {
@@ -55,6 +57,7 @@ describe("LinkEstimator", () => {
     { name: "5 % loss holds (GCC's 2-10 % band)", phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 5_000, lossEvery: 20 }], min: 1_400_000, max: 1_600_000 },
     { name: "1.5 Mbit/s into a 400 kbit/s tbf falls to about the link within 2 s", phases: [{ sendBps: 1_500_000, capacityBps: 400_000, durationMs: 2_000 }], min: 150_000, max: 450_000 },
     { name: "and stays near it while the link stays shaped", phases: [{ sendBps: 1_500_000, capacityBps: 400_000, durationMs: 20_000 }], min: 100_000, max: 520_000 },
+    { name: "jitter of 300 ms with everything delivered (a busy machine) does not cut it", phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 10_000, jitterMs: 300 }], min: 2_000_000, max: 3_000_000 },
     { name: "a queue that fills without loss (deep buffer) also cuts it", phases: [{ sendBps: 1_500_000, capacityBps: 1_000_000, durationMs: 2_000, queueMs: 5_000 }], min: 100_000, max: 1_000_000 },
     {
       name: "after the link is freed it climbs back to 1.5 Mbit/s within 15 s",

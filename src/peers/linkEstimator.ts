@@ -36,6 +36,8 @@ const BETA = 0.85;
 const BASE_DELAY_WINDOW_MS = 10_000;
 /** Smoothing of the reported loss (exponential, per update). */
 const LOSS_ALPHA = 0.3;
+/** Delivered below this share of what was sent over an interval: the link is the limit, not the sender. */
+const BOTTLENECK_SHARE = 0.9;
 /** REMB or receiver-report figures older than this no longer bind. */
 const STALE_MS = 3000;
 
@@ -47,7 +49,9 @@ const STALE_MS = 3000;
  * - delay-based, simplified: instead of GCC's trendline of delay gradients, the queueing delay is the one-way
  *   delay (arrival minus send time, in two clocks) above its minimum over the last 10 s, as LEDBAT
  *   (RFC 6817) measures it; above 100 ms the link is congested and the estimate drops to 85 % of the rate the
- *   receiver actually got over the interval (GCC's decrease rule). A tbf bottleneck shows exactly this: its
+ *   receiver actually got over the interval (GCC's decrease rule), when it persists over two updates and
+ *   the receiver got less than 90 % of what was sent meanwhile (a queue at a bottleneck; delay that comes with
+ *   full delivery is jitter, which a busy machine makes plenty of). A tbf bottleneck shows exactly this: its
  *   queue fills (delay) before it drops (loss);
  * - the receiver's REMB, when it sends one, caps the estimate; without transport-cc, receiver reports'
  *   fraction lost drive the loss rule instead.
@@ -71,6 +75,8 @@ export class LinkEstimator {
   /** The receiver's rate over the last update, bit/s (undefined when the interval was too short to tell). */
   private deliveredBps: number | undefined;
   private queueDelayMs = 0;
+  /** Consecutive updates that saw a growing queue at a bottleneck. */
+  private overuseRun = 0;
 
   constructor(private readonly options: LinkEstimatorOptions) {
     this.availableBps = options.initialBps;
@@ -139,18 +145,26 @@ export class LinkEstimator {
     const lost = reports.filter((r) => r.arrivedAtMs === undefined).length;
     const arrived = reports.filter((r): r is DeliveryReport & { arrivedAtMs: number } => r.arrivedAtMs !== undefined);
     let delivered: number | undefined;
+    let sent: number | undefined;
     if (arrived.length >= 2) {
       const first = Math.min(...arrived.map((r) => r.arrivedAtMs));
       const last = Math.max(...arrived.map((r) => r.arrivedAtMs));
       // Too short a span says nothing about a rate (a keyframe's burst arrives in a few ms).
       if (last - first >= 50) delivered = (arrived.reduce((s, r) => s + r.bytes, 0) * 8 * 1000) / (last - first);
+      const firstSent = Math.min(...reports.map((r) => r.sentAtMs));
+      const lastSent = Math.max(...reports.map((r) => r.sentAtMs));
+      if (lastSent - firstSent >= 50) sent = (reports.reduce((s, r) => s + r.bytes, 0) * 8 * 1000) / (lastSent - firstSent);
     }
     this.deliveredBps = delivered;
     const base = this.baseDelayMs();
     // The queue a packet saw: its own delay above the base; the interval's median resists a single straggler.
     const delays = arrived.map((r) => r.arrivedAtMs - r.sentAtMs).sort((a, b) => a - b);
     this.queueDelayMs = base === undefined || delays.length === 0 ? 0 : Math.max(0, delays[Math.floor(delays.length / 2)] - base);
-    this.applyLoss(lost / reports.length, delivered, this.queueDelayMs > this.queueDelayTargetMs, nowMs);
+    // A bottleneck both queues and delivers less than it is given; a delay that comes with full delivery is
+    // jitter (a busy receiver or relay), not a queue to drain. Two such intervals running: the queue persists.
+    const overusing = this.queueDelayMs > this.queueDelayTargetMs && delivered !== undefined && sent !== undefined && delivered < BOTTLENECK_SHARE * sent;
+    this.overuseRun = overusing ? this.overuseRun + 1 : 0;
+    this.applyLoss(lost / reports.length, delivered, this.overuseRun >= 2, nowMs);
   }
 
   private applyLoss(loss: number, deliveredBps: number | undefined, delayCongested: boolean, nowMs: number): void {

@@ -255,25 +255,35 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
         expect(plisCounted).toBeGreaterThan(0);
         expect(keyframesA).toBeGreaterThan(Math.floor(SHAPED_S / 10));
       }
-      // A is unaffected: it keeps decoding at the mix's rate and does not freeze.
+      // A is unaffected: it keeps decoding at the rate it had before, does not freeze, and hears its audio as
+      // before. Relative to its own unshaped phase: on a machine shared with other test runs the mix's own frame
+      // rate and the server's audio clock vary with the load, which is not what this test is about.
+      const warmFirst = at("warm", 2);
+      const aFpsWarm = delta(warmFirst, warmEnd, (s) => s.a.framesDecoded) / (WARM_S - 3);
+      const aConcealedWarm = delta(warmFirst, warmEnd, (s) => s.a.concealedSamples) / Math.max(1, delta(warmFirst, warmEnd, (s) => s.a.totalSamplesReceived));
       const aFps = delta(shapedFirst, shapedLast, (s) => s.a.framesDecoded) / (SHAPED_S - 1);
       const aFreeze = delta(shapedFirst, shapedLast, (s) => s.a.totalFreezesDuration);
       const aConcealed = delta(shapedFirst, shapedLast, (s) => s.a.concealedSamples) / Math.max(1, delta(shapedFirst, shapedLast, (s) => s.a.totalSamplesReceived));
       const bConcealed = delta(shapedFirst, shapedLast, (s) => s.b.concealedSamples) / Math.max(1, delta(shapedFirst, shapedLast, (s) => s.b.totalSamplesReceived));
       const bFec = delta(shapedFirst, shapedLast, (s) => s.b.fecPacketsReceived);
       const bFps = delta(shapedFirst, shapedLast, (s) => s.b.framesDecoded) / (SHAPED_S - 1);
+      console.log(`warm: A ${aFpsWarm.toFixed(1)} fps, concealed ${(aConcealedWarm * 100).toFixed(1)} %`);
       console.log(`shaped: A ${aFps.toFixed(1)} fps, froze ${aFreeze.toFixed(2)} s, concealed ${(aConcealed * 100).toFixed(1)} %; B ${bFps.toFixed(1)} fps, concealed ${(bConcealed * 100).toFixed(1)} % (FEC packets ${bFec})`);
-      expect(aFps).toBeGreaterThan(20);
+      expect(aFps).toBeGreaterThan(aFpsWarm * 0.7);
       expect(aFreeze).toBeLessThan(1);
-      expect(aConcealed).toBeLessThan(0.05);
+      expect(aConcealed).toBeLessThan(aConcealedWarm + 0.05);
 
-      // Freed: B decodes again at the mix's rate within the last 10 s, and its estimate climbs back.
+      // Freed: B decodes again, at about A's rate, over the last 10 s, and its estimate climbs back above what the
+      // mix needs.
       const freedLast = at("freed", FREED_S - 1);
-      const bFpsFreed = delta(at("freed", FREED_S - 11), freedLast, (s) => s.b.framesDecoded) / 10;
+      const freedFrom = at("freed", FREED_S - 11);
+      const bFpsFreed = delta(freedFrom, freedLast, (s) => s.b.framesDecoded) / 10;
+      const aFpsFreed = delta(freedFrom, freedLast, (s) => s.a.framesDecoded) / 10;
       const recovered = during("freed", FREED_S - 5).map((s) => s.linkB!.availableBps);
-      console.log(`freed: B ${bFpsFreed.toFixed(1)} fps over the last 10 s; estimate ${kbit(median(recovered))}`);
-      expect(bFpsFreed).toBeGreaterThan(20);
-      expect(median(recovered)).toBeGreaterThan(1_000_000);
+      const sentFreed = during("freed", FREED_S - 10).map((s) => s.linkB!.sendBps);
+      console.log(`freed: B ${bFpsFreed.toFixed(1)} fps over the last 10 s (A ${aFpsFreed.toFixed(1)}); estimate ${kbit(median(recovered))}, sending ${kbit(median(sentFreed))}`);
+      expect(bFpsFreed).toBeGreaterThan(aFpsFreed * 0.7);
+      expect(median(recovered)).toBeGreaterThan(Math.max(1_000_000, 1.5 * median(sentFreed)));
 
       assertRenditions(timeline);
     },
