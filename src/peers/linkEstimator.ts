@@ -36,6 +36,8 @@ const BETA = 0.85;
 const BASE_DELAY_WINDOW_MS = 10_000;
 /** Smoothing of the reported loss (exponential, per update). */
 const LOSS_ALPHA = 0.3;
+/** The delivered and sent rates are measured over this much of the latest reports (by send time), ms. */
+const RATE_WINDOW_MS = 1000;
 /** Delivered below this share of what was sent over an interval: the link is the limit, not the sender. */
 const BOTTLENECK_SHARE = 0.9;
 /** REMB or receiver-report figures older than this no longer bind. */
@@ -75,6 +77,8 @@ export class LinkEstimator {
   /** The receiver's rate over the last update, bit/s (undefined when the interval was too short to tell). */
   private deliveredBps: number | undefined;
   private queueDelayMs = 0;
+  /** Reports of the last RATE_WINDOW_MS (by send time), for the delivered and sent rates. */
+  private window: DeliveryReport[] = [];
   /** Consecutive updates that saw a growing queue at a bottleneck. */
   private overuseRun = 0;
 
@@ -144,16 +148,21 @@ export class LinkEstimator {
     if (reports.length === 0) return;
     const lost = reports.filter((r) => r.arrivedAtMs === undefined).length;
     const arrived = reports.filter((r): r is DeliveryReport & { arrivedAtMs: number } => r.arrivedAtMs !== undefined);
+    // Rates over the last second of reports, not one update's: a 200 ms slice of a bursty stream through a
+    // busy relay says little (a keyframe's burst, a stall and its catch-up).
+    this.window.push(...reports);
+    const newestSent = Math.max(...this.window.map((r) => r.sentAtMs));
+    this.window = this.window.filter((r) => newestSent - r.sentAtMs <= RATE_WINDOW_MS);
+    const windowArrived = this.window.filter((r): r is DeliveryReport & { arrivedAtMs: number } => r.arrivedAtMs !== undefined);
     let delivered: number | undefined;
     let sent: number | undefined;
-    if (arrived.length >= 2) {
-      const first = Math.min(...arrived.map((r) => r.arrivedAtMs));
-      const last = Math.max(...arrived.map((r) => r.arrivedAtMs));
-      // Too short a span says nothing about a rate (a keyframe's burst arrives in a few ms).
-      if (last - first >= 50) delivered = (arrived.reduce((s, r) => s + r.bytes, 0) * 8 * 1000) / (last - first);
-      const firstSent = Math.min(...reports.map((r) => r.sentAtMs));
-      const lastSent = Math.max(...reports.map((r) => r.sentAtMs));
-      if (lastSent - firstSent >= 50) sent = (reports.reduce((s, r) => s + r.bytes, 0) * 8 * 1000) / (lastSent - firstSent);
+    if (windowArrived.length >= 2) {
+      const first = Math.min(...windowArrived.map((r) => r.arrivedAtMs));
+      const last = Math.max(...windowArrived.map((r) => r.arrivedAtMs));
+      const firstSent = Math.min(...this.window.map((r) => r.sentAtMs));
+      // Too short a span says nothing about a rate.
+      if (last - first >= RATE_WINDOW_MS / 3) delivered = (windowArrived.reduce((s, r) => s + r.bytes, 0) * 8 * 1000) / (last - first);
+      if (newestSent - firstSent >= RATE_WINDOW_MS / 3) sent = (this.window.reduce((s, r) => s + r.bytes, 0) * 8 * 1000) / (newestSent - firstSent);
     }
     this.deliveredBps = delivered;
     const base = this.baseDelayMs();

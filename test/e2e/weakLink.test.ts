@@ -261,16 +261,19 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       const warmFirst = at("warm", 2);
       const aFpsWarm = delta(warmFirst, warmEnd, (s) => s.a.framesDecoded) / (WARM_S - 3);
       const aConcealedWarm = delta(warmFirst, warmEnd, (s) => s.a.concealedSamples) / Math.max(1, delta(warmFirst, warmEnd, (s) => s.a.totalSamplesReceived));
+      const aFreezeWarm = delta(warmFirst, warmEnd, (s) => s.a.totalFreezesDuration) / (WARM_S - 3);
       const aFps = delta(shapedFirst, shapedLast, (s) => s.a.framesDecoded) / (SHAPED_S - 1);
       const aFreeze = delta(shapedFirst, shapedLast, (s) => s.a.totalFreezesDuration);
       const aConcealed = delta(shapedFirst, shapedLast, (s) => s.a.concealedSamples) / Math.max(1, delta(shapedFirst, shapedLast, (s) => s.a.totalSamplesReceived));
       const bConcealed = delta(shapedFirst, shapedLast, (s) => s.b.concealedSamples) / Math.max(1, delta(shapedFirst, shapedLast, (s) => s.b.totalSamplesReceived));
       const bFec = delta(shapedFirst, shapedLast, (s) => s.b.fecPacketsReceived);
       const bFps = delta(shapedFirst, shapedLast, (s) => s.b.framesDecoded) / (SHAPED_S - 1);
-      console.log(`warm: A ${aFpsWarm.toFixed(1)} fps, concealed ${(aConcealedWarm * 100).toFixed(1)} %`);
+      console.log(`warm: A ${aFpsWarm.toFixed(1)} fps, froze ${(aFreezeWarm * 100).toFixed(1)} % of the time, concealed ${(aConcealedWarm * 100).toFixed(1)} %`);
       console.log(`shaped: A ${aFps.toFixed(1)} fps, froze ${aFreeze.toFixed(2)} s, concealed ${(aConcealed * 100).toFixed(1)} %; B ${bFps.toFixed(1)} fps, concealed ${(bConcealed * 100).toFixed(1)} % (FEC packets ${bFec})`);
       expect(aFps).toBeGreaterThan(aFpsWarm * 0.7);
-      expect(aFreeze).toBeLessThan(1);
+      expect(aFreeze).toBeLessThan(1 + aFreezeWarm * (SHAPED_S - 1) * 1.5);
+      // And the server sends it what it sent before, on an estimate that never fell.
+      expect(median(sendA)).toBeGreaterThan(0.7 * median(during("warm", 2).map((s) => s.linkA!.sendBps)));
       expect(aConcealed).toBeLessThan(aConcealedWarm + 0.05);
 
       // Freed: B decodes again, at about A's rate, over the last 10 s, and its estimate climbs back above what the
