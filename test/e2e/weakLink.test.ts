@@ -132,7 +132,9 @@ const delta = (from: Sample, to: Sample, f: (s: Sample) => number) => f(to) - f(
  * The renditions' part of issue 20 (branch adapt-mix) goes here, on the same timeline: within 5 s of the
  * shaping B plays a lower rung at >= 24 fps with no freeze over 500 ms afterwards; A keeps 720p; 15 s after the
  * shaping is lifted B is back at 720p. Until renditions exist the mix is 1280x720 for everyone, whatever the
- * link, so there is nothing of theirs to assert yet.
+ * link, so there is nothing of theirs to assert yet. B's audio concealment is logged, not asserted: while the
+ * 720p mix alone overfills the 400 kbit/s link, the audio packets share its losses whatever their FEC does;
+ * with B on a rung under its link, the issue's bound (concealed < 5 % of samples) belongs here.
  */
 function assertRenditions(_timeline: readonly Sample[]): void {}
 
@@ -189,6 +191,7 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
     "holds the shaped receiver's sending rate to its link, answers its PLIs, protects its audio, leaves the other alone, and recovers",
     async () => {
       const timeline: Sample[] = [];
+      const phaseStart = new Map<Sample["phase"], number>();
       const start = performance.now();
       const phases: [Sample["phase"], number][] = [
         ["warm", WARM_S],
@@ -204,15 +207,28 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
           link.shape(undefined);
           link.impair(0, 0);
         }
-        for (let i = 0; i < seconds; i++) {
-          const due = start + (timeline.length + 1) * 1000;
-          await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+        // By the clock, a sample a second (fewer when a busy machine makes each take longer); bounded in count.
+        phaseStart.set(phase, (performance.now() - start) / 1000);
+        const end = performance.now() + seconds * 1000;
+        for (let i = 0; i < seconds * 2 && performance.now() < end; i++) {
+          const due = Math.min(end, performance.now() + 1000);
           const [sa, sb, links, pli] = await Promise.all([pageStats(a), pageStats(b), serverLinks(), pliReceived()]);
           timeline.push({ t: Math.round((performance.now() - start) / 100) / 10, phase, a: sa, b: sb, linkA: links.a, linkB: links.b, pliReceived: pli });
+          await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
         }
       }
-      const at = (phase: Sample["phase"], second: number) => timeline.filter((s) => s.phase === phase)[second];
-      const during = (phase: Sample["phase"], from = 0) => timeline.filter((s) => s.phase === phase).slice(from);
+      /** The samples of a phase from `fromS` seconds after it began (negative: before its end). */
+      const during = (phase: Sample["phase"], fromS = 0) => {
+        const begin = phaseStart.get(phase)!;
+        const length = phases.find(([p]) => p === phase)![1];
+        return timeline.filter((s) => s.phase === phase && s.t - begin >= (fromS < 0 ? length + fromS : fromS));
+      };
+      /** The first sample of a phase from `fromS` seconds (negative: before its end), or its last sample. */
+      const at = (phase: Sample["phase"], fromS: number | "last") => {
+        const samples = fromS === "last" ? during(phase) : during(phase, fromS);
+        return fromS === "last" ? samples[samples.length - 1] : samples[0];
+      };
+      const seconds = (from: Sample, to: Sample) => Math.max(1, to.t - from.t);
       for (const s of timeline) {
         console.log(
           `${s.t.toFixed(1)} ${s.phase.padEnd(6)} A ${s.a.frameWidth}x${s.a.frameHeight} f${s.a.framesDecoded} | B ${s.b.frameWidth}x${s.b.frameHeight} f${s.b.framesDecoded} pli${s.b.pliCount} nack${s.b.nackCount} ` +
@@ -223,7 +239,7 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       const context = async () => `${await describePage(b)}\n${await describePage(a)}`;
 
       // Unshaped: both play, and B's browser sends transport-cc feedback on the mix.
-      const warmEnd = at("warm", WARM_S - 1);
+      const warmEnd = at("warm", "last");
       expect(warmEnd.a.framesDecoded, await context()).toBeGreaterThan(0);
       expect(warmEnd.b.framesDecoded, await context()).toBeGreaterThan(0);
       expect(warmEnd.linkB?.transportCc).toBe(true);
@@ -231,7 +247,8 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       // Shaped, after 5 s to settle.
       const shaped = during("shaped", 5);
       const shapedFirst = at("shaped", 0);
-      const shapedLast = at("shaped", SHAPED_S - 1);
+      const shapedLast = at("shaped", "last");
+      const shapedS = seconds(shapedFirst, shapedLast);
       const sendB = shaped.map((s) => s.linkB!.sendBps);
       const sendA = shaped.map((s) => s.linkA!.sendBps);
       const estimateB = shaped.map((s) => s.linkB!.availableBps);
@@ -239,8 +256,8 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       // quarter: retransmissions are held to B's estimate, which the mix alone already exceeds.
       expect(Math.max(...sendB)).toBeLessThan(Math.max(...sendA) * 1.25 + 100_000);
       expect(median(sendB)).toBeLessThan(2_000_000);
-      const nacked = delta(at("shaped", 4), shapedLast, (s) => s.linkB!.nackedPackets);
-      const resent = delta(at("shaped", 4), shapedLast, (s) => s.linkB!.retransmittedPackets);
+      const nacked = delta(at("shaped", 5), shapedLast, (s) => s.linkB!.nackedPackets);
+      const resent = delta(at("shaped", 5), shapedLast, (s) => s.linkB!.retransmittedPackets);
       console.log(`shaped: B NACKed ${nacked} packets, ${resent} resent; server->B median ${kbit(median(sendB))}, A ${kbit(median(sendA))}; B's estimate median ${kbit(median(estimateB))}`);
       expect(resent).toBeLessThanOrEqual(Math.max(20, nacked * 0.25));
       // The estimate falls to about the link (400 kbit/s), A's stays high.
@@ -250,40 +267,41 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       const plisSent = delta(shapedFirst, shapedLast, (s) => s.b.pliCount);
       const plisCounted = delta(shapedFirst, shapedLast, (s) => s.pliReceived);
       const keyframesA = delta(shapedFirst, shapedLast, (s) => s.a.keyFramesDecoded);
-      console.log(`shaped: B sent ${plisSent} PLIs, the server counted ${plisCounted}; A decoded ${keyframesA} keyframes in ${SHAPED_S} s`);
-      if (plisSent > 0) {
-        expect(plisCounted).toBeGreaterThan(0);
-        expect(keyframesA).toBeGreaterThan(Math.floor(SHAPED_S / 10));
-      }
+      console.log(`shaped: B sent ${plisSent} PLIs, the server counted ${plisCounted}; A decoded ${keyframesA} keyframes in ${shapedS.toFixed(1)} s`);
+      // Some PLIs are lost on the way (1 % loss, a full tbf queue); each one counted brings a keyframe (200 ms
+      // apart at most), on top of the periodic one every 10 s.
+      expect(plisCounted).toBeGreaterThanOrEqual(Math.floor(plisSent / 2));
+      if (plisCounted >= 2) expect(keyframesA).toBeGreaterThan(Math.ceil(shapedS / 10));
       // A is unaffected: it keeps decoding at the rate it had before, does not freeze, and hears its audio as
       // before. Relative to its own unshaped phase: on a machine shared with other test runs the mix's own frame
       // rate and the server's audio clock vary with the load, which is not what this test is about.
       const warmFirst = at("warm", 2);
-      const aFpsWarm = delta(warmFirst, warmEnd, (s) => s.a.framesDecoded) / (WARM_S - 3);
+      const warmS = seconds(warmFirst, warmEnd);
+      const aFpsWarm = delta(warmFirst, warmEnd, (s) => s.a.framesDecoded) / warmS;
       const aConcealedWarm = delta(warmFirst, warmEnd, (s) => s.a.concealedSamples) / Math.max(1, delta(warmFirst, warmEnd, (s) => s.a.totalSamplesReceived));
-      const aFreezeWarm = delta(warmFirst, warmEnd, (s) => s.a.totalFreezesDuration) / (WARM_S - 3);
-      const aFps = delta(shapedFirst, shapedLast, (s) => s.a.framesDecoded) / (SHAPED_S - 1);
+      const aFreezeWarm = delta(warmFirst, warmEnd, (s) => s.a.totalFreezesDuration) / warmS;
+      const aFps = delta(shapedFirst, shapedLast, (s) => s.a.framesDecoded) / shapedS;
       const aFreeze = delta(shapedFirst, shapedLast, (s) => s.a.totalFreezesDuration);
       const aConcealed = delta(shapedFirst, shapedLast, (s) => s.a.concealedSamples) / Math.max(1, delta(shapedFirst, shapedLast, (s) => s.a.totalSamplesReceived));
       const bConcealed = delta(shapedFirst, shapedLast, (s) => s.b.concealedSamples) / Math.max(1, delta(shapedFirst, shapedLast, (s) => s.b.totalSamplesReceived));
       const bFec = delta(shapedFirst, shapedLast, (s) => s.b.fecPacketsReceived);
-      const bFps = delta(shapedFirst, shapedLast, (s) => s.b.framesDecoded) / (SHAPED_S - 1);
+      const bFps = delta(shapedFirst, shapedLast, (s) => s.b.framesDecoded) / shapedS;
       console.log(`warm: A ${aFpsWarm.toFixed(1)} fps, froze ${(aFreezeWarm * 100).toFixed(1)} % of the time, concealed ${(aConcealedWarm * 100).toFixed(1)} %`);
       console.log(`shaped: A ${aFps.toFixed(1)} fps, froze ${aFreeze.toFixed(2)} s, concealed ${(aConcealed * 100).toFixed(1)} %; B ${bFps.toFixed(1)} fps, concealed ${(bConcealed * 100).toFixed(1)} % (FEC packets ${bFec})`);
       expect(aFps).toBeGreaterThan(aFpsWarm * 0.7);
-      expect(aFreeze).toBeLessThan(1 + aFreezeWarm * (SHAPED_S - 1) * 1.5);
+      expect(aFreeze).toBeLessThan(1 + aFreezeWarm * shapedS * 1.5);
       // And the server sends it what it sent before, on an estimate that never fell.
       expect(median(sendA)).toBeGreaterThan(0.7 * median(during("warm", 2).map((s) => s.linkA!.sendBps)));
       expect(aConcealed).toBeLessThan(aConcealedWarm + 0.05);
 
       // Freed: B decodes again, at about A's rate, over the last 10 s, and its estimate climbs back above what the
       // mix needs.
-      const freedLast = at("freed", FREED_S - 1);
-      const freedFrom = at("freed", FREED_S - 11);
-      const bFpsFreed = delta(freedFrom, freedLast, (s) => s.b.framesDecoded) / 10;
-      const aFpsFreed = delta(freedFrom, freedLast, (s) => s.a.framesDecoded) / 10;
-      const recovered = during("freed", FREED_S - 5).map((s) => s.linkB!.availableBps);
-      const sentFreed = during("freed", FREED_S - 10).map((s) => s.linkB!.sendBps);
+      const freedLast = at("freed", "last");
+      const freedFrom = at("freed", -10);
+      const bFpsFreed = delta(freedFrom, freedLast, (s) => s.b.framesDecoded) / seconds(freedFrom, freedLast);
+      const aFpsFreed = delta(freedFrom, freedLast, (s) => s.a.framesDecoded) / seconds(freedFrom, freedLast);
+      const recovered = during("freed", -5).map((s) => s.linkB!.availableBps);
+      const sentFreed = during("freed", -10).map((s) => s.linkB!.sendBps);
       console.log(`freed: B ${bFpsFreed.toFixed(1)} fps over the last 10 s (A ${aFpsFreed.toFixed(1)}); estimate ${kbit(median(recovered))}, sending ${kbit(median(sentFreed))}`);
       expect(bFpsFreed).toBeGreaterThan(aFpsFreed * 0.7);
       expect(median(recovered)).toBeGreaterThan(Math.max(1_000_000, 1.5 * median(sentFreed)));
