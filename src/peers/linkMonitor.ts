@@ -34,6 +34,8 @@ export interface LinkReport extends LinkEstimate {
   abandonedPackets: number;
   /** Whether the receiver sends transport-cc feedback (else the estimate runs on receiver reports / REMB). */
   transportCc: boolean;
+  /** Whether the receiver sends its own estimate (REMB). */
+  remb: boolean;
 }
 
 export type LinkMonitorEvents = {
@@ -114,6 +116,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private rttMs: number | undefined;
   private retransmitting = false;
   private sawTransportCc = false;
+  private sawRemb = false;
   private closed = false;
   private counts = { nacked: 0, retransmitted: 0, abandoned: 0 };
 
@@ -160,6 +163,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       retransmittedPackets: this.counts.retransmitted,
       abandonedPackets: this.counts.abandoned,
       transportCc: this.sawTransportCc,
+      remb: this.sawRemb,
     };
   }
 
@@ -230,6 +234,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       }
       if (reports.length > 0) this.estimator.deliveries(reports, now);
     } else if (rtcp instanceof RtcpPayloadSpecificFeedback && rtcp.feedback instanceof ReceiverEstimatedMaxBitrate) {
+      this.sawRemb = true;
       this.estimator.receiverEstimate(Number(rtcp.feedback.bitrate), now);
     } else if ((rtcp instanceof RtcpRrPacket || rtcp instanceof RtcpSrPacket) && this.video) {
       const report = rtcp.reports.find((r) => r.ssrc === this.video!.ssrc);

@@ -51,6 +51,7 @@ interface ServerLink {
   retransmittedPackets: number;
   abandonedPackets: number;
   transportCc: boolean;
+  remb: boolean;
 }
 
 interface Sample {
