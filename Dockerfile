@@ -19,6 +19,9 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 
 COPY package.json package-lock.json ./
+# npm ci's postinstall applies patches/ (fixes carried for werift until upstream has them: docs/decisions.md).
+COPY patches ./patches
+COPY scripts/patchDependencies.mjs ./scripts/
 RUN npm ci --no-audit --no-fund
 
 COPY tsconfig.json ./

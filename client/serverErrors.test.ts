@@ -11,7 +11,7 @@ describe("what the page does with a server error", () => {
   });
 
   it("carries on after a non-fatal code, except the refusals of its one offer", () => {
-    const givesUp = ["already-negotiated", "negotiation-failed", "no-usable-codec", "wrong-mode"];
+    const givesUp = ["already-negotiated", "negotiation-failed", "bad-offer", "no-usable-codec", "wrong-mode"];
     for (const code of ERROR_CODE_LIST.filter((c) => !isFatal(c))) {
       expect(errorOutcome(code, "mcu"), code).toBe(givesUp.includes(code) ? "end" : "show");
     }

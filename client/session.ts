@@ -18,7 +18,7 @@ import type { ErrorCode } from "../protocol/errorCodes.js";
 import type { ClientMessageInput, ParticipantInfo, RecordingState, RoomMode, ServerMessage } from "../protocol/messages.js";
 import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
 import { SfuNegotiator, streamOwner } from "./sfu.js";
-import { followRedirect } from "./redirect.js";
+import { followRedirect, mayReloadFor, rejoinAddress, watchBlockedSocket } from "./redirect.js";
 import { Signaling, signalingUrl, type SignalingClose, type SignalingHandlers } from "./signaling.js";
 import { TileApplier } from "./tile.js";
 import { RecordingLink } from "./recordingLink.js";
@@ -32,6 +32,8 @@ export class Session {
   private signalingHandlers: SignalingHandlers | null = null;
   /** Cluster: how many times the room's node sent this page on (client/redirect.ts). */
   private redirects = 0;
+  /** Stops watching for the browser blocking the socket of the last redirect (its node not in the page's CSP). */
+  private unwatchBlocked: (() => void) | null = null;
   private mode: RoomMode | null = null;
   /** The connection to the server (mcu, sfu). */
   private peer: Peer | null = null;
@@ -269,12 +271,33 @@ export class Session {
         else this.fail(describeBye(message.reason));
         break;
       case "redirect": {
+        this.unwatchBlocked?.();
+        // Watching before the socket exists: the browser may report the block as soon as it is made.
+        this.unwatchBlocked = watchBlockedSocket(document, message.url, () => this.reloadForBlocked(message.url));
         const next = followRedirect(this.signaling, message, ++this.redirects, this.joined, this.signalingHandlers!);
         if (typeof next === "string") this.fail(next);
         else this.signaling = next;
         break;
       }
     }
+  }
+
+  /**
+   * The room's node started after this page was served, so the page's policy does not let its socket go
+   * there: the page loads itself again (joining straight away, with the same name and devices), once.
+   */
+  private reloadForBlocked(url: string): void {
+    this.unwatchBlocked?.();
+    this.unwatchBlocked = null;
+    if (this.ended || this.joined) return;
+    if (!mayReloadFor(url, window.sessionStorage, Date.now())) {
+      this.fail(`This page may not connect to ${url}, the server that holds room "${this.options.room}" (the page's Content-Security-Policy does not name it). Reload the page to try again.`);
+      return;
+    }
+    console.warn("tessera: the room's server is not in this page's Content-Security-Policy; loading the page again", url);
+    const address = rejoinAddress(window.location.href, this.options, { micMuted: this.micMuted, cameraOff: this.cameraOff });
+    this.end();
+    window.location.replace(address);
   }
 
   /**
@@ -289,6 +312,8 @@ export class Session {
   private onJoined(id: string, mode: RoomMode, iceServers: RTCIceServer[], participants: ParticipantInfo[], resume: string | undefined): void {
     if (this.joined) return;
     this.joined = true;
+    this.unwatchBlocked?.();
+    this.unwatchBlocked = null;
     this.everJoined = true;
     // Absent (a mesh room, RECONNECT_GRACE_MS=0): the next connection joins afresh.
     this.resumeKey = resume;
@@ -443,6 +468,7 @@ export class Session {
   /** Releases everything once; sends `leave` if the server can still hear us. */
   private end(): void {
     this.ended = true;
+    this.unwatchBlocked?.();
     this.clearTimer();
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;

@@ -25,7 +25,9 @@ describe("error codes", () => {
   it("keep every code the server has used", () => {
     // The union of src/signaling/messages.ts before it moved here.
     const before = ["room-full", "bad-join", "bad-json", "bad-message", "unknown-type", "too-large", "binary-not-supported", "not-joined", "already-joined", "already-negotiated", "wrong-mode", "unknown-participant", "no-usable-codec", "negotiation-failed", "ice-failed", "server-shutdown", "recording-state", "recording-failed", "insufficient-storage", "server-full", "too-many-connections", "rate-limited", "too-many-sections", "offer-timeout", "room-failed", "node-unavailable", "unauthorized", "forbidden-origin"];
-    expect([...ERROR_CODE_LIST].sort()).toEqual(before.sort());
+    // Added since: refusals of a malformed offer or candidate (issue 18).
+    const added = ["bad-offer", "bad-candidate"];
+    expect([...ERROR_CODE_LIST].sort()).toEqual([...before, ...added].sort());
   });
 
   it("mark as fatal exactly what ends a session on the server", () => {

@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   "no-usable-codec": { fatal: false },
   "negotiation-failed": { fatal: false },
   "too-many-sections": { fatal: false },
+  "bad-offer": { fatal: false },
+  "bad-candidate": { fatal: false },
   "rate-limited": { fatal: false },
   "recording-state": { fatal: false },
   "recording-failed": { fatal: false },

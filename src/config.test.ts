@@ -36,6 +36,11 @@ describe("config: the ops settings", () => {
     expect(() => configFromEnv({ REDIS_URL: "http://r:6379", NODE_URL: "http://n:8080" })).toThrow(/REDIS_URL must be a redis:\/\//);
     expect(() => configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "http://n:8080/tessera" })).toThrow(/NODE_URL must be an http/);
     expect(() => configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "ws://n:8080" })).toThrow(/NODE_URL/);
+    // Pages served over https cannot open ws:// sockets: such a node could never be reached.
+    expect(() => configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "http://node-1.example.com:8080", PUBLIC_URL: "https://meet.example.com" })).toThrow(/PUBLIC_URL is https, so NODE_URL must be too/);
+    expect(configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "https://node-1.example.com", PUBLIC_URL: "https://meet.example.com" }).cluster?.nodeUrl).toBe("https://node-1.example.com");
+    expect(configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "http://127.0.0.1:8081", PUBLIC_URL: "https://meet.example.com" }).cluster?.nodeUrl).toBe("http://127.0.0.1:8081");
+    expect(configFromEnv({ REDIS_URL: "redis://r", NODE_URL: "http://node-1.internal:8080", PUBLIC_URL: "http://meet.example.com" }).cluster?.nodeUrl).toBe("http://node-1.internal:8080");
     expect(() => configFromEnv({ NODE_ID: "has space" })).toThrow(/NODE_ID/);
   });
 

@@ -165,8 +165,11 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.ICE_PORT_MIN !== undefined && e.ICE_PORT_MAX !== undefined && e.ICE_PORT_MIN > e.ICE_PORT_MAX) {
     throw new ConfigError("invalid configuration: ICE_PORT_MIN is above ICE_PORT_MAX");
   }
+  const cluster = clusterConfig(e.REDIS_URL, e.NODE_URL, e.NODE_ID);
+  const publicUrl = e.PUBLIC_URL ? checkedOrigin("PUBLIC_URL", e.PUBLIC_URL, true) : undefined;
+  if (cluster && publicUrl) secureNodeUrl(cluster.nodeUrl, publicUrl);
   return {
-    cluster: clusterConfig(e.REDIS_URL, e.NODE_URL, e.NODE_ID),
+    cluster,
     nodeCpuCores: e.NODE_CPU_CORES ?? availableParallelism(),
     port: e.PORT,
     host: e.HOST,
@@ -191,7 +194,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     joinTokenSecret: secret("JOIN_TOKEN_SECRET", e.JOIN_TOKEN_SECRET),
-    publicUrl: e.PUBLIC_URL ? checkedOrigin("PUBLIC_URL", e.PUBLIC_URL, true) : undefined,
+    publicUrl,
     turnSecret: e.TURN_SECRET ? e.TURN_SECRET : undefined,
     turnCredentialTtlS: e.TURN_CREDENTIAL_TTL_S,
     linkSecret: secret("LINK_SECRET", e.LINK_SECRET),
@@ -219,6 +222,18 @@ function clusterConfig(redisUrl: string | undefined, nodeUrl: string | undefined
     throw new ConfigError("invalid configuration: NODE_URL must be an http:// or https:// origin with no path (e.g. https://node-1.example.com)");
   }
   return { redisUrl, nodeUrl: parsed.origin, nodeId: nodeId ?? `node-${randomBytes(4).toString("hex")}` };
+}
+
+/**
+ * A page served over https may not open a ws:// socket (mixed content): with PUBLIC_URL on https, a node
+ * whose NODE_URL is plain http could never be reached by the pages redirected to it (loopback excepted,
+ * which browsers trust as they do https).
+ */
+function secureNodeUrl(nodeUrl: string, publicUrl: string): void {
+  const node = new URL(nodeUrl);
+  if (new URL(publicUrl).protocol !== "https:" || node.protocol === "https:") return;
+  if (["localhost", "127.0.0.1", "[::1]"].includes(node.hostname) || node.hostname.endsWith(".localhost")) return;
+  throw new ConfigError(`invalid configuration: PUBLIC_URL is https, so NODE_URL must be too: browsers block a secure page's socket to ${node.origin.replace(/^http/, "ws")} (mixed content), and the pages sent to this node could not reach it`);
 }
 
 // HMAC secrets shorter than this are guessable offline from one token or link.

@@ -1,6 +1,7 @@
 import { ConfigError, configFromEnv, type Config } from "./config.js";
 import { createLogger } from "./log.js";
 import { startServer } from "./server.js";
+import { ProcessFaults } from "./processFaults.js";
 import { exitOnSignals } from "./shutdown.js";
 
 let config: Config;
@@ -13,13 +14,15 @@ try {
 }
 const log = createLogger({ level: config.logLevel });
 
-// A stray rejection from a peer library must not take every room down with it: log it and carry on.
-process.on("unhandledRejection", (reason) => {
-  log.error("unhandled rejection", { error: reason instanceof Error ? reason.stack : String(reason) });
-});
+// A fault nobody caught is logged and counted, and ends the process only before it serves or when it is no
+// Error at all (src/processFaults.ts, docs/decisions.md).
+const faults = new ProcessFaults(log);
+let stopServer: ((why: string) => void) | undefined;
+faults.install(process, (why) => (stopServer ? stopServer(why) : process.exit(1)));
 
 try {
-  exitOnSignals(await startServer(config, log), log, config.shutdownGraceMs);
+  stopServer = exitOnSignals(await startServer(config, log, faults), log, config.shutdownGraceMs);
+  faults.started();
 } catch (err) {
   log.error(`failed to start: ${(err as Error).message}`);
   process.exit(1);

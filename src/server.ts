@@ -20,6 +20,9 @@ import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SignalingSession } from "./signaling/signalingSession.js";
 import { originAllowed } from "./access/originCheck.js";
 import { RecordingLinks } from "./access/recordingLinks.js";
+import { BAD_TARGET_BODY, refusingUnparseableTargets, requestPath } from "./http/requestTarget.js";
+import type { Duplex } from "node:stream";
+import type { Registry } from "prom-client";
 
 export interface RunningServer {
   readonly url: string;
@@ -42,14 +45,17 @@ const HEARTBEAT_MS = 15_000;
 // At shutdown, how long clients get to answer the close handshake after their `bye` before being cut off.
 const CLOSE_HANDSHAKE_MS = 1000;
 
-/** Starts HTTP, signaling and the room registry. `overrides` replace fields of the default config. */
-export async function startServer(overrides: Partial<Config> = {}, log: Logger = createLogger()): Promise<RunningServer> {
+/**
+ * Starts HTTP, signaling and the room registry. `overrides` replace fields of the default config.
+ * `faults`: the process's count of faults nobody caught (src/processFaults.ts), exposed with the metrics.
+ */
+export async function startServer(overrides: Partial<Config> = {}, log: Logger = createLogger(), faults?: { register(registry: Registry): void }): Promise<RunningServer> {
   const config: Config = { ...defaultConfig, ...overrides };
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
   // Resolved before anything starts: a LABEL_FONT naming a font that is not there stops the start-up, naming it.
   const labelFamilies = config.labelFamilies ?? resolveLabelFont(config.labelFont).families;
   if (labelFamilies.length === 0) {
-    log.warn("no font is installed: names are drawn with the built-in ASCII font, other scripts as '?' (install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)");
+    log.warn("no font found, not even the @fontsource-variable Noto packages npm ci installs: names are drawn with the built-in ASCII font, other scripts as '?' (run npm ci, install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)");
   }
   const effective: Config = { ...config, ffmpegPath, labelFamilies };
   const state: AppState = { ready: false, client: await loadClient() };
@@ -60,37 +66,46 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
   const metrics = createMetrics(rooms, recordings, media, load, cluster);
+  faults?.register(metrics.registry);
   const separateMetrics = config.metricsPort !== undefined;
   const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
-  const http: Server = createServer(createApp(state, { rooms, config: effective, log, recordings, cluster, links }, separateMetrics ? undefined : metrics.handler));
+  const http: Server = createServer(refusingUnparseableTargets(createApp(state, { rooms, config: effective, log, recordings, cluster, links }, separateMetrics ? undefined : metrics.handler)));
   const metricsHttp: Server | undefined = separateMetrics
-    ? createServer((req, res) => {
-        if (new URL(req.url ?? "/", "http://x").pathname !== "/metrics") return void res.writeHead(404).end("only /metrics here\n");
+    ? createServer(refusingUnparseableTargets((req, res) => {
+        if (requestPath(req.url) !== "/metrics") return void res.writeHead(404).end("only /metrics here\n");
         metrics.registry.metrics().then(
           (text) => res.writeHead(200, { "Content-Type": metrics.registry.contentType }).end(text),
           () => res.writeHead(500).end(),
         );
-      })
+      }))
     : undefined;
   const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT_BYTES });
   const sessions = new Map<WebSocket, SignalingSession>();
   const connectionsByAddress = new Map<string, number>();
   let closing: Promise<void> | undefined;
 
-  http.on("upgrade", (request, socket, head) => {
+  http.on("upgrade", async (request, socket, head) => {
+    // Node takes its own error listener off an upgraded socket: without one, a client's reset (ECONNRESET)
+    // while we answer would be an uncaught error. ws adds its own once it takes the socket over.
+    socket.on("error", () => socket.destroy());
+    const path = requestPath(request.url);
+    if (path === undefined) {
+      media.socketRefused("bad-request");
+      return refuseUpgrade(socket, "400 Bad Request", BAD_TARGET_BODY);
+    }
     // Once shutdown has begun nobody new may join: their room would be created after closeAll ran.
-    if (closing || new URL(request.url ?? "/", "http://x").pathname !== "/ws") {
+    if (closing || path !== "/ws") {
       socket.destroy();
       return;
     }
     const origin = request.headers.origin;
-    if (!originAllowed(origin, request.headers.host, { allowed: effective.allowedOrigins, publicUrl: effective.publicUrl })) {
+    // Another live node's page (the cluster's redirect) is asked of the directory only when nothing else admits it.
+    if (!originAllowed(origin, request.headers.host, { allowed: effective.allowedOrigins, publicUrl: effective.publicUrl }) && !(origin !== undefined && (await cluster.isNodeOrigin(origin)))) {
       log.warn("connection refused: origin not allowed", { origin: origin?.slice(0, 200), address: request.socket.remoteAddress });
       media.socketRefused("origin");
-      const body = `forbidden-origin: pages from ${origin?.slice(0, 200)} may not connect; add the origin to ALLOWED_ORIGINS\n`;
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-      return;
+      return refuseUpgrade(socket, "403 Forbidden", `forbidden-origin: pages from ${origin?.slice(0, 200)} may not connect; add the origin to ALLOWED_ORIGINS\n`);
     }
+    if (closing || socket.destroyed) return void socket.destroy();
     wss.handleUpgrade(request, socket, head, (ws) => {
       // Counted per address the socket comes from: behind a reverse proxy that is the proxy's (raise the cap).
       const address = request.socket.remoteAddress ?? "unknown";
@@ -204,6 +219,11 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         await processes.killAll();
       })()),
   };
+}
+
+/** Answers an upgrade request with a plain HTTP refusal and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: string, body: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
 /** Resolves once every socket has finished its close handshake, or after `ms`, whichever comes first. */

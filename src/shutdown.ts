@@ -8,9 +8,11 @@ const REPEAT_IS_SAME_MS = 1000;
 /**
  * SIGTERM/SIGINT: close every room (clients get `bye`, recordings are finished), stop every ffmpeg child,
  * exit 0. If that takes longer than `graceMs`, or another signal comes later on (Ctrl-C again), kill what
- * is left and exit 1 so the log and the exit status both say it was not clean.
+ * is left and exit 1 so the log and the exit status both say it was not clean. Returns the same stop for a
+ * fault that ends the process (src/processFaults.ts): it exits 1 even when the stop is clean.
  */
-export function exitOnSignals(server: RunningServer, log: Logger, graceMs: number): void {
+export function exitOnSignals(server: RunningServer, log: Logger, graceMs: number): (why: string) => void {
+  let exitCode = 0;
   let stoppingSince: number | undefined;
   let forced = false;
   const force = (why: string) => {
@@ -19,7 +21,7 @@ export function exitOnSignals(server: RunningServer, log: Logger, graceMs: numbe
     log.error(`${why}; killing what is left`, { ffmpegChildren: server.processes.pids });
     void server.processes.killAll().finally(() => process.exit(1));
   };
-  const stop = (signal: NodeJS.Signals) => {
+  const stop = (signal: string) => {
     if (stoppingSince !== undefined) {
       if (performance.now() - stoppingSince >= REPEAT_IS_SAME_MS) force(`${signal} again while stopping`);
       return;
@@ -32,7 +34,7 @@ export function exitOnSignals(server: RunningServer, log: Logger, graceMs: numbe
         clearTimeout(timer);
         if (forced) return;
         log.info("stopped");
-        process.exit(0);
+        process.exit(exitCode);
       },
       (err: Error) => {
         clearTimeout(timer);
@@ -43,4 +45,8 @@ export function exitOnSignals(server: RunningServer, log: Logger, graceMs: numbe
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  return (why) => {
+    exitCode = 1;
+    stop(why);
+  };
 }

@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
+import { createRequire } from "node:module";
+import { dirname, isAbsolute, join } from "node:path";
 import { GlobalFonts } from "@napi-rs/canvas";
 
 /**
@@ -21,6 +22,42 @@ export const DEFAULT_LABEL_FAMILIES = [
   "DejaVu Sans",
 ] as const;
 
+/** A font that comes with `npm ci` (Fontsource's variable Noto: woff2 files, each a slice of the characters). */
+export interface BundledFont {
+  /** The npm package; its `files/*-wght-normal.woff2` are registered (not the italic or width-axis copies). */
+  readonly pkg: string;
+  /**
+   * The family its files are registered under: a name of its own, so an installed font of the real name
+   * keeps its place, and the log says which one a machine draws with.
+   */
+  readonly family: string;
+  /** The entry of DEFAULT_LABEL_FAMILIES it stands in for: used (and registered) only where that is not installed. */
+  readonly standsFor: (typeof DEFAULT_LABEL_FAMILIES)[number];
+}
+
+/**
+ * The fonts every machine has after `npm ci`, so names are drawn right where no font is installed (a bare
+ * container, a fresh VM): Latin, Greek, Cyrillic, Vietnamese and Devanagari; Hangul first (the first users
+ * are Korean), then Japanese and Simplified Chinese for the Han characters and kana Korean's set lacks;
+ * Arabic; Hebrew. Sizes and licences: docs/decisions.md, "Fonts that come with npm ci".
+ */
+export const BUNDLED_FONTS: readonly BundledFont[] = [
+  { pkg: "@fontsource-variable/noto-sans", family: "Noto Sans (npm)", standsFor: "Noto Sans" },
+  { pkg: "@fontsource-variable/noto-sans-kr", family: "Noto Sans KR (npm)", standsFor: "Noto Sans CJK JP" },
+  { pkg: "@fontsource-variable/noto-sans-jp", family: "Noto Sans JP (npm)", standsFor: "Noto Sans CJK JP" },
+  { pkg: "@fontsource-variable/noto-sans-sc", family: "Noto Sans SC (npm)", standsFor: "Noto Sans CJK JP" },
+  { pkg: "@fontsource-variable/noto-sans-arabic", family: "Noto Sans Arabic (npm)", standsFor: "Noto Sans Arabic" },
+  { pkg: "@fontsource-variable/noto-sans-hebrew", family: "Noto Sans Hebrew (npm)", standsFor: "Noto Sans Hebrew" },
+];
+
+export interface LabelFontOptions {
+  /**
+   * false: installed fonts count as absent (every bundled font is used in their place), to check what a
+   * machine with no font installed draws. Default true.
+   */
+  readonly systemFonts?: boolean;
+}
+
 /** What a room's mixer draws labels with, resolved once at start-up (resolveLabelFont). */
 export interface LabelFont {
   /**
@@ -37,18 +74,22 @@ const INSTALL_HINT = "install Debian's fonts-noto-core and fonts-noto-cjk (or an
 /**
  * LABEL_FONT, read: a comma-separated list of font family names and/or absolute paths of font files or
  * directories of them (registered here, their families put where the path stands in the list). Unset:
- * DEFAULT_LABEL_FAMILIES, those installed. A setting that names a family not installed, or a path with
- * no font in it, is refused with an error naming it, so a mistyped font is found at start-up rather than
- * by someone whose name is drawn in a fallback font.
+ * DEFAULT_LABEL_FAMILIES, each the installed family or, where it is not installed, the BUNDLED_FONTS that
+ * stand in for it. Set: its families, then the bundled fonts of the scripts no installed default covers,
+ * for the characters its fonts lack. An installed font always comes before its bundled stand-in, and a
+ * bundled font is not even loaded where its script is installed. A setting that names a family not
+ * installed, or a path with no font in it, is refused with an error naming it, so a mistyped font is found
+ * at start-up rather than by someone whose name is drawn in a fallback font.
  */
-export function resolveLabelFont(setting: string | undefined): LabelFont {
+export function resolveLabelFont(setting: string | undefined, options: LabelFontOptions = {}): LabelFont {
+  const installed = options.systemFonts === false ? () => false : (family: string) => GlobalFonts.has(family);
   const entries = setting?.split(",").map((s) => s.trim()).filter(Boolean) ?? [];
   if (entries.length === 0) {
     if (setting !== undefined && setting.trim() !== "") throw new LabelFontError("LABEL_FONT names no font");
-    const installed = DEFAULT_LABEL_FAMILIES.filter((f) => GlobalFonts.has(f));
+    const families = DEFAULT_LABEL_FAMILIES.flatMap((f) => (installed(f) ? [f] : bundledFamilies(f)));
     // Any other font still beats the bitmap one: Skia falls back to it for every character it covers.
-    if (installed.length === 0 && GlobalFonts.families.length > 0) return { families: [GlobalFonts.families[0].family] };
-    return { families: installed };
+    if (families.length === 0 && options.systemFonts !== false && GlobalFonts.families.length > 0) return { families: [GlobalFonts.families[0].family] };
+    return { families };
   }
   const families: string[] = [];
   for (const entry of entries) {
@@ -56,7 +97,33 @@ export function resolveLabelFont(setting: string | undefined): LabelFont {
       if (!families.includes(family)) families.push(family);
     }
   }
-  return { families };
+  const missing = DEFAULT_LABEL_FAMILIES.filter((f) => !installed(f)).flatMap(bundledFamilies);
+  return { families: [...families, ...missing.filter((f) => !families.includes(f))] };
+}
+
+/** The bundled families standing in for `family`, registered (once per process: GlobalFonts is the process's). */
+function bundledFamilies(family: string): string[] {
+  return BUNDLED_FONTS.filter((font) => font.standsFor === family).flatMap((font) => (registerBundled(font) ? [font.family] : []));
+}
+
+const BUNDLED_FILE = /-wght-normal\.woff2$/;
+
+/** False when the package is not installed (a trimmed node_modules) or none of its files loads. */
+function registerBundled(font: BundledFont): boolean {
+  if (GlobalFonts.has(font.family)) return true;
+  let dir: string;
+  try {
+    // The package exports only its CSS: its directory is that file's.
+    dir = join(dirname(createRequire(import.meta.url).resolve(font.pkg)), "files");
+  } catch {
+    return false;
+  }
+  if (!existsSync(dir)) return false;
+  let loaded = 0;
+  for (const file of readdirSync(dir).filter((f) => BUNDLED_FILE.test(f)).sort()) {
+    if (GlobalFonts.registerFromPath(join(dir, file), font.family)) loaded++;
+  }
+  return loaded > 0;
 }
 
 function checkedFamily(family: string): string {

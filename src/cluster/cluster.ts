@@ -42,6 +42,13 @@ export interface Cluster {
   locate(room: string): Promise<NodeRef | undefined>;
   /** The rooms on the other live nodes (as they last published them). */
   remoteRooms(): Promise<ClusterRoom[]>;
+  /**
+   * The web origins (NODE_URLs) of the live nodes, this one included, as of the last directory read (every
+   * heartbeat): where a page served here may be sent, so its Content-Security-Policy lets its socket go there.
+   */
+  nodeOrigins(): readonly string[];
+  /** Whether a page from `origin` was served by a live node of this cluster (the /ws origin check). */
+  isNodeOrigin(origin: string): Promise<boolean>;
   health(): ClusterHealth;
   /** SIGTERM: take no new rooms from now on (the rooms here go on until the server closes them). */
   drain(): void;

@@ -117,6 +117,26 @@ describe("RedisCluster over a real redis-server", () => {
     }
   });
 
+  it("knows the live nodes' origins: one started since the last heartbeat at the first miss, one stopped by the next heartbeat", async () => {
+    const a = await startNode(redis, "origins-a");
+    const b = await startNode(redis, "origins-b");
+    try {
+      // b read the directory as it started, a has not since b registered: a's miss reads it again.
+      expect(b.cluster.nodeOrigins()).toEqual(expect.arrayContaining(["http://origins-a.test:8080", "http://origins-b.test:8080"]));
+      expect(a.cluster.nodeOrigins()).not.toContain("http://origins-b.test:8080");
+      expect(await a.cluster.isNodeOrigin("http://origins-b.test:8080")).toBe(true);
+      expect(a.cluster.nodeOrigins()).toContain("http://origins-b.test:8080");
+      expect(await a.cluster.isNodeOrigin("http://origins-c.test:8080")).toBe(false);
+      await b.close();
+      const deadline = Date.now() + 10_000;
+      while (a.cluster.nodeOrigins().includes("http://origins-b.test:8080") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(a.cluster.nodeOrigins()).toEqual(["http://origins-a.test:8080"]);
+      expect(await a.cluster.isNodeOrigin("http://origins-b.test:8080")).toBe(false);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it("registers and removes its node record", async () => {
     const a = await startNode(redis, "record-a");
     const record = JSON.parse(String(await raw.command(["GET", "tessera:node:record-a"])));

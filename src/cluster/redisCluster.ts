@@ -4,6 +4,7 @@ import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import type { Cluster, ClusterHealth, ClusterRoom, NodeRef, Placement } from "./cluster.js";
 import { HEARTBEAT_MS } from "./keys.js";
 import type { NodeLoadSampler } from "./nodeLoad.js";
+import { NodeOrigins } from "./nodeOrigins.js";
 import { NodeRegistry, nodeRefOf, type NodeRecord } from "./nodeRegistry.js";
 import { chooseNode } from "./placement.js";
 import { RedisLink } from "./redisLink.js";
@@ -33,6 +34,7 @@ export class RedisCluster implements Cluster {
   private readonly link: RedisLink;
   private readonly nodes: NodeRegistry;
   private readonly claims: RoomClaims;
+  private readonly origins: NodeOrigins;
   private readonly self: NodeRef;
   private readonly timer: NodeJS.Timeout;
   /** Rooms this node claimed for another in the last heartbeats: that node's record does not count them yet. */
@@ -53,6 +55,7 @@ export class RedisCluster implements Cluster {
     this.link = link;
     this.nodes = new NodeRegistry(this.link, options.log);
     this.claims = new RoomClaims(this.link);
+    this.origins = new NodeOrigins(async () => this.urlsOf(await this.nodes.live()));
     this.link.on("lost", (reason) =>
       options.log.warn("redis connection lost: keeping this node's rooms, refusing new ones until it is back", { reason, rooms: options.rooms.all().length }),
     );
@@ -105,13 +108,21 @@ export class RedisCluster implements Cluster {
   async locate(room: string): Promise<NodeRef | undefined> {
     const owner = await this.claims.owner(room);
     if (owner === undefined || owner === this.self.id) return undefined;
-    const node = (await this.nodes.live()).find((n) => n.id === owner);
+    const node = (await this.readLive()).find((n) => n.id === owner);
     return node ? nodeRefOf(node) : undefined;
   }
 
   async remoteRooms(): Promise<ClusterRoom[]> {
-    const records = await this.nodes.live();
+    const records = await this.readLive();
     return records.filter((r) => r.id !== this.self.id).flatMap((r) => r.rooms.map((room) => ({ ...room, node: nodeRefOf(r) })));
+  }
+
+  nodeOrigins(): readonly string[] {
+    return this.origins.current();
+  }
+
+  isNodeOrigin(origin: string): Promise<boolean> {
+    return this.origins.includes(origin);
   }
 
   health(): ClusterHealth {
@@ -142,8 +153,20 @@ export class RedisCluster implements Cluster {
 
   /** The live nodes, this one with its figures of now rather than of its last heartbeat. */
   private async liveNodes(): Promise<NodeRecord[]> {
-    const live = await this.nodes.live();
+    const live = await this.readLive();
     return [...live.filter((n) => n.id !== this.self.id), this.record()];
+  }
+
+  /** The directory's live nodes; every read also renews the view of their origins. */
+  private async readLive(): Promise<NodeRecord[]> {
+    const live = await this.nodes.live();
+    this.origins.update(this.urlsOf(live));
+    return live;
+  }
+
+  /** This node's own NODE_URL counts even before its first record is in: a page here may be sent back here. */
+  private urlsOf(live: readonly NodeRecord[]): string[] {
+    return [this.self.url, ...live.map((n) => n.url)];
   }
 
   private pendingFor(nodeId: string): number {
@@ -181,6 +204,9 @@ export class RedisCluster implements Cluster {
         const lost = await this.claims.refresh(this.localRooms(), this.self.id);
         // Only after a Redis outage: someone placed the room elsewhere meanwhile. Both go on; the log says so.
         for (const room of lost) this.options.log.warn("room is claimed by another node too (placed there while this node had no Redis)", { room });
+        // Last, so its failing never costs a claim: the nodes' origins follow the directory even on a node
+        // nobody joins through (its pages' CSP, its origin check).
+        await this.readLive();
       } catch {
         // The link's state says it; the next heartbeat tries again.
       } finally {

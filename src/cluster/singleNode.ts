@@ -17,6 +17,14 @@ export class SingleNode implements Cluster {
     return [];
   }
 
+  nodeOrigins(): readonly string[] {
+    return [];
+  }
+
+  async isNodeOrigin(): Promise<boolean> {
+    return false;
+  }
+
   health(): ClusterHealth {
     return { redis: "off", acceptingRooms: !this.draining, draining: this.draining };
   }

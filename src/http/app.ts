@@ -19,9 +19,9 @@ export interface AppState {
 export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler | undefined): Express {
   const app = express();
   app.disable("x-powered-by");
-  // In a cluster a page may be sent on to another node's /ws: the nodes it may go to are the ALLOWED_ORIGINS
-  // (which that node's origin check also needs), as ws:// and wss:// sources.
-  app.use(securityHeaders(socketSources(api.config.allowedOrigins)));
+  // In a cluster a page may be sent on to any live node's /ws (docs/scaling.md): their NODE_URLs, from the
+  // directory, as ws:// and wss:// sources, besides the ALLOWED_ORIGINS an operator lists.
+  app.use(securityHeaders(() => socketSources([...api.config.allowedOrigins, ...api.cluster.nodeOrigins()])));
   // Up (200) while the process serves its rooms, whatever its Redis: a liveness probe must not restart a
   // node whose rooms are fine. `?ready` is the readiness form: 503 while it cannot take new rooms.
   app.get("/healthz", (req, res) => {

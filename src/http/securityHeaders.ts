@@ -21,11 +21,13 @@ export function contentSecurityPolicy(connectSources: readonly string[] = []): s
   ].join("; ");
 }
 
-/** `connectSources`: other origins the page's socket may be sent to (other nodes' `wss://…`), beyond its own. */
-export function securityHeaders(connectSources: readonly string[] = []): RequestHandler {
-  const csp = contentSecurityPolicy(connectSources);
+/**
+ * `connectSources`: other origins the page's socket may be sent to (other nodes' `ws(s)://…`), beyond its
+ * own, asked for each response: in a cluster they are the nodes live when the page is served.
+ */
+export function securityHeaders(connectSources: () => readonly string[] = () => []): RequestHandler {
   return (_req, res, next) => {
-    res.setHeader("Content-Security-Policy", csp);
+    res.setHeader("Content-Security-Policy", contentSecurityPolicy(connectSources()));
     // frame-ancestors for current browsers, X-Frame-Options for the ones before CSP 2.
     res.setHeader("X-Frame-Options", "DENY");
     res.setHeader("Referrer-Policy", "no-referrer");

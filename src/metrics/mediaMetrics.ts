@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from "prom-client";
+import { droppedPacketReasons, type DroppedPacketReason } from "../peers/peerConnection.js";
 
 /** How a participant's media connection failed. */
 export type ConnectionFailure = "ice" | "dtls" | "timeout";
@@ -24,6 +25,18 @@ export class MediaMetrics {
       this.rtp.inc({ kind: "video" }, this.packets.video);
     },
   });
+  // A flood is counted per datagram: plain numbers too.
+  private readonly droppedCounts = new Map<DroppedPacketReason, number>(droppedPacketReasons.map((r) => [r, 0]));
+  private readonly dropped = new Counter({
+    name: "tessera_udp_packets_dropped_total",
+    help: "Datagrams on participants' ICE ports dropped before anything came of them, by reason: STUN without valid MESSAGE-INTEGRITY, data from an address no connectivity check validated, DTLS records unauthenticated, malformed or past the fragment bounds, SRTP/SRTCP failing authentication or parsing",
+    labelNames: ["reason"],
+    registers: [],
+    collect: () => {
+      this.dropped.reset();
+      for (const [reason, count] of this.droppedCounts) this.dropped.inc({ reason }, count);
+    },
+  });
   private readonly feedback = new Counter({ name: "tessera_rtcp_feedback_total", help: "RTCP feedback: NACKs and PLIs received from participants, PLIs sent to their cameras", labelNames: ["type"], registers: [] });
   private readonly failures = new Counter({ name: "tessera_connection_failures_total", help: "Participants' media connections that failed: ICE, DTLS, or not up within CONNECT_TIMEOUT_MS", labelNames: ["kind"], registers: [] });
   private readonly sockets = new Counter({ name: "tessera_websocket_connections_total", help: "WebSocket connections accepted on /ws", registers: [] });
@@ -43,12 +56,15 @@ export class MediaMetrics {
 
   register(registry: Registry): void {
     // prom-client types each metric by its label names; the registry takes any.
-    const all = [this.rtp, this.feedback, this.failures, this.sockets, this.socketsRefused, this.joinsRefused, this.firstFrame] as unknown[];
+    const all = [this.rtp, this.dropped, this.feedback, this.failures, this.sockets, this.socketsRefused, this.joinsRefused, this.firstFrame] as unknown[];
     for (const m of all) registry.registerMetric(m as Parameters<Registry["registerMetric"]>[0]);
   }
 
   rtpPacket(kind: "audio" | "video"): void {
     this.packets[kind]++;
+  }
+  packetDropped(reason: DroppedPacketReason): void {
+    this.droppedCounts.set(reason, (this.droppedCounts.get(reason) ?? 0) + 1);
   }
   rtcpFeedback(type: Feedback): void {
     this.feedback.inc({ type });
@@ -59,7 +75,7 @@ export class MediaMetrics {
   socketAccepted(): void {
     this.sockets.inc();
   }
-  socketRefused(reason: "origin" | "too-many-connections"): void {
+  socketRefused(reason: "origin" | "too-many-connections" | "bad-request"): void {
     this.socketsRefused.inc({ reason });
   }
   joinRefused(reason: string): void {

@@ -18,8 +18,23 @@ import type { LinkEstimate } from "./linkEstimate.js";
 import { LinkMonitor, type LinkReport } from "./linkMonitor.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
+import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./offerChecks.js";
 
 export type InboundVideoCodec = "vp8" | "h264";
+
+/** Why werift (as patched: patches/) dropped a datagram on a participant's ICE port; the metric's label values. */
+export const droppedPacketReasons = [
+  "stun-unauthenticated",
+  "unknown-source",
+  "dtls-unauthenticated",
+  "dtls-malformed",
+  "dtls-fragment-limit",
+  "srtp-unauthenticated",
+  "srtp-malformed",
+  "srtcp-unauthenticated",
+  "srtcp-malformed",
+] as const;
+export type DroppedPacketReason = (typeof droppedPacketReasons)[number];
 
 export type PeerEvents = {
   videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
@@ -27,6 +42,8 @@ export type PeerEvents = {
   audioRtp: [packet: RtpPacket, audioLevel: number | undefined];
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
   failed: [reason: string, kind: "ice" | "dtls"];
+  /** A packet on the participant's ICE port was dropped before anything came of it (see DroppedPacketReason). */
+  packetDropped: [reason: DroppedPacketReason];
   /** RTCP feedback on the participant's video: a NACK or PLI from them, or a PLI this peer sent. */
   feedback: [type: "nack-received" | "pli-received" | "pli-sent"];
   connected: [];
@@ -36,9 +53,15 @@ export type PeerEvents = {
   link: [estimate: LinkEstimate];
 };
 
-export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections"> {}
+export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections" | "bad-offer" | "bad-candidate"> {}
 
 const GATHERING_TIMEOUT_MS = 5000;
+/**
+ * A browser that leaves sends `leave` on its socket and then closes its peer connection, whose close_notify
+ * may arrive first: a DTLS session the participant closed counts as a failure only if they are still here
+ * this long after (then they lost their media while the socket stayed, and the page must reconnect).
+ */
+const DTLS_CLOSED_GRACE_MS = 2000;
 
 export type PeerConfig = Pick<Config, "iceServers" | "iceHostAddresses" | "icePortRange">;
 
@@ -54,12 +77,15 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   /** The section the participant's camera arrives on (and, in an MCU, the mix leaves on). */
   protected videoTransceiver: RTCRtpTransceiver | undefined;
   private negotiated = false;
+  private failedOnce = false;
+  private closedSessionTimer: NodeJS.Timeout | undefined;
   private inboundVideoSsrc: number | undefined;
   private readonly stunConfigured: boolean;
   /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
   private readonly wiredTracks = new WeakSet<MediaStreamTrack>();
   /** The link's estimate, and the retransmissions on it (taken over from werift: see LinkMonitor). */
   private readonly linkMonitor = new LinkMonitor();
+  private readonly remoteCandidates = new RemoteCandidates();
 
   /** `audioLevels`: negotiate RFC 6464, for a room that picks its speaker from the senders' own measurement. */
   constructor(config: PeerConfig, audioLevels: boolean) {
@@ -115,6 +141,9 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     if (tooMany) throw new NegotiationError("too-many-sections", tooMany);
     const unusable = unusableOfferReason(offerSdp) ?? this.offerProblem(offerSdp);
     if (unusable) throw new NegotiationError("no-usable-codec", unusable);
+    const malformed = malformedOfferReason(offerSdp);
+    if (malformed) throw new NegotiationError("bad-offer", malformed);
+    this.remoteCandidates.offered(offerSdp);
 
     this.pc.onTrack.subscribe((track) => this.receive(track));
     try {
@@ -125,9 +154,10 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
       const answer = await this.pc.createAnswer();
       disableImplicitStun(this.pc, this.stunConfigured);
       await this.pc.setLocalDescription(answer);
+      this.watchTransports();
       await this.gatheringComplete();
     } catch (err) {
-      throw new NegotiationError("negotiation-failed", `could not apply the offer: ${(err as Error).message}`);
+      throw new NegotiationError("negotiation-failed", `could not apply the offer: ${applyFailureMessage(err)}`, { cause: err });
     }
     const local = this.pc.localDescription;
     if (!local) throw new NegotiationError("negotiation-failed", "no local description was produced");
@@ -136,7 +166,11 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
 
   async addRemoteCandidate(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null): Promise<void> {
     if (this.closed) return;
-    await this.pc.addIceCandidate(candidate ?? undefined);
+    const refused = candidate ? this.remoteCandidates.admit(candidate.candidate) : undefined;
+    if (refused) throw new NegotiationError("bad-candidate", refused);
+    await this.pc.addIceCandidate(candidate ?? undefined).catch((err: unknown) => {
+      throw new NegotiationError("bad-candidate", `could not add the candidate: ${applyFailureMessage(err)}`, { cause: err });
+    });
   }
 
   /** The link's figures (estimate, sending rate, retransmissions); undefined until connected. */
@@ -161,6 +195,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     if (this.closed) return;
     this.closed = true;
     this.linkMonitor.close();
+    clearTimeout(this.closedSessionTimer);
     this.removeAllListeners();
     await this.pc.close().catch(() => undefined);
   }
@@ -229,8 +264,33 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     if (transport && !this.closed) this.linkMonitor.attach(transport, this.videoTransceiver?.sender);
   }
 
+  /**
+   * The transports under the connection: a DTLS session the peer closed (close_notify) or that failed, or an
+   * ICE transport that closed, ends the participant's media as surely as a failed connection, but werift's
+   * connection state does not say so. Their drop counts go to the metrics.
+   */
+  private watchTransports(): void {
+    for (const dtls of this.pc.dtlsTransports) {
+      dtls.onStateChange.subscribe((state) => {
+        if (state === "failed") this.fail("the DTLS session failed", "dtls");
+        if (state === "closed" && !this.closedSessionTimer) {
+          this.closedSessionTimer = setTimeout(() => this.fail("the participant closed the DTLS session", "dtls"), DTLS_CLOSED_GRACE_MS);
+        }
+      });
+      dtls.onPacketDropped.subscribe((reason) => this.emit("packetDropped", reason));
+      const ice = dtls.iceTransport;
+      ice.connection.onPacketDropped.subscribe((reason) => this.emit("packetDropped", reason));
+      // Its "failed" is the connection's iceConnectionState, handled in the constructor.
+      ice.onStateChange.subscribe((state) => {
+        if (state === "closed") this.fail("the ICE transport closed", "ice");
+      });
+    }
+  }
+
   private fail(reason: string, kind: "ice" | "dtls"): void {
-    if (this.closed) return;
+    // One failure per connection: the DTLS transport, the ICE transport and the connection state may all say it.
+    if (this.closed || this.failedOnce) return;
+    this.failedOnce = true;
     this.emit("failed", reason, kind);
   }
 }

@@ -1,5 +1,6 @@
 import type { LinkReport } from "../peers/linkMonitor.js";
 import { NegotiationError } from "../peers/peerConnection.js";
+import { protocolCodeOf } from "../../protocol/protocolError.js";
 import type { ErrorCode } from "../../protocol/errorCodes.js";
 import { FaultBoundary } from "../../mixer/faults.js";
 import { BaseRoom } from "./baseRoom.js";
@@ -36,6 +37,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     try {
       return await p.peer.answer(sdp);
     } catch (err) {
+      this.log.warn("offer refused", refusalFields(id, err));
       await this.resetPeer(id);
       throw err;
     }
@@ -47,7 +49,12 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   }
 
   async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
-    await this.members.get(id)?.peer.addRemoteCandidate(candidate);
+    try {
+      await this.members.get(id)?.peer.addRemoteCandidate(candidate);
+    } catch (err) {
+      this.log.warn("candidate refused", refusalFields(id, err));
+      throw err;
+    }
   }
 
   /** Media stops with the socket: the old peer closes now (its ports freed), a fresh one waits for the page's next offer. */
@@ -145,6 +152,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
       peer.on("videoRtp", () => metrics.rtpPacket("video"));
       peer.on("audioRtp", () => metrics.rtpPacket("audio"));
       peer.on("feedback", (type) => metrics.rtcpFeedback(type));
+      peer.on("packetDropped", (reason) => metrics.packetDropped(reason));
       peer.on("failed", (_reason, kind) => {
         if (p.peer === peer) metrics.connectionFailed(kind);
       });
@@ -190,4 +198,10 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     p.channel.close(reason);
     void this.remove(p.id, reason);
   }
+}
+
+/** A refused offer or candidate, for the server's log: what the participant was told, and werift's own error behind it. */
+function refusalFields(participant: string, err: unknown): Record<string, unknown> {
+  const cause = err instanceof Error && err.cause instanceof Error ? { cause: err.cause.stack ?? err.cause.message } : {};
+  return { participant, code: protocolCodeOf(err) ?? "unexpected", reason: err instanceof Error ? err.message : String(err), ...cause };
 }

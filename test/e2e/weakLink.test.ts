@@ -161,7 +161,7 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       await sender.connect();
     }
     a = await pool.openPage(await pool.launch(), "A (unshaped)", keepPeerConnections);
-    b = await pool.openPage(await pool.launch([], link.chromiumPath), "B (weak link)", keepPeerConnections);
+    b = await pool.openPage(await pool.launch([], {}, link.chromiumPath), "B (weak link)", keepPeerConnections);
     for (const [tp, name] of [[a, "A"], [b, "B"]] as const) {
       await tp.page.goto(`${server.url}/?room=${ROOM}&name=${name}&role=viewer`);
       await waitConnected(tp);

@@ -43,7 +43,8 @@ const DISABLED_FEATURES = [
  * The whole command line (ignoreDefaultArgs: true), so that nothing adds a second --disable-features.
  * Playwright needs --remote-debugging-pipe; --no-startup-window because contexts are made by newContext.
  */
-function chromiumArgs(userDataDir: string): string[] {
+function chromiumArgs(userDataDir: string, names: NamedHosts = {}): string[] {
+  const hosts = names.loopbackHosts ?? [];
   return [
     "--remote-debugging-pipe",
     `--user-data-dir=${userDataDir}`,
@@ -76,9 +77,18 @@ function chromiumArgs(userDataDir: string): string[] {
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
     "--allow-loopback-in-peer-connection",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+    `--host-resolver-rules=${[...hosts.map((host) => `MAP ${host} 127.0.0.1`), "MAP * ~NOTFOUND", "EXCLUDE localhost", "EXCLUDE 127.0.0.1"].join(", ")}`,
+    // A page on a made-up name is not a secure context as a loopback one is: no camera without this.
+    ...(names.secureOrigins?.length ? [`--unsafely-treat-insecure-origin-as-secure=${names.secureOrigins.join(",")}`] : []),
     `--disable-features=${DISABLED_FEATURES.join(",")}`,
   ];
+}
+
+/** Host names of the test's own that resolve to 127.0.0.1 in the browser (nodes of a cluster, say). */
+export interface NamedHosts {
+  readonly loopbackHosts?: readonly string[];
+  /** http:// origins on those names that count as secure (getUserMedia), as https:// ones would. */
+  readonly secureOrigins?: readonly string[];
 }
 
 export interface TestPage {
@@ -96,15 +106,16 @@ export class BrowserPool {
 
   /**
    * `omit`: flags of the usual command line left out (say, the fake permission UI, to test a denied camera).
+   * `names`: host names that resolve to loopback in this browser.
    * `executablePath`: another way to start Debian's Chromium (a wrapper running it in a network namespace).
    */
-  async launch(omit: readonly string[] = [], executablePath = CHROMIUM): Promise<Browser> {
+  async launch(omit: readonly string[] = [], names: NamedHosts = {}, executablePath = CHROMIUM): Promise<Browser> {
     const dir = mkdtempSync(join(tmpdir(), "tessera-e2e-chromium-"));
     this.userDataDirs.push(dir);
     const browser = await chromium.launch({
       executablePath,
       ignoreDefaultArgs: true,
-      args: chromiumArgs(dir).filter((arg) => !omit.includes(arg)),
+      args: chromiumArgs(dir, names).filter((arg) => !omit.includes(arg)),
       timeout: 30_000,
     });
     this.browsers.push(browser);
