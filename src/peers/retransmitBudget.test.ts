@@ -16,12 +16,13 @@ describe("RetransmitBudget", () => {
     { name: "room under the estimate: resend", sendingBps: 500_000, estimateBps: 1_500_000, ageMs: 100, expected: "send" },
     { name: "the media already fills the estimate: wait (paced)", sendingBps: 1_500_000, estimateBps: 400_000, ageMs: 100, expected: "wait" },
     { name: "just over the estimate: wait", sendingBps: 399_000, estimateBps: 400_000, ageMs: 50, expected: "wait" },
-    { name: "older than 3 RTT (and 300 ms): give up", sendingBps: 0, estimateBps: 2_000_000, ageMs: 700, rttMs: 200, expected: "give-up" },
-    { name: "a long RTT keeps it useful longer", sendingBps: 0, estimateBps: 2_000_000, ageMs: 700, rttMs: 300, expected: "send" },
-    { name: "never older than 1 s", sendingBps: 0, estimateBps: 2_000_000, ageMs: 1100, rttMs: 600, expected: "give-up" },
-    { name: "resent twice already: give up", sendingBps: 0, estimateBps: 2_000_000, ageMs: 200, retransmissions: 2, sinceLastMs: 150, expected: "give-up" },
+    { name: "older than 1 s (and 3 RTT): give up", sendingBps: 0, estimateBps: 2_000_000, ageMs: 1100, rttMs: 200, expected: "give-up" },
+    { name: "a long RTT keeps it useful longer", sendingBps: 0, estimateBps: 2_000_000, ageMs: 1100, rttMs: 400, expected: "send" },
+    { name: "never older than 2 s", sendingBps: 0, estimateBps: 2_000_000, ageMs: 2100, rttMs: 900, expected: "give-up" },
+    { name: "resent three times already: give up", sendingBps: 0, estimateBps: 2_000_000, ageMs: 200, retransmissions: 3, sinceLastMs: 150, expected: "give-up" },
     { name: "resent within one RTT: skip this request", sendingBps: 0, estimateBps: 2_000_000, ageMs: 200, rttMs: 160, retransmissions: 1, sinceLastMs: 100, expected: "skip" },
     { name: "resent over one RTT ago: resend", sendingBps: 0, estimateBps: 2_000_000, ageMs: 250, rttMs: 80, retransmissions: 1, sinceLastMs: 100, expected: "send" },
+    { name: "RTT not known yet: a repeated request is resent", sendingBps: 0, estimateBps: 2_000_000, ageMs: 60, retransmissions: 1, sinceLastMs: 5, expected: "send" },
   ];
 
   for (const c of cases) {

@@ -12,7 +12,7 @@ export interface SentRecord {
 export type RetransmitDecision = "send" | "wait" | "skip" | "give-up";
 
 export interface RetransmitBudgetOptions {
-  /** Give up on packets older than this whatever the RTT, ms (libwebrtc keeps 1 s of NACK history: kNackHistoryMs). */
+  /** Give up on packets older than this whatever the RTT, ms. */
   maxAgeMs?: number;
   /** Retransmit one packet at most this many times. */
   maxRetransmissions?: number;
@@ -22,10 +22,11 @@ export interface RetransmitBudgetOptions {
 
 /**
  * Which NACKed packets go out again, and when (the rules behind RetransmitController):
- * - a packet older than max(3 RTT, 300 ms), capped at `maxAgeMs`, is given up: by the time it arrived the
- *   receiver's jitter buffer has moved on (it asks for a keyframe, which we answer);
- * - one packet is resent at most `maxRetransmissions` times, and not again within one RTT (the earlier copy may
- *   still be on its way: libwebrtc's rule);
+ * - a packet older than max(3 RTT, 1 s), capped at `maxAgeMs`, is given up: libwebrtc's sender keeps its
+ *   packets that long (RtpPacketHistory: kMinPacketDurationMs, kMinPacketDurationRtt); later, the receiver's
+ *   jitter buffer has moved on (it asks for a keyframe, which we answer);
+ * - one packet is resent at most `maxRetransmissions` times, and not again within one RTT once the RTT is
+ *   known (the earlier copy may still be on its way: libwebrtc's rule);
  * - what goes out to this receiver in the last `windowMs`, media and retransmissions together, plus this packet,
  *   must fit its estimate; otherwise the packet waits (paced: the caller retries it a little later) until it is
  *   too old. So on a link whose estimate the media alone fills, nothing is retransmitted, and the receiver's
@@ -40,8 +41,8 @@ export class RetransmitBudget {
   private sentInWindow = 0;
 
   constructor(options: RetransmitBudgetOptions = {}) {
-    this.maxAgeMs = options.maxAgeMs ?? 1000;
-    this.maxRetransmissions = options.maxRetransmissions ?? 2;
+    this.maxAgeMs = options.maxAgeMs ?? 2000;
+    this.maxRetransmissions = options.maxRetransmissions ?? 3;
     this.windowMs = options.windowMs ?? 500;
   }
 
@@ -59,9 +60,9 @@ export class RetransmitBudget {
   }
 
   decide(packet: SentRecord, estimateBps: number, rttMs: number | undefined, nowMs: number): RetransmitDecision {
-    const usefulFor = Math.min(this.maxAgeMs, Math.max(300, 3 * (rttMs ?? 100)));
+    const usefulFor = Math.min(this.maxAgeMs, Math.max(1000, 3 * (rttMs ?? 0)));
     if (nowMs - packet.sentAtMs > usefulFor || packet.retransmissions >= this.maxRetransmissions) return "give-up";
-    if (packet.retransmissions > 0 && nowMs - packet.lastRetransmitMs < (rttMs ?? 100)) return "skip";
+    if (packet.retransmissions > 0 && rttMs !== undefined && nowMs - packet.lastRetransmitMs < rttMs) return "skip";
     this.expire(nowMs);
     const allowance = (estimateBps / 8) * (this.windowMs / 1000);
     return this.sentInWindow + packet.bytes <= allowance ? "send" : "wait";

@@ -49,6 +49,8 @@ export interface TestClientOptions {
    * Safari offers), VP8 alone otherwise. The MCU sends the mix in the first of VP8 and H264.
    */
   readonly videoCodecs?: readonly ("vp8" | "h264")[];
+  /** Drop this share (percent) of the media packets arriving here, at random, before werift sees them (its own loss simulation). */
+  readonly inboundLossPercent?: number;
 }
 
 /**
@@ -76,6 +78,8 @@ export class TestClient {
   bytesSent = 0;
   bytesReceived = 0;
   tracksReceived = 0;
+  /** With `inboundLossPercent`: the sequence numbers of the mix's video packets that reached the track (resends included). */
+  readonly videoSequenceNumbers = new Set<number>();
   /** Arrival time of each received audio packet. */
   readonly audioArrivals: number[] = [];
   /** Arrival time of each received video frame's last packet (marker bit). */
@@ -147,6 +151,8 @@ export class TestClient {
       iceAdditionalHostAddresses: ["127.0.0.1"],
       iceInterfaceAddresses: { udp4: "127.0.0.1" },
       iceServers: [],
+      // werift 0.24 keeps a packet when `inboundPacketLoss / 100 < Math.random()`: the option is the share kept.
+      ...(this.options.inboundLossPercent ? { debug: { inboundPacketLoss: 100 - this.options.inboundLossPercent } } : {}),
     });
     const direction = this.options.role === "viewer" ? "recvonly" : "sendrecv";
     if (direction === "sendrecv") {
@@ -386,6 +392,7 @@ export class TestClient {
       this.videoArrivals.push(now);
       if (packet.header.marker) this.frameArrivals.push(now);
       this.videoSsrcs.add(packet.header.ssrc);
+      if (this.options.inboundLossPercent) this.videoSequenceNumbers.add(packet.header.sequenceNumber);
       this.videoPayloadTypes.add(packet.header.payloadType);
       const named = transceiver.codecs.find((c) => c.payloadType === packet.header.payloadType)?.mimeType.toLowerCase();
       const codec = named === "video/h264" ? "h264" : "vp8";
