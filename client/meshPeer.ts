@@ -45,7 +45,7 @@ export class MeshPeer {
     this.pc.addEventListener("connectionstatechange", () => {
       if (!this.closed) this.handlers.onConnectionState(this.pc.connectionState);
     });
-    if (local) addLocalTracks(this.pc, local);
+    if (local) addLocalTracks(this.pc, local, true, false);
   }
 
   get connectionState(): RTCPeerConnectionState {
@@ -55,7 +55,7 @@ export class MeshPeer {
   /** We are the newcomer: offer our tracks (or, as a viewer, to receive theirs). */
   call(): Promise<void> {
     return this.enqueue(async () => {
-      if (!this.local) addReceiveOnly(this.pc);
+      if (!this.local) addReceiveOnly(this.pc, false);
       const offer = await this.pc.createOffer();
       await this.pc.setLocalDescription(offer);
       this.sendDescription({ type: "offer", sdp: offer.sdp ?? "" });

@@ -1,7 +1,7 @@
 // The one RTCPeerConnection to the server (mcu and sfu rooms): local tracks or receive-only
 // transceivers, the offer, trickled candidates, and the remote tracks coming back.
 
-import { preferVp8 } from "./codecs.js";
+import { preferServerCodecs } from "./codecs.js";
 import { withPlaceholders, type Placeholders } from "./placeholder.js";
 import type { IceCandidate } from "../protocol/messages.js";
 
@@ -18,26 +18,31 @@ export interface PeerHandlers {
  * kind the stream lacks (sound only: no camera, or it was denied) gets a receive-only transceiver, so that the
  * offer still asks for it: the MCU sends the mix back on the sender's own transceivers, and a mesh caller must ask
  * for the other's video. An SFU forwards on m-sections of its own offers, and keeps the order of the first ones.
+ * `toServer`: the other end is the server, which takes VP8 and H264 only (codecs.ts); false for a mesh peer.
  */
-export function addLocalTracks(pc: RTCPeerConnection, stream: MediaStream, receiveMissing = true): RTCRtpSender | null {
+export function addLocalTracks(pc: RTCPeerConnection, stream: MediaStream, receiveMissing = true, toServer = true): RTCRtpSender | null {
+  const prefer = (transceiver: RTCRtpTransceiver, sends: boolean) => {
+    if (toServer) preferServerCodecs(transceiver, sends);
+  };
   let videoSender: RTCRtpSender | null = null;
   // Audio first, then video, as a sender with both offers them.
   if (receiveMissing && stream.getAudioTracks().length === 0) pc.addTransceiver("audio", { direction: "recvonly" });
   for (const track of stream.getAudioTracks()) pc.addTrack(track, stream);
-  if (receiveMissing && stream.getVideoTracks().length === 0) preferVp8(pc.addTransceiver("video", { direction: "recvonly" }));
+  if (receiveMissing && stream.getVideoTracks().length === 0) prefer(pc.addTransceiver("video", { direction: "recvonly" }), false);
   for (const track of stream.getVideoTracks()) {
     const sender = pc.addTrack(track, stream);
     videoSender = sender;
     const transceiver = pc.getTransceivers().find((t) => t.sender === sender);
-    if (transceiver) preferVp8(transceiver);
+    if (transceiver) prefer(transceiver, true);
   }
   return videoSender;
 }
 
-/** One receive-only audio and one receive-only video transceiver (a viewer's offer). */
-export function addReceiveOnly(pc: RTCPeerConnection): void {
+/** One receive-only audio and one receive-only video transceiver (a viewer's offer); `toServer` as for addLocalTracks. */
+export function addReceiveOnly(pc: RTCPeerConnection, toServer = true): void {
   pc.addTransceiver("audio", { direction: "recvonly" });
-  preferVp8(pc.addTransceiver("video", { direction: "recvonly" }));
+  const video = pc.addTransceiver("video", { direction: "recvonly" });
+  if (toServer) preferServerCodecs(video, false);
 }
 
 /** The plain-object form of a local ICE candidate for signaling; undefined for an end-of-generation marker. */

@@ -1,5 +1,7 @@
 // SFU rooms: answer the server's renegotiation offers one at a time, and tell whose stream a track is.
 
+import { preferServerCodecs } from "./codecs.js";
+
 /**
  * The participant a forwarded track belongs to: the server puts each sender's audio and video in a
  * MediaStream whose id is that sender's participant id (`a=msid:<participant id> …`).
@@ -53,6 +55,10 @@ export class SfuNegotiator {
     await settled(this.pc);
     if (this.closed) return;
     await this.pc.setRemoteDescription({ type: "offer", sdp });
+    // The forwards' sections are the server's: answered with the codecs it forwards, as our own offer was.
+    for (const t of this.pc.getTransceivers()) {
+      if (t.receiver.track.kind === "video" && t.direction === "recvonly") preferServerCodecs(t, false);
+    }
     const answer = await this.pc.createAnswer();
     await this.pc.setLocalDescription(answer);
     if (this.closed) return;

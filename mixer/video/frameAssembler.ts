@@ -1,4 +1,5 @@
 import { dePacketizeRtpPackets, type RtpPacket } from "werift";
+import { nalUnits } from "../rtp/h264Packetizer.js";
 
 export type InputVideoCodec = "vp8" | "h264";
 
@@ -16,6 +17,18 @@ export interface FrameAssemblerSink {
 }
 
 const DEPACKETIZER = { vp8: "vp8", h264: "MPEG4/ISO/AVC" } as const;
+const H264_IDR_SLICE = 5;
+
+/**
+ * Whether a depacketized frame starts a new reference chain. werift 0.24 reads an H264 keyframe only from a
+ * single-NAL or FU-A packet: an IDR aggregated with its SPS and PPS in one STAP-A packet (what Chromium's OpenH264
+ * sends for a small picture) goes unnoticed, and the frame would be dropped while waiting for a keyframe that
+ * already came. The Annex-B access unit itself says: it holds an IDR slice.
+ */
+function isKeyframe(codec: InputVideoCodec, result: { isKeyframe: boolean; data: Buffer }): boolean {
+  if (result.isKeyframe || codec !== "h264") return result.isKeyframe;
+  return nalUnits(result.data).some((nal) => (nal[0] & 0x1f) === H264_IDR_SLICE);
+}
 
 /**
  * Turns in-order RTP packets (from the reorder buffer) into whole encoded frames. A frame ends at the
@@ -68,14 +81,15 @@ export class FrameAssembler {
       return;
     }
     if (result.data.length === 0) return;
-    if (this.broken && !result.isKeyframe) {
+    const keyframe = isKeyframe(this.codec, result);
+    if (this.broken && !keyframe) {
       this.framesDropped++;
       this.sink.needKeyframe();
       return;
     }
     this.broken = false;
     this.framesOut++;
-    this.sink.frame({ data: result.data, isKeyframe: result.isKeyframe, timestamp: this.unwrapTimestamp(packets[0].header.timestamp) });
+    this.sink.frame({ data: result.data, isKeyframe: keyframe, timestamp: this.unwrapTimestamp(packets[0].header.timestamp) });
   }
 
   private unwrapTimestamp(raw: number): number {

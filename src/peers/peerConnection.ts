@@ -17,7 +17,7 @@ import type { Config } from "../config.js";
 import type { LinkEstimate } from "./linkEstimate.js";
 import { LinkMonitor, type LinkReport } from "./linkMonitor.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
-import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
+import { tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
 import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./offerChecks.js";
 
 export type InboundVideoCodec = "vp8" | "h264";
@@ -147,7 +147,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
 
     this.pc.onTrack.subscribe((track) => this.receive(track));
     try {
-      await this.pc.setRemoteDescription({ type: "offer", sdp: offerSdp });
+      await this.pc.setRemoteDescription({ type: "offer", sdp: withBundleOnlyOnBundlePort(offerSdp) });
       this.videoTransceiver = this.pc.getTransceivers().find((t) => t.kind === "video");
       this.addOutgoing(new MediaStream({ id: "tessera-mix" }));
       if (this.videoTransceiver) this.watchReceiverRtcp(this.videoTransceiver);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { tooManySectionsReason, unusableOfferReason } from "./sdpCodecs.js";
+import { offerCodecs, tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
 
 const sdp = (...lines: string[]) => ["v=0", ...lines].join("\r\n");
 
@@ -16,8 +16,43 @@ describe("offer codec check", () => {
     expect(unusableOfferReason(sdp("m=audio 9 X 111", "a=rtpmap:111 opus/48000/2"))).toBe("the offer has no video section");
   });
 
-  it("ignores rejected sections", () => {
-    expect(unusableOfferReason(sdp("m=audio 9 X 111", "a=rtpmap:111 opus/48000/2", "m=video 0 X 96", "a=rtpmap:96 VP8/90000"))).toBe("the offer has no video section");
+});
+
+// Sessions as browsers write them under bundlePolicy "max-bundle": Chromium puts every section on the
+// bundle's port; Firefox, as RFC 8843 and RFC 8829 §5.2.1 say, gives every section after the first
+// port 0 with a=bundle-only. Port 0 without bundle-only (or outside the BUNDLE group) is a rejected section.
+const AUDIO = ["a=mid:0", "a=rtpmap:109 opus/48000/2"];
+const VIDEO = ["a=mid:1", "a=rtpmap:120 VP8/90000"];
+const BUNDLE = "a=group:BUNDLE 0 1";
+
+describe("which sections of an offer count", () => {
+  const cases: { name: string; sdp: string; video: string[]; audio: string[] }[] = [
+    { name: "Chromium: every section on the bundle's port", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 9 X 120", ...VIDEO), video: ["VP8"], audio: ["OPUS"] },
+    { name: "Firefox: bundle-only port 0 after the first", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO, "a=bundle-only"), video: ["VP8"], audio: ["OPUS"] },
+    { name: "bundle-only before the mid line", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", "a=bundle-only", ...VIDEO), video: ["VP8"], audio: ["OPUS"] },
+    { name: "port 0 without bundle-only: rejected", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO), video: [], audio: ["OPUS"] },
+    { name: "bundle-only outside any BUNDLE group: rejected", sdp: sdp("m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO, "a=bundle-only"), video: [], audio: ["OPUS"] },
+    { name: "bundle-only whose mid the group does not name: rejected", sdp: sdp("a=group:BUNDLE 0", "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO, "a=bundle-only"), video: [], audio: ["OPUS"] },
+    { name: "bundle-only without a mid: rejected", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", "a=rtpmap:120 VP8/90000", "a=bundle-only"), video: [], audio: ["OPUS"] },
+    { name: "a BUNDLE line inside a section is not the session's", sdp: sdp("m=audio 9 X 109", ...AUDIO, BUNDLE, "m=video 0 X 120", ...VIDEO, "a=bundle-only"), video: [], audio: ["OPUS"] },
+  ];
+  it.each(cases)("$name", ({ sdp: offer, video, audio }) => {
+    expect(offerCodecs(offer)).toEqual({ video, audio });
+  });
+
+  it("puts bundle-only sections on the bundle's port for werift, and nothing else", () => {
+    for (const c of cases) {
+      const rewritten = withBundleOnlyOnBundlePort(c.sdp);
+      expect(offerCodecs(rewritten), c.name).toEqual({ video: c.video, audio: c.audio });
+      const bundledVideo = c.video.length > 0;
+      expect(rewritten.includes("m=video 0 "), c.name).toBe(!bundledVideo);
+      expect(rewritten.replace("m=video 9 ", "m=video 0 "), c.name).toBe(c.sdp.replace("m=video 9 ", "m=video 0 "));
+    }
+  });
+
+  it("takes Firefox's offer and still names a rejected video section", () => {
+    expect(unusableOfferReason(cases[1].sdp)).toBeUndefined();
+    expect(unusableOfferReason(cases[3].sdp)).toBe("the offer has no video section");
   });
 });
 

@@ -4,18 +4,67 @@ export interface OfferCodecs {
   readonly audio: readonly string[];
 }
 
-export function offerCodecs(sdp: string): OfferCodecs {
-  const found: { video: string[]; audio: string[] } = { video: [], audio: [] };
-  let section: "video" | "audio" | undefined;
+interface MediaSection {
+  readonly kind: string;
+  readonly port: string;
+  mid?: string;
+  bundleOnly: boolean;
+  readonly codecs: string[];
+}
+
+/** The offer's m-sections (kind, port, mid, bundle-only, codec names) and the mids of its BUNDLE groups. */
+function parseSections(sdp: string): { sections: MediaSection[]; bundled: Set<string> } {
+  const sections: MediaSection[] = [];
+  const bundled = new Set<string>();
   for (const line of sdp.split(/\r?\n/)) {
     const media = /^m=(\w+) (\d+)/.exec(line);
     if (media) {
-      // Port 0 means the section is rejected or stopped: nothing in it counts.
-      section = (media[1] === "video" || media[1] === "audio") && media[2] !== "0" ? media[1] : undefined;
+      sections.push({ kind: media[1], port: media[2], bundleOnly: false, codecs: [] });
       continue;
     }
+    const group = /^a=group:BUNDLE(.*)$/.exec(line);
+    if (group && sections.length === 0) for (const mid of group[1].trim().split(/\s+/)) if (mid) bundled.add(mid);
+    const section = sections.at(-1);
+    if (!section) continue;
+    const mid = /^a=mid:(\S+)/.exec(line);
+    if (mid) section.mid = mid[1];
+    if (/^a=bundle-only\s*$/.test(line)) section.bundleOnly = true;
     const rtpmap = /^a=rtpmap:\d+ ([\w.-]+)\//.exec(line);
-    if (rtpmap && section) found[section].push(rtpmap[1].toUpperCase());
+    if (rtpmap) section.codecs.push(rtpmap[1].toUpperCase());
+  }
+  return { sections, bundled };
+}
+
+/**
+ * Port 0 means the section is rejected or stopped, unless it is `a=bundle-only` in a BUNDLE group: then it
+ * rides on the bundle's transport (RFC 8843, bundle-only; RFC 8829 §5.2.1). Firefox writes every section after the first
+ * this way under `bundlePolicy: "max-bundle"`, as the standard says; Chromium never does.
+ */
+function inUse(section: MediaSection, bundled: ReadonlySet<string>): boolean {
+  if (section.port !== "0") return true;
+  return section.bundleOnly && section.mid !== undefined && bundled.has(section.mid);
+}
+
+/**
+ * The same session with every bundle-only section on the bundle's port (9, as Chromium writes them). werift 0.24
+ * raises no track for a port-0 section whatever its a=bundle-only says, so Firefox's camera would arrive on a
+ * transceiver nobody listens to; written this way werift reads it as the bundled section it is.
+ */
+export function withBundleOnlyOnBundlePort(sdp: string): string {
+  const { sections, bundled } = parseSections(sdp);
+  let index = -1;
+  return sdp.replace(/^m=(\w+) (\d+)/gm, (line, kind: string) => {
+    index += 1;
+    const section = sections[index];
+    return section && section.port === "0" && inUse(section, bundled) ? `m=${kind} 9` : line;
+  });
+}
+
+export function offerCodecs(sdp: string): OfferCodecs {
+  const found: { video: string[]; audio: string[] } = { video: [], audio: [] };
+  const { sections, bundled } = parseSections(sdp);
+  for (const section of sections) {
+    if ((section.kind === "video" || section.kind === "audio") && inUse(section, bundled)) found[section.kind].push(...section.codecs);
   }
   return found;
 }

@@ -35,10 +35,14 @@ export function acceptInactiveSections(sdp: string): string {
 export class SfuPeer extends PeerConnection {
   private readonly forwards = new Map<string, Forward>();
 
-  /** `onKeyframeRequest`: this participant asked the forwarded stream of `sourceId` for a keyframe. */
+  /**
+   * `onKeyframeRequest`: this participant asked the forwarded stream of `sourceId` for a keyframe.
+   * `preferH264`: asked when this participant's offer is answered; true puts H264 first in the answer.
+   */
   constructor(
     config: PeerConfig,
     private readonly onKeyframeRequest: (sourceId: string) => void,
+    private readonly preferH264: () => boolean = () => false,
   ) {
     // An SFU forwards packets as they are: it has no use for the senders' audio levels.
     super(config, false);
@@ -129,8 +133,26 @@ export class SfuPeer extends PeerConnection {
     return undefined;
   }
 
-  /** Receive only at first: what this peer gets arrives on forwards, after renegotiation. */
-  protected addOutgoing(): void {}
+  /**
+   * Whether this participant can receive VP8, from the video codecs its offer left negotiated (undefined before
+   * it offered). An H264-only device cannot: the SFU does not transcode, so it sees only senders who send H264.
+   */
+  get receivesVp8(): boolean | undefined {
+    const codecs = this.videoTransceiver?.codecs;
+    return codecs ? codecs.some((c) => c.mimeType.toLowerCase() === "video/vp8") : undefined;
+  }
+
+  /**
+   * Receive only at first: what this peer gets arrives on forwards, after renegotiation. When the room asks for
+   * it (someone there cannot receive VP8), H264 goes first in the answer: a browser sends the first codec of the
+   * answer it can, so this participant's camera comes as H264, which every receiver can take.
+   */
+  protected addOutgoing(): void {
+    const transceiver = this.videoTransceiver;
+    if (!transceiver || !this.preferH264()) return;
+    const h264 = (c: { mimeType: string }) => c.mimeType.toLowerCase() === "video/h264";
+    transceiver.codecs = [...transceiver.codecs.filter(h264), ...transceiver.codecs.filter((c) => !h264(c))];
+  }
 
   protected finishAnswer(sdp: string): string {
     return acceptInactiveSections(sdp);

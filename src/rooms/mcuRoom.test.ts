@@ -6,7 +6,7 @@ import { RtpHeader, RtpPacket } from "werift";
 import { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
 import { FakeChannel, fakeRoomMedia, UNUSABLE_OFFER } from "../../test/fakes/roomMedia.js";
 import { defaultConfig, type Config } from "../config.js";
-import { silentLogger } from "../log.js";
+import { silentLogger, type LogFields, type Logger } from "../log.js";
 import { RecordingStore } from "../recordings/recordingStore.js";
 import { capability } from "./capabilities.js";
 import { McuRoom } from "./mcuRoom.js";
@@ -15,12 +15,12 @@ import type { RoomContext } from "./roomContext.js";
 // Room rules with fake peers and a fake mixer: no network, no ffmpeg, fake time. The media itself is
 // tested for real in test/integration.
 
-function makeRoom(overrides: Partial<Config> = {}) {
+function makeRoom(overrides: Partial<Config> = {}, log: Logger = silentLogger) {
   const media = fakeRoomMedia();
   const context: RoomContext = {
     name: "unit",
     config: { ...defaultConfig, maxSenders: 2, connectTimeoutMs: 5000, ...overrides },
-    log: silentLogger,
+    log,
     processes: new ProcessGroup(),
     recordings: new RecordingStore(mkdtempSync(join(tmpdir(), "tessera-unit-"))),
     media,
@@ -67,6 +67,23 @@ describe("McuRoom rules", () => {
     expect(room.list().map((m) => m.id)).toEqual([participant.id]);
     await expect(negotiation.offer(participant.id, "v=0 good")).resolves.toBe("v=0 fake answer");
     await expect(negotiation.offer(participant.id, "v=0 again")).rejects.toMatchObject({ code: "negotiation-failed" });
+  });
+
+  it("logs every refused offer with its code, its reason and the offering stack", async () => {
+    const warnings: { msg: string; fields?: LogFields }[] = [];
+    const log: Logger = { ...silentLogger, warn: (msg, fields) => warnings.push({ msg, fields }), child: () => log };
+    const { room } = makeRoom({}, log);
+    const { participant } = join1(room, "Ada");
+    const negotiation = capability(room, "negotiation");
+    await expect(negotiation.offer(participant.id, UNUSABLE_OFFER)).rejects.toMatchObject({ code: "no-usable-codec" });
+    await negotiation.offer(participant.id, "v=0\r\no=mozilla...THIS_IS_SDPARTA-153.0 1 0 IN IP4 0.0.0.0");
+    await expect(negotiation.offer(participant.id, "v=0\r\no=mozilla...THIS_IS_SDPARTA-153.0 2 0 IN IP4 0.0.0.0")).rejects.toThrow();
+    await expect(negotiation.offer("nobody", "v=0")).rejects.toThrow();
+    expect(warnings).toEqual([
+      { msg: "offer refused", fields: { participant: participant.id, code: "no-usable-codec", reason: "the offer has no video section", origin: undefined } },
+      { msg: "offer refused", fields: { participant: participant.id, code: "negotiation-failed", reason: "this participant's connection is already negotiated", origin: "mozilla...THIS_IS_SDPARTA-153.0" } },
+      { msg: "offer refused", fields: { participant: "nobody", code: "negotiation-failed", reason: "not in this room", origin: undefined } },
+    ]);
   });
 
   it("drops a participant who never offers with offer-timeout, and one who never connects with ice-failed", async () => {

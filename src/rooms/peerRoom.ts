@@ -1,7 +1,7 @@
 import type { LinkReport } from "../peers/linkMonitor.js";
 import { NegotiationError } from "../peers/peerConnection.js";
-import { protocolCodeOf } from "../../protocol/protocolError.js";
 import type { ErrorCode } from "../../protocol/errorCodes.js";
+import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { FaultBoundary } from "../../mixer/faults.js";
 import { BaseRoom } from "./baseRoom.js";
 import type { PeerNegotiation } from "./capabilities.js";
@@ -31,21 +31,31 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
    */
   async offer(id: string, sdp: string): Promise<string> {
     const p = this.members.get(id);
-    if (!p) throw new NegotiationError("negotiation-failed", "not in this room");
-    if (this.offered.has(id)) throw new NegotiationError("negotiation-failed", "this participant's connection is already negotiated");
+    if (!p) throw this.refused(id, sdp, new NegotiationError("negotiation-failed", "not in this room"));
+    if (this.offered.has(id)) throw this.refused(id, sdp, new NegotiationError("negotiation-failed", "this participant's connection is already negotiated"));
     this.offered.add(id);
     try {
       return await p.peer.answer(sdp);
     } catch (err) {
-      this.log.warn("offer refused", refusalFields(id, err));
       await this.resetPeer(id);
-      throw err;
+      throw this.refused(id, sdp, err);
     }
   }
 
   /** LinkStats: the participant's link, from their peer connection's RTCP. */
   linkOf(id: string): LinkReport | undefined {
     return this.members.get(id)?.peer.link;
+  }
+
+  /**
+   * Logs a refused offer and returns the error to throw. The page hears the reason on its socket; the operator
+   * must too, or a browser that can never get in is invisible. The SDP's o= user names the browser's stack
+   * (Firefox writes "mozilla...THIS_IS_SDPARTA-<version>", Chromium "-").
+   */
+  private refused(id: string, sdp: string, err: unknown): unknown {
+    const origin = /^o=(\S{1,80})/m.exec(sdp)?.[1];
+    this.log.warn("offer refused", { ...refusalFields(id, err), origin });
+    return err;
   }
 
   async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {

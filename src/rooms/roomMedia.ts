@@ -40,7 +40,7 @@ export type ParticipantPeer = Pick<PeerConnection, "answer" | "addRemoteCandidat
 export type MixReceivingPeer = ParticipantPeer & Pick<McuPeer, "sendVideo" | "sendAudio" | "mixCodec">;
 
 /** An SFU participant's peer: it also carries the other senders' streams, renegotiated by the server. */
-export type ForwardingPeer = ParticipantPeer & Pick<SfuPeer, "addForward" | "forward" | "sourceRestarted" | "labelForwardedVideo" | "removeForward" | "createOffer" | "applyAnswer">;
+export type ForwardingPeer = ParticipantPeer & Pick<SfuPeer, "addForward" | "forward" | "sourceRestarted" | "labelForwardedVideo" | "removeForward" | "createOffer" | "applyAnswer" | "receivesVp8">;
 
 /**
  * How rooms make their media objects. The server's is `realRoomMedia` (werift peers, ffmpeg mixers);
@@ -48,12 +48,13 @@ export type ForwardingPeer = ParticipantPeer & Pick<SfuPeer, "addForward" | "for
  */
 export interface RoomMediaFactory {
   mcuPeer(config: PeerConfig): MixReceivingPeer;
-  sfuPeer(config: PeerConfig, onKeyframeRequest: (sourceId: string) => void): ForwardingPeer;
+  /** `preferH264`: asked at the participant's offer; true answers it with H264 first (SfuPeer). */
+  sfuPeer(config: PeerConfig, onKeyframeRequest: (sourceId: string) => void, preferH264?: () => boolean): ForwardingPeer;
   mixer(options: RoomMixerOptions): RoomMixing;
 }
 
 export const realRoomMedia: RoomMediaFactory = {
   mcuPeer: (config) => new McuPeer(config),
-  sfuPeer: (config, onKeyframeRequest) => new SfuPeer(config, onKeyframeRequest),
+  sfuPeer: (config, onKeyframeRequest, preferH264) => new SfuPeer(config, onKeyframeRequest, preferH264),
   mixer: (options) => new RoomMixer(options),
 };

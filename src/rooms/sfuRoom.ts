@@ -71,8 +71,17 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
     this.broadcastRoster();
   }
 
+  /**
+   * A sender whose offer comes while someone in the room cannot receive VP8 (an H264-only device) is answered
+   * H264 first, so that everyone can decode their camera. One who was sending before keeps their codec: the
+   * H264-only participant gets no picture of a VP8 sender (an SFU forwards, it does not transcode).
+   */
   protected createPeer(): ForwardingPeer {
-    return this.context.media.sfuPeer(this.config, (sourceId) => this.requestKeyframe(sourceId));
+    return this.context.media.sfuPeer(
+      this.config,
+      (sourceId) => this.requestKeyframe(sourceId),
+      () => [...this.members.values()].some((m) => m.peer.receivesVp8 === false),
+    );
   }
 
   protected wirePeer(p: SfuParticipant): void {

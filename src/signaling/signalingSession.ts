@@ -272,7 +272,10 @@ export class SignalingSession implements ParticipantChannel {
   /** A refused offer leaves the participant in the room on a fresh peer: they may offer again. */
   private async offer(room: ConferenceRoom, participant: Member, sdp: string): Promise<void> {
     const negotiation = capability(room, "negotiation");
-    if (this.offered) return this.error("already-negotiated", "this connection already sent its offer");
+    if (this.offered) {
+      this.log.warn("offer refused", { room: room.name, participant: participant.id, code: "already-negotiated", reason: "this connection already sent its offer" });
+      return this.error("already-negotiated", "this connection already sent its offer");
+    }
     this.offered = true;
     try {
       const answer = await negotiation.offer(participant.id, sdp);

@@ -19,6 +19,9 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   closed = false;
   keyframeRequests = 0;
   mixCodec: MixCodec = "vp8";
+  receivesVp8: boolean | undefined = true;
+  /** What an SFU room gave this peer to ask, at its answer, whether H264 goes first. */
+  preferH264: (() => boolean) | undefined;
   readonly candidates: unknown[] = [];
   readonly sent = { video: 0, audio: 0 };
   private readonly forwards = new Map<string, ForwardedStream>();
@@ -142,7 +145,11 @@ export function fakeRoomMedia(): RoomMediaFactory & { readonly peers: FakePeer[]
     peers,
     mixers,
     mcuPeer: peer,
-    sfuPeer: peer,
+    sfuPeer: (_config, _onKeyframeRequest, preferH264) => {
+      const p = peer();
+      p.preferH264 = preferH264;
+      return p;
+    },
     mixer: () => {
       const m = new FakeMixer();
       mixers.push(m);

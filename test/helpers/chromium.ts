@@ -5,11 +5,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
-import { describe, it } from "vitest";
+import { describeRequiring } from "./browserRequirement.js";
+import type { Evaluate } from "./pageMedia.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
-const IN_CI = process.env.CI === "true";
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
 const MISSING_CHROMIUM = `${CHROMIUM} not found: install Debian's browser with "apt-get install -y chromium" to run the browser e2e tests`;
 
 export const CONNECT_TIMEOUT_MS = 30_000;
@@ -146,6 +145,11 @@ export class BrowserPool {
   }
 }
 
+/** The page's `evaluate`, as the probes of pageMedia.ts take it (the same call in either driver). */
+export function chromiumEvaluate(tp: TestPage): Evaluate {
+  return ((fn, arg) => tp.page.evaluate(fn as never, arg)) as Evaluate;
+}
+
 export async function describePage(tp: TestPage): Promise<string> {
   const info = await tp.page
     .evaluate(() => ({
@@ -175,16 +179,5 @@ export async function waitConnected(tp: TestPage): Promise<void> {
 
 /** describe() that needs Chromium: skipped with a warning without it, failing in CI. */
 export function describeWithChromium(name: string, suite: () => void): void {
-  if (HAVE_CHROMIUM) {
-    describe(name, suite);
-  } else if (IN_CI) {
-    describe(name, () => {
-      it("requires Chromium", () => {
-        throw new Error(`CI=true and ${MISSING_CHROMIUM}`);
-      });
-    });
-  } else {
-    console.warn(`skipping browser e2e: ${MISSING_CHROMIUM}`);
-    describe.skip(`${name} (skipped: ${MISSING_CHROMIUM})`, suite);
-  }
+  describeRequiring(name, existsSync(CHROMIUM), MISSING_CHROMIUM, suite);
 }
