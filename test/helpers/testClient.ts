@@ -78,7 +78,7 @@ export class TestClient {
   bytesSent = 0;
   bytesReceived = 0;
   tracksReceived = 0;
-  /** With `inboundLossPercent`: the sequence numbers of the mix's video packets that reached the track (resends included). */
+  /** With `inboundLossPercent` (0 too): the sequence numbers of the mix's video packets that reached the track (resends included). */
   readonly videoSequenceNumbers = new Set<number>();
   /** Arrival time of each received audio packet. */
   readonly audioArrivals: number[] = [];
@@ -392,7 +392,7 @@ export class TestClient {
       this.videoArrivals.push(now);
       if (packet.header.marker) this.frameArrivals.push(now);
       this.videoSsrcs.add(packet.header.ssrc);
-      if (this.options.inboundLossPercent) this.videoSequenceNumbers.add(packet.header.sequenceNumber);
+      if (this.options.inboundLossPercent !== undefined) this.videoSequenceNumbers.add(packet.header.sequenceNumber);
       this.videoPayloadTypes.add(packet.header.payloadType);
       const named = transceiver.codecs.find((c) => c.payloadType === packet.header.payloadType)?.mimeType.toLowerCase();
       const codec = named === "video/h264" ? "h264" : "vp8";
