@@ -3,6 +3,7 @@ import type { ApiDeps } from "./api/apiDeps.js";
 import { createApiRouter } from "./api/apiRouter.js";
 import type { ClientAssets } from "./clientBundle.js";
 import { metricsAccess } from "./metricsAccess.js";
+import { createWhipRouter } from "./whip/whipRoutes.js";
 import { securityHeaders, socketSources } from "./securityHeaders.js";
 
 export interface AppState {
@@ -42,6 +43,8 @@ export function createApp(state: AppState, api: ApiDeps, metrics: RequestHandler
   });
   if (metrics) app.get("/metrics", metricsAccess(api.config.apiToken), metrics);
   app.use("/api", createApiRouter(api));
+  // WHIP (RFC 9725) and WHEP: encoders and players join rooms without the page (src/http/whip/).
+  app.use(createWhipRouter(api));
   // A person who mistyped a link gets a page with a way back; programs use /api, whose router answers JSON (its own 404 too).
   app.use((_req, res) => res.status(404).type("html").sendFile("404.html", { root: state.client.dir }));
   return app;

@@ -14,6 +14,11 @@ export class McuPeer extends PeerConnection {
   private readonly audioOut = new MediaStreamTrack({ kind: "audio" });
   /** The codec this receiver takes the mix in, fixed by the answer; VP8 until then. */
   mixCodec: MixCodec = "vp8";
+  /**
+   * False when the answer sends no video back: the offer's video section was sendonly (a WHIP encoder), so
+   * no encoder need run for this peer. True until the answer.
+   */
+  receivesMix = true;
 
   constructor(config: PeerConfig) {
     // The audio level lets the MCU pick the active speaker from the sender's own measurement.
@@ -49,6 +54,8 @@ export class McuPeer extends PeerConnection {
     const choice = chooseMixCodec(transceiver.codecs);
     if (!choice) throw new NegotiationError("no-usable-codec", "the mix is sent as VP8 or as H264 in packetization-mode 1, and the offer's video section has neither");
     this.mixCodec = choice.codec;
+    const direction = transceiver.currentDirection;
+    this.receivesMix = direction === "sendonly" || direction === "sendrecv";
     transceiver.sender.codec = choice.entry;
     this.videoOut.codec = choice.entry;
     return sdp;

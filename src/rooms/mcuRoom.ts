@@ -76,7 +76,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
       const packet = RtpPacket.deSerialize(bytes);
       for (const p of this.members.values()) {
-        if (p.peer.mixCodec !== codec) continue;
+        if (p.peer.mixCodec !== codec || !p.peer.receivesMix) continue;
         p.peer.sendVideo(copyForReceiver(packet));
         // The last packet of a frame over a connected peer: the first frame this participant can see.
         if (packet.header.marker && !this.firstFrameSent.has(p) && p.peer.isConnected) {
@@ -311,10 +311,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     peer.on("audioRtp", this.faults.wrap("participant audio in", (packet: RtpPacket, level: number | undefined) => this.mixer.pushAudioRtp(id, packet, level)));
   }
 
-  /** One encoder per codec that a connected receiver takes (a codec nobody takes any more stops). */
+  /** One encoder per codec that a connected receiver takes (a codec nobody takes any more stops; a WHIP encoder takes none). */
   private updateReceiverCodecs(): void {
     const codecs = new Set<MixCodec>();
-    for (const p of this.members.values()) if (p.peer.isConnected) codecs.add(p.peer.mixCodec);
+    for (const p of this.members.values()) if (p.peer.isConnected && p.peer.receivesMix) codecs.add(p.peer.mixCodec);
     this.mixer.setReceiverCodecs(codecs);
   }
 

@@ -5,6 +5,11 @@ import type { ParticipantInfo, Role, ServerMessage } from "../../protocol/messag
 export interface ParticipantChannel {
   send(message: ServerMessage): void;
   close(reason: string): void;
+  /**
+   * False for a front that negotiates once and never again (a WHIP or WHEP session: one offer, one answer):
+   * an SFU forwards such a participant no other sender, since adding one takes a server offer. Default true.
+   */
+  readonly renegotiates?: boolean;
 }
 
 /** A participant as every room mode knows them. */

@@ -103,11 +103,11 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
     let added = false;
     for (const other of this.members.values()) {
       if (other === p) continue;
-      if (other.role === "sender" && !p.peer.forward(other.id)) {
+      if (other.role === "sender" && receivesForwards(p) && !p.peer.forward(other.id)) {
         p.peer.addForward(other.id);
         added = true;
       }
-      if (p.role === "sender" && other.peer.isConnected && !other.peer.forward(p.id)) {
+      if (p.role === "sender" && other.peer.isConnected && receivesForwards(other) && !other.peer.forward(p.id)) {
         other.peer.addForward(p.id);
         void this.renegotiate(other);
       }
@@ -158,4 +158,9 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
     this.lastKeyframeRequest.set(sourceId, now);
     this.members.get(sourceId)?.peer.requestKeyframe();
   }
+}
+
+/** A WHIP sender's session takes no server offer: it sends into the room and is sent nothing (participant.ts). */
+function receivesForwards(p: SfuParticipant): boolean {
+  return p.channel.renegotiates !== false;
 }

@@ -13,7 +13,7 @@ import type { ClientMessage, JoinMessage, RecordingState, ServerMessage } from "
 import { parseClientMessage } from "../../protocol/parse.js";
 import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { RateLimiter } from "./rateLimiter.js";
-import { joinAccess } from "../access/joinAccess.js";
+import { enterRoom, type RoomEntryDeps } from "./roomEntry.js";
 import { iceServersFor } from "../access/turnCredentials.js";
 import type { MediaMetrics } from "../metrics/mediaMetrics.js";
 
@@ -54,15 +54,18 @@ export class SignalingSession implements ParticipantChannel {
   private readonly limiter = new RateLimiter(MESSAGES_PER_SECOND, MESSAGE_BURST);
   private lastRateError = -Infinity;
 
+  private readonly entryDeps: RoomEntryDeps;
+
   constructor(
     private readonly socket: WebSocket,
-    private readonly rooms: RoomRegistry,
+    rooms: RoomRegistry,
     private readonly config: Config,
     private readonly log: Logger,
     /** Where a room that is not open here lives, or is placed (SingleNode: always here). */
-    private readonly cluster: Cluster = new SingleNode(),
-    private readonly metrics?: MediaMetrics,
+    cluster: Cluster = new SingleNode(),
+    metrics?: MediaMetrics,
   ) {
+    this.entryDeps = { rooms, config, log, cluster, metrics };
     socket.on("message", (data, isBinary) => {
       if (this.closed) return;
       if (!this.limiter.take()) return this.rateLimited();
@@ -188,62 +191,18 @@ export class SignalingSession implements ParticipantChannel {
     }
   }
 
-  /**
-   * The token (when the server needs one) decides room, name and role. A join with a resume key the room
-   * knows comes back as that participant (same id, name, role and tile); an unknown key (the server
-   * restarted, the place was given up) is an ordinary join, which replaces an older session of the same
-   * identity (the token's `sub`).
-   */
+  /** The room's join rules are enterRoom's; this session answers in signaling messages. */
   private async join(message: JoinMessage): Promise<void> {
     if (this.participant || this.room) return this.error("already-joined", "this connection has already joined a room");
-    const access = await joinAccess(this.config.joinTokenSecret, message);
-    if (!access.ok) {
-      // Once per refusal, with the reason and never the token (a log is no place for a credential).
-      this.log.warn("join refused: join token", { reason: access.reason, room: message.room });
-      this.metrics?.joinRefused(access.reason);
-      return this.error("unauthorized", access.message);
-    }
-    if (this.closed) return;
-    const roomName = access.room;
-    // A room open here is joined here, Redis or not; any other is placed by the cluster first.
-    const open = this.rooms.get(roomName);
-    if (!open || open.isClosing) {
-      const placement = await this.cluster.place(roomName);
-      if (this.closed) return;
-      if (placement.kind === "elsewhere") return this.redirect(placement.node, roomName);
-      if (placement.kind === "unavailable") {
-        this.log.warn("join refused", { reason: "node-unavailable", room: roomName });
-        return this.error("node-unavailable", `this node cannot open room "${roomName}" now: ${placement.reason}; try again in a moment`);
-      }
-    }
-    let room = this.rooms.getOrCreate(roomName, message.mode);
-    if (!room) {
-      this.log.warn("join refused", { reason: "server-full", room: roomName });
-      return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
-    }
-    let admitted = message.resume !== undefined ? room.resume(message.resume, this) : undefined;
-    if (!admitted) {
-      // Same identity twice in one room: the newer socket is the one the person is looking at.
-      const previous = room.list().find((m) => m.identity === access.identity);
-      if (previous) {
-        this.log.info("participant replaced by a newer session", { room: roomName, participant: previous.id });
-        previous.channel.close("replaced");
-        await room.remove(previous.id, "replaced");
-        if (this.closed) return;
-        // They were its last participant: the room has closed, and this join opens it again.
-        if (room.isClosing) room = this.rooms.getOrCreate(roomName, message.mode);
-        if (!room) return this.error("server-full", `this server already holds its maximum of ${this.config.maxRooms} rooms; try again later`);
-      }
-      admitted = room.admit(access.name, access.role, this, access.identity);
-    }
-    if (!admitted.ok) {
-      this.log.info("join refused", { reason: admitted.code, room: roomName });
-      return this.error(admitted.code, admitted.message);
-    }
-    const participant = admitted.participant;
+    const entry = await enterRoom(this.entryDeps, { join: message, channel: this, abandoned: () => this.closed });
+    if (entry.kind === "abandoned") return;
+    if (entry.kind === "elsewhere") return this.redirect(entry.node, entry.room);
+    if (entry.kind === "refused") return this.error(entry.code, entry.message);
+    const { room, participant } = entry;
+    const roomName = room.name;
     this.room = room;
     this.participant = participant;
-    this.mayRecord = access.mayRecord;
+    this.mayRecord = entry.mayRecord;
     const turn = this.config.turnSecret ? { secret: this.config.turnSecret, ttlSeconds: this.config.turnCredentialTtlS } : undefined;
     this.send({
       type: "joined",

@@ -19,6 +19,7 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   closed = false;
   keyframeRequests = 0;
   mixCodec: MixCodec = "vp8";
+  receivesMix = true;
   receivesVp8: boolean | undefined = true;
   /** What an SFU room gave this peer to ask, at its answer, whether H264 goes first. */
   preferH264: (() => boolean) | undefined;

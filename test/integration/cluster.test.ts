@@ -9,7 +9,9 @@ import { freePort } from "../helpers/freePort.js";
 import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
 import { ReconnectingClient } from "../helpers/reconnectingClient.js";
 import { startRedis, type RedisServer } from "../helpers/redisServer.js";
+import { loopbackOffer } from "../helpers/loopbackOffer.js";
 import { TestClient } from "../helpers/testClient.js";
+import { WhipTestClient } from "../helpers/whipTestClient.js";
 
 const TOKEN = "cluster-test-token";
 const RED: Rgb = { r: 255, g: 0, b: 0 };
@@ -161,6 +163,25 @@ describe("cluster: rooms placed across nodes through Redis", () => {
     await cy.waitFor((m) => m.type === "bye" && m.reason === "kicked");
     // A room nobody holds is still a 404 on every node.
     expect((await api(other, "/api/rooms/nowhere")).status).toBe(404);
+  });
+
+  it("sends a WHIP publisher that comes to another node on to the room's node (307), where it joins the room", async () => {
+    const host = byUrl(ada.current.socketUrl);
+    const other = nodes.find((n) => n !== host)!;
+    const offer = await loopbackOffer();
+    const res = await fetch(`${other.url}/whip/interview?name=Encoder`, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: offer.sdp, redirect: "manual" });
+    await offer.close();
+    expect(res.status).toBe(307);
+    expect(res.headers.get("location")).toBe(`${host.url}/whip/interview?name=Encoder`);
+    const publisher = await WhipTestClient.publish({ endpoint: res.headers.get("location")! });
+    try {
+      expect(publisher.status, publisher.answer?.body).toBe(201);
+      const from = ada.current.messages.length;
+      await ada.current.waitFor((m) => m.type === "participants" && m.participants.some((p) => p.name === "Encoder"), 10_000, from);
+      expect(await publisher.delete()).toBe(200);
+    } finally {
+      await publisher.close();
+    }
   });
 
   it("places the room again within 10 s when its node is SIGKILLed, and its clients get the mix back", async () => {
