@@ -180,6 +180,11 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.audio.removeOutput(listenerId);
   }
 
+  /** The loss the listener's link sees (0..1): the Opus they hear carries in-band FEC sized to it. */
+  setListenerLoss(listenerId: string, lossFraction: number): void {
+    this.audio.setOutputLoss(listenerId, lossFraction);
+  }
+
   /**
    * Starts recording the mix to a new file at `path`: the VP8 encoder's own frames (no second encode; it is
    * started if only H264 receivers are connected) and the everyone-mix. The recording stays attached until

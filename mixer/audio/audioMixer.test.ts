@@ -269,6 +269,30 @@ describe("talkers-only audio mixer", () => {
     for (const hz of [440, 660, 1000]) expect(heardAt(r, "viewer", hz, r.tick - 25, r.tick)).toHaveLength(25);
   });
 
+  // Opus in-band FEC lives in SILK frames (SILK-only or hybrid: TOC configs 0-15); a CELT-only packet (16-31)
+  // carries none. With FEC on and a loss expected, libopus codes the voice in SILK/hybrid to carry it.
+  it("sizes each shared encoder's in-band FEC to the worst loss among the listeners who hear it", () => {
+    const r = room({ a: 440, b: 660 }, ["v1", "v2"]);
+    r.say("a", true);
+    const configs = (listener: string, from: number) =>
+      [...r.listeners.get(listener)!.payloads].filter(([tick]) => tick >= from).map(([, hex]) => Buffer.from(hex, "hex")[0] >> 3);
+    r.run(1000);
+    // No loss anywhere: this tone at 48 kbit/s goes out as CELT, no FEC.
+    expect(configs("v1", r.tick - 25).every((c) => c >= 16)).toBe(true);
+    // v2 (hearing the everyone-mix, as v1 and b do) loses 20 %: the everyone-mix's encoder protects, for all three.
+    r.mixer.setOutputLoss("v2", 0.2);
+    let from = r.tick + 1;
+    r.run(1000);
+    for (const listener of ["v1", "v2", "b"]) expect(configs(listener, from + 10).every((c) => c < 16)).toBe(true);
+    // a hears a mix-minus of its own encoder: nobody on it lost anything, so it stays unprotected.
+    expect(configs("a", from + 10).every((c) => c >= 16)).toBe(true);
+    // The lossy listener's link recovers: FEC off again.
+    r.mixer.setOutputLoss("v2", 0);
+    from = r.tick + 1;
+    r.run(1000);
+    expect(configs("v1", from + 10).every((c) => c >= 16)).toBe(true);
+  });
+
   it("a muted talker is neither decoded nor mixed", () => {
     const r = room({ a: 440, b: 660 }, ["viewer"]);
     r.say("a", true);

@@ -33,6 +33,8 @@ interface Output {
   readonly ownInput: string | undefined;
   readonly sink: AudioSink;
   sequence: number;
+  /** The share of packets this listener's link loses (from their receiver feedback), 0..1. */
+  loss: number;
 }
 
 /** A talker's mix-minus: everyone in the mix but them, encoded for them alone. */
@@ -149,7 +151,16 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
 
   /** `excludeInput`: the listener's own input, never in what they hear (undefined: a viewer, hears the mix). */
   addOutput(outputId: string, excludeInput: string | undefined, sink: AudioSink): void {
-    this.outputs.set(outputId, { ownInput: excludeInput, sink, sequence: Math.floor(Math.random() * 0x10000) });
+    this.outputs.set(outputId, { ownInput: excludeInput, sink, sequence: Math.floor(Math.random() * 0x10000), loss: 0 });
+  }
+
+  /**
+   * The loss this listener's link sees (0..1): the Opus encoder they hear protects against the worst loss among
+   * the listeners it serves (in-band FEC, OpusEncoder.protectAgainstLoss), from the next tick on.
+   */
+  setOutputLoss(outputId: string, lossFraction: number): void {
+    const output = this.outputs.get(outputId);
+    if (output && Number.isFinite(lossFraction)) output.loss = Math.min(1, Math.max(0, lossFraction));
   }
 
   removeOutput(outputId: string): void {
@@ -208,6 +219,7 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
       if (samples) accumulate(total, samples);
     }
     this.updateOwnMixes(mixed);
+    this.sizeProtection();
 
     // The RTP clock counts ticks, skipped ones included, so timestamps stay on wall-clock time.
     const timestamp = (index * FRAME_SAMPLES) >>> 0;
@@ -243,6 +255,22 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
       output.sink(copy);
     }
     this.lastTick = { mixed: mixed.size, encodings, at: scheduledAt };
+  }
+
+  /**
+   * Encoders are shared (the everyone-mix by every listener not hearing a mix-minus; a mix-minus by its talker's
+   * outputs), so each is sized to the worst loss among the listeners who hear it this tick.
+   */
+  private sizeProtection(): void {
+    let everyoneLoss = 0;
+    const ownLoss = new Map<string, number>();
+    for (const output of this.outputs.values()) {
+      const own = output.ownInput === undefined ? undefined : this.ownMixes.get(output.ownInput);
+      if (own && output.ownInput !== undefined) ownLoss.set(output.ownInput, Math.max(ownLoss.get(output.ownInput) ?? 0, output.loss));
+      else everyoneLoss = Math.max(everyoneLoss, output.loss);
+    }
+    this.everyone?.protectAgainstLoss(everyoneLoss);
+    for (const [id, own] of this.ownMixes) own.encoder.protectAgainstLoss(ownLoss.get(id) ?? 0);
   }
 
   /** A mix-minus for each talker in the mix and each who left it less than LEAVE_HOLD_TICKS ago, if anyone hears it. */

@@ -62,10 +62,36 @@ export class OpusDecoder extends OpusCodec {
   }
 }
 
+/** libopus encoder requests (opus_defines.h). */
+const OPUS_SET_INBAND_FEC_REQUEST = 4012;
+const OPUS_SET_PACKET_LOSS_PERC_REQUEST = 4014;
+/** libopus spends more on FEC the higher the expected loss; past this it mostly starves the audio itself. */
+const MAX_LOSS_PERCENT = 25;
+
 export class OpusEncoder extends OpusCodec {
+  private lossPercent = 0;
+
   constructor(bitrate = 48_000) {
     super();
     this.codec.setBitrate(bitrate);
+  }
+
+  /** The expected loss (percent) the encoder is protecting against now. */
+  get expectedLossPercent(): number {
+    return this.lossPercent;
+  }
+
+  /**
+   * Sizes Opus in-band FEC (LBRR: a low-bitrate copy of each frame inside the next packet) to the loss its
+   * receivers see: off at 0, else on with OPUS_SET_PACKET_LOSS_PERC at `lossFraction` (whole percent, up to
+   * 25). The receiver's decoder rebuilds a lost frame from the next packet's copy instead of concealing it.
+   */
+  protectAgainstLoss(lossFraction: number): void {
+    const percent = Math.min(MAX_LOSS_PERCENT, Math.max(0, Math.round(lossFraction * 100)));
+    if (percent === this.lossPercent || this.closed) return;
+    this.lossPercent = percent;
+    this.codec.applyEncoderCTL(OPUS_SET_INBAND_FEC_REQUEST, percent > 0 ? 1 : 0);
+    this.codec.applyEncoderCTL(OPUS_SET_PACKET_LOSS_PERC_REQUEST, percent);
   }
 
   /** Encodes one frame of mono samples (a libopus frame size: FRAME_SAMPLES in the mixer). */

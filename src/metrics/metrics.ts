@@ -10,6 +10,7 @@ import type { MediaMetrics } from "./mediaMetrics.js";
 import type { Cluster } from "../cluster/cluster.js";
 import type { NodeLoadSampler } from "../cluster/nodeLoad.js";
 import type { RoomMediaStats } from "../rooms/mcuRoom.js";
+import type { LinkReport } from "../peers/linkMonitor.js";
 
 /** package.json's version, the build_info label: found upwards from here (src/metrics/ or the dist/ bundle). */
 const BUILD_VERSION = buildVersion();
@@ -125,6 +126,53 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
     collect() {
       this.reset();
       for (const codec of ["vp8", "h264"] as const) this.set({ codec }, mcu().filter((room) => room.capabilities.mix.mediaStats.video.outputCodecs.includes(codec)).length);
+    },
+  });
+  // Receivers' links over every open room, as the lowest, median and highest value: per-receiver labels would
+  // be names users make (rooms, participants); the control API's room detail has each receiver's own.
+  const links = () => {
+    const all: LinkReport[] = [];
+    for (const room of rooms.all()) {
+      if (room.isClosing || !room.capabilities.links) continue;
+      for (const m of room.list()) {
+        const link = room.capabilities.links.linkOf(m.id);
+        if (link) all.push(link);
+      }
+    }
+    return all;
+  };
+  const linkGauge = (name: string, help: string, value: (link: LinkReport) => number | undefined) =>
+    new Gauge({
+      name,
+      help: `${help}, over the connected receivers of open MCU and SFU rooms: lowest, median and highest`,
+      labelNames: ["stat"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        const values = links()
+          .map(value)
+          .filter((v): v is number => v !== undefined)
+          .sort((a, b) => a - b);
+        if (values.length === 0) return;
+        this.set({ stat: "min" }, values[0]);
+        this.set({ stat: "median" }, values[Math.floor(values.length / 2)]);
+        this.set({ stat: "max" }, values[values.length - 1]);
+      },
+    });
+  linkGauge("tessera_receiver_available_bits_per_second", "What the server estimates each receiver's link carries (transport-cc, receiver reports, REMB)", (l) => l.availableBps);
+  linkGauge("tessera_receiver_sent_bits_per_second", "What the server sends each receiver, retransmissions included (last 500 ms)", (l) => l.sendBps);
+  linkGauge("tessera_receiver_loss_ratio", "Share of packets each receiver reports lost (smoothed)", (l) => l.lossFraction);
+  linkGauge("tessera_receiver_rtt_seconds", "Round-trip time to each receiver, from its receiver reports", (l) => (l.rttMs === undefined ? undefined : l.rttMs / 1000));
+  new Gauge({
+    name: "tessera_receiver_retransmissions",
+    help: "Packets receivers of open rooms asked for again (NACK), by what the server did: resent, or abandoned (too old to help, or no room under the receiver's estimate)",
+    labelNames: ["outcome"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const all = links();
+      this.set({ outcome: "resent" }, all.reduce((s, l) => s + l.retransmittedPackets, 0));
+      this.set({ outcome: "abandoned" }, all.reduce((s, l) => s + l.abandonedPackets, 0));
     },
   });
   new Gauge({

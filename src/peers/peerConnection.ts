@@ -15,6 +15,7 @@ import {
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
 import type { LinkEstimate } from "./linkEstimate.js";
+import { LinkMonitor, type LinkReport } from "./linkMonitor.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
 import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./offerChecks.js";
@@ -48,6 +49,7 @@ export type PeerEvents = {
   connected: [];
   /** The participant's end lost pictures of what we send it (RTCP PLI on its video section). */
   pictureLoss: [];
+  /** What the link to this participant carries now (every LinkMonitor interval, ~500 ms, once connected). */
   link: [estimate: LinkEstimate];
 };
 
@@ -81,6 +83,8 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   private readonly stunConfigured: boolean;
   /** werift 0.24 fires onTrack again for every sending m-section at each renegotiation: wire each track once. */
   private readonly wiredTracks = new WeakSet<MediaStreamTrack>();
+  /** The link's estimate, and the retransmissions on it (taken over from werift: see LinkMonitor). */
+  private readonly linkMonitor = new LinkMonitor();
   private readonly remoteCandidates = new RemoteCandidates();
 
   /** `audioLevels`: negotiate RFC 6464, for a room that picks its speaker from the senders' own measurement. */
@@ -90,7 +94,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     const restrictHosts = config.iceHostAddresses.length > 0;
     const firstIpv4 = config.iceHostAddresses.find((a) => /^\d+\.\d+\.\d+\.\d+$/.test(a));
     this.pc = new RTCPeerConnection({
-      codecs: { video: [useVP8(), useH264()], audio: [useOPUS()] },
+      codecs: { video: [useVP8(), useH264()], audio: [useOPUS({ parameters: "minptime=10;useinbandfec=1" })] },
       headerExtensions: { video: [useTransportWideCC()], audio: audioLevels ? [useAudioLevelIndication()] : [] },
       iceServers: config.iceServers.map((s) => ({ urls: s.urls, username: s.username, credential: s.credential })),
       ...(restrictHosts
@@ -104,7 +108,9 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
         : {}),
       ...(config.icePortRange ? { icePortRange: [config.icePortRange[0], config.icePortRange[1]] as [number, number] } : {}),
     });
+    this.linkMonitor.on("link", (estimate) => this.emit("link", estimate));
     this.pc.connectionStateChange.subscribe((state) => {
+      if (state === "connected") this.watchLink();
       if (state === "connected") this.emit("connected");
       // ICE up and the connection still failed: the DTLS handshake (or the transport under it) did.
       if (state === "failed") this.fail("the connection failed (ICE or DTLS)", this.pc.iceConnectionState === "connected" || this.pc.iceConnectionState === "completed" ? "dtls" : "ice");
@@ -167,6 +173,11 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     });
   }
 
+  /** The link's figures (estimate, sending rate, retransmissions); undefined until connected. */
+  get link(): LinkReport | undefined {
+    return this.linkMonitor.attached ? this.linkMonitor.report : undefined;
+  }
+
   get isConnected(): boolean {
     return this.pc.connectionState === "connected";
   }
@@ -183,6 +194,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.linkMonitor.close();
     clearTimeout(this.closedSessionTimer);
     this.removeAllListeners();
     await this.pc.close().catch(() => undefined);
@@ -224,18 +236,32 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
 
   private watchReceiverRtcp(transceiver: RTCRtpTransceiver): void {
     // A generic NACK (RFC 4585 RTPFB, FMT 1) names the lost packets' SSRC, which werift routes to the sender:
-    // the browser lost packets of what this peer sends it (werift answers it with retransmissions).
+    // the browser lost packets of what this peer sends it (LinkMonitor answers it with paced retransmissions).
     transceiver.sender.onRtcp.subscribe((rtcp) => {
       if (rtcp.type === 205 && (rtcp as { feedback?: { count?: number } }).feedback?.count === 1) this.emit("feedback", "nack-received");
+      // werift 0.24 routes a PLI by its sender SSRC first, then by its media SSRC. A receive-only browser sends
+      // RTCP from SSRC 1 (libwebrtc's kDefaultRtcpReceiverReportSsrc), unknown here, so its PLI reaches the
+      // sender, which only fires onPictureLossIndication: answered here as a sender's is.
+      this.keyframeFeedback(rtcp);
     });
-    // werift 0.24 routes a remote PLI on a sendrecv transceiver to the receiver, not the sender.
-    transceiver.receiver.onRtcp.subscribe((rtcp) => {
-      const feedback = (rtcp as { feedback?: { count?: number } }).feedback;
-      if (rtcp.type === 206 && feedback?.count === 1) {
-        this.emit("feedback", "pli-received");
-        this.remoteKeyframeRequest();
-      }
-    });
+    // A sending participant's PLI names its own camera's SSRC, which werift routes to the receiver.
+    transceiver.receiver.onRtcp.subscribe((rtcp) => this.keyframeFeedback(rtcp));
+  }
+
+  /** RTCP PLI (PSFB FMT 1) or FIR (FMT 4) on the participant's video section: they want a keyframe. */
+  private keyframeFeedback(rtcp: { type: number }): void {
+    const count = (rtcp as { feedback?: { count?: number } }).feedback?.count;
+    if (rtcp.type === 206 && (count === 1 || count === 4)) {
+      this.emit("feedback", "pli-received");
+      this.remoteKeyframeRequest();
+    }
+  }
+
+  /** Once DTLS is up: the link's estimate and the video section's retransmissions (LinkMonitor). */
+  private watchLink(): void {
+    const sender = this.videoTransceiver?.sender ?? this.pc.getTransceivers()[0]?.sender;
+    const transport = sender?.dtlsTransport;
+    if (transport && !this.closed) this.linkMonitor.attach(transport, this.videoTransceiver?.sender);
   }
 
   /**

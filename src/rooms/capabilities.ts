@@ -1,4 +1,5 @@
 import type { RoomMode, SignalData } from "../../protocol/messages.js";
+import type { LinkReport } from "../peers/linkMonitor.js";
 import type { RoomMediaStats } from "./mcuRoom.js";
 import type { DisplayBox } from "./rungChooser.js";
 import { WrongModeError, type IceCandidateInit, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
@@ -54,6 +55,12 @@ export interface MixStats {
   readonly mediaStats: RoomMediaStats;
 }
 
+/** Each participant's link as the server measures it from their RTCP (MCU, SFU: rooms with a server peer). */
+export interface LinkStats {
+  /** Undefined for an unknown participant or one not connected yet. */
+  linkOf(id: string): LinkReport | undefined;
+}
+
 /**
  * What a room can do beyond what every room does. A mode has a capability or lacks it; a request for one
  * it lacks is answered `wrong-mode` (signaling) or 409 (control API), with the sentence below.
@@ -66,6 +73,7 @@ export interface RoomCapabilities {
   readonly recording?: RecordingControl;
   readonly mix?: MixStats;
   readonly display?: DisplayControl;
+  readonly links?: LinkStats;
 }
 
 /** The room as far as naming a missing capability needs it. */
@@ -86,6 +94,7 @@ const missing: { readonly [K in keyof RoomCapabilities]-?: (room: Named) => stri
   recording: (room) => `room "${room.name}" has no composite to record: recording applies to mcu rooms`,
   mix: (room) => `room "${room.name}" mixes nothing: mixing applies to mcu rooms`,
   display: (room) => `room "${room.name}" sends no mix to size: display applies to mcu rooms`,
+  links: (room) => `room "${room.name}" has no server connection to measure: links apply to mcu and sfu rooms`,
 };
 
 /** The room's capability, or WrongModeError naming what the room is and what would have it. */

@@ -52,7 +52,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   /** Participants who have been sent their first mixed frame (the join-to-first-frame histogram). */
   private readonly firstFrameSent = new WeakSet<McuParticipant>();
   readonly mode = "mcu";
-  readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this, display: this };
+  readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this, display: this, links: this };
   private readonly mixer: RoomMixing;
   private layout: LayoutChoice = { layout: "grid" };
   private recording: RoomRecording | undefined;
@@ -305,7 +305,14 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       }),
     );
     peer.on("pictureLoss", this.faults.wrap("receiver picture loss", () => this.requestMixKeyframe(p)));
-    peer.on("link", this.faults.wrap("receiver link estimate", (estimate: LinkEstimate) => this.retarget(p, p.mix.setEstimate(estimate.availableBps, performance.now()))));
+    peer.on(
+      "link",
+      this.faults.wrap("receiver link", (link: LinkEstimate) => {
+        // The audio is protected first: the Opus this receiver hears carries FEC sized to its link's loss.
+        this.mixer.setListenerLoss(id, link.lossFraction);
+        this.retarget(p, p.mix.setEstimate(link.availableBps, performance.now()));
+      }),
+    );
     if (p.role !== "sender") return;
     peer.on(
       "videoRtp",

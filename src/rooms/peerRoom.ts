@@ -1,3 +1,4 @@
+import type { LinkReport } from "../peers/linkMonitor.js";
 import { NegotiationError } from "../peers/peerConnection.js";
 import type { ErrorCode } from "../../protocol/errorCodes.js";
 import { protocolCodeOf } from "../../protocol/protocolError.js";
@@ -39,6 +40,11 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
       await this.resetPeer(id);
       throw this.refused(id, sdp, err);
     }
+  }
+
+  /** LinkStats: the participant's link, from their peer connection's RTCP. */
+  linkOf(id: string): LinkReport | undefined {
+    return this.members.get(id)?.peer.link;
   }
 
   /**

@@ -10,6 +10,7 @@ export type RoomMixing = Pick<
   | "removeSender"
   | "addAudioListener"
   | "removeAudioListener"
+  | "setListenerLoss"
   | "setVideoCodec"
   | "pushVideoRtp"
   | "start"
@@ -31,7 +32,8 @@ export type RoomMixing = Pick<
 };
 
 /** What every room asks of a participant's peer connection. */
-export type ParticipantPeer = Pick<PeerConnection, "answer" | "addRemoteCandidate" | "isConnected" | "requestKeyframe" | "close"> & {
+export type ParticipantPeer = Pick<PeerConnection, "answer" | "addRemoteCandidate" | "isConnected" | "requestKeyframe" | "close"> &
+  Partial<Pick<PeerConnection, "link">> & {
   on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): unknown;
 };
 

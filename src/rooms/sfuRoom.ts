@@ -25,7 +25,7 @@ const KEYFRAME_THROTTLE_MS = 300;
  */
 export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom, ServerOffers {
   readonly mode = "sfu";
-  readonly capabilities: RoomCapabilities = { negotiation: this, serverOffers: this };
+  readonly capabilities: RoomCapabilities = { negotiation: this, serverOffers: this, links: this };
   private readonly lastKeyframeRequest = new Map<string, number>();
   /** The SSRC each source's audio and video last arrived with ("id:kind"). */
   private readonly sourceSsrcs = new Map<string, number>();

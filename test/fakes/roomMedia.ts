@@ -113,6 +113,7 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   removeAudioListener(listenerId: string): void {
     this.audioListeners.delete(listenerId);
   }
+  setListenerLoss(): void {}
   setVideoCodec(): void {}
   start(): void {
     this.started = true;

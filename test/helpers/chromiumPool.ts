@@ -105,12 +105,13 @@ export class BrowserPool {
   /**
    * `omit`: flags of the usual command line left out (say, the fake permission UI, to test a denied camera).
    * `names`: host names that resolve to loopback in this browser.
+   * `executablePath`: another way to start Debian's Chromium (a wrapper running it in a network namespace).
    */
-  async launch(omit: readonly string[] = [], names: NamedHosts = {}): Promise<Browser> {
+  async launch(omit: readonly string[] = [], names: NamedHosts = {}, executablePath = CHROMIUM): Promise<Browser> {
     const dir = mkdtempSync(join(tmpdir(), "tessera-e2e-chromium-"));
     this.userDataDirs.push(dir);
     const browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       ignoreDefaultArgs: true,
       args: chromiumArgs(dir, names).filter((arg) => !omit.includes(arg)),
       timeout: 30_000,

@@ -1,4 +1,4 @@
-import { MediaStreamTrack, RTCPeerConnection, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useH264, useOPUS, useVP8, type RTCRtpTransceiver, type RtpPacket as Packet } from "werift";
+import { MediaStreamTrack, PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useH264, useOPUS, useVP8, type RTCRtpTransceiver, type RtpPacket as Packet } from "werift";
 import WebSocket from "ws";
 import { OpusDecoder } from "../../mixer/audio/opusCodec.js";
 import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
@@ -49,6 +49,8 @@ export interface TestClientOptions {
    * Safari offers), VP8 alone otherwise. The MCU sends the mix in the first of VP8 and H264.
    */
   readonly videoCodecs?: readonly ("vp8" | "h264")[];
+  /** Drop this share (percent) of the media packets arriving here, at random, before werift sees them (its own loss simulation). */
+  readonly inboundLossPercent?: number;
 }
 
 /**
@@ -76,6 +78,8 @@ export class TestClient {
   bytesSent = 0;
   bytesReceived = 0;
   tracksReceived = 0;
+  /** With `inboundLossPercent` (0 too): the sequence numbers of the mix's video packets that reached the track (resends included). */
+  readonly videoSequenceNumbers = new Set<number>();
   /** Arrival time of each received audio packet. */
   readonly audioArrivals: number[] = [];
   /** Arrival time of each received video frame's last packet (marker bit). */
@@ -151,6 +155,8 @@ export class TestClient {
       iceAdditionalHostAddresses: ["127.0.0.1"],
       iceInterfaceAddresses: { udp4: "127.0.0.1" },
       iceServers: [],
+      // werift 0.24 keeps a packet when `inboundPacketLoss / 100 < Math.random()`: the option is the share kept.
+      ...(this.options.inboundLossPercent ? { debug: { inboundPacketLoss: 100 - this.options.inboundLossPercent } } : {}),
     });
     const direction = this.options.role === "viewer" ? "recvonly" : "sendrecv";
     if (direction === "sendrecv") {
@@ -372,12 +378,18 @@ export class TestClient {
     return (packet, now) => reorder.push(packet, now);
   }
 
-  /** Reports picture loss on the received mix (RTCP PLI), as a browser does after loss or a decoder reset. */
-  async sendPictureLoss(): Promise<void> {
+  /**
+   * Reports picture loss on the received mix (RTCP PLI), as a browser does after loss or a decoder reset.
+   * `fromSsrc`: send it from this SSRC, as a receive-only Chromium does from 1 (libwebrtc's
+   * kDefaultRtcpReceiverReportSsrc, an SSRC the server never saw), instead of werift's own.
+   */
+  async sendPictureLoss(fromSsrc?: number): Promise<void> {
     const transceiver = this.pc.getTransceivers().find((t) => t.kind === "video");
     const ssrc = this.videoSsrcs.values().next().value;
     if (!transceiver || ssrc === undefined) throw new Error(`${this.options.name}: no mixed video received yet to report loss on`);
-    await transceiver.receiver.sendRtcpPLI(ssrc);
+    if (fromSsrc === undefined) return void (await transceiver.receiver.sendRtcpPLI(ssrc));
+    const pli = new RtcpPayloadSpecificFeedback({ feedback: new PictureLossIndication({ senderSsrc: fromSsrc, mediaSsrc: ssrc }) });
+    await transceiver.receiver.dtlsTransport.sendRtcp([pli]);
   }
 
   private receiveVideo(track: MediaStreamTrack, transceiver: RTCRtpTransceiver): void {
@@ -389,6 +401,7 @@ export class TestClient {
       this.videoSequence.push(packet.header.sequenceNumber);
       if (packet.header.marker) this.frameArrivals.push(now);
       this.videoSsrcs.add(packet.header.ssrc);
+      if (this.options.inboundLossPercent !== undefined) this.videoSequenceNumbers.add(packet.header.sequenceNumber);
       this.videoPayloadTypes.add(packet.header.payloadType);
       const named = transceiver.codecs.find((c) => c.payloadType === packet.header.payloadType)?.mimeType.toLowerCase();
       const codec = named === "video/h264" ? "h264" : "vp8";

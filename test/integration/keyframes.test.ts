@@ -76,8 +76,26 @@ describe("MCU keyframes on demand", () => {
   });
 
   it("answers a receiver's PLI with a keyframe within 300 ms, and sends none unasked", async () => {
-    const alice = client("pli", "Alice", "sender", "blue");
-    const vic = client("pli", "Vic", "viewer");
+    await expectPliAnswered("pli", undefined);
+  });
+
+  // Issue 20: Chromium receiving only sends its RTCP from SSRC 1, which werift 0.24 routes to the video sender
+  // (by the PLI's media SSRC), where nothing listened: the PLI went unanswered and the counter never moved.
+  it("answers a receive-only browser's PLI (sent from SSRC 1) the same way, and counts it", async () => {
+    const before = await pliReceived();
+    await expectPliAnswered("pli-recvonly", 1);
+    expect(await pliReceived()).toBeGreaterThanOrEqual(before + 5);
+  });
+
+  async function pliReceived(): Promise<number> {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith('tessera_rtcp_feedback_total{type="pli-received"}'));
+    return Number(line?.split(" ").pop() ?? NaN);
+  }
+
+  async function expectPliAnswered(room: string, fromSsrc: number | undefined): Promise<void> {
+    const alice = client(room, "Alice", "sender", "blue");
+    const vic = client(room, "Vic", "viewer");
     await alice.connect();
     await vic.connect();
     await eventually(() => vic.decoder.framesDecoded > 30, 10_000, "Vic to see the mix");
@@ -88,7 +106,7 @@ describe("MCU keyframes on demand", () => {
     const answers: number[] = [];
     for (let i = 0; i < 5; i++) {
       const sentAt = performance.now();
-      await vic.sendPictureLoss();
+      await vic.sendPictureLoss(fromSsrc);
       await eventually(() => vic.keyframeArrivals.some((t) => t > sentAt), 2000, "a keyframe after the PLI");
       answers.push(vic.keyframeArrivals.find((t) => t > sentAt)! - sentAt);
       await new Promise((r) => setTimeout(r, 400));
@@ -102,5 +120,5 @@ describe("MCU keyframes on demand", () => {
     for (const a of answers) expect(a).toBeLessThan(1000);
     // Alice, who asked for nothing, got the same keyframes (one encode for every receiver).
     expect(alice.keyframeArrivals.filter((t) => t > quietFrom).length).toBeGreaterThanOrEqual(5);
-  });
+  }
 });

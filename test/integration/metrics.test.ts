@@ -166,6 +166,12 @@ describe("/metrics while a room is live", () => {
     expect(count).toBe(3);
     expect(sum / 3).toBeLessThan(15);
     expect(find(samples, "tessera_join_to_first_frame_seconds_bucket", { le: "+Inf" })[0]?.value).toBe(3);
+    // Each connected receiver's link, as the lowest, median and highest over them: on loopback no estimate falls,
+    // and the server is sending each of them the mix.
+    for (const stat of ["min", "median", "max"]) expect(find(samples, "tessera_receiver_available_bits_per_second", { stat })[0]?.value).toBeGreaterThanOrEqual(1_000_000);
+    expect(find(samples, "tessera_receiver_sent_bits_per_second", { stat: "min" })[0]?.value).toBeGreaterThan(0);
+    expect(find(samples, "tessera_receiver_loss_ratio", { stat: "max" })[0]?.value).toBeLessThan(0.1);
+    expect(find(samples, "tessera_receiver_retransmissions", { outcome: "abandoned" })).toHaveLength(1);
     expect(find(samples, "tessera_build_info")[0]).toMatchObject({ value: 1, labels: { version: expect.stringMatching(/^\d+\.\d+\.\d+/), node: process.versions.node } });
   });
 

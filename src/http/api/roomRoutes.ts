@@ -2,6 +2,7 @@ import type { Router } from "express";
 import { z } from "zod";
 import type { ByeReason } from "../../../protocol/byeReasons.js";
 import type { ConferenceRoom } from "../../rooms/conferenceRoom.js";
+import type { LinkReport } from "../../peers/linkMonitor.js";
 import type { Member } from "../../rooms/participant.js";
 import { roomSummary } from "../../rooms/roomSummary.js";
 import type { ApiDeps } from "./apiDeps.js";
@@ -54,10 +55,20 @@ function roomDetail(room: ConferenceRoom) {
     mode: room.mode,
     layout: room.capabilities.layout?.layoutChoice ?? null,
     recording: room.capabilities.recording?.activeRecording ?? null,
-    participants: room.list().map(participantDetail),
+    participants: room.list().map((m) => participantDetail(m, room.capabilities.links?.linkOf(m.id))),
   };
 }
 
-function participantDetail(m: Member) {
-  return { id: m.id, name: m.name, role: m.role, audioMuted: m.audioMuted, videoMuted: m.videoMuted, joinedAt: m.joinedAt.toISOString(), connected: m.disconnectedAt === undefined };
+/** `link`: what the server measures of the link to them (null in a mesh room, or before their connection is up). */
+function participantDetail(m: Member, link: LinkReport | undefined) {
+  return {
+    id: m.id,
+    name: m.name,
+    role: m.role,
+    audioMuted: m.audioMuted,
+    videoMuted: m.videoMuted,
+    joinedAt: m.joinedAt.toISOString(),
+    connected: m.disconnectedAt === undefined,
+    link: link ? { ...link, rttMs: link.rttMs ?? null } : null,
+  };
 }

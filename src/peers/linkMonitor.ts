@@ -1,0 +1,313 @@
+import { EventEmitter } from "node:events";
+import {
+  GenericNack,
+  ReceiverEstimatedMaxBitrate,
+  RTP_EXTENSION_URI,
+  RtcpPayloadSpecificFeedback,
+  RtcpRrPacket,
+  RtcpSrPacket,
+  RtcpTransportLayerFeedback,
+  RtpHeader,
+  RtpPacket,
+  TransportWideCC,
+  serializeTransportWideCC,
+  uint16Add,
+  wrapRtx,
+  type RTCDtlsTransport,
+  type RTCRtpSender,
+  type RtcpPacket,
+} from "werift";
+import type { LinkEstimate } from "./linkEstimate.js";
+import { LinkEstimator, type DeliveryReport } from "./linkEstimator.js";
+import { RetransmitBudget, type SentRecord } from "./retransmitBudget.js";
+import { twccResults } from "./twccResults.js";
+
+/** The figures behind a receiver's estimate, for the control API and /metrics. */
+export interface LinkReport extends LinkEstimate {
+  /** What the server sent this receiver over the last 500 ms (media, audio, retransmissions), bit/s. */
+  sendBps: number;
+  /** Queueing delay behind the last update (one-way delay above its 10 s minimum), ms. */
+  queueDelayMs: number;
+  /** Packets the receiver asked for again (NACK), resent, and given up on (too old, or no room in the estimate). */
+  nackedPackets: number;
+  retransmittedPackets: number;
+  abandonedPackets: number;
+  /** Whether the receiver sends transport-cc feedback (else the estimate runs on receiver reports / REMB). */
+  transportCc: boolean;
+  /** Whether the receiver sends its own estimate (REMB). */
+  remb: boolean;
+}
+
+export type LinkMonitorEvents = {
+  link: [estimate: LinkEstimate];
+};
+
+export interface LinkMonitorOptions {
+  /** How often `link` fires, ms. */
+  intervalMs?: number;
+  initialBps?: number;
+  minBps?: number;
+  maxBps?: number;
+}
+
+/**
+ * The parts of werift 0.24's RTCRtpSender this adapter reads and updates: private in its typings, stable in
+ * its code (lib/webrtc/src/media/rtpSender.js). Named here so a werift upgrade breaks in one place.
+ */
+interface WeriftSenderInternals {
+  handleRtcpPacket(packet: RtcpPacket): void;
+  readonly onGenericNack: { execute(feedback: GenericNack): void };
+  readonly onRtcp: { execute(packet: RtcpPacket): void };
+  readonly ssrc: number;
+  readonly rtxSsrc: number;
+  rtxPayloadType?: number;
+  rtxSequenceNumber: number;
+  headerExtensions: { id: number; uri: string }[];
+  /** Seconds, smoothed, from receiver reports (werift computes it on each RR that answers its last SR). */
+  rtt?: number;
+  nackCount: number;
+  retransmittedPacketsSent: number;
+  retransmittedBytesSent: number;
+}
+
+interface HistoryEntry {
+  readonly seq: number;
+  readonly header: RtpHeader;
+  readonly payload: Buffer;
+  readonly record: SentRecord;
+}
+
+/** Video packets kept for retransmission: about 1.5 s of a 1.5 Mbit/s mix (werift keeps 128). */
+const HISTORY_SIZE = 2048;
+/** transport-cc sequence numbers remembered for feedback (16-bit space; feedback comes within ~100 ms). */
+const TWCC_HISTORY_SIZE = 4096;
+/** NACKed packets waiting for room in the estimate. */
+const MAX_PENDING = 512;
+/** How soon a waiting retransmission is reconsidered (pacing step), ms. */
+const PACE_STEP_MS = 20;
+
+/**
+ * One receiver's link, read from its RTCP on the peer connection's DTLS transport, and the retransmissions to
+ * it, taken over from werift.
+ *
+ * werift's RTCRtpSender answers every generic NACK by itself, resending each listed packet at once from its
+ * last 128; into a link already past its capacity that multiplies what is sent (issue 20 measured 550 kbit/s
+ * rising to 2.7 Mbit/s into 400 kbit/s). attach() replaces that one branch of the video sender's
+ * handleRtcpPacket (everything else still goes to werift's own code) and resends through RetransmitBudget's
+ * rules instead, paced against the estimate. Nothing in node_modules is changed.
+ *
+ * The estimate: every RTP packet leaving the transport is noted (size, transport-cc sequence number, time) by
+ * wrapping the transport's sendRtp; the receiver's transport-cc feedback, receiver reports and REMB, tapped from
+ * the transport's RTCP, feed a LinkEstimator.
+ */
+export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
+  private readonly estimator: LinkEstimator;
+  private readonly budget = new RetransmitBudget();
+  private readonly history: (HistoryEntry | undefined)[] = new Array(HISTORY_SIZE);
+  private readonly twccSent: ({ seq: number; bytes: number; sentAtMs: number } | undefined)[] = new Array(TWCC_HISTORY_SIZE);
+  private readonly pending = new Set<number>();
+  private readonly disposers: (() => void)[] = [];
+  private readonly intervalMs: number;
+  private timer: NodeJS.Timeout | undefined;
+  private paceTimer: NodeJS.Timeout | undefined;
+  private transport: RTCDtlsTransport | undefined;
+  private sendRtp: ((payload: Buffer, header: RtpHeader) => Promise<number>) | undefined;
+  private video: WeriftSenderInternals | undefined;
+  private rttMs: number | undefined;
+  private retransmitting = false;
+  private sawTransportCc = false;
+  private sawRemb = false;
+  private closed = false;
+  private counts = { nacked: 0, retransmitted: 0, abandoned: 0 };
+
+  constructor(options: LinkMonitorOptions = {}) {
+    super();
+    this.intervalMs = options.intervalMs ?? 500;
+    // Initial: above the mix's 1.5 Mbit/s with its audio, so a good link is never held back before feedback.
+    this.estimator = new LinkEstimator({ initialBps: options.initialBps ?? 2_000_000, minBps: options.minBps ?? 50_000, maxBps: options.maxBps ?? 4_000_000 });
+  }
+
+  /** Starts watching, once DTLS is up. `video`: the sender whose NACKs this monitor answers from now on. */
+  attach(transport: RTCDtlsTransport, video: RTCRtpSender | undefined): void {
+    if (this.closed || this.transport) return;
+    this.transport = transport;
+    const originalSendRtp = transport.sendRtp.bind(transport);
+    this.sendRtp = originalSendRtp;
+    transport.sendRtp = (payload: Buffer, header: RtpHeader) => {
+      this.noteSent(payload, header);
+      return originalSendRtp(payload, header);
+    };
+    this.disposers.push(() => {
+      transport.sendRtp = originalSendRtp;
+    });
+    // Subscribed after werift's own router (the peer connection subscribes when the transport is made), so the
+    // sender's RTT is already updated from the same receiver report when this runs.
+    const { unSubscribe } = transport.onRtcp.subscribe((rtcp) => this.rtcp(rtcp));
+    this.disposers.push(unSubscribe);
+    if (video) this.takeOverNacks(video as unknown as WeriftSenderInternals);
+    this.timer = setInterval(() => this.emit("link", this.estimate()), this.intervalMs);
+    this.timer.unref();
+  }
+
+  estimate(): LinkEstimate {
+    return { ...this.estimator.estimate(performance.now()), rttMs: this.rttMs };
+  }
+
+  get report(): LinkReport {
+    const now = performance.now();
+    return {
+      ...this.estimate(),
+      sendBps: Math.round(this.budget.sendRateBps(now)),
+      queueDelayMs: Math.round(this.estimator.lastQueueDelayMs),
+      nackedPackets: this.counts.nacked,
+      retransmittedPackets: this.counts.retransmitted,
+      abandonedPackets: this.counts.abandoned,
+      transportCc: this.sawTransportCc,
+      remb: this.sawRemb,
+    };
+  }
+
+  get attached(): boolean {
+    return this.transport !== undefined;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    clearTimeout(this.paceTimer);
+    for (const dispose of this.disposers.splice(0)) dispose();
+    this.pending.clear();
+    this.removeAllListeners();
+  }
+
+  private takeOverNacks(video: WeriftSenderInternals): void {
+    this.video = video;
+    const original = video.handleRtcpPacket;
+    // An own property shadows the prototype's method; werift's router calls `recipient.handleRtcpPacket(packet)`.
+    video.handleRtcpPacket = (packet: RtcpPacket) => {
+      if (packet.type === RtcpTransportLayerFeedback.type && packet.feedback instanceof GenericNack) {
+        // What werift does for a NACK, less the immediate resend of every packet.
+        video.nackCount++;
+        this.nacked(packet.feedback.lost);
+        video.onGenericNack.execute(packet.feedback);
+        video.onRtcp.execute(packet);
+        return;
+      }
+      original.call(video, packet);
+    };
+    this.disposers.push(() => {
+      delete (video as Partial<WeriftSenderInternals>).handleRtcpPacket;
+    });
+  }
+
+  private twccExtensionId(): number | undefined {
+    return this.video?.headerExtensions.find((e) => e.uri === RTP_EXTENSION_URI.transportWideCC)?.id;
+  }
+
+  private noteSent(payload: Buffer, header: RtpHeader): void {
+    const now = performance.now();
+    // Header plus payload plus SRTP's 10-byte tag: what the link carries, less UDP/IP.
+    const bytes = header.serializeSize + payload.length + 10;
+    this.budget.noteSent(bytes, now);
+    const twccId = this.twccExtensionId();
+    const ext = twccId === undefined ? undefined : header.extensions.find((e) => e.id === twccId);
+    if (ext && ext.payload.length >= 2) {
+      const seq = ext.payload.readUInt16BE(0);
+      this.twccSent[seq % TWCC_HISTORY_SIZE] = { seq, bytes, sentAtMs: now };
+    }
+    if (this.retransmitting || !this.video || header.ssrc !== this.video.ssrc) return;
+    const seq = header.sequenceNumber;
+    this.history[seq % HISTORY_SIZE] = { seq, header, payload, record: { sentAtMs: now, bytes, retransmissions: 0, lastRetransmitMs: 0 } };
+  }
+
+  private rtcp(rtcp: RtcpPacket): void {
+    if (this.closed) return;
+    const now = performance.now();
+    if (rtcp instanceof RtcpTransportLayerFeedback && rtcp.feedback instanceof TransportWideCC) {
+      this.sawTransportCc = true;
+      const reports: DeliveryReport[] = [];
+      for (const result of twccResults(rtcp.feedback)) {
+        const sent = this.twccSent[result.seq % TWCC_HISTORY_SIZE];
+        if (!sent || sent.seq !== result.seq) continue;
+        reports.push({ bytes: sent.bytes, sentAtMs: sent.sentAtMs, arrivedAtMs: result.arrivedAtMs });
+      }
+      if (reports.length > 0) this.estimator.deliveries(reports, now);
+    } else if (rtcp instanceof RtcpPayloadSpecificFeedback && rtcp.feedback instanceof ReceiverEstimatedMaxBitrate) {
+      this.sawRemb = true;
+      this.estimator.receiverEstimate(Number(rtcp.feedback.bitrate), now);
+    } else if ((rtcp instanceof RtcpRrPacket || rtcp instanceof RtcpSrPacket) && this.video) {
+      const report = rtcp.reports.find((r) => r.ssrc === this.video!.ssrc);
+      if (!report) return;
+      if (this.video.rtt !== undefined) this.rttMs = Math.round(this.video.rtt * 1000);
+      this.estimator.receiverReport(report.fractionLost / 256, this.rttMs, now);
+    }
+  }
+
+  private nacked(lost: readonly number[]): void {
+    for (const seq of lost) {
+      this.counts.nacked++;
+      if (this.pending.size >= MAX_PENDING) {
+        this.counts.abandoned++;
+        continue;
+      }
+      this.pending.add(seq);
+    }
+    this.pace();
+  }
+
+  /** Resends what the budget allows now, gives up what is too old, and comes back for the rest. */
+  private pace(): void {
+    clearTimeout(this.paceTimer);
+    this.paceTimer = undefined;
+    if (this.closed) return;
+    const now = performance.now();
+    const { availableBps } = this.estimator.estimate(now);
+    for (const seq of this.pending) {
+      const entry = this.history[seq % HISTORY_SIZE];
+      if (!entry || entry.seq !== seq) {
+        this.pending.delete(seq);
+        this.counts.abandoned++;
+        continue;
+      }
+      const decision = this.budget.decide(entry.record, availableBps, this.rttMs, now);
+      if (decision === "wait") continue;
+      this.pending.delete(seq);
+      if (decision === "give-up") this.counts.abandoned++;
+      if (decision === "send") this.resend(entry, now);
+    }
+    if (this.pending.size > 0) {
+      this.paceTimer = setTimeout(() => this.pace(), PACE_STEP_MS);
+      this.paceTimer.unref();
+    }
+  }
+
+  private resend(entry: HistoryEntry, now: number): void {
+    const video = this.video;
+    const transport = this.transport;
+    if (!video || !transport || !this.sendRtp) return;
+    entry.record.retransmissions++;
+    entry.record.lastRetransmitMs = now;
+    // A fresh transport-cc number, so the receiver's feedback on the copy is told apart from the original.
+    const twccId = this.twccExtensionId();
+    const extensions = entry.header.extensions.map((e) => {
+      if (e.id !== twccId) return { ...e };
+      transport.transportSequenceNumber = uint16Add(transport.transportSequenceNumber, 1);
+      return { id: e.id, payload: serializeTransportWideCC(transport.transportSequenceNumber) };
+    });
+    let packet = new RtpPacket(new RtpHeader({ ...entry.header, extensions }), entry.payload);
+    if (video.rtxPayloadType !== undefined) {
+      packet = wrapRtx(packet, video.rtxPayloadType, video.rtxSequenceNumber, video.rtxSsrc);
+      video.rtxSequenceNumber = uint16Add(video.rtxSequenceNumber, 1);
+    }
+    video.retransmittedPacketsSent++;
+    video.retransmittedBytesSent += packet.payload.length;
+    this.counts.retransmitted++;
+    this.retransmitting = true;
+    try {
+      void transport.sendRtp(packet.payload, packet.header).catch(() => undefined);
+    } finally {
+      this.retransmitting = false;
+    }
+  }
+}
