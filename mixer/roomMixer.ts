@@ -5,6 +5,7 @@ import type { MediaContext } from "./context.js";
 import { AudioMixer, type AudioMixerStats, type AudioSink } from "./audio/audioMixer.js";
 import type { LayoutSpec } from "./layout/computeLayout.js";
 import type { Rect } from "./layout/gridLayout.js";
+import type { RecordingFormat } from "../protocol/recordingFormat.js";
 import { MixRecording } from "./recording/mixRecording.js";
 import type { LabelFont } from "./video/labelFont.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
@@ -47,7 +48,8 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private readonly audio: AudioMixer;
   private closed = false;
   private live = false;
-  private readonly recordings = new Set<MixRecording>();
+  /** The recordings attached, each with the codec its file takes. */
+  private readonly recordings = new Map<MixRecording, MixCodec>();
   /** The codecs the room's connected receivers take the mix in. */
   private receiverCodecs: ReadonlySet<MixCodec> = new Set();
 
@@ -133,7 +135,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
 
   /**
    * The codecs the room's connected receivers take the mix in: one encoder runs per codec, never one per
-   * receiver. VP8 also runs while a recording does (the file is VP8 WebM), and alone when nobody is connected.
+   * receiver. A recording's codec also runs while it does (VP8 for WebM, H264 for MP4), and VP8 alone when nobody is connected.
    */
   setReceiverCodecs(codecs: ReadonlySet<MixCodec>): void {
     this.receiverCodecs = new Set(codecs);
@@ -166,24 +168,25 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   /**
-   * Starts recording the mix to a new file at `path`: the VP8 encoder's own frames (no second encode; it is
-   * started if only H264 receivers are connected) and the everyone-mix. The recording stays attached until
-   * its finish().
+   * Starts recording the mix to a new file at `path`: the encoder's own frames in the format's codec (VP8
+   * for WebM, H264 for MP4; no second encode of a codec already running for receivers, and that codec's
+   * encoder is started if none is) and the everyone-mix. The recording stays attached until its finish().
    */
-  record(path: string, keyframeWaitMs?: number): MixRecording {
+  record(path: string, format: RecordingFormat = "webm", keyframeWaitMs?: number): MixRecording {
     if (this.closed) throw new Error("the mixer is closed");
     this.goLive();
-    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs, faults: this.options.context.faults });
+    const codec = recordingCodec(format);
+    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, format, keyframeWaitMs, faults: this.options.context.faults });
     const onVideo = (f: EncodedMixFrame) => {
-      if (f.codec === "vp8") recording.video(f.data, f.isKeyframe, f.composedAt);
+      if (f.codec === codec) recording.video(f.data, f.isKeyframe, f.composedAt);
     };
     const tapId = `recording:${path}`;
     this.video.on("encoded", onVideo);
     this.audio.addEveryoneTap(tapId, (payload, at) => recording.audio(payload, at));
-    this.recordings.add(recording);
+    this.recordings.set(recording, codec);
     this.updateOutputCodecs();
     // The file starts at a keyframe: ask for one rather than wait up to the periodic interval.
-    this.video.requestKeyframe("vp8");
+    this.video.requestKeyframe(codec);
     recording.onDetach = () => {
       this.video.off("encoded", onVideo);
       this.audio.removeEveryoneTap(tapId);
@@ -195,7 +198,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
 
   private updateOutputCodecs(): void {
     const codecs = new Set(this.receiverCodecs);
-    if (this.recordings.size > 0) codecs.add("vp8");
+    for (const codec of this.recordings.values()) codecs.add(codec);
     this.video.setOutputCodecs(codecs);
   }
 
@@ -214,9 +217,14 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     if (this.closed) return;
     this.closed = true;
     // Whoever started a recording normally finishes it first; this only makes sure no file is left open.
-    for (const recording of [...this.recordings]) recording.finish();
+    for (const recording of [...this.recordings.keys()]) recording.finish();
     this.audio.close();
     await this.video.close();
     this.removeAllListeners();
   }
+}
+
+/** The mix codec a recording's file takes. */
+function recordingCodec(format: RecordingFormat): MixCodec {
+  return format === "mp4" ? "h264" : "vp8";
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { recordingFormats, type RecordingFormat } from "../protocol/recordingFormat.js";
 import { logLevels, type LogLevel } from "./log.js";
 
 const commaList = z
@@ -40,6 +41,7 @@ const envSchema = z.object({
   RECORDINGS_DIR: z.string().min(1).default("recordings"),
   RECORDINGS_MIN_FREE_MB: int(0, 10_000_000).default(256),
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  RECORDING_FORMAT: z.enum(recordingFormats).default("webm"),
   LOG_LEVEL: z.enum(logLevels).default("info"),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   REDIS_URL: z.string().optional(),
@@ -114,6 +116,8 @@ export interface Config {
   readonly recordingsMinFreeBytes: number;
   /** Record every MCU room from its first join. */
   readonly autoRecord: boolean;
+  /** The container of AUTO_RECORD's recordings and of a start that names none (webm: VP8 + Opus, mp4: H264 + Opus). */
+  readonly recordingFormat: RecordingFormat;
   readonly logLevel: LogLevel;
   /** After SIGTERM, how long rooms get to close (recordings finished) before the rest is killed. */
   readonly shutdownGraceMs: number;
@@ -188,6 +192,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     recordingsDir: e.RECORDINGS_DIR,
     recordingsMinFreeBytes: e.RECORDINGS_MIN_FREE_MB * 1024 * 1024,
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
+    recordingFormat: e.RECORDING_FORMAT,
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     joinTokenSecret: secret("JOIN_TOKEN_SECRET", e.JOIN_TOKEN_SECRET),

@@ -190,6 +190,8 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         // members go (and finish their recordings).
         for (const session of sessions.values()) session.send({ type: "error", code: "server-shutdown", message: "the server is stopping" });
         await rooms.closeAll("server-shutdown");
+        // Stopped recordings' files finished (an MP4's index), within the shutdown grace.
+        await recordings.settled();
         await cluster.close();
         load.close();
         await socketsClosed(wss, CLOSE_HANDSHAKE_MS);

@@ -1,9 +1,14 @@
 import type { FaultBoundary } from "../faults.js";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
+import type { MediaFileWriter } from "./mediaFileWriter.js";
+import { Mp4Writer } from "./mp4Writer.js";
 import { WebmWriter } from "./webmWriter.js";
 
 export interface MixRecordingSettings {
   readonly width: number;
   readonly height: number;
+  /** The container: WebM (VP8 + Opus, the default) or fragmented MP4 (H264 + Opus). */
+  readonly format?: RecordingFormat;
   /** How long to wait for the mix's next keyframe before starting the clock without one. */
   readonly keyframeWaitMs?: number;
   /** The room's fault boundary, for the wait timer (the frames arrive through callbacks already guarded). */
@@ -14,14 +19,14 @@ export interface MixRecordingSettings {
 const PRE_ROLL_AUDIO_FRAMES = 25;
 
 /**
- * One recording of a room's mix: the encoder's VP8 frames and the everyone-mix's Opus frames, on one
+ * One recording of a room's mix: the encoder's frames (VP8 for WebM, H264 for MP4) and the everyone-mix's Opus frames, on one
  * timeline that starts at 0 with the first video keyframe (earlier frames could not be decoded) and
  * follows the mixers' own clocks, so joins, leaves and stalls never shift audio against video.
  * Write failures (a full disk) end the recording, reported once through `onError`; they never throw
  * into the mixers.
  */
 export class MixRecording {
-  private readonly writer: WebmWriter;
+  private readonly writer: MediaFileWriter;
   private origin: number | undefined;
   private videoStarted = false;
   private preRoll: { payload: Buffer; at: number }[] = [];
@@ -36,7 +41,8 @@ export class MixRecording {
 
   /** Creates `path` (refusing an existing file) and writes the WebM header. */
   constructor(path: string, settings: MixRecordingSettings) {
-    this.writer = new WebmWriter(path, { width: settings.width, height: settings.height, audioChannels: 1 });
+    const tracks = { width: settings.width, height: settings.height, audioChannels: 1 };
+    this.writer = settings.format === "mp4" ? new Mp4Writer(path, tracks) : new WebmWriter(path, tracks);
     this.started = new Promise((resolve) => (this.resolveStarted = resolve));
     const startWithoutKeyframe = () => this.setOrigin(performance.now());
     this.waitTimer = setTimeout(settings.faults?.wrap("recording keyframe wait", startWithoutKeyframe) ?? startWithoutKeyframe, settings.keyframeWaitMs ?? 3000);

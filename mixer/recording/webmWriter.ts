@@ -1,5 +1,7 @@
 import { closeSync, ftruncateSync, openSync, rmSync, writeSync } from "node:fs";
 import { element, encodeSize, floatElement, stringElement, uintElement, UNKNOWN_SIZE, voidElement } from "./ebml.js";
+import type { MediaFileWriter } from "./mediaFileWriter.js";
+import { opusHead } from "./opusHead.js";
 
 export interface WebmTrackSettings {
   readonly width: number;
@@ -47,7 +49,7 @@ const AUDIO_FRAME_MS = 20;
  * finish() adds what only a finished file can have (duration, cues for seeking, the Segment's size) by
  * writing over space reserved at the start, so the file is valid at every moment.
  */
-export class WebmWriter {
+export class WebmWriter implements MediaFileWriter {
   private readonly fd: number;
   private position = 0;
   private readonly segmentSizeAt: number;
@@ -227,13 +229,6 @@ function videoTrack(s: WebmTrackSettings): Buffer {
 
 function audioTrack(s: WebmTrackSettings): Buffer {
   const preSkip = s.opusPreSkip ?? 312;
-  // RFC 7845 identification header: Matroska's CodecPrivate for Opus.
-  const opusHead = Buffer.alloc(19);
-  opusHead.write("OpusHead", 0, "ascii");
-  opusHead[8] = 1;
-  opusHead[9] = s.audioChannels;
-  opusHead.writeUInt16LE(preSkip, 10);
-  opusHead.writeUInt32LE(48_000, 12);
   return element(
     0xae,
     uintElement(0xd7, AUDIO_TRACK),
@@ -241,7 +236,7 @@ function audioTrack(s: WebmTrackSettings): Buffer {
     uintElement(0x83, 2),
     uintElement(0x9c, 0),
     stringElement(0x86, "A_OPUS"),
-    element(0x63a2, opusHead),
+    element(0x63a2, opusHead(s.audioChannels, preSkip)),
     uintElement(0x56aa, Math.round((preSkip / 48_000) * 1e9)),
     uintElement(0x56bb, 80_000_000),
     element(0xe1, floatElement(0xb5, 48_000), uintElement(0x9f, s.audioChannels)),

@@ -1,16 +1,32 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync, statfsSync } from "node:fs";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { RecordingStateError, type RecordingInfo } from "../rooms/conferenceRoom.js";
 import { InsufficientSpaceError, recordingFailure } from "./recordingErrors.js";
 import { parseTimeline } from "./timeline.js";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
+import { mp4HasMedia } from "./mp4Media.js";
 import { fileHasMedia } from "./webmMedia.js";
 
 /** A recording id: made by the server, UTC start time plus random hex. Nothing else names a file. */
 export const RECORDING_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
-const MEDIA_SUFFIX = ".webm";
+/** Each format's file suffix and the check that a file of it holds media; MP4 first when looking one up. */
+const FORMATS: readonly { format: RecordingFormat; suffix: string; contentType: string; hasMedia: (path: string) => Promise<boolean> }[] = [
+  { format: "mp4", suffix: ".mp4", contentType: "video/mp4", hasMedia: mp4HasMedia },
+  { format: "webm", suffix: ".webm", contentType: "video/webm", hasMedia: fileHasMedia },
+];
 const TIMELINE_SUFFIX = ".timeline.jsonl";
+/** An MP4 being rewritten with a classic index after a clean stop (recordings/mp4Index.ts); never listed. */
+const INDEXING_SUFFIX = ".indexing.mp4";
+
+/** A recording's media file as found on disk. */
+export interface RecordingMedia {
+  readonly path: string;
+  readonly format: RecordingFormat;
+  /** Its HTTP Content-Type. */
+  readonly contentType: string;
+}
 
 export class RecordingNotFoundError extends Error {
   readonly code = "unknown-recording";
@@ -32,6 +48,7 @@ export interface RecordingStoreOptions {
 
 export interface RecordingFiles {
   readonly id: string;
+  readonly format: RecordingFormat;
   readonly mediaPath: string;
   readonly timelinePath: string;
 }
@@ -45,6 +62,8 @@ export class RecordingStore {
   readonly dir: string;
   private readonly active = new Map<string, () => RecordingInfo>();
   private finishedBytes = 0;
+  /** Work on stopped recordings' files (an MP4's index) that a shutdown waits for. */
+  private readonly completing = new Set<Promise<unknown>>();
   readonly minFreeBytes: number;
 
   constructor(dir: string, options: RecordingStoreOptions = {}) {
@@ -57,7 +76,7 @@ export class RecordingStore {
    * InsufficientSpaceError if its file system has less than `minFreeBytes` free, RecordingFailedError
    * if the directory cannot be made or measured (messages without the path: it is in `cause`).
    */
-  allocate(now = new Date()): RecordingFiles {
+  allocate(now = new Date(), format: RecordingFormat = "webm"): RecordingFiles {
     try {
       mkdirSync(this.dir, { recursive: true });
     } catch (err) {
@@ -67,7 +86,7 @@ export class RecordingStore {
     if (free < this.minFreeBytes) throw new InsufficientSpaceError(free, this.minFreeBytes);
     const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
     const id = `${stamp}-${randomBytes(4).toString("hex")}`;
-    return { id, mediaPath: this.mediaPath(id), timelinePath: this.timelinePath(id) };
+    return { id, format, mediaPath: this.mediaPath(id, format), timelinePath: this.timelinePath(id) };
   }
 
   /** While a recording runs, list/get report `info()` rather than what is on disk, and delete refuses it. */
@@ -78,6 +97,18 @@ export class RecordingStore {
   /** A recording has finished at `finalBytes`: it leaves the active set and joins the total written. */
   untrack(id: string, finalBytes: number): void {
     if (this.active.delete(id)) this.finishedBytes += finalBytes;
+  }
+
+  /** Work on a stopped recording's files that must end before the process does (server.close waits for it). */
+  whileCompleting(work: Promise<unknown>): void {
+    const tracked = work.finally(() => this.completing.delete(tracked));
+    tracked.catch(() => undefined);
+    this.completing.add(tracked);
+  }
+
+  /** Resolves once no recording's files are being completed (the shutdown grace bounds the wait). */
+  async settled(): Promise<void> {
+    for (let round = 0; round < 100 && this.completing.size > 0; round++) await Promise.allSettled([...this.completing]);
   }
 
   /** Bytes every recording in this directory has written since the process started, to the byte. */
@@ -104,7 +135,7 @@ export class RecordingStore {
 
   /** Removes a recording's files outright: for one that ended with no media, which nobody could play. */
   discard(id: string): void {
-    rmSync(this.mediaPath(id), { force: true });
+    for (const f of FORMATS) rmSync(this.mediaPath(id, f.format), { force: true });
     rmSync(this.timelinePath(id), { force: true });
   }
 
@@ -112,8 +143,22 @@ export class RecordingStore {
     return this.active.has(id);
   }
 
-  mediaPath(id: string): string {
-    return join(this.dir, checkedId(id) + MEDIA_SUFFIX);
+  mediaPath(id: string, format: RecordingFormat = "webm"): string {
+    return join(this.dir, checkedId(id) + FORMATS.find((f) => f.format === format)!.suffix);
+  }
+
+  /** Where an MP4 is rewritten with its index before it replaces the recording's file. */
+  indexingPath(id: string): string {
+    return join(this.dir, checkedId(id) + INDEXING_SUFFIX);
+  }
+
+  /** The recording's media file (whichever format it was written in), if there is one. */
+  async media(id: string): Promise<RecordingMedia | undefined> {
+    for (const f of FORMATS) {
+      const path = this.mediaPath(id, f.format);
+      if (await stat(path).then(() => true, () => false)) return { path, format: f.format, contentType: f.contentType };
+    }
+    return undefined;
   }
 
   timelinePath(id: string): string {
@@ -129,7 +174,7 @@ export class RecordingStore {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw err;
     }
-    const ids = names.filter((n) => n.endsWith(MEDIA_SUFFIX)).map((n) => n.slice(0, -MEDIA_SUFFIX.length)).filter((id) => RECORDING_ID.test(id));
+    const ids = FORMATS.flatMap((f) => names.filter((n) => n.endsWith(f.suffix)).map((n) => n.slice(0, -f.suffix.length))).filter((id) => RECORDING_ID.test(id));
     const infos = await Promise.all(ids.map((id) => this.get(id)));
     return infos.filter((i): i is RecordingInfo => i !== undefined).sort((a, b) => b.id.localeCompare(a.id));
   }
@@ -142,13 +187,15 @@ export class RecordingStore {
     if (!RECORDING_ID.test(id)) return undefined;
     const live = this.active.get(id);
     if (live) return live();
+    const media = await this.media(id);
+    if (!media) return undefined;
     let bytes: number;
     try {
-      bytes = (await stat(this.mediaPath(id))).size;
+      bytes = (await stat(media.path)).size;
     } catch {
       return undefined;
     }
-    if (!(await fileHasMedia(this.mediaPath(id)))) return undefined;
+    if (!(await FORMATS.find((f) => f.format === media.format)!.hasMedia(media.path))) return undefined;
     const timeline = parseTimeline(await readFile(this.timelinePath(id), "utf8").catch(() => ""));
     return {
       id,
@@ -156,7 +203,8 @@ export class RecordingStore {
       startedAt: timeline.start?.at ?? idTime(id),
       ...(timeline.stop ? { stoppedAt: timeline.stop.at, durationMs: timeline.stop.durationMs } : { interrupted: true }),
       bytes,
-      file: id + MEDIA_SUFFIX,
+      format: media.format,
+      file: basename(media.path),
     };
   }
 
@@ -164,13 +212,16 @@ export class RecordingStore {
   async delete(id: string): Promise<void> {
     if (!RECORDING_ID.test(id)) throw new RecordingNotFoundError(`no recording "${id.slice(0, 64)}"`);
     if (this.active.has(id)) throw new RecordingStateError(`recording ${id} is in progress: stop it before deleting it`);
+    const media = await this.media(id);
     try {
-      await rm(this.mediaPath(id));
+      if (!media) throw Object.assign(new Error("no media file"), { code: "ENOENT" });
+      await rm(media.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new RecordingNotFoundError(`no recording "${id}"`);
       throw err;
     }
     await rm(this.timelinePath(id), { force: true });
+    await rm(this.indexingPath(id), { force: true });
   }
 }
 

@@ -1,5 +1,9 @@
+import { statSync } from "node:fs";
+import { basename } from "node:path";
 import type { RoomMixer } from "../../mixer/roomMixer.js";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { MixRecording } from "../../mixer/recording/mixRecording.js";
+import { indexMp4 } from "../../mixer/recording/mp4Index.js";
 import type { Logger } from "../log.js";
 import type { RecordingInfo } from "../rooms/conferenceRoom.js";
 import type { Member } from "../rooms/participant.js";
@@ -7,6 +11,7 @@ import { participantInfo } from "../rooms/participant.js";
 import { RecordingFailedError, recordingFailure } from "./recordingErrors.js";
 import type { RecordingFiles, RecordingStore } from "./recordingStore.js";
 import { TimelineWriter, type TimelineBody, type TimelineEvent } from "./timeline.js";
+import { mp4HasMediaSync } from "./mp4Media.js";
 import { fileHasMediaSync } from "./webmMedia.js";
 
 export { InsufficientSpaceError, RecordingFailedError } from "./recordingErrors.js";
@@ -15,6 +20,8 @@ export interface RoomRecordingOptions {
   readonly room: string;
   readonly store: RecordingStore;
   readonly mixer: Pick<RoomMixer, "record">;
+  /** The container (default webm). */
+  readonly format?: RecordingFormat;
   readonly output: { width: number; height: number; fps: number };
   /** Who is in the room when the recording starts (the timeline's first line). */
   readonly roster: () => readonly Member[];
@@ -36,9 +43,18 @@ export class RoomRecording {
   private readonly files: RecordingFiles;
   private held: TimelineEvent[] | undefined = [];
   private stopped: RecordingInfo | undefined;
+  /** Why the recording failed, if it did. */
+  private failedReason: string | undefined;
   private originWallMs = Date.now();
   /** Resolves when the media has its time 0 and the timeline its start line. */
   readonly ready: Promise<void>;
+  private resolveCompleted!: (info: RecordingInfo) => void;
+  /**
+   * Resolves once the stopped recording's files are complete: at once for WebM, after the MP4's rewrite
+   * with a classic index (a failed rewrite leaves the fragmented file, which plays; it is logged). What a
+   * "finished" notice waits for.
+   */
+  readonly completed: Promise<RecordingInfo> = new Promise((resolve) => (this.resolveCompleted = resolve));
 
   /**
    * Starts the recording, or throws RecordingFailedError (InsufficientSpaceError when the disk is too
@@ -50,6 +66,7 @@ export class RoomRecording {
       const failure = recordingFailure(what, err);
       options.log.error("recording failed", { recording: this.id, error: failure.message, cause: err.message, dir: options.store.dir });
       if (!this.stopped) {
+        this.failedReason = failure.message;
         this.finalize("failed: " + failure.message);
         options.onFailed(failure);
       }
@@ -61,7 +78,7 @@ export class RoomRecording {
     };
     let files: RecordingFiles;
     try {
-      files = options.store.allocate();
+      files = options.store.allocate(new Date(), options.format ?? "webm");
     } catch (err) {
       throw refused(recordingFailure("start a recording", err), options.store.dir);
     }
@@ -74,7 +91,7 @@ export class RoomRecording {
     this.id = files.id;
     this.startedAt = new Date();
     try {
-      this.media = options.mixer.record(files.mediaPath);
+      this.media = options.mixer.record(files.mediaPath, files.format);
     } catch (err) {
       this.timeline.close();
       // Nothing was recorded: no empty timeline left behind either (the media file's writer removed its own).
@@ -93,7 +110,7 @@ export class RoomRecording {
 
   info(): RecordingInfo {
     if (this.stopped) return this.stopped;
-    return { id: this.id, room: this.options.room, startedAt: new Date(this.originWallMs).toISOString(), bytes: this.media.bytes, file: `${this.id}.webm` };
+    return { id: this.id, room: this.options.room, startedAt: new Date(this.originWallMs).toISOString(), bytes: this.media.bytes, format: this.files.format, file: basename(this.files.mediaPath) };
   }
 
   note(event: TimelineEvent): void {
@@ -125,8 +142,25 @@ export class RoomRecording {
       // Even if the timeline could not be closed, the media file is finished: it must not stay "in progress".
       this.options.store.untrack(this.id, this.stopped.bytes);
       this.discardIfEmpty();
+      this.options.store.whileCompleting(this.complete(this.stopped));
     }
     return this.stopped;
+  }
+
+  // A clean stop of an MP4 gives it the classic index (moov first) players seek with; a recording that
+  // failed keeps its fragments as they are (a failing disk is no place for a rewrite).
+  private async complete(info: RecordingInfo): Promise<void> {
+    if (this.files.format !== "mp4" || !info.file || this.failedReason !== undefined) return this.resolveCompleted(info);
+    const started = performance.now();
+    try {
+      const { packets } = await indexMp4(this.files.mediaPath, this.options.store.indexingPath(this.id));
+      const bytes = statSync(this.files.mediaPath).size;
+      this.stopped = { ...info, bytes };
+      this.options.log.info("recording indexed", { recording: this.id, packets, bytes, ms: Math.round(performance.now() - started) });
+    } catch (err) {
+      this.options.log.warn("recording could not be indexed: its fragmented file stays as it is", { recording: this.id, error: (err as Error).message });
+    }
+    this.resolveCompleted(this.stopped!);
   }
 
   // Ended before any frame reached the file (the disk filled at the first cluster, or a stop before the
@@ -134,7 +168,7 @@ export class RoomRecording {
   // sit in the directory as a recording of nothing.
   private discardIfEmpty(): void {
     try {
-      if (fileHasMediaSync(this.files.mediaPath)) return;
+      if ((this.files.format === "mp4" ? mp4HasMediaSync : fileHasMediaSync)(this.files.mediaPath)) return;
     } catch {
       return; // cannot be read back: keep it rather than delete what might be a recording
     }

@@ -1,4 +1,5 @@
 import type { RoomMode, SignalData } from "../../protocol/messages.js";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { RoomMediaStats } from "./mcuRoom.js";
 import { WrongModeError, type IceCandidateInit, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
 
@@ -36,9 +37,10 @@ export interface RecordingControl {
   readonly recordingStartedByName: string | undefined;
   /**
    * Throws RecordingStateError if one is running, and RateLimitedError when participants start
-   * recordings faster than one per RECORDING_START_INTERVAL_MS. `startedBy`: the participant's display name.
+   * recordings faster than one per RECORDING_START_INTERVAL_MS. `startedBy`: the participant's display name;
+   * `format`: the container, RECORDING_FORMAT when absent.
    */
-  startRecording(by: RecordingOrigin, startedBy?: string): Promise<RecordingInfo>;
+  startRecording(by: RecordingOrigin, startedBy?: string, format?: RecordingFormat): Promise<RecordingInfo>;
   /** Finishes the file and its timeline; throws RecordingStateError if none is running or `by` may not stop it. */
   stopRecording(by: RecordingOrigin): Promise<RecordingInfo>;
 }

@@ -1,4 +1,5 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
@@ -131,7 +132,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return this.recording ? this.startedByName : undefined;
   }
 
-  async startRecording(by: RecordingOrigin, startedBy?: string): Promise<RecordingInfo> {
+  async startRecording(by: RecordingOrigin, startedBy?: string, format: RecordingFormat = this.config.recordingFormat): Promise<RecordingInfo> {
     if (this.closing) throw new RecordingStateError(`room "${this.name}" is closing`);
     if (this.recording) throw new RecordingStateError(`room "${this.name}" is already being recorded (recording ${this.recording.id})`);
     if (by === "participant") {
@@ -144,6 +145,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       room: this.name,
       store: this.context.recordings,
       mixer: this.mixer,
+      format,
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       roster: () => this.list(),
       log: this.log,

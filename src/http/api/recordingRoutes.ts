@@ -1,4 +1,6 @@
 import type { Router } from "express";
+import { z } from "zod";
+import { recordingFormats, type RecordingFormat } from "../../../protocol/recordingFormat.js";
 import { protocolCodeOf } from "../../../protocol/protocolError.js";
 import { RECORDING_ID, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
 import { ApiError } from "./apiError.js";
@@ -19,7 +21,8 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
   router.post("/rooms/:room/recording/start", async (req, res) => {
     // A room without the capability (wrong-mode), a recording already running (recording-state), too little
     // space (insufficient-storage): apiRouter answers each by its code.
-    res.status(201).json(await capability(roomOr404(deps.rooms, req.params.room), "recording").startRecording("api"));
+    const format = recordingFormatOf(req.body);
+    res.status(201).json(await capability(roomOr404(deps.rooms, req.params.room), "recording").startRecording("api", undefined, format));
   });
 
   router.post("/rooms/:room/recording/stop", async (req, res) => {
@@ -32,9 +35,10 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
 
   router.get("/recordings/:id", async (req, res) => {
     const id = checkedId(req.params.id);
-    if (!(await store().get(id))) throw unknownRecording(id);
+    const media = (await store().get(id)) && (await store().media(id));
+    if (!media) throw unknownRecording(id);
     // A file deleted between the lookup and the open is as unknown as one never made.
-    if (!(await sendFileRange(req, res, store().mediaPath(id), "video/webm"))) throw unknownRecording(id);
+    if (!(await sendFileRange(req, res, media.path, media.contentType))) throw unknownRecording(id);
   });
 
   router.get("/recordings/:id/timeline", async (req, res) => {
@@ -64,4 +68,13 @@ function checkedId(id: string): string {
 
 function unknownRecording(id: string): ApiError {
   return new ApiError(404, "unknown-recording", `no recording ${id}`);
+}
+
+const startBody = z.optional(z.object({ format: z.optional(z.enum(recordingFormats)) }));
+
+/** The start request's optional JSON body `{ "format": "webm" | "mp4" }`; 400 bad-request naming the problem. */
+function recordingFormatOf(body: unknown): RecordingFormat | undefined {
+  const parsed = startBody.safeParse(body ?? undefined);
+  if (!parsed.success) throw new ApiError(400, "bad-request", `format must be one of ${recordingFormats.join(", ")}`);
+  return parsed.data?.format;
 }
