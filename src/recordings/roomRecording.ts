@@ -10,6 +10,8 @@ import type { Member } from "../rooms/participant.js";
 import { participantInfo } from "../rooms/participant.js";
 import { RecordingFailedError, recordingFailure } from "./recordingErrors.js";
 import type { RecordingFiles, RecordingStore } from "./recordingStore.js";
+import { fileSha256 } from "./fileHash.js";
+import type { RoomEvents } from "../webhooks/webhookEvents.js";
 import { TimelineWriter, type TimelineBody, type TimelineEvent } from "./timeline.js";
 import { mp4HasMediaSync } from "./mp4Media.js";
 import { fileHasMediaSync } from "./webmMedia.js";
@@ -22,6 +24,8 @@ export interface RoomRecordingOptions {
   readonly mixer: Pick<RoomMixer, "record">;
   /** The container (default webm). */
   readonly format?: RecordingFormat;
+  /** Where recording.started, .finished and .failed go (webhooks); absent without WEBHOOK_URL. */
+  readonly events?: RoomEvents;
   readonly output: { width: number; height: number; fps: number };
   /** Who is in the room when the recording starts (the timeline's first line). */
   readonly roster: () => readonly Member[];
@@ -104,7 +108,10 @@ export class RoomRecording {
     }
     this.media.onError = failing("write the recording");
     options.store.track(this.id, () => this.info());
-    this.ready = this.media.started.then(() => this.begin());
+    this.ready = this.media.started.then(() => {
+      this.begin();
+      if (!this.stopped) options.events?.send(options.room, { type: "recording.started", recording: { id: this.id, format: files.format, startedAt: this.info().startedAt } });
+    });
     options.log.info("recording started", { recording: this.id });
   }
 
@@ -142,25 +149,47 @@ export class RoomRecording {
       // Even if the timeline could not be closed, the media file is finished: it must not stay "in progress".
       this.options.store.untrack(this.id, this.stopped.bytes);
       this.discardIfEmpty();
-      this.options.store.whileCompleting(this.complete(this.stopped));
+      this.options.store.whileCompleting(this.complete(this.stopped, reason));
     }
     return this.stopped;
   }
 
   // A clean stop of an MP4 gives it the classic index (moov first) players seek with; a recording that
   // failed keeps its fragments as they are (a failing disk is no place for a rewrite).
-  private async complete(info: RecordingInfo): Promise<void> {
-    if (this.files.format !== "mp4" || !info.file || this.failedReason !== undefined) return this.resolveCompleted(info);
-    const started = performance.now();
-    try {
-      const { packets } = await indexMp4(this.files.mediaPath, this.options.store.indexingPath(this.id));
-      const bytes = statSync(this.files.mediaPath).size;
-      this.stopped = { ...info, bytes };
-      this.options.log.info("recording indexed", { recording: this.id, packets, bytes, ms: Math.round(performance.now() - started) });
-    } catch (err) {
-      this.options.log.warn("recording could not be indexed: its fragmented file stays as it is", { recording: this.id, error: (err as Error).message });
+  private async complete(info: RecordingInfo, reason: string): Promise<void> {
+    if (this.files.format === "mp4" && info.file && this.failedReason === undefined) {
+      const started = performance.now();
+      try {
+        const { packets } = await indexMp4(this.files.mediaPath, this.options.store.indexingPath(this.id));
+        const bytes = statSync(this.files.mediaPath).size;
+        this.stopped = { ...info, bytes };
+        this.options.log.info("recording indexed", { recording: this.id, packets, bytes, ms: Math.round(performance.now() - started) });
+      } catch (err) {
+        this.options.log.warn("recording could not be indexed: its fragmented file stays as it is", { recording: this.id, error: (err as Error).message });
+      }
     }
-    this.resolveCompleted(this.stopped!);
+    const done = this.stopped!;
+    await this.announce(done, reason);
+    this.resolveCompleted(done);
+  }
+
+  /** recording.finished once the file is complete; recording.failed for one that failed or has nothing to play. */
+  private async announce(done: RecordingInfo, reason: string): Promise<void> {
+    const events = this.options.events;
+    if (!events) return;
+    const recording = { id: this.id, format: this.files.format, startedAt: done.startedAt };
+    if (this.failedReason !== undefined) return events.send(this.options.room, { type: "recording.failed", recording, reason: this.failedReason });
+    if (!done.file) return events.send(this.options.room, { type: "recording.failed", recording, reason: "the recording ended before any media reached its file; nothing was kept" });
+    let sha256: string;
+    try {
+      sha256 = await fileSha256(this.files.mediaPath);
+    } catch (err) {
+      return events.send(this.options.room, { type: "recording.failed", recording, reason: `the finished file could not be read back: ${(err as Error).message}` });
+    }
+    events.send(this.options.room, {
+      type: "recording.finished",
+      recording: { ...recording, stoppedAt: done.stoppedAt!, durationMs: done.durationMs ?? 0, bytes: done.bytes, sha256, reason, ...events.locate(this.id, done.file) },
+    });
   }
 
   // Ended before any frame reached the file (the disk filled at the first cluster, or a stop before the

@@ -146,6 +146,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       store: this.context.recordings,
       mixer: this.mixer,
       format,
+      events: this.context.events,
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       roster: () => this.list(),
       log: this.log,
@@ -204,7 +205,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   async remove(id: string, reason: string): Promise<void> {
-    const p = this.forget(id);
+    const p = this.forget(id, reason);
     if (!p) return;
     this.log.info("participant left", { participant: id, reason });
     this.noteForRecording({ kind: "leave", participant: { id, name: p.name }, reason });
