@@ -6,7 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { RecordingStore } from "../../src/recordings/recordingStore.js";
 import { eventually } from "../helpers/eventually.js";
-import { decodeFile } from "../helpers/mediaProbe.js";
+import { tonePower } from "../helpers/fixtures.js";
+import { audioSamples, decodeFile, videoLuma } from "../helpers/mediaProbe.js";
 import { TestClient } from "../helpers/testClient.js";
 
 /** Direct children of `pid`, from /proc (the server's ffmpeg encoders and decoders). */
@@ -128,6 +129,11 @@ describe("a recording whose server is stopped with SIGTERM", () => {
     expect(lines.at(-1)).toMatchObject({ kind: "stop", reason: "server-shutdown" });
     const report = await decodeFile(join(dir, `${id}.${format}`));
     expect(report.stderr).toMatch(/Duration: 00:00:0[1-4]\.\d\d/);
+    // The end is not lost: the last second before the SIGTERM holds Alice's picture and her tone.
+    const pcm = await audioSamples(join(dir, `${id}.${format}`));
+    expect(tonePower(pcm.subarray(Math.max(0, pcm.length - 48_000)), 660), "the tone in the last second").toBeGreaterThan(1e5);
+    const frames = (await videoLuma(join(dir, `${id}.${format}`))).filter((f) => f.t >= report.seconds - 1);
+    expect(frames.length, "pictures in the last second").toBeGreaterThan(2);
     if (format === "mp4") {
       const head = readFileSync(join(dir, `${id}.mp4`));
       // Indexed: the moov (with every sample) comes before the one mdat; no fragments left.
