@@ -7,6 +7,7 @@ import type { LayoutSpec } from "./layout/computeLayout.js";
 import type { Rect } from "./layout/gridLayout.js";
 import type { RecordingFormat } from "../protocol/recordingFormat.js";
 import { MixRecording } from "./recording/mixRecording.js";
+import type { VoiceRecorderSettings } from "./recording/voiceRecorder.js";
 import type { LabelFont } from "./video/labelFont.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
 import type { MixCodec } from "./video/mixEncoderSetup.js";
@@ -170,19 +171,21 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   /**
    * Starts recording the mix to a new file at `path`: the encoder's own frames in the format's codec (VP8
    * for WebM, H264 for MP4; no second encode of a codec already running for receivers, and that codec's
-   * encoder is started if none is) and the everyone-mix. The recording stays attached until its finish().
+   * encoder is started if none is) and the everyone-mix; with `voices`, each sender's own voice in a file
+   * of its own too. The recording stays attached until its finish().
    */
-  record(path: string, format: RecordingFormat = "webm", keyframeWaitMs?: number): MixRecording {
+  record(path: string, format: RecordingFormat = "webm", voices?: VoiceRecorderSettings, keyframeWaitMs?: number): MixRecording {
     if (this.closed) throw new Error("the mixer is closed");
     this.goLive();
     const codec = recordingCodec(format);
-    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, format, keyframeWaitMs, faults: this.options.context.faults });
+    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, format, voices, keyframeWaitMs, faults: this.options.context.faults });
     const onVideo = (f: EncodedMixFrame) => {
       if (f.codec === codec) recording.video(f.data, f.isKeyframe, f.composedAt);
     };
     const tapId = `recording:${path}`;
     this.video.on("encoded", onVideo);
     this.audio.addEveryoneTap(tapId, (payload, at) => recording.audio(payload, at));
+    if (voices) this.audio.addVoicesTap(tapId, (frames, at) => recording.voices(frames, at));
     this.recordings.set(recording, codec);
     this.updateOutputCodecs();
     // The file starts at a keyframe: ask for one rather than wait up to the periodic interval.
@@ -190,6 +193,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     recording.onDetach = () => {
       this.video.off("encoded", onVideo);
       this.audio.removeEveryoneTap(tapId);
+      this.audio.removeVoicesTap(tapId);
       this.recordings.delete(recording);
       this.updateOutputCodecs();
     };

@@ -73,8 +73,8 @@ export const clientMessageSchemas = {
   signal: z.strictObject({ type: z.literal("signal"), to: idSchema, data: signalDataSchema }),
   mute: z.strictObject({ type: z.literal("mute"), audio: z.optional(z.boolean()), video: z.optional(z.boolean()) }),
   leave: z.strictObject({ type: z.literal("leave") }),
-  /** `format` only with start; the server's RECORDING_FORMAT when absent. */
-  record: z.strictObject({ type: z.literal("record"), action: z.enum(["start", "stop"]), format: z.optional(z.enum(recordingFormats)) }),
+  /** `format` and `voices` only with start; the server's RECORDING_FORMAT and RECORDING_VOICES when absent. */
+  record: z.strictObject({ type: z.literal("record"), action: z.enum(["start", "stop"]), format: z.optional(z.enum(recordingFormats)), voices: z.optional(z.boolean()) }),
 } as const;
 
 type ClientSchemas = typeof clientMessageSchemas;

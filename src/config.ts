@@ -42,6 +42,7 @@ const envSchema = z.object({
   RECORDINGS_MIN_FREE_MB: int(0, 10_000_000).default(256),
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
   RECORDING_FORMAT: z.enum(recordingFormats).default("webm"),
+  RECORDING_VOICES: z.enum(["true", "false", "1", "0", ""]).default("false"),
   WEBHOOK_URL: z.string().default(""),
   WEBHOOK_SECRET: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5000),
@@ -124,6 +125,8 @@ export interface Config {
   readonly webhooks?: WebhookConfig;
   /** The container of AUTO_RECORD's recordings and of a start that names none (webm: VP8 + Opus, mp4: H264 + Opus). */
   readonly recordingFormat: RecordingFormat;
+  /** Each participant's voice in a file of its own as well, unless a start says otherwise. */
+  readonly recordingVoices: boolean;
   readonly logLevel: LogLevel;
   /** After SIGTERM, how long rooms get to close (recordings finished) before the rest is killed. */
   readonly shutdownGraceMs: number;
@@ -227,6 +230,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     recordingsMinFreeBytes: e.RECORDINGS_MIN_FREE_MB * 1024 * 1024,
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
     recordingFormat: e.RECORDING_FORMAT,
+    recordingVoices: e.RECORDING_VOICES === "true" || e.RECORDING_VOICES === "1",
     webhooks: webhookConfig(e.WEBHOOK_URL, e.WEBHOOK_SECRET, e.WEBHOOK_TIMEOUT_MS, e.WEBHOOK_RETRY_FOR_S),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -9,6 +9,8 @@ export interface WebmTrackSettings {
   readonly audioChannels: number;
   /** Samples of encoder delay to drop at the start (libopus at 48 kHz: 312). */
   readonly opusPreSkip?: number;
+  /** False for an audio-only file (a participant's own voice); default true. */
+  readonly video?: boolean;
 }
 
 interface PendingBlock {
@@ -90,7 +92,10 @@ export class WebmWriter implements MediaFileWriter {
       const info = element(ID.info, ...infoHead, voidElement(DURATION_BYTES));
       this.durationAt = this.position + info.length - DURATION_BYTES;
       this.write(info);
-      this.write(element(ID.tracks, videoTrack(settings), audioTrack(settings)));
+      const audioOnly = settings.video === false;
+      this.write(element(ID.tracks, ...(audioOnly ? [] : [videoTrack(settings)]), audioTrack(settings)));
+      // No video to wait for: audio goes out as it comes (clusters still start at least each second).
+      if (audioOnly) this.newest[VIDEO_TRACK] = Infinity;
     } catch (err) {
       // No header, no recording: do not leave a stub that would be listed as an interrupted one.
       closeSync(this.fd);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync, statfsSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { RecordingStateError, type RecordingInfo } from "../rooms/conferenceRoom.js";
@@ -17,6 +17,9 @@ const FORMATS: readonly { format: RecordingFormat; suffix: string; contentType: 
   { format: "webm", suffix: ".webm", contentType: "video/webm", hasMedia: fileHasMedia },
 ];
 const TIMELINE_SUFFIX = ".timeline.jsonl";
+/** `<id>.voice-<participant id>.webm`: one participant's voice. Never listed as a recording (the id test fails). */
+const VOICE_INFIX = ".voice-";
+const PARTICIPANT_ID = /^[0-9a-f-]{1,36}$/;
 /** An MP4 being rewritten with a classic index after a clean stop (recordings/mp4Index.ts); never listed. */
 const INDEXING_SUFFIX = ".indexing.mp4";
 
@@ -137,6 +140,14 @@ export class RecordingStore {
   discard(id: string): void {
     for (const f of FORMATS) rmSync(this.mediaPath(id, f.format), { force: true });
     rmSync(this.timelinePath(id), { force: true });
+    const prefix = checkedId(id) + VOICE_INFIX;
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      // no directory, no voice files
+    }
+    for (const n of names) if (n.startsWith(prefix)) rmSync(join(this.dir, n), { force: true });
   }
 
   isActive(id: string): boolean {
@@ -145,6 +156,18 @@ export class RecordingStore {
 
   mediaPath(id: string, format: RecordingFormat = "webm"): string {
     return join(this.dir, checkedId(id) + FORMATS.find((f) => f.format === format)!.suffix);
+  }
+
+  /** A participant's own voice in a recording that writes them apart (participant ids are server-made). */
+  voicePath(id: string, participantId: string): string {
+    if (!PARTICIPANT_ID.test(participantId)) throw new Error(`"${participantId.slice(0, 64)}" is not a participant id`);
+    return join(this.dir, `${checkedId(id)}${VOICE_INFIX}${participantId}.webm`);
+  }
+
+  /** The voice files of a recording, by name. */
+  async voiceFiles(id: string): Promise<string[]> {
+    const prefix = checkedId(id) + VOICE_INFIX;
+    return (await readdir(this.dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix) && n.endsWith(".webm")).sort();
   }
 
   /** Where an MP4 is rewritten with its index before it replaces the recording's file. */
@@ -197,6 +220,7 @@ export class RecordingStore {
     }
     if (!(await FORMATS.find((f) => f.format === media.format)!.hasMedia(media.path))) return undefined;
     const timeline = parseTimeline(await readFile(this.timelinePath(id), "utf8").catch(() => ""));
+    const voices = await this.voiceFiles(id);
     return {
       id,
       room: timeline.start?.room ?? "",
@@ -205,6 +229,7 @@ export class RecordingStore {
       bytes,
       format: media.format,
       file: basename(media.path),
+      ...(voices.length ? { voices } : {}),
     };
   }
 
@@ -222,6 +247,7 @@ export class RecordingStore {
     }
     await rm(this.timelinePath(id), { force: true });
     await rm(this.indexingPath(id), { force: true });
+    for (const n of await this.voiceFiles(id)) await rm(join(this.dir, n), { force: true });
   }
 }
 

@@ -3,6 +3,7 @@ import { basename } from "node:path";
 import type { RoomMixer } from "../../mixer/roomMixer.js";
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { MixRecording } from "../../mixer/recording/mixRecording.js";
+import type { VoiceRecorderSettings } from "../../mixer/recording/voiceRecorder.js";
 import { indexMp4 } from "../../mixer/recording/mp4Index.js";
 import type { Logger } from "../log.js";
 import type { RecordingInfo } from "../rooms/conferenceRoom.js";
@@ -24,6 +25,8 @@ export interface RoomRecordingOptions {
   readonly mixer: Pick<RoomMixer, "record">;
   /** The container (default webm). */
   readonly format?: RecordingFormat;
+  /** Each participant's voice in a file of its own as well. */
+  readonly voices?: boolean;
   /** Where recording.started, .finished and .failed go (webhooks); absent without WEBHOOK_URL. */
   readonly events?: RoomEvents;
   readonly output: { width: number; height: number; fps: number };
@@ -45,7 +48,8 @@ export class RoomRecording {
   private readonly media: MixRecording;
   private readonly timeline: TimelineWriter;
   private readonly files: RecordingFiles;
-  private held: TimelineEvent[] | undefined = [];
+  /** Events noted before time 0's start line, with their own media time when they have one (a voice's start). */
+  private held: { event: TimelineEvent; t?: number }[] | undefined = [];
   private stopped: RecordingInfo | undefined;
   /** Why the recording failed, if it did. */
   private failedReason: string | undefined;
@@ -95,7 +99,7 @@ export class RoomRecording {
     this.id = files.id;
     this.startedAt = new Date();
     try {
-      this.media = options.mixer.record(files.mediaPath, files.format);
+      this.media = options.mixer.record(files.mediaPath, files.format, options.voices ? this.voiceSettings(files.id) : undefined);
     } catch (err) {
       this.timeline.close();
       // Nothing was recorded: no empty timeline left behind either (the media file's writer removed its own).
@@ -115,15 +119,31 @@ export class RoomRecording {
     options.log.info("recording started", { recording: this.id });
   }
 
-  info(): RecordingInfo {
-    if (this.stopped) return this.stopped;
-    return { id: this.id, room: this.options.room, startedAt: new Date(this.originWallMs).toISOString(), bytes: this.media.bytes, format: this.files.format, file: basename(this.files.mediaPath) };
+  private readonly voiceFiles: string[] = [];
+
+  private voiceSettings(id: string): VoiceRecorderSettings {
+    return {
+      pathFor: (participant) => this.options.store.voicePath(id, participant),
+      onStart: (participant, path, t) => {
+        const file = basename(path);
+        this.voiceFiles.push(file);
+        const name = this.options.roster().find((m) => m.id === participant)?.name ?? "";
+        // On the media path (the audio tick) already past time 0: the line goes straight out.
+        this.note({ kind: "voice", participant: { id: participant, name }, file }, Math.round(t));
+      },
+    };
   }
 
-  note(event: TimelineEvent): void {
+  info(): RecordingInfo {
+    if (this.stopped) return this.stopped;
+    return { id: this.id, room: this.options.room, startedAt: new Date(this.originWallMs).toISOString(), bytes: this.media.bytes, format: this.files.format, file: basename(this.files.mediaPath), ...(this.voiceFiles.length ? { voices: [...this.voiceFiles] } : {}) };
+  }
+
+  /** `t`: the event's own media time, when it has one (a voice file's start); else now. */
+  note(event: TimelineEvent, t?: number): void {
     if (this.stopped) return;
-    if (this.held) this.held.push(event);
-    else this.line(event);
+    if (this.held) this.held.push({ event, t });
+    else this.line(event, t);
   }
 
   /** Finishes the media file (cues, duration) and closes the timeline with a stop line. */
@@ -221,7 +241,7 @@ export class RoomRecording {
     this.line({ kind: "start", recording: this.id, room: this.options.room, output: this.options.output, participants }, 0);
     // Someone who joined while the clock was starting is already in the start line's roster.
     const present = new Set(participants.map((p) => p.id));
-    for (const event of held) if (!(event.kind === "join" && present.has(event.participant.id))) this.line(event, 0);
+    for (const { event, t } of held) if (!(event.kind === "join" && present.has(event.participant.id))) this.line(event, t ?? 0);
   }
 
   private line(event: TimelineBody, t = this.media.mediaTime()): void {

@@ -51,6 +51,8 @@ export interface RecordingInfo {
   readonly format?: RecordingFormat;
   /** The media file's name in RECORDINGS_DIR (`<id>.webm` or `<id>.mp4`); its timeline is `<id>.timeline.jsonl`. */
   readonly file?: string;
+  /** Each participant's own voice (`<id>.voice-<participant>.webm`), when recorded apart; the timeline's `voice` lines say where each starts. */
+  readonly voices?: readonly string[];
   /** Length of the media, once stopped. */
   readonly durationMs?: number;
   /** True for a recording that never stopped cleanly (its server was killed): it plays up to the kill. */

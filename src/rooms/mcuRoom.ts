@@ -1,5 +1,4 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
-import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
@@ -8,7 +7,7 @@ import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role, SignalData } from "../../protocol/messages.js";
-import type { LayoutControl, MixStats, RecordingControl, RoomCapabilities } from "./capabilities.js";
+import type { LayoutControl, MixStats, RecordingControl, RecordingOptions, RoomCapabilities } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import {
   RateLimitedError,
@@ -132,7 +131,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return this.recording ? this.startedByName : undefined;
   }
 
-  async startRecording(by: RecordingOrigin, startedBy?: string, format: RecordingFormat = this.config.recordingFormat): Promise<RecordingInfo> {
+  async startRecording(by: RecordingOrigin, options: RecordingOptions = {}): Promise<RecordingInfo> {
+    const { startedBy, format = this.config.recordingFormat, voices = this.config.recordingVoices } = options;
     if (this.closing) throw new RecordingStateError(`room "${this.name}" is closing`);
     if (this.recording) throw new RecordingStateError(`room "${this.name}" is already being recorded (recording ${this.recording.id})`);
     if (by === "participant") {
@@ -146,6 +146,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       store: this.context.recordings,
       mixer: this.mixer,
       format,
+      voices,
       events: this.context.events,
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       roster: () => this.list(),

@@ -1,6 +1,7 @@
 import type { Router } from "express";
 import { z } from "zod";
-import { recordingFormats, type RecordingFormat } from "../../../protocol/recordingFormat.js";
+import { recordingFormats } from "../../../protocol/recordingFormat.js";
+import type { RecordingOptions } from "../../rooms/capabilities.js";
 import { protocolCodeOf } from "../../../protocol/protocolError.js";
 import { RECORDING_ID, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
 import { ApiError } from "./apiError.js";
@@ -21,8 +22,7 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
   router.post("/rooms/:room/recording/start", async (req, res) => {
     // A room without the capability (wrong-mode), a recording already running (recording-state), too little
     // space (insufficient-storage): apiRouter answers each by its code.
-    const format = recordingFormatOf(req.body);
-    res.status(201).json(await capability(roomOr404(deps.rooms, req.params.room), "recording").startRecording("api", undefined, format));
+    res.status(201).json(await capability(roomOr404(deps.rooms, req.params.room), "recording").startRecording("api", startOptions(req.body)));
   });
 
   router.post("/rooms/:room/recording/stop", async (req, res) => {
@@ -70,11 +70,15 @@ function unknownRecording(id: string): ApiError {
   return new ApiError(404, "unknown-recording", `no recording ${id}`);
 }
 
-const startBody = z.optional(z.object({ format: z.optional(z.enum(recordingFormats)) }));
+const startBody = z.optional(z.strictObject({ format: z.optional(z.enum(recordingFormats)), voices: z.optional(z.boolean()) }));
 
-/** The start request's optional JSON body `{ "format": "webm" | "mp4" }`; 400 bad-request naming the problem. */
-function recordingFormatOf(body: unknown): RecordingFormat | undefined {
+/** The start request's optional JSON body `{ "format": "webm" | "mp4", "voices": boolean }`; 400 bad-request naming the problem. */
+function startOptions(body: unknown): RecordingOptions {
   const parsed = startBody.safeParse(body ?? undefined);
-  if (!parsed.success) throw new ApiError(400, "bad-request", `format must be one of ${recordingFormats.join(", ")}`);
-  return parsed.data?.format;
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join(".") || "body";
+    throw new ApiError(400, "bad-request", field === "format" ? `format must be one of ${recordingFormats.join(", ")}` : `${field}: ${issue?.message ?? "not a recording start"} (the body is { "format"?: "webm" | "mp4", "voices"?: boolean })`);
+  }
+  return parsed.data ?? {};
 }
