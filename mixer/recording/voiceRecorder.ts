@@ -6,8 +6,11 @@ const VOICE_BITRATE = 32_000;
 const SILENCE = new Int16Array(FRAME_SAMPLES);
 
 export interface VoiceRecorderSettings {
-  /** The file of a participant's voice; called once per participant, the first tick they are present. */
-  readonly pathFor: (participantId: string) => string;
+  /**
+   * The file of a participant's voice, the first tick they are present; `part` counts their presences (an
+   * input removed and added again under the same id gets a second file rather than a clash).
+   */
+  readonly pathFor: (participantId: string, part: number) => string;
   /** A participant's file began at `t` (ms on the composite's clock): the timeline says so. */
   readonly onStart: (participantId: string, path: string, t: number) => void;
 }
@@ -28,6 +31,8 @@ interface Voice {
  */
 export class VoiceRecorder {
   private readonly voices = new Map<string, Voice>();
+  /** Files made per participant so far. */
+  private readonly parts = new Map<string, number>();
   private done = false;
 
   constructor(private readonly settings: VoiceRecorderSettings) {}
@@ -44,7 +49,9 @@ export class VoiceRecorder {
     for (const [id, samples] of frames) {
       let voice = this.voices.get(id);
       if (!voice) {
-        const path = this.settings.pathFor(id);
+        const part = (this.parts.get(id) ?? 0) + 1;
+        this.parts.set(id, part);
+        const path = this.settings.pathFor(id, part);
         voice = { writer: new WebmWriter(path, { width: 0, height: 0, audioChannels: 1, video: false }), encoder: new OpusEncoder(VOICE_BITRATE), startT: t };
         this.voices.set(id, voice);
         this.settings.onStart(id, path, t);

@@ -158,10 +158,13 @@ export class RecordingStore {
     return join(this.dir, checkedId(id) + FORMATS.find((f) => f.format === format)!.suffix);
   }
 
-  /** A participant's own voice in a recording that writes them apart (participant ids are server-made). */
-  voicePath(id: string, participantId: string): string {
+  /**
+   * A participant's own voice in a recording that writes them apart (participant ids are server-made):
+   * `<id>.voice-<participant>.webm`, then `…-2.webm` for a second presence under the same id.
+   */
+  voicePath(id: string, participantId: string, part = 1): string {
     if (!PARTICIPANT_ID.test(participantId)) throw new Error(`"${participantId.slice(0, 64)}" is not a participant id`);
-    return join(this.dir, `${checkedId(id)}${VOICE_INFIX}${participantId}.webm`);
+    return join(this.dir, `${checkedId(id)}${VOICE_INFIX}${participantId}${part > 1 ? `-${part}` : ""}.webm`);
   }
 
   /** The voice files of a recording, by name. */

@@ -123,7 +123,7 @@ export class RoomRecording {
 
   private voiceSettings(id: string): VoiceRecorderSettings {
     return {
-      pathFor: (participant) => this.options.store.voicePath(id, participant),
+      pathFor: (participant, part) => this.options.store.voicePath(id, participant, part),
       onStart: (participant, path, t) => {
         const file = basename(path);
         this.voiceFiles.push(file);
