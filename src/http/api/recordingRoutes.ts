@@ -22,7 +22,9 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
   router.post("/rooms/:room/recording/start", async (req, res) => {
     // A room without the capability (wrong-mode), a recording already running (recording-state), too little
     // space (insufficient-storage): apiRouter answers each by its code.
-    res.status(201).json(await capability(roomOr404(deps.rooms, req.params.room), "recording").startRecording("api", startOptions(req.body)));
+    // The body first: a request that cannot be right is 400 whatever the room.
+    const options = startOptions(req.body);
+    res.status(201).json(await capability(roomOr404(deps.rooms, req.params.room), "recording").startRecording("api", options));
   });
 
   router.post("/rooms/:room/recording/stop", async (req, res) => {
