@@ -56,13 +56,6 @@ export class RoomRecording {
   private originWallMs = Date.now();
   /** Resolves when the media has its time 0 and the timeline its start line. */
   readonly ready: Promise<void>;
-  private resolveCompleted!: (info: RecordingInfo) => void;
-  /**
-   * Resolves once the stopped recording's files are complete: at once for WebM, after the MP4's rewrite
-   * with a classic index (a failed rewrite leaves the fragmented file, which plays; it is logged). What a
-   * "finished" notice waits for.
-   */
-  readonly completed: Promise<RecordingInfo> = new Promise((resolve) => (this.resolveCompleted = resolve));
 
   /**
    * Starts the recording, or throws RecordingFailedError (InsufficientSpaceError when the disk is too
@@ -174,8 +167,10 @@ export class RoomRecording {
     return this.stopped;
   }
 
-  // A clean stop of an MP4 gives it the classic index (moov first) players seek with; a recording that
-  // failed keeps its fragments as they are (a failing disk is no place for a rewrite).
+  // After the stop answer, off the media path (the store's shutdown waits for it): a clean stop of an MP4
+  // gives it the classic index (moov first) players seek with (a failed rewrite leaves the fragmented
+  // file, which plays, and is logged); a recording that failed keeps its fragments as they are (a failing
+  // disk is no place for a rewrite). Then the webhook says how it ended.
   private async complete(info: RecordingInfo, reason: string): Promise<void> {
     if (this.files.format === "mp4" && info.file && this.failedReason === undefined) {
       const started = performance.now();
@@ -188,9 +183,7 @@ export class RoomRecording {
         this.options.log.warn("recording could not be indexed: its fragmented file stays as it is", { recording: this.id, error: (err as Error).message });
       }
     }
-    const done = this.stopped!;
-    await this.announce(done, reason);
-    this.resolveCompleted(done);
+    await this.announce(this.stopped!, reason);
   }
 
   /** recording.finished once the file is complete; recording.failed for one that failed or has nothing to play. */
@@ -226,7 +219,7 @@ export class RoomRecording {
     } catch (err) {
       this.options.log.warn("could not remove a recording with no media", { recording: this.id, error: (err as Error).message });
     }
-    const { file: _file, ...rest } = this.stopped!;
+    const { file: _file, voices: _voices, ...rest } = this.stopped!;
     this.stopped = rest;
     this.options.log.info("recording had no media: its files were removed", { recording: this.id });
   }
