@@ -5,7 +5,9 @@ import type { MediaContext } from "./context.js";
 import { AudioMixer, type AudioMixerStats, type AudioSink } from "./audio/audioMixer.js";
 import type { LayoutSpec } from "./layout/computeLayout.js";
 import type { Rect } from "./layout/gridLayout.js";
+import type { RecordingFormat } from "../protocol/recordingFormat.js";
 import { MixRecording } from "./recording/mixRecording.js";
+import type { VoiceRecorderSettings } from "./recording/voiceRecorder.js";
 import type { LabelFont } from "./video/labelFont.js";
 import type { InputVideoCodec } from "./video/frameAssembler.js";
 import type { MixCodec } from "./video/mixEncoderSetup.js";
@@ -51,7 +53,8 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private readonly audio: AudioMixer;
   private closed = false;
   private live = false;
-  private readonly recordings = new Set<MixRecording>();
+  /** The recordings attached, each with the codec its file takes (at the main size). */
+  private readonly recordings = new Map<MixRecording, MixCodec>();
   /** The streams the room's connected receivers take. */
   private receiverStreams: readonly MixStream[] = [];
   /** The sizes the mix can be composed at, from the main output (options.width, height, videoBitrate). */
@@ -140,8 +143,9 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
 
   /**
    * The streams (rendition and codec) the room's connected receivers take: one encoder runs per stream,
-   * never one per receiver, and a size is composed only while a stream of it runs. The main size in VP8
-   * also runs while a recording does (the file is VP8 WebM at full quality), and alone when nobody is connected.
+   * never one per receiver, and a size is composed only while a stream of it runs. The main size in a
+   * recording's codec also runs while it does (VP8 for WebM, H264 for MP4, at full quality), and the main
+   * size in VP8 alone when nobody is connected.
    */
   setReceiverStreams(streams: Iterable<MixStream>): void {
     const unique = new Map<string, MixStream>();
@@ -186,27 +190,31 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   /**
-   * Starts recording the mix to a new file at `path`: the VP8 encoder's own frames (no second encode; it is
-   * started if only H264 receivers are connected) and the everyone-mix. The recording stays attached until
-   * its finish().
+   * Starts recording the mix to a new file at `path`: the encoder's own frames in the format's codec (VP8
+   * for WebM, H264 for MP4; no second encode of a codec already running for receivers, and that codec's
+   * encoder is started if none is) and the everyone-mix; with `voices`, each sender's own voice in a file
+   * of its own too. The recording stays attached until its finish().
    */
-  record(path: string, keyframeWaitMs?: number): MixRecording {
+  record(path: string, format: RecordingFormat = "webm", voices?: VoiceRecorderSettings, keyframeWaitMs?: number): MixRecording {
     if (this.closed) throw new Error("the mixer is closed");
     this.goLive();
-    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, keyframeWaitMs, faults: this.options.context.faults });
+    const codec = recordingCodec(format);
+    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, format, voices, keyframeWaitMs, faults: this.options.context.faults });
     const onVideo = (f: EncodedMixFrame) => {
-      if (f.codec === "vp8" && f.width === this.options.width && f.height === this.options.height) recording.video(f.data, f.isKeyframe, f.composedAt);
+      if (f.codec === codec && f.width === this.options.width && f.height === this.options.height) recording.video(f.data, f.isKeyframe, f.composedAt);
     };
     const tapId = `recording:${path}`;
     this.video.on("encoded", onVideo);
     this.audio.addEveryoneTap(tapId, (payload, at) => recording.audio(payload, at));
-    this.recordings.add(recording);
+    if (voices) this.audio.addVoicesTap(tapId, (frames, at) => recording.voices(frames, at));
+    this.recordings.set(recording, codec);
     this.updateOutputStreams();
     // The file starts at a keyframe: ask for one rather than wait up to the periodic interval.
-    this.video.requestKeyframe(this.mainStream("vp8"));
+    this.video.requestKeyframe(this.mainStream(codec));
     recording.onDetach = () => {
       this.video.off("encoded", onVideo);
       this.audio.removeEveryoneTap(tapId);
+      this.audio.removeVoicesTap(tapId);
       this.recordings.delete(recording);
       this.updateOutputStreams();
     };
@@ -215,8 +223,10 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
 
   private updateOutputStreams(): void {
     const streams = [...this.receiverStreams];
-    const main = this.mainStream("vp8");
-    if (this.recordings.size > 0 && !streams.some((s) => mixStreamKey(s) === mixStreamKey(main))) streams.push(main);
+    for (const codec of new Set(this.recordings.values())) {
+      const main = this.mainStream(codec);
+      if (!streams.some((s) => mixStreamKey(s) === mixStreamKey(main))) streams.push(main);
+    }
     this.video.setOutputStreams(streams);
   }
 
@@ -235,9 +245,14 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     if (this.closed) return;
     this.closed = true;
     // Whoever started a recording normally finishes it first; this only makes sure no file is left open.
-    for (const recording of [...this.recordings]) recording.finish();
+    for (const recording of [...this.recordings.keys()]) recording.finish();
     this.audio.close();
     await this.video.close();
     this.removeAllListeners();
   }
+}
+
+/** The mix codec a recording's file takes. */
+function recordingCodec(format: RecordingFormat): MixCodec {
+  return format === "mp4" ? "h264" : "vp8";
 }

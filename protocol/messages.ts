@@ -7,6 +7,7 @@ import { byeReasonSchema } from "./byeReasons.js";
 import { displayNameSchema } from "./displayName.js";
 import { errorCodeSchema } from "./errorCodes.js";
 import { MAX_DISPLAY_CSS_PX, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_PIXEL_RATIO, MAX_RESUME_KEY_LENGTH, MAX_SDP_CHARS, MAX_TOKEN_CHARS } from "./limits.js";
+import { recordingFormats } from "./recordingFormat.js";
 import { roomNameSchema } from "./roomName.js";
 import * as z from "./zod.js";
 
@@ -89,7 +90,8 @@ export const clientMessageSchemas = {
   signal: z.strictObject({ type: z.literal("signal"), to: idSchema, data: signalDataSchema }),
   mute: z.strictObject({ type: z.literal("mute"), audio: z.optional(z.boolean()), video: z.optional(z.boolean()) }),
   leave: z.strictObject({ type: z.literal("leave") }),
-  record: z.strictObject({ type: z.literal("record"), action: z.enum(["start", "stop"]) }),
+  /** `format` and `voices` only with start; the server's RECORDING_FORMAT and RECORDING_VOICES when absent. */
+  record: z.strictObject({ type: z.literal("record"), action: z.enum(["start", "stop"]), format: z.optional(z.enum(recordingFormats)), voices: z.optional(z.boolean()) }),
   display: displayMessageSchema,
 } as const;
 

@@ -44,6 +44,20 @@ describe("config: the ops settings", () => {
     expect(() => configFromEnv({ NODE_ID: "has space" })).toThrow(/NODE_ID/);
   });
 
+  it("reads RECORDING_FORMAT and the webhook settings; refuses webhooks without a secret or with a URL that is not http(s)", () => {
+    expect(configFromEnv({}).recordingFormat).toBe("webm");
+    expect(configFromEnv({ RECORDING_FORMAT: "mp4" }).recordingFormat).toBe("mp4");
+    expect(() => configFromEnv({ RECORDING_FORMAT: "avi" })).toThrow(/RECORDING_FORMAT/);
+    expect(configFromEnv({}).webhooks).toBeUndefined();
+    const secret = "0123456789abcdef";
+    expect(configFromEnv({ WEBHOOK_URL: "https://a.example/h, http://b.example/h", WEBHOOK_SECRET: secret, WEBHOOK_RETRY_FOR_S: "60" }).webhooks).toEqual({
+      urls: ["https://a.example/h", "http://b.example/h"], secret, timeoutMs: 5000, retryForMs: 60_000,
+    });
+    expect(() => configFromEnv({ WEBHOOK_URL: "https://a.example/h" })).toThrow(/WEBHOOK_SECRET must be too/);
+    expect(() => configFromEnv({ WEBHOOK_URL: "https://a.example/h", WEBHOOK_SECRET: "short" })).toThrow(/at least 16 characters/);
+    expect(() => configFromEnv({ WEBHOOK_URL: "ftp://a.example/h", WEBHOOK_SECRET: secret })).toThrow(/WEBHOOK_URL entry "ftp:\/\/a.example\/h" is not an http/);
+  });
+
   it("reads LABEL_FONT; one naming a font that is not installed stops the start-up, naming it", async () => {
     expect(configFromEnv({ LABEL_FONT: "Noto Sans, /fonts/x.ttf" }).labelFont).toBe("Noto Sans, /fonts/x.ttf");
     expect(configFromEnv({}).labelFont).toBeUndefined();

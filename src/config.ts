@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { recordingFormats, type RecordingFormat } from "../protocol/recordingFormat.js";
 import { logLevels, type LogLevel } from "./log.js";
 
 const commaList = z
@@ -40,6 +41,12 @@ const envSchema = z.object({
   RECORDINGS_DIR: z.string().min(1).default("recordings"),
   RECORDINGS_MIN_FREE_MB: int(0, 10_000_000).default(256),
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  RECORDING_FORMAT: z.enum(recordingFormats).default("webm"),
+  RECORDING_VOICES: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  WEBHOOK_URL: z.string().default(""),
+  WEBHOOK_SECRET: z.string().optional(),
+  WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5000),
+  WEBHOOK_RETRY_FOR_S: int(1, 7 * 24 * 3600).default(600),
   LOG_LEVEL: z.enum(logLevels).default("info"),
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   REDIS_URL: z.string().optional(),
@@ -114,6 +121,12 @@ export interface Config {
   readonly recordingsMinFreeBytes: number;
   /** Record every MCU room from its first join. */
   readonly autoRecord: boolean;
+  /** Event notifications to the operator's backend (docs/webhooks.md); absent without WEBHOOK_URL. */
+  readonly webhooks?: WebhookConfig;
+  /** The container of AUTO_RECORD's recordings and of a start that names none (webm: VP8 + Opus, mp4: H264 + Opus). */
+  readonly recordingFormat: RecordingFormat;
+  /** Each participant's voice in a file of its own as well, unless a start says otherwise. */
+  readonly recordingVoices: boolean;
   readonly logLevel: LogLevel;
   /** After SIGTERM, how long rooms get to close (recordings finished) before the rest is killed. */
   readonly shutdownGraceMs: number;
@@ -142,6 +155,34 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+export interface WebhookConfig {
+  /** Each receiver gets every event (WEBHOOK_URL, comma-separated). */
+  readonly urls: readonly string[];
+  /** HMAC-SHA256 key of each request's signature header. */
+  readonly secret: string;
+  /** One attempt's limit. */
+  readonly timeoutMs: number;
+  /** How long an event is retried before it is dropped (logged and counted). */
+  readonly retryForMs: number;
+}
+
+function webhookConfig(list: string, secret: string | undefined, timeoutMs: number, retryForS: number): WebhookConfig | undefined {
+  const urls = commaList.parse(list);
+  if (urls.length === 0) return undefined;
+  for (const url of urls) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      // named below
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol)) throw new ConfigError(`invalid configuration: WEBHOOK_URL entry "${url.slice(0, 200)}" is not an http:// or https:// URL`);
+  }
+  // Unsigned events could be forged by anyone who finds the receiver: no secret, no webhooks.
+  if (!secret || secret.length < 16) throw new ConfigError("invalid configuration: WEBHOOK_URL is set, so WEBHOOK_SECRET must be too (at least 16 characters): receivers check each request's signature with it");
+  return { urls, secret, timeoutMs, retryForMs: retryForS * 1000 };
+}
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
@@ -191,6 +232,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     recordingsDir: e.RECORDINGS_DIR,
     recordingsMinFreeBytes: e.RECORDINGS_MIN_FREE_MB * 1024 * 1024,
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
+    recordingFormat: e.RECORDING_FORMAT,
+    recordingVoices: e.RECORDING_VOICES === "true" || e.RECORDING_VOICES === "1",
+    webhooks: webhookConfig(e.WEBHOOK_URL, e.WEBHOOK_SECRET, e.WEBHOOK_TIMEOUT_MS, e.WEBHOOK_RETRY_FOR_S),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     joinTokenSecret: secret("JOIN_TOKEN_SECRET", e.JOIN_TOKEN_SECRET),

@@ -16,6 +16,7 @@ import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { MediaMetrics } from "./metrics/mediaMetrics.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
+import { createServerWebhooks } from "./webhooks/serverWebhooks.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SignalingSession } from "./signaling/signalingSession.js";
 import { originAllowed } from "./access/originCheck.js";
@@ -62,13 +63,15 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const processes = new ProcessGroup();
   const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
   const media = new MediaMetrics();
-  const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media);
+  const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
+  const hooks = createServerWebhooks(effective, log, links);
+  const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media, hooks?.events);
   const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
   const metrics = createMetrics(rooms, recordings, media, load, cluster);
   faults?.register(metrics.registry);
+  hooks?.webhooks.registerMetrics(metrics.registry);
   const separateMetrics = config.metricsPort !== undefined;
-  const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
   const http: Server = createServer(refusingUnparseableTargets(createApp(state, { rooms, config: effective, log, recordings, cluster, links }, separateMetrics ? undefined : metrics.handler)));
   const metricsHttp: Server | undefined = separateMetrics
     ? createServer(refusingUnparseableTargets((req, res) => {
@@ -205,6 +208,11 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         // members go (and finish their recordings).
         for (const session of sessions.values()) session.send({ type: "error", code: "server-shutdown", message: "the server is stopping" });
         await rooms.closeAll("server-shutdown");
+        // Stopped recordings' files finished (an MP4's index), within the shutdown grace; then the last
+        // events (recording and room finished) get part of what is left of it to reach the receivers.
+        await recordings.settled();
+        await hooks?.webhooks.drain(Math.min(WEBHOOK_DRAIN_MS, effective.shutdownGraceMs / 2));
+        hooks?.webhooks.close();
         await cluster.close();
         load.close();
         await socketsClosed(wss, CLOSE_HANDSHAKE_MS);
@@ -225,6 +233,9 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
 function refuseUpgrade(socket: Duplex, status: string, body: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
+
+/** At shutdown, how long webhook events still waiting may take to be delivered (at most half the grace). */
+const WEBHOOK_DRAIN_MS = 5000;
 
 /** Resolves once every socket has finished its close handshake, or after `ms`, whichever comes first. */
 async function socketsClosed(wss: WebSocketServer, ms: number): Promise<void> {

@@ -12,6 +12,8 @@ import { DEFAULT_TALKER_SELECTION, TalkerSelector, type TalkerSelectionOptions }
 export type AudioSink = (packet: Buffer) => void;
 /** An Opus frame of the everyone-mix and the time (performance.now) of the tick it was mixed on. */
 export type EncodedAudioTap = (payload: Buffer, scheduledAt: number) => void;
+/** Each input's decoded 20 ms this tick (undefined: silent, muted or nothing arrived), on the mix clock. */
+export type VoicesTap = (voices: ReadonlyMap<string, Int16Array | undefined>, scheduledAt: number) => void;
 
 /** What the audio mixer is doing, for /metrics. */
 export interface AudioMixerStats {
@@ -72,6 +74,7 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
   private readonly inputs = new Map<string, AudioInput>();
   private readonly outputs = new Map<string, Output>();
   private readonly taps = new Map<string, EncodedAudioTap>();
+  private readonly voiceTaps = new Map<string, VoicesTap>();
   private readonly ownMixes = new Map<string, OwnMix>();
   private everyone: OpusEncoder | undefined;
   private readonly ticker: Ticker;
@@ -176,6 +179,15 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
     this.taps.delete(tapId);
   }
 
+  /** Every input's own voice, each tick, before any mixing: a recording's per-participant files. */
+  addVoicesTap(tapId: string, tap: VoicesTap): void {
+    this.voiceTaps.set(tapId, tap);
+  }
+
+  removeVoicesTap(tapId: string): void {
+    this.voiceTaps.delete(tapId);
+  }
+
   close(): void {
     this.closed = true;
     this.ticker.stop();
@@ -188,6 +200,7 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
     this.ownMixes.clear();
     this.outputs.clear();
     this.taps.clear();
+    this.voiceTaps.clear();
     this.removeAllListeners();
   }
 
@@ -210,6 +223,11 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
       if (samples) pulled.set(id, samples);
       // A talker enters the mix with its first samples (there is nothing to mix before), and stays while talking.
       if (input.talking(scheduledAt) && (samples || this.talkers.current.has(id))) talking.push(id);
+    }
+    if (this.voiceTaps.size > 0) {
+      const voices = new Map<string, Int16Array | undefined>();
+      for (const id of this.inputs.keys()) voices.set(id, pulled.get(id));
+      for (const tap of this.voiceTaps.values()) tap(voices, scheduledAt);
     }
     if (this.speakers.decide(scheduledAt)) this.emit("activeSpeaker", this.speakers.speaker);
     const mixed = this.talkers.select(talking);

@@ -1,5 +1,7 @@
 import { closeSync, ftruncateSync, openSync, rmSync, writeSync } from "node:fs";
 import { element, encodeSize, floatElement, stringElement, uintElement, UNKNOWN_SIZE, voidElement } from "./ebml.js";
+import type { MediaFileWriter } from "./mediaFileWriter.js";
+import { opusHead } from "./opusHead.js";
 
 export interface WebmTrackSettings {
   readonly width: number;
@@ -7,6 +9,8 @@ export interface WebmTrackSettings {
   readonly audioChannels: number;
   /** Samples of encoder delay to drop at the start (libopus at 48 kHz: 312). */
   readonly opusPreSkip?: number;
+  /** False for an audio-only file (a participant's own voice); default true. */
+  readonly video?: boolean;
 }
 
 interface PendingBlock {
@@ -47,7 +51,7 @@ const AUDIO_FRAME_MS = 20;
  * finish() adds what only a finished file can have (duration, cues for seeking, the Segment's size) by
  * writing over space reserved at the start, so the file is valid at every moment.
  */
-export class WebmWriter {
+export class WebmWriter implements MediaFileWriter {
   private readonly fd: number;
   private position = 0;
   private readonly segmentSizeAt: number;
@@ -88,7 +92,10 @@ export class WebmWriter {
       const info = element(ID.info, ...infoHead, voidElement(DURATION_BYTES));
       this.durationAt = this.position + info.length - DURATION_BYTES;
       this.write(info);
-      this.write(element(ID.tracks, videoTrack(settings), audioTrack(settings)));
+      const audioOnly = settings.video === false;
+      this.write(element(ID.tracks, ...(audioOnly ? [] : [videoTrack(settings)]), audioTrack(settings)));
+      // No video to wait for: audio goes out as it comes (clusters still start at least each second).
+      if (audioOnly) this.newest[VIDEO_TRACK] = Infinity;
     } catch (err) {
       // No header, no recording: do not leave a stub that would be listed as an interrupted one.
       closeSync(this.fd);
@@ -227,13 +234,6 @@ function videoTrack(s: WebmTrackSettings): Buffer {
 
 function audioTrack(s: WebmTrackSettings): Buffer {
   const preSkip = s.opusPreSkip ?? 312;
-  // RFC 7845 identification header: Matroska's CodecPrivate for Opus.
-  const opusHead = Buffer.alloc(19);
-  opusHead.write("OpusHead", 0, "ascii");
-  opusHead[8] = 1;
-  opusHead[9] = s.audioChannels;
-  opusHead.writeUInt16LE(preSkip, 10);
-  opusHead.writeUInt32LE(48_000, 12);
   return element(
     0xae,
     uintElement(0xd7, AUDIO_TRACK),
@@ -241,7 +241,7 @@ function audioTrack(s: WebmTrackSettings): Buffer {
     uintElement(0x83, 2),
     uintElement(0x9c, 0),
     stringElement(0x86, "A_OPUS"),
-    element(0x63a2, opusHead),
+    element(0x63a2, opusHead(s.audioChannels, preSkip)),
     uintElement(0x56aa, Math.round((preSkip / 48_000) * 1e9)),
     uintElement(0x56bb, 80_000_000),
     element(0xe1, floatElement(0xb5, 48_000), uintElement(0x9f, s.audioChannels)),

@@ -1,4 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 
 export type LinkCheck = { readonly ok: true } | { readonly ok: false; readonly reason: "expired" | "bad-signature" };
 
@@ -44,9 +45,9 @@ export class RecordingLinks {
  * `attachment` with a filename from the room and the start time (RFC 6266): an ASCII fallback in
  * `filename`, the exact UTF-8 name in `filename*` (RFC 5987) for room names beyond ASCII.
  */
-export function recordingDisposition(room: string, startedAt: string): string {
+export function recordingDisposition(room: string, startedAt: string, format: RecordingFormat = "webm"): string {
   const stamp = startedAt.replace(/\.\d+Z$/, "Z").replace(/:/g, "-");
-  const name = `${room}-${stamp}.webm`;
+  const name = `${room}-${stamp}.${format}`;
   const ascii = name.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
   const encoded = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;

@@ -1,16 +1,35 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, rmSync, statfsSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statfsSync } from "node:fs";
 import { readdir, readFile, rm, stat } from "node:fs/promises";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { RecordingStateError, type RecordingInfo } from "../rooms/conferenceRoom.js";
 import { InsufficientSpaceError, recordingFailure } from "./recordingErrors.js";
 import { parseTimeline } from "./timeline.js";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
+import { mp4HasMedia } from "./mp4Media.js";
 import { fileHasMedia } from "./webmMedia.js";
 
 /** A recording id: made by the server, UTC start time plus random hex. Nothing else names a file. */
 export const RECORDING_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
-const MEDIA_SUFFIX = ".webm";
+/** Each format's file suffix and the check that a file of it holds media; MP4 first when looking one up. */
+const FORMATS: readonly { format: RecordingFormat; suffix: string; contentType: string; hasMedia: (path: string) => Promise<boolean> }[] = [
+  { format: "mp4", suffix: ".mp4", contentType: "video/mp4", hasMedia: mp4HasMedia },
+  { format: "webm", suffix: ".webm", contentType: "video/webm", hasMedia: fileHasMedia },
+];
 const TIMELINE_SUFFIX = ".timeline.jsonl";
+/** `<id>.voice-<participant id>.webm`: one participant's voice. Never listed as a recording (the id test fails). */
+const VOICE_INFIX = ".voice-";
+const PARTICIPANT_ID = /^[0-9a-f-]{1,36}$/;
+/** An MP4 being rewritten with a classic index after a clean stop (recordings/mp4Index.ts); never listed. */
+const INDEXING_SUFFIX = ".indexing.mp4";
+
+/** A recording's media file as found on disk. */
+export interface RecordingMedia {
+  readonly path: string;
+  readonly format: RecordingFormat;
+  /** Its HTTP Content-Type. */
+  readonly contentType: string;
+}
 
 export class RecordingNotFoundError extends Error {
   readonly code = "unknown-recording";
@@ -32,6 +51,7 @@ export interface RecordingStoreOptions {
 
 export interface RecordingFiles {
   readonly id: string;
+  readonly format: RecordingFormat;
   readonly mediaPath: string;
   readonly timelinePath: string;
 }
@@ -45,6 +65,8 @@ export class RecordingStore {
   readonly dir: string;
   private readonly active = new Map<string, () => RecordingInfo>();
   private finishedBytes = 0;
+  /** Work on stopped recordings' files (an MP4's index) that a shutdown waits for. */
+  private readonly completing = new Set<Promise<unknown>>();
   readonly minFreeBytes: number;
 
   constructor(dir: string, options: RecordingStoreOptions = {}) {
@@ -57,7 +79,7 @@ export class RecordingStore {
    * InsufficientSpaceError if its file system has less than `minFreeBytes` free, RecordingFailedError
    * if the directory cannot be made or measured (messages without the path: it is in `cause`).
    */
-  allocate(now = new Date()): RecordingFiles {
+  allocate(now = new Date(), format: RecordingFormat = "webm"): RecordingFiles {
     try {
       mkdirSync(this.dir, { recursive: true });
     } catch (err) {
@@ -67,7 +89,7 @@ export class RecordingStore {
     if (free < this.minFreeBytes) throw new InsufficientSpaceError(free, this.minFreeBytes);
     const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
     const id = `${stamp}-${randomBytes(4).toString("hex")}`;
-    return { id, mediaPath: this.mediaPath(id), timelinePath: this.timelinePath(id) };
+    return { id, format, mediaPath: this.mediaPath(id, format), timelinePath: this.timelinePath(id) };
   }
 
   /** While a recording runs, list/get report `info()` rather than what is on disk, and delete refuses it. */
@@ -78,6 +100,18 @@ export class RecordingStore {
   /** A recording has finished at `finalBytes`: it leaves the active set and joins the total written. */
   untrack(id: string, finalBytes: number): void {
     if (this.active.delete(id)) this.finishedBytes += finalBytes;
+  }
+
+  /** Work on a stopped recording's files that must end before the process does (server.close waits for it). */
+  whileCompleting(work: Promise<unknown>): void {
+    const tracked = work.finally(() => this.completing.delete(tracked));
+    tracked.catch(() => undefined);
+    this.completing.add(tracked);
+  }
+
+  /** Resolves once no recording's files are being completed (the shutdown grace bounds the wait). */
+  async settled(): Promise<void> {
+    for (let round = 0; round < 100 && this.completing.size > 0; round++) await Promise.allSettled([...this.completing]);
   }
 
   /** Bytes every recording in this directory has written since the process started, to the byte. */
@@ -104,16 +138,53 @@ export class RecordingStore {
 
   /** Removes a recording's files outright: for one that ended with no media, which nobody could play. */
   discard(id: string): void {
-    rmSync(this.mediaPath(id), { force: true });
+    for (const f of FORMATS) rmSync(this.mediaPath(id, f.format), { force: true });
     rmSync(this.timelinePath(id), { force: true });
+    const prefix = checkedId(id) + VOICE_INFIX;
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      // no directory, no voice files
+    }
+    for (const n of names) if (n.startsWith(prefix)) rmSync(join(this.dir, n), { force: true });
   }
 
   isActive(id: string): boolean {
     return this.active.has(id);
   }
 
-  mediaPath(id: string): string {
-    return join(this.dir, checkedId(id) + MEDIA_SUFFIX);
+  mediaPath(id: string, format: RecordingFormat = "webm"): string {
+    return join(this.dir, checkedId(id) + FORMATS.find((f) => f.format === format)!.suffix);
+  }
+
+  /**
+   * A participant's own voice in a recording that writes them apart (participant ids are server-made):
+   * `<id>.voice-<participant>.webm`, then `…-2.webm` for a second presence under the same id.
+   */
+  voicePath(id: string, participantId: string, part = 1): string {
+    if (!PARTICIPANT_ID.test(participantId)) throw new Error(`"${participantId.slice(0, 64)}" is not a participant id`);
+    return join(this.dir, `${checkedId(id)}${VOICE_INFIX}${participantId}${part > 1 ? `-${part}` : ""}.webm`);
+  }
+
+  /** The voice files of a recording, by name. */
+  async voiceFiles(id: string): Promise<string[]> {
+    const prefix = checkedId(id) + VOICE_INFIX;
+    return (await readdir(this.dir).catch(() => [] as string[])).filter((n) => n.startsWith(prefix) && n.endsWith(".webm")).sort();
+  }
+
+  /** Where an MP4 is rewritten with its index before it replaces the recording's file. */
+  indexingPath(id: string): string {
+    return join(this.dir, checkedId(id) + INDEXING_SUFFIX);
+  }
+
+  /** The recording's media file (whichever format it was written in), if there is one. */
+  async media(id: string): Promise<RecordingMedia | undefined> {
+    for (const f of FORMATS) {
+      const path = this.mediaPath(id, f.format);
+      if (await stat(path).then(() => true, () => false)) return { path, format: f.format, contentType: f.contentType };
+    }
+    return undefined;
   }
 
   timelinePath(id: string): string {
@@ -129,7 +200,7 @@ export class RecordingStore {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw err;
     }
-    const ids = names.filter((n) => n.endsWith(MEDIA_SUFFIX)).map((n) => n.slice(0, -MEDIA_SUFFIX.length)).filter((id) => RECORDING_ID.test(id));
+    const ids = FORMATS.flatMap((f) => names.filter((n) => n.endsWith(f.suffix)).map((n) => n.slice(0, -f.suffix.length))).filter((id) => RECORDING_ID.test(id));
     const infos = await Promise.all(ids.map((id) => this.get(id)));
     return infos.filter((i): i is RecordingInfo => i !== undefined).sort((a, b) => b.id.localeCompare(a.id));
   }
@@ -142,21 +213,26 @@ export class RecordingStore {
     if (!RECORDING_ID.test(id)) return undefined;
     const live = this.active.get(id);
     if (live) return live();
+    const media = await this.media(id);
+    if (!media) return undefined;
     let bytes: number;
     try {
-      bytes = (await stat(this.mediaPath(id))).size;
+      bytes = (await stat(media.path)).size;
     } catch {
       return undefined;
     }
-    if (!(await fileHasMedia(this.mediaPath(id)))) return undefined;
+    if (!(await FORMATS.find((f) => f.format === media.format)!.hasMedia(media.path))) return undefined;
     const timeline = parseTimeline(await readFile(this.timelinePath(id), "utf8").catch(() => ""));
+    const voices = await this.voiceFiles(id);
     return {
       id,
       room: timeline.start?.room ?? "",
       startedAt: timeline.start?.at ?? idTime(id),
       ...(timeline.stop ? { stoppedAt: timeline.stop.at, durationMs: timeline.stop.durationMs } : { interrupted: true }),
       bytes,
-      file: id + MEDIA_SUFFIX,
+      format: media.format,
+      file: basename(media.path),
+      ...(voices.length ? { voices } : {}),
     };
   }
 
@@ -164,13 +240,17 @@ export class RecordingStore {
   async delete(id: string): Promise<void> {
     if (!RECORDING_ID.test(id)) throw new RecordingNotFoundError(`no recording "${id.slice(0, 64)}"`);
     if (this.active.has(id)) throw new RecordingStateError(`recording ${id} is in progress: stop it before deleting it`);
+    const media = await this.media(id);
     try {
-      await rm(this.mediaPath(id));
+      if (!media) throw Object.assign(new Error("no media file"), { code: "ENOENT" });
+      await rm(media.path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new RecordingNotFoundError(`no recording "${id}"`);
       throw err;
     }
     await rm(this.timelinePath(id), { force: true });
+    await rm(this.indexingPath(id), { force: true });
+    for (const n of await this.voiceFiles(id)) await rm(join(this.dir, n), { force: true });
   }
 }
 

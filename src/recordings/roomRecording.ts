@@ -1,12 +1,20 @@
+import { statSync } from "node:fs";
+import { basename } from "node:path";
 import type { RoomMixer } from "../../mixer/roomMixer.js";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { MixRecording } from "../../mixer/recording/mixRecording.js";
+import type { VoiceRecorderSettings } from "../../mixer/recording/voiceRecorder.js";
+import { indexMp4 } from "../../mixer/recording/mp4Index.js";
 import type { Logger } from "../log.js";
 import type { RecordingInfo } from "../rooms/conferenceRoom.js";
 import type { Member } from "../rooms/participant.js";
 import { participantInfo } from "../rooms/participant.js";
 import { RecordingFailedError, recordingFailure } from "./recordingErrors.js";
 import type { RecordingFiles, RecordingStore } from "./recordingStore.js";
+import { fileSha256 } from "./fileHash.js";
+import type { RoomEvents } from "../webhooks/webhookEvents.js";
 import { TimelineWriter, type TimelineBody, type TimelineEvent } from "./timeline.js";
+import { mp4HasMediaSync } from "./mp4Media.js";
 import { fileHasMediaSync } from "./webmMedia.js";
 
 export { InsufficientSpaceError, RecordingFailedError } from "./recordingErrors.js";
@@ -15,6 +23,12 @@ export interface RoomRecordingOptions {
   readonly room: string;
   readonly store: RecordingStore;
   readonly mixer: Pick<RoomMixer, "record">;
+  /** The container (default webm). */
+  readonly format?: RecordingFormat;
+  /** Each participant's voice in a file of its own as well. */
+  readonly voices?: boolean;
+  /** Where recording.started, .finished and .failed go (webhooks); absent without WEBHOOK_URL. */
+  readonly events?: RoomEvents;
   readonly output: { width: number; height: number; fps: number };
   /** Who is in the room when the recording starts (the timeline's first line). */
   readonly roster: () => readonly Member[];
@@ -34,8 +48,11 @@ export class RoomRecording {
   private readonly media: MixRecording;
   private readonly timeline: TimelineWriter;
   private readonly files: RecordingFiles;
-  private held: TimelineEvent[] | undefined = [];
+  /** Events noted before time 0's start line, with their own media time when they have one (a voice's start). */
+  private held: { event: TimelineEvent; t?: number }[] | undefined = [];
   private stopped: RecordingInfo | undefined;
+  /** Why the recording failed, if it did. */
+  private failedReason: string | undefined;
   private originWallMs = Date.now();
   /** Resolves when the media has its time 0 and the timeline its start line. */
   readonly ready: Promise<void>;
@@ -50,6 +67,7 @@ export class RoomRecording {
       const failure = recordingFailure(what, err);
       options.log.error("recording failed", { recording: this.id, error: failure.message, cause: err.message, dir: options.store.dir });
       if (!this.stopped) {
+        this.failedReason = failure.message;
         this.finalize("failed: " + failure.message);
         options.onFailed(failure);
       }
@@ -61,7 +79,7 @@ export class RoomRecording {
     };
     let files: RecordingFiles;
     try {
-      files = options.store.allocate();
+      files = options.store.allocate(new Date(), options.format ?? "webm");
     } catch (err) {
       throw refused(recordingFailure("start a recording", err), options.store.dir);
     }
@@ -74,7 +92,7 @@ export class RoomRecording {
     this.id = files.id;
     this.startedAt = new Date();
     try {
-      this.media = options.mixer.record(files.mediaPath);
+      this.media = options.mixer.record(files.mediaPath, files.format, options.voices ? this.voiceSettings(files.id) : undefined);
     } catch (err) {
       this.timeline.close();
       // Nothing was recorded: no empty timeline left behind either (the media file's writer removed its own).
@@ -87,19 +105,38 @@ export class RoomRecording {
     }
     this.media.onError = failing("write the recording");
     options.store.track(this.id, () => this.info());
-    this.ready = this.media.started.then(() => this.begin());
+    this.ready = this.media.started.then(() => {
+      this.begin();
+      if (!this.stopped) options.events?.send(options.room, { type: "recording.started", recording: { id: this.id, format: files.format, startedAt: this.info().startedAt } });
+    });
     options.log.info("recording started", { recording: this.id });
+  }
+
+  private readonly voiceFiles: string[] = [];
+
+  private voiceSettings(id: string): VoiceRecorderSettings {
+    return {
+      pathFor: (participant, part) => this.options.store.voicePath(id, participant, part),
+      onStart: (participant, path, t) => {
+        const file = basename(path);
+        this.voiceFiles.push(file);
+        const name = this.options.roster().find((m) => m.id === participant)?.name ?? "";
+        // On the media path (the audio tick) already past time 0: the line goes straight out.
+        this.note({ kind: "voice", participant: { id: participant, name }, file }, Math.round(t));
+      },
+    };
   }
 
   info(): RecordingInfo {
     if (this.stopped) return this.stopped;
-    return { id: this.id, room: this.options.room, startedAt: new Date(this.originWallMs).toISOString(), bytes: this.media.bytes, file: `${this.id}.webm` };
+    return { id: this.id, room: this.options.room, startedAt: new Date(this.originWallMs).toISOString(), bytes: this.media.bytes, format: this.files.format, file: basename(this.files.mediaPath), ...(this.voiceFiles.length ? { voices: [...this.voiceFiles] } : {}) };
   }
 
-  note(event: TimelineEvent): void {
+  /** `t`: the event's own media time, when it has one (a voice file's start); else now. */
+  note(event: TimelineEvent, t?: number): void {
     if (this.stopped) return;
-    if (this.held) this.held.push(event);
-    else this.line(event);
+    if (this.held) this.held.push({ event, t });
+    else this.line(event, t);
   }
 
   /** Finishes the media file (cues, duration) and closes the timeline with a stop line. */
@@ -125,8 +162,47 @@ export class RoomRecording {
       // Even if the timeline could not be closed, the media file is finished: it must not stay "in progress".
       this.options.store.untrack(this.id, this.stopped.bytes);
       this.discardIfEmpty();
+      this.options.store.whileCompleting(this.complete(this.stopped, reason));
     }
     return this.stopped;
+  }
+
+  // After the stop answer, off the media path (the store's shutdown waits for it): a clean stop of an MP4
+  // gives it the classic index (moov first) players seek with (a failed rewrite leaves the fragmented
+  // file, which plays, and is logged); a recording that failed keeps its fragments as they are (a failing
+  // disk is no place for a rewrite). Then the webhook says how it ended.
+  private async complete(info: RecordingInfo, reason: string): Promise<void> {
+    if (this.files.format === "mp4" && info.file && this.failedReason === undefined) {
+      const started = performance.now();
+      try {
+        const { packets } = await indexMp4(this.files.mediaPath, this.options.store.indexingPath(this.id));
+        const bytes = statSync(this.files.mediaPath).size;
+        this.stopped = { ...info, bytes };
+        this.options.log.info("recording indexed", { recording: this.id, packets, bytes, ms: Math.round(performance.now() - started) });
+      } catch (err) {
+        this.options.log.warn("recording could not be indexed: its fragmented file stays as it is", { recording: this.id, error: (err as Error).message });
+      }
+    }
+    await this.announce(this.stopped!, reason);
+  }
+
+  /** recording.finished once the file is complete; recording.failed for one that failed or has nothing to play. */
+  private async announce(done: RecordingInfo, reason: string): Promise<void> {
+    const events = this.options.events;
+    if (!events) return;
+    const recording = { id: this.id, format: this.files.format, startedAt: done.startedAt };
+    if (this.failedReason !== undefined) return events.send(this.options.room, { type: "recording.failed", recording, reason: this.failedReason });
+    if (!done.file) return events.send(this.options.room, { type: "recording.failed", recording, reason: "the recording ended before any media reached its file; nothing was kept" });
+    let sha256: string;
+    try {
+      sha256 = await fileSha256(this.files.mediaPath);
+    } catch (err) {
+      return events.send(this.options.room, { type: "recording.failed", recording, reason: `the finished file could not be read back: ${(err as Error).message}` });
+    }
+    events.send(this.options.room, {
+      type: "recording.finished",
+      recording: { ...recording, stoppedAt: done.stoppedAt!, durationMs: done.durationMs ?? 0, bytes: done.bytes, sha256, reason, ...events.locate(this.id, done.file) },
+    });
   }
 
   // Ended before any frame reached the file (the disk filled at the first cluster, or a stop before the
@@ -134,7 +210,7 @@ export class RoomRecording {
   // sit in the directory as a recording of nothing.
   private discardIfEmpty(): void {
     try {
-      if (fileHasMediaSync(this.files.mediaPath)) return;
+      if ((this.files.format === "mp4" ? mp4HasMediaSync : fileHasMediaSync)(this.files.mediaPath)) return;
     } catch {
       return; // cannot be read back: keep it rather than delete what might be a recording
     }
@@ -143,7 +219,7 @@ export class RoomRecording {
     } catch (err) {
       this.options.log.warn("could not remove a recording with no media", { recording: this.id, error: (err as Error).message });
     }
-    const { file: _file, ...rest } = this.stopped!;
+    const { file: _file, voices: _voices, ...rest } = this.stopped!;
     this.stopped = rest;
     this.options.log.info("recording had no media: its files were removed", { recording: this.id });
   }
@@ -158,7 +234,7 @@ export class RoomRecording {
     this.line({ kind: "start", recording: this.id, room: this.options.room, output: this.options.output, participants }, 0);
     // Someone who joined while the clock was starting is already in the start line's roster.
     const present = new Set(participants.map((p) => p.id));
-    for (const event of held) if (!(event.kind === "join" && present.has(event.participant.id))) this.line(event, 0);
+    for (const { event, t } of held) if (!(event.kind === "join" && present.has(event.participant.id))) this.line(event, t ?? 0);
   }
 
   private line(event: TimelineBody, t = this.media.mediaTime()): void {

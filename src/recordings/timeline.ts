@@ -11,7 +11,9 @@ export type TimelineEvent =
   | { kind: "disconnect"; participant: { id: string; name: string }; reason: string }
   /** Back as the same participant, `afterMs` after the disconnect. */
   | { kind: "reconnect"; participant: { id: string; name: string }; afterMs: number }
-  | { kind: "speaker"; participant: string | null };
+  | { kind: "speaker"; participant: string | null }
+  /** A participant's own voice file begins here (its time 0 is this line's `t`). */
+  | { kind: "voice"; participant: { id: string; name: string }; file: string };
 
 export interface TimelineStart {
   kind: "start";

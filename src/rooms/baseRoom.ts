@@ -86,6 +86,7 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
     this.members.set(member.id, member);
     this.resumeKeys.set(member.resumeKey, member.id);
     this.log.info("participant joined", { participant: member.id, role: member.role, senders: senderCount(this.members.values()) });
+    this.context.events?.send(this.name, { type: "participant.joined", participant: { id: member.id, name: member.name, role: member.role } });
     // Deferred so the joiner gets `joined` before the roster its own join causes.
     setImmediate(() => this.broadcastRoster());
     return { ok: true, participant: member };
@@ -143,10 +144,11 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
   protected onResumed(_m: M, _gapMs: number): void {}
 
   /** Takes a participant out of the room's books (members, held place, resume key); the mode's remove() calls it. */
-  protected forget(id: string): M | undefined {
+  protected forget(id: string, reason: string): M | undefined {
     const m = this.members.get(id);
     if (!m) return undefined;
     this.members.delete(id);
+    this.context.events?.send(this.name, { type: "participant.left", participant: { id: m.id, name: m.name }, reason });
     clearTimeout(this.graceTimers.get(id));
     this.graceTimers.delete(id);
     this.resumeKeys.delete(m.resumeKey);

@@ -1,5 +1,6 @@
 import type { RoomMode, SignalData } from "../../protocol/messages.js";
 import type { LinkReport } from "../peers/linkMonitor.js";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { RoomMediaStats } from "./mcuRoom.js";
 import type { DisplayBox } from "./rungChooser.js";
 import { WrongModeError, type IceCandidateInit, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
@@ -30,6 +31,16 @@ export interface LayoutControl {
   readonly activeSpeaker: string | undefined;
 }
 
+/** What a start may choose; the server's settings fill in the rest. */
+export interface RecordingOptions {
+  /** The display name of the participant who starts it (the REC indicator says it). */
+  readonly startedBy?: string;
+  /** The container; RECORDING_FORMAT when absent. */
+  readonly format?: RecordingFormat;
+  /** Each participant's voice in a file of its own as well; RECORDING_VOICES when absent. */
+  readonly voices?: boolean;
+}
+
 /** Recording the composite (MCU). */
 export interface RecordingControl {
   /** The recording in progress, if any. */
@@ -38,9 +49,9 @@ export interface RecordingControl {
   readonly recordingStartedByName: string | undefined;
   /**
    * Throws RecordingStateError if one is running, and RateLimitedError when participants start
-   * recordings faster than one per RECORDING_START_INTERVAL_MS. `startedBy`: the participant's display name.
+   * recordings faster than one per RECORDING_START_INTERVAL_MS.
    */
-  startRecording(by: RecordingOrigin, startedBy?: string): Promise<RecordingInfo>;
+  startRecording(by: RecordingOrigin, options?: RecordingOptions): Promise<RecordingInfo>;
   /** Finishes the file and its timeline; throws RecordingStateError if none is running or `by` may not stop it. */
   stopRecording(by: RecordingOrigin): Promise<RecordingInfo>;
 }

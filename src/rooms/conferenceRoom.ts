@@ -1,4 +1,5 @@
 import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
+import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { Role, RoomMode, SignalData } from "../../protocol/messages.js";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { RoomCapabilities } from "./capabilities.js";
@@ -46,8 +47,12 @@ export interface RecordingInfo {
   readonly stoppedAt?: string;
   /** Bytes written to the media file so far. */
   readonly bytes: number;
-  /** The media file's name in RECORDINGS_DIR (`<id>.webm`); its timeline is `<id>.timeline.jsonl`. */
+  /** The media file's container (`webm`: VP8 + Opus, `mp4`: H264 + Opus). */
+  readonly format?: RecordingFormat;
+  /** The media file's name in RECORDINGS_DIR (`<id>.webm` or `<id>.mp4`); its timeline is `<id>.timeline.jsonl`. */
   readonly file?: string;
+  /** Each participant's own voice (`<id>.voice-<participant>.webm`), when recorded apart; the timeline's `voice` lines say where each starts. */
+  readonly voices?: readonly string[];
   /** Length of the media, once stopped. */
   readonly durationMs?: number;
   /** True for a recording that never stopped cleanly (its server was killed): it plays up to the kill. */

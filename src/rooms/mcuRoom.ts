@@ -5,7 +5,7 @@ import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
 import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import type { Role, SignalData } from "../../protocol/messages.js";
-import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RoomCapabilities } from "./capabilities.js";
+import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RecordingOptions, RoomCapabilities } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import {
   RateLimitedError,
@@ -139,7 +139,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return this.recording ? this.startedByName : undefined;
   }
 
-  async startRecording(by: RecordingOrigin, startedBy?: string): Promise<RecordingInfo> {
+  async startRecording(by: RecordingOrigin, options: RecordingOptions = {}): Promise<RecordingInfo> {
+    const { startedBy, format = this.config.recordingFormat, voices = this.config.recordingVoices } = options;
     if (this.closing) throw new RecordingStateError(`room "${this.name}" is closing`);
     if (this.recording) throw new RecordingStateError(`room "${this.name}" is already being recorded (recording ${this.recording.id})`);
     if (by === "participant") {
@@ -152,6 +153,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       room: this.name,
       store: this.context.recordings,
       mixer: this.mixer,
+      format,
+      voices,
+      events: this.context.events,
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       roster: () => this.list(),
       log: this.log,
@@ -210,7 +214,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   async remove(id: string, reason: string): Promise<void> {
-    const p = this.forget(id);
+    const p = this.forget(id, reason);
     if (!p) return;
     this.log.info("participant left", { participant: id, reason });
     this.noteForRecording({ kind: "leave", participant: { id, name: p.name }, reason });

@@ -33,7 +33,7 @@ export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom, Signal
   }
 
   async remove(id: string, reason: string): Promise<void> {
-    if (!this.forget(id)) return;
+    if (!this.forget(id, reason)) return;
     this.log.info("participant left", { participant: id, reason });
     if (this.members.size === 0) return this.close();
     this.broadcastRoster();

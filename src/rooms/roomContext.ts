@@ -4,6 +4,7 @@ import type { Logger } from "../log.js";
 import type { RecordingStore } from "../recordings/recordingStore.js";
 import type { RoomMediaFactory } from "./roomMedia.js";
 import type { MediaMetrics } from "../metrics/mediaMetrics.js";
+import type { RoomEvents } from "../webhooks/webhookEvents.js";
 
 /** What the registry hands a room it creates; the room hands it on to what it creates in turn. */
 export interface RoomContext {
@@ -19,4 +20,6 @@ export interface RoomContext {
   readonly media: RoomMediaFactory;
   /** The server's media counters (RTP, feedback, failures, first frame); room tests may leave them out. */
   readonly metrics?: MediaMetrics;
+  /** Where the room's events go (webhooks); absent without WEBHOOK_URL, and in room tests. */
+  readonly events?: RoomEvents;
 }

@@ -11,6 +11,7 @@ import { McuRoom } from "./mcuRoom.js";
 import { MeshRoom } from "./meshRoom.js";
 import { SfuRoom } from "./sfuRoom.js";
 import type { MediaMetrics } from "../metrics/mediaMetrics.js";
+import type { RoomEvents } from "../webhooks/webhookEvents.js";
 
 /**
  * All live rooms by name. A room exists from its first join until it has closed after its last leave;
@@ -27,6 +28,8 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [name: string] }> {
     private readonly recordings: RecordingStore,
     private readonly media: RoomMediaFactory = realRoomMedia,
     private readonly metrics?: MediaMetrics,
+    /** Where rooms' events go (webhooks). */
+    private readonly events?: RoomEvents,
   ) {
     super();
   }
@@ -42,10 +45,12 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [name: string] }> {
     // A closing room still holds its media until it is gone, so it counts.
     if (this.rooms.size >= this.config.maxRooms && !existing) return undefined;
     const mode = requestedMode ?? this.config.defaultMode;
-    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings, media: this.media, metrics: this.metrics };
+    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings, media: this.media, metrics: this.metrics, events: this.events };
     const room: ConferenceRoom = mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
     this.rooms.set(name, room);
+    this.events?.send(name, { type: "room.started", mode });
     room.once("closed", () => {
+      this.events?.send(name, { type: "room.finished", mode });
       if (this.rooms.get(name) !== room) return;
       this.rooms.delete(name);
       // The cluster gives up the room's claim the moment it is gone, not at its next refresh.

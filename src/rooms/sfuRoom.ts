@@ -52,7 +52,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
   }
 
   async remove(id: string, reason: string): Promise<void> {
-    const p = this.forget(id);
+    const p = this.forget(id, reason);
     if (!p) return;
     this.sourceSsrcs.delete(`${id}:audio`);
     this.sourceSsrcs.delete(`${id}:video`);

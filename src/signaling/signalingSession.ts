@@ -1,4 +1,5 @@
 import type { WebSocket } from "ws";
+import type { RecordingOptions } from "../rooms/capabilities.js";
 import type { Cluster, NodeRef } from "../cluster/cluster.js";
 import { SingleNode } from "../cluster/singleNode.js";
 import type { Config } from "../config.js";
@@ -157,7 +158,7 @@ export class SignalingSession implements ParticipantChannel {
         case "mute":
           return room.setMuted(participant.id, { audio: message.audio, video: message.video });
         case "record":
-          return await this.record(room, participant, message.action);
+          return await this.record(room, participant, message.action, { format: message.format, voices: message.voices });
         case "display":
           return capability(room, "display").setDisplay(participant.id, message);
         case "leave":
@@ -178,13 +179,13 @@ export class SignalingSession implements ParticipantChannel {
   }
 
   /** Everyone in the room learns the outcome from the `recording` broadcast; only failures answer here. */
-  private async record(room: ConferenceRoom, participant: Member, action: "start" | "stop"): Promise<void> {
+  private async record(room: ConferenceRoom, participant: Member, action: "start" | "stop", options: RecordingOptions): Promise<void> {
     // Viewers watch; only the people on camera decide to record (operators use the token-protected API).
     if (this.config.joinTokenSecret === undefined && participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
     if (!this.mayRecord) return this.error("recording-state", "your join token does not allow recording (it needs record: true)");
     const recording = capability(room, "recording");
     try {
-      await (action === "start" ? recording.startRecording("participant", participant.name) : recording.stopRecording("participant"));
+      await (action === "start" ? recording.startRecording("participant", { ...options, startedBy: participant.name }) : recording.stopRecording("participant"));
     } catch (err) {
       if (protocolCodeOf(err)) throw err;
       // What failed goes to the client; where (paths, system detail) stays in the server's log.

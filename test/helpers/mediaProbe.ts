@@ -11,12 +11,13 @@ export interface DecodeReport {
 }
 
 /**
- * Decodes a whole file with real ffmpeg (`-f null`): the bundled static build has no ffprobe, so the
- * duration comes from ffmpeg's own progress line and the streams from its input description.
+ * Decodes a whole file with real ffmpeg (`-f null`; the bundled build unless `ffmpeg` names another, such
+ * as Debian's /usr/bin/ffmpeg): the bundled static build has no ffprobe, so the duration comes from
+ * ffmpeg's own progress line and the streams from its input description.
  */
-export function decodeFile(path: string): Promise<DecodeReport> {
+export function decodeFile(path: string, ffmpeg = resolveFfmpegPath()): Promise<DecodeReport> {
   return new Promise((resolve, reject) => {
-    execFile(resolveFfmpegPath(), ["-hide_banner", "-nostdin", "-i", path, "-f", "null", "-"], { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
+    execFile(ffmpeg, ["-hide_banner", "-nostdin", "-i", path, "-f", "null", "-"], { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
       if (err) return reject(new Error(`ffmpeg could not decode ${path}: ${stderr.slice(-2000)}`));
       const times = [...stderr.matchAll(/time=(\d+):(\d+):(\d+(?:\.\d+)?)/g)];
       const last = times.at(-1);
@@ -24,7 +25,7 @@ export function decodeFile(path: string): Promise<DecodeReport> {
       const frames = [...stderr.matchAll(/frame=\s*(\d+)/g)].at(-1);
       resolve({
         seconds,
-        hasVideo: /Stream #0:\d+.*: Video: vp8/.test(stderr),
+        hasVideo: /Stream #0:\d+.*: Video: (vp8|h264)/.test(stderr),
         hasAudio: /Stream #0:\d+.*: Audio: opus/.test(stderr),
         videoFrames: frames ? Number(frames[1]) : 0,
         stderr,

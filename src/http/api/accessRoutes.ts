@@ -63,9 +63,11 @@ export function recordingLinkRoutes(router: Router, deps: ApiDeps): void {
     }
     const info = await deps.recordings.get(id);
     if (!info) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
-    res.setHeader("Content-Disposition", recordingDisposition(info.room, info.startedAt));
+    const media = await deps.recordings.media(id);
+    if (!media) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
+    res.setHeader("Content-Disposition", recordingDisposition(info.room, info.startedAt, media.format));
     res.setHeader("Cache-Control", "private, no-store");
-    if (!(await sendFileRange(req, res, deps.recordings.mediaPath(id), "video/webm"))) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
+    if (!(await sendFileRange(req, res, media.path, media.contentType))) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
   });
 }
 

@@ -1,4 +1,7 @@
 import type { Router } from "express";
+import { z } from "zod";
+import { recordingFormats } from "../../../protocol/recordingFormat.js";
+import type { RecordingOptions } from "../../rooms/capabilities.js";
 import { protocolCodeOf } from "../../../protocol/protocolError.js";
 import { RECORDING_ID, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
 import { ApiError } from "./apiError.js";
@@ -19,7 +22,9 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
   router.post("/rooms/:room/recording/start", async (req, res) => {
     // A room without the capability (wrong-mode), a recording already running (recording-state), too little
     // space (insufficient-storage): apiRouter answers each by its code.
-    res.status(201).json(await capability(roomOr404(deps.rooms, req.params.room), "recording").startRecording("api"));
+    // The body first: a request that cannot be right is 400 whatever the room.
+    const options = startOptions(req.body);
+    res.status(201).json(await capability(roomOr404(deps.rooms, req.params.room), "recording").startRecording("api", options));
   });
 
   router.post("/rooms/:room/recording/stop", async (req, res) => {
@@ -32,9 +37,10 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
 
   router.get("/recordings/:id", async (req, res) => {
     const id = checkedId(req.params.id);
-    if (!(await store().get(id))) throw unknownRecording(id);
+    const media = (await store().get(id)) && (await store().media(id));
+    if (!media) throw unknownRecording(id);
     // A file deleted between the lookup and the open is as unknown as one never made.
-    if (!(await sendFileRange(req, res, store().mediaPath(id), "video/webm"))) throw unknownRecording(id);
+    if (!(await sendFileRange(req, res, media.path, media.contentType))) throw unknownRecording(id);
   });
 
   router.get("/recordings/:id/timeline", async (req, res) => {
@@ -64,4 +70,17 @@ function checkedId(id: string): string {
 
 function unknownRecording(id: string): ApiError {
   return new ApiError(404, "unknown-recording", `no recording ${id}`);
+}
+
+const startBody = z.optional(z.strictObject({ format: z.optional(z.enum(recordingFormats)), voices: z.optional(z.boolean()) }));
+
+/** The start request's optional JSON body `{ "format": "webm" | "mp4", "voices": boolean }`; 400 bad-request naming the problem. */
+function startOptions(body: unknown): RecordingOptions {
+  const parsed = startBody.safeParse(body ?? undefined);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join(".") || "body";
+    throw new ApiError(400, "bad-request", field === "format" ? `format must be one of ${recordingFormats.join(", ")}` : `${field}: ${issue?.message ?? "not a recording start"} (the body is { "format"?: "webm" | "mp4", "voices"?: boolean })`);
+  }
+  return parsed.data ?? {};
 }
