@@ -3,6 +3,7 @@
  * targets, headers and WebSocket upgrades, each built from parts that are each wrong in a known way, in an
  * order fixed by a seed so a failure can be replayed.
  */
+import { seededRandom } from "./udpAttacks.js";
 
 export interface GarbageRequest {
   /** What it is, for a failure message. */
@@ -83,21 +84,10 @@ const UPGRADE_HEADER_SETS: readonly (readonly string[])[] = [
 // Bytes that may follow a request's head: a body, a WebSocket frame, more junk, nothing.
 const TAILS = ["", "hello", "\x81\x85\x00\x00\x00\x00hello", "0\r\n\r\n", "zz\r\nnot a chunk\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "\0".repeat(64)];
 
-/** mulberry32: small, seedable, and the same on every machine. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `count` malformed requests from `seed`; about one in three is an upgrade, one in five is reset right after sending. */
 export function garbageRequests(count: number, seed: number): GarbageRequest[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)];
   const out: GarbageRequest[] = [];
   for (let i = 0; i < count; i++) {

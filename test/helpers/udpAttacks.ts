@@ -1,4 +1,5 @@
 import { createSocket, type Socket } from "node:dgram";
+import { Random } from "../../soak/churn/random.js";
 
 /**
  * The UDP recipes of issue 18, byte for byte, and a seeded generator of garbage that looks enough like STUN,
@@ -59,16 +60,10 @@ export function dtlsNeverCompletingFragment(sequence: number, fragmentBytes: num
   return Buffer.concat([record, handshake, body]);
 }
 
-/** A small seeded PRNG (mulberry32): the campaign is the same datagrams every run. */
+/** A seeded generator (the soak's mulberry32): the campaign is the same datagrams every run. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 export type GarbageKind = "stun" | "dtls" | "rtp" | "rtcp";
