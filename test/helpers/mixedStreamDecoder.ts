@@ -19,6 +19,11 @@ export class MixedStreamDecoder {
   private first: number | undefined;
   latest: Buffer | undefined;
   framesDecoded = 0;
+  /**
+   * Whole frames handed to the decoder: what has arrived, counted on arrival. framesDecoded trails it by
+   * however far ffmpeg is behind, which on a busy machine can be a second or more.
+   */
+  framesPushed = 0;
   /** When the first picture came out (performance.now). */
   firstFrameAt: number | undefined;
   /** Called with each decoded picture as it comes out of ffmpeg. */
@@ -53,6 +58,7 @@ export class MixedStreamDecoder {
   /** One whole frame: VP8, or an H264 access unit in Annex-B form; the first frame fixes the codec. */
   push(frame: EncodedFrame, codec: "vp8" | "h264" = "vp8"): void {
     if (this.closed) return;
+    this.framesPushed++;
     this.child ??= this.start(codec);
     if (codec === "h264") {
       // The delimiter ends the access unit now instead of when the next one arrives (a frame later).

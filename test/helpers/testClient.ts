@@ -77,6 +77,13 @@ export class TestClient {
   /** RTP bytes (header + payload) this client has sent and received, and how many media tracks it receives. */
   bytesSent = 0;
   bytesReceived = 0;
+  /**
+   * RTP packets received, and how many of them repeated the packet just before them on their track (same
+   * SSRC and sequence number): a packet written twice in a row, as a forwarder wired twice does. A
+   * retransmission answering a NACK comes after later packets, so it is not counted.
+   */
+  packetsReceived = 0;
+  repeatedPackets = 0;
   tracksReceived = 0;
   /** With `inboundLossPercent` (0 too): the sequence numbers of the mix's video packets that reached the track (resends included). */
   readonly videoSequenceNumbers = new Set<number>();
@@ -172,7 +179,14 @@ export class TestClient {
       if (wired.has(track)) return;
       wired.add(track);
       this.tracksReceived++;
-      track.onReceiveRtp.subscribe((packet) => (this.bytesReceived += 12 + packet.payload.length));
+      let previous = -1;
+      track.onReceiveRtp.subscribe((packet) => {
+        this.bytesReceived += 12 + packet.payload.length;
+        this.packetsReceived++;
+        const key = packet.header.ssrc * 65_536 + packet.header.sequenceNumber;
+        if (key === previous) this.repeatedPackets++;
+        previous = key;
+      });
       const streamId = streams[0]?.id;
       const remote = streamId && streamId !== "tessera-mix" ? this.remote(streamId) : undefined;
       if (remote) return this.receiveRemote(track, remote, transceiver);

@@ -72,11 +72,13 @@ describe("MCU core with headless werift clients", () => {
       );
     }
 
+    // At least 1.5 s more of the mix, and a whole second of it heard, however slowly a busy machine
+    // delivers it (one run at load 14-19 had 0.76 s after a 1.5 s wait).
     await new Promise((r) => setTimeout(r, 1500));
     const tones = { alice: 440, bob: 660, carol: 1000 } as const;
     for (const [name, listener] of [["alice", alice], ["bob", bob], ["carol", carol]] as const) {
+      await eventually(() => listener.recentAudio(1000).length >= 48_000, 20_000, `a second of the mix heard by ${name}`);
       const heard = listener.recentAudio(1000);
-      expect(heard.length).toBeGreaterThan(40_000);
       const own = tonePower(heard, tones[name]);
       for (const [other, hz] of Object.entries(tones)) {
         if (other === name) continue;
@@ -98,17 +100,18 @@ describe("MCU core with headless werift clients", () => {
     // A 4 s keyframe interval (and these senders ignore PLI): only a decoder kept running through a
     // re-layout can keep Bob's tile live in the next test.
     bob.setClip(solidColourClip("yellow", 4, "320x240", 120));
-    await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25), 5_000, "Carol's tile becomes her name card");
-    await eventually(() => closeTo(alice.decoder.colourAt(960, 180), YELLOW), 5_000, "Bob's tile updates to yellow");
+    await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25), 20_000, "Carol's tile becomes her name card");
+    await eventually(() => closeTo(alice.decoder.colourAt(960, 180), YELLOW), 20_000, "Bob's tile updates to yellow");
+    // The mix keeps coming without Carol's pictures: 60 more frames (two seconds' worth), counted rather
+    // than timed, since a busy machine decodes fewer than 20 a second. A mix that waited for every
+    // sender's next frame would deliver none, however long we wait.
     const before = alice.decoder.framesDecoded;
-    await new Promise((r) => setTimeout(r, 3000));
-    const fps = (alice.decoder.framesDecoded - before) / 3;
-    expect(fps).toBeGreaterThan(20);
+    await eventually(() => alice.decoder.framesDecoded - before >= 60, 20_000, "60 more mixed frames at Alice after Carol stopped her video");
     expect(closeTo(alice.decoder.colourAt(320, 180), RED)).toBe(true);
   });
 
   it("re-lays the grid on joins and leaves without interrupting the receiver's stream or blanking a tile", async () => {
-    const [alice] = clients.slice(-3);
+    const [alice, bob, carol] = clients.slice(-3);
     // Made before anything is measured (their clips come from beforeAll's cache). Nothing looks at what they
     // receive, so they decode nothing: two ffmpeg starts fewer in this process while Alice's audio is timed.
     const dave = client("Dave", "white", 1500, "sender", false);
@@ -127,31 +130,55 @@ describe("MCU core with headless werift clients", () => {
       picturesSeen++;
       if (!closeTo(alice.decoder.colourAt(200, 100), RED) || !closeTo(alice.decoder.colourAt(800, 100), YELLOW)) blanked++;
     };
+    // Every decoder the server starts for Alice, Bob or Carol (re-laid tiles; Dave's and Erin's own are
+    // not re-layouts), and the most that appeared between one look and the next (every 5 ms of event
+    // loop; see below).
+    const relaid = new Set([alice.id, bob.id, carol.id]);
+    const known = new Set(server.processes.pids);
+    let relaidStarts = 0;
+    let relaidAtOnce = 0;
+    const watch = setInterval(() => {
+      let fresh = 0;
+      for (const p of server.processes.all()) {
+        if (known.has(p.pid)) continue;
+        known.add(p.pid);
+        if (relaid.has(p.label.slice(p.label.lastIndexOf(":decode:") + ":decode:".length))) fresh++;
+      }
+      relaidStarts += fresh;
+      relaidAtOnce = Math.max(relaidAtOnce, fresh);
+    }, 5);
     await dave.connect();
     await erin.connect();
-    await alice.waitFor((m) => m.type === "tile" && m.width === 426 && m.height === 360, 5000, messagesFrom);
-    await eventually(() => closeTo(alice.decoder.colourAt(427, 540), { r: 255, g: 255, b: 255 }), 5_000, "Dave appears in the 3x2 grid");
+    await alice.waitFor((m) => m.type === "tile" && m.width === 426 && m.height === 360, 20_000, messagesFrom);
+    await eventually(() => closeTo(alice.decoder.colourAt(427, 540), { r: 255, g: 255, b: 255 }), 20_000, "Dave appears in the 3x2 grid");
     await Promise.all([dave.close(), erin.close()]);
     clients.splice(clients.indexOf(dave), 2);
-    await alice.waitFor((m) => m.type === "tile" && m.width === 640 && m.height === 360, 5000, messagesFrom);
-    await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25), 5_000, "the grid returns to three tiles, Carol's card centred below");
+    await alice.waitFor((m) => m.type === "tile" && m.width === 640 && m.height === 360, 20_000, messagesFrom);
+    await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25), 20_000, "the grid returns to three tiles, Carol's card centred below");
     await new Promise((r) => setTimeout(r, 1500)); // long enough for a tile without a keyframe to go stale
+    // Enough pictures that a blanked tile would have been seen, however slowly a busy machine decodes them
+    // (the gap check below is what proves no interruption).
+    await eventually(() => picturesSeen > 30, 20_000, "30 pictures at Alice through the re-layouts");
     alice.decoder.onFrame = undefined;
+    clearInterval(watch);
 
-    // Enough pictures that a blanked tile would have been seen (the gap check below is what proves no
-    // interruption); a machine busy with other work decodes fewer than 30 a second.
-    expect(picturesSeen).toBeGreaterThan(30);
     expect(blanked).toBe(0);
     expect(alice.videoSsrcs).toEqual(ssrcsBefore);
-    expect(maxGap(alice.videoArrivals.slice(from))).toBeLessThan(1000);
-    // What Alice hears keeps flowing in 20 ms packets through the joins and the leaves. A gap is time this
-    // process's event loop did not run or had no CPU. The mixer's clock catches up 3 ticks after a stall, so
-    // a stall under about 80 ms drops nothing; 100 ms is that plus one packet. Starting every re-laid
-    // decoder at once, as before VideoMixer.resizeNext, stalled 150-280 ms with Debian's ffmpeg and skipped
-    // frames, every run. The clients share this process, so their own work (DTLS, Alice's decoder) counts
-    // too. Measured since on the shared 2-core machine: 30-58 ms with the static ffmpeg; 48-77 ms with
-    // Debian's, with 2 runs in 16 at 108-118 ms (a spawn landing on a join's DTLS work).
-    expect(maxGap(alice.audioArrivals.slice(audioFrom))).toBeLessThan(100);
+    // No interruption of the picture that the sound did not have too. A gap both share is this process
+    // not running (on a busy machine, 150 ms and more); a gap only the video has is the mix pausing, e.g.
+    // for a re-laid decoder's keyframe (Bob's come every 4 s).
+    const audioGap = maxGap(alice.audioArrivals.slice(audioFrom));
+    expect(maxGap(alice.videoArrivals.slice(from)), `video gap, with the audio's longest ${Math.round(audioGap)} ms`).toBeLessThan(audioGap + 1000);
+    // Re-laid decoders start one at a time. Started all at once, as before VideoMixer.resizeNext, they
+    // stalled this process 150-280 ms with Debian's ffmpeg and Alice heard a gap, every run; but a busy
+    // machine stalls it as long with no help (147 ms measured), so the gap cannot tell the two apart. The
+    // order can: resizeNext starts the next decoder from a timer DECODER_START_SPACING_MS later, and the
+    // 5 ms watch above is always due before that timer, however late both run, so it sees each start on
+    // its own. Up to six (three tiles resized twice; a resize still queued when the grid returns to the
+    // old size is skipped, and one fast run saw two); at least two, or "together" could not be seen.
+    expect(relaidStarts, "decoders started for re-laid tiles").toBeGreaterThanOrEqual(2);
+    expect(relaidAtOnce, "re-laid decoders started together").toBe(1);
+    // What Alice hears keeps flowing through the joins and the leaves.
     expect(tonePower(alice.recentAudio(1000), 660)).toBeGreaterThan(1000);
   });
 
