@@ -24,7 +24,10 @@ interface Rgb {
 
 const near = (a: Rgb | null, b: Rgb, tolerance = 60) => a !== null && Math.abs(a.r - b.r) <= tolerance && Math.abs(a.g - b.g) <= tolerance && Math.abs(a.b - b.b) <= tolerance;
 
-/** The mean colour of a 9x9 square at (x, y) of a playing video, in its own pixels. */
+/**
+ * The mean colour of a 9x9 square at (x, y) of a playing video, given as shares of its width and height:
+ * the page is sent the rendition its box needs, so the mix's own size is not fixed.
+ */
 function videoColour(tp: TestPage, selector: string, x: number, y: number): Promise<Rgb | null> {
   return tp.page.evaluate(
     ({ selector, x, y }) => {
@@ -35,7 +38,7 @@ function videoColour(tp: TestPage, selector: string, x: number, y: number): Prom
       canvas.height = v.videoHeight;
       const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
       ctx.drawImage(v, 0, 0);
-      const d = ctx.getImageData(x - 4, y - 4, 9, 9).data;
+      const d = ctx.getImageData(Math.round(x * v.videoWidth) - 4, Math.round(y * v.videoHeight) - 4, 9, 9).data;
       const sum = { r: 0, g: 0, b: 0 };
       for (let i = 0; i < d.length; i += 4) {
         sum.r += d[i];
@@ -149,7 +152,7 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       // The one sender's tile fills the mix; the client's 320x240 picture sits in its middle.
       const red = { r: 255, g: 0, b: 0 };
       await expect
-        .poll(() => videoColour(viewer, "video#mixed", 640, 360), { timeout: 30_000, interval: 300, message: `the publisher's red tile in the mix; ${whipClient.describe()}` })
+        .poll(() => videoColour(viewer, "video#mixed", 0.5, 0.5), { timeout: 30_000, interval: 300, message: `the publisher's red tile in the mix; ${whipClient.describe()}` })
         .toSatisfy((c: Rgb | null) => near(c, red));
 
       let hz: number | null = null;
@@ -168,7 +171,7 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       // freshness (RFC 7675, about 30 s) and leaves the room like any failed participant.
       const crashing = startWhipClient({ endpoint: `${server.url}/whip/whip-e2e?name=Crasher`, colour: 0xff00ff00, toneHz: 440 });
       await expect.poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name).sort()), { timeout: CONNECT_TIMEOUT_MS }).toEqual(["Crasher", "Viewer"]);
-      await expect.poll(() => videoColour(viewer, "video#mixed", 640, 360), { timeout: 30_000, interval: 300, message: "the second publisher's green tile" }).toSatisfy((c: Rgb | null) => near(c, { r: 0, g: 255, b: 0 }));
+      await expect.poll(() => videoColour(viewer, "video#mixed", 0.5, 0.5), { timeout: 30_000, interval: 300, message: "the second publisher's green tile" }).toSatisfy((c: Rgb | null) => near(c, { r: 0, g: 255, b: 0 }));
       await crashing.crash();
       const crashedAt = Date.now();
       await expect.poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name)), { timeout: 60_000, interval: 500 }).toEqual(["Viewer"]);
@@ -193,7 +196,7 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       const whipClient = startWhipClient({ endpoint: `${server.url}/whip/whip-sfu-e2e?name=Forwarded`, colour: 0xff0000ff, toneHz: 660 });
       const remote = '#remotes video[data-name="Forwarded"]';
       await expect
-        .poll(() => videoColour(viewer, remote, 160, 120), { timeout: CONNECT_TIMEOUT_MS, interval: 300, message: `the publisher's blue video in #remotes; ${whipClient.describe()}` })
+        .poll(() => videoColour(viewer, remote, 0.5, 0.5), { timeout: CONNECT_TIMEOUT_MS, interval: 300, message: `the publisher's blue video in #remotes; ${whipClient.describe()}` })
         .toSatisfy((c: Rgb | null) => near(c, { r: 0, g: 0, b: 255 }));
       await expect
         .poll(() => loudestHz(viewer, remote), { timeout: 30_000, interval: 500, message: "the publisher's 660 Hz tone, forwarded" })
@@ -251,7 +254,7 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
         await expect
           .poll(() => player.page.evaluate((id) => document.querySelector<HTMLVideoElement>(`#${id}`)?.videoWidth ?? 0, id), { timeout: CONNECT_TIMEOUT_MS, message: `player ${id} shows the 1280-wide mix` })
           .toBe(1280);
-        await expect.poll(() => videoColour(player, `#${id}`, 640, 360), { timeout: 20_000, message: `player ${id} shows Blue's tile` }).toSatisfy((c: Rgb | null) => near(c, blue));
+        await expect.poll(() => videoColour(player, `#${id}`, 0.5, 0.5), { timeout: 20_000, message: `player ${id} shows Blue's tile` }).toSatisfy((c: Rgb | null) => near(c, blue));
         const codec = await player.page.evaluate(async (id) => {
           const pc = (window as unknown as Record<string, RTCPeerConnection>)[id];
           const stats = [...(await pc.getStats()).values()];
