@@ -129,6 +129,12 @@ async function expectTwoLiveTiles(tp: TestPage): Promise<void> {
   );
 }
 
+/**
+ * A laptop's high-density screen: the page's box for the mix holds 1280x720 device pixels, so the server
+ * sends the full-size mix (a box of fewer device pixels gets a smaller rendition, docs/protocol.md `display`).
+ */
+const HIGH_DENSITY = { deviceScaleFactor: 2 };
+
 function e2eSuite(): void {
   let alice: TestPage;
   let bob: TestPage;
@@ -136,8 +142,8 @@ function e2eSuite(): void {
   beforeAll(async () => {
     server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
     const [browserA, browserB] = await Promise.all([pool.launch(), pool.launch()]);
-    alice = await pool.openPage(browserA, "Alice");
-    bob = await pool.openPage(browserB, "Bob");
+    alice = await pool.openPage(browserA, "Alice", undefined, HIGH_DENSITY);
+    bob = await pool.openPage(browserB, "Bob", undefined, HIGH_DENSITY);
   }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -210,7 +216,7 @@ function e2eSuite(): void {
             return original(constraints);
           };
         }
-      });
+      }, HIGH_DENSITY);
       await viewer.page.goto(roomUrl("room=e2e&name=Victor&role=viewer"));
       await waitConnected(viewer);
       await expectMixedPlaying(viewer);
