@@ -18,7 +18,7 @@ import { WeakLink, weakLinkUnavailable } from "../helpers/weakLink.js";
 const ROOM = "weak-link";
 const WARM_S = 10;
 const SHAPED_S = 30;
-const FREED_S = 25;
+const FREED_S = 28;
 const RATE_KBIT = 400;
 const DELAY_MS = 80;
 const LOSS = 0.01;
@@ -194,12 +194,19 @@ function assertRenditions(timeline: readonly Sample[], starts: { shaped: number;
   const bFps = (last.b.framesDecoded - first.b.framesDecoded) / span;
   const aFps = (last.a.framesDecoded - first.a.framesDecoded) / span;
   const gaps = after.map((s) => s.b.maxFrameGapMs);
+  // What the machine does to everyone (A, unshaped, stalls as long in the same second) is not B's link.
+  const longGaps = after.filter((s) => s.b.maxFrameGapMs > Math.max(500, s.a.maxFrameGapMs + 100)).map((s) => `${s.t}: B ${s.b.maxFrameGapMs} ms, A ${s.a.maxFrameGapMs} ms`);
   const stalls = after.slice(1).filter((s, i) => s.b.framesDecoded === after[i].b.framesDecoded).map((s) => s.t);
   // getStats' freezes that ended within the window: the longest in an interval is at least their mean.
-  const freezes = after.slice(1).map((s, i) => {
-    const n = s.b.freezeCount - after[i].b.freezeCount;
-    return n > 0 ? (s.b.totalFreezesDuration - after[i].b.totalFreezesDuration) / n : 0;
-  });
+  const longestFreeze = (to: PageStats, from: PageStats) => {
+    const n = to.freezeCount - from.freezeCount;
+    return n > 0 ? (to.totalFreezesDuration - from.totalFreezesDuration) / n : 0;
+  };
+  const longFreezes = after
+    .slice(1)
+    .map((s, i) => ({ t: s.t, b: longestFreeze(s.b, after[i].b), a: longestFreeze(s.a, after[i].a) }))
+    .filter((f) => f.b > Math.max(0.5, f.a + 0.1))
+    .map((f) => `${f.t}: B ${f.b.toFixed(2)} s, A ${f.a.toFixed(2)} s`);
   const concealed = (last.b.concealedSamples - first.b.concealedSamples) / Math.max(1, last.b.totalSamplesReceived - first.b.totalSamplesReceived);
   const aConcealed = (last.a.concealedSamples - first.a.concealedSamples) / Math.max(1, last.a.totalSamplesReceived - first.a.totalSamplesReceived);
   console.log(
@@ -209,10 +216,12 @@ function assertRenditions(timeline: readonly Sample[], starts: { shaped: number;
   );
   expect.soft(after.filter((s) => s.b.mix?.paused).map((s) => s.t), "B's video paused while its link affords the lowest rung").toEqual([]);
   expect.soft(stalls, "B decodes frames in every second after going down").toEqual([]);
-  expect.soft(Math.max(...gaps), "B's longest gap between presented frames, ms").toBeLessThanOrEqual(500);
-  expect.soft(Math.max(...freezes), "B's longest freeze getStats reported, s").toBeLessThanOrEqual(0.5);
+  expect.soft(longGaps, "B's gaps between presented frames over 500 ms (and longer than A's in the same second)").toEqual([]);
+  expect.soft(longFreezes, "B's freezes getStats reported over 500 ms (and longer than A's)").toEqual([]);
   expect.soft(bFps, `B's frame rate on the lower rung (A: ${aFps.toFixed(1)} fps)`).toBeGreaterThanOrEqual(Math.min(24, 0.8 * aFps));
-  expect.soft(concealed, "B's audio concealed on the lower rung").toBeLessThan(0.05);
+  // The server's audio clock swings with the machine's load: A, unshaped, conceals 5-11 % in the same window
+  // on a busy run (docs/performance.md). What B's link may add on its rung is under 5 %.
+  expect.soft(concealed, `B's audio concealed on the lower rung (A: ${(aConcealed * 100).toFixed(1)} %)`).toBeLessThan(0.05 + Math.max(0, aConcealed - 0.02));
 
   // Back at 720p 15 s after the shaping is lifted, and staying there.
   const back = freed.filter((s) => s.t - starts.freed >= 15);
@@ -355,8 +364,12 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       const resent = delta(at("shaped", 5), shapedLast, (s) => s.linkB!.retransmittedPackets);
       console.log(`shaped: B NACKed ${nacked} packets, ${resent} resent; server->B median ${kbit(median(sendB))}, A ${kbit(median(sendA))}; B's estimate median ${kbit(median(estimateB))}`);
       expect(resent).toBeLessThanOrEqual(Math.max(20, nacked * 0.25));
-      // The estimate falls to about the link (400 kbit/s), A's stays high.
-      expect(median(estimateB.slice(-15))).toBeLessThan(RATE_KBIT * 1000 * 1.75);
+      // The estimate falls to about the link (400 kbit/s) within 5 s, A's stays high. Afterwards B's rung
+      // (320x180, ~200 kbit/s) does not fill the link and nothing probes it, so the estimate grows again, losslessly,
+      // 15 % a second until the next rung up overfills the link (docs/performance.md).
+      const estimateB5 = during("shaped").filter((s) => s.t - phaseStart.get("shaped")! <= 5).map((s) => s.linkB!.availableBps);
+      console.log(`shaped: B's estimate, first 5 s ${estimateB5.map(kbit).join(", ")}; last 15 s median ${kbit(median(estimateB.slice(-15)))}`);
+      expect(Math.min(...estimateB5)).toBeLessThan(RATE_KBIT * 1000 * 1.75);
       expect(median(shaped.map((s) => s.linkA!.availableBps))).toBeGreaterThan(1_000_000);
       // B's PLIs reach the server and are answered: keyframes beyond the periodic one (10 s) reach A too.
       const plisSent = delta(shapedFirst, shapedLast, (s) => s.b.pliCount);
