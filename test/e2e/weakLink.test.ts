@@ -1,11 +1,14 @@
 // Issue 20, section 4: a real Chromium receiver on a weak link (test/helpers/weakLink.ts: its own network
 // namespace, tbf at 400 kbit/s both ways, a relay adding 80 ms and 1 % loss each way) beside an unshaped
-// Chromium receiver in the same MCU room, with two werift senders. Timeline: 10 s unshaped, 30 s shaped, 25 s
-// freed; the page's getStats, the control API's link figures and /metrics sampled every second.
+// Chromium receiver in the same MCU room, with two werift senders. Timeline: 10 s unshaped, 30 s shaped, 28 s
+// freed; the page's getStats, its presented frames, its `mix` state, the control API's link figures and /metrics
+// sampled every second.
 //
-// What it asserts is what the link side delivers (PLIs answered, retransmissions held to the estimate, the
-// estimate falling and recovering, the unshaped receiver unaffected, audio FEC); the renditions' part goes in
-// assertRenditions below. Needs root (network namespaces); with CI=true it fails rather than skips without.
+// It asserts what the link side delivers (PLIs answered, retransmissions held to the estimate, the estimate
+// falling and recovering, the unshaped receiver unaffected, audio FEC) and, in assertRenditions, what the
+// receivers see of the renditions (issue 20 §4). The senders are in-process werift clients replaying encoded
+// clips (nothing to nice: no encoder, no child process). Needs root (network namespaces); with CI=true it fails
+// rather than skips without.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { silentLogger } from "../../src/log.js";
 import { startServer, type RunningServer } from "../../src/server.js";
