@@ -54,6 +54,7 @@ describe("LinkEstimator", () => {
     { name: "no feedback yet: the initial rate", phases: [], min: 1_500_000, max: 1_500_000 },
     { name: "a clean link with room grows toward the ceiling", phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 10_000 }], min: 2_900_000, max: 3_000_000 },
     { name: "1 % random loss (below GCC's 2 %) still grows", phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 10_000, lossEvery: 100 }], min: 2_500_000, max: 3_000_000 },
+    { name: "a small rung's stream (60 kbit/s) with 1 % random loss is not cut by one lost packet in 200 ms", phases: [{ sendBps: 60_000, capacityBps: 400_000, durationMs: 20_000, lossEvery: 100 }], min: 1_500_000, max: 3_000_000 },
     { name: "5 % loss holds (GCC's 2-10 % band)", phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 5_000, lossEvery: 20 }], min: 1_400_000, max: 1_600_000 },
     { name: "1.5 Mbit/s into a 400 kbit/s tbf falls to about the link within 2 s", phases: [{ sendBps: 1_500_000, capacityBps: 400_000, durationMs: 2_000 }], min: 150_000, max: 450_000 },
     { name: "and stays near it while the link stays shaped", phases: [{ sendBps: 1_500_000, capacityBps: 400_000, durationMs: 20_000 }], min: 100_000, max: 520_000 },

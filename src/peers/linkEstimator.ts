@@ -40,6 +40,12 @@ const LOSS_ALPHA = 0.3;
 const RATE_WINDOW_MS = 1000;
 /** Delivered below this share of what was sent over an interval: the link is the limit, not the sender. */
 const BOTTLENECK_SHARE = 0.9;
+/**
+ * The loss rule judges at least this many packets at a time (libwebrtc's kLimitNumPackets): a low-rate stream
+ * (a small rung, ~10 packets in 200 ms) with 1 % random loss would otherwise see "12 % loss" in every interval
+ * that happens to hold one lost packet, and cut the estimate far below the link.
+ */
+const MIN_LOSS_PACKETS = 20;
 /** REMB or receiver-report figures older than this no longer bind. */
 const STALE_MS = 3000;
 
@@ -81,6 +87,11 @@ export class LinkEstimator {
   private window: DeliveryReport[] = [];
   /** Consecutive updates that saw a growing queue at a bottleneck. */
   private overuseRun = 0;
+  /** Packets reported (and lost among them) since the loss rule last judged. */
+  private lossCount = 0;
+  private lossLost = 0;
+  /** The loss the rule last judged (unsmoothed): between judgements, the estimate grows only if that was low. */
+  private judgedLoss = 0;
 
   constructor(private readonly options: LinkEstimatorOptions) {
     this.availableBps = options.initialBps;
@@ -173,15 +184,25 @@ export class LinkEstimator {
     // jitter (a busy receiver or relay), not a queue to drain. Two such intervals running: the queue persists.
     const overusing = this.queueDelayMs > this.queueDelayTargetMs && delivered !== undefined && sent !== undefined && delivered < BOTTLENECK_SHARE * sent;
     this.overuseRun = overusing ? this.overuseRun + 1 : 0;
-    this.applyLoss(lost / reports.length, delivered, this.overuseRun >= 2, nowMs);
+    this.lossLost += lost;
+    this.lossCount += reports.length;
+    let loss: number | undefined;
+    if (this.lossCount >= MIN_LOSS_PACKETS) {
+      loss = this.lossLost / this.lossCount;
+      this.lossLost = 0;
+      this.lossCount = 0;
+    }
+    this.applyLoss(loss, delivered, this.overuseRun >= 2, nowMs);
   }
 
-  private applyLoss(loss: number, deliveredBps: number | undefined, delayCongested: boolean, nowMs: number): void {
+  /** `loss` undefined: too few packets yet to judge it (the last judged loss stands). */
+  private applyLoss(loss: number | undefined, deliveredBps: number | undefined, delayCongested: boolean, nowMs: number): void {
     const elapsedMs = Math.min(1000, nowMs - (this.lastUpdateMs ?? nowMs));
     this.lastUpdateMs = nowMs;
-    this.lossFraction = this.lossFraction === 0 && loss > 0 ? loss : (1 - LOSS_ALPHA) * this.lossFraction + LOSS_ALPHA * loss;
+    if (loss !== undefined) this.judgedLoss = loss;
+    if (loss !== undefined) this.lossFraction = this.lossFraction === 0 && loss > 0 ? loss : (1 - LOSS_ALPHA) * this.lossFraction + LOSS_ALPHA * loss;
     const { minBps, maxBps } = this.options;
-    if (loss > HIGH_LOSS || delayCongested) {
+    if ((loss !== undefined && loss > HIGH_LOSS) || delayCongested) {
       if (nowMs - this.lastDecreaseMs < DECREASE_HOLD_MS) return;
       this.lastDecreaseMs = nowMs;
       // What the receiver got while the link was congested is what it carries: GCC's 85 % of it. The mix does
@@ -189,11 +210,11 @@ export class LinkEstimator {
       // the loss rule again at each update would drive the estimate to the floor, far below the link.
       let next: number;
       if (deliveredBps !== undefined) next = BETA * deliveredBps;
-      else next = loss > HIGH_LOSS ? this.availableBps * (1 - loss / 2) : this.availableBps;
+      else next = loss !== undefined && loss > HIGH_LOSS ? this.availableBps * (1 - loss / 2) : this.availableBps;
       this.availableBps = Math.max(minBps, Math.min(maxBps, next));
       return;
     }
-    if (loss < LOW_LOSS) {
+    if (this.judgedLoss < LOW_LOSS) {
       this.availableBps = Math.min(maxBps, this.availableBps * Math.pow(1 + this.increasePerSecond, elapsedMs / 1000));
     }
   }
