@@ -22,7 +22,8 @@ describeWithChromium("names in the mix, in real Chromium", () => {
 
   beforeAll(async () => {
     server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
-    kim = await pool.openPage(await pool.launch(), "김민수");
+    // A high-density screen: the page's box holds the full 1280x720 mix, the size the labels are compared at.
+    kim = await pool.openPage(await pool.launch(), "김민수", undefined, { deviceScaleFactor: 2 });
   }, TEST_TIMEOUT_MS);
 
   afterAll(async () => {

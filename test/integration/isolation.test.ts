@@ -11,7 +11,8 @@ interface MixerInternals {
   mixer: {
     pushVideoRtp: (...args: unknown[]) => void;
     audio: { mixTick: (...args: unknown[]) => void };
-    video: { outputs: Map<string, { send: (...args: unknown[]) => void }> };
+    /** One rendition per size in use, each with an output per codec; the main size is the configured one. */
+    video: { renditions: Map<string, { main: boolean; outputs: Map<string, { send: (...args: unknown[]) => void }> }> };
   };
 }
 
@@ -22,7 +23,7 @@ const plantedBug = () => {
 // Each entry point into a room's media code: a timer, a child process's output, a packet from the network.
 const entryPoints: { where: string; plant: (room: MixerInternals) => void }[] = [
   { where: "audio mix tick", plant: (room) => (room.mixer.audio.mixTick = plantedBug) },
-  { where: "mix encoder output", plant: (room) => (room.mixer.video.outputs.get("vp8")!.send = plantedBug) },
+  { where: "mix encoder output", plant: (room) => ([...room.mixer.video.renditions.values()].find((r) => r.main)!.outputs.get("vp8")!.send = plantedBug) },
   { where: "participant video in", plant: (room) => (room.mixer.pushVideoRtp = plantedBug) },
 ];
 
