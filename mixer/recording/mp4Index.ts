@@ -51,11 +51,11 @@ export async function indexMp4(path: string, tempPath: string): Promise<IndexedM
         const source = streams[packet.streamIndex];
         packet.rescaleTs(source.timeBase, output.streams[packet.streamIndex].timeBase);
         packet.pos = -1n;
-        const dts = packet.dts;
+        const { dts, streamIndex } = packet;
         const written = output.writeFrameSync(packet);
         packet.unref();
         // Which packet the muxer refused says why (its track and time): seen once under heavy load as -22.
-        if (written < 0) check(written, `copy packet ${packets} (track ${packet.streamIndex}, dts ${dts})`);
+        if (written < 0) check(written, `copy packet ${packets} (track ${streamIndex}, dts ${dts})`);
         packets++;
       }
       if (code < 0) break;
