@@ -17,6 +17,7 @@ import { testPatternClip } from "../helpers/fixtures.js";
 import { freePort } from "../helpers/freePort.js";
 import { TestClient } from "../helpers/testClient.js";
 import { WeakLink, weakLinkUnavailable } from "../helpers/weakLink.js";
+import type { LinkReport } from "../../src/peers/linkMonitor.js";
 
 const ROOM = "weak-link";
 const WARM_S = 10;
@@ -52,18 +53,8 @@ interface PageStats {
   mix: { width: number; height: number; paused: boolean } | null;
 }
 
-interface ServerLink {
-  availableBps: number;
-  lossFraction: number;
-  rttMs: number | null;
-  sendBps: number;
-  queueDelayMs: number;
-  nackedPackets: number;
-  retransmittedPackets: number;
-  abandonedPackets: number;
-  transportCc: boolean;
-  remb: boolean;
-}
+/** A participant's link as the control API sends it (JSON: an RTT not yet measured is null). */
+type ServerLink = Omit<LinkReport, "rttMs"> & { rttMs: number | null };
 
 interface Sample {
   /** Seconds since the timeline began. */
