@@ -124,10 +124,20 @@ export class AttackSocket {
     socket.on("error", () => undefined);
   }
 
-  static async open(): Promise<AttackSocket> {
-    const socket = createSocket("udp4");
-    await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
-    return new AttackSocket(socket);
+  /**
+   * Binds an ephemeral port outside `avoid` (inclusive): the kernel may hand out a port inside the ICE range
+   * under attack, and a socket there would receive the other attack sockets' datagrams as if the server had
+   * answered (seen once in CI: 200 "answers" that were the test's own requests).
+   */
+  static async open(avoid?: readonly [number, number]): Promise<AttackSocket> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const socket = createSocket("udp4");
+      await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+      const { port } = socket.address();
+      if (!avoid || port < avoid[0] || port > avoid[1]) return new AttackSocket(socket);
+      socket.close();
+    }
+    throw new Error(`no ephemeral UDP port outside ${avoid?.join("-")} in 20 tries`);
   }
 
   send(datagram: Buffer, port: number): Promise<void> {

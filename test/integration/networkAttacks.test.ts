@@ -65,7 +65,7 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
     return c;
   };
   const attacker = async () => {
-    const a = await AttackSocket.open();
+    const a = await AttackSocket.open(ICE_PORTS);
     attackers.push(a);
     return a;
   };
