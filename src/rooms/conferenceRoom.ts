@@ -3,6 +3,7 @@ import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { Role, RoomMode, SignalData } from "../../protocol/messages.js";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { RoomCapabilities } from "./capabilities.js";
+import type { RecordingStorage } from "../recordings/upload/uploadJournal.js";
 import type { Member, ParticipantChannel } from "./participant.js";
 
 export type AdmitResult<M extends Member = Member> = { ok: true; participant: M } | { ok: false; code: "room-full"; message: string };
@@ -57,6 +58,8 @@ export interface RecordingInfo {
   readonly durationMs?: number;
   /** True for a recording that never stopped cleanly (its server was killed): it plays up to the kill. */
   readonly interrupted?: boolean;
+  /** Its upload to RECORDINGS_S3_BUCKET, when one is configured: where the objects are, how far it got, whether the files are still on disk. */
+  readonly storage?: RecordingStorage;
 }
 
 /** A start when a recording is already running, or a stop when none is (or one the caller may not stop). */
