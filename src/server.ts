@@ -16,7 +16,7 @@ import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { MediaMetrics } from "./metrics/mediaMetrics.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
-import { createServerWebhooks } from "./webhooks/serverWebhooks.js";
+import { announceUploads, createServerWebhooks } from "./webhooks/serverWebhooks.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SignalingSession } from "./signaling/signalingSession.js";
 import { originAllowed } from "./access/originCheck.js";
@@ -61,16 +61,18 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const effective: Config = { ...config, ffmpegPath, labelFamilies };
   const state: AppState = { ready: false, client: await loadClient() };
   const processes = new ProcessGroup();
-  const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
+  const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes, s3: effective.recordingsS3, log });
   const media = new MediaMetrics();
   const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
   const hooks = createServerWebhooks(effective, log, links);
+  if (hooks && recordings.uploader) announceUploads(recordings.uploader, hooks.events);
   const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media, hooks?.events);
   const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
   const metrics = createMetrics(rooms, recordings, media, load, cluster);
   faults?.register(metrics.registry);
   hooks?.webhooks.registerMetrics(metrics.registry);
+  recordings.uploader?.registerMetrics(metrics.registry);
   const separateMetrics = config.metricsPort !== undefined;
   const http: Server = createServer(refusingUnparseableTargets(createApp(state, { rooms, config: effective, log, recordings, cluster, links }, separateMetrics ? undefined : metrics.handler)));
   const metricsHttp: Server | undefined = separateMetrics
@@ -156,6 +158,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       // Nothing else will stop them: a node that cannot listen must not stay registered.
       load.close();
       void cluster.close();
+      void recordings.close(0);
       reject(err);
     });
     http.listen(config.port, config.host, () => resolve());
@@ -170,6 +173,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       // The main listener is up already: it must not outlive a start that failed.
       clearInterval(heartbeat);
       metrics.stop();
+      await recordings.close(0);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       throw new Error(`cannot listen for metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`);
     }
@@ -183,6 +187,8 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     }
   });
   state.ready = true;
+  // In the background: what a previous process left to upload (a long queue must not hold up the start).
+  void recordings.resumeUploads().catch((err: Error) => log.error("could not resume recording uploads", { error: err.message }));
   const port = (http.address() as AddressInfo).port;
   const metricsUrl = metricsHttp ? `http://${config.metricsHost.includes(":") ? `[${config.metricsHost}]` : config.metricsHost}:${(metricsHttp.address() as AddressInfo).port}` : undefined;
   if (!config.joinTokenSecret) log.warn("JOIN_TOKEN_SECRET is not set: anyone who can reach /ws may join any room under any name (set it to require join tokens)");
@@ -211,6 +217,8 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
         // Stopped recordings' files finished (an MP4's index), within the shutdown grace; then the last
         // events (recording and room finished) get part of what is left of it to reach the receivers.
         await recordings.settled();
+        // Queued uploads (the recordings just stopped) get a bounded part of the grace; the rest resume at the next start.
+        await recordings.close(Math.min(UPLOAD_DRAIN_MS, effective.shutdownGraceMs / 4));
         await hooks?.webhooks.drain(Math.min(WEBHOOK_DRAIN_MS, effective.shutdownGraceMs / 2));
         hooks?.webhooks.close();
         await cluster.close();
@@ -233,6 +241,9 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
 function refuseUpgrade(socket: Duplex, status: string, body: string): void {
   socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
+
+/** At shutdown, how long an upload in flight may take to finish (at most a quarter of the grace) before it is left for the next start. */
+const UPLOAD_DRAIN_MS = 5000;
 
 /** At shutdown, how long webhook events still waiting may take to be delivered (at most half the grace). */
 const WEBHOOK_DRAIN_MS = 5000;
