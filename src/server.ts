@@ -16,6 +16,7 @@ import { createLogger, type Logger } from "./log.js";
 import { createMetrics } from "./metrics/metrics.js";
 import { MediaMetrics } from "./metrics/mediaMetrics.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
+import { S3Storage } from "./recordings/upload/s3Storage.js";
 import { announceUploads, createServerWebhooks } from "./webhooks/serverWebhooks.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SignalingSession } from "./signaling/signalingSession.js";
@@ -61,7 +62,9 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const effective: Config = { ...config, ffmpegPath, labelFamilies };
   const state: AppState = { ready: false, client: await loadClient() };
   const processes = new ProcessGroup();
-  const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes, s3: effective.recordingsS3, log });
+  // The AWS SDK is loaded only with a bucket configured (S3Storage.create imports it; left out of the bundle).
+  const storage = effective.recordingsS3 ? await S3Storage.create(effective.recordingsS3) : undefined;
+  const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes, storage, log });
   const media = new MediaMetrics();
   const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
   const hooks = createServerWebhooks(effective, log, links);

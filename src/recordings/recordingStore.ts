@@ -9,10 +9,9 @@ import { parseTimeline } from "./timeline.js";
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import { mp4HasMedia } from "./mp4Media.js";
 import { fileHasMedia } from "./webmMedia.js";
-import type { RecordingsS3Config } from "../config.js";
 import { silentLogger, type Logger } from "../log.js";
 import { RecordingUploader } from "./upload/recordingUploader.js";
-import { S3Storage } from "./upload/s3Storage.js";
+import type { S3Storage } from "./upload/s3Storage.js";
 import { markerIds, removeMarker } from "./upload/uploadJournal.js";
 
 /** A recording id: made by the server, UTC start time plus random hex. Nothing else names a file. */
@@ -58,8 +57,11 @@ export const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
 export interface RecordingStoreOptions {
   /** Free bytes the directory's file system must have for a recording to start; default DEFAULT_MIN_FREE_BYTES. */
   readonly minFreeBytes?: number;
-  /** Upload finished recordings to this bucket (RECORDINGS_S3_*); absent, they stay in the directory only. */
-  readonly s3?: RecordingsS3Config;
+  /**
+   * Upload finished recordings to this bucket (RECORDINGS_S3_*, in `storage.config`); absent, they stay
+   * in the directory only. The store's uploader closes it.
+   */
+  readonly storage?: S3Storage;
   /** Where the uploader logs (default: nowhere). */
   readonly log?: Logger;
 }
@@ -91,9 +93,9 @@ export class RecordingStore {
     this.dir = resolve(dir);
     this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
     this.log = options.log ?? silentLogger;
-    const s3 = options.s3;
-    this.uploader = s3
-      ? new RecordingUploader({ dir: this.dir, idShape: RECORDING_ID, storage: new S3Storage(s3), keepLocal: s3.keepLocal, retryForMs: s3.retryForMs, log: this.log.child({ component: "uploads" }), describe: (id) => this.get(id) })
+    const storage = options.storage;
+    this.uploader = storage
+      ? new RecordingUploader({ dir: this.dir, idShape: RECORDING_ID, storage, keepLocal: storage.config.keepLocal, retryForMs: storage.config.retryForMs, log: this.log.child({ component: "uploads" }), describe: (id) => this.get(id) })
       : undefined;
   }
 

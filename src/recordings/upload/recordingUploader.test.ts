@@ -32,8 +32,8 @@ async function setup(options: { keepLocal?: boolean; retryForMs?: number; prefix
   const s3 = await startS3Server(s3dir);
   closers.push(() => s3.close());
   const config: RecordingsS3Config = { bucket: s3.bucket, endpoint: s3.endpoint, region: "us-east-1", pathStyle: true, prefix: options.prefix ?? "tessera/", keepLocal: options.keepLocal ?? false, partSizeBytes: 5 * MiB, retryForMs: options.retryForMs ?? 60_000 };
-  const make = () => {
-    const storage = new S3Storage(config, S3RVER_CREDENTIALS);
+  const make = async () => {
+    const storage = await S3Storage.create(config, S3RVER_CREDENTIALS);
     const uploader = new RecordingUploader({ dir, idShape: RECORDING_ID, storage, keepLocal: config.keepLocal, retryForMs: config.retryForMs, firstBackoffMs: 200, maxBackoffMs: 1000, log: silentLogger, describe: async (id) => describeOnDisk(dir, id) });
     closers.push(() => uploader.close(0));
     return uploader;
@@ -81,7 +81,7 @@ const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 describe("RecordingUploader against s3rver on loopback", () => {
   it("uploads an 11 MiB recording in 5 MiB parts, verifies it, then deletes the local files; counts it", async () => {
     const { dir, make } = await setup();
-    const uploader = make();
+    const uploader = await make();
     const registry = new Registry();
     uploader.registerMetrics(registry);
     const { info, media } = finishedRecording(dir, 11);
@@ -108,7 +108,7 @@ describe("RecordingUploader against s3rver on loopback", () => {
 
   it("keeps the local files with keepLocal", async () => {
     const { dir, make } = await setup({ keepLocal: true });
-    const uploader = make();
+    const uploader = await make();
     const { info, media } = finishedRecording(dir, 0.5);
     const done = next(uploader, "uploaded", 20_000);
     uploader.enqueue(info);
@@ -120,7 +120,7 @@ describe("RecordingUploader against s3rver on loopback", () => {
 
   it("rides out a storage outage in the middle of a multipart upload: retries with back-off, completes once it is back, deletes only then", async () => {
     const { dir, s3, make } = await setup();
-    const uploader = make();
+    const uploader = await make();
     const registry = new Registry();
     uploader.registerMetrics(registry);
     const { info, media } = finishedRecording(dir, 11);
@@ -151,7 +151,7 @@ describe("RecordingUploader against s3rver on loopback", () => {
   it("gives up after its retry time with the storage down: the files stay, the marker says failed, and a new uploader (a restart) uploads them", async () => {
     const { dir, s3, make } = await setup({ retryForMs: 1500 });
     await s3.kill();
-    const uploader = make();
+    const uploader = await make();
     const registry = new Registry();
     uploader.registerMetrics(registry);
     const { info, media } = finishedRecording(dir, 0.2);
@@ -165,7 +165,7 @@ describe("RecordingUploader against s3rver on loopback", () => {
     await uploader.close(0);
 
     await s3.restart();
-    const again = make();
+    const again = await make();
     const done = next(again, "uploaded", 20_000);
     await again.resume(() => false);
     await done;
@@ -175,7 +175,7 @@ describe("RecordingUploader against s3rver on loopback", () => {
 
   it("close() does not wait past its bound for an upload in flight; the next uploader resumes it from the marker, and one found running is described and uploaded", async () => {
     const { dir, s3, make } = await setup();
-    const first = make();
+    const first = await make();
     const { info, media } = finishedRecording(dir, 11);
     const firstPart = new Promise<void>((resolve) => first.on("progress", (p) => p.file === info.file && resolve()));
     first.enqueue(info, { reason: "server-shutdown", sha256: sha(media) });
@@ -192,7 +192,7 @@ describe("RecordingUploader against s3rver on loopback", () => {
     expect(existsSync(join(dir, info.file!))).toBe(true);
 
     await s3.restart();
-    const second = make();
+    const second = await make();
     const uploaded: string[] = [];
     second.on("uploaded", (u) => uploaded.push(u.id));
     await second.resume(() => false);
@@ -206,7 +206,7 @@ describe("RecordingUploader against s3rver on loopback", () => {
 describe("S3Storage.verify", () => {
   it("tells a stored object that is not the file apart: size, or the sha256 it was stored with", async () => {
     const { s3, config } = await setup();
-    const storage = new S3Storage(config, S3RVER_CREDENTIALS);
+    const storage = await S3Storage.create(config, S3RVER_CREDENTIALS);
     closers.push(() => storage.close());
     const client = new S3Client({ region: "us-east-1", endpoint: s3.endpoint, forcePathStyle: true, credentials: S3RVER_CREDENTIALS });
     closers.push(() => client.destroy());
