@@ -110,6 +110,8 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
         }
         writeMarker(this.options.dir, { ...m, state: "queued", info: withoutStorage(info) });
       }
+      // Given up by an earlier process: a fresh retry time from now (its state says queued meanwhile).
+      if (m.state === "failed") writeMarker(this.options.dir, { ...m, state: "queued", reason: undefined });
       this.options.log.info("recording upload resumed", { recording: id, state: m.state });
       this.push(id);
     }
