@@ -141,6 +141,36 @@ describe("recordings uploaded to S3-compatible storage (s3rver on loopback)", ()
     await client.close();
   });
 
+  it("an upload given up (storage down past its retry time) sends recording.failed saying so; the file stays and is listed as failed", async () => {
+    const s3 = await storage("down");
+    const dir = join(root, "rec-down");
+    const receiver = await startWebhookReceiver();
+    cleanup.push(() => receiver.close());
+    const server = await startServer({
+      port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: dir,
+      webhooks: { urls: [receiver.url], secret: SECRET, timeoutMs: 2000, retryForMs: 30_000 },
+      recordingsS3: { bucket: s3.bucket, endpoint: s3.endpoint, region: "us-east-1", pathStyle: true, prefix: "", keepLocal: false, partSizeBytes: 5 * 1024 * 1024, retryForMs: 3000 },
+    });
+    cleanup.push(() => server.close());
+    await s3.kill();
+    const { started, client } = await recordFor(server, "down", 2000, {});
+    const events = () => receiver.received.map((r) => JSON.parse(r.body) as Event);
+    await eventually(() => events().some((e) => e.type === "recording.failed"), 30_000, "recording.failed once the upload is given up");
+    const failed = events().find((e) => e.type === "recording.failed")!;
+    expect(failed.recording).toMatchObject({ id: started.id, format: "webm" });
+    expect(failed.reason).toMatch(/^the upload to storage was given up \(.*gave up after \d+ attempts.*\); the files stay in RECORDINGS_DIR$/);
+    expect(events().map((e) => e.type)).not.toContain("recording.finished");
+    expect(existsSync(join(dir, `${started.id}.webm`))).toBe(true);
+    const listed = (await (await fetch(`${server.url}/api/recordings/${started.id}/url`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { url: string };
+    expect(listed.url).toContain(started.id);
+    const all = ((await (await fetch(`${server.url}/api/recordings`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { recordings: RecordingInfo[] }).recordings;
+    expect(all.find((r) => r.id === started.id)?.storage).toMatchObject({ state: "failed", local: true });
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/tessera_recording_uploads_total\{outcome="failed"\} 1/);
+    expect(metrics).toMatch(/tessera_recording_upload_retries_total [1-9]/);
+    await client.close();
+  });
+
   it("a SIGTERM with an upload pending (storage down) does not hang; the next start resumes it from the marker and then announces the recording", async () => {
     const s3 = await storage("restart");
     const dir = join(root, "rec-restart");

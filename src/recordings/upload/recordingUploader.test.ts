@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
@@ -146,6 +146,32 @@ describe("RecordingUploader against s3rver on loopback", () => {
     expect(sha(await stored(uploader, info.id, info.file!))).toBe(sha(media));
     expect(existsSync(join(dir, info.file!))).toBe(false);
     expect(await registry.metrics()).toMatch(new RegExp(`tessera_recording_upload_retries_total ${retries.length}\\b`));
+  });
+
+  it("does not delete a file whose stored object does not verify: a file that grew during its upload is stored again, then deleted", async () => {
+    const { dir, make } = await setup();
+    const uploader = await make();
+    const { info, media } = finishedRecording(dir, 11);
+    const path = join(dir, info.file!);
+    const extra = randomBytes(1000);
+    let grown = false;
+    // Once the first part is in, the file grows: what is stored is no longer what was measured and hashed.
+    uploader.on("progress", (p) => {
+      if (!grown && p.file === info.file && p.loaded >= 5 * MiB) {
+        grown = true;
+        appendFileSync(path, extra);
+      }
+    });
+    const retries: { error: string; onDisk: boolean }[] = [];
+    uploader.on("retry", (r) => retries.push({ error: r.error, onDisk: existsSync(path) }));
+    const done = next(uploader, "uploaded", 60_000);
+    uploader.enqueue(info);
+    await done;
+    expect(retries.length).toBeGreaterThanOrEqual(1);
+    expect(retries[0].error).toMatch(/did not verify: stored \d+ bytes, the file has 11534336/);
+    expect(retries[0].onDisk).toBe(true);
+    expect(sha(await stored(uploader, info.id, info.file!))).toBe(sha(Buffer.concat([media, extra])));
+    expect(existsSync(path)).toBe(false);
   });
 
   it("gives up after its retry time with the storage down: the files stay, the marker says failed, and a new uploader (a restart) uploads them", async () => {

@@ -7,6 +7,7 @@ import type { Logger } from "../../log.js";
 import type { RecordingInfo } from "../../rooms/conferenceRoom.js";
 import { jitteredBackoff } from "../../retryBackoff.js";
 import { fileSha256 } from "../fileHash.js";
+import { describeFailure } from "../recordingErrors.js";
 import type { S3Storage } from "./s3Storage.js";
 import { markerIds, readMarker, removeMarker, writeMarker, type RecordingStorage, type StoredObject, type UploadMarker } from "./uploadJournal.js";
 
@@ -302,11 +303,14 @@ function withoutStorage(info: RecordingInfo): RecordingInfo {
   return rest;
 }
 
-/** What an upload failure says, short: the SDK's error name and message, or a system error's code. */
+/**
+ * What an upload failure says, short, and never a local path (it goes to webhooks): a file system
+ * error as strerror says it, else the SDK's or the network's error name and message.
+ */
 function describe(err: unknown): string {
-  const e = err as Error & { code?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code;
-  return code && !e.message.includes(code) ? `${e.name}: ${e.message} (${code})` : `${e.name}: ${e.message}`;
+  const e = err as Error & { code?: string; syscall?: string; path?: string };
+  if (typeof e.path === "string") return `could not read a recording file: ${describeFailure(err)}`;
+  return e.code && !e.message.includes(e.code) ? `${e.name}: ${e.message} (${e.code})` : `${e.name}: ${e.message}`;
 }
 
 /** The Content-Type each kind of recording file is stored with (and served with from a presigned link). */
