@@ -10,7 +10,10 @@ export interface S3TestServer {
   readonly endpoint: string;
   readonly port: number;
   readonly bucket: string;
-  /** The storage is down: SIGKILL, no goodbye to connections in flight (a crash or a network cut). */
+  /**
+   * The storage is down: SIGKILL, no goodbye to connections in flight (a crash or a network cut). The
+   * signal is sent before this returns (called from an event handler, nothing else runs in between).
+   */
   kill(): Promise<void>;
   /** Up again on the same port and directory (what was stored is still there). */
   restart(): Promise<void>;

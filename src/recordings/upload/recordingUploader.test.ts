@@ -130,12 +130,16 @@ describe("RecordingUploader against s3rver on loopback", () => {
       retries.push(r);
       localAtRetry.push(existsSync(join(dir, info.file!)));
     });
-    // The storage goes down once the first part of the media file is in.
-    const firstPart = new Promise<void>((resolve) => uploader.on("progress", (p) => p.file === info.file && p.loaded >= 5 * MiB && resolve()));
+    // The storage goes down once the first part of the media file is in: SIGKILL sent from the progress
+    // event itself, before the uploader can start the second part.
+    let down: Promise<void> | undefined;
+    uploader.on("progress", (p) => {
+      if (!down && p.file === info.file && p.loaded >= 5 * MiB) down = s3.kill();
+    });
     const done = next(uploader, "uploaded", 60_000);
     uploader.enqueue(info);
-    await firstPart;
-    await s3.kill();
+    await eventually(() => down !== undefined, 20_000, "the first part uploaded");
+    await down;
     await eventually(() => retries.length >= 2, 30_000, "at least two failed attempts while the storage is down");
     await s3.restart();
     const [uploaded] = await done;
@@ -203,14 +207,17 @@ describe("RecordingUploader against s3rver on loopback", () => {
     const { dir, s3, make } = await setup();
     const first = await make();
     const { info, media } = finishedRecording(dir, 11);
-    const firstPart = new Promise<void>((resolve) => first.on("progress", (p) => p.file === info.file && resolve()));
+    // The storage goes down (killed from the first progress event) so the upload cannot finish within the bound.
+    let down: Promise<void> | undefined;
+    first.on("progress", (p) => {
+      if (!down && p.file === info.file) down = s3.kill();
+    });
     first.enqueue(info, { reason: "server-shutdown", sha256: sha(media) });
     // A recording whose process was killed while it ran: its marker still says "recording".
     const killed = finishedRecording(dir, 0.3);
     first.noteStarted(killed.info.id, "면접");
-    await firstPart;
-    // A stalled storage (killed: nothing answers) so the upload cannot finish within the bound.
-    await s3.kill();
+    await eventually(() => down !== undefined, 20_000, "the first part uploaded");
+    await down;
     const closing = performance.now();
     await first.close(300);
     expect(performance.now() - closing).toBeLessThan(3000);
