@@ -1,5 +1,4 @@
 import { EventEmitter } from "node:events";
-import { existsSync } from "node:fs";
 import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Counter, Gauge, type Registry } from "prom-client";
@@ -318,9 +317,4 @@ export function contentTypeOf(file: string): string {
   if (file.endsWith(".mp4")) return "video/mp4";
   if (file.endsWith(".jsonl")) return "application/x-ndjson";
   return file.includes(".voice-") ? "audio/webm" : "video/webm";
-}
-
-/** Whether a recording's media file is still on disk. */
-export function onDisk(dir: string, file: string | undefined): boolean {
-  return file !== undefined && existsSync(join(dir, file));
 }
