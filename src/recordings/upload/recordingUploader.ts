@@ -60,7 +60,9 @@ type Outcome = "succeeded" | "failed";
 export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
   private readonly queue: string[] = [];
   private current: { id: string; abort: AbortController } | undefined;
+  /** The queue's loop: its promise (awaited by close), and whether it is still looping (set and cleared in the same tick as its checks). */
   private running: Promise<void> | undefined;
+  private looping = false;
   private stopping = false;
   private wake: (() => void) | undefined;
   private readonly counts: Record<Outcome, number> = { succeeded: 0, failed: 0 };
@@ -205,20 +207,29 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
     if (this.stopping || this.isPending(id)) return;
     this.queue.push(id);
     this.emit("queued", id);
-    this.running ??= this.run().finally(() => (this.running = undefined));
+    if (this.looping) return;
+    this.looping = true;
+    this.running = this.run();
   }
 
   private async run(): Promise<void> {
-    while (this.queue.length > 0 && !this.stopping) {
-      const id = this.queue[0];
-      const abort = new AbortController();
-      this.current = { id, abort };
-      try {
-        await this.uploadWithRetries(id, abort.signal);
-      } finally {
-        this.current = undefined;
-        this.queue.shift();
+    try {
+      while (this.queue.length > 0 && !this.stopping) {
+        const id = this.queue[0];
+        const abort = new AbortController();
+        this.current = { id, abort };
+        try {
+          await this.uploadWithRetries(id, abort.signal);
+        } catch (err) {
+          // A marker that cannot be written (disk failure): the upload is left for the next start.
+          this.options.log.error("recording upload stopped by an error: left for the next start", { recording: id, error: describe(err) });
+        } finally {
+          this.current = undefined;
+          this.queue.shift();
+        }
       }
+    } finally {
+      this.looping = false;
     }
   }
 
