@@ -1,5 +1,6 @@
 import type { Rect, Size } from "../layout/gridLayout.js";
 import { blitCentered, blitScaled, clearI420, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
+import { roundCorners } from "./roundCorners.js";
 import { blitOverlay, type LabelRenderer, type Rgb } from "./labelRenderer.js";
 
 export interface TileContent {
@@ -11,6 +12,8 @@ export interface TileContent {
   readonly highlight?: boolean;
   /** Microphone muted: a mute badge before the name. */
   readonly audioMuted?: boolean;
+  /** Corner radius in pixels: the corners are cut to the background (a layout's `radius`). */
+  readonly radius?: number;
 }
 
 export const BACKGROUND: Yuv = rgbToYuv(16, 16, 16);
@@ -58,6 +61,7 @@ export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels
       ? labels.tileLabel(tile.name, tile.audioMuted ?? false, rect.width - 2 * inset)
       : labels.tileLabel(undefined, tile.audioMuted ?? false, rect.width - 2 * inset, PLACEHOLDER_RGB);
     if (label) blitOverlay(frame, label, rect.x + inset, rect.y + rect.height - inset - label.height);
+    if (tile.radius) roundCorners(frame, rect, tile.radius, BACKGROUND);
   }
   return frame;
 }

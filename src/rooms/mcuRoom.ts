@@ -121,8 +121,12 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       if (member.role !== "sender") throw new UnknownParticipantError(`participant "${choice.pin}" is a viewer: only senders have a tile to pin`);
       next = { layout: "pin", pin: choice.pin };
     }
+    if (choice.layout === "custom") {
+      if (choice.definition === undefined) throw new RangeError('the "custom" layout needs its definition');
+      next = { layout: "custom", definition: choice.definition };
+    }
     this.layout = next;
-    this.log.info("layout changed", { layout: next.layout, pin: next.pin ?? null });
+    this.log.info("layout changed", { layout: next.layout, pin: next.pin ?? null, ...(next.definition ? { regions: next.definition.regions.length } : {}) });
     this.mixer.setLayout(next);
   }
 
