@@ -43,6 +43,7 @@ const envSchema = z.object({
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
   RECORDING_FORMAT: z.enum(recordingFormats).default("webm"),
   RECORDING_VOICES: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  SCREEN_SHARE_POLICY: z.enum(["refuse", "takeover"]).default("refuse"),
   WEBHOOK_URL: z.string().default(""),
   WEBHOOK_SECRET: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5000),
@@ -127,6 +128,8 @@ export interface Config {
   readonly recordingFormat: RecordingFormat;
   /** Each participant's voice in a file of its own as well, unless a start says otherwise. */
   readonly recordingVoices: boolean;
+  /** A second screen share in a room while one runs: `refuse` it (screen-busy), or let it `takeover` (the first one stops). */
+  readonly screenSharePolicy: "refuse" | "takeover";
   readonly logLevel: LogLevel;
   /** After SIGTERM, how long rooms get to close (recordings finished) before the rest is killed. */
   readonly shutdownGraceMs: number;
@@ -234,6 +237,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
     recordingFormat: e.RECORDING_FORMAT,
     recordingVoices: e.RECORDING_VOICES === "true" || e.RECORDING_VOICES === "1",
+    screenSharePolicy: e.SCREEN_SHARE_POLICY,
     webhooks: webhookConfig(e.WEBHOOK_URL, e.WEBHOOK_SECRET, e.WEBHOOK_TIMEOUT_MS, e.WEBHOOK_RETRY_FOR_S),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -25,6 +25,7 @@ import type { RoomContext } from "./roomContext.js";
 import type { MixReceivingPeer, RoomMixing } from "./roomMedia.js";
 import { tileBitrate } from "./tileBitrate.js";
 import { MixReceiver } from "./mixReceiver.js";
+import { RoomScreenShare } from "./screenShare.js";
 import type { DisplayBox } from "./rungChooser.js";
 import type { MixStream } from "../../mixer/video/renditionLadder.js";
 import type { LinkEstimate } from "../peers/linkEstimate.js";
@@ -52,8 +53,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   /** Participants who have been sent their first mixed frame (the join-to-first-frame histogram). */
   private readonly firstFrameSent = new WeakSet<McuParticipant>();
   readonly mode = "mcu";
-  readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this, display: this, links: this };
   private readonly mixer: RoomMixing;
+  /** The room's one screen share (a second peer connection of the sharer's). */
+  private readonly screens: RoomScreenShare;
+  readonly capabilities: RoomCapabilities;
   private layout: LayoutChoice = { layout: "grid" };
   private recording: RoomRecording | undefined;
   private recordingStartedBy: RecordingOrigin | undefined;
@@ -76,6 +79,20 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       labelFont: { families: config.labelFamilies ?? resolveLabelFont(config.labelFont).families },
       context: { log: context.log, processes: context.processes, faults: this.faults, ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath() },
     });
+    this.screens = new RoomScreenShare({
+      roomName: name,
+      policy: config.screenSharePolicy ?? "refuse",
+      connectTimeoutMs: config.connectTimeoutMs,
+      createPeer: () => this.createPeer(),
+      mixer: this.mixer,
+      member: (id) => this.members.get(id),
+      broadcast: (message) => {
+        for (const p of this.members.values()) p.channel.send(message);
+      },
+      log: this.log,
+      faults: this.faults,
+    });
+    this.capabilities = { negotiation: this, layout: this, recording: this, mix: this, display: this, links: this, screenShare: this.screens };
     this.mixer.on("videoRtp", (bytes, stream, keyframeStart) => {
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
       const packet = RtpPacket.deSerialize(bytes);
@@ -92,7 +109,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
         }
       }
     });
-    this.mixer.on("keyframeRequest", (id) => this.members.get(id)?.peer.requestKeyframe());
+    this.mixer.on("keyframeRequest", (id) => {
+      if (!this.screens.requestKeyframe(id)) this.members.get(id)?.peer.requestKeyframe();
+    });
     // Deferred so a joiner gets `joined` before the layout messages its own join causes.
     this.mixer.on("layout", () => setImmediate(this.faults.wrap("tile sizes", () => this.sendTileSizes())));
     this.mixer.on("activeSpeaker", (id) => {
@@ -200,6 +219,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     // Deferred, as the tile sizes are: after `joined`, so the page knows the id it names.
     const speaker = this.mixer.activeSpeaker;
     if (speaker !== undefined) setImmediate(this.faults.wrap("speaker to joiner", () => participant.channel.send({ type: "speaker", id: speaker })));
+    const sharer = this.screens.screenSharer;
+    if (sharer !== undefined) setImmediate(this.faults.wrap("screen to joiner", () => participant.channel.send({ type: "screen", id: sharer })));
     this.noteForRecording({ kind: "join", participant: { id: participant.id, name, role } });
     if (this.config.autoRecord && !this.recording && this.members.size === 1) {
       // Deferred so the joiner gets `joined` before the `recording` broadcast.
@@ -223,6 +244,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.log.info("participant left", { participant: id, reason });
     this.noteForRecording({ kind: "leave", participant: { id, name: p.name }, reason });
     this.mixer.removeAudioListener(id);
+    this.screens.stopScreen(id, "the sharer left");
     const removal = p.role === "sender" ? this.mixer.removeSender(id) : Promise.resolve();
     // A departed pin falls back to the speaker layout (the mixer already draws it so). Ids are never reused,
     // so the pin can never come back: the room's choice says what is really drawn.
@@ -248,6 +270,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
    */
   protected override async onDisconnected(p: McuParticipant, reason: string): Promise<void> {
     this.noteForRecording({ kind: "disconnect", participant: { id: p.id, name: p.name }, reason });
+    this.screens.stopScreen(p.id, "the sharer's connection dropped");
     await super.onDisconnected(p, reason);
     if (!this.closing) this.updateReceiverStreams();
   }
@@ -274,6 +297,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   protected override async releaseMedia(): Promise<void> {
+    await this.screens.close();
     await this.mixer.close();
   }
 
@@ -383,8 +407,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
 
   private sendTileSizes(): void {
     for (const [id, rect] of this.mixer.layout) {
-      const p = this.members.get(id);
-      p?.channel.send({ type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) });
+      const hint = { type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) } as const;
+      // The screen's tile is its sharer's to fill: the page sizes the shared track for it.
+      if (id === this.screens.tileId && this.screens.screenSharer !== undefined) this.members.get(this.screens.screenSharer)?.channel.send({ ...hint, source: "screen" });
+      else this.members.get(id)?.channel.send(hint);
     }
   }
 

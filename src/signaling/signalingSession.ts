@@ -161,6 +161,14 @@ export class SignalingSession implements ParticipantChannel {
           return await this.record(room, participant, message.action, { format: message.format, voices: message.voices });
         case "display":
           return capability(room, "display").setDisplay(participant.id, message);
+        case "screenOffer": {
+          const answer = await capability(room, "screenShare").shareScreen(participant.id, message.sdp);
+          return this.send({ type: "screenAnswer", sdp: answer });
+        }
+        case "screenCandidate":
+          return await capability(room, "screenShare").screenCandidate(participant.id, message.candidate);
+        case "screenStop":
+          return capability(room, "screenShare").stopScreen(participant.id, "the sharer stopped");
         case "leave":
           await this.leave("left");
           return void this.end("left", CLOSE_NORMAL);

@@ -107,6 +107,14 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   async removeSender(id: string): Promise<void> {
     this.senders.delete(id);
   }
+  /** Screens being drawn, by tile id, with the name they are drawn under. */
+  readonly screens = new Map<string, string>();
+  addScreen(tileId: string, name: string): void {
+    this.screens.set(tileId, name);
+  }
+  async removeScreen(tileId: string): Promise<void> {
+    this.screens.delete(tileId);
+  }
   addAudioListener(listenerId: string, ownInput: string | undefined): void {
     this.audioListeners.set(listenerId, ownInput);
   }
