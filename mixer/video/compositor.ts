@@ -12,6 +12,11 @@ export interface TileContent {
   readonly highlight?: boolean;
   /** Microphone muted: a mute badge before the name. */
   readonly audioMuted?: boolean;
+  /**
+   * `contain`: a picture decoded for another size is scaled whole into the tile (a screen, already letterboxed
+   * by its decoder); `cover` (the default) fills the tile and crops (a face).
+   */
+  readonly fit?: "cover" | "contain";
   /** Corner radius in pixels: the corners are cut to the background (a layout's `radius`). */
   readonly radius?: number;
 }
@@ -33,6 +38,16 @@ export function labelInset(rect: Rect): number {
   return highlightThickness(rect) + LABEL_MARGIN;
 }
 
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/** The largest rectangle of the picture's shape inside `rect`, centred, on even edges. */
+export function containedRect(rect: Rect, picture: Size): Rect {
+  const scale = Math.min(rect.width / picture.width, rect.height / picture.height);
+  const width = Math.min(rect.width, even(picture.width * scale));
+  const height = Math.min(rect.height, even(picture.height * scale));
+  return { x: rect.x + Math.floor((rect.width - width) / 4) * 2, y: rect.y + Math.floor((rect.height - height) / 4) * 2, width, height };
+}
+
 /**
  * Draws one output picture: every tile's latest frame (or its name card), then the highlight, then the
  * labels inside the highlight's edge. A lone tile is never framed: there is nobody to tell apart. With
@@ -47,7 +62,10 @@ export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels
     const inset = labelInset(rect);
     if (tile.frame) {
       const exact = tile.frame.width === rect.width && tile.frame.height === rect.height;
-      if (scaleTiles && !exact) blitScaled(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
+      if (scaleTiles && !exact && tile.fit === "contain") {
+        const inner = containedRect(rect, tile.frame);
+        blitScaled(frame, inner.x, inner.y, inner.width, inner.height, tile.frame);
+      } else if (scaleTiles && !exact) blitScaled(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
       else blitCentered(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
     } else {
       fillRect(frame, rect.x, rect.y, rect.width, rect.height, PLACEHOLDER);

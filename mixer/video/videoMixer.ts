@@ -323,7 +323,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       if (targets.length === 0 || targets.every((o) => o.behind)) continue;
       const tiles = [...r.tiles].map(([id, rect]) => {
         const p = this.participants.get(id)!;
-        return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: frames.get(id), radius: r.rounding.get(id) };
+        return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: frames.get(id), radius: r.rounding.get(id), fit: p.kind === "screen" ? ("contain" as const) : undefined };
       });
       // One canvas per rendition for its life, composed once for every codec: each encoder copies the frame as it takes it.
       r.canvas ??= createI420(r.size.width, r.size.height);

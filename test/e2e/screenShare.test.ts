@@ -1,0 +1,307 @@
+// Screen sharing in real Chromium (issue 22): a sender's "Share screen" button shares a screen whose content the
+// test knows (getDisplayMedia answered by a canvas: four coloured quadrants and two bar codes, one coarse and one
+// fine), and another sender's page shows the mix: the screen large on the left, both faces in the column beside
+// it, the bar codes read back from the mixed picture. A second share is refused naming the sharer; stopping by
+// the button or by the browser's own "stop sharing" (the track's `ended`), and the sharer leaving, each bring the
+// grid back. The pages and mixed pictures are saved as PNGs (the path is printed; docs/client.md shows two).
+
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { startServer } from "../../src/server.js";
+import { BrowserPool, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
+import { colourCamera, type Rgb } from "../helpers/pageMedia.js";
+
+const TEST_TIMEOUT_MS = 180_000;
+const ROOM = "screen-e2e";
+const TEAL: Rgb = [0, 160, 160];
+const PURPLE: Rgb = [160, 0, 160];
+/** The screen's quadrants, clockwise from the top left. */
+const QUADRANTS: readonly Rgb[] = [
+  [230, 30, 30],
+  [30, 200, 30],
+  [30, 30, 230],
+  [230, 230, 30],
+];
+/** Read back from the mix: 12 bits each, most significant first. */
+const COARSE_CODE = 0b1011_0010_1101;
+const FINE_CODE = 0b1100_1010_0111;
+const BITS = 12;
+/** In screen pixels (1280x720): the coarse code's bars are 40 px wide, the fine one's 10 (8 px once drawn at 1024 wide). */
+const COARSE = { y: 300, height: 50, bar: 40 };
+const FINE = { y: 380, height: 40, bar: 10 };
+/** Where the bar codes start, in screen pixels. */
+const CODE_X = 400;
+const PHONE = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+interface FakeScreen {
+  quadrants: readonly Rgb[];
+  codes: { value: number; y: number; height: number; bar: number }[];
+  bits: number;
+  x: number;
+}
+
+/**
+ * An init script: getDisplayMedia answers with a 1280x720 canvas of four coloured quadrants and white bands with
+ * black-and-white bar codes (a bar per bit, black for 1), repainted at 15 fps so the encoder keeps sending.
+ * Every stream it gave is kept in `window.__screens` (the test ends one as the browser's "stop sharing" would).
+ */
+function fakeScreen(screen: FakeScreen): void {
+  const w = window as unknown as { __screens: MediaStream[] };
+  w.__screens = [];
+  const devices = navigator.mediaDevices;
+  if (!devices) return;
+  devices.getDisplayMedia = async () => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 1280;
+    canvas.height = 720;
+    const ctx = canvas.getContext("2d")!;
+    let tick = 0;
+    const paint = () => {
+      screen.quadrants.forEach(([r, g, b], i) => {
+        ctx.fillStyle = `rgb(${r},${g},${b})`;
+        ctx.fillRect(i === 1 || i === 2 ? 640 : 0, i >= 2 ? 360 : 0, 640, 360);
+      });
+      for (const code of screen.codes) {
+        ctx.fillStyle = "#fff";
+        ctx.fillRect(screen.x - code.bar, code.y - 10, code.bar * (screen.bits + 2), code.height + 20);
+        ctx.fillStyle = "#000";
+        for (let bit = 0; bit < screen.bits; bit++) if ((code.value >> (screen.bits - 1 - bit)) & 1) ctx.fillRect(screen.x + bit * code.bar, code.y, code.bar, code.height);
+      }
+      // A small moving mark in a corner: frames keep coming.
+      ctx.fillStyle = "#888";
+      ctx.fillRect((tick = (tick + 16) % 600), 700, 16, 16);
+    };
+    paint();
+    setInterval(paint, 66);
+    const stream = canvas.captureStream(15);
+    w.__screens.push(stream);
+    return stream;
+  };
+}
+
+/** The page's mixed video, sampled at points given as fractions of its size: [r, g, b] each, or null before a picture. */
+async function sampleMix(tp: TestPage, points: readonly (readonly [number, number])[]): Promise<{ size: [number, number]; rgb: Rgb[] } | null> {
+  return tp.page.evaluate((pts) => {
+    const video = document.querySelector<HTMLVideoElement>("#mixed");
+    if (!video || video.videoWidth === 0) return null;
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
+    ctx.drawImage(video, 0, 0);
+    const rgb = pts.map(([fx, fy]) => {
+      const d = ctx.getImageData(Math.floor(fx * canvas.width), Math.floor(fy * canvas.height), 1, 1).data;
+      return [d[0], d[1], d[2]] as [number, number, number];
+    });
+    return { size: [canvas.width, canvas.height] as [number, number], rgb };
+  }, points);
+}
+
+const near = (a: Rgb, b: Rgb, tolerance = 60) => Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) <= tolerance * 1.5;
+
+/** Waits until every point shows its colour; the last samples in the error otherwise. */
+async function waitForMix(tp: TestPage, expected: readonly { at: readonly [number, number]; rgb: Rgb }[], what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: Awaited<ReturnType<typeof sampleMix>> = null;
+  for (let i = 0; i < 400 && Date.now() < deadline; i++) {
+    last = await sampleMix(
+      tp,
+      expected.map((e) => e.at),
+    );
+    if (last && expected.every((e, k) => near(last!.rgb[k], e.rgb))) return;
+    await tp.page.waitForTimeout(250);
+  }
+  throw new Error(`${what}: expected ${JSON.stringify(expected)}, saw ${JSON.stringify(last)}\n${await describePage(tp)}`);
+}
+
+/**
+ * The screen's region in a landscape mix: the presentation layout's left 80 %, the 16:9 screen letterboxed
+ * into it. A point of the screen (fractions of it) as fractions of the mix.
+ */
+function onMix(sx: number, sy: number): [number, number] {
+  const region = { width: 1024, height: 720 };
+  const drawnHeight = (region.width * 9) / 16;
+  const top = (region.height - drawnHeight) / 2;
+  return [(sx * region.width) / 1280, (top + sy * drawnHeight) / 720];
+}
+
+/** The bar code's bits read back from the mix: the middle of each bar, dark for 1. */
+async function readCode(tp: TestPage, code: { y: number; height: number; bar: number }): Promise<number | null> {
+  const points = Array.from({ length: BITS }, (_, bit) => onMix((CODE_X + (bit + 0.5) * code.bar) / 1280, (code.y + code.height / 2) / 720));
+  const sampled = await sampleMix(tp, points);
+  if (!sampled) return null;
+  return sampled.rgb.reduce((value, [r, g, b]) => (value << 1) | (r + g + b < 3 * 128 ? 1 : 0), 0);
+}
+
+async function click(tp: TestPage, selector: string): Promise<void> {
+  await tp.page.click(selector, { timeout: 10_000 });
+}
+
+async function frame(tp: TestPage): Promise<Buffer> {
+  const dataUrl = await tp.page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>("#mixed")!;
+    const canvas = document.createElement("canvas");
+    canvas.width = video.videoWidth;
+    canvas.height = video.videoHeight;
+    canvas.getContext("2d")!.drawImage(video, 0, 0);
+    return canvas.toDataURL("image/png");
+  });
+  return Buffer.from(dataUrl.slice(dataUrl.indexOf(",") + 1), "base64");
+}
+
+describeWithChromium("screen sharing, in real Chromium", () => {
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
+  const pool = new BrowserPool();
+  const out = mkdtempSync(join(tmpdir(), "tessera-screen-"));
+  const url = (name: string) => new URL(`/?room=${ROOM}&name=${encodeURIComponent(name)}`, server!.url).toString();
+  const screen: FakeScreen = { quadrants: QUADRANTS, codes: [{ value: COARSE_CODE, ...COARSE }, { value: FINE_CODE, ...FINE }], bits: BITS, x: CODE_X };
+  let ada: TestPage;
+  let bo: TestPage;
+
+  const grid = [
+    { at: [0.25, 0.5] as const, rgb: TEAL },
+    { at: [0.75, 0.5] as const, rgb: PURPLE },
+  ];
+  const presentation = [
+    { at: onMix(0.25, 0.25), rgb: QUADRANTS[0] },
+    { at: onMix(0.75, 0.25), rgb: QUADRANTS[1] },
+    { at: onMix(0.75, 0.85), rgb: QUADRANTS[2] },
+    { at: onMix(0.25, 0.85), rgb: QUADRANTS[3] },
+    // The faces' column: two 256x144 tiles centred down the right fifth, Ada (first to join) on top.
+    { at: [1152 / 1280, 288 / 720] as const, rgb: TEAL },
+    { at: [1152 / 1280, 432 / 720] as const, rgb: PURPLE },
+  ];
+
+  beforeAll(async () => {
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
+    const [a, b] = await Promise.all([pool.launch(), pool.launch()]);
+    // High-density screens: each page's box holds the full 1280x720 mix, where the regions are measured.
+    ada = await pool.openPage(a, "Ada", undefined, { deviceScaleFactor: 2, viewport: { width: 1280, height: 800 } });
+    bo = await pool.openPage(b, "Bo", undefined, { deviceScaleFactor: 2, viewport: { width: 1280, height: 800 } });
+    await ada.page.addInitScript(colourCamera, { rgb: TEAL });
+    await ada.page.addInitScript(fakeScreen, screen);
+    await bo.page.addInitScript(colourCamera, { rgb: PURPLE });
+    await bo.page.addInitScript(fakeScreen, screen);
+    await ada.page.goto(url("Ada"));
+    await waitConnected(ada);
+    await bo.page.goto(url("Bo"));
+    await waitConnected(bo);
+  }, TEST_TIMEOUT_MS);
+
+  afterAll(async () => {
+    await pool.closeAll();
+    await server?.close();
+    console.log(`screen-share pictures in ${out}`);
+  }, TEST_TIMEOUT_MS);
+
+  it(
+    "shows the shared screen large with the faces beside it, its bar codes readable in the mix",
+    async () => {
+      await waitForMix(bo, grid, "the two-tile grid before sharing");
+      const label = await ada.page.textContent("#share-screen");
+      expect(label).toBe("Share screen");
+      await click(ada, "#share-screen");
+      const adaId = await ada.page.evaluate(() => window.tessera.id);
+      await bo.page.waitForFunction((id) => window.tessera.screenSharer === id, adaId, { timeout: 15_000 });
+      expect(await ada.page.textContent("#share-screen")).toBe("Stop sharing");
+      await waitForMix(bo, presentation, "the screen large on the left, the faces in a column on the right");
+      // The codes, read from the mix Bo's page plays: the screen is decoded at the size it is drawn.
+      let coarse: number | null = null;
+      let fine: number | null = null;
+      for (let i = 0; i < 40 && (coarse !== COARSE_CODE || fine !== FINE_CODE); i++) {
+        coarse = await readCode(bo, COARSE);
+        fine = await readCode(bo, FINE);
+        if (coarse !== COARSE_CODE || fine !== FINE_CODE) await bo.page.waitForTimeout(250);
+      }
+      writeFileSync(join(out, "mix-presentation.png"), await frame(bo));
+      expect(coarse?.toString(2), "the coarse code (32 px bars in the mix)").toBe(COARSE_CODE.toString(2));
+      expect(fine?.toString(2), "the fine code (8 px bars in the mix)").toBe(FINE_CODE.toString(2));
+      await bo.page.screenshot({ path: join(out, "page-presentation-desktop.png") });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "shows the presentation on a phone held upright: the screen on top, the faces under it",
+    async () => {
+      const phone = await pool.openPage(pool.browsers[1], "Phone", undefined, PHONE);
+      await phone.page.goto(new URL(`/?room=${ROOM}&name=Pat&role=viewer`, server!.url).toString());
+      await waitConnected(phone);
+      // The portrait presentation: the screen across the top 60 %, letterboxed; faces in a grid below.
+      await phone.page.waitForFunction(() => {
+        const v = document.querySelector<HTMLVideoElement>("#mixed");
+        return v !== null && v.videoHeight > v.videoWidth;
+      }, null, { timeout: 30_000, polling: 200 });
+      // On a 9:16 mix the 16:9 screen, as wide as the mix, is (9/16)^2 of its height, centred in the top 60 %.
+      const drawn = 81 / 256;
+      const top = (0.6 - drawn) / 2;
+      await waitForMix(
+        phone,
+        [
+          { at: [0.25, top + 0.25 * drawn], rgb: QUADRANTS[0] },
+          { at: [0.75, top + 0.25 * drawn], rgb: QUADRANTS[1] },
+          { at: [0.25, 0.8], rgb: TEAL },
+          { at: [0.75, 0.8], rgb: PURPLE },
+        ],
+        "the upright presentation",
+      );
+      await phone.page.waitForTimeout(1000);
+      await phone.page.screenshot({ path: join(out, "page-presentation-phone.png") });
+      writeFileSync(join(out, "mix-presentation-phone.png"), await frame(phone));
+      await phone.context.close();
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "refuses a second share, naming the sharer; the first one stays",
+    async () => {
+      await click(bo, "#share-screen");
+      const error = await bo.page.waitForFunction(() => window.tessera.error, null, { timeout: 15_000 }).then((h) => h.jsonValue());
+      expect(error).toMatch(/Ada is already sharing a screen/);
+      await bo.page.waitForFunction(() => !window.tessera.sharing, null, { timeout: 5_000 });
+      expect(await bo.page.textContent("#share-screen")).toBe("Share screen");
+      await waitForMix(bo, presentation, "Ada's screen still shown");
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "brings the grid back when the sharer presses the button, when the browser stops the share, and when the sharer leaves",
+    async () => {
+      await click(ada, "#share-screen");
+      await bo.page.waitForFunction(() => window.tessera.screenSharer === null, null, { timeout: 15_000 });
+      await waitForMix(bo, grid, "the grid after the button");
+
+      await click(ada, "#share-screen");
+      await waitForMix(bo, presentation, "sharing again");
+      // The browser's own "Stop sharing" ends the captured track.
+      await ada.page.evaluate(() => {
+        const stream = (window as unknown as { __screens: MediaStream[] }).__screens.at(-1)!;
+        const track = stream.getVideoTracks()[0];
+        track.stop();
+        track.dispatchEvent(new Event("ended"));
+      });
+      await bo.page.waitForFunction(() => window.tessera.screenSharer === null, null, { timeout: 15_000 });
+      await waitForMix(bo, grid, "the grid after the browser stopped the share");
+      expect(await ada.page.textContent("#share-screen")).toBe("Share screen");
+
+      await click(ada, "#share-screen");
+      await waitForMix(bo, presentation, "sharing a third time");
+      await click(ada, "#leave");
+      await bo.page.waitForFunction(() => window.tessera.screenSharer === null, null, { timeout: 15_000 });
+      // Bo alone fills the picture.
+      await waitForMix(
+        bo,
+        [
+          { at: [0.25, 0.5], rgb: PURPLE },
+          { at: [0.75, 0.5], rgb: PURPLE },
+        ],
+        "Bo alone after the sharer left",
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
