@@ -60,6 +60,8 @@ export class ScreenShare {
     }, this.iceTransportPolicy);
     this.peer = peer;
     const transceiver = peer.pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    // The server takes a connection with one audio and one video section; the screen's sound is not sent (yet).
+    peer.pc.addTransceiver("audio", { direction: "recvonly" });
     preferServerCodecs(transceiver, true);
     this.tiles = new TileApplier(transceiver.sender, () => undefined);
     this.handlers.onSharing(true);

@@ -336,6 +336,11 @@ export class Session {
       case "error": {
         const text = describeServerError(message.code, message.message, this.options.room, this.ui.t);
         this.view.errorCode = message.code;
+        if (message.code === "screen-failed") {
+          this.stopScreen(false);
+          this.showError(this.ui.t("call.shareFailed", { detail: message.message }));
+          break;
+        }
         if (message.code === "screen-busy") {
           // Our share was refused: the picker's stream goes, the button is back to "Share screen".
           this.stopScreen(false);

@@ -28,7 +28,7 @@ describe("error codes", () => {
     // Added since: refusals of a malformed offer or candidate (issue 18).
     const added = ["bad-offer", "bad-candidate"];
     // A second screen share refused (issue 22).
-    added.push("screen-busy");
+    added.push("screen-busy", "screen-failed");
     expect([...ERROR_CODE_LIST].sort()).toEqual([...before, ...added].sort());
   });
 

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   "recording-failed": { fatal: false },
   "insufficient-storage": { fatal: false },
   "screen-busy": { fatal: false },
+  "screen-failed": { fatal: false },
 } as const satisfies Record<string, { readonly fatal: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
