@@ -3,12 +3,15 @@
 // fine), and another sender's page shows the mix: the screen large on the left, both faces in the column beside
 // it, the bar codes read back from the mixed picture. A second share is refused naming the sharer; stopping by
 // the button or by the browser's own "stop sharing" (the track's `ended`), and the sharer leaving, each bring the
-// grid back. The pages and mixed pictures are saved as PNGs (the path is printed; docs/client.md shows two).
+// grid back. The room is recorded while the screen is shared, and the recording's last picture is the same
+// presentation. The pages and mixed pictures are saved as PNGs (the path is printed; docs/client.md shows two).
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { startServer } from "../../src/server.js";
 import { BrowserPool, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
 import { colourCamera, type Rgb } from "../helpers/pageMedia.js";
@@ -135,6 +138,18 @@ async function readCode(tp: TestPage, code: { y: number; height: number; bar: nu
   return sampled.rgb.reduce((value, [r, g, b]) => (value << 1) | (r + g + b < 3 * 128 ? 1 : 0), 0);
 }
 
+/** The last picture of a recording, decoded at 320x180, sampled at points given as fractions of it. */
+function lastRecordedPicture(file: string, points: readonly (readonly [number, number])[]): Rgb[] {
+  const w = 320;
+  const h = 180;
+  const raw = execFileSync(resolveFfmpegPath(), ["-v", "error", "-i", file, "-an", "-vf", `scale=${w}:${h}`, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"], { maxBuffer: 512 << 20 });
+  const last = raw.subarray(raw.length - w * h * 3);
+  return points.map(([fx, fy]) => {
+    const i = (Math.floor(fy * h) * w + Math.floor(fx * w)) * 3;
+    return [last[i], last[i + 1], last[i + 2]] as const;
+  });
+}
+
 async function click(tp: TestPage, selector: string): Promise<void> {
   await tp.page.click(selector, { timeout: 10_000 });
 }
@@ -155,6 +170,7 @@ describeWithChromium("screen sharing, in real Chromium", () => {
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   const pool = new BrowserPool();
   const out = mkdtempSync(join(tmpdir(), "tessera-screen-"));
+  const recordings = mkdtempSync(join(tmpdir(), "tessera-screen-rec-"));
   const url = (name: string) => new URL(`/?room=${ROOM}&name=${encodeURIComponent(name)}`, server!.url).toString();
   const screen: FakeScreen = { quadrants: QUADRANTS, codes: [{ value: COARSE_CODE, ...COARSE }, { value: FINE_CODE, ...FINE }], bits: BITS, x: CODE_X };
   let ada: TestPage;
@@ -175,7 +191,7 @@ describeWithChromium("screen sharing, in real Chromium", () => {
   ];
 
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
+    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], recordingsDir: recordings });
     const [a, b] = await Promise.all([pool.launch(), pool.launch()]);
     // High-density screens: each page's box holds the full 1280x720 mix, where the regions are measured.
     ada = await pool.openPage(a, "Ada", undefined, { deviceScaleFactor: 2, viewport: { width: 1280, height: 800 } });
@@ -193,13 +209,16 @@ describeWithChromium("screen sharing, in real Chromium", () => {
   afterAll(async () => {
     await pool.closeAll();
     await server?.close();
+    rmSync(recordings, { recursive: true, force: true });
     console.log(`screen-share pictures in ${out}`);
   }, TEST_TIMEOUT_MS);
 
   it(
-    "shows the shared screen large with the faces beside it, its bar codes readable in the mix",
+    "shows the shared screen large with the faces beside it, its bar codes readable in the mix, and records it so",
     async () => {
       await waitForMix(bo, grid, "the two-tile grid before sharing");
+      await click(ada, "#record");
+      const recordingId = await ada.page.waitForFunction(() => window.tessera.recording?.id, null, { timeout: 15_000 }).then((h) => h.jsonValue());
       const label = await ada.page.textContent("#share-screen");
       expect(label).toBe("Share screen");
       await click(ada, "#share-screen");
@@ -219,6 +238,15 @@ describeWithChromium("screen sharing, in real Chromium", () => {
       expect(coarse?.toString(2), "the coarse code (32 px bars in the mix)").toBe(COARSE_CODE.toString(2));
       expect(fine?.toString(2), "the fine code (8 px bars in the mix)").toBe(FINE_CODE.toString(2));
       await bo.page.screenshot({ path: join(out, "page-presentation-desktop.png") });
+
+      // The recording is the same mix: its last picture is the presentation too.
+      await click(ada, "#record");
+      await ada.page.waitForFunction(() => window.tessera.recording === null, null, { timeout: 15_000 });
+      const recorded = lastRecordedPicture(
+        join(recordings, `${recordingId}.webm`),
+        presentation.map((p) => p.at),
+      );
+      presentation.forEach((p, i) => expect(near(recorded[i], p.rgb), `recording at ${p.at.join(",")}: ${recorded[i].join(",")}`).toBe(true));
     },
     TEST_TIMEOUT_MS,
   );
