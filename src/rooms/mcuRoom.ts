@@ -88,6 +88,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       member: (id) => this.members.get(id),
       broadcast: (message) => {
         for (const p of this.members.values()) p.channel.send(message);
+        if (message.type === "screen") this.noteForRecording({ kind: "screen", participant: message.id, ...(message.reason !== undefined ? { reason: message.reason } : {}) });
       },
       log: this.log,
       faults: this.faults,
@@ -189,6 +190,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       },
     });
     this.recording = recording;
+    // A share already running is in the picture from time 0: the timeline says whose.
+    const sharer = this.screens.screenSharer;
+    if (sharer !== undefined) recording.note({ kind: "screen", participant: sharer });
     this.recordingStartedBy = by;
     this.startedByName = startedBy;
     this.broadcastRecording();

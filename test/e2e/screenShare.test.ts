@@ -7,7 +7,7 @@
 // presentation. The pages and mixed pictures are saved as PNGs (the path is printed; docs/client.md shows two).
 
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -247,6 +247,14 @@ describeWithChromium("screen sharing, in real Chromium", () => {
         presentation.map((p) => p.at),
       );
       presentation.forEach((p, i) => expect(near(recorded[i], p.rgb), `recording at ${p.at.join(",")}: ${recorded[i].join(",")}`).toBe(true));
+      // Its timeline says when the share began.
+      const timeline = readFileSync(join(recordings, `${recordingId}.timeline.jsonl`), "utf8");
+      const shares = timeline
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { kind: string; participant?: unknown })
+        .filter((l) => l.kind === "screen");
+      expect(shares).toEqual([expect.objectContaining({ kind: "screen", participant: adaId })]);
     },
     TEST_TIMEOUT_MS,
   );
