@@ -40,19 +40,20 @@ export const BUILTIN_LAYOUTS: { readonly [K in BuiltinLayoutName]: LayoutDefinit
       { x: 0, y: 0.6, width: 1, height: 0.4, source: "others", arrange: "grid" },
     ],
   },
-  // Interviewer and candidate at equal size (the first two to join); anyone else (a note-taker, an observer
-  // who sends) in a small rounded strip over the bottom edge, where a face's chin is rather than its eyes.
+  // Interviewer and candidate at equal size (the first two to join), about 5:4 so that little of a face is
+  // cropped; anyone else (a note-taker, an observer who sends) in a small rounded strip under them that covers
+  // neither face nor name.
   interview: {
     name: "interview",
     regions: [
-      { x: 0, y: 0, width: 0.5, height: 1, source: "camera" },
-      { x: 0.5, y: 0, width: 0.5, height: 1, source: "camera" },
-      { x: 0.3, y: 0.82, width: 0.4, height: 0.16, source: "others", arrange: "row", z: 1, radius: 0.12 },
+      { x: 0, y: 0.1, width: 0.5, height: 0.7, source: "camera", radius: 0.03 },
+      { x: 0.5, y: 0.1, width: 0.5, height: 0.7, source: "camera", radius: 0.03 },
+      { x: 0.05, y: 0.82, width: 0.9, height: 0.16, source: "others", arrange: "row", radius: 0.12 },
     ],
     portrait: [
-      { x: 0, y: 0, width: 1, height: 0.5, source: "camera" },
-      { x: 0, y: 0.5, width: 1, height: 0.5, source: "camera" },
-      { x: 0.05, y: 0.86, width: 0.9, height: 0.12, source: "others", arrange: "row", z: 1, radius: 0.12 },
+      { x: 0, y: 0.04, width: 1, height: 0.4, source: "camera", radius: 0.03 },
+      { x: 0, y: 0.44, width: 1, height: 0.4, source: "camera", radius: 0.03 },
+      { x: 0.05, y: 0.86, width: 0.9, height: 0.12, source: "others", arrange: "row", radius: 0.12 },
     ],
   },
 };

@@ -1,6 +1,6 @@
 import type { Rect, Size } from "../layout/gridLayout.js";
 import { blitCentered, blitScaled, clearI420, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
-import { roundCorners } from "./roundCorners.js";
+import { roundCorners, saveCorners } from "./roundCorners.js";
 import { blitOverlay, type LabelRenderer, type Rgb } from "./labelRenderer.js";
 
 export interface TileContent {
@@ -60,6 +60,8 @@ export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels
   for (const tile of tiles) {
     const { rect } = tile;
     const inset = labelInset(rect);
+    // What is under the corners (the background, or a tile of a lower z) shows through a rounded tile's corners.
+    const corners = tile.radius ? saveCorners(frame, rect, tile.radius) : undefined;
     if (tile.frame) {
       const exact = tile.frame.width === rect.width && tile.frame.height === rect.height;
       if (scaleTiles && !exact && tile.fit === "contain") {
@@ -79,7 +81,7 @@ export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels
       ? labels.tileLabel(tile.name, tile.audioMuted ?? false, rect.width - 2 * inset)
       : labels.tileLabel(undefined, tile.audioMuted ?? false, rect.width - 2 * inset, PLACEHOLDER_RGB);
     if (label) blitOverlay(frame, label, rect.x + inset, rect.y + rect.height - inset - label.height);
-    if (tile.radius) roundCorners(frame, rect, tile.radius, BACKGROUND);
+    if (corners) roundCorners(frame, rect, corners);
   }
   return frame;
 }
