@@ -211,7 +211,7 @@ export class Session {
 
   /** The share button: asks for a screen and shares it, or stops sharing. */
   toggleScreen(): void {
-    if (!this.joined || this.ended || this.mode !== "mcu" || this.options.role !== "sender") return;
+    if (!this.joined || this.ended || (this.mode !== "mcu" && this.mode !== "sfu") || this.options.role !== "sender") return;
     if (this.screen) return this.stopScreen(true);
     if (typeof navigator.mediaDevices?.getDisplayMedia !== "function") return this.showError(this.ui.t("call.shareUnsupported"));
     const share = new ScreenShare(this.iceServers, {

@@ -73,7 +73,11 @@ export class Ui {
   readonly copyLink = byId("copy-link", HTMLButtonElement);
   readonly langSelect = byId("lang-select", HTMLSelectElement);
   /** Remote participants' videos in sfu and mesh rooms. */
-  readonly remotes = new RemoteVideos(this.remotesBox, () => (this.enableSound.hidden = false));
+  readonly remotes = new RemoteVideos(
+    this.remotesBox,
+    () => (this.enableSound.hidden = false),
+    (name) => this.i18n.t("call.screenOf", { name }),
+  );
 
   private statusShown: Shown = { key: "status.idle" };
   private errorShown: Shown | null = null;
@@ -159,8 +163,8 @@ export class Ui {
     const mixed = mode === "mcu";
     // Only an MCU room has a composite to record, and only the people on camera may start it (the server refuses viewers).
     this.record.hidden = !mixed || this.role !== "sender";
-    // The mix draws a shared screen (MCU rooms); a browser without getDisplayMedia (most phones) has no button.
-    this.shareScreen.hidden = !mixed || this.role !== "sender" || typeof navigator.mediaDevices?.getDisplayMedia !== "function";
+    // The mix draws a shared screen (MCU), the SFU forwards it; a browser without getDisplayMedia (most phones) has no button.
+    this.shareScreen.hidden = mode === "mesh" || this.role !== "sender" || typeof navigator.mediaDevices?.getDisplayMedia !== "function";
     this.mixed.hidden = !mixed;
     this.remotesBox.hidden = mixed;
     this.call.dataset.mode = mode;

@@ -59,6 +59,7 @@ export const en = {
   "call.shareScreen": "Share screen",
   "call.stopSharing": "Stop sharing",
   "call.sharing": "{name} is sharing a screen",
+  "call.screenOf": "{name}'s screen",
   "call.shareUnsupported": "This browser cannot share a screen.",
   "call.shareFailed": "The screen could not be shared ({detail}).",
   "call.leave": "Leave",

@@ -60,6 +60,7 @@ export const ko: Messages = {
   "call.shareScreen": "화면 공유",
   "call.stopSharing": "공유 중지",
   "call.sharing": "{name} 님이 화면을 공유하고 있습니다",
+  "call.screenOf": "{name} 님의 화면",
   "call.shareUnsupported": "이 브라우저는 화면 공유를 지원하지 않습니다.",
   "call.shareFailed": "화면을 공유하지 못했습니다 ({detail}).",
   "call.leave": "나가기",

@@ -31,7 +31,7 @@ export interface LayoutControl {
   readonly activeSpeaker: string | undefined;
 }
 
-/** A participant's shared screen, on a second peer connection of theirs (MCU). One share per room at a time. */
+/** A participant's shared screen, on a second peer connection of theirs (MCU: drawn in the mix; SFU: forwarded). One share per room at a time. */
 export interface ScreenShareControl {
   /**
    * The sharer's offer for the screen's connection; resolves to the answer. A viewer is refused; so is a
@@ -121,7 +121,7 @@ const missing: { readonly [K in keyof RoomCapabilities]-?: (room: Named) => stri
   mix: (room) => `room "${room.name}" mixes nothing: mixing applies to mcu rooms`,
   display: (room) => `room "${room.name}" sends no mix to size: display applies to mcu rooms`,
   links: (room) => `room "${room.name}" has no server connection to measure: links apply to mcu and sfu rooms`,
-  screenShare: (room) => `${MODE_NAMES[room.mode]} room takes no screen share yet: screen sharing applies to mcu rooms`,
+  screenShare: (room) => `${MODE_NAMES[room.mode]} room takes no screen share: screen sharing applies to mcu and sfu rooms`,
 };
 
 /** The room's capability, or WrongModeError naming what the room is and what would have it. */

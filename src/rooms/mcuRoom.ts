@@ -84,7 +84,14 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       policy: config.screenSharePolicy ?? "refuse",
       connectTimeoutMs: config.connectTimeoutMs,
       createPeer: () => this.createPeer(),
-      mixer: this.mixer,
+      sink: {
+        added: (tileId, name) => this.mixer.addScreen(tileId, name),
+        removed: (tileId) => this.mixer.removeScreen(tileId),
+        video: (tileId, packet, codec, codecChanged) => {
+          if (codecChanged) this.mixer.setVideoCodec(tileId, codec);
+          this.mixer.pushVideoRtp(tileId, packet);
+        },
+      },
       member: (id) => this.members.get(id),
       broadcast: (message) => {
         for (const p of this.members.values()) p.channel.send(message);

@@ -4,10 +4,11 @@ import type { ServerMessage } from "../../protocol/messages.js";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Logger } from "../log.js";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
+import { screenSourceId } from "../../protocol/screenSource.js";
 import type { ScreenShareControl } from "./capabilities.js";
 import { UnknownParticipantError, type IceCandidateInit } from "./conferenceRoom.js";
 import type { Member } from "./participant.js";
-import type { MixReceivingPeer, RoomMixing } from "./roomMedia.js";
+import type { ParticipantPeer } from "./roomMedia.js";
 
 /** A screen share while another participant's runs (SCREEN_SHARE_POLICY=refuse), or one by a viewer. */
 export class ScreenBusyError extends ProtocolError<"screen-busy"> {
@@ -23,8 +24,9 @@ export interface ScreenShareOptions {
   /** A share whose connection is not up this long after its offer is stopped. */
   readonly connectTimeoutMs: number;
   /** A fresh peer connection for the screen (the room's kind of peer). */
-  readonly createPeer: () => MixReceivingPeer;
-  readonly mixer: Pick<RoomMixing, "addScreen" | "removeScreen" | "setVideoCodec" | "pushVideoRtp">;
+  readonly createPeer: () => ParticipantPeer;
+  /** Where the screen's video goes: the mixer (MCU), the other participants (SFU). */
+  readonly sink: ScreenSink;
   /** The room's member by id, if present. */
   readonly member: (id: string) => Member | undefined;
   /** To everyone in the room. */
@@ -33,21 +35,32 @@ export interface ScreenShareOptions {
   readonly faults: FaultBoundary;
 }
 
+/** What a room does with a share's video. */
+export interface ScreenSink {
+  /** The share's connection is negotiated: start drawing or forwarding `sourceId`, under the sharer's name. */
+  added(sourceId: string, name: string): void;
+  /** The share ended. */
+  removed(sourceId: string): Promise<void> | void;
+  /** One RTP packet of the screen; `codecChanged` on its first packet and whenever the codec changes. */
+  video(sourceId: string, packet: RtpPacket, codec: InboundVideoCodec, codecChanged: boolean): void;
+}
+
 interface Share {
   readonly owner: string;
   /** The screen's id in the mix's layout (never a participant id: those are 8 characters). */
   readonly tileId: string;
-  readonly peer: MixReceivingPeer;
+  readonly peer: ParticipantPeer;
   deadline: NodeJS.Timeout | undefined;
   codec: InboundVideoCodec | undefined;
 }
 
-/** The screen's tile id in the layout for a participant. */
-export const screenTileId = (owner: string) => `screen:${owner}`;
+/** The screen's tile id in the mix's layout (MCU), its forwarded stream's id (SFU). */
+export const screenTileId = screenSourceId;
 
 /**
- * One MCU room's screen share: at most one at a time, carried on a second peer connection of the sharer's
- * (one sendonly video section), decoded by the mixer as a `screen` source. It ends with `stopScreen` (the
+ * One room's screen share (MCU and SFU): at most one at a time, carried on a second peer connection of the sharer's
+ * (one sendonly video section): the MCU's mixer draws it as a `screen` source, the SFU forwards it to
+ * everyone else as a stream of its own. It ends with `stopScreen` (the
  * page's button or the browser's own "stop sharing"), when its connection fails or never comes up, when the
  * sharer leaves or drops, or when another takes over; everyone hears `screen` on each change.
  */
@@ -87,7 +100,7 @@ export class RoomScreenShare implements ScreenShareControl {
     try {
       const answer = await share.peer.answer(sdp);
       if (this.share !== share) throw new ScreenBusyError("the share was stopped before its connection was set up");
-      this.options.mixer.addScreen(share.tileId, `${member.name}`);
+      this.options.sink.added(share.tileId, member.name);
       this.options.log.info("screen share started", { participant: id });
       this.options.broadcast({ type: "screen", id });
       return answer;
@@ -139,11 +152,9 @@ export class RoomScreenShare implements ScreenShareControl {
       "videoRtp",
       this.options.faults.wrap("screen video in", (packet: RtpPacket, codec: InboundVideoCodec) => {
         if (this.share !== share) return;
-        if (share.codec !== codec) {
-          share.codec = codec;
-          this.options.mixer.setVideoCodec(share.tileId, codec);
-        }
-        this.options.mixer.pushVideoRtp(share.tileId, packet);
+        const changed = share.codec !== codec;
+        share.codec = codec;
+        this.options.sink.video(share.tileId, packet, codec, changed);
       }),
     );
   }
@@ -151,6 +162,6 @@ export class RoomScreenShare implements ScreenShareControl {
   private async end(share: Share, _reason: string): Promise<void> {
     if (this.share === share) this.share = undefined;
     clearTimeout(share.deadline);
-    await Promise.all([this.options.mixer.removeScreen(share.tileId), share.peer.close()]);
+    await Promise.all([this.options.sink.removed(share.tileId), share.peer.close()]);
   }
 }

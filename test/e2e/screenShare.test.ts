@@ -84,23 +84,8 @@ function fakeScreen(screen: FakeScreen): void {
   };
 }
 
-/** The page's mixed video, sampled at points given as fractions of its size: [r, g, b] each, or null before a picture. */
-async function sampleMix(tp: TestPage, points: readonly (readonly [number, number])[]): Promise<{ size: [number, number]; rgb: Rgb[] } | null> {
-  return tp.page.evaluate((pts) => {
-    const video = document.querySelector<HTMLVideoElement>("#mixed");
-    if (!video || video.videoWidth === 0) return null;
-    const canvas = document.createElement("canvas");
-    canvas.width = video.videoWidth;
-    canvas.height = video.videoHeight;
-    const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
-    ctx.drawImage(video, 0, 0);
-    const rgb = pts.map(([fx, fy]) => {
-      const d = ctx.getImageData(Math.floor(fx * canvas.width), Math.floor(fy * canvas.height), 1, 1).data;
-      return [d[0], d[1], d[2]] as [number, number, number];
-    });
-    return { size: [canvas.width, canvas.height] as [number, number], rgb };
-  }, points);
-}
+/** The page's mixed video, sampled at points given as fractions of its size; null before a picture. */
+const sampleMix = (tp: TestPage, points: readonly (readonly [number, number])[]) => sampleVideo(tp, "#mixed", points);
 
 const near = (a: Rgb, b: Rgb, tolerance = 60) => Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) <= tolerance * 1.5;
 
@@ -113,7 +98,7 @@ async function waitForMix(tp: TestPage, expected: readonly { at: readonly [numbe
       tp,
       expected.map((e) => e.at),
     );
-    if (last && expected.every((e, k) => near(last!.rgb[k], e.rgb))) return;
+    if (last && expected.every((e, k) => near(last![k], e.rgb))) return;
     await tp.page.waitForTimeout(250);
   }
   throw new Error(`${what}: expected ${JSON.stringify(expected)}, saw ${JSON.stringify(last)}\n${await describePage(tp)}`);
@@ -135,7 +120,7 @@ async function readCode(tp: TestPage, code: { y: number; height: number; bar: nu
   const points = Array.from({ length: BITS }, (_, bit) => onMix((CODE_X + (bit + 0.5) * code.bar) / 1280, (code.y + code.height / 2) / 720));
   const sampled = await sampleMix(tp, points);
   if (!sampled) return null;
-  return sampled.rgb.reduce((value, [r, g, b]) => (value << 1) | (r + g + b < 3 * 128 ? 1 : 0), 0);
+  return sampled.reduce((value, [r, g, b]) => (value << 1) | (r + g + b < 3 * 128 ? 1 : 0), 0);
 }
 
 /** The last picture of a recording, decoded at 320x180, sampled at points given as fractions of it. */
@@ -148,6 +133,26 @@ function lastRecordedPicture(file: string, points: readonly (readonly [number, n
     const i = (Math.floor(fy * h) * w + Math.floor(fx * w)) * 3;
     return [last[i], last[i + 1], last[i + 2]] as const;
   });
+}
+
+/** A video element's frame sampled at points given as fractions of it; null before a picture. */
+async function sampleVideo(tp: TestPage, selector: string, points: readonly (readonly [number, number])[]): Promise<Rgb[] | null> {
+  return tp.page.evaluate(
+    ({ selector, points }) => {
+      const video = document.querySelector<HTMLVideoElement>(selector);
+      if (!video || video.videoWidth === 0) return null;
+      const canvas = document.createElement("canvas");
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      const ctx = canvas.getContext("2d", { willReadFrequently: true })!;
+      ctx.drawImage(video, 0, 0);
+      return points.map(([fx, fy]) => {
+        const d = ctx.getImageData(Math.floor(fx * canvas.width), Math.floor(fy * canvas.height), 1, 1).data;
+        return [d[0], d[1], d[2]] as [number, number, number];
+      });
+    },
+    { selector, points },
+  );
 }
 
 async function click(tp: TestPage, selector: string): Promise<void> {
@@ -337,6 +342,39 @@ describeWithChromium("screen sharing, in real Chromium", () => {
         ],
         "Bo alone after the sharer left",
       );
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "SFU room: the others get the screen as a stream of its own, shown first and across the grid, gone when the share stops",
+    async () => {
+      const sfuUrl = (name: string) => new URL(`/?room=screen-sfu&mode=sfu&name=${encodeURIComponent(name)}`, server!.url).toString();
+      await ada.page.goto(sfuUrl("Ada"));
+      await waitConnected(ada);
+      await bo.page.goto(sfuUrl("Bo"));
+      await waitConnected(bo);
+      await click(ada, "#share-screen");
+      const adaId = await ada.page.evaluate(() => window.tessera.id);
+      const selector = `#remotes .remote[data-screen="true"][data-id="screen:${adaId}"] video`;
+      const quadrants: [number, number][] = [
+        [0.25, 0.25],
+        [0.75, 0.25],
+        [0.75, 0.75],
+        [0.25, 0.75],
+      ];
+      let seen: Rgb[] | null = null;
+      for (let i = 0; i < 120; i++) {
+        seen = await sampleVideo(bo, selector, quadrants);
+        if (seen && seen.every((rgb, k) => near(rgb, QUADRANTS[k]))) break;
+        await bo.page.waitForTimeout(250);
+      }
+      expect(seen, `Ada's screen on Bo's page: ${await describePage(bo)}`).not.toBeNull();
+      seen!.forEach((rgb, k) => expect(near(rgb, QUADRANTS[k]), `quadrant ${k}: ${rgb.join(",")}`).toBe(true));
+      expect(await bo.page.textContent(`#remotes .remote[data-screen="true"] .remote-name`)).toBe("Ada's screen");
+      await bo.page.screenshot({ path: join(out, "page-sfu-screen.png") });
+      await click(ada, "#share-screen");
+      await bo.page.waitForFunction((sel) => document.querySelector(sel) === null, selector.replace(" video", ""), { timeout: 15_000 });
     },
     TEST_TIMEOUT_MS,
   );
