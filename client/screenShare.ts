@@ -6,13 +6,15 @@
 import type { ClientMessageInput, TileMessage } from "../protocol/messages.js";
 import { preferServerCodecs } from "./codecs.js";
 import { Peer } from "./peer.js";
-import { TileApplier } from "./tile.js";
+import { TileApplier, type AppliedTile } from "./tile.js";
 
 export interface ScreenShareHandlers {
   send(message: ClientMessageInput): void;
   /** Sharing started (the offer went out) or ended, for whatever reason. */
   onSharing(sharing: boolean): void;
   onError(detail: string): void;
+  /** The server's size for the screen was applied to its sender. */
+  onTile(tile: AppliedTile): void;
 }
 
 /** What the page asks the browser for: a screen's text wants pixels more than frames. */
@@ -63,7 +65,7 @@ export class ScreenShare {
     // The server takes a connection with one audio and one video section; the screen's sound is not sent (yet).
     peer.pc.addTransceiver("audio", { direction: "recvonly" });
     preferServerCodecs(transceiver, true);
-    this.tiles = new TileApplier(transceiver.sender, () => undefined);
+    this.tiles = new TileApplier(transceiver.sender, (tile) => this.handlers.onTile(tile));
     this.handlers.onSharing(true);
     await peer.negotiate((sdp) => this.handlers.send({ type: "screenOffer", sdp }));
   }

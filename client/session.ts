@@ -225,6 +225,7 @@ export class Session {
         this.drawScreenShare();
       },
       onError: (detail) => this.showError(this.ui.t("call.shareFailed", { detail })),
+      onTile: (tile) => (this.view.lastScreenTile = tile),
     }, this.options.relay ? "relay" : "all");
     this.screen = share;
     share.start().catch((error: unknown) => {

@@ -230,6 +230,9 @@ describeWithChromium("screen sharing, in real Chromium", () => {
       const adaId = await ada.page.evaluate(() => window.tessera.id);
       await bo.page.waitForFunction((id) => window.tessera.screenSharer === id, adaId, { timeout: 15_000 });
       expect(await ada.page.textContent("#share-screen")).toBe("Stop sharing");
+      // The sharer is asked for the size the screen is drawn at (the presentation's 1024x720 region).
+      const screenTile = await ada.page.waitForFunction(() => window.tessera.lastScreenTile, null, { timeout: 15_000 }).then((h) => h.jsonValue());
+      expect(screenTile).toMatchObject({ width: 1024, height: 720 });
       await waitForMix(bo, presentation, "the screen large on the left, the faces in a column on the right");
       // The codes, read from the mix Bo's page plays: the screen is decoded at the size it is drawn.
       let coarse: number | null = null;
