@@ -95,6 +95,14 @@ interface Rendition {
 
 const sizeKey = (s: Size) => `${s.width}x${s.height}`;
 
+/**
+ * A screen's last picture is held this long without a new frame (a camera's, STALE_VIDEO_MS). A still screen
+ * sends next to nothing (a canvas or a window sends a frame only when it changes; Chrome repeats an idle
+ * screen's frame about once a second): drawn as a name card after half a second, it would flicker. A share
+ * whose connection fails is ended by the room, not by staleness.
+ */
+const SCREEN_STALE_AFTER_MS = 30_000;
+
 /** Between one re-layout decoder start and the next: about what one of Debian's ffmpeg takes to start. */
 const DECODER_START_SPACING_MS = 100;
 /**
@@ -317,7 +325,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const now = performance.now();
     // Each picture is read once per tick, whatever number of renditions draw it.
     const frames = new Map<string, I420Frame | undefined>();
-    for (const [id, p] of this.participants) frames.set(id, p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs));
+    for (const [id, p] of this.participants) frames.set(id, p.videoMuted ? undefined : p.input.currentFrame(now, p.kind === "screen" ? SCREEN_STALE_AFTER_MS : this.options.staleAfterMs));
     for (const r of this.renditions.values()) {
       const targets = [...r.outputs.values()];
       if (targets.length === 0 || targets.every((o) => o.behind)) continue;

@@ -51,7 +51,7 @@ interface FakeScreen {
  * Every stream it gave is kept in `window.__screens` (the test ends one as the browser's "stop sharing" would).
  */
 function fakeScreen(screen: FakeScreen): void {
-  const w = window as unknown as { __screens: MediaStream[] };
+  const w = window as unknown as { __screens: MediaStream[]; __screenStill?: boolean };
   w.__screens = [];
   const devices = navigator.mediaDevices;
   if (!devices) return;
@@ -62,6 +62,8 @@ function fakeScreen(screen: FakeScreen): void {
     const ctx = canvas.getContext("2d")!;
     let tick = 0;
     const paint = () => {
+      // A still screen: the canvas is not painted, so its stream sends no frames at all.
+      if (w.__screenStill) return;
       screen.quadrants.forEach(([r, g, b], i) => {
         ctx.fillStyle = `rgb(${r},${g},${b})`;
         ctx.fillRect(i === 1 || i === 2 ? 640 : 0, i >= 2 ? 360 : 0, 640, 360);
@@ -246,6 +248,12 @@ describeWithChromium("screen sharing, in real Chromium", () => {
       expect(coarse?.toString(2), "the coarse code (32 px bars in the mix)").toBe(COARSE_CODE.toString(2));
       expect(fine?.toString(2), "the fine code (8 px bars in the mix)").toBe(FINE_CODE.toString(2));
       await bo.page.screenshot({ path: join(out, "page-presentation-desktop.png") });
+
+      // A screen that does not change sends no frames: the mix keeps its last picture, not a name card.
+      await ada.page.evaluate(() => ((window as unknown as { __screenStill: boolean }).__screenStill = true));
+      await bo.page.waitForTimeout(3000);
+      await waitForMix(bo, presentation, "a still screen held in the mix", 2000);
+      await ada.page.evaluate(() => ((window as unknown as { __screenStill: boolean }).__screenStill = false));
 
       // The recording is the same mix: its last picture is the presentation too.
       await click(ada, "#record");
