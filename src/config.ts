@@ -29,6 +29,7 @@ const envSchema = z.object({
   OUTPUT_AUDIO_BITRATE: int(16_000, 256_000).default(48_000),
   KEYFRAME_INTERVAL_MS: int(1000, 600_000).default(10_000),
   STALE_VIDEO_MS: int(100, 10_000).default(500),
+  SCREEN_SHARE_POLICY: z.enum(["refuse", "takeover"]).default("refuse"),
   ICE_SERVERS: z.string().default(""),
   ICE_USERNAME: z.string().optional(),
   ICE_CREDENTIAL: z.string().optional(),
@@ -43,7 +44,6 @@ const envSchema = z.object({
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
   RECORDING_FORMAT: z.enum(recordingFormats).default("webm"),
   RECORDING_VOICES: z.enum(["true", "false", "1", "0", ""]).default("false"),
-  SCREEN_SHARE_POLICY: z.enum(["refuse", "takeover"]).default("refuse"),
   WEBHOOK_URL: z.string().default(""),
   WEBHOOK_SECRET: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5000),
@@ -101,6 +101,8 @@ export interface Config {
   readonly output: { readonly width: number; readonly height: number; readonly fps: number; readonly videoBitrate: number; readonly audioBitrate: number };
   readonly keyframeIntervalMs: number;
   readonly staleVideoMs: number;
+  /** A second screen share in a room while one runs: `refuse` it (screen-busy), or let it `takeover` (the first one stops). */
+  readonly screenSharePolicy: "refuse" | "takeover";
   /** Handed to clients as-is and used by the server's own ICE agent (werift uses the first STUN and first TURN URL). */
   readonly iceServers: readonly IceServer[];
   /** When non-empty, the only addresses the server offers as host candidates (tests: 127.0.0.1). */
@@ -128,8 +130,6 @@ export interface Config {
   readonly recordingFormat: RecordingFormat;
   /** Each participant's voice in a file of its own as well, unless a start says otherwise. */
   readonly recordingVoices: boolean;
-  /** A second screen share in a room while one runs: `refuse` it (screen-busy), or let it `takeover` (the first one stops). */
-  readonly screenSharePolicy: "refuse" | "takeover";
   readonly logLevel: LogLevel;
   /** After SIGTERM, how long rooms get to close (recordings finished) before the rest is killed. */
   readonly shutdownGraceMs: number;
@@ -226,6 +226,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     output: { width: e.OUTPUT_WIDTH, height: e.OUTPUT_HEIGHT, fps: e.OUTPUT_FPS, videoBitrate: e.OUTPUT_VIDEO_BITRATE, audioBitrate: e.OUTPUT_AUDIO_BITRATE },
     keyframeIntervalMs: e.KEYFRAME_INTERVAL_MS,
     staleVideoMs: e.STALE_VIDEO_MS,
+    screenSharePolicy: e.SCREEN_SHARE_POLICY,
     iceServers,
     iceHostAddresses: commaList.parse(e.ICE_HOST_ADDRESSES),
     icePortRange: e.ICE_PORT_MIN !== undefined && e.ICE_PORT_MAX !== undefined ? [e.ICE_PORT_MIN, e.ICE_PORT_MAX] : undefined,
@@ -237,7 +238,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
     recordingFormat: e.RECORDING_FORMAT,
     recordingVoices: e.RECORDING_VOICES === "true" || e.RECORDING_VOICES === "1",
-    screenSharePolicy: e.SCREEN_SHARE_POLICY,
     webhooks: webhookConfig(e.WEBHOOK_URL, e.WEBHOOK_SECRET, e.WEBHOOK_TIMEOUT_MS, e.WEBHOOK_RETRY_FOR_S),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
