@@ -3,7 +3,8 @@
 // fine), and another sender's page shows the mix: the screen large on the left, both faces in the column beside
 // it, the bar codes read back from the mixed picture. A second share is refused naming the sharer; stopping by
 // the button or by the browser's own "stop sharing" (the track's `ended`), and the sharer leaving, each bring the
-// grid back. The room is recorded while the screen is shared, and the recording's last picture is the same
+// grid back; with SCREEN_SHARE_POLICY=takeover a second share replaces the first. In an SFU room the others get
+// the screen as a stream of its own. The room is recorded while the screen is shared, and the recording's last picture is the same
 // presentation. The pages and mixed pictures are saved as PNGs (the path is printed; docs/client.md shows two).
 
 import { execFileSync } from "node:child_process";
@@ -353,6 +354,36 @@ describeWithChromium("screen sharing, in real Chromium", () => {
         ],
         "Bo alone after the sharer left",
       );
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "with SCREEN_SHARE_POLICY=takeover a second share replaces the first: the first sharer's page stops its capture",
+    async () => {
+      const takeover = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], screenSharePolicy: "takeover" });
+      try {
+        const at = (name: string) => new URL(`/?room=screen-takeover&name=${encodeURIComponent(name)}`, takeover.url).toString();
+        await ada.page.goto(at("Ada"));
+        await waitConnected(ada);
+        await bo.page.goto(at("Bo"));
+        await waitConnected(bo);
+        const [adaId, boId] = [await ada.page.evaluate(() => window.tessera.id), await bo.page.evaluate(() => window.tessera.id)];
+        await click(ada, "#share-screen");
+        await bo.page.waitForFunction((id) => window.tessera.screenSharer === id, adaId, { timeout: 15_000 });
+        await waitForMix(bo, presentation, "Ada's screen");
+        await click(bo, "#share-screen");
+        await ada.page.waitForFunction((id) => window.tessera.screenSharer === id && !window.tessera.sharing, boId, { timeout: 15_000 });
+        expect(await ada.page.textContent("#share-screen")).toBe("Share screen");
+        expect(await bo.page.evaluate(() => window.tessera.sharing)).toBe(true);
+        // Ada's capture stopped with her share; Bo's screen (the same picture) is what the mix shows now.
+        expect(await ada.page.evaluate(() => (window as unknown as { __screens: MediaStream[] }).__screens.at(-1)!.getVideoTracks()[0].readyState)).toBe("ended");
+        await waitForMix(ada, presentation, "Bo's screen in Ada's mix");
+      } finally {
+        await ada.page.goto("about:blank");
+        await bo.page.goto("about:blank");
+        await takeover.close();
+      }
     },
     TEST_TIMEOUT_MS,
   );
