@@ -17,8 +17,10 @@ export interface ScreenShareHandlers {
   onTile(tile: AppliedTile): void;
 }
 
-/** What the page asks the browser for: a screen's text wants pixels more than frames. */
-export const DISPLAY_CONSTRAINTS: DisplayMediaStreamOptions = { video: { frameRate: { ideal: 15, max: 30 } }, audio: false };
+/** What the page asks the browser for: a screen's text wants pixels more than frames; its sound where the room forwards it. */
+export function displayConstraints(withAudio: boolean): DisplayMediaStreamOptions {
+  return { video: { frameRate: { ideal: 15, max: 30 } }, audio: withAudio };
+}
 
 export class ScreenShare {
   private peer: Peer | null = null;
@@ -30,13 +32,15 @@ export class ScreenShare {
     private readonly iceServers: RTCIceServer[],
     private readonly handlers: ScreenShareHandlers,
     private readonly iceTransportPolicy: RTCIceTransportPolicy = "all",
+    /** Ask for the screen's sound too and send it (SFU rooms forward it; the MCU's mix does not take it yet). */
+    private readonly withAudio = false,
   ) {}
 
   /** Asks the user for a screen (the browser's picker) and offers it to the server. */
   async start(): Promise<void> {
     let stream: MediaStream;
     try {
-      stream = await navigator.mediaDevices.getDisplayMedia(DISPLAY_CONSTRAINTS);
+      stream = await navigator.mediaDevices.getDisplayMedia(displayConstraints(this.withAudio));
     } catch (error) {
       // The user closed the picker: not an error worth a banner.
       if (error instanceof DOMException && error.name === "NotAllowedError") return this.stop(false);
@@ -62,8 +66,11 @@ export class ScreenShare {
     }, this.iceTransportPolicy);
     this.peer = peer;
     const transceiver = peer.pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
-    // The server takes a connection with one audio and one video section; the screen's sound is not sent (yet).
-    peer.pc.addTransceiver("audio", { direction: "recvonly" });
+    // The server takes a connection with one audio and one video section: the screen's sound when the browser
+    // gave one (a tab's, on Chromium), else a section that only receives (and is sent nothing).
+    const sound = this.withAudio ? stream.getAudioTracks()[0] : undefined;
+    if (sound) peer.pc.addTransceiver(sound, { direction: "sendonly", streams: [stream] });
+    else peer.pc.addTransceiver("audio", { direction: "recvonly" });
     preferServerCodecs(transceiver, true);
     this.tiles = new TileApplier(transceiver.sender, (tile) => this.handlers.onTile(tile));
     this.handlers.onSharing(true);

@@ -43,6 +43,8 @@ export interface ScreenSink {
   removed(sourceId: string): Promise<void> | void;
   /** One RTP packet of the screen; `codecChanged` on its first packet and whenever the codec changes. */
   video(sourceId: string, packet: RtpPacket, codec: InboundVideoCodec, codecChanged: boolean): void;
+  /** One RTP packet of the screen's sound (a tab's), where the room takes it; absent: dropped. */
+  audio?(sourceId: string, packet: RtpPacket): void;
 }
 
 interface Share {
@@ -97,6 +99,7 @@ export class RoomScreenShare implements ScreenShareControl {
     const share: Share = { owner: id, tileId: screenTileId(id), peer: this.options.createPeer(), deadline: undefined, codec: undefined };
     this.share = share;
     this.wire(share);
+    this.wireAudio(share);
     try {
       const answer = await share.peer.answer(sdp);
       if (this.share !== share) throw new ScreenBusyError("the share was stopped before its connection was set up");
@@ -155,6 +158,17 @@ export class RoomScreenShare implements ScreenShareControl {
         const changed = share.codec !== codec;
         share.codec = codec;
         this.options.sink.video(share.tileId, packet, codec, changed);
+      }),
+    );
+  }
+
+  private wireAudio(share: Share): void {
+    const audio = this.options.sink.audio?.bind(this.options.sink);
+    if (!audio) return;
+    share.peer.on(
+      "audioRtp",
+      this.options.faults.wrap("screen audio in", (packet: RtpPacket) => {
+        if (this.share === share) audio(share.tileId, packet);
       }),
     );
   }

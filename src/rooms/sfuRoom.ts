@@ -36,6 +36,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
       added: (sourceId) => this.forwardScreen(sourceId),
       removed: (sourceId) => this.retireSource(sourceId),
       video: (sourceId, packet, codec) => this.fanOut(sourceId, "video", packet, codec),
+      audio: (sourceId, packet) => this.fanOut(sourceId, "audio", packet),
     },
     member: (id) => this.members.get(id),
     broadcast: (message) => {

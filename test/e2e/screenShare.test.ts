@@ -56,7 +56,7 @@ function fakeScreen(screen: FakeScreen): void {
   w.__screens = [];
   const devices = navigator.mediaDevices;
   if (!devices) return;
-  devices.getDisplayMedia = async () => {
+  devices.getDisplayMedia = async (options?: DisplayMediaStreamOptions) => {
     const canvas = document.createElement("canvas");
     canvas.width = 1280;
     canvas.height = 720;
@@ -82,6 +82,16 @@ function fakeScreen(screen: FakeScreen): void {
     paint();
     setInterval(paint, 66);
     const stream = canvas.captureStream(15);
+    // A tab's sound, where the page asks for it (SFU rooms): an 880 Hz tone.
+    if (options?.audio) {
+      const audio = new AudioContext();
+      const tone = audio.createOscillator();
+      tone.frequency.value = 880;
+      const out = audio.createMediaStreamDestination();
+      tone.connect(out);
+      tone.start();
+      stream.addTrack(out.stream.getAudioTracks()[0]);
+    }
     w.__screens.push(stream);
     return stream;
   };
@@ -414,6 +424,26 @@ describeWithChromium("screen sharing, in real Chromium", () => {
       expect(seen, `Ada's screen on Bo's page: ${await describePage(bo)}`).not.toBeNull();
       seen!.forEach((rgb, k) => expect(near(rgb, QUADRANTS[k]), `quadrant ${k}: ${rgb.join(",")}`).toBe(true));
       expect(await bo.page.textContent(`#remotes .remote[data-screen="true"] .remote-name`)).toBe("Ada's screen");
+      // The screen's sound (a tab's) comes with it, on the screen's own stream (polled with evaluate, which awaits
+      // the stats; waitForFunction would take the predicate's promise itself as true).
+      const screenAudioPackets = () =>
+        bo.page.evaluate(async (sel) => {
+          const stream = document.querySelector<HTMLVideoElement>(sel)?.srcObject as MediaStream | null;
+          const track = stream?.getAudioTracks()[0];
+          let packets = 0;
+          for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs)
+            for (const receiver of pc.getReceivers()) {
+              if (!track || receiver.track !== track) continue;
+              for (const s of (await receiver.getStats()).values()) if (s.type === "inbound-rtp") packets += Number(s.packetsReceived ?? 0);
+            }
+          return packets;
+        }, selector);
+      let heard = false;
+      for (let i = 0; i < 60 && !heard; i++) {
+        heard = (await screenAudioPackets()) > 50;
+        if (!heard) await bo.page.waitForTimeout(250);
+      }
+      expect(heard, `the screen's sound reaches Bo: ${await describePage(bo)}`).toBe(true);
       await bo.page.screenshot({ path: join(out, "page-sfu-screen.png") });
       await click(ada, "#share-screen");
       await bo.page.waitForFunction((sel) => document.querySelector(sel) === null, selector.replace(" video", ""), { timeout: 15_000 });
