@@ -29,6 +29,7 @@ const envSchema = z.object({
   OUTPUT_AUDIO_BITRATE: int(16_000, 256_000).default(48_000),
   KEYFRAME_INTERVAL_MS: int(1000, 600_000).default(10_000),
   STALE_VIDEO_MS: int(100, 10_000).default(500),
+  SCREEN_SHARE_POLICY: z.enum(["refuse", "takeover"]).default("refuse"),
   ICE_SERVERS: z.string().default(""),
   ICE_USERNAME: z.string().optional(),
   ICE_CREDENTIAL: z.string().optional(),
@@ -109,6 +110,8 @@ export interface Config {
   readonly output: { readonly width: number; readonly height: number; readonly fps: number; readonly videoBitrate: number; readonly audioBitrate: number };
   readonly keyframeIntervalMs: number;
   readonly staleVideoMs: number;
+  /** A second screen share in a room while one runs: `refuse` it (screen-busy), or let it `takeover` (the first one stops). */
+  readonly screenSharePolicy: "refuse" | "takeover";
   /** Handed to clients as-is and used by the server's own ICE agent (werift uses the first STUN and first TURN URL). */
   readonly iceServers: readonly IceServer[];
   /** When non-empty, the only addresses the server offers as host candidates (tests: 127.0.0.1). */
@@ -290,6 +293,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     output: { width: e.OUTPUT_WIDTH, height: e.OUTPUT_HEIGHT, fps: e.OUTPUT_FPS, videoBitrate: e.OUTPUT_VIDEO_BITRATE, audioBitrate: e.OUTPUT_AUDIO_BITRATE },
     keyframeIntervalMs: e.KEYFRAME_INTERVAL_MS,
     staleVideoMs: e.STALE_VIDEO_MS,
+    screenSharePolicy: e.SCREEN_SHARE_POLICY,
     iceServers,
     iceHostAddresses: commaList.parse(e.ICE_HOST_ADDRESSES),
     icePortRange: e.ICE_PORT_MIN !== undefined && e.ICE_PORT_MAX !== undefined ? [e.ICE_PORT_MIN, e.ICE_PORT_MAX] : undefined,

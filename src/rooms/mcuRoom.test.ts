@@ -349,9 +349,9 @@ describe("McuRoom rules", () => {
     expect(mixer.layouts.at(-1)).toEqual({ layout: "speaker" });
   });
 
-  it("has negotiation, layout, recording, mix figures and link figures, and no signal relay or server offers", () => {
+  it("has negotiation, layout, recording, mix figures, link figures and screen sharing, and no signal relay or server offers", () => {
     const { room } = makeRoom();
-    expect(Object.keys(room.capabilities).sort()).toEqual(["display", "layout", "links", "mix", "negotiation", "recording"]);
+    expect(Object.keys(room.capabilities).sort()).toEqual(["display", "layout", "links", "mix", "negotiation", "recording", "screenShare"]);
     expect(() => capability(room, "relay")).toThrow(expect.objectContaining({ code: "wrong-mode", message: "signal messages are for mesh rooms; this is an MCU room" }));
     expect(() => capability(room, "serverOffers")).toThrow(/an MCU room never sends offers/);
   });

@@ -20,6 +20,8 @@ export type RoomMixing = Pick<
   | "pushAudioRtp"
   | "setMuted"
   | "setLayout"
+  | "addScreen"
+  | "removeScreen"
   | "layout"
   | "activeSpeaker"
   | "videoStats"
