@@ -19,6 +19,7 @@ import {
 } from "werift";
 import type { LinkEstimate } from "./linkEstimate.js";
 import { LinkEstimator, type DeliveryReport } from "./linkEstimator.js";
+import { LinkProbe, type ProbeResult } from "./linkProbe.js";
 import { RetransmitBudget, type SentRecord } from "./retransmitBudget.js";
 import { twccResults } from "./twccResults.js";
 
@@ -36,6 +37,9 @@ export interface LinkReport extends LinkEstimate {
   transportCc: boolean;
   /** Whether the receiver sends its own estimate (REMB). */
   remb: boolean;
+  /** Probes of the link before a move up (LinkProbe): run, and passed. */
+  probes: number;
+  probesPassed: number;
 }
 
 export type LinkMonitorEvents = {
@@ -85,6 +89,14 @@ const TWCC_HISTORY_SIZE = 4096;
 const MAX_PENDING = 512;
 /** How soon a waiting retransmission is reconsidered (pacing step), ms. */
 const PACE_STEP_MS = 20;
+/** A probe's length: long enough for a rate through a bottleneck's burst, short enough not to overflow its queue, ms. */
+const PROBE_MS = 500;
+/** Padding is sent in steps this far apart while a probe runs, ms. */
+const PROBE_STEP_MS = 10;
+/** At most this many padding packets in one step (a late timer on a busy machine must not send one burst). */
+const PROBE_STEP_PACKETS = 12;
+/** Padding copies the newest this-many video packets, round and round. */
+const PROBE_SOURCE_PACKETS = 32;
 
 /**
  * One receiver's link, read from its RTCP on the peer connection's DTLS transport, and the retransmissions to
@@ -118,7 +130,10 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private sawTransportCc = false;
   private sawRemb = false;
   private closed = false;
-  private counts = { nacked: 0, retransmitted: 0, abandoned: 0 };
+  private counts = { nacked: 0, retransmitted: 0, abandoned: 0, probes: 0, probesPassed: 0 };
+  /** The newest video sequence number sent (the padding source). */
+  private lastVideoSeq: number | undefined;
+  private probeRun: { probe: LinkProbe; cursor: number; timer: NodeJS.Timeout | undefined; done: (result: ProbeResult | undefined) => void } | undefined;
 
   constructor(options: LinkMonitorOptions = {}) {
     super();
@@ -164,6 +179,8 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       abandonedPackets: this.counts.abandoned,
       transportCc: this.sawTransportCc,
       remb: this.sawRemb,
+      probes: this.counts.probes,
+      probesPassed: this.counts.probesPassed,
     };
   }
 
@@ -176,6 +193,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     this.closed = true;
     clearInterval(this.timer);
     clearTimeout(this.paceTimer);
+    this.endProbe(undefined);
     for (const dispose of this.disposers.splice(0)) dispose();
     this.pending.clear();
     this.removeAllListeners();
@@ -210,6 +228,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     // Header plus payload plus SRTP's 10-byte tag: what the link carries, less UDP/IP.
     const bytes = header.serializeSize + payload.length + 10;
     this.budget.noteSent(bytes, now);
+    if (this.probeRun?.probe.covers(now)) this.probeRun.probe.noteSent(bytes, now);
     const twccId = this.twccExtensionId();
     const ext = twccId === undefined ? undefined : header.extensions.find((e) => e.id === twccId);
     if (ext && ext.payload.length >= 2) {
@@ -218,6 +237,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     }
     if (this.retransmitting || !this.video || header.ssrc !== this.video.ssrc) return;
     const seq = header.sequenceNumber;
+    this.lastVideoSeq = seq;
     this.history[seq % HISTORY_SIZE] = { seq, header, payload, record: { sentAtMs: now, bytes, retransmissions: 0, lastRetransmitMs: 0 } };
   }
 
@@ -233,6 +253,14 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
         reports.push({ bytes: sent.bytes, sentAtMs: sent.sentAtMs, arrivedAtMs: result.arrivedAtMs });
       }
       if (reports.length > 0) this.estimator.deliveries(reports, now);
+      const run = this.probeRun;
+      if (run) {
+        run.probe.deliveries(
+          reports.filter((r) => run.probe.covers(r.sentAtMs)),
+          this.estimator.baseDelay,
+        );
+        this.checkProbe();
+      }
     } else if (rtcp instanceof RtcpPayloadSpecificFeedback && rtcp.feedback instanceof ReceiverEstimatedMaxBitrate) {
       this.sawRemb = true;
       this.estimator.receiverEstimate(Number(rtcp.feedback.bitrate), now);
@@ -283,11 +311,21 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   }
 
   private resend(entry: HistoryEntry, now: number): void {
-    const video = this.video;
-    const transport = this.transport;
-    if (!video || !transport || !this.sendRtp) return;
     entry.record.retransmissions++;
     entry.record.lastRetransmitMs = now;
+    const video = this.video;
+    const sentBytes = this.sendCopy(entry);
+    if (sentBytes === undefined || !video) return;
+    video.retransmittedPacketsSent++;
+    video.retransmittedBytesSent += sentBytes;
+    this.counts.retransmitted++;
+  }
+
+  /** Sends a packet of the history again (on RTX when negotiated), with a fresh transport-cc number: its payload's bytes, undefined when there is nothing to send on. */
+  private sendCopy(entry: HistoryEntry): number | undefined {
+    const video = this.video;
+    const transport = this.transport;
+    if (!video || !transport || !this.sendRtp) return undefined;
     // A fresh transport-cc number, so the receiver's feedback on the copy is told apart from the original.
     const twccId = this.twccExtensionId();
     const extensions = entry.header.extensions.map((e) => {
@@ -300,14 +338,73 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       packet = wrapRtx(packet, video.rtxPayloadType, video.rtxSequenceNumber, video.rtxSsrc);
       video.rtxSequenceNumber = uint16Add(video.rtxSequenceNumber, 1);
     }
-    video.retransmittedPacketsSent++;
-    video.retransmittedBytesSent += packet.payload.length;
-    this.counts.retransmitted++;
     this.retransmitting = true;
     try {
       void transport.sendRtp(packet.payload, packet.header).catch(() => undefined);
     } finally {
       this.retransmitting = false;
     }
+    return packet.payload.length;
+  }
+
+  /**
+   * Sends at `targetBps` (everything on the connection) for a short window, padding what the media leaves with
+   * copies of the newest video packets (the receiver drops them as duplicates, or as RTX it did not ask for),
+   * and reports whether the link carried it (LinkProbe). A passing probe raises the estimate to what the
+   * receiver got. Resolves undefined when no probe can run: not connected, no transport-cc feedback from this
+   * receiver (nothing to judge by), no video sent yet, or a probe already running.
+   */
+  probe(targetBps: number, neededBps: number): Promise<ProbeResult | undefined> {
+    if (this.closed || !this.transport || !this.sawTransportCc || this.lastVideoSeq === undefined || this.probeRun) return Promise.resolve(undefined);
+    this.counts.probes++;
+    const probe = new LinkProbe({ targetBps, neededBps, startMs: performance.now(), durationMs: PROBE_MS });
+    return new Promise((resolve) => {
+      this.probeRun = { probe, cursor: 0, timer: undefined, done: resolve };
+      this.probeStep();
+    });
+  }
+
+  private probeStep(): void {
+    const run = this.probeRun;
+    if (!run || this.closed) return;
+    run.timer = undefined;
+    const now = performance.now();
+    let due = run.probe.paddingDue(now);
+    for (let i = 0; due > 0 && i < PROBE_STEP_PACKETS && this.lastVideoSeq !== undefined; i++) {
+      const seq = (this.lastVideoSeq - (run.cursor++ % PROBE_SOURCE_PACKETS)) & 0xffff;
+      const entry = this.history[seq % HISTORY_SIZE];
+      if (!entry || entry.seq !== seq) {
+        run.cursor = 0;
+        if (i > 0) break;
+        continue;
+      }
+      if (this.sendCopy(entry) === undefined) break;
+      due -= entry.header.serializeSize + entry.payload.length;
+    }
+    if (this.checkProbe()) return;
+    run.timer = setTimeout(() => this.probeStep(), run.probe.sending(now) ? PROBE_STEP_MS : 50);
+    run.timer.unref();
+  }
+
+  /** Ends the probe when its verdict is in; true when it ended. */
+  private checkProbe(): boolean {
+    const run = this.probeRun;
+    if (!run) return true;
+    const result = run.probe.verdict(performance.now(), this.rttMs);
+    if (!result) return false;
+    if (result.ok && result.deliveredBps !== undefined) {
+      this.counts.probesPassed++;
+      this.estimator.probed(result.deliveredBps);
+    }
+    this.endProbe(result);
+    return true;
+  }
+
+  private endProbe(result: ProbeResult | undefined): void {
+    const run = this.probeRun;
+    if (!run) return;
+    this.probeRun = undefined;
+    clearTimeout(run.timer);
+    run.done(result);
   }
 }

@@ -16,6 +16,7 @@ import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
 import type { LinkEstimate } from "./linkEstimate.js";
 import { LinkMonitor, type LinkReport } from "./linkMonitor.js";
+import type { ProbeResult } from "./linkProbe.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
 import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./offerChecks.js";
@@ -176,6 +177,14 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   /** The link's figures (estimate, sending rate, retransmissions); undefined until connected. */
   get link(): LinkReport | undefined {
     return this.linkMonitor.attached ? this.linkMonitor.report : undefined;
+  }
+
+  /**
+   * Probes the link to this participant at `targetBps` before the room moves them up a rung (LinkMonitor.probe):
+   * undefined when no probe can run (then the room falls back on the estimate alone).
+   */
+  probeLink(targetBps: number, neededBps: number): Promise<ProbeResult | undefined> {
+    return this.linkMonitor.probe(targetBps, neededBps);
   }
 
   get isConnected(): boolean {

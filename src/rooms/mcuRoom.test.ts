@@ -215,7 +215,7 @@ describe("McuRoom rules", () => {
       expect(mixMessages(weak.channel)).toHaveLength(2);
     });
 
-    it("stops a rung nobody receives, and moves up only after 10 s of headroom", async () => {
+    it("stops a rung nobody receives, and (a peer that cannot probe its link) moves up only after 10 s of headroom", async () => {
       const { room, media, mixer } = makeRoom();
       join1(room, "Solo", "viewer");
       const [peer] = media.peers;

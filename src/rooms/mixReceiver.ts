@@ -2,7 +2,7 @@ import type { RtpPacket } from "werift";
 import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
 import { sameStream, type MixStream, type RenditionLadder } from "../../mixer/video/renditionLadder.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
-import { RungChooser, type DisplayBox, type RungChoice, type RungPolicy } from "./rungChooser.js";
+import { RungChooser, type DisplayBox, type ProbeOutcome, type ProbeRequest, type RungChoice, type RungPolicy } from "./rungChooser.js";
 
 /** What the receiver is shown now: the size of its mix, or paused. */
 export interface MixState {
@@ -79,6 +79,17 @@ export class MixReceiver {
   /** Returns true when the streams this receiver needs changed. */
   setEstimate(availableBps: number, now: number): boolean {
     this.choice = this.chooser.setEstimate(availableBps, now);
+    return this.retarget();
+  }
+
+  /** The probe of the link due before this receiver's next move up (the room runs it on the peer and calls probeDone). */
+  probeWanted(now: number): ProbeRequest | undefined {
+    return this.current && !this.pending ? this.chooser.probeWanted(now) : undefined;
+  }
+
+  /** Returns true when the streams this receiver needs changed. */
+  probeDone(outcome: ProbeOutcome, deliveredBps: number | undefined, now: number): boolean {
+    this.choice = this.chooser.probeDone(outcome, deliveredBps, now);
     return this.retarget();
   }
 

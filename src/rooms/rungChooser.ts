@@ -16,8 +16,14 @@ export type RungChoice = { readonly shape: MixShape; readonly paused: false; rea
 export interface RungPolicy {
   /** The share of the link estimate the video may take: the audio, headers and retransmissions need the rest. */
   readonly videoShare: number;
-  /** How long the estimate must afford the next rung up before the receiver moves up. */
+  /** Without probes (a receiver that sends no transport-cc): how long the estimate must afford the next rung up before the receiver moves up. */
   readonly upAfterMs: number;
+  /** With probes: how long after a move down (or a failed probe) the link is probed for the next rung up. */
+  readonly probeRetryMs: number;
+  /** With probes: how long after a move up the link is probed for the next one (the move's keyframe crosses first). */
+  readonly probeHoldMs: number;
+  /** A probe sends this much more than the rung needs, so that a passing one leaves the rung some room. */
+  readonly probeMargin: number;
   /** How long the estimate must afford the lowest rung before paused video resumes. */
   readonly resumeAfterMs: number;
   /** Paused this long, the receiver tries the lowest rung anyway (an estimate may not grow while nothing is sent). */
@@ -26,14 +32,36 @@ export interface RungPolicy {
   readonly displaySlack: number;
 }
 
-export const DEFAULT_RUNG_POLICY: RungPolicy = { videoShare: 0.85, upAfterMs: 10_000, resumeAfterMs: 3_000, probeAfterMs: 15_000, displaySlack: 1.15 };
+export const DEFAULT_RUNG_POLICY: RungPolicy = {
+  videoShare: 0.85,
+  upAfterMs: 10_000,
+  probeRetryMs: 5_000,
+  probeHoldMs: 2_000,
+  probeMargin: 1.15,
+  resumeAfterMs: 3_000,
+  probeAfterMs: 15_000,
+  displaySlack: 1.15,
+};
+
+/** A probe of the link the chooser wants before moving up: the rate to send and the rate the link must carry, bit/s. */
+export interface ProbeRequest {
+  readonly targetBps: number;
+  readonly neededBps: number;
+}
+
+/** How a probe ended: the link carried the next rung, did not, or no probe could run (no transport-cc). */
+export type ProbeOutcome = "passed" | "failed" | "unavailable";
 
 /**
  * Which rung of the ladder one receiver gets, from its link estimates and its display, with hysteresis:
- * down at once (to the largest rung the estimate affords, or paused below the lowest), up one rung after
- * the estimate has afforded it for `upAfterMs`, never above the largest rung the display can show (and up
- * to it at once when the display was the limit and grows, as a phone turned on its side does). Pure:
- * time comes in with each call, so it is tested with tables and no clock.
+ * down at once (to the largest rung the estimate affords, or paused below the lowest), up one rung only
+ * after a probe of the link passed at that rung's rate (`probeWanted`, `probeDone`: a probe `probeRetryMs`
+ * after a move down or a failed probe, `probeHoldMs` after a move up), never above the largest rung the
+ * display can show (and up to it at once when the display was the limit and grows, as a phone turned on its
+ * side does). An estimate alone never moves a receiver up: on a rung that does not fill the link the
+ * estimate grows with nothing to check it against, and a move up on it froze receivers for seconds inside a
+ * 400 kbit/s link (docs/performance.md). Where no probe can run (no transport-cc), the estimate must afford
+ * the next rung for `upAfterMs`. Pure: time comes in with each call, so it is tested with tables and no clock.
  */
 export class RungChooser {
   private shape: MixShape = "landscape";
@@ -46,6 +74,13 @@ export class RungChooser {
   private pausedAt: number | undefined;
   /** The rung is below what the link affords because the display was smaller: a larger display lifts it at once. */
   private displayLimited = true;
+  /** When the rung last changed or a probe failed, and whether that was a move up (the probe's wait). */
+  private settledAt = 0;
+  private lastMoveUp = false;
+  /** The probe running: for which rung of which shape, from which. */
+  private probing: { shape: MixShape; from: number; to: number } | undefined;
+  /** No probe can run for this receiver: moves up follow the estimate's headroom. */
+  private unprobed = false;
 
   constructor(
     private readonly ladder: RenditionLadder,
@@ -70,6 +105,34 @@ export class RungChooser {
   /** A fresh link estimate (available bits a second). */
   setEstimate(availableBps: number, now: number): RungChoice {
     this.estimateBps = availableBps;
+    return this.step(now);
+  }
+
+  /** The probe due now before the next move up, if any; the caller runs it and answers with probeDone. */
+  probeWanted(now: number): ProbeRequest | undefined {
+    if (this.unprobed || this.probing || this.index === undefined) return undefined;
+    const up = this.index - 1;
+    if (up < this.cap()) return undefined;
+    if (now - this.settledAt < (this.lastMoveUp ? this.policy.probeHoldMs : this.policy.probeRetryMs)) return undefined;
+    const neededBps = Math.round(this.rungs[up].bitrate / this.policy.videoShare);
+    this.probing = { shape: this.shape, from: this.index, to: up };
+    return { targetBps: Math.round(neededBps * this.policy.probeMargin), neededBps };
+  }
+
+  /** The probe probeWanted asked for ended; `deliveredBps`: what the link carried meanwhile (the estimate is at least that now). */
+  probeDone(outcome: ProbeOutcome, deliveredBps: number | undefined, now: number): RungChoice {
+    const probe = this.probing;
+    this.probing = undefined;
+    if (outcome === "unavailable") this.unprobed = true;
+    if (outcome === "passed" && deliveredBps !== undefined) this.estimateBps = Math.max(this.estimateBps ?? 0, deliveredBps);
+    // Moved meanwhile (down, a new display): the probe was for another rung.
+    if (!probe || probe.shape !== this.shape || probe.from !== this.index) return this.step(now);
+    if (outcome === "passed" && probe.to >= this.cap()) {
+      this.moveTo(probe.to, now);
+    } else if (outcome === "failed") {
+      this.settledAt = now;
+      this.lastMoveUp = false;
+    }
     return this.step(now);
   }
 
@@ -126,12 +189,15 @@ export class RungChooser {
       return this.choice;
     }
     this.headroomSince ??= now;
-    if (now - this.headroomSince >= this.policy.upAfterMs) this.moveTo(up, now);
+    // With probes, probeDone moves up; the headroom counts from before a probe first turned out unavailable.
+    if (this.unprobed && now - this.headroomSince >= this.policy.upAfterMs) this.moveTo(up, now);
     return this.choice;
   }
 
   private moveTo(index: number | undefined, now: number): void {
     if (index === this.index) return;
+    this.lastMoveUp = index !== undefined && (this.index === undefined || index < this.index);
+    this.settledAt = now;
     this.index = index;
     this.headroomSince = undefined;
     this.pausedAt = index === undefined ? now : undefined;

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { LinkProbe } from "./linkProbe.js";
+
+const PACKET = 1000;
+
+/**
+ * A probe of 500 ms at `targetBps` through a bottleneck of `capacityBps` (a tbf: a queue drained at that rate,
+ * 6 KB of burst, dropping what would wait over 200 ms), feedback every 100 ms with `oneWayMs` of delay; every
+ * `lossEvery`-th packet lost on top. Returns the verdict and when it came.
+ */
+function probeThrough(targetBps: number, capacityBps: number, oneWayMs = 40, lossEvery = 0) {
+  const probe = new LinkProbe({ targetBps, neededBps: targetBps / 1.15, startMs: 0, durationMs: 500 });
+  const gap = (PACKET * 8 * 1000) / targetBps;
+  let bucket = 6000;
+  let lastT = 0;
+  let linkFreeAt = 0;
+  const sent: { at: number; arrived: number | undefined }[] = [];
+  for (let t = 0; t <= 500; t += gap) {
+    if (!probe.sending(t)) break;
+    probe.noteSent(PACKET, t);
+    bucket = Math.min(6000, bucket + ((t - lastT) * capacityBps) / 8000);
+    lastT = t;
+    let arrived: number | undefined;
+    if (bucket >= PACKET && linkFreeAt <= t) {
+      bucket -= PACKET;
+      arrived = t + oneWayMs;
+    } else {
+      const start = Math.max(t, linkFreeAt);
+      const wait = start - t;
+      if (wait <= 200) {
+        linkFreeAt = start + (PACKET * 8 * 1000) / capacityBps;
+        arrived = linkFreeAt + oneWayMs;
+      }
+    }
+    if (lossEvery > 0 && sent.length % lossEvery === lossEvery - 1) arrived = undefined;
+    sent.push({ at: t, arrived });
+  }
+  for (let now = 100; now <= 2000; now += 100) {
+    const due = sent.filter((p) => p.at <= now - oneWayMs && p.at > now - 100 - oneWayMs);
+    probe.deliveries(
+      due.map((p) => ({ bytes: PACKET, sentAtMs: p.at, arrivedAtMs: p.arrived !== undefined && p.arrived <= now ? p.arrived : undefined })),
+      oneWayMs,
+    );
+    const verdict = probe.verdict(now, 2 * oneWayMs);
+    if (verdict) return { ...verdict, at: now };
+  }
+  return undefined;
+}
+
+describe("LinkProbe", () => {
+  const cases = [
+    { name: "a free link carries the probe", target: 676_000, capacity: 10_000_000, ok: true },
+    { name: "a free link carries a 720p probe (2 Mbit/s)", target: 2_029_000, capacity: 10_000_000, ok: true },
+    { name: "the relay's 1 % random loss does not fail it", target: 676_000, capacity: 10_000_000, lossEvery: 100, ok: true },
+    { name: "a 400 kbit/s bottleneck fails a 360p probe", target: 676_000, capacity: 400_000, ok: false },
+    { name: "a 400 kbit/s bottleneck fails a 720p probe early (before the window ends)", target: 2_029_000, capacity: 400_000, ok: false, before: 500 },
+    { name: "a link just short of the rung fails it", target: 676_000, capacity: 560_000, ok: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const verdict = probeThrough(c.target, c.capacity, 40, c.lossEvery ?? 0);
+      expect(verdict, "a verdict within 2 s").toBeDefined();
+      expect(verdict!.ok, JSON.stringify(verdict)).toBe(c.ok);
+      if (c.before) expect(verdict!.at).toBeLessThan(c.before);
+    });
+  }
+
+  it("a probe whose feedback never comes fails", () => {
+    const probe = new LinkProbe({ targetBps: 676_000, neededBps: 588_000, startMs: 0, durationMs: 500 });
+    for (let t = 0; t < 500; t += 12) probe.noteSent(1000, t);
+    expect(probe.verdict(600, 100)).toBeUndefined();
+    expect(probe.verdict(1100, 100)).toMatchObject({ ok: false, reason: "no feedback" });
+  });
+});
