@@ -42,6 +42,9 @@ export interface LinkReport extends LinkEstimate {
   probesPassed: number;
 }
 
+/** Sends one padding packet of up to `bytes` on the receiver's video stream now: the bytes sent, 0 when it cannot now. */
+export type PaddingSender = (bytes: number) => number;
+
 export type LinkMonitorEvents = {
   link: [estimate: LinkEstimate];
 };
@@ -95,8 +98,6 @@ const PROBE_MS = 500;
 const PROBE_STEP_MS = 10;
 /** At most this many padding packets in one step (a late timer on a busy machine must not send one burst). */
 const PROBE_STEP_PACKETS = 12;
-/** Padding copies the newest this-many video packets, round and round. */
-const PROBE_SOURCE_PACKETS = 32;
 
 /**
  * One receiver's link, read from its RTCP on the peer connection's DTLS transport, and the retransmissions to
@@ -131,9 +132,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private sawRemb = false;
   private closed = false;
   private counts = { nacked: 0, retransmitted: 0, abandoned: 0, probes: 0, probesPassed: 0 };
-  /** The newest video sequence number sent (the padding source). */
-  private lastVideoSeq: number | undefined;
-  private probeRun: { probe: LinkProbe; cursor: number; timer: NodeJS.Timeout | undefined; done: (result: ProbeResult | undefined) => void } | undefined;
+  private probeRun: { probe: LinkProbe; pad: PaddingSender; timer: NodeJS.Timeout | undefined; done: (result: ProbeResult | undefined) => void } | undefined;
 
   constructor(options: LinkMonitorOptions = {}) {
     super();
@@ -237,7 +236,6 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     }
     if (this.retransmitting || !this.video || header.ssrc !== this.video.ssrc) return;
     const seq = header.sequenceNumber;
-    this.lastVideoSeq = seq;
     this.history[seq % HISTORY_SIZE] = { seq, header, payload, record: { sentAtMs: now, bytes, retransmissions: 0, lastRetransmitMs: 0 } };
   }
 
@@ -349,17 +347,18 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
 
   /**
    * Sends at `targetBps` (everything on the connection) for a short window, padding what the media leaves with
-   * copies of the newest video packets (the receiver drops them as duplicates, or as RTX it did not ask for),
-   * and reports whether the link carried it (LinkProbe). A passing probe raises the estimate to what the
-   * receiver got. Resolves undefined when no probe can run: not connected, no transport-cc feedback from this
-   * receiver (nothing to judge by), no video sent yet, or a probe already running.
+   * RTP padding-only packets that `pad` puts into the video stream (copies of media packets will not do: without
+   * RTX they repeat a sequence number, and the receiver's SRTP replay check drops them unreported), and reports
+   * whether the link carried it (LinkProbe). A passing probe raises the estimate to what the receiver got.
+   * Resolves undefined when no probe can run: not connected, or no transport-cc feedback from this receiver
+   * (nothing to judge by), or a probe already running.
    */
-  probe(targetBps: number, neededBps: number): Promise<ProbeResult | undefined> {
-    if (this.closed || !this.transport || !this.sawTransportCc || this.lastVideoSeq === undefined || this.probeRun) return Promise.resolve(undefined);
+  probe(targetBps: number, neededBps: number, pad: PaddingSender): Promise<ProbeResult | undefined> {
+    if (this.closed || !this.transport || !this.sawTransportCc || this.probeRun) return Promise.resolve(undefined);
     this.counts.probes++;
     const probe = new LinkProbe({ targetBps, neededBps, startMs: performance.now(), durationMs: PROBE_MS });
     return new Promise((resolve) => {
-      this.probeRun = { probe, cursor: 0, timer: undefined, done: resolve };
+      this.probeRun = { probe, pad, timer: undefined, done: resolve };
       this.probeStep();
     });
   }
@@ -369,17 +368,10 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     if (!run || this.closed) return;
     run.timer = undefined;
     const now = performance.now();
-    let due = run.probe.paddingDue(now);
-    for (let i = 0; due > 0 && i < PROBE_STEP_PACKETS && this.lastVideoSeq !== undefined; i++) {
-      const seq = (this.lastVideoSeq - (run.cursor++ % PROBE_SOURCE_PACKETS)) & 0xffff;
-      const entry = this.history[seq % HISTORY_SIZE];
-      if (!entry || entry.seq !== seq) {
-        run.cursor = 0;
-        if (i > 0) break;
-        continue;
-      }
-      if (this.sendCopy(entry) === undefined) break;
-      due -= entry.header.serializeSize + entry.payload.length;
+    for (let i = 0; i < PROBE_STEP_PACKETS; i++) {
+      const due = run.probe.paddingDue(now);
+      // Nothing sent: mid-frame (padding goes between frames) or no media yet; the next step tries again.
+      if (due <= 0 || run.pad(due) === 0) break;
     }
     if (this.checkProbe()) return;
     run.timer = setTimeout(() => this.probeStep(), run.probe.sending(now) ? PROBE_STEP_MS : 50);

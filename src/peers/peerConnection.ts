@@ -15,7 +15,7 @@ import {
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
 import type { LinkEstimate } from "./linkEstimate.js";
-import { LinkMonitor, type LinkReport } from "./linkMonitor.js";
+import { LinkMonitor, type LinkReport, type PaddingSender } from "./linkMonitor.js";
 import type { ProbeResult } from "./linkProbe.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
@@ -183,8 +183,8 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
    * Probes the link to this participant at `targetBps` before the room moves them up a rung (LinkMonitor.probe):
    * undefined when no probe can run (then the room falls back on the estimate alone).
    */
-  probeLink(targetBps: number, neededBps: number): Promise<ProbeResult | undefined> {
-    return this.linkMonitor.probe(targetBps, neededBps);
+  probeLink(targetBps: number, neededBps: number, pad: PaddingSender): Promise<ProbeResult | undefined> {
+    return this.linkMonitor.probe(targetBps, neededBps, pad);
   }
 
   get isConnected(): boolean {

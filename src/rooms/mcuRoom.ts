@@ -337,7 +337,13 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   private probeLink(p: McuParticipant): void {
     const request = p.mix.probeWanted(performance.now());
     if (!request) return;
-    const running = p.peer.probeLink?.(request.targetBps, request.neededBps) ?? Promise.resolve(undefined);
+    const pad = (bytes: number) => {
+      const packet = p.mix.padding(bytes);
+      if (!packet) return 0;
+      p.peer.sendVideo(packet);
+      return packet.payload.length;
+    };
+    const running = p.peer.probeLink?.(request.targetBps, request.neededBps, pad) ?? Promise.resolve(undefined);
     void running.then(
       this.faults.wrap("receiver probe", (result: ProbeResult | undefined) => {
         if (this.closing || this.members.get(p.id) !== p) return;

@@ -96,6 +96,14 @@ function portraitSuite(): void {
       expect(upright.video.height).toBeLessThanOrEqual(upright.display!.height * 2 * 1.15);
       expect(upright.picture.width / upright.viewport.width, JSON.stringify(upright)).toBeGreaterThanOrEqual(0.9);
       expect(upright.picture.height / upright.viewport.height, JSON.stringify(upright)).toBeGreaterThanOrEqual(0.6);
+      // Every control of the call is on the screen, not below the fold.
+      const offScreen = await phone.page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>(".controls button")]
+          .filter((b) => b.offsetParent !== null)
+          .map((b) => ({ id: b.id, bottom: Math.round(b.getBoundingClientRect().bottom), right: Math.round(b.getBoundingClientRect().right) }))
+          .filter((b) => b.bottom > window.innerHeight || b.right > window.innerWidth),
+      );
+      expect(offScreen, "controls below or beside the screen").toEqual([]);
       await phone.page.screenshot({ path: join(out, "page-upright.png") });
       writeFileSync(join(out, "mix-upright.png"), await mixedFrame(phone));
 
