@@ -47,6 +47,11 @@ export type PaddingSender = (bytes: number) => number;
 
 export type LinkMonitorEvents = {
   link: [estimate: LinkEstimate];
+  /**
+   * Video packets the receiver asked for were given up (too old, or no room in the estimate): a frame of its
+   * picture cannot be completed, and only a keyframe helps. At most once per GAVE_UP_SPACING_MS.
+   */
+  gaveUp: [];
 };
 
 export interface LinkMonitorOptions {
@@ -92,12 +97,26 @@ const TWCC_HISTORY_SIZE = 4096;
 const MAX_PENDING = 512;
 /** How soon a waiting retransmission is reconsidered (pacing step), ms. */
 const PACE_STEP_MS = 20;
-/** A probe's length: long enough for a rate through a bottleneck's burst, short enough not to overflow its queue, ms. */
-const PROBE_MS = 500;
+/**
+ * A receiver that lost packets we gave up on gets a keyframe at most this often: sooner than it would ask
+ * (Chromium sends its PLI seconds later, once its NACKs time out), rarely enough that keyframes do not fill
+ * the link they are meant to heal.
+ */
+const GAVE_UP_SPACING_MS = 1000;
+/**
+ * A probe's length: long enough for a rate through a bottleneck's burst, short enough not to overflow its queue
+ * before the first feedback can stop it (500 ms into the test's 400 kbit/s link with 200 ms of queue froze the
+ * receiver's picture for up to 0.9 s; docs/performance.md), ms.
+ */
+const PROBE_MS = 300;
 /** Padding is sent in steps this far apart while a probe runs, ms. */
 const PROBE_STEP_MS = 10;
-/** At most this many padding packets in one step (a late timer on a busy machine must not send one burst). */
-const PROBE_STEP_PACKETS = 12;
+/**
+ * At most this many padding packets (of up to 255 bytes: RTP's padding count is one byte) in one step: a 720p
+ * probe (2 Mbit/s) needs ~10 a step when the timer is on time, and a busy machine's 20-30 ms late timer must
+ * be caught up (12 a step held probes to ~1.2 Mbit/s, and no probe for 720p ever passed), but not in one burst.
+ */
+const PROBE_STEP_PACKETS = 40;
 
 /**
  * One receiver's link, read from its RTCP on the peer connection's DTLS transport, and the retransmissions to
@@ -131,6 +150,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private sawTransportCc = false;
   private sawRemb = false;
   private closed = false;
+  private lastGaveUpMs = -Infinity;
   private counts = { nacked: 0, retransmitted: 0, abandoned: 0, probes: 0, probesPassed: 0 };
   private probeRun: { probe: LinkProbe; pad: PaddingSender; timer: NodeJS.Timeout | undefined; done: (result: ProbeResult | undefined) => void } | undefined;
 
@@ -289,6 +309,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     if (this.closed) return;
     const now = performance.now();
     const { availableBps } = this.estimator.estimate(now);
+    const abandonedBefore = this.counts.abandoned;
     for (const seq of this.pending) {
       const entry = this.history[seq % HISTORY_SIZE];
       if (!entry || entry.seq !== seq) {
@@ -301,6 +322,10 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       this.pending.delete(seq);
       if (decision === "give-up") this.counts.abandoned++;
       if (decision === "send") this.resend(entry, now);
+    }
+    if (this.counts.abandoned > abandonedBefore && now - this.lastGaveUpMs >= GAVE_UP_SPACING_MS) {
+      this.lastGaveUpMs = now;
+      this.emit("gaveUp");
     }
     if (this.pending.size > 0) {
       this.paceTimer = setTimeout(() => this.pace(), PACE_STEP_MS);

@@ -9,7 +9,7 @@ const PACKET = 1000;
  * `lossEvery`-th packet lost on top. Returns the verdict and when it came.
  */
 function probeThrough(targetBps: number, capacityBps: number, oneWayMs = 40, lossEvery = 0) {
-  const probe = new LinkProbe({ targetBps, neededBps: targetBps / 1.15, startMs: 0, durationMs: 500 });
+  const probe = new LinkProbe({ targetBps, neededBps: targetBps / 1.3, startMs: 0, durationMs: 500 });
   const gap = (PACKET * 8 * 1000) / targetBps;
   let bucket = 6000;
   let lastT = 0;
@@ -49,12 +49,12 @@ function probeThrough(targetBps: number, capacityBps: number, oneWayMs = 40, los
 
 describe("LinkProbe", () => {
   const cases = [
-    { name: "a free link carries the probe", target: 676_000, capacity: 10_000_000, ok: true },
-    { name: "a free link carries a 720p probe (2 Mbit/s)", target: 2_029_000, capacity: 10_000_000, ok: true },
-    { name: "the relay's 1 % random loss does not fail it", target: 676_000, capacity: 10_000_000, lossEvery: 100, ok: true },
-    { name: "a 400 kbit/s bottleneck fails a 360p probe", target: 676_000, capacity: 400_000, ok: false },
-    { name: "a 400 kbit/s bottleneck fails a 720p probe early (before the window ends)", target: 2_029_000, capacity: 400_000, ok: false, before: 500 },
-    { name: "a link just short of the rung fails it", target: 676_000, capacity: 560_000, ok: false },
+    { name: "a free link carries the probe", target: 765_000, capacity: 10_000_000, ok: true },
+    { name: "a free link carries a 720p probe (2 Mbit/s)", target: 2_294_000, capacity: 10_000_000, ok: true },
+    { name: "the relay's 1 % random loss does not fail it", target: 765_000, capacity: 10_000_000, lossEvery: 100, ok: true },
+    { name: "a 400 kbit/s bottleneck fails a 360p probe", target: 765_000, capacity: 400_000, ok: false },
+    { name: "a 400 kbit/s bottleneck fails a 720p probe early (before the window ends)", target: 2_294_000, capacity: 400_000, ok: false, before: 500 },
+    { name: "a link just short of the rung fails it", target: 765_000, capacity: 560_000, ok: false },
   ];
   for (const c of cases) {
     it(c.name, () => {

@@ -48,7 +48,7 @@ export type PeerEvents = {
   /** RTCP feedback on the participant's video: a NACK or PLI from them, or a PLI this peer sent. */
   feedback: [type: "nack-received" | "pli-received" | "pli-sent"];
   connected: [];
-  /** The participant's end lost pictures of what we send it (RTCP PLI on its video section). */
+  /** The participant's end lost pictures of what we send it (RTCP PLI on its video section, or retransmissions we gave up). */
   pictureLoss: [];
   /** What the link to this participant carries now (every LinkMonitor interval, ~500 ms, once connected). */
   link: [estimate: LinkEstimate];
@@ -110,6 +110,8 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
       ...(config.icePortRange ? { icePortRange: [config.icePortRange[0], config.icePortRange[1]] as [number, number] } : {}),
     });
     this.linkMonitor.on("link", (estimate) => this.emit("link", estimate));
+    // Packets it asked for were given up: a keyframe now, rather than when its own request comes seconds later.
+    this.linkMonitor.on("gaveUp", () => this.emit("pictureLoss"));
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "connected") this.watchLink();
       if (state === "connected") this.emit("connected");

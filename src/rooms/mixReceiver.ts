@@ -86,7 +86,8 @@ export class MixReceiver {
 
   /** The probe of the link due before this receiver's next move up (the room runs it on the peer and calls probeDone). */
   probeWanted(now: number): ProbeRequest | undefined {
-    return this.current && !this.pending ? this.chooser.probeWanted(now) : undefined;
+    // On a stream and not moving, or paused (the probe then shows whether the video may come back).
+    return (this.current && !this.pending) || this.choice.paused ? this.chooser.probeWanted(now) : undefined;
   }
 
   /** Returns true when the streams this receiver needs changed. */
@@ -127,7 +128,9 @@ export class MixReceiver {
    * mid-frame or before anything was sent.
    */
   padding(bytes: number): RtpPacket | undefined {
-    if (this.lastSeq === undefined || this.lastTimestamp === undefined || !this.lastMarker || !this.current) return undefined;
+    // Paused, nothing else goes on the video track: padding may go after whatever was sent last.
+    const between = this.choice.paused || (this.lastMarker && this.current !== undefined);
+    if (this.lastSeq === undefined || this.lastTimestamp === undefined || !between) return undefined;
     const paddingSize = Math.max(1, Math.min(255, Math.round(bytes)));
     this.lastSeq = (this.lastSeq + 1) & 0xffff;
     this.seqOffset = (this.seqOffset + 1) & 0xffff;

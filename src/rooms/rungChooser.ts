@@ -22,7 +22,11 @@ export interface RungPolicy {
   readonly probeRetryMs: number;
   /** With probes: how long after a move up the link is probed for the next one (the move's keyframe crosses first). */
   readonly probeHoldMs: number;
-  /** A probe sends this much more than the rung needs, so that a passing one leaves the rung some room. */
+  /**
+   * A probe sends this much more than the rung needs, and passes when the receiver got the need: room for a
+   * busy machine's jitter in a 300 ms window on a free link, and a clear failure through a bottleneck's burst
+   * on a link just short of the need (LinkProbe's table).
+   */
   readonly probeMargin: number;
   /** How long the estimate must afford the lowest rung before paused video resumes. */
   readonly resumeAfterMs: number;
@@ -37,7 +41,7 @@ export const DEFAULT_RUNG_POLICY: RungPolicy = {
   upAfterMs: 10_000,
   probeRetryMs: 5_000,
   probeHoldMs: 2_000,
-  probeMargin: 1.15,
+  probeMargin: 1.3,
   resumeAfterMs: 3_000,
   probeAfterMs: 15_000,
   displaySlack: 1.15,
@@ -78,7 +82,7 @@ export class RungChooser {
   private settledAt = 0;
   private lastMoveUp = false;
   /** The probe running: for which rung of which shape, from which. */
-  private probing: { shape: MixShape; from: number; to: number } | undefined;
+  private probing: { shape: MixShape; from: number | undefined; to: number } | undefined;
   /** No probe can run for this receiver: moves up follow the estimate's headroom. */
   private unprobed = false;
 
@@ -110,12 +114,23 @@ export class RungChooser {
 
   /** The probe due now before the next move up, if any; the caller runs it and answers with probeDone. */
   probeWanted(now: number): ProbeRequest | undefined {
-    if (this.unprobed || this.probing || this.index === undefined) return undefined;
+    if (this.unprobed || this.probing) return undefined;
+    if (this.index === undefined) {
+      // Paused: only the audio flows, which carries no transport-cc, so the estimate cannot grow by itself;
+      // a probe at the lowest rung's rate shows whether the video can come back.
+      if (now - this.settledAt < this.policy.resumeAfterMs) return undefined;
+      return this.request(this.rungs.length - 1, now);
+    }
     const up = this.index - 1;
     if (up < this.cap()) return undefined;
     if (now - this.settledAt < (this.lastMoveUp ? this.policy.probeHoldMs : this.policy.probeRetryMs)) return undefined;
-    const neededBps = Math.round(this.rungs[up].bitrate / this.policy.videoShare);
-    this.probing = { shape: this.shape, from: this.index, to: up };
+    return this.request(up, now);
+  }
+
+  private request(to: number, now: number): ProbeRequest {
+    const neededBps = Math.round(this.rungs[to].bitrate / this.policy.videoShare);
+    this.probing = { shape: this.shape, from: this.index, to };
+    this.settledAt = now;
     return { targetBps: Math.round(neededBps * this.policy.probeMargin), neededBps };
   }
 
@@ -127,8 +142,8 @@ export class RungChooser {
     if (outcome === "passed" && deliveredBps !== undefined) this.estimateBps = Math.max(this.estimateBps ?? 0, deliveredBps);
     // Moved meanwhile (down, a new display): the probe was for another rung.
     if (!probe || probe.shape !== this.shape || probe.from !== this.index) return this.step(now);
-    if (outcome === "passed" && probe.to >= this.cap()) {
-      this.moveTo(probe.to, now);
+    if (outcome === "passed" && (probe.to >= this.cap() || this.index === undefined)) {
+      this.moveTo(Math.max(probe.to, this.cap()), now);
     } else if (outcome === "failed") {
       this.settledAt = now;
       this.lastMoveUp = false;

@@ -226,9 +226,8 @@ function assertRenditions(timeline: readonly Sample[], starts: { shaped: number;
   // on a busy run (docs/performance.md). What B's link may add on its rung is under 5 %.
   expect.soft(concealed, `B's audio concealed on the lower rung (A: ${(aConcealed * 100).toFixed(1)} %)`).toBeLessThan(0.05 + Math.max(0, aConcealed - 0.02));
 
-  // Back at 720p after the shaping is lifted, and staying there. The issue asks for 15 s; the rung chooser's
-  // 10 s hold per rung and the estimate's unprobed growth take 21.6-23.5 s here (NOT MET, docs/performance.md):
-  // asserted is that B comes back by itself, within RECOVERED_S.
+  // Back at 720p within 15 s after the shaping is lifted, and staying there: a probe passes 5 s after the last
+  // failed one at most, and the next 2 s after the move up (docs/performance.md has the runs).
   const back = freed.filter((s) => s.t - starts.freed >= RECOVERED_S);
   const up = freed.find((s) => s.b.frameWidth === 1280);
   console.log(`renditions: B back at 1280x720 ${up ? (up.t - starts.freed).toFixed(1) : "never"} s after the shaping was lifted; rungs while freed: ${freed.map((s) => (s.b.mix?.paused ? "paused" : size(s.b))).join(" ")}`);
@@ -340,7 +339,7 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       for (const s of timeline) {
         console.log(
           `${s.t.toFixed(1)} ${s.phase.padEnd(6)} A ${size(s.a)} f${s.a.framesDecoded} ${s.a.framesPerSecond}fps gap${s.a.maxFrameGapMs} | B ${size(s.b)} mix ${s.b.mix?.paused ? "paused" : `${s.b.mix?.width}x${s.b.mix?.height}`} f${s.b.framesDecoded} ${s.b.framesPerSecond}fps gap${s.b.maxFrameGapMs} frz${s.b.freezeCount}/${s.b.totalFreezesDuration.toFixed(1)}s pli${s.b.pliCount} nack${s.b.nackCount} ` +
-            `| server->B ${kbit(s.linkB?.sendBps ?? 0)} est ${kbit(s.linkB?.availableBps ?? 0)} loss ${((s.linkB?.lossFraction ?? 0) * 100).toFixed(0)}% rtt ${s.linkB?.rttMs ?? "-"} q ${s.linkB?.queueDelayMs ?? "-"} rtx ${s.linkB?.retransmittedPackets ?? 0}/${s.linkB?.nackedPackets ?? 0} ` +
+            `| server->B ${kbit(s.linkB?.sendBps ?? 0)} est ${kbit(s.linkB?.availableBps ?? 0)} loss ${((s.linkB?.lossFraction ?? 0) * 100).toFixed(0)}% rtt ${s.linkB?.rttMs ?? "-"} q ${s.linkB?.queueDelayMs ?? "-"} rtx ${s.linkB?.retransmittedPackets ?? 0}/${s.linkB?.nackedPackets ?? 0} probes ${s.linkB?.probesPassed ?? 0}/${s.linkB?.probes ?? 0} ` +
             `| server->A ${kbit(s.linkA?.sendBps ?? 0)} est ${kbit(s.linkA?.availableBps ?? 0)} | pli-received ${s.pliReceived}`,
         );
       }
