@@ -40,6 +40,8 @@ export interface LinkReport extends LinkEstimate {
   /** Probes of the link before a move up (LinkProbe): run, and passed. */
   probes: number;
   probesPassed: number;
+  /** The last probe's rate asked for and its result (why it ended, what was sent and delivered), bit/s. */
+  lastProbe: { targetBps: number; ok: boolean; reason: string; sentBps: number; deliveredBps: number | null } | null;
 }
 
 /** Sends one padding packet of up to `bytes` on the receiver's video stream now: the bytes sent, 0 when it cannot now. */
@@ -109,6 +111,8 @@ const GAVE_UP_SPACING_MS = 1000;
  * receiver's picture for up to 0.9 s; docs/performance.md), ms.
  */
 const PROBE_MS = 300;
+/** After a probe, a bottleneck's queue (the test's: 200 ms) drains for about this long, ms. */
+const PROBE_DRAIN_MS = 300;
 /** Padding is sent in steps this far apart while a probe runs, ms. */
 const PROBE_STEP_MS = 10;
 /**
@@ -151,6 +155,9 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private sawRemb = false;
   private closed = false;
   private lastGaveUpMs = -Infinity;
+  private lastProbe: LinkReport["lastProbe"] = null;
+  /** The send times whose feedback the estimator does not see: the last probe's window and its queue's drain. */
+  private probeBlind: { fromMs: number; toMs: number } | undefined;
   private counts = { nacked: 0, retransmitted: 0, abandoned: 0, probes: 0, probesPassed: 0 };
   private probeRun: { probe: LinkProbe; pad: PaddingSender; timer: NodeJS.Timeout | undefined; done: (result: ProbeResult | undefined) => void } | undefined;
 
@@ -200,6 +207,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       remb: this.sawRemb,
       probes: this.counts.probes,
       probesPassed: this.counts.probesPassed,
+      lastProbe: this.lastProbe,
     };
   }
 
@@ -270,7 +278,11 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
         if (!sent || sent.seq !== result.seq) continue;
         reports.push({ bytes: sent.bytes, sentAtMs: sent.sentAtMs, arrivedAtMs: result.arrivedAtMs });
       }
-      if (reports.length > 0) this.estimator.deliveries(reports, now);
+      // The probe's own packets, and those its queue delays, are the probe's to judge: a failed probe must not
+      // also cut the estimate (it did, to below the lowest rung, pausing the video for 4 s).
+      const blind = this.probeBlind;
+      const forEstimate = blind ? reports.filter((r) => r.sentAtMs < blind.fromMs || r.sentAtMs > blind.toMs) : reports;
+      if (forEstimate.length > 0) this.estimator.deliveries(forEstimate, now);
       const run = this.probeRun;
       if (run) {
         run.probe.deliveries(
@@ -381,7 +393,9 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   probe(targetBps: number, neededBps: number, pad: PaddingSender): Promise<ProbeResult | undefined> {
     if (this.closed || !this.transport || !this.sawTransportCc || this.probeRun) return Promise.resolve(undefined);
     this.counts.probes++;
-    const probe = new LinkProbe({ targetBps, neededBps, startMs: performance.now(), durationMs: PROBE_MS });
+    const startMs = performance.now();
+    const probe = new LinkProbe({ targetBps, neededBps, startMs, durationMs: PROBE_MS });
+    this.probeBlind = { fromMs: startMs, toMs: startMs + PROBE_MS + PROBE_DRAIN_MS };
     return new Promise((resolve) => {
       this.probeRun = { probe, pad, timer: undefined, done: resolve };
       this.probeStep();
@@ -409,6 +423,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     if (!run) return true;
     const result = run.probe.verdict(performance.now(), this.rttMs);
     if (!result) return false;
+    this.lastProbe = { targetBps: Math.round(run.probe.options.targetBps), ok: result.ok, reason: result.reason, sentBps: Math.round(result.sentBps), deliveredBps: result.deliveredBps === undefined ? null : Math.round(result.deliveredBps) };
     if (result.ok && result.deliveredBps !== undefined) {
       this.counts.probesPassed++;
       this.estimator.probed(result.deliveredBps);

@@ -26,7 +26,7 @@ const LOSS_ABORT = 0.1;
 const LOSS_OK = 0.05;
 /** Packets reported before the loss rule may end a probe early. */
 const MIN_ABORT_PACKETS = 15;
-/** Queueing delay (one-way delay above the base) in the latest feedback that ends the probe: a queue is building. */
+/** Queueing delay (one-way delay above the base) in two feedback batches running that ends the probe: a queue is building. */
 const QUEUE_ABORT_MS = 120;
 /** Feedback later than this after the probe's end is not waited for, ms (at least; twice the RTT when longer). */
 const FEEDBACK_WAIT_MS = 500;
@@ -49,6 +49,8 @@ export class LinkProbe {
   private lastSentMs: number | undefined;
   private readonly reports: DeliveryReport[] = [];
   private aborted: string | undefined;
+  /** The last feedback batch showed a queue. */
+  private queuedBefore = false;
 
   constructor(readonly options: LinkProbeOptions) {}
 
@@ -91,7 +93,10 @@ export class LinkProbe {
       .filter((r): r is DeliveryReport & { arrivedAtMs: number } => r.arrivedAtMs !== undefined)
       .map((r) => r.arrivedAtMs - r.sentAtMs - baseDelayMs)
       .sort((a, b) => a - b);
-    if (delays.length > 0 && delays[Math.floor(delays.length / 2)] > QUEUE_ABORT_MS) this.aborted ??= "queue";
+    // Two batches running: a queue at a bottleneck persists, a busy machine's stall passes.
+    const queued = delays.length > 0 && delays[Math.floor(delays.length / 2)] > QUEUE_ABORT_MS;
+    if (queued && this.queuedBefore) this.aborted ??= "queue";
+    this.queuedBefore = queued;
   }
 
   /** The result once decided (undefined while the probe runs or its feedback is awaited). */

@@ -339,7 +339,7 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       for (const s of timeline) {
         console.log(
           `${s.t.toFixed(1)} ${s.phase.padEnd(6)} A ${size(s.a)} f${s.a.framesDecoded} ${s.a.framesPerSecond}fps gap${s.a.maxFrameGapMs} | B ${size(s.b)} mix ${s.b.mix?.paused ? "paused" : `${s.b.mix?.width}x${s.b.mix?.height}`} f${s.b.framesDecoded} ${s.b.framesPerSecond}fps gap${s.b.maxFrameGapMs} frz${s.b.freezeCount}/${s.b.totalFreezesDuration.toFixed(1)}s pli${s.b.pliCount} nack${s.b.nackCount} ` +
-            `| server->B ${kbit(s.linkB?.sendBps ?? 0)} est ${kbit(s.linkB?.availableBps ?? 0)} loss ${((s.linkB?.lossFraction ?? 0) * 100).toFixed(0)}% rtt ${s.linkB?.rttMs ?? "-"} q ${s.linkB?.queueDelayMs ?? "-"} rtx ${s.linkB?.retransmittedPackets ?? 0}/${s.linkB?.nackedPackets ?? 0} probes ${s.linkB?.probesPassed ?? 0}/${s.linkB?.probes ?? 0} ` +
+            `| server->B ${kbit(s.linkB?.sendBps ?? 0)} est ${kbit(s.linkB?.availableBps ?? 0)} loss ${((s.linkB?.lossFraction ?? 0) * 100).toFixed(0)}% rtt ${s.linkB?.rttMs ?? "-"} q ${s.linkB?.queueDelayMs ?? "-"} rtx ${s.linkB?.retransmittedPackets ?? 0}/${s.linkB?.nackedPackets ?? 0} probes ${s.linkB?.probesPassed ?? 0}/${s.linkB?.probes ?? 0} ${s.linkB?.lastProbe ? `(${kbit(s.linkB.lastProbe.targetBps)}: ${s.linkB.lastProbe.reason}, sent ${kbit(s.linkB.lastProbe.sentBps)}, got ${kbit(s.linkB.lastProbe.deliveredBps ?? 0)})` : ""} ` +
             `| server->A ${kbit(s.linkA?.sendBps ?? 0)} est ${kbit(s.linkA?.availableBps ?? 0)} | pli-received ${s.pliReceived}`,
         );
       }
