@@ -250,6 +250,9 @@ describe("McuRoom rules", () => {
       frame(mixer, hd, 1, 3000, true);
       await vi.advanceTimersByTimeAsync(1);
       vicPeer.emit("link", { availableBps: 80_000, lossFraction: 0.2, rttMs: 300 });
+      // On the lowest rung at once, paused when the link stays below it for 2 s.
+      await vi.advanceTimersByTimeAsync(2000);
+      vicPeer.emit("link", { availableBps: 80_000, lossFraction: 0.2, rttMs: 300 });
       expect(mixMessages(vic.channel).at(-1)).toMatchObject({ paused: true });
       expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720"]); // Ada's
       const before = vicPeer.sent.video;
