@@ -28,6 +28,8 @@ const LOSS_OK = 0.05;
 const MIN_ABORT_PACKETS = 15;
 /** Queueing delay (one-way delay above the base) in two feedback batches running that ends the probe: a queue is building. */
 const QUEUE_ABORT_MS = 120;
+/** A probe passes when the receiver got this share of the need (see verdict). */
+const NEED_SLACK = 0.9;
 /** Feedback later than this after the probe's end is not waited for, ms (at least; twice the RTT when longer). */
 const FEEDBACK_WAIT_MS = 500;
 
@@ -110,8 +112,10 @@ export class LinkProbe {
     const lost = this.reports.filter((r) => r.arrivedAtMs === undefined).length;
     const deliveredBps = this.deliveredBps();
     if (lost / this.reports.length > LOSS_OK) return { ok: false, deliveredBps, sentBps, reason: "loss" };
-    // The link carried the need: what the probe sent above it (the margin) is room for jitter in the arrivals.
-    const carried = deliveredBps !== undefined && deliveredBps >= this.options.neededBps;
+    // The link carried the need, less NEED_SLACK: a busy receiver (and the test's user-space relay) spreads a
+    // 300 ms window's arrivals, and read a free link's 1.9-2.2 Mbit/s as 1.6-1.7 Mbit/s. A bottleneck under
+    // the need builds a queue and loses, which end the probe before this (every failed probe in the shaped runs).
+    const carried = deliveredBps !== undefined && deliveredBps >= NEED_SLACK * this.options.neededBps;
     return { ok: carried, deliveredBps, sentBps, reason: carried ? "carried" : "short" };
   }
 
