@@ -6,7 +6,9 @@
 //
 // It asserts what the link side delivers (PLIs answered, retransmissions held to the estimate, the estimate
 // falling and recovering, the unshaped receiver unaffected, audio FEC) and, in assertRenditions, what the
-// receivers see of the renditions (issue 20 §4). The senders are in-process werift clients replaying encoded
+// receivers see of the renditions (issue 20 §4) through the whole shaped period: the server probes B's link
+// before any move up (LinkProbe), so B must stay on its lower rung inside the link, and be back at 720p
+// within 15 s of the link freed. Each sample line ends with B's probes (passed/run, and the last one's figures). The senders are in-process werift clients replaying encoded
 // clips (nothing to nice: no encoder, no child process). Needs root (network namespaces); with CI=true it fails
 // rather than skips without.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
