@@ -76,6 +76,7 @@ describe("LinkProbe", () => {
     const probe = new LinkProbe({ targetBps: 676_000, neededBps: 588_000, startMs: 0, durationMs: 500 });
     for (let t = 0; t < 500; t += 12) probe.noteSent(1000, t);
     expect(probe.verdict(600, 100)).toBeUndefined();
-    expect(probe.verdict(1100, 100)).toMatchObject({ ok: false, reason: "no feedback" });
+    expect(probe.verdict(1100, 100), "waits a second for late feedback").toBeUndefined();
+    expect(probe.verdict(1600, 100)).toMatchObject({ ok: false, reason: "no feedback" });
   });
 });

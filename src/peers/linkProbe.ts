@@ -30,8 +30,13 @@ const MIN_ABORT_PACKETS = 15;
 const QUEUE_ABORT_MS = 120;
 /** A probe passes when the receiver got this share of the need (see verdict). */
 const NEED_SLACK = 0.9;
-/** Feedback later than this after the probe's end is not waited for, ms (at least; twice the RTT when longer). */
-const FEEDBACK_WAIT_MS = 500;
+/**
+ * Feedback later than this after the probe's end is not waited for, ms (at least; twice the RTT when longer).
+ * 500 ms was too short on a starved machine (load 12: most probes of a run ended without feedback).
+ */
+const FEEDBACK_WAIT_MS = 1000;
+/** The reason of a probe whose feedback did not come: it says nothing about the link. */
+export const NO_FEEDBACK = "no feedback";
 
 /**
  * The judge of one probe: every packet sent in its window (the media, the audio and the padding that lifts
@@ -108,7 +113,7 @@ export class LinkProbe {
     if (nowMs < this.endMs) return undefined;
     const waited = nowMs - this.endMs >= Math.max(FEEDBACK_WAIT_MS, 2 * (rttMs ?? 0));
     if (this.reports.length < this.sentPackets && !waited) return undefined;
-    if (this.reports.length < Math.max(5, this.sentPackets / 2)) return { ok: false, deliveredBps: undefined, sentBps, reason: "no feedback" };
+    if (this.reports.length < Math.max(5, this.sentPackets / 2)) return { ok: false, deliveredBps: undefined, sentBps, reason: NO_FEEDBACK };
     const lost = this.reports.filter((r) => r.arrivedAtMs === undefined).length;
     const deliveredBps = this.deliveredBps();
     if (lost / this.reports.length > LOSS_OK) return { ok: false, deliveredBps, sentBps, reason: "loss" };

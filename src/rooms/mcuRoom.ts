@@ -25,7 +25,7 @@ import type { RoomContext } from "./roomContext.js";
 import type { MixReceivingPeer, RoomMixing } from "./roomMedia.js";
 import { tileBitrate } from "./tileBitrate.js";
 import { MixReceiver } from "./mixReceiver.js";
-import type { ProbeResult } from "../peers/linkProbe.js";
+import { NO_FEEDBACK, type ProbeResult } from "../peers/linkProbe.js";
 import type { DisplayBox } from "./rungChooser.js";
 import type { MixStream } from "../../mixer/video/renditionLadder.js";
 import type { LinkEstimate } from "../peers/linkEstimate.js";
@@ -347,7 +347,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     void running.then(
       this.faults.wrap("receiver probe", (result: ProbeResult | undefined) => {
         if (this.closing || this.members.get(p.id) !== p) return;
-        const outcome = result === undefined ? "unavailable" : result.ok ? "passed" : "failed";
+        const outcome = result === undefined ? "unavailable" : result.ok ? "passed" : result.reason === NO_FEEDBACK ? "inconclusive" : "failed";
         this.log.info("receiver's link probed", { participant: p.id, targetBps: request.targetBps, outcome, reason: result?.reason, deliveredBps: result?.deliveredBps && Math.round(result.deliveredBps), sentBps: result && Math.round(result.sentBps) });
         this.retarget(p, p.mix.probeDone(outcome, result?.deliveredBps, performance.now()));
       }),

@@ -67,6 +67,15 @@ const cases: { name: string; steps: Step[] }[] = [
     ],
   },
   {
+    name: "a probe whose feedback did not come (a starved machine) is tried again 2 s later, not 5",
+    steps: [
+      { t: 0, display: desktop, bps: 400_000, want: "320x180" },
+      { t: 5000, bps: 2_000_000, probe: "inconclusive", want: "320x180+probe@765" },
+      { t: 6900, bps: 2_000_000, probe: "passed", want: "320x180" },
+      { t: 7000, bps: 2_000_000, probe: "passed", want: "640x360+probe@765" },
+    ],
+  },
+  {
     name: "without probes (no transport-cc): up one rung after 10 s of headroom, and a dip restarts the wait",
     steps: [
       { t: 0, display: desktop, bps: 700_000, want: "640x360" },

@@ -56,8 +56,11 @@ export interface ProbeRequest {
   readonly neededBps: number;
 }
 
-/** How a probe ended: the link carried the next rung, did not, or no probe could run (no transport-cc). */
-export type ProbeOutcome = "passed" | "failed" | "unavailable";
+/**
+ * How a probe ended: the link carried the next rung, did not, said nothing (its feedback did not come in time,
+ * as on a starved machine), or no probe could run (no transport-cc).
+ */
+export type ProbeOutcome = "passed" | "failed" | "inconclusive" | "unavailable";
 
 /**
  * Which rung of the ladder one receiver gets, from its link estimates and its display, with hysteresis:
@@ -81,9 +84,12 @@ export class RungChooser {
   private pausedAt: number | undefined;
   /** The rung is below what the link affords because the display was smaller: a larger display lifts it at once. */
   private displayLimited = true;
-  /** When the rung last changed or a probe failed, and whether that was a move up (the probe's wait). */
+  /**
+   * When the rung last changed or a probe ended, and whether the next probe waits only probeHoldMs (after a
+   * move up, or a probe whose feedback did not come: it said nothing of the link) rather than probeRetryMs.
+   */
   private settledAt = 0;
-  private lastMoveUp = false;
+  private shortWait = false;
   /** The probe running: for which rung of which shape, from which. */
   private probing: { shape: MixShape; from: number | undefined; to: number } | undefined;
   /** Since when the estimate has not afforded the lowest rung (the receiver still on it), and whether a probe checked it. */
@@ -133,7 +139,7 @@ export class RungChooser {
     }
     const up = this.index - 1;
     if (up < this.cap()) return undefined;
-    if (now - this.settledAt < (this.lastMoveUp ? this.policy.probeHoldMs : this.policy.probeRetryMs)) return undefined;
+    if (now - this.settledAt < (this.shortWait ? this.policy.probeHoldMs : this.policy.probeRetryMs)) return undefined;
     return this.request(up, now);
   }
 
@@ -154,9 +160,9 @@ export class RungChooser {
     if (!probe || probe.shape !== this.shape || probe.from !== this.index) return this.step(now);
     if (outcome === "passed" && (probe.to >= this.cap() || this.index === undefined)) {
       this.moveTo(Math.max(probe.to, this.cap()), now);
-    } else if (outcome === "failed") {
+    } else if (outcome === "failed" || outcome === "inconclusive") {
       this.settledAt = now;
-      this.lastMoveUp = false;
+      this.shortWait = outcome === "inconclusive";
     }
     return this.step(now);
   }
@@ -235,7 +241,7 @@ export class RungChooser {
     if (index === this.index) return;
     // Resumed: the lowest rung gets its pauseAfterMs again.
     if (this.index === undefined) this.belowLowestSince = undefined;
-    this.lastMoveUp = index !== undefined && (this.index === undefined || index < this.index);
+    this.shortWait = index !== undefined && (this.index === undefined || index < this.index);
     this.settledAt = now;
     this.index = index;
     this.headroomSince = undefined;
