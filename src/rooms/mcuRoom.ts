@@ -26,6 +26,7 @@ import type { MixReceivingPeer, RoomMixing } from "./roomMedia.js";
 import { tileBitrate } from "./tileBitrate.js";
 import { MixReceiver } from "./mixReceiver.js";
 import { RoomScreenShare } from "./screenShare.js";
+import { NO_FEEDBACK, type ProbeResult } from "../peers/linkProbe.js";
 import type { DisplayBox } from "./rungChooser.js";
 import type { MixStream } from "../../mixer/video/renditionLadder.js";
 import type { LinkEstimate } from "../peers/linkEstimate.js";
@@ -354,6 +355,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
         // The audio is protected first: the Opus this receiver hears carries FEC sized to its link's loss.
         this.mixer.setListenerLoss(id, link.lossFraction);
         this.retarget(p, p.mix.setEstimate(link.availableBps, performance.now()));
+        this.probeLink(p);
       }),
     );
     if (p.role !== "sender") return;
@@ -368,6 +370,27 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       }),
     );
     peer.on("audioRtp", this.faults.wrap("participant audio in", (packet: RtpPacket, level: number | undefined) => this.mixer.pushAudioRtp(id, packet, level)));
+  }
+
+  /** Before a receiver moves up a rung, its link is probed at that rung's rate; it moves only if the link carried it. */
+  private probeLink(p: McuParticipant): void {
+    const request = p.mix.probeWanted(performance.now());
+    if (!request) return;
+    const pad = (bytes: number) => {
+      const packet = p.mix.padding(bytes);
+      if (!packet) return 0;
+      p.peer.sendVideo(packet);
+      return packet.payload.length;
+    };
+    const running = p.peer.probeLink?.(request.targetBps, request.neededBps, pad) ?? Promise.resolve(undefined);
+    void running.then(
+      this.faults.wrap("receiver probe", (result: ProbeResult | undefined) => {
+        if (this.closing || this.members.get(p.id) !== p) return;
+        const outcome = result === undefined ? "unavailable" : result.ok ? "passed" : result.reason === NO_FEEDBACK ? "inconclusive" : "failed";
+        this.log.info("receiver's link probed", { participant: p.id, targetBps: request.targetBps, outcome, reason: result?.reason, deliveredBps: result?.deliveredBps && Math.round(result.deliveredBps), sentBps: result && Math.round(result.sentBps) });
+        this.retarget(p, p.mix.probeDone(outcome, result?.deliveredBps, performance.now()));
+      }),
+    );
   }
 
   /** The page's box for the mix (the `display` message): the largest rung it may be sent, and its shape. */
