@@ -6,6 +6,8 @@ export interface Region {
   readonly rect: Rect;
   /** The size `rect` is measured against (the MCU canvas, or the SFU stream itself). */
   readonly canvas: Size;
+  /** How the clip was fitted into `rect`: `cover` (a camera's tile: cropped equally from both sides), `contain` (a shared screen: whole). */
+  readonly fit?: "cover" | "contain";
 }
 
 /**
@@ -37,18 +39,22 @@ export class LatencyProbe {
     }
   }
 
-  private readRegion(rgb: Buffer, probe: Size, { rect, canvas }: Region): { sender: number; frame: number } | undefined {
-    // The mixer scales the clip to cover its tile and crops the overflow equally from both sides.
-    const scale = Math.max(rect.width / CLIP_WIDTH, rect.height / CLIP_HEIGHT);
-    const toProbeX = probe.width / canvas.width;
-    const toProbeY = probe.height / canvas.height;
-    const bright = this.centres.map(({ x, y }) => {
-      const px = Math.round((rect.x + rect.width / 2 + (x - CLIP_WIDTH / 2) * scale) * toProbeX);
-      const py = Math.round((rect.y + rect.height / 2 + (y - CLIP_HEIGHT / 2) * scale) * toProbeY);
-      return luma(rgb, probe.width, px, py) > 128;
-    });
-    return decodeCells(bright);
+  private readRegion(rgb: Buffer, probe: Size, region: Region): { sender: number; frame: number } | undefined {
+    return readCode(rgb, probe, region, this.centres);
   }
+}
+
+/** The block code (sender, frame) drawn in `region` of a decoded RGB picture of `probe` size; undefined when it does not read. */
+export function readCode(rgb: Buffer, probe: Size, { rect, canvas, fit = "cover" }: Region, centres = cellCentres()): { sender: number; frame: number } | undefined {
+  const scale = (fit === "cover" ? Math.max : Math.min)(rect.width / CLIP_WIDTH, rect.height / CLIP_HEIGHT);
+  const toProbeX = probe.width / canvas.width;
+  const toProbeY = probe.height / canvas.height;
+  const bright = centres.map(({ x, y }) => {
+    const px = Math.round((rect.x + rect.width / 2 + (x - CLIP_WIDTH / 2) * scale) * toProbeX);
+    const py = Math.round((rect.y + rect.height / 2 + (y - CLIP_HEIGHT / 2) * scale) * toProbeY);
+    return luma(rgb, probe.width, px, py) > 128;
+  });
+  return decodeCells(bright);
 }
 
 function luma(rgb: Buffer, width: number, x: number, y: number): number {

@@ -114,6 +114,8 @@ export class TestClient {
   private clip: EncodedClip | undefined;
   private tone: Buffer[] | undefined;
   private timers: NodeJS.Timeout[] = [];
+  /** The screen share's peer connection (shareScreen), while it runs. */
+  private screenPc: RTCPeerConnection | undefined;
   private audioLevel: number | undefined;
   private readonly opus = new OpusDecoder();
   sendingVideo = false;
@@ -154,17 +156,7 @@ export class TestClient {
       }
     }
 
-    this.pc = new RTCPeerConnection({
-      codecs: { video: (this.options.videoCodecs ?? (this.clip?.codec === "h264" ? ["h264", "vp8"] : ["vp8"])).map((c) => (c === "h264" ? useH264() : useVP8())), audio: [useOPUS()] },
-      headerExtensions: { video: [], audio: this.options.audioLevel === undefined ? [] : [useAudioLevelIndication()] },
-      iceUseIpv4: false,
-      iceUseIpv6: false,
-      iceAdditionalHostAddresses: ["127.0.0.1"],
-      iceInterfaceAddresses: { udp4: "127.0.0.1" },
-      iceServers: [],
-      // werift 0.24 keeps a packet when `inboundPacketLoss / 100 < Math.random()`: the option is the share kept.
-      ...(this.options.inboundLossPercent ? { debug: { inboundPacketLoss: 100 - this.options.inboundLossPercent } } : {}),
-    });
+    this.pc = this.newPeerConnection(this.options.videoCodecs ?? (this.clip?.codec === "h264" ? ["h264", "vp8"] : ["vp8"]));
     const direction = this.options.role === "viewer" ? "recvonly" : "sendrecv";
     if (direction === "sendrecv") {
       this.pc.addTransceiver(this.audioOut, { direction });
@@ -206,6 +198,20 @@ export class TestClient {
     if (this.pc.connectionState !== "connected") await this.pc.connectionStateChange.watch((s) => s === "connected", 10_000);
     this.sendInClipCodec();
     this.startSending();
+  }
+
+  private newPeerConnection(videoCodecs: readonly ("vp8" | "h264")[]): RTCPeerConnection {
+    return new RTCPeerConnection({
+      codecs: { video: videoCodecs.map((c) => (c === "h264" ? useH264() : useVP8())), audio: [useOPUS()] },
+      headerExtensions: { video: [], audio: this.options.audioLevel === undefined ? [] : [useAudioLevelIndication()] },
+      iceUseIpv4: false,
+      iceUseIpv6: false,
+      iceAdditionalHostAddresses: ["127.0.0.1"],
+      iceInterfaceAddresses: { udp4: "127.0.0.1" },
+      iceServers: [],
+      // werift 0.24 keeps a packet when `inboundPacketLoss / 100 < Math.random()`: the option is the share kept.
+      ...(this.options.inboundLossPercent ? { debug: { inboundPacketLoss: 100 - this.options.inboundLossPercent } } : {}),
+    });
   }
 
   private async openSocket(wsUrl: string): Promise<void> {
@@ -305,6 +311,7 @@ export class TestClient {
     this.timers.forEach(clearInterval);
     this.ws?.close();
     await this.pc?.close().catch(() => undefined);
+    await this.screenPc?.close().catch(() => undefined);
     await this.decoder.close();
     this.opus.close();
     for (const r of this.remotes.values()) {
@@ -325,30 +332,9 @@ export class TestClient {
   private startSending(): void {
     if (this.options.role === "viewer") return;
     this.sendingVideo = true;
-    const packetizer = this.clip?.codec === "h264" ? new H264Packetizer(96, 1) : new Vp8Packetizer(96, 1);
-    let frame = 0;
     // Video and audio share one origin so a clip and its sound leave the client in sync.
     const started = performance.now();
-    let playing: EncodedClip | undefined;
-    let clipFrame = 0;
-    this.timers.push(
-      setInterval(() => {
-        if (!this.sendingVideo || !this.clip) return;
-        const due = Math.floor((performance.now() - started) / (1000 / 30));
-        for (; frame <= due; frame++) {
-          if (this.clip !== playing) {
-            playing = this.clip;
-            clipFrame = 0;
-          }
-          const index = clipFrame++ % playing.frames.length;
-          for (const p of packetizer.packetize(playing.frames[index].data, frame * 3000)) {
-            this.bytesSent += p.length;
-            this.videoOut.writeRtp(p);
-          }
-          this.frameSentAt[index] = performance.now();
-        }
-      }, 10),
-    );
+    this.pumpVideo(this.videoOut, () => (this.sendingVideo ? this.clip : undefined), started, this.frameSentAt);
     if (!this.tone) return;
     const levelId = /^a=extmap:(\d+) urn:ietf:params:rtp-hdrext:ssrc-audio-level/m.exec(this.pc.remoteDescription?.sdp ?? "")?.[1];
     const levelPayloads = new Map<number, Buffer>();
@@ -373,6 +359,65 @@ export class TestClient {
         }
       }, 10),
     );
+  }
+
+  /** Sends `clip()`'s frames on `track` at 30 fps from `started` (nothing while it is undefined); a new clip starts at its first frame. */
+  private pumpVideo(track: MediaStreamTrack, clip: () => EncodedClip | undefined, started: number, sentAt?: number[]): void {
+    const packetizer = clip()?.codec === "h264" ? new H264Packetizer(96, 1) : new Vp8Packetizer(96, 1);
+    let frame = 0;
+    let playing: EncodedClip | undefined;
+    let clipFrame = 0;
+    this.timers.push(
+      setInterval(() => {
+        const current = clip();
+        if (!current) return;
+        const due = Math.floor((performance.now() - started) / (1000 / 30));
+        for (; frame <= due; frame++) {
+          if (current !== playing) {
+            playing = current;
+            clipFrame = 0;
+          }
+          const index = clipFrame++ % playing.frames.length;
+          for (const p of packetizer.packetize(playing.frames[index].data, frame * 3000)) {
+            this.bytesSent += p.length;
+            track.writeRtp(p);
+          }
+          if (sentAt) sentAt[index] = performance.now();
+        }
+      }, 10),
+    );
+  }
+
+  /**
+   * Shares `clip` as a screen (VP8), as the page does (client/screenShare.ts): a second peer connection with
+   * a sendonly video section and a receive-only audio one, offered as `screenOffer`. Resolves once it is
+   * connected; throws on the server's error (screen-busy, ...).
+   */
+  async shareScreen(clip: EncodedClip): Promise<void> {
+    const from = this.messages.length;
+    const pc = this.newPeerConnection(["vp8"]);
+    this.screenPc = pc;
+    const track = new MediaStreamTrack({ kind: "video" });
+    pc.addTransceiver(track, { direction: "sendonly" });
+    pc.addTransceiver("audio", { direction: "recvonly" });
+    const offer = await pc.createOffer();
+    disableImplicitStun(pc, false);
+    await pc.setLocalDescription(offer);
+    if (pc.iceGatheringState !== "complete") await pc.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
+    this.send({ type: "screenOffer", sdp: pc.localDescription!.sdp });
+    const answer = await this.waitFor((m) => m.type === "screenAnswer" || m.type === "error", 10_000, from);
+    if (answer.type === "error") throw new Error(`screen refused: ${answer.code}: ${answer.message}`);
+    if (answer.type === "screenAnswer") await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
+    if (pc.connectionState !== "connected") await pc.connectionStateChange.watch((s) => s === "connected", 10_000);
+    this.pumpVideo(track, () => (this.screenPc === pc ? clip : undefined), performance.now());
+  }
+
+  /** Ends the share started by shareScreen, telling the server as the page's button does. */
+  async stopScreen(): Promise<void> {
+    const pc = this.screenPc;
+    this.screenPc = undefined;
+    this.send({ type: "screenStop" });
+    await pc?.close().catch(() => undefined);
   }
 
   /** In-order, whole frames into `decoder`: the same path the server's inputs take. */
