@@ -32,7 +32,7 @@ export class ScreenShare {
     private readonly iceServers: RTCIceServer[],
     private readonly handlers: ScreenShareHandlers,
     private readonly iceTransportPolicy: RTCIceTransportPolicy = "all",
-    /** Ask for the screen's sound too and send it (SFU rooms forward it; the MCU's mix does not take it yet). */
+    /** Ask for the screen's sound too and send it (SFU rooms forward it; MCU rooms mix it for all but the sharer). */
     private readonly withAudio = false,
   ) {}
 

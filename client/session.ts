@@ -226,7 +226,7 @@ export class Session {
       },
       onError: (detail) => this.showError(this.ui.t("call.shareFailed", { detail })),
       onTile: (tile) => (this.view.lastScreenTile = tile),
-    }, this.options.relay ? "relay" : "all", this.mode === "sfu");
+    }, this.options.relay ? "relay" : "all", true);
     this.screen = share;
     share.start().catch((error: unknown) => {
       this.showError(this.ui.t("call.shareFailed", { detail: errorText(error) }));

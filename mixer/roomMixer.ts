@@ -116,12 +116,17 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.audio.addInput(id);
   }
 
-  /** A shared screen: drawn in the layout's `screen` region (the presentation layout unless the room's has one), not heard. */
-  addScreen(tileId: string, name: string): void {
+  /**
+   * A shared screen: drawn in the layout's `screen` region (the presentation layout unless the room's has one);
+   * its sound (pushAudioRtp with `tileId`) heard by everyone but `sharer`.
+   */
+  addScreen(tileId: string, name: string, sharer: string): void {
     this.video.addParticipant(tileId, name, "screen");
+    this.audio.addInput(tileId, sharer);
   }
 
   async removeScreen(tileId: string): Promise<void> {
+    this.audio.removeInput(tileId);
     await this.video.removeParticipant(tileId);
   }
 

@@ -69,6 +69,15 @@ class Room {
     this.sounds.set(id, { packets: tonePackets(toneOf.get(id)!, amplitude), dbov: dbov ?? undefined });
   }
 
+  /** `owner` shares a screen whose sound is a steady `hz` tone (no level stamped, as a tab's). */
+  share(owner: string, hz: number): string {
+    const id = `screen:${owner}`;
+    this.mixer.addInput(id, owner);
+    this.sounds.set(id, { packets: tonePackets(hz, 8000), dbov: undefined });
+    toneOf.set(id, hz);
+    return id;
+  }
+
   /** The virtual time of a tick (and of the packets pushed just before it). */
   at(tick: number): number {
     return tick * 20;
@@ -306,5 +315,40 @@ describe("talkers-only audio mixer", () => {
     const unmuted = r.tick;
     r.run(500);
     expect(r.at(heardAt(r, "viewer", 440, unmuted, r.tick)[0]) - r.at(unmuted)).toBeLessThan(100);
+  });
+
+  it("a shared screen's sound: heard by all but its sharer, beside three talkers, never a talker or the speaker", () => {
+    const r = room({ a: 440, b: 660, c: 1000, d: 1400 }, ["viewer"]);
+    const voices: string[][] = [];
+    r.mixer.addVoicesTap("rec", (v) => voices.push([...v.keys()]));
+    const speakers: (string | undefined)[] = [];
+    r.mixer.on("activeSpeaker", (id) => speakers.push(id));
+    // a shares silently; b, c and d fill the three talker places.
+    const screen = r.share("a", 1800);
+    r.say("b", true);
+    r.say("c", true);
+    r.say("d", true, -20);
+    r.run(1000);
+    expect(r.mixer.stats).toMatchObject({ inputsMixed: 4 });
+    const from = r.tick - 25;
+    for (const id of ["b", "c", "d", "viewer"]) expect(heardAt(r, id, 1800, from, r.tick), `${id} hears the screen`).toHaveLength(25);
+    expect(heardAt(r, "a", 1800, from, r.tick), "the sharer never hears their own screen").toEqual([]);
+    for (const hz of [660, 1000, 1400]) expect(heardAt(r, "a", hz, from, r.tick)).toHaveLength(25);
+    // A sharer who talks too hears neither.
+    r.say("d", false);
+    r.say("a", true);
+    r.run(1000);
+    const later = r.tick - 25;
+    expect(heardAt(r, "a", 1800, later, r.tick)).toEqual([]);
+    expect(heardAt(r, "a", 440, later, r.tick)).toEqual([]);
+    expect(heardAt(r, "b", 1800, later, r.tick)).toHaveLength(25);
+    expect(heardAt(r, "b", 440, later, r.tick)).toHaveLength(25);
+    expect(voices.every((ids) => !ids.includes(screen)), "the screen is not one of the recording's voices").toBe(true);
+    expect(speakers).not.toContain(screen);
+    // The share ends: nobody hears it from the next ticks on.
+    r.mixer.removeInput(screen);
+    r.say("a", false);
+    r.run(200);
+    expect(heardAt(r, "viewer", 1800, r.tick - 5, r.tick)).toEqual([]);
   });
 });

@@ -72,6 +72,8 @@ type AudioMixerEvents = {
  */
 export class AudioMixer extends EventEmitter<AudioMixerEvents> {
   private readonly inputs = new Map<string, AudioInput>();
+  /** Extra inputs (a shared screen's sound) by id, and the participant who must not hear each (its sharer). */
+  private readonly extraOwners = new Map<string, string>();
   private readonly outputs = new Map<string, Output>();
   private readonly taps = new Map<string, EncodedAudioTap>();
   private readonly voiceTaps = new Map<string, VoicesTap>();
@@ -106,13 +108,22 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
     if (!this.closed) this.ticker.start();
   }
 
-  addInput(id: string): void {
-    if (!this.inputs.has(id)) this.inputs.set(id, new AudioInput(this.selection));
+  /**
+   * A participant's voice; or, with `ownedBy`, an extra input of that participant (a shared screen's sound):
+   * mixed whenever it has sound, outside the talker selection (a tab's audio is not a voice competing for a
+   * place, nor a speaker to draw large), not one of the recording's voices, and left out of `ownedBy`'s own
+   * mix-minus as their voice is (they would hear their own tab back late).
+   */
+  addInput(id: string, ownedBy?: string): void {
+    if (this.inputs.has(id)) return;
+    this.inputs.set(id, new AudioInput(this.selection));
+    if (ownedBy !== undefined) this.extraOwners.set(id, ownedBy);
   }
 
   removeInput(id: string): void {
     this.inputs.get(id)?.close();
     this.inputs.delete(id);
+    if (this.extraOwners.delete(id)) return;
     this.talkers.remove(id);
     if (this.speakers.remove(id)) this.emit("activeSpeaker", undefined);
   }
@@ -213,8 +224,15 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
     this.ticks++;
     const pulled = new Map<string, Int16Array>();
     const talking: string[] = [];
+    /** This tick's extra inputs with sound, by the participant who must not hear them. */
+    const extras = new Map<string, Int16Array[]>();
     for (const [id, input] of this.inputs) {
       const samples = input.pull(FRAME_SAMPLES);
+      const owner = this.extraOwners.get(id);
+      if (owner !== undefined) {
+        if (samples) extras.set(owner, [...(extras.get(owner) ?? []), samples]);
+        continue;
+      }
       const level = input.level(samples, scheduledAt);
       this.speakers.observe(id, level, scheduledAt);
       // Talkers are ranked by what their decoded audio really measures, when there is some: a sender cannot
@@ -226,7 +244,7 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
     }
     if (this.voiceTaps.size > 0) {
       const voices = new Map<string, Int16Array | undefined>();
-      for (const id of this.inputs.keys()) voices.set(id, pulled.get(id));
+      for (const id of this.inputs.keys()) if (!this.extraOwners.has(id)) voices.set(id, pulled.get(id));
       for (const tap of this.voiceTaps.values()) tap(voices, scheduledAt);
     }
     if (this.speakers.decide(scheduledAt)) this.emit("activeSpeaker", this.speakers.speaker);
@@ -236,13 +254,27 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
       const samples = pulled.get(id);
       if (samples) accumulate(total, samples);
     }
-    this.updateOwnMixes(mixed);
+    for (const list of extras.values()) for (const samples of list) accumulate(total, samples);
+    // Whose own sound is in the mix: a talker's voice, a sharer's screen; each of them hears a mix-minus.
+    const own = new Map<string, Int16Array | Int32Array>();
+    for (const id of mixed) {
+      const samples = pulled.get(id);
+      if (samples) own.set(id, samples);
+    }
+    for (const [owner, list] of extras) {
+      const sum = new Int32Array(FRAME_SAMPLES);
+      const voice = own.get(owner);
+      if (voice) accumulate(sum, voice);
+      for (const samples of list) accumulate(sum, samples);
+      own.set(owner, sum);
+    }
+    this.updateOwnMixes(new Set([...mixed, ...extras.keys()]));
     this.sizeProtection();
 
     // The RTP clock counts ticks, skipped ones included, so timestamps stay on wall-clock time.
     const timestamp = (index * FRAME_SAMPLES) >>> 0;
     let encodings = 0;
-    const encode = (encoder: OpusEncoder, own: Int16Array | undefined): { payload: Buffer; packet: Buffer } => {
+    const encode = (encoder: OpusEncoder, own: Int16Array | Int32Array | undefined): { payload: Buffer; packet: Buffer } => {
       encodings++;
       const payload = encoder.encode(mixMinus(total, own));
       const header = new RtpHeader({ payloadType: RTP_PAYLOAD_TYPE, sequenceNumber: 0, timestamp, ssrc: this.ssrc, marker: false });
@@ -260,7 +292,7 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
       this.everyone?.close();
       this.everyone = undefined;
     }
-    for (const [id, own] of this.ownMixes) own.packet = encode(own.encoder, mixed.has(id) ? pulled.get(id) : undefined).packet;
+    for (const [id, mix] of this.ownMixes) mix.packet = encode(mix.encoder, own.get(id)).packet;
     for (const output of this.outputs.values()) {
       const own = output.ownInput === undefined ? undefined : this.ownMixes.get(output.ownInput);
       const packet = own ? own.packet : everyone;
@@ -272,7 +304,7 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
       output.sequence = (output.sequence + 1) & 0xffff;
       output.sink(copy);
     }
-    this.lastTick = { mixed: mixed.size, encodings, at: scheduledAt };
+    this.lastTick = { mixed: mixed.size + [...extras.values()].reduce((n, list) => n + list.length, 0), encodings, at: scheduledAt };
   }
 
   /**
@@ -291,7 +323,7 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
     for (const [id, own] of this.ownMixes) own.encoder.protectAgainstLoss(ownLoss.get(id) ?? 0);
   }
 
-  /** A mix-minus for each talker in the mix and each who left it less than LEAVE_HOLD_TICKS ago, if anyone hears it. */
+  /** A mix-minus for each participant whose sound is in the mix and each who left it less than LEAVE_HOLD_TICKS ago, if anyone hears it. */
   private updateOwnMixes(mixed: ReadonlySet<string>): void {
     const heard = new Set<string>();
     for (const output of this.outputs.values()) if (output.ownInput !== undefined) heard.add(output.ownInput);

@@ -86,8 +86,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       connectTimeoutMs: config.connectTimeoutMs,
       createPeer: () => this.createPeer(),
       sink: {
-        added: (tileId, name) => this.mixer.addScreen(tileId, name),
+        added: (tileId, name, owner) => this.mixer.addScreen(tileId, name, owner),
         removed: (tileId) => this.mixer.removeScreen(tileId),
+        // Everyone but the sharer hears the screen's sound (the mixer leaves it out of the sharer's mix-minus).
+        audio: (tileId, packet) => this.mixer.pushAudioRtp(tileId, packet),
         video: (tileId, packet, codec, codecChanged) => {
           if (codecChanged) this.mixer.setVideoCodec(tileId, codec);
           this.mixer.pushVideoRtp(tileId, packet);

@@ -37,8 +37,8 @@ export interface ScreenShareOptions {
 
 /** What a room does with a share's video. */
 export interface ScreenSink {
-  /** The share's connection is negotiated: start drawing or forwarding `sourceId`, under the sharer's name. */
-  added(sourceId: string, name: string): void;
+  /** The share's connection is negotiated: start drawing or forwarding `sourceId`, under the sharer's name (`owner`: their id). */
+  added(sourceId: string, name: string, owner: string): void;
   /** The share ended. */
   removed(sourceId: string): Promise<void> | void;
   /** One RTP packet of the screen; `codecChanged` on its first packet and whenever the codec changes. */
@@ -103,7 +103,7 @@ export class RoomScreenShare implements ScreenShareControl {
     try {
       const answer = await share.peer.answer(sdp);
       if (this.share !== share) throw new ScreenBusyError("the share was stopped before its connection was set up");
-      this.options.sink.added(share.tileId, member.name);
+      this.options.sink.added(share.tileId, member.name, share.owner);
       this.options.log.info("screen share started", { participant: id });
       this.options.broadcast({ type: "screen", id });
       return answer;

@@ -111,7 +111,7 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   }
   /** Screens being drawn, by tile id, with the name they are drawn under. */
   readonly screens = new Map<string, string>();
-  addScreen(tileId: string, name: string): void {
+  addScreen(tileId: string, name: string, _sharer: string): void {
     this.screens.set(tileId, name);
   }
   async removeScreen(tileId: string): Promise<void> {

@@ -390,16 +390,19 @@ export class TestClient {
 
   /**
    * Shares `clip` as a screen (VP8), as the page does (client/screenShare.ts): a second peer connection with
-   * a sendonly video section and a receive-only audio one, offered as `screenOffer`. Resolves once it is
-   * connected; throws on the server's error (screen-busy, ...).
+   * a sendonly video section and an audio one, offered as `screenOffer`: sendonly with `sound` (20 ms Opus
+   * packets, looped: a tab's audio), else receive-only. Resolves once it is connected; throws on the
+   * server's error (screen-busy, ...).
    */
-  async shareScreen(clip: EncodedClip): Promise<void> {
+  async shareScreen(clip: EncodedClip, sound?: Buffer[]): Promise<void> {
     const from = this.messages.length;
     const pc = this.newPeerConnection(["vp8"]);
     this.screenPc = pc;
     const track = new MediaStreamTrack({ kind: "video" });
     pc.addTransceiver(track, { direction: "sendonly" });
-    pc.addTransceiver("audio", { direction: "recvonly" });
+    const soundTrack = new MediaStreamTrack({ kind: "audio" });
+    if (sound) pc.addTransceiver(soundTrack, { direction: "sendonly" });
+    else pc.addTransceiver("audio", { direction: "recvonly" });
     const offer = await pc.createOffer();
     disableImplicitStun(pc, false);
     await pc.setLocalDescription(offer);
@@ -409,7 +412,19 @@ export class TestClient {
     if (answer.type === "error") throw new Error(`screen refused: ${answer.code}: ${answer.message}`);
     if (answer.type === "screenAnswer") await pc.setRemoteDescription({ type: "answer", sdp: answer.sdp });
     if (pc.connectionState !== "connected") await pc.connectionStateChange.watch((s) => s === "connected", 10_000);
-    this.pumpVideo(track, () => (this.screenPc === pc ? clip : undefined), performance.now());
+    const started = performance.now();
+    this.pumpVideo(track, () => (this.screenPc === pc ? clip : undefined), started);
+    if (!sound) return;
+    let index = 0;
+    this.timers.push(
+      setInterval(() => {
+        if (this.screenPc !== pc) return;
+        for (const due = Math.floor((performance.now() - started) / 20); index <= due; index++) {
+          const header = new RtpHeader({ payloadType: 111, sequenceNumber: index & 0xffff, timestamp: (index * 960) >>> 0, ssrc: 4, marker: false });
+          soundTrack.writeRtp(new RtpPacket(header, sound[index % sound.length]).serialize());
+        }
+      }, 10),
+    );
   }
 
   /** Ends the share started by shareScreen, telling the server as the page's button does. */
