@@ -171,7 +171,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       clearInterval(heartbeat);
       metrics.stop();
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      throw new Error(`cannot listen for metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`);
+      throw new Error(`cannot listen for metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`, { cause: err });
     }
   }
   // After listening, so /healthz is not held up; before any room's first frame in practice.

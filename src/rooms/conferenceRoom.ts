@@ -1,6 +1,6 @@
 import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
-import type { Role, RoomMode, SignalData } from "../../protocol/messages.js";
+import type { Role, RoomMode } from "../../protocol/messages.js";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { RoomCapabilities } from "./capabilities.js";
 import type { Member, ParticipantChannel } from "./participant.js";

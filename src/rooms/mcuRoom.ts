@@ -4,7 +4,7 @@ import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
 import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
-import type { Role, SignalData } from "../../protocol/messages.js";
+import type { Role } from "../../protocol/messages.js";
 import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RecordingOptions, RoomCapabilities } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import {

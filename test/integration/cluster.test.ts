@@ -119,7 +119,7 @@ describe("cluster: rooms placed across nodes through Redis", () => {
     expect(placed).not.toContain(host.name);
     expect(new Set(placed).size).toBe(2);
     // Every node lists every room with its node.
-    let listed: ListedRoom[] = [];
+    let listed: ListedRoom[];
     const deadline = Date.now() + 6000;
     do {
       listed = await listRooms(nodes[0]);
