@@ -38,16 +38,16 @@ export interface RoomMediaStats {
   readonly ffmpegPids: readonly number[];
 }
 
-/**
- * An MCU room: who is in it, and the wiring between their peer connections and the room's mixer.
- * Created with the first participant, closed (mixer and all) when the last one leaves; `closed` fires
- * once every ffmpeg child is gone.
- */
 type McuParticipant = Participant<MixReceivingPeer> & {
   /** Which rendition of the mix this participant is sent, from its link and its display. */
   readonly mix: MixReceiver;
 };
 
+/**
+ * An MCU room: who is in it, and the wiring between their peer connections and the room's mixer.
+ * Created with the first participant, closed (mixer and all) when the last one leaves; `closed` fires
+ * once every ffmpeg child is gone.
+ */
 export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom, LayoutControl, RecordingControl, MixStats, DisplayControl {
   /** Participants who have been sent their first mixed frame (the join-to-first-frame histogram). */
   private readonly firstFrameSent = new WeakSet<McuParticipant>();
