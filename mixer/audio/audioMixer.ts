@@ -84,7 +84,6 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private lastTick = { mixed: 0, encodings: 0, at: -Infinity };
   private closed = false;
-  ticks = 0;
 
   constructor(
     private readonly bitrate: number,
@@ -210,7 +209,6 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
    */
   mixTick(index: number, scheduledAt: number): void {
     if (this.closed) return;
-    this.ticks++;
     const pulled = new Map<string, Int16Array>();
     const talking: string[] = [];
     for (const [id, input] of this.inputs) {

@@ -18,13 +18,9 @@ export interface VideoInputOptions {
   readonly reorderWaitMs?: number;
 }
 
+/** What the mixer reads of an input (the room's decoder-restart count and decode-lag figure). */
 export interface VideoInputStats {
-  readonly framesIn: number;
-  readonly framesDropped: number;
-  readonly packetsLost: number;
-  readonly keyframeRequestsSent: number;
-  readonly decoderRestarts: number;
-  /** Decoders that died on their own and were started again (a subset of decoderRestarts). */
+  /** Decoders that died on their own and were started again (not re-layouts). */
   readonly decoderCrashes: number;
   readonly decodedFrames: number;
   /** The longest a picture of this input spent inside its decoders, from feeding to picture (ms). */
@@ -51,7 +47,6 @@ export class VideoInput {
    * frames still arrive while its decoder skips to a keyframe (a freeze, as a browser shows, not a blank).
    */
   private latest: { frame: I420Frame; at: number } | undefined;
-  private decoderRestarts = 0;
   private decoderCrashes = 0;
   private decodedFrames = 0;
   private decodeLagMaxMs = 0;
@@ -109,11 +104,6 @@ export class VideoInput {
 
   get stats(): VideoInputStats {
     return {
-      framesIn: this.assembler.framesOut,
-      framesDropped: this.assembler.framesDropped,
-      packetsLost: this.reorder.counters.lost,
-      keyframeRequestsSent: this.keyframes.requestsSent,
-      decoderRestarts: this.decoderRestarts,
       decoderCrashes: this.decoderCrashes,
       decodedFrames: this.decodedFrames,
       decodeLagMaxMs: this.decodeLagMaxMs,
@@ -151,7 +141,6 @@ export class VideoInput {
       // Never produced a picture (e.g. two re-layouts in a row): nothing worth keeping on screen.
       void this.retire(previous);
     }
-    if (previous) this.decoderRestarts++;
     const { context } = this.options;
     const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, context);
     const startedAt = performance.now();

@@ -25,18 +25,13 @@ export class McuPeer extends PeerConnection {
     super(config, true);
   }
 
-  /** RTP of the room's mix: this peer's own packet object (copyForReceiver) or bytes; werift stamps its SSRC and payload type. */
-  sendVideo(packet: RtpPacket | Buffer): void {
+  /** RTP of the room's mix: this peer's own packet object (copyForReceiver); werift stamps its SSRC and payload type. */
+  sendVideo(packet: RtpPacket): void {
     if (!this.closed) this.videoOut.writeRtp(packet);
   }
 
   sendAudio(packet: Buffer): void {
     if (!this.closed) this.audioOut.writeRtp(packet);
-  }
-
-  /** What the mix needs of the offer is read from werift's negotiated codecs, in finishAnswer. */
-  protected offerProblem(): string | undefined {
-    return undefined;
   }
 
   protected addOutgoing(stream: MediaStream): void {

@@ -120,8 +120,14 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     });
   }
 
-  /** Anything this mode cannot take in the offer, as a sentence; undefined when it is fine. */
-  protected abstract offerProblem(offerSdp: string): string | undefined;
+  /**
+   * Anything this mode cannot take in the offer, as a sentence; undefined when it is fine. Neither mode
+   * refuses more than `unusableOfferReason` does today: the MCU reads what its mix needs from werift's
+   * negotiated codecs (finishAnswer), and the SFU forwards whatever was negotiated.
+   */
+  protected offerProblem(_offerSdp: string): string | undefined {
+    return undefined;
+  }
 
   /** The mode's own sending side, once the offer is applied (the MCU adds the mix's tracks). */
   protected abstract addOutgoing(stream: MediaStream): void;

@@ -129,10 +129,6 @@ export class SfuPeer extends PeerConnection {
     }
   }
 
-  protected offerProblem(): string | undefined {
-    return undefined;
-  }
-
   /**
    * Whether this participant can receive VP8, from the video codecs its offer left negotiated (undefined before
    * it offered). An H264-only device cannot: the SFU does not transcode, so it sees only senders who send H264.

@@ -35,7 +35,7 @@ export class UnknownParticipantError extends ProtocolError<"unknown-participant"
 }
 
 // How an MCU room's composite is arranged: the mixer's own description, under the control plane's names.
-export { layoutKinds as layoutNames, type LayoutKind as LayoutName } from "../../mixer/layout/computeLayout.js";
+export { layoutKinds as layoutNames } from "../../mixer/layout/computeLayout.js";
 export type LayoutChoice = LayoutSpec;
 
 /** One recording of a room's composite, live or finished. */

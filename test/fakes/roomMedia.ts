@@ -44,9 +44,9 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   }
   /** Sequence number and timestamp of each video packet sent, in order. */
   readonly videoSent: { seq: number; ts: number }[] = [];
-  sendVideo(packet: RtpPacket | Buffer): void {
+  sendVideo(packet: RtpPacket): void {
     this.sent.video++;
-    if (!Buffer.isBuffer(packet)) this.videoSent.push({ seq: packet.header.sequenceNumber, ts: packet.header.timestamp });
+    this.videoSent.push({ seq: packet.header.sequenceNumber, ts: packet.header.timestamp });
   }
   sendAudio(): void {
     this.sent.audio++;
