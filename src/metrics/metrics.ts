@@ -9,7 +9,7 @@ import type { RecordingStore } from "../recordings/recordingStore.js";
 import type { MediaMetrics } from "./mediaMetrics.js";
 import type { Cluster } from "../cluster/cluster.js";
 import type { NodeLoadSampler } from "../cluster/nodeLoad.js";
-import type { RoomMediaStats } from "../rooms/mcuRoom.js";
+import type { RoomMediaStats } from "../rooms/capabilities.js";
 import type { LinkReport } from "../peers/linkMonitor.js";
 
 /** package.json's version, the build_info label: found upwards from here (src/metrics/ or the dist/ bundle). */

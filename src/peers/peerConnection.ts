@@ -12,6 +12,7 @@ import {
   useTransportWideCC,
   useVP8,
 } from "werift";
+import type { IceCandidate } from "../../protocol/messages.js";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
 import type { LinkEstimate } from "./linkEstimate.js";
@@ -170,7 +171,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     return this.finishAnswer(local.sdp);
   }
 
-  async addRemoteCandidate(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null): Promise<void> {
+  async addRemoteCandidate(candidate: IceCandidate | null): Promise<void> {
     if (this.closed) return;
     const refused = candidate ? this.remoteCandidates.admit(candidate.candidate) : undefined;
     if (refused) throw new NegotiationError("bad-candidate", refused);

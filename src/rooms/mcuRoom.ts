@@ -1,23 +1,14 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
-import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
-import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
 import { RtpPacket } from "werift";
 import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import type { Role } from "../../protocol/messages.js";
-import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RecordingOptions, RoomCapabilities } from "./capabilities.js";
+import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RecordingOptions, RoomCapabilities, RoomMediaStats } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
-import {
-  RateLimitedError,
-  RecordingStateError,
-  UnknownParticipantError,
-  layoutNames,
-  type AdmitResult,
-  type ConferenceRoom,
-  type LayoutChoice,
-  type RecordingInfo,
-  type RecordingOrigin,
-} from "./conferenceRoom.js";
+import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
+import { RateLimitedError, RecordingStateError, UnknownParticipantError } from "./errors.js";
+import { layoutKinds, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
+import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo.js";
 import { RoomRecording } from "../recordings/roomRecording.js";
 import type { TimelineEvent } from "../recordings/timeline.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
@@ -31,12 +22,6 @@ import type { LinkEstimate } from "../peers/linkEstimate.js";
 
 /** Participants may start a recording in a room at most this often (operators and AUTO_RECORD are not limited). */
 export const RECORDING_START_INTERVAL_MS = 10_000;
-
-export interface RoomMediaStats {
-  readonly video: VideoMixerStats;
-  readonly audio: AudioMixerStats;
-  readonly ffmpegPids: readonly number[];
-}
 
 type McuParticipant = Participant<MixReceivingPeer> & {
   /** Which rendition of the mix this participant is sent, from its link and its display. */
@@ -54,7 +39,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   readonly mode = "mcu";
   readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this, display: this, links: this };
   private readonly mixer: RoomMixing;
-  private layout: LayoutChoice = { layout: "grid" };
+  private layout: LayoutSpec = { layout: "grid" };
   private recording: RoomRecording | undefined;
   private recordingStartedBy: RecordingOrigin | undefined;
   private startedByName: string | undefined;
@@ -102,7 +87,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     });
   }
 
-  get layoutChoice(): LayoutChoice {
+  get layoutChoice(): LayoutSpec {
     return this.layout;
   }
 
@@ -111,9 +96,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return this.mixer.activeSpeaker;
   }
 
-  setLayout(choice: LayoutChoice): void {
-    if (!layoutNames.includes(choice.layout)) throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${layoutNames.join(", ")}`);
-    let next: LayoutChoice = { layout: choice.layout };
+  setLayout(choice: LayoutSpec): void {
+    if (!layoutKinds.includes(choice.layout)) throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${layoutKinds.join(", ")}`);
+    let next: LayoutSpec = { layout: choice.layout };
     if (choice.layout === "pin") {
       if (choice.pin === undefined) throw new RangeError('the "pin" layout needs the participant to pin');
       const member = this.members.get(choice.pin);

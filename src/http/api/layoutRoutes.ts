@@ -1,6 +1,6 @@
 import type { Router } from "express";
 import { z } from "zod";
-import { layoutNames, type LayoutChoice } from "../../rooms/conferenceRoom.js";
+import { layoutKinds, type LayoutSpec } from "../../../mixer/layout/computeLayout.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { capability } from "../../rooms/capabilities.js";
@@ -8,7 +8,7 @@ import { parseBody, roomOr404 } from "./validate.js";
 
 const layoutBody = z
   .object({
-    layout: z.enum(layoutNames),
+    layout: z.enum(layoutKinds),
     pin: z.string().min(1).max(64).optional(),
   })
   .strict()
@@ -26,7 +26,7 @@ export function layoutRoutes(router: Router, deps: ApiDeps): void {
   router.put("/rooms/:room/layout", (req, res) => {
     const room = roomOr404(deps.rooms, req.params.room);
     const layout = capability(room, "layout");
-    const choice: LayoutChoice = parseBody(layoutBody, req.body);
+    const choice: LayoutSpec = parseBody(layoutBody, req.body);
     if (choice.pin !== undefined) {
       const member = room.list().find((m) => m.id === choice.pin);
       if (member && member.role !== "sender") throw new ApiError(400, "not-a-sender", `participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
