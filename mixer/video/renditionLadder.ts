@@ -1,5 +1,5 @@
 import type { Size } from "../layout/gridLayout.js";
-import type { MixCodec } from "./mixEncoderSetup.js";
+import type { VideoCodec } from "./videoCodec.js";
 
 /** The composite's shape: 16:9 for screens held sideways, 9:16 for a phone held upright. */
 export type MixShape = "landscape" | "portrait";
@@ -11,7 +11,7 @@ export interface Rung extends Size {
 
 /** One encoded stream of the mix: a rung in a codec. Every receiver of it gets the same bytes. */
 export interface MixStream extends Rung {
-  readonly codec: MixCodec;
+  readonly codec: VideoCodec;
 }
 
 /** The rungs of each shape, largest first. */

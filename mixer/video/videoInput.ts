@@ -3,10 +3,11 @@ import type { FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
 import type { MediaContext } from "../context.js";
 import type { Size } from "../layout/gridLayout.js";
 import { ReorderBuffer } from "../rtp/reorderBuffer.js";
-import { FrameAssembler, type InputVideoCodec } from "./frameAssembler.js";
+import { FrameAssembler } from "./frameAssembler.js";
 import type { I420Frame } from "./i420.js";
 import { KeyframeRequester } from "./keyframeRequester.js";
 import { VideoDecoder } from "./videoDecoder.js";
+import type { VideoCodec } from "./videoCodec.js";
 
 export interface VideoInputOptions {
   /** Names this input's decoders (for metrics and logs). */
@@ -33,7 +34,7 @@ export interface VideoInputStats {
  * here blocks the compositor: a slow or broken input just leaves an old (then stale) picture.
  */
 export class VideoInput {
-  private codec: InputVideoCodec = "vp8";
+  private codec: VideoCodec = "vp8";
   private tile: Size | undefined;
   /** The decoder for the current tile size. */
   private decoder: VideoDecoder | undefined;
@@ -63,7 +64,7 @@ export class VideoInput {
     );
   }
 
-  setCodec(codec: InputVideoCodec): void {
+  setCodec(codec: VideoCodec): void {
     if (codec === this.codec) return;
     this.codec = codec;
     this.assembler = this.newAssembler();

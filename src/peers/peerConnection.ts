@@ -20,8 +20,7 @@ import { LinkMonitor, type LinkReport } from "./linkMonitor.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
 import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./offerChecks.js";
-
-export type InboundVideoCodec = "vp8" | "h264";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** Why werift (as patched: patches/) dropped a datagram on a participant's ICE port; the metric's label values. */
 export const droppedPacketReasons = [
@@ -38,7 +37,7 @@ export const droppedPacketReasons = [
 export type DroppedPacketReason = (typeof droppedPacketReasons)[number];
 
 export type PeerEvents = {
-  videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
+  videoRtp: [packet: RtpPacket, codec: VideoCodec];
   /** `audioLevel`: the RFC 6464 header extension (0-127, -dBov) when the sender sends it. */
   audioRtp: [packet: RtpPacket, audioLevel: number | undefined];
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
@@ -221,7 +220,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     if (track.kind === "video") {
       // Named by each packet's payload type, not by the track's first negotiated codec: a sender may send in
       // any codec of the answer (a browser's setParameters can switch it), and werift's track codec stays the first.
-      const codecByPayloadType = new Map<number, InboundVideoCodec>();
+      const codecByPayloadType = new Map<number, VideoCodec>();
       track.onReceiveRtp.subscribe((packet) => {
         this.inboundVideoSsrc = packet.header.ssrc;
         const pt = packet.header.payloadType;

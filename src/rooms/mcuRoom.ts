@@ -1,7 +1,6 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import { RtpPacket } from "werift";
-import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import type { Role } from "../../protocol/messages.js";
 import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RecordingOptions, RoomCapabilities, RoomMediaStats } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
@@ -19,6 +18,7 @@ import { MixReceiver } from "./mixReceiver.js";
 import type { DisplayBox } from "./rungChooser.js";
 import type { MixStream } from "../../mixer/video/renditionLadder.js";
 import type { LinkEstimate } from "../peers/linkEstimate.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** Participants may start a recording in a room at most this often (operators and AUTO_RECORD are not limited). */
 export const RECORDING_START_INTERVAL_MS = 10_000;
@@ -305,7 +305,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     if (p.role !== "sender") return;
     peer.on(
       "videoRtp",
-      this.faults.wrap("participant video in", (packet: RtpPacket, codec: InboundVideoCodec) => {
+      this.faults.wrap("participant video in", (packet: RtpPacket, codec: VideoCodec) => {
         if (p.videoCodecSeen !== codec) {
           p.videoCodecSeen = codec;
           this.mixer.setVideoCodec(id, codec);
