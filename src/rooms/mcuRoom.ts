@@ -78,8 +78,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       }
     });
     this.mixer.on("keyframeRequest", (id) => this.members.get(id)?.peer.requestKeyframe());
-    // Deferred so a joiner gets `joined` before the layout messages its own join causes.
-    this.mixer.on("layout", () => setImmediate(this.faults.wrap("tile sizes", () => this.sendTileSizes())));
+    // A joiner's session holds these until its `joined` is out (SignalingSession.join).
+    this.mixer.on("layout", this.faults.wrap("tile sizes", () => this.sendTileSizes()));
     this.mixer.on("activeSpeaker", (id) => {
       this.log.info("active speaker", { participant: id ?? null });
       this.noteForRecording({ kind: "speaker", participant: id ?? null });
@@ -174,20 +174,17 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
     const participant: McuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined, mix: new MixReceiver(this.mixer.ladder) };
+    this.attachNewParticipant(participant);
+    // A member first, so the tile sizes its tile causes reach it too. What the room sends it from here on
+    // (roster, tile, speaker, recording) its session holds until `joined` is out: no ordering by timer.
+    const admitted = this.enrol(participant);
     if (role === "sender") this.mixer.addSender(participant.id, name);
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
-    this.attachNewParticipant(participant);
-    const admitted = this.enrol(participant);
-    // Deferred, as the tile sizes are: after `joined`, so the page knows the id it names.
     const speaker = this.mixer.activeSpeaker;
-    if (speaker !== undefined) setImmediate(this.faults.wrap("speaker to joiner", () => participant.channel.send({ type: "speaker", id: speaker })));
+    if (speaker !== undefined) participant.channel.send({ type: "speaker", id: speaker });
     this.noteForRecording({ kind: "join", participant: { id: participant.id, name, role } });
     if (this.config.autoRecord && !this.recording && this.members.size === 1) {
-      // Deferred so the joiner gets `joined` before the `recording` broadcast.
-      setImmediate(() => {
-        if (this.closing || this.recording) return;
-        this.startRecording("auto").catch((err: Error) => this.log.error("automatic recording did not start", { error: err.message }));
-      });
+      this.startRecording("auto").catch((err: Error) => this.log.error("automatic recording did not start", { error: err.message }));
     }
     return admitted;
   }
@@ -237,13 +234,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   protected override onResumed(p: McuParticipant, gapMs: number): void {
     super.onResumed(p, gapMs);
     this.noteForRecording({ kind: "reconnect", participant: { id: p.id, name: p.name }, afterMs: Math.round(gapMs) });
-    // Deferred so the participant gets `joined` first.
-    setImmediate(
-      this.faults.wrap("tile size after reconnect", () => {
-        const rect = this.mixer.layout.get(p.id);
-        if (rect && this.members.get(p.id) === p) p.channel.send({ type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) });
-      }),
-    );
+    // The new session holds this until its `joined` is out.
+    const rect = this.mixer.layout.get(p.id);
+    if (rect) p.channel.send({ type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) });
   }
 
   /**
