@@ -48,7 +48,7 @@ export default tseslint.config(
   {
     // Longer than the limit today, each to be split into named parts (issue 24 §3); a file leaves this list
     // when its function is split.
-    files: ["src/http/whip/whipRoutes.ts", "src/metrics/metrics.ts", "src/server.ts"],
+    files: ["src/http/whip/whipRoutes.ts", "src/metrics/metrics.ts"],
     rules: { "max-lines-per-function": ["error", { max: 200, skipBlankLines: true, skipComments: true }] },
   },
   // The folder tree is the architecture (docs/architecture.md): one block per plane, for the code that ships.
