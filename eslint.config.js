@@ -46,9 +46,9 @@ export default tseslint.config(
     rules: { "max-lines-per-function": "off" },
   },
   {
-    // Longer than the limit today, each to be split into named parts (issue 24 §3); a file leaves this list
-    // when its function is split.
-    files: ["src/http/whip/whipRoutes.ts", "src/metrics/metrics.ts"],
+    // createWhipRouter is longer than the limit today (its handlers are nested in it); it leaves this list
+    // when it is split into named parts, as startServer and createMetrics were (issue 24 §3).
+    files: ["src/http/whip/whipRoutes.ts"],
     rules: { "max-lines-per-function": ["error", { max: 200, skipBlankLines: true, skipComments: true }] },
   },
   // The folder tree is the architecture (docs/architecture.md): one block per plane, for the code that ships.
