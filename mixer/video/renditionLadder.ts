@@ -1,5 +1,6 @@
 import type { Size } from "../layout/gridLayout.js";
 import type { VideoCodec } from "./videoCodec.js";
+import { even } from "./i420.js";
 
 /** The composite's shape: 16:9 for screens held sideways, 9:16 for a phone held upright. */
 export type MixShape = "landscape" | "portrait";
@@ -17,8 +18,6 @@ export interface MixStream extends Rung {
 /** The rungs of each shape, largest first. */
 export type RenditionLadder = Readonly<Record<MixShape, readonly Rung[]>>;
 
-// I420 needs even sides.
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
 /**
  * The ladder made from the room's main output (1280x720 at 1.5 Mbit/s by default): that size, a half and a
@@ -29,8 +28,8 @@ const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
  */
 export function renditionLadder(main: Rung): RenditionLadder {
   const scaled = (f: number, bitrateShare: number, upright: boolean): Rung => {
-    const w = even(main.width * f);
-    const h = even(main.height * f);
+    const w = Math.max(2, even(main.width * f));
+    const h = Math.max(2, even(main.height * f));
     return { width: upright ? h : w, height: upright ? w : h, bitrate: Math.round(main.bitrate * bitrateShare) };
   };
   return {
