@@ -28,7 +28,7 @@ if (process.env.TEST_LOGS !== "1") {
   }) as Write;
 
   const print = (title: string, chunks: readonly string[]) => {
-    if (chunks.length > 0) write(`\n--- ${title} (stderr, held back; TEST_LOGS=1 prints it live)\n${chunks.join("")}--- end\n`);
+    if (chunks.join("").trim() !== "") write(`\n--- ${title} (stderr, held back; TEST_LOGS=1 prints it live)\n${chunks.join("")}--- end\n`);
   };
 
   beforeEach(({ task, onTestFailed, onTestFinished }) => {
