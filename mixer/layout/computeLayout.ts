@@ -1,5 +1,5 @@
 import { gridLayout, type Rect, type Size } from "./gridLayout.js";
-import { focusLayout } from "./focusLayout.js";
+import { focusLayout } from "./speakerLayout.js";
 
 export const layoutKinds = ["grid", "speaker", "pin"] as const;
 export type LayoutKind = (typeof layoutKinds)[number];
