@@ -1,5 +1,7 @@
-import { even } from "../video/i420.js";
 import type { Rect, Size } from "./gridLayout.js";
+
+// I420 chroma is subsampled 2x2: even edges keep each tile's chroma its own.
+const even = (n: number) => Math.round(n / 2) * 2;
 
 /**
  * One participant large on top, everyone else in a strip along the bottom, in the order given. The strip
