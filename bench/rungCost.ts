@@ -50,7 +50,7 @@ const cpuMs = () => {
 /** One rung: `frames` frames composed from `pictures` and encoded; CPU per frame for each half. */
 async function measureRung(rung: Rung, main: Size, senders: readonly string[], pictures: readonly I420Frame[][], frames: number): Promise<RungCostRow> {
   const isMain = rung.width === main.width && rung.height === main.height;
-  const layout = computeLayout({ layout: "grid" }, senders, senders[0], rung).tiles;
+  const layout = computeLayout({ layout: "grid" }, { cameras: senders, speaker: senders[0] }, rung).tiles;
   const labels = new LabelRenderer({ outputHeight: rung.height, font: resolveLabelFont(process.env.LABEL_FONT) });
   const canvas = createI420(rung.width, rung.height);
   const encoder = new MixEncoder("vp8", { width: rung.width, height: rung.height, fps: FPS, bitrate: rung.bitrate });
@@ -94,7 +94,7 @@ export async function rungCosts(n: number, frames: number): Promise<RungCostRow[
   const main = { width: output.width, height: output.height };
   const ladder = renditionLadder({ ...main, bitrate: output.videoBitrate });
   const senders = Array.from({ length: n }, (_, i) => `s${i}`);
-  const mainTiles = computeLayout({ layout: "grid" }, senders, undefined, main).tiles;
+  const mainTiles = computeLayout({ layout: "grid" }, { cameras: senders }, main).tiles;
   const pictures = senders.map((id, i) => decodedPictures(i, mainTiles.get(id)!, 60));
   const rows: RungCostRow[] = [];
   for (const rung of [...ladder.landscape, ...ladder.portrait]) rows.push(await measureRung(rung, main, senders, pictures, frames));

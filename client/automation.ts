@@ -35,6 +35,12 @@ export interface TesseraView {
   mix: { width: number; height: number; paused: boolean } | null;
   /** MCU rooms: the last `display` message the page sent, or null. */
   display: DisplayMessage | null;
+  /** MCU rooms: who shares a screen now (the server's `screen` messages), or null. */
+  screenSharer: string | null;
+  /** The last tile applied to the screen's sender (MCU: the size the screen is drawn at), or null. */
+  lastScreenTile: AppliedTile | null;
+  /** This page is sharing a screen (from the button until the share ends, whoever ends it). */
+  sharing: boolean;
 }
 
 declare global {
@@ -44,7 +50,7 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, recordingLink: null, reconnecting: false, reconnects: 0, speaker: null, mix: null, display: null };
+  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, recordingLink: null, reconnecting: false, reconnects: 0, speaker: null, mix: null, display: null, screenSharer: null, sharing: false, lastScreenTile: null };
   window.tessera = view;
   return view;
 }

@@ -92,6 +92,7 @@ ui.cameraOff.addEventListener("click", () => session?.toggleCamera());
 ui.selfToggle.addEventListener("click", () => ui.toggleSelf());
 ui.leave.addEventListener("click", () => session?.leave());
 ui.record.addEventListener("click", () => session?.toggleRecording());
+ui.shareScreen.addEventListener("click", () => session?.toggleScreen());
 ui.enableSound.addEventListener("click", () => ui.unmuteAll());
 ui.copyLink.addEventListener("click", () => void ui.copyRoomLink());
 ui.roomLink.addEventListener("focus", () => ui.roomLink.select());

@@ -1,6 +1,7 @@
 // The #remotes grid (sfu and mesh rooms): one <video> per remote participant, named from the roster.
 
 import type { ParticipantInfo } from "../protocol/messages.js";
+import { screenOwner } from "../protocol/screenSource.js";
 
 /** Columns for n tiles: as square a grid as possible (1, 2, 2, 2, 3, 3, 3, 3, 3, 4…). */
 export function gridColumns(n: number): number {
@@ -24,6 +25,8 @@ export class RemoteVideos {
   constructor(
     private readonly container: HTMLElement,
     private readonly onSoundBlocked: () => void,
+    /** The label of a shared screen's tile (sfu), from its sharer's name: "Ada's screen", in the page's language. */
+    private readonly screenLabel: (name: string) => string = (name) => name,
   ) {}
 
   /** Shows `stream` as participant `id`'s video (creates the tile on first use). */
@@ -43,8 +46,9 @@ export class RemoteVideos {
   /** Names tiles, marks cameras that are off, and drops tiles of participants no longer listed. */
   setRoster(list: readonly ParticipantInfo[]): void {
     this.roster = new Map(list.map((p) => [p.id, p]));
+    // A screen's tile (sfu: its stream id is screenSourceId) stays while its sharer is listed.
     for (const id of [...this.tiles.keys()]) {
-      if (this.roster.has(id)) this.describe(id);
+      if (this.roster.has(screenOwner(id) ?? id)) this.describe(id);
       else this.remove(id);
     }
   }
@@ -77,6 +81,7 @@ export class RemoteVideos {
     const box = document.createElement("div");
     box.className = "remote";
     box.dataset.id = id;
+    if (screenOwner(id) !== undefined) box.dataset.screen = "true";
     const video = document.createElement("video");
     video.autoplay = true;
     video.playsInline = true;
@@ -102,8 +107,13 @@ export class RemoteVideos {
 
   private describe(id: string): void {
     const tile = this.tiles.get(id);
-    const p = this.roster.get(id);
+    const owner = screenOwner(id);
+    const p = this.roster.get(owner ?? id);
     if (!tile || !p) return;
+    if (owner !== undefined) {
+      tile.label.textContent = this.screenLabel(p.name);
+      return;
+    }
     if (tile.video.dataset.name !== p.name) {
       tile.video.dataset.name = p.name;
       tile.box.dataset.name = p.name;

@@ -22,6 +22,7 @@ import { SfuNegotiator, streamOwner } from "./sfu.js";
 import { followRedirect, mayReloadFor, rejoinAddress, watchBlockedSocket } from "./redirect.js";
 import { Signaling, signalingUrl, type SignalingClose, type SignalingHandlers } from "./signaling.js";
 import { TileApplier } from "./tile.js";
+import { ScreenShare } from "./screenShare.js";
 import { RecordingLink } from "./recordingLink.js";
 import type { ClientState, Ui } from "./ui.js";
 
@@ -45,6 +46,12 @@ export class Session {
   private mixed = new MediaStream();
   private local: MediaStream | null = null;
   private tiles: TileApplier | null = null;
+  /** MCU: this page's screen share, while it runs. */
+  private screen: ScreenShare | null = null;
+  /** The server has named this page the sharer (its `screen` message): a later one naming another ends ours. */
+  private screenLive = false;
+  /** From `joined`: what a screen's own peer connection is given. */
+  private iceServers: RTCIceServer[] = [];
   /** This connection has had its `joined`. */
   private joined = false;
   private ended = false;
@@ -176,6 +183,9 @@ export class Session {
     this.peer?.close();
     this.peer = null;
     this.tiles = null;
+    // The server ended the share with the connection (the sharer dropped): share again once back.
+    this.stopScreen(false);
+    this.view.screenSharer = null;
     this.mesh?.close();
     this.mesh = null;
     for (const track of this.mixed.getTracks()) this.mixed.removeTrack(track);
@@ -197,6 +207,56 @@ export class Session {
     for (const track of this.local.getVideoTracks()) track.enabled = !this.cameraOff;
     this.ui.setCameraOff(this.cameraOff);
     if (this.joined) this.send({ type: "mute", video: this.cameraOff });
+  }
+
+  /** The share button: asks for a screen and shares it, or stops sharing. */
+  toggleScreen(): void {
+    if (!this.joined || this.ended || (this.mode !== "mcu" && this.mode !== "sfu") || this.options.role !== "sender") return;
+    if (this.screen) return this.stopScreen(true);
+    if (typeof navigator.mediaDevices?.getDisplayMedia !== "function") return this.showError(this.ui.t("call.shareUnsupported"));
+    const share = new ScreenShare(this.iceServers, {
+      send: (message) => this.send(message),
+      onSharing: (sharing) => {
+        if (!sharing && this.screen === share) {
+          this.screen = null;
+          this.screenLive = false;
+        }
+        this.view.sharing = this.screen !== null;
+        this.drawScreenShare();
+      },
+      onError: (detail) => this.showError(this.ui.t("call.shareFailed", { detail })),
+      onTile: (tile) => (this.view.lastScreenTile = tile),
+    }, this.options.relay ? "relay" : "all", this.mode === "sfu");
+    this.screen = share;
+    share.start().catch((error: unknown) => {
+      this.showError(this.ui.t("call.shareFailed", { detail: errorText(error) }));
+      share.stop(true);
+    });
+  }
+
+  private stopScreen(tellServer: boolean): void {
+    const share = this.screen;
+    this.screen = null;
+    this.screenLive = false;
+    share?.stop(tellServer);
+    this.view.sharing = false;
+    this.drawScreenShare();
+  }
+
+  private drawScreenShare(): void {
+    const sharer = this.view.screenSharer;
+    const name = sharer === null ? null : (this.view.participants.find((p) => p.id === sharer)?.name ?? sharer);
+    this.ui.setScreenShare(this.screen !== null, name);
+  }
+
+  /** The server's `screen`: who shares now. Another's share (a takeover) or none ends ours, if it ran. */
+  private onScreenSharer(id: string | null): void {
+    this.view.screenSharer = id;
+    if (this.screen && id === this.view.id) this.screenLive = true;
+    // Ours ended on the server (another took over, or it was stopped there). A `null` before ours went live is
+    // the end of the share ours is taking over from.
+    else if (this.screen && this.screenLive) this.stopScreen(false);
+    this.drawScreenShare();
   }
 
   /** The record button: starts the room's recording, or stops it; the server's broadcast updates everyone's REC. */
@@ -247,7 +307,18 @@ export class Session {
         break;
       case "tile":
         // Only the mixer draws tiles; an SFU forwards what it gets.
-        if (this.mode === "mcu") this.tiles?.apply(message);
+        if (this.mode !== "mcu") break;
+        if (message.source === "screen") this.screen?.applyTile(message);
+        else this.tiles?.apply(message);
+        break;
+      case "screenAnswer":
+        this.screen?.acceptAnswer(message.sdp).catch((error: unknown) => {
+          this.showError(this.ui.t("call.shareFailed", { detail: errorText(error) }));
+          this.stopScreen(true);
+        });
+        break;
+      case "screen":
+        this.onScreenSharer(message.id);
         break;
       case "participants":
         this.setParticipants(message.participants);
@@ -266,6 +337,19 @@ export class Session {
       case "error": {
         const text = describeServerError(message.code, message.message, this.options.room, this.ui.t);
         this.view.errorCode = message.code;
+        if (message.code === "screen-failed") {
+          this.stopScreen(false);
+          this.showError(this.ui.t("call.shareFailed", { detail: message.message }));
+          break;
+        }
+        if (message.code === "screen-busy") {
+          // Our share was refused: the picker's stream goes, the button is back to "Share screen".
+          this.stopScreen(false);
+          const sharer = this.view.screenSharer;
+          const name = this.view.participants.find((p) => p.id === sharer)?.name;
+          this.showError(name !== undefined ? this.ui.t("error.screenBusy", { name }) : text);
+          break;
+        }
         const outcome = errorOutcome(message.code, this.mode);
         if (outcome === "end" && this.retriable(message.code)) this.retry(text);
         else if (outcome === "end") this.fail(text);
@@ -326,6 +410,7 @@ export class Session {
     this.everJoined = true;
     // Absent (a mesh room, RECONNECT_GRACE_MS=0): the next connection joins afresh.
     this.resumeKey = resume;
+    this.iceServers = iceServers;
     this.mode = mode;
     this.view.id = id;
     this.view.mode = mode;
@@ -522,6 +607,7 @@ export class Session {
     this.signaling?.close();
     this.sfu?.close();
     this.peer?.close();
+    this.stopScreen(false);
     this.mesh?.close();
     for (const track of this.mixed.getTracks()) this.mixed.removeTrack(track);
     stopStream(this.local);

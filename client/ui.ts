@@ -55,6 +55,7 @@ export class Ui {
   readonly cameraOff = byId("camera-off", HTMLButtonElement);
   readonly leave = byId("leave", HTMLButtonElement);
   readonly record = byId("record", HTMLButtonElement);
+  readonly shareScreen = byId("share-screen", HTMLButtonElement);
   readonly recIndicator = byId("rec", HTMLElement);
   readonly status = byId("status", HTMLElement);
   readonly error = byId("error", HTMLElement);
@@ -72,7 +73,11 @@ export class Ui {
   readonly copyLink = byId("copy-link", HTMLButtonElement);
   readonly langSelect = byId("lang-select", HTMLSelectElement);
   /** Remote participants' videos in sfu and mesh rooms. */
-  readonly remotes = new RemoteVideos(this.remotesBox, () => (this.enableSound.hidden = false));
+  readonly remotes = new RemoteVideos(
+    this.remotesBox,
+    () => (this.enableSound.hidden = false),
+    (name) => this.i18n.t("call.screenOf", { name }),
+  );
 
   private statusShown: Shown = { key: "status.idle" };
   private errorShown: Shown | null = null;
@@ -82,6 +87,9 @@ export class Ui {
   private micMuted = false;
   private camera: "on" | "off" | "none" = "on";
   private recording: RecordingState = null;
+  /** This page shares a screen; who does, by name (for the button's title). */
+  private sharing = false;
+  private sharerName: string | null = null;
   /** The user's own choice for the self-view this call; null: the default for the room's mode. */
   private selfChoice: boolean | null = null;
   private list: readonly ParticipantInfo[] = [];
@@ -155,6 +163,8 @@ export class Ui {
     const mixed = mode === "mcu";
     // Only an MCU room has a composite to record, and only the people on camera may start it (the server refuses viewers).
     this.record.hidden = !mixed || this.role !== "sender";
+    // The mix draws a shared screen (MCU), the SFU forwards it; a browser without getDisplayMedia (most phones) has no button.
+    this.shareScreen.hidden = mode === "mesh" || this.role !== "sender" || typeof navigator.mediaDevices?.getDisplayMedia !== "function";
     this.mixed.hidden = !mixed;
     this.remotesBox.hidden = mixed;
     this.call.dataset.mode = mode;
@@ -175,6 +185,7 @@ export class Ui {
     this.muteMic.hidden = !sender;
     this.cameraOff.hidden = !sender;
     this.record.hidden = true;
+    this.shareScreen.hidden = true;
     this.roomLink.value = roomLink(window.location, room);
     this.micMuted = false;
     this.camera = "on";
@@ -200,9 +211,19 @@ export class Ui {
     this.self.srcObject = null;
     this.enableSound.hidden = true;
     this.record.hidden = true;
+    this.shareScreen.hidden = true;
+    this.setScreenShare(false, null);
     this.setRecording(null);
     this.renderParticipants([], null);
     this.empty.hidden = true;
+  }
+
+  /** The share button: whether this page shares, and who in the room does (null: nobody). */
+  setScreenShare(sharing: boolean, sharerName: string | null): void {
+    this.sharing = sharing;
+    this.sharerName = sharerName;
+    this.shareScreen.setAttribute("aria-pressed", String(sharing));
+    this.drawCallText();
   }
 
   /** The REC indicator everyone in the room sees (with who started it), and the record button's label. */
@@ -263,6 +284,8 @@ export class Ui {
     this.cameraOff.title = t(camera === "none" ? "call.noCameraTitle" : camera === "off" ? "call.cameraIsOffTitle" : "call.cameraOffTitle");
     this.selfToggle.textContent = t(this.selfBox.hidden ? "call.selfShow" : "call.selfHide");
     this.record.textContent = t(this.recording ? "call.stopRecording" : "call.record");
+    this.shareScreen.textContent = t(this.sharing ? "call.stopSharing" : "call.shareScreen");
+    this.shareScreen.title = this.sharerName !== null && !this.sharing ? t("call.sharing", { name: this.sharerName }) : "";
     const by = this.recording?.startedBy;
     this.recIndicator.textContent = by ? t("call.recBy", { name: by }) : t("call.rec");
     this.drawParticipants();

@@ -115,6 +115,15 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     this.audio.addInput(id);
   }
 
+  /** A shared screen: drawn in the layout's `screen` region (the presentation layout unless the room's has one), not heard. */
+  addScreen(tileId: string, name: string): void {
+    this.video.addParticipant(tileId, name, "screen");
+  }
+
+  async removeScreen(tileId: string): Promise<void> {
+    await this.video.removeParticipant(tileId);
+  }
+
   async removeSender(id: string): Promise<void> {
     this.audio.removeInput(id);
     await this.video.removeParticipant(id);

@@ -27,6 +27,8 @@ describe("error codes", () => {
     const before = ["room-full", "bad-join", "bad-json", "bad-message", "unknown-type", "too-large", "binary-not-supported", "not-joined", "already-joined", "already-negotiated", "wrong-mode", "unknown-participant", "no-usable-codec", "negotiation-failed", "ice-failed", "server-shutdown", "recording-state", "recording-failed", "insufficient-storage", "server-full", "too-many-connections", "rate-limited", "too-many-sections", "offer-timeout", "room-failed", "node-unavailable", "unauthorized", "forbidden-origin"];
     // Added since: refusals of a malformed offer or candidate (issue 18).
     const added = ["bad-offer", "bad-candidate"];
+    // A second screen share refused (issue 22).
+    added.push("screen-busy", "screen-failed");
     expect([...ERROR_CODE_LIST].sort()).toEqual([...before, ...added].sort());
   });
 

@@ -40,6 +40,8 @@ export const ERROR_CODES = {
   "recording-state": { fatal: false },
   "recording-failed": { fatal: false },
   "insufficient-storage": { fatal: false },
+  "screen-busy": { fatal: false },
+  "screen-failed": { fatal: false },
 } as const satisfies Record<string, { readonly fatal: boolean }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -42,6 +42,10 @@ const serverSends: ServerMessage[] = [
   { type: "redirect", url: "wss://node-2.example.com/ws", room: "standup" },
   { type: "speaker", id: "a1b2c3d4" },
   { type: "speaker", id: null },
+  { type: "tile", width: 1024, height: 720, maxBitrate: 1_500_000, source: "screen" },
+  { type: "screenAnswer", sdp: "v=0\r\n" },
+  { type: "screen", id: "a1b2c3d4" },
+  { type: "screen", id: null, reason: "the sharer stopped" },
   { type: "mix", width: 360, height: 640, paused: false },
   { type: "mix", width: 0, height: 0, paused: true },
   { ...joined, room: "모의면접" },
@@ -174,6 +178,10 @@ describe("client messages", () => {
       displayMessage({ width: 390, height: 693 }, 3, { width: 390, height: 844 }),
       displayMessage({ width: 1280, height: 720 }, 1.25, { width: 1440, height: 900 }),
       { type: "leave" },
+      { type: "screenOffer", sdp: "v=0\r\n" },
+      { type: "screenCandidate", candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0 } },
+      { type: "screenCandidate", candidate: null },
+      { type: "screenStop" },
     ];
     for (const message of sent) expect(accepted(message)).toEqual(message);
     expect(new Set(sent.map((m) => m.type)).size + 2).toBe(Object.keys(clientMessageSchemas).length);

@@ -93,6 +93,16 @@ export const clientMessageSchemas = {
   /** `format` and `voices` only with start; the server's RECORDING_FORMAT and RECORDING_VOICES when absent. */
   record: z.strictObject({ type: z.literal("record"), action: z.enum(["start", "stop"]), format: z.optional(z.enum(recordingFormats)), voices: z.optional(z.boolean()) }),
   display: displayMessageSchema,
+  /**
+   * MCU rooms, senders: start sharing a screen. The offer is for a second peer connection of this
+   * participant's (docs/decisions.md, "Screen sharing on a second peer connection"), one sendonly video
+   * section; answered by `screenAnswer`, refused with `screen-busy` while someone else shares.
+   */
+  screenOffer: z.strictObject({ type: z.literal("screenOffer"), sdp: sdpSchema }),
+  /** The screen connection's ICE candidates (null: the end of them). */
+  screenCandidate: z.strictObject({ type: z.literal("screenCandidate"), candidate: z.nullable(iceCandidateSchema) }),
+  /** Stop sharing (the button, or the browser's own "stop sharing"). */
+  screenStop: z.strictObject({ type: z.literal("screenStop") }),
 } as const;
 
 type ClientSchemas = typeof clientMessageSchemas;
@@ -134,7 +144,11 @@ export const iceServerSchema = z.object({
 
 const positive = () => z.number().check(z.positive());
 
-export const tileMessageSchema = z.object({ type: z.literal("tile"), width: positive(), height: positive(), maxBitrate: positive() });
+/**
+ * The size of the sender's tile in the mix and the bitrate it is worth: send no larger. `source: "screen"` is the
+ * shared screen's tile (absent: the camera's).
+ */
+export const tileMessageSchema = z.object({ type: z.literal("tile"), width: positive(), height: positive(), maxBitrate: positive(), source: z.optional(z.enum(["camera", "screen"])) });
 export type TileMessage = z.infer<typeof tileMessageSchema>;
 
 export const serverMessageSchema = z.discriminatedUnion("type", [
@@ -164,6 +178,10 @@ export const serverMessageSchema = z.discriminatedUnion("type", [
    * not even the smallest (the sound goes on; the picture resumes by itself). Sent on every change.
    */
   z.object({ type: z.literal("mix"), width: z.int().check(z.minimum(0)), height: z.int().check(z.minimum(0)), paused: z.boolean() }),
+  /** MCU rooms: the answer to `screenOffer`. */
+  z.object({ type: z.literal("screenAnswer"), sdp: sdpSchema }),
+  /** MCU rooms: who shares a screen now (null: nobody); sent to everyone on each change, and to a joiner. */
+  z.object({ type: z.literal("screen"), id: z.nullable(idSchema), reason: z.optional(z.string()) }),
   z.object({ type: z.literal("error"), code: errorCodeSchema, message: z.string() }),
   z.object({ type: z.literal("bye"), reason: byeReasonSchema }),
   /** Cluster: the room lives on another node; connect the socket to `url` (ws(s)://…/ws there) and join again. */

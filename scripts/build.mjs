@@ -24,10 +24,12 @@ import { DIST_DIR, ROOT, STAMP } from "./freshness.mjs";
  * - esbuild: only the from-sources path (src/http/clientBundle.ts) loads it; a built server never does.
  * - @redis/client: only a cluster node (REDIS_URL) imports it, dynamically (src/cluster/createCluster.ts);
  *   left in node_modules, a single node does not even parse it.
+ * - @aws-sdk/*: only a server with RECORDINGS_S3_BUCKET imports the S3 client, dynamically (src/recordings/upload/s3Storage.ts);
+ *   left in node_modules like @redis/client, a server without a bucket does not parse it.
  * Everything else (werift, express, ws, zod, prom-client) is bundled: one file to parse instead of hundreds
  * to resolve and read saves about a third of a second more (docs/decisions.md, "A build step").
  */
-export const SERVER_EXTERNAL = ["@discordjs/opus", "@napi-rs/canvas", "node-av", "@ffmpeg-installer/ffmpeg", "pino", "pino-pretty", "thread-stream", "esbuild", "@redis/client"];
+export const SERVER_EXTERNAL = ["@discordjs/opus", "@napi-rs/canvas", "node-av", "@ffmpeg-installer/ffmpeg", "pino", "pino-pretty", "thread-stream", "esbuild", "@redis/client", "@aws-sdk/client-s3", "@aws-sdk/lib-storage", "@aws-sdk/s3-request-presigner"];
 
 /** What src/http/app.ts serves from client/ as it is, beside the bundle. */
 export const CLIENT_FILES = ["index.html", "style.css", "404.html", "favicon.svg"];

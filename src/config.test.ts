@@ -58,6 +58,25 @@ describe("config: the ops settings", () => {
     expect(() => configFromEnv({ WEBHOOK_URL: "ftp://a.example/h", WEBHOOK_SECRET: secret })).toThrow(/WEBHOOK_URL entry "ftp:\/\/a.example\/h" is not an http/);
   });
 
+  it("reads the RECORDINGS_S3_* settings (uploads off without a bucket) and refuses ones that cannot work, naming them", () => {
+    expect(configFromEnv({}).recordingsS3).toBeUndefined();
+    expect(configFromEnv({ RECORDINGS_S3_BUCKET: "interviews" }).recordingsS3).toEqual({
+      bucket: "interviews", endpoint: undefined, region: "us-east-1", pathStyle: false, prefix: "", keepLocal: false, partSizeBytes: 8 * 1024 * 1024, retryForMs: 86_400_000,
+    });
+    expect(configFromEnv({ RECORDINGS_S3_BUCKET: "interviews", AWS_REGION: "ap-northeast-2" }).recordingsS3?.region).toBe("ap-northeast-2");
+    expect(
+      configFromEnv({
+        RECORDINGS_S3_BUCKET: "rec.example", RECORDINGS_S3_ENDPOINT: "http://minio:9000/", RECORDINGS_S3_REGION: "eu-1", RECORDINGS_S3_PATH_STYLE: "true",
+        RECORDINGS_S3_PREFIX: "/tessera/", RECORDINGS_S3_KEEP_LOCAL: "1", RECORDINGS_S3_PART_SIZE_MB: "16", RECORDINGS_S3_RETRY_FOR_S: "600", AWS_REGION: "us-west-2",
+      }).recordingsS3,
+    ).toEqual({ bucket: "rec.example", endpoint: "http://minio:9000", region: "eu-1", pathStyle: true, prefix: "tessera/", keepLocal: true, partSizeBytes: 16 * 1024 * 1024, retryForMs: 600_000 });
+    expect(() => configFromEnv({ RECORDINGS_S3_BUCKET: "Bad_Bucket" })).toThrow(/RECORDINGS_S3_BUCKET "Bad_Bucket" is not a bucket name/);
+    expect(() => configFromEnv({ RECORDINGS_S3_ENDPOINT: "http://minio:9000" })).toThrow(/RECORDINGS_S3_BUCKET is not/);
+    expect(() => configFromEnv({ RECORDINGS_S3_BUCKET: "b-1", RECORDINGS_S3_ENDPOINT: "minio:9000" })).toThrow(/RECORDINGS_S3_ENDPOINT "minio:9000" must be an http/);
+    expect(() => configFromEnv({ RECORDINGS_S3_BUCKET: "b-1", RECORDINGS_S3_PART_SIZE_MB: "4" })).toThrow(/RECORDINGS_S3_PART_SIZE_MB/);
+    expect(() => configFromEnv({ RECORDINGS_S3_BUCKET: "b-1", RECORDINGS_S3_PATH_STYLE: "yes" })).toThrow(/RECORDINGS_S3_PATH_STYLE/);
+  });
+
   it("reads LABEL_FONT; one naming a font that is not installed stops the start-up, naming it", async () => {
     expect(configFromEnv({ LABEL_FONT: "Noto Sans, /fonts/x.ttf" }).labelFont).toBe("Noto Sans, /fonts/x.ttf");
     expect(configFromEnv({}).labelFont).toBeUndefined();

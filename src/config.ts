@@ -29,6 +29,7 @@ const envSchema = z.object({
   OUTPUT_AUDIO_BITRATE: int(16_000, 256_000).default(48_000),
   KEYFRAME_INTERVAL_MS: int(1000, 600_000).default(10_000),
   STALE_VIDEO_MS: int(100, 10_000).default(500),
+  SCREEN_SHARE_POLICY: z.enum(["refuse", "takeover"]).default("refuse"),
   ICE_SERVERS: z.string().default(""),
   ICE_USERNAME: z.string().optional(),
   ICE_CREDENTIAL: z.string().optional(),
@@ -43,6 +44,16 @@ const envSchema = z.object({
   AUTO_RECORD: z.enum(["true", "false", "1", "0", ""]).default("false"),
   RECORDING_FORMAT: z.enum(recordingFormats).default("webm"),
   RECORDING_VOICES: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  RECORDINGS_S3_BUCKET: z.string().default(""),
+  RECORDINGS_S3_ENDPOINT: z.string().default(""),
+  RECORDINGS_S3_REGION: z.string().default(""),
+  RECORDINGS_S3_PATH_STYLE: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  RECORDINGS_S3_PREFIX: z.string().max(512).regex(/^[^\\\u0000-\u001f]*$/, "must hold no backslash or control character").default(""),
+  RECORDINGS_S3_KEEP_LOCAL: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  RECORDINGS_S3_PART_SIZE_MB: int(5, 5120).default(8),
+  RECORDINGS_S3_RETRY_FOR_S: int(10, 30 * 24 * 3600).default(24 * 3600),
+  AWS_REGION: z.string().optional(),
   WEBHOOK_URL: z.string().default(""),
   WEBHOOK_SECRET: z.string().optional(),
   WEBHOOK_TIMEOUT_MS: int(100, 60_000).default(5000),
@@ -100,6 +111,8 @@ export interface Config {
   readonly output: { readonly width: number; readonly height: number; readonly fps: number; readonly videoBitrate: number; readonly audioBitrate: number };
   readonly keyframeIntervalMs: number;
   readonly staleVideoMs: number;
+  /** A second screen share in a room while one runs: `refuse` it (screen-busy), or let it `takeover` (the first one stops). */
+  readonly screenSharePolicy: "refuse" | "takeover";
   /** Handed to clients as-is and used by the server's own ICE agent (werift uses the first STUN and first TURN URL). */
   readonly iceServers: readonly IceServer[];
   /** When non-empty, the only addresses the server offers as host candidates (tests: 127.0.0.1). */
@@ -123,6 +136,8 @@ export interface Config {
   readonly autoRecord: boolean;
   /** Event notifications to the operator's backend (docs/webhooks.md); absent without WEBHOOK_URL. */
   readonly webhooks?: WebhookConfig;
+  /** Finished recordings go to S3-compatible storage (docs/recording.md#storage); absent without RECORDINGS_S3_BUCKET. */
+  readonly recordingsS3?: RecordingsS3Config;
   /** The container of AUTO_RECORD's recordings and of a start that names none (webm: VP8 + Opus, mp4: H264 + Opus). */
   readonly recordingFormat: RecordingFormat;
   /** Each participant's voice in a file of its own as well, unless a start says otherwise. */
@@ -155,6 +170,62 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+/**
+ * Where finished recordings are uploaded (RECORDINGS_S3_*). Credentials are not here: the AWS SDK's
+ * default chain finds them (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, a web identity, an
+ * instance or container role).
+ */
+export interface RecordingsS3Config {
+  /** The bucket (RECORDINGS_S3_BUCKET); it must exist, the server does not create it. */
+  readonly bucket: string;
+  /** An S3-compatible service's URL (MinIO: http://minio:9000); absent: AWS S3 of `region`. Presigned links name it, so users must reach it. */
+  readonly endpoint?: string;
+  /** The SigV4 signing region (RECORDINGS_S3_REGION, else AWS_REGION, else us-east-1). */
+  readonly region: string;
+  /** `endpoint/bucket/key` URLs instead of `bucket.endpoint/key` (MinIO and most self-hosted stores need it). */
+  readonly pathStyle: boolean;
+  /** Put before each file name to make its object key (`recordings/` gives `recordings/<id>.mp4`). */
+  readonly prefix: string;
+  /** Keep the local files after a verified upload (links then stream from disk); default: they are deleted. */
+  readonly keepLocal: boolean;
+  /** Multipart part size in bytes (at least 5 MiB, S3's minimum for every part but the last). */
+  readonly partSizeBytes: number;
+  /** How long a recording's upload is retried (across outages, from its first attempt in this process) before it is given up. */
+  readonly retryForMs: number;
+}
+
+function recordingsS3Config(e: z.infer<typeof envSchema>): RecordingsS3Config | undefined {
+  const bucket = e.RECORDINGS_S3_BUCKET.trim();
+  if (!bucket) {
+    if (e.RECORDINGS_S3_ENDPOINT) throw new ConfigError("invalid configuration: RECORDINGS_S3_ENDPOINT is set but RECORDINGS_S3_BUCKET is not; uploads need a bucket");
+    return undefined;
+  }
+  // S3's bucket naming rules (dots allowed, as MinIO and AWS do); a wrong name is named here, not as a 400 at the first upload.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`invalid configuration: RECORDINGS_S3_BUCKET "${bucket.slice(0, 80)}" is not a bucket name (3-63 characters: a-z 0-9 . -)`);
+  let endpoint: string | undefined;
+  if (e.RECORDINGS_S3_ENDPOINT) {
+    let url: URL | undefined;
+    try {
+      url = new URL(e.RECORDINGS_S3_ENDPOINT);
+    } catch {
+      // named below
+    }
+    if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username) throw new ConfigError(`invalid configuration: RECORDINGS_S3_ENDPOINT "${e.RECORDINGS_S3_ENDPOINT.slice(0, 200)}" must be an http:// or https:// URL such as http://minio:9000`);
+    endpoint = e.RECORDINGS_S3_ENDPOINT.replace(/\/+$/, "");
+  }
+  const flag = (v: string) => v === "true" || v === "1";
+  return {
+    bucket,
+    endpoint,
+    region: e.RECORDINGS_S3_REGION || e.AWS_REGION || "us-east-1",
+    pathStyle: flag(e.RECORDINGS_S3_PATH_STYLE),
+    prefix: e.RECORDINGS_S3_PREFIX.replace(/^\/+/, ""),
+    keepLocal: flag(e.RECORDINGS_S3_KEEP_LOCAL),
+    partSizeBytes: e.RECORDINGS_S3_PART_SIZE_MB * 1024 * 1024,
+    retryForMs: e.RECORDINGS_S3_RETRY_FOR_S * 1000,
+  };
+}
 
 export interface WebhookConfig {
   /** Each receiver gets every event (WEBHOOK_URL, comma-separated). */
@@ -223,6 +294,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     output: { width: e.OUTPUT_WIDTH, height: e.OUTPUT_HEIGHT, fps: e.OUTPUT_FPS, videoBitrate: e.OUTPUT_VIDEO_BITRATE, audioBitrate: e.OUTPUT_AUDIO_BITRATE },
     keyframeIntervalMs: e.KEYFRAME_INTERVAL_MS,
     staleVideoMs: e.STALE_VIDEO_MS,
+    screenSharePolicy: e.SCREEN_SHARE_POLICY,
     iceServers,
     iceHostAddresses: commaList.parse(e.ICE_HOST_ADDRESSES),
     icePortRange: e.ICE_PORT_MIN !== undefined && e.ICE_PORT_MAX !== undefined ? [e.ICE_PORT_MIN, e.ICE_PORT_MAX] : undefined,
@@ -234,6 +306,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     autoRecord: e.AUTO_RECORD === "true" || e.AUTO_RECORD === "1",
     recordingFormat: e.RECORDING_FORMAT,
     recordingVoices: e.RECORDING_VOICES === "true" || e.RECORDING_VOICES === "1",
+    recordingsS3: recordingsS3Config(e),
     webhooks: webhookConfig(e.WEBHOOK_URL, e.WEBHOOK_SECRET, e.WEBHOOK_TIMEOUT_MS, e.WEBHOOK_RETRY_FOR_S),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

@@ -14,7 +14,8 @@ import { createLogger, type Logger } from "./log.js";
 import { createMetrics, type ServerMetrics } from "./metrics/metrics.js";
 import { MediaMetrics } from "./metrics/mediaMetrics.js";
 import { RecordingStore } from "./recordings/recordingStore.js";
-import { createServerWebhooks } from "./webhooks/serverWebhooks.js";
+import { S3Storage } from "./recordings/upload/s3Storage.js";
+import { announceUploads, createServerWebhooks } from "./webhooks/serverWebhooks.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
 import { SocketAdmission } from "./signaling/socketAdmission.js";
 import { RecordingLinks } from "./access/recordingLinks.js";
@@ -53,16 +54,20 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   const effective: Config = { ...config, ffmpegPath, labelFamilies };
   const state: AppState = { ready: false, client: await loadClient() };
   const processes = new ProcessGroup();
-  const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes });
+  // The AWS SDK is loaded only with a bucket configured (S3Storage.create imports it; left out of the bundle).
+  const storage = effective.recordingsS3 ? await S3Storage.create(effective.recordingsS3) : undefined;
+  const recordings = new RecordingStore(effective.recordingsDir, { minFreeBytes: effective.recordingsMinFreeBytes, storage, log });
   const media = new MediaMetrics();
   const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
   const hooks = createServerWebhooks(effective, log, links);
+  if (hooks && recordings.uploader) announceUploads(recordings.uploader, hooks.events);
   const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media, hooks?.events);
   const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
   const metrics = createMetrics(rooms, recordings, media, load, cluster);
   faults?.register(metrics.registry);
   hooks?.webhooks.registerMetrics(metrics.registry);
+  recordings.uploader?.registerMetrics(metrics.registry);
   const separateMetrics = config.metricsPort !== undefined;
   const http: Server = createServer(refusingUnparseableTargets(createApp(state, { rooms, config: effective, log, recordings, cluster, links }, separateMetrics ? undefined : metrics.handler)));
   const metricsHttp = separateMetrics ? metricsOnlyServer(metrics) : undefined;
@@ -74,6 +79,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     // Nothing else will stop them: a node that cannot listen must not stay registered.
     load.close();
     void cluster.close();
+    void recordings.close(0);
     throw err;
   });
   if (metricsHttp) {
@@ -83,6 +89,7 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
       // The main listener is up already: it must not outlive a start that failed.
       sockets.stopHeartbeat();
       metrics.stop();
+      await recordings.close(0);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       throw new Error(`cannot listen for metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`, { cause: err });
     }
@@ -96,6 +103,8 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     }
   });
   state.ready = true;
+  // In the background: what a previous process left to upload (a long queue must not hold up the start).
+  void recordings.resumeUploads().catch((err: Error) => log.error("could not resume recording uploads", { error: err.message }));
   const port = (http.address() as AddressInfo).port;
   const metricsUrl = metricsHttp ? `http://${config.metricsHost.includes(":") ? `[${config.metricsHost}]` : config.metricsHost}:${(metricsHttp.address() as AddressInfo).port}` : undefined;
   if (!config.joinTokenSecret) log.warn("JOIN_TOKEN_SECRET is not set: anyone who can reach /ws may join any room under any name (set it to require join tokens)");
@@ -144,6 +153,8 @@ async function stop({ cluster, state, sockets, metrics, rooms, recordings, hooks
   // Stopped recordings' files finished (an MP4's index), within the shutdown grace; then the last
   // events (recording and room finished) get part of what is left of it to reach the receivers.
   await recordings.settled();
+  // Queued uploads (the recordings just stopped) get a bounded part of the grace; the rest resume at the next start.
+  await recordings.close(Math.min(UPLOAD_DRAIN_MS, shutdownGraceMs / 4));
   await hooks?.webhooks.drain(Math.min(WEBHOOK_DRAIN_MS, shutdownGraceMs / 2));
   hooks?.webhooks.close();
   await cluster.close();
@@ -157,6 +168,9 @@ async function stop({ cluster, state, sockets, metrics, rooms, recordings, hooks
   }
   await processes.killAll();
 }
+
+/** At shutdown, how long an upload in flight may take to finish (at most a quarter of the grace) before it is left for the next start. */
+const UPLOAD_DRAIN_MS = 5000;
 
 /** At shutdown, how long webhook events still waiting may take to be delivered (at most half the grace). */
 const WEBHOOK_DRAIN_MS = 5000;

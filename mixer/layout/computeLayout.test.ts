@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { computeLayout, sameTiles } from "./computeLayout.js";
+import { computeLayout, sameTiles, type LayoutSpec } from "./computeLayout.js";
+import type { Size } from "./gridLayout.js";
 
 const canvas = { width: 1280, height: 720 };
 const ids = ["a", "b", "c", "d"];
@@ -9,9 +10,12 @@ function overlaps(tiles: Iterable<{ x: number; y: number; width: number; height:
   return list.some((r, i) => list.some((s, j) => i < j && r.x < s.x + s.width && s.x < r.x + r.width && r.y < s.y + s.height && s.y < r.y + r.height));
 }
 
+/** The layout of cameras `ids` (join order) with `speaker` speaking and no screen, from scratch. */
+const layoutOf = (spec: LayoutSpec, ids: readonly string[], speaker: string | undefined, canvas: Size) => computeLayout(spec, { cameras: ids, speaker }, canvas);
+
 describe("computeLayout", () => {
   it("grid: equal tiles in join order, no focus", () => {
-    const l = computeLayout({ layout: "grid" }, ids, "c", canvas);
+    const l = layoutOf({ layout: "grid" }, ids, "c", canvas);
     expect(l.layout).toBe("grid");
     expect(l.focus).toBeUndefined();
     expect([...l.tiles.keys()]).toEqual(ids);
@@ -19,7 +23,7 @@ describe("computeLayout", () => {
   });
 
   it("speaker: the active speaker large on top, the others in a centred strip in join order", () => {
-    const l = computeLayout({ layout: "speaker" }, ids, "c", canvas);
+    const l = layoutOf({ layout: "speaker" }, ids, "c", canvas);
     expect(l.focus).toBe("c");
     expect(l.tiles.get("c")).toEqual({ x: 0, y: 0, width: 1280, height: 576 });
     expect(l.tiles.get("a")).toEqual({ x: 256, y: 576, width: 256, height: 144 });
@@ -30,7 +34,7 @@ describe("computeLayout", () => {
 
   it("speaker: five in the strip fill its width; every edge is even and inside the canvas", () => {
     const six = ["a", "b", "c", "d", "e", "f"];
-    const l = computeLayout({ layout: "speaker" }, six, "f", canvas);
+    const l = layoutOf({ layout: "speaker" }, six, "f", canvas);
     const strip = six.slice(0, 5).map((id) => l.tiles.get(id)!);
     expect(strip.map((r) => r.x)).toEqual([0, 256, 512, 768, 1024]);
     for (const r of l.tiles.values()) {
@@ -42,38 +46,38 @@ describe("computeLayout", () => {
   });
 
   it("speaker: before anyone has spoken, or when the speaker is not present, the first joiner is large", () => {
-    expect(computeLayout({ layout: "speaker" }, ids, undefined, canvas).focus).toBe("a");
-    expect(computeLayout({ layout: "speaker" }, ids, "gone", canvas).focus).toBe("a");
+    expect(layoutOf({ layout: "speaker" }, ids, undefined, canvas).focus).toBe("a");
+    expect(layoutOf({ layout: "speaker" }, ids, "gone", canvas).focus).toBe("a");
   });
 
   it("a single participant fills the canvas in every layout", () => {
     for (const layout of ["grid", "speaker", "pin"] as const) {
-      expect([...computeLayout({ layout, pin: "a" }, ["a"], undefined, canvas).tiles.values()]).toEqual([{ x: 0, y: 0, width: 1280, height: 720 }]);
+      expect([...layoutOf({ layout, pin: "a" }, ["a"], undefined, canvas).tiles.values()]).toEqual([{ x: 0, y: 0, width: 1280, height: 720 }]);
     }
   });
 
   it("pin: the pinned participant is large whoever speaks", () => {
-    const l = computeLayout({ layout: "pin", pin: "b" }, ids, "d", canvas);
+    const l = layoutOf({ layout: "pin", pin: "b" }, ids, "d", canvas);
     expect(l.layout).toBe("pin");
     expect(l.focus).toBe("b");
     expect(l.tiles.get("b")!.height).toBe(576);
   });
 
   it("pin: a pinned participant who left falls back to the speaker layout", () => {
-    const l = computeLayout({ layout: "pin", pin: "gone" }, ids, "d", canvas);
+    const l = layoutOf({ layout: "pin", pin: "gone" }, ids, "d", canvas);
     expect(l.layout).toBe("speaker");
     expect(l.focus).toBe("d");
   });
 
   it("nobody present: no tiles", () => {
-    expect(computeLayout({ layout: "speaker" }, [], "a", canvas).tiles.size).toBe(0);
+    expect(layoutOf({ layout: "speaker" }, [], "a", canvas).tiles.size).toBe(0);
   });
 
   it("sameTiles compares rectangles by participant", () => {
-    const a = computeLayout({ layout: "speaker" }, ids, "a", canvas).tiles;
-    expect(sameTiles(a, computeLayout({ layout: "speaker" }, ids, undefined, canvas).tiles)).toBe(true);
-    expect(sameTiles(a, computeLayout({ layout: "speaker" }, ids, "b", canvas).tiles)).toBe(false);
-    expect(sameTiles(a, computeLayout({ layout: "grid" }, ids, "b", canvas).tiles)).toBe(false);
+    const a = layoutOf({ layout: "speaker" }, ids, "a", canvas).tiles;
+    expect(sameTiles(a, layoutOf({ layout: "speaker" }, ids, undefined, canvas).tiles)).toBe(true);
+    expect(sameTiles(a, layoutOf({ layout: "speaker" }, ids, "b", canvas).tiles)).toBe(false);
+    expect(sameTiles(a, layoutOf({ layout: "grid" }, ids, "b", canvas).tiles)).toBe(false);
   });
 
   describe("an upright canvas (a phone's portrait mix)", () => {
@@ -87,7 +91,7 @@ describe("computeLayout", () => {
       for (const layout of ["grid", "speaker", "pin"] as const) {
         for (let n = 1; n <= 6; n++) {
           it(`${layout}, ${n} at ${canvas.width}x${canvas.height}: inside, even, no overlap`, () => {
-            const l = computeLayout({ layout, pin: "b" }, six.slice(0, n), "c", canvas);
+            const l = layoutOf({ layout, pin: "b" }, six.slice(0, n), "c", canvas);
             expect(l.tiles.size).toBe(n);
             for (const r of l.tiles.values()) {
               for (const v of [r.x, r.y, r.width, r.height]) expect(v % 2).toBe(0);
@@ -103,19 +107,19 @@ describe("computeLayout", () => {
     }
     it("grid: two stacked, four as 2x2, six in two columns of three", () => {
       const canvas = { width: 360, height: 640 };
-      expect([...computeLayout({ layout: "grid" }, ["a", "b"], undefined, canvas).tiles.values()]).toEqual([
+      expect([...layoutOf({ layout: "grid" }, ["a", "b"], undefined, canvas).tiles.values()]).toEqual([
         { x: 0, y: 0, width: 360, height: 320 },
         { x: 0, y: 320, width: 360, height: 320 },
       ]);
-      const six = [...computeLayout({ layout: "grid" }, ids.concat(["e", "f"]), undefined, canvas).tiles.values()];
+      const six = [...layoutOf({ layout: "grid" }, ids.concat(["e", "f"]), undefined, canvas).tiles.values()];
       expect(new Set(six.map((r) => `${r.width}x${r.height}`))).toEqual(new Set(["180x214", "180x212"]));
     });
     it("speaker: the speaker large on top, the others in a strip below sharing the width; pin holds", () => {
       const canvas = { width: 360, height: 640 };
-      const l = computeLayout({ layout: "speaker" }, ids, "c", canvas);
+      const l = layoutOf({ layout: "speaker" }, ids, "c", canvas);
       expect(l.tiles.get("c")).toEqual({ x: 0, y: 0, width: 360, height: 512 });
       for (const id of ["a", "b", "d"]) expect(l.tiles.get(id)).toMatchObject({ y: 512, width: 120, height: 128 });
-      expect(computeLayout({ layout: "pin", pin: "b" }, ids, "c", canvas).tiles.get("b")).toEqual({ x: 0, y: 0, width: 360, height: 512 });
+      expect(layoutOf({ layout: "pin", pin: "b" }, ids, "c", canvas).tiles.get("b")).toEqual({ x: 0, y: 0, width: 360, height: 512 });
     });
   });
 });

@@ -1,51 +1,56 @@
-import { gridLayout, type Rect, type Size } from "./gridLayout.js";
-import { focusLayout } from "./speakerLayout.js";
+import type { LayoutChoice, LayoutDefinition, LayoutName } from "../../protocol/layoutDefinition.js";
+import { BUILTIN_LAYOUTS } from "./builtinLayouts.js";
+import type { Rect, Size } from "./gridLayout.js";
+import { assignRegions, placeTiles, type Assignment, type LayoutSources } from "./placement.js";
 
-export const layoutKinds = ["grid", "speaker", "pin"] as const;
-export type LayoutKind = (typeof layoutKinds)[number];
+export { LAYOUT_NAMES as layoutKinds, type LayoutName as LayoutKind } from "../../protocol/layoutDefinition.js";
+export type { LayoutSources, Assignment } from "./placement.js";
 
-/** What the room asked for; `pin` names the participant the `pin` layout draws large. */
-export interface LayoutSpec {
-  readonly layout: LayoutKind;
-  readonly pin?: string;
-}
+/** What the room asked for: a built-in by name (`pin` with whom), or `custom` with its definition. */
+export type LayoutSpec = LayoutChoice;
 
-/** Where each participant is drawn, and which arrangement was really used (see computeLayout). */
+/** Where each tile is drawn, and which arrangement was really used (see computeLayout). */
 export interface ComputedLayout {
-  /** Tile rectangles by participant id, in participant order for the grid, the large tile first otherwise. */
+  /** Tile rectangles by tile id (participant id, or the screen's), in drawing order. */
   readonly tiles: Map<string, Rect>;
-  readonly layout: LayoutKind;
-  /** The participant drawn large (speaker and pin layouts). */
+  /** Corner radii in pixels of the rounded tiles. */
+  readonly rounding: Map<string, number>;
+  /** The layout drawn: the one asked for, or what it falls back to. */
+  readonly layout: LayoutName;
+  /** The participant drawn in a `speaker` or `pinned` region. */
   readonly focus: string | undefined;
+  /** Who is where, to pass back as `previous` next time (stable placement). */
+  readonly assignment: Assignment;
 }
 
 /**
- * The composite's tiles as a pure function of the choice, who is present (in join order) and who is
- * speaking.
- * - `grid`: equal tiles in join order.
- * - `speaker`: the active speaker large, everyone else in the strip. Before anyone has spoken (or after
- *   the speaker left and before anyone else speaks) the first joiner is drawn large, so the arrangement
- *   keeps its shape rather than flipping to a grid and back.
- * - `pin`: the pinned participant large. If they are not present (they left) it is the speaker layout.
+ * The definition a room's choice draws now:
+ * - while a screen is shared, the choice if it has a `screen` region, else `presentation`;
+ * - `pin` whose participant is absent (they left) is `speaker`;
+ * - otherwise the choice.
  */
-export function computeLayout(spec: LayoutSpec, participants: readonly string[], activeSpeaker: string | undefined, canvas: Size): ComputedLayout {
-  if (participants.length === 0) return { tiles: new Map(), layout: spec.layout, focus: undefined };
-  if (spec.layout === "grid") {
-    const rects = gridLayout(participants.length, canvas);
-    return { tiles: new Map(participants.map((id, i) => [id, rects[i]])), layout: "grid", focus: undefined };
-  }
-  const pinned = spec.layout === "pin" && spec.pin !== undefined && participants.includes(spec.pin) ? spec.pin : undefined;
-  const speaker = activeSpeaker !== undefined && participants.includes(activeSpeaker) ? activeSpeaker : undefined;
-  const focus = pinned ?? speaker ?? participants[0];
-  const tiles = focusLayout(
-    focus,
-    participants.filter((id) => id !== focus),
-    canvas,
-  );
-  return { tiles, layout: pinned ? "pin" : "speaker", focus };
+export function resolveLayout(spec: LayoutSpec, sources: Pick<LayoutSources, "cameras" | "screen">): { name: LayoutName; definition: LayoutDefinition } {
+  const chosen = spec.layout === "custom" && spec.definition ? spec.definition : spec.layout === "custom" ? BUILTIN_LAYOUTS.grid : BUILTIN_LAYOUTS[spec.layout];
+  if (sources.screen !== undefined && !chosen.regions.some((r) => r.source === "screen")) return { name: "presentation", definition: BUILTIN_LAYOUTS.presentation };
+  if (spec.layout === "pin" && (spec.pin === undefined || !sources.cameras.includes(spec.pin))) return { name: "speaker", definition: BUILTIN_LAYOUTS.speaker };
+  return { name: spec.layout, definition: chosen };
 }
 
-/** True when both put the same participants in the same rectangles (order aside). */
+/**
+ * The composite's tiles as a function of the choice, what there is to draw (cameras in join order, the
+ * screen), who is speaking, and the previous assignment (so nobody moves who need not). `speaker` and
+ * `pinned` regions show the speaker (before anyone speaks, the first joiner) and the pinned participant.
+ */
+export function computeLayout(spec: LayoutSpec, sources: Omit<LayoutSources, "pin">, canvas: Size, previous?: Assignment): ComputedLayout {
+  const { name, definition } = resolveLayout(spec, sources);
+  const assignment = assignRegions(definition, { ...sources, pin: spec.pin }, previous);
+  const { tiles, rounding } = placeTiles(assignment, canvas);
+  const focusIndex = definition.regions.findIndex((r) => r.source === "speaker" || r.source === "pinned");
+  const focus = focusIndex >= 0 ? (assignment.regions[focusIndex][0] ?? undefined) : undefined;
+  return { tiles, rounding, layout: name, focus, assignment };
+}
+
+/** True when both put the same tiles in the same rectangles (order aside). */
 export function sameTiles(a: ReadonlyMap<string, Rect>, b: ReadonlyMap<string, Rect>): boolean {
   if (a.size !== b.size) return false;
   for (const [id, r] of a) {

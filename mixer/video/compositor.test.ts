@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { composeFrame, highlightThickness, labelInset, SPEAKER_HIGHLIGHT } from "./compositor.js";
+import { composeFrame, containedRect, highlightThickness, labelInset, SPEAKER_HIGHLIGHT } from "./compositor.js";
 import { chromaAt, createI420, lumaAt, rgbToYuv, type I420Frame } from "./i420.js";
 import { resolveLabelFont } from "./labelFont.js";
 import { LabelRenderer } from "./labelRenderer.js";
@@ -68,4 +68,18 @@ describe("compositor highlight", () => {
   it("scales the border with the tile, even and at least 4 px", () => {
     expect([720, 576, 360, 144, 90].map((height) => highlightThickness({ x: 0, y: 0, width: 100, height }))).toEqual([16, 12, 8, 4, 4]);
   });
+});
+
+describe("containedRect: a screen scaled whole into another rendition's tile", () => {
+  const cases = [
+    { name: "a wide picture in a tall tile: full width, centred down", rect: { x: 0, y: 0, width: 540, height: 576 }, picture: { width: 1024, height: 720 }, want: { x: 0, y: 98, width: 540, height: 380 } },
+    { name: "the same shape: the whole tile", rect: { x: 10, y: 20, width: 512, height: 360 }, picture: { width: 1024, height: 720 }, want: { x: 10, y: 20, width: 512, height: 360 } },
+    { name: "a tall picture in a wide tile: full height, centred across", rect: { x: 0, y: 0, width: 640, height: 360 }, picture: { width: 360, height: 640 }, want: { x: 218, y: 0, width: 202, height: 360 } },
+  ];
+  for (const c of cases)
+    it(c.name, () => {
+      const r = containedRect(c.rect, c.picture);
+      expect(r).toEqual(c.want);
+      for (const v of [r.x, r.y, r.width, r.height]) expect(v % 2).toBe(0);
+    });
 });

@@ -1,5 +1,6 @@
 import type { Rect, Size } from "../layout/gridLayout.js";
 import { blitCentered, blitScaled, clearI420, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
+import { roundCorners, saveCorners } from "./roundCorners.js";
 import { blitOverlay, type LabelRenderer, type Rgb } from "./labelRenderer.js";
 
 export interface TileContent {
@@ -11,6 +12,13 @@ export interface TileContent {
   readonly highlight?: boolean;
   /** Microphone muted: a mute badge before the name. */
   readonly audioMuted?: boolean;
+  /**
+   * `contain`: a picture decoded for another size is scaled whole into the tile (a screen, already letterboxed
+   * by its decoder); `cover` (the default) fills the tile and crops (a face).
+   */
+  readonly fit?: "cover" | "contain";
+  /** Corner radius in pixels: the corners are cut to the background (a layout's `radius`). */
+  readonly radius?: number;
 }
 
 export const BACKGROUND: Yuv = rgbToYuv(16, 16, 16);
@@ -30,6 +38,16 @@ export function labelInset(rect: Rect): number {
   return highlightThickness(rect) + LABEL_MARGIN;
 }
 
+const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
+
+/** The largest rectangle of the picture's shape inside `rect`, centred, on even edges. */
+export function containedRect(rect: Rect, picture: Size): Rect {
+  const scale = Math.min(rect.width / picture.width, rect.height / picture.height);
+  const width = Math.min(rect.width, even(picture.width * scale));
+  const height = Math.min(rect.height, even(picture.height * scale));
+  return { x: rect.x + Math.floor((rect.width - width) / 4) * 2, y: rect.y + Math.floor((rect.height - height) / 4) * 2, width, height };
+}
+
 /**
  * Draws one output picture: every tile's latest frame (or its name card), then the highlight, then the
  * labels inside the highlight's edge. A lone tile is never framed: there is nobody to tell apart. With
@@ -42,9 +60,14 @@ export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels
   for (const tile of tiles) {
     const { rect } = tile;
     const inset = labelInset(rect);
+    // What is under the corners (the background, or a tile of a lower z) shows through a rounded tile's corners.
+    const corners = tile.radius ? saveCorners(frame, rect, tile.radius) : undefined;
     if (tile.frame) {
       const exact = tile.frame.width === rect.width && tile.frame.height === rect.height;
-      if (scaleTiles && !exact) blitScaled(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
+      if (scaleTiles && !exact && tile.fit === "contain") {
+        const inner = containedRect(rect, tile.frame);
+        blitScaled(frame, inner.x, inner.y, inner.width, inner.height, tile.frame);
+      } else if (scaleTiles && !exact) blitScaled(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
       else blitCentered(frame, rect.x, rect.y, rect.width, rect.height, tile.frame);
     } else {
       fillRect(frame, rect.x, rect.y, rect.width, rect.height, PLACEHOLDER);
@@ -58,6 +81,7 @@ export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels
       ? labels.tileLabel(tile.name, tile.audioMuted ?? false, rect.width - 2 * inset)
       : labels.tileLabel(undefined, tile.audioMuted ?? false, rect.width - 2 * inset, PLACEHOLDER_RGB);
     if (label) blitOverlay(frame, label, rect.x + inset, rect.y + rect.height - inset - label.height);
+    if (corners) roundCorners(frame, rect, corners);
   }
   return frame;
 }

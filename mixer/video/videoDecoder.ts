@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { MediaContext } from "../context.js";
+import type { FilterNode } from "../ffmpeg/args.js";
 import { FfmpegProcess, type FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
 import type { Size } from "../layout/gridLayout.js";
 import type { EncodedFrame } from "./frameAssembler.js";
@@ -29,6 +30,27 @@ export const MAX_FRAMES_IN_FLIGHT = 6;
 
 /** No picture out for this long after feeding stopped: ffmpeg has decoded all it was given. */
 const DRAINED_AFTER_MS = 150;
+
+/** `cover`: scaled to fill the tile and centre-cropped (a face); `contain`: scaled to fit whole and letterboxed (a screen). */
+export type DecoderFit = "cover" | "contain";
+
+function coverFilters(size: Size): FilterNode[] {
+  return [
+    { name: "scale", args: { w: size.width, h: size.height, force_original_aspect_ratio: "increase", flags: "fast_bilinear" } },
+    { name: "crop", args: { w: size.width, h: size.height } },
+    { name: "format", args: { pix_fmts: "yuv420p" } },
+  ];
+}
+
+// Text on a screen is thin: bicubic keeps its strokes where fast_bilinear smears them; a screen's frame rate is low.
+// The bars are the composite's background (16,16,16), so a letterboxed screen reads as drawn on the canvas.
+function containFilters(size: Size): FilterNode[] {
+  return [
+    { name: "scale", args: { w: size.width, h: size.height, force_original_aspect_ratio: "decrease", flags: "bicubic" } },
+    { name: "pad", args: { w: size.width, h: size.height, x: "(ow-iw)/2", y: "(oh-ih)/2", color: "0x101010" } },
+    { name: "format", args: { pix_fmts: "yuv420p" } },
+  ];
+}
 
 /**
  * One participant's decoder: encoded frames in on stdin, raw I420 out on stdout, already scaled and
@@ -67,6 +89,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
     readonly size: Size,
     label: string,
     context: MediaContext,
+    fit: DecoderFit = "cover",
   ) {
     super();
     this.frameBytes = (size.width * size.height * 3) / 2;
@@ -85,11 +108,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
         output: {
           format: "rawvideo",
           url: "pipe:1",
-          videoFilters: [
-            { name: "scale", args: { w: size.width, h: size.height, force_original_aspect_ratio: "increase", flags: "fast_bilinear" } },
-            { name: "crop", args: { w: size.width, h: size.height } },
-            { name: "format", args: { pix_fmts: "yuv420p" } },
-          ],
+          videoFilters: fit === "cover" ? coverFilters(size) : containFilters(size),
           options: { vsync: "passthrough", pix_fmt: "yuv420p", flush_packets: 1 },
         },
       },

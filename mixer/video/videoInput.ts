@@ -6,7 +6,7 @@ import { ReorderBuffer } from "../rtp/reorderBuffer.js";
 import { FrameAssembler } from "./frameAssembler.js";
 import type { I420Frame } from "./i420.js";
 import { KeyframeRequester } from "./keyframeRequester.js";
-import { VideoDecoder } from "./videoDecoder.js";
+import { VideoDecoder, type DecoderFit } from "./videoDecoder.js";
 import type { VideoCodec } from "./videoCodec.js";
 
 export interface VideoInputOptions {
@@ -17,6 +17,8 @@ export interface VideoInputOptions {
   /** Asks this participant's camera for a keyframe (the room sends the PLI). */
   readonly requestKeyframe: () => void;
   readonly reorderWaitMs?: number;
+  /** How a picture of another shape fills the tile: `cover` crops (faces), `contain` letterboxes (screens). Default cover. */
+  readonly fit?: DecoderFit;
 }
 
 /** What the mixer reads of an input (the room's decoder-restart count and decode-lag figure). */
@@ -143,7 +145,7 @@ export class VideoInput {
       void this.retire(previous);
     }
     const { context } = this.options;
-    const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, context);
+    const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, context, this.options.fit);
     const startedAt = performance.now();
     const { faults } = context;
     decoder.on("frame", faults.wrap("participant decoder output", (frame: I420Frame) => {

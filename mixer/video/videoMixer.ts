@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import { Ticker } from "../clock/ticker.js";
 import { withLogFields, type MediaContext } from "../context.js";
-import { computeLayout, sameTiles, type LayoutSpec } from "../layout/computeLayout.js";
+import { computeLayout, sameTiles, type Assignment, type LayoutSpec } from "../layout/computeLayout.js";
+import { placeTiles } from "../layout/placement.js";
 import type { Rect } from "../layout/gridLayout.js";
 import { composeFrame } from "./compositor.js";
 import type { LabelFont } from "./labelFont.js";
@@ -32,6 +33,8 @@ export interface VideoMixerOptions extends MixEncoderSettings {
 
 interface Participant {
   readonly id: string;
+  /** A camera, or a shared screen (drawn whole, never cropped, in the layout's `screen` region). */
+  readonly kind: "camera" | "screen";
   name: string;
   videoMuted: boolean;
   audioMuted: boolean;
@@ -82,12 +85,22 @@ interface Rendition {
   /** The main rendition's tiles are what the decoders are sized for; the others scale those pictures. */
   readonly main: boolean;
   tiles: Map<string, Rect>;
+  /** Corner radii (pixels) of this size's rounded tiles. */
+  rounding: Map<string, number>;
   readonly labels: LabelRenderer;
   canvas: I420Frame | undefined;
   readonly outputs: Map<VideoCodec, MixOutput>;
 }
 
 const sizeKey = (s: Size) => `${s.width}x${s.height}`;
+
+/**
+ * A screen's last picture is held this long without a new frame (a camera's, STALE_VIDEO_MS). A still screen
+ * sends next to nothing (a canvas or a window sends a frame only when it changes; Chrome repeats an idle
+ * screen's frame about once a second): drawn as a name card after half a second, it would flicker. A share
+ * whose connection fails is ended by the room, not by staleness.
+ */
+const SCREEN_STALE_AFTER_MS = 30_000;
 
 /** Between one re-layout decoder start and the next: about what one of Debian's ffmpeg takes to start. */
 const DECODER_START_SPACING_MS = 100;
@@ -100,7 +113,10 @@ const DECODER_START_SPACING_MS = 100;
 export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private readonly participants = new Map<string, Participant>();
   private tiles = new Map<string, Rect>();
+  private rounding = new Map<string, number>();
   private spec: LayoutSpec = { layout: "grid" };
+  /** Who is in which region now: the next re-layout keeps whoever need not move (stable placement). */
+  private assignment: Assignment | undefined;
   /** Drawn with a highlight in every layout, and large in the speaker layout. */
   private speaker: string | undefined;
   /**
@@ -193,14 +209,16 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.renditions.get(sizeKey(stream))?.outputs.get(stream.codec)?.requestKeyframe();
   }
 
-  addParticipant(id: string, name: string): void {
+  addParticipant(id: string, name: string, kind: "camera" | "screen" = "camera"): void {
     if (this.participants.has(id) || this.closed) return;
     const input = new VideoInput({
       label: `${this.options.label}:decode:${id}`,
       context: withLogFields(this.options.context, { participant: id }),
       requestKeyframe: () => this.emit("keyframeRequest", id),
+      // A screen is drawn whole (its text must stay readable): letterboxed, never centre-cropped as a face is.
+      fit: kind === "screen" ? "contain" : "cover",
     });
-    this.participants.set(id, { id, name, videoMuted: false, audioMuted: false, input });
+    this.participants.set(id, { id, kind, name, videoMuted: false, audioMuted: false, input });
     this.relayout();
   }
 
@@ -220,8 +238,8 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
 
   setActiveSpeaker(id: string | undefined): void {
     this.speaker = id;
-    // Only the speaker layout moves tiles for a new speaker; elsewhere just the highlight moves.
-    if (this.spec.layout !== "grid") this.relayout();
+    // Only a layout with a `speaker` region moves tiles for a new speaker (relayout finds no change otherwise); elsewhere just the highlight moves.
+    this.relayout();
   }
 
   setVideoMuted(id: string, muted: boolean): void {
@@ -256,7 +274,11 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   private relayout(): void {
-    const { tiles } = computeLayout(this.spec, [...this.participants.keys()], this.speaker, this.options);
+    const computed = computeLayout(this.spec, this.sources(), this.options, this.assignment);
+    this.assignment = computed.assignment;
+    const { tiles } = computed;
+    this.rounding = computed.rounding;
+    for (const r of this.renditions.values()) r.rounding = r.main ? this.rounding : placeTiles(computed.assignment, r.size).rounding;
     // Unchanged tiles keep their decoders and their senders' resolution: nothing to restart or tell anyone.
     if (sameTiles(tiles, this.tiles)) return;
     // A newcomer has no picture at all, the others keep their old decoder's: newcomers get theirs first.
@@ -302,13 +324,13 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const now = performance.now();
     // Each picture is read once per tick, whatever number of renditions draw it.
     const frames = new Map<string, I420Frame | undefined>();
-    for (const [id, p] of this.participants) frames.set(id, p.videoMuted ? undefined : p.input.currentFrame(now, this.options.staleAfterMs));
+    for (const [id, p] of this.participants) frames.set(id, p.videoMuted ? undefined : p.input.currentFrame(now, p.kind === "screen" ? SCREEN_STALE_AFTER_MS : this.options.staleAfterMs));
     for (const r of this.renditions.values()) {
       const targets = [...r.outputs.values()];
       if (targets.length === 0 || targets.every((o) => o.behind)) continue;
       const tiles = [...r.tiles].map(([id, rect]) => {
         const p = this.participants.get(id)!;
-        return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: frames.get(id) };
+        return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: frames.get(id), radius: r.rounding.get(id), fit: p.kind === "screen" ? ("contain" as const) : undefined };
       });
       // One canvas per rendition for its life, composed once for every codec: each encoder copies the frame as it takes it.
       r.canvas ??= createI420(r.size.width, r.size.height);
@@ -322,8 +344,15 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     return [...this.renditions.values()].flatMap((r) => [...r.outputs.values()]);
   }
 
+  /** Another size of the same assignment: the same people in the same regions. */
   private tilesFor(size: Size): Map<string, Rect> {
-    return computeLayout(this.spec, [...this.participants.keys()], this.speaker, size).tiles;
+    return this.assignment ? placeTiles(this.assignment, size).tiles : new Map();
+  }
+
+  /** What the layout draws: cameras in join order, and the screen shared, if any. */
+  private sources(): { cameras: string[]; screen: string | undefined; speaker: string | undefined } {
+    const all = [...this.participants.values()];
+    return { cameras: all.filter((p) => p.kind === "camera").map((p) => p.id), screen: all.find((p) => p.kind === "screen")?.id, speaker: this.speaker };
   }
 
   private syncOutputs(): void {
@@ -346,7 +375,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       if (!r) {
         const main = stream.width === this.options.width && stream.height === this.options.height;
         const size = { width: stream.width, height: stream.height };
-        r = { size, main, tiles: main ? this.tiles : this.tilesFor(size), labels: new LabelRenderer({ outputHeight: size.height, font: this.options.labelFont }), canvas: undefined, outputs: new Map() };
+        r = { size, main, tiles: main ? this.tiles : this.tilesFor(size), rounding: main ? this.rounding : this.assignment ? placeTiles(this.assignment, size).rounding : new Map(), labels: new LabelRenderer({ outputHeight: size.height, font: this.options.labelFont }), canvas: undefined, outputs: new Map() };
         this.renditions.set(key, r);
       }
       if (r.outputs.has(stream.codec)) continue;

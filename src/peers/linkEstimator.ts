@@ -137,6 +137,20 @@ export class LinkEstimator {
     return this.deliveredBps;
   }
 
+  /** The one-way delay's floor over the last 10 s (two clocks: only differences to it mean anything), ms. */
+  get baseDelay(): number | undefined {
+    return this.baseDelayMs();
+  }
+
+  /**
+   * A probe (LinkProbe) showed the link carrying `bps`: the estimate is at least that. As libwebrtc does with a
+   * probe's result, it only ever raises the estimate; a failed probe leaves the loss and delay rules to act on
+   * what it caused.
+   */
+  probed(bps: number): void {
+    if (Number.isFinite(bps) && bps > 0) this.availableBps = Math.min(this.options.maxBps, Math.max(this.availableBps, bps));
+  }
+
   private noteDelay(delayMs: number, nowMs: number): void {
     const second = Math.floor(nowMs / 1000) * 1000;
     const last = this.delayMinima[this.delayMinima.length - 1];

@@ -19,6 +19,7 @@ import {
 } from "werift";
 import type { LinkEstimate } from "./linkEstimate.js";
 import { LinkEstimator, type DeliveryReport } from "./linkEstimator.js";
+import { LinkProbe, type ProbeResult } from "./linkProbe.js";
 import { RetransmitBudget, type SentRecord } from "./retransmitBudget.js";
 import { twccResults } from "./twccResults.js";
 
@@ -36,10 +37,23 @@ export interface LinkReport extends LinkEstimate {
   transportCc: boolean;
   /** Whether the receiver sends its own estimate (REMB). */
   remb: boolean;
+  /** Probes of the link before a move up (LinkProbe): run, and passed. */
+  probes: number;
+  probesPassed: number;
+  /** The last probe's rate asked for and its result (why it ended, what was sent and delivered), bit/s. */
+  lastProbe: { targetBps: number; ok: boolean; reason: string; sentBps: number; deliveredBps: number | null } | null;
 }
+
+/** Sends one padding packet of up to `bytes` on the receiver's video stream now: the bytes sent, 0 when it cannot now. */
+export type PaddingSender = (bytes: number) => number;
 
 export type LinkMonitorEvents = {
   link: [estimate: LinkEstimate];
+  /**
+   * Video packets the receiver asked for were given up (too old, or no room in the estimate): a frame of its
+   * picture cannot be completed, and only a keyframe helps. At most once per GAVE_UP_SPACING_MS.
+   */
+  gaveUp: [];
 };
 
 export interface LinkMonitorOptions {
@@ -85,6 +99,32 @@ const TWCC_HISTORY_SIZE = 4096;
 const MAX_PENDING = 512;
 /** How soon a waiting retransmission is reconsidered (pacing step), ms. */
 const PACE_STEP_MS = 20;
+/**
+ * A receiver that lost packets we gave up on gets a keyframe at most this often: sooner than it would ask
+ * (Chromium sends its PLI seconds later, once its NACKs time out), rarely enough that keyframes do not fill
+ * the link they are meant to heal.
+ */
+const GAVE_UP_SPACING_MS = 1000;
+/**
+ * A probe's length: long enough for a rate through a bottleneck's burst, short enough not to overflow its queue
+ * before the first feedback can stop it (500 ms into the test's 400 kbit/s link with 200 ms of queue froze the
+ * receiver's picture for up to 0.9 s; docs/performance.md), ms.
+ */
+const PROBE_MS = 300;
+/**
+ * After a probe, the estimator stays blind this long: the bottleneck's queue (the test's: 200 ms) drains, and
+ * the packets behind it arrive late and some lost. 300 ms was too short: the queue's tail still cut the
+ * estimate of a 320x180 receiver to 131 kbit/s, below its rung, ms.
+ */
+const PROBE_DRAIN_MS = 1000;
+/** Padding is sent in steps this far apart while a probe runs, ms. */
+const PROBE_STEP_MS = 10;
+/**
+ * At most this many padding packets (of up to 255 bytes: RTP's padding count is one byte) in one step: a 720p
+ * probe (2 Mbit/s) needs ~10 a step when the timer is on time, and a busy machine's 20-30 ms late timer must
+ * be caught up (12 a step held probes to ~1.2 Mbit/s, and no probe for 720p ever passed), but not in one burst.
+ */
+const PROBE_STEP_PACKETS = 40;
 
 /**
  * One receiver's link, read from its RTCP on the peer connection's DTLS transport, and the retransmissions to
@@ -118,7 +158,12 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   private sawTransportCc = false;
   private sawRemb = false;
   private closed = false;
-  private counts = { nacked: 0, retransmitted: 0, abandoned: 0 };
+  private lastGaveUpMs = -Infinity;
+  private lastProbe: LinkReport["lastProbe"] = null;
+  /** The send times whose feedback the estimator does not see: the last probe's window and its queue's drain. */
+  private probeBlind: { fromMs: number; toMs: number } | undefined;
+  private counts = { nacked: 0, retransmitted: 0, abandoned: 0, probes: 0, probesPassed: 0 };
+  private probeRun: { probe: LinkProbe; pad: PaddingSender; timer: NodeJS.Timeout | undefined; done: (result: ProbeResult | undefined) => void } | undefined;
 
   constructor(options: LinkMonitorOptions = {}) {
     super();
@@ -164,6 +209,9 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       abandonedPackets: this.counts.abandoned,
       transportCc: this.sawTransportCc,
       remb: this.sawRemb,
+      probes: this.counts.probes,
+      probesPassed: this.counts.probesPassed,
+      lastProbe: this.lastProbe,
     };
   }
 
@@ -176,6 +224,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     this.closed = true;
     clearInterval(this.timer);
     clearTimeout(this.paceTimer);
+    this.endProbe(undefined);
     for (const dispose of this.disposers.splice(0)) dispose();
     this.pending.clear();
     this.removeAllListeners();
@@ -210,6 +259,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     // Header plus payload plus SRTP's 10-byte tag: what the link carries, less UDP/IP.
     const bytes = header.serializeSize + payload.length + 10;
     this.budget.noteSent(bytes, now);
+    if (this.probeRun?.probe.covers(now)) this.probeRun.probe.noteSent(bytes, now);
     const twccId = this.twccExtensionId();
     const ext = twccId === undefined ? undefined : header.extensions.find((e) => e.id === twccId);
     if (ext && ext.payload.length >= 2) {
@@ -232,7 +282,19 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
         if (!sent || sent.seq !== result.seq) continue;
         reports.push({ bytes: sent.bytes, sentAtMs: sent.sentAtMs, arrivedAtMs: result.arrivedAtMs });
       }
-      if (reports.length > 0) this.estimator.deliveries(reports, now);
+      // The probe's own packets, and those its queue delays, are the probe's to judge: a failed probe must not
+      // also cut the estimate (it did, to below the lowest rung, pausing the video for 4 s).
+      const blind = this.probeBlind;
+      const forEstimate = blind ? reports.filter((r) => r.sentAtMs < blind.fromMs || r.sentAtMs > blind.toMs) : reports;
+      if (forEstimate.length > 0) this.estimator.deliveries(forEstimate, now);
+      const run = this.probeRun;
+      if (run) {
+        run.probe.deliveries(
+          reports.filter((r) => run.probe.covers(r.sentAtMs)),
+          this.estimator.baseDelay,
+        );
+        this.checkProbe();
+      }
     } else if (rtcp instanceof RtcpPayloadSpecificFeedback && rtcp.feedback instanceof ReceiverEstimatedMaxBitrate) {
       this.sawRemb = true;
       this.estimator.receiverEstimate(Number(rtcp.feedback.bitrate), now);
@@ -263,6 +325,7 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     if (this.closed) return;
     const now = performance.now();
     const { availableBps } = this.estimator.estimate(now);
+    const abandonedBefore = this.counts.abandoned;
     for (const seq of this.pending) {
       const entry = this.history[seq % HISTORY_SIZE];
       if (!entry || entry.seq !== seq) {
@@ -276,6 +339,10 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       if (decision === "give-up") this.counts.abandoned++;
       if (decision === "send") this.resend(entry, now);
     }
+    if (this.counts.abandoned > abandonedBefore && now - this.lastGaveUpMs >= GAVE_UP_SPACING_MS) {
+      this.lastGaveUpMs = now;
+      this.emit("gaveUp");
+    }
     if (this.pending.size > 0) {
       this.paceTimer = setTimeout(() => this.pace(), PACE_STEP_MS);
       this.paceTimer.unref();
@@ -283,11 +350,21 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   }
 
   private resend(entry: HistoryEntry, now: number): void {
-    const video = this.video;
-    const transport = this.transport;
-    if (!video || !transport || !this.sendRtp) return;
     entry.record.retransmissions++;
     entry.record.lastRetransmitMs = now;
+    const video = this.video;
+    const sentBytes = this.sendCopy(entry);
+    if (sentBytes === undefined || !video) return;
+    video.retransmittedPacketsSent++;
+    video.retransmittedBytesSent += sentBytes;
+    this.counts.retransmitted++;
+  }
+
+  /** Sends a packet of the history again (on RTX when negotiated), with a fresh transport-cc number: its payload's bytes, undefined when there is nothing to send on. */
+  private sendCopy(entry: HistoryEntry): number | undefined {
+    const video = this.video;
+    const transport = this.transport;
+    if (!video || !transport || !this.sendRtp) return undefined;
     // A fresh transport-cc number, so the receiver's feedback on the copy is told apart from the original.
     const twccId = this.twccExtensionId();
     const extensions = entry.header.extensions.map((e) => {
@@ -300,14 +377,70 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
       packet = wrapRtx(packet, video.rtxPayloadType, video.rtxSequenceNumber, video.rtxSsrc);
       video.rtxSequenceNumber = uint16Add(video.rtxSequenceNumber, 1);
     }
-    video.retransmittedPacketsSent++;
-    video.retransmittedBytesSent += packet.payload.length;
-    this.counts.retransmitted++;
     this.retransmitting = true;
     try {
       void transport.sendRtp(packet.payload, packet.header).catch(() => undefined);
     } finally {
       this.retransmitting = false;
     }
+    return packet.payload.length;
+  }
+
+  /**
+   * Sends at `targetBps` (everything on the connection) for a short window, padding what the media leaves with
+   * RTP padding-only packets that `pad` puts into the video stream (copies of media packets will not do: without
+   * RTX they repeat a sequence number, and the receiver's SRTP replay check drops them unreported), and reports
+   * whether the link carried it (LinkProbe). A passing probe raises the estimate to what the receiver got.
+   * Resolves undefined when no probe can run: not connected, or no transport-cc feedback from this receiver
+   * (nothing to judge by), or a probe already running.
+   */
+  probe(targetBps: number, neededBps: number, pad: PaddingSender): Promise<ProbeResult | undefined> {
+    if (this.closed || !this.transport || !this.sawTransportCc || this.probeRun) return Promise.resolve(undefined);
+    this.counts.probes++;
+    const startMs = performance.now();
+    const probe = new LinkProbe({ targetBps, neededBps, startMs, durationMs: PROBE_MS });
+    this.probeBlind = { fromMs: startMs, toMs: startMs + PROBE_MS + PROBE_DRAIN_MS };
+    return new Promise((resolve) => {
+      this.probeRun = { probe, pad, timer: undefined, done: resolve };
+      this.probeStep();
+    });
+  }
+
+  private probeStep(): void {
+    const run = this.probeRun;
+    if (!run || this.closed) return;
+    run.timer = undefined;
+    const now = performance.now();
+    for (let i = 0; i < PROBE_STEP_PACKETS; i++) {
+      const due = run.probe.paddingDue(now);
+      // Nothing sent: mid-frame (padding goes between frames) or no media yet; the next step tries again.
+      if (due <= 0 || run.pad(due) === 0) break;
+    }
+    if (this.checkProbe()) return;
+    run.timer = setTimeout(() => this.probeStep(), run.probe.sending(now) ? PROBE_STEP_MS : 50);
+    run.timer.unref();
+  }
+
+  /** Ends the probe when its verdict is in; true when it ended. */
+  private checkProbe(): boolean {
+    const run = this.probeRun;
+    if (!run) return true;
+    const result = run.probe.verdict(performance.now(), this.rttMs);
+    if (!result) return false;
+    this.lastProbe = { targetBps: Math.round(run.probe.options.targetBps), ok: result.ok, reason: result.reason, sentBps: Math.round(result.sentBps), deliveredBps: result.deliveredBps === undefined ? null : Math.round(result.deliveredBps) };
+    if (result.ok && result.deliveredBps !== undefined) {
+      this.counts.probesPassed++;
+      this.estimator.probed(result.deliveredBps);
+    }
+    this.endProbe(result);
+    return true;
+  }
+
+  private endProbe(result: ProbeResult | undefined): void {
+    const run = this.probeRun;
+    if (!run) return;
+    this.probeRun = undefined;
+    clearTimeout(run.timer);
+    run.done(result);
   }
 }

@@ -16,7 +16,8 @@ import type { IceCandidate } from "../../protocol/messages.js";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
 import type { LinkEstimate } from "./linkEstimate.js";
-import { LinkMonitor, type LinkReport } from "./linkMonitor.js";
+import { LinkMonitor, type LinkReport, type PaddingSender } from "./linkMonitor.js";
+import type { ProbeResult } from "./linkProbe.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
 import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./offerChecks.js";
@@ -47,7 +48,7 @@ export type PeerEvents = {
   /** RTCP feedback on the participant's video: a NACK or PLI from them, or a PLI this peer sent. */
   feedback: [type: "nack-received" | "pli-received" | "pli-sent"];
   connected: [];
-  /** The participant's end lost pictures of what we send it (RTCP PLI on its video section). */
+  /** The participant's end lost pictures of what we send it (RTCP PLI on its video section, or retransmissions we gave up). */
   pictureLoss: [];
   /** What the link to this participant carries now (every LinkMonitor interval, ~500 ms, once connected). */
   link: [estimate: LinkEstimate];
@@ -109,6 +110,8 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
       ...(config.icePortRange ? { icePortRange: [config.icePortRange[0], config.icePortRange[1]] as [number, number] } : {}),
     });
     this.linkMonitor.on("link", (estimate) => this.emit("link", estimate));
+    // Packets it asked for were given up: a keyframe now, rather than when its own request comes seconds later.
+    this.linkMonitor.on("gaveUp", () => this.emit("pictureLoss"));
     this.pc.connectionStateChange.subscribe((state) => {
       if (state === "connected") this.watchLink();
       if (state === "connected") this.emit("connected");
@@ -182,6 +185,14 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   /** The link's figures (estimate, sending rate, retransmissions); undefined until connected. */
   get link(): LinkReport | undefined {
     return this.linkMonitor.attached ? this.linkMonitor.report : undefined;
+  }
+
+  /**
+   * Probes the link to this participant at `targetBps` before the room moves them up a rung (LinkMonitor.probe):
+   * undefined when no probe can run (then the room falls back on the estimate alone).
+   */
+  probeLink(targetBps: number, neededBps: number, pad: PaddingSender): Promise<ProbeResult | undefined> {
+    return this.linkMonitor.probe(targetBps, neededBps, pad);
   }
 
   get isConnected(): boolean {

@@ -1,4 +1,5 @@
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
+import type { RecordingStorage } from "./upload/uploadJournal.js";
 
 /** One recording of a room's composite, live or finished. */
 export interface RecordingInfo {
@@ -19,6 +20,8 @@ export interface RecordingInfo {
   readonly durationMs?: number;
   /** True for a recording that never stopped cleanly (its server was killed): it plays up to the kill. */
   readonly interrupted?: boolean;
+  /** Its upload to RECORDINGS_S3_BUCKET, when one is configured: where the objects are, how far it got, whether the files are still here. */
+  readonly storage?: RecordingStorage;
 }
 
 /**

@@ -4,11 +4,16 @@ import { readdir, readFile, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { RecordingStateError } from "../rooms/errors.js";
 import type { RecordingInfo } from "./recordingInfo.js";
+import type { RecordingStorage } from "./upload/uploadJournal.js";
 import { InsufficientSpaceError, recordingFailure } from "./recordingErrors.js";
 import { parseTimeline } from "./timeline.js";
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import { mp4HasMedia } from "./mp4Media.js";
 import { fileHasMedia } from "./webmMedia.js";
+import { silentLogger, type Logger } from "../log.js";
+import { RecordingUploader } from "./upload/recordingUploader.js";
+import type { S3Storage } from "./upload/s3Storage.js";
+import { markerIds, removeMarker } from "./upload/uploadJournal.js";
 
 /** A recording id: made by the server, UTC start time plus random hex. Nothing else names a file. */
 export const RECORDING_ID = /^\d{8}T\d{6}Z-[0-9a-f]{8}$/;
@@ -23,6 +28,11 @@ const VOICE_INFIX = ".voice-";
 const PARTICIPANT_ID = /^[0-9a-f-]{1,36}$/;
 /** An MP4 being rewritten with a classic index after a clean stop (recordings/mp4Index.ts); never listed. */
 const INDEXING_SUFFIX = ".indexing.mp4";
+
+/** The HTTP Content-Type of a media file of `format`. */
+export function mediaContentType(format: RecordingFormat): string {
+  return FORMATS.find((f) => f.format === format)!.contentType;
+}
 
 /** A recording's media file as found on disk. */
 export interface RecordingMedia {
@@ -48,6 +58,13 @@ export const DEFAULT_MIN_FREE_BYTES = 256 * 1024 * 1024;
 export interface RecordingStoreOptions {
   /** Free bytes the directory's file system must have for a recording to start; default DEFAULT_MIN_FREE_BYTES. */
   readonly minFreeBytes?: number;
+  /**
+   * Upload finished recordings to this bucket (RECORDINGS_S3_*, in `storage.config`); absent, they stay
+   * in the directory only. The store's uploader closes it.
+   */
+  readonly storage?: S3Storage;
+  /** Where the uploader logs (default: nowhere). */
+  readonly log?: Logger;
 }
 
 export interface RecordingFiles {
@@ -69,10 +86,49 @@ export class RecordingStore {
   /** Work on stopped recordings' files (an MP4's index) that a shutdown waits for. */
   private readonly completing = new Set<Promise<unknown>>();
   readonly minFreeBytes: number;
+  /** Uploads finished recordings to the bucket, with RECORDINGS_S3_BUCKET; the store closes it. */
+  readonly uploader: RecordingUploader | undefined;
+  private readonly log: Logger;
 
   constructor(dir: string, options: RecordingStoreOptions = {}) {
     this.dir = resolve(dir);
     this.minFreeBytes = options.minFreeBytes ?? DEFAULT_MIN_FREE_BYTES;
+    this.log = options.log ?? silentLogger;
+    const storage = options.storage;
+    this.uploader = storage
+      ? new RecordingUploader({ dir: this.dir, idShape: RECORDING_ID, storage, keepLocal: storage.config.keepLocal, retryForMs: storage.config.retryForMs, log: this.log.child({ component: "uploads" }), describe: (id) => this.get(id) })
+      : undefined;
+  }
+
+  /** At start: uploads that a previous process left waiting, running or given up are queued again. */
+  async resumeUploads(): Promise<void> {
+    await this.uploader?.resume((id) => this.isActive(id));
+  }
+
+  /**
+   * A recording's files are complete (after an MP4's index): with a bucket, it is queued for upload and
+   * true is returned (recording.finished then waits for the verified upload); false without one.
+   * `finish`: for a recording that ended well.
+   */
+  queueUpload(info: RecordingInfo, finish?: { reason: string; sha256: string }): boolean {
+    if (!this.uploader) return false;
+    try {
+      this.uploader.enqueue(info, finish);
+      return true;
+    } catch (err) {
+      this.log.error("recording could not be queued for upload: it stays in RECORDINGS_DIR only", { recording: info.id, error: (err as Error).message });
+      return false;
+    }
+  }
+
+  /** A presigned GET of one of an uploaded recording's objects (its local copy gone), or undefined. */
+  objectUrl(id: string, file: string, contentType: string, expiresS: number, disposition?: string): Promise<string | undefined> {
+    return this.uploader?.objectUrl(checkedId(id), file, contentType, expiresS, disposition) ?? Promise.resolve(undefined);
+  }
+
+  /** Stops the uploader: an upload in flight gets up to `waitMs`, then is left for the next start. */
+  async close(waitMs: number): Promise<void> {
+    await this.uploader?.close(waitMs);
   }
 
   /**
@@ -96,6 +152,12 @@ export class RecordingStore {
   /** While a recording runs, list/get report `info()` rather than what is on disk, and delete refuses it. */
   track(id: string, info: () => RecordingInfo): void {
     this.active.set(id, info);
+    try {
+      this.uploader?.noteStarted(id, info().room);
+    } catch (err) {
+      // The marker is written again when the recording finishes; only a kill before then would miss it.
+      this.log.warn("could not write a recording's upload marker", { recording: id, error: (err as Error).message });
+    }
   }
 
   /** A recording has finished at `finalBytes`: it leaves the active set and joins the total written. */
@@ -149,6 +211,8 @@ export class RecordingStore {
       // no directory, no voice files
     }
     for (const n of names) if (n.startsWith(prefix)) rmSync(join(this.dir, n), { force: true });
+    // Nothing to upload either.
+    removeMarker(this.dir, id);
   }
 
   isActive(id: string): boolean {
@@ -201,7 +265,9 @@ export class RecordingStore {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw err;
     }
-    const ids = FORMATS.flatMap((f) => names.filter((n) => n.endsWith(f.suffix)).map((n) => n.slice(0, -f.suffix.length))).filter((id) => RECORDING_ID.test(id));
+    const local = FORMATS.flatMap((f) => names.filter((n) => n.endsWith(f.suffix)).map((n) => n.slice(0, -f.suffix.length))).filter((id) => RECORDING_ID.test(id));
+    // Uploaded recordings whose files were deleted here are listed from their markers.
+    const ids = [...new Set([...local, ...(this.uploader ? markerIds(this.dir, RECORDING_ID) : [])])];
     const infos = await Promise.all(ids.map((id) => this.get(id)));
     return infos.filter((i): i is RecordingInfo => i !== undefined).sort((a, b) => b.id.localeCompare(a.id));
   }
@@ -215,7 +281,10 @@ export class RecordingStore {
     const live = this.active.get(id);
     if (live) return live();
     const media = await this.media(id);
-    if (!media) return undefined;
+    if (!media) {
+      const uploaded = this.uploader?.uploaded(id)?.info;
+      return uploaded && { ...uploaded, storage: this.uploader!.storageOf(id, false) };
+    }
     let bytes: number;
     try {
       bytes = (await stat(media.path)).size;
@@ -234,20 +303,30 @@ export class RecordingStore {
       format: media.format,
       file: basename(media.path),
       ...(voices.length ? { voices } : {}),
+      ...this.storageField(id),
     };
+  }
+
+  private storageField(id: string): { storage?: RecordingStorage } {
+    const storage = this.uploader?.storageOf(id, true);
+    return storage ? { storage } : {};
   }
 
   /** Removes the media file and its timeline (also a stub that is not listed); refuses one in progress. */
   async delete(id: string): Promise<void> {
     if (!RECORDING_ID.test(id)) throw new RecordingNotFoundError(`no recording "${id.slice(0, 64)}"`);
     if (this.active.has(id)) throw new RecordingStateError(`recording ${id} is in progress: stop it before deleting it`);
+    if (this.uploader?.isPending(id)) throw new RecordingStateError(`recording ${id} is being uploaded: delete it once its upload is done`);
     const media = await this.media(id);
+    const uploaded = this.uploader?.uploaded(id);
+    if (!media && !uploaded) throw new RecordingNotFoundError(`no recording "${id}"`);
+    // The stored objects first: if the storage refuses, the record of them stays.
+    await this.uploader?.forget(id);
     try {
-      if (!media) throw Object.assign(new Error("no media file"), { code: "ENOENT" });
-      await rm(media.path);
+      if (media) await rm(media.path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new RecordingNotFoundError(`no recording "${id}"`);
-      throw err;
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" && !uploaded) throw new RecordingNotFoundError(`no recording "${id}"`);
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
     }
     await rm(this.timelinePath(id), { force: true });
     await rm(this.indexingPath(id), { force: true });

@@ -13,6 +13,7 @@ import { RecordingFailedError, recordingFailure } from "./recordingErrors.js";
 import type { RecordingFiles, RecordingStore } from "./recordingStore.js";
 import { fileSha256 } from "./fileHash.js";
 import type { RoomEvents } from "../webhooks/webhookEvents.js";
+import { recordingFailed, recordingFinished } from "../webhooks/recordingEvents.js";
 import { TimelineWriter, type TimelineBody, type TimelineEvent } from "./timeline.js";
 import { mp4HasMediaSync } from "./mp4Media.js";
 import { fileHasMediaSync } from "./webmMedia.js";
@@ -186,23 +187,30 @@ export class RoomRecording {
     await this.announce(this.stopped!, reason);
   }
 
-  /** recording.finished once the file is complete; recording.failed for one that failed or has nothing to play. */
+  /**
+   * recording.finished once the file is complete (with a bucket: once it is uploaded and verified, sent
+   * by the server when the uploader says so); recording.failed for one that failed or has nothing to play.
+   * With a bucket every recording with media is queued for upload, a failed one included.
+   */
   private async announce(done: RecordingInfo, reason: string): Promise<void> {
     const events = this.options.events;
-    if (!events) return;
-    const recording = { id: this.id, format: this.files.format, startedAt: done.startedAt };
-    if (this.failedReason !== undefined) return events.send(this.options.room, { type: "recording.failed", recording, reason: this.failedReason });
-    if (!done.file) return events.send(this.options.room, { type: "recording.failed", recording, reason: "the recording ended before any media reached its file; nothing was kept" });
+    const store = this.options.store;
+    const failed = (why: string) => events?.send(this.options.room, recordingFailed(done, why));
+    if (this.failedReason !== undefined) {
+      if (done.file) store.queueUpload(done);
+      return failed(this.failedReason);
+    }
+    if (!done.file) return failed("the recording ended before any media reached its file; nothing was kept");
+    if (!events && !store.uploader) return;
     let sha256: string;
     try {
       sha256 = await fileSha256(this.files.mediaPath);
     } catch (err) {
-      return events.send(this.options.room, { type: "recording.failed", recording, reason: `the finished file could not be read back: ${(err as Error).message}` });
+      store.queueUpload(done);
+      return failed(`the finished file could not be read back: ${(err as Error).message}`);
     }
-    events.send(this.options.room, {
-      type: "recording.finished",
-      recording: { ...recording, stoppedAt: done.stoppedAt!, durationMs: done.durationMs ?? 0, bytes: done.bytes, sha256, reason, ...events.locate(this.id, done.file) },
-    });
+    if (store.queueUpload(done, { reason, sha256 })) return;
+    events?.send(this.options.room, recordingFinished(done, { reason, sha256 }, events.locate(this.id, done.file)));
   }
 
   // Ended before any frame reached the file (the disk filled at the first cluster, or a stop before the

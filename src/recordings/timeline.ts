@@ -12,6 +12,8 @@ export type TimelineEvent =
   /** Back as the same participant, `afterMs` after the disconnect. */
   | { kind: "reconnect"; participant: { id: string; name: string }; afterMs: number }
   | { kind: "speaker"; participant: string | null }
+  /** `participant` shares a screen from here (the mix in the presentation layout); null: the share ended, `reason` why. */
+  | { kind: "screen"; participant: string | null; reason?: string }
   /** A participant's own voice file begins here (its time 0 is this line's `t`). */
   | { kind: "voice"; participant: { id: string; name: string }; file: string };
 

@@ -35,6 +35,20 @@ export interface LayoutControl {
   readonly activeSpeaker: string | undefined;
 }
 
+/** A participant's shared screen, on a second peer connection of theirs (MCU: drawn in the mix; SFU: forwarded). One share per room at a time. */
+export interface ScreenShareControl {
+  /**
+   * The sharer's offer for the screen's connection; resolves to the answer. A viewer is refused; so is a
+   * second sharer (ScreenBusyError) unless SCREEN_SHARE_POLICY is `takeover`, which stops the first.
+   */
+  shareScreen(id: string, sdp: string): Promise<string>;
+  screenCandidate(id: string, candidate: IceCandidate | null): Promise<void>;
+  /** Stops the participant's share, if they share. */
+  stopScreen(id: string, reason: string): void;
+  /** Who shares now. */
+  readonly screenSharer: string | undefined;
+}
+
 /** What a start may choose; the server's settings fill in the rest. */
 export interface RecordingOptions {
   /** The display name of the participant who starts it (the REC indicator says it). */
@@ -96,6 +110,7 @@ export interface RoomCapabilities {
   readonly mix?: MixStats;
   readonly display?: DisplayControl;
   readonly links?: LinkStats;
+  readonly screenShare?: ScreenShareControl;
 }
 
 /** The room as far as naming a missing capability needs it. */
@@ -117,6 +132,7 @@ const missing: { readonly [K in keyof RoomCapabilities]-?: (room: Named) => stri
   mix: (room) => `room "${room.name}" mixes nothing: mixing applies to mcu rooms`,
   display: (room) => `room "${room.name}" sends no mix to size: display applies to mcu rooms`,
   links: (room) => `room "${room.name}" has no server connection to measure: links apply to mcu and sfu rooms`,
+  screenShare: (room) => `${MODE_NAMES[room.mode]} room takes no screen share: screen sharing applies to mcu and sfu rooms`,
 };
 
 /** The room's capability, or WrongModeError naming what the room is and what would have it. */

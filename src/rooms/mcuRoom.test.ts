@@ -215,7 +215,7 @@ describe("McuRoom rules", () => {
       expect(mixMessages(weak.channel)).toHaveLength(2);
     });
 
-    it("stops a rung nobody receives, and moves up only after 10 s of headroom", async () => {
+    it("stops a rung nobody receives, and (a peer that cannot probe its link) moves up only after 10 s of headroom", async () => {
       const { room, media, mixer } = makeRoom();
       join1(room, "Solo", "viewer");
       const [peer] = media.peers;
@@ -249,6 +249,9 @@ describe("McuRoom rules", () => {
       vicPeer.connect();
       frame(mixer, hd, 1, 3000, true);
       await vi.advanceTimersByTimeAsync(1);
+      vicPeer.emit("link", { availableBps: 80_000, lossFraction: 0.2, rttMs: 300 });
+      // On the lowest rung at once, paused when the link stays below it for 2 s.
+      await vi.advanceTimersByTimeAsync(2000);
       vicPeer.emit("link", { availableBps: 80_000, lossFraction: 0.2, rttMs: 300 });
       expect(mixMessages(vic.channel).at(-1)).toMatchObject({ paused: true });
       expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720"]); // Ada's
@@ -347,9 +350,9 @@ describe("McuRoom rules", () => {
     expect(mixer.layouts.at(-1)).toEqual({ layout: "speaker" });
   });
 
-  it("has negotiation, layout, recording, mix figures and link figures, and no signal relay or server offers", () => {
+  it("has negotiation, layout, recording, mix figures, link figures and screen sharing, and no signal relay or server offers", () => {
     const { room } = makeRoom();
-    expect(Object.keys(room.capabilities).sort()).toEqual(["display", "layout", "links", "mix", "negotiation", "recording"]);
+    expect(Object.keys(room.capabilities).sort()).toEqual(["display", "layout", "links", "mix", "negotiation", "recording", "screenShare"]);
     expect(() => capability(room, "relay")).toThrow(expect.objectContaining({ code: "wrong-mode", message: "signal messages are for mesh rooms; this is an MCU room" }));
     expect(() => capability(room, "serverOffers")).toThrow(/an MCU room never sends offers/);
   });

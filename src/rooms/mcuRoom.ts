@@ -15,6 +15,8 @@ import type { RoomContext } from "./roomContext.js";
 import type { MixReceivingPeer, RoomMixing } from "./roomMedia.js";
 import { tileBitrate } from "./tileBitrate.js";
 import { MixReceiver } from "./mixReceiver.js";
+import { RoomScreenShare } from "./screenShare.js";
+import { NO_FEEDBACK, type ProbeResult } from "../peers/linkProbe.js";
 import type { DisplayBox } from "./rungChooser.js";
 import type { MixStream } from "../../mixer/video/renditionLadder.js";
 import type { LinkEstimate } from "../peers/linkEstimate.js";
@@ -37,8 +39,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   /** Participants who have been sent their first mixed frame (the join-to-first-frame histogram). */
   private readonly firstFrameSent = new WeakSet<McuParticipant>();
   readonly mode = "mcu";
-  readonly capabilities: RoomCapabilities = { negotiation: this, layout: this, recording: this, mix: this, display: this, links: this };
   private readonly mixer: RoomMixing;
+  /** The room's one screen share (a second peer connection of the sharer's). */
+  private readonly screens: RoomScreenShare;
+  readonly capabilities: RoomCapabilities;
   private layout: LayoutSpec = { layout: "grid" };
   private recording: RoomRecording | undefined;
   private recordingStartedBy: RecordingOrigin | undefined;
@@ -61,6 +65,28 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       labelFont: { families: config.labelFamilies ?? resolveLabelFont(config.labelFont).families },
       context: { log: context.log, processes: context.processes, faults: this.faults, ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath() },
     });
+    this.screens = new RoomScreenShare({
+      roomName: name,
+      policy: config.screenSharePolicy ?? "refuse",
+      connectTimeoutMs: config.connectTimeoutMs,
+      createPeer: () => this.createPeer(),
+      sink: {
+        added: (tileId, name) => this.mixer.addScreen(tileId, name),
+        removed: (tileId) => this.mixer.removeScreen(tileId),
+        video: (tileId, packet, codec, codecChanged) => {
+          if (codecChanged) this.mixer.setVideoCodec(tileId, codec);
+          this.mixer.pushVideoRtp(tileId, packet);
+        },
+      },
+      member: (id) => this.members.get(id),
+      broadcast: (message) => {
+        for (const p of this.members.values()) p.channel.send(message);
+        if (message.type === "screen") this.noteForRecording({ kind: "screen", participant: message.id, ...(message.reason !== undefined ? { reason: message.reason } : {}) });
+      },
+      log: this.log,
+      faults: this.faults,
+    });
+    this.capabilities = { negotiation: this, layout: this, recording: this, mix: this, display: this, links: this, screenShare: this.screens };
     this.mixer.on("videoRtp", (bytes, stream, keyframeStart) => {
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
       const packet = RtpPacket.deSerialize(bytes);
@@ -77,7 +103,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
         }
       }
     });
-    this.mixer.on("keyframeRequest", (id) => this.members.get(id)?.peer.requestKeyframe());
+    this.mixer.on("keyframeRequest", (id) => {
+      if (!this.screens.requestKeyframe(id)) this.members.get(id)?.peer.requestKeyframe();
+    });
     // A joiner's session holds these until its `joined` is out (SignalingSession.join).
     this.mixer.on("layout", this.faults.wrap("tile sizes", () => this.sendTileSizes()));
     this.mixer.on("activeSpeaker", (id) => {
@@ -106,8 +134,12 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       if (member.role !== "sender") throw new UnknownParticipantError(`participant "${choice.pin}" is a viewer: only senders have a tile to pin`);
       next = { layout: "pin", pin: choice.pin };
     }
+    if (choice.layout === "custom") {
+      if (choice.definition === undefined) throw new RangeError('the "custom" layout needs its definition');
+      next = { layout: "custom", definition: choice.definition };
+    }
     this.layout = next;
-    this.log.info("layout changed", { layout: next.layout, pin: next.pin ?? null });
+    this.log.info("layout changed", { layout: next.layout, pin: next.pin ?? null, ...(next.definition ? { regions: next.definition.regions.length } : {}) });
     this.mixer.setLayout(next);
   }
 
@@ -151,6 +183,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       },
     });
     this.recording = recording;
+    // A share already running is in the picture from time 0: the timeline says whose.
+    const sharer = this.screens.screenSharer;
+    if (sharer !== undefined) recording.note({ kind: "screen", participant: sharer });
     this.recordingStartedBy = by;
     this.startedByName = startedBy;
     this.broadcastRecording();
@@ -182,6 +217,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
     const speaker = this.mixer.activeSpeaker;
     if (speaker !== undefined) participant.channel.send({ type: "speaker", id: speaker });
+    const sharer = this.screens.screenSharer;
+    if (sharer !== undefined) participant.channel.send({ type: "screen", id: sharer });
     this.noteForRecording({ kind: "join", participant: { id: participant.id, name, role } });
     if (this.config.autoRecord && !this.recording && this.members.size === 1) {
       this.startRecording("auto").catch((err: Error) => this.log.error("automatic recording did not start", { error: err.message }));
@@ -201,6 +238,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.log.info("participant left", { participant: id, reason });
     this.noteForRecording({ kind: "leave", participant: { id, name: p.name }, reason });
     this.mixer.removeAudioListener(id);
+    this.screens.stopScreen(id, "the sharer left");
     const removal = p.role === "sender" ? this.mixer.removeSender(id) : Promise.resolve();
     // A departed pin falls back to the speaker layout (the mixer already draws it so). Ids are never reused,
     // so the pin can never come back: the room's choice says what is really drawn.
@@ -226,6 +264,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
    */
   protected override async onDisconnected(p: McuParticipant, reason: string): Promise<void> {
     this.noteForRecording({ kind: "disconnect", participant: { id: p.id, name: p.name }, reason });
+    this.screens.stopScreen(p.id, "the sharer's connection dropped");
     await super.onDisconnected(p, reason);
     if (!this.closing) this.updateReceiverStreams();
   }
@@ -248,6 +287,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   protected override async releaseMedia(): Promise<void> {
+    await this.screens.close();
     await this.mixer.close();
   }
 
@@ -293,6 +333,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
         // The audio is protected first: the Opus this receiver hears carries FEC sized to its link's loss.
         this.mixer.setListenerLoss(id, link.lossFraction);
         this.retarget(p, p.mix.setEstimate(link.availableBps, performance.now()));
+        this.probeLink(p);
       }),
     );
     if (p.role !== "sender") return;
@@ -307,6 +348,27 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       }),
     );
     peer.on("audioRtp", this.faults.wrap("participant audio in", (packet: RtpPacket, level: number | undefined) => this.mixer.pushAudioRtp(id, packet, level)));
+  }
+
+  /** Before a receiver moves up a rung, its link is probed at that rung's rate; it moves only if the link carried it. */
+  private probeLink(p: McuParticipant): void {
+    const request = p.mix.probeWanted(performance.now());
+    if (!request) return;
+    const pad = (bytes: number) => {
+      const packet = p.mix.padding(bytes);
+      if (!packet) return 0;
+      p.peer.sendVideo(packet);
+      return packet.payload.length;
+    };
+    const running = p.peer.probeLink?.(request.targetBps, request.neededBps, pad) ?? Promise.resolve(undefined);
+    void running.then(
+      this.faults.wrap("receiver probe", (result: ProbeResult | undefined) => {
+        if (this.closing || this.members.get(p.id) !== p) return;
+        const outcome = result === undefined ? "unavailable" : result.ok ? "passed" : result.reason === NO_FEEDBACK ? "inconclusive" : "failed";
+        this.log.info("receiver's link probed", { participant: p.id, targetBps: request.targetBps, outcome, reason: result?.reason, deliveredBps: result?.deliveredBps && Math.round(result.deliveredBps), sentBps: result && Math.round(result.sentBps) });
+        this.retarget(p, p.mix.probeDone(outcome, result?.deliveredBps, performance.now()));
+      }),
+    );
   }
 
   /** The page's box for the mix (the `display` message): the largest rung it may be sent, and its shape. */
@@ -357,8 +419,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
 
   private sendTileSizes(): void {
     for (const [id, rect] of this.mixer.layout) {
-      const p = this.members.get(id);
-      p?.channel.send({ type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) });
+      const hint = { type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) } as const;
+      // The screen's tile is its sharer's to fill: the page sizes the shared track for it.
+      if (id === this.screens.tileId && this.screens.screenSharer !== undefined) this.members.get(this.screens.screenSharer)?.channel.send({ ...hint, source: "screen" });
+      else this.members.get(id)?.channel.send(hint);
     }
   }
 

@@ -1,7 +1,7 @@
-import type { RtpPacket } from "werift";
+import { RtpHeader, RtpPacket } from "werift";
 import { sameStream, type MixStream, type RenditionLadder } from "../../mixer/video/renditionLadder.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
-import { RungChooser, type DisplayBox, type RungChoice, type RungPolicy } from "./rungChooser.js";
+import { RungChooser, type DisplayBox, type ProbeOutcome, type ProbeRequest, type RungChoice, type RungPolicy } from "./rungChooser.js";
 import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** What the receiver is shown now: the size of its mix, or paused. */
@@ -32,6 +32,8 @@ export class MixReceiver {
   private tsOffset = 0;
   private lastSeq: number | undefined;
   private lastTimestamp: number | undefined;
+  /** The last packet sent ended a frame: padding may go in before the next. */
+  private lastMarker = false;
   /** The state last reported (the `mix` message). */
   private reported: MixState | undefined;
 
@@ -82,6 +84,18 @@ export class MixReceiver {
     return this.retarget();
   }
 
+  /** The probe of the link due before this receiver's next move up (the room runs it on the peer and calls probeDone). */
+  probeWanted(now: number): ProbeRequest | undefined {
+    // On a stream and not moving, or paused (the probe then shows whether the video may come back).
+    return (this.current && !this.pending) || this.choice.paused ? this.chooser.probeWanted(now) : undefined;
+  }
+
+  /** Returns true when the streams this receiver needs changed. */
+  probeDone(outcome: ProbeOutcome, deliveredBps: number | undefined, now: number): boolean {
+    this.choice = this.chooser.probeDone(outcome, deliveredBps, now);
+    return this.retarget();
+  }
+
   /**
    * A packet of one of the room's streams: this receiver's own copy to send, or undefined if it is not on
    * that stream. `switched` is set when this packet moved it to a new stream.
@@ -103,7 +117,28 @@ export class MixReceiver {
     copy.header.timestamp = (packet.header.timestamp + this.tsOffset) >>> 0;
     this.lastSeq = copy.header.sequenceNumber;
     this.lastTimestamp = copy.header.timestamp;
+    this.lastMarker = copy.header.marker;
     return { packet: copy, switched };
+  }
+
+  /**
+   * A padding-only packet (RTP padding of up to 255 bytes, no payload) in this receiver's sequence, for a probe
+   * of its link: between two frames only (the receiver's packet buffer takes padding as a gap filler, not inside
+   * a frame), with the last frame's timestamp; the packets after it move one sequence number on. Undefined
+   * mid-frame or before anything was sent.
+   */
+  padding(bytes: number): RtpPacket | undefined {
+    // Paused, nothing else goes on the video track: padding may go after whatever was sent last.
+    const between = this.choice.paused || (this.lastMarker && this.current !== undefined);
+    if (this.lastSeq === undefined || this.lastTimestamp === undefined || !between) return undefined;
+    const paddingSize = Math.max(1, Math.min(255, Math.round(bytes)));
+    this.lastSeq = (this.lastSeq + 1) & 0xffff;
+    this.seqOffset = (this.seqOffset + 1) & 0xffff;
+    // The padding bytes travel as the payload: werift's SRTP encrypts the header and the payload only, and
+    // would leave a header's paddingSize unsent. The last byte counts them (RFC 3550 5.1).
+    const bytesOut = Buffer.alloc(paddingSize);
+    bytesOut[paddingSize - 1] = paddingSize;
+    return new RtpPacket(new RtpHeader({ sequenceNumber: this.lastSeq, timestamp: this.lastTimestamp, marker: false, padding: true, paddingSize }), bytesOut);
   }
 
   /** The state to tell the page, when it changed since last told. */

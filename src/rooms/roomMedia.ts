@@ -20,6 +20,8 @@ export type RoomMixing = Pick<
   | "pushAudioRtp"
   | "setMuted"
   | "setLayout"
+  | "addScreen"
+  | "removeScreen"
   | "layout"
   | "activeSpeaker"
   | "videoStats"
@@ -38,7 +40,7 @@ export type ParticipantPeer = Pick<PeerConnection, "answer" | "addRemoteCandidat
 };
 
 /** An MCU participant's peer: it also carries the mix back. */
-export type MixReceivingPeer = ParticipantPeer & Pick<McuPeer, "sendVideo" | "sendAudio" | "mixCodec" | "receivesMix">;
+export type MixReceivingPeer = ParticipantPeer & Pick<McuPeer, "sendVideo" | "sendAudio" | "mixCodec" | "receivesMix"> & Partial<Pick<McuPeer, "probeLink">>;
 
 /** An SFU participant's peer: it also carries the other senders' streams, renegotiated by the server. */
 export type ForwardingPeer = ParticipantPeer & Pick<SfuPeer, "addForward" | "forward" | "sourceRestarted" | "labelForwardedVideo" | "removeForward" | "createOffer" | "applyAnswer" | "receivesVp8">;

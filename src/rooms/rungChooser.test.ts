@@ -1,12 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { renditionLadder } from "../../mixer/video/renditionLadder.js";
-import { RungChooser, type DisplayBox } from "./rungChooser.js";
+import { RungChooser, type DisplayBox, type ProbeOutcome } from "./rungChooser.js";
 
 const ladder = renditionLadder({ width: 1280, height: 720, bitrate: 1_500_000 });
 const desktop: DisplayBox = { width: 1280, height: 720, pixelRatio: 1, orientation: "landscape" };
 
-/** One step of a scenario: at `t` ms an estimate (bps) or a display arrives; `want` is the rung after it ("paused" or WxH). */
-type Step = { t: number; bps?: number; display?: DisplayBox; want: string };
+/**
+ * One step of a scenario: at `t` ms an estimate (bps) or a display arrives, then the chooser is asked for a
+ * probe and, when it wants one, `probe` is how it ends (the link carried `bps`); `want` is the rung after it
+ * ("paused" or WxH), with "+probe@<kbit/s>" when a probe was asked for at that rate.
+ */
+type Step = { t: number; bps?: number; display?: DisplayBox; probe?: ProbeOutcome; want: string };
 
 function run(steps: Step[]): string[] {
   const c = new RungChooser(ladder);
@@ -14,7 +18,15 @@ function run(steps: Step[]): string[] {
     let choice = c.choice;
     if (s.display) choice = c.setDisplay(s.display, s.t);
     if (s.bps !== undefined) choice = c.setEstimate(s.bps, s.t);
-    return choice.paused ? "paused" : `${choice.rung.width}x${choice.rung.height}`;
+    let probed = "";
+    if (s.probe) {
+      const request = c.probeWanted(s.t);
+      if (request) {
+        probed = `+probe@${Math.round(request.targetBps / 1000)}`;
+        choice = c.probeDone(s.probe, s.probe === "passed" ? request.targetBps : undefined, s.t);
+      }
+    }
+    return (choice.paused ? "paused" : `${choice.rung.width}x${choice.rung.height}`) + probed;
   });
 }
 
@@ -32,9 +44,42 @@ const cases: { name: string; steps: Step[] }[] = [
     ],
   },
   {
-    name: "goes up one rung only after 10 s of headroom, and a dip restarts the wait",
+    name: "goes up only after a probe at the next rung's rate (588 kbit/s needed, 30 % more sent) passed; the estimate alone never moves it up",
+    steps: [
+      { t: 0, display: desktop, bps: 3_000_000, want: "1280x720" },
+      { t: 500, bps: 400_000, probe: "passed", want: "320x180" },
+      { t: 1000, bps: 3_000_000, want: "320x180" },
+      { t: 5400, bps: 3_000_000, probe: "passed", want: "320x180" },
+      { t: 30_000, bps: 3_000_000, want: "320x180" },
+      { t: 30_000, bps: 3_000_000, probe: "passed", want: "640x360+probe@765" },
+    ],
+  },
+  {
+    name: "a failed probe holds the rung and is tried again 5 s later; after a move up the next probe comes 2 s later",
+    steps: [
+      { t: 0, display: desktop, bps: 400_000, want: "320x180" },
+      { t: 5000, bps: 2_000_000, probe: "failed", want: "320x180+probe@765" },
+      { t: 9900, bps: 2_000_000, probe: "failed", want: "320x180" },
+      { t: 10_000, bps: 2_000_000, probe: "passed", want: "640x360+probe@765" },
+      { t: 11_900, bps: 2_000_000, probe: "passed", want: "640x360" },
+      { t: 12_000, bps: 2_000_000, probe: "passed", want: "1280x720+probe@2294" },
+      { t: 20_000, bps: 3_000_000, probe: "passed", want: "1280x720" },
+    ],
+  },
+  {
+    name: "a probe whose feedback did not come (a starved machine) is tried again 2 s later, not 5",
+    steps: [
+      { t: 0, display: desktop, bps: 400_000, want: "320x180" },
+      { t: 5000, bps: 2_000_000, probe: "inconclusive", want: "320x180+probe@765" },
+      { t: 6900, bps: 2_000_000, probe: "passed", want: "320x180" },
+      { t: 7000, bps: 2_000_000, probe: "passed", want: "640x360+probe@765" },
+    ],
+  },
+  {
+    name: "without probes (no transport-cc): up one rung after 10 s of headroom, and a dip restarts the wait",
     steps: [
       { t: 0, display: desktop, bps: 700_000, want: "640x360" },
+      { t: 5000, bps: 700_000, probe: "unavailable", want: "640x360+probe@2294" },
       { t: 1000, bps: 3_000_000, want: "640x360" },
       { t: 6000, bps: 3_000_000, want: "640x360" },
       { t: 6500, bps: 1_000_000, want: "640x360" },
@@ -44,24 +89,50 @@ const cases: { name: string; steps: Step[] }[] = [
     ],
   },
   {
-    name: "pauses below the lowest rung and resumes after 3 s at the lowest, then climbs",
+    name: "below the lowest rung: on it at once, paused after 2 s still below it (a probe at its rate failed), resumes after 3 s of headroom, then climbs after a probe",
     steps: [
       { t: 0, display: desktop, bps: 3_000_000, want: "1280x720" },
-      { t: 500, bps: 100_000, want: "paused" },
-      { t: 1000, bps: 200_000, want: "paused" },
-      { t: 3900, bps: 200_000, want: "paused" },
-      { t: 4000, bps: 3_000_000, want: "320x180" },
-      { t: 4500, bps: 3_000_000, want: "320x180" },
-      { t: 14_500, bps: 3_000_000, want: "640x360" },
+      { t: 500, bps: 100_000, want: "320x180" },
+      { t: 1000, bps: 100_000, probe: "failed", want: "320x180+probe@229" },
+      { t: 2400, bps: 100_000, want: "320x180" },
+      { t: 2500, bps: 100_000, want: "paused" },
+      { t: 3000, bps: 200_000, want: "paused" },
+      { t: 5900, bps: 200_000, want: "paused" },
+      { t: 6000, bps: 3_000_000, want: "320x180" },
+      { t: 6500, bps: 3_000_000, want: "320x180" },
+      { t: 8000, bps: 3_000_000, probe: "passed", want: "640x360+probe@765" },
     ],
   },
   {
-    name: "paused with no estimate that affords anything, it tries the lowest rung after 15 s",
+    name: "below the lowest rung, a probe at its rate that passes keeps the video going",
     steps: [
-      { t: 0, display: desktop, bps: 50_000, want: "paused" },
-      { t: 14_000, bps: 50_000, want: "paused" },
-      { t: 15_000, bps: 50_000, want: "320x180" },
-      { t: 15_500, bps: 50_000, want: "paused" },
+      { t: 0, display: desktop, bps: 3_000_000, want: "1280x720" },
+      { t: 500, bps: 100_000, probe: "passed", want: "320x180+probe@229" },
+      { t: 1500, bps: 229_000, want: "320x180" },
+      { t: 4000, bps: 229_000, want: "320x180" },
+    ],
+  },
+  {
+    name: "paused, a probe at the lowest rung's rate 3 s later (and 3 s after a failed one) brings the video back (the audio alone carries no transport-cc)",
+    steps: [
+      { t: 0, display: desktop, bps: 3_000_000, want: "1280x720" },
+      { t: 500, bps: 100_000, probe: "failed", want: "320x180+probe@229" },
+      { t: 2500, bps: 100_000, want: "paused" },
+      { t: 5000, bps: 100_000, probe: "passed", want: "paused" },
+      { t: 5500, bps: 100_000, probe: "failed", want: "paused+probe@229" },
+      { t: 8000, bps: 100_000, probe: "passed", want: "paused" },
+      { t: 8500, bps: 100_000, probe: "passed", want: "320x180+probe@229" },
+    ],
+  },
+  {
+    name: "paused with no estimate that affords anything, it tries the lowest rung after 15 s (for 2 s)",
+    steps: [
+      { t: 0, display: desktop, bps: 50_000, want: "320x180" },
+      { t: 2000, bps: 50_000, want: "paused" },
+      { t: 16_000, bps: 50_000, want: "paused" },
+      { t: 17_000, bps: 50_000, want: "320x180" },
+      { t: 17_500, bps: 50_000, want: "320x180" },
+      { t: 19_500, bps: 50_000, want: "paused" },
     ],
   },
   {
@@ -103,6 +174,16 @@ describe("RungChooser", () => {
   it("ladder: 1280x720, 640x360, 320x180 and their upright versions, largest first", () => {
     expect(ladder.landscape.map((r) => `${r.width}x${r.height}@${r.bitrate}`)).toEqual(["1280x720@1500000", "640x360@500000", "320x180@150000"]);
     expect(ladder.portrait.map((r) => `${r.width}x${r.height}`)).toEqual(["540x960", "360x640", "180x320"]);
+  });
+  it("a probe that ends after a move down is not taken for the rung it was run from", () => {
+    const c = new RungChooser(ladder);
+    c.setDisplay(desktop, 0);
+    c.setEstimate(700_000, 0);
+    expect(c.probeWanted(5000)?.neededBps).toBe(1_764_706);
+    expect(c.probeWanted(5000), "one probe at a time").toBeUndefined();
+    c.setEstimate(300_000, 5200);
+    const after = c.probeDone("passed", 2_000_000, 5400);
+    expect(after.paused ? "paused" : after.rung.width).toBe(320);
   });
   for (const { name, steps } of cases.slice(1)) {
     it(name, () => {

@@ -6,6 +6,7 @@ import type { RoomCapabilities, ServerOffers } from "./capabilities.js";
 import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import type { ForwardingPeer } from "./roomMedia.js";
+import { RoomScreenShare } from "./screenShare.js";
 import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 interface SfuParticipant extends Participant<ForwardingPeer> {
@@ -25,7 +26,26 @@ const KEYFRAME_THROTTLE_MS = 300;
  */
 export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom, ServerOffers {
   readonly mode = "sfu";
-  readonly capabilities: RoomCapabilities = { negotiation: this, serverOffers: this, links: this };
+  /** The room's one screen share, forwarded to everyone else as a stream of its own (its id: screenSourceId). */
+  private readonly screens = new RoomScreenShare({
+    roomName: this.name,
+    policy: this.config.screenSharePolicy ?? "refuse",
+    connectTimeoutMs: this.config.connectTimeoutMs,
+    createPeer: () => this.createPeer(),
+    sink: {
+      added: (sourceId) => this.forwardScreen(sourceId),
+      removed: (sourceId) => this.retireSource(sourceId),
+      video: (sourceId, packet, codec) => this.fanOut(sourceId, "video", packet, codec),
+      audio: (sourceId, packet) => this.fanOut(sourceId, "audio", packet),
+    },
+    member: (id) => this.members.get(id),
+    broadcast: (message) => {
+      for (const p of this.members.values()) p.channel.send(message);
+    },
+    log: this.log,
+    faults: this.faults,
+  });
+  readonly capabilities: RoomCapabilities = { negotiation: this, serverOffers: this, links: this, screenShare: this.screens };
   private readonly lastKeyframeRequest = new Map<string, number>();
   /** The SSRC each source's audio and video last arrived with ("id:kind"). */
   private readonly sourceSsrcs = new Map<string, number>();
@@ -54,8 +74,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
   async remove(id: string, reason: string): Promise<void> {
     const p = this.forget(id, reason);
     if (!p) return;
-    this.sourceSsrcs.delete(`${id}:audio`);
-    this.sourceSsrcs.delete(`${id}:video`);
+    this.screens.stopScreen(id, "the sharer left");
     this.log.info("participant left", { participant: id, reason });
     // Closing starts before anything is awaited: a join arriving meanwhile gets a fresh room.
     if (this.members.size === 0) {
@@ -63,12 +82,39 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
       return;
     }
     await this.releasePeer(p);
+    this.retireSource(id);
+    this.broadcastRoster();
+  }
+
+  /** Their connection dropped: a share of theirs ends with it. */
+  protected override async onDisconnected(p: SfuParticipant, reason: string): Promise<void> {
+    this.screens.stopScreen(p.id, "the sharer's connection dropped");
+    await super.onDisconnected(p, reason);
+  }
+
+  protected override async releaseMedia(): Promise<void> {
+    await this.screens.close();
+  }
+
+  /** A source (a participant, or a screen) is gone: its m-sections are retired from every receiver. */
+  private retireSource(sourceId: string): void {
+    this.sourceSsrcs.delete(`${sourceId}:audio`);
+    this.sourceSsrcs.delete(`${sourceId}:video`);
     for (const other of this.members.values()) {
-      if (!other.peer.forward(id)) continue;
-      other.peer.removeForward(id);
+      if (!other.peer.forward(sourceId)) continue;
+      other.peer.removeForward(sourceId);
       void this.renegotiate(other);
     }
-    this.broadcastRoster();
+  }
+
+  /** A screen share began: everyone connected but its sharer gets it as a stream of its own. */
+  private forwardScreen(sourceId: string): void {
+    const owner = this.screens.screenSharer;
+    for (const other of this.members.values()) {
+      if (other.id === owner || !other.peer.isConnected || !receivesForwards(other) || other.peer.forward(sourceId)) continue;
+      other.peer.addForward(sourceId);
+      void this.renegotiate(other);
+    }
   }
 
   /**
@@ -111,6 +157,12 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
         other.peer.addForward(p.id);
         void this.renegotiate(other);
       }
+    }
+    // A screen shared before this participant's connection came up.
+    const screen = this.screens.tileId;
+    if (screen !== undefined && this.screens.screenSharer !== p.id && receivesForwards(p) && !p.peer.forward(screen)) {
+      p.peer.addForward(screen);
+      added = true;
     }
     if (added) void this.renegotiate(p);
   }
@@ -156,7 +208,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
     const now = performance.now();
     if (now - (this.lastKeyframeRequest.get(sourceId) ?? -Infinity) < KEYFRAME_THROTTLE_MS) return;
     this.lastKeyframeRequest.set(sourceId, now);
-    this.members.get(sourceId)?.peer.requestKeyframe();
+    if (!this.screens.requestKeyframe(sourceId)) this.members.get(sourceId)?.peer.requestKeyframe();
   }
 }
 

@@ -164,6 +164,12 @@ export class SignalingSession implements ParticipantChannel {
           return await this.record(room, participant, message.action, { format: message.format, voices: message.voices });
         case "display":
           return capability(room, "display").setDisplay(participant.id, message);
+        case "screenOffer":
+          return await this.shareScreen(room, participant, message.sdp);
+        case "screenCandidate":
+          return await capability(room, "screenShare").screenCandidate(participant.id, message.candidate);
+        case "screenStop":
+          return capability(room, "screenShare").stopScreen(participant.id, "the sharer stopped");
         case "leave":
           await this.leave("left");
           return void this.end("left", CLOSE_NORMAL);
@@ -242,6 +248,19 @@ export class SignalingSession implements ParticipantChannel {
     // Not an ending of the session's participant (there is none yet): no bye, a normal close.
     this.closed = true;
     this.socket.close(CLOSE_NORMAL, "redirect");
+  }
+
+  /** A screen's offer that cannot be used is `screen-failed`: the call goes on (a camera's refused offer ends the page's). */
+  private async shareScreen(room: ConferenceRoom, participant: Member, sdp: string): Promise<void> {
+    const screens = capability(room, "screenShare");
+    try {
+      this.send({ type: "screenAnswer", sdp: await screens.shareScreen(participant.id, sdp) });
+    } catch (err) {
+      const code = protocolCodeOf(err);
+      if (code === "screen-busy" || code === "unknown-participant") throw err;
+      this.log.warn("screen offer refused", { room: room.name, participant: participant.id, code: code ?? "unexpected", reason: (err as Error).message });
+      this.error("screen-failed", `the screen could not be shared: ${(err as Error).message}`);
+    }
   }
 
   /** A refused offer leaves the participant in the room on a fresh peer: they may offer again. */

@@ -3,6 +3,8 @@ import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { RoomEvents } from "./webhookEvents.js";
 import { Webhooks } from "./webhooks.js";
+import type { RecordingUploader } from "../recordings/upload/recordingUploader.js";
+import { recordingFailed, recordingFinished } from "./recordingEvents.js";
 
 /**
  * The server's webhooks (WEBHOOK_URL), and the RoomEvents rooms send through: a finished recording is
@@ -21,4 +23,20 @@ export function createServerWebhooks(config: Config, log: Logger, links: Recordi
     },
   };
   return { webhooks, events };
+}
+
+/**
+ * With a bucket, a recording is announced once its upload is verified (recording.finished, with where
+ * the objects are), or as failed when its upload is given up.
+ */
+export function announceUploads(uploader: RecordingUploader, events: RoomEvents): void {
+  uploader.on("uploaded", ({ id, room, info, finish }) => {
+    if (!finish || !info.file) return; // a recording that failed or was cut short: already announced, or never finished
+    const storage = uploader.storageOf(id, false);
+    const stored = storage && { bucket: storage.bucket, key: storage.key, timelineKey: storage.timelineKey, ...(storage.voiceKeys ? { voiceKeys: storage.voiceKeys } : {}) };
+    events.send(room, recordingFinished(info, finish, { ...events.locate(id, info.file), ...(stored ? { storage: stored } : {}) }));
+  });
+  uploader.on("failed", ({ room, info, reason }) => {
+    if (info) events.send(room, recordingFailed(info, `the upload to storage was given up (${reason}); the files stay in RECORDINGS_DIR`));
+  });
 }

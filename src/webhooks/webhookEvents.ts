@@ -1,12 +1,18 @@
 import type { Role, RoomMode } from "../../protocol/messages.js";
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
+import type { StoredRecording } from "../recordings/upload/uploadJournal.js";
 
-/** Where a finished recording is: its file in RECORDINGS_DIR, and a signed link to it when PUBLIC_URL is set. */
+/**
+ * Where a finished recording is: its file's name (in RECORDINGS_DIR unless uploaded and deleted), a
+ * signed link to it when PUBLIC_URL is set, and its objects when it was uploaded (RECORDINGS_S3_BUCKET).
+ */
 export interface RecordingLocation {
   readonly file: string;
-  /** A signed download link (RECORDING_LINK_TTL_S), absent without PUBLIC_URL. */
+  /** A signed download link (RECORDING_LINK_TTL_S), absent without PUBLIC_URL; it redirects to the object once the local file is gone. */
   readonly url?: string;
   readonly urlExpiresAt?: string;
+  /** The bucket and object keys, once uploaded and verified. */
+  readonly storage?: StoredRecording;
 }
 
 /**

@@ -3,6 +3,7 @@ import { Counter, Gauge, type Registry } from "prom-client";
 import type { Logger } from "../log.js";
 import type { WebhookEvent } from "./webhookEvents.js";
 import { SIGNATURE_HEADER, signWebhook } from "./webhookSignature.js";
+import { jitteredBackoff } from "../retryBackoff.js";
 
 export interface WebhooksOptions {
   /** Receivers: every event goes to each, in order per room. */
@@ -182,10 +183,7 @@ export class Webhooks {
   }
 
   private backoff(attempts: number): number {
-    const first = this.options.firstBackoffMs ?? 1000;
-    const base = Math.min(this.options.maxBackoffMs ?? 60_000, first * 2 ** (attempts - 1));
-    // ±20 %: receivers coming back are not hit by every node's retries at the same instant.
-    return base * (0.8 + Math.random() * 0.4);
+    return jitteredBackoff(attempts, this.options.firstBackoffMs ?? 1000, this.options.maxBackoffMs ?? 60_000);
   }
 
   private sleep(ms: number): Promise<void> {

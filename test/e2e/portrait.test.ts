@@ -96,6 +96,14 @@ function portraitSuite(): void {
       expect(upright.video.height).toBeLessThanOrEqual(upright.display!.height * 2 * 1.15);
       expect(upright.picture.width / upright.viewport.width, JSON.stringify(upright)).toBeGreaterThanOrEqual(0.9);
       expect(upright.picture.height / upright.viewport.height, JSON.stringify(upright)).toBeGreaterThanOrEqual(0.6);
+      // Every control of the call is on the screen, not below the fold.
+      const offScreen = await phone.page.evaluate(() =>
+        [...document.querySelectorAll<HTMLElement>(".controls button")]
+          .filter((b) => b.offsetParent !== null)
+          .map((b) => ({ id: b.id, bottom: Math.round(b.getBoundingClientRect().bottom), right: Math.round(b.getBoundingClientRect().right) }))
+          .filter((b) => b.bottom > window.innerHeight || b.right > window.innerWidth),
+      );
+      expect(offScreen, "controls below or beside the screen").toEqual([]);
       await phone.page.screenshot({ path: join(out, "page-upright.png") });
       writeFileSync(join(out, "mix-upright.png"), await mixedFrame(phone));
 
@@ -117,11 +125,19 @@ function portraitSuite(): void {
 
       // A link too weak for the smallest rung: the page says the video paused, and it comes back by itself.
       const phonePeer = serverPeers[1];
-      const weak = setInterval(() => phonePeer.emit("link", { availableBps: 60_000, lossFraction: 0.2, rttMs: 300 }), 500);
+      // The weak link stands in for the real one (loopback): its estimates replace the real ones for a while (the
+      // pause needs 2 s below the lowest rung running), and it fails the probe the server runs before pausing.
+      const realEmit = phonePeer.emit.bind(phonePeer);
+      const weakLink = { availableBps: 60_000, lossFraction: 0.2, rttMs: 300 };
+      phonePeer.emit = ((event: string, ...args: unknown[]) => (event === "link" ? realEmit("link", weakLink) : realEmit(event as "connected", ...(args as [])))) as typeof phonePeer.emit;
+      phonePeer.probeLink = async () => ({ ok: false, deliveredBps: 50_000, sentBps: 230_000, reason: "loss" });
+      const weak = setInterval(() => phonePeer.emit("link", weakLink), 500);
       try {
         await phone.page.waitForFunction(() => window.tessera.mix?.paused === true && document.querySelector<HTMLElement>("#mix-paused")?.hidden === false, null, { timeout: 15_000, polling: 200 });
       } finally {
         clearInterval(weak);
+        delete (phonePeer as Partial<Pick<McuPeer, "probeLink" | "emit">>).probeLink;
+        delete (phonePeer as Partial<Pick<McuPeer, "probeLink" | "emit">>).emit;
       }
       const notice = await phone.page.evaluate(() => document.querySelector("#mix-paused")?.textContent ?? "");
       expect(notice).toMatch(/paused/i);

@@ -6,7 +6,9 @@
 //
 // It asserts what the link side delivers (PLIs answered, retransmissions held to the estimate, the estimate
 // falling and recovering, the unshaped receiver unaffected, audio FEC) and, in assertRenditions, what the
-// receivers see of the renditions (issue 20 §4). The senders are in-process werift clients replaying encoded
+// receivers see of the renditions (issue 20 §4) through the whole shaped period: the server probes B's link
+// before any move up (LinkProbe), so B must stay on its lower rung inside the link, and be back at 720p
+// within 15 s of the link freed. Each sample line ends with B's probes (passed/run, and the last one's figures). The senders are in-process werift clients replaying encoded
 // clips (nothing to nice: no encoder, no child process). Needs root (network namespaces); with CI=true it fails
 // rather than skips without.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,8 +25,8 @@ const ROOM = "weak-link";
 const WARM_S = 10;
 const SHAPED_S = 30;
 const FREED_S = 34;
-/** B is back at 720p by then after the shaping is lifted (the issue's goal is 15 s: not met yet). */
-const RECOVERED_S = 30;
+/** B is back at 720p by then after the shaping is lifted (issue 20 §4). */
+const RECOVERED_S = 15;
 const RATE_KBIT = 400;
 const DELAY_MS = 80;
 const LOSS = 0.01;
@@ -182,16 +184,15 @@ function assertRenditions(timeline: readonly Sample[], starts: { shaped: number;
   console.log(`renditions: B on ${down ? size(down.b) : "no lower rung"} ${downAfter.toFixed(1)} s into the shaping; rungs while shaped: ${shaped.map((s) => (s.b.mix?.paused ? "paused" : size(s.b))).join(" ")}`);
   expect.soft(downAfter, "B plays a lower rung within 5 s of the shaping").toBeLessThanOrEqual(5);
 
-  // From then on, while B stays on the rung it went down to: playing, never paused, at the frame rate, no freeze
-  // over 500 ms. NOT MET YET (issue 20 stays open): nothing probes the link before a move up, so B's estimate
-  // grows 15 %/s on a link its small rung does not fill, B moves up inside the shaped link and freezes there
-  // for 0.7-3.9 s (docs/performance.md). Until the server probes, what is asserted stops at the move up.
-  // The move up starts when the server announces the new rung (its keyframe then crosses the shaped link).
-  const movedUp = shaped.find((s) => s.t > down!.t && Math.max(s.b.frameWidth, s.b.mix?.width ?? 0) > down!.b.frameWidth);
-  const after = shaped.filter((s) => s.t > down!.t && (movedUp === undefined || s.t < movedUp.t));
-  console.log(`renditions: B moved up while shaped ${movedUp ? `at ${(movedUp.t - starts.shaped).toFixed(1)} s into the shaping, to ${movedUp.b.mix?.width}x${movedUp.b.mix?.height}` : "never"}`);
-  // The rung chooser holds a rung 10 s before moving up: B stays down for several samples.
-  expect(after.length, "seconds B stayed on the rung it went down to").toBeGreaterThanOrEqual(3);
+  // From then on, through the whole shaped period: playing, never paused, at the frame rate, no freeze over
+  // 500 ms. A move up is probed first (LinkProbe: the link must carry the next rung's rate for 500 ms), so B
+  // stays on its rung inside the 400 kbit/s link, and a probe that fails must not freeze it either.
+  const from = Math.max(down?.t ?? Infinity, starts.shaped + 5);
+  const movedUp = shaped.find((s) => s.t > from && Math.max(s.b.frameWidth, s.b.mix?.width ?? 0) > down!.b.frameWidth);
+  const after = shaped.filter((s) => s.t >= from);
+  console.log(`renditions: B moved up while shaped ${movedUp ? `at ${(movedUp.t - starts.shaped).toFixed(1)} s into the shaping, to ${movedUp.b.mix?.width}x${movedUp.b.mix?.height}` : "never"}; link probes ${after.at(-1)?.linkB?.probes ?? 0} (passed ${after.at(-1)?.linkB?.probesPassed ?? 0})`);
+  expect.soft(movedUp, "B moves up inside the shaped link").toBeUndefined();
+  expect(after.length, "samples of the shaped period after B went down and its first 5 s").toBeGreaterThanOrEqual(SHAPED_S - 10);
   const first = after[0];
   const last = after[after.length - 1];
   const span = last.t - first.t;
@@ -227,9 +228,8 @@ function assertRenditions(timeline: readonly Sample[], starts: { shaped: number;
   // on a busy run (docs/performance.md). What B's link may add on its rung is under 5 %.
   expect.soft(concealed, `B's audio concealed on the lower rung (A: ${(aConcealed * 100).toFixed(1)} %)`).toBeLessThan(0.05 + Math.max(0, aConcealed - 0.02));
 
-  // Back at 720p after the shaping is lifted, and staying there. The issue asks for 15 s; the rung chooser's
-  // 10 s hold per rung and the estimate's unprobed growth take 21.6-23.5 s here (NOT MET, docs/performance.md):
-  // asserted is that B comes back by itself, within RECOVERED_S.
+  // Back at 720p within 15 s after the shaping is lifted, and staying there: a probe passes 5 s after the last
+  // failed one at most, and the next 2 s after the move up (docs/performance.md has the runs).
   const back = freed.filter((s) => s.t - starts.freed >= RECOVERED_S);
   const up = freed.find((s) => s.b.frameWidth === 1280);
   console.log(`renditions: B back at 1280x720 ${up ? (up.t - starts.freed).toFixed(1) : "never"} s after the shaping was lifted; rungs while freed: ${freed.map((s) => (s.b.mix?.paused ? "paused" : size(s.b))).join(" ")}`);
@@ -341,7 +341,7 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       for (const s of timeline) {
         console.log(
           `${s.t.toFixed(1)} ${s.phase.padEnd(6)} A ${size(s.a)} f${s.a.framesDecoded} ${s.a.framesPerSecond}fps gap${s.a.maxFrameGapMs} | B ${size(s.b)} mix ${s.b.mix?.paused ? "paused" : `${s.b.mix?.width}x${s.b.mix?.height}`} f${s.b.framesDecoded} ${s.b.framesPerSecond}fps gap${s.b.maxFrameGapMs} frz${s.b.freezeCount}/${s.b.totalFreezesDuration.toFixed(1)}s pli${s.b.pliCount} nack${s.b.nackCount} ` +
-            `| server->B ${kbit(s.linkB?.sendBps ?? 0)} est ${kbit(s.linkB?.availableBps ?? 0)} loss ${((s.linkB?.lossFraction ?? 0) * 100).toFixed(0)}% rtt ${s.linkB?.rttMs ?? "-"} q ${s.linkB?.queueDelayMs ?? "-"} rtx ${s.linkB?.retransmittedPackets ?? 0}/${s.linkB?.nackedPackets ?? 0} ` +
+            `| server->B ${kbit(s.linkB?.sendBps ?? 0)} est ${kbit(s.linkB?.availableBps ?? 0)} loss ${((s.linkB?.lossFraction ?? 0) * 100).toFixed(0)}% rtt ${s.linkB?.rttMs ?? "-"} q ${s.linkB?.queueDelayMs ?? "-"} rtx ${s.linkB?.retransmittedPackets ?? 0}/${s.linkB?.nackedPackets ?? 0} probes ${s.linkB?.probesPassed ?? 0}/${s.linkB?.probes ?? 0} ${s.linkB?.lastProbe ? `(${kbit(s.linkB.lastProbe.targetBps)}: ${s.linkB.lastProbe.reason}, sent ${kbit(s.linkB.lastProbe.sentBps)}, got ${kbit(s.linkB.lastProbe.deliveredBps ?? 0)})` : ""} ` +
             `| server->A ${kbit(s.linkA?.sendBps ?? 0)} est ${kbit(s.linkA?.availableBps ?? 0)} | pli-received ${s.pliReceived}`,
         );
       }

@@ -22,6 +22,8 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   mixCodec: VideoCodec = "vp8";
   receivesMix = true;
   receivesVp8: boolean | undefined = true;
+  /** What an SFU room gave this peer to ask a source for a keyframe (as a receiver's PLI does). */
+  askKeyframeOf: ((sourceId: string) => void) | undefined;
   /** What an SFU room gave this peer to ask, at its answer, whether H264 goes first. */
   preferH264: (() => boolean) | undefined;
   readonly candidates: unknown[] = [];
@@ -107,6 +109,14 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   async removeSender(id: string): Promise<void> {
     this.senders.delete(id);
   }
+  /** Screens being drawn, by tile id, with the name they are drawn under. */
+  readonly screens = new Map<string, string>();
+  addScreen(tileId: string, name: string): void {
+    this.screens.set(tileId, name);
+  }
+  async removeScreen(tileId: string): Promise<void> {
+    this.screens.delete(tileId);
+  }
   addAudioListener(listenerId: string, ownInput: string | undefined): void {
     this.audioListeners.set(listenerId, ownInput);
   }
@@ -154,9 +164,10 @@ export function fakeRoomMedia(): RoomMediaFactory & { readonly peers: FakePeer[]
     peers,
     mixers,
     mcuPeer: peer,
-    sfuPeer: (_config, _onKeyframeRequest, preferH264) => {
+    sfuPeer: (_config, onKeyframeRequest, preferH264) => {
       const p = peer();
       p.preferH264 = preferH264;
+      p.askKeyframeOf = onKeyframeRequest;
       return p;
     },
     mixer: () => {

@@ -37,11 +37,37 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     vi.restoreAllMocks();
   });
 
-  /** Emits `estimate` on the server's peer every 500 ms (as the estimator does) until the next call. */
-  function feed(peer: McuPeer, estimate: () => LinkEstimate): void {
+  /** Per peer fed: emits a `link` of the test's own (the peer's real ones are dropped meanwhile). */
+  const injectors = new Map<McuPeer, (estimate: LinkEstimate) => void>();
+
+  /**
+   * Emits `estimate` on the server's peer every 500 ms (as the estimator does) until the next call, in place of
+   * the real estimator's (it keeps emitting the loopback's figures every 500 ms, which would contradict the
+   * injected link: the rung chooser now waits 2 s below the lowest rung before pausing). `probesFail`: the
+   * server's probes of this link fail, as they would on the link injected (loopback's would pass).
+   */
+  function feed(peer: McuPeer, estimate: () => LinkEstimate, probesFail: boolean): void {
     for (const t of timers.splice(0)) clearInterval(t);
-    peer.emit("link", estimate());
-    timers.push(setInterval(() => peer.emit("link", estimate()), 500));
+    let inject = injectors.get(peer);
+    if (!inject) {
+      const realEmit = peer.emit.bind(peer);
+      let own = false;
+      peer.emit = ((event: string, ...args: unknown[]) => (event === "link" && !own ? false : realEmit(event as "connected", ...(args as [])))) as typeof peer.emit;
+      inject = (e) => {
+        own = true;
+        try {
+          peer.emit("link", e);
+        } finally {
+          own = false;
+        }
+      };
+      injectors.set(peer, inject);
+    }
+    if (probesFail) peer.probeLink = async () => ({ ok: false, deliveredBps: 100_000, sentBps: 800_000, reason: "loss" });
+    else delete (peer as Partial<Pick<McuPeer, "probeLink">>).probeLink;
+    const send = inject;
+    send(estimate());
+    timers.push(setInterval(() => send(estimate()), 500));
   }
 
   const lastMix = (c: TestClient) => c.messages.filter((m) => m.type === "mix").at(-1);
@@ -60,7 +86,7 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     // The link falls to 400 kbit/s: 320x180 (150 kbit/s) is the largest rung it affords.
     const fellAt = performance.now();
     const framesBefore = weak.frameArrivals.length;
-    feed(weakPeer, () => ({ availableBps: 400_000, lossFraction: 0.01, rttMs: 160 }));
+    feed(weakPeer, () => ({ availableBps: 400_000, lossFraction: 0.01, rttMs: 160 }), true);
     await eventually(() => weak.mixKeyframeSizes.some((k) => k.at > fellAt && k.width === 320 && k.height === 180), 15_000, "a 320x180 keyframe reaches Weak");
     const switchedAt = weak.mixKeyframeSizes.find((k) => k.at > fellAt && k.width === 320)!.at;
     await eventually(() => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 320, 5000, "Weak is told it gets 320x180");
@@ -76,7 +102,7 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     expect(missingPackets(strong.videoSequence)).toBe(0);
 
     // Below the lowest rung: paused, said so, the sound goes on.
-    feed(weakPeer, () => ({ availableBps: 60_000, lossFraction: 0.3, rttMs: 400 }));
+    feed(weakPeer, () => ({ availableBps: 60_000, lossFraction: 0.3, rttMs: 400 }), true);
     await eventually(() => lastMix(weak)?.type === "mix" && (lastMix(weak) as { paused: boolean }).paused, 5000, "Weak is told its video paused");
     await new Promise((r) => setTimeout(r, 500));
     const pausedAt = performance.now();
@@ -87,8 +113,9 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     // The other receiver's video goes on (a count, not a rate: the machine may be busy).
     expect(strong.videoArrivals.filter((t) => t > pausedAt).length).toBeGreaterThan(5);
 
-    // The link recovers: the picture resumes by itself at the lowest rung, then climbs after 10 s of headroom.
-    feed(weakPeer, () => ({ availableBps: 5_000_000, lossFraction: 0, rttMs: 40 }));
+    // The link recovers: the picture resumes by itself at the lowest rung, then climbs (after a probe of the link
+    // passes, or 10 s of headroom where no probe can run).
+    feed(weakPeer, () => ({ availableBps: 5_000_000, lossFraction: 0, rttMs: 40 }), false);
     await eventually(() => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 320 && !(lastMix(weak) as { paused: boolean }).paused, 10_000, "Weak's video resumes");
     await eventually(() => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 640, 25_000, "Weak climbs to 640x360");
     await eventually(() => weak.mixKeyframeSizes.at(-1)?.width === 640, 5000, "a 640x360 keyframe reaches Weak");

@@ -141,6 +141,12 @@ describe("layouts and the active speaker", () => {
     await bad({ layout: "grid", pin: bob.id }, 400, "bad-request", "pin");
     await bad({ layout: "grid", extra: 1 }, 400, "bad-request", "extra");
     await bad({ layout: "pin", pin: "nobody42" }, 404, "unknown-participant", "nobody42");
+    // A custom layout is checked region by region, and the answer names the region and what is wrong.
+    const region = { x: 0, y: 0, width: 1, height: 1, source: "others" };
+    await bad({ layout: "custom" }, 400, "bad-request", "definition");
+    await bad({ layout: "custom", definition: { regions: [{ ...region, x: 0.5 }] } }, 400, "bad-request", "definition.regions.0.width: reaches past the right edge");
+    await bad({ layout: "custom", definition: { regions: [region, { ...region, source: "screen", x: 0.5, width: 0.5 }] } }, 400, "bad-request", "regions 0 and 1 overlap");
+    await bad({ layout: "custom", definition: { regions: [{ ...region, source: "slides" }] } }, 400, "bad-request", "definition.regions.0.source");
 
     const missing = await api("PUT", "/rooms/no-such-room/layout", { layout: "grid" });
     expect(missing.status).toBe(404);
@@ -161,6 +167,24 @@ describe("layouts and the active speaker", () => {
     }
     // Nothing above changed the room's layout.
     expect((await api("GET", "/rooms/layouts/layout")).body).toEqual({ layout: "pin", pin: bob.id });
+  });
+
+  it("draws a custom layout given through the API, and lists the built-ins' definitions", async () => {
+    const d = alice.decoder;
+    // Bob alone on the left half; everyone else in a column on the right.
+    const definition = {
+      name: "bob-left",
+      regions: [
+        { x: 0, y: 0, width: 0.5, height: 1, source: "participant", participant: bob.id },
+        { x: 0.5, y: 0, width: 0.5, height: 1, source: "others", arrange: "column" },
+      ],
+    };
+    const res = await api("PUT", "/rooms/layouts/layout", { layout: "custom", definition });
+    expect(res).toEqual({ status: 200, body: { layout: "custom", definition } });
+    await eventually(() => closeTo(d.colourAt(160, 360), GREEN) && closeTo(d.colourAt(480, 360), GREEN), 5_000, "Bob fills the left half");
+    const builtins = await api("GET", "/layouts");
+    expect(Object.keys(builtins.body).sort()).toEqual(["grid", "interview", "pin", "presentation", "speaker"]);
+    await api("PUT", "/rooms/layouts/layout", { layout: "pin", pin: bob.id });
   });
 
   it("falls back to the speaker layout when the pinned participant leaves", async () => {

@@ -4,13 +4,13 @@ import { z } from "zod";
 import { joinLink } from "../../access/joinLink.js";
 import { DEFAULT_TOKEN_TTL_S, MAX_TOKEN_TTL_S, mintJoinToken, verifyJoinToken } from "../../access/joinToken.js";
 import { recordingDisposition } from "../../access/recordingLinks.js";
-import { RECORDING_ID } from "../../recordings/recordingStore.js";
+import { mediaContentType, RECORDING_ID } from "../../recordings/recordingStore.js";
 import { ROLES } from "../../../protocol/messages.js";
 import { roomNameSchema } from "../../../protocol/roomName.js";
 import { displayNameSchema } from "../../../protocol/displayName.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
-import { sendFileRange } from "./sendFileRange.js";
+import { serveRecordingFile } from "./recordingFile.js";
 import { parseBody } from "./validate.js";
 
 const mintSchema = z.strictObject({
@@ -62,12 +62,12 @@ export function recordingLinkRoutes(router: Router, deps: ApiDeps): void {
       throw new ApiError(403, check.reason === "expired" ? "link-expired" : "bad-link", check.reason === "expired" ? "this recording link has expired: ask for a new one" : "this recording link is not valid (altered or signed by another server)");
     }
     const info = await deps.recordings.get(id);
-    if (!info) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
-    const media = await deps.recordings.media(id);
-    if (!media) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
-    res.setHeader("Content-Disposition", recordingDisposition(info.room, info.startedAt, media.format));
+    if (!info?.file) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
+    const format = info.format ?? "webm";
     res.setHeader("Cache-Control", "private, no-store");
-    if (!(await sendFileRange(req, res, media.path, media.contentType))) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
+    // From disk while it is there (RECORDINGS_S3_KEEP_LOCAL, or not uploaded yet), else a redirect to its object.
+    const file = { name: info.file, path: deps.recordings.mediaPath(id, format), contentType: mediaContentType(format), disposition: recordingDisposition(info.room, info.startedAt, format) };
+    if (!(await serveRecordingFile(req, res, deps, id, file))) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
   });
 }
 

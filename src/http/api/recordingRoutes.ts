@@ -3,10 +3,10 @@ import { z } from "zod";
 import { recordingFormats } from "../../../protocol/recordingFormat.js";
 import type { RecordingOptions } from "../../rooms/capabilities.js";
 import { protocolCodeOf } from "../../../protocol/protocolError.js";
-import { RECORDING_ID, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
+import { mediaContentType, RECORDING_ID, RecordingNotFoundError, type RecordingStore } from "../../recordings/recordingStore.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
-import { sendFileRange } from "./sendFileRange.js";
+import { serveRecordingFile } from "./recordingFile.js";
 import { capability } from "../../rooms/capabilities.js";
 import { roomOr404 } from "./validate.js";
 
@@ -37,16 +37,19 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
 
   router.get("/recordings/:id", async (req, res) => {
     const id = checkedId(req.params.id);
-    const media = (await store().get(id)) && (await store().media(id));
-    if (!media) throw unknownRecording(id);
-    // A file deleted between the lookup and the open is as unknown as one never made.
-    if (!(await sendFileRange(req, res, media.path, media.contentType))) throw unknownRecording(id);
+    const info = await store().get(id);
+    if (!info?.file) throw unknownRecording(id);
+    // On disk, or (uploaded, deleted here) a redirect to its object; a file deleted between the lookup and the open is as unknown as one never made.
+    const format = info.format ?? "webm";
+    const file = { name: info.file, path: store().mediaPath(id, format), contentType: mediaContentType(format) };
+    if (!(await serveRecordingFile(req, res, deps, id, file))) throw unknownRecording(id);
   });
 
   router.get("/recordings/:id/timeline", async (req, res) => {
     const id = checkedId(req.params.id);
     if (!(await store().get(id))) throw unknownRecording(id);
-    if (!(await sendFileRange(req, res, store().timelinePath(id), "application/x-ndjson"))) throw new ApiError(404, "unknown-recording", `recording ${id} has no timeline`);
+    const file = { name: `${id}.timeline.jsonl`, path: store().timelinePath(id), contentType: "application/x-ndjson" };
+    if (!(await serveRecordingFile(req, res, deps, id, file))) throw new ApiError(404, "unknown-recording", `recording ${id} has no timeline`);
   });
 
   router.delete("/recordings/:id", async (req, res) => {

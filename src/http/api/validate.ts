@@ -19,9 +19,9 @@ export function roomOr404(rooms: RoomRegistry, rawName: string): ConferenceRoom 
   return room;
 }
 
-/** A request body checked against `schema`, or a 400 listing what is wrong with it. */
-export function parseBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
-  const parsed = schema.safeParse(body);
+/** A request body checked against `schema` (classic zod, or the protocol's zod/mini), or a 400 listing what is wrong with it. */
+export function parseBody<S extends z.core.$ZodType>(schema: S, body: unknown): z.core.output<S> {
+  const parsed = z.safeParse(schema, body);
   if (parsed.success) return parsed.data;
   const detail = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
   throw new ApiError(400, "bad-request", `invalid request body: ${detail}`);
