@@ -52,7 +52,6 @@ export function installProbe(watchSelector: string | null): void {
   const W = 640;
   const H = 360;
   const COLS = 8;
-  const ROWS = 4;
   const CELL = 60;
   const X0 = (W - COLS * CELL) / 2;
   const Y0 = 30;

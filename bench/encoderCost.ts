@@ -43,7 +43,6 @@ async function viaPipe(): Promise<string> {
   const done = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const buf = Buffer.alloc((WIDTH * HEIGHT * 3) / 2);
   const node0 = cpuMs();
-  let childCpu = 0;
   for (let i = 0; i < frames; i++) {
     // A copy per frame, as the compositor's fresh canvas was; written whole (one write per frame).
     child.stdin.write(Buffer.from(canvas(i, buf)));
@@ -55,7 +54,7 @@ async function viaPipe(): Promise<string> {
     last = bytes;
     await new Promise((r) => setTimeout(r, 300));
   }
-  childCpu = [...sampleTree(child.pid!).cpuSeconds.values()].reduce((a, b) => a + b, 0);
+  const childCpu = [...sampleTree(child.pid!).cpuSeconds.values()].reduce((a, b) => a + b, 0);
   child.stdin.end();
   await done;
   const nodeMs = cpuMs() - node0;

@@ -117,15 +117,13 @@ export async function openWithFallback(getUserMedia: GetUserMedia, choice: Devic
   }
   // A secure-context or unsupported failure fails every attempt alike.
   if (first instanceof Error && first.name === "SecurityError") throw first;
-  let cameraError: unknown = first;
   try {
     return { stream: await getUserMedia(constraintsFor(choice, { audio: true, video: false })), cameraError: first };
   } catch (error) {
-    cameraError = first;
     try {
       return { stream: await getUserMedia(constraintsFor(choice, { audio: false, video: true })), microphoneError: error };
     } catch {
-      throw cameraError;
+      throw first;
     }
   }
 }

@@ -132,7 +132,7 @@ export class PreJoin {
   }
 
   private async listDevices(): Promise<void> {
-    let devices: MediaDeviceInfo[] = [];
+    let devices: MediaDeviceInfo[];
     try {
       devices = await navigator.mediaDevices.enumerateDevices();
     } catch {

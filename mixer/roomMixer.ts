@@ -9,10 +9,9 @@ import type { RecordingFormat } from "../protocol/recordingFormat.js";
 import { MixRecording } from "./recording/mixRecording.js";
 import type { VoiceRecorderSettings } from "./recording/voiceRecorder.js";
 import type { LabelFont } from "./video/labelFont.js";
-import type { InputVideoCodec } from "./video/frameAssembler.js";
-import type { MixCodec } from "./video/mixEncoderSetup.js";
 import { VideoMixer, type EncodedMixFrame, type VideoMixerStats } from "./video/videoMixer.js";
 import { mixStreamKey, renditionLadder, type MixStream, type RenditionLadder } from "./video/renditionLadder.js";
+import type { VideoCodec } from "./video/videoCodec.js";
 
 export interface RoomMixerOptions {
   /** Names the room's ffmpeg children in metrics and logs. */
@@ -54,7 +53,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   private closed = false;
   private live = false;
   /** The recordings attached, each with the codec its file takes (at the main size). */
-  private readonly recordings = new Map<MixRecording, MixCodec>();
+  private readonly recordings = new Map<MixRecording, VideoCodec>();
   /** The streams the room's connected receivers take. */
   private receiverStreams: readonly MixStream[] = [];
   /** The sizes the mix can be composed at, from the main output (options.width, height, videoBitrate). */
@@ -135,7 +134,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     await this.video.removeParticipant(id);
   }
 
-  setVideoCodec(id: string, codec: InputVideoCodec): void {
+  setVideoCodec(id: string, codec: VideoCodec): void {
     this.video.setCodec(id, codec);
   }
 
@@ -169,7 +168,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   /** The main size in `codec` (what a receiver starts on, and a recording takes). */
-  mainStream(codec: MixCodec): MixStream {
+  mainStream(codec: VideoCodec): MixStream {
     return this.video.mainStream(codec);
   }
 
@@ -267,6 +266,6 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
 }
 
 /** The mix codec a recording's file takes. */
-function recordingCodec(format: RecordingFormat): MixCodec {
+function recordingCodec(format: RecordingFormat): VideoCodec {
   return format === "mp4" ? "h264" : "vp8";
 }

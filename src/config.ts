@@ -48,6 +48,7 @@ const envSchema = z.object({
   RECORDINGS_S3_ENDPOINT: z.string().default(""),
   RECORDINGS_S3_REGION: z.string().default(""),
   RECORDINGS_S3_PATH_STYLE: z.enum(["true", "false", "1", "0", ""]).default("false"),
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
   RECORDINGS_S3_PREFIX: z.string().max(512).regex(/^[^\\\u0000-\u001f]*$/, "must hold no backslash or control character").default(""),
   RECORDINGS_S3_KEEP_LOCAL: z.enum(["true", "false", "1", "0", ""]).default("false"),
   RECORDINGS_S3_PART_SIZE_MB: int(5, 5120).default(8),

@@ -49,9 +49,11 @@ export function createLogger(options: LoggerOptions = {}): Logger {
 export const silentLogger: Logger = createLogger({ level: "silent" });
 
 function stderrDestination(): DestinationStream {
-  // Synchronous either way: the last lines before process.exit (shutdown, fatal config) must not be lost.
-  if (process.stderr.isTTY) return pretty({ destination: 2, sync: true, colorize: true, translateTime: "SYS:HH:MM:ss.l" });
-  return pino.destination({ dest: 2, sync: true });
+  // Through process.stderr, which is synchronous for files, pipes and terminals on Linux and macOS, so the
+  // last lines before process.exit (shutdown, fatal config) are not lost; and a test run can hold a test's
+  // lines back until it fails (test/setup/quietLogs.ts), which writes straight to fd 2 would not allow.
+  if (process.stderr.isTTY) return pretty({ destination: process.stderr, colorize: true, translateTime: "SYS:HH:MM:ss.l" });
+  return process.stderr;
 }
 
 function wrap(p: PinoLogger): Logger {

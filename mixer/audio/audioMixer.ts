@@ -86,7 +86,6 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
   private readonly ssrc = (Math.random() * 0xffffffff) >>> 0;
   private lastTick = { mixed: 0, encodings: 0, at: -Infinity };
   private closed = false;
-  ticks = 0;
 
   constructor(
     private readonly bitrate: number,
@@ -221,7 +220,6 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
    */
   mixTick(index: number, scheduledAt: number): void {
     if (this.closed) return;
-    this.ticks++;
     const pulled = new Map<string, Int16Array>();
     const talking: string[] = [];
     /** This tick's extra inputs with sound, by the participant who must not hear them. */

@@ -18,7 +18,6 @@ export class SampleFifo {
   private length = 0;
   private playing = false;
   underruns = 0;
-  dropped = 0;
   /** Samples dropped as standing delay (see `trimWindowPulls`). */
   trimmed = 0;
   private windowPulls = 0;
@@ -34,9 +33,7 @@ export class SampleFifo {
     this.chunks.push(samples);
     this.length += samples.length;
     if (this.length > this.options.maxSamples) {
-      const excess = this.length - this.options.prefill;
-      this.discard(excess);
-      this.dropped += excess;
+      this.discard(this.length - this.options.prefill);
     }
   }
 

@@ -2,7 +2,6 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { EventEmitter } from "node:events";
 import type { MediaLogger } from "../log.js";
 import { buildArgs, type FfmpegJob } from "./args.js";
-import type { ProcessGroup } from "./processGroup.js";
 
 const STDERR_TAIL_BYTES = 4096;
 /** How much of ffmpeg's last words an unexpected exit logs: enough for its error, not a page of it. */
@@ -24,7 +23,8 @@ type FfmpegEvents = {
 
 /** Who owns a new child and where it logs: the media context of the room that starts it. */
 export interface FfmpegOwner {
-  readonly processes: ProcessGroup;
+  /** Its ProcessGroup, as far as a starting child needs it (so the group's file and this one do not import each other). */
+  readonly processes: { add(process: FfmpegProcess): void };
   readonly log: MediaLogger;
   readonly ffmpegPath: string;
 }

@@ -1,3 +1,5 @@
+import { even } from "../video/i420.js";
+
 export interface Size {
   readonly width: number;
   readonly height: number;
@@ -24,9 +26,6 @@ export function gridShape(count: number, canvas?: Size): { columns: number; rows
   const columns = Math.ceil(Math.sqrt(count));
   return { columns, rows: Math.ceil(count / columns) };
 }
-
-// I420 chroma is subsampled 2x2: keeping every edge even keeps each tile's chroma its own.
-const even = (n: number) => Math.round(n / 2) * 2;
 
 /**
  * Tile rectangles for `count` participants on a canvas, in participant order. An incomplete last row

@@ -55,3 +55,78 @@ describe("H264 keyframes, however the sender packetized them", () => {
     expect(keyframeRequests).toBeGreaterThan(0);
   });
 });
+
+describe("VP8 frames: whole frames out, nothing after a loss until a keyframe", () => {
+  // A packet: its frame's RTP timestamp and what it carries. "key" and "delta" start a frame (descriptor
+  // S=1, PID 0; the payload header's P bit says which); "more" continues one; "end" marks the marker bit.
+  type Step = { ts: number; carries: "key" | "delta" | "more"; end?: boolean } | "lost";
+  const payload = (carries: "key" | "delta" | "more", body: number) =>
+    carries === "more" ? Buffer.from([0x00, body]) : Buffer.from([0x10, carries === "key" ? 0x00 : 0x01, 0x00, 0x00, body]);
+
+  function feed(steps: Step[]) {
+    const out: EncodedFrame[] = [];
+    let keyframeRequests = 0;
+    const assembler = new FrameAssembler("vp8", { frame: (f) => out.push(f), needKeyframe: () => keyframeRequests++ });
+    let seq = 0;
+    for (const step of steps) {
+      if (step === "lost") {
+        assembler.lost();
+        continue;
+      }
+      const header = new RtpHeader({ sequenceNumber: seq++ & 0xffff, timestamp: step.ts, marker: step.end ?? false, payloadType: 96 });
+      assembler.packet(new RtpPacket(header, payload(step.carries, seq & 0xff)));
+    }
+    return { frames: out.map((f) => ({ ts: f.timestamp, key: f.isKeyframe, bytes: f.data.length })), keyframeRequests, dropped: assembler.framesDropped, outCount: assembler.framesOut };
+  }
+
+  const key = (ts: number) => ({ ts, carries: "key" as const, end: true });
+  const delta = (ts: number) => ({ ts, carries: "delta" as const, end: true });
+
+  const cases: { name: string; steps: Step[]; frames: { ts: number; key: boolean }[]; dropped: number; asksForKeyframe: boolean }[] = [
+    { name: "a keyframe and the frames after it", steps: [key(3000), delta(6000), delta(9000)], frames: [{ ts: 3000, key: true }, { ts: 6000, key: false }, { ts: 9000, key: false }], dropped: 0, asksForKeyframe: false },
+    { name: "a delta frame first: dropped, a keyframe asked for", steps: [delta(3000), key(6000), delta(9000)], frames: [{ ts: 6000, key: true }, { ts: 9000, key: false }], dropped: 1, asksForKeyframe: true },
+    {
+      name: "a frame over three packets comes out once, at its marker",
+      steps: [{ ts: 3000, carries: "key" }, { ts: 3000, carries: "more" }, { ts: 3000, carries: "more", end: true }, delta(6000)],
+      frames: [{ ts: 3000, key: true }, { ts: 6000, key: false }],
+      dropped: 0,
+      asksForKeyframe: false,
+    },
+    {
+      name: "a loss inside a frame drops it and every delta frame until the next keyframe",
+      steps: [key(3000), { ts: 6000, carries: "delta" }, "lost", delta(9000), delta(12000), key(15000), delta(18000)],
+      frames: [{ ts: 3000, key: true }, { ts: 15000, key: true }, { ts: 18000, key: false }],
+      dropped: 3,
+      asksForKeyframe: true,
+    },
+    {
+      name: "a frame whose marker never came is a loss when the next frame starts",
+      steps: [key(3000), { ts: 6000, carries: "delta" }, delta(9000), key(12000)],
+      frames: [{ ts: 3000, key: true }, { ts: 12000, key: true }],
+      dropped: 2,
+      asksForKeyframe: true,
+    },
+    { name: "a loss between frames drops nothing but what follows until a keyframe", steps: [key(3000), "lost", delta(6000), key(9000)], frames: [{ ts: 3000, key: true }, { ts: 9000, key: true }], dropped: 1, asksForKeyframe: true },
+    {
+      name: "timestamps keep increasing across the 32-bit wrap",
+      steps: [key(0xffff_e000), delta(0xffff_f000), delta(0x0000_0800)],
+      frames: [{ ts: 0xffff_e000, key: true }, { ts: 0xffff_f000, key: false }, { ts: 0x1_0000_0800, key: false }],
+      dropped: 0,
+      asksForKeyframe: false,
+    },
+  ];
+
+  it.each(cases)("$name", ({ steps, frames, dropped, asksForKeyframe }) => {
+    const r = feed(steps);
+    expect(r.frames.map(({ ts, key }) => ({ ts, key }))).toEqual(frames);
+    expect(r.outCount).toBe(frames.length);
+    expect(r.dropped).toBe(dropped);
+    expect(r.keyframeRequests > 0).toBe(asksForKeyframe);
+  });
+
+  it("a frame's packets are joined in order, without their descriptors", () => {
+    const r = feed([{ ts: 3000, carries: "key" }, { ts: 3000, carries: "more" }, { ts: 3000, carries: "more", end: true }]);
+    // 4 bytes of the first packet's payload (after its 1-byte descriptor), 1 of each continuation.
+    expect(r.frames).toEqual([{ ts: 3000, key: true, bytes: 6 }]);
+  });
+});

@@ -1,7 +1,6 @@
 import { dePacketizeRtpPackets, type RtpPacket } from "werift";
 import { nalUnits } from "../rtp/h264Packetizer.js";
-
-export type InputVideoCodec = "vp8" | "h264";
+import type { VideoCodec } from "./videoCodec.js";
 
 export interface EncodedFrame {
   readonly data: Buffer;
@@ -25,7 +24,7 @@ const H264_IDR_SLICE = 5;
  * sends for a small picture) goes unnoticed, and the frame would be dropped while waiting for a keyframe that
  * already came. The Annex-B access unit itself says: it holds an IDR slice.
  */
-function isKeyframe(codec: InputVideoCodec, result: { isKeyframe: boolean; data: Buffer }): boolean {
+function isKeyframe(codec: VideoCodec, result: { isKeyframe: boolean; data: Buffer }): boolean {
   if (result.isKeyframe || codec !== "h264") return result.isKeyframe;
   return nalUnits(result.data).some((nal) => (nal[0] & 0x1f) === H264_IDR_SLICE);
 }
@@ -44,7 +43,7 @@ export class FrameAssembler {
   framesDropped = 0;
 
   constructor(
-    private readonly codec: InputVideoCodec,
+    private readonly codec: VideoCodec,
     private readonly sink: FrameAssemblerSink,
   ) {}
 

@@ -16,6 +16,15 @@ export interface Yuv {
   v: number;
 }
 
+/**
+ * The nearest even number. I420's chroma is subsampled 2x2: picture sides and tile edges are kept even so
+ * each tile's chroma is its own.
+ */
+export const even = (n: number): number => Math.round(n / 2) * 2;
+
+/** The largest even number not above `n`, and not below 0: for a size that must fit in `n`. */
+export const evenBelow = (n: number): number => Math.max(0, Math.floor(n / 2) * 2);
+
 export const BLACK: Yuv = { y: 16, u: 128, v: 128 };
 
 export function i420Size(width: number, height: number): number {

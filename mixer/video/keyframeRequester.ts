@@ -11,7 +11,6 @@ export class KeyframeRequester {
   private lastSentAt = -Infinity;
   private interval: number;
   private waiting = false;
-  requestsSent = 0;
 
   constructor(
     private readonly options: KeyframeRequesterOptions,
@@ -39,7 +38,6 @@ export class KeyframeRequester {
     if (now - this.lastSentAt < this.interval) return;
     if (this.lastSentAt !== -Infinity) this.interval = Math.min(this.interval * 2, this.options.maxIntervalMs);
     this.lastSentAt = now;
-    this.requestsSent++;
     this.requestKeyframe();
   }
 }

@@ -1,5 +1,5 @@
 import { createCanvas, type SKRSContext2D } from "@napi-rs/canvas";
-import { createI420, planeOffsets, type I420Frame } from "./i420.js";
+import { createI420, evenBelow, planeOffsets, type I420Frame } from "./i420.js";
 import type { LabelFont } from "./labelFont.js";
 import { drawMuteBadge } from "./muteBadge.js";
 import { drawLabel as drawBitmapLabel, measureLabel as measureBitmapLabel } from "./textOverlay.js";
@@ -37,8 +37,6 @@ const CARD_TEXT_SCALE = 1.5;
 const LABEL_BOX: Rgb = [0, 0, 0];
 const TEXT_COLOUR = "#ffffff";
 const ELLIPSIS = "…";
-
-const even = (n: number) => Math.max(0, Math.floor(n / 2) * 2);
 
 /**
  * Renders participants' name labels with a real font and a real shaper (Skia's, through @napi-rs/canvas:
@@ -96,17 +94,17 @@ export class LabelRenderer {
   }
 
   private render(text: string, badge: boolean, maxWidth: number, px: number, background: Rgb): Overlay | undefined {
-    const height = even(px * 1.5);
-    const pad = even(px * 0.45);
-    const badgeSize = badge ? even(px * 1.25) : 0;
+    const height = evenBelow(px * 1.5);
+    const pad = evenBelow(px * 0.45);
+    const badgeSize = badge ? evenBelow(px * 1.25) : 0;
     const gap = badge && text ? Math.round(px * 0.3) : 0;
-    const room = even(maxWidth) - 2 * pad - badgeSize - gap;
+    const room = evenBelow(maxWidth) - 2 * pad - badgeSize - gap;
     if (room < 0 || height === 0) return undefined;
     const measure = this.measure;
     measure.font = `${px}px ${this.css}`;
     const fit = text ? (this.shaped ? this.fit(measure, text, room) : this.fitBitmap(text, px, room)) : { text: "", width: 0 };
     if (!fit.text && !badge) return undefined;
-    const width = Math.min(even(maxWidth), even(Math.ceil(2 * pad + badgeSize + gap + fit.width) + 1));
+    const width = Math.min(evenBelow(maxWidth), evenBelow(Math.ceil(2 * pad + badgeSize + gap + fit.width) + 1));
     const canvas = createCanvas(width, height);
     const ctx = canvas.getContext("2d");
     ctx.fillStyle = `rgb(${background.join(",")})`;

@@ -2,7 +2,8 @@ import { EventEmitter } from "node:events";
 import { AV_LOG_QUIET, AV_PICTURE_TYPE_I, AV_PICTURE_TYPE_NONE, AV_PIX_FMT_YUV420P } from "node-av/constants";
 import { Codec, CodecContext, Dictionary, Frame, Log, Packet, Rational } from "node-av/lib";
 import type { Size } from "../layout/gridLayout.js";
-import { mixEncoderSetup, type MixCodec } from "./mixEncoderSetup.js";
+import { mixEncoderSetup } from "./mixEncoderSetup.js";
+import type { VideoCodec } from "./videoCodec.js";
 
 export interface MixEncoderSettings extends Size {
   readonly fps: number;
@@ -50,7 +51,7 @@ export class MixEncoder extends EventEmitter<MixEncoderEvents> {
   private idle: (() => void) | undefined;
 
   constructor(
-    readonly codec: MixCodec,
+    readonly codec: VideoCodec,
     readonly settings: MixEncoderSettings,
   ) {
     super();

@@ -1,8 +1,6 @@
 import { FF_ENCODER_LIBVPX_VP8, FF_ENCODER_LIBX264, type FFEncoderCodec } from "node-av/constants";
 import type { CodecContext } from "node-av/lib";
-
-/** The codecs the mix is encoded in: VP8 for everyone by default, H264 for receivers that prefer it. */
-export type MixCodec = "vp8" | "h264";
+import type { VideoCodec } from "./videoCodec.js";
 
 export interface MixEncoderSetup {
   /** FFmpeg's name of the encoder. */
@@ -22,7 +20,7 @@ export interface MixEncoderSetup {
  *   ultrafast/zerolatency (no lookahead, no B-frames); a forced keyframe is an IDR, and SPS/PPS go in
  *   band before each one, so a receiver can start at any keyframe.
  */
-export function mixEncoderSetup(codec: MixCodec): MixEncoderSetup {
+export function mixEncoderSetup(codec: VideoCodec): MixEncoderSetup {
   if (codec === "h264") {
     return {
       name: "libx264",

@@ -3,10 +3,10 @@ import type { MediaContext } from "../context.js";
 import { H264_CLOCK_RATE, H264Packetizer } from "../rtp/h264Packetizer.js";
 import { VP8_CLOCK_RATE, Vp8Packetizer } from "../rtp/vp8Packetizer.js";
 import { MixEncoder, type EncodedOutputFrame, type MixEncoderSettings } from "./mixEncoder.js";
-import type { MixCodec } from "./mixEncoderSetup.js";
+import type { VideoCodec } from "./videoCodec.js";
 
 export interface MixOutputOptions {
-  readonly codec: MixCodec;
+  readonly codec: VideoCodec;
   readonly settings: MixEncoderSettings;
   /** The longest time between two keyframes when nobody asks for one. */
   readonly keyframeIntervalMs: number;
@@ -22,7 +22,7 @@ export interface MixOutputOptions {
 }
 
 export interface EncodedMixFrame {
-  readonly codec: MixCodec;
+  readonly codec: VideoCodec;
   /** The rendition's size. */
   readonly width: number;
   readonly height: number;
@@ -86,7 +86,7 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
     this.encoder = this.startEncoder();
   }
 
-  get codec(): MixCodec {
+  get codec(): VideoCodec {
     return this.options.codec;
   }
 

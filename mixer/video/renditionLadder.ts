@@ -1,5 +1,6 @@
 import type { Size } from "../layout/gridLayout.js";
-import type { MixCodec } from "./mixEncoderSetup.js";
+import type { VideoCodec } from "./videoCodec.js";
+import { even } from "./i420.js";
 
 /** The composite's shape: 16:9 for screens held sideways, 9:16 for a phone held upright. */
 export type MixShape = "landscape" | "portrait";
@@ -11,14 +12,12 @@ export interface Rung extends Size {
 
 /** One encoded stream of the mix: a rung in a codec. Every receiver of it gets the same bytes. */
 export interface MixStream extends Rung {
-  readonly codec: MixCodec;
+  readonly codec: VideoCodec;
 }
 
 /** The rungs of each shape, largest first. */
 export type RenditionLadder = Readonly<Record<MixShape, readonly Rung[]>>;
 
-// I420 needs even sides.
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
 
 /**
  * The ladder made from the room's main output (1280x720 at 1.5 Mbit/s by default): that size, a half and a
@@ -29,8 +28,8 @@ const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
  */
 export function renditionLadder(main: Rung): RenditionLadder {
   const scaled = (f: number, bitrateShare: number, upright: boolean): Rung => {
-    const w = even(main.width * f);
-    const h = even(main.height * f);
+    const w = Math.max(2, even(main.width * f));
+    const h = Math.max(2, even(main.height * f));
     return { width: upright ? h : w, height: upright ? w : h, bitrate: Math.round(main.bitrate * bitrateShare) };
   };
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { glyphRows, isGlyphPixelSet } from "./bitmapFont.js";
-import { chromaAt, createI420, lumaAt, planeOffsets, type I420Frame, type Yuv } from "./i420.js";
+import { chromaAt, createI420, lumaAt, type Yuv } from "./i420.js";
 import { drawLabel, measureLabel, toRenderableAscii } from "./textOverlay.js";
 
 const CANVAS: Yuv = { y: 128, u: 60, v: 200 };

@@ -3,9 +3,10 @@ import type { MediaContext } from "../context.js";
 import type { FilterNode } from "../ffmpeg/args.js";
 import { FfmpegProcess, type FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
 import type { Size } from "../layout/gridLayout.js";
-import type { EncodedFrame, InputVideoCodec } from "./frameAssembler.js";
+import type { EncodedFrame } from "./frameAssembler.js";
 import type { I420Frame } from "./i420.js";
 import { ivfFileHeader, ivfFrame } from "./ivf.js";
+import type { VideoCodec } from "./videoCodec.js";
 
 /** Ends an H264 access unit for ffmpeg's parser at once (it otherwise waits for the next one to begin). */
 export const H264_ACCESS_UNIT_DELIMITER = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
@@ -84,7 +85,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   private lastPts = -1;
 
   constructor(
-    readonly codec: InputVideoCodec,
+    readonly codec: VideoCodec,
     readonly size: Size,
     label: string,
     context: MediaContext,

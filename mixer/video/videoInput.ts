@@ -3,10 +3,11 @@ import type { FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
 import type { MediaContext } from "../context.js";
 import type { Size } from "../layout/gridLayout.js";
 import { ReorderBuffer } from "../rtp/reorderBuffer.js";
-import { FrameAssembler, type InputVideoCodec } from "./frameAssembler.js";
+import { FrameAssembler } from "./frameAssembler.js";
 import type { I420Frame } from "./i420.js";
 import { KeyframeRequester } from "./keyframeRequester.js";
 import { VideoDecoder, type DecoderFit } from "./videoDecoder.js";
+import type { VideoCodec } from "./videoCodec.js";
 
 export interface VideoInputOptions {
   /** Names this input's decoders (for metrics and logs). */
@@ -20,13 +21,9 @@ export interface VideoInputOptions {
   readonly fit?: DecoderFit;
 }
 
+/** What the mixer reads of an input (the room's decoder-restart count and decode-lag figure). */
 export interface VideoInputStats {
-  readonly framesIn: number;
-  readonly framesDropped: number;
-  readonly packetsLost: number;
-  readonly keyframeRequestsSent: number;
-  readonly decoderRestarts: number;
-  /** Decoders that died on their own and were started again (a subset of decoderRestarts). */
+  /** Decoders that died on their own and were started again (not re-layouts). */
   readonly decoderCrashes: number;
   readonly decodedFrames: number;
   /** The longest a picture of this input spent inside its decoders, from feeding to picture (ms). */
@@ -39,7 +36,7 @@ export interface VideoInputStats {
  * here blocks the compositor: a slow or broken input just leaves an old (then stale) picture.
  */
 export class VideoInput {
-  private codec: InputVideoCodec = "vp8";
+  private codec: VideoCodec = "vp8";
   private tile: Size | undefined;
   /** The decoder for the current tile size. */
   private decoder: VideoDecoder | undefined;
@@ -53,7 +50,6 @@ export class VideoInput {
    * frames still arrive while its decoder skips to a keyframe (a freeze, as a browser shows, not a blank).
    */
   private latest: { frame: I420Frame; at: number } | undefined;
-  private decoderRestarts = 0;
   private decoderCrashes = 0;
   private decodedFrames = 0;
   private decodeLagMaxMs = 0;
@@ -70,7 +66,7 @@ export class VideoInput {
     );
   }
 
-  setCodec(codec: InputVideoCodec): void {
+  setCodec(codec: VideoCodec): void {
     if (codec === this.codec) return;
     this.codec = codec;
     this.assembler = this.newAssembler();
@@ -111,11 +107,6 @@ export class VideoInput {
 
   get stats(): VideoInputStats {
     return {
-      framesIn: this.assembler.framesOut,
-      framesDropped: this.assembler.framesDropped,
-      packetsLost: this.reorder.counters.lost,
-      keyframeRequestsSent: this.keyframes.requestsSent,
-      decoderRestarts: this.decoderRestarts,
       decoderCrashes: this.decoderCrashes,
       decodedFrames: this.decodedFrames,
       decodeLagMaxMs: this.decodeLagMaxMs,
@@ -153,7 +144,6 @@ export class VideoInput {
       // Never produced a picture (e.g. two re-layouts in a row): nothing worth keeping on screen.
       void this.retire(previous);
     }
-    if (previous) this.decoderRestarts++;
     const { context } = this.options;
     const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, context, this.options.fit);
     const startedAt = performance.now();

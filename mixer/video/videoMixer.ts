@@ -8,14 +8,13 @@ import { composeFrame } from "./compositor.js";
 import type { LabelFont } from "./labelFont.js";
 import { LabelRenderer } from "./labelRenderer.js";
 import { createI420, type I420Frame } from "./i420.js";
-import type { InputVideoCodec } from "./frameAssembler.js";
 import type { MixEncoderSettings } from "./mixEncoder.js";
-import type { MixCodec } from "./mixEncoderSetup.js";
 import { MixOutput, type EncodedMixFrame, type MixOutputStats } from "./mixOutput.js";
 import { VideoInput } from "./videoInput.js";
 import { mixStreamKey, type MixStream } from "./renditionLadder.js";
 import type { Size } from "../layout/gridLayout.js";
 import type { RtpPacket } from "werift";
+import type { VideoCodec } from "./videoCodec.js";
 
 export interface VideoMixerOptions extends MixEncoderSettings {
   /** The longest time between two keyframes when nobody asks for one (a new receiver or a PLI does). */
@@ -53,7 +52,7 @@ export interface VideoMixerStats {
   readonly keyframeRequests: number;
   readonly encoderRestarts: number;
   /** The codecs the mix is being encoded in now (in one rendition or more). */
-  readonly outputCodecs: readonly MixCodec[];
+  readonly outputCodecs: readonly VideoCodec[];
   /** The streams being encoded now, one encoder each (`vp8:1280x720`, `vp8:640x360`…). */
   readonly outputStreams: readonly string[];
   /** Participants' decoders restarted after dying on their own (re-layout restarts are not counted). */
@@ -90,7 +89,7 @@ interface Rendition {
   rounding: Map<string, number>;
   readonly labels: LabelRenderer;
   canvas: I420Frame | undefined;
-  readonly outputs: Map<MixCodec, MixOutput>;
+  readonly outputs: Map<VideoCodec, MixOutput>;
 }
 
 const sizeKey = (s: Size) => `${s.width}x${s.height}`;
@@ -190,7 +189,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   /** The main size in `codec`: what the decoders are sized for and a recording takes. */
-  mainStream(codec: MixCodec): MixStream {
+  mainStream(codec: VideoCodec): MixStream {
     return { codec, width: this.options.width, height: this.options.height, bitrate: this.options.bitrate };
   }
 
@@ -254,7 +253,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     if (p) p.audioMuted = muted;
   }
 
-  setCodec(id: string, codec: InputVideoCodec): void {
+  setCodec(id: string, codec: VideoCodec): void {
     this.participants.get(id)?.input.setCodec(codec);
   }
 

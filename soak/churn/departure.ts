@@ -7,7 +7,7 @@ import type { ControlApi } from "../controlApi.js";
  */
 export async function checkDeparted(api: ControlApi, room: string, name: string, timeoutMs: number): Promise<string | undefined> {
   const deadline = Date.now() + timeoutMs;
-  let last = "";
+  let last: string;
   for (;;) {
     try {
       const participants = await api.participants(room);

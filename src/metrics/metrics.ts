@@ -9,7 +9,7 @@ import type { RecordingStore } from "../recordings/recordingStore.js";
 import type { MediaMetrics } from "./mediaMetrics.js";
 import type { Cluster } from "../cluster/cluster.js";
 import type { NodeLoadSampler } from "../cluster/nodeLoad.js";
-import type { RoomMediaStats } from "../rooms/mcuRoom.js";
+import type { RoomMediaStats } from "../rooms/capabilities.js";
 import type { LinkReport } from "../peers/linkMonitor.js";
 
 /** package.json's version, the build_info label: found upwards from here (src/metrics/ or the dist/ bundle). */
@@ -45,18 +45,39 @@ const roles = ["sender", "viewer"] as const;
 export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, media: MediaMetrics, load: NodeLoadSampler, cluster: Cluster): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  nodeGauge("tessera_node_rooms", "Open rooms on this node (what placement compares across nodes)", () => load.current().rooms);
-  nodeGauge("tessera_node_senders", "Senders in this node's open rooms (what placement compares first)", () => load.current().senders);
-  nodeGauge("tessera_node_cpu_cores_used", "CPU cores this node used over the last 2 s: the server and its ffmpeg children", () => load.current().cpuUsed);
-  nodeGauge("tessera_node_cpu_cores_allowed", "CPU cores this node may use (NODE_CPU_CORES)", () => load.current().cpuAllowed);
-  nodeGauge("tessera_node_accepting_rooms", "1 while a join may create a room on this node; 0 while draining or without Redis", () => Number(cluster.health().acceptingRooms));
-  nodeGauge("tessera_node_redis_connected", "1 while this node's Redis answers, 0 while it is lost, -1 without REDIS_URL (single node)", () => {
+  const sampler = new RoomSampler(rooms);
+  nodeMetrics(registry, load, cluster);
+  roomMetrics(registry, rooms);
+  mixMetrics(registry, sampler);
+  linkMetrics(registry, rooms);
+  buildInfo(registry);
+  media.register(registry);
+  recordingMetrics(registry, rooms, recordings);
+
+  return {
+    registry,
+    handler: (_req, res, next) => {
+      registry.metrics().then((text) => res.type(registry.contentType).send(text), next);
+    },
+    stop: () => sampler.stop(),
+  };
+}
+
+/** This node's load and its place in the cluster (what placement compares). */
+function nodeMetrics(registry: Registry, load: NodeLoadSampler, cluster: Cluster): void {
+  gaugeOf(registry, "tessera_node_rooms", "Open rooms on this node (what placement compares across nodes)", () => load.current().rooms);
+  gaugeOf(registry, "tessera_node_senders", "Senders in this node's open rooms (what placement compares first)", () => load.current().senders);
+  gaugeOf(registry, "tessera_node_cpu_cores_used", "CPU cores this node used over the last 2 s: the server and its ffmpeg children", () => load.current().cpuUsed);
+  gaugeOf(registry, "tessera_node_cpu_cores_allowed", "CPU cores this node may use (NODE_CPU_CORES)", () => load.current().cpuAllowed);
+  gaugeOf(registry, "tessera_node_accepting_rooms", "1 while a join may create a room on this node; 0 while draining or without Redis", () => Number(cluster.health().acceptingRooms));
+  gaugeOf(registry, "tessera_node_redis_connected", "1 while this node's Redis answers, 0 while it is lost, -1 without REDIS_URL (single node)", () => {
     const { redis } = cluster.health();
     return redis === "off" ? -1 : Number(redis === "connected");
   });
-  const sampler = new RoomSampler(rooms);
-  const mcu = () => sampler.mixingRooms();
+}
 
+/** Open rooms and their participants, by mode (and role). */
+function roomMetrics(registry: Registry, rooms: RoomRegistry): void {
   new Gauge({
     name: "tessera_rooms",
     help: "Open rooms by mode",
@@ -82,6 +103,11 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
       }
     },
   });
+}
+
+/** The MCU rooms' media work: frames, restarts, CPU, audio, encoders. */
+function mixMetrics(registry: Registry, sampler: RoomSampler): void {
+  const mcu = () => sampler.mixingRooms();
   // Server-wide sums over every MCU room, closed ones included: no label a user can create (room names are
   // theirs), and counters rather than rates, for `rate()` to compute over any window.
   const framesSent = sampler.total((room) => room.capabilities.mix.mediaStats.video.framesSent);
@@ -89,8 +115,8 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
   const encoderRestarts = sampler.total((room) => room.capabilities.mix.mediaStats.video.encoderRestarts);
   const decoderRestarts = sampler.total((room) => room.capabilities.mix.mediaStats.video.decoderRestarts);
   const cpuSeconds = sampler.total((room) => sampler.cpuSeconds(room));
-  sampledCounter("tessera_mix_frames_total", "Mixed video frames sent by MCU rooms (rate() is the output frame rate)", framesSent);
-  sampledCounter("tessera_mix_frames_dropped_total", "Mixed video frames an MCU room did not compose or encode in time (compositor behind, or encoder backlog)", framesDropped);
+  sampledCounter(registry, sampler, "tessera_mix_frames_total", "Mixed video frames sent by MCU rooms (rate() is the output frame rate)", framesSent);
+  sampledCounter(registry, sampler, "tessera_mix_frames_dropped_total", "Mixed video frames an MCU room did not compose or encode in time (compositor behind, or encoder backlog)", framesDropped);
   new Counter({
     name: "tessera_ffmpeg_restarts_total",
     help: "Media workers of MCU rooms that died or failed on their own and were started again (decoder: an ffmpeg child; encoder: the in-process mix encoder)",
@@ -103,7 +129,7 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
       this.inc({ process: "decoder" }, decoderRestarts());
     },
   });
-  sampledCounter("tessera_mix_cpu_seconds_total", "CPU seconds (user + system) used by MCU rooms' ffmpeg children, including those that have exited", cpuSeconds);
+  sampledCounter(registry, sampler, "tessera_mix_cpu_seconds_total", "CPU seconds (user + system) used by MCU rooms' ffmpeg children, including those that have exited", cpuSeconds);
   // Summed over the MCU rooms, with no room label: how much Opus work the talkers-only mix saves.
   const audioGauge = (name: string, help: string, value: (audio: RoomMediaStats["audio"]) => number) =>
     new Gauge({
@@ -128,6 +154,10 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
       for (const codec of ["vp8", "h264"] as const) this.set({ codec }, mcu().filter((room) => room.capabilities.mix.mediaStats.video.outputCodecs.includes(codec)).length);
     },
   });
+}
+
+/** The receivers' links as the server measures them. */
+function linkMetrics(registry: Registry, rooms: RoomRegistry): void {
   // Receivers' links over every open room, as the lowest, median and highest value: per-receiver labels would
   // be names users make (rooms, participants); the control API's room detail has each receiver's own.
   const links = () => {
@@ -175,6 +205,9 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
       this.set({ outcome: "abandoned" }, all.reduce((s, l) => s + l.abandonedPackets, 0));
     },
   });
+}
+
+function buildInfo(registry: Registry): void {
   new Gauge({
     name: "tessera_build_info",
     help: "Always 1; the labels say what is running",
@@ -185,7 +218,10 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
       this.set({ version: BUILD_VERSION, node: process.versions.node }, 1);
     },
   });
-  media.register(registry);
+}
+
+/** Bytes the recordings write. */
+function recordingMetrics(registry: Registry, rooms: RoomRegistry, recordings: RecordingStore): void {
   new Gauge({
     name: "tessera_recording_bytes",
     help: "Bytes written so far to the media files of the recordings in progress",
@@ -209,36 +245,30 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
       this.inc(recordings.bytesWritten);
     },
   });
+}
 
-  return {
-    registry,
-    handler: (_req, res, next) => {
-      registry.metrics().then((text) => res.type(registry.contentType).send(text), next);
+/** A gauge read at scrape time. */
+function gaugeOf(registry: Registry, name: string, help: string, value: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(value());
     },
-    stop: () => sampler.stop(),
-  };
+  });
+}
 
-  function nodeGauge(name: string, help: string, value: () => number): void {
-    new Gauge({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        this.set(value());
-      },
-    });
-  }
-
-  function sampledCounter(name: string, help: string, value: () => number): void {
-    new Counter({
-      name,
-      help,
-      registers: [registry],
-      collect() {
-        sampler.sample();
-        this.reset();
-        this.inc(value());
-      },
-    });
-  }
+/** A counter of a sum over the rooms, sampled (closed rooms kept) at scrape time. */
+function sampledCounter(registry: Registry, sampler: RoomSampler, name: string, help: string, value: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      sampler.sample();
+      this.reset();
+      this.inc(value());
+    },
+  });
 }

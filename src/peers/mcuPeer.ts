@@ -1,7 +1,7 @@
 import { MediaStreamTrack, type MediaStream, type RtpPacket } from "werift";
-import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
 import { chooseMixCodec } from "./mixCodecChoice.js";
 import { NegotiationError, PeerConnection, type PeerConfig } from "./peerConnection.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /**
  * A participant of an MCU room: their camera and microphone in, the room's mix out on one audio and one
@@ -13,7 +13,7 @@ export class McuPeer extends PeerConnection {
   private readonly videoOut = new MediaStreamTrack({ kind: "video" });
   private readonly audioOut = new MediaStreamTrack({ kind: "audio" });
   /** The codec this receiver takes the mix in, fixed by the answer; VP8 until then. */
-  mixCodec: MixCodec = "vp8";
+  mixCodec: VideoCodec = "vp8";
   /**
    * False when the answer sends no video back: the offer's video section was sendonly (a WHIP encoder), so
    * no encoder need run for this peer. True until the answer.
@@ -25,18 +25,13 @@ export class McuPeer extends PeerConnection {
     super(config, true);
   }
 
-  /** RTP of the room's mix: this peer's own packet object (copyForReceiver) or bytes; werift stamps its SSRC and payload type. */
-  sendVideo(packet: RtpPacket | Buffer): void {
+  /** RTP of the room's mix: this peer's own packet object (copyForReceiver); werift stamps its SSRC and payload type. */
+  sendVideo(packet: RtpPacket): void {
     if (!this.closed) this.videoOut.writeRtp(packet);
   }
 
   sendAudio(packet: Buffer): void {
     if (!this.closed) this.audioOut.writeRtp(packet);
-  }
-
-  /** What the mix needs of the offer is read from werift's negotiated codecs, in finishAnswer. */
-  protected offerProblem(): string | undefined {
-    return undefined;
   }
 
   protected addOutgoing(stream: MediaStream): void {

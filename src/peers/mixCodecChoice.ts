@@ -1,4 +1,4 @@
-import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** A codec of the answer's video section, as werift negotiated it (the offer's order, the offer's fmtp). */
 export interface NegotiatedVideoCodec {
@@ -8,7 +8,7 @@ export interface NegotiatedVideoCodec {
 }
 
 export interface MixCodecChoice<C extends NegotiatedVideoCodec> {
-  readonly codec: MixCodec;
+  readonly codec: VideoCodec;
   /** The negotiated entry the mix goes out as (its payload type goes on the wire). */
   readonly entry: C;
 }

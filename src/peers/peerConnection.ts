@@ -12,6 +12,7 @@ import {
   useTransportWideCC,
   useVP8,
 } from "werift";
+import type { IceCandidate } from "../../protocol/messages.js";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
 import type { LinkEstimate } from "./linkEstimate.js";
@@ -20,8 +21,7 @@ import type { ProbeResult } from "./linkProbe.js";
 import { disableImplicitStun } from "./noDefaultStun.js";
 import { tooManySectionsReason, unusableOfferReason, withBundleOnlyOnBundlePort } from "./sdpCodecs.js";
 import { applyFailureMessage, malformedOfferReason, RemoteCandidates } from "./offerChecks.js";
-
-export type InboundVideoCodec = "vp8" | "h264";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** Why werift (as patched: patches/) dropped a datagram on a participant's ICE port; the metric's label values. */
 export const droppedPacketReasons = [
@@ -38,7 +38,7 @@ export const droppedPacketReasons = [
 export type DroppedPacketReason = (typeof droppedPacketReasons)[number];
 
 export type PeerEvents = {
-  videoRtp: [packet: RtpPacket, codec: InboundVideoCodec];
+  videoRtp: [packet: RtpPacket, codec: VideoCodec];
   /** `audioLevel`: the RFC 6464 header extension (0-127, -dBov) when the sender sends it. */
   audioRtp: [packet: RtpPacket, audioLevel: number | undefined];
   /** ICE or DTLS failed, or the connection closed: the participant is gone. */
@@ -123,8 +123,14 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     });
   }
 
-  /** Anything this mode cannot take in the offer, as a sentence; undefined when it is fine. */
-  protected abstract offerProblem(offerSdp: string): string | undefined;
+  /**
+   * Anything this mode cannot take in the offer, as a sentence; undefined when it is fine. Neither mode
+   * refuses more than `unusableOfferReason` does today: the MCU reads what its mix needs from werift's
+   * negotiated codecs (finishAnswer), and the SFU forwards whatever was negotiated.
+   */
+  protected offerProblem(_offerSdp: string): string | undefined {
+    return undefined;
+  }
 
   /** The mode's own sending side, once the offer is applied (the MCU adds the mix's tracks). */
   protected abstract addOutgoing(stream: MediaStream): void;
@@ -167,7 +173,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     return this.finishAnswer(local.sdp);
   }
 
-  async addRemoteCandidate(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null): Promise<void> {
+  async addRemoteCandidate(candidate: IceCandidate | null): Promise<void> {
     if (this.closed) return;
     const refused = candidate ? this.remoteCandidates.admit(candidate.candidate) : undefined;
     if (refused) throw new NegotiationError("bad-candidate", refused);
@@ -225,7 +231,7 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
     if (track.kind === "video") {
       // Named by each packet's payload type, not by the track's first negotiated codec: a sender may send in
       // any codec of the answer (a browser's setParameters can switch it), and werift's track codec stays the first.
-      const codecByPayloadType = new Map<number, InboundVideoCodec>();
+      const codecByPayloadType = new Map<number, VideoCodec>();
       track.onReceiveRtp.subscribe((packet) => {
         this.inboundVideoSsrc = packet.header.ssrc;
         const pt = packet.header.payloadType;

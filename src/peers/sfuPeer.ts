@@ -1,5 +1,6 @@
 import { MediaStream, MediaStreamTrack, type RTCRtpTransceiver } from "werift";
-import { NegotiationError, PeerConnection, type InboundVideoCodec, type PeerConfig } from "./peerConnection.js";
+import { NegotiationError, PeerConnection, type PeerConfig } from "./peerConnection.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** One other participant's audio and video, forwarded to this peer on tracks of its own. */
 export interface ForwardedStream {
@@ -15,7 +16,7 @@ const AUDIO_FRAME_TICKS = 960;
 /** A forward plus the codec its video was last labelled with, so the per-packet check is one comparison. */
 interface Forward extends ForwardedStream {
   readonly videoTransceiver: RTCRtpTransceiver;
-  labelled?: { readonly codec: InboundVideoCodec; readonly params: RTCRtpTransceiver["codecs"][number] };
+  labelled?: { readonly codec: VideoCodec; readonly params: RTCRtpTransceiver["codecs"][number] };
 }
 
 /**
@@ -85,7 +86,7 @@ export class SfuPeer extends PeerConnection {
    * its first negotiated codec (the server offers VP8 first), so an H264 source would go out labelled VP8.
    * False when this peer did not negotiate that codec there: it could not decode the packets anyway.
    */
-  labelForwardedVideo(sourceId: string, codec: InboundVideoCodec): boolean {
+  labelForwardedVideo(sourceId: string, codec: VideoCodec): boolean {
     const forward = this.forwards.get(sourceId);
     if (!forward) return false;
     const { sender, codecs } = forward.videoTransceiver;
@@ -127,10 +128,6 @@ export class SfuPeer extends PeerConnection {
     } catch (err) {
       throw new NegotiationError("negotiation-failed", `could not apply the answer: ${(err as Error).message}`);
     }
-  }
-
-  protected offerProblem(): string | undefined {
-    return undefined;
   }
 
   /**

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { WebmWriter } from "../../mixer/recording/webmWriter.js";
 import { InsufficientSpaceError } from "./recordingErrors.js";
 import { DEFAULT_MIN_FREE_BYTES, RECORDING_ID, RecordingNotFoundError, RecordingStore } from "./recordingStore.js";
-import { RecordingStateError } from "../rooms/conferenceRoom.js";
+import { RecordingStateError } from "../rooms/errors.js";
 
 const root = mkdtempSync(join(tmpdir(), "tessera-store-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

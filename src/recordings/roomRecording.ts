@@ -6,7 +6,7 @@ import type { MixRecording } from "../../mixer/recording/mixRecording.js";
 import type { VoiceRecorderSettings } from "../../mixer/recording/voiceRecorder.js";
 import { indexMp4 } from "../../mixer/recording/mp4Index.js";
 import type { Logger } from "../log.js";
-import type { RecordingInfo } from "../rooms/conferenceRoom.js";
+import type { RecordingInfo } from "./recordingInfo.js";
 import type { Member } from "../rooms/participant.js";
 import { participantInfo } from "../rooms/participant.js";
 import { RecordingFailedError, recordingFailure } from "./recordingErrors.js";

@@ -1,15 +1,19 @@
 import type { RoomMode, SignalData } from "../../protocol/messages.js";
 import type { LinkReport } from "../peers/linkMonitor.js";
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
-import type { RoomMediaStats } from "./mcuRoom.js";
+import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
+import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import type { DisplayBox } from "./rungChooser.js";
-import { WrongModeError, type IceCandidateInit, type LayoutChoice, type RecordingInfo, type RecordingOrigin } from "./conferenceRoom.js";
+import { WrongModeError } from "./errors.js";
+import type { IceCandidate } from "../../protocol/messages.js";
+import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
+import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo.js";
 
 /** The participant's own offer and candidates, answered by a server peer connection (MCU, SFU). */
 export interface PeerNegotiation {
   /** Resolves to the server's answer SDP. */
   offer(id: string, sdp: string): Promise<string>;
-  candidate(id: string, candidate: IceCandidateInit | null): Promise<void>;
+  candidate(id: string, candidate: IceCandidate | null): Promise<void>;
 }
 
 /** Offers the server makes and the participant answers (the SFU's renegotiation). */
@@ -24,9 +28,9 @@ export interface SignalRelay {
 
 /** The composite's arrangement and whom it highlights (MCU). */
 export interface LayoutControl {
-  readonly layoutChoice: LayoutChoice;
+  readonly layoutChoice: LayoutSpec;
   /** An unknown `pin` throws UnknownParticipantError, an unknown layout RangeError. */
-  setLayout(choice: LayoutChoice): void;
+  setLayout(choice: LayoutSpec): void;
   /** Who the mixer hears speaking now. */
   readonly activeSpeaker: string | undefined;
 }
@@ -38,7 +42,7 @@ export interface ScreenShareControl {
    * second sharer (ScreenBusyError) unless SCREEN_SHARE_POLICY is `takeover`, which stops the first.
    */
   shareScreen(id: string, sdp: string): Promise<string>;
-  screenCandidate(id: string, candidate: IceCandidateInit | null): Promise<void>;
+  screenCandidate(id: string, candidate: IceCandidate | null): Promise<void>;
   /** Stops the participant's share, if they share. */
   stopScreen(id: string, reason: string): void;
   /** Who shares now. */
@@ -73,6 +77,13 @@ export interface RecordingControl {
 /** The box each page shows the mix in, which sizes and shapes what it is sent (MCU). */
 export interface DisplayControl {
   setDisplay(id: string, display: DisplayBox): void;
+}
+
+/** The mixer's figures for one room: its video and audio mixers and its ffmpeg children. */
+export interface RoomMediaStats {
+  readonly video: VideoMixerStats;
+  readonly audio: AudioMixerStats;
+  readonly ffmpegPids: readonly number[];
 }
 
 /** The media plane's figures, for /metrics (MCU). */

@@ -1,23 +1,13 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
-import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
-import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
 import { RtpPacket } from "werift";
-import type { InboundVideoCodec } from "../peers/peerConnection.js";
-import type { Role, SignalData } from "../../protocol/messages.js";
-import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RecordingOptions, RoomCapabilities } from "./capabilities.js";
+import type { Role } from "../../protocol/messages.js";
+import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RecordingOptions, RoomCapabilities, RoomMediaStats } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
-import {
-  RateLimitedError,
-  RecordingStateError,
-  UnknownParticipantError,
-  layoutNames,
-  type AdmitResult,
-  type ConferenceRoom,
-  type LayoutChoice,
-  type RecordingInfo,
-  type RecordingOrigin,
-} from "./conferenceRoom.js";
+import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
+import { RateLimitedError, RecordingStateError, UnknownParticipantError } from "./errors.js";
+import { layoutKinds, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
+import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo.js";
 import { RoomRecording } from "../recordings/roomRecording.js";
 import type { TimelineEvent } from "../recordings/timeline.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
@@ -30,26 +20,21 @@ import { NO_FEEDBACK, type ProbeResult } from "../peers/linkProbe.js";
 import type { DisplayBox } from "./rungChooser.js";
 import type { MixStream } from "../../mixer/video/renditionLadder.js";
 import type { LinkEstimate } from "../peers/linkEstimate.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** Participants may start a recording in a room at most this often (operators and AUTO_RECORD are not limited). */
 export const RECORDING_START_INTERVAL_MS = 10_000;
 
-export interface RoomMediaStats {
-  readonly video: VideoMixerStats;
-  readonly audio: AudioMixerStats;
-  readonly ffmpegPids: readonly number[];
-}
+type McuParticipant = Participant<MixReceivingPeer> & {
+  /** Which rendition of the mix this participant is sent, from its link and its display. */
+  readonly mix: MixReceiver;
+};
 
 /**
  * An MCU room: who is in it, and the wiring between their peer connections and the room's mixer.
  * Created with the first participant, closed (mixer and all) when the last one leaves; `closed` fires
  * once every ffmpeg child is gone.
  */
-type McuParticipant = Participant<MixReceivingPeer> & {
-  /** Which rendition of the mix this participant is sent, from its link and its display. */
-  readonly mix: MixReceiver;
-};
-
 export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom, LayoutControl, RecordingControl, MixStats, DisplayControl {
   /** Participants who have been sent their first mixed frame (the join-to-first-frame histogram). */
   private readonly firstFrameSent = new WeakSet<McuParticipant>();
@@ -58,7 +43,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   /** The room's one screen share (a second peer connection of the sharer's). */
   private readonly screens: RoomScreenShare;
   readonly capabilities: RoomCapabilities;
-  private layout: LayoutChoice = { layout: "grid" };
+  private layout: LayoutSpec = { layout: "grid" };
   private recording: RoomRecording | undefined;
   private recordingStartedBy: RecordingOrigin | undefined;
   private startedByName: string | undefined;
@@ -123,8 +108,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.mixer.on("keyframeRequest", (id) => {
       if (!this.screens.requestKeyframe(id)) this.members.get(id)?.peer.requestKeyframe();
     });
-    // Deferred so a joiner gets `joined` before the layout messages its own join causes.
-    this.mixer.on("layout", () => setImmediate(this.faults.wrap("tile sizes", () => this.sendTileSizes())));
+    // A joiner's session holds these until its `joined` is out (SignalingSession.join).
+    this.mixer.on("layout", this.faults.wrap("tile sizes", () => this.sendTileSizes()));
     this.mixer.on("activeSpeaker", (id) => {
       this.log.info("active speaker", { participant: id ?? null });
       this.noteForRecording({ kind: "speaker", participant: id ?? null });
@@ -132,7 +117,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     });
   }
 
-  get layoutChoice(): LayoutChoice {
+  get layoutChoice(): LayoutSpec {
     return this.layout;
   }
 
@@ -141,9 +126,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return this.mixer.activeSpeaker;
   }
 
-  setLayout(choice: LayoutChoice): void {
-    if (!layoutNames.includes(choice.layout)) throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${layoutNames.join(", ")}`);
-    let next: LayoutChoice = { layout: choice.layout };
+  setLayout(choice: LayoutSpec): void {
+    if (!layoutKinds.includes(choice.layout)) throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${layoutKinds.join(", ")}`);
+    let next: LayoutSpec = { layout: choice.layout };
     if (choice.layout === "pin") {
       if (choice.pin === undefined) throw new RangeError('the "pin" layout needs the participant to pin');
       const member = this.members.get(choice.pin);
@@ -226,22 +211,19 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
     const participant: McuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined, mix: new MixReceiver(this.mixer.ladder) };
+    this.attachNewParticipant(participant);
+    // A member first, so the tile sizes its tile causes reach it too. What the room sends it from here on
+    // (roster, tile, speaker, recording) its session holds until `joined` is out: no ordering by timer.
+    const admitted = this.enrol(participant);
     if (role === "sender") this.mixer.addSender(participant.id, name);
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
-    this.attachNewParticipant(participant);
-    const admitted = this.enrol(participant);
-    // Deferred, as the tile sizes are: after `joined`, so the page knows the id it names.
     const speaker = this.mixer.activeSpeaker;
-    if (speaker !== undefined) setImmediate(this.faults.wrap("speaker to joiner", () => participant.channel.send({ type: "speaker", id: speaker })));
+    if (speaker !== undefined) participant.channel.send({ type: "speaker", id: speaker });
     const sharer = this.screens.screenSharer;
-    if (sharer !== undefined) setImmediate(this.faults.wrap("screen to joiner", () => participant.channel.send({ type: "screen", id: sharer })));
+    if (sharer !== undefined) participant.channel.send({ type: "screen", id: sharer });
     this.noteForRecording({ kind: "join", participant: { id: participant.id, name, role } });
     if (this.config.autoRecord && !this.recording && this.members.size === 1) {
-      // Deferred so the joiner gets `joined` before the `recording` broadcast.
-      setImmediate(() => {
-        if (this.closing || this.recording) return;
-        this.startRecording("auto").catch((err: Error) => this.log.error("automatic recording did not start", { error: err.message }));
-      });
+      this.startRecording("auto").catch((err: Error) => this.log.error("automatic recording did not start", { error: err.message }));
     }
     return admitted;
   }
@@ -293,13 +275,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   protected override onResumed(p: McuParticipant, gapMs: number): void {
     super.onResumed(p, gapMs);
     this.noteForRecording({ kind: "reconnect", participant: { id: p.id, name: p.name }, afterMs: Math.round(gapMs) });
-    // Deferred so the participant gets `joined` first.
-    setImmediate(
-      this.faults.wrap("tile size after reconnect", () => {
-        const rect = this.mixer.layout.get(p.id);
-        if (rect && this.members.get(p.id) === p) p.channel.send({ type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) });
-      }),
-    );
+    // The new session holds this until its `joined` is out.
+    const rect = this.mixer.layout.get(p.id);
+    if (rect) p.channel.send({ type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) });
   }
 
   /**
@@ -363,7 +341,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     if (p.role !== "sender") return;
     peer.on(
       "videoRtp",
-      this.faults.wrap("participant video in", (packet: RtpPacket, codec: InboundVideoCodec) => {
+      this.faults.wrap("participant video in", (packet: RtpPacket, codec: VideoCodec) => {
         if (p.videoCodecSeen !== codec) {
           p.videoCodecSeen = codec;
           this.mixer.setVideoCodec(id, codec);

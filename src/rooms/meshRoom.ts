@@ -1,7 +1,8 @@
 import type { Role, SignalData } from "../../protocol/messages.js";
 import { BaseRoom } from "./baseRoom.js";
 import type { RoomCapabilities, SignalRelay } from "./capabilities.js";
-import { BadSignalError, UnknownParticipantError, type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
+import { type AdmitResult, type ConferenceRoom } from "./conferenceRoom.js";
+import { BadSignalError, UnknownParticipantError } from "./errors.js";
 import type { Member, ParticipantChannel } from "./participant.js";
 
 /**

@@ -1,8 +1,8 @@
 import { RtpHeader, RtpPacket } from "werift";
-import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
 import { sameStream, type MixStream, type RenditionLadder } from "../../mixer/video/renditionLadder.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import { RungChooser, type DisplayBox, type ProbeOutcome, type ProbeRequest, type RungChoice, type RungPolicy } from "./rungChooser.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** What the receiver is shown now: the size of its mix, or paused. */
 export interface MixState {
@@ -22,7 +22,7 @@ export interface MixState {
 export class MixReceiver {
   private readonly chooser: RungChooser;
   /** The codec its answer fixed. */
-  private codec: MixCodec = "vp8";
+  private codec: VideoCodec = "vp8";
   /** The stream whose packets go out now (undefined: none yet, or paused). */
   private current: MixStream | undefined;
   /** The stream it moves to at that stream's next keyframe. */
@@ -63,7 +63,7 @@ export class MixReceiver {
    * A fresh connection (the first, or a new peer after a resume): its track starts at the next keyframe of
    * the stream chosen for it. Returns true: the wanted streams changed.
    */
-  restart(codec: MixCodec): boolean {
+  restart(codec: VideoCodec): boolean {
     this.codec = codec;
     this.current = undefined;
     this.lastSeq = undefined;

@@ -1,5 +1,6 @@
 import type { ParticipantPeer } from "./roomMedia.js";
 import type { ParticipantInfo, Role, ServerMessage } from "../../protocol/messages.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** How a room talks back to one participant; the room never sees the WebSocket behind it. */
 export interface ParticipantChannel {
@@ -34,7 +35,7 @@ export interface Member {
 export interface Participant<P extends ParticipantPeer = ParticipantPeer> extends Member {
   /** Replaced by a fresh one when an offer is rejected (the participant keeps their place). */
   peer: P;
-  videoCodecSeen: "vp8" | "h264" | undefined;
+  videoCodecSeen: VideoCodec | undefined;
 }
 
 /** The channel of a participant whose socket is gone: what the room says to them meanwhile goes nowhere. */

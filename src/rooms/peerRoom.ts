@@ -5,7 +5,7 @@ import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { FaultBoundary } from "../../mixer/faults.js";
 import { BaseRoom } from "./baseRoom.js";
 import type { PeerNegotiation } from "./capabilities.js";
-import type { IceCandidateInit } from "./conferenceRoom.js";
+import type { IceCandidate } from "../../protocol/messages.js";
 import type { Participant } from "./participant.js";
 
 /**
@@ -58,7 +58,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     return err;
   }
 
-  async candidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
+  async candidate(id: string, candidate: IceCandidate | null): Promise<void> {
     try {
       await this.members.get(id)?.peer.addRemoteCandidate(candidate);
     } catch (err) {

@@ -3,12 +3,13 @@ import type { FaultBoundary } from "../../mixer/faults.js";
 import type { ServerMessage } from "../../protocol/messages.js";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Logger } from "../log.js";
-import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { screenSourceId } from "../../protocol/screenSource.js";
 import type { ScreenShareControl } from "./capabilities.js";
-import { UnknownParticipantError, type IceCandidateInit } from "./conferenceRoom.js";
+import { UnknownParticipantError } from "./errors.js";
+import type { IceCandidate } from "../../protocol/messages.js";
 import type { Member } from "./participant.js";
 import type { ParticipantPeer } from "./roomMedia.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** A screen share while another participant's runs (SCREEN_SHARE_POLICY=refuse), or one by a viewer. */
 export class ScreenBusyError extends ProtocolError<"screen-busy"> {
@@ -42,7 +43,7 @@ export interface ScreenSink {
   /** The share ended. */
   removed(sourceId: string): Promise<void> | void;
   /** One RTP packet of the screen; `codecChanged` on its first packet and whenever the codec changes. */
-  video(sourceId: string, packet: RtpPacket, codec: InboundVideoCodec, codecChanged: boolean): void;
+  video(sourceId: string, packet: RtpPacket, codec: VideoCodec, codecChanged: boolean): void;
   /** One RTP packet of the screen's sound (a tab's), where the room takes it; absent: dropped. */
   audio?(sourceId: string, packet: RtpPacket): void;
 }
@@ -53,7 +54,7 @@ interface Share {
   readonly tileId: string;
   readonly peer: ParticipantPeer;
   deadline: NodeJS.Timeout | undefined;
-  codec: InboundVideoCodec | undefined;
+  codec: VideoCodec | undefined;
 }
 
 /** The screen's tile id in the mix's layout (MCU), its forwarded stream's id (SFU). */
@@ -113,7 +114,7 @@ export class RoomScreenShare implements ScreenShareControl {
     }
   }
 
-  async screenCandidate(id: string, candidate: IceCandidateInit | null): Promise<void> {
+  async screenCandidate(id: string, candidate: IceCandidate | null): Promise<void> {
     const share = this.share;
     if (!share || share.owner !== id) return;
     await share.peer.addRemoteCandidate(candidate);
@@ -153,7 +154,7 @@ export class RoomScreenShare implements ScreenShareControl {
     peer.on("failed", (reason) => this.stopScreen(share.owner, `the screen's connection failed: ${reason}`));
     peer.on(
       "videoRtp",
-      this.options.faults.wrap("screen video in", (packet: RtpPacket, codec: InboundVideoCodec) => {
+      this.options.faults.wrap("screen video in", (packet: RtpPacket, codec: VideoCodec) => {
         if (this.share !== share) return;
         const changed = share.codec !== codec;
         share.codec = codec;

@@ -1,5 +1,4 @@
 import type { RtpPacket } from "werift";
-import type { InboundVideoCodec } from "../peers/peerConnection.js";
 import { copyForReceiver } from "../peers/rtpCopy.js";
 import type { Role } from "../../protocol/messages.js";
 import { PeerRoom } from "./peerRoom.js";
@@ -8,6 +7,7 @@ import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
 import type { Participant, ParticipantChannel } from "./participant.js";
 import type { ForwardingPeer } from "./roomMedia.js";
 import { RoomScreenShare } from "./screenShare.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 interface SfuParticipant extends Participant<ForwardingPeer> {
   /** A server offer is out and its answer has not come back. */
@@ -137,7 +137,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
     p.renegotiateAfter = false;
     if (p.role === "sender") {
       // Each receiver gets its own copy of the packet: werift stamps and keeps the object it is given.
-      peer.on("videoRtp", this.faults.wrap("forwarding video", (packet: RtpPacket, codec: InboundVideoCodec) => this.fanOut(p.id, "video", packet, codec)));
+      peer.on("videoRtp", this.faults.wrap("forwarding video", (packet: RtpPacket, codec: VideoCodec) => this.fanOut(p.id, "video", packet, codec)));
       peer.on("audioRtp", this.faults.wrap("forwarding audio", (packet: RtpPacket) => this.fanOut(p.id, "audio", packet)));
     }
     peer.on("connected", this.faults.wrap("peer connected", () => this.onConnected(p)));
@@ -167,7 +167,7 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
     if (added) void this.renegotiate(p);
   }
 
-  private fanOut(sourceId: string, kind: "audio" | "video", packet: RtpPacket, videoCodec?: InboundVideoCodec): void {
+  private fanOut(sourceId: string, kind: "audio" | "video", packet: RtpPacket, videoCodec?: VideoCodec): void {
     // A new SSRC from the same participant: their page came back on a fresh peer (a reconnect).
     const stream = `${sourceId}:${kind}`;
     const previousSsrc = this.sourceSsrcs.get(stream);

@@ -66,6 +66,25 @@ describe("SignalingSession", () => {
     expect(media.peers[0].candidates).toHaveLength(1);
   });
 
+  it("sends joined first: the roster the room sends while admitting someone follows it", async () => {
+    const { connect } = setUp();
+    const first = connect();
+    first.deliver({ type: "join", room: "first", name: "Ada" });
+    await settle();
+    const second = connect();
+    second.deliver({ type: "join", room: "first", name: "Bo" });
+    // The roster goes out at most every 100 ms (baseRoom.ts): wait for Bo's.
+    await new Promise((r) => setTimeout(r, 150));
+    for (const s of [first, second]) {
+      const types = s.received.map((m) => m.type);
+      expect(types[0]).toBe("joined");
+      expect(types.indexOf("participants")).toBeGreaterThan(0);
+    }
+    // Ada's own roster was sent during her admission, before her joined went out: it reached her after it.
+    const rosters = first.received.filter((m) => m.type === "participants");
+    expect(rosters.map((m) => (m.type === "participants" ? m.participants.map((p) => p.name) : []))).toEqual([["Ada"], ["Ada", "Bo"]]);
+  });
+
   it("answers each refused offer with its own error and keeps the participant, once", async () => {
     const { rooms, connect } = setUp();
     const s = connect();

@@ -47,6 +47,8 @@ function byeReasonOf(reason: string): ByeReason {
 export class SignalingSession implements ParticipantChannel {
   private room: ConferenceRoom | undefined;
   private participant: Member | undefined;
+  /** While a join is being admitted: what the room sent meanwhile, transmitted right after `joined`. */
+  private heldUntilJoined: ServerMessage[] | undefined;
   private offered = false;
   /** From the join token (or, without tokens, the role): may this participant start and stop recordings. */
   private mayRecord = false;
@@ -84,6 +86,7 @@ export class SignalingSession implements ParticipantChannel {
 
   /** What the room, or the server, tells this participant. */
   send(message: ServerMessage): void {
+    if (this.heldUntilJoined) return void this.heldUntilJoined.push(message);
     this.transmit(message);
     // A fatal error from the room (ice-failed, offer-timeout, room-failed) or the server (server-shutdown)
     // ends the session here; the room or server that reported it removes the participant itself.
@@ -202,8 +205,15 @@ export class SignalingSession implements ParticipantChannel {
 
   /** The room's join rules are enterRoom's; this session answers in signaling messages. */
   private async join(message: JoinMessage): Promise<void> {
-    if (this.participant || this.room) return this.error("already-joined", "this connection has already joined a room");
-    const entry = await enterRoom(this.entryDeps, { join: message, channel: this, abandoned: () => this.closed });
+    if (this.participant || this.room || this.heldUntilJoined) return this.error("already-joined", "this connection has already joined a room");
+    // What the room sends this participant while admitting it (its roster, tile, the speaker, a recording)
+    // waits here until `joined` has gone out, so the page learns its id and room first.
+    this.heldUntilJoined = [];
+    const entry = await enterRoom(this.entryDeps, { join: message, channel: this, abandoned: () => this.closed }).catch((err: unknown) => {
+      this.heldUntilJoined = undefined;
+      throw err;
+    });
+    if (entry.kind !== "joined") this.heldUntilJoined = undefined;
     if (entry.kind === "abandoned") return;
     if (entry.kind === "elsewhere") return this.redirect(entry.node, entry.room);
     if (entry.kind === "refused") return this.error(entry.code, entry.message);
@@ -213,7 +223,7 @@ export class SignalingSession implements ParticipantChannel {
     this.participant = participant;
     this.mayRecord = entry.mayRecord;
     const turn = this.config.turnSecret ? { secret: this.config.turnSecret, ttlSeconds: this.config.turnCredentialTtlS } : undefined;
-    this.send({
+    this.transmit({
       type: "joined",
       id: participant.id,
       room: roomName,
@@ -225,6 +235,9 @@ export class SignalingSession implements ParticipantChannel {
       recording: recordingState(room),
       ...(room.holdsDroppedParticipants ? { resume: participant.resumeKey } : {}),
     });
+    const held = this.heldUntilJoined ?? [];
+    this.heldUntilJoined = undefined;
+    for (const m of held) this.send(m);
   }
 
   /** The room lives on another node: the page connects there itself (media goes straight to that node). */

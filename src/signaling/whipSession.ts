@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { capability } from "../rooms/capabilities.js";
-import type { ConferenceRoom, IceCandidateInit } from "../rooms/conferenceRoom.js";
+import type { ConferenceRoom } from "../rooms/conferenceRoom.js";
+import type { IceCandidate } from "../../protocol/messages.js";
 import type { Member, ParticipantChannel } from "../rooms/participant.js";
 import { isFatal } from "../../protocol/errorCodes.js";
 import type { ServerMessage } from "../../protocol/messages.js";
@@ -64,7 +65,7 @@ export class WhipSession extends EventEmitter<{ ended: [reason: string] }> imple
   }
 
   /** Trickled candidates (PATCH); `null`: the client's end of candidates. */
-  async candidate(candidate: IceCandidateInit | null): Promise<void> {
+  async candidate(candidate: IceCandidate | null): Promise<void> {
     const { room, participant } = this.bound();
     await capability(room, "negotiation").candidate(participant.id, candidate);
   }

@@ -1,4 +1,4 @@
-import type { RecordingInfo } from "../rooms/conferenceRoom.js";
+import type { RecordingInfo } from "../recordings/recordingInfo.js";
 import type { RecordingLocation, WebhookEvent } from "./webhookEvents.js";
 
 /** recording.finished of a complete recording: `info` as it ended, its stop reason and hash, where it is. */

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { RecordingInfo } from "../../src/rooms/conferenceRoom.js";
+import type { RecordingInfo } from "../../src/recordings/recordingInfo.js";
 import { startServer } from "../../src/server.js";
 import { BrowserPool, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
 

@@ -1,4 +1,3 @@
-import type { MixCodec } from "../../mixer/video/mixEncoderSetup.js";
 import { renditionLadder, type MixStream } from "../../mixer/video/renditionLadder.js";
 import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
@@ -10,6 +9,7 @@ import type { ForwardedStream } from "../../src/peers/sfuPeer.js";
 import type { ParticipantChannel } from "../../src/rooms/participant.js";
 import type { ForwardingPeer, MixReceivingPeer, RoomMediaFactory, RoomMixing } from "../../src/rooms/roomMedia.js";
 import type { ServerMessage } from "../../protocol/messages.js";
+import type { VideoCodec } from "../../mixer/video/videoCodec.js";
 
 /** An offer the fake peers refuse, as werift refuses one it cannot use. */
 export const UNUSABLE_OFFER = "unusable offer";
@@ -19,7 +19,7 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   isConnected = false;
   closed = false;
   keyframeRequests = 0;
-  mixCodec: MixCodec = "vp8";
+  mixCodec: VideoCodec = "vp8";
   receivesMix = true;
   receivesVp8: boolean | undefined = true;
   /** What an SFU room gave this peer to ask a source for a keyframe (as a receiver's PLI does). */
@@ -46,9 +46,9 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   }
   /** Sequence number and timestamp of each video packet sent, in order. */
   readonly videoSent: { seq: number; ts: number }[] = [];
-  sendVideo(packet: RtpPacket | Buffer): void {
+  sendVideo(packet: RtpPacket): void {
     this.sent.video++;
-    if (!Buffer.isBuffer(packet)) this.videoSent.push({ seq: packet.header.sequenceNumber, ts: packet.header.timestamp });
+    this.videoSent.push({ seq: packet.header.sequenceNumber, ts: packet.header.timestamp });
   }
   sendAudio(): void {
     this.sent.audio++;

@@ -77,7 +77,7 @@ export class ReconnectingClient {
 
   private async untilConnected(timeoutMs: number): Promise<void> {
     const deadline = performance.now() + timeoutMs;
-    let lastError = "";
+    let lastError: string;
     while (!this.closed) {
       try {
         await this.current.connect();
@@ -86,7 +86,7 @@ export class ReconnectingClient {
       } catch (err) {
         lastError = (err as Error).message;
         await this.current.close();
-        if (performance.now() > deadline) throw new Error(`${this.options.name}: could not connect within ${timeoutMs} ms: ${lastError}`);
+        if (performance.now() > deadline) throw new Error(`${this.options.name}: could not connect within ${timeoutMs} ms: ${lastError}`, { cause: err });
         await new Promise((r) => setTimeout(r, RETRY_MS));
         this.current = this.fresh();
       }

@@ -89,6 +89,8 @@ export class TestClient {
   readonly videoSequenceNumbers = new Set<number>();
   /** Arrival time of each received audio packet. */
   readonly audioArrivals: number[] = [];
+  /** The sequence number of each received audio packet, in arrival order. */
+  readonly audioSequence: number[] = [];
   /** Arrival time of each received video frame's last packet (marker bit). */
   readonly frameArrivals: number[] = [];
   /** When each whole keyframe of the mix was assembled here (before decoding). */
@@ -541,6 +543,7 @@ export class TestClient {
   private receiveAudio(track: MediaStreamTrack): void {
     track.onReceiveRtp.subscribe((packet) => {
       this.audioArrivals.push(performance.now());
+      this.audioSequence.push(packet.header.sequenceNumber);
       const pcm = this.opus.decode(packet.payload);
       if (pcm) this.receivedAudio.push(pcm);
     });

@@ -6,32 +6,13 @@ import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";
 import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
 import { TestClient } from "../helpers/testClient.js";
+import { maxGap, missingPackets } from "../helpers/continuity.js";
 
 // Real werift receivers, a real mixer and encoders; only the link estimate is injected: it is emitted on the
 // server's own peer of the receiver, as the estimator (adapt-link's) emits it. Timing is generous and the
 // assertions are about continuity (no gap in sequence numbers, no long pause in frames), not speed.
 
 const RED: Rgb = { r: 255, g: 0, b: 0 };
-
-/** Packets missing between the first and last sequence number received (16-bit wrap aware). */
-function missing(seqs: readonly number[]): number {
-  const seen = new Set(seqs);
-  if (seqs.length === 0) return 0;
-  let lost = 0;
-  let s = seqs[0];
-  const last = seqs[seqs.length - 1];
-  for (let i = 0; i < 70_000 && s !== last; i++) {
-    s = (s + 1) & 0xffff;
-    if (!seen.has(s)) lost++;
-  }
-  return lost;
-}
-
-function maxGap(times: readonly number[]): number {
-  let gap = 0;
-  for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i] - times[i - 1]);
-  return gap;
-}
 
 describe("each receiver gets the rendition its link and screen afford (werift receivers)", () => {
   let server: RunningServer;
@@ -111,14 +92,14 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     await eventually(() => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 320, 5000, "Weak is told it gets 320x180");
     await new Promise((r) => setTimeout(r, 2000));
     // Continuity through the switch: every sequence number, and frames all along.
-    expect(missing(weak.videoSequence)).toBe(0);
+    expect(missingPackets(weak.videoSequence)).toBe(0);
     const around = weak.frameArrivals.slice(framesBefore).filter((t) => t > fellAt - 1000 && t < switchedAt + 2000);
     expect(around.length).toBeGreaterThan(10);
     expect(maxGap(around)).toBeLessThan(1000);
     await eventually(() => closeTo(weak.decoder.colourAt(640, 360), RED), 10_000, "Weak still sees Alice, at the small rung");
     // The strong one never left 720p.
     expect(strong.mixKeyframeSizes.every((k) => k.width === 1280 && k.height === 720)).toBe(true);
-    expect(missing(strong.videoSequence)).toBe(0);
+    expect(missingPackets(strong.videoSequence)).toBe(0);
 
     // Below the lowest rung: paused, said so, the sound goes on.
     feed(weakPeer, () => ({ availableBps: 60_000, lossFraction: 0.3, rttMs: 400 }), true);
@@ -138,7 +119,7 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     await eventually(() => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 320 && !(lastMix(weak) as { paused: boolean }).paused, 10_000, "Weak's video resumes");
     await eventually(() => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 640, 25_000, "Weak climbs to 640x360");
     await eventually(() => weak.mixKeyframeSizes.at(-1)?.width === 640, 5000, "a 640x360 keyframe reaches Weak");
-    expect(missing(weak.videoSequence)).toBe(0);
+    expect(missingPackets(weak.videoSequence)).toBe(0);
     // Nobody takes 320x180 any more: its encoder stopped.
     await eventually(() => !(server.rooms.get(room)?.capabilities.mix?.mediaStats.video.outputStreams ?? []).includes("vp8:320x180"), 5000, "the unused rung stops");
     expect(server.rooms.get(room)?.capabilities.mix?.mediaStats.video.outputStreams).toContain("vp8:1280x720");
@@ -158,7 +139,7 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     await eventually(() => [100, 320, 540].every((y) => closeTo(phone.decoder.colourAt(180, y, 360, 640), RED)), 10_000, "Bob fills the upright mix");
     phone.send({ type: "display", width: 844, height: 475, pixelRatio: 1, orientation: "landscape" });
     await eventually(() => phone.mixKeyframeSizes.at(-1)?.width === 640 && phone.mixKeyframeSizes.at(-1)?.height === 360, 15_000, "back to a landscape (640x360) mix");
-    expect(missing(phone.videoSequence)).toBe(0);
+    expect(missingPackets(phone.videoSequence)).toBe(0);
   }, 90_000);
 
   it("gives an H264 receiver its smaller rung in H264, beside a VP8 receiver on the main one", async () => {
@@ -175,6 +156,6 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     expect(streams()).toContain("vp8:1280x720");
     await eventually(() => closeTo(safari.decoder.colourAt(640, 360), RED), 10_000, "and decodes it");
     expect([...safari.mixCodecsReceived]).toEqual(["h264"]);
-    expect(missing(safari.videoSequence)).toBe(0);
+    expect(missingPackets(safari.videoSequence)).toBe(0);
   }, 90_000);
 });

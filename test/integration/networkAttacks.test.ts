@@ -35,7 +35,12 @@ const ROOM = "attacked";
 function rmsSince(client: TestClient, from: number): number {
   let sum = 0;
   let n = 0;
-  for (const pcm of client.receivedAudio.slice(from)) for (const s of pcm) (sum += s * s), n++;
+  for (const pcm of client.receivedAudio.slice(from)) {
+    for (const s of pcm) {
+      sum += s * s;
+      n++;
+    }
+  }
   return n === 0 ? 0 : Math.sqrt(sum / n);
 }
 

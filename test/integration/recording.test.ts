@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import type { RecordingInfo } from "../../src/rooms/conferenceRoom.js";
+import type { RecordingInfo } from "../../src/recordings/recordingInfo.js";
 import type { McuRoom } from "../../src/rooms/mcuRoom.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import type { ServerMessage } from "../../protocol/messages.js";

@@ -52,9 +52,9 @@ describe("a recording whose server is killed", () => {
   it.each(["webm", "mp4"] as const)("%s plays up to within 2 s of a SIGKILL (AUTO_RECORD: recording starts with the first join)", async (format) => {
     const server = await startServerProcess({ RECORDINGS_DIR: dir, AUTO_RECORD: "true", RECORDING_FORMAT: format });
     const alice = new TestClient({ url: server.url, room: "crash", name: "Alice", colour: "red", toneHz: 440 });
-    let killedAt = 0;
-    let startedAt = "";
-    let id = "";
+    let killedAt: number;
+    let startedAt: string;
+    let id: string;
     try {
       await alice.connect();
       const rec = await alice.waitFor((m) => m.type === "recording" && m.recording !== null, 10_000);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import type { RecordingInfo } from "../../src/rooms/conferenceRoom.js";
+import type { RecordingInfo } from "../../src/recordings/recordingInfo.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";
 import { flashClip, flashTonePackets } from "../helpers/fixtures.js";

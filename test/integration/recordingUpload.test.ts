@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { RecordingInfo } from "../../src/rooms/conferenceRoom.js";
+import type { RecordingInfo } from "../../src/recordings/recordingInfo.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { readMarker } from "../../src/recordings/upload/uploadJournal.js";
 import { eventually } from "../helpers/eventually.js";

@@ -9,7 +9,10 @@ import { TestClient } from "../helpers/testClient.js";
 const merge = (chunks: Int16Array[]) => {
   const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
   let o = 0;
-  for (const c of chunks) (out.set(c, o), (o += c.length));
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
   return out;
 };
 

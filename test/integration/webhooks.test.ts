@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { RecordingInfo } from "../../src/rooms/conferenceRoom.js";
+import type { RecordingInfo } from "../../src/recordings/recordingInfo.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { verifyWebhook } from "../../src/webhooks/webhookSignature.js";
 import { eventually } from "../helpers/eventually.js";

@@ -240,11 +240,12 @@ describe("WHIP and WHEP", () => {
       await viewer.waitFor((m) => m.type === "participants" && m.participants.every((p) => p.name !== "Kicked"), 10_000, beforeKick);
       expect(await publisher.delete()).toBe(404);
 
-      // Offered, answered, never connected: the client went away before ICE.
+      // Offered, answered, never connected: the client went away before ICE. (The roster naming Silent may
+      // reach the viewer before the POST's answer does: count from before it.)
+      const beforeSilent = viewer.messages.length;
       const silent = await WhipTestClient.publish({ endpoint: `${server.url}/whip/whip-kick?name=Silent` });
       expect(silent.status).toBe(201);
       await silent.pc.close();
-      const beforeSilent = viewer.messages.length;
       await viewer.waitFor((m) => m.type === "participants" && m.participants.some((p) => p.name === "Silent"), 10_000, beforeSilent);
       const joinedAt = viewer.messages.length;
       await viewer.waitFor((m) => m.type === "participants" && m.participants.every((p) => p.name !== "Silent"), 15_000, joinedAt);

@@ -3,7 +3,7 @@ import { isErrorCode } from "../../../protocol/errorCodes.js";
 import { ProtocolError } from "../../../protocol/protocolError.js";
 import { NegotiationError } from "../../peers/peerConnection.js";
 import { InsufficientSpaceError, RecordingFailedError, recordingFailure } from "../../recordings/recordingErrors.js";
-import { BadSignalError, RateLimitedError, RecordingStateError, UnknownParticipantError, WrongModeError } from "../../rooms/conferenceRoom.js";
+import { BadSignalError, RateLimitedError, RecordingStateError, UnknownParticipantError, WrongModeError } from "../../rooms/errors.js";
 import { API_ERROR_STATUS, apiStatusOf } from "./errorStatus.js";
 
 describe("errors that carry their protocol code", () => {

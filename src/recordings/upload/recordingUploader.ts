@@ -3,7 +3,7 @@ import { rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { Counter, Gauge, type Registry } from "prom-client";
 import type { Logger } from "../../log.js";
-import type { RecordingInfo } from "../../rooms/conferenceRoom.js";
+import type { RecordingInfo } from "../recordingInfo.js";
 import { jitteredBackoff } from "../../retryBackoff.js";
 import { fileSha256 } from "../fileHash.js";
 import { describeFailure } from "../recordingErrors.js";

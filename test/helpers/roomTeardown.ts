@@ -1,0 +1,32 @@
+import { expect } from "vitest";
+import type { RunningServer } from "../../src/server.js";
+import { eventually } from "./eventually.js";
+import type { TestClient } from "./testClient.js";
+
+/** The room's ffmpeg children (the mixer labels them `room:<name>:…`). */
+function childrenOf(server: RunningServer, room: string) {
+  return server.processes.all().filter((p) => p.label.startsWith(`room:${room}:`));
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Waits until `room` has a decoder for each of `senders` (so there is something to tear down), closes
+ * every client in it, and expects the room gone and each of its ffmpeg children reaped: out of the
+ * server's process group and no longer a process.
+ */
+export async function expectTeardownWhenAllLeave(server: RunningServer, room: string, senders: number, clients: readonly TestClient[]): Promise<void> {
+  await eventually(() => childrenOf(server, room).length >= senders, 20_000, `a decoder for each of ${room}'s ${senders} senders`);
+  const pids = childrenOf(server, room).map((p) => p.pid);
+  await Promise.all(clients.map((c) => c.close()));
+  await eventually(() => server.rooms.get(room) === undefined, 10_000, `${room} closes`);
+  await eventually(() => childrenOf(server, room).length === 0, 10_000, `no ffmpeg child of ${room} remains`);
+  expect(pids.filter(alive)).toEqual([]);
+}
