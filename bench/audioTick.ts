@@ -22,7 +22,12 @@ const talkers = Math.min(senders, arg("talkers", 2));
 const viewers = arg("viewers", 1);
 const ticks = arg("ticks", 3000);
 
-const mixer = new AudioMixer(48_000, new FaultBoundary((err) => { throw err; }));
+const mixer = new AudioMixer(
+  48_000,
+  new FaultBoundary((err) => {
+    throw err;
+  }),
+);
 const ids = Array.from({ length: senders }, (_, i) => `s${i}`);
 const sounds = ids.map((_, i) => (i < talkers ? tonePackets(300 + 100 * i) : tonePackets(300 + 100 * i, 0)));
 // RFC 6464 magnitudes: the tones are about -15 dBov RMS; 127 is digital silence.
@@ -38,7 +43,13 @@ function run(from: number, count: number, t0: number): void {
   for (let t = from; t < from + count; t++) {
     const now = t0 + t * 20;
     for (let i = 0; i < senders; i++) {
-      const header = new RtpHeader({ payloadType: 111, sequenceNumber: t & 0xffff, timestamp: (t * 960) >>> 0, ssrc: 1000 + i, marker: false });
+      const header = new RtpHeader({
+        payloadType: 111,
+        sequenceNumber: t & 0xffff,
+        timestamp: (t * 960) >>> 0,
+        ssrc: 1000 + i,
+        marker: false,
+      });
       mixer.pushRtp(ids[i], new RtpPacket(header, sounds[i][t % sounds[i].length]), levels[i], now);
     }
     mixer.poll(now);

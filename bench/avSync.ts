@@ -11,7 +11,18 @@ import { PROBE_WIDTH, PROBE_HEIGHT } from "../test/helpers/mixedStreamDecoder.js
 import { TestClient } from "../test/helpers/testClient.js";
 
 const flashes = Number(process.argv[2] ?? 8);
-const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] }, { debug() {}, info() {}, warn() {}, error() {}, child() { return this; } });
+const server = await startServer(
+  { port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] },
+  {
+    debug() {},
+    info() {},
+    warn() {},
+    error() {},
+    child() {
+      return this;
+    },
+  },
+);
 const sender = new TestClient({ url: server.url, room: "sync", name: "Flash", clip: flashClip(), audioPackets: flashTonePackets() });
 const viewer = new TestClient({ url: server.url, room: "sync", name: "Watcher", role: "viewer" });
 
@@ -44,18 +55,23 @@ await new Promise((r) => setTimeout(r, (flashes + 2) * 2000));
 clearInterval(audioWatch);
 
 // Pair each video onset with the nearest audio onset.
-const offsets = videoOnsets.slice(1).map((v) => {
-  const a = audioOnsets.reduce((best, x) => (Math.abs(x - v) < Math.abs(best - v) ? x : best), Infinity);
-  return Math.round(v - a);
-}).filter((d) => Math.abs(d) < 1000);
+const offsets = videoOnsets
+  .slice(1)
+  .map((v) => {
+    const a = audioOnsets.reduce((best, x) => (Math.abs(x - v) < Math.abs(best - v) ? x : best), Infinity);
+    return Math.round(v - a);
+  })
+  .filter((d) => Math.abs(d) < 1000);
 const sorted = [...offsets].sort((a, b) => a - b);
-console.log(JSON.stringify({
-  flashes: offsets.length,
-  offsetsMs: offsets,
-  medianMs: sorted[Math.floor(sorted.length / 2)],
-  worstMs: sorted.reduce((w, x) => (Math.abs(x) > Math.abs(w) ? x : w), 0),
-  note: "video onset minus audio onset at the receiver; positive means video later. Includes ~5 ms of the probe's own decode.",
-}));
+console.log(
+  JSON.stringify({
+    flashes: offsets.length,
+    offsetsMs: offsets,
+    medianMs: sorted[Math.floor(sorted.length / 2)],
+    worstMs: sorted.reduce((w, x) => (Math.abs(x) > Math.abs(w) ? x : w), 0),
+    note: "video onset minus audio onset at the receiver; positive means video later. Includes ~5 ms of the probe's own decode.",
+  }),
+);
 await sender.close();
 await viewer.close();
 await server.close();

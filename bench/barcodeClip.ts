@@ -53,7 +53,8 @@ function encode(sender: number, frame: number): number {
 /** The code's cell centres in source-pixel coordinates, most significant bit first. */
 export function cellCentres(): { x: number; y: number }[] {
   const centres: { x: number; y: number }[] = [];
-  for (let r = 0; r < ROWS; r++) for (let c = 0; c < COLUMNS; c++) centres.push({ x: ORIGIN_X + c * CELL + CELL / 2, y: ORIGIN_Y + r * CELL + CELL / 2 });
+  for (let r = 0; r < ROWS; r++)
+    for (let c = 0; c < COLUMNS; c++) centres.push({ x: ORIGIN_X + c * CELL + CELL / 2, y: ORIGIN_Y + r * CELL + CELL / 2 });
   return centres;
 }
 
@@ -109,7 +110,22 @@ export function barcodeClip(sender: number, codec: ClipCodec = "vp8", tile?: Siz
     const ffmpeg = resolveFfmpegPath();
     const raw = execFileSync(
       ffmpeg,
-      ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `testsrc2=s=${CLIP_WIDTH}x${CLIP_HEIGHT}:r=${CLIP_FPS}`, "-frames:v", String(CLIP_FRAMES), "-pix_fmt", "yuv420p", "-f", "rawvideo", "pipe:1"],
+      [
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        `testsrc2=s=${CLIP_WIDTH}x${CLIP_HEIGHT}:r=${CLIP_FPS}`,
+        "-frames:v",
+        String(CLIP_FRAMES),
+        "-pix_fmt",
+        "yuv420p",
+        "-f",
+        "rawvideo",
+        "pipe:1",
+      ],
       { maxBuffer: 128 * 1024 * 1024 },
     );
     const frameBytes = (CLIP_WIDTH * CLIP_HEIGHT * 3) / 2;
@@ -127,11 +143,43 @@ export function barcodeClip(sender: number, codec: ClipCodec = "vp8", tile?: Siz
     const filter = scaled ? ["-vf", `scale=${scaled.width}:${scaled.height}`] : [];
     const encoder =
       codec === "vp8"
-        ? [...filter, "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", bitrate, "-g", String(GOP), "-auto-alt-ref", "0", "-f", "ivf"]
+        ? [
+            ...filter,
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            bitrate,
+            "-g",
+            String(GOP),
+            "-auto-alt-ref",
+            "0",
+            "-f",
+            "ivf",
+          ]
         : [...filter, ...h264EncoderArgs(bitrate, GOP), "-f", "h264"];
     const encoded = execFileSync(
       ffmpeg,
-      ["-hide_banner", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${CLIP_WIDTH}x${CLIP_HEIGHT}`, "-r", String(CLIP_FPS), "-i", "pipe:0", ...encoder, "pipe:1"],
+      [
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "yuv420p",
+        "-s",
+        `${CLIP_WIDTH}x${CLIP_HEIGHT}`,
+        "-r",
+        String(CLIP_FPS),
+        "-i",
+        "pipe:0",
+        ...encoder,
+        "pipe:1",
+      ],
       { input: raw, maxBuffer: 64 * 1024 * 1024 },
     );
     // Written under a temporary name first so an interrupted run never leaves half a clip to be reused.
@@ -140,8 +188,11 @@ export function barcodeClip(sender: number, codec: ClipCodec = "vp8", tile?: Siz
   }
   const bytes = readFileSync(path);
   const frames =
-    codec === "vp8" ? new IvfReader().push(bytes).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) })) : accessUnits(bytes);
-  if (frames.length !== CLIP_FRAMES) throw new Error(`${path}: expected ${CLIP_FRAMES} frames, found ${frames.length}; delete it to re-encode`);
+    codec === "vp8"
+      ? new IvfReader().push(bytes).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) }))
+      : accessUnits(bytes);
+  if (frames.length !== CLIP_FRAMES)
+    throw new Error(`${path}: expected ${CLIP_FRAMES} frames, found ${frames.length}; delete it to re-encode`);
   const clip: BarcodeClip = { frames, path, codec, size: scaled ?? { width: CLIP_WIDTH, height: CLIP_HEIGHT } };
   cache.set(key, clip);
   return clip;

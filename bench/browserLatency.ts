@@ -101,7 +101,6 @@ function figures(report: ProbeReport, before: Stats, after: Stats, seconds: numb
   };
 }
 
-
 async function measureJoin(pool: BrowserPool, url: string, room: string, mode: string): Promise<Record<string, number>> {
   const tp = await probedPage(pool, "join", "video#mixed");
   try {
@@ -131,7 +130,15 @@ async function main(): Promise<void> {
 
     const pages = [mcu, direct];
     const before = await Promise.all(pages.map((tp) => tp.page.evaluate(inboundStats)));
-    await Promise.all(pages.map((tp) => tp.page.evaluate(() => { window.__probe.frames = []; window.__probe.unreadable = 0; window.__probe.repeated = 0; })));
+    await Promise.all(
+      pages.map((tp) =>
+        tp.page.evaluate(() => {
+          window.__probe.frames = [];
+          window.__probe.unreadable = 0;
+          window.__probe.repeated = 0;
+        }),
+      ),
+    );
     await sleep(options.seconds * 1000);
     const reports = await Promise.all(pages.map((tp) => tp.page.evaluate(() => window.__probe)));
     const after = await Promise.all(pages.map((tp) => tp.page.evaluate(inboundStats)));
@@ -145,24 +152,40 @@ async function main(): Promise<void> {
 
     const row = (name: string, f: PathFigures) =>
       `| ${name} | ${f.frames} (${f.repeated} repeated, ${f.unreadable} unreadable) | ${f.fps.toFixed(1)} | ${f.glassP50.toFixed(0)} / ${f.glassP95.toFixed(0)} | ${f.toReceiveP50.toFixed(0)} | ${f.receiveToDisplayP50.toFixed(0)} | ${f.jitterBufferMs.toFixed(0)} (target ${f.jitterTargetMs.toFixed(0)}) | ${f.decodeMs.toFixed(1)} | ${f.processingMs.toFixed(0)} | ${f.audioJitterBufferMs.toFixed(0)} |`;
-    console.log(`\nglass to glass, ${options.seconds} s after ${options.warmup} s of warm-up; load average ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-    console.log("| path | drawings seen | new drawings / s | drawn to due on screen p50 / p95 (ms) | drawn to received p50 | received to due p50 | video jitter buffer (ms/frame) | decode (ms) | processing (ms) | audio jitter buffer (ms) |");
+    console.log(
+      `\nglass to glass, ${options.seconds} s after ${options.warmup} s of warm-up; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")}`,
+    );
+    console.log(
+      "| path | drawings seen | new drawings / s | drawn to due on screen p50 / p95 (ms) | drawn to received p50 | received to due p50 | video jitter buffer (ms/frame) | decode (ms) | processing (ms) | audio jitter buffer (ms) |",
+    );
     console.log("|---|---|---|---|---|---|---|---|---|---|");
     console.log(row(options.mode, m));
     console.log(row("direct call", dc));
-    for (const [name, i] of [[options.mode, 0], ["direct call", 1]] as const) {
+    for (const [name, i] of [
+      [options.mode, 0],
+      ["direct call", 1],
+    ] as const) {
       const d = (key: string) => (after[i].sent?.[key] ?? 0) - (before[i].sent?.[key] ?? 0);
-      const limited = Object.keys(after[i].sent ?? {}).filter((k) => k.startsWith("limited:") && k !== "limited:none" && d(k) > 0.5).map((k) => `${k.slice(8)} ${d(k).toFixed(1)} s`);
-      console.log(`${name}: the page sent ${(d("framesSent") / options.seconds).toFixed(1)} frames/s at ${after[i].sent?.frameWidth ?? "?"} px wide, ${((d("bytesSent") * 8) / options.seconds / 1000).toFixed(0)} kbit/s, encode ${((1000 * d("totalEncodeTime")) / Math.max(1, d("framesEncoded"))).toFixed(1)} ms/frame, pacer ${((1000 * d("totalPacketSendDelay")) / Math.max(1, d("packetsSent"))).toFixed(1)} ms/packet${limited.length ? `, limited by ${limited.join(", ")}` : ""}`);
+      const limited = Object.keys(after[i].sent ?? {})
+        .filter((k) => k.startsWith("limited:") && k !== "limited:none" && d(k) > 0.5)
+        .map((k) => `${k.slice(8)} ${d(k).toFixed(1)} s`);
+      console.log(
+        `${name}: the page sent ${(d("framesSent") / options.seconds).toFixed(1)} frames/s at ${after[i].sent?.frameWidth ?? "?"} px wide, ${((d("bytesSent") * 8) / options.seconds / 1000).toFixed(0)} kbit/s, encode ${((1000 * d("totalEncodeTime")) / Math.max(1, d("framesEncoded"))).toFixed(1)} ms/frame, pacer ${((1000 * d("totalPacketSendDelay")) / Math.max(1, d("packetsSent"))).toFixed(1)} ms/packet${limited.length ? `, limited by ${limited.join(", ")}` : ""}`,
+      );
     }
     console.log(`added by the server: p50 ${(m.glassP50 - dc.glassP50).toFixed(0)} ms, p95 ${(m.glassP95 - dc.glassP95).toFixed(0)} ms`);
 
-    console.log(`\njoining, ms from navigation start: the first page (into an empty room), ${options.joins} joins into its running room, ${options.joins} into empty rooms:`);
+    console.log(
+      `\njoining, ms from navigation start: the first page (into an empty room), ${options.joins} joins into its running room, ${options.joins} into empty rooms:`,
+    );
     const all = [firstMarks, ...joins];
     const heading = (i: number) => (i === 0 ? "first" : i <= options.joins ? `running ${i}` : `empty ${i - options.joins}`);
     console.log(`| step | ${all.map((_, i) => heading(i)).join(" | ")} |`);
     console.log(`|---|${all.map(() => "---").join("|")}|`);
-    for (const step of JOIN_STEPS) console.log(`| ${step} | ${all.map((m) => (m[step] === undefined ? "-" : m[step].toFixed(0))).join(" | ")} |`);
+    for (const step of JOIN_STEPS)
+      console.log(`| ${step} | ${all.map((m) => (m[step] === undefined ? "-" : m[step].toFixed(0))).join(" | ")} |`);
     console.log(JSON.stringify({ options, mcu: m, direct: dc, joins: all }));
   } finally {
     await pool.closeAll();

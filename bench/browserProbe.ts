@@ -4,9 +4,23 @@
 
 /** The steps of joining that the probe marks, in the order they normally happen. */
 export const JOIN_STEPS = [
-  "getUserMediaCalled", "getUserMediaDone", "socketCreated", "socketOpen", "sent:join", "message:joined", "pcCreated",
-  "sent:offer", "message:answer", "iceGathering:complete", "ice:checking", "ice:connected", "pc:connected",
-  "track:video", "firstVideoPacket", "firstFrameDecoded", "firstFramePresented",
+  "getUserMediaCalled",
+  "getUserMediaDone",
+  "socketCreated",
+  "socketOpen",
+  "sent:join",
+  "message:joined",
+  "pcCreated",
+  "sent:offer",
+  "message:answer",
+  "iceGathering:complete",
+  "ice:checking",
+  "ice:connected",
+  "pc:connected",
+  "track:video",
+  "firstVideoPacket",
+  "firstFrameDecoded",
+  "firstFramePresented",
 ] as const;
 
 /** tsx and vitest compile with esbuild's keepNames, whose __name() helper ends up in functions sent to a page: an init script defining it. */
@@ -72,7 +86,8 @@ export function installProbe(watchSelector: string | null): void {
       ctx.fillRect(0, 0, W, H);
       ctx.fillStyle = "#fff";
       for (let bit = 0; bit < 32; bit++) {
-        if (Math.floor(word / 2 ** (31 - bit)) % 2 === 1) ctx.fillRect(X0 + (bit % COLS) * CELL, Y0 + Math.floor(bit / COLS) * CELL, CELL, CELL);
+        if (Math.floor(word / 2 ** (31 - bit)) % 2 === 1)
+          ctx.fillRect(X0 + (bit % COLS) * CELL, Y0 + Math.floor(bit / COLS) * CELL, CELL, CELL);
       }
     };
     draw();
@@ -243,7 +258,27 @@ export async function startDirectCall(): Promise<void> {
 /** The inbound-rtp figures of every peer connection in the page, summed per kind, and its video sent (`sent`). */
 export async function inboundStats(): Promise<Record<string, Record<string, number>>> {
   const out: Record<string, Record<string, number>> = {};
-  const wanted = ["packetsReceived", "bytesReceived", "framesDecoded", "framesReceived", "jitterBufferDelay", "jitterBufferTargetDelay", "jitterBufferMinimumDelay", "jitterBufferEmittedCount", "totalDecodeTime", "totalProcessingDelay", "totalAssemblyTime", "framesAssembledFromMultiplePackets", "freezeCount", "totalFreezesDuration", "keyFramesDecoded", "nackCount", "pliCount", "concealedSamples", "totalSamplesReceived"];
+  const wanted = [
+    "packetsReceived",
+    "bytesReceived",
+    "framesDecoded",
+    "framesReceived",
+    "jitterBufferDelay",
+    "jitterBufferTargetDelay",
+    "jitterBufferMinimumDelay",
+    "jitterBufferEmittedCount",
+    "totalDecodeTime",
+    "totalProcessingDelay",
+    "totalAssemblyTime",
+    "framesAssembledFromMultiplePackets",
+    "freezeCount",
+    "totalFreezesDuration",
+    "keyFramesDecoded",
+    "nackCount",
+    "pliCount",
+    "concealedSamples",
+    "totalSamplesReceived",
+  ];
   for (const pc of window.__pcs) {
     if (pc.connectionState === "closed") continue;
     const report = await pc.getStats();
@@ -251,9 +286,11 @@ export async function inboundStats(): Promise<Record<string, Record<string, numb
       if (s.type === "outbound-rtp" && s.kind === "video") {
         // What the page itself sends: a camera held back by its own encoder or estimate shows here.
         const sent = (out.sent ??= {});
-        for (const key of ["framesEncoded", "framesSent", "bytesSent", "totalEncodeTime", "totalPacketSendDelay", "packetsSent"]) if (typeof s[key] === "number") sent[key] = (sent[key] ?? 0) + (s[key] as number);
+        for (const key of ["framesEncoded", "framesSent", "bytesSent", "totalEncodeTime", "totalPacketSendDelay", "packetsSent"])
+          if (typeof s[key] === "number") sent[key] = (sent[key] ?? 0) + (s[key] as number);
         const limited = s.qualityLimitationDurations as Record<string, number> | undefined;
-        for (const [reason, seconds] of Object.entries(limited ?? {})) sent[`limited:${reason}`] = (sent[`limited:${reason}`] ?? 0) + seconds;
+        for (const [reason, seconds] of Object.entries(limited ?? {}))
+          sent[`limited:${reason}`] = (sent[`limited:${reason}`] ?? 0) + seconds;
         if (typeof s.frameWidth === "number") sent.frameWidth = s.frameWidth;
         return;
       }

@@ -21,7 +21,10 @@ export function lineChart(title: string, xLabel: string, yLabel: string, series:
     `<text x="${width / 2}" y="18" text-anchor="middle" font-size="14" font-weight="bold">${esc(title)}</text>`,
     `<line x1="${margin.left}" y1="${py(0)}" x2="${width - margin.right}" y2="${py(0)}" stroke="#888"/>`,
     `<line x1="${margin.left}" y1="${py(0)}" x2="${margin.left}" y2="${margin.top}" stroke="#888"/>`,
-    ...ticks.map((t) => `<text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end" font-size="10">${t >= 100 ? t.toFixed(0) : t.toFixed(2)}</text>`),
+    ...ticks.map(
+      (t) =>
+        `<text x="${margin.left - 6}" y="${py(t) + 4}" text-anchor="end" font-size="10">${t >= 100 ? t.toFixed(0) : t.toFixed(2)}</text>`,
+    ),
     ...[...new Set(xs)].map((x) => `<text x="${px(x)}" y="${py(0) + 14}" text-anchor="middle" font-size="10">${x}</text>`),
     `<text x="${(margin.left + width - margin.right) / 2}" y="${height - 8}" text-anchor="middle" font-size="11">${esc(xLabel)}</text>`,
     `<text x="14" y="${height / 2}" text-anchor="middle" font-size="11" transform="rotate(-90 14 ${height / 2})">${esc(yLabel)}</text>`,

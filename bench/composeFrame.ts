@@ -59,6 +59,18 @@ const cpu = process.cpuUsage(cpu0);
 times.sort((a, b) => a - b);
 const mean = times.reduce((s, t) => s + t, 0) / times.length;
 const rendered = (labels as { rendered?: number } | undefined)?.rendered;
-console.log(JSON.stringify({ root, frames, meanMs: +mean.toFixed(3), p50Ms: +times[Math.floor(frames / 2)].toFixed(3), p95Ms: +times[Math.floor(frames * 0.95)].toFixed(3), cpuMsPerFrame: +((cpu.user + cpu.system) / 1000 / frames).toFixed(3), reuse: into !== undefined, labelsRendered: rendered ?? null, rssMB: Math.round(process.memoryUsage().rss / 1e6) }));
+console.log(
+  JSON.stringify({
+    root,
+    frames,
+    meanMs: +mean.toFixed(3),
+    p50Ms: +times[Math.floor(frames / 2)].toFixed(3),
+    p95Ms: +times[Math.floor(frames * 0.95)].toFixed(3),
+    cpuMsPerFrame: +((cpu.user + cpu.system) / 1000 / frames).toFixed(3),
+    reuse: into !== undefined,
+    labelsRendered: rendered ?? null,
+    rssMB: Math.round(process.memoryUsage().rss / 1e6),
+  }),
+);
 const png = arg("png");
 if (png) writeFileSync(png, await rgbToPng(i420ToRgb(compose()), canvas.width, canvas.height));

@@ -26,11 +26,36 @@ const ffmpeg = process.argv[3] ?? resolveFfmpegPath();
 
 /** A moving test pattern at the tile's size, VP8 as a browser sends it (one keyframe, then deltas). */
 function clip(): { data: Buffer; isKeyframe: boolean }[] {
-  const ivf = execFileSync(ffmpeg, [
-    "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `testsrc2=s=${TILE.width}x${TILE.height}:r=${FPS}`,
-    "-t", String(seconds), "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "400k",
-    "-g", "100000", "-auto-alt-ref", "0", "-f", "ivf", "pipe:1",
-  ], { maxBuffer: 256 * 1024 * 1024 });
+  const ivf = execFileSync(
+    ffmpeg,
+    [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      `testsrc2=s=${TILE.width}x${TILE.height}:r=${FPS}`,
+      "-t",
+      String(seconds),
+      "-c:v",
+      "libvpx",
+      "-deadline",
+      "realtime",
+      "-cpu-used",
+      "8",
+      "-b:v",
+      "400k",
+      "-g",
+      "100000",
+      "-auto-alt-ref",
+      "0",
+      "-f",
+      "ivf",
+      "pipe:1",
+    ],
+    { maxBuffer: 256 * 1024 * 1024 },
+  );
   return new IvfReader().push(ivf).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) }));
 }
 
@@ -71,9 +96,13 @@ async function viaFfmpeg(frames: ReturnType<typeof clip>): Promise<string> {
   const node0 = cpuSeconds();
   const tree0 = sampleTree(process.pid);
   const wall0 = performance.now();
-  await realTime(frames.length - next, (i) => {
-    for (const d of decoders) d.decode({ ...frames[next + i], timestamp: (next + i) * 3000 });
-  }, () => out);
+  await realTime(
+    frames.length - next,
+    (i) => {
+      for (const d of decoders) d.decode({ ...frames[next + i], timestamp: (next + i) * 3000 });
+    },
+    () => out,
+  );
   const wall = (performance.now() - wall0) / 1000;
   const node = cpuSeconds() - node0;
   const tree = sampleTree(process.pid);
@@ -121,7 +150,15 @@ class InProcessDecoder {
       while (this.context.receiveFrameSync(this.decoded) >= 0) {
         const key = `${this.decoded.width}x${this.decoded.height}`;
         if (key !== this.scalerFor) {
-          this.scaler.getContext(this.decoded.width, this.decoded.height, AV_PIX_FMT_YUV420P, TILE.width, TILE.height, AV_PIX_FMT_YUV420P, SWS_FAST_BILINEAR);
+          this.scaler.getContext(
+            this.decoded.width,
+            this.decoded.height,
+            AV_PIX_FMT_YUV420P,
+            TILE.width,
+            TILE.height,
+            AV_PIX_FMT_YUV420P,
+            SWS_FAST_BILINEAR,
+          );
           this.scaler.initContext();
           this.scalerFor = key;
         }
@@ -157,9 +194,13 @@ async function viaNodeAv(frames: ReturnType<typeof clip>): Promise<string> {
   while (out < 2 * INPUTS) await new Promise((r) => setTimeout(r, 20));
   const cpu0 = cpuSeconds();
   const wall0 = performance.now();
-  await realTime(frames.length - 2, (i) => {
-    for (const d of decoders) d.decode(frames[i + 2].data, picture);
-  }, () => out);
+  await realTime(
+    frames.length - 2,
+    (i) => {
+      for (const d of decoders) d.decode(frames[i + 2].data, picture);
+    },
+    () => out,
+  );
   const wall = (performance.now() - wall0) / 1000;
   const cpu = cpuSeconds() - cpu0;
   await Promise.all(decoders.map((d) => d.close()));

@@ -34,7 +34,22 @@ const cpuMs = () => {
 };
 
 async function viaPipe(): Promise<string> {
-  const args = ["-hide_banner", "-nostdin", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", `${WIDTH}x${HEIGHT}`, "-framerate", String(FPS), "-i", "pipe:0"];
+  const args = [
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "error",
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "yuv420p",
+    "-s",
+    `${WIDTH}x${HEIGHT}`,
+    "-framerate",
+    String(FPS),
+    "-i",
+    "pipe:0",
+  ];
   for (const [k, v] of Object.entries(vp8EncoderOptions({ bitrate: BITRATE, keyframeInterval: 300 }))) args.push(`-${k}`, String(v));
   args.push("-f", "ivf", "pipe:1");
   const child = spawn(ffmpeg, args, { stdio: ["pipe", "pipe", "inherit"] });

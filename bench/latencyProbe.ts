@@ -45,7 +45,12 @@ export class LatencyProbe {
 }
 
 /** The block code (sender, frame) drawn in `region` of a decoded RGB picture of `probe` size; undefined when it does not read. */
-export function readCode(rgb: Buffer, probe: Size, { rect, canvas, fit = "cover" }: Region, centres = cellCentres()): { sender: number; frame: number } | undefined {
+export function readCode(
+  rgb: Buffer,
+  probe: Size,
+  { rect, canvas, fit = "cover" }: Region,
+  centres = cellCentres(),
+): { sender: number; frame: number } | undefined {
   const scale = (fit === "cover" ? Math.max : Math.min)(rect.width / CLIP_WIDTH, rect.height / CLIP_HEIGHT);
   const toProbeX = probe.width / canvas.width;
   const toProbeY = probe.height / canvas.height;

@@ -30,7 +30,15 @@ async function main(): Promise<void> {
   for (let i = 0; i < n; i++) {
     // On a starved machine a connection can time out: each sender gets three tries.
     for (let attempt = 1; ; attempt++) {
-      const client = new TestClient({ url, room, name: `S${i + 1}`, clip: barcodeClip(i, "vp8"), toneHz: 300 + 100 * i, decode: false, mode });
+      const client = new TestClient({
+        url,
+        room,
+        name: `S${i + 1}`,
+        clip: barcodeClip(i, "vp8"),
+        toneHz: 300 + 100 * i,
+        decode: false,
+        mode,
+      });
       try {
         await client.connect();
         clients.push(client);

@@ -43,10 +43,14 @@ export interface Row {
  * Each sender's clips at every tile size a grid of up to `senders` tiles gives it, encoded before anyone
  * joins (each encode is a synchronous ffmpeg run that would stall the load generator mid-measurement).
  */
-function tileClips(senders: number, codec: BenchOptions["codec"]): (sender: number) => (size: { width: number; height: number }) => BarcodeClip | undefined {
+function tileClips(
+  senders: number,
+  codec: BenchOptions["codec"],
+): (sender: number) => (size: { width: number; height: number }) => BarcodeClip | undefined {
   const { output } = defaultConfig;
   const sizes = new Map<string, { width: number; height: number }>();
-  for (let n = 1; n <= senders; n++) for (const r of gridLayout(n, output)) sizes.set(`${r.width}x${r.height}`, { width: r.width, height: r.height });
+  for (let n = 1; n <= senders; n++)
+    for (const r of gridLayout(n, output)) sizes.set(`${r.width}x${r.height}`, { width: r.width, height: r.height });
   for (let i = 0; i < senders; i++) for (const size of sizes.values()) barcodeClip(i, codec, size);
   // A tile a browser sends full VGA for is the VGA clip; a size not foreseen keeps the clip being sent.
   return (sender) => (size) => (sizes.has(`${size.width}x${size.height}`) ? barcodeClip(sender, codec, size) : undefined);
@@ -99,7 +103,13 @@ function clipKbps(codec: BenchOptions["codec"]): number {
  * the server's process tree is sampled from /proc and one receiver per measurement decodes what it gets
  * to read the senders' frame codes (latency). MCU rooms also get a receive-only viewer that counts frames.
  */
-export async function measure(mode: Mode, senders: number, rooms: number, options: BenchOptions, progress: (text: string) => void): Promise<Row> {
+export async function measure(
+  mode: Mode,
+  senders: number,
+  rooms: number,
+  options: BenchOptions,
+  progress: (text: string) => void,
+): Promise<Row> {
   const target = await server(options.url);
   const clients: TestClient[] = [];
   const viewers: TestClient[] = [];
@@ -128,19 +138,45 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
         }
         // The first SFU sender decodes what it receives: the latency receiver for that mode.
         const decodes = mode === "sfu" && r === 0 && i === 0;
-        const c = new TestClient({ url: target.url, room, name: `S${i + 1}`, clip: barcodeClip(i, options.codec), clipForTile: clipsFor?.(i), ...senderSound(i, options.talkers), videoCodecs: mode === "mcu" ? mixCodecsOf(i, options.h264Receivers) : undefined, decode: decodes, probeSize: STREAM_PROBE, mode });
+        const c = new TestClient({
+          url: target.url,
+          room,
+          name: `S${i + 1}`,
+          clip: barcodeClip(i, options.codec),
+          clipForTile: clipsFor?.(i),
+          ...senderSound(i, options.talkers),
+          videoCodecs: mode === "mcu" ? mixCodecsOf(i, options.h264Receivers) : undefined,
+          decode: decodes,
+          probeSize: STREAM_PROBE,
+          mode,
+        });
         await c.connect();
         clients.push(c);
         if (r === 0) firstRoom.push(c);
       }
       if (mode === "mcu") {
-        const v = new TestClient({ url: target.url, room, name: "Counter", role: "viewer", decode: r === 0, probeSize: MIX_PROBE, mode, videoCodecs: options.h264Receivers === undefined ? undefined : ["vp8"] });
+        const v = new TestClient({
+          url: target.url,
+          room,
+          name: "Counter",
+          role: "viewer",
+          decode: r === 0,
+          probeSize: MIX_PROBE,
+          mode,
+          videoCodecs: options.h264Receivers === undefined ? undefined : ["vp8"],
+        });
         await v.connect();
         viewers.push(v);
         for (const box of options.viewerBoxes) {
           const l = new TestClient({ url: target.url, room, name: `Box ${box.width}x${box.height}`, role: "viewer", decode: false, mode });
           await l.connect();
-          l.send({ type: "display", width: box.width, height: box.height, pixelRatio: 1, orientation: box.height > box.width ? "portrait" : "landscape" });
+          l.send({
+            type: "display",
+            width: box.width,
+            height: box.height,
+            pixelRatio: 1,
+            orientation: box.height > box.width ? "portrait" : "landscape",
+          });
           limited.push(l);
         }
       }
@@ -156,7 +192,9 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
       const regions: Region[] = gridLayout(senders, canvas).map((rect) => ({ rect, canvas }));
       viewer.decoder.onFrame = (rgb, at) => probe.read(rgb, MIX_PROBE, regions, at);
     } else if (mode === "sfu") {
-      const whole: Region[] = [{ rect: { x: 0, y: 0, width: CLIP_WIDTH, height: CLIP_HEIGHT }, canvas: { width: CLIP_WIDTH, height: CLIP_HEIGHT } }];
+      const whole: Region[] = [
+        { rect: { x: 0, y: 0, width: CLIP_WIDTH, height: CLIP_HEIGHT }, canvas: { width: CLIP_WIDTH, height: CLIP_HEIGHT } },
+      ];
       for (const remote of firstRoom[0].remotes.values()) remote.decoder.onFrame = (rgb, at) => probe.read(rgb, STREAM_PROBE, whole, at);
     }
 
@@ -169,15 +207,23 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
     let peakRss = 0;
     while (performance.now() - t0 < options.windowSeconds * 1000) {
       if (pid) peakRss = Math.max(peakRss, sampleTree(pid).rssBytes);
-      progress(`${label}: measuring ${((performance.now() - t0) / 1000).toFixed(0)}/${options.windowSeconds} s, ${probe.samples.length} latency samples`);
+      progress(
+        `${label}: measuring ${((performance.now() - t0) / 1000).toFixed(0)}/${options.windowSeconds} s, ${probe.samples.length} latency samples`,
+      );
       await sleep(500);
     }
     const elapsed = (performance.now() - t0) / 1000;
-    const tileSized = clients.filter((c) => c.tileSwitches > 0 && c.currentClip !== barcodeClip(clients.indexOf(c) % senders, options.codec)).length;
+    const tileSized = clients.filter(
+      (c) => c.tileSwitches > 0 && c.currentClip !== barcodeClip(clients.indexOf(c) % senders, options.codec),
+    ).length;
     const end = pid ? sampleTree(pid) : undefined;
     const ownEnd = sampleTree(process.pid);
     const perClient = (k: 0 | 1) =>
-      clients.length ? (clients.reduce((sum, c, i) => sum + ((k === 0 ? c.bytesReceived : c.bytesSent) - bytes0[i][k]), 0) / clients.length / elapsed) * 8 / 1000 : 0;
+      clients.length
+        ? ((clients.reduce((sum, c, i) => sum + ((k === 0 ? c.bytesReceived : c.bytesSent) - bytes0[i][k]), 0) / clients.length / elapsed) *
+            8) /
+          1000
+        : 0;
     const fps = viewers.length ? Math.min(...viewers.map((v, i) => (v.frameArrivals.length - frames0[i]) / elapsed)) : null;
     const cpu = start && end ? coresBetween(start, end, elapsed) : null;
     // The server is this process's child (unless --url): its tree is inside ours, so take it out.
@@ -192,14 +238,18 @@ export async function measure(mode: Mode, senders: number, rooms: number, option
       progress(`${label}: offline floor`);
       const clips = Array.from({ length: senders }, (_, i) => barcodeClip(i, options.codec).path);
       const { output, keyframeIntervalMs } = defaultConfig; // what the bench's own server runs with
-      const floor = await offlineFloor(clips, clips.map((_, i) => toneHz(i)), {
-        canvas: { width: output.width, height: output.height },
-        fps: output.fps,
-        videoBitrate: output.videoBitrate,
-        keyframeInterval: Math.max(1, Math.round((keyframeIntervalMs * output.fps) / 1000)),
-        audioBitrate: output.audioBitrate,
-        seconds: Math.min(10, options.windowSeconds),
-      });
+      const floor = await offlineFloor(
+        clips,
+        clips.map((_, i) => toneHz(i)),
+        {
+          canvas: { width: output.width, height: output.height },
+          fps: output.fps,
+          videoBitrate: output.videoBitrate,
+          keyframeInterval: Math.max(1, Math.round((keyframeIntervalMs * output.fps) / 1000)),
+          audioBitrate: output.audioBitrate,
+          seconds: Math.min(10, options.windowSeconds),
+        },
+      );
       floorCores = floor.cores;
     }
     const kbps = clipKbps(options.codec);

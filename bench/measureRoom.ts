@@ -45,15 +45,17 @@ for (const [pid, cpu] of end.cpuSeconds) {
   const name = end.names.get(pid) ?? "?";
   byName.set(name, (byName.get(name) ?? 0) + (cpu - (start.cpuSeconds.get(pid) ?? 0)) / elapsed);
 }
-console.log(JSON.stringify({
-  senders,
-  seconds: Number(elapsed.toFixed(1)),
-  serverCpuCores: Number(coresBetween(start, end, elapsed).toFixed(3)),
-  processes: end.cpuSeconds.size,
-  outputFps: Number((frames / elapsed).toFixed(2)),
-  maxFrameGapMs: Math.round(maxGapMs),
-  cpuByProcess: Object.fromEntries([...byName].map(([k, v]) => [k, Number(v.toFixed(3))])),
-}));
+console.log(
+  JSON.stringify({
+    senders,
+    seconds: Number(elapsed.toFixed(1)),
+    serverCpuCores: Number(coresBetween(start, end, elapsed).toFixed(3)),
+    processes: end.cpuSeconds.size,
+    outputFps: Number((frames / elapsed).toFixed(2)),
+    maxFrameGapMs: Math.round(maxGapMs),
+    cpuByProcess: Object.fromEntries([...byName].map(([k, v]) => [k, Number(v.toFixed(3))])),
+  }),
+);
 await Promise.all(clients.map((c) => c.close()));
 await server.stop();
 process.exit(0);

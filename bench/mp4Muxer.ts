@@ -19,7 +19,25 @@ import { accessUnits } from "../test/helpers/h264AccessUnits.js";
 
 const seconds = Number(process.argv[2] ?? 120);
 const dir = mkdtempSync(join(tmpdir(), "tessera-mp4bench-"));
-const annexB = execFileSync(resolveFfmpegPath(), ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=640x480:r=30", "-t", "10", ...h264EncoderArgs("1500k", 60), "-f", "h264", "pipe:1"], { maxBuffer: 64 << 20 });
+const annexB = execFileSync(
+  resolveFfmpegPath(),
+  [
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc2=s=640x480:r=30",
+    "-t",
+    "10",
+    ...h264EncoderArgs("1500k", 60),
+    "-f",
+    "h264",
+    "pipe:1",
+  ],
+  { maxBuffer: 64 << 20 },
+);
 const clip = accessUnits(annexB);
 const tone = tonePackets(440);
 
@@ -53,20 +71,31 @@ async function run(name: string, sink: Sink, path: string): Promise<void> {
   const rest = times.slice(1).sort((x, y) => x - y);
   const p99 = rest[Math.floor(rest.length * 0.99)];
   const worst = rest.at(-1)!;
-  console.log(`${name}: ${(cpuMs / seconds).toFixed(2)} ms CPU per media second (${((cpuMs / seconds / 1000) * 100).toFixed(2)} % of a core), first packet ${first.toFixed(1)} ms, then p99 ${p99.toFixed(3)} ms and slowest ${worst.toFixed(2)} ms per packet, ${statSync(path).size} bytes for ${seconds} s`);
+  console.log(
+    `${name}: ${(cpuMs / seconds).toFixed(2)} ms CPU per media second (${((cpuMs / seconds / 1000) * 100).toFixed(2)} % of a core), first packet ${first.toFixed(1)} ms, then p99 ${p99.toFixed(3)} ms and slowest ${worst.toFixed(2)} ms per packet, ${statSync(path).size} bytes for ${seconds} s`,
+  );
 }
 
 const nodeAvPath = join(dir, "node-av.mp4");
 const w = new Mp4Writer(nodeAvPath, { width: 640, height: 480, audioChannels: 1 });
-await run("node-av (FFmpeg mov muxer, in process)", { video: (t, d, k) => w.addVideo(t, d, k), audio: (t, d) => w.addAudio(t, d), end: () => w.finish() }, nodeAvPath);
+await run(
+  "node-av (FFmpeg mov muxer, in process)",
+  { video: (t, d, k) => w.addVideo(t, d, k), audio: (t, d) => w.addAudio(t, d), end: () => w.finish() },
+  nodeAvPath,
+);
 
 const mb = await import("mediabunny" as string).catch(() => undefined);
 if (!mb) console.log("mediabunny: not installed (npm i --no-save mediabunny to compare)");
 else {
   const path = join(dir, "mediabunny.mp4");
   const fd = openSync(path, "w");
-  const writable = new WritableStream<{ data: Uint8Array; position: number }>({ write: (c) => void writeSync(fd, c.data, 0, c.data.length, c.position) });
-  const output = new mb.Output({ format: new mb.Mp4OutputFormat({ fastStart: "fragmented", minimumFragmentDuration: 1 }), target: new mb.StreamTarget(writable) });
+  const writable = new WritableStream<{ data: Uint8Array; position: number }>({
+    write: (c) => void writeSync(fd, c.data, 0, c.data.length, c.position),
+  });
+  const output = new mb.Output({
+    format: new mb.Mp4OutputFormat({ fastStart: "fragmented", minimumFragmentDuration: 1 }),
+    target: new mb.StreamTarget(writable),
+  });
   const vs = new mb.EncodedVideoPacketSource("avc");
   const as = new mb.EncodedAudioPacketSource("opus");
   output.addVideoTrack(vs, { frameRate: 30 });
@@ -77,10 +106,17 @@ else {
     "mediabunny (TypeScript)",
     {
       video: async (t, d, k) => {
-        await vs.add(new mb.EncodedPacket(d, k ? "key" : "delta", t / 1000, 1 / 30), first ? { decoderConfig: { codec: "avc1.42c01e", codedWidth: 640, codedHeight: 480 } } : undefined);
+        await vs.add(
+          new mb.EncodedPacket(d, k ? "key" : "delta", t / 1000, 1 / 30),
+          first ? { decoderConfig: { codec: "avc1.42c01e", codedWidth: 640, codedHeight: 480 } } : undefined,
+        );
         first = false;
       },
-      audio: (t, d) => as.add(new mb.EncodedPacket(d, "key", t / 1000, 0.02), t === 0 ? { decoderConfig: { codec: "opus", numberOfChannels: 1, sampleRate: 48000 } } : undefined),
+      audio: (t, d) =>
+        as.add(
+          new mb.EncodedPacket(d, "key", t / 1000, 0.02),
+          t === 0 ? { decoderConfig: { codec: "opus", numberOfChannels: 1, sampleRate: 48000 } } : undefined,
+        ),
       end: async () => {
         await output.finalize();
         closeSync(fd);

@@ -37,8 +37,23 @@ function toneFile(hz: number): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `tone-${hz}.ogg`);
   if (!existsSync(path)) {
-    execFileSync(resolveFfmpegPath(), ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `sine=frequency=${hz}:sample_rate=48000:duration=1`,
-      "-c:a", "libopus", "-b:a", "64k", "-frame_duration", "20", "-y", `${path}.part.ogg`]);
+    execFileSync(resolveFfmpegPath(), [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      `sine=frequency=${hz}:sample_rate=48000:duration=1`,
+      "-c:a",
+      "libopus",
+      "-b:a",
+      "64k",
+      "-frame_duration",
+      "20",
+      "-y",
+      `${path}.part.ogg`,
+    ]);
     renameSync(`${path}.part.ogg`, path);
   }
   return path;
@@ -51,7 +66,21 @@ function toneFile(hz: number): string {
 function loopableH264(path: string, fps: number): string {
   const mkv = `${path}.mkv`;
   if (!existsSync(mkv)) {
-    execFileSync(resolveFfmpegPath(), ["-hide_banner", "-loglevel", "error", "-f", "h264", "-framerate", String(fps), "-i", path, "-c", "copy", "-y", `${mkv}.part.mkv`]);
+    execFileSync(resolveFfmpegPath(), [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "h264",
+      "-framerate",
+      String(fps),
+      "-i",
+      path,
+      "-c",
+      "copy",
+      "-y",
+      `${mkv}.part.mkv`,
+    ]);
     renameSync(`${mkv}.part.mkv`, mkv);
   }
   return mkv;
@@ -61,15 +90,23 @@ export function floorArgs(clipPaths: readonly string[], toneHz: readonly number[
   const n = clipPaths.length;
   const tiles = gridLayout(n, s.canvas);
   const inputs = [
-    ...clipPaths.flatMap((p) => ["-threads", "1", "-stream_loop", "-1", ...(p.endsWith(".h264") ? ["-f", "matroska", "-i", loopableH264(p, s.fps)] : ["-f", "ivf", "-i", p])]),
+    ...clipPaths.flatMap((p) => [
+      "-threads",
+      "1",
+      "-stream_loop",
+      "-1",
+      ...(p.endsWith(".h264") ? ["-f", "matroska", "-i", loopableH264(p, s.fps)] : ["-f", "ivf", "-i", p]),
+    ]),
     ...toneHz.flatMap((hz) => ["-stream_loop", "-1", "-i", toneFile(hz)]),
   ];
   const graph: string[] = [];
   tiles.forEach((t, i) => {
-    graph.push(`[${i}:v]${filterChain([
-      { name: "scale", args: { w: t.width, h: t.height, force_original_aspect_ratio: "increase", flags: "fast_bilinear" } },
-      { name: "crop", args: { w: t.width, h: t.height } },
-    ])}[t${i}]`);
+    graph.push(
+      `[${i}:v]${filterChain([
+        { name: "scale", args: { w: t.width, h: t.height, force_original_aspect_ratio: "increase", flags: "fast_bilinear" } },
+        { name: "crop", args: { w: t.width, h: t.height } },
+      ])}[t${i}]`,
+    );
   });
   // xstack places every tile with one copy each. A chain of overlays on a background was tried first: it
   // copies the whole canvas once per overlay and cost 2.4x as much, a floor no one should be measured against.
@@ -80,14 +117,38 @@ export function floorArgs(clipPaths: readonly string[], toneHz: readonly number[
       : `${tiles.map((_, i) => `[t${i}]`).join("")}xstack=inputs=${n}:layout=${tiles.map((t) => `${t.x}_${t.y}`).join("|")}[vout]`,
   );
   graph.push(`${toneHz.map((_, i) => `[${n + i}:a]`).join("")}amix=inputs=${toneHz.length}[aout]`);
-  const encoder = Object.entries(vp8EncoderOptions({ bitrate: s.videoBitrate, keyframeInterval: s.keyframeInterval })).flatMap(([k, v]) => [`-${k}`, String(v)]);
+  const encoder = Object.entries(vp8EncoderOptions({ bitrate: s.videoBitrate, keyframeInterval: s.keyframeInterval })).flatMap(([k, v]) => [
+    `-${k}`,
+    String(v),
+  ]);
   return [
-    "-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-benchmark",
+    "-hide_banner",
+    "-nostdin",
+    "-nostats",
+    "-loglevel",
+    "info",
+    "-benchmark",
     ...inputs,
-    "-filter_complex", graph.join(";"),
-    "-map", "[vout]", ...encoder, "-r", String(s.fps),
-    "-map", "[aout]", "-c:a", "libopus", "-b:a", String(s.audioBitrate), "-application", "voip",
-    "-t", String(s.seconds), "-f", "null", "-",
+    "-filter_complex",
+    graph.join(";"),
+    "-map",
+    "[vout]",
+    ...encoder,
+    "-r",
+    String(s.fps),
+    "-map",
+    "[aout]",
+    "-c:a",
+    "libopus",
+    "-b:a",
+    String(s.audioBitrate),
+    "-application",
+    "voip",
+    "-t",
+    String(s.seconds),
+    "-f",
+    "null",
+    "-",
   ];
 }
 

@@ -56,7 +56,25 @@ export const usage = `npm run bench -- [--modes mcu,sfu,mesh] [--n 2,3,4,5,6] [-
                     [--url http://host:port] [--out bench/results]`;
 
 export function parseOptions(argv: readonly string[]): BenchOptions {
-  const known = new Set(["modes", "n", "window", "warmup", "rooms", "capacity", "max-rooms", "codec", "talkers", "h264-receivers", "full-size-senders", "no-floor", "url", "out", "help", "viewer-boxes", "rungs"]);
+  const known = new Set([
+    "modes",
+    "n",
+    "window",
+    "warmup",
+    "rooms",
+    "capacity",
+    "max-rooms",
+    "codec",
+    "talkers",
+    "h264-receivers",
+    "full-size-senders",
+    "no-floor",
+    "url",
+    "out",
+    "help",
+    "viewer-boxes",
+    "rungs",
+  ]);
   const flags = new Set(["capacity", "full-size-senders", "no-floor", "help", "rungs"]);
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
@@ -108,7 +126,8 @@ function parseBoxes(raw: string | undefined): ViewerBox[] {
   if (raw === undefined) return [];
   return raw.split(",").map((box) => {
     const m = /^(\d{1,5})x(\d{1,5})$/.exec(box);
-    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new Error(`--viewer-boxes: "${box}" is not WIDTHxHEIGHT in CSS pixels (e.g. 640x360)`);
+    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1)
+      throw new Error(`--viewer-boxes: "${box}" is not WIDTHxHEIGHT in CSS pixels (e.g. 640x360)`);
     return { width: Number(m[1]), height: Number(m[2]) };
   });
 }

@@ -73,7 +73,10 @@ function chromiumCpu(): Map<number, { kind: string; seconds: number }> {
       const argv = readFileSync(`/proc/${entry}/cmdline`, "utf8").split(/[\0 ]/);
       if (!/chrom/.test(argv[0] ?? "")) continue;
       const type = argv.find((a) => a.startsWith("--type="))?.slice(7) ?? "browser";
-      const sub = argv.find((a) => a.startsWith("--utility-sub-type="))?.slice(19).split(".")[0];
+      const sub = argv
+        .find((a) => a.startsWith("--utility-sub-type="))
+        ?.slice(19)
+        .split(".")[0];
       found.set(Number(entry), { kind: sub ? `${type}:${sub}` : type, seconds: (Number(fields[11]) + Number(fields[12])) / CLK_TCK });
     } catch {
       // ended while listed
@@ -84,7 +87,11 @@ function chromiumCpu(): Map<number, { kind: string; seconds: number }> {
   return found;
 }
 
-function coresByKind(before: ReturnType<typeof chromiumCpu>, after: ReturnType<typeof chromiumCpu>, seconds: number): Record<string, number> {
+function coresByKind(
+  before: ReturnType<typeof chromiumCpu>,
+  after: ReturnType<typeof chromiumCpu>,
+  seconds: number,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [pid, { kind, seconds: cpu }] of after) out[kind] = (out[kind] ?? 0) + (cpu - (before.get(pid)?.seconds ?? 0)) / seconds;
   return out;
@@ -93,7 +100,11 @@ function coresByKind(before: ReturnType<typeof chromiumCpu>, after: ReturnType<t
 /** The senders, in a child process under nice; resolves once all have joined. */
 async function startSenders(url: string, room: string, n: number, mode: Mode): Promise<() => Promise<void>> {
   // nice adds to this process's own value: the senders end at 10 whatever priority the run has.
-  const child = spawn("nice", ["-n", String(10 - getPriority()), process.execPath, "--import", "tsx", "bench/loadSenders.ts", url, room, String(n), mode], { stdio: ["pipe", "pipe", "inherit"] });
+  const child = spawn(
+    "nice",
+    ["-n", String(10 - getPriority()), process.execPath, "--import", "tsx", "bench/loadSenders.ts", url, room, String(n), mode],
+    { stdio: ["pipe", "pipe", "inherit"] },
+  );
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = async () => {
     child.kill("SIGTERM");
@@ -171,7 +182,8 @@ async function measureRow(url: string, serverPid: number, mode: Mode, n: number,
     });
     const d = (kind: string, key: string) => (statsAfter[kind]?.[key] ?? 0) - (statsBefore[kind]?.[key] ?? 0);
     // A connection replaced in the window (an SFU page renegotiating after a failure) restarts its counters.
-    if (d("video", "bytesReceived") < 0 || d("video", "framesDecoded") < 0) throw new Error("the page's counters went back during the window (a connection was replaced)");
+    if (d("video", "bytesReceived") < 0 || d("video", "framesDecoded") < 0)
+      throw new Error("the page's counters went back during the window (a connection was replaced)");
     const byKind = coresByKind(cpuBefore, cpuAfter, seconds);
     const frames = d("video", "framesDecoded");
     return {
@@ -185,7 +197,9 @@ async function measureRow(url: string, serverPid: number, mode: Mode, n: number,
       videoStreams: streams,
       fps: frames / seconds,
       decodeMsPerFrame: (1000 * d("video", "totalDecodeTime")) / Math.max(1, frames),
-      load: loadavg().map((l) => l.toFixed(1)).join(" "),
+      load: loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" "),
     };
   } finally {
     await pool.closeAll();
@@ -219,15 +233,22 @@ async function main(): Promise<void> {
     await server.stop();
   }
   const kinds = [...new Set(rows.flatMap((r) => Object.keys(r.byKind)))].sort();
-  console.log(`\n| mode | N | server CPU (cores) | receiver CPU (cores) | ${kinds.join(" | ")} | video streams decoded | pictures decoded / s | decode ms / picture | down kbit/s | load average |`);
+  console.log(
+    `\n| mode | N | server CPU (cores) | receiver CPU (cores) | ${kinds.join(" | ")} | video streams decoded | pictures decoded / s | decode ms / picture | down kbit/s | load average |`,
+  );
   console.log(`|---|---|---|---|${kinds.map(() => "---").join("|")}|---|---|---|---|---|`);
   for (const r of rows) {
-    console.log(`| ${r.mode} | ${r.n} | ${r.serverCores.toFixed(3)} | ${r.cores.toFixed(3)} | ${kinds.map((k) => (r.byKind[k] ?? 0).toFixed(3)).join(" | ")} | ${r.videoStreams} | ${r.fps.toFixed(1)} | ${r.decodeMsPerFrame.toFixed(1)} | ${r.downKbps.toFixed(0)} | ${r.load} |`);
+    console.log(
+      `| ${r.mode} | ${r.n} | ${r.serverCores.toFixed(3)} | ${r.cores.toFixed(3)} | ${kinds.map((k) => (r.byKind[k] ?? 0).toFixed(3)).join(" | ")} | ${r.videoStreams} | ${r.fps.toFixed(1)} | ${r.decodeMsPerFrame.toFixed(1)} | ${r.downKbps.toFixed(0)} | ${r.load} |`,
+    );
   }
   for (const n of options.ns) {
     const m = rows.find((r) => r.mode === "mcu" && r.n === n);
     const s = rows.find((r) => r.mode === "sfu" && r.n === n);
-    if (m && s) console.log(`N=${n}: MCU receiver / SFU receiver = ${(m.cores / s.cores).toFixed(2)} (CPU), ${(m.downKbps / s.downKbps).toFixed(2)} (download)`);
+    if (m && s)
+      console.log(
+        `N=${n}: MCU receiver / SFU receiver = ${(m.cores / s.cores).toFixed(2)} (CPU), ${(m.downKbps / s.downKbps).toFixed(2)} (download)`,
+      );
   }
   console.log(JSON.stringify({ options, rows }));
 }

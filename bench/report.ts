@@ -92,11 +92,27 @@ export function writeResults(rows: readonly Row[], capacity: Capacity | undefine
   mkdirSync(options.outDir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, "-");
   const { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers, h264Receivers } = options;
-  const json = JSON.stringify({ at: new Date().toISOString(), options: { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers, h264Receivers, viewerBoxes: options.viewerBoxes }, capacity, rungs, rows }, null, 2);
+  const json = JSON.stringify(
+    {
+      at: new Date().toISOString(),
+      options: { modes, counts, windowSeconds, warmupSeconds, rooms, codec, talkers, h264Receivers, viewerBoxes: options.viewerBoxes },
+      capacity,
+      rungs,
+      rows,
+    },
+    null,
+    2,
+  );
   const path = join(options.outDir, `bench-${stamp}.json`);
   writeFileSync(path, json);
   writeFileSync(join(options.outDir, "latest.json"), json);
-  writeFileSync(join(options.outDir, "bench.svg"), chart(rows.filter((r) => r.rooms === options.rooms), modes));
+  writeFileSync(
+    join(options.outDir, "bench.svg"),
+    chart(
+      rows.filter((r) => r.rooms === options.rooms),
+      modes,
+    ),
+  );
   return path;
 }
 
@@ -112,9 +128,29 @@ function chart(rows: readonly Row[], modes: readonly Mode[]): string {
         points: rows.filter((r) => r.mode === m && pick(r) !== null).map((r) => ({ x: r.senders, y: pick(r)! })),
       }));
   return svgDocument([
-    lineChart("Server CPU", "senders (N)", "cores", seriesOf((r) => r.serverCpuCores, ["mcu", "sfu"])),
-    lineChart("Download per client", "senders (N)", "kbit/s", seriesOf((r) => r.downKbps, ["mcu", "sfu", "mesh"])),
-    lineChart("Video streams per client", "senders (N)", "streams", seriesOf((r) => r.downStreams, ["mcu", "sfu", "mesh"])),
-    lineChart("Glass-to-glass latency p50", "senders (N)", "ms", seriesOf((r) => r.latencyP50Ms, ["mcu", "sfu"])),
+    lineChart(
+      "Server CPU",
+      "senders (N)",
+      "cores",
+      seriesOf((r) => r.serverCpuCores, ["mcu", "sfu"]),
+    ),
+    lineChart(
+      "Download per client",
+      "senders (N)",
+      "kbit/s",
+      seriesOf((r) => r.downKbps, ["mcu", "sfu", "mesh"]),
+    ),
+    lineChart(
+      "Video streams per client",
+      "senders (N)",
+      "streams",
+      seriesOf((r) => r.downStreams, ["mcu", "sfu", "mesh"]),
+    ),
+    lineChart(
+      "Glass-to-glass latency p50",
+      "senders (N)",
+      "ms",
+      seriesOf((r) => r.latencyP50Ms, ["mcu", "sfu"]),
+    ),
   ]);
 }

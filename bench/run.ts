@@ -12,7 +12,16 @@ import { measure, type Row } from "./measureMode.js";
 import { parseOptions, type BenchOptions } from "./options.js";
 import { availableParallelism } from "node:os";
 import { rungCostMarkdown, rungCosts } from "./rungCost.js";
-import { capacityLine, impliedCapacity, markdownTable, RUNG_BOXES, rungCostTable, writeResults, type Capacity, type RungCost } from "./report.js";
+import {
+  capacityLine,
+  impliedCapacity,
+  markdownTable,
+  RUNG_BOXES,
+  rungCostTable,
+  writeResults,
+  type Capacity,
+  type RungCost,
+} from "./report.js";
 
 let options;
 try {
@@ -21,7 +30,9 @@ try {
   console.error((err as Error).message);
   process.exit(2);
 }
-const progress = process.stderr.isTTY ? (text: string) => process.stderr.write(`\r\x1b[K${text}`) : (text: string) => process.stderr.write(`${text}\n`);
+const progress = process.stderr.isTTY
+  ? (text: string) => process.stderr.write(`\r\x1b[K${text}`)
+  : (text: string) => process.stderr.write(`${text}\n`);
 
 const rows: Row[] = [];
 for (const mode of options.modes) for (const n of options.counts) rows.push(await measure(mode, n, options.rooms, options, progress));
@@ -52,7 +63,9 @@ if (options.rungs) {
     for (let attempt = 1; ; attempt++) {
       try {
         const r = await measure("mcu", senders, 1, { ...quick, viewerBoxes: boxes }, progress);
-        console.error(`\nrungs: viewer boxes [${boxes.map((b) => `${b.width}x${b.height}`).join(", ")}] -> received [${r.renditionsReceived.join(", ")}], server ${r.serverCpuCores} cores, ${r.outputFps} fps`);
+        console.error(
+          `\nrungs: viewer boxes [${boxes.map((b) => `${b.width}x${b.height}`).join(", ")}] -> received [${r.renditionsReceived.join(", ")}], server ${r.serverCpuCores} cores, ${r.outputFps} fps`,
+        );
         return r;
       } catch (err) {
         if (attempt >= 2) throw err;

@@ -35,10 +35,30 @@ export interface RungCostRow {
 /** Decodes sender i's clip to raw I420 pictures of `size` (once; a few dozen frames are plenty to loop). */
 function decodedPictures(sender: number, size: Size, count: number): I420Frame[] {
   const clip = barcodeClip(sender, "vp8");
-  const raw = execFileSync(resolveFfmpegPath(), ["-hide_banner", "-loglevel", "error", "-i", clip.path, "-frames:v", String(count), "-vf", `scale=${size.width}:${size.height}:force_original_aspect_ratio=increase,crop=${size.width}:${size.height}`, "-pix_fmt", "yuv420p", "-f", "rawvideo", "pipe:1"], { maxBuffer: 1 << 30 });
+  const raw = execFileSync(
+    resolveFfmpegPath(),
+    [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-i",
+      clip.path,
+      "-frames:v",
+      String(count),
+      "-vf",
+      `scale=${size.width}:${size.height}:force_original_aspect_ratio=increase,crop=${size.width}:${size.height}`,
+      "-pix_fmt",
+      "yuv420p",
+      "-f",
+      "rawvideo",
+      "pipe:1",
+    ],
+    { maxBuffer: 1 << 30 },
+  );
   const bytes = (size.width * size.height * 3) / 2;
   const frames: I420Frame[] = [];
-  for (let i = 0; i + bytes <= raw.length; i += bytes) frames.push({ width: size.width, height: size.height, data: raw.subarray(i, i + bytes) });
+  for (let i = 0; i + bytes <= raw.length; i += bytes)
+    frames.push({ width: size.width, height: size.height, data: raw.subarray(i, i + bytes) });
   return frames;
 }
 
@@ -48,7 +68,13 @@ const cpuMs = () => {
 };
 
 /** One rung: `frames` frames composed from `pictures` and encoded; CPU per frame for each half. */
-async function measureRung(rung: Rung, main: Size, senders: readonly string[], pictures: readonly I420Frame[][], frames: number): Promise<RungCostRow> {
+async function measureRung(
+  rung: Rung,
+  main: Size,
+  senders: readonly string[],
+  pictures: readonly I420Frame[][],
+  frames: number,
+): Promise<RungCostRow> {
   const isMain = rung.width === main.width && rung.height === main.height;
   const layout = computeLayout({ layout: "grid" }, { cameras: senders, speaker: senders[0] }, rung).tiles;
   const labels = new LabelRenderer({ outputHeight: rung.height, font: resolveLabelFont(process.env.LABEL_FONT) });
@@ -59,7 +85,12 @@ async function measureRung(rung: Rung, main: Size, senders: readonly string[], p
   const compose = (i: number) =>
     composeFrame(
       rung,
-      senders.map((id, s) => ({ rect: layout.get(id)!, name: NAMES[s % NAMES.length], highlight: s === 0, frame: pictures[s][i % pictures[s].length] })),
+      senders.map((id, s) => ({
+        rect: layout.get(id)!,
+        name: NAMES[s % NAMES.length],
+        highlight: s === 0,
+        frame: pictures[s][i % pictures[s].length],
+      })),
       labels,
       canvas,
       !isMain,

@@ -15,15 +15,27 @@ export interface ServerProcess {
 export async function startServerProcess(nodeArgs: readonly string[] = []): Promise<ServerProcess> {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const child: ChildProcess = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ICE_HOST_ADDRESSES: "127.0.0.1", LOG_LEVEL: "warn",
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ICE_HOST_ADDRESSES: "127.0.0.1",
+      LOG_LEVEL: "warn",
       // Every load client connects from 127.0.0.1, and the capacity search opens many rooms.
-      MAX_CONNECTIONS_PER_ADDRESS: "100000", MAX_ROOMS: "10000" },
+      MAX_CONNECTIONS_PER_ADDRESS: "100000",
+      MAX_ROOMS: "10000",
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) {
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    ) {
       return {
         url,
         pid: child.pid!,

@@ -42,17 +42,20 @@ function descendants(root: number): number[] {
   const queue = [root];
   while (queue.length > 0) {
     const parent = queue.shift()!;
-    for (const [pid, ppid] of parentOf) if (ppid === parent) {
-      found.push(pid);
-      queue.push(pid);
-    }
+    for (const [pid, ppid] of parentOf)
+      if (ppid === parent) {
+        found.push(pid);
+        queue.push(pid);
+      }
   }
   return found;
 }
 
 function rssKiB(pid: number): number {
   try {
-    const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("VmRSS:"));
+    const line = readFileSync(`/proc/${pid}/status`, "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("VmRSS:"));
     return line ? Number(line.split(/\s+/)[1]) : 0;
   } catch {
     return 0;
@@ -87,7 +90,10 @@ async function once(): Promise<Run> {
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   const deadline = started + 30_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status === 200, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) break;
     if (performance.now() > deadline) {
       child.kill("SIGKILL");
@@ -128,7 +134,9 @@ const results: Run[] = [];
 for (let i = 0; i < runs; i++) {
   const r = await once();
   results.push(r);
-  console.log(`run ${i + 1}: ${r.ms.toFixed(0)} ms to /healthz, server ${r.serverMiB.toFixed(1)} MiB, tree ${r.treeMiB.toFixed(1)} MiB, exit ${r.exitCode}${r.leftBehind.length ? `, LEFT BEHIND ${r.leftBehind.join(",")}` : ""}`);
+  console.log(
+    `run ${i + 1}: ${r.ms.toFixed(0)} ms to /healthz, server ${r.serverMiB.toFixed(1)} MiB, tree ${r.treeMiB.toFixed(1)} MiB, exit ${r.exitCode}${r.leftBehind.length ? `, LEFT BEHIND ${r.leftBehind.join(",")}` : ""}`,
+  );
 }
 console.log(
   `median of ${runs}: ${median(results.map((r) => r.ms)).toFixed(0)} ms, server ${median(results.map((r) => r.serverMiB)).toFixed(1)} MiB, ` +

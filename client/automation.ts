@@ -50,7 +50,27 @@ declare global {
 }
 
 export function installView(): TesseraView {
-  const view: TesseraView = { state: "idle", role: null, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, recordingLink: null, reconnecting: false, reconnects: 0, speaker: null, mix: null, display: null, screenSharer: null, sharing: false, lastScreenTile: null };
+  const view: TesseraView = {
+    state: "idle",
+    role: null,
+    mode: null,
+    id: null,
+    participants: [],
+    lastTile: null,
+    error: null,
+    errorCode: null,
+    audioOnly: false,
+    recording: null,
+    recordingLink: null,
+    reconnecting: false,
+    reconnects: 0,
+    speaker: null,
+    mix: null,
+    display: null,
+    screenSharer: null,
+    sharing: false,
+    lastScreenTile: null,
+  };
   window.tessera = view;
   return view;
 }

@@ -26,10 +26,18 @@ const clampSide = (n: number) => Math.min(MAX_DISPLAY_CSS_PX, Math.max(1, Math.r
  */
 export function displayMessage(box: Viewport, pixelRatio: number, viewport: Viewport): DisplayMessage {
   const ratio = Number.isFinite(pixelRatio) && pixelRatio > 0 ? Math.min(MAX_PIXEL_RATIO, Math.max(0.25, pixelRatio)) : 1;
-  return { type: "display", width: clampSide(box.width), height: clampSide(box.height), pixelRatio: ratio, orientation: mixOrientation(viewport) };
+  return {
+    type: "display",
+    width: clampSide(box.width),
+    height: clampSide(box.height),
+    pixelRatio: ratio,
+    orientation: mixOrientation(viewport),
+  };
 }
 
 /** Equal messages need not be sent twice (a resize that changed nothing the server uses). */
 export function sameDisplay(a: DisplayMessage | undefined, b: DisplayMessage): boolean {
-  return a !== undefined && a.width === b.width && a.height === b.height && a.pixelRatio === b.pixelRatio && a.orientation === b.orientation;
+  return (
+    a !== undefined && a.width === b.width && a.height === b.height && a.pixelRatio === b.pixelRatio && a.orientation === b.orientation
+  );
 }

@@ -2,7 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { ParticipantInfo } from "../protocol/messages.js";
 import { emptyState } from "./emptyState.js";
 
-const p = (id: string, role: "sender" | "viewer" = "sender"): ParticipantInfo => ({ id, name: id, role, audioMuted: false, videoMuted: false });
+const p = (id: string, role: "sender" | "viewer" = "sender"): ParticipantInfo => ({
+  id,
+  name: id,
+  role,
+  audioMuted: false,
+  videoMuted: false,
+});
 
 describe("empty stage", () => {
   it("a sender alone is told so; where the message goes depends on whether the mix shows them", () => {

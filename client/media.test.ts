@@ -25,7 +25,9 @@ describe("media failure messages", () => {
   it("names the missing device", () => {
     expect(describeEn(facts({ errorName: "NotFoundError", hasCamera: false }))).toMatch(/^No camera was found/);
     expect(describeEn(facts({ errorName: "NotFoundError", hasMicrophone: false }))).toMatch(/^No microphone was found/);
-    expect(describeEn(facts({ errorName: "NotFoundError", hasCamera: null, hasMicrophone: null }))).toMatch(/^No camera or microphone was found/);
+    expect(describeEn(facts({ errorName: "NotFoundError", hasCamera: null, hasMicrophone: null }))).toMatch(
+      /^No camera or microphone was found/,
+    );
   });
 
   it("explains a busy device and passes through unknown errors", () => {
@@ -43,7 +45,8 @@ function fakeGetUserMedia(denied: { audio?: boolean; video?: boolean }) {
   const asked: MediaStreamConstraints[] = [];
   const fn = async (c: MediaStreamConstraints) => {
     asked.push(c);
-    if ((c.audio && denied.audio) || (c.video && denied.video)) throw Object.assign(new Error("Permission denied"), { name: "NotAllowedError" });
+    if ((c.audio && denied.audio) || (c.video && denied.video))
+      throw Object.assign(new Error("Permission denied"), { name: "NotAllowedError" });
     return { audio: Boolean(c.audio), video: Boolean(c.video) } as unknown as MediaStream;
   };
   return { fn, asked };

@@ -37,7 +37,6 @@ export interface PageParams {
   relay: boolean;
 }
 
-
 export function readPageParams(search: string): PageParams {
   const q = new URLSearchParams(search);
   return {

@@ -61,7 +61,11 @@ export class Peer {
   private placeholders: Placeholders | null = null;
 
   /** `iceTransportPolicy` "relay": only TURN relay candidates (the page's `&relay=1`). */
-  constructor(iceServers: RTCIceServer[], private readonly handlers: PeerHandlers, iceTransportPolicy: RTCIceTransportPolicy = "all") {
+  constructor(
+    iceServers: RTCIceServer[],
+    private readonly handlers: PeerHandlers,
+    iceTransportPolicy: RTCIceTransportPolicy = "all",
+  ) {
     this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy, bundlePolicy: "max-bundle", rtcpMuxPolicy: "require" });
     this.pc.addEventListener("icecandidate", (event) => {
       const candidate = candidateInit(event.candidate);

@@ -7,7 +7,12 @@ const dev = (deviceId: string, kind: MediaDeviceKind, label = "") => ({ deviceId
 
 describe("device choices", () => {
   it("lists one kind, by label, without Chromium's duplicate aliases", () => {
-    const list = [dev("default", "audioinput", "Default - Mic A"), dev("communications", "audioinput", "Communications - Mic A"), dev("a1", "audioinput", "Mic A"), dev("v1", "videoinput", "Cam")];
+    const list = [
+      dev("default", "audioinput", "Default - Mic A"),
+      dev("communications", "audioinput", "Communications - Mic A"),
+      dev("a1", "audioinput", "Mic A"),
+      dev("v1", "videoinput", "Cam"),
+    ];
     expect(deviceOptions(list, "audioinput", "Microphone", new Translator("en").t)).toEqual([
       { value: "default", label: "Default - Mic A" },
       { value: "a1", label: "Mic A" },

@@ -19,7 +19,12 @@ export interface DeviceOption {
  * The <option>s for one kind of device. Browsers hide labels until a permission is granted and list the
  * default device twice in some (Chromium's "default" and "communications" aliases): numbered names, no duplicates.
  */
-export function deviceOptions(devices: readonly Pick<MediaDeviceInfo, "deviceId" | "kind" | "label">[], kind: MediaDeviceKind, kindName: string, t: Translate): DeviceOption[] {
+export function deviceOptions(
+  devices: readonly Pick<MediaDeviceInfo, "deviceId" | "kind" | "label">[],
+  kind: MediaDeviceKind,
+  kindName: string,
+  t: Translate,
+): DeviceOption[] {
   const seen = new Set<string>();
   const out: DeviceOption[] = [];
   for (const d of devices) {
@@ -139,7 +144,11 @@ export class PreJoin {
       return;
     }
     const t = this.t();
-    const using = (kind: "audio" | "video") => this.opened?.stream.getTracks().find((tr) => tr.kind === kind)?.getSettings().deviceId ?? "";
+    const using = (kind: "audio" | "video") =>
+      this.opened?.stream
+        .getTracks()
+        .find((tr) => tr.kind === kind)
+        ?.getSettings().deviceId ?? "";
     fill(this.cameraSelect, deviceOptions(devices, "videoinput", t("prejoin.camera"), t), using("video"), t("prejoin.noCamera"));
     fill(this.micSelect, deviceOptions(devices, "audioinput", t("prejoin.microphone"), t), using("audio"), t("prejoin.noMicrophone"));
   }
@@ -166,7 +175,9 @@ export class PreJoin {
     const camera = starting ? "starting" : !hasVideo ? "none" : this.cameraOff ? "off" : "on";
     this.box.dataset.camera = camera;
     this.note.hidden = camera === "on";
-    this.note.textContent = t(camera === "starting" ? "prejoin.previewStarting" : camera === "none" ? "prejoin.previewNone" : "prejoin.previewOff");
+    this.note.textContent = t(
+      camera === "starting" ? "prejoin.previewStarting" : camera === "none" ? "prejoin.previewNone" : "prejoin.previewOff",
+    );
     this.micButton.textContent = t(this.micMuted ? "call.unmute" : "call.mute");
     this.micButton.setAttribute("aria-pressed", String(this.micMuted));
     this.micButton.disabled = !hasAudio;

@@ -35,10 +35,21 @@ describe("the page's retry policy", () => {
   });
 
   it("retries a stopping server, a failed room and a lost media connection; never a leave, a kick, a replacement or a refusal", () => {
-    for (const code of ["server-shutdown", "room-failed", "ice-failed", "offer-timeout"] as const) expect(worthRetrying(code), code).toBe(true);
+    for (const code of ["server-shutdown", "room-failed", "ice-failed", "offer-timeout"] as const)
+      expect(worthRetrying(code), code).toBe(true);
     // Every other ending, including codes added later (a refused token), is final.
     expect(BYE_REASONS.filter(worthRetrying).sort()).toEqual(["ice-failed", "offer-timeout", "room-failed", "server-shutdown"]);
-    for (const reason of ["left", "kicked", "replaced", "room-closed", "room-full", "bad-join", "server-full", "too-many-connections"] as const) expect(worthRetrying(reason), reason).toBe(false);
+    for (const reason of [
+      "left",
+      "kicked",
+      "replaced",
+      "room-closed",
+      "room-full",
+      "bad-join",
+      "server-full",
+      "too-many-connections",
+    ] as const)
+      expect(worthRetrying(reason), reason).toBe(false);
     expect(worthRetrying("rate-limited")).toBe(false);
   });
 });

@@ -66,7 +66,12 @@ export class RetryPolicy {
  * failed or timed out (a network change). Refusals (room-full, bad-join, server-full, too-many-connections,
  * and a token refused) are final: trying again would be refused again.
  */
-const RETRIED: ReadonlySet<ErrorCode | ByeReason> = new Set<ErrorCode | ByeReason>(["server-shutdown", "room-failed", "ice-failed", "offer-timeout"]);
+const RETRIED: ReadonlySet<ErrorCode | ByeReason> = new Set<ErrorCode | ByeReason>([
+  "server-shutdown",
+  "room-failed",
+  "ice-failed",
+  "offer-timeout",
+]);
 
 /** Whether the page should reconnect after this error or bye rather than end the session (left, kicked, replaced: never). */
 export function worthRetrying(codeOrReason: ErrorCode | ByeReason): boolean {

@@ -36,8 +36,18 @@ describe("a redirect the page's policy blocks", () => {
 
   it("comes back joining straight away: room, name, role, mode, token and the devices' state in the address", () => {
     const options = { room: "interview", name: "김민수", role: "sender" as const, mode: "sfu" as const, token: "t.o.k" };
-    const address = new URL(rejoinAddress("https://tessera.example.com/?room=interview&lang=ko", options, { micMuted: true, cameraOff: false }));
-    expect(Object.fromEntries(address.searchParams)).toEqual({ room: "interview", lang: "ko", name: "김민수", role: "sender", mode: "sfu", token: "t.o.k", mic: "off" });
+    const address = new URL(
+      rejoinAddress("https://tessera.example.com/?room=interview&lang=ko", options, { micMuted: true, cameraOff: false }),
+    );
+    expect(Object.fromEntries(address.searchParams)).toEqual({
+      room: "interview",
+      lang: "ko",
+      name: "김민수",
+      role: "sender",
+      mode: "sfu",
+      token: "t.o.k",
+      mic: "off",
+    });
     expect(address.origin + address.pathname).toBe("https://tessera.example.com/");
   });
 });

@@ -57,13 +57,17 @@ export class ScreenShare {
     // The encoder keeps resolution (text) over frame rate.
     track.contentHint = "text";
     track.addEventListener("ended", () => this.stop(true));
-    const peer = new Peer(this.iceServers, {
-      onCandidate: (candidate) => this.handlers.send({ type: "screenCandidate", candidate }),
-      onTrack: () => undefined,
-      onConnectionState: (state) => {
-        if (state === "failed") this.stop(true);
+    const peer = new Peer(
+      this.iceServers,
+      {
+        onCandidate: (candidate) => this.handlers.send({ type: "screenCandidate", candidate }),
+        onTrack: () => undefined,
+        onConnectionState: (state) => {
+          if (state === "failed") this.stop(true);
+        },
       },
-    }, this.iceTransportPolicy);
+      this.iceTransportPolicy,
+    );
     this.peer = peer;
     const transceiver = peer.pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
     // The server takes a connection with one audio and one video section: the screen's sound when the browser

@@ -7,7 +7,8 @@ import { describeBye, describeServerError, errorOutcome } from "./serverErrors.j
 
 describe("what the page does with a server error", () => {
   it("ends the session on every code the table marks fatal, in every mode", () => {
-    for (const code of ERROR_CODE_LIST.filter(isFatal)) for (const mode of [...ROOM_MODES, null]) expect(errorOutcome(code, mode), `${code} ${mode}`).toBe("end");
+    for (const code of ERROR_CODE_LIST.filter(isFatal))
+      for (const mode of [...ROOM_MODES, null]) expect(errorOutcome(code, mode), `${code} ${mode}`).toBe("end");
   });
 
   it("carries on after a non-fatal code, except the refusals of its one offer", () => {
@@ -33,7 +34,7 @@ describe("what the page does with a server error", () => {
 
   it("says a full room in the page's language, offering to watch", () => {
     expect(describeServerError("room-full", "", "standup", new Translator("en").t)).toMatch(/"standup" is full.*join as a viewer/);
-    expect(describeServerError("room-full", "", "면접", new Translator("ko").t)).toContain("회의실 \"면접\"이(가) 가득 찼습니다");
+    expect(describeServerError("room-full", "", "면접", new Translator("ko").t)).toContain('회의실 "면접"이(가) 가득 찼습니다');
     expect(describeServerError("rate-limited", "slow down", "r", new Translator("ko").t)).toBe("Server error (rate-limited): slow down");
   });
 });

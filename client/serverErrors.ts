@@ -9,7 +9,13 @@ import type { Translate } from "./i18n/translator.js";
 export type ErrorOutcome = "end" | "show" | "ignore";
 
 // Not fatal for the server (the socket stays open), but this page offers once and will never play anything after them.
-const GIVES_UP_ON: ReadonlySet<ErrorCode> = new Set<ErrorCode>(["no-usable-codec", "negotiation-failed", "bad-offer", "already-negotiated", "wrong-mode"]);
+const GIVES_UP_ON: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "no-usable-codec",
+  "negotiation-failed",
+  "bad-offer",
+  "already-negotiated",
+  "wrong-mode",
+]);
 
 export function errorOutcome(code: ErrorCode, mode: RoomMode | null): ErrorOutcome {
   // The table decides what the server ends; the page must not carry on as if it had not.

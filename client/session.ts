@@ -84,7 +84,19 @@ export class Session {
 
   async start(): Promise<void> {
     const { room, role } = this.options;
-    Object.assign(this.view, { role, mode: null, id: null, participants: [], lastTile: null, error: null, errorCode: null, audioOnly: false, recording: null, reconnecting: false, reconnects: 0 });
+    Object.assign(this.view, {
+      role,
+      mode: null,
+      id: null,
+      participants: [],
+      lastTile: null,
+      error: null,
+      errorCode: null,
+      audioOnly: false,
+      recording: null,
+      reconnecting: false,
+      reconnects: 0,
+    });
     this.ui.showCall(room, role);
     if (role === "sender") {
       this.setState("connecting", "Starting camera and microphone…");
@@ -114,7 +126,15 @@ export class Session {
     this.redirects = 0;
     this.signalingHandlers = {
       onOpen: () =>
-        this.send({ type: "join", room, name: this.options.name, role, ...(mode ? { mode } : {}), ...(this.resumeKey !== undefined ? { resume: this.resumeKey } : {}), ...(this.options.token ? { token: this.options.token } : {}) }),
+        this.send({
+          type: "join",
+          room,
+          name: this.options.name,
+          role,
+          ...(mode ? { mode } : {}),
+          ...(this.resumeKey !== undefined ? { resume: this.resumeKey } : {}),
+          ...(this.options.token ? { token: this.options.token } : {}),
+        }),
       onMessage: (message) => this.onMessage(message),
       onInvalidMessage: (problem) => this.showError(`The server sent a message this page could not read, and it was ignored (${problem}).`),
       onClose: (info) => this.onSocketClose(info),
@@ -214,19 +234,24 @@ export class Session {
     if (!this.joined || this.ended || (this.mode !== "mcu" && this.mode !== "sfu") || this.options.role !== "sender") return;
     if (this.screen) return this.stopScreen(true);
     if (typeof navigator.mediaDevices?.getDisplayMedia !== "function") return this.showError(this.ui.t("call.shareUnsupported"));
-    const share = new ScreenShare(this.iceServers, {
-      send: (message) => this.send(message),
-      onSharing: (sharing) => {
-        if (!sharing && this.screen === share) {
-          this.screen = null;
-          this.screenLive = false;
-        }
-        this.view.sharing = this.screen !== null;
-        this.drawScreenShare();
+    const share = new ScreenShare(
+      this.iceServers,
+      {
+        send: (message) => this.send(message),
+        onSharing: (sharing) => {
+          if (!sharing && this.screen === share) {
+            this.screen = null;
+            this.screenLive = false;
+          }
+          this.view.sharing = this.screen !== null;
+          this.drawScreenShare();
+        },
+        onError: (detail) => this.showError(this.ui.t("call.shareFailed", { detail })),
+        onTile: (tile) => (this.view.lastScreenTile = tile),
       },
-      onError: (detail) => this.showError(this.ui.t("call.shareFailed", { detail })),
-      onTile: (tile) => (this.view.lastScreenTile = tile),
-    }, this.options.relay ? "relay" : "all", true);
+      this.options.relay ? "relay" : "all",
+      true,
+    );
     this.screen = share;
     share.start().catch((error: unknown) => {
       this.showError(this.ui.t("call.shareFailed", { detail: errorText(error) }));
@@ -384,7 +409,9 @@ export class Session {
     this.unwatchBlocked = null;
     if (this.ended || this.joined) return;
     if (!mayReloadFor(url, window.sessionStorage, Date.now())) {
-      this.fail(`This page may not connect to ${url}, the server that holds room "${this.options.room}" (the page's Content-Security-Policy does not name it). Reload the page to try again.`);
+      this.fail(
+        `This page may not connect to ${url}, the server that holds room "${this.options.room}" (the page's Content-Security-Policy does not name it). Reload the page to try again.`,
+      );
       return;
     }
     console.warn("tessera: the room's server is not in this page's Content-Security-Policy; loading the page again", url);
@@ -402,7 +429,13 @@ export class Session {
     return code === "ice-failed" || code === "offer-timeout" ? this.everConnected : this.everJoined;
   }
 
-  private onJoined(id: string, mode: RoomMode, iceServers: RTCIceServer[], participants: ParticipantInfo[], resume: string | undefined): void {
+  private onJoined(
+    id: string,
+    mode: RoomMode,
+    iceServers: RTCIceServer[],
+    participants: ParticipantInfo[],
+    resume: string | undefined,
+  ): void {
     if (this.joined) return;
     this.joined = true;
     this.unwatchBlocked?.();
@@ -429,11 +462,15 @@ export class Session {
   /** mcu and sfu: one peer connection to the server, and our offer. */
   private startServerPeer(mode: "mcu" | "sfu", iceServers: RTCIceServer[]): void {
     this.setState("connecting", "Joined; connecting media…");
-    const peer = new Peer(iceServers, {
-      onCandidate: (candidate) => this.send({ type: "candidate", candidate }),
-      onTrack: (event) => (mode === "sfu" ? this.onForwardedTrack(event) : this.onMixedTrack(event.track)),
-      onConnectionState: (state) => this.onConnectionState(state),
-    }, this.options.relay ? "relay" : "all");
+    const peer = new Peer(
+      iceServers,
+      {
+        onCandidate: (candidate) => this.send({ type: "candidate", candidate }),
+        onTrack: (event) => (mode === "sfu" ? this.onForwardedTrack(event) : this.onMixedTrack(event.track)),
+        onConnectionState: (state) => this.onConnectionState(state),
+      },
+      this.options.relay ? "relay" : "all",
+    );
     this.peer = peer;
     if (this.local) peer.addLocalStream(this.local, mode);
     else peer.addReceiveOnly();

@@ -31,7 +31,10 @@ export class Signaling {
   private opened = false;
   private closed = false;
 
-  constructor(readonly url: string, private readonly handlers: SignalingHandlers) {
+  constructor(
+    readonly url: string,
+    private readonly handlers: SignalingHandlers,
+  ) {
     this.socket = new WebSocket(url);
     this.socket.addEventListener("open", () => {
       this.opened = true;

@@ -30,7 +30,6 @@ const ENGLISH_TO_KEY = new Map<string, MessageKey>((Object.entries(en) as [Messa
 /** Text that is redrawn when the language changes: a catalogue key with its parameters, or literal text. */
 type Shown = { key: MessageKey; params?: Record<string, string | number> } | { text: string };
 
-
 /** Below the stage on an upright phone: the controls row and a little of the roster stay in view. */
 const UPRIGHT_RESERVED_PX = 150;
 
@@ -364,7 +363,9 @@ export class Ui {
   mixBox(): { width: number; height: number } {
     const width = this.stage.clientWidth;
     const upright = mixOrientation({ width: window.innerWidth, height: window.innerHeight }) === "portrait";
-    const height = upright ? Math.max(this.stage.clientHeight, window.innerHeight - this.stage.getBoundingClientRect().top - UPRIGHT_RESERVED_PX) : this.stage.clientHeight;
+    const height = upright
+      ? Math.max(this.stage.clientHeight, window.innerHeight - this.stage.getBoundingClientRect().top - UPRIGHT_RESERVED_PX)
+      : this.stage.clientHeight;
     return { width: Math.max(1, width), height: Math.max(1, height) };
   }
 

@@ -33,7 +33,13 @@ const stream = (codec: "vp8" | "h264", width: number, height: number): MixStream
 
 describe("room mixer: one encoder per stream its receivers and recordings take", () => {
   const cases: { name: string; receivers: MixStream[]; recordings: RecordingFormat[]; live: string[]; afterRecordings: string[] }[] = [
-    { name: "nobody connected: the main size in VP8", receivers: [], recordings: [], live: ["vp8:320x180"], afterRecordings: ["vp8:320x180"] },
+    {
+      name: "nobody connected: the main size in VP8",
+      receivers: [],
+      recordings: [],
+      live: ["vp8:320x180"],
+      afterRecordings: ["vp8:320x180"],
+    },
     {
       name: "two receivers on one stream share its encoder",
       receivers: [stream("vp8", 320, 180), stream("vp8", 320, 180)],

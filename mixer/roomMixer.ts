@@ -212,9 +212,17 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     if (this.closed) throw new Error("the mixer is closed");
     this.goLive();
     const codec = recordingCodec(format);
-    const recording = new MixRecording(path, { width: this.options.width, height: this.options.height, format, voices, keyframeWaitMs, faults: this.options.context.faults });
+    const recording = new MixRecording(path, {
+      width: this.options.width,
+      height: this.options.height,
+      format,
+      voices,
+      keyframeWaitMs,
+      faults: this.options.context.faults,
+    });
     const onVideo = (f: EncodedMixFrame) => {
-      if (f.codec === codec && f.width === this.options.width && f.height === this.options.height) recording.video(f.data, f.isKeyframe, f.composedAt);
+      if (f.codec === codec && f.width === this.options.width && f.height === this.options.height)
+        recording.video(f.data, f.isKeyframe, f.composedAt);
     };
     const tapId = `recording:${path}`;
     this.video.on("encoded", onVideo);

@@ -73,7 +73,17 @@ describe("cleanDisplayName", () => {
   it("refuses names with nothing visible, naming the problem", () => {
     expect(problem("")).toBe("name must not be empty");
     expect(problem("   ")).toBe("name must not be empty");
-    for (const raw of ["\u200b", "\u200b\u200c\u200d", "\u202e\u2066\u2069", "\u3164\u3164", "\u115f\u1160", "\ufeff", "\u0007\u0008", "\u{e0041}", "\ufe0f"]) {
+    for (const raw of [
+      "\u200b",
+      "\u200b\u200c\u200d",
+      "\u202e\u2066\u2069",
+      "\u3164\u3164",
+      "\u115f\u1160",
+      "\ufeff",
+      "\u0007\u0008",
+      "\u{e0041}",
+      "\ufe0f",
+    ]) {
       expect(problem(raw), JSON.stringify(raw)).toMatch(/^name must have visible characters: it is only invisible/);
     }
     expect(problem("\u2800\u2800")).toMatch(/^name must have visible characters/);

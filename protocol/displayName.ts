@@ -57,7 +57,12 @@ export function cleanDisplayName(raw: string): DisplayNameResult {
   if (name.length === 0) {
     // Not raw.trim(): it drops U+FEFF too, and a name of only BOMs is invisible, not empty.
     const hadSomething = /\P{White_Space}/u.test(raw);
-    return { ok: false, problem: hadSomething ? "name must have visible characters: it is only invisible, control or formatting characters" : "name must not be empty" };
+    return {
+      ok: false,
+      problem: hadSomething
+        ? "name must have visible characters: it is only invisible, control or formatting characters"
+        : "name must not be empty",
+    };
   }
   if (!VISIBLE.test(name)) return { ok: false, problem: "name must have visible characters: it is only spaces, marks or blank symbols" };
   return { ok: true, name };

@@ -24,7 +24,36 @@ describe("error codes", () => {
 
   it("keep every code the server has used", () => {
     // The union of src/signaling/messages.ts before it moved here.
-    const before = ["room-full", "bad-join", "bad-json", "bad-message", "unknown-type", "too-large", "binary-not-supported", "not-joined", "already-joined", "already-negotiated", "wrong-mode", "unknown-participant", "no-usable-codec", "negotiation-failed", "ice-failed", "server-shutdown", "recording-state", "recording-failed", "insufficient-storage", "server-full", "too-many-connections", "rate-limited", "too-many-sections", "offer-timeout", "room-failed", "node-unavailable", "unauthorized", "forbidden-origin"];
+    const before = [
+      "room-full",
+      "bad-join",
+      "bad-json",
+      "bad-message",
+      "unknown-type",
+      "too-large",
+      "binary-not-supported",
+      "not-joined",
+      "already-joined",
+      "already-negotiated",
+      "wrong-mode",
+      "unknown-participant",
+      "no-usable-codec",
+      "negotiation-failed",
+      "ice-failed",
+      "server-shutdown",
+      "recording-state",
+      "recording-failed",
+      "insufficient-storage",
+      "server-full",
+      "too-many-connections",
+      "rate-limited",
+      "too-many-sections",
+      "offer-timeout",
+      "room-failed",
+      "node-unavailable",
+      "unauthorized",
+      "forbidden-origin",
+    ];
     // Added since: refusals of a malformed offer or candidate (issue 18).
     const added = ["bad-offer", "bad-candidate"];
     // A second screen share refused (issue 22).
@@ -33,7 +62,21 @@ describe("error codes", () => {
   });
 
   it("mark as fatal exactly what ends a session on the server", () => {
-    expect([...FATAL_ERROR_CODES].sort()).toEqual(["bad-join", "ice-failed", "offer-timeout", "room-failed", "room-full", "server-full", "server-shutdown", "too-many-connections", "node-unavailable", "unauthorized", "forbidden-origin"].sort());
+    expect([...FATAL_ERROR_CODES].sort()).toEqual(
+      [
+        "bad-join",
+        "ice-failed",
+        "offer-timeout",
+        "room-failed",
+        "room-full",
+        "server-full",
+        "server-shutdown",
+        "too-many-connections",
+        "node-unavailable",
+        "unauthorized",
+        "forbidden-origin",
+      ].sort(),
+    );
     expect(isFatal("room-full")).toBe(true);
     expect(isFatal("rate-limited")).toBe(false);
   });
@@ -46,7 +89,8 @@ describe("error codes", () => {
 
   it("are a schema that refuses anything else", () => {
     for (const code of ERROR_CODE_LIST) expect(z.safeParse(errorCodeSchema, code).success, code).toBe(true);
-    for (const other of ["unknown", "Room-Full", "", 3, null]) expect(z.safeParse(errorCodeSchema, other).success, String(other)).toBe(false);
+    for (const other of ["unknown", "Room-Full", "", 3, null])
+      expect(z.safeParse(errorCodeSchema, other).success, String(other)).toBe(false);
     expect(isErrorCode("bad-json")).toBe(true);
     expect(isErrorCode("toString")).toBe(false);
   });
@@ -55,7 +99,8 @@ describe("error codes", () => {
 describe("bye reasons", () => {
   it("are every reason the server ends a session with: leave, kick, room closing, and each fatal error", () => {
     expect([...BYE_REASONS].sort()).toEqual(["left", "kicked", "room-closed", "replaced", ...FATAL_ERROR_CODES].sort());
-    for (const reason of ["left", "kicked", "server-shutdown", "ice-failed", "offer-timeout", "room-failed"]) expect(isByeReason(reason), reason).toBe(true);
+    for (const reason of ["left", "kicked", "server-shutdown", "ice-failed", "offer-timeout", "room-failed"])
+      expect(isByeReason(reason), reason).toBe(true);
   });
 
   it("refuse free text, which the server used to send", () => {

@@ -13,7 +13,7 @@ export const ERROR_CODES = {
   "server-full": { fatal: true },
   "too-many-connections": { fatal: true },
   "node-unavailable": { fatal: true },
-  "unauthorized": { fatal: true },
+  unauthorized: { fatal: true },
   "forbidden-origin": { fatal: true },
   // The participant is removed: their media never came up, or their room is gone.
   "ice-failed": { fatal: true },

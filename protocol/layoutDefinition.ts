@@ -52,7 +52,10 @@ export const layoutRegionSchema = z
       message: '"participant" names whose camera a region of source "participant" shows, and only such a region',
       path: ["participant"],
     }),
-    z.refine((r) => r.arrange === undefined || r.source === "others", { message: '"arrange" only applies to a region of source "others"', path: ["arrange"] }),
+    z.refine((r) => r.arrange === undefined || r.source === "others", {
+      message: '"arrange" only applies to a region of source "others"',
+      path: ["arrange"],
+    }),
   );
 export type LayoutRegion = z.infer<typeof layoutRegionSchema>;
 
@@ -74,15 +77,34 @@ export const layoutDefinitionSchema = z
   })
   .check(
     z.superRefine((def, ctx) => {
-      for (const [key, regions] of [["regions", def.regions], ["portrait", def.portrait ?? []]] as const) {
-        if (regions.filter((r) => r.source === "others").length > 1) ctx.issues.push({ code: "custom", input: def, path: [key], message: 'at most one region may be "others"' });
-        if (regions.filter((r) => r.source === "screen").length > 1) ctx.issues.push({ code: "custom", input: def, path: [key], message: 'at most one region may be "screen"' });
+      for (const [key, regions] of [
+        ["regions", def.regions],
+        ["portrait", def.portrait ?? []],
+      ] as const) {
+        if (regions.filter((r) => r.source === "others").length > 1)
+          ctx.issues.push({ code: "custom", input: def, path: [key], message: 'at most one region may be "others"' });
+        if (regions.filter((r) => r.source === "screen").length > 1)
+          ctx.issues.push({ code: "custom", input: def, path: [key], message: 'at most one region may be "screen"' });
         const clash = overlapping(regions);
-        if (clash) ctx.issues.push({ code: "custom", input: def, path: [key], message: `regions ${clash[0]} and ${clash[1]} overlap at the same z: give one a higher z to draw it over the other` });
+        if (clash)
+          ctx.issues.push({
+            code: "custom",
+            input: def,
+            path: [key],
+            message: `regions ${clash[0]} and ${clash[1]} overlap at the same z: give one a higher z to draw it over the other`,
+          });
       }
       if (def.portrait) {
-        const same = def.portrait.length === def.regions.length && def.portrait.every((r, i) => r.source === def.regions[i].source && r.participant === def.regions[i].participant);
-        if (!same) ctx.issues.push({ code: "custom", input: def, path: ["portrait"], message: "portrait must list the same regions (sources, in the same order) as regions, only placed differently" });
+        const same =
+          def.portrait.length === def.regions.length &&
+          def.portrait.every((r, i) => r.source === def.regions[i].source && r.participant === def.regions[i].participant);
+        if (!same)
+          ctx.issues.push({
+            code: "custom",
+            input: def,
+            path: ["portrait"],
+            message: "portrait must list the same regions (sources, in the same order) as regions, only placed differently",
+          });
       }
     }),
   );
@@ -113,9 +135,18 @@ export const layoutChoiceSchema = z
     definition: z.optional(layoutDefinitionSchema),
   })
   .check(
-    z.refine((c) => c.layout !== "pin" || c.pin !== undefined, { message: 'the "pin" layout needs "pin": the id of the participant to draw large', path: ["pin"] }),
+    z.refine((c) => c.layout !== "pin" || c.pin !== undefined, {
+      message: 'the "pin" layout needs "pin": the id of the participant to draw large',
+      path: ["pin"],
+    }),
     z.refine((c) => c.layout === "pin" || c.pin === undefined, { message: '"pin" only applies to the "pin" layout', path: ["pin"] }),
-    z.refine((c) => c.layout !== "custom" || c.definition !== undefined, { message: 'the "custom" layout needs "definition": its regions', path: ["definition"] }),
-    z.refine((c) => c.layout === "custom" || c.definition === undefined, { message: '"definition" only applies to the "custom" layout', path: ["definition"] }),
+    z.refine((c) => c.layout !== "custom" || c.definition !== undefined, {
+      message: 'the "custom" layout needs "definition": its regions',
+      path: ["definition"],
+    }),
+    z.refine((c) => c.layout === "custom" || c.definition === undefined, {
+      message: '"definition" only applies to the "custom" layout',
+      path: ["definition"],
+    }),
   );
 export type LayoutChoice = z.infer<typeof layoutChoiceSchema>;

@@ -32,7 +32,11 @@ const serverSends: ServerMessage[] = [
   { type: "answer", sdp: "v=0\r\n" },
   { type: "offer", sdp: "v=0\r\n" },
   { type: "signal", from: "a1b2c3d4", data: { sdp: { type: "offer", sdp: "v=0\r\n" } } },
-  { type: "signal", from: "a1b2c3d4", data: { candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0 } } },
+  {
+    type: "signal",
+    from: "a1b2c3d4",
+    data: { candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0 } },
+  },
   { type: "signal", from: "a1b2c3d4", data: { candidate: null } },
   { type: "tile", width: 640, height: 360, maxBitrate: 600_000 },
   { type: "participants", participants: [...participants] },
@@ -90,7 +94,10 @@ describe("server messages", () => {
   });
 
   it("drop fields they do not know, so an older page reads a newer server", () => {
-    expect(parseServerMessage(JSON.stringify({ type: "tile", width: 640, height: 360, maxBitrate: 1, future: true }))).toEqual({ ok: true, message: { type: "tile", width: 640, height: 360, maxBitrate: 1 } });
+    expect(parseServerMessage(JSON.stringify({ type: "tile", width: 640, height: 360, maxBitrate: 1, future: true }))).toEqual({
+      ok: true,
+      message: { type: "tile", width: 640, height: 360, maxBitrate: 1 },
+    });
   });
 
   it("are one schema per type", () => {
@@ -138,10 +145,21 @@ describe("client messages", () => {
   };
 
   it("accept what the page sends: its join, as validateJoin builds it, with the name the server will show", () => {
-    for (const [room, name, role, mode] of [["r", "  Ada ", "", ""], ["interview-1", "Zoe\u0308 \u202eK", "viewer", "sfu"], ["x", "a\nb", "", "mesh"], ["모의면접", "김민수", "", ""]]) {
+    for (const [room, name, role, mode] of [
+      ["r", "  Ada ", "", ""],
+      ["interview-1", "Zoe\u0308 \u202eK", "viewer", "sfu"],
+      ["x", "a\nb", "", "mesh"],
+      ["모의면접", "김민수", "", ""],
+    ]) {
       const v = validateJoin(room, name, role, mode);
       if (!v.ok) throw new Error(v.error);
-      const join: ClientMessageInput = { type: "join", room: v.options.room, name: v.options.name, role: v.options.role, ...(v.options.mode ? { mode: v.options.mode } : {}) };
+      const join: ClientMessageInput = {
+        type: "join",
+        room: v.options.room,
+        name: v.options.name,
+        role: v.options.role,
+        ...(v.options.mode ? { mode: v.options.mode } : {}),
+      };
       // The page cleans as the server does: the server's cleaning changes nothing more.
       expect(accepted(join)).toEqual({ ...join, name: v.options.name });
     }
@@ -157,7 +175,12 @@ describe("client messages", () => {
   });
 
   it("accept the page's candidates and the end of candidates, in a candidate and in a mesh signal", () => {
-    const browserCandidate = { candidate: "candidate:842163049 1 udp 1677729535 192.0.2.1 50123 typ srflx raddr 0.0.0.0 rport 0", sdpMid: "0", sdpMLineIndex: 0, usernameFragment: "abcd" } as RTCIceCandidate;
+    const browserCandidate = {
+      candidate: "candidate:842163049 1 udp 1677729535 192.0.2.1 50123 typ srflx raddr 0.0.0.0 rport 0",
+      sdpMid: "0",
+      sdpMLineIndex: 0,
+      usernameFragment: "abcd",
+    } as RTCIceCandidate;
     for (const candidate of [candidateInit(browserCandidate), candidateInit(null)]) {
       if (candidate === undefined) throw new Error("a real candidate is sent");
       accepted({ type: "candidate", candidate });

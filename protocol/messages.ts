@@ -6,7 +6,15 @@
 import { byeReasonSchema } from "./byeReasons.js";
 import { displayNameSchema } from "./displayName.js";
 import { errorCodeSchema } from "./errorCodes.js";
-import { MAX_DISPLAY_CSS_PX, MAX_ID_LENGTH, MAX_NAME_LENGTH, MAX_PIXEL_RATIO, MAX_RESUME_KEY_LENGTH, MAX_SDP_CHARS, MAX_TOKEN_CHARS } from "./limits.js";
+import {
+  MAX_DISPLAY_CSS_PX,
+  MAX_ID_LENGTH,
+  MAX_NAME_LENGTH,
+  MAX_PIXEL_RATIO,
+  MAX_RESUME_KEY_LENGTH,
+  MAX_SDP_CHARS,
+  MAX_TOKEN_CHARS,
+} from "./limits.js";
 import { recordingFormats } from "./recordingFormat.js";
 import { roomNameSchema } from "./roomName.js";
 import * as z from "./zod.js";
@@ -91,7 +99,12 @@ export const clientMessageSchemas = {
   mute: z.strictObject({ type: z.literal("mute"), audio: z.optional(z.boolean()), video: z.optional(z.boolean()) }),
   leave: z.strictObject({ type: z.literal("leave") }),
   /** `format` and `voices` only with start; the server's RECORDING_FORMAT and RECORDING_VOICES when absent. */
-  record: z.strictObject({ type: z.literal("record"), action: z.enum(["start", "stop"]), format: z.optional(z.enum(recordingFormats)), voices: z.optional(z.boolean()) }),
+  record: z.strictObject({
+    type: z.literal("record"),
+    action: z.enum(["start", "stop"]),
+    format: z.optional(z.enum(recordingFormats)),
+    voices: z.optional(z.boolean()),
+  }),
   display: displayMessageSchema,
   /**
    * MCU rooms, senders: start sharing a screen. The offer is for a second peer connection of this
@@ -148,7 +161,13 @@ const positive = () => z.number().check(z.positive());
  * The size of the sender's tile in the mix and the bitrate it is worth: send no larger. `source: "screen"` is the
  * shared screen's tile (absent: the camera's).
  */
-export const tileMessageSchema = z.object({ type: z.literal("tile"), width: positive(), height: positive(), maxBitrate: positive(), source: z.optional(z.enum(["camera", "screen"])) });
+export const tileMessageSchema = z.object({
+  type: z.literal("tile"),
+  width: positive(),
+  height: positive(),
+  maxBitrate: positive(),
+  source: z.optional(z.enum(["camera", "screen"])),
+});
 export type TileMessage = z.infer<typeof tileMessageSchema>;
 
 export const serverMessageSchema = z.discriminatedUnion("type", [

@@ -14,16 +14,28 @@ describe("client message validation", () => {
   });
 
   it("names the problem in a bad join", () => {
-    expect(bad(JSON.stringify({ type: "join", room: "../etc", name: "x" }))).toMatchObject({ code: "bad-join", message: expect.stringContaining("room") });
-    expect(bad(JSON.stringify({ type: "join", room: "r", name: "" }))).toMatchObject({ code: "bad-join", message: expect.stringContaining("name") });
-    expect(bad(JSON.stringify({ type: "join", room: "r", name: "a", role: "admin" }))).toMatchObject({ code: "bad-join", message: expect.stringContaining("role") });
+    expect(bad(JSON.stringify({ type: "join", room: "../etc", name: "x" }))).toMatchObject({
+      code: "bad-join",
+      message: expect.stringContaining("room"),
+    });
+    expect(bad(JSON.stringify({ type: "join", room: "r", name: "" }))).toMatchObject({
+      code: "bad-join",
+      message: expect.stringContaining("name"),
+    });
+    expect(bad(JSON.stringify({ type: "join", room: "r", name: "a", role: "admin" }))).toMatchObject({
+      code: "bad-join",
+      message: expect.stringContaining("role"),
+    });
   });
 
   it("rejects non-JSON, non-objects, unknown types and extra fields", () => {
     expect(bad("{nope").code).toBe("bad-json");
     expect(bad("[1,2]").code).toBe("bad-message");
     expect(bad(JSON.stringify({ type: "dance" }))).toMatchObject({ code: "unknown-type", message: expect.stringContaining("dance") });
-    expect(bad(JSON.stringify({ type: "leave", extra: 1 }))).toMatchObject({ code: "bad-message", message: expect.stringContaining("extra") });
+    expect(bad(JSON.stringify({ type: "leave", extra: 1 }))).toMatchObject({
+      code: "bad-message",
+      message: expect.stringContaining("extra"),
+    });
     expect(bad(JSON.stringify({ type: "__proto__" })).code).toBe("unknown-type");
   });
 
@@ -33,7 +45,14 @@ describe("client message validation", () => {
   });
 
   it("accepts candidates, the end-of-candidates null, and mutes", () => {
-    expect(parseClientMessage(JSON.stringify({ type: "candidate", candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0 } })).ok).toBe(true);
+    expect(
+      parseClientMessage(
+        JSON.stringify({
+          type: "candidate",
+          candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host", sdpMid: "0", sdpMLineIndex: 0 },
+        }),
+      ).ok,
+    ).toBe(true);
     expect(parseClientMessage(JSON.stringify({ type: "candidate", candidate: null })).ok).toBe(true);
     expect(parseClientMessage(JSON.stringify({ type: "mute", video: true })).ok).toBe(true);
     expect(bad(JSON.stringify({ type: "mute", video: "yes" })).message).toContain("video");
@@ -54,7 +73,10 @@ describe("display names in a join", () => {
 
   it("refuses names that are only invisible characters, with bad-join naming the name", () => {
     for (const name of ["\u200b\u200b", "\u200d", "\u2066\u2069", "\u202e", "\u3164", "\ufeff \u200b", "\u0007"]) {
-      expect(bad(JSON.stringify({ type: "join", room: "r", name })), JSON.stringify(name)).toMatchObject({ code: "bad-join", message: expect.stringMatching(/name: .*visible/) });
+      expect(bad(JSON.stringify({ type: "join", room: "r", name })), JSON.stringify(name)).toMatchObject({
+        code: "bad-join",
+        message: expect.stringMatching(/name: .*visible/),
+      });
     }
   });
 
@@ -72,6 +94,9 @@ describe("display names in a join", () => {
   it("normalises names to NFC and keeps the 40-character limit", () => {
     expect(nameOf(join("Zoe\u0308"))).toBe("Zo\u00eb");
     expect(nameOf(join("a".repeat(40)))).toBe("a".repeat(40));
-    expect(bad(JSON.stringify({ type: "join", room: "r", name: "a".repeat(41) }))).toMatchObject({ code: "bad-join", message: expect.stringContaining("at most 40") });
+    expect(bad(JSON.stringify({ type: "join", room: "r", name: "a".repeat(41) }))).toMatchObject({
+      code: "bad-join",
+      message: expect.stringContaining("at most 40"),
+    });
   });
 });

@@ -17,10 +17,19 @@ export function parseClientMessage(raw: string): ClientParseResult {
   const type = data.type;
   if (typeof type !== "string") return { ok: false, code: "bad-message", message: 'message must have a string "type"' };
   if (!Object.hasOwn(clientMessageSchemas, type)) {
-    return { ok: false, code: "unknown-type", message: `unknown message type "${type.slice(0, 40)}"; expected one of ${Object.keys(clientMessageSchemas).join(", ")}` };
+    return {
+      ok: false,
+      code: "unknown-type",
+      message: `unknown message type "${type.slice(0, 40)}"; expected one of ${Object.keys(clientMessageSchemas).join(", ")}`,
+    };
   }
   const parsed = z.safeParse(clientMessageSchemas[type as keyof typeof clientMessageSchemas], data);
-  if (!parsed.success) return { ok: false, code: type === "join" ? "bad-join" : "bad-message", message: `invalid "${type}" message: ${describeIssues(parsed.error)}` };
+  if (!parsed.success)
+    return {
+      ok: false,
+      code: type === "join" ? "bad-join" : "bad-message",
+      message: `invalid "${type}" message: ${describeIssues(parsed.error)}`,
+    };
   return { ok: true, message: parsed.data as ClientMessage };
 }
 

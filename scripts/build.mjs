@@ -29,7 +29,20 @@ import { DIST_DIR, ROOT, STAMP } from "./freshness.mjs";
  * Everything else (werift, express, ws, zod, prom-client) is bundled: one file to parse instead of hundreds
  * to resolve and read saves about a third of a second more (docs/decisions.md, "A build step").
  */
-export const SERVER_EXTERNAL = ["@discordjs/opus", "@napi-rs/canvas", "node-av", "@ffmpeg-installer/ffmpeg", "pino", "pino-pretty", "thread-stream", "esbuild", "@redis/client", "@aws-sdk/client-s3", "@aws-sdk/lib-storage", "@aws-sdk/s3-request-presigner"];
+export const SERVER_EXTERNAL = [
+  "@discordjs/opus",
+  "@napi-rs/canvas",
+  "node-av",
+  "@ffmpeg-installer/ffmpeg",
+  "pino",
+  "pino-pretty",
+  "thread-stream",
+  "esbuild",
+  "@redis/client",
+  "@aws-sdk/client-s3",
+  "@aws-sdk/lib-storage",
+  "@aws-sdk/s3-request-presigner",
+];
 
 /** What src/http/app.ts serves from client/ as it is, beside the bundle. */
 export const CLIENT_FILES = ["index.html", "style.css", "404.html", "favicon.svg"];
@@ -67,7 +80,9 @@ export async function buildAll() {
         target: "node20",
         external: SERVER_EXTERNAL,
         // Bundled CommonJS (werift, express) calls require() for Node's built-ins; ESM output has no require.
-        banner: { js: "import { createRequire as __tesseraCreateRequire } from 'node:module'; const require = __tesseraCreateRequire(import.meta.url);" },
+        banner: {
+          js: "import { createRequire as __tesseraCreateRequire } from 'node:module'; const require = __tesseraCreateRequire(import.meta.url);",
+        },
         // Tells src/http/clientBundle.ts to serve dist/client/ instead of bundling client/ at start.
         define: { TESSERA_BUILT: "true" },
         // Stack traces in the logs name src/ files and lines: the server runs with --enable-source-maps.

@@ -84,7 +84,8 @@ function applyPackagePatch(patchFile) {
   const [, name, version] = match;
   const pkgDir = join(root, "node_modules", ...name.split("+"));
   const installed = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8")).version;
-  if (installed !== version) throw new Error(`patches/${patchFile} is for ${name} ${version}, but ${installed} is installed: port the patch (docs/decisions.md)`);
+  if (installed !== version)
+    throw new Error(`patches/${patchFile} is for ${name} ${version}, but ${installed} is installed: port the patch (docs/decisions.md)`);
   let applied = 0;
   for (const file of parsePatch(readFileSync(join(root, "patches", patchFile), "utf8"))) {
     const path = join(pkgDir, file.path);
@@ -96,7 +97,9 @@ function applyPackagePatch(patchFile) {
       applied++;
     } else if (patched !== undefined || original === undefined) {
       // Neither, or both (a hunk whose context appears twice): which state the file is in cannot be told.
-      throw new Error(`patches/${patchFile}: ${file.path} in ${name} ${version} matches ${patched === undefined ? "neither" : "both"} the patch's original ${patched === undefined ? "nor" : "and"} its result`);
+      throw new Error(
+        `patches/${patchFile}: ${file.path} in ${name} ${version} matches ${patched === undefined ? "neither" : "both"} the patch's original ${patched === undefined ? "nor" : "and"} its result`,
+      );
     }
   }
   return { name, version, applied };

@@ -14,7 +14,13 @@ export interface Baseline {
  * What the server opens lazily (the recordings directory, native codecs, the first ffmpeg spawn) is
  * then already open in the baseline, so only what churn leaves behind counts as a leak.
  */
-export async function warmUpBaseline(plan: ChurnPlan, pid: number, api: ControlApi, settleMs: number, track: (churn: Churn) => void): Promise<Baseline> {
+export async function warmUpBaseline(
+  plan: ChurnPlan,
+  pid: number,
+  api: ControlApi,
+  settleMs: number,
+  track: (churn: Churn) => void,
+): Promise<Baseline> {
   const warm = new Churn({
     ...plan,
     rooms: plan.rooms.map((r) => ({ ...r, slots: 1 })),

@@ -33,7 +33,9 @@ export function httpRequest(url: string, options: HttpRequest = {}): Promise<Htt
         res.on("error", reject);
       },
     );
-    req.on("timeout", () => req.destroy(new Error(`${options.method ?? "GET"} ${url}: no answer within ${options.timeoutMs ?? 10_000} ms`)));
+    req.on("timeout", () =>
+      req.destroy(new Error(`${options.method ?? "GET"} ${url}: no answer within ${options.timeoutMs ?? 10_000} ms`)),
+    );
     req.on("error", reject);
     req.end();
   });

@@ -16,7 +16,8 @@ export interface MinuteRow {
 
 const MiB = 2 ** 20;
 
-export const minuteHeader = " min | cycles | alive | RSS mean MiB | RSS max MiB | heap MiB | external MiB | fds | UDP | ffmpeg | children | failures";
+export const minuteHeader =
+  " min | cycles | alive | RSS mean MiB | RSS max MiB | heap MiB | external MiB | fds | UDP | ffmpeg | children | failures";
 
 export function minuteLine(r: MinuteRow): string {
   const cells = [

@@ -72,7 +72,8 @@ export class ServerMonitor {
     const at = new Date().toISOString();
     const started = performance.now();
     if (this.server.exit) this.healthFailures.push(`${at}: the server process has exited: ${JSON.stringify(this.server.exit)}`);
-    else if (!(await healthy(this.server.url, timeout))) this.healthFailures.push(`${at}: /healthz did not answer 200 within ${timeout} ms`);
+    else if (!(await healthy(this.server.url, timeout)))
+      this.healthFailures.push(`${at}: /healthz did not answer 200 within ${timeout} ms`);
     else this.slowestHealthMs = Math.max(this.slowestHealthMs, performance.now() - started);
     this.checking = false;
     // One line is enough for a dead server; stop checking.

@@ -50,8 +50,10 @@ export function parseSoakOptions(argv: readonly string[]): SoakOptions {
     return n;
   };
   const kinds = values.get("kinds")?.split(",");
-  for (const k of kinds ?? []) if (!KINDS.includes(k as CycleKind)) throw new OptionsError(`--kinds: unknown kind "${k}" (${KINDS.join(", ")})`);
-  if (kinds && !kinds.some((k) => k === "sender" || k === "viewer")) throw new OptionsError("--kinds: include sender or viewer: without media participants there is nothing to soak");
+  for (const k of kinds ?? [])
+    if (!KINDS.includes(k as CycleKind)) throw new OptionsError(`--kinds: unknown kind "${k}" (${KINDS.join(", ")})`);
+  if (kinds && !kinds.some((k) => k === "sender" || k === "viewer"))
+    throw new OptionsError("--kinds: include sender or viewer: without media participants there is nothing to soak");
   return {
     ...(kinds ? { kinds: kinds as CycleKind[] } : {}),
     minutes: number("minutes", 30, 2, 1440, false),

@@ -55,7 +55,8 @@ export function liveChildren(parent: number): { id: ChildProcessId; comm: string
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = readStat(Number(entry));
-    if (stat && stat.ppid === parent && stat.state !== "Z") out.push({ id: { pid: Number(entry), startTicks: stat.startTicks }, comm: stat.comm });
+    if (stat && stat.ppid === parent && stat.state !== "Z")
+      out.push({ id: { pid: Number(entry), startTicks: stat.startTicks }, comm: stat.comm });
   }
   return out;
 }

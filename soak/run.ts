@@ -73,7 +73,9 @@ async function main(): Promise<number> {
       ...(opts.kinds ? { kinds: opts.kinds } : {}),
       log: (line) => say(`  ${new Date().toISOString().slice(11, 19)} ${line}`),
     };
-    say(`soak: ${opts.minutes} min of churn in ${rooms.map((r) => `${r.name} (${r.mode}, ${r.slots})`).join(", ")}; at most ${opts.clients} alive; seed ${opts.seed}${opts.kinds ? `; only ${opts.kinds.join(", ")} cycles` : ""}`);
+    say(
+      `soak: ${opts.minutes} min of churn in ${rooms.map((r) => `${r.name} (${r.mode}, ${r.slots})`).join(", ")}; at most ${opts.clients} alive; seed ${opts.seed}${opts.kinds ? `; only ${opts.kinds.join(", ")} cycles` : ""}`,
+    );
     say(`server pid ${server.pid} at ${server.url}; its log: ${logFile}`);
 
     const { warmUp, idle } = await warmUpBaseline(plan, server.pid, api, SETTLE_MS, (c) => churns.push(c));
@@ -83,7 +85,11 @@ async function main(): Promise<number> {
     }
     say(`idle baseline after warm-up: ${describeSample(idle.sample)}`);
 
-    const churn = new Churn({ ...plan, durationMs: opts.minutes * 60_000, recording: { room: rooms[0].name, startAfterMs: 20_000, forMs: 30_000, everyMs: 120_000 } });
+    const churn = new Churn({
+      ...plan,
+      durationMs: opts.minutes * 60_000,
+      recording: { room: rooms[0].name, startAfterMs: 20_000, forMs: 30_000, everyMs: 120_000 },
+    });
     churns.push(churn);
     if (interrupted) churn.stop();
     const { report, rows } = await withMinuteTable(churn, monitor, server.url);
@@ -92,10 +98,14 @@ async function main(): Promise<number> {
     const after = await settle(server.pid, api, SETTLE_MS, idle.sample);
     const problems = [...monitor.healthFailures, ...(server.exit ? [`the server exited: ${JSON.stringify(server.exit)}`] : [])];
     if (report.failures.length) problems.push(`${report.failures.length} cycle failures (above)`);
-    if (!after.ok) problems.push(`not back to the idle baseline ${SETTLE_MS / 1000} s after the last participant left: waiting for ${after.waitingFor}`);
+    if (!after.ok)
+      problems.push(`not back to the idle baseline ${SETTLE_MS / 1000} s after the last participant left: waiting for ${after.waitingFor}`);
     summarise(rows, idle.sample.rssBytes, after.sample.rssBytes, monitor);
     say(`after everyone left: ${describeSample(after.sample)} (idle baseline: ${describeSample(idle.sample)})`);
-    if (server.problems.length) say(`server warnings and errors (${server.problems.length}${server.problems.length >= 200 ? "+" : ""}), first ones:\n  ${server.problems.slice(0, 10).join("\n  ")}`);
+    if (server.problems.length)
+      say(
+        `server warnings and errors (${server.problems.length}${server.problems.length >= 200 ? "+" : ""}), first ones:\n  ${server.problems.slice(0, 10).join("\n  ")}`,
+      );
     say(problems.length ? `PROBLEMS:\n  ${problems.join("\n  ")}` : "clean: the server stayed up and came back to its idle baseline");
     clean = problems.length === 0;
     return interrupted ? 130 : clean ? 0 : 1;
@@ -125,18 +135,20 @@ async function withMinuteTable(churn: Churn, monitor: ServerMonitor, url: string
   const ticker = setInterval(() => {
     const minute = Math.round((performance.now() - started) / 60_000);
     const progress = churn.progress;
-    printing = printing.then(() => readHeapStats(url)).then((heap) => {
-      const row = minutes.close(minute, progress, heap);
-      if (row) rows.push(row);
-      say(row ? minuteLine(row) + (row.minute === 1 ? "   <- baseline (warm-up minute)" : "") : " (no samples: is the server gone?)");
-    });
+    printing = printing
+      .then(() => readHeapStats(url))
+      .then((heap) => {
+        const row = minutes.close(minute, progress, heap);
+        if (row) rows.push(row);
+        say(row ? minuteLine(row) + (row.minute === 1 ? "   <- baseline (warm-up minute)" : "") : " (no samples: is the server gone?)");
+      });
   }, 60_000);
   try {
     const report = await churn.run();
     await printing;
     // The cycles under way when time ran out finish after the last full minute: show them too.
     const tail = minutes.close(Number(((performance.now() - started) / 60_000).toFixed(1)), churn.progress);
-    if (tail && (tail.minute - (rows.at(-1)?.minute ?? 0)) >= 0.2) say(`${minuteLine(tail)}   (wind-down)`);
+    if (tail && tail.minute - (rows.at(-1)?.minute ?? 0) >= 0.2) say(`${minuteLine(tail)}   (wind-down)`);
     return { report, rows };
   } finally {
     clearInterval(sampler);
@@ -148,15 +160,23 @@ function summarise(rows: readonly MinuteRow[], idleBefore: number, idleAfter: nu
   const first = rows[0];
   const last = rows.at(-1);
   if (first && last && last !== first) {
-    say(`RSS growth under churn: ${percentGrowth(first.meanRssBytes, last.meanRssBytes)} (minute-mean ${(first.meanRssBytes / MiB).toFixed(1)} MiB at minute ${first.minute} -> ${(last.meanRssBytes / MiB).toFixed(1)} MiB at minute ${last.minute})`);
+    say(
+      `RSS growth under churn: ${percentGrowth(first.meanRssBytes, last.meanRssBytes)} (minute-mean ${(first.meanRssBytes / MiB).toFixed(1)} MiB at minute ${first.minute} -> ${(last.meanRssBytes / MiB).toFixed(1)} MiB at minute ${last.minute})`,
+    );
     if (first.heap && last.heap) {
-      say(`V8 heap used: ${percentGrowth(first.heap.heapUsedBytes, last.heap.heapUsedBytes)} (${(first.heap.heapUsedBytes / MiB).toFixed(1)} -> ${(last.heap.heapUsedBytes / MiB).toFixed(1)} MiB); external: ${(first.heap.externalBytes / MiB).toFixed(1)} -> ${(last.heap.externalBytes / MiB).toFixed(1)} MiB`);
+      say(
+        `V8 heap used: ${percentGrowth(first.heap.heapUsedBytes, last.heap.heapUsedBytes)} (${(first.heap.heapUsedBytes / MiB).toFixed(1)} -> ${(last.heap.heapUsedBytes / MiB).toFixed(1)} MiB); external: ${(first.heap.externalBytes / MiB).toFixed(1)} -> ${(last.heap.externalBytes / MiB).toFixed(1)} MiB`,
+      );
     }
   } else {
     say("RSS growth under churn: not measured (fewer than two full minutes)");
   }
-  say(`idle RSS: ${(idleBefore / MiB).toFixed(1)} MiB after the warm-up -> ${(idleAfter / MiB).toFixed(1)} MiB after the churn (${percentGrowth(idleBefore, idleAfter)})`);
-  say(`peaks: ${(monitor.peak.rssBytes / MiB).toFixed(1)} MiB RSS, ${monitor.peak.fds} fds, ${monitor.peak.udpSockets} UDP sockets, ${monitor.peak.ffmpegChildren} ffmpeg children; slowest /healthz ${monitor.slowestHealthMs.toFixed(0)} ms`);
+  say(
+    `idle RSS: ${(idleBefore / MiB).toFixed(1)} MiB after the warm-up -> ${(idleAfter / MiB).toFixed(1)} MiB after the churn (${percentGrowth(idleBefore, idleAfter)})`,
+  );
+  say(
+    `peaks: ${(monitor.peak.rssBytes / MiB).toFixed(1)} MiB RSS, ${monitor.peak.fds} fds, ${monitor.peak.udpSockets} UDP sockets, ${monitor.peak.ffmpegChildren} ffmpeg children; slowest /healthz ${monitor.slowestHealthMs.toFixed(0)} ms`,
+  );
 }
 
 main().then(

@@ -109,7 +109,9 @@ export async function startSoakServer(options: SoakServerOptions): Promise<SoakS
   while (!(await healthy(url, 2000))) {
     if (exit || Date.now() > deadline) {
       await server.stop(2000);
-      throw new Error(`the server did not become healthy (${exit ? `exited ${JSON.stringify(exit)}` : "timed out"}); log:\n${server.logTail()}`);
+      throw new Error(
+        `the server did not become healthy (${exit ? `exited ${JSON.stringify(exit)}` : "timed out"}); log:\n${server.logTail()}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 200));
   }

@@ -25,10 +25,12 @@ export async function settle(pid: number, api: ControlApi, timeoutMs: number, ba
       return [];
     });
     if (rooms.length) waiting.push(`rooms to close: ${rooms.map((r) => `${r.name} (${r.participants} participants)`).join(", ")}`);
-    if (sample.ffmpegChildren.length) waiting.push(`${sample.ffmpegChildren.length} ffmpeg children to exit (pids ${sample.ffmpegChildren.map((c) => c.pid).join(", ")})`);
+    if (sample.ffmpegChildren.length)
+      waiting.push(`${sample.ffmpegChildren.length} ffmpeg children to exit (pids ${sample.ffmpegChildren.map((c) => c.pid).join(", ")})`);
     if (baseline && sample.fds > baseline.fds) waiting.push(`fds ${sample.fds} to come back to ${baseline.fds}`);
     if (baseline && sample.children > baseline.children) waiting.push(`children ${sample.children} to come back to ${baseline.children}`);
-    if (baseline && sample.udpSockets > baseline.udpSockets) waiting.push(`UDP sockets ${sample.udpSockets} to come back to ${baseline.udpSockets}`);
+    if (baseline && sample.udpSockets > baseline.udpSockets)
+      waiting.push(`UDP sockets ${sample.udpSockets} to come back to ${baseline.udpSockets}`);
     if (!waiting.length) return { ok: true, sample, waitingFor: "" };
     if (Date.now() > deadline) return { ok: false, sample, waitingFor: waiting.join("; ") };
     await new Promise((r) => setTimeout(r, POLL_MS));

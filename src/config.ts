@@ -4,9 +4,12 @@ import { z } from "zod";
 import { recordingFormats, type RecordingFormat } from "../protocol/recordingFormat.js";
 import { logLevels, type LogLevel } from "./log.js";
 
-const commaList = z
-  .string()
-  .transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean));
+const commaList = z.string().transform((s) =>
+  s
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
 /**
@@ -22,8 +25,12 @@ const envSchema = z.object({
   CONNECT_TIMEOUT_MS: int(1000, 600_000).default(20_000),
   RECONNECT_GRACE_MS: int(0, 600_000).default(15_000),
   DEFAULT_MODE: z.enum(["mcu", "sfu", "mesh"]).default("mcu"),
-  OUTPUT_WIDTH: int(160, 3840).refine((n) => n % 2 === 0, "must be even").default(1280),
-  OUTPUT_HEIGHT: int(120, 2160).refine((n) => n % 2 === 0, "must be even").default(720),
+  OUTPUT_WIDTH: int(160, 3840)
+    .refine((n) => n % 2 === 0, "must be even")
+    .default(1280),
+  OUTPUT_HEIGHT: int(120, 2160)
+    .refine((n) => n % 2 === 0, "must be even")
+    .default(720),
   OUTPUT_FPS: int(1, 60).default(30),
   OUTPUT_VIDEO_BITRATE: int(100_000, 20_000_000).default(1_500_000),
   OUTPUT_AUDIO_BITRATE: int(16_000, 256_000).default(48_000),
@@ -48,8 +55,12 @@ const envSchema = z.object({
   RECORDINGS_S3_ENDPOINT: z.string().default(""),
   RECORDINGS_S3_REGION: z.string().default(""),
   RECORDINGS_S3_PATH_STYLE: z.enum(["true", "false", "1", "0", ""]).default("false"),
-  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
-  RECORDINGS_S3_PREFIX: z.string().max(512).regex(/^[^\\\u0000-\u001f]*$/, "must hold no backslash or control character").default(""),
+  RECORDINGS_S3_PREFIX: z
+    .string()
+    .max(512)
+    // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+    .regex(/^[^\\\u0000-\u001f]*$/, "must hold no backslash or control character")
+    .default(""),
   RECORDINGS_S3_KEEP_LOCAL: z.enum(["true", "false", "1", "0", ""]).default("false"),
   RECORDINGS_S3_PART_SIZE_MB: int(5, 5120).default(8),
   RECORDINGS_S3_RETRY_FOR_S: int(10, 30 * 24 * 3600).default(24 * 3600),
@@ -62,7 +73,10 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   REDIS_URL: z.string().optional(),
   NODE_URL: z.string().optional(),
-  NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -").optional(),
+  NODE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
+    .optional(),
   NODE_CPU_CORES: z.coerce.number().min(0.1).max(1024).optional(),
   JOIN_TOKEN_SECRET: z.string().optional(),
   PUBLIC_URL: z.string().optional(),
@@ -108,7 +122,13 @@ export interface Config {
   readonly reconnectGraceMs: number;
   /** The mode of a room whose first joiner names none. */
   readonly defaultMode: "mcu" | "sfu" | "mesh";
-  readonly output: { readonly width: number; readonly height: number; readonly fps: number; readonly videoBitrate: number; readonly audioBitrate: number };
+  readonly output: {
+    readonly width: number;
+    readonly height: number;
+    readonly fps: number;
+    readonly videoBitrate: number;
+    readonly audioBitrate: number;
+  };
   readonly keyframeIntervalMs: number;
   readonly staleVideoMs: number;
   /** A second screen share in a room while one runs: `refuse` it (screen-busy), or let it `takeover` (the first one stops). */
@@ -198,11 +218,15 @@ export interface RecordingsS3Config {
 function recordingsS3Config(e: z.infer<typeof envSchema>): RecordingsS3Config | undefined {
   const bucket = e.RECORDINGS_S3_BUCKET.trim();
   if (!bucket) {
-    if (e.RECORDINGS_S3_ENDPOINT) throw new ConfigError("invalid configuration: RECORDINGS_S3_ENDPOINT is set but RECORDINGS_S3_BUCKET is not; uploads need a bucket");
+    if (e.RECORDINGS_S3_ENDPOINT)
+      throw new ConfigError("invalid configuration: RECORDINGS_S3_ENDPOINT is set but RECORDINGS_S3_BUCKET is not; uploads need a bucket");
     return undefined;
   }
   // S3's bucket naming rules (dots allowed, as MinIO and AWS do); a wrong name is named here, not as a 400 at the first upload.
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`invalid configuration: RECORDINGS_S3_BUCKET "${bucket.slice(0, 80)}" is not a bucket name (3-63 characters: a-z 0-9 . -)`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    throw new ConfigError(
+      `invalid configuration: RECORDINGS_S3_BUCKET "${bucket.slice(0, 80)}" is not a bucket name (3-63 characters: a-z 0-9 . -)`,
+    );
   let endpoint: string | undefined;
   if (e.RECORDINGS_S3_ENDPOINT) {
     let url: URL | undefined;
@@ -211,7 +235,10 @@ function recordingsS3Config(e: z.infer<typeof envSchema>): RecordingsS3Config | 
     } catch {
       // named below
     }
-    if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username) throw new ConfigError(`invalid configuration: RECORDINGS_S3_ENDPOINT "${e.RECORDINGS_S3_ENDPOINT.slice(0, 200)}" must be an http:// or https:// URL such as http://minio:9000`);
+    if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username)
+      throw new ConfigError(
+        `invalid configuration: RECORDINGS_S3_ENDPOINT "${e.RECORDINGS_S3_ENDPOINT.slice(0, 200)}" must be an http:// or https:// URL such as http://minio:9000`,
+      );
     endpoint = e.RECORDINGS_S3_ENDPOINT.replace(/\/+$/, "");
   }
   const flag = (v: string) => v === "true" || v === "1";
@@ -248,10 +275,14 @@ function webhookConfig(list: string, secret: string | undefined, timeoutMs: numb
     } catch {
       // named below
     }
-    if (!parsed || !/^https?:$/.test(parsed.protocol)) throw new ConfigError(`invalid configuration: WEBHOOK_URL entry "${url.slice(0, 200)}" is not an http:// or https:// URL`);
+    if (!parsed || !/^https?:$/.test(parsed.protocol))
+      throw new ConfigError(`invalid configuration: WEBHOOK_URL entry "${url.slice(0, 200)}" is not an http:// or https:// URL`);
   }
   // Unsigned events could be forged by anyone who finds the receiver: no secret, no webhooks.
-  if (!secret || secret.length < 16) throw new ConfigError("invalid configuration: WEBHOOK_URL is set, so WEBHOOK_SECRET must be too (at least 16 characters): receivers check each request's signature with it");
+  if (!secret || secret.length < 16)
+    throw new ConfigError(
+      "invalid configuration: WEBHOOK_URL is set, so WEBHOOK_SECRET must be too (at least 16 characters): receivers check each request's signature with it",
+    );
   return { urls, secret, timeoutMs, retryForMs: retryForS * 1000 };
 }
 
@@ -264,7 +295,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   const urls = commaList.parse(e.ICE_SERVERS);
   for (const url of urls) {
-    if (!/^(stun|stuns|turn|turns):/.test(url)) throw new ConfigError(`invalid configuration: ICE_SERVERS entry "${url}" is not a stun:, stuns:, turn: or turns: URL`);
+    if (!/^(stun|stuns|turn|turns):/.test(url))
+      throw new ConfigError(`invalid configuration: ICE_SERVERS entry "${url}" is not a stun:, stuns:, turn: or turns: URL`);
   }
   const stun = urls.filter((u) => u.startsWith("stun"));
   const turn = urls.filter((u) => u.startsWith("turn"));
@@ -291,7 +323,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     connectTimeoutMs: e.CONNECT_TIMEOUT_MS,
     reconnectGraceMs: e.RECONNECT_GRACE_MS,
     defaultMode: e.DEFAULT_MODE,
-    output: { width: e.OUTPUT_WIDTH, height: e.OUTPUT_HEIGHT, fps: e.OUTPUT_FPS, videoBitrate: e.OUTPUT_VIDEO_BITRATE, audioBitrate: e.OUTPUT_AUDIO_BITRATE },
+    output: {
+      width: e.OUTPUT_WIDTH,
+      height: e.OUTPUT_HEIGHT,
+      fps: e.OUTPUT_FPS,
+      videoBitrate: e.OUTPUT_VIDEO_BITRATE,
+      audioBitrate: e.OUTPUT_AUDIO_BITRATE,
+    },
     keyframeIntervalMs: e.KEYFRAME_INTERVAL_MS,
     staleVideoMs: e.STALE_VIDEO_MS,
     screenSharePolicy: e.SCREEN_SHARE_POLICY,
@@ -328,7 +366,10 @@ function clusterConfig(redisUrl: string | undefined, nodeUrl: string | undefined
     return undefined;
   }
   if (!/^rediss?:\/\/\S+$/.test(redisUrl)) throw new ConfigError("invalid configuration: REDIS_URL must be a redis:// or rediss:// URL");
-  if (!nodeUrl) throw new ConfigError("invalid configuration: REDIS_URL is set, so NODE_URL must say how clients reach this node (e.g. https://node-1.example.com)");
+  if (!nodeUrl)
+    throw new ConfigError(
+      "invalid configuration: REDIS_URL is set, so NODE_URL must say how clients reach this node (e.g. https://node-1.example.com)",
+    );
   let parsed: URL;
   try {
     parsed = new URL(nodeUrl);
@@ -336,7 +377,9 @@ function clusterConfig(redisUrl: string | undefined, nodeUrl: string | undefined
     throw new ConfigError(`invalid configuration: NODE_URL "${nodeUrl.slice(0, 200)}" is not a URL`);
   }
   if ((parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.pathname !== "/" || parsed.search || parsed.hash) {
-    throw new ConfigError("invalid configuration: NODE_URL must be an http:// or https:// origin with no path (e.g. https://node-1.example.com)");
+    throw new ConfigError(
+      "invalid configuration: NODE_URL must be an http:// or https:// origin with no path (e.g. https://node-1.example.com)",
+    );
   }
   return { redisUrl, nodeUrl: parsed.origin, nodeId: nodeId ?? `node-${randomBytes(4).toString("hex")}` };
 }
@@ -350,7 +393,9 @@ function secureNodeUrl(nodeUrl: string, publicUrl: string): void {
   const node = new URL(nodeUrl);
   if (new URL(publicUrl).protocol !== "https:" || node.protocol === "https:") return;
   if (["localhost", "127.0.0.1", "[::1]"].includes(node.hostname) || node.hostname.endsWith(".localhost")) return;
-  throw new ConfigError(`invalid configuration: PUBLIC_URL is https, so NODE_URL must be too: browsers block a secure page's socket to ${node.origin.replace(/^http/, "ws")} (mixed content), and the pages sent to this node could not reach it`);
+  throw new ConfigError(
+    `invalid configuration: PUBLIC_URL is https, so NODE_URL must be too: browsers block a secure page's socket to ${node.origin.replace(/^http/, "ws")} (mixed content), and the pages sent to this node could not reach it`,
+  );
 }
 
 // HMAC secrets shorter than this are guessable offline from one token or link.
@@ -358,7 +403,10 @@ const MIN_SECRET_LENGTH = 16;
 
 function secret(name: string, value: string | undefined): string | undefined {
   if (!value) return undefined;
-  if (value.length < MIN_SECRET_LENGTH) throw new ConfigError(`invalid configuration: ${name} must be at least ${MIN_SECRET_LENGTH} characters (use e.g. \`openssl rand -hex 32\`)`);
+  if (value.length < MIN_SECRET_LENGTH)
+    throw new ConfigError(
+      `invalid configuration: ${name} must be at least ${MIN_SECRET_LENGTH} characters (use e.g. \`openssl rand -hex 32\`)`,
+    );
   return value;
 }
 
@@ -370,9 +418,11 @@ function checkedOrigin(name: string, value: string, pathAllowed: boolean): strin
   } catch {
     throw new ConfigError(`invalid configuration: ${name} entry "${value}" is not a URL like https://meet.example.com`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigError(`invalid configuration: ${name} entry "${value}" must start with http:// or https://`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new ConfigError(`invalid configuration: ${name} entry "${value}" must start with http:// or https://`);
   if (pathAllowed) return value.replace(/\/+$/, "");
-  if (url.pathname !== "/" || url.search || url.hash) throw new ConfigError(`invalid configuration: ${name} entry "${value}" must be an origin (scheme://host[:port]) without a path`);
+  if (url.pathname !== "/" || url.search || url.hash)
+    throw new ConfigError(`invalid configuration: ${name} entry "${value}" must be an origin (scheme://host[:port]) without a path`);
   return url.origin;
 }
 

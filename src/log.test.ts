@@ -14,7 +14,15 @@ describe("logger", () => {
     room.info("participant joined", { participant: "3f9c2a1b", role: "sender" });
     room.child({ participant: "9e01d4c7" }).warn("slow decoder");
     expect(lines).toEqual([
-      { level: "info", time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), room: "standup", mode: "mcu", participant: "3f9c2a1b", role: "sender", msg: "participant joined" },
+      {
+        level: "info",
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        room: "standup",
+        mode: "mcu",
+        participant: "3f9c2a1b",
+        role: "sender",
+        msg: "participant joined",
+      },
       { level: "warn", time: expect.any(String), room: "standup", mode: "mcu", participant: "9e01d4c7", msg: "slow decoder" },
     ]);
   });

@@ -6,7 +6,9 @@ import { ProcessFaults, type FaultVerdict } from "./processFaults.js";
 function recordingLogger(): Logger & { lines: { msg: string; fields?: LogFields }[] } {
   const lines: { msg: string; fields?: LogFields }[] = [];
   const push = (msg: string, fields?: LogFields) => void lines.push({ msg, fields });
-  return { lines, debug: push, info: push, warn: push, error: push, child: () => recordingLogger() } as unknown as Logger & { lines: typeof lines };
+  return { lines, debug: push, info: push, warn: push, error: push, child: () => recordingLogger() } as unknown as Logger & {
+    lines: typeof lines;
+  };
 }
 
 describe("ProcessFaults", () => {
@@ -15,7 +17,17 @@ describe("ProcessFaults", () => {
     ["an Error during start-up", false, new Error("bad"), "exit", /during start-up/],
     ["a string while serving", true, "oops", "exit", /non-Error/],
     ["undefined while serving", true, undefined, "exit", /non-Error/],
-    ["an object whose JSON throws", true, { toJSON: () => { throw new Error("no"); } }, "exit", /non-Error/],
+    [
+      "an object whose JSON throws",
+      true,
+      {
+        toJSON: () => {
+          throw new Error("no");
+        },
+      },
+      "exit",
+      /non-Error/,
+    ],
   ])("%s: %s", (_what, serving, thrown, verdict, logged) => {
     const log = recordingLogger();
     const faults = new ProcessFaults(log);

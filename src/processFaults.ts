@@ -48,8 +48,13 @@ export class ProcessFaults {
     const isError = err instanceof Error;
     const verdict: FaultVerdict = this.serving && isError ? "carry-on" : "exit";
     const error = isError ? (err.stack ?? `${err.name}: ${err.message}`) : describeValue(err);
-    if (verdict === "carry-on") this.log.error("uncaught exception: logged and survived (a bug: please report it with this stack)", { error });
-    else this.log.error(this.serving ? "uncaught exception of a non-Error value: stopping the server" : "uncaught exception during start-up: exiting", { error });
+    if (verdict === "carry-on")
+      this.log.error("uncaught exception: logged and survived (a bug: please report it with this stack)", { error });
+    else
+      this.log.error(
+        this.serving ? "uncaught exception of a non-Error value: stopping the server" : "uncaught exception during start-up: exiting",
+        { error },
+      );
     return verdict;
   }
 

@@ -43,15 +43,12 @@ const CLOSE_HANDSHAKE_MS = 1000;
  * Starts HTTP, signaling and the room registry. `overrides` replace fields of the default config.
  * `faults`: the process's count of faults nobody caught (src/processFaults.ts), exposed with the metrics.
  */
-export async function startServer(overrides: Partial<Config> = {}, log: Logger = createLogger(), faults?: { register(registry: Registry): void }): Promise<RunningServer> {
-  const config: Config = { ...defaultConfig, ...overrides };
-  const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
-  // Resolved before anything starts: a LABEL_FONT naming a font that is not there stops the start-up, naming it.
-  const labelFamilies = config.labelFamilies ?? resolveLabelFont(config.labelFont).families;
-  if (labelFamilies.length === 0) {
-    log.warn("no font found, not even the @fontsource-variable Noto packages npm ci installs: names are drawn with the built-in ASCII font, other scripts as '?' (run npm ci, install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)");
-  }
-  const effective: Config = { ...config, ffmpegPath, labelFamilies };
+export async function startServer(
+  overrides: Partial<Config> = {},
+  log: Logger = createLogger(),
+  faults?: { register(registry: Registry): void },
+): Promise<RunningServer> {
+  const { config, effective, labelFamilies } = resolveConfig(overrides, log);
   const state: AppState = { ready: false, client: await loadClient() };
   const processes = new ProcessGroup();
   // The AWS SDK is loaded only with a bucket configured (S3Storage.create imports it; left out of the bundle).
@@ -69,7 +66,9 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
   hooks?.webhooks.registerMetrics(metrics.registry);
   recordings.uploader?.registerMetrics(metrics.registry);
   const separateMetrics = config.metricsPort !== undefined;
-  const http: Server = createServer(refusingUnparseableTargets(createApp(state, { rooms, config: effective, log, recordings, cluster, links }, separateMetrics ? undefined : metrics.handler)));
+  const services = { rooms, config: effective, log, recordings, cluster, links };
+  const app = createApp(state, services, separateMetrics ? undefined : metrics.handler);
+  const http: Server = createServer(refusingUnparseableTargets(app));
   const metricsHttp = separateMetrics ? metricsOnlyServer(metrics) : undefined;
   let closing: Promise<void> | undefined;
   const sockets = new SocketAdmission({ config: effective, log, rooms, cluster, media, closing: () => closing !== undefined });
@@ -83,33 +82,27 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     throw err;
   });
   if (metricsHttp) {
-    try {
-      await listen(metricsHttp, config.metricsPort, config.metricsHost);
-    } catch (err) {
+    await listen(metricsHttp, config.metricsPort, config.metricsHost).catch(async (err: unknown) => {
       // The main listener is up already: it must not outlive a start that failed.
       sockets.stopHeartbeat();
       metrics.stop();
       await recordings.close(0);
       await new Promise<void>((resolve) => http.close(() => resolve()));
-      throw new Error(`cannot listen for metrics on ${config.metricsHost}:${config.metricsPort}: ${(err as Error).message}`, { cause: err });
-    }
+      const where = `${config.metricsHost}:${config.metricsPort}`;
+      throw new Error(`cannot listen for metrics on ${where}: ${(err as Error).message}`, { cause: err });
+    });
   }
   // After listening, so /healthz is not held up; before any room's first frame in practice.
-  setImmediate(() => {
-    try {
-      warmLabelFonts({ families: labelFamilies });
-    } catch (err) {
-      log.warn("could not draw a sample label at start-up", { error: (err as Error).message });
-    }
-  });
+  setImmediate(() => warmFonts(labelFamilies, log));
   state.ready = true;
   // In the background: what a previous process left to upload (a long queue must not hold up the start).
   void recordings.resumeUploads().catch((err: Error) => log.error("could not resume recording uploads", { error: err.message }));
   const port = (http.address() as AddressInfo).port;
-  const metricsUrl = metricsHttp ? `http://${config.metricsHost.includes(":") ? `[${config.metricsHost}]` : config.metricsHost}:${(metricsHttp.address() as AddressInfo).port}` : undefined;
-  if (!config.joinTokenSecret) log.warn("JOIN_TOKEN_SECRET is not set: anyone who can reach /ws may join any room under any name (set it to require join tokens)");
+  const metricsUrl = metricsHttp
+    ? `http://${config.metricsHost.includes(":") ? `[${config.metricsHost}]` : config.metricsHost}:${(metricsHttp.address() as AddressInfo).port}`
+    : undefined;
   const hostForUrl = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  log.info("listening", { url: `http://${hostForUrl}:${port}`, ffmpeg: ffmpegPath, labelFont: labelFamilies.join(", "), iceHostAddresses: config.iceHostAddresses, ...(cluster.health().node ? { node: cluster.health().node, redis: cluster.health().redis } : {}) });
+  announceListening(log, effective, `http://${hostForUrl}:${port}`, cluster);
 
   return {
     url: `http://${hostForUrl}:${port}`,
@@ -119,8 +112,59 @@ export async function startServer(overrides: Partial<Config> = {}, log: Logger =
     rooms,
     processes,
     cluster,
-    close: () => (closing ??= stop({ cluster, state, sockets, metrics, rooms, recordings, hooks, shutdownGraceMs: effective.shutdownGraceMs, load, http, metricsHttp, processes })),
+    close: () =>
+      (closing ??= stop({
+        cluster,
+        state,
+        sockets,
+        metrics,
+        rooms,
+        recordings,
+        hooks,
+        shutdownGraceMs: effective.shutdownGraceMs,
+        load,
+        http,
+        metricsHttp,
+        processes,
+      })),
   };
+}
+
+/** The config the server runs on: the defaults, the overrides, and what is resolved on this machine (ffmpeg, the label font). */
+function resolveConfig(overrides: Partial<Config>, log: Logger) {
+  const config: Config = { ...defaultConfig, ...overrides };
+  const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
+  // Resolved before anything starts: a LABEL_FONT naming a font that is not there stops the start-up, naming it.
+  const labelFamilies = config.labelFamilies ?? resolveLabelFont(config.labelFont).families;
+  if (labelFamilies.length === 0) {
+    log.warn(
+      "no font found, not even the @fontsource-variable Noto packages npm ci installs: names are drawn with the built-in ASCII font, other scripts as '?' (run npm ci, install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)",
+    );
+  }
+  const effective: Config = { ...config, ffmpegPath, labelFamilies };
+  return { config, effective, ffmpegPath, labelFamilies };
+}
+
+/** Draws a sample label once, so the first room does not pay for loading the fonts. */
+function warmFonts(families: readonly string[], log: Logger): void {
+  try {
+    warmLabelFonts({ families });
+  } catch (err) {
+    log.warn("could not draw a sample label at start-up", { error: (err as Error).message });
+  }
+}
+
+/** The start-up's last lines: where the server listens, and the one setting an operator must not forget. */
+function announceListening(log: Logger, config: Config, url: string, cluster: Cluster): void {
+  if (!config.joinTokenSecret)
+    log.warn("JOIN_TOKEN_SECRET is not set: anyone who can reach /ws may join any room under any name (set it to require join tokens)");
+  log.info("listening", {
+    url,
+    ffmpeg: config.ffmpegPath,
+    labelFont: config.labelFamilies?.join(", "),
+    iceHostAddresses: config.iceHostAddresses,
+    ...(cluster.health().node ? { node: cluster.health().node, redis: cluster.health().redis } : {}),
+  });
 }
 
 /** What a running server stops, in the order stop() takes them. */
@@ -140,7 +184,20 @@ interface ServerParts {
 }
 
 /** Shutdown: the cluster drains, sessions are told, rooms close (recordings finish), then the listeners and every child go. */
-async function stop({ cluster, state, sockets, metrics, rooms, recordings, hooks, shutdownGraceMs, load, http, metricsHttp, processes }: ServerParts): Promise<void> {
+async function stop({
+  cluster,
+  state,
+  sockets,
+  metrics,
+  rooms,
+  recordings,
+  hooks,
+  shutdownGraceMs,
+  load,
+  http,
+  metricsHttp,
+  processes,
+}: ServerParts): Promise<void> {
   // Other nodes stop placing rooms here at once; the rooms here then drain as on a single node.
   cluster.drain();
   state.ready = false;

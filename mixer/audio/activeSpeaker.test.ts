@@ -7,7 +7,12 @@ const SPEECH = -30;
 const NOISE = -60;
 
 /** Feeds 20 ms ticks of constant levels for `ms`; returns every speaker change with its time. */
-function run(d: ActiveSpeakerDetector, levels: Record<string, number>, from: number, ms: number): { at: number; speaker: string | undefined }[] {
+function run(
+  d: ActiveSpeakerDetector,
+  levels: Record<string, number>,
+  from: number,
+  ms: number,
+): { at: number; speaker: string | undefined }[] {
   const changes: { at: number; speaker: string | undefined }[] = [];
   for (let t = from; t < from + ms; t += 20) {
     for (const [id, level] of Object.entries(levels)) d.observe(id, level, t);

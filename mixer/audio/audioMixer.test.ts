@@ -52,7 +52,13 @@ class Room {
   tick = 0;
 
   constructor(senders: Record<string, number>, viewers: string[] = [], selection: TalkerSelectionOptions = DEFAULT_TALKER_SELECTION) {
-    this.mixer = new AudioMixer(48_000, new FaultBoundary((err) => { throw err; }), selection);
+    this.mixer = new AudioMixer(
+      48_000,
+      new FaultBoundary((err) => {
+        throw err;
+      }),
+      selection,
+    );
     for (const [id, hz] of Object.entries(senders)) {
       this.mixer.addInput(id);
       this.listen(id, id);
@@ -88,7 +94,13 @@ class Room {
       const now = this.at(this.tick);
       let i = 0;
       for (const [id, sound] of this.sounds) {
-        const header = new RtpHeader({ payloadType: 111, sequenceNumber: this.tick, timestamp: this.tick * FRAME_SAMPLES, ssrc: 100 + i++, marker: false });
+        const header = new RtpHeader({
+          payloadType: 111,
+          sequenceNumber: this.tick,
+          timestamp: this.tick * FRAME_SAMPLES,
+          ssrc: 100 + i++,
+          marker: false,
+        });
         this.mixer.pushRtp(id, new RtpPacket(header, sound.packets[this.tick % sound.packets.length]), sound.dbov, now);
       }
       this.mixer.poll(now);
@@ -128,7 +140,8 @@ afterEach(() => rooms.splice(0).forEach((r) => r.close()));
 /** The ticks in [from, to) at which `listener` heard `hz`. */
 function heardAt(r: Room, listener: string, hz: number, from: number, to: number): number[] {
   const ticks: number[] = [];
-  for (const [tick, frame] of r.listeners.get(listener)!.frames) if (tick >= from && tick < to && amplitude(frame, hz) > HEARD) ticks.push(tick);
+  for (const [tick, frame] of r.listeners.get(listener)!.frames)
+    if (tick >= from && tick < to && amplitude(frame, hz) > HEARD) ticks.push(tick);
   return ticks;
 }
 
@@ -142,7 +155,8 @@ function loudestSelf(r: Room, listener: string): number {
   const all = new Int16Array(frames.length * FRAME_SAMPLES);
   frames.forEach((f, i) => all.set(f, i * FRAME_SAMPLES));
   let max = 0;
-  for (let at = 0; at + FRAME_SAMPLES <= all.length; at += FRAME_SAMPLES / 4) max = Math.max(max, amplitude(all.subarray(at, at + FRAME_SAMPLES), toneOf.get(listener)!));
+  for (let at = 0; at + FRAME_SAMPLES <= all.length; at += FRAME_SAMPLES / 4)
+    max = Math.max(max, amplitude(all.subarray(at, at + FRAME_SAMPLES), toneOf.get(listener)!));
   return max;
 }
 
@@ -160,7 +174,8 @@ describe("talkers-only audio mixer", () => {
     const from = r.tick - 25;
     for (const id of ["c", "d", "e", "f", "viewer"]) {
       // The very same bytes, tick after tick: one encode for all of them.
-      for (let t = from; t < r.tick; t++) expect(r.listeners.get(id)!.payloads.get(t), `${id} at tick ${t}`).toBe(r.listeners.get("viewer")!.payloads.get(t));
+      for (let t = from; t < r.tick; t++)
+        expect(r.listeners.get(id)!.payloads.get(t), `${id} at tick ${t}`).toBe(r.listeners.get("viewer")!.payloads.get(t));
       expect(heardAt(r, id, 440, from, r.tick)).toHaveLength(25);
       expect(heardAt(r, id, 660, from, r.tick)).toHaveLength(25);
     }
@@ -343,7 +358,10 @@ describe("talkers-only audio mixer", () => {
     expect(heardAt(r, "a", 440, later, r.tick)).toEqual([]);
     expect(heardAt(r, "b", 1800, later, r.tick)).toHaveLength(25);
     expect(heardAt(r, "b", 440, later, r.tick)).toHaveLength(25);
-    expect(voices.every((ids) => !ids.includes(screen)), "the screen is not one of the recording's voices").toBe(true);
+    expect(
+      voices.every((ids) => !ids.includes(screen)),
+      "the screen is not one of the recording's voices",
+    ).toBe(true);
     expect(speakers).not.toContain(screen);
     // The share ends: nobody hears it from the next ticks on.
     r.mixer.removeInput(screen);

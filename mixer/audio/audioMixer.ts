@@ -94,7 +94,10 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
   ) {
     super();
     this.talkers = new TalkerSelector(selection);
-    this.ticker = new Ticker(20, faults.wrap("audio mix tick", (index: number, scheduledAt: number) => this.mixTick(index, scheduledAt)));
+    this.ticker = new Ticker(
+      20,
+      faults.wrap("audio mix tick", (index: number, scheduledAt: number) => this.mixTick(index, scheduledAt)),
+    );
     this.poller = setInterval(
       faults.wrap("audio input poll", () => this.poll(performance.now())),
       20,
@@ -144,7 +147,14 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
       packetsDecoded += input.packetsDecoded;
       packetsSkipped += input.packetsSkipped;
     }
-    return { inputsWithLevels, inputsDecoded, inputsMixed: this.lastTick.mixed, encodings: this.lastTick.encodings, packetsDecoded, packetsSkipped };
+    return {
+      inputsWithLevels,
+      inputsDecoded,
+      inputsMixed: this.lastTick.mixed,
+      encodings: this.lastTick.encodings,
+      packetsDecoded,
+      packetsSkipped,
+    };
   }
 
   setMuted(id: string, muted: boolean): void {

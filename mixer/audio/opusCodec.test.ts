@@ -26,7 +26,8 @@ describe("Opus codec", () => {
     const reference = levelDbov(tone(440, 0));
     for (let iteration = 0; iteration < 200; iteration++) {
       const churn = Array.from({ length: 4 + (iteration % 5) }, () => ({ encoder: new OpusEncoder(), decoder: new OpusDecoder() }));
-      for (const pair of churn) expect(pair.decoder.decode(pair.encoder.encode(tone(660, iteration * FRAME_SAMPLES)))).toHaveLength(FRAME_SAMPLES);
+      for (const pair of churn)
+        expect(pair.decoder.decode(pair.encoder.encode(tone(660, iteration * FRAME_SAMPLES)))).toHaveLength(FRAME_SAMPLES);
       for (const pair of held) {
         const decoded = pair.decoder.decode(pair.encoder.encode(tone(440, iteration * FRAME_SAMPLES)));
         expect(decoded).toHaveLength(FRAME_SAMPLES);

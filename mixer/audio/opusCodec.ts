@@ -96,7 +96,8 @@ export class OpusEncoder extends OpusCodec {
 
   /** Encodes one frame of mono samples (a libopus frame size: FRAME_SAMPLES in the mixer). */
   encode(pcm: Int16Array): Buffer {
-    if (!VALID_FRAME_SAMPLES.has(pcm.length)) throw new RangeError(`an Opus frame at 48 kHz has 120 to 2880 samples (2.5-60 ms), not ${pcm.length}`);
+    if (!VALID_FRAME_SAMPLES.has(pcm.length))
+      throw new RangeError(`an Opus frame at 48 kHz has 120 to 2880 samples (2.5-60 ms), not ${pcm.length}`);
     return this.codec.encode(Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength));
   }
 }

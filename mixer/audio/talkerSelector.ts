@@ -19,7 +19,13 @@ export interface TalkerSelectionOptions {
   readonly decayMs: number;
 }
 
-export const DEFAULT_TALKER_SELECTION: TalkerSelectionOptions = { maxTalkers: 3, thresholdDbov: -50, hangoverMs: 500, switchMarginDb: 6, decayMs: 400 };
+export const DEFAULT_TALKER_SELECTION: TalkerSelectionOptions = {
+  maxTalkers: 3,
+  thresholdDbov: -50,
+  hangoverMs: 500,
+  switchMarginDb: 6,
+  decayMs: 400,
+};
 
 /**
  * Whether one input is talking, from the levels heard from it: the sender's own (RFC 6464, per packet, as

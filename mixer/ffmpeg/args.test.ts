@@ -15,12 +15,32 @@ describe("ffmpeg argument builder", () => {
   it("orders input options before -i and output options before the url", () => {
     const args = buildArgs({
       inputs: [{ format: "ivf", url: "pipe:0", options: { probesize: 32, re: true, skip: false } }],
-      output: { format: "rawvideo", url: "pipe:1", videoFilters: [{ name: "format", args: { pix_fmts: "yuv420p" } }], options: { vsync: "passthrough" } },
+      output: {
+        format: "rawvideo",
+        url: "pipe:1",
+        videoFilters: [{ name: "format", args: { pix_fmts: "yuv420p" } }],
+        options: { vsync: "passthrough" },
+      },
     });
     expect(args).toEqual([
-      "-hide_banner", "-nostdin", "-loglevel", "error",
-      "-probesize", "32", "-re", "-f", "ivf", "-i", "pipe:0",
-      "-vf", "format=pix_fmts=yuv420p", "-vsync", "passthrough", "-f", "rawvideo", "pipe:1",
+      "-hide_banner",
+      "-nostdin",
+      "-loglevel",
+      "error",
+      "-probesize",
+      "32",
+      "-re",
+      "-f",
+      "ivf",
+      "-i",
+      "pipe:0",
+      "-vf",
+      "format=pix_fmts=yuv420p",
+      "-vsync",
+      "passthrough",
+      "-f",
+      "rawvideo",
+      "pipe:1",
     ]);
   });
 });

@@ -64,7 +64,12 @@ export class FfmpegProcess extends EventEmitter<FfmpegEvents> {
         this.exited = true;
         const exit = { code, signal, requested: this.closeRequested, stderrTail: this.stderrTail.trim() };
         if (exit.requested) log.debug("ffmpeg exited", { code, signal });
-        else log.warn("ffmpeg exited on its own", { code, signal, stderr: exit.stderrTail.split("\n").slice(-LOGGED_STDERR_LINES).join("\n") });
+        else
+          log.warn("ffmpeg exited on its own", {
+            code,
+            signal,
+            stderr: exit.stderrTail.split("\n").slice(-LOGGED_STDERR_LINES).join("\n"),
+          });
         resolve(exit);
         this.emit("exit", exit);
       };

@@ -8,7 +8,12 @@ export const even = (n: number) => Math.round(n / 2) * 2;
 export function regionRect(region: { x: number; y: number; width: number; height: number }, canvas: Size): Rect {
   const x = even(region.x * canvas.width);
   const y = even(region.y * canvas.height);
-  return { x, y, width: Math.min(canvas.width, even((region.x + region.width) * canvas.width)) - x, height: Math.min(canvas.height, even((region.y + region.height) * canvas.height)) - y };
+  return {
+    x,
+    y,
+    width: Math.min(canvas.width, even((region.x + region.width) * canvas.width)) - x,
+    height: Math.min(canvas.height, even((region.y + region.height) * canvas.height)) - y,
+  };
 }
 
 /**

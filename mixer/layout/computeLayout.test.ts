@@ -7,11 +7,14 @@ const ids = ["a", "b", "c", "d"];
 
 function overlaps(tiles: Iterable<{ x: number; y: number; width: number; height: number }>): boolean {
   const list = [...tiles];
-  return list.some((r, i) => list.some((s, j) => i < j && r.x < s.x + s.width && s.x < r.x + r.width && r.y < s.y + s.height && s.y < r.y + r.height));
+  return list.some((r, i) =>
+    list.some((s, j) => i < j && r.x < s.x + s.width && s.x < r.x + r.width && r.y < s.y + s.height && s.y < r.y + r.height),
+  );
 }
 
 /** The layout of cameras `ids` (join order) with `speaker` speaking and no screen, from scratch. */
-const layoutOf = (spec: LayoutSpec, ids: readonly string[], speaker: string | undefined, canvas: Size) => computeLayout(spec, { cameras: ids, speaker }, canvas);
+const layoutOf = (spec: LayoutSpec, ids: readonly string[], speaker: string | undefined, canvas: Size) =>
+  computeLayout(spec, { cameras: ids, speaker }, canvas);
 
 describe("computeLayout", () => {
   it("grid: equal tiles in join order, no focus", () => {
@@ -52,7 +55,9 @@ describe("computeLayout", () => {
 
   it("a single participant fills the canvas in every layout", () => {
     for (const layout of ["grid", "speaker", "pin"] as const) {
-      expect([...layoutOf({ layout, pin: "a" }, ["a"], undefined, canvas).tiles.values()]).toEqual([{ x: 0, y: 0, width: 1280, height: 720 }]);
+      expect([...layoutOf({ layout, pin: "a" }, ["a"], undefined, canvas).tiles.values()]).toEqual([
+        { x: 0, y: 0, width: 1280, height: 720 },
+      ]);
     }
   });
 

@@ -29,10 +29,20 @@ export interface ComputedLayout {
  * - `pin` whose participant is absent (they left) is `speaker`;
  * - otherwise the choice.
  */
-export function resolveLayout(spec: LayoutSpec, sources: Pick<LayoutSources, "cameras" | "screen">): { name: LayoutName; definition: LayoutDefinition } {
-  const chosen = spec.layout === "custom" && spec.definition ? spec.definition : spec.layout === "custom" ? BUILTIN_LAYOUTS.grid : BUILTIN_LAYOUTS[spec.layout];
-  if (sources.screen !== undefined && !chosen.regions.some((r) => r.source === "screen")) return { name: "presentation", definition: BUILTIN_LAYOUTS.presentation };
-  if (spec.layout === "pin" && (spec.pin === undefined || !sources.cameras.includes(spec.pin))) return { name: "speaker", definition: BUILTIN_LAYOUTS.speaker };
+export function resolveLayout(
+  spec: LayoutSpec,
+  sources: Pick<LayoutSources, "cameras" | "screen">,
+): { name: LayoutName; definition: LayoutDefinition } {
+  const chosen =
+    spec.layout === "custom" && spec.definition
+      ? spec.definition
+      : spec.layout === "custom"
+        ? BUILTIN_LAYOUTS.grid
+        : BUILTIN_LAYOUTS[spec.layout];
+  if (sources.screen !== undefined && !chosen.regions.some((r) => r.source === "screen"))
+    return { name: "presentation", definition: BUILTIN_LAYOUTS.presentation };
+  if (spec.layout === "pin" && (spec.pin === undefined || !sources.cameras.includes(spec.pin)))
+    return { name: "speaker", definition: BUILTIN_LAYOUTS.speaker };
   return { name: spec.layout, definition: chosen };
 }
 

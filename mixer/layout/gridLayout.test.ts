@@ -49,7 +49,8 @@ describe("grid layout", () => {
       const tiles = gridLayout(n, canvas);
       for (let i = 0; i < tiles.length; i++)
         for (let j = i + 1; j < tiles.length; j++) {
-          const a = tiles[i], b = tiles[j];
+          const a = tiles[i],
+            b = tiles[j];
           const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
           expect(overlap, `tiles ${i} and ${j} of ${n}`).toBe(false);
         }

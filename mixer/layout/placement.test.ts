@@ -12,7 +12,8 @@ const six = ["a", "b", "c", "d", "e", "f"];
 function overlaps(a: Rect, b: Rect): boolean {
   return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
-const inside = (r: Rect, c: Size) => r.x >= 0 && r.y >= 0 && r.x + r.width <= c.width && r.y + r.height <= c.height && r.width > 0 && r.height > 0;
+const inside = (r: Rect, c: Size) =>
+  r.x >= 0 && r.y >= 0 && r.x + r.width <= c.width && r.y + r.height <= c.height && r.width > 0 && r.height > 0;
 const evenEdges = (r: Rect) => [r.x, r.y, r.width, r.height].every((v) => v % 2 === 0);
 
 /** Joins then leaves, step by step, keeping the assignment as the mixer does; the tiles after each step. */
@@ -38,7 +39,11 @@ describe("built-in layouts as data", () => {
         for (const screen of [undefined, "screen:a"])
           it(`${layout} ${canvas.width}x${canvas.height}${screen ? " sharing" : ""}`, () => {
             for (let n = 1; n <= 6; n++) {
-              const l = computeLayout({ layout, ...(layout === "pin" ? { pin: "b" } : {}) }, { cameras: six.slice(0, n), screen, speaker: "c" }, canvas);
+              const l = computeLayout(
+                { layout, ...(layout === "pin" ? { pin: "b" } : {}) },
+                { cameras: six.slice(0, n), screen, speaker: "c" },
+                canvas,
+              );
               expect(l.tiles.size, `${n} cameras`).toBe(n + (screen ? 1 : 0));
               const tiles = [...l.tiles.values()];
               for (const r of tiles) {
@@ -47,7 +52,11 @@ describe("built-in layouts as data", () => {
               }
               const overlapping = tiles.some((r, i) => tiles.some((s, j) => i < j && overlaps(r, s)));
               expect(overlapping, `${n} cameras`).toBe(false);
-              if (screen) expect(tiles.filter((r) => overlaps(r, l.tiles.get(screen)!)), "nothing covers the screen").toHaveLength(1);
+              if (screen)
+                expect(
+                  tiles.filter((r) => overlaps(r, l.tiles.get(screen)!)),
+                  "nothing covers the screen",
+                ).toHaveLength(1);
             }
           });
   });
@@ -68,7 +77,9 @@ describe("presentation", () => {
     for (const id of ["a", "b"]) expect(l.tiles.get(id)!.y).toBeGreaterThanOrEqual(384);
   });
   it("ends with the share: back to the room's choice", () => {
-    expect(computeLayout({ layout: "speaker" }, { cameras: ["a", "b"], screen: undefined, speaker: "b" }, landscape).layout).toBe("speaker");
+    expect(computeLayout({ layout: "speaker" }, { cameras: ["a", "b"], screen: undefined, speaker: "b" }, landscape).layout).toBe(
+      "speaker",
+    );
   });
   it("a custom layout with a screen region is kept while sharing", () => {
     const definition: LayoutDefinition = {
@@ -165,14 +176,34 @@ describe("the layout choice is validated, naming the problem", () => {
     ["a negative coordinate", { layout: "custom", definition: { regions: [{ ...region, y: -0.1 }] } }, /regions\.0\.y/],
     ["an unknown source", { layout: "custom", definition: { regions: [{ ...region, source: "slides" }] } }, /source/],
     ["participant without whom", { layout: "custom", definition: { regions: [{ ...region, source: "participant" }] } }, /participant/],
-    ["arrange on a single tile", { layout: "custom", definition: { regions: [{ ...region, source: "speaker", arrange: "row" }] } }, /arrange/],
+    [
+      "arrange on a single tile",
+      { layout: "custom", definition: { regions: [{ ...region, source: "speaker", arrange: "row" }] } },
+      /arrange/,
+    ],
     [
       "overlapping regions of one z",
       { layout: "custom", definition: { regions: [region, { x: 0.5, y: 0.5, width: 0.5, height: 0.5, source: "screen" }] } },
       /regions 0 and 1 overlap/,
     ],
-    ["two others regions", { layout: "custom", definition: { regions: [{ ...region, width: 0.5 }, { ...region, x: 0.5, width: 0.5 }] } }, /at most one region may be "others"/],
-    ["a portrait of other sources", { layout: "custom", definition: { regions: [region], portrait: [{ ...region, source: "speaker" }] } }, /portrait/],
+    [
+      "two others regions",
+      {
+        layout: "custom",
+        definition: {
+          regions: [
+            { ...region, width: 0.5 },
+            { ...region, x: 0.5, width: 0.5 },
+          ],
+        },
+      },
+      /at most one region may be "others"/,
+    ],
+    [
+      "a portrait of other sources",
+      { layout: "custom", definition: { regions: [region], portrait: [{ ...region, source: "speaker" }] } },
+      /portrait/,
+    ],
     ["an unknown field", { layout: "custom", definition: { regions: [{ ...region, colour: "red" }] } }, /colour/],
     ["a radius too large", { layout: "custom", definition: { regions: [{ ...region, radius: 2 }] } }, /radius/],
   ];

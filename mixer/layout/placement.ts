@@ -81,7 +81,11 @@ export function assignRegions(definition: LayoutDefinition, sources: LayoutSourc
   }
 }
 
-function keepSlots(previous: readonly (string | null)[] | undefined, remaining: readonly string[], arrange: "grid" | "row" | "column"): (string | null)[] {
+function keepSlots(
+  previous: readonly (string | null)[] | undefined,
+  remaining: readonly string[],
+  arrange: "grid" | "row" | "column",
+): (string | null)[] {
   if (!previous) return [...remaining];
   const here = new Set(remaining);
   const slots = previous.map((id) => (id !== null && here.has(id) ? id : null));
@@ -123,7 +127,8 @@ export function placeTiles(assignment: Assignment, canvas: Size): PlacedTiles {
       if (id !== null && cells[k]) placed.push({ id, rect: cells[k], z: region.z ?? 0, radius: region.radius ?? 0 });
     });
   });
-  if (placed.length === 1 && (definition.fillWhenAlone ?? true)) placed[0] = { ...placed[0], rect: { x: 0, y: 0, width: canvas.width, height: canvas.height }, radius: 0 };
+  if (placed.length === 1 && (definition.fillWhenAlone ?? true))
+    placed[0] = { ...placed[0], rect: { x: 0, y: 0, width: canvas.width, height: canvas.height }, radius: 0 };
   // A stable sort: within one z, region order.
   placed.sort((a, b) => a.z - b.z);
   const tiles = new Map<string, Rect>();

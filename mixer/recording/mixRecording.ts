@@ -51,7 +51,10 @@ export class MixRecording {
     this.voiceRecorder = settings.voices && new VoiceRecorder(settings.voices);
     this.started = new Promise((resolve) => (this.resolveStarted = resolve));
     const startWithoutKeyframe = () => this.setOrigin(performance.now());
-    this.waitTimer = setTimeout(settings.faults?.wrap("recording keyframe wait", startWithoutKeyframe) ?? startWithoutKeyframe, settings.keyframeWaitMs ?? 3000);
+    this.waitTimer = setTimeout(
+      settings.faults?.wrap("recording keyframe wait", startWithoutKeyframe) ?? startWithoutKeyframe,
+      settings.keyframeWaitMs ?? 3000,
+    );
   }
 
   /** Bytes in the composite's file so far (voice files apart). */

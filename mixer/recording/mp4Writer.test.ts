@@ -19,7 +19,25 @@ const FFMPEGS = [resolveFfmpegPath(), "/usr/bin/ffmpeg"];
 
 /** 8 s of a 640x480 H264 test pattern as the mix's encoder makes it: Annex-B, SPS/PPS before each IDR (every 2 s). */
 const clip = accessUnits(
-  execFileSync(resolveFfmpegPath(), ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=s=640x480:r=30", "-t", "8", ...h264EncoderArgs("800k", 60), "-f", "h264", "pipe:1"], { maxBuffer: 64 << 20 }),
+  execFileSync(
+    resolveFfmpegPath(),
+    [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=s=640x480:r=30",
+      "-t",
+      "8",
+      ...h264EncoderArgs("800k", 60),
+      "-f",
+      "h264",
+      "pipe:1",
+    ],
+    { maxBuffer: 64 << 20 },
+  ),
 );
 const tone = tonePackets(440);
 
@@ -40,7 +58,7 @@ function feed(writer: Mp4Writer, seconds: number, from = 0): number {
 function boxes(path: string): string[] {
   const d = readFileSync(path);
   const out: string[] = [];
-  for (let at = 0; at + 8 <= d.length && out.length < 10_000; ) {
+  for (let at = 0; at + 8 <= d.length && out.length < 10_000;) {
     const size = d.readUInt32BE(at);
     out.push(d.toString("latin1", at + 4, at + 8));
     if (size < 8) break;
@@ -135,7 +153,16 @@ describe("mp4HasMedia", () => {
     const cases: [string, Buffer, boolean][] = [
       ["empty file", Buffer.alloc(0), false],
       ["header only", Buffer.concat([sized("ftyp", Buffer.alloc(16)), sized("moov", Buffer.alloc(100))]), false],
-      ["a fragment", Buffer.concat([sized("ftyp", Buffer.alloc(16)), sized("moov", Buffer.alloc(100)), sized("moof", Buffer.alloc(50)), sized("mdat", Buffer.alloc(500))]), true],
+      [
+        "a fragment",
+        Buffer.concat([
+          sized("ftyp", Buffer.alloc(16)),
+          sized("moov", Buffer.alloc(100)),
+          sized("moof", Buffer.alloc(50)),
+          sized("mdat", Buffer.alloc(500)),
+        ]),
+        true,
+      ],
       ["an empty mdat", Buffer.concat([sized("ftyp", Buffer.alloc(16)), sized("mdat", Buffer.alloc(0))]), false],
       ["an mdat cut short", Buffer.concat([sized("ftyp", Buffer.alloc(16)), sized("mdat", Buffer.alloc(500))]).subarray(0, 300), false],
     ];

@@ -1,5 +1,13 @@
 import { closeSync, openSync, rmSync, statSync } from "node:fs";
-import { AV_CHANNEL_ORDER_NATIVE, AV_CODEC_ID_H264, AV_CODEC_ID_OPUS, AV_LOG_QUIET, AV_PKT_FLAG_KEY, AVMEDIA_TYPE_AUDIO, AVMEDIA_TYPE_VIDEO } from "node-av/constants";
+import {
+  AV_CHANNEL_ORDER_NATIVE,
+  AV_CODEC_ID_H264,
+  AV_CODEC_ID_OPUS,
+  AV_LOG_QUIET,
+  AV_PKT_FLAG_KEY,
+  AVMEDIA_TYPE_AUDIO,
+  AVMEDIA_TYPE_VIDEO,
+} from "node-av/constants";
 import { Dictionary, FormatContext, Log, Packet, Rational, type Stream } from "node-av/lib";
 import { opusHead } from "./opusHead.js";
 import type { MediaFileWriter } from "./mediaFileWriter.js";
@@ -154,7 +162,11 @@ export class Mp4Writer implements MediaFileWriter {
     audio.codecpar.codecType = AVMEDIA_TYPE_AUDIO;
     audio.codecpar.codecId = AV_CODEC_ID_OPUS;
     audio.codecpar.sampleRate = 48_000;
-    audio.codecpar.channelLayout = { nbChannels: this.settings.audioChannels, order: AV_CHANNEL_ORDER_NATIVE, mask: this.settings.audioChannels === 1 ? 4n : 3n };
+    audio.codecpar.channelLayout = {
+      nbChannels: this.settings.audioChannels,
+      order: AV_CHANNEL_ORDER_NATIVE,
+      mask: this.settings.audioChannels === 1 ? 4n : 3n,
+    };
     audio.codecpar.extradata = opusHead(this.settings.audioChannels, this.settings.opusPreSkip ?? 312);
     audio.timeBase = AUDIO_TIME_BASE;
     this.video = video;

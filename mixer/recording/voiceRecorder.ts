@@ -52,7 +52,11 @@ export class VoiceRecorder {
         const part = (this.parts.get(id) ?? 0) + 1;
         this.parts.set(id, part);
         const path = this.settings.pathFor(id, part);
-        voice = { writer: new WebmWriter(path, { width: 0, height: 0, audioChannels: 1, video: false }), encoder: new OpusEncoder(VOICE_BITRATE), startT: t };
+        voice = {
+          writer: new WebmWriter(path, { width: 0, height: 0, audioChannels: 1, video: false }),
+          encoder: new OpusEncoder(VOICE_BITRATE),
+          startT: t,
+        };
         this.voices.set(id, voice);
         this.settings.onStart(id, path, t);
       }

@@ -131,8 +131,23 @@ export class WebmWriter implements MediaFileWriter {
       this.flushCluster();
       const cuesAt = this.position;
       if (this.cues.length) {
-        this.write(element(ID.cues, ...this.cues.map((c) => element(0xbb, uintElement(0xb3, c.timeMs), element(0xb7, uintElement(0xf7, VIDEO_TRACK), uintElement(0xf1, c.clusterPosition))))));
-        const seek = element(ID.seek, element(ID.seekId, Buffer.from([0x1c, 0x53, 0xbb, 0x6b])), uintElement(ID.seekPosition, cuesAt - this.segmentDataAt, 8));
+        this.write(
+          element(
+            ID.cues,
+            ...this.cues.map((c) =>
+              element(
+                0xbb,
+                uintElement(0xb3, c.timeMs),
+                element(0xb7, uintElement(0xf7, VIDEO_TRACK), uintElement(0xf1, c.clusterPosition)),
+              ),
+            ),
+          ),
+        );
+        const seek = element(
+          ID.seek,
+          element(ID.seekId, Buffer.from([0x1c, 0x53, 0xbb, 0x6b])),
+          uintElement(ID.seekPosition, cuesAt - this.segmentDataAt, 8),
+        );
         const seekHead = element(ID.seekHead, seek);
         this.writeAt(Buffer.concat([seekHead, voidElement(SEEK_HEAD_RESERVE - seekHead.length)]), this.seekHeadAt);
       }

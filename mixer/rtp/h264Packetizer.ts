@@ -14,7 +14,9 @@ export function nalUnits(accessUnit: Buffer): Buffer[] {
       i += starts[starts.length - 1].length - 1;
     }
   }
-  return starts.map((s, k) => accessUnit.subarray(s.at + s.length, k + 1 < starts.length ? starts[k + 1].at : accessUnit.length)).filter((n) => n.length > 0);
+  return starts
+    .map((s, k) => accessUnit.subarray(s.at + s.length, k + 1 < starts.length ? starts[k + 1].at : accessUnit.length))
+    .filter((n) => n.length > 0);
 }
 
 /**
@@ -51,7 +53,13 @@ export class H264Packetizer {
       }
     }
     return payloads.map((payload, i) => {
-      const header = new RtpHeader({ payloadType: this.payloadType, sequenceNumber: this.sequence, timestamp: timestamp >>> 0, ssrc: this.ssrc, marker: i === payloads.length - 1 });
+      const header = new RtpHeader({
+        payloadType: this.payloadType,
+        sequenceNumber: this.sequence,
+        timestamp: timestamp >>> 0,
+        ssrc: this.ssrc,
+        marker: i === payloads.length - 1,
+      });
       this.sequence = (this.sequence + 1) & 0xffff;
       return new RtpPacket(header, payload).serialize();
     });

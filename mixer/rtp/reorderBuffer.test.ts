@@ -1,15 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { ReorderBuffer } from "./reorderBuffer.js";
 
-interface P { header: { sequenceNumber: number; ssrc?: number } }
+interface P {
+  header: { sequenceNumber: number; ssrc?: number };
+}
 const pkt = (sequenceNumber: number): P => ({ header: { sequenceNumber } });
 
 function harness(maxWaitMs = 50, maxPackets = 100) {
   const out: (number | string)[] = [];
-  const buffer = new ReorderBuffer<P>({ maxWaitMs, maxPackets }, {
-    packet: (p) => out.push(p.header.sequenceNumber),
-    lost: (n) => out.push(`lost ${n}`),
-  });
+  const buffer = new ReorderBuffer<P>(
+    { maxWaitMs, maxPackets },
+    {
+      packet: (p) => out.push(p.header.sequenceNumber),
+      lost: (n) => out.push(`lost ${n}`),
+    },
+  );
   return { out, buffer };
 }
 

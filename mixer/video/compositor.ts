@@ -55,7 +55,13 @@ export function containedRect(rect: Rect, picture: Size): Rect {
  * `scaleTiles`: pictures decoded for another canvas's tiles (the main rendition's) are scaled to cover
  * these tiles; without it a picture of another size is centre-cropped or centred, as during a re-layout.
  */
-export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels: LabelRenderer, into?: I420Frame, scaleTiles = false): I420Frame {
+export function composeFrame(
+  canvas: Size,
+  tiles: readonly TileContent[],
+  labels: LabelRenderer,
+  into?: I420Frame,
+  scaleTiles = false,
+): I420Frame {
   const frame = into ? clearI420(into, BACKGROUND) : createI420(canvas.width, canvas.height, BACKGROUND);
   for (const tile of tiles) {
     const { rect } = tile;
@@ -75,7 +81,8 @@ export function composeFrame(canvas: Size, tiles: readonly TileContent[], labels
       if (card) blitOverlay(frame, card, rect.x + (rect.width - card.width) / 2, rect.y + (rect.height - card.height) / 2);
     }
     // A few row fills over the picture's edge: no copy of the picture, no allocation.
-    if (tile.highlight && tiles.length > 1) drawBorder(frame, rect.x, rect.y, rect.width, rect.height, highlightThickness(rect), SPEAKER_HIGHLIGHT);
+    if (tile.highlight && tiles.length > 1)
+      drawBorder(frame, rect.x, rect.y, rect.width, rect.height, highlightThickness(rect), SPEAKER_HIGHLIGHT);
     // A card already shows the name in its middle: its label is the mute badge alone, if muted.
     const label = tile.frame
       ? labels.tileLabel(tile.name, tile.audioMuted ?? false, rect.width - 2 * inset)

@@ -19,7 +19,10 @@ function fuA(nal: Buffer): Buffer[] {
   const type = nal[0] & 0x1f;
   const body = nal.subarray(1);
   const half = Math.ceil(body.length / 2);
-  return [Buffer.concat([Buffer.from([indicator, 0x80 | type]), body.subarray(0, half)]), Buffer.concat([Buffer.from([indicator, 0x40 | type]), body.subarray(half)])];
+  return [
+    Buffer.concat([Buffer.from([indicator, 0x80 | type]), body.subarray(0, half)]),
+    Buffer.concat([Buffer.from([indicator, 0x40 | type]), body.subarray(half)]),
+  ];
 }
 
 function run(frames: Buffer[][]): { out: EncodedFrame[]; keyframeRequests: number } {
@@ -29,7 +32,12 @@ function run(frames: Buffer[][]): { out: EncodedFrame[]; keyframeRequests: numbe
   let sequenceNumber = 0;
   frames.forEach((payloads, i) => {
     payloads.forEach((payload, j) => {
-      const header = new RtpHeader({ sequenceNumber: sequenceNumber++, timestamp: 3000 * (i + 1), marker: j === payloads.length - 1, payloadType: 102 });
+      const header = new RtpHeader({
+        sequenceNumber: sequenceNumber++,
+        timestamp: 3000 * (i + 1),
+        marker: j === payloads.length - 1,
+        payloadType: 102,
+      });
       assembler.packet(new RtpPacket(header, payload));
     });
   });
@@ -76,41 +84,88 @@ describe("VP8 frames: whole frames out, nothing after a loss until a keyframe", 
       const header = new RtpHeader({ sequenceNumber: seq++ & 0xffff, timestamp: step.ts, marker: step.end ?? false, payloadType: 96 });
       assembler.packet(new RtpPacket(header, payload(step.carries, seq & 0xff)));
     }
-    return { frames: out.map((f) => ({ ts: f.timestamp, key: f.isKeyframe, bytes: f.data.length })), keyframeRequests, dropped: assembler.framesDropped, outCount: assembler.framesOut };
+    return {
+      frames: out.map((f) => ({ ts: f.timestamp, key: f.isKeyframe, bytes: f.data.length })),
+      keyframeRequests,
+      dropped: assembler.framesDropped,
+      outCount: assembler.framesOut,
+    };
   }
 
   const key = (ts: number) => ({ ts, carries: "key" as const, end: true });
   const delta = (ts: number) => ({ ts, carries: "delta" as const, end: true });
 
   const cases: { name: string; steps: Step[]; frames: { ts: number; key: boolean }[]; dropped: number; asksForKeyframe: boolean }[] = [
-    { name: "a keyframe and the frames after it", steps: [key(3000), delta(6000), delta(9000)], frames: [{ ts: 3000, key: true }, { ts: 6000, key: false }, { ts: 9000, key: false }], dropped: 0, asksForKeyframe: false },
-    { name: "a delta frame first: dropped, a keyframe asked for", steps: [delta(3000), key(6000), delta(9000)], frames: [{ ts: 6000, key: true }, { ts: 9000, key: false }], dropped: 1, asksForKeyframe: true },
+    {
+      name: "a keyframe and the frames after it",
+      steps: [key(3000), delta(6000), delta(9000)],
+      frames: [
+        { ts: 3000, key: true },
+        { ts: 6000, key: false },
+        { ts: 9000, key: false },
+      ],
+      dropped: 0,
+      asksForKeyframe: false,
+    },
+    {
+      name: "a delta frame first: dropped, a keyframe asked for",
+      steps: [delta(3000), key(6000), delta(9000)],
+      frames: [
+        { ts: 6000, key: true },
+        { ts: 9000, key: false },
+      ],
+      dropped: 1,
+      asksForKeyframe: true,
+    },
     {
       name: "a frame over three packets comes out once, at its marker",
       steps: [{ ts: 3000, carries: "key" }, { ts: 3000, carries: "more" }, { ts: 3000, carries: "more", end: true }, delta(6000)],
-      frames: [{ ts: 3000, key: true }, { ts: 6000, key: false }],
+      frames: [
+        { ts: 3000, key: true },
+        { ts: 6000, key: false },
+      ],
       dropped: 0,
       asksForKeyframe: false,
     },
     {
       name: "a loss inside a frame drops it and every delta frame until the next keyframe",
       steps: [key(3000), { ts: 6000, carries: "delta" }, "lost", delta(9000), delta(12000), key(15000), delta(18000)],
-      frames: [{ ts: 3000, key: true }, { ts: 15000, key: true }, { ts: 18000, key: false }],
+      frames: [
+        { ts: 3000, key: true },
+        { ts: 15000, key: true },
+        { ts: 18000, key: false },
+      ],
       dropped: 3,
       asksForKeyframe: true,
     },
     {
       name: "a frame whose marker never came is a loss when the next frame starts",
       steps: [key(3000), { ts: 6000, carries: "delta" }, delta(9000), key(12000)],
-      frames: [{ ts: 3000, key: true }, { ts: 12000, key: true }],
+      frames: [
+        { ts: 3000, key: true },
+        { ts: 12000, key: true },
+      ],
       dropped: 2,
       asksForKeyframe: true,
     },
-    { name: "a loss between frames drops nothing but what follows until a keyframe", steps: [key(3000), "lost", delta(6000), key(9000)], frames: [{ ts: 3000, key: true }, { ts: 9000, key: true }], dropped: 1, asksForKeyframe: true },
+    {
+      name: "a loss between frames drops nothing but what follows until a keyframe",
+      steps: [key(3000), "lost", delta(6000), key(9000)],
+      frames: [
+        { ts: 3000, key: true },
+        { ts: 9000, key: true },
+      ],
+      dropped: 1,
+      asksForKeyframe: true,
+    },
     {
       name: "timestamps keep increasing across the 32-bit wrap",
       steps: [key(0xffff_e000), delta(0xffff_f000), delta(0x0000_0800)],
-      frames: [{ ts: 0xffff_e000, key: true }, { ts: 0xffff_f000, key: false }, { ts: 0x1_0000_0800, key: false }],
+      frames: [
+        { ts: 0xffff_e000, key: true },
+        { ts: 0xffff_f000, key: false },
+        { ts: 0x1_0000_0800, key: false },
+      ],
       dropped: 0,
       asksForKeyframe: false,
     },
@@ -125,7 +180,11 @@ describe("VP8 frames: whole frames out, nothing after a loss until a keyframe", 
   });
 
   it("a frame's packets are joined in order, without their descriptors", () => {
-    const r = feed([{ ts: 3000, carries: "key" }, { ts: 3000, carries: "more" }, { ts: 3000, carries: "more", end: true }]);
+    const r = feed([
+      { ts: 3000, carries: "key" },
+      { ts: 3000, carries: "more" },
+      { ts: 3000, carries: "more", end: true },
+    ]);
     // 4 bytes of the first packet's payload (after its 1-byte descriptor), 1 of each continuation.
     expect(r.frames).toEqual([{ ts: 3000, key: true, bytes: 6 }]);
   });

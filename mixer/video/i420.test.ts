@@ -18,7 +18,6 @@ import {
 const GREY: Yuv = { y: 100, u: 110, v: 120 };
 const RED: Yuv = { y: 81, u: 90, v: 240 };
 
-
 /** Luma encodes the position so a test can tell which source pixel landed where. */
 function patterned(width: number, height: number): I420Frame {
   const f = createI420(width, height);

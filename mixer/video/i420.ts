@@ -92,15 +92,7 @@ export function fillRect(frame: I420Frame, x: number, y: number, w: number, h: n
 }
 
 /** A frame of rectangles `thickness` wide just inside (x, y, w, h); even-aligned like fillRect. */
-export function drawBorder(
-  frame: I420Frame,
-  x: number,
-  y: number,
-  w: number,
-  h: number,
-  thickness: number,
-  color: Yuv,
-): void {
+export function drawBorder(frame: I420Frame, x: number, y: number, w: number, h: number, thickness: number, color: Yuv): void {
   if (thickness <= 0 || w <= 0 || h <= 0) return;
   const t = Math.min(thickness, Math.ceil(w / 2), Math.ceil(h / 2));
   fillRect(frame, x, y, w, t, color);
@@ -116,14 +108,7 @@ export function drawBorder(
  * clipped to `dst`. Copies whole rows with Buffer.copy: this runs for every tile of every output
  * frame, where per-pixel JS would eat the frame budget.
  */
-export function blitCentered(
-  dst: I420Frame,
-  dstX: number,
-  dstY: number,
-  dstW: number,
-  dstH: number,
-  src: I420Frame,
-): void {
+export function blitCentered(dst: I420Frame, dstX: number, dstY: number, dstW: number, dstH: number, src: I420Frame): void {
   const target = alignInward({ x: dstX, y: dstY, w: dstW, h: dstH });
   const spanX = centreSpan(target.x, target.w, src.width, dst.width);
   const spanY = centreSpan(target.y, target.h, src.height, dst.height);
@@ -160,7 +145,23 @@ export function blitScaled(dst: I420Frame, dstX: number, dstY: number, dstW: num
     [sp.u, dp.u],
     [sp.v, dp.v],
   ]) {
-    scalePlane(src.data, s, src.width / 2, src.width / 2, src.height / 2, dst.data, d, dst.width / 2, half.x, half.y, half.w, half.h, x0 / 2, y0 / 2, 1 / scale);
+    scalePlane(
+      src.data,
+      s,
+      src.width / 2,
+      src.width / 2,
+      src.height / 2,
+      dst.data,
+      d,
+      dst.width / 2,
+      half.x,
+      half.y,
+      half.w,
+      half.h,
+      x0 / 2,
+      y0 / 2,
+      1 / scale,
+    );
   }
 }
 

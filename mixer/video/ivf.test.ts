@@ -12,7 +12,11 @@ describe("ivf", () => {
     const reader = new IvfReader();
     const frames = [];
     for (let i = 0; i < stream.length; i += 7) frames.push(...reader.push(stream.subarray(i, i + 7)));
-    expect(frames.map((f) => [f.pts, f.data.length])).toEqual([[0, 3], [3000, 2], [6000, 1000]]);
+    expect(frames.map((f) => [f.pts, f.data.length])).toEqual([
+      [0, 3],
+      [3000, 2],
+      [6000, 1000],
+    ]);
     expect([...frames[1].data]).toEqual([4, 5]);
   });
 

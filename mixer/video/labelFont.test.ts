@@ -37,10 +37,15 @@ interface FontlessRun {
 function drawWithoutInstalledFonts(names: string[], home: string): Promise<FontlessRun> {
   const script = `mount -t tmpfs tmpfs /usr/share/fonts && HOME=${home} exec node --import tsx test/helpers/fontlessLabel.ts "$@"`;
   return new Promise((resolve, reject) => {
-    execFile("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", ...names], { encoding: "utf8", timeout: 60_000, env: { ...process.env, LABEL_FONT: "" } }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${error.message}\n${stderr}`));
-      else resolve(JSON.parse(stdout) as FontlessRun);
-    });
+    execFile(
+      "unshare",
+      ["--mount", "--propagation", "private", "sh", "-c", script, "sh", ...names],
+      { encoding: "utf8", timeout: 60_000, env: { ...process.env, LABEL_FONT: "" } },
+      (error, stdout, stderr) => {
+        if (error) reject(new Error(`${error.message}\n${stderr}`));
+        else resolve(JSON.parse(stdout) as FontlessRun);
+      },
+    );
   });
 }
 
@@ -65,19 +70,26 @@ describe("the fonts npm ci installs", () => {
   const whereFontsHide = hidden ? it : IN_CI ? it : it.skip;
   if (!hidden && !IN_CI) console.warn("skipping the no-installed-font label test: unshare --mount is not permitted here (run as root)");
 
-  whereFontsHide("draw a Hangul name (and others) right on a machine with no font installed: not as '?'", async () => {
-    expect(hidden, "CI=true and this machine cannot make a mount namespace (unshare --mount) to hide its fonts").toBe(true);
-    const names = ["김민수", "박지훈", "王小明", "さくら", "محمد علي", "דוד כהן"];
-    const run = await drawWithoutInstalledFonts(names, home);
-    expect(run.fontsBefore, "the child still sees installed fonts").toEqual([]);
-    expect(run.families).toEqual(bundled);
-    for (const label of run.labels) {
-      const luma: Luma = { width: label.width, height: label.height, data: new Uint8Array(Buffer.from(label.luma, "base64")) };
-      // References drawn here, with Debian's Noto (CI installs it): the same designs the npm packages carry.
-      const reference = referenceText(label.name, `26px "Noto Sans", "Noto Sans CJK JP", "Noto Sans Arabic", "Noto Sans Hebrew", sans-serif`);
-      const asQuestionMarks = referenceText("?".repeat([...label.name].length), `26px "Noto Sans"`);
-      expect(inkSimilarity(luma, reference), `${label.name} drawn with its own glyphs`).toBeGreaterThan(0.8);
-      expect(inkSimilarity(luma, asQuestionMarks), `${label.name} drawn as ?`).toBeLessThan(0.5);
-    }
-  }, 90_000);
+  whereFontsHide(
+    "draw a Hangul name (and others) right on a machine with no font installed: not as '?'",
+    async () => {
+      expect(hidden, "CI=true and this machine cannot make a mount namespace (unshare --mount) to hide its fonts").toBe(true);
+      const names = ["김민수", "박지훈", "王小明", "さくら", "محمد علي", "דוד כהן"];
+      const run = await drawWithoutInstalledFonts(names, home);
+      expect(run.fontsBefore, "the child still sees installed fonts").toEqual([]);
+      expect(run.families).toEqual(bundled);
+      for (const label of run.labels) {
+        const luma: Luma = { width: label.width, height: label.height, data: new Uint8Array(Buffer.from(label.luma, "base64")) };
+        // References drawn here, with Debian's Noto (CI installs it): the same designs the npm packages carry.
+        const reference = referenceText(
+          label.name,
+          `26px "Noto Sans", "Noto Sans CJK JP", "Noto Sans Arabic", "Noto Sans Hebrew", sans-serif`,
+        );
+        const asQuestionMarks = referenceText("?".repeat([...label.name].length), `26px "Noto Sans"`);
+        expect(inkSimilarity(luma, reference), `${label.name} drawn with its own glyphs`).toBeGreaterThan(0.8);
+        expect(inkSimilarity(luma, asQuestionMarks), `${label.name} drawn as ?`).toBeLessThan(0.5);
+      }
+    },
+    90_000,
+  );
 });

@@ -83,12 +83,17 @@ const INSTALL_HINT = "install Debian's fonts-noto-core and fonts-noto-cjk (or an
  */
 export function resolveLabelFont(setting: string | undefined, options: LabelFontOptions = {}): LabelFont {
   const installed = options.systemFonts === false ? () => false : (family: string) => GlobalFonts.has(family);
-  const entries = setting?.split(",").map((s) => s.trim()).filter(Boolean) ?? [];
+  const entries =
+    setting
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean) ?? [];
   if (entries.length === 0) {
     if (setting !== undefined && setting.trim() !== "") throw new LabelFontError("LABEL_FONT names no font");
     const families = DEFAULT_LABEL_FAMILIES.flatMap((f) => (installed(f) ? [f] : bundledFamilies(f)));
     // Any other font still beats the bitmap one: Skia falls back to it for every character it covers.
-    if (families.length === 0 && options.systemFonts !== false && GlobalFonts.families.length > 0) return { families: [GlobalFonts.families[0].family] };
+    if (families.length === 0 && options.systemFonts !== false && GlobalFonts.families.length > 0)
+      return { families: [GlobalFonts.families[0].family] };
     return { families };
   }
   const families: string[] = [];
@@ -120,7 +125,9 @@ function registerBundled(font: BundledFont): boolean {
   }
   if (!existsSync(dir)) return false;
   let loaded = 0;
-  for (const file of readdirSync(dir).filter((f) => BUNDLED_FILE.test(f)).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => BUNDLED_FILE.test(f))
+    .sort()) {
     if (GlobalFonts.registerFromPath(join(dir, file), font.family)) loaded++;
   }
   return loaded > 0;
@@ -129,7 +136,13 @@ function registerBundled(font: BundledFont): boolean {
 function checkedFamily(family: string): string {
   if (GlobalFonts.has(family)) return family;
   const known = GlobalFonts.families.map((f) => f.family);
-  const some = known.length === 0 ? `no font is installed at all: ${INSTALL_HINT}` : `installed families include ${known.slice(0, 8).map((f) => `"${f}"`).join(", ")}`;
+  const some =
+    known.length === 0
+      ? `no font is installed at all: ${INSTALL_HINT}`
+      : `installed families include ${known
+          .slice(0, 8)
+          .map((f) => `"${f}"`)
+          .join(", ")}`;
   throw new LabelFontError(`LABEL_FONT: font family "${family}" is not installed (${some})`);
 }
 
@@ -141,11 +154,17 @@ const FONT_FILE = /\.(ttf|otf|ttc|woff2?)$/i;
  */
 function registerPath(path: string): string[] {
   if (!existsSync(path)) throw new LabelFontError(`LABEL_FONT: "${path}" does not exist`);
-  const files = statSync(path).isDirectory() ? readdirSync(path).filter((f) => FONT_FILE.test(f)).sort().map((f) => join(path, f)) : [path];
+  const files = statSync(path).isDirectory()
+    ? readdirSync(path)
+        .filter((f) => FONT_FILE.test(f))
+        .sort()
+        .map((f) => join(path, f))
+    : [path];
   if (files.length === 0) throw new LabelFontError(`LABEL_FONT: no font file (.ttf, .otf, .ttc, .woff, .woff2) in the directory "${path}"`);
   return files.map((file) => {
     const alias = `LABEL_FONT ${file}`;
-    if (!GlobalFonts.registerFromPath(file, alias)) throw new LabelFontError(`LABEL_FONT: "${file}" is not a font file Skia can read (TTF, OTF, TTC, WOFF)`);
+    if (!GlobalFonts.registerFromPath(file, alias))
+      throw new LabelFontError(`LABEL_FONT: "${file}" is not a font file Skia can read (TTF, OTF, TTC, WOFF)`);
     return alias;
   });
 }

@@ -12,7 +12,8 @@ const font = resolveLabelFont(undefined);
 const at720 = new LabelRenderer({ outputHeight: 720, font });
 const luma = (o: Overlay): Luma => ({ width: o.width, height: o.height, data: o.data.subarray(0, o.width * o.height) });
 const label = (name: string, renderer = at720) => renderer.tileLabel(name, false, 600)!;
-const similarity = (name: string, drawn: string, renderer = at720) => inkSimilarity(luma(label(drawn, renderer)), referenceText(name, renderer.cssFont()));
+const similarity = (name: string, drawn: string, renderer = at720) =>
+  inkSimilarity(luma(label(drawn, renderer)), referenceText(name, renderer.cssFont()));
 const dir = mkdtempSync(join(tmpdir(), "tessera-labels-"));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -75,12 +75,16 @@ export class LabelRenderer {
    */
   tileLabel(name: string | undefined, muted: boolean, maxWidth: number, background: Rgb = LABEL_BOX): Overlay | undefined {
     if (!name && !muted) return undefined;
-    return this.cached(`t${muted ? 1 : 0}${background.join(",")}|${maxWidth}|${name ?? ""}`, () => this.render(name ?? "", muted, maxWidth, this.textPx, background));
+    return this.cached(`t${muted ? 1 : 0}${background.join(",")}|${maxWidth}|${name ?? ""}`, () =>
+      this.render(name ?? "", muted, maxWidth, this.textPx, background),
+    );
   }
 
   /** The name in the middle of a camera-off card, larger, on the card's colour. */
   cardName(name: string, maxWidth: number, background: Rgb): Overlay | undefined {
-    return this.cached(`c${background.join(",")}|${maxWidth}|${name}`, () => this.render(name, false, maxWidth, Math.round(this.textPx * CARD_TEXT_SCALE), background));
+    return this.cached(`c${background.join(",")}|${maxWidth}|${name}`, () =>
+      this.render(name, false, maxWidth, Math.round(this.textPx * CARD_TEXT_SCALE), background),
+    );
   }
 
   private cached(key: string, make: () => Overlay | undefined): Overlay | undefined {
@@ -122,7 +126,11 @@ export class LabelRenderer {
     const overlay = rgbaToI420(ctx, width, height);
     if (fit.text && !this.shaped) {
       const scale = bitmapScale(px);
-      drawBitmapLabel({ width, height, data: overlay.data }, fit.text, textX, (height - 8 * scale) / 2, { scale, padding: 0, maxWidth: room + 1 });
+      drawBitmapLabel({ width, height, data: overlay.data }, fit.text, textX, (height - 8 * scale) / 2, {
+        scale,
+        padding: 0,
+        maxWidth: room + 1,
+      });
     }
     return overlay;
   }
@@ -137,7 +145,11 @@ export class LabelRenderer {
     let best = { text: "", width: 0 };
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const candidate = graphemes.slice(0, mid + 1).join("").trimEnd() + ELLIPSIS;
+      const candidate =
+        graphemes
+          .slice(0, mid + 1)
+          .join("")
+          .trimEnd() + ELLIPSIS;
       const width = ctx.measureText(candidate).width;
       if (width <= room) {
         best = { text: candidate, width };
@@ -181,8 +193,15 @@ function rgbaToI420(ctx: SKRSContext2D, width: number, height: number): Overlay 
   const cw = width / 2;
   for (let cy = 0; cy < height / 2; cy++) {
     for (let cx = 0; cx < cw; cx++) {
-      let r = 0, g = 0, b = 0;
-      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) {
+      let r = 0,
+        g = 0,
+        b = 0;
+      for (const [dx, dy] of [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ]) {
         const p = ((2 * cy + dy) * width + 2 * cx + dx) * 4;
         r += rgba[p];
         g += rgba[p + 1];
@@ -221,7 +240,8 @@ export function blitOverlay(frame: I420Frame, overlay: Overlay, x: number, y: nu
   const f = planeOffsets(frame);
   const ow = overlay.width / 2;
   const fw = frame.width / 2;
-  const cx0 = x0 / 2, cx1 = x1 / 2;
+  const cx0 = x0 / 2,
+    cx1 = x1 / 2;
   for (let row = y0 / 2; row < y1 / 2; row++) {
     const from = (row - top / 2) * ow + (cx0 - left / 2);
     src.copy(dst, f.u + row * fw + cx0, o.u + from, o.u + from + (cx1 - cx0));

@@ -16,7 +16,14 @@ afterEach(async () => {
 /** Each frame's RTP timestamp (90 kHz) and the wall-clock time its first packet left (performance.now). */
 async function sendFrames(lateness: readonly number[]): Promise<{ timestamp: number; sentAt: number }[]> {
   const clockStart = performance.now();
-  output = new MixOutput({ codec: "vp8", settings: { width: WIDTH, height: HEIGHT, fps: 30, bitrate: 300_000 }, keyframeIntervalMs: 10_000, maxEncoderBacklog: 3, context: testMediaContext(), clockStart });
+  output = new MixOutput({
+    codec: "vp8",
+    settings: { width: WIDTH, height: HEIGHT, fps: 30, bitrate: 300_000 },
+    keyframeIntervalMs: 10_000,
+    maxEncoderBacklog: 3,
+    context: testMediaContext(),
+    clockStart,
+  });
   const frames: { timestamp: number; sentAt: number }[] = [];
   output.on("rtp", (packet) => {
     const timestamp = packet.readUInt32BE(4);
@@ -49,7 +56,10 @@ describe("MixOutput's RTP clock", () => {
       const rtpMs = ((frames[i].timestamp - frames[i - 1].timestamp) >>> 0) / 90;
       const wallMs = frames[i].sentAt - frames[i - 1].sentAt;
       // The receiver's jitter buffer reads any difference here as network jitter and waits for it.
-      expect(Math.abs(rtpMs - wallMs), `frame ${i}: ${rtpMs.toFixed(1)} ms of RTP time against ${wallMs.toFixed(1)} ms of wall clock`).toBeLessThan(2);
+      expect(
+        Math.abs(rtpMs - wallMs),
+        `frame ${i}: ${rtpMs.toFixed(1)} ms of RTP time against ${wallMs.toFixed(1)} ms of wall clock`,
+      ).toBeLessThan(2);
     }
   });
 });

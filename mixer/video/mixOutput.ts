@@ -96,7 +96,11 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
 
   /** Two outputs' counts added up (a room's live outputs and those it has closed). */
   static addStats(a: MixOutputStats, b: MixOutputStats): MixOutputStats {
-    return { framesDropped: a.framesDropped + b.framesDropped, keyframesSent: a.keyframesSent + b.keyframesSent, encoderRestarts: a.encoderRestarts + b.encoderRestarts };
+    return {
+      framesDropped: a.framesDropped + b.framesDropped,
+      keyframesSent: a.keyframesSent + b.keyframesSent,
+      encoderRestarts: a.encoderRestarts + b.encoderRestarts,
+    };
   }
 
   /** The encoder cannot take another frame now: the room need not compose one for this output. */
@@ -149,7 +153,10 @@ export class MixOutput extends EventEmitter<MixOutputEvents> {
     // A new encoder starts with a keyframe: receivers of the old one need it.
     this.lastKeyframeAt = -Infinity;
     const { faults } = context;
-    encoder.on("frame", faults.wrap("mix encoder output", (frame: EncodedOutputFrame) => this.send(frame)));
+    encoder.on(
+      "frame",
+      faults.wrap("mix encoder output", (frame: EncodedOutputFrame) => this.send(frame)),
+    );
     encoder.on(
       "failed",
       faults.wrap("mix encoder failure", (error: Error) => {

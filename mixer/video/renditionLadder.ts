@@ -18,7 +18,6 @@ export interface MixStream extends Rung {
 /** The rungs of each shape, largest first. */
 export type RenditionLadder = Readonly<Record<MixShape, readonly Rung[]>>;
 
-
 /**
  * The ladder made from the room's main output (1280x720 at 1.5 Mbit/s by default): that size, a half and a
  * quarter of it (640x360 ~500 kbit/s, 320x180 ~150 kbit/s), and the same turned upright for phones
@@ -33,7 +32,11 @@ export function renditionLadder(main: Rung): RenditionLadder {
     return { width: upright ? h : w, height: upright ? w : h, bitrate: Math.round(main.bitrate * bitrateShare) };
   };
   return {
-    landscape: [{ width: main.width, height: main.height, bitrate: main.bitrate }, scaled(1 / 2, 1 / 3, false), scaled(1 / 4, 1 / 10, false)],
+    landscape: [
+      { width: main.width, height: main.height, bitrate: main.bitrate },
+      scaled(1 / 2, 1 / 3, false),
+      scaled(1 / 4, 1 / 10, false),
+    ],
     portrait: [scaled(3 / 4, 0.8, true), scaled(1 / 2, 1 / 3, true), scaled(1 / 4, 1 / 10, true)],
   };
 }

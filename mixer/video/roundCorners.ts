@@ -40,7 +40,9 @@ export function roundCorners(frame: I420Frame, rect: Rect, corners: Corners): vo
     // Rows dy, dy+1 from the top of the top corners, and the same distance from the bottom of the bottom ones.
     const rows = [dy, dy, r - 2 - dy, r - 2 - dy];
     const cols = [0, r - cut, 0, r - cut];
-    corners.patches.forEach((patch, i) => copyBlock(patch, cols[i], rows[i], frame, origins[i][0] + cols[i], origins[i][1] + rows[i], cut, 2));
+    corners.patches.forEach((patch, i) =>
+      copyBlock(patch, cols[i], rows[i], frame, origins[i][0] + cols[i], origins[i][1] + rows[i], cut, 2),
+    );
   }
 }
 
@@ -57,7 +59,8 @@ function cornerOrigins(rect: Rect, r: number): [number, number][] {
 
 /** Copies a w x h block (even position and size) between two I420 pictures, all three planes. */
 function copyBlock(src: I420Frame, sx: number, sy: number, dst: I420Frame, dx: number, dy: number, w: number, h: number): void {
-  for (let row = 0; row < h; row++) src.data.copy(dst.data, (dy + row) * dst.width + dx, (sy + row) * src.width + sx, (sy + row) * src.width + sx + w);
+  for (let row = 0; row < h; row++)
+    src.data.copy(dst.data, (dy + row) * dst.width + dx, (sy + row) * src.width + sx, (sy + row) * src.width + sx + w);
   const s = planeOffsets(src);
   const d = planeOffsets(dst);
   const sw = src.width / 2;

@@ -7,7 +7,6 @@ const CANVAS: Yuv = { y: 128, u: 60, v: 200 };
 const FG: Yuv = { y: 235, u: 100, v: 150 };
 const BG: Yuv = { y: 16, u: 128, v: 128 };
 
-
 function inBox(x: number, y: number, bx: number, by: number, size: { width: number; height: number }): boolean {
   return x >= bx && x < bx + size.width && y >= by && y < by + size.height;
 }
@@ -17,16 +16,7 @@ describe("bitmapFont", () => {
     const art = [...glyphRows("A".charCodeAt(0))].map((row) =>
       Array.from({ length: 8 }, (_, c) => (isGlyphPixelSet(row, c) ? "#" : ".")).join(""),
     );
-    expect(art).toEqual([
-      "..##....",
-      ".####...",
-      "##..##..",
-      "##..##..",
-      "######..",
-      "##..##..",
-      "##..##..",
-      "........",
-    ]);
+    expect(art).toEqual(["..##....", ".####...", "##..##..", "##..##..", "######..", "##..##..", "##..##..", "........"]);
   });
 
   it("falls back to '?' outside printable ASCII", () => {

@@ -9,11 +9,27 @@ import { MAX_FRAMES_IN_FLIGHT, VideoDecoder } from "./videoDecoder.js";
 /** A 4:3 picture whose left quarter is blue and the rest red: centre-cropping to 16:9 keeps both. */
 function encode(codec: "libvpx" | "libx264", format: "ivf" | "h264"): Buffer {
   return execFileSync(resolveFfmpegPath(), [
-    "-hide_banner", "-loglevel", "error",
-    "-f", "lavfi", "-i", "color=c=red:s=320x240:r=30", "-f", "lavfi", "-i", "color=c=blue:s=80x240:r=30",
-    "-filter_complex", "[0][1]overlay=0:0", "-t", "0.5", "-c:v", codec,
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    "color=c=red:s=320x240:r=30",
+    "-f",
+    "lavfi",
+    "-i",
+    "color=c=blue:s=80x240:r=30",
+    "-filter_complex",
+    "[0][1]overlay=0:0",
+    "-t",
+    "0.5",
+    "-c:v",
+    codec,
     ...(codec === "libx264" ? ["-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p"] : ["-deadline", "realtime"]),
-    "-f", format, "pipe:1",
+    "-f",
+    format,
+    "pipe:1",
   ]);
 }
 
@@ -56,7 +72,9 @@ describe("video decoder (real ffmpeg)", () => {
     const base = 900_000;
     frames.forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: isVp8Keyframe(f.data), timestamp: base + i * 3000 }));
     // The same clip again, from a keyframe, with timestamps far below the first stream's (IVF's pts would be negative).
-    expect(() => frames.forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: isVp8Keyframe(f.data), timestamp: 3000 + i * 3000 }))).not.toThrow();
+    expect(() =>
+      frames.forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: isVp8Keyframe(f.data), timestamp: 3000 + i * 3000 })),
+    ).not.toThrow();
     const all = await decoded;
     expect(all.length).toBeGreaterThanOrEqual(frames.length * 2 - 2);
     await decoder.close();
@@ -80,10 +98,12 @@ describe("video decoder (real ffmpeg)", () => {
     startup.forEach((f, i) => decoder.decode({ data: f.data, isKeyframe: isVp8Keyframe(f.data), timestamp: i * 3000 }));
     // Fed at the first picture, with the rest of the start-up burst still inside ffmpeg (more than
     // MAX_FRAMES_IN_FLIGHT): a decoder that counted it would drop this frame and wait for a keyframe.
-    const first = new Promise<void>((resolve) => decoder.once("frame", () => {
-      decoder.decode({ data: frames[startup.length].data, isKeyframe: false, timestamp: startup.length * 3000 });
-      resolve();
-    }));
+    const first = new Promise<void>((resolve) =>
+      decoder.once("frame", () => {
+        decoder.decode({ data: frames[startup.length].data, isKeyframe: false, timestamp: startup.length * 3000 });
+        resolve();
+      }),
+    );
     await first;
     expect(startup.length - 1).toBeGreaterThan(MAX_FRAMES_IN_FLIGHT);
     expect(decoder.framesSkipped).toBe(0);

@@ -10,8 +10,24 @@ import { VideoInput } from "./videoInput.js";
 /** Two seconds of a solid colour at 30 fps with one keyframe, at its start: after a dropped frame nothing is decodable. */
 function clip(): Buffer[] {
   const ivf = execFileSync(resolveFfmpegPath(), [
-    "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "color=c=red:s=160x120:r=30", "-t", "2",
-    "-c:v", "libvpx", "-deadline", "realtime", "-g", "1000", "-f", "ivf", "pipe:1",
+    "-hide_banner",
+    "-loglevel",
+    "error",
+    "-f",
+    "lavfi",
+    "-i",
+    "color=c=red:s=160x120:r=30",
+    "-t",
+    "2",
+    "-c:v",
+    "libvpx",
+    "-deadline",
+    "realtime",
+    "-g",
+    "1000",
+    "-f",
+    "ivf",
+    "pipe:1",
   ]);
   return new IvfReader().push(ivf).map((f) => f.data);
 }

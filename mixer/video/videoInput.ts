@@ -148,33 +148,49 @@ export class VideoInput {
     const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, context, this.options.fit);
     const startedAt = performance.now();
     const { faults } = context;
-    decoder.on("frame", faults.wrap("participant decoder output", (frame: I420Frame) => {
-      this.decodeLagMaxMs = Math.max(this.decodeLagMaxMs, decoder.lastLagMs);
-      if (decoder === this.decoder) {
-        this.decodedFrames++;
-        this.latest = { frame, at: performance.now() };
-        if (this.outgoing) {
-          void this.retire(this.outgoing);
-          this.outgoing = undefined;
+    decoder.on(
+      "frame",
+      faults.wrap("participant decoder output", (frame: I420Frame) => {
+        this.decodeLagMaxMs = Math.max(this.decodeLagMaxMs, decoder.lastLagMs);
+        if (decoder === this.decoder) {
+          this.decodedFrames++;
+          this.latest = { frame, at: performance.now() };
+          if (this.outgoing) {
+            void this.retire(this.outgoing);
+            this.outgoing = undefined;
+          }
+        } else if (decoder === this.outgoing) {
+          this.latest = { frame, at: performance.now() };
         }
-      } else if (decoder === this.outgoing) {
-        this.latest = { frame, at: performance.now() };
-      }
-    }));
-    decoder.on("needKeyframe", faults.wrap("participant decoder keyframe request", () => this.keyframes.request(performance.now())));
-    decoder.on("exit", faults.wrap("participant decoder exit", (exit: FfmpegExit) => {
-      if (exit.requested || this.closed) return;
-      if (decoder === this.outgoing) {
-        this.outgoing = undefined;
-        return;
-      }
-      if (decoder !== this.decoder) return;
-      // ffmpeg died under us (bad bitstream, OOM): start a fresh one, which waits for a keyframe.
-      this.decoderCrashes++;
-      const crashedAtOnce = performance.now() - startedAt < 1000;
-      context.log.warn("participant decoder died: starting another", { code: exit.code, signal: exit.signal, delayMs: crashedAtOnce ? 1000 : 0 });
-      setTimeout(faults.wrap("participant decoder restart", () => this.decoder === decoder && this.restartDecoder()), crashedAtOnce ? 1000 : 0);
-    }));
+      }),
+    );
+    decoder.on(
+      "needKeyframe",
+      faults.wrap("participant decoder keyframe request", () => this.keyframes.request(performance.now())),
+    );
+    decoder.on(
+      "exit",
+      faults.wrap("participant decoder exit", (exit: FfmpegExit) => {
+        if (exit.requested || this.closed) return;
+        if (decoder === this.outgoing) {
+          this.outgoing = undefined;
+          return;
+        }
+        if (decoder !== this.decoder) return;
+        // ffmpeg died under us (bad bitstream, OOM): start a fresh one, which waits for a keyframe.
+        this.decoderCrashes++;
+        const crashedAtOnce = performance.now() - startedAt < 1000;
+        context.log.warn("participant decoder died: starting another", {
+          code: exit.code,
+          signal: exit.signal,
+          delayMs: crashedAtOnce ? 1000 : 0,
+        });
+        setTimeout(
+          faults.wrap("participant decoder restart", () => this.decoder === decoder && this.restartDecoder()),
+          crashedAtOnce ? 1000 : 0,
+        );
+      }),
+    );
     this.decoder = decoder;
     this.keyframes.request(performance.now());
   }
@@ -184,5 +200,4 @@ export class VideoInput {
     decoder.removeAllListeners("frame");
     await decoder.close();
   }
-
 }

@@ -9,7 +9,17 @@ const font = resolveLabelFont(undefined);
 
 function mixer(width = 1280, height = 720) {
   const context = testMediaContext();
-  const m = new VideoMixer({ label: "test", width, height, fps: 30, bitrate: 500_000, keyframeIntervalMs: 2000, staleAfterMs: 500, context, labelFont: font });
+  const m = new VideoMixer({
+    label: "test",
+    width,
+    height,
+    fps: 30,
+    bitrate: 500_000,
+    keyframeIntervalMs: 2000,
+    staleAfterMs: 500,
+    context,
+    labelFont: font,
+  });
   return { m, context };
 }
 
@@ -25,11 +35,26 @@ describe("video mixer: the tiles it lays out, and when it says so (no media, no 
 
   const cases: { name: string; ops: Op[]; layoutEvents: number; tiles: string[]; largest?: string }[] = [
     { name: "one participant fills the canvas", ops: [{ join: "a" }], layoutEvents: 1, tiles: ["a"] },
-    { name: "a join re-lays the grid and a leave re-lays it back", ops: [{ join: "a" }, { join: "b" }, { leave: "b" }], layoutEvents: 3, tiles: ["a"] },
+    {
+      name: "a join re-lays the grid and a leave re-lays it back",
+      ops: [{ join: "a" }, { join: "b" }, { leave: "b" }],
+      layoutEvents: 3,
+      tiles: ["a"],
+    },
     { name: "joining twice is one participant, one re-layout", ops: [{ join: "a" }, { join: "a" }], layoutEvents: 1, tiles: ["a"] },
     { name: "someone not in the room leaving changes nothing", ops: [{ join: "a" }, { leave: "z" }], layoutEvents: 1, tiles: ["a"] },
-    { name: "a new speaker in the grid moves no tile (only the highlight)", ops: [{ join: "a" }, { join: "b" }, { speaker: "b" }], layoutEvents: 2, tiles: ["a", "b"] },
-    { name: "choosing the layout the room already has changes nothing", ops: [{ join: "a" }, { join: "b" }, { layout: { layout: "grid" } }], layoutEvents: 2, tiles: ["a", "b"] },
+    {
+      name: "a new speaker in the grid moves no tile (only the highlight)",
+      ops: [{ join: "a" }, { join: "b" }, { speaker: "b" }],
+      layoutEvents: 2,
+      tiles: ["a", "b"],
+    },
+    {
+      name: "choosing the layout the room already has changes nothing",
+      ops: [{ join: "a" }, { join: "b" }, { layout: { layout: "grid" } }],
+      layoutEvents: 2,
+      tiles: ["a", "b"],
+    },
     {
       name: "in the speaker layout the speaker is large, and a new speaker re-lays",
       ops: [{ join: "a" }, { join: "b" }, { join: "c" }, { speaker: "b" }, { layout: { layout: "speaker" } }, { speaker: "c" }],
@@ -68,7 +93,8 @@ describe("video mixer: the tiles it lays out, and when it says so (no media, no 
     const rects = [...m.layout.values()];
     for (const r of rects) expect(r.x >= 0 && r.y >= 0 && r.x + r.width <= 1280 && r.y + r.height <= 720, JSON.stringify(r)).toBe(true);
     for (const [i, r] of rects.entries()) {
-      for (const s of rects.slice(i + 1)) expect(r.x + r.width <= s.x || s.x + s.width <= r.x || r.y + r.height <= s.y || s.y + s.height <= r.y).toBe(true);
+      for (const s of rects.slice(i + 1))
+        expect(r.x + r.width <= s.x || s.x + s.width <= r.x || r.y + r.height <= s.y || s.y + s.height <= r.y).toBe(true);
     }
     if (tiles.length === 1) expect(m.layout.get(tiles[0])).toEqual({ x: 0, y: 0, width: 1280, height: 720 });
     if (largest) {

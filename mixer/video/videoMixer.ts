@@ -148,7 +148,10 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     super();
     this.wanted = [this.mainStream("vp8")];
     const { faults } = options.context;
-    this.ticker = new Ticker(1000 / options.fps, faults.wrap("video compose tick", (_: number, at: number) => this.tick(at)));
+    this.ticker = new Ticker(
+      1000 / options.fps,
+      faults.wrap("video compose tick", (_: number, at: number) => this.tick(at)),
+    );
     this.poller = setInterval(
       faults.wrap("video input poll", () => {
         const now = performance.now();
@@ -269,7 +272,11 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     clearTimeout(this.resizing);
     const outputs = this.allOutputs();
     this.renditions.clear();
-    await Promise.all([...outputs.map((o) => o.close()), ...this.closingOutputs, ...[...this.participants.values()].map((p) => p.input.close())]);
+    await Promise.all([
+      ...outputs.map((o) => o.close()),
+      ...this.closingOutputs,
+      ...[...this.participants.values()].map((p) => p.input.close()),
+    ]);
     this.participants.clear();
   }
 
@@ -310,7 +317,11 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       const rect = this.tiles.get(id);
       if (rect && this.participants.get(id)?.input.setTileSize(rect)) break;
     }
-    if (this.toResize.size > 0) this.resizing = setTimeout(this.options.context.faults.wrap("decoder resize", () => this.resizeNext()), DECODER_START_SPACING_MS);
+    if (this.toResize.size > 0)
+      this.resizing = setTimeout(
+        this.options.context.faults.wrap("decoder resize", () => this.resizeNext()),
+        DECODER_START_SPACING_MS,
+      );
   }
 
   private tick(scheduledAt: number): void {
@@ -324,13 +335,25 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     const now = performance.now();
     // Each picture is read once per tick, whatever number of renditions draw it.
     const frames = new Map<string, I420Frame | undefined>();
-    for (const [id, p] of this.participants) frames.set(id, p.videoMuted ? undefined : p.input.currentFrame(now, p.kind === "screen" ? SCREEN_STALE_AFTER_MS : this.options.staleAfterMs));
+    for (const [id, p] of this.participants)
+      frames.set(
+        id,
+        p.videoMuted ? undefined : p.input.currentFrame(now, p.kind === "screen" ? SCREEN_STALE_AFTER_MS : this.options.staleAfterMs),
+      );
     for (const r of this.renditions.values()) {
       const targets = [...r.outputs.values()];
       if (targets.length === 0 || targets.every((o) => o.behind)) continue;
       const tiles = [...r.tiles].map(([id, rect]) => {
         const p = this.participants.get(id)!;
-        return { rect, name: p.name, highlight: id === this.speaker, audioMuted: p.audioMuted, frame: frames.get(id), radius: r.rounding.get(id), fit: p.kind === "screen" ? ("contain" as const) : undefined };
+        return {
+          rect,
+          name: p.name,
+          highlight: id === this.speaker,
+          audioMuted: p.audioMuted,
+          frame: frames.get(id),
+          radius: r.rounding.get(id),
+          fit: p.kind === "screen" ? ("contain" as const) : undefined,
+        };
       });
       // One canvas per rendition for its life, composed once for every codec: each encoder copies the frame as it takes it.
       r.canvas ??= createI420(r.size.width, r.size.height);
@@ -352,7 +375,11 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   /** What the layout draws: cameras in join order, and the screen shared, if any. */
   private sources(): { cameras: string[]; screen: string | undefined; speaker: string | undefined } {
     const all = [...this.participants.values()];
-    return { cameras: all.filter((p) => p.kind === "camera").map((p) => p.id), screen: all.find((p) => p.kind === "screen")?.id, speaker: this.speaker };
+    return {
+      cameras: all.filter((p) => p.kind === "camera").map((p) => p.id),
+      screen: all.find((p) => p.kind === "screen")?.id,
+      speaker: this.speaker,
+    };
   }
 
   private syncOutputs(): void {
@@ -375,7 +402,15 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       if (!r) {
         const main = stream.width === this.options.width && stream.height === this.options.height;
         const size = { width: stream.width, height: stream.height };
-        r = { size, main, tiles: main ? this.tiles : this.tilesFor(size), rounding: main ? this.rounding : this.assignment ? placeTiles(this.assignment, size).rounding : new Map(), labels: new LabelRenderer({ outputHeight: size.height, font: this.options.labelFont }), canvas: undefined, outputs: new Map() };
+        r = {
+          size,
+          main,
+          tiles: main ? this.tiles : this.tilesFor(size),
+          rounding: main ? this.rounding : this.assignment ? placeTiles(this.assignment, size).rounding : new Map(),
+          labels: new LabelRenderer({ outputHeight: size.height, font: this.options.labelFont }),
+          canvas: undefined,
+          outputs: new Map(),
+        };
         this.renditions.set(key, r);
       }
       if (r.outputs.has(stream.codec)) continue;
@@ -396,7 +431,8 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
         this.emit("encoded", f);
       });
       r.outputs.set(stream.codec, output);
-      if (this.allOutputs().length > 1) this.options.context.log.info("mix encoder started for a receiver's stream", { stream: mixStreamKey(stream) });
+      if (this.allOutputs().length > 1)
+        this.options.context.log.info("mix encoder started for a receiver's stream", { stream: mixStreamKey(stream) });
     }
   }
 }

@@ -61,7 +61,11 @@ export class Churn {
 
   private get exhausted(): boolean {
     const { cycles, durationMs } = this.plan;
-    return this.stopped || (cycles !== undefined && this.started >= cycles) || (durationMs !== undefined && performance.now() - this.startedAt >= durationMs);
+    return (
+      this.stopped ||
+      (cycles !== undefined && this.started >= cycles) ||
+      (durationMs !== undefined && performance.now() - this.startedAt >= durationMs)
+    );
   }
 
   private async runAll(): Promise<ChurnReport> {
@@ -75,7 +79,9 @@ export class Churn {
     for (const room of this.plan.rooms) {
       for (let s = 0; s < room.slots; s++, index++) slots.push(this.slot(room, index, new Random(Math.floor(seeds.next() * 2 ** 32))));
     }
-    const recording = this.plan.recording ? recordingLoop(this.plan.recording, this.api, this.report, () => this.exhausted, this.plan.log) : Promise.resolve();
+    const recording = this.plan.recording
+      ? recordingLoop(this.plan.recording, this.api, this.report, () => this.exhausted, this.plan.log)
+      : Promise.resolve();
     await Promise.all([...slots, recording]);
     return this.report.build();
   }

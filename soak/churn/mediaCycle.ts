@@ -94,12 +94,17 @@ export async function mediaCycle(c: MediaCycle): Promise<void> {
     if (mutes) {
       const flag = c.random.next() < 0.5 ? "audioMuted" : "videoMuted";
       const field = flag === "audioMuted" ? "audio" : "video";
-      for (const [at, value] of [[c.stayMs / 3, true], [(2 * c.stayMs) / 3, false]] as const) {
+      for (const [at, value] of [
+        [c.stayMs / 3, true],
+        [(2 * c.stayMs) / 3, false],
+      ] as const) {
         await sleep(Math.max(0, connectedAt + at - performance.now()));
         const from = client.messages.length;
         client.send({ type: "mute", [field]: value });
         c.report.mutes++;
-        await client.waitFor(mutedInRoster(client.id, flag, value), ACK_TIMEOUT_MS, from).catch((err: Error) => c.report.fail(`${who}: mute ${field}=${value} not in the roster: ${err.message}`));
+        await client
+          .waitFor(mutedInRoster(client.id, flag, value), ACK_TIMEOUT_MS, from)
+          .catch((err: Error) => c.report.fail(`${who}: mute ${field}=${value} not in the roster: ${err.message}`));
       }
     }
     await sleep(Math.max(0, connectedAt + c.stayMs - performance.now()));
@@ -129,14 +134,18 @@ function mediaMissing(client: TestClient, c: MediaCycle): () => string[] {
   if (c.room.mode === "mcu") {
     return () => [
       ...(client.frameArrivals.length === 0 ? ["no video frame"] : []),
-      ...(c.decodeVideo && client.decoder.framesDecoded === 0 ? [`no decodable video frame (${client.frameArrivals.length} received)`] : []),
+      ...(c.decodeVideo && client.decoder.framesDecoded === 0
+        ? [`no decodable video frame (${client.frameArrivals.length} received)`]
+        : []),
       ...(client.audioArrivals.length === 0 ? ["no audio packet"] : []),
     ];
   }
   const remotes = () => [...client.remotes.values()];
   return () => [
     ...(remotes().every((r) => r.audio.length === 0) ? ["no forwarded audio"] : []),
-    ...(c.decodeVideo && remotes().every((r) => r.decoder.framesDecoded === 0) ? [`no decodable forwarded video (${remotes().length} remote streams, ${client.bytesReceived} bytes in)`] : []),
+    ...(c.decodeVideo && remotes().every((r) => r.decoder.framesDecoded === 0)
+      ? [`no decodable forwarded video (${remotes().length} remote streams, ${client.bytesReceived} bytes in)`]
+      : []),
   ];
 }
 
@@ -159,7 +168,8 @@ async function checkMedia(client: TestClient, c: MediaCycle, who: string, connec
   c.report.audioPackets += client.audioArrivals.length + [...client.remotes.values()].reduce((n, r) => n + r.audio.length, 0);
   c.report.decodedFrames += client.decoder.framesDecoded + [...client.remotes.values()].reduce((n, r) => n + r.decoder.framesDecoded, 0);
   const still = missing();
-  if (still.length) c.report.fail(`${who}: ${still.join(", ")} ${((performance.now() - connectedAt) / 1000).toFixed(1)} s after connecting`);
+  if (still.length)
+    c.report.fail(`${who}: ${still.join(", ")} ${((performance.now() - connectedAt) / 1000).toFixed(1)} s after connecting`);
 }
 
 /** Resolves true when leaving has already closed the client. */
@@ -168,7 +178,9 @@ async function leave(client: TestClient, c: MediaCycle, who: string): Promise<bo
   switch (c.leave) {
     case "leave":
       client.send({ type: "leave" });
-      await client.waitFor((m) => m.type === "bye", ACK_TIMEOUT_MS, from).catch((err: Error) => c.report.fail(`${who}: no bye after leave: ${err.message}`));
+      await client
+        .waitFor((m) => m.type === "bye", ACK_TIMEOUT_MS, from)
+        .catch((err: Error) => c.report.fail(`${who}: no bye after leave: ${err.message}`));
       return false;
     case "close":
       return false; // the finally's close() sends the WebSocket close frame
@@ -181,7 +193,9 @@ async function leave(client: TestClient, c: MediaCycle, who: string): Promise<bo
         c.report.fail(`${who}: kick answered ${r.status} ${r.body.slice(0, 200)}`);
         return false;
       }
-      await client.waitFor((m) => m.type === "bye", ACK_TIMEOUT_MS, from).catch((err: Error) => c.report.fail(`${who}: no bye after a kick: ${err.message}`));
+      await client
+        .waitFor((m) => m.type === "bye", ACK_TIMEOUT_MS, from)
+        .catch((err: Error) => c.report.fail(`${who}: no bye after a kick: ${err.message}`));
       return false;
     }
   }

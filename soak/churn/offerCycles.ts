@@ -43,7 +43,8 @@ export async function rejectedOfferCycle(target: OfferCycleTarget, random: Rando
     const from = socket.messages.length;
     socket.send({ type: "offer", sdp: bad });
     const refusal = await socket.waitFor((m) => m.type === "error" || m.type === "answer", `refusal (${expected})`, 10_000, from);
-    if (refusal.type !== "error" || refusal.code !== expected) return `expected error ${expected} for a bad offer, got ${JSON.stringify(refusal).slice(0, 200)}`;
+    if (refusal.type !== "error" || refusal.code !== expected)
+      return `expected error ${expected} for a bad offer, got ${JSON.stringify(refusal).slice(0, 200)}`;
     if (random.next() < 0.5) {
       const again = socket.messages.length;
       socket.send({ type: "offer", sdp: offer.sdp });

@@ -49,7 +49,12 @@ export const leaveWeights: Readonly<Record<LeaveKind, number>> = { leave: 35, cl
 
 export function cycleWeights(mode: ChurnMode, kinds?: readonly CycleKind[]): Readonly<Record<CycleKind, number>> {
   // Viewers only matter where there is a mix to watch; an SFU viewer is the same renegotiation as a sender.
-  const all: Record<CycleKind, number> = { sender: mode === "mcu" ? 68 : 78, viewer: mode === "mcu" ? 10 : 0, "rejected-offer": 12, "abandoned-offer": 10 };
+  const all: Record<CycleKind, number> = {
+    sender: mode === "mcu" ? 68 : 78,
+    viewer: mode === "mcu" ? 10 : 0,
+    "rejected-offer": 12,
+    "abandoned-offer": 10,
+  };
   if (kinds) for (const kind of Object.keys(all) as CycleKind[]) if (!kinds.includes(kind)) all[kind] = 0;
   return all;
 }

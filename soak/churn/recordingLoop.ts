@@ -19,7 +19,13 @@ async function sleepUnless(ms: number, stopping: () => boolean): Promise<boolean
  * happens to be closed), stop after `forMs` (the room may have closed first, which finishes the recording
  * itself), check the finished file is listed as stopped, delete it. Again every `everyMs` if set.
  */
-export async function recordingLoop(plan: RecordingPlan, api: ControlApi, report: ReportBuilder, stopping: () => boolean, log?: (line: string) => void): Promise<void> {
+export async function recordingLoop(
+  plan: RecordingPlan,
+  api: ControlApi,
+  report: ReportBuilder,
+  stopping: () => boolean,
+  log?: (line: string) => void,
+): Promise<void> {
   if (await sleepUnless(plan.startAfterMs, stopping)) return;
   for (;;) {
     const cycleStart = Date.now();
@@ -27,7 +33,8 @@ export async function recordingLoop(plan: RecordingPlan, api: ControlApi, report
     while (!id && !stopping()) {
       const r = await api.startRecording(plan.room).catch((err: Error) => ({ status: 0, body: err.message }));
       if (r.status === 201) id = ControlApi.recording(r).id;
-      else if (r.status === 404) await new Promise((res) => setTimeout(res, POLL_MS)); // the room is between occupants
+      else if (r.status === 404)
+        await new Promise((res) => setTimeout(res, POLL_MS)); // the room is between occupants
       else return report.fail(`recording of ${plan.room}: start answered ${r.status} ${r.body.slice(0, 200)}`);
     }
     if (!id) return;
@@ -65,7 +72,8 @@ async function checkFinishedAndDelete(api: ControlApi, id: string, stopReason: s
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
   if (!listed) return report.fail(`recording ${id} is not listed after it stopped`);
-  if (!listed.stoppedAt || listed.interrupted) return report.fail(`recording ${id} is not listed as cleanly stopped 15 s after it ended: ${JSON.stringify(listed)}`);
+  if (!listed.stoppedAt || listed.interrupted)
+    return report.fail(`recording ${id} is not listed as cleanly stopped 15 s after it ended: ${JSON.stringify(listed)}`);
   // A stop refused as "not being recorded" is only right if the room really closed: the timeline says why it ended.
   const lines = await api.timeline(id).catch((err: Error) => report.fail(err.message));
   const stop = lines?.at(-1);

@@ -51,9 +51,29 @@ export class ReportBuilder {
   }
 
   build(): ChurnReport {
-    const { cycles, mutes, mediaChecked, videoFrames, decodedFrames, audioPackets, recordingsStarted, recordingsStopped, recordingsEndedWithRoom, peakAlive } = this;
+    const {
+      cycles,
+      mutes,
+      mediaChecked,
+      videoFrames,
+      decodedFrames,
+      audioPackets,
+      recordingsStarted,
+      recordingsStopped,
+      recordingsEndedWithRoom,
+      peakAlive,
+    } = this;
     return {
-      cycles, mutes, mediaChecked, videoFrames, decodedFrames, audioPackets, recordingsStarted, recordingsStopped, recordingsEndedWithRoom, peakAlive,
+      cycles,
+      mutes,
+      mediaChecked,
+      videoFrames,
+      decodedFrames,
+      audioPackets,
+      recordingsStarted,
+      recordingsStopped,
+      recordingsEndedWithRoom,
+      peakAlive,
       byKind: { ...this.byKind },
       leaves: { ...this.leaves },
       setupRetries: [...this.setupRetries],
@@ -63,8 +83,12 @@ export class ReportBuilder {
 }
 
 export function describeReport(r: ChurnReport): string {
-  const kinds = Object.entries(r.byKind).map(([k, n]) => `${k} ${n}`).join(", ");
-  const leaves = Object.entries(r.leaves).map(([k, n]) => `${k} ${n}`).join(", ");
+  const kinds = Object.entries(r.byKind)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
+  const leaves = Object.entries(r.leaves)
+    .map(([k, n]) => `${k} ${n}`)
+    .join(", ");
   return [
     `${r.cycles} cycles (${kinds}); media participants left by ${leaves}; ${r.mutes} mutes; at most ${r.peakAlive} alive at once`,
     `${r.mediaChecked} checked for media: ${r.videoFrames} mixed video frames received in MCU rooms, ${r.decodedFrames} video frames decoded (mix and SFU forwards), ${r.audioPackets} audio packets`,

@@ -20,7 +20,8 @@ export interface JoinAccess {
  * one the server is open: the join's fields as sent, and every sender may record.
  */
 export async function joinAccess(secret: string | undefined, join: JoinMessage): Promise<JoinAccess | TokenRefusal> {
-  if (secret === undefined) return { ok: true, room: join.room, name: join.name, role: join.role, identity: randomUUID(), mayRecord: join.role === "sender" };
+  if (secret === undefined)
+    return { ok: true, room: join.room, name: join.name, role: join.role, identity: randomUUID(), mayRecord: join.role === "sender" };
   const check = await verifyJoinToken(secret, join.token, join.room);
   if (!check.ok) return check;
   const g = check.grant;

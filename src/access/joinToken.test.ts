@@ -4,12 +4,20 @@ import { mintJoinToken, verifyJoinToken } from "./joinToken.js";
 
 const SECRET = "a-test-secret-of-32-characters!!";
 const now = () => Math.floor(Date.now() / 1000);
-const sign = (claims: Record<string, unknown>, secret = SECRET) => new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(secret));
+const sign = (claims: Record<string, unknown>, secret = SECRET) =>
+  new SignJWT(claims).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(secret));
 const full = { sub: "u1", name: "Ada", room: "interview-1", role: "sender", record: true };
 
 describe("join tokens", () => {
   it("round-trips what was minted", async () => {
-    const token = await mintJoinToken(SECRET, { room: "interview-1", name: "  Ada ", role: "viewer", record: true, sub: "ada-7", ttlSeconds: 60 });
+    const token = await mintJoinToken(SECRET, {
+      room: "interview-1",
+      name: "  Ada ",
+      role: "viewer",
+      record: true,
+      sub: "ada-7",
+      ttlSeconds: 60,
+    });
     const check = await verifyJoinToken(SECRET, token, "interview-1");
     expect(check).toMatchObject({ ok: true, grant: { sub: "ada-7", name: "Ada", room: "interview-1", role: "viewer", record: true } });
     if (check.ok) expect(check.grant.exp - now()).toBeGreaterThan(55);

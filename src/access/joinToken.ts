@@ -77,7 +77,11 @@ export async function verifyJoinToken(secret: string, token: string | undefined,
   if (!token) return refuse("missing", "this server needs a join token: open the join link you were given (it carries &token=)");
   let payload: Record<string, unknown>;
   try {
-    ({ payload } = await jwtVerify(token, key(secret), { algorithms: [ALGORITHM], requiredClaims: ["exp"], clockTolerance: CLOCK_TOLERANCE_S }));
+    ({ payload } = await jwtVerify(token, key(secret), {
+      algorithms: [ALGORITHM],
+      requiredClaims: ["exp"],
+      clockTolerance: CLOCK_TOLERANCE_S,
+    }));
   } catch (err) {
     return refusalOf(err);
   }
@@ -105,7 +109,8 @@ function refusalOf(err: unknown): TokenRefusal {
     if (err.claim === "nbf") return refuse("not-yet-valid", "the join token is not valid yet (its nbf is in the future)");
     return refuse("bad-claims", `the join token's ${err.claim} claim is missing or not valid`);
   }
-  if (err instanceof errors.JWSSignatureVerificationFailed) return refuse("bad-signature", "the join token's signature does not match this server's JOIN_TOKEN_SECRET");
+  if (err instanceof errors.JWSSignatureVerificationFailed)
+    return refuse("bad-signature", "the join token's signature does not match this server's JOIN_TOKEN_SECRET");
   if (err instanceof errors.JOSEAlgNotAllowed) return refuse("bad-signature", "the join token must be signed with HS256");
   return refuse("malformed", "the join token is not a well-formed JWT");
 }

@@ -22,7 +22,10 @@ describe("signed recording links", () => {
     expect(links.check(ID, String(Number(q.expires) + 3600), q.signature)).toMatchObject({ ok: false, reason: "bad-signature" });
     expect(links.check(ID, q.expires, q.signature.slice(0, -1) + (q.signature.endsWith("A") ? "B" : "A"))).toMatchObject({ ok: false });
     expect(links.check(ID, undefined, undefined)).toMatchObject({ ok: false });
-    expect(new RecordingLinks("another-secret-entirely", 60).check(ID, q.expires, q.signature)).toMatchObject({ ok: false, reason: "bad-signature" });
+    expect(new RecordingLinks("another-secret-entirely", 60).check(ID, q.expires, q.signature)).toMatchObject({
+      ok: false,
+      reason: "bad-signature",
+    });
     // Two servers with the same LINK_SECRET accept each other's links.
     expect(new RecordingLinks("a-link-secret-of-some-length", 60).check(ID, q.expires, q.signature)).toEqual({ ok: true });
   });

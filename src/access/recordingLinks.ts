@@ -27,7 +27,8 @@ export class RecordingLinks {
   }
 
   check(id: string, expires: unknown, signature: unknown, nowMs = Date.now()): LinkCheck {
-    if (typeof expires !== "string" || !/^\d{1,12}$/.test(expires) || typeof signature !== "string") return { ok: false, reason: "bad-signature" };
+    if (typeof expires !== "string" || !/^\d{1,12}$/.test(expires) || typeof signature !== "string")
+      return { ok: false, reason: "bad-signature" };
     const given = Buffer.from(signature);
     const expected = Buffer.from(this.signature(id, Number(expires)));
     // The signature first: an altered expiry must not be told apart from an altered id.

@@ -4,7 +4,7 @@ import { iceServersFor, turnRestCredential } from "./turnCredentials.js";
 
 describe("TURN REST credentials", () => {
   it("follows coturn's scheme: expiry:id and base64 HMAC-SHA1 of it", () => {
-    const now = Date.UTC(2026, 0, 1) ;
+    const now = Date.UTC(2026, 0, 1);
     const c = turnRestCredential({ secret: "s3cret", ttlSeconds: 21600 }, "ab12cd34", now);
     expect(c.username).toBe(`${now / 1000 + 21600}:ab12cd34`);
     // Computed independently: what coturn computes from the same secret.
@@ -13,7 +13,10 @@ describe("TURN REST credentials", () => {
   });
 
   it("replaces the static pair on TURN entries only, per participant", () => {
-    const servers = [{ urls: ["stun:stun.example.com"] }, { urls: ["turn:turn.example.com:3478", "turns:turn.example.com:443"], username: "static", credential: "shared" }];
+    const servers = [
+      { urls: ["stun:stun.example.com"] },
+      { urls: ["turn:turn.example.com:3478", "turns:turn.example.com:443"], username: "static", credential: "shared" },
+    ];
     const a = iceServersFor(servers, { secret: "k", ttlSeconds: 60 }, "a");
     const b = iceServersFor(servers, { secret: "k", ttlSeconds: 60 }, "b");
     expect(a[0]).toEqual(servers[0]);

@@ -22,7 +22,14 @@ export function turnRestCredential(options: TurnRestOptions, who: string, nowMs 
  * The ICE servers one participant is handed: with a TURN secret, the `turn:`/`turns:` entries carry that
  * participant's own expiring pair instead of the static ICE_USERNAME / ICE_CREDENTIAL.
  */
-export function iceServersFor(servers: readonly IceServer[], turn: TurnRestOptions | undefined, participantId: string, nowMs = Date.now()): IceServer[] {
+export function iceServersFor(
+  servers: readonly IceServer[],
+  turn: TurnRestOptions | undefined,
+  participantId: string,
+  nowMs = Date.now(),
+): IceServer[] {
   if (!turn) return [...servers];
-  return servers.map((s) => (s.urls.some((u) => u.startsWith("turn")) ? { urls: s.urls, ...turnRestCredential(turn, participantId, nowMs) } : s));
+  return servers.map((s) =>
+    s.urls.some((u) => u.startsWith("turn")) ? { urls: s.urls, ...turnRestCredential(turn, participantId, nowMs) } : s,
+  );
 }

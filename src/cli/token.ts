@@ -42,7 +42,8 @@ if (!args.room || !isRoomName(args.room)) fail(`--room is required (${ROOM_NAME_
 const name = cleanDisplayName(args.name ?? "");
 if (!args.name || !name.ok) fail(`--name is required${name.ok ? "" : `: the ${name.problem}`}`);
 const ttlSeconds = args.ttl === undefined ? DEFAULT_TOKEN_TTL_S : Number(args.ttl);
-if (!Number.isInteger(ttlSeconds) || ttlSeconds < 10 || ttlSeconds > MAX_TOKEN_TTL_S) fail(`--ttl must be a whole number of seconds from 10 to ${MAX_TOKEN_TTL_S}`);
+if (!Number.isInteger(ttlSeconds) || ttlSeconds < 10 || ttlSeconds > MAX_TOKEN_TTL_S)
+  fail(`--ttl must be a whole number of seconds from 10 to ${MAX_TOKEN_TTL_S}`);
 
 const grant = { room: args.room, name: name.name, role: args.viewer ? ("viewer" as const) : ("sender" as const) };
 const token = await mintJoinToken(secret, { ...grant, record: args.record, ttlSeconds, ...(args.sub ? { sub: args.sub } : {}) });

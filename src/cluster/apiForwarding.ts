@@ -43,7 +43,9 @@ export function forwardToRoomNode(options: ApiForwardingOptions): RequestHandler
       res.send(Buffer.from(await answer.arrayBuffer()));
     } catch (err) {
       options.log.warn("forwarding an API request failed", { room: name.data, to: node.id, error: (err as Error).message });
-      res.status(502).json({ error: "node-unreachable", message: `room "${name.data}" is on node ${node.id} (${node.url}), which did not answer` });
+      res
+        .status(502)
+        .json({ error: "node-unreachable", message: `room "${name.data}" is on node ${node.id} (${node.url}), which did not answer` });
     }
   };
 }

@@ -13,5 +13,11 @@ import { SingleNode } from "./singleNode.js";
 export async function createCluster(config: Config, rooms: RoomRegistry, load: NodeLoadSampler, log: Logger): Promise<Cluster> {
   if (!config.cluster) return new SingleNode();
   const { RedisCluster } = await import("./redisCluster.js");
-  return RedisCluster.start({ config: config.cluster, maxRooms: config.maxRooms, rooms, load, log: log.child({ node: config.cluster.nodeId }) });
+  return RedisCluster.start({
+    config: config.cluster,
+    maxRooms: config.maxRooms,
+    rooms,
+    load,
+    log: log.child({ node: config.cluster.nodeId }),
+  });
 }

@@ -19,7 +19,13 @@ function setup(urls: string[] = []) {
 describe("NodeOrigins", () => {
   it("keeps the origins of the NODE_URLs read, once each, and nothing that is not an http(s) origin", () => {
     const { origins } = setup();
-    origins.update(["https://node-1.example.com", "https://node-1.example.com", "http://node-2.example.com:8080", "not a url", "ftp://x.example.com"]);
+    origins.update([
+      "https://node-1.example.com",
+      "https://node-1.example.com",
+      "http://node-2.example.com:8080",
+      "not a url",
+      "ftp://x.example.com",
+    ]);
     expect(origins.current()).toEqual(["https://node-1.example.com", "http://node-2.example.com:8080"]);
   });
 

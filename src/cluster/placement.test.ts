@@ -15,7 +15,8 @@ function node(id: string, load: Partial<NodeRecord["load"]> = {}, extra: Partial
     ...extra,
   };
 }
-const pick = (records: NodeRecord[], pending: Record<string, number> = {}) => chooseNode(records.map((record) => ({ record, pendingRooms: pending[record.id] ?? 0 })))?.id;
+const pick = (records: NodeRecord[], pending: Record<string, number> = {}) =>
+  chooseNode(records.map((record) => ({ record, pendingRooms: pending[record.id] ?? 0 })))?.id;
 
 describe("chooseNode", () => {
   it("takes the node with the fewest senders, then the fewest rooms counting those just claimed for it", () => {

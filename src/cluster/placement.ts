@@ -16,7 +16,9 @@ export interface Candidate {
  * goes after all others, whatever its senders: the figures that count most are the ones measured.
  */
 export function chooseNode(candidates: readonly Candidate[]): NodeRecord | undefined {
-  const open = candidates.filter(({ record, pendingRooms }) => record.acceptingRooms && !record.draining && record.load.rooms + pendingRooms < record.maxRooms);
+  const open = candidates.filter(
+    ({ record, pendingRooms }) => record.acceptingRooms && !record.draining && record.load.rooms + pendingRooms < record.maxRooms,
+  );
   const cpu = (c: Candidate) => (c.record.load.cpuAllowed > 0 ? c.record.load.cpuUsed / c.record.load.cpuAllowed : 0);
   const sorted = [...open].sort(
     (a, b) =>

@@ -17,9 +17,21 @@ import { RedisLink } from "./redisLink.js";
 /** A node without HTTP or media: its cluster object over a real Redis, and rooms with fake media. */
 async function startNode(redis: RedisServer, id: string, maxRooms = 20) {
   const processes = new ProcessGroup();
-  const rooms = new RoomRegistry({ ...defaultConfig, maxRooms }, silentLogger, processes, new RecordingStore(mkdtempSync(join(tmpdir(), "tessera-rc-"))), fakeRoomMedia());
+  const rooms = new RoomRegistry(
+    { ...defaultConfig, maxRooms },
+    silentLogger,
+    processes,
+    new RecordingStore(mkdtempSync(join(tmpdir(), "tessera-rc-"))),
+    fakeRoomMedia(),
+  );
   const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: 2 });
-  const cluster = await RedisCluster.start({ config: { redisUrl: redis.url, nodeUrl: `http://${id}.test:8080`, nodeId: id }, maxRooms, rooms, load, log: silentLogger });
+  const cluster = await RedisCluster.start({
+    config: { redisUrl: redis.url, nodeUrl: `http://${id}.test:8080`, nodeId: id },
+    maxRooms,
+    rooms,
+    load,
+    log: silentLogger,
+  });
   return {
     id,
     rooms,
@@ -129,7 +141,8 @@ describe("RedisCluster over a real redis-server", () => {
       expect(await a.cluster.isNodeOrigin("http://origins-c.test:8080")).toBe(false);
       await b.close();
       const deadline = Date.now() + 10_000;
-      while (a.cluster.nodeOrigins().includes("http://origins-b.test:8080") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while (a.cluster.nodeOrigins().includes("http://origins-b.test:8080") && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       expect(a.cluster.nodeOrigins()).toEqual(["http://origins-a.test:8080"]);
       expect(await a.cluster.isNodeOrigin("http://origins-b.test:8080")).toBe(false);
     } finally {
@@ -140,7 +153,13 @@ describe("RedisCluster over a real redis-server", () => {
   it("registers and removes its node record", async () => {
     const a = await startNode(redis, "record-a");
     const record = JSON.parse(String(await raw.command(["GET", "tessera:node:record-a"])));
-    expect(record).toMatchObject({ id: "record-a", url: "http://record-a.test:8080", draining: false, maxRooms: 20, load: { rooms: 0, senders: 0, cpuAllowed: 2 } });
+    expect(record).toMatchObject({
+      id: "record-a",
+      url: "http://record-a.test:8080",
+      draining: false,
+      maxRooms: 20,
+      load: { rooms: 0, senders: 0, cpuAllowed: 2 },
+    });
     const ttl = Number(await raw.command(["PTTL", "tessera:node:record-a"]));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(6000);

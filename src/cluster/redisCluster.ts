@@ -57,7 +57,10 @@ export class RedisCluster implements Cluster {
     this.claims = new RoomClaims(this.link);
     this.origins = new NodeOrigins(async () => this.urlsOf(await this.nodes.live()));
     this.link.on("lost", (reason) =>
-      options.log.warn("redis connection lost: keeping this node's rooms, refusing new ones until it is back", { reason, rooms: options.rooms.all().length }),
+      options.log.warn("redis connection lost: keeping this node's rooms, refusing new ones until it is back", {
+        reason,
+        rooms: options.rooms.all().length,
+      }),
     );
     this.link.on("connected", () => {
       options.log.info("redis connected: this node takes rooms", { url: this.self.url });
@@ -72,7 +75,8 @@ export class RedisCluster implements Cluster {
     const cluster = new RedisCluster(options, await RedisLink.create(options.config.redisUrl, options.log));
     await cluster.link.open();
     await cluster.heartbeat();
-    if (cluster.link.state !== "connected") options.log.warn("redis not reachable at start: this node refuses new rooms until it is", { nodeId: cluster.self.id });
+    if (cluster.link.state !== "connected")
+      options.log.warn("redis not reachable at start: this node refuses new rooms until it is", { nodeId: cluster.self.id });
     return cluster;
   }
 
@@ -203,7 +207,8 @@ export class RedisCluster implements Cluster {
         await this.nodes.publish(this.record());
         const lost = await this.claims.refresh(this.localRooms(), this.self.id);
         // Only after a Redis outage: someone placed the room elsewhere meanwhile. Both go on; the log says so.
-        for (const room of lost) this.options.log.warn("room is claimed by another node too (placed there while this node had no Redis)", { room });
+        for (const room of lost)
+          this.options.log.warn("room is claimed by another node too (placed there while this node had no Redis)", { room });
         // Last, so its failing never costs a claim: the nodes' origins follow the directory even on a node
         // nobody joins through (its pages' CSP, its origin check).
         await this.readLive();

@@ -14,7 +14,9 @@ const s = await startServer({ port: 0, host: "127.0.0.1", ...${overrides} });
 const h = await (await fetch(s.url + "/healthz")).json();
 await s.close();
 console.log(JSON.stringify(h));`;
-  return run(process.execPath, ["--import", "tsx", "--import", "./test/hooks/forbidRedis.mjs", "--input-type=module", "-e", script], { timeout: 60_000 });
+  return run(process.execPath, ["--import", "tsx", "--import", "./test/hooks/forbidRedis.mjs", "--input-type=module", "-e", script], {
+    timeout: 60_000,
+  });
 }
 
 describe("SingleNode: no REDIS_URL", () => {
@@ -38,7 +40,16 @@ describe("SingleNode: no REDIS_URL", () => {
   it("leaves the Redis client out of the built server's start: only a dynamic import of it remains", async () => {
     // As scripts/build.mjs bundles src/main.ts: esbuild hoists a static import of an external package to the
     // top of the bundle, where a single node would load it at start.
-    const out = await build({ entryPoints: ["src/main.ts"], bundle: true, platform: "node", format: "esm", target: "node20", external: SERVER_EXTERNAL, write: false, logLevel: "silent" });
+    const out = await build({
+      entryPoints: ["src/main.ts"],
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "node20",
+      external: SERVER_EXTERNAL,
+      write: false,
+      logLevel: "silent",
+    });
     const code = out.outputFiles[0].text;
     expect(code).not.toMatch(/^import [^;]*from "@redis\/client"/m);
     expect(code).toContain('import("@redis/client")');

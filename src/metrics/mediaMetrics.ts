@@ -37,11 +37,35 @@ export class MediaMetrics {
       for (const [reason, count] of this.droppedCounts) this.dropped.inc({ reason }, count);
     },
   });
-  private readonly feedback = new Counter({ name: "tessera_rtcp_feedback_total", help: "RTCP feedback: NACKs and PLIs received from participants, PLIs sent to their cameras", labelNames: ["type"], registers: [] });
-  private readonly failures = new Counter({ name: "tessera_connection_failures_total", help: "Participants' media connections that failed: ICE, DTLS, or not up within CONNECT_TIMEOUT_MS", labelNames: ["kind"], registers: [] });
-  private readonly sockets = new Counter({ name: "tessera_websocket_connections_total", help: "WebSocket connections accepted on /ws", registers: [] });
-  private readonly socketsRefused = new Counter({ name: "tessera_websocket_refused_total", help: "WebSocket connections refused, by reason", labelNames: ["reason"], registers: [] });
-  private readonly joinsRefused = new Counter({ name: "tessera_joins_refused_total", help: "Joins refused for their join token, by reason", labelNames: ["reason"], registers: [] });
+  private readonly feedback = new Counter({
+    name: "tessera_rtcp_feedback_total",
+    help: "RTCP feedback: NACKs and PLIs received from participants, PLIs sent to their cameras",
+    labelNames: ["type"],
+    registers: [],
+  });
+  private readonly failures = new Counter({
+    name: "tessera_connection_failures_total",
+    help: "Participants' media connections that failed: ICE, DTLS, or not up within CONNECT_TIMEOUT_MS",
+    labelNames: ["kind"],
+    registers: [],
+  });
+  private readonly sockets = new Counter({
+    name: "tessera_websocket_connections_total",
+    help: "WebSocket connections accepted on /ws",
+    registers: [],
+  });
+  private readonly socketsRefused = new Counter({
+    name: "tessera_websocket_refused_total",
+    help: "WebSocket connections refused, by reason",
+    labelNames: ["reason"],
+    registers: [],
+  });
+  private readonly joinsRefused = new Counter({
+    name: "tessera_joins_refused_total",
+    help: "Joins refused for their join token, by reason",
+    labelNames: ["reason"],
+    registers: [],
+  });
   private readonly firstFrame = new Histogram({
     name: "tessera_join_to_first_frame_seconds",
     help: "From a participant's join to the first mixed video frame sent to them (MCU rooms)",
@@ -56,7 +80,16 @@ export class MediaMetrics {
 
   register(registry: Registry): void {
     // prom-client types each metric by its label names; the registry takes any.
-    const all = [this.rtp, this.dropped, this.feedback, this.failures, this.sockets, this.socketsRefused, this.joinsRefused, this.firstFrame] as unknown[];
+    const all = [
+      this.rtp,
+      this.dropped,
+      this.feedback,
+      this.failures,
+      this.sockets,
+      this.socketsRefused,
+      this.joinsRefused,
+      this.firstFrame,
+    ] as unknown[];
     for (const m of all) registry.registerMetric(m as Parameters<Registry["registerMetric"]>[0]);
   }
 

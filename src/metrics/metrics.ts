@@ -42,7 +42,13 @@ const roles = ["sender", "viewer"] as const;
  * The server's Prometheus metrics, on a Registry of its own (several servers in one test process must not
  * share one). Room figures are read from the rooms at scrape time, so nothing in the rooms pushes to it.
  */
-export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, media: MediaMetrics, load: NodeLoadSampler, cluster: Cluster): ServerMetrics {
+export function createMetrics(
+  rooms: RoomRegistry,
+  recordings: RecordingStore,
+  media: MediaMetrics,
+  load: NodeLoadSampler,
+  cluster: Cluster,
+): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const sampler = new RoomSampler(rooms);
@@ -66,14 +72,34 @@ export function createMetrics(rooms: RoomRegistry, recordings: RecordingStore, m
 /** This node's load and its place in the cluster (what placement compares). */
 function nodeMetrics(registry: Registry, load: NodeLoadSampler, cluster: Cluster): void {
   gaugeOf(registry, "tessera_node_rooms", "Open rooms on this node (what placement compares across nodes)", () => load.current().rooms);
-  gaugeOf(registry, "tessera_node_senders", "Senders in this node's open rooms (what placement compares first)", () => load.current().senders);
-  gaugeOf(registry, "tessera_node_cpu_cores_used", "CPU cores this node used over the last 2 s: the server and its ffmpeg children", () => load.current().cpuUsed);
+  gaugeOf(
+    registry,
+    "tessera_node_senders",
+    "Senders in this node's open rooms (what placement compares first)",
+    () => load.current().senders,
+  );
+  gaugeOf(
+    registry,
+    "tessera_node_cpu_cores_used",
+    "CPU cores this node used over the last 2 s: the server and its ffmpeg children",
+    () => load.current().cpuUsed,
+  );
   gaugeOf(registry, "tessera_node_cpu_cores_allowed", "CPU cores this node may use (NODE_CPU_CORES)", () => load.current().cpuAllowed);
-  gaugeOf(registry, "tessera_node_accepting_rooms", "1 while a join may create a room on this node; 0 while draining or without Redis", () => Number(cluster.health().acceptingRooms));
-  gaugeOf(registry, "tessera_node_redis_connected", "1 while this node's Redis answers, 0 while it is lost, -1 without REDIS_URL (single node)", () => {
-    const { redis } = cluster.health();
-    return redis === "off" ? -1 : Number(redis === "connected");
-  });
+  gaugeOf(
+    registry,
+    "tessera_node_accepting_rooms",
+    "1 while a join may create a room on this node; 0 while draining or without Redis",
+    () => Number(cluster.health().acceptingRooms),
+  );
+  gaugeOf(
+    registry,
+    "tessera_node_redis_connected",
+    "1 while this node's Redis answers, 0 while it is lost, -1 without REDIS_URL (single node)",
+    () => {
+      const { redis } = cluster.health();
+      return redis === "off" ? -1 : Number(redis === "connected");
+    },
+  );
 }
 
 /** Open rooms and their participants, by mode (and role). */
@@ -115,8 +141,20 @@ function mixMetrics(registry: Registry, sampler: RoomSampler): void {
   const encoderRestarts = sampler.total((room) => room.capabilities.mix.mediaStats.video.encoderRestarts);
   const decoderRestarts = sampler.total((room) => room.capabilities.mix.mediaStats.video.decoderRestarts);
   const cpuSeconds = sampler.total((room) => sampler.cpuSeconds(room));
-  sampledCounter(registry, sampler, "tessera_mix_frames_total", "Mixed video frames sent by MCU rooms (rate() is the output frame rate)", framesSent);
-  sampledCounter(registry, sampler, "tessera_mix_frames_dropped_total", "Mixed video frames an MCU room did not compose or encode in time (compositor behind, or encoder backlog)", framesDropped);
+  sampledCounter(
+    registry,
+    sampler,
+    "tessera_mix_frames_total",
+    "Mixed video frames sent by MCU rooms (rate() is the output frame rate)",
+    framesSent,
+  );
+  sampledCounter(
+    registry,
+    sampler,
+    "tessera_mix_frames_dropped_total",
+    "Mixed video frames an MCU room did not compose or encode in time (compositor behind, or encoder backlog)",
+    framesDropped,
+  );
   new Counter({
     name: "tessera_ffmpeg_restarts_total",
     help: "Media workers of MCU rooms that died or failed on their own and were started again (decoder: an ffmpeg child; encoder: the in-process mix encoder)",
@@ -129,8 +167,29 @@ function mixMetrics(registry: Registry, sampler: RoomSampler): void {
       this.inc({ process: "decoder" }, decoderRestarts());
     },
   });
-  sampledCounter(registry, sampler, "tessera_mix_cpu_seconds_total", "CPU seconds (user + system) used by MCU rooms' ffmpeg children, including those that have exited", cpuSeconds);
-  // Summed over the MCU rooms, with no room label: how much Opus work the talkers-only mix saves.
+  sampledCounter(
+    registry,
+    sampler,
+    "tessera_mix_cpu_seconds_total",
+    "CPU seconds (user + system) used by MCU rooms' ffmpeg children, including those that have exited",
+    cpuSeconds,
+  );
+  audioMixMetrics(registry, mcu);
+  new Gauge({
+    name: "tessera_mix_encoders",
+    help: "Mix encoders running in MCU rooms, by codec: one per codec a room's receivers take (VP8 by default, H264 for receivers that prefer it), never one per receiver",
+    labelNames: ["codec"],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const codec of ["vp8", "h264"] as const)
+        this.set({ codec }, mcu().filter((room) => room.capabilities.mix.mediaStats.video.outputCodecs.includes(codec)).length);
+    },
+  });
+}
+
+/** Summed over the MCU rooms, with no room label: how much Opus work the talkers-only mix saves. */
+function audioMixMetrics(registry: Registry, mcu: () => ReturnType<RoomSampler["mixingRooms"]>): void {
   const audioGauge = (name: string, help: string, value: (audio: RoomMediaStats["audio"]) => number) =>
     new Gauge({
       name,
@@ -140,20 +199,26 @@ function mixMetrics(registry: Registry, sampler: RoomSampler): void {
         this.set(mcu().reduce((sum, room) => sum + value(room.capabilities.mix.mediaStats.audio), 0));
       },
     });
-  audioGauge("tessera_audio_inputs_with_levels", "MCU senders whose packets carry their own audio level (RFC 6464): only their silence can go undecoded", (a) => a.inputsWithLevels);
-  audioGauge("tessera_audio_inputs_decoded", "MCU senders whose audio is being decoded (a packet decoded in the last 100 ms); silent ones are skipped", (a) => a.inputsDecoded);
-  audioGauge("tessera_audio_inputs_mixed", "MCU senders in their room's audio mix now (at most the 3 loudest talkers per room)", (a) => a.inputsMixed);
-  audioGauge("tessera_audio_encodings", "Opus encodings per 20 ms tick: one everyone-mix per room plus one mix-minus per talker in the mix", (a) => a.encodings);
-  new Gauge({
-    name: "tessera_mix_encoders",
-    help: "Mix encoders running in MCU rooms, by codec: one per codec a room's receivers take (VP8 by default, H264 for receivers that prefer it), never one per receiver",
-    labelNames: ["codec"],
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const codec of ["vp8", "h264"] as const) this.set({ codec }, mcu().filter((room) => room.capabilities.mix.mediaStats.video.outputCodecs.includes(codec)).length);
-    },
-  });
+  audioGauge(
+    "tessera_audio_inputs_with_levels",
+    "MCU senders whose packets carry their own audio level (RFC 6464): only their silence can go undecoded",
+    (a) => a.inputsWithLevels,
+  );
+  audioGauge(
+    "tessera_audio_inputs_decoded",
+    "MCU senders whose audio is being decoded (a packet decoded in the last 100 ms); silent ones are skipped",
+    (a) => a.inputsDecoded,
+  );
+  audioGauge(
+    "tessera_audio_inputs_mixed",
+    "MCU senders in their room's audio mix now (at most the 3 loudest talkers per room)",
+    (a) => a.inputsMixed,
+  );
+  audioGauge(
+    "tessera_audio_encodings",
+    "Opus encodings per 20 ms tick: one everyone-mix per room plus one mix-minus per talker in the mix",
+    (a) => a.encodings,
+  );
 }
 
 /** The receivers' links as the server measures them. */
@@ -189,10 +254,20 @@ function linkMetrics(registry: Registry, rooms: RoomRegistry): void {
         this.set({ stat: "max" }, values[values.length - 1]);
       },
     });
-  linkGauge("tessera_receiver_available_bits_per_second", "What the server estimates each receiver's link carries (transport-cc, receiver reports, REMB)", (l) => l.availableBps);
-  linkGauge("tessera_receiver_sent_bits_per_second", "What the server sends each receiver, retransmissions included (last 500 ms)", (l) => l.sendBps);
+  linkGauge(
+    "tessera_receiver_available_bits_per_second",
+    "What the server estimates each receiver's link carries (transport-cc, receiver reports, REMB)",
+    (l) => l.availableBps,
+  );
+  linkGauge(
+    "tessera_receiver_sent_bits_per_second",
+    "What the server sends each receiver, retransmissions included (last 500 ms)",
+    (l) => l.sendBps,
+  );
   linkGauge("tessera_receiver_loss_ratio", "Share of packets each receiver reports lost (smoothed)", (l) => l.lossFraction);
-  linkGauge("tessera_receiver_rtt_seconds", "Round-trip time to each receiver, from its receiver reports", (l) => (l.rttMs === undefined ? undefined : l.rttMs / 1000));
+  linkGauge("tessera_receiver_rtt_seconds", "Round-trip time to each receiver, from its receiver reports", (l) =>
+    l.rttMs === undefined ? undefined : l.rttMs / 1000,
+  );
   new Gauge({
     name: "tessera_receiver_retransmissions",
     help: "Packets receivers of open rooms asked for again (NACK), by what the server did: resent, or abandoned (too old to help, or no room under the receiver's estimate)",
@@ -201,8 +276,14 @@ function linkMetrics(registry: Registry, rooms: RoomRegistry): void {
     collect() {
       this.reset();
       const all = links();
-      this.set({ outcome: "resent" }, all.reduce((s, l) => s + l.retransmittedPackets, 0));
-      this.set({ outcome: "abandoned" }, all.reduce((s, l) => s + l.abandonedPackets, 0));
+      this.set(
+        { outcome: "resent" },
+        all.reduce((s, l) => s + l.retransmittedPackets, 0),
+      );
+      this.set(
+        { outcome: "abandoned" },
+        all.reduce((s, l) => s + l.abandonedPackets, 0),
+      );
     },
   });
 }

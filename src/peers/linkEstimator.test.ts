@@ -52,14 +52,54 @@ function run(estimator: LinkEstimator, phases: Phase[]): number {
 describe("LinkEstimator", () => {
   const cases: { name: string; phases: Phase[]; after?: (e: LinkEstimator, now: number) => void; min: number; max: number }[] = [
     { name: "no feedback yet: the initial rate", phases: [], min: 1_500_000, max: 1_500_000 },
-    { name: "a clean link with room grows toward the ceiling", phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 10_000 }], min: 2_900_000, max: 3_000_000 },
-    { name: "1 % random loss (below GCC's 2 %) still grows", phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 10_000, lossEvery: 100 }], min: 2_500_000, max: 3_000_000 },
-    { name: "a small rung's stream (60 kbit/s) with 1 % random loss is not cut by one lost packet in 200 ms", phases: [{ sendBps: 60_000, capacityBps: 400_000, durationMs: 20_000, lossEvery: 100 }], min: 1_500_000, max: 3_000_000 },
-    { name: "5 % loss holds (GCC's 2-10 % band)", phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 5_000, lossEvery: 20 }], min: 1_400_000, max: 1_600_000 },
-    { name: "1.5 Mbit/s into a 400 kbit/s tbf falls to about the link within 2 s", phases: [{ sendBps: 1_500_000, capacityBps: 400_000, durationMs: 2_000 }], min: 150_000, max: 450_000 },
-    { name: "and stays near it while the link stays shaped", phases: [{ sendBps: 1_500_000, capacityBps: 400_000, durationMs: 20_000 }], min: 100_000, max: 520_000 },
-    { name: "jitter of 300 ms with everything delivered (a busy machine) does not cut it", phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 10_000, jitterMs: 300 }], min: 2_000_000, max: 3_000_000 },
-    { name: "a queue that fills without loss (deep buffer) also cuts it", phases: [{ sendBps: 1_500_000, capacityBps: 1_000_000, durationMs: 2_000, queueMs: 5_000 }], min: 100_000, max: 1_000_000 },
+    {
+      name: "a clean link with room grows toward the ceiling",
+      phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 10_000 }],
+      min: 2_900_000,
+      max: 3_000_000,
+    },
+    {
+      name: "1 % random loss (below GCC's 2 %) still grows",
+      phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 10_000, lossEvery: 100 }],
+      min: 2_500_000,
+      max: 3_000_000,
+    },
+    {
+      name: "a small rung's stream (60 kbit/s) with 1 % random loss is not cut by one lost packet in 200 ms",
+      phases: [{ sendBps: 60_000, capacityBps: 400_000, durationMs: 20_000, lossEvery: 100 }],
+      min: 1_500_000,
+      max: 3_000_000,
+    },
+    {
+      name: "5 % loss holds (GCC's 2-10 % band)",
+      phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 5_000, lossEvery: 20 }],
+      min: 1_400_000,
+      max: 1_600_000,
+    },
+    {
+      name: "1.5 Mbit/s into a 400 kbit/s tbf falls to about the link within 2 s",
+      phases: [{ sendBps: 1_500_000, capacityBps: 400_000, durationMs: 2_000 }],
+      min: 150_000,
+      max: 450_000,
+    },
+    {
+      name: "and stays near it while the link stays shaped",
+      phases: [{ sendBps: 1_500_000, capacityBps: 400_000, durationMs: 20_000 }],
+      min: 100_000,
+      max: 520_000,
+    },
+    {
+      name: "jitter of 300 ms with everything delivered (a busy machine) does not cut it",
+      phases: [{ sendBps: 1_000_000, capacityBps: 10_000_000, durationMs: 10_000, jitterMs: 300 }],
+      min: 2_000_000,
+      max: 3_000_000,
+    },
+    {
+      name: "a queue that fills without loss (deep buffer) also cuts it",
+      phases: [{ sendBps: 1_500_000, capacityBps: 1_000_000, durationMs: 2_000, queueMs: 5_000 }],
+      min: 100_000,
+      max: 1_000_000,
+    },
     {
       name: "after the link is freed it climbs back to 1.5 Mbit/s within 15 s",
       phases: [
@@ -96,11 +136,42 @@ describe("LinkEstimator", () => {
     });
   }
 
-  const reportCases: { name: string; reports: [fraction: number, rtt: number | undefined][]; min: number; max: number; rtt: number | undefined }[] = [
-    { name: "receiver reports alone: 30 % loss cuts it", reports: [[0.3, 160], [0.3, 170], [0.3, 150]], min: 850_000, max: 1_000_000, rtt: 150 },
-    { name: "receiver reports alone: 5 % loss holds", reports: [[0.05, 90], [0.05, 90]], min: 1_500_000, max: 1_500_000, rtt: 90 },
+  const reportCases: {
+    name: string;
+    reports: [fraction: number, rtt: number | undefined][];
+    min: number;
+    max: number;
+    rtt: number | undefined;
+  }[] = [
+    {
+      name: "receiver reports alone: 30 % loss cuts it",
+      reports: [
+        [0.3, 160],
+        [0.3, 170],
+        [0.3, 150],
+      ],
+      min: 850_000,
+      max: 1_000_000,
+      rtt: 150,
+    },
+    {
+      name: "receiver reports alone: 5 % loss holds",
+      reports: [
+        [0.05, 90],
+        [0.05, 90],
+      ],
+      min: 1_500_000,
+      max: 1_500_000,
+      rtt: 90,
+    },
     { name: "no RTT until a report carries one", reports: [[0, undefined]], min: 1_500_000, max: 3_000_000, rtt: undefined },
-    { name: "never below the floor", reports: Array.from({ length: 30 }, () => [0.9, 100] as [number, number]), min: 100_000, max: 100_000, rtt: 100 },
+    {
+      name: "never below the floor",
+      reports: Array.from({ length: 30 }, () => [0.9, 100] as [number, number]),
+      min: 100_000,
+      max: 100_000,
+      rtt: 100,
+    },
   ];
 
   for (const c of reportCases) {

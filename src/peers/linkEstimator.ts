@@ -187,7 +187,8 @@ export class LinkEstimator {
       const firstSent = Math.min(...this.window.map((r) => r.sentAtMs));
       // Too short a span says nothing about a rate.
       if (last - first >= RATE_WINDOW_MS / 3) delivered = (windowArrived.reduce((s, r) => s + r.bytes, 0) * 8 * 1000) / (last - first);
-      if (newestSent - firstSent >= RATE_WINDOW_MS / 3) sent = (this.window.reduce((s, r) => s + r.bytes, 0) * 8 * 1000) / (newestSent - firstSent);
+      if (newestSent - firstSent >= RATE_WINDOW_MS / 3)
+        sent = (this.window.reduce((s, r) => s + r.bytes, 0) * 8 * 1000) / (newestSent - firstSent);
     }
     this.deliveredBps = delivered;
     const base = this.baseDelayMs();
@@ -196,7 +197,8 @@ export class LinkEstimator {
     this.queueDelayMs = base === undefined || delays.length === 0 ? 0 : Math.max(0, delays[Math.floor(delays.length / 2)] - base);
     // A bottleneck both queues and delivers less than it is given; a delay that comes with full delivery is
     // jitter (a busy receiver or relay), not a queue to drain. Two such intervals running: the queue persists.
-    const overusing = this.queueDelayMs > this.queueDelayTargetMs && delivered !== undefined && sent !== undefined && delivered < BOTTLENECK_SHARE * sent;
+    const overusing =
+      this.queueDelayMs > this.queueDelayTargetMs && delivered !== undefined && sent !== undefined && delivered < BOTTLENECK_SHARE * sent;
     this.overuseRun = overusing ? this.overuseRun + 1 : 0;
     this.lossLost += lost;
     this.lossCount += reports.length;
@@ -214,7 +216,8 @@ export class LinkEstimator {
     const elapsedMs = Math.min(1000, nowMs - (this.lastUpdateMs ?? nowMs));
     this.lastUpdateMs = nowMs;
     if (loss !== undefined) this.judgedLoss = loss;
-    if (loss !== undefined) this.lossFraction = this.lossFraction === 0 && loss > 0 ? loss : (1 - LOSS_ALPHA) * this.lossFraction + LOSS_ALPHA * loss;
+    if (loss !== undefined)
+      this.lossFraction = this.lossFraction === 0 && loss > 0 ? loss : (1 - LOSS_ALPHA) * this.lossFraction + LOSS_ALPHA * loss;
     const { minBps, maxBps } = this.options;
     if ((loss !== undefined && loss > HIGH_LOSS) || delayCongested) {
       if (nowMs - this.lastDecreaseMs < DECREASE_HOLD_MS) return;

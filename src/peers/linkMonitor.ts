@@ -163,13 +163,19 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
   /** The send times whose feedback the estimator does not see: the last probe's window and its queue's drain. */
   private probeBlind: { fromMs: number; toMs: number } | undefined;
   private counts = { nacked: 0, retransmitted: 0, abandoned: 0, probes: 0, probesPassed: 0 };
-  private probeRun: { probe: LinkProbe; pad: PaddingSender; timer: NodeJS.Timeout | undefined; done: (result: ProbeResult | undefined) => void } | undefined;
+  private probeRun:
+    | { probe: LinkProbe; pad: PaddingSender; timer: NodeJS.Timeout | undefined; done: (result: ProbeResult | undefined) => void }
+    | undefined;
 
   constructor(options: LinkMonitorOptions = {}) {
     super();
     this.intervalMs = options.intervalMs ?? 500;
     // Initial: above the mix's 1.5 Mbit/s with its audio, so a good link is never held back before feedback.
-    this.estimator = new LinkEstimator({ initialBps: options.initialBps ?? 2_000_000, minBps: options.minBps ?? 50_000, maxBps: options.maxBps ?? 4_000_000 });
+    this.estimator = new LinkEstimator({
+      initialBps: options.initialBps ?? 2_000_000,
+      minBps: options.minBps ?? 50_000,
+      maxBps: options.maxBps ?? 4_000_000,
+    });
   }
 
   /** Starts watching, once DTLS is up. `video`: the sender whose NACKs this monitor answers from now on. */
@@ -427,7 +433,13 @@ export class LinkMonitor extends EventEmitter<LinkMonitorEvents> {
     if (!run) return true;
     const result = run.probe.verdict(performance.now(), this.rttMs);
     if (!result) return false;
-    this.lastProbe = { targetBps: Math.round(run.probe.options.targetBps), ok: result.ok, reason: result.reason, sentBps: Math.round(result.sentBps), deliveredBps: result.deliveredBps === undefined ? null : Math.round(result.deliveredBps) };
+    this.lastProbe = {
+      targetBps: Math.round(run.probe.options.targetBps),
+      ok: result.ok,
+      reason: result.reason,
+      sentBps: Math.round(result.sentBps),
+      deliveredBps: result.deliveredBps === undefined ? null : Math.round(result.deliveredBps),
+    };
     if (result.ok && result.deliveredBps !== undefined) {
       this.counts.probesPassed++;
       this.estimator.probed(result.deliveredBps);

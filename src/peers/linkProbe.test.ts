@@ -40,7 +40,9 @@ function probeThrough(targetBps: number, capacityBps: number, oneWayMs = 40, los
   const reported = new Set<number>();
   for (let now = 100; now <= 2000; now += 100) {
     // Each packet once: when it arrived, or (lost) once it should have.
-    const due = sent.map((p, i) => ({ ...p, i })).filter((p) => !reported.has(p.i) && (p.arrived !== undefined ? p.arrived <= now : p.at <= now - oneWayMs));
+    const due = sent
+      .map((p, i) => ({ ...p, i }))
+      .filter((p) => !reported.has(p.i) && (p.arrived !== undefined ? p.arrived <= now : p.at <= now - oneWayMs));
     for (const p of due) reported.add(p.i);
     probe.deliveries(
       due.map((p) => ({ bytes: PACKET, sentAtMs: p.at, arrivedAtMs: p.arrived })),
@@ -57,9 +59,21 @@ describe("LinkProbe", () => {
     { name: "a free link carries the probe", target: 765_000, capacity: 10_000_000, ok: true },
     { name: "a free link carries a 720p probe (2 Mbit/s)", target: 2_294_000, capacity: 10_000_000, ok: true },
     { name: "the relay's 1 % random loss does not fail it", target: 765_000, capacity: 10_000_000, lossEvery: 100, ok: true },
-    { name: "a busy machine's jitter (stragglers 60 ms late, the last packets among them) does not fail a 720p probe", target: 2_294_000, capacity: 10_000_000, jitterEvery: 7, ok: true },
+    {
+      name: "a busy machine's jitter (stragglers 60 ms late, the last packets among them) does not fail a 720p probe",
+      target: 2_294_000,
+      capacity: 10_000_000,
+      jitterEvery: 7,
+      ok: true,
+    },
     { name: "a 400 kbit/s bottleneck fails a 360p probe", target: 765_000, capacity: 400_000, ok: false },
-    { name: "a 400 kbit/s bottleneck fails a 720p probe early (before the window ends)", target: 2_294_000, capacity: 400_000, ok: false, before: 500 },
+    {
+      name: "a 400 kbit/s bottleneck fails a 720p probe early (before the window ends)",
+      target: 2_294_000,
+      capacity: 400_000,
+      ok: false,
+      before: 500,
+    },
     // Resolution: 300 ms through a 6 KB burst reads a 560 kbit/s link as ~610 kbit/s; one 20 % short fails.
     { name: "a link 20 % short of the rung fails it", target: 765_000, capacity: 470_000, ok: false },
   ];

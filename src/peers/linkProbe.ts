@@ -113,7 +113,8 @@ export class LinkProbe {
     if (nowMs < this.endMs) return undefined;
     const waited = nowMs - this.endMs >= Math.max(FEEDBACK_WAIT_MS, 2 * (rttMs ?? 0));
     if (this.reports.length < this.sentPackets && !waited) return undefined;
-    if (this.reports.length < Math.max(5, this.sentPackets / 2)) return { ok: false, deliveredBps: undefined, sentBps, reason: NO_FEEDBACK };
+    if (this.reports.length < Math.max(5, this.sentPackets / 2))
+      return { ok: false, deliveredBps: undefined, sentBps, reason: NO_FEEDBACK };
     const lost = this.reports.filter((r) => r.arrivedAtMs === undefined).length;
     const deliveredBps = this.deliveredBps();
     if (lost / this.reports.length > LOSS_OK) return { ok: false, deliveredBps, sentBps, reason: "loss" };
@@ -126,7 +127,9 @@ export class LinkProbe {
 
   /** The receiver's rate over the arrivals: the bytes after the first arrival over the time they took. */
   private deliveredBps(): number | undefined {
-    const arrived = this.reports.filter((r): r is DeliveryReport & { arrivedAtMs: number } => r.arrivedAtMs !== undefined).sort((a, b) => a.arrivedAtMs - b.arrivedAtMs);
+    const arrived = this.reports
+      .filter((r): r is DeliveryReport & { arrivedAtMs: number } => r.arrivedAtMs !== undefined)
+      .sort((a, b) => a.arrivedAtMs - b.arrivedAtMs);
     if (arrived.length < 2) return undefined;
     const bytes = arrived.slice(1).reduce((s, r) => s + r.bytes, 0);
     return this.rate(bytes, arrived[0].arrivedAtMs, arrived[arrived.length - 1].arrivedAtMs);

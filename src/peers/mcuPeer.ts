@@ -47,7 +47,11 @@ export class McuPeer extends PeerConnection {
     const transceiver = this.videoTransceiver;
     if (!transceiver) return sdp;
     const choice = chooseMixCodec(transceiver.codecs);
-    if (!choice) throw new NegotiationError("no-usable-codec", "the mix is sent as VP8 or as H264 in packetization-mode 1, and the offer's video section has neither");
+    if (!choice)
+      throw new NegotiationError(
+        "no-usable-codec",
+        "the mix is sent as VP8 or as H264 in packetization-mode 1, and the offer's video section has neither",
+      );
     this.mixCodec = choice.codec;
     const direction = transceiver.currentDirection;
     this.receivesMix = direction === "sendonly" || direction === "sendrecv";

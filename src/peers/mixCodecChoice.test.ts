@@ -2,9 +2,21 @@ import { describe, expect, it } from "vitest";
 import { chooseMixCodec } from "./mixCodecChoice.js";
 
 const vp8 = { mimeType: "video/VP8", payloadType: 96 };
-const h264High = { mimeType: "video/H264", payloadType: 102, parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f" };
-const h264Cb = { mimeType: "video/H264", payloadType: 104, parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f" };
-const h264Mode0 = { mimeType: "video/H264", payloadType: 106, parameters: "level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f" };
+const h264High = {
+  mimeType: "video/H264",
+  payloadType: 102,
+  parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=640c1f",
+};
+const h264Cb = {
+  mimeType: "video/H264",
+  payloadType: 104,
+  parameters: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f",
+};
+const h264Mode0 = {
+  mimeType: "video/H264",
+  payloadType: 106,
+  parameters: "level-asymmetry-allowed=1;packetization-mode=0;profile-level-id=42e01f",
+};
 
 describe("the codec a receiver gets the mix in", () => {
   it("is VP8 when the offer lists VP8 first (Chrome, Firefox)", () => {

@@ -21,7 +21,16 @@ function offer(edit: (sdp: string) => string = (s) => s): string {
     `a=rtpmap:${pt} ${codec}`,
     ...(kind === "video" ? [`a=rtcp-fb:${pt} nack`, `a=rtcp-fb:${pt} nack pli`] : []),
   ];
-  const sdp = ["v=0", "o=- 13166344 0 IN IP4 0.0.0.0", "s=-", "t=0 0", "a=group:BUNDLE 0 1", ...section("audio", 96, "OPUS/48000/2", 37169), ...section("video", 97, "VP8/90000", 56878), ""].join("\r\n");
+  const sdp = [
+    "v=0",
+    "o=- 13166344 0 IN IP4 0.0.0.0",
+    "s=-",
+    "t=0 0",
+    "a=group:BUNDLE 0 1",
+    ...section("audio", 96, "OPUS/48000/2", 37169),
+    ...section("video", 97, "VP8/90000", 56878),
+    "",
+  ].join("\r\n");
   return edit(sdp);
 }
 
@@ -30,20 +39,45 @@ const candidates = (n: number) => Array.from({ length: n }, (_, i) => `a=${HOST.
 describe("malformedOfferReason", () => {
   it("accepts a client's offer, a Firefox-style one (session-level fingerprint, bundle-only port 0) and one with no candidates", () => {
     expect(malformedOfferReason(offer())).toBeUndefined();
-    const firefox = offer((s) => s.replaceAll(`a=fingerprint:${FINGERPRINT}\r\n`, "").replace("t=0 0", `t=0 0\r\na=fingerprint:${FINGERPRINT}`).replace("m=video 9", "m=video 0").replace("a=mid:1", "a=mid:1\r\na=bundle-only").replace(/(m=video[^]*)a=ice-ufrag:c1ff\r\n/, "$1"));
+    const firefox = offer((s) =>
+      s
+        .replaceAll(`a=fingerprint:${FINGERPRINT}\r\n`, "")
+        .replace("t=0 0", `t=0 0\r\na=fingerprint:${FINGERPRINT}`)
+        .replace("m=video 9", "m=video 0")
+        .replace("a=mid:1", "a=mid:1\r\na=bundle-only")
+        .replace(/(m=video[^]*)a=ice-ufrag:c1ff\r\n/, "$1"),
+    );
     expect(malformedOfferReason(firefox)).toBeUndefined();
     expect(malformedOfferReason(offer((s) => s.replace(/a=candidate:.*\r\n/g, "")))).toBeUndefined();
-    expect(malformedOfferReason(offer((s) => s.replace("a=rtcp-fb:97 nack\r\n", "a=rtcp-fb:* nack\r\na=fmtp:98 apt=97\r\n")))).toBeUndefined();
+    expect(
+      malformedOfferReason(offer((s) => s.replace("a=rtcp-fb:97 nack\r\n", "a=rtcp-fb:* nack\r\na=fmtp:98 apt=97\r\n"))),
+    ).toBeUndefined();
   });
 
   it.each<[string, (sdp: string) => string, RegExp]>([
-    ["payload type 200 in the m-line and rtpmap", (s) => s.replace("SAVPF 97", "SAVPF 200").replace("rtpmap:97", "rtpmap:200"), /video section \(m-line 2\) uses payload type "200": RTP payload types are whole numbers from 0 to 127/],
-    ["payload type 99999", (s) => s.replace("SAVPF 96", "SAVPF 99999").replace("rtpmap:96", "rtpmap:99999"), /audio section .* payload type "99999"/],
+    [
+      "payload type 200 in the m-line and rtpmap",
+      (s) => s.replace("SAVPF 97", "SAVPF 200").replace("rtpmap:97", "rtpmap:200"),
+      /video section \(m-line 2\) uses payload type "200": RTP payload types are whole numbers from 0 to 127/,
+    ],
+    [
+      "payload type 99999",
+      (s) => s.replace("SAVPF 96", "SAVPF 99999").replace("rtpmap:96", "rtpmap:99999"),
+      /audio section .* payload type "99999"/,
+    ],
     ["a negative payload type", (s) => s.replace("rtpmap:96", "rtpmap:-1"), /payload type "-1"/],
     ["payload type 128 in rtcp-fb only", (s) => s.replace("rtcp-fb:97 nack pli", "rtcp-fb:128 nack pli"), /payload type "128"/],
-    ["an rtx apt of 300", (s) => s.replace("a=rtcp-mux\r\na=rtpmap:97", "a=rtcp-mux\r\na=fmtp:97 apt=300\r\na=rtpmap:97"), /payload type "300"/],
+    [
+      "an rtx apt of 300",
+      (s) => s.replace("a=rtcp-mux\r\na=rtpmap:97", "a=rtcp-mux\r\na=fmtp:97 apt=300\r\na=rtpmap:97"),
+      /payload type "300"/,
+    ],
     ["no fingerprint", (s) => s.replace(/a=fingerprint:.*\r\n/g, ""), /has no a=fingerprint/],
-    ["sha-999 only", (s) => s.replaceAll("a=fingerprint:sha-256", "a=fingerprint:sha-999"), /fingerprint only in sha-999; the server checks sha-224, sha-256, sha-384, sha-512/],
+    [
+      "sha-999 only",
+      (s) => s.replaceAll("a=fingerprint:sha-256", "a=fingerprint:sha-999"),
+      /fingerprint only in sha-999; the server checks sha-224, sha-256, sha-384, sha-512/,
+    ],
     ["sha-1 only", (s) => s.replaceAll(FINGERPRINT, "sha-1 05:7C:3D:10:F7:B0:28:BB:CD:7E:3C:3E:C7:B0:8E:F9:B4:54:74:F7"), /only in sha-1/],
     ["an empty fingerprint", (s) => s.replaceAll(FINGERPRINT, ""), /fingerprint with no digest/],
     ["a fingerprint with no digest", (s) => s.replaceAll(FINGERPRINT, "sha-256"), /fingerprint with no digest/],
@@ -52,19 +86,33 @@ describe("malformedOfferReason", () => {
     ["no ice-pwd", (s) => s.replace(/a=ice-pwd:.*\r\n/g, ""), /has no a=ice-pwd/],
     ["an empty ice-ufrag", (s) => s.replaceAll("a=ice-ufrag:c1ff", "a=ice-ufrag:"), /a=ice-ufrag that is not 4 to 256/],
     ["a short ice-pwd", (s) => s.replaceAll("a=ice-pwd:fc7810af53277fccecafcf", "a=ice-pwd:abc"), /a=ice-pwd that is not 22 to 256/],
-    ["a junk candidate", (s) => s.replace(/a=candidate:.*\r\n/, "a=candidate:garbage\r\n"), /candidate 1 of the offer \("candidate:garbage"\) has too few fields/],
+    [
+      "a junk candidate",
+      (s) => s.replace(/a=candidate:.*\r\n/, "a=candidate:garbage\r\n"),
+      /candidate 1 of the offer \("candidate:garbage"\) has too few fields/,
+    ],
     ["a candidate with a port of 70000", (s) => s.replace("37169 typ", "70000 typ"), /port "70000"/],
-    ["a candidate naming a DNS name", (s) => s.replace("127.0.0.1 37169", "attacker.example 37169"), /neither an IP address nor an mDNS \.local name/],
+    [
+      "a candidate naming a DNS name",
+      (s) => s.replace("127.0.0.1 37169", "attacker.example 37169"),
+      /neither an IP address nor an mDNS \.local name/,
+    ],
     ["a candidate naming a broadcast address", (s) => s.replace("127.0.0.1 37169", "255.255.255.255 37169"), /not a unicast address/],
     ["a candidate of an unknown type", (s) => s.replace("typ host", "typ bogus"), /has no type/],
-    [`${MAX_REMOTE_CANDIDATES + 1} candidates`, (s) => s.replace("a=end-of-candidates", `${candidates(MAX_REMOTE_CANDIDATES - 1)}\r\na=end-of-candidates`), new RegExp(`has ${MAX_REMOTE_CANDIDATES + 1} candidates; the server takes at most ${MAX_REMOTE_CANDIDATES}`)],
+    [
+      `${MAX_REMOTE_CANDIDATES + 1} candidates`,
+      (s) => s.replace("a=end-of-candidates", `${candidates(MAX_REMOTE_CANDIDATES - 1)}\r\na=end-of-candidates`),
+      new RegExp(`has ${MAX_REMOTE_CANDIDATES + 1} candidates; the server takes at most ${MAX_REMOTE_CANDIDATES}`),
+    ],
     ["800 candidates", (s) => s.replace("a=end-of-candidates", `${candidates(798)}\r\na=end-of-candidates`), /has 800 candidates/],
   ])("refuses %s, naming it", (_what, edit, reason) => {
     expect(malformedOfferReason(offer(edit))).toMatch(reason);
   });
 
   it("ignores rejected sections' credentials, and says at most three things", () => {
-    expect(malformedOfferReason(offer((s) => s.replace("m=video 9", "m=video 0").replace(/(m=video[^]*)a=ice-ufrag:c1ff\r\n/, "$1")))).toBeUndefined();
+    expect(
+      malformedOfferReason(offer((s) => s.replace("m=video 9", "m=video 0").replace(/(m=video[^]*)a=ice-ufrag:c1ff\r\n/, "$1"))),
+    ).toBeUndefined();
     const everything = offer((s) => s.replace(/a=(ice-ufrag|ice-pwd|fingerprint):.*\r\n/g, ""));
     expect(malformedOfferReason(everything)?.split("; ")).toHaveLength(3);
     expect(malformedOfferReason(offer((s) => s.replaceAll(" 9 UDP", " 0 UDP")))).toMatch(/no section of the offer has a port other than 0/);
@@ -109,7 +157,9 @@ describe("RemoteCandidates", () => {
     expect(remote.admit("")).toBeUndefined();
     expect(remote.admit("candidate:nonsense")).toMatch(/too few fields/);
     for (let i = 2; i < MAX_REMOTE_CANDIDATES; i++) expect(remote.admit(HOST.replace("37169", String(30000 + i)))).toBeUndefined();
-    expect(remote.admit(HOST)).toMatch(new RegExp(`has given ${MAX_REMOTE_CANDIDATES} candidates already; the server takes at most ${MAX_REMOTE_CANDIDATES}`));
+    expect(remote.admit(HOST)).toMatch(
+      new RegExp(`has given ${MAX_REMOTE_CANDIDATES} candidates already; the server takes at most ${MAX_REMOTE_CANDIDATES}`),
+    );
     // The end of candidates is still welcome.
     expect(remote.admit("")).toBeUndefined();
   });
@@ -118,7 +168,10 @@ describe("RemoteCandidates", () => {
 describe("applyFailureMessage", () => {
   it.each<[unknown, string]>([
     [new Error("remote fingerprint not exist"), "remote fingerprint not exist"],
-    [new TypeError("Cannot read properties of undefined (reading 'iceParams')"), "the server's WebRTC stack failed on it (the server's log has the cause)"],
+    [
+      new TypeError("Cannot read properties of undefined (reading 'iceParams')"),
+      "the server's WebRTC stack failed on it (the server's log has the cause)",
+    ],
     [new RangeError("offset out of range"), "the server's WebRTC stack failed on it (the server's log has the cause)"],
     [new Error(""), "the server's WebRTC stack failed on it (the server's log has the cause)"],
     ["a string", "the server's WebRTC stack failed on it (the server's log has the cause)"],

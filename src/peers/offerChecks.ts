@@ -47,19 +47,28 @@ export function malformedOfferReason(sdp: string): string | undefined {
   for (const section of sections) {
     const where = `the ${section.kind.slice(0, 16)} section (m-line ${section.index})`;
     const badType = section.rtp ? badPayloadType(section) : undefined;
-    if (badType !== undefined) problems.push(`${where} uses payload type ${JSON.stringify(badType.slice(0, 16))}: RTP payload types are whole numbers from 0 to 127`);
+    if (badType !== undefined)
+      problems.push(
+        `${where} uses payload type ${JSON.stringify(badType.slice(0, 16))}: RTP payload types are whole numbers from 0 to 127`,
+      );
     if (!section.transport) continue;
     const ufrag = value(section.attributes, "ice-ufrag") ?? value(session, "ice-ufrag");
     const pwd = value(section.attributes, "ice-pwd") ?? value(session, "ice-pwd");
-    if (ufrag === undefined || pwd === undefined) problems.push(`${where} has no ${ufrag === undefined ? "a=ice-ufrag" : "a=ice-pwd"} (the ICE credentials, at session or media level)`);
-    else if (!ICE_UFRAG.test(ufrag)) problems.push(`${where} has an a=ice-ufrag that is not 4 to 256 ICE characters (letters, digits, + and /)`);
+    if (ufrag === undefined || pwd === undefined)
+      problems.push(
+        `${where} has no ${ufrag === undefined ? "a=ice-ufrag" : "a=ice-pwd"} (the ICE credentials, at session or media level)`,
+      );
+    else if (!ICE_UFRAG.test(ufrag))
+      problems.push(`${where} has an a=ice-ufrag that is not 4 to 256 ICE characters (letters, digits, + and /)`);
     else if (!ICE_PWD.test(pwd)) problems.push(`${where} has an a=ice-pwd that is not 22 to 256 ICE characters (letters, digits, + and /)`);
     const fingerprintProblem = fingerprintsProblem([...values(section.attributes, "fingerprint"), ...values(session, "fingerprint")]);
     if (fingerprintProblem) problems.push(`${where} ${fingerprintProblem}`);
   }
-  if (!sections.some((s) => s.transport)) problems.push("no section of the offer has a port other than 0 (a transport the connection could use)");
+  if (!sections.some((s) => s.transport))
+    problems.push("no section of the offer has a port other than 0 (a transport the connection could use)");
   const candidates = [...session, ...sections.flatMap((s) => s.attributes)].filter((a) => a.startsWith("candidate:"));
-  if (candidates.length > MAX_REMOTE_CANDIDATES) problems.push(`the offer has ${candidates.length} candidates; the server takes at most ${MAX_REMOTE_CANDIDATES} from one connection`);
+  if (candidates.length > MAX_REMOTE_CANDIDATES)
+    problems.push(`the offer has ${candidates.length} candidates; the server takes at most ${MAX_REMOTE_CANDIDATES} from one connection`);
   else {
     for (const [i, candidate] of candidates.entries()) {
       const problem = candidateProblem(candidate);
@@ -90,7 +99,8 @@ export function candidateProblem(candidate: string): string | undefined {
   if (!isWhole(priority, 1, 2 ** 32 - 1)) return "has a priority that is not a whole number from 1 to 4294967295";
   const addressProblem = unicastProblem(address);
   if (addressProblem) return addressProblem;
-  if (!isWhole(port, transport.toLowerCase() === "tcp" ? 0 : 1, 65535)) return `has port ${JSON.stringify(port.slice(0, 16))}, not a whole number from 1 to 65535`;
+  if (!isWhole(port, transport.toLowerCase() === "tcp" ? 0 : 1, 65535))
+    return `has port ${JSON.stringify(port.slice(0, 16))}, not a whole number from 1 to 65535`;
   if (typ !== "typ" || !CANDIDATE_TYPES.has(type)) return "has no type (typ host, srflx, prflx or relay)";
   if (fields.length % 2 !== 0) return "has an extension name without a value";
   return undefined;
@@ -114,7 +124,8 @@ export class RemoteCandidates {
     if (candidate === "") return undefined;
     const problem = candidateProblem(candidate);
     if (problem) return `the candidate ${JSON.stringify(candidate.slice(0, 80))} ${problem}`;
-    if (this.count >= MAX_REMOTE_CANDIDATES) return `this connection has given ${this.count} candidates already; the server takes at most ${MAX_REMOTE_CANDIDATES} (this one is dropped)`;
+    if (this.count >= MAX_REMOTE_CANDIDATES)
+      return `this connection has given ${this.count} candidates already; the server takes at most ${MAX_REMOTE_CANDIDATES} (this one is dropped)`;
     this.count++;
     return undefined;
   }
@@ -178,15 +189,20 @@ function fingerprintsProblem(fingerprints: readonly string[]): string | undefine
     const size = FINGERPRINT_HASHES[hash.toLowerCase()];
     hashes.push(hash.slice(0, 16));
     if (size === undefined) continue;
-    if (!new RegExp(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){${size - 1}}$`).test(digest)) return `has a ${hash.toLowerCase()} fingerprint that is not ${size} hex bytes separated by colons`;
+    if (!new RegExp(`^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){${size - 1}}$`).test(digest))
+      return `has a ${hash.toLowerCase()} fingerprint that is not ${size} hex bytes separated by colons`;
   }
-  if (!hashes.some((h) => FINGERPRINT_HASHES[h.toLowerCase()] !== undefined)) return `has a fingerprint only in ${hashes.join(", ")}; the server checks ${Object.keys(FINGERPRINT_HASHES).join(", ")}`;
+  if (!hashes.some((h) => FINGERPRINT_HASHES[h.toLowerCase()] !== undefined))
+    return `has a fingerprint only in ${hashes.join(", ")}; the server checks ${Object.keys(FINGERPRINT_HASHES).join(", ")}`;
   return undefined;
 }
 
 function unicastProblem(address: string): string | undefined {
   const version = isIP(address);
-  if (version === 0) return MDNS_NAME.test(address) ? undefined : `has address ${JSON.stringify(address.slice(0, 64))}, which is neither an IP address nor an mDNS .local name`;
+  if (version === 0)
+    return MDNS_NAME.test(address)
+      ? undefined
+      : `has address ${JSON.stringify(address.slice(0, 64))}, which is neither an IP address nor an mDNS .local name`;
   const lower = address.toLowerCase();
   const notUnicast =
     version === 4

@@ -54,7 +54,9 @@ export type PeerEvents = {
   link: [estimate: LinkEstimate];
 };
 
-export class NegotiationError extends ProtocolError<"no-usable-codec" | "negotiation-failed" | "too-many-sections" | "bad-offer" | "bad-candidate"> {}
+export class NegotiationError extends ProtocolError<
+  "no-usable-codec" | "negotiation-failed" | "too-many-sections" | "bad-offer" | "bad-candidate"
+> {}
 
 const GATHERING_TIMEOUT_MS = 5000;
 /**
@@ -116,7 +118,11 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
       if (state === "connected") this.watchLink();
       if (state === "connected") this.emit("connected");
       // ICE up and the connection still failed: the DTLS handshake (or the transport under it) did.
-      if (state === "failed") this.fail("the connection failed (ICE or DTLS)", this.pc.iceConnectionState === "connected" || this.pc.iceConnectionState === "completed" ? "dtls" : "ice");
+      if (state === "failed")
+        this.fail(
+          "the connection failed (ICE or DTLS)",
+          this.pc.iceConnectionState === "connected" || this.pc.iceConnectionState === "completed" ? "dtls" : "ice",
+        );
     });
     this.pc.iceConnectionStateChange.subscribe((state) => {
       if (state === "failed") this.fail("ICE failed: no candidate pair works", "ice");

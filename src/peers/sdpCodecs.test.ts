@@ -5,8 +5,14 @@ const sdp = (...lines: string[]) => ["v=0", ...lines].join("\r\n");
 
 describe("offer codec check", () => {
   it("accepts VP8 or H264 with Opus", () => {
-    expect(unusableOfferReason(sdp("m=audio 9 UDP/TLS/RTP/SAVPF 111", "a=rtpmap:111 opus/48000/2", "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=rtpmap:96 VP8/90000"))).toBeUndefined();
-    expect(unusableOfferReason(sdp("m=audio 9 X 111", "a=rtpmap:111 opus/48000/2", "m=video 9 X 102", "a=rtpmap:102 H264/90000"))).toBeUndefined();
+    expect(
+      unusableOfferReason(
+        sdp("m=audio 9 UDP/TLS/RTP/SAVPF 111", "a=rtpmap:111 opus/48000/2", "m=video 9 UDP/TLS/RTP/SAVPF 96", "a=rtpmap:96 VP8/90000"),
+      ),
+    ).toBeUndefined();
+    expect(
+      unusableOfferReason(sdp("m=audio 9 X 111", "a=rtpmap:111 opus/48000/2", "m=video 9 X 102", "a=rtpmap:102 H264/90000")),
+    ).toBeUndefined();
   });
 
   it("names the missing codec", () => {
@@ -15,7 +21,6 @@ describe("offer codec check", () => {
     );
     expect(unusableOfferReason(sdp("m=audio 9 X 111", "a=rtpmap:111 opus/48000/2"))).toBe("the offer has no video section");
   });
-
 });
 
 // Sessions as browsers write them under bundlePolicy "max-bundle": Chromium puts every section on the
@@ -27,14 +32,54 @@ const BUNDLE = "a=group:BUNDLE 0 1";
 
 describe("which sections of an offer count", () => {
   const cases: { name: string; sdp: string; video: string[]; audio: string[] }[] = [
-    { name: "Chromium: every section on the bundle's port", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 9 X 120", ...VIDEO), video: ["VP8"], audio: ["OPUS"] },
-    { name: "Firefox: bundle-only port 0 after the first", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO, "a=bundle-only"), video: ["VP8"], audio: ["OPUS"] },
-    { name: "bundle-only before the mid line", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", "a=bundle-only", ...VIDEO), video: ["VP8"], audio: ["OPUS"] },
-    { name: "port 0 without bundle-only: rejected", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO), video: [], audio: ["OPUS"] },
-    { name: "bundle-only outside any BUNDLE group: rejected", sdp: sdp("m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO, "a=bundle-only"), video: [], audio: ["OPUS"] },
-    { name: "bundle-only whose mid the group does not name: rejected", sdp: sdp("a=group:BUNDLE 0", "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO, "a=bundle-only"), video: [], audio: ["OPUS"] },
-    { name: "bundle-only without a mid: rejected", sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", "a=rtpmap:120 VP8/90000", "a=bundle-only"), video: [], audio: ["OPUS"] },
-    { name: "a BUNDLE line inside a section is not the session's", sdp: sdp("m=audio 9 X 109", ...AUDIO, BUNDLE, "m=video 0 X 120", ...VIDEO, "a=bundle-only"), video: [], audio: ["OPUS"] },
+    {
+      name: "Chromium: every section on the bundle's port",
+      sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 9 X 120", ...VIDEO),
+      video: ["VP8"],
+      audio: ["OPUS"],
+    },
+    {
+      name: "Firefox: bundle-only port 0 after the first",
+      sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO, "a=bundle-only"),
+      video: ["VP8"],
+      audio: ["OPUS"],
+    },
+    {
+      name: "bundle-only before the mid line",
+      sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", "a=bundle-only", ...VIDEO),
+      video: ["VP8"],
+      audio: ["OPUS"],
+    },
+    {
+      name: "port 0 without bundle-only: rejected",
+      sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO),
+      video: [],
+      audio: ["OPUS"],
+    },
+    {
+      name: "bundle-only outside any BUNDLE group: rejected",
+      sdp: sdp("m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO, "a=bundle-only"),
+      video: [],
+      audio: ["OPUS"],
+    },
+    {
+      name: "bundle-only whose mid the group does not name: rejected",
+      sdp: sdp("a=group:BUNDLE 0", "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", ...VIDEO, "a=bundle-only"),
+      video: [],
+      audio: ["OPUS"],
+    },
+    {
+      name: "bundle-only without a mid: rejected",
+      sdp: sdp(BUNDLE, "m=audio 9 X 109", ...AUDIO, "m=video 0 X 120", "a=rtpmap:120 VP8/90000", "a=bundle-only"),
+      video: [],
+      audio: ["OPUS"],
+    },
+    {
+      name: "a BUNDLE line inside a section is not the session's",
+      sdp: sdp("m=audio 9 X 109", ...AUDIO, BUNDLE, "m=video 0 X 120", ...VIDEO, "a=bundle-only"),
+      video: [],
+      audio: ["OPUS"],
+    },
   ];
   it.each(cases)("$name", ({ sdp: offer, video, audio }) => {
     expect(offerCodecs(offer)).toEqual({ video, audio });
@@ -64,7 +109,11 @@ describe("offer section limit", () => {
 
   it("refuses extra sections of any kind, naming what was offered", () => {
     const thirty = sdp(...Array.from({ length: 30 }, (_, i) => (i % 2 ? "m=video 9 X 96" : "m=audio 9 X 111")));
-    expect(tooManySectionsReason(thirty)).toBe("the offer has 30 media sections (15 audio, 15 video): a participant sends at most one audio and one video section");
-    expect(tooManySectionsReason(sdp("m=audio 9 X 111", "m=video 9 X 96", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel"))).toMatch(/1 application/);
+    expect(tooManySectionsReason(thirty)).toBe(
+      "the offer has 30 media sections (15 audio, 15 video): a participant sends at most one audio and one video section",
+    );
+    expect(tooManySectionsReason(sdp("m=audio 9 X 111", "m=video 9 X 96", "m=application 9 UDP/DTLS/SCTP webrtc-datachannel"))).toMatch(
+      /1 application/,
+    );
   });
 });

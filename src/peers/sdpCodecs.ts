@@ -74,9 +74,11 @@ export function unusableOfferReason(sdp: string): string | undefined {
   const { video, audio } = offerCodecs(sdp);
   const problems: string[] = [];
   if (!video.length) problems.push("the offer has no video section");
-  else if (!video.some((c) => c === "VP8" || c === "H264")) problems.push(`no usable video codec (offered ${[...new Set(video)].join(", ")}; the server takes VP8 or H264)`);
+  else if (!video.some((c) => c === "VP8" || c === "H264"))
+    problems.push(`no usable video codec (offered ${[...new Set(video)].join(", ")}; the server takes VP8 or H264)`);
   if (!audio.length) problems.push("the offer has no audio section");
-  else if (!audio.includes("OPUS")) problems.push(`no usable audio codec (offered ${[...new Set(audio)].join(", ")}; the server takes Opus)`);
+  else if (!audio.includes("OPUS"))
+    problems.push(`no usable audio codec (offered ${[...new Set(audio)].join(", ")}; the server takes Opus)`);
   return problems.length ? problems.join("; ") : undefined;
 }
 

@@ -122,7 +122,8 @@ export class SfuPeer extends PeerConnection {
   }
 
   async applyAnswer(sdp: string): Promise<void> {
-    if (this.pc.signalingState !== "have-local-offer") throw new NegotiationError("negotiation-failed", "no server offer is waiting for an answer");
+    if (this.pc.signalingState !== "have-local-offer")
+      throw new NegotiationError("negotiation-failed", "no server offer is waiting for an answer");
     try {
       await this.pc.setRemoteDescription({ type: "answer", sdp });
     } catch (err) {

@@ -20,7 +20,8 @@ const RECEIVED_LARGE_DELTA = 2;
 export function twccResults(feedback: TransportWideCC): TwccResult[] {
   const statuses: number[] = [];
   for (const chunk of feedback.packetChunks) {
-    if (chunk instanceof RunLengthChunk) for (let i = 0; i < chunk.runLength && statuses.length < feedback.packetStatusCount; i++) statuses.push(chunk.packetStatus);
+    if (chunk instanceof RunLengthChunk)
+      for (let i = 0; i < chunk.runLength && statuses.length < feedback.packetStatusCount; i++) statuses.push(chunk.packetStatus);
     else for (const symbol of chunk.symbolList) if (statuses.length < feedback.packetStatusCount) statuses.push(symbol);
   }
   const results: TwccResult[] = [];

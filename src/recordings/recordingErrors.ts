@@ -24,7 +24,9 @@ export class InsufficientSpaceError extends RecordingFailedError {
     readonly freeBytes: number,
     readonly minFreeBytes: number,
   ) {
-    super(`not enough free disk space to record: ${formatBytes(freeBytes)} free in RECORDINGS_DIR, at least ${formatBytes(minFreeBytes)} needed`);
+    super(
+      `not enough free disk space to record: ${formatBytes(freeBytes)} free in RECORDINGS_DIR, at least ${formatBytes(minFreeBytes)} needed`,
+    );
   }
 }
 

@@ -52,18 +52,29 @@ describe("RecordingStore", () => {
       [
         { kind: "start", t: 0, at: "2026-01-01T00:00:00.500Z", recording: done.id, room: "r1", output: {}, participants: [] },
         { kind: "stop", t: 5000, at: "2026-01-01T00:00:05.500Z", reason: "stopped", durationMs: 5000, bytes: doneBytes },
-      ].map((l) => JSON.stringify(l)).join("\n") + "\n",
+      ]
+        .map((l) => JSON.stringify(l))
+        .join("\n") + "\n",
     );
     const crashed = first.allocate(new Date("2026-01-01T00:01:00Z"));
     writeMedia(crashed.mediaPath, "crash");
-    writeFileSync(crashed.timelinePath, `${JSON.stringify({ kind: "start", t: 0, at: "2026-01-01T00:01:00.100Z", room: "r2" })}\n{"kind":"jo`);
+    writeFileSync(
+      crashed.timelinePath,
+      `${JSON.stringify({ kind: "start", t: 0, at: "2026-01-01T00:01:00.100Z", room: "r2" })}\n{"kind":"jo`,
+    );
     const bare = first.allocate(new Date("2026-01-01T00:02:00Z"));
     writeMedia(bare.mediaPath, "finish");
     writeFileSync(join(dir, "notes.webm"), "not ours");
 
     const list = await new RecordingStore(dir).list();
     expect(list.map((r) => r.id)).toEqual([bare.id, crashed.id, done.id]);
-    expect(list[2]).toMatchObject({ room: "r1", startedAt: "2026-01-01T00:00:00.500Z", stoppedAt: "2026-01-01T00:00:05.500Z", durationMs: 5000, bytes: doneBytes });
+    expect(list[2]).toMatchObject({
+      room: "r1",
+      startedAt: "2026-01-01T00:00:00.500Z",
+      stoppedAt: "2026-01-01T00:00:05.500Z",
+      durationMs: 5000,
+      bytes: doneBytes,
+    });
     expect(list[1]).toMatchObject({ room: "r2", interrupted: true, bytes: statSync(crashed.mediaPath).size });
     expect(list[0]).toMatchObject({ room: "", startedAt: "2026-01-01T00:02:00.000Z", interrupted: true });
   });

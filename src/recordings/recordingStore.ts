@@ -96,7 +96,15 @@ export class RecordingStore {
     this.log = options.log ?? silentLogger;
     const storage = options.storage;
     this.uploader = storage
-      ? new RecordingUploader({ dir: this.dir, idShape: RECORDING_ID, storage, keepLocal: storage.config.keepLocal, retryForMs: storage.config.retryForMs, log: this.log.child({ component: "uploads" }), describe: (id) => this.get(id) })
+      ? new RecordingUploader({
+          dir: this.dir,
+          idShape: RECORDING_ID,
+          storage,
+          keepLocal: storage.config.keepLocal,
+          retryForMs: storage.config.retryForMs,
+          log: this.log.child({ component: "uploads" }),
+          describe: (id) => this.get(id),
+        })
       : undefined;
   }
 
@@ -116,7 +124,10 @@ export class RecordingStore {
       this.uploader.enqueue(info, finish);
       return true;
     } catch (err) {
-      this.log.error("recording could not be queued for upload: it stays in RECORDINGS_DIR only", { recording: info.id, error: (err as Error).message });
+      this.log.error("recording could not be queued for upload: it stays in RECORDINGS_DIR only", {
+        recording: info.id,
+        error: (err as Error).message,
+      });
       return false;
     }
   }
@@ -144,7 +155,10 @@ export class RecordingStore {
     }
     const free = this.freeBytes();
     if (free < this.minFreeBytes) throw new InsufficientSpaceError(free, this.minFreeBytes);
-    const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+    const stamp = now
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z");
     const id = `${stamp}-${randomBytes(4).toString("hex")}`;
     return { id, format, mediaPath: this.mediaPath(id, format), timelinePath: this.timelinePath(id) };
   }
@@ -193,7 +207,8 @@ export class RecordingStore {
         return fs.bavail * fs.bsize;
       } catch (err) {
         const parent = dirname(dir);
-        if ((err as NodeJS.ErrnoException).code !== "ENOENT" || parent === dir) throw recordingFailure("measure the free space in RECORDINGS_DIR", err);
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT" || parent === dir)
+          throw recordingFailure("measure the free space in RECORDINGS_DIR", err);
         dir = parent;
       }
     }
@@ -247,7 +262,13 @@ export class RecordingStore {
   async media(id: string): Promise<RecordingMedia | undefined> {
     for (const f of FORMATS) {
       const path = this.mediaPath(id, f.format);
-      if (await stat(path).then(() => true, () => false)) return { path, format: f.format, contentType: f.contentType };
+      if (
+        await stat(path).then(
+          () => true,
+          () => false,
+        )
+      )
+        return { path, format: f.format, contentType: f.contentType };
     }
     return undefined;
   }
@@ -265,7 +286,9 @@ export class RecordingStore {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
       throw err;
     }
-    const local = FORMATS.flatMap((f) => names.filter((n) => n.endsWith(f.suffix)).map((n) => n.slice(0, -f.suffix.length))).filter((id) => RECORDING_ID.test(id));
+    const local = FORMATS.flatMap((f) => names.filter((n) => n.endsWith(f.suffix)).map((n) => n.slice(0, -f.suffix.length))).filter((id) =>
+      RECORDING_ID.test(id),
+    );
     // Uploaded recordings whose files were deleted here are listed from their markers.
     const ids = [...new Set([...local, ...(this.uploader ? markerIds(this.dir, RECORDING_ID) : [])])];
     const infos = await Promise.all(ids.map((id) => this.get(id)));

@@ -20,7 +20,18 @@ const context = testMediaContext();
 beforeAll(() => {
   // A real mixer: its encoder draws the name card of a sender with no video, so frames (and clusters
   // of a few kilobytes) come without anyone sending media.
-  mixer = new RoomMixer({ label: "room:rec-test", width: 640, height: 360, fps: 30, videoBitrate: 800_000, audioBitrate: 32_000, keyframeIntervalMs: 900, staleAfterMs: 200, labelFont: resolveLabelFont(undefined), context });
+  mixer = new RoomMixer({
+    label: "room:rec-test",
+    width: 640,
+    height: 360,
+    fps: 30,
+    videoBitrate: 800_000,
+    audioBitrate: 32_000,
+    keyframeIntervalMs: 900,
+    staleAfterMs: 200,
+    labelFont: resolveLabelFont(undefined),
+    context,
+  });
   mixer.addSender("ada", "Ada Lovelace");
 });
 

@@ -108,7 +108,11 @@ export class RoomRecording {
     options.store.track(this.id, () => this.info());
     this.ready = this.media.started.then(() => {
       this.begin();
-      if (!this.stopped) options.events?.send(options.room, { type: "recording.started", recording: { id: this.id, format: files.format, startedAt: this.info().startedAt } });
+      if (!this.stopped)
+        options.events?.send(options.room, {
+          type: "recording.started",
+          recording: { id: this.id, format: files.format, startedAt: this.info().startedAt },
+        });
     });
     options.log.info("recording started", { recording: this.id });
   }
@@ -130,7 +134,15 @@ export class RoomRecording {
 
   info(): RecordingInfo {
     if (this.stopped) return this.stopped;
-    return { id: this.id, room: this.options.room, startedAt: new Date(this.originWallMs).toISOString(), bytes: this.media.bytes, format: this.files.format, file: basename(this.files.mediaPath), ...(this.voiceFiles.length ? { voices: [...this.voiceFiles] } : {}) };
+    return {
+      id: this.id,
+      room: this.options.room,
+      startedAt: new Date(this.originWallMs).toISOString(),
+      bytes: this.media.bytes,
+      format: this.files.format,
+      file: basename(this.files.mediaPath),
+      ...(this.voiceFiles.length ? { voices: [...this.voiceFiles] } : {}),
+    };
   }
 
   /** `t`: the event's own media time, when it has one (a voice file's start); else now. */
@@ -181,7 +193,10 @@ export class RoomRecording {
         this.stopped = { ...info, bytes };
         this.options.log.info("recording indexed", { recording: this.id, packets, bytes, ms: Math.round(performance.now() - started) });
       } catch (err) {
-        this.options.log.warn("recording could not be indexed: its fragmented file stays as it is", { recording: this.id, error: (err as Error).message });
+        this.options.log.warn("recording could not be indexed: its fragmented file stays as it is", {
+          recording: this.id,
+          error: (err as Error).message,
+        });
       }
     }
     await this.announce(this.stopped!, reason);

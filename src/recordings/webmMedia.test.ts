@@ -43,7 +43,8 @@ describe("hasMedia", () => {
     expect(probe(written((w) => w.finish()))).toBe(false);
     const header = written((w) => w.abandon()).length;
     // Cut inside the first cluster: its header, its timecode, then part of the first block.
-    for (const cut of [header + 2, header + 8, header + 20, header + 200]) expect(probe(withBlocks.subarray(0, cut)), String(cut)).toBe(false);
+    for (const cut of [header + 2, header + 8, header + 20, header + 200])
+      expect(probe(withBlocks.subarray(0, cut)), String(cut)).toBe(false);
   });
 
   it("finds none in what is not WebM: empty, text, a bare EBML header", () => {
@@ -73,7 +74,10 @@ describe("hasMedia", () => {
     const good = join(dir, "good.webm");
     const stub = join(dir, "stub.webm");
     writeFileSync(good, withBlocks);
-    writeFileSync(stub, written((w) => w.abandon()));
+    writeFileSync(
+      stub,
+      written((w) => w.abandon()),
+    );
     expect([await fileHasMedia(good), fileHasMediaSync(good)]).toEqual([true, true]);
     expect([await fileHasMedia(stub), fileHasMediaSync(stub)]).toEqual([false, false]);
     expect(await fileHasMedia(join(dir, "missing.webm"))).toBe(false);

@@ -71,7 +71,8 @@ function clusterBlock(head: Buffer, cluster: ElementHeader, segmentEnd: number, 
     if (!child) return "past-head";
     if (cluster.size === undefined && SEGMENT_CHILDREN.has(child.id)) return "none";
     // A block cut short (the process died while writing it) is not a frame anyone can decode.
-    if (child.id === SIMPLE_BLOCK || child.id === BLOCK_GROUP) return child.size !== undefined && child.size > 0 && child.dataAt + child.size <= fileSize ? "block" : "none";
+    if (child.id === SIMPLE_BLOCK || child.id === BLOCK_GROUP)
+      return child.size !== undefined && child.size > 0 && child.dataAt + child.size <= fileSize ? "block" : "none";
     if (child.size === undefined) return "none";
     at = child.dataAt + child.size;
   }
@@ -87,14 +88,19 @@ function readHeader(buf: Buffer, at: number): ElementHeader | undefined {
   return { id: id.value, dataAt: at + id.length + size.length, size: size.unknown ? undefined : size.value };
 }
 
-function readVint(buf: Buffer, at: number, maxLength: number, keepMarker: boolean): { value: number; length: number; unknown: boolean } | undefined {
+function readVint(
+  buf: Buffer,
+  at: number,
+  maxLength: number,
+  keepMarker: boolean,
+): { value: number; length: number; unknown: boolean } | undefined {
   if (at >= buf.length) return undefined;
   const first = buf[at];
   let length = 1;
   while (length <= 8 && !(first & (0x80 >> (length - 1)))) length++;
   if (length > maxLength || at + length > buf.length) return undefined;
   let value = keepMarker ? first : first & (0xff >> length);
-  let allOnes = value === (0xff >> length);
+  let allOnes = value === 0xff >> length;
   for (let i = 1; i < length; i++) {
     value = value * 256 + buf[at + i];
     if (buf[at + i] !== 0xff) allOnes = false;

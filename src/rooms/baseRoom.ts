@@ -86,7 +86,10 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
     this.members.set(member.id, member);
     this.resumeKeys.set(member.resumeKey, member.id);
     this.log.info("participant joined", { participant: member.id, role: member.role, senders: senderCount(this.members.values()) });
-    this.context.events?.send(this.name, { type: "participant.joined", participant: { id: member.id, name: member.name, role: member.role } });
+    this.context.events?.send(this.name, {
+      type: "participant.joined",
+      participant: { id: member.id, name: member.name, role: member.role },
+    });
     // The joiner's session holds its copy until its `joined` is out (SignalingSession.join).
     this.broadcastRoster();
     return { ok: true, participant: member };

@@ -124,8 +124,13 @@ const MODE_NAMES: Record<RoomMode, string> = { mcu: "an MCU", sfu: "an SFU", mes
 
 const missing: { readonly [K in keyof RoomCapabilities]-?: (room: Named) => string } = {
   negotiation: (room) =>
-    room.mode === "mesh" ? "this is a mesh room: send offers and candidates to other participants with signal, not to the server" : `room "${room.name}" takes no offer`,
-  serverOffers: (room) => (room.mode === "mesh" ? "this is a mesh room: send answers to other participants with signal" : `${MODE_NAMES[room.mode]} room never sends offers: there is nothing to answer`),
+    room.mode === "mesh"
+      ? "this is a mesh room: send offers and candidates to other participants with signal, not to the server"
+      : `room "${room.name}" takes no offer`,
+  serverOffers: (room) =>
+    room.mode === "mesh"
+      ? "this is a mesh room: send answers to other participants with signal"
+      : `${MODE_NAMES[room.mode]} room never sends offers: there is nothing to answer`,
   relay: (room) => `signal messages are for mesh rooms; this is ${MODE_NAMES[room.mode]} room`,
   layout: (room) => `room "${room.name}" has no composite to lay out: layouts apply to mcu rooms`,
   recording: (room) => `room "${room.name}" has no composite to record: recording applies to mcu rooms`,

@@ -88,9 +88,23 @@ describe("McuRoom rules", () => {
     await expect(negotiation.offer(participant.id, "v=0\r\no=mozilla...THIS_IS_SDPARTA-153.0 2 0 IN IP4 0.0.0.0")).rejects.toThrow();
     await expect(negotiation.offer("nobody", "v=0")).rejects.toThrow();
     expect(warnings).toEqual([
-      { msg: "offer refused", fields: { participant: participant.id, code: "no-usable-codec", reason: "the offer has no video section", origin: undefined } },
-      { msg: "offer refused", fields: { participant: participant.id, code: "negotiation-failed", reason: "this participant's connection is already negotiated", origin: "mozilla...THIS_IS_SDPARTA-153.0" } },
-      { msg: "offer refused", fields: { participant: "nobody", code: "negotiation-failed", reason: "not in this room", origin: undefined } },
+      {
+        msg: "offer refused",
+        fields: { participant: participant.id, code: "no-usable-codec", reason: "the offer has no video section", origin: undefined },
+      },
+      {
+        msg: "offer refused",
+        fields: {
+          participant: participant.id,
+          code: "negotiation-failed",
+          reason: "this participant's connection is already negotiated",
+          origin: "mozilla...THIS_IS_SDPARTA-153.0",
+        },
+      },
+      {
+        msg: "offer refused",
+        fields: { participant: "nobody", code: "negotiation-failed", reason: "not in this room", origin: undefined },
+      },
     ]);
   });
 
@@ -159,7 +173,8 @@ describe("McuRoom rules", () => {
       peer.emit("connected");
     }
     expect(mixer.receiverStreams.at(-1)).toEqual(["h264:1280x720", "vp8:1280x720"]);
-    const packet = (marker: boolean) => new RtpPacket(new RtpHeader({ payloadType: 96, sequenceNumber: 1, timestamp: 0, ssrc: 1, marker }), Buffer.from([0x90])).serialize();
+    const packet = (marker: boolean) =>
+      new RtpPacket(new RtpHeader({ payloadType: 96, sequenceNumber: 1, timestamp: 0, ssrc: 1, marker }), Buffer.from([0x90])).serialize();
     mixer.emit("videoRtp", packet(true), { codec: "h264", width: 1280, height: 720, bitrate: 1_500_000 }, true);
     mixer.emit("videoRtp", packet(true), { codec: "vp8", width: 1280, height: 720, bitrate: 1_500_000 }, true);
     mixer.emit("videoRtp", packet(true), { codec: "vp8", width: 1280, height: 720, bitrate: 1_500_000 }, false);
@@ -173,9 +188,19 @@ describe("McuRoom rules", () => {
   describe("renditions per receiver", () => {
     const stream = (width: number, height: number) => ({ codec: "vp8" as const, width, height, bitrate: 1 });
     /** A frame of `packets` packets of a stream, its numbering its own (each stream counts from its own base). */
-    function frame(mixer: ReturnType<typeof makeRoom>["mixer"], s: ReturnType<typeof stream>, firstSeq: number, ts: number, keyframe: boolean, packets = 2): void {
+    function frame(
+      mixer: ReturnType<typeof makeRoom>["mixer"],
+      s: ReturnType<typeof stream>,
+      firstSeq: number,
+      ts: number,
+      keyframe: boolean,
+      packets = 2,
+    ): void {
       for (let i = 0; i < packets; i++) {
-        const bytes = new RtpPacket(new RtpHeader({ payloadType: 96, sequenceNumber: firstSeq + i, timestamp: ts, ssrc: s.width, marker: i === packets - 1 }), Buffer.from([0x90])).serialize();
+        const bytes = new RtpPacket(
+          new RtpHeader({ payloadType: 96, sequenceNumber: firstSeq + i, timestamp: ts, ssrc: s.width, marker: i === packets - 1 }),
+          Buffer.from([0x90]),
+        ).serialize();
         mixer.emit("videoRtp", bytes, s, keyframe && i === 0);
       }
     }
@@ -353,7 +378,9 @@ describe("McuRoom rules", () => {
   it("has negotiation, layout, recording, mix figures, link figures and screen sharing, and no signal relay or server offers", () => {
     const { room } = makeRoom();
     expect(Object.keys(room.capabilities).sort()).toEqual(["display", "layout", "links", "mix", "negotiation", "recording", "screenShare"]);
-    expect(() => capability(room, "relay")).toThrow(expect.objectContaining({ code: "wrong-mode", message: "signal messages are for mesh rooms; this is an MCU room" }));
+    expect(() => capability(room, "relay")).toThrow(
+      expect.objectContaining({ code: "wrong-mode", message: "signal messages are for mesh rooms; this is an MCU room" }),
+    );
     expect(() => capability(room, "serverOffers")).toThrow(/an MCU room never sends offers/);
   });
 });

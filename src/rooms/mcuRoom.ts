@@ -2,7 +2,15 @@ import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import { RtpPacket } from "werift";
 import type { Role } from "../../protocol/messages.js";
-import type { DisplayControl, LayoutControl, MixStats, RecordingControl, RecordingOptions, RoomCapabilities, RoomMediaStats } from "./capabilities.js";
+import type {
+  DisplayControl,
+  LayoutControl,
+  MixStats,
+  RecordingControl,
+  RecordingOptions,
+  RoomCapabilities,
+  RoomMediaStats,
+} from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
 import { RateLimitedError, RecordingStateError, UnknownParticipantError } from "./errors.js";
@@ -63,32 +71,23 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       keyframeIntervalMs: config.keyframeIntervalMs,
       staleAfterMs: config.staleVideoMs,
       labelFont: { families: config.labelFamilies ?? resolveLabelFont(config.labelFont).families },
-      context: { log: context.log, processes: context.processes, faults: this.faults, ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath() },
-    });
-    this.screens = new RoomScreenShare({
-      roomName: name,
-      policy: config.screenSharePolicy ?? "refuse",
-      connectTimeoutMs: config.connectTimeoutMs,
-      createPeer: () => this.createPeer(),
-      sink: {
-        added: (tileId, name, owner) => this.mixer.addScreen(tileId, name, owner),
-        removed: (tileId) => this.mixer.removeScreen(tileId),
-        // Everyone but the sharer hears the screen's sound (the mixer leaves it out of the sharer's mix-minus).
-        audio: (tileId, packet) => this.mixer.pushAudioRtp(tileId, packet),
-        video: (tileId, packet, codec, codecChanged) => {
-          if (codecChanged) this.mixer.setVideoCodec(tileId, codec);
-          this.mixer.pushVideoRtp(tileId, packet);
-        },
+      context: {
+        log: context.log,
+        processes: context.processes,
+        faults: this.faults,
+        ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath(),
       },
-      member: (id) => this.members.get(id),
-      broadcast: (message) => {
-        for (const p of this.members.values()) p.channel.send(message);
-        if (message.type === "screen") this.noteForRecording({ kind: "screen", participant: message.id, ...(message.reason !== undefined ? { reason: message.reason } : {}) });
-      },
-      log: this.log,
-      faults: this.faults,
     });
-    this.capabilities = { negotiation: this, layout: this, recording: this, mix: this, display: this, links: this, screenShare: this.screens };
+    this.screens = this.createScreenShare(context);
+    this.capabilities = {
+      negotiation: this,
+      layout: this,
+      recording: this,
+      mix: this,
+      display: this,
+      links: this,
+      screenShare: this.screens,
+    };
     this.mixer.on("videoRtp", (bytes, stream, keyframeStart) => {
       // Parsed once here; each peer gets a header copy of its own (werift would re-parse bytes per peer).
       const packet = RtpPacket.deSerialize(bytes);
@@ -109,11 +108,46 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       if (!this.screens.requestKeyframe(id)) this.members.get(id)?.peer.requestKeyframe();
     });
     // A joiner's session holds these until its `joined` is out (SignalingSession.join).
-    this.mixer.on("layout", this.faults.wrap("tile sizes", () => this.sendTileSizes()));
+    this.mixer.on(
+      "layout",
+      this.faults.wrap("tile sizes", () => this.sendTileSizes()),
+    );
     this.mixer.on("activeSpeaker", (id) => {
       this.log.info("active speaker", { participant: id ?? null });
       this.noteForRecording({ kind: "speaker", participant: id ?? null });
       for (const p of this.members.values()) p.channel.send({ type: "speaker", id: id ?? null });
+    });
+  }
+
+  /** The room's one screen share: drawn by the mixer, heard by everyone but the sharer, noted in the recording. */
+  private createScreenShare(context: RoomContext): RoomScreenShare {
+    return new RoomScreenShare({
+      roomName: context.name,
+      policy: context.config.screenSharePolicy ?? "refuse",
+      connectTimeoutMs: context.config.connectTimeoutMs,
+      createPeer: () => this.createPeer(),
+      sink: {
+        added: (tileId, name, owner) => this.mixer.addScreen(tileId, name, owner),
+        removed: (tileId) => this.mixer.removeScreen(tileId),
+        // Everyone but the sharer hears the screen's sound (the mixer leaves it out of the sharer's mix-minus).
+        audio: (tileId, packet) => this.mixer.pushAudioRtp(tileId, packet),
+        video: (tileId, packet, codec, codecChanged) => {
+          if (codecChanged) this.mixer.setVideoCodec(tileId, codec);
+          this.mixer.pushVideoRtp(tileId, packet);
+        },
+      },
+      member: (id) => this.members.get(id),
+      broadcast: (message) => {
+        for (const p of this.members.values()) p.channel.send(message);
+        if (message.type === "screen")
+          this.noteForRecording({
+            kind: "screen",
+            participant: message.id,
+            ...(message.reason !== undefined ? { reason: message.reason } : {}),
+          });
+      },
+      log: this.log,
+      faults: this.faults,
     });
   }
 
@@ -127,13 +161,15 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   setLayout(choice: LayoutSpec): void {
-    if (!layoutKinds.includes(choice.layout)) throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${layoutKinds.join(", ")}`);
+    if (!layoutKinds.includes(choice.layout))
+      throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${layoutKinds.join(", ")}`);
     let next: LayoutSpec = { layout: choice.layout };
     if (choice.layout === "pin") {
       if (choice.pin === undefined) throw new RangeError('the "pin" layout needs the participant to pin');
       const member = this.members.get(choice.pin);
       if (!member) throw new UnknownParticipantError(`no participant "${choice.pin.slice(0, 64)}" in room "${this.name}"`);
-      if (member.role !== "sender") throw new UnknownParticipantError(`participant "${choice.pin}" is a viewer: only senders have a tile to pin`);
+      if (member.role !== "sender")
+        throw new UnknownParticipantError(`participant "${choice.pin}" is a viewer: only senders have a tile to pin`);
       next = { layout: "pin", pin: choice.pin };
     }
     if (choice.layout === "custom") {
@@ -141,7 +177,11 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       next = { layout: "custom", definition: choice.definition };
     }
     this.layout = next;
-    this.log.info("layout changed", { layout: next.layout, pin: next.pin ?? null, ...(next.definition ? { regions: next.definition.regions.length } : {}) });
+    this.log.info("layout changed", {
+      layout: next.layout,
+      pin: next.pin ?? null,
+      ...(next.definition ? { regions: next.definition.regions.length } : {}),
+    });
     this.mixer.setLayout(next);
   }
 
@@ -165,7 +205,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     if (by === "participant") {
       // Each start makes two files: a page (or a script behind one) must not be able to make thousands.
       const wait = this.lastParticipantStart + RECORDING_START_INTERVAL_MS - performance.now();
-      if (wait > 0) throw new RateLimitedError(`a recording was started here less than ${RECORDING_START_INTERVAL_MS / 1000} s ago; try again in ${Math.ceil(wait / 1000)} s`);
+      if (wait > 0)
+        throw new RateLimitedError(
+          `a recording was started here less than ${RECORDING_START_INTERVAL_MS / 1000} s ago; try again in ${Math.ceil(wait / 1000)} s`,
+        );
       this.lastParticipantStart = performance.now();
     }
     const recording = new RoomRecording({
@@ -210,13 +253,20 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult<McuParticipant> {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const participant: McuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined, mix: new MixReceiver(this.mixer.ladder) };
+    const participant: McuParticipant = {
+      ...this.newMember(name, role, channel, identity),
+      peer: this.createPeer(),
+      videoCodecSeen: undefined,
+      mix: new MixReceiver(this.mixer.ladder),
+    };
     this.attachNewParticipant(participant);
     // A member first, so the tile sizes its tile causes reach it too. What the room sends it from here on
     // (roster, tile, speaker, recording) its session holds until `joined` is out: no ordering by timer.
     const admitted = this.enrol(participant);
     if (role === "sender") this.mixer.addSender(participant.id, name);
-    this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) => participant.peer.sendAudio(packet));
+    this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) =>
+      participant.peer.sendAudio(packet),
+    );
     const speaker = this.mixer.activeSpeaker;
     if (speaker !== undefined) participant.channel.send({ type: "speaker", id: speaker });
     const sharer = this.screens.screenSharer;
@@ -328,7 +378,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
         this.requestMixKeyframe(p);
       }),
     );
-    peer.on("pictureLoss", this.faults.wrap("receiver picture loss", () => this.requestMixKeyframe(p)));
+    peer.on(
+      "pictureLoss",
+      this.faults.wrap("receiver picture loss", () => this.requestMixKeyframe(p)),
+    );
     peer.on(
       "link",
       this.faults.wrap("receiver link", (link: LinkEstimate) => {
@@ -349,7 +402,12 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
         this.mixer.pushVideoRtp(id, packet);
       }),
     );
-    peer.on("audioRtp", this.faults.wrap("participant audio in", (packet: RtpPacket, level: number | undefined) => this.mixer.pushAudioRtp(id, packet, level)));
+    peer.on(
+      "audioRtp",
+      this.faults.wrap("participant audio in", (packet: RtpPacket, level: number | undefined) =>
+        this.mixer.pushAudioRtp(id, packet, level),
+      ),
+    );
   }
 
   /** Before a receiver moves up a rung, its link is probed at that rung's rate; it moves only if the link carried it. */
@@ -366,8 +424,16 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     void running.then(
       this.faults.wrap("receiver probe", (result: ProbeResult | undefined) => {
         if (this.closing || this.members.get(p.id) !== p) return;
-        const outcome = result === undefined ? "unavailable" : result.ok ? "passed" : result.reason === NO_FEEDBACK ? "inconclusive" : "failed";
-        this.log.info("receiver's link probed", { participant: p.id, targetBps: request.targetBps, outcome, reason: result?.reason, deliveredBps: result?.deliveredBps && Math.round(result.deliveredBps), sentBps: result && Math.round(result.sentBps) });
+        const outcome =
+          result === undefined ? "unavailable" : result.ok ? "passed" : result.reason === NO_FEEDBACK ? "inconclusive" : "failed";
+        this.log.info("receiver's link probed", {
+          participant: p.id,
+          targetBps: request.targetBps,
+          outcome,
+          reason: result?.reason,
+          deliveredBps: result?.deliveredBps && Math.round(result.deliveredBps),
+          sentBps: result && Math.round(result.sentBps),
+        });
         this.retarget(p, p.mix.probeDone(outcome, result?.deliveredBps, performance.now()));
       }),
     );
@@ -423,9 +489,9 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     for (const [id, rect] of this.mixer.layout) {
       const hint = { type: "tile", width: rect.width, height: rect.height, maxBitrate: tileBitrate(rect.width, rect.height) } as const;
       // The screen's tile is its sharer's to fill: the page sizes the shared track for it.
-      if (id === this.screens.tileId && this.screens.screenSharer !== undefined) this.members.get(this.screens.screenSharer)?.channel.send({ ...hint, source: "screen" });
+      if (id === this.screens.tileId && this.screens.screenSharer !== undefined)
+        this.members.get(this.screens.screenSharer)?.channel.send({ ...hint, source: "screen" });
       else this.members.get(id)?.channel.send(hint);
     }
   }
-
 }

@@ -25,7 +25,8 @@ export class MeshRoom extends BaseRoom<Member> implements ConferenceRoom, Signal
   signal(from: string, to: string, data: SignalData): void {
     if (from === to) throw new BadSignalError("signal: cannot signal yourself");
     const target = this.members.get(to);
-    if (!target || !this.members.has(from)) throw new UnknownParticipantError(`signal: participant "${to.slice(0, 64)}" is not in room "${this.name}"`);
+    if (!target || !this.members.has(from))
+      throw new UnknownParticipantError(`signal: participant "${to.slice(0, 64)}" is not in room "${this.name}"`);
     target.channel.send({ type: "signal", from, data });
   }
 

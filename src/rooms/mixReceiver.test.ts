@@ -6,7 +6,8 @@ import { MixReceiver } from "./mixReceiver.js";
 const ladder = renditionLadder({ width: 1280, height: 720, bitrate: 1_500_000 });
 const hd: MixStream = { codec: "vp8", ...ladder.landscape[0] };
 
-const packet = (seq: number, ts: number, marker: boolean) => new RtpPacket(new RtpHeader({ sequenceNumber: seq, timestamp: ts, marker }), Buffer.from([0x10, 1, 2, 3]));
+const packet = (seq: number, ts: number, marker: boolean) =>
+  new RtpPacket(new RtpHeader({ sequenceNumber: seq, timestamp: ts, marker }), Buffer.from([0x10, 1, 2, 3]));
 
 describe("MixReceiver.padding", () => {
   it("goes between frames only, in the receiver's sequence, and moves the packets after it on", () => {
@@ -14,7 +15,8 @@ describe("MixReceiver.padding", () => {
     r.restart("vp8");
     expect(r.padding(200), "nothing sent yet").toBeUndefined();
     const out: { seq: number; ts: number; padding: boolean; bytes: number }[] = [];
-    const send = (p: RtpPacket | undefined) => p && out.push({ seq: p.header.sequenceNumber, ts: p.header.timestamp, padding: p.header.padding, bytes: p.payload.length });
+    const send = (p: RtpPacket | undefined) =>
+      p && out.push({ seq: p.header.sequenceNumber, ts: p.header.timestamp, padding: p.header.padding, bytes: p.payload.length });
     send(r.route(packet(1000, 9000, false), hd, true)?.packet);
     expect(r.padding(200), "mid-frame").toBeUndefined();
     send(r.route(packet(1001, 9000, true), hd, false)?.packet);

@@ -109,7 +109,10 @@ export class MixReceiver {
       const h = packet.header;
       this.seqOffset = this.lastSeq === undefined ? 0 : (this.lastSeq + 1 - h.sequenceNumber) & 0xffff;
       // Streams share the room's RTP clock: only a frame of the same instant as the last one sent needs moving on.
-      this.tsOffset = this.lastTimestamp !== undefined && ((h.timestamp - this.lastTimestamp) | 0) <= 0 ? (this.lastTimestamp + 1 - h.timestamp) >>> 0 : 0;
+      this.tsOffset =
+        this.lastTimestamp !== undefined && ((h.timestamp - this.lastTimestamp) | 0) <= 0
+          ? (this.lastTimestamp + 1 - h.timestamp) >>> 0
+          : 0;
     }
     if (!this.current || !sameStream(stream, this.current)) return undefined;
     const copy = copyForReceiver(packet);
@@ -138,7 +141,10 @@ export class MixReceiver {
     // would leave a header's paddingSize unsent. The last byte counts them (RFC 3550 5.1).
     const bytesOut = Buffer.alloc(paddingSize);
     bytesOut[paddingSize - 1] = paddingSize;
-    return new RtpPacket(new RtpHeader({ sequenceNumber: this.lastSeq, timestamp: this.lastTimestamp, marker: false, padding: true, paddingSize }), bytesOut);
+    return new RtpPacket(
+      new RtpHeader({ sequenceNumber: this.lastSeq, timestamp: this.lastTimestamp, marker: false, padding: true, paddingSize }),
+      bytesOut,
+    );
   }
 
   /** The state to tell the page, when it changed since last told. */

@@ -32,7 +32,8 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   async offer(id: string, sdp: string): Promise<string> {
     const p = this.members.get(id);
     if (!p) throw this.refused(id, sdp, new NegotiationError("negotiation-failed", "not in this room"));
-    if (this.offered.has(id)) throw this.refused(id, sdp, new NegotiationError("negotiation-failed", "this participant's connection is already negotiated"));
+    if (this.offered.has(id))
+      throw this.refused(id, sdp, new NegotiationError("negotiation-failed", "this participant's connection is already negotiated"));
     this.offered.add(id);
     try {
       return await p.peer.answer(sdp);
@@ -115,7 +116,11 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     this.log.error("room failed: closing it", { where, error: err instanceof Error ? err.stack : String(err) });
     if (this.closing) return;
     for (const p of this.members.values()) {
-      p.channel.send({ type: "error", code: "room-failed", message: "the room hit an internal error and was closed; join again to start it afresh" });
+      p.channel.send({
+        type: "error",
+        code: "room-failed",
+        message: "the room hit an internal error and was closed; join again to start it afresh",
+      });
     }
     this.close("room-failed").catch((closeErr: unknown) => {
       this.log.error("a failed room did not close cleanly", { error: closeErr instanceof Error ? closeErr.stack : String(closeErr) });
@@ -184,7 +189,11 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   private mediaLost(p: M, reason: string): void {
     const seconds = this.config.reconnectGraceMs / 1000;
     this.log.info("media connection lost: holding their place", { participant: p.id, reason });
-    p.channel.send({ type: "error", code: "ice-failed", message: `${reason}; join again with your resume key within ${seconds} s to keep your place` });
+    p.channel.send({
+      type: "error",
+      code: "ice-failed",
+      message: `${reason}; join again with your resume key within ${seconds} s to keep your place`,
+    });
     p.channel.close("ice-failed");
     void this.disconnected(p.id, "ice-failed");
   }
@@ -195,9 +204,17 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     const seconds = Math.round(this.config.connectTimeoutMs / 100) / 10;
     if (this.offered.has(p.id)) {
       this.context.metrics?.connectionFailed("timeout");
-      this.dropParticipant(p, "ice-failed", `the media connection did not come up within ${seconds} s of joining (ICE or DTLS never completed)`);
+      this.dropParticipant(
+        p,
+        "ice-failed",
+        `the media connection did not come up within ${seconds} s of joining (ICE or DTLS never completed)`,
+      );
     } else {
-      this.dropParticipant(p, "offer-timeout", `no offer arrived within ${seconds} s of joining: a participant offers its media right after "joined"`);
+      this.dropParticipant(
+        p,
+        "offer-timeout",
+        `no offer arrived within ${seconds} s of joining: a participant offers its media right after "joined"`,
+      );
     }
   }
 

@@ -36,14 +36,20 @@ export type RoomMixing = Pick<
 /** What every room asks of a participant's peer connection. */
 export type ParticipantPeer = Pick<PeerConnection, "answer" | "addRemoteCandidate" | "isConnected" | "requestKeyframe" | "close"> &
   Partial<Pick<PeerConnection, "link">> & {
-  on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): unknown;
-};
+    on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): unknown;
+  };
 
 /** An MCU participant's peer: it also carries the mix back. */
-export type MixReceivingPeer = ParticipantPeer & Pick<McuPeer, "sendVideo" | "sendAudio" | "mixCodec" | "receivesMix"> & Partial<Pick<McuPeer, "probeLink">>;
+export type MixReceivingPeer = ParticipantPeer &
+  Pick<McuPeer, "sendVideo" | "sendAudio" | "mixCodec" | "receivesMix"> &
+  Partial<Pick<McuPeer, "probeLink">>;
 
 /** An SFU participant's peer: it also carries the other senders' streams, renegotiated by the server. */
-export type ForwardingPeer = ParticipantPeer & Pick<SfuPeer, "addForward" | "forward" | "sourceRestarted" | "labelForwardedVideo" | "removeForward" | "createOffer" | "applyAnswer" | "receivesVp8">;
+export type ForwardingPeer = ParticipantPeer &
+  Pick<
+    SfuPeer,
+    "addForward" | "forward" | "sourceRestarted" | "labelForwardedVideo" | "removeForward" | "createOffer" | "applyAnswer" | "receivesVp8"
+  >;
 
 /**
  * How rooms make their media objects. The server's is `realRoomMedia` (werift peers, ffmpeg mixers);

@@ -45,7 +45,16 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [name: string] }> {
     // A closing room still holds its media until it is gone, so it counts.
     if (this.rooms.size >= this.config.maxRooms && !existing) return undefined;
     const mode = requestedMode ?? this.config.defaultMode;
-    const context: RoomContext = { name, config: this.config, log: this.log.child({ room: name, mode }), processes: this.processes.child(), recordings: this.recordings, media: this.media, metrics: this.metrics, events: this.events };
+    const context: RoomContext = {
+      name,
+      config: this.config,
+      log: this.log.child({ room: name, mode }),
+      processes: this.processes.child(),
+      recordings: this.recordings,
+      media: this.media,
+      metrics: this.metrics,
+      events: this.events,
+    };
     const room: ConferenceRoom = mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
     this.rooms.set(name, room);
     this.events?.send(name, { type: "room.started", mode });

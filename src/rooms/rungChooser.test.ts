@@ -172,7 +172,11 @@ const cases: { name: string; steps: Step[] }[] = [
 
 describe("RungChooser", () => {
   it("ladder: 1280x720, 640x360, 320x180 and their upright versions, largest first", () => {
-    expect(ladder.landscape.map((r) => `${r.width}x${r.height}@${r.bitrate}`)).toEqual(["1280x720@1500000", "640x360@500000", "320x180@150000"]);
+    expect(ladder.landscape.map((r) => `${r.width}x${r.height}@${r.bitrate}`)).toEqual([
+      "1280x720@1500000",
+      "640x360@500000",
+      "320x180@150000",
+    ]);
     expect(ladder.portrait.map((r) => `${r.width}x${r.height}`)).toEqual(["540x960", "360x640", "180x320"]);
   });
   it("a probe that ends after a move down is not taken for the rung it was run from", () => {

@@ -11,7 +11,9 @@ export interface DisplayBox {
 }
 
 /** A receiver's rung: the shape and the rung's index in that shape's ladder (0 is the largest); paused: none. */
-export type RungChoice = { readonly shape: MixShape; readonly paused: false; readonly index: number; readonly rung: Rung } | { readonly shape: MixShape; readonly paused: true };
+export type RungChoice =
+  | { readonly shape: MixShape; readonly paused: false; readonly index: number; readonly rung: Rung }
+  | { readonly shape: MixShape; readonly paused: true };
 
 export interface RungPolicy {
   /** The share of the link estimate the video may take: the audio, headers and retransmissions need the rest. */

@@ -66,7 +66,10 @@ describe("screen sharing in an MCU room", () => {
     const ada = enter("Ada");
     const bo = enter("Bo");
     await screens.shareScreen(ada.id, "v=0 a");
-    await expect(screens.shareScreen(bo.id, "v=0 b")).rejects.toMatchObject({ code: "screen-busy", message: expect.stringContaining("Ada is sharing a screen") });
+    await expect(screens.shareScreen(bo.id, "v=0 b")).rejects.toMatchObject({
+      code: "screen-busy",
+      message: expect.stringContaining("Ada is sharing a screen"),
+    });
     expect(screens.screenSharer).toBe(ada.id);
     expect([...mixer.screens.keys()]).toEqual([screenTileId(ada.id)]);
   });
@@ -110,7 +113,10 @@ describe("screen sharing in an MCU room", () => {
     media.peers.at(-1)!.connect();
     await vi.advanceTimersByTimeAsync(6000);
     expect(screens.screenSharer).toBe(ada.id);
-    await expect(screens.shareScreen(vic.id, "v=0 v")).rejects.toMatchObject({ code: "screen-busy", message: expect.stringContaining("viewers") });
+    await expect(screens.shareScreen(vic.id, "v=0 v")).rejects.toMatchObject({
+      code: "screen-busy",
+      message: expect.stringContaining("viewers"),
+    });
     screens.stopScreen(ada.id, "stopped");
     await expect(screens.shareScreen(ada.id, UNUSABLE_OFFER)).rejects.toMatchObject({ code: "no-usable-codec" });
     expect(screens.screenSharer).toBeUndefined();

@@ -53,7 +53,13 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
   admit(name: string, role: Role, channel: ParticipantChannel, identity?: string): AdmitResult {
     const refusal = this.refuseIfFull(role);
     if (refusal) return refusal;
-    const p: SfuParticipant = { ...this.newMember(name, role, channel, identity), peer: this.createPeer(), videoCodecSeen: undefined, negotiating: false, renegotiateAfter: false };
+    const p: SfuParticipant = {
+      ...this.newMember(name, role, channel, identity),
+      peer: this.createPeer(),
+      videoCodecSeen: undefined,
+      negotiating: false,
+      renegotiateAfter: false,
+    };
     this.attachNewParticipant(p);
     return this.enrol(p);
   }
@@ -137,10 +143,19 @@ export class SfuRoom extends PeerRoom<SfuParticipant> implements ConferenceRoom,
     p.renegotiateAfter = false;
     if (p.role === "sender") {
       // Each receiver gets its own copy of the packet: werift stamps and keeps the object it is given.
-      peer.on("videoRtp", this.faults.wrap("forwarding video", (packet: RtpPacket, codec: VideoCodec) => this.fanOut(p.id, "video", packet, codec)));
-      peer.on("audioRtp", this.faults.wrap("forwarding audio", (packet: RtpPacket) => this.fanOut(p.id, "audio", packet)));
+      peer.on(
+        "videoRtp",
+        this.faults.wrap("forwarding video", (packet: RtpPacket, codec: VideoCodec) => this.fanOut(p.id, "video", packet, codec)),
+      );
+      peer.on(
+        "audioRtp",
+        this.faults.wrap("forwarding audio", (packet: RtpPacket) => this.fanOut(p.id, "audio", packet)),
+      );
     }
-    peer.on("connected", this.faults.wrap("peer connected", () => this.onConnected(p)));
+    peer.on(
+      "connected",
+      this.faults.wrap("peer connected", () => this.onConnected(p)),
+    );
   }
 
   /** Once a participant's connection is up: they receive every other sender, and others receive them. */

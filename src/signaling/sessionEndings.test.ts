@@ -53,7 +53,12 @@ function fakeRoom(behaviour: FakeRoomBehaviour = {}) {
     isClosing: false,
     capabilities: {
       negotiation: { offer: behaviour.offer ?? (async () => "v=0\r\n"), candidate: async () => undefined },
-      recording: { activeRecording: undefined, recordingStartedByName: undefined, startRecording: behaviour.startRecording ?? (async () => undefined), stopRecording: async () => undefined },
+      recording: {
+        activeRecording: undefined,
+        recordingStartedByName: undefined,
+        startRecording: behaviour.startRecording ?? (async () => undefined),
+        stopRecording: async () => undefined,
+      },
     },
     admit(name: string, role: Member["role"], ch: ParticipantChannel) {
       channel = ch;
@@ -86,7 +91,10 @@ describe("SignalingSession: how a session ends", () => {
       channel().send({ type: "error", code, message: "why" });
       // The room's own close comes after, in its own words: nothing more is sent.
       channel().close("the media connection did not come up within 20 s of joining");
-      expect(socket.sent.slice(1)).toEqual([{ type: "error", code, message: "why" }, { type: "bye", reason: code }]);
+      expect(socket.sent.slice(1)).toEqual([
+        { type: "error", code, message: "why" },
+        { type: "bye", reason: code },
+      ]);
       expect(socket.closedWith).toEqual({ code: 1000, reason: code });
       socket.emit("close");
       await settle();
@@ -95,7 +103,11 @@ describe("SignalingSession: how a session ends", () => {
   });
 
   it("says a protocol reason when the room closes it, whatever words the room used", async () => {
-    for (const [said, reason] of [["kicked", "kicked"], ["server-shutdown", "server-shutdown"], ["room closed", "room-closed"]]) {
+    for (const [said, reason] of [
+      ["kicked", "kicked"],
+      ["server-shutdown", "server-shutdown"],
+      ["room closed", "room-closed"],
+    ]) {
       const { room, channel } = fakeRoom();
       const socket = await joinedSession(room);
       channel().close(said);
@@ -106,7 +118,12 @@ describe("SignalingSession: how a session ends", () => {
 
   it("refuses a bad join with bad-join, bye and a policy close", async () => {
     const socket = new FakeSocket();
-    new SignalingSession(socket as unknown as WebSocket, { get: () => undefined, getOrCreate: () => undefined } as unknown as RoomRegistry, defaultConfig, silentLogger);
+    new SignalingSession(
+      socket as unknown as WebSocket,
+      { get: () => undefined, getOrCreate: () => undefined } as unknown as RoomRegistry,
+      defaultConfig,
+      silentLogger,
+    );
     socket.receive({ type: "join", room: "../etc", name: "x" });
     await settle();
     expect(socket.sent.map((m) => m.type)).toEqual(["error", "bye"]);
@@ -117,7 +134,12 @@ describe("SignalingSession: how a session ends", () => {
 
   it("refuses a join beyond MAX_ROOMS with server-full", async () => {
     const socket = new FakeSocket();
-    new SignalingSession(socket as unknown as WebSocket, { get: () => undefined, getOrCreate: () => undefined } as unknown as RoomRegistry, defaultConfig, silentLogger);
+    new SignalingSession(
+      socket as unknown as WebSocket,
+      { get: () => undefined, getOrCreate: () => undefined } as unknown as RoomRegistry,
+      defaultConfig,
+      silentLogger,
+    );
     socket.receive({ type: "join", room: "r", name: "Ada" });
     await settle();
     expect(socket.sent).toEqual([expect.objectContaining({ type: "error", code: "server-full" }), { type: "bye", reason: "server-full" }]);

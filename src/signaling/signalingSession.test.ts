@@ -42,7 +42,13 @@ class FakeSocket extends EventEmitter {
 function setUp(overrides: Partial<Config> = {}) {
   const config: Config = { ...defaultConfig, ...overrides };
   const media = fakeRoomMedia();
-  const rooms = new RoomRegistry(config, silentLogger, new ProcessGroup(), new RecordingStore(mkdtempSync(join(tmpdir(), "tessera-sig-"))), media);
+  const rooms = new RoomRegistry(
+    config,
+    silentLogger,
+    new ProcessGroup(),
+    new RecordingStore(mkdtempSync(join(tmpdir(), "tessera-sig-"))),
+    media,
+  );
   const connect = () => {
     const socket = new FakeSocket();
     new SignalingSession(socket as unknown as WebSocket, rooms, config, silentLogger);
@@ -152,7 +158,12 @@ describe("SignalingSession", () => {
     if (joined?.type !== "joined" || joined.resume === undefined) throw new Error("joined carries no resume key");
     first.emit("close", 1006);
     await settle();
-    expect(rooms.get("back")?.list().map((m) => m.id)).toEqual([joined.id]);
+    expect(
+      rooms
+        .get("back")
+        ?.list()
+        .map((m) => m.id),
+    ).toEqual([joined.id]);
 
     const second = connect();
     second.deliver({ type: "join", room: "back", name: "Ada", resume: joined.resume });
@@ -174,7 +185,12 @@ describe("SignalingSession", () => {
     expect(first.received.at(-1)).toEqual({ type: "bye", reason: "replaced" });
     expect(first.closedWith).toBe(1000);
     // The old socket's close is not a departure: the participant lives on in the new one.
-    expect(rooms.get("twice")?.list().map((m) => m.id)).toEqual([joined.id]);
+    expect(
+      rooms
+        .get("twice")
+        ?.list()
+        .map((m) => m.id),
+    ).toEqual([joined.id]);
     expect(second.closedWith).toBeUndefined();
   });
 
@@ -200,6 +216,11 @@ describe("SignalingSession", () => {
     expect(a.received.find((m) => m.type === "joined")).not.toHaveProperty("resume");
     a.emit("close", 1006);
     await settle();
-    expect(rooms.get("meshy")?.list().map((m) => m.name)).toEqual(["Bo"]);
+    expect(
+      rooms
+        .get("meshy")
+        ?.list()
+        .map((m) => m.name),
+    ).toEqual(["Bo"]);
   });
 });

@@ -77,7 +77,11 @@ export class SignalingSession implements ParticipantChannel {
       this.queue = this.queue
         .then(() => (this.closed ? undefined : this.handle(text)))
         .catch((err: unknown) => {
-          this.log.error("signaling handler failed", { room: this.room?.name, participant: this.participant?.id, error: (err as Error).stack ?? String(err) });
+          this.log.error("signaling handler failed", {
+            room: this.room?.name,
+            participant: this.participant?.id,
+            error: (err as Error).stack ?? String(err),
+          });
         });
     });
     socket.on("close", (code: number) => this.gone(code));
@@ -131,7 +135,10 @@ export class SignalingSession implements ParticipantChannel {
     if (now - this.lastRateError < RATE_ERROR_INTERVAL_MS) return;
     this.lastRateError = now;
     this.log.warn("signaling rate limit reached", { room: this.room?.name, participant: this.participant?.id });
-    this.error("rate-limited", `too many messages: at most ${MESSAGES_PER_SECOND} a second (bursts of ${MESSAGE_BURST}); messages over the limit are dropped`);
+    this.error(
+      "rate-limited",
+      `too many messages: at most ${MESSAGES_PER_SECOND} a second (bursts of ${MESSAGE_BURST}); messages over the limit are dropped`,
+    );
   }
 
   private async handle(text: string): Promise<void> {
@@ -183,18 +190,25 @@ export class SignalingSession implements ParticipantChannel {
   private refused(err: unknown, context: string): void {
     const code = protocolCodeOf(err);
     if (code) return this.error(code, (err as Error).message);
-    this.log.warn(`${context} failed`, { room: this.room?.name, participant: this.participant?.id, error: (err as Error).stack ?? String(err) });
+    this.log.warn(`${context} failed`, {
+      room: this.room?.name,
+      participant: this.participant?.id,
+      error: (err as Error).stack ?? String(err),
+    });
     this.error("bad-message", `${context} failed: ${(err as Error).message}`);
   }
 
   /** Everyone in the room learns the outcome from the `recording` broadcast; only failures answer here. */
   private async record(room: ConferenceRoom, participant: Member, action: "start" | "stop", options: RecordingOptions): Promise<void> {
     // Viewers watch; only the people on camera decide to record (operators use the token-protected API).
-    if (this.config.joinTokenSecret === undefined && participant.role !== "sender") return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
+    if (this.config.joinTokenSecret === undefined && participant.role !== "sender")
+      return this.error("recording-state", "only senders can start or stop a recording; viewers cannot");
     if (!this.mayRecord) return this.error("recording-state", "your join token does not allow recording (it needs record: true)");
     const recording = capability(room, "recording");
     try {
-      await (action === "start" ? recording.startRecording("participant", { ...options, startedBy: participant.name }) : recording.stopRecording("participant"));
+      await (action === "start"
+        ? recording.startRecording("participant", { ...options, startedBy: participant.name })
+        : recording.stopRecording("participant"));
     } catch (err) {
       if (protocolCodeOf(err)) throw err;
       // What failed goes to the client; where (paths, system detail) stays in the server's log.
@@ -205,7 +219,8 @@ export class SignalingSession implements ParticipantChannel {
 
   /** The room's join rules are enterRoom's; this session answers in signaling messages. */
   private async join(message: JoinMessage): Promise<void> {
-    if (this.participant || this.room || this.heldUntilJoined) return this.error("already-joined", "this connection has already joined a room");
+    if (this.participant || this.room || this.heldUntilJoined)
+      return this.error("already-joined", "this connection has already joined a room");
     // What the room sends this participant while admitting it (its roster, tile, the speaker, a recording)
     // waits here until `joined` has gone out, so the page learns its id and room first.
     this.heldUntilJoined = [];
@@ -258,7 +273,12 @@ export class SignalingSession implements ParticipantChannel {
     } catch (err) {
       const code = protocolCodeOf(err);
       if (code === "screen-busy" || code === "unknown-participant") throw err;
-      this.log.warn("screen offer refused", { room: room.name, participant: participant.id, code: code ?? "unexpected", reason: (err as Error).message });
+      this.log.warn("screen offer refused", {
+        room: room.name,
+        participant: participant.id,
+        code: code ?? "unexpected",
+        reason: (err as Error).message,
+      });
       this.error("screen-failed", `the screen could not be shared: ${(err as Error).message}`);
     }
   }
@@ -267,7 +287,12 @@ export class SignalingSession implements ParticipantChannel {
   private async offer(room: ConferenceRoom, participant: Member, sdp: string): Promise<void> {
     const negotiation = capability(room, "negotiation");
     if (this.offered) {
-      this.log.warn("offer refused", { room: room.name, participant: participant.id, code: "already-negotiated", reason: "this connection already sent its offer" });
+      this.log.warn("offer refused", {
+        room: room.name,
+        participant: participant.id,
+        code: "already-negotiated",
+        reason: "this connection already sent its offer",
+      });
       return this.error("already-negotiated", "this connection already sent its offer");
     }
     this.offered = true;

@@ -60,10 +60,17 @@ export class SocketAdmission {
     }
     const origin = request.headers.origin;
     // Another live node's page (the cluster's redirect) is asked of the directory only when nothing else admits it.
-    if (!originAllowed(origin, request.headers.host, { allowed: config.allowedOrigins, publicUrl: config.publicUrl }) && !(origin !== undefined && (await cluster.isNodeOrigin(origin)))) {
+    if (
+      !originAllowed(origin, request.headers.host, { allowed: config.allowedOrigins, publicUrl: config.publicUrl }) &&
+      !(origin !== undefined && (await cluster.isNodeOrigin(origin)))
+    ) {
       log.warn("connection refused: origin not allowed", { origin: origin?.slice(0, 200), address: request.socket.remoteAddress });
       media.socketRefused("origin");
-      return refuseUpgrade(socket, "403 Forbidden", `forbidden-origin: pages from ${origin?.slice(0, 200)} may not connect; add the origin to ALLOWED_ORIGINS\n`);
+      return refuseUpgrade(
+        socket,
+        "403 Forbidden",
+        `forbidden-origin: pages from ${origin?.slice(0, 200)} may not connect; add the origin to ALLOWED_ORIGINS\n`,
+      );
     }
     if (this.deps.closing() || socket.destroyed) return void socket.destroy();
     this.wss.handleUpgrade(request, socket, head, (ws) => this.admit(ws, request.socket.remoteAddress ?? "unknown"));
@@ -71,7 +78,8 @@ export class SocketAdmission {
 
   /** Tells every session the server is stopping (fatal: each answers with `bye` and closes). */
   announceShutdown(): void {
-    for (const session of this.sessions.values()) session.send({ type: "error", code: "server-shutdown", message: "the server is stopping" });
+    for (const session of this.sessions.values())
+      session.send({ type: "error", code: "server-shutdown", message: "the server is stopping" });
   }
 
   stopHeartbeat(): void {
@@ -96,7 +104,11 @@ export class SocketAdmission {
       media.socketRefused("too-many-connections");
       // As a session refuses: the fatal error, then bye with its code (protocol/errorCodes.ts).
       const refusal: ServerMessage[] = [
-        { type: "error", code: "too-many-connections", message: `at most ${config.maxConnectionsPerAddress} connections from one address are allowed` },
+        {
+          type: "error",
+          code: "too-many-connections",
+          message: `at most ${config.maxConnectionsPerAddress} connections from one address are allowed`,
+        },
         { type: "bye", reason: "too-many-connections" },
       ];
       for (const message of refusal) ws.send(JSON.stringify(message));
@@ -130,5 +142,7 @@ export class SocketAdmission {
 
 /** Answers an upgrade request with a plain HTTP refusal and closes the socket. */
 function refuseUpgrade(socket: Duplex, status: string, body: string): void {
-  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }

@@ -2,10 +2,24 @@ import type { RecordingInfo } from "../recordings/recordingInfo.js";
 import type { RecordingLocation, WebhookEvent } from "./webhookEvents.js";
 
 /** recording.finished of a complete recording: `info` as it ended, its stop reason and hash, where it is. */
-export function recordingFinished(info: RecordingInfo, finish: { reason: string; sha256: string }, location: RecordingLocation): WebhookEvent {
+export function recordingFinished(
+  info: RecordingInfo,
+  finish: { reason: string; sha256: string },
+  location: RecordingLocation,
+): WebhookEvent {
   return {
     type: "recording.finished",
-    recording: { id: info.id, format: info.format ?? "webm", startedAt: info.startedAt, stoppedAt: info.stoppedAt ?? info.startedAt, durationMs: info.durationMs ?? 0, bytes: info.bytes, sha256: finish.sha256, reason: finish.reason, ...location },
+    recording: {
+      id: info.id,
+      format: info.format ?? "webm",
+      startedAt: info.startedAt,
+      stoppedAt: info.stoppedAt ?? info.startedAt,
+      durationMs: info.durationMs ?? 0,
+      bytes: info.bytes,
+      sha256: finish.sha256,
+      reason: finish.reason,
+      ...location,
+    },
   };
 }
 

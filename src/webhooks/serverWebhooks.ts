@@ -10,7 +10,11 @@ import { recordingFailed, recordingFinished } from "./recordingEvents.js";
  * The server's webhooks (WEBHOOK_URL), and the RoomEvents rooms send through: a finished recording is
  * located by its file name and, with PUBLIC_URL, a signed download link. Undefined without WEBHOOK_URL.
  */
-export function createServerWebhooks(config: Config, log: Logger, links: RecordingLinks): { webhooks: Webhooks; events: RoomEvents } | undefined {
+export function createServerWebhooks(
+  config: Config,
+  log: Logger,
+  links: RecordingLinks,
+): { webhooks: Webhooks; events: RoomEvents } | undefined {
   const settings = config.webhooks;
   if (!settings) return undefined;
   const webhooks = new Webhooks({ ...settings, log: log.child({ component: "webhooks" }) });
@@ -33,7 +37,12 @@ export function announceUploads(uploader: RecordingUploader, events: RoomEvents)
   uploader.on("uploaded", ({ id, room, info, finish }) => {
     if (!finish || !info.file) return; // a recording that failed or was cut short: already announced, or never finished
     const storage = uploader.storageOf(id, false);
-    const stored = storage && { bucket: storage.bucket, key: storage.key, timelineKey: storage.timelineKey, ...(storage.voiceKeys ? { voiceKeys: storage.voiceKeys } : {}) };
+    const stored = storage && {
+      bucket: storage.bucket,
+      key: storage.key,
+      timelineKey: storage.timelineKey,
+      ...(storage.voiceKeys ? { voiceKeys: storage.voiceKeys } : {}),
+    };
     events.send(room, recordingFinished(info, finish, { ...events.locate(id, info.file), ...(stored ? { storage: stored } : {}) }));
   });
   uploader.on("failed", ({ room, info, reason }) => {

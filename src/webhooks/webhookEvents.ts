@@ -27,7 +27,16 @@ export type WebhookEvent =
   | { type: "recording.started"; recording: { id: string; format: RecordingFormat; startedAt: string } }
   | {
       type: "recording.finished";
-      recording: { id: string; format: RecordingFormat; startedAt: string; stoppedAt: string; durationMs: number; bytes: number; sha256: string; reason: string } & RecordingLocation;
+      recording: {
+        id: string;
+        format: RecordingFormat;
+        startedAt: string;
+        stoppedAt: string;
+        durationMs: number;
+        bytes: number;
+        sha256: string;
+        reason: string;
+      } & RecordingLocation;
     }
   | { type: "recording.failed"; recording: { id: string; format: RecordingFormat; startedAt: string }; reason: string };
 

@@ -16,7 +16,13 @@ export function signWebhook(secret: string, body: string, unixSeconds: number): 
  * What a receiver does (docs/webhooks.md has it for copying): true if `header` holds a v1 signature of
  * `body` under `secret` made within `toleranceS` of `nowS`.
  */
-export function verifyWebhook(secret: string, body: string, header: string | undefined, nowS = Math.floor(Date.now() / 1000), toleranceS = 300): boolean {
+export function verifyWebhook(
+  secret: string,
+  body: string,
+  header: string | undefined,
+  nowS = Math.floor(Date.now() / 1000),
+  toleranceS = 300,
+): boolean {
   if (!header) return false;
   const parts = new Map(header.split(",").map((kv) => kv.split("=", 2) as [string, string]));
   const t = Number(parts.get("t"));

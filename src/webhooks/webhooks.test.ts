@@ -32,7 +32,16 @@ describe("webhook signatures", () => {
 
 describe("Webhooks against a real receiver on loopback", () => {
   function webhooks(url: string, overrides: Partial<ConstructorParameters<typeof Webhooks>[0]> = {}): Webhooks {
-    const hooks = new Webhooks({ urls: [url], secret: SECRET, log: silentLogger, timeoutMs: 300, retryForMs: 10_000, firstBackoffMs: 100, maxBackoffMs: 400, ...overrides });
+    const hooks = new Webhooks({
+      urls: [url],
+      secret: SECRET,
+      log: silentLogger,
+      timeoutMs: 300,
+      retryForMs: 10_000,
+      firstBackoffMs: 100,
+      maxBackoffMs: 400,
+      ...overrides,
+    });
     closers.push(() => hooks.close());
     return hooks;
   }

@@ -73,7 +73,8 @@ export class Webhooks {
         this.queues.set(key, queue);
       }
       queue.items.push({ id, type: event.type, body, attempts: 0 });
-      if (queue.items.length > (this.options.maxQueued ?? 1000)) this.drop(queue, queue.items.shift()!, "too many events waiting for this receiver");
+      if (queue.items.length > (this.options.maxQueued ?? 1000))
+        this.drop(queue, queue.items.shift()!, "too many events waiting for this receiver");
       if (!queue.running) void this.run(queue);
     }
   }
@@ -103,9 +104,14 @@ export class Webhooks {
       },
     });
     const pending = () => this.pending;
-    new Gauge({ name: "tessera_webhook_pending", help: "Webhook events waiting to be delivered", registers: [registry], collect() {
-      this.set(pending());
-    } });
+    new Gauge({
+      name: "tessera_webhook_pending",
+      help: "Webhook events waiting to be delivered",
+      registers: [registry],
+      collect() {
+        this.set(pending());
+      },
+    });
   }
 
   /** Resolves when nothing is waiting, or after `ms`: a shutdown gives the last events (room finished) a chance. */
@@ -150,7 +156,14 @@ export class Webhooks {
           this.drop(queue, item, `${failure}; gave up after ${item.attempts} attempts in ${Math.round(elapsed / 1000)} s`);
           continue;
         }
-        this.options.log.warn("webhook attempt failed: retrying", { url: queue.shown, room: queue.room, event: item.type, attempt: item.attempts, retryInMs: Math.round(backoff), error: failure });
+        this.options.log.warn("webhook attempt failed: retrying", {
+          url: queue.shown,
+          room: queue.room,
+          event: item.type,
+          attempt: item.attempts,
+          retryInMs: Math.round(backoff),
+          error: failure,
+        });
         await this.sleep(backoff);
       }
       if (this.closed) for (const item of queue.items.splice(0)) this.drop(queue, item, "the server is stopping");
@@ -167,7 +180,13 @@ export class Webhooks {
     try {
       const res = await fetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", [SIGNATURE_HEADER]: signature, "tessera-event": item.type, "tessera-event-id": item.id, "user-agent": "tessera-webhooks" },
+        headers: {
+          "content-type": "application/json",
+          [SIGNATURE_HEADER]: signature,
+          "tessera-event": item.type,
+          "tessera-event-id": item.id,
+          "user-agent": "tessera-webhooks",
+        },
         body: item.body,
         signal: AbortSignal.timeout(this.options.timeoutMs),
         redirect: "error",
@@ -202,6 +221,13 @@ export class Webhooks {
 
   private drop(queue: Queue, item: Pending, why: string): void {
     this.counts.dropped++;
-    this.options.log.error("webhook dropped", { url: queue.shown, room: queue.room, event: item.type, eventId: item.id, attempts: item.attempts, reason: why });
+    this.options.log.error("webhook dropped", {
+      url: queue.shown,
+      room: queue.room,
+      event: item.type,
+      eventId: item.id,
+      attempts: item.attempts,
+      reason: why,
+    });
   }
 }

@@ -16,9 +16,31 @@ describe("npm run bench (smoke)", () => {
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
   it("writes the table, JSON and chart with every figure present and plausible", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bench/run.ts", "--modes", "mcu", "--n", "5", "--window", "4", "--warmup", "2", "--h264-receivers", "1", "--viewer-boxes", "640x360", "--out", out], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        "bench/run.ts",
+        "--modes",
+        "mcu",
+        "--n",
+        "5",
+        "--window",
+        "4",
+        "--warmup",
+        "2",
+        "--h264-receivers",
+        "1",
+        "--viewer-boxes",
+        "640x360",
+        "--out",
+        out,
+      ],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -163,7 +163,12 @@ function e2eSuite(): void {
         dataMode: document.querySelector("#mode")?.getAttribute("data-mode"),
         remotesHidden: document.querySelector<HTMLElement>("#remotes")?.hidden,
       }));
-      expect(shown, "a room without a mode is an MCU, shown as such").toEqual({ mode: "mcu", label: "Mixed", dataMode: "mcu", remotesHidden: true });
+      expect(shown, "a room without a mode is an MCU, shown as such").toEqual({
+        mode: "mcu",
+        label: "Mixed",
+        dataMode: "mcu",
+        remotesHidden: true,
+      });
 
       for (const tp of [alice, bob]) {
         await expect
@@ -185,9 +190,7 @@ function e2eSuite(): void {
     "applies the server's tile size and bitrate to the camera sender",
     async () => {
       for (const tp of [alice, bob]) {
-        const handle = await tp.page
-          .waitForFunction(() => window.tessera?.lastTile ?? false, null, { timeout: 15_000 })
-          .catch(() => null);
+        const handle = await tp.page.waitForFunction(() => window.tessera?.lastTile ?? false, null, { timeout: 15_000 }).catch(() => null);
         expect(handle, `no tile was applied: ${await describePage(tp)}`).not.toBeNull();
         const tile = (await handle!.jsonValue()) as AppliedTile;
         expect(tile.width).toBeGreaterThan(0);
@@ -205,18 +208,23 @@ function e2eSuite(): void {
   it(
     "a viewer connects and plays the mix without ever calling getUserMedia",
     async () => {
-      const viewer = await pool.openPage(pool.browsers[0], "Viewer", () => {
-        const w = window as unknown as { __getUserMediaCalls: number };
-        w.__getUserMediaCalls = 0;
-        const devices = navigator.mediaDevices;
-        if (devices) {
-          const original = devices.getUserMedia.bind(devices);
-          devices.getUserMedia = (constraints) => {
-            w.__getUserMediaCalls += 1;
-            return original(constraints);
-          };
-        }
-      }, HIGH_DENSITY);
+      const viewer = await pool.openPage(
+        pool.browsers[0],
+        "Viewer",
+        () => {
+          const w = window as unknown as { __getUserMediaCalls: number };
+          w.__getUserMediaCalls = 0;
+          const devices = navigator.mediaDevices;
+          if (devices) {
+            const original = devices.getUserMedia.bind(devices);
+            devices.getUserMedia = (constraints) => {
+              w.__getUserMediaCalls += 1;
+              return original(constraints);
+            };
+          }
+        },
+        HIGH_DENSITY,
+      );
       await viewer.page.goto(roomUrl("room=e2e&name=Victor&role=viewer"));
       await waitConnected(viewer);
       await expectMixedPlaying(viewer);

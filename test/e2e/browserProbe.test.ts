@@ -43,8 +43,17 @@ describeWithChromium("browser latency probe (real Chromium)", () => {
       const missing = JOIN_STEPS.filter((step) => marks[step] === undefined);
       expect(missing, `steps not reported: ${await describePage(tp)}`).toEqual([]);
       // The causal chain, each after the one before (others, such as gathering, overlap legitimately).
-      const chain = ["getUserMediaDone", "socketOpen", "message:joined", "sent:offer", "message:answer", "ice:connected", "pc:connected"] as const;
-      for (let i = 1; i < chain.length; i++) expect(marks[chain[i]], `${chain[i]} before ${chain[i - 1]}`).toBeGreaterThanOrEqual(marks[chain[i - 1]]);
+      const chain = [
+        "getUserMediaDone",
+        "socketOpen",
+        "message:joined",
+        "sent:offer",
+        "message:answer",
+        "ice:connected",
+        "pc:connected",
+      ] as const;
+      for (let i = 1; i < chain.length; i++)
+        expect(marks[chain[i]], `${chain[i]} before ${chain[i - 1]}`).toBeGreaterThanOrEqual(marks[chain[i - 1]]);
       // Packets come after ICE; the connection's state event and the first packet's getStats race by a few ms.
       expect(marks.firstVideoPacket).toBeGreaterThan(marks["ice:connected"]);
       expect(marks.firstFramePresented).toBeGreaterThan(marks["pc:connected"]);

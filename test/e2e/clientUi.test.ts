@@ -38,10 +38,15 @@ function clientUiSuite(): void {
       const cdp = await tp.context.newCDPSession(tp.page);
       await cdp.send("Browser.setPermission", { permission: { name: "camera" }, setting: "denied", origin });
       await tp.page.goto(url("room=ui-denied"));
-      await tp.page.waitForFunction(() => document.querySelector("#preview-box")?.getAttribute("data-camera") !== "starting", null, { timeout: 15_000 });
+      await tp.page.waitForFunction(() => document.querySelector("#preview-box")?.getAttribute("data-camera") !== "starting", null, {
+        timeout: 15_000,
+      });
       const prejoin = await tp.page.evaluate(() => ({
         camera: document.querySelector("#preview-box")?.getAttribute("data-camera"),
-        note: document.querySelector<HTMLElement>("#prejoin-note")?.hidden === false ? document.querySelector("#prejoin-note")?.textContent : null,
+        note:
+          document.querySelector<HTMLElement>("#prejoin-note")?.hidden === false
+            ? document.querySelector("#prejoin-note")?.textContent
+            : null,
         cameraButton: document.querySelector<HTMLButtonElement>("#prejoin-camera")?.disabled,
         micButton: document.querySelector<HTMLButtonElement>("#prejoin-mic")?.disabled,
         focused: document.activeElement?.id,
@@ -62,25 +67,44 @@ function clientUiSuite(): void {
         me: window.tessera.participants.find((p) => p.id === window.tessera.id),
         audioTracks: (document.querySelector<HTMLVideoElement>("#self")?.srcObject as MediaStream | null)?.getAudioTracks().length,
         videoTracks: (document.querySelector<HTMLVideoElement>("#self")?.srcObject as MediaStream | null)?.getVideoTracks().length,
-        cameraButton: { disabled: document.querySelector<HTMLButtonElement>("#camera-off")?.disabled, text: document.querySelector("#camera-off")?.textContent },
+        cameraButton: {
+          disabled: document.querySelector<HTMLButtonElement>("#camera-off")?.disabled,
+          text: document.querySelector("#camera-off")?.textContent,
+        },
         focused: document.activeElement?.id,
       }));
-      expect(joined).toMatchObject({ audioOnly: true, audioTracks: 1, videoTracks: 0, cameraButton: { disabled: true, text: "No camera" }, focused: "mute-mic" });
+      expect(joined).toMatchObject({
+        audioOnly: true,
+        audioTracks: 1,
+        videoTracks: 0,
+        cameraButton: { disabled: true, text: "No camera" },
+        focused: "mute-mic",
+      });
       // The server draws a name card for a camera that is off: it was told.
-      await expect.poll(() => tp.page.evaluate(() => window.tessera.participants.find((p) => p.id === window.tessera.id)?.videoMuted), { timeout: 10_000 }).toBe(true);
+      await expect
+        .poll(() => tp.page.evaluate(() => window.tessera.participants.find((p) => p.id === window.tessera.id)?.videoMuted), {
+          timeout: 10_000,
+        })
+        .toBe(true);
       // Receiving needs no camera: the mix arrives on the receive-only video transceiver, at the rung the server
       // chose for this page's box (the `mix` message; never larger than the box needs).
       const mixed = await tp.page
-        .waitForFunction(() => (document.querySelector<HTMLVideoElement>("#mixed")?.videoWidth ?? 0) > 0, null, { timeout: CONNECT_TIMEOUT_MS })
+        .waitForFunction(() => (document.querySelector<HTMLVideoElement>("#mixed")?.videoWidth ?? 0) > 0, null, {
+          timeout: CONNECT_TIMEOUT_MS,
+        })
         .then(() => tp.page.evaluate(() => document.querySelector<HTMLVideoElement>("#mixed")!.videoWidth))
         .catch(() => 0);
       const sent = await tp.page.evaluate(() => window.tessera.mix);
       expect(mixed, await describePage(tp)).toBeGreaterThan(0);
       expect(sent, "the server said which mix it sends").toMatchObject({ paused: false });
-      await expect.poll(() => tp.page.evaluate(() => document.querySelector<HTMLVideoElement>("#mixed")!.videoWidth), { timeout: 10_000 }).toBe(sent!.width);
+      await expect
+        .poll(() => tp.page.evaluate(() => document.querySelector<HTMLVideoElement>("#mixed")!.videoWidth), { timeout: 10_000 })
+        .toBe(sent!.width);
 
       await tp.page.click("#leave");
-      await tp.page.waitForFunction(() => document.querySelector("#status")?.getAttribute("data-state") === "left", null, { timeout: 5_000 });
+      await tp.page.waitForFunction(() => document.querySelector("#status")?.getAttribute("data-state") === "left", null, {
+        timeout: 5_000,
+      });
       expect(await tp.page.evaluate(() => document.activeElement?.id), "after leaving, focus is on Join").toBe("join");
       await tp.context.close();
     },
@@ -103,8 +127,13 @@ function clientUiSuite(): void {
         await waitConnected(tp);
         const remoteVideo = (page: TestPage["page"]) =>
           page
-            .waitForFunction(() => [...document.querySelectorAll<HTMLVideoElement>("#remotes video")].some((v) => v.videoWidth > 0), null, { timeout: CONNECT_TIMEOUT_MS })
-            .then(() => true, () => false);
+            .waitForFunction(() => [...document.querySelectorAll<HTMLVideoElement>("#remotes video")].some((v) => v.videoWidth > 0), null, {
+              timeout: CONNECT_TIMEOUT_MS,
+            })
+            .then(
+              () => true,
+              () => false,
+            );
         expect(await tp.page.evaluate(() => window.tessera.audioOnly)).toBe(true);
         expect(await remoteVideo(tp.page), `${mode}: Sam should see Olga's video: ${await describePage(tp)}`).toBe(true);
         // Olga gets Sam's sound (a stream with an audio track), shown as a name card (camera off).
@@ -113,12 +142,19 @@ function clientUiSuite(): void {
             () => {
               const box = document.querySelector<HTMLElement>('#remotes .remote[data-name="Sam"]');
               const video = box?.querySelector("video");
-              return box?.dataset.cameraOff === "true" && video?.srcObject instanceof MediaStream && video.srcObject.getAudioTracks().length === 1;
+              return (
+                box?.dataset.cameraOff === "true" &&
+                video?.srcObject instanceof MediaStream &&
+                video.srcObject.getAudioTracks().length === 1
+              );
             },
             null,
             { timeout: CONNECT_TIMEOUT_MS },
           )
-          .then(() => true, () => false);
+          .then(
+            () => true,
+            () => false,
+          );
         expect(heard, `${mode}: Olga should get Sam's sound with a camera-off card: ${await describePage(other)}`).toBe(true);
         await Promise.all([tp.context.close(), other.context.close()]);
       }
@@ -151,7 +187,9 @@ function clientUiSuite(): void {
 
       // The pre-join screen first: its controls are touch targets too (the preview's toggles, the selects, "More options").
       await tp.page.goto(url("room=ui-phone"));
-      await tp.page.waitForFunction(() => document.querySelector("#preview-box")?.getAttribute("data-camera") === "on", null, { timeout: 15_000 });
+      await tp.page.waitForFunction(() => document.querySelector("#preview-box")?.getAttribute("data-camera") === "on", null, {
+        timeout: 15_000,
+      });
       const prejoin = await measure();
       expect(prejoin.count).toBeGreaterThanOrEqual(8);
       expect(prejoin.small, "pre-join: every touch target is at least 44x44 px").toEqual([]);
@@ -171,7 +209,10 @@ function clientUiSuite(): void {
       await tp.page.click("#self-toggle");
       const shown = await measure();
       expect(shown.self, "the self-view is shown after Show me").not.toBeNull();
-      expect(overlaps(shown.self!, shown.mixed), `self-view ${JSON.stringify(shown.self)} over the mix ${JSON.stringify(shown.mixed)}`).toBe(false);
+      expect(
+        overlaps(shown.self!, shown.mixed),
+        `self-view ${JSON.stringify(shown.self)} over the mix ${JSON.stringify(shown.mixed)}`,
+      ).toBe(false);
 
       await tp.page.setViewportSize({ width: 844, height: 390 });
       await tp.page.waitForTimeout(300);
@@ -199,19 +240,38 @@ function clientUiSuite(): void {
       await bob.page.goto(url("room=ui-full&name=Bob"));
       const offered = await bob.page
         .waitForFunction(() => document.querySelector<HTMLElement>("#join-as-viewer")?.hidden === false, null, { timeout: 15_000 })
-        .then(() => true, () => false);
+        .then(
+          () => true,
+          () => false,
+        );
       expect(offered, `Bob should be offered the viewer seat: ${await describePage(bob)}`).toBe(true);
-      const refused = await bob.page.evaluate(() => ({ code: window.tessera.errorCode, error: document.querySelector("#error-text")?.textContent, focused: document.activeElement?.id }));
+      const refused = await bob.page.evaluate(() => ({
+        code: window.tessera.errorCode,
+        error: document.querySelector("#error-text")?.textContent,
+        focused: document.activeElement?.id,
+      }));
       expect(refused).toEqual({ code: "room-full", error: expect.stringContaining('"ui-full" is full'), focused: "join-as-viewer" });
 
       await bob.page.click("#join-as-viewer");
       await waitConnected(bob);
-      expect(await bob.page.evaluate(() => ({ role: window.tessera.role, record: document.querySelector<HTMLElement>("#record")?.hidden, errorShown: document.querySelector<HTMLElement>("#error")?.hidden === false })))
-        .toEqual({ role: "viewer", record: true, errorShown: false });
+      expect(
+        await bob.page.evaluate(() => ({
+          role: window.tessera.role,
+          record: document.querySelector<HTMLElement>("#record")?.hidden,
+          errorShown: document.querySelector<HTMLElement>("#error")?.hidden === false,
+        })),
+      ).toEqual({ role: "viewer", record: true, errorShown: false });
       expect(await alice.page.locator("#record").isVisible(), "a sender has the Record button").toBe(true);
 
       await alice.page.click("#record");
-      await expect.poll(() => bob.page.evaluate(() => document.querySelector<HTMLElement>("#rec")?.hidden === false ? document.querySelector("#rec")?.textContent : null), { timeout: 10_000 })
+      await expect
+        .poll(
+          () =>
+            bob.page.evaluate(() =>
+              document.querySelector<HTMLElement>("#rec")?.hidden === false ? document.querySelector("#rec")?.textContent : null,
+            ),
+          { timeout: 10_000 },
+        )
         .toBe("REC · started by Alice");
       await new Promise((r) => setTimeout(r, 1500));
       await alice.page.click("#record");

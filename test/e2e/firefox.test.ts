@@ -9,7 +9,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RoomMode } from "../../protocol/messages.js";
 import { startServer } from "../../src/server.js";
 import { BrowserPool, chromiumEvaluate, describePage, describeWithChromium, waitConnected, type TestPage } from "../helpers/chromium.js";
-import { describeFirefoxPage, describeWithFirefox, firefoxEvaluate, FirefoxPool, waitFirefoxConnected, type FirefoxPage } from "../helpers/firefox.js";
+import {
+  describeFirefoxPage,
+  describeWithFirefox,
+  firefoxEvaluate,
+  FirefoxPool,
+  waitFirefoxConnected,
+  type FirefoxPage,
+} from "../helpers/firefox.js";
 import { colourCamera, inboundStreams, waitForColour, type Evaluate, type InboundStream, type Rgb } from "../helpers/pageMedia.js";
 
 const TEST_TIMEOUT_MS = 150_000;
@@ -39,7 +46,11 @@ function roomUrl(query: string): string {
 }
 
 const onChromium = (tp: TestPage, who: string): Participant => ({ who, evaluate: chromiumEvaluate(tp), describe: () => describePage(tp) });
-const onFirefox = (fp: FirefoxPage, who: string): Participant => ({ who, evaluate: firefoxEvaluate(fp), describe: () => describeFirefoxPage(fp) });
+const onFirefox = (fp: FirefoxPage, who: string): Participant => ({
+  who,
+  evaluate: firefoxEvaluate(fp),
+  describe: () => describeFirefoxPage(fp),
+});
 
 /** The <video> a participant sees `other` in: the mix in an MCU room, the other's own video otherwise. */
 function videoOf(mode: RoomMode, other: string): string {
@@ -50,7 +61,10 @@ function videoOf(mode: RoomMode, other: string): string {
 async function expectSees(p: Participant, mode: RoomMode, other: string, rgb: Rgb): Promise<void> {
   const query = { selector: videoOf(mode, other), rgb, tolerance: TOLERANCE };
   const failure = await waitForColour(p.evaluate, query, SEEN_SHARE);
-  if (failure !== null) throw new Error(`${p.who} never saw ${other} (rgb ${rgb.join(",")}) in ${query.selector}; share left | right, last samples:\n${failure}\n${await p.describe()}`);
+  if (failure !== null)
+    throw new Error(
+      `${p.who} never saw ${other} (rgb ${rgb.join(",")}) in ${query.selector}; share left | right, last samples:\n${failure}\n${await p.describe()}`,
+    );
 }
 
 /** The power of each inbound audio stream over `ms`, and how many packets it got meanwhile. */
@@ -62,7 +76,11 @@ async function audioArriving(p: Participant, ms: number): Promise<{ power: numbe
   return after.map((a, i) => {
     const b = before[i] ?? { totalAudioEnergy: 0, totalSamplesDuration: 0, packetsReceived: 0 };
     const duration = a.totalSamplesDuration - b.totalSamplesDuration;
-    return { power: duration > 0 ? (a.totalAudioEnergy - b.totalAudioEnergy) / duration : 0, packets: a.packetsReceived - b.packetsReceived, mimeType: a.mimeType };
+    return {
+      power: duration > 0 ? (a.totalAudioEnergy - b.totalAudioEnergy) / duration : 0,
+      packets: a.packetsReceived - b.packetsReceived,
+      mimeType: a.mimeType,
+    };
   });
 }
 
@@ -76,7 +94,9 @@ async function expectHears(p: Participant, other: string): Promise<void> {
     if (seen.length > 6) seen.shift();
     if (streams.some((s) => s.packets > 0 && s.power >= HEARD_POWER && s.mimeType?.toLowerCase() === "audio/opus")) return;
   }
-  throw new Error(`${p.who} never heard ${other} (mean square amplitude >= ${HEARD_POWER} over 2 s); inbound audio, last samples:\n${seen.join("\n")}\n${await p.describe()}`);
+  throw new Error(
+    `${p.who} never heard ${other} (mean square amplitude >= ${HEARD_POWER} over 2 s); inbound audio, last samples:\n${seen.join("\n")}\n${await p.describe()}`,
+  );
 }
 
 function modeSuite(mode: RoomMode): void {
@@ -100,7 +120,9 @@ function modeSuite(mode: RoomMode): void {
 
         // The same tab, now a viewer: Fern leaves, and the tab comes back sending nothing.
         await firefoxPage.page.click("#leave");
-        await firefoxPage.page.waitForFunction(() => document.querySelector("#status")?.getAttribute("data-state") === "left", { timeout: 10_000 });
+        await firefoxPage.page.waitForFunction(() => document.querySelector("#status")?.getAttribute("data-state") === "left", {
+          timeout: 10_000,
+        });
         await firefoxPage.page.goto(roomUrl(`room=${room}&name=Vera&role=viewer&mode=${mode}`));
         await waitFirefoxConnected(firefoxPage);
         const vera = onFirefox(firefoxPage, "Vera (Firefox viewer)");

@@ -39,7 +39,11 @@ async function offeredVideoCodecs(tp: TestPage): Promise<string[][]> {
   const sections: string[][] = [];
   for (const sdp of sdps) {
     for (const section of sdp.split(/\r\n(?=m=)/).filter((s) => s.startsWith("m=video") && !s.startsWith("m=video 0 "))) {
-      sections.push([...section.matchAll(/^a=rtpmap:\d+ ([\w-]+)\//gm)].map((m) => m[1].toUpperCase()).filter((c) => !["RTX", "RED", "ULPFEC", "FLEXFEC-03"].includes(c)));
+      sections.push(
+        [...section.matchAll(/^a=rtpmap:\d+ ([\w-]+)\//gm)]
+          .map((m) => m[1].toUpperCase())
+          .filter((c) => !["RTX", "RED", "ULPFEC", "FLEXFEC-03"].includes(c)),
+      );
     }
   }
   return sections;
@@ -49,7 +53,8 @@ async function offeredVideoCodecs(tp: TestPage): Promise<string[][]> {
 async function expectH264Only(tp: TestPage): Promise<void> {
   const sections = await offeredVideoCodecs(tp);
   expect(sections.length, "the page has video sections").toBeGreaterThan(0);
-  for (const codecs of sections) expect(codecs.length > 0 && codecs.every((c) => c === "H264"), `a video section with ${codecs.join(", ") || "no codec"}`).toBe(true);
+  for (const codecs of sections)
+    expect(codecs.length > 0 && codecs.every((c) => c === "H264"), `a video section with ${codecs.join(", ") || "no codec"}`).toBe(true);
 }
 
 /** Within 30 s, `rgb` covers SEEN_SHARE of a half of `selector`'s picture. */

@@ -42,7 +42,11 @@ describeWithChromium("names in the mix, in real Chromium", () => {
       await loud.connect();
       const loudId = loud.id;
       const marked = await kim.page
-        .waitForFunction((id) => window.tessera.speaker === id && document.querySelector(`#participants li.speaking[data-id="${id}"]`) !== null, loudId, { timeout: 15_000, polling: 100 })
+        .waitForFunction(
+          (id) => window.tessera.speaker === id && document.querySelector(`#participants li.speaking[data-id="${id}"]`) !== null,
+          loudId,
+          { timeout: 15_000, polling: 100 },
+        )
         .then(() => true)
         .catch(() => false);
       expect(marked, `the page marks Loud as speaking: ${await describePage(kim)}`).toBe(true);
@@ -64,7 +68,9 @@ describeWithChromium("names in the mix, in real Chromium", () => {
           const ctx = canvas.getContext("2d")!;
           ctx.drawImage(video, r.x, r.y, r.width, r.height, 0, 0, r.width, r.height);
           const rgba = ctx.getImageData(0, 0, r.width, r.height).data;
-          return Array.from({ length: r.width * r.height }, (_, i) => Math.round(0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]));
+          return Array.from({ length: r.width * r.height }, (_, i) =>
+            Math.round(0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]),
+          );
         }, region);
         if (luma) {
           const l: Luma = { width: region.width, height: region.height, data: Uint8Array.from(luma) };

@@ -57,7 +57,10 @@ async function expectRemotes(tp: TestPage, names: string[]): Promise<void> {
     .then(() => true)
     .catch(() => false);
   const videos = await remoteVideos(tp);
-  expect(ok, `#remotes should show live video of ${want.join(", ") || "no one"}, shows ${JSON.stringify(videos)}: ${await describePage(tp)}`).toBe(true);
+  expect(
+    ok,
+    `#remotes should show live video of ${want.join(", ") || "no one"}, shows ${JSON.stringify(videos)}: ${await describePage(tp)}`,
+  ).toBe(true);
   for (const v of videos) {
     expect(v.muted, `the video of ${v.name} must not be muted: it carries their sound`).toBe(false);
     expect(v.audioTracks, `the stream of ${v.name} carries one audio track`).toBe(1);
@@ -89,7 +92,10 @@ async function expectMode(tp: TestPage, mode: string, label: string): Promise<vo
 }
 
 async function leave(tp: TestPage): Promise<void> {
-  const clicked = await tp.page.click("#leave", { timeout: 10_000 }).then(() => true, () => false);
+  const clicked = await tp.page.click("#leave", { timeout: 10_000 }).then(
+    () => true,
+    () => false,
+  );
   expect(clicked, `could not click Leave: ${await describePage(tp)}`).toBe(true);
   await tp.page.waitForFunction(() => document.querySelector("#status")?.getAttribute("data-state") === "left", null, { timeout: 5_000 });
 }

@@ -81,10 +81,19 @@ function portraitSuite(): void {
       await waitConnected(phone);
 
       await phone.page
-        .waitForFunction(() => {
-          const v = document.querySelector<HTMLVideoElement>("#mixed");
-          return window.tessera.mix?.paused === false && window.tessera.mix.height > window.tessera.mix.width && v !== null && v.videoHeight > v.videoWidth;
-        }, null, { timeout: 30_000, polling: 200 })
+        .waitForFunction(
+          () => {
+            const v = document.querySelector<HTMLVideoElement>("#mixed");
+            return (
+              window.tessera.mix?.paused === false &&
+              window.tessera.mix.height > window.tessera.mix.width &&
+              v !== null &&
+              v.videoHeight > v.videoWidth
+            );
+          },
+          null,
+          { timeout: 30_000, polling: 200 },
+        )
         .catch(async () => {
           throw new Error(`no upright mix: ${JSON.stringify(await shownPicture(phone))} ${await describePage(phone)}`);
         });
@@ -100,7 +109,11 @@ function portraitSuite(): void {
       const offScreen = await phone.page.evaluate(() =>
         [...document.querySelectorAll<HTMLElement>(".controls button")]
           .filter((b) => b.offsetParent !== null)
-          .map((b) => ({ id: b.id, bottom: Math.round(b.getBoundingClientRect().bottom), right: Math.round(b.getBoundingClientRect().right) }))
+          .map((b) => ({
+            id: b.id,
+            bottom: Math.round(b.getBoundingClientRect().bottom),
+            right: Math.round(b.getBoundingClientRect().right),
+          }))
           .filter((b) => b.bottom > window.innerHeight || b.right > window.innerWidth),
       );
       expect(offScreen, "controls below or beside the screen").toEqual([]);
@@ -109,10 +122,19 @@ function portraitSuite(): void {
 
       await phone.page.setViewportSize({ width: 844, height: 390 });
       await phone.page
-        .waitForFunction(() => {
-          const v = document.querySelector<HTMLVideoElement>("#mixed");
-          return window.tessera.mix !== null && window.tessera.mix.width > window.tessera.mix.height && v !== null && v.videoWidth > v.videoHeight;
-        }, null, { timeout: 30_000, polling: 200 })
+        .waitForFunction(
+          () => {
+            const v = document.querySelector<HTMLVideoElement>("#mixed");
+            return (
+              window.tessera.mix !== null &&
+              window.tessera.mix.width > window.tessera.mix.height &&
+              v !== null &&
+              v.videoWidth > v.videoHeight
+            );
+          },
+          null,
+          { timeout: 30_000, polling: 200 },
+        )
         .catch(async () => {
           throw new Error(`no landscape mix after turning: ${JSON.stringify(await shownPicture(phone))} ${await describePage(phone)}`);
         });
@@ -129,11 +151,16 @@ function portraitSuite(): void {
       // pause needs 2 s below the lowest rung running), and it fails the probe the server runs before pausing.
       const realEmit = phonePeer.emit.bind(phonePeer);
       const weakLink = { availableBps: 60_000, lossFraction: 0.2, rttMs: 300 };
-      phonePeer.emit = ((event: string, ...args: unknown[]) => (event === "link" ? realEmit("link", weakLink) : realEmit(event as "connected", ...(args as [])))) as typeof phonePeer.emit;
+      phonePeer.emit = ((event: string, ...args: unknown[]) =>
+        event === "link" ? realEmit("link", weakLink) : realEmit(event as "connected", ...(args as []))) as typeof phonePeer.emit;
       phonePeer.probeLink = async () => ({ ok: false, deliveredBps: 50_000, sentBps: 230_000, reason: "loss" });
       const weak = setInterval(() => phonePeer.emit("link", weakLink), 500);
       try {
-        await phone.page.waitForFunction(() => window.tessera.mix?.paused === true && document.querySelector<HTMLElement>("#mix-paused")?.hidden === false, null, { timeout: 15_000, polling: 200 });
+        await phone.page.waitForFunction(
+          () => window.tessera.mix?.paused === true && document.querySelector<HTMLElement>("#mix-paused")?.hidden === false,
+          null,
+          { timeout: 15_000, polling: 200 },
+        );
       } finally {
         clearInterval(weak);
         delete (phonePeer as Partial<Pick<McuPeer, "probeLink" | "emit">>).probeLink;
@@ -144,7 +171,11 @@ function portraitSuite(): void {
       await phone.page.screenshot({ path: join(out, "page-paused.png") });
       const good = setInterval(() => phonePeer.emit("link", { availableBps: 5_000_000, lossFraction: 0, rttMs: 40 }), 500);
       try {
-        await phone.page.waitForFunction(() => window.tessera.mix?.paused === false && document.querySelector<HTMLElement>("#mix-paused")?.hidden === true, null, { timeout: 20_000, polling: 200 });
+        await phone.page.waitForFunction(
+          () => window.tessera.mix?.paused === false && document.querySelector<HTMLElement>("#mix-paused")?.hidden === true,
+          null,
+          { timeout: 20_000, polling: 200 },
+        );
       } finally {
         clearInterval(good);
       }

@@ -40,7 +40,12 @@ function mixProgress(tp: TestPage, ms: number) {
         const luma = 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
         if (luma >= brightLuma) bright[(i / 4) % 160 < 80 ? 0 : 1]++;
       }
-      return { frames: v.getVideoPlaybackQuality().totalVideoFrames - f0, width: v.videoWidth, paused: v.paused, brightShare: bright.map((b) => b / (80 * 90)) };
+      return {
+        frames: v.getVideoPlaybackQuality().totalVideoFrames - f0,
+        width: v.videoWidth,
+        paused: v.paused,
+        brightShare: bright.map((b) => b / (80 * 90)),
+      };
     },
     { ms, brightLuma: BRIGHT_LUMA },
   );
@@ -111,25 +116,45 @@ describeWithChromium("reconnecting after the server is killed and restarted (rea
 
       for (const tp of [alice, bob]) {
         const reconnecting = await tp.page
-          .waitForFunction(() => window.tessera.reconnecting && document.querySelector("#status")?.textContent === "Reconnecting…", null, { timeout: 10_000, polling: 50 })
-          .then(() => true, () => false);
+          .waitForFunction(() => window.tessera.reconnecting && document.querySelector("#status")?.textContent === "Reconnecting…", null, {
+            timeout: 10_000,
+            polling: 50,
+          })
+          .then(
+            () => true,
+            () => false,
+          );
         expect(reconnecting, `the page should say Reconnecting…: ${await describePage(tp)}`).toBe(true);
       }
       // Still trying, not given up, while nothing listens on the port.
       await new Promise((r) => setTimeout(r, 1500));
       for (const tp of [alice, bob]) {
-        expect(await tp.page.evaluate(() => ({ state: window.tessera.state, error: window.tessera.error, form: document.querySelector<HTMLElement>("#join-form")?.hidden }))).toEqual({ state: "connecting", error: null, form: true });
+        expect(
+          await tp.page.evaluate(() => ({
+            state: window.tessera.state,
+            error: window.tessera.error,
+            form: document.querySelector<HTMLElement>("#join-form")?.hidden,
+          })),
+        ).toEqual({ state: "connecting", error: null, form: true });
       }
 
       server = await start(port);
       const healthyAt = performance.now();
       for (const tp of [alice, bob]) {
         const back = await tp.page
-          .waitForFunction(() => window.tessera.reconnects >= 1 && window.tessera.state === "connected", null, { timeout: 60_000, polling: 200 })
-          .then(() => true, () => false);
+          .waitForFunction(() => window.tessera.reconnects >= 1 && window.tessera.state === "connected", null, {
+            timeout: 60_000,
+            polling: 200,
+          })
+          .then(
+            () => true,
+            () => false,
+          );
         expect(back, `the page should be back in the room: ${await describePage(tp)}`).toBe(true);
       }
-      console.info(`both pages connected again ${Math.round(performance.now() - healthyAt)} ms after the restarted server answered /healthz`);
+      console.info(
+        `both pages connected again ${Math.round(performance.now() - healthyAt)} ms after the restarted server answered /healthz`,
+      );
       // A new server knows no resume key: both joined afresh, as new participants, and see each other.
       const idsAfter = await Promise.all([alice, bob].map((tp) => tp.page.evaluate(() => window.tessera.id)));
       for (let i = 0; i < 2; i++) expect(idsAfter[i]).not.toBe(idsBefore[i]);
@@ -148,16 +173,29 @@ describeWithChromium("reconnecting after the server is killed and restarted (rea
       const before = await alice.page.evaluate(() => ({ id: window.tessera.id, reconnects: window.tessera.reconnects }));
       const bobRosters: string[][] = [];
       const watchBob = setInterval(() => {
-        void bob.page.evaluate(() => window.tessera.participants.map((p) => p.id)).then((ids) => bobRosters.push(ids), () => undefined);
+        void bob.page
+          .evaluate(() => window.tessera.participants.map((p) => p.id))
+          .then(
+            (ids) => bobRosters.push(ids),
+            () => undefined,
+          );
       }, 100);
       try {
         // 4000: not a clean close (1000), so the server treats it as a drop and holds Alice's place.
         const droppedAt = performance.now();
         await alice.page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.at(-1)!.close(4000, "test drop"));
         const back = await alice.page
-          .waitForFunction((n) => window.tessera.reconnects > n && window.tessera.state === "connected", before.reconnects, { timeout: 30_000, polling: 100 })
-          .then(() => true, () => false);
-        console.info(`MCU: the page was connected again, as the same participant, ${Math.round(performance.now() - droppedAt)} ms after its socket was cut`);
+          .waitForFunction((n) => window.tessera.reconnects > n && window.tessera.state === "connected", before.reconnects, {
+            timeout: 30_000,
+            polling: 100,
+          })
+          .then(
+            () => true,
+            () => false,
+          );
+        console.info(
+          `MCU: the page was connected again, as the same participant, ${Math.round(performance.now() - droppedAt)} ms after its socket was cut`,
+        );
         expect(back, `Alice should be back: ${await describePage(alice)}`).toBe(true);
         expect(await alice.page.evaluate(() => window.tessera.id)).toBe(before.id);
         await Promise.all([expectLiveMix(alice), expectLiveMix(bob)]);
@@ -183,8 +221,14 @@ describeWithChromium("reconnecting after the server is killed and restarted (rea
 
       await alice.page.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.at(-1)!.close(4000, "test drop"));
       const back = await alice.page
-        .waitForFunction(() => window.tessera.reconnects >= 1 && window.tessera.state === "connected", null, { timeout: 30_000, polling: 100 })
-        .then(() => true, () => false);
+        .waitForFunction(() => window.tessera.reconnects >= 1 && window.tessera.state === "connected", null, {
+          timeout: 30_000,
+          polling: 100,
+        })
+        .then(
+          () => true,
+          () => false,
+        );
       expect(back, `Alice should be back: ${await describePage(alice)}`).toBe(true);
       expect(await alice.page.evaluate(() => window.tessera.id)).toBe(aliceId);
       // Both ways: Alice's fresh peer gets Bob again, and Bob's video of Alice (the same element) plays her new stream.

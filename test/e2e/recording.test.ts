@@ -27,7 +27,8 @@ function recordingSuite(): void {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const recShown = (tp: TestPage) => tp.page.evaluate(() => ({ rec: !document.querySelector<HTMLElement>("#rec")!.hidden, view: window.tessera.recording?.id ?? null }));
+  const recShown = (tp: TestPage) =>
+    tp.page.evaluate(() => ({ rec: !document.querySelector<HTMLElement>("#rec")!.hidden, view: window.tessera.recording?.id ?? null }));
 
   it("the record button starts and stops the room's recording, and everyone sees REC; Chromium plays and seeks the file", async () => {
     const url = (q: string) => new URL(`/?${q}`, server!.url).toString();
@@ -39,10 +40,14 @@ function recordingSuite(): void {
     await waitConnected(viewer);
     expect(await recShown(viewer)).toEqual({ rec: false, view: null });
 
-    expect(await alice.page.locator("#record").isVisible(), `the record button is shown in an MCU room: ${await describePage(alice)}`).toBe(true);
+    expect(await alice.page.locator("#record").isVisible(), `the record button is shown in an MCU room: ${await describePage(alice)}`).toBe(
+      true,
+    );
     await alice.page.click("#record");
     for (const tp of [alice, viewer]) {
-      await expect.poll(() => recShown(tp), { timeout: 10_000 }).toMatchObject({ rec: true, view: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/) });
+      await expect
+        .poll(() => recShown(tp), { timeout: 10_000 })
+        .toMatchObject({ rec: true, view: expect.stringMatching(/^\d{8}T\d{6}Z-[0-9a-f]{8}$/) });
     }
     expect(await alice.page.locator("#record").textContent()).toBe("Stop recording");
     const id = (await recShown(alice)).view!;
@@ -50,7 +55,9 @@ function recordingSuite(): void {
     await alice.page.click("#record");
     for (const tp of [alice, viewer]) await expect.poll(() => recShown(tp), { timeout: 10_000 }).toEqual({ rec: false, view: null });
 
-    const info = (await (await fetch(`${server!.url}/api/recordings`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { recordings: RecordingInfo[] };
+    const info = (await (await fetch(`${server!.url}/api/recordings`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as {
+      recordings: RecordingInfo[];
+    };
     const recording = info.recordings.find((r) => r.id === id);
     expect(recording?.durationMs).toBeGreaterThan(2000);
 
@@ -71,7 +78,13 @@ function recordingSuite(): void {
       v.currentTime = duration / 2;
       await new Promise<void>((resolve) => (v.onseeked = () => resolve()));
       await new Promise<void>((resolve) => (v.readyState >= 2 ? resolve() : (v.onloadeddata = () => resolve())));
-      return { duration, at: v.currentTime, width: v.videoWidth, height: v.videoHeight, seekable: v.seekable.length ? v.seekable.end(0) : 0 };
+      return {
+        duration,
+        at: v.currentTime,
+        width: v.videoWidth,
+        height: v.videoHeight,
+        seekable: v.seekable.length ? v.seekable.end(0) : 0,
+      };
     }, `${server!.url}/api/recordings/${id}`);
     expect(played.duration).toBeCloseTo(recording!.durationMs! / 1000, 0);
     expect(played.at).toBeGreaterThan(played.duration / 2 - 1);

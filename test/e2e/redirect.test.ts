@@ -32,7 +32,13 @@ async function handshake(server: RunningServer, origin: string): Promise<number>
 /** Fetches `url` and returns its connect-src sources. */
 async function connectSources(url: string): Promise<string[]> {
   const csp = (await fetch(url)).headers.get("content-security-policy") ?? "";
-  return csp.split("; ").find((d) => d.startsWith("connect-src "))?.split(" ").slice(1) ?? [];
+  return (
+    csp
+      .split("; ")
+      .find((d) => d.startsWith("connect-src "))
+      ?.split(" ")
+      .slice(1) ?? []
+  );
 }
 
 describeWithChromium("cluster redirect in the browser", () => {
@@ -48,15 +54,27 @@ describeWithChromium("cluster redirect in the browser", () => {
   /** Node `i` as an operator starts it: docs/scaling.md's settings and nothing else of the cluster's (no ALLOWED_ORIGINS). */
   const startNode = async (i: number) => {
     // HOST and ICE_HOST_ADDRESSES keep the test on loopback.
-    const env = { PORT: String(ports[i]), HOST: "127.0.0.1", ICE_HOST_ADDRESSES: "127.0.0.1", REDIS_URL: redis.url, NODE_URL: origins[i], NODE_ID: ids[i], API_TOKEN: "cluster-api-token" };
+    const env = {
+      PORT: String(ports[i]),
+      HOST: "127.0.0.1",
+      ICE_HOST_ADDRESSES: "127.0.0.1",
+      REDIS_URL: redis.url,
+      NODE_URL: origins[i],
+      NODE_ID: ids[i],
+      API_TOKEN: "cluster-api-token",
+    };
     servers[i] = await startServer(configFromEnv(env), silentLogger);
   };
   /** The mix plays in the page: decoded, and frames keep coming (counted twice, 1.5 s apart). */
   const expectPicture = async (tp: TestPage) => {
-    const frames = () => tp.page.evaluate(() => document.querySelector<HTMLVideoElement>("video#mixed")?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
+    const frames = () =>
+      tp.page.evaluate(() => document.querySelector<HTMLVideoElement>("video#mixed")?.getVideoPlaybackQuality().totalVideoFrames ?? 0);
     const playing = await tp.page
       .waitForFunction(() => (document.querySelector<HTMLVideoElement>("video#mixed")?.videoWidth ?? 0) > 0, null, { timeout: 30_000 })
-      .then(() => true, () => false);
+      .then(
+        () => true,
+        () => false,
+      );
     expect(playing, `the mix from node B should play: ${await describePage(tp)}`).toBe(true);
     const before = await frames();
     await tp.page.waitForTimeout(1500);
@@ -93,7 +111,12 @@ describeWithChromium("cluster redirect in the browser", () => {
     // Joined from a page A served again, with the name in its address (no second trip through the form).
     expect(new URL(tp.page.url()).searchParams.get("name")).toBe("Early");
     expect(servers[0].rooms.get("moved"), "node A must not open the room").toBeUndefined();
-    expect(servers[1].rooms.get("moved")?.list().map((m) => m.name)).toEqual(["Early"]);
+    expect(
+      servers[1].rooms
+        .get("moved")
+        ?.list()
+        .map((m) => m.name),
+    ).toEqual(["Early"]);
     await expectPicture(tp);
     if (process.env.PAGE_SCREENSHOT) await tp.page.screenshot({ path: process.env.PAGE_SCREENSHOT, fullPage: true });
     await tp.context.close();
@@ -113,9 +136,17 @@ describeWithChromium("cluster redirect in the browser", () => {
     // Set on this document: a reload would lose it.
     await tp.page.evaluate(() => ((window as unknown as { firstLoad: boolean }).firstLoad = true));
     await waitConnected(tp);
-    expect(await tp.page.evaluate(() => (window as unknown as { firstLoad?: boolean }).firstLoad), "no reload when the policy names the node").toBe(true);
+    expect(
+      await tp.page.evaluate(() => (window as unknown as { firstLoad?: boolean }).firstLoad),
+      "no reload when the policy names the node",
+    ).toBe(true);
     expect(a.rooms.get("later"), "node A must not open the room").toBeUndefined();
-    expect(b.rooms.get("later")?.list().map((m) => m.name)).toEqual(["Page"]);
+    expect(
+      b.rooms
+        .get("later")
+        ?.list()
+        .map((m) => m.name),
+    ).toEqual(["Page"]);
     await expectPicture(tp);
     await tp.context.close();
   }, 90_000);

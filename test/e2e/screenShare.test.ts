@@ -73,7 +73,8 @@ function fakeScreen(screen: FakeScreen): void {
         ctx.fillStyle = "#fff";
         ctx.fillRect(screen.x - code.bar, code.y - 10, code.bar * (screen.bits + 2), code.height + 20);
         ctx.fillStyle = "#000";
-        for (let bit = 0; bit < screen.bits; bit++) if ((code.value >> (screen.bits - 1 - bit)) & 1) ctx.fillRect(screen.x + bit * code.bar, code.y, code.bar, code.height);
+        for (let bit = 0; bit < screen.bits; bit++)
+          if ((code.value >> (screen.bits - 1 - bit)) & 1) ctx.fillRect(screen.x + bit * code.bar, code.y, code.bar, code.height);
       }
       // A small moving mark in a corner: frames keep coming.
       ctx.fillStyle = "#888";
@@ -103,7 +104,12 @@ const sampleMix = (tp: TestPage, points: readonly (readonly [number, number])[])
 const near = (a: Rgb, b: Rgb, tolerance = 60) => Math.abs(a[0] - b[0]) + Math.abs(a[1] - b[1]) + Math.abs(a[2] - b[2]) <= tolerance * 1.5;
 
 /** Waits until every point shows its colour; the last samples in the error otherwise. */
-async function waitForMix(tp: TestPage, expected: readonly { at: readonly [number, number]; rgb: Rgb }[], what: string, timeoutMs = 30_000): Promise<void> {
+async function waitForMix(
+  tp: TestPage,
+  expected: readonly { at: readonly [number, number]; rgb: Rgb }[],
+  what: string,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: Awaited<ReturnType<typeof sampleMix>> = null;
   for (let i = 0; i < 400 && Date.now() < deadline; i++) {
@@ -130,7 +136,9 @@ function onMix(sx: number, sy: number): [number, number] {
 
 /** The bar code's bits read back from the mix: the middle of each bar, dark for 1. */
 async function readCode(tp: TestPage, code: { y: number; height: number; bar: number }): Promise<number | null> {
-  const points = Array.from({ length: BITS }, (_, bit) => onMix((CODE_X + (bit + 0.5) * code.bar) / 1280, (code.y + code.height / 2) / 720));
+  const points = Array.from({ length: BITS }, (_, bit) =>
+    onMix((CODE_X + (bit + 0.5) * code.bar) / 1280, (code.y + code.height / 2) / 720),
+  );
   const sampled = await sampleMix(tp, points);
   if (!sampled) return null;
   return sampled.reduce((value, [r, g, b]) => (value << 1) | (r + g + b < 3 * 128 ? 1 : 0), 0);
@@ -140,7 +148,11 @@ async function readCode(tp: TestPage, code: { y: number; height: number; bar: nu
 function lastRecordedPicture(file: string, points: readonly (readonly [number, number])[]): Rgb[] {
   const w = 320;
   const h = 180;
-  const raw = execFileSync(resolveFfmpegPath(), ["-v", "error", "-i", file, "-an", "-vf", `scale=${w}:${h}`, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"], { maxBuffer: 512 << 20 });
+  const raw = execFileSync(
+    resolveFfmpegPath(),
+    ["-v", "error", "-i", file, "-an", "-vf", `scale=${w}:${h}`, "-f", "rawvideo", "-pix_fmt", "rgb24", "pipe:1"],
+    { maxBuffer: 512 << 20 },
+  );
   const last = raw.subarray(raw.length - w * h * 3);
   return points.map(([fx, fy]) => {
     const i = (Math.floor(fy * h) * w + Math.floor(fx * w)) * 3;
@@ -190,7 +202,15 @@ describeWithChromium("screen sharing, in real Chromium", () => {
   const out = mkdtempSync(join(tmpdir(), "tessera-screen-"));
   const recordings = mkdtempSync(join(tmpdir(), "tessera-screen-rec-"));
   const url = (name: string) => new URL(`/?room=${ROOM}&name=${encodeURIComponent(name)}`, server!.url).toString();
-  const screen: FakeScreen = { quadrants: QUADRANTS, codes: [{ value: COARSE_CODE, ...COARSE }, { value: FINE_CODE, ...FINE }], bits: BITS, x: CODE_X };
+  const screen: FakeScreen = {
+    quadrants: QUADRANTS,
+    codes: [
+      { value: COARSE_CODE, ...COARSE },
+      { value: FINE_CODE, ...FINE },
+    ],
+    bits: BITS,
+    x: CODE_X,
+  };
   let ada: TestPage;
   let bo: TestPage;
 
@@ -236,7 +256,9 @@ describeWithChromium("screen sharing, in real Chromium", () => {
     async () => {
       await waitForMix(bo, grid, "the two-tile grid before sharing");
       await click(ada, "#record");
-      const recordingId = await ada.page.waitForFunction(() => window.tessera.recording?.id, null, { timeout: 15_000 }).then((h) => h.jsonValue());
+      const recordingId = await ada.page
+        .waitForFunction(() => window.tessera.recording?.id, null, { timeout: 15_000 })
+        .then((h) => h.jsonValue());
       const label = await ada.page.textContent("#share-screen");
       expect(label).toBe("Share screen");
       await click(ada, "#share-screen");
@@ -244,7 +266,9 @@ describeWithChromium("screen sharing, in real Chromium", () => {
       await bo.page.waitForFunction((id) => window.tessera.screenSharer === id, adaId, { timeout: 15_000 });
       expect(await ada.page.textContent("#share-screen")).toBe("Stop sharing");
       // The sharer is asked for the size the screen is drawn at (the presentation's 1024x720 region).
-      const screenTile = await ada.page.waitForFunction(() => window.tessera.lastScreenTile, null, { timeout: 15_000 }).then((h) => h.jsonValue());
+      const screenTile = await ada.page
+        .waitForFunction(() => window.tessera.lastScreenTile, null, { timeout: 15_000 })
+        .then((h) => h.jsonValue());
       expect(screenTile).toMatchObject({ width: 1024, height: 720 });
       await waitForMix(bo, presentation, "the screen large on the left, the faces in a column on the right");
       // The codes, read from the mix Bo's page plays: the screen is decoded at the size it is drawn.
@@ -273,7 +297,9 @@ describeWithChromium("screen sharing, in real Chromium", () => {
         join(recordings, `${recordingId}.webm`),
         presentation.map((p) => p.at),
       );
-      presentation.forEach((p, i) => expect(near(recorded[i], p.rgb), `recording at ${p.at.join(",")}: ${recorded[i].join(",")}`).toBe(true));
+      presentation.forEach((p, i) =>
+        expect(near(recorded[i], p.rgb), `recording at ${p.at.join(",")}: ${recorded[i].join(",")}`).toBe(true),
+      );
       // Its timeline says when the share began.
       const timeline = readFileSync(join(recordings, `${recordingId}.timeline.jsonl`), "utf8");
       const shares = timeline
@@ -293,10 +319,14 @@ describeWithChromium("screen sharing, in real Chromium", () => {
       await phone.page.goto(new URL(`/?room=${ROOM}&name=Pat&role=viewer`, server!.url).toString());
       await waitConnected(phone);
       // The portrait presentation: the screen across the top 60 %, letterboxed; faces in a grid below.
-      await phone.page.waitForFunction(() => {
-        const v = document.querySelector<HTMLVideoElement>("#mixed");
-        return v !== null && v.videoHeight > v.videoWidth;
-      }, null, { timeout: 30_000, polling: 200 });
+      await phone.page.waitForFunction(
+        () => {
+          const v = document.querySelector<HTMLVideoElement>("#mixed");
+          return v !== null && v.videoHeight > v.videoWidth;
+        },
+        null,
+        { timeout: 30_000, polling: 200 },
+      );
       // On a 9:16 mix the 16:9 screen, as wide as the mix, is (9/16)^2 of its height, centred in the top 60 %.
       const drawn = 81 / 256;
       const top = (0.6 - drawn) / 2;
@@ -387,7 +417,11 @@ describeWithChromium("screen sharing, in real Chromium", () => {
         expect(await ada.page.textContent("#share-screen")).toBe("Share screen");
         expect(await bo.page.evaluate(() => window.tessera.sharing)).toBe(true);
         // Ada's capture stopped with her share; Bo's screen (the same picture) is what the mix shows now.
-        expect(await ada.page.evaluate(() => (window as unknown as { __screens: MediaStream[] }).__screens.at(-1)!.getVideoTracks()[0].readyState)).toBe("ended");
+        expect(
+          await ada.page.evaluate(
+            () => (window as unknown as { __screens: MediaStream[] }).__screens.at(-1)!.getVideoTracks()[0].readyState,
+          ),
+        ).toBe("ended");
         await waitForMix(ada, presentation, "Bo's screen in Ada's mix");
       } finally {
         await ada.page.goto("about:blank");

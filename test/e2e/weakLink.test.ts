@@ -174,14 +174,23 @@ function assertRenditions(timeline: readonly Sample[], starts: { shaped: number;
   const unshaped = timeline.filter((s) => s.phase !== "shaped" && s.t >= 2);
   // A: 720p all along (the first seconds are the page's first keyframe and display report).
   const aSizes = [...new Set(timeline.filter((s) => s.t >= 3).map((s) => size(s.a)))];
-  console.log(`renditions: A played ${aSizes.join(", ")}; B warm ${[...new Set(unshaped.filter((s) => s.phase === "warm").map((s) => size(s.b)))].join(", ")}`);
+  console.log(
+    `renditions: A played ${aSizes.join(", ")}; B warm ${[...new Set(unshaped.filter((s) => s.phase === "warm").map((s) => size(s.b)))].join(", ")}`,
+  );
   expect.soft(aSizes, "A, unshaped, keeps 1280x720").toEqual(["1280x720"]);
-  expect.soft(timeline.filter((s) => s.phase === "warm" && s.t >= 3).map((s) => s.b.frameWidth), "B at 720p before the shaping").toContain(1280);
+  expect
+    .soft(
+      timeline.filter((s) => s.phase === "warm" && s.t >= 3).map((s) => s.b.frameWidth),
+      "B at 720p before the shaping",
+    )
+    .toContain(1280);
 
   // B goes down within 5 s of the shaping.
   const down = shaped.find((s) => s.b.frameWidth > 0 && s.b.frameWidth < 1280);
   const downAfter = down ? down.t - starts.shaped : Infinity;
-  console.log(`renditions: B on ${down ? size(down.b) : "no lower rung"} ${downAfter.toFixed(1)} s into the shaping; rungs while shaped: ${shaped.map((s) => (s.b.mix?.paused ? "paused" : size(s.b))).join(" ")}`);
+  console.log(
+    `renditions: B on ${down ? size(down.b) : "no lower rung"} ${downAfter.toFixed(1)} s into the shaping; rungs while shaped: ${shaped.map((s) => (s.b.mix?.paused ? "paused" : size(s.b))).join(" ")}`,
+  );
   expect.soft(downAfter, "B plays a lower rung within 5 s of the shaping").toBeLessThanOrEqual(5);
 
   // From then on, through the whole shaped period: playing, never paused, at the frame rate, no freeze over
@@ -190,7 +199,9 @@ function assertRenditions(timeline: readonly Sample[], starts: { shaped: number;
   const from = Math.max(down?.t ?? Infinity, starts.shaped + 5);
   const movedUp = shaped.find((s) => s.t > from && Math.max(s.b.frameWidth, s.b.mix?.width ?? 0) > down!.b.frameWidth);
   const after = shaped.filter((s) => s.t >= from);
-  console.log(`renditions: B moved up while shaped ${movedUp ? `at ${(movedUp.t - starts.shaped).toFixed(1)} s into the shaping, to ${movedUp.b.mix?.width}x${movedUp.b.mix?.height}` : "never"}; link probes ${after.at(-1)?.linkB?.probes ?? 0} (passed ${after.at(-1)?.linkB?.probesPassed ?? 0})`);
+  console.log(
+    `renditions: B moved up while shaped ${movedUp ? `at ${(movedUp.t - starts.shaped).toFixed(1)} s into the shaping, to ${movedUp.b.mix?.width}x${movedUp.b.mix?.height}` : "never"}; link probes ${after.at(-1)?.linkB?.probes ?? 0} (passed ${after.at(-1)?.linkB?.probesPassed ?? 0})`,
+  );
   expect.soft(movedUp, "B moves up inside the shaped link").toBeUndefined();
   expect(after.length, "samples of the shaped period after B went down and its first 5 s").toBeGreaterThanOrEqual(SHAPED_S - 10);
   const first = after[0];
@@ -200,8 +211,13 @@ function assertRenditions(timeline: readonly Sample[], starts: { shaped: number;
   const aFps = (last.a.framesDecoded - first.a.framesDecoded) / span;
   const gaps = after.map((s) => s.b.maxFrameGapMs);
   // What the machine does to everyone (A, unshaped, stalls as long in the same second) is not B's link.
-  const longGaps = after.filter((s) => s.b.maxFrameGapMs > Math.max(500, s.a.maxFrameGapMs + 100)).map((s) => `${s.t}: B ${s.b.maxFrameGapMs} ms, A ${s.a.maxFrameGapMs} ms`);
-  const stalls = after.slice(1).filter((s, i) => s.b.framesDecoded === after[i].b.framesDecoded).map((s) => s.t);
+  const longGaps = after
+    .filter((s) => s.b.maxFrameGapMs > Math.max(500, s.a.maxFrameGapMs + 100))
+    .map((s) => `${s.t}: B ${s.b.maxFrameGapMs} ms, A ${s.a.maxFrameGapMs} ms`);
+  const stalls = after
+    .slice(1)
+    .filter((s, i) => s.b.framesDecoded === after[i].b.framesDecoded)
+    .map((s) => s.t);
   // getStats' freezes that ended within the window: the longest in an interval is at least their mean.
   const longestFreeze = (to: PageStats, from: PageStats) => {
     const n = to.freezeCount - from.freezeCount;
@@ -212,29 +228,45 @@ function assertRenditions(timeline: readonly Sample[], starts: { shaped: number;
     .map((s, i) => ({ t: s.t, b: longestFreeze(s.b, after[i].b), a: longestFreeze(s.a, after[i].a) }))
     .filter((f) => f.b > Math.max(0.5, f.a + 0.1))
     .map((f) => `${f.t}: B ${f.b.toFixed(2)} s, A ${f.a.toFixed(2)} s`);
-  const concealed = (last.b.concealedSamples - first.b.concealedSamples) / Math.max(1, last.b.totalSamplesReceived - first.b.totalSamplesReceived);
-  const aConcealed = (last.a.concealedSamples - first.a.concealedSamples) / Math.max(1, last.a.totalSamplesReceived - first.a.totalSamplesReceived);
+  const concealed =
+    (last.b.concealedSamples - first.b.concealedSamples) / Math.max(1, last.b.totalSamplesReceived - first.b.totalSamplesReceived);
+  const aConcealed =
+    (last.a.concealedSamples - first.a.concealedSamples) / Math.max(1, last.a.totalSamplesReceived - first.a.totalSamplesReceived);
   console.log(
     `renditions: shaped, from B's first lower-rung frame (${span.toFixed(1)} s): B ${bFps.toFixed(1)} fps (getStats ${after.map((s) => s.b.framesPerSecond).join(" ")}), A ${aFps.toFixed(1)} fps; ` +
       `B's longest presented-frame gap per sample ${gaps.join(" ")} ms; decoding stalled at ${stalls.join(" ") || "none"}; ` +
       `ended freezes ${bFreezes(after)}; audio concealed B ${(concealed * 100).toFixed(1)} %, A ${(aConcealed * 100).toFixed(1)} %`,
   );
-  expect.soft(after.filter((s) => s.b.mix?.paused).map((s) => s.t), "B's video paused while its link affords the lowest rung").toEqual([]);
+  expect
+    .soft(
+      after.filter((s) => s.b.mix?.paused).map((s) => s.t),
+      "B's video paused while its link affords the lowest rung",
+    )
+    .toEqual([]);
   expect.soft(stalls, "B decodes frames in every second after going down").toEqual([]);
   expect.soft(longGaps, "B's gaps between presented frames over 500 ms (and longer than A's in the same second)").toEqual([]);
   expect.soft(longFreezes, "B's freezes getStats reported over 500 ms (and longer than A's)").toEqual([]);
   expect.soft(bFps, `B's frame rate on the lower rung (A: ${aFps.toFixed(1)} fps)`).toBeGreaterThanOrEqual(Math.min(24, 0.8 * aFps));
   // The server's audio clock swings with the machine's load: A, unshaped, conceals 5-11 % in the same window
   // on a busy run (docs/performance.md). What B's link may add on its rung is under 5 %.
-  expect.soft(concealed, `B's audio concealed on the lower rung (A: ${(aConcealed * 100).toFixed(1)} %)`).toBeLessThan(0.05 + Math.max(0, aConcealed - 0.02));
+  expect
+    .soft(concealed, `B's audio concealed on the lower rung (A: ${(aConcealed * 100).toFixed(1)} %)`)
+    .toBeLessThan(0.05 + Math.max(0, aConcealed - 0.02));
 
   // Back at 720p within 15 s after the shaping is lifted, and staying there: a probe passes 5 s after the last
   // failed one at most, and the next 2 s after the move up (docs/performance.md has the runs).
   const back = freed.filter((s) => s.t - starts.freed >= RECOVERED_S);
   const up = freed.find((s) => s.b.frameWidth === 1280);
-  console.log(`renditions: B back at 1280x720 ${up ? (up.t - starts.freed).toFixed(1) : "never"} s after the shaping was lifted; rungs while freed: ${freed.map((s) => (s.b.mix?.paused ? "paused" : size(s.b))).join(" ")}`);
+  console.log(
+    `renditions: B back at 1280x720 ${up ? (up.t - starts.freed).toFixed(1) : "never"} s after the shaping was lifted; rungs while freed: ${freed.map((s) => (s.b.mix?.paused ? "paused" : size(s.b))).join(" ")}`,
+  );
   expect.soft(back.length, "samples after RECOVERED_S").toBeGreaterThan(0);
-  expect.soft(back.map((s) => size(s.b)), `B at 720p from ${RECOVERED_S} s after the shaping`).toEqual(back.map(() => "1280x720"));
+  expect
+    .soft(
+      back.map((s) => size(s.b)),
+      `B at 720p from ${RECOVERED_S} s after the shaping`,
+    )
+    .toEqual(back.map(() => "1280x720"));
 }
 
 /** B's freezes that getStats reported in a window: count and total seconds. */
@@ -258,10 +290,23 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
     // 20 ICE ports of the server's, in a range nothing else here uses (the relay listens on them in the namespace).
     const firstIce = 43_000 + Math.floor(Math.random() * 700) * 20;
     const icePortRange = [firstIce, firstIce + 19] as const;
-    server = await startServer({ port, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], icePortRange, apiToken: API_TOKEN }, silentLogger);
+    server = await startServer(
+      { port, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], icePortRange, apiToken: API_TOKEN },
+      silentLogger,
+    );
     link = await WeakLink.create({ icePorts: icePortRange, tcpPorts: [port], delayMs: 0, loss: 0 });
-    for (const [name, hz] of [["Sender 1", 440], ["Sender 2", 660]] as const) {
-      const sender = new TestClient({ url: server.url, room: ROOM, name, clip: testPatternClip(4, "640x480", "600k"), toneHz: hz, decode: false });
+    for (const [name, hz] of [
+      ["Sender 1", 440],
+      ["Sender 2", 660],
+    ] as const) {
+      const sender = new TestClient({
+        url: server.url,
+        room: ROOM,
+        name,
+        clip: testPatternClip(4, "640x480", "600k"),
+        toneHz: hz,
+        decode: false,
+      });
       senders.push(sender);
       await sender.connect();
     }
@@ -270,7 +315,10 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
     const screen = { deviceScaleFactor: 1.25 };
     a = await pool.openPage(await pool.launch(), "A (unshaped)", keepPeerConnections, screen);
     b = await pool.openPage(await pool.launch([], {}, link.chromiumPath), "B (weak link)", keepPeerConnections, screen);
-    for (const [tp, name] of [[a, "A"], [b, "B"]] as const) {
+    for (const [tp, name] of [
+      [a, "A"],
+      [b, "B"],
+    ] as const) {
       await tp.page.goto(`${server.url}/?room=${ROOM}&name=${name}&role=viewer`);
       await waitConnected(tp);
     }
@@ -285,7 +333,9 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
   });
 
   async function serverLinks(): Promise<{ a: ServerLink | null; b: ServerLink | null }> {
-    const detail = (await (await fetch(`${server.url}/api/rooms/${ROOM}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).json()) as { participants: { id: string; link: ServerLink | null }[] };
+    const detail = (await (
+      await fetch(`${server.url}/api/rooms/${ROOM}`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    ).json()) as { participants: { id: string; link: ServerLink | null }[] };
     const of = (id: string) => detail.participants.find((p) => p.id === id)?.link ?? null;
     return { a: of(ids.a), b: of(ids.b) };
   }
@@ -322,7 +372,15 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
         for (let i = 0; i < seconds * 2 && performance.now() < end; i++) {
           const due = Math.min(end, performance.now() + 1000);
           const [sa, sb, links, pli] = await Promise.all([pageStats(a), pageStats(b), serverLinks(), pliReceived()]);
-          timeline.push({ t: Math.round((performance.now() - start) / 100) / 10, phase, a: sa, b: sb, linkA: links.a, linkB: links.b, pliReceived: pli });
+          timeline.push({
+            t: Math.round((performance.now() - start) / 100) / 10,
+            phase,
+            a: sa,
+            b: sb,
+            linkA: links.a,
+            linkB: links.b,
+            pliReceived: pli,
+          });
           await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
         }
       }
@@ -369,20 +427,28 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       expect(median(sendB)).toBeLessThan(2_000_000);
       const nacked = delta(at("shaped", 5), shapedLast, (s) => s.linkB!.nackedPackets);
       const resent = delta(at("shaped", 5), shapedLast, (s) => s.linkB!.retransmittedPackets);
-      console.log(`shaped: B NACKed ${nacked} packets, ${resent} resent; server->B median ${kbit(median(sendB))}, A ${kbit(median(sendA))}; B's estimate median ${kbit(median(estimateB))}`);
+      console.log(
+        `shaped: B NACKed ${nacked} packets, ${resent} resent; server->B median ${kbit(median(sendB))}, A ${kbit(median(sendA))}; B's estimate median ${kbit(median(estimateB))}`,
+      );
       expect(resent).toBeLessThanOrEqual(Math.max(20, nacked * 0.25));
       // The estimate falls to about the link (400 kbit/s) within 5 s, A's stays high. Afterwards B's rung
       // (320x180, ~200 kbit/s) does not fill the link and nothing probes it, so the estimate grows again, losslessly,
       // 15 % a second until the next rung up overfills the link (docs/performance.md).
-      const estimateB5 = during("shaped").filter((s) => s.t - phaseStart.get("shaped")! <= 5).map((s) => s.linkB!.availableBps);
-      console.log(`shaped: B's estimate, first 5 s ${estimateB5.map(kbit).join(", ")}; last 15 s median ${kbit(median(estimateB.slice(-15)))}`);
+      const estimateB5 = during("shaped")
+        .filter((s) => s.t - phaseStart.get("shaped")! <= 5)
+        .map((s) => s.linkB!.availableBps);
+      console.log(
+        `shaped: B's estimate, first 5 s ${estimateB5.map(kbit).join(", ")}; last 15 s median ${kbit(median(estimateB.slice(-15)))}`,
+      );
       expect(Math.min(...estimateB5)).toBeLessThan(RATE_KBIT * 1000 * 1.75);
       expect(median(shaped.map((s) => s.linkA!.availableBps))).toBeGreaterThan(1_000_000);
       // B's PLIs reach the server and are answered: keyframes beyond the periodic one (10 s) reach A too.
       const plisSent = delta(shapedFirst, shapedLast, (s) => s.b.pliCount);
       const plisCounted = delta(shapedFirst, shapedLast, (s) => s.pliReceived);
       const keyframesB = delta(shapedFirst, shapedLast, (s) => s.b.keyFramesDecoded);
-      console.log(`shaped: B sent ${plisSent} PLIs, the server counted ${plisCounted}; B decoded ${keyframesB} keyframes in ${shapedS.toFixed(1)} s`);
+      console.log(
+        `shaped: B sent ${plisSent} PLIs, the server counted ${plisCounted}; B decoded ${keyframesB} keyframes in ${shapedS.toFixed(1)} s`,
+      );
       // Some PLIs are lost on the way (1 % loss, a full tbf queue); each one counted brings a keyframe of B's own
       // rung (200 ms apart at most; A, on another rung, no longer sees them), on top of the periodic one every
       // 10 s and the one B's move to a lower rung waits for.
@@ -397,23 +463,45 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       const warmFirst = at("warm", 2);
       const warmS = seconds(warmFirst, warmEnd);
       const aFpsWarm = delta(warmFirst, warmEnd, (s) => s.a.framesDecoded) / warmS;
-      const aConcealedWarm = delta(warmFirst, warmEnd, (s) => s.a.concealedSamples) / Math.max(1, delta(warmFirst, warmEnd, (s) => s.a.totalSamplesReceived));
+      const aConcealedWarm =
+        delta(warmFirst, warmEnd, (s) => s.a.concealedSamples) /
+        Math.max(
+          1,
+          delta(warmFirst, warmEnd, (s) => s.a.totalSamplesReceived),
+        );
       const aFreezeWarm = delta(warmFirst, warmEnd, (s) => s.a.totalFreezesDuration) / warmS;
       const aFps = delta(shapedFirst, shapedLast, (s) => s.a.framesDecoded) / shapedS;
       const aFreeze = delta(shapedFirst, shapedLast, (s) => s.a.totalFreezesDuration);
-      const aConcealed = delta(shapedFirst, shapedLast, (s) => s.a.concealedSamples) / Math.max(1, delta(shapedFirst, shapedLast, (s) => s.a.totalSamplesReceived));
-      const bConcealed = delta(shapedFirst, shapedLast, (s) => s.b.concealedSamples) / Math.max(1, delta(shapedFirst, shapedLast, (s) => s.b.totalSamplesReceived));
+      const aConcealed =
+        delta(shapedFirst, shapedLast, (s) => s.a.concealedSamples) /
+        Math.max(
+          1,
+          delta(shapedFirst, shapedLast, (s) => s.a.totalSamplesReceived),
+        );
+      const bConcealed =
+        delta(shapedFirst, shapedLast, (s) => s.b.concealedSamples) /
+        Math.max(
+          1,
+          delta(shapedFirst, shapedLast, (s) => s.b.totalSamplesReceived),
+        );
       const bFec = delta(shapedFirst, shapedLast, (s) => s.b.fecPacketsReceived);
       const bFps = delta(shapedFirst, shapedLast, (s) => s.b.framesDecoded) / shapedS;
-      console.log(`warm: A ${aFpsWarm.toFixed(1)} fps, froze ${(aFreezeWarm * 100).toFixed(1)} % of the time, concealed ${(aConcealedWarm * 100).toFixed(1)} %`);
-      console.log(`shaped: A ${aFps.toFixed(1)} fps, froze ${aFreeze.toFixed(2)} s, concealed ${(aConcealed * 100).toFixed(1)} %; B ${bFps.toFixed(1)} fps, concealed ${(bConcealed * 100).toFixed(1)} % (FEC packets ${bFec})`);
+      console.log(
+        `warm: A ${aFpsWarm.toFixed(1)} fps, froze ${(aFreezeWarm * 100).toFixed(1)} % of the time, concealed ${(aConcealedWarm * 100).toFixed(1)} %`,
+      );
+      console.log(
+        `shaped: A ${aFps.toFixed(1)} fps, froze ${aFreeze.toFixed(2)} s, concealed ${(aConcealed * 100).toFixed(1)} %; B ${bFps.toFixed(1)} fps, concealed ${(bConcealed * 100).toFixed(1)} % (FEC packets ${bFec})`,
+      );
       expect(Math.max(...shaped.map((s) => s.linkA!.lossFraction))).toBeLessThan(0.05);
       expect(median(sendA)).toBeGreaterThan(0.7 * median(during("warm", 2).map((s) => s.linkA!.sendBps)));
       // A's picture goes on: frames decoded in every 5 s of the shaped phase, at half its unshaped rate or more,
       // frozen under a quarter of the time.
       for (let from = 0; from + 5 <= SHAPED_S; from += 5) {
         const window = during("shaped", from).filter((s) => s.t - (phaseStart.get("shaped") ?? 0) < from + 5);
-        if (window.length >= 2) expect(window[window.length - 1].a.framesDecoded, `A's frames ${from}-${from + 5} s into the shaping`).toBeGreaterThan(window[0].a.framesDecoded);
+        if (window.length >= 2)
+          expect(window[window.length - 1].a.framesDecoded, `A's frames ${from}-${from + 5} s into the shaping`).toBeGreaterThan(
+            window[0].a.framesDecoded,
+          );
       }
       expect(aFps).toBeGreaterThan(aFpsWarm * 0.5);
       expect(aFreeze).toBeLessThan(0.25 * shapedS + aFreezeWarm * shapedS);
@@ -427,10 +515,11 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
       const aFpsFreed = delta(freedFrom, freedLast, (s) => s.a.framesDecoded) / seconds(freedFrom, freedLast);
       const recovered = during("freed", -5).map((s) => s.linkB!.availableBps);
       const sentFreed = during("freed", -10).map((s) => s.linkB!.sendBps);
-      console.log(`freed: B ${bFpsFreed.toFixed(1)} fps over the last 10 s (A ${aFpsFreed.toFixed(1)}); estimate ${kbit(median(recovered))}, sending ${kbit(median(sentFreed))}`);
+      console.log(
+        `freed: B ${bFpsFreed.toFixed(1)} fps over the last 10 s (A ${aFpsFreed.toFixed(1)}); estimate ${kbit(median(recovered))}, sending ${kbit(median(sentFreed))}`,
+      );
       expect(bFpsFreed).toBeGreaterThan(aFpsFreed * 0.7);
       expect(median(recovered)).toBeGreaterThan(Math.max(1_000_000, median(sentFreed)));
-
     },
     (WARM_S + SHAPED_S + FREED_S) * 1000 + 120_000,
   );

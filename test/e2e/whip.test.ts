@@ -22,7 +22,8 @@ interface Rgb {
   b: number;
 }
 
-const near = (a: Rgb | null, b: Rgb, tolerance = 60) => a !== null && Math.abs(a.r - b.r) <= tolerance && Math.abs(a.g - b.g) <= tolerance && Math.abs(a.b - b.b) <= tolerance;
+const near = (a: Rgb | null, b: Rgb, tolerance = 60) =>
+  a !== null && Math.abs(a.r - b.r) <= tolerance && Math.abs(a.g - b.g) <= tolerance && Math.abs(a.b - b.b) <= tolerance;
 
 /**
  * The mean colour of a 9x9 square at (x, y) of a playing video, given as shares of its width and height:
@@ -102,7 +103,11 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
     // The WHEP client from npm as a page script would load it: bundled, in a page of another origin
     // (localhost, not 127.0.0.1), so the POST, PATCH and DELETE go through CORS as a real player's do.
     const bundle = await build({
-      stdin: { contents: 'import { WHEPClient } from "whip-whep/whep.js"; window.WHEPClient = WHEPClient;', resolveDir: process.cwd(), loader: "js" },
+      stdin: {
+        contents: 'import { WHEPClient } from "whip-whep/whep.js"; window.WHEPClient = WHEPClient;',
+        resolveDir: process.cwd(),
+        loader: "js",
+      },
       bundle: true,
       format: "iife",
       write: false,
@@ -140,9 +145,16 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       await viewer.page.goto(new URL("/?room=whip-e2e&name=Viewer&role=viewer", server.url).toString());
       await waitConnected(viewer);
 
-      const whipClient = startWhipClient({ endpoint: `${server.url}/whip/whip-e2e?name=${encodeURIComponent("GStreamer 인코더")}`, colour: 0xffff0000, toneHz: 880 });
+      const whipClient = startWhipClient({
+        endpoint: `${server.url}/whip/whip-e2e?name=${encodeURIComponent("GStreamer 인코더")}`,
+        colour: 0xffff0000,
+        toneHz: 880,
+      });
       const inRoster = await viewer.page
-        .waitForFunction(() => window.tessera.participants.some((p) => p.name === "GStreamer 인코더" && p.role === "sender"), null, { timeout: CONNECT_TIMEOUT_MS, polling: 200 })
+        .waitForFunction(() => window.tessera.participants.some((p) => p.name === "GStreamer 인코더" && p.role === "sender"), null, {
+          timeout: CONNECT_TIMEOUT_MS,
+          polling: 200,
+        })
         .then(() => true)
         .catch(() => false);
       expect(inRoster, `the publisher in the page's roster: ${whipClient.describe()}\n${await describePage(viewer)}`).toBe(true);
@@ -152,29 +164,49 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       // The one sender's tile fills the mix; the client's 320x240 picture sits in its middle.
       const red = { r: 255, g: 0, b: 0 };
       await expect
-        .poll(() => videoColour(viewer, "video#mixed", 0.5, 0.5), { timeout: 30_000, interval: 300, message: `the publisher's red tile in the mix; ${whipClient.describe()}` })
+        .poll(() => videoColour(viewer, "video#mixed", 0.5, 0.5), {
+          timeout: 30_000,
+          interval: 300,
+          message: `the publisher's red tile in the mix; ${whipClient.describe()}`,
+        })
         .toSatisfy((c: Rgb | null) => near(c, red));
 
       let hz: number | null = null;
       await expect
-        .poll(async () => (hz = await loudestHz(viewer, "video#mixed")), { timeout: 30_000, interval: 500, message: "the publisher's 880 Hz tone is the loudest sound the page plays" })
+        .poll(async () => (hz = await loudestHz(viewer, "video#mixed")), {
+          timeout: 30_000,
+          interval: 500,
+          message: "the publisher's 880 Hz tone is the loudest sound the page plays",
+        })
         .toSatisfy((f: number | null) => f !== null && Math.abs(f - 880) < 30);
       expect(hz).not.toBeNull();
 
       // Ctrl-C: the client DELETEs its session and exits; the participant leaves the page's roster.
       const code = await whipClient.stop();
       expect(code, whipClient.describe()).toBe(0);
-      await expect.poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name)), { timeout: 10_000 }).toEqual(["Viewer"]);
+      await expect
+        .poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name)), { timeout: 10_000 })
+        .toEqual(["Viewer"]);
       expect(whipClient.output.join("\n")).toMatch(/Bye/);
 
       // A publisher that dies without a word (SIGKILL: no DELETE, no DTLS close) is noticed by ICE consent
       // freshness (RFC 7675, about 30 s) and leaves the room like any failed participant.
       const crashing = startWhipClient({ endpoint: `${server.url}/whip/whip-e2e?name=Crasher`, colour: 0xff00ff00, toneHz: 440 });
-      await expect.poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name).sort()), { timeout: CONNECT_TIMEOUT_MS }).toEqual(["Crasher", "Viewer"]);
-      await expect.poll(() => videoColour(viewer, "video#mixed", 0.5, 0.5), { timeout: 30_000, interval: 300, message: "the second publisher's green tile" }).toSatisfy((c: Rgb | null) => near(c, { r: 0, g: 255, b: 0 }));
+      await expect
+        .poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name).sort()), { timeout: CONNECT_TIMEOUT_MS })
+        .toEqual(["Crasher", "Viewer"]);
+      await expect
+        .poll(() => videoColour(viewer, "video#mixed", 0.5, 0.5), {
+          timeout: 30_000,
+          interval: 300,
+          message: "the second publisher's green tile",
+        })
+        .toSatisfy((c: Rgb | null) => near(c, { r: 0, g: 255, b: 0 }));
       await crashing.crash();
       const crashedAt = Date.now();
-      await expect.poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name)), { timeout: 60_000, interval: 500 }).toEqual(["Viewer"]);
+      await expect
+        .poll(() => viewer.page.evaluate(() => window.tessera.participants.map((p) => p.name)), { timeout: 60_000, interval: 500 })
+        .toEqual(["Viewer"]);
       console.info(`a crashed WHIP publisher left the room after ${Math.round((Date.now() - crashedAt) / 1000)} s`);
     },
     TEST_TIMEOUT_MS + 60_000,
@@ -196,7 +228,11 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       const whipClient = startWhipClient({ endpoint: `${server.url}/whip/whip-sfu-e2e?name=Forwarded`, colour: 0xff0000ff, toneHz: 660 });
       const remote = '#remotes video[data-name="Forwarded"]';
       await expect
-        .poll(() => videoColour(viewer, remote, 0.5, 0.5), { timeout: CONNECT_TIMEOUT_MS, interval: 300, message: `the publisher's blue video in #remotes; ${whipClient.describe()}` })
+        .poll(() => videoColour(viewer, remote, 0.5, 0.5), {
+          timeout: CONNECT_TIMEOUT_MS,
+          interval: 300,
+          message: `the publisher's blue video in #remotes; ${whipClient.describe()}`,
+        })
         .toSatisfy((c: Rgb | null) => near(c, { r: 0, g: 0, b: 255 }));
       await expect
         .poll(() => loudestHz(viewer, remote), { timeout: 30_000, interval: 500, message: "the publisher's 660 Hz tone, forwarded" })
@@ -219,14 +255,19 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       await player.page.goto(`${pagesOrigin}/`);
       const endpoint = `${server.url}/whep/whep-e2e`;
       const played = await player.page.evaluate(async (endpoint) => {
-        const w = window as unknown as { WHEPClient: new () => { view(pc: RTCPeerConnection, url: string, token?: string): Promise<void> } };
+        const w = window as unknown as {
+          WHEPClient: new () => { view(pc: RTCPeerConnection, url: string, token?: string): Promise<void> };
+        };
         const play = async (id: string, preferH264: boolean) => {
           const pc = new RTCPeerConnection();
           const video = pc.addTransceiver("video", { direction: "recvonly" });
           pc.addTransceiver("audio", { direction: "recvonly" });
           if (preferH264) {
             const codecs = RTCRtpReceiver.getCapabilities("video")!.codecs;
-            video.setCodecPreferences([...codecs.filter((c) => c.mimeType === "video/H264"), ...codecs.filter((c) => c.mimeType !== "video/H264")]);
+            video.setCodecPreferences([
+              ...codecs.filter((c) => c.mimeType === "video/H264"),
+              ...codecs.filter((c) => c.mimeType !== "video/H264"),
+            ]);
           }
           const element = document.createElement("video");
           element.id = id;
@@ -252,9 +293,14 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
       const blue = { r: 0, g: 0, b: 255 };
       for (const id of ["vp8", "h264"]) {
         await expect
-          .poll(() => player.page.evaluate((id) => document.querySelector<HTMLVideoElement>(`#${id}`)?.videoWidth ?? 0, id), { timeout: CONNECT_TIMEOUT_MS, message: `player ${id} shows the 1280-wide mix` })
+          .poll(() => player.page.evaluate((id) => document.querySelector<HTMLVideoElement>(`#${id}`)?.videoWidth ?? 0, id), {
+            timeout: CONNECT_TIMEOUT_MS,
+            message: `player ${id} shows the 1280-wide mix`,
+          })
           .toBe(1280);
-        await expect.poll(() => videoColour(player, `#${id}`, 0.5, 0.5), { timeout: 20_000, message: `player ${id} shows Blue's tile` }).toSatisfy((c: Rgb | null) => near(c, blue));
+        await expect
+          .poll(() => videoColour(player, `#${id}`, 0.5, 0.5), { timeout: 20_000, message: `player ${id} shows Blue's tile` })
+          .toSatisfy((c: Rgb | null) => near(c, blue));
         const codec = await player.page.evaluate(async (id) => {
           const pc = (window as unknown as Record<string, RTCPeerConnection>)[id];
           const stats = [...(await pc.getStats()).values()];
@@ -264,7 +310,11 @@ describeWithChromium("WHIP and WHEP with third-party clients", () => {
         expect(codec).toBe(id === "vp8" ? "video/VP8" : "video/H264");
       }
       await expect
-        .poll(() => loudestHz(player, "#vp8"), { timeout: 20_000, interval: 500, message: "Blue's 660 Hz tone in the player's everyone-mix" })
+        .poll(() => loudestHz(player, "#vp8"), {
+          timeout: 20_000,
+          interval: 500,
+          message: "Blue's 660 Hz tone in the player's everyone-mix",
+        })
         .toSatisfy((f: number | null) => f !== null && Math.abs(f - 660) < 30);
       // Two players, counted as the room's viewers.
       await sender.waitFor((m) => m.type === "participants" && m.participants.filter((p) => p.role === "viewer").length === 2, 10_000);

@@ -91,7 +91,18 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   readonly layouts: LayoutSpec[] = [];
   layout: ReadonlyMap<string, Rect> = new Map();
   activeSpeaker: string | undefined;
-  readonly videoStats = { framesComposed: 0, framesSent: 0, framesDropped: 0, keyframesSent: 0, keyframeRequests: 0, encoderRestarts: 0, decoderRestarts: 0, outputCodecs: [], outputStreams: [], decodeLagMaxMs: 0 };
+  readonly videoStats = {
+    framesComposed: 0,
+    framesSent: 0,
+    framesDropped: 0,
+    keyframesSent: 0,
+    keyframeRequests: 0,
+    encoderRestarts: 0,
+    decoderRestarts: 0,
+    outputCodecs: [],
+    outputStreams: [],
+    decodeLagMaxMs: 0,
+  };
   readonly ladder = renditionLadder({ width: 1280, height: 720, bitrate: 1_500_000 });
   /** Every set of receiver streams the room asked for, in order (as `vp8:640x360` strings, sorted). */
   readonly receiverStreams: string[][] = [];

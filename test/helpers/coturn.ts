@@ -17,7 +17,8 @@ export class Coturn {
 
   /** Starts coturn and resolves once its UDP listener is open. */
   static async start(secret: string): Promise<Coturn> {
-    if (!existsSync(TURNSERVER)) throw new Error(`${TURNSERVER} not found: install Debian's coturn (apt-get install -y coturn); .ci/run does`);
+    if (!existsSync(TURNSERVER))
+      throw new Error(`${TURNSERVER} not found: install Debian's coturn (apt-get install -y coturn); .ci/run does`);
     const dir = mkdtempSync(join(tmpdir(), "tessera-coturn-"));
     const port = await freePort();
     // A relay port range of its own, so coturns of parallel test runs do not fight over ports.

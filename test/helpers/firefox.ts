@@ -127,5 +127,10 @@ export async function waitFirefoxConnected(fp: FirefoxPage): Promise<void> {
 
 /** describe() that needs Firefox: skipped with a warning without it, failing in CI. */
 export function describeWithFirefox(name: string, suite: () => void): void {
-  describeRequiring(name, existsSync(FIREFOX), `${FIREFOX} not found: install Debian's browser with "apt-get install -y firefox-esr" to run the Firefox e2e tests`, suite);
+  describeRequiring(
+    name,
+    existsSync(FIREFOX),
+    `${FIREFOX} not found: install Debian's browser with "apt-get install -y firefox-esr" to run the Firefox e2e tests`,
+    suite,
+  );
 }

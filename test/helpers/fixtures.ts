@@ -23,8 +23,22 @@ export function solidColourClip(colour: string, seconds = 2, size = "320x240", k
  * unit and SPS/PPS repeated before every keyframe, so any keyframe decodes on its own.
  */
 export function h264EncoderArgs(bitrate: string, keyframeEvery: number): string[] {
-  return ["-c:v", "libx264", "-profile:v", "baseline", "-tune", "zerolatency", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-b:v", bitrate,
-    "-x264-params", `keyint=${keyframeEvery}:min-keyint=${keyframeEvery}:scenecut=0:aud=1:repeat-headers=1`];
+  return [
+    "-c:v",
+    "libx264",
+    "-profile:v",
+    "baseline",
+    "-tune",
+    "zerolatency",
+    "-preset",
+    "veryfast",
+    "-pix_fmt",
+    "yuv420p",
+    "-b:v",
+    bitrate,
+    "-x264-params",
+    `keyint=${keyframeEvery}:min-keyint=${keyframeEvery}:scenecut=0:aud=1:repeat-headers=1`,
+  ];
 }
 
 /**
@@ -37,8 +51,21 @@ export function solidColourH264Clip(colour: string, seconds = 2, size = "320x240
   if (cached) return cached;
   const annexB = execFileSync(
     resolveFfmpegPath(),
-    ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", `color=c=${colour}:s=${size}:r=30`, "-t", String(seconds),
-      ...h264EncoderArgs("300k", keyframeEvery), "-f", "h264", "pipe:1"],
+    [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      `color=c=${colour}:s=${size}:r=30`,
+      "-t",
+      String(seconds),
+      ...h264EncoderArgs("300k", keyframeEvery),
+      "-f",
+      "h264",
+      "pipe:1",
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   const clip: EncodedClip = { frames: accessUnits(annexB), codec: "h264" };
@@ -69,8 +96,32 @@ function encodeClip(source: string, seconds: number, bitrate: string, gop: numbe
   if (cached) return cached;
   const ivf = execFileSync(
     resolveFfmpegPath(),
-    ["-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", source, "-t", String(seconds),
-      "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", bitrate, "-g", String(gop), "-auto-alt-ref", "0", "-f", "ivf", "pipe:1"],
+    [
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-f",
+      "lavfi",
+      "-i",
+      source,
+      "-t",
+      String(seconds),
+      "-c:v",
+      "libvpx",
+      "-deadline",
+      "realtime",
+      "-cpu-used",
+      "8",
+      "-b:v",
+      bitrate,
+      "-g",
+      String(gop),
+      "-auto-alt-ref",
+      "0",
+      "-f",
+      "ivf",
+      "pipe:1",
+    ],
     { maxBuffer: 64 * 1024 * 1024 },
   );
   const frames = new IvfReader().push(ivf).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) }));

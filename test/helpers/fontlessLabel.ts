@@ -12,6 +12,11 @@ const renderer = new LabelRenderer({ outputHeight: 720, font });
 const labels = process.argv.slice(2).map((name) => {
   const label = renderer.tileLabel(name, false, 1200);
   if (!label) throw new Error(`no label for ${name}`);
-  return { name, width: label.width, height: label.height, luma: Buffer.from(label.data.subarray(0, label.width * label.height)).toString("base64") };
+  return {
+    name,
+    width: label.width,
+    height: label.height,
+    luma: Buffer.from(label.data.subarray(0, label.width * label.height)).toString("base64"),
+  };
 });
 process.stdout.write(`${JSON.stringify({ fontsBefore, families: font.families, css: renderer.cssFont(), labels })}\n`);

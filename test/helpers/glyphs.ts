@@ -9,7 +9,8 @@ export interface Luma {
 
 export function cropLuma(src: Luma, x: number, y: number, width: number, height: number): Luma {
   const data = new Uint8Array(width * height);
-  for (let row = 0; row < height; row++) for (let col = 0; col < width; col++) data[row * width + col] = src.data[(y + row) * src.width + x + col];
+  for (let row = 0; row < height; row++)
+    for (let col = 0; col < width; col++) data[row * width + col] = src.data[(y + row) * src.width + x + col];
   return { width, height, data };
 }
 
@@ -22,7 +23,10 @@ export function rgbLuma(rgb: Buffer, width: number, height: number): Luma {
 
 /** The smallest box holding every pixel brighter than `threshold` (the white text on a dark box). */
 export function inkBox(l: Luma, threshold = 128): { x: number; y: number; width: number; height: number } | undefined {
-  let x0 = l.width, y0 = l.height, x1 = -1, y1 = -1;
+  let x0 = l.width,
+    y0 = l.height,
+    x1 = -1,
+    y1 = -1;
   for (let y = 0; y < l.height; y++)
     for (let x = 0; x < l.width; x++)
       if (l.data[y * l.width + x] > threshold) {
@@ -47,7 +51,11 @@ export function referenceText(text: string, font: string): Luma {
   ctx.font = font;
   ctx.fillText(text, 20, 200);
   const rgba = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-  const full: Luma = { width: canvas.width, height: canvas.height, data: Uint8Array.from({ length: canvas.width * canvas.height }, (_, i) => rgba[4 * i]) };
+  const full: Luma = {
+    width: canvas.width,
+    height: canvas.height,
+    data: Uint8Array.from({ length: canvas.width * canvas.height }, (_, i) => rgba[4 * i]),
+  };
   const box = inkBox(full);
   if (!box) throw new Error(`"${text}" draws nothing in ${font}`);
   return cropLuma(full, box.x, box.y, box.width, box.height);
@@ -69,7 +77,8 @@ export function inkSimilarity(region: Luma, reference: Luma, slack = 2): number 
       const b: number[] = [];
       for (let y = 0; y < reference.height; y++)
         for (let x = 0; x < reference.width; x++) {
-          const rx = box.x + x + dx, ry = box.y + y + dy;
+          const rx = box.x + x + dx,
+            ry = box.y + y + dy;
           a.push(rx >= 0 && ry >= 0 && rx < region.width && ry < region.height ? region.data[ry * region.width + rx] : 0);
           b.push(reference.data[y * reference.width + x]);
         }
@@ -82,7 +91,9 @@ function ncc(a: number[], b: number[]): number {
   const n = a.length;
   const ma = a.reduce((s, v) => s + v, 0) / n;
   const mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
+  let sab = 0,
+    saa = 0,
+    sbb = 0;
   for (let i = 0; i < n; i++) {
     sab += (a[i] - ma) * (b[i] - mb);
     saa += (a[i] - ma) ** 2;

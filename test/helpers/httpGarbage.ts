@@ -74,16 +74,48 @@ const UPGRADE_HEADER_SETS: readonly (readonly string[])[] = [
   ["Connection: Upgrade", "Upgrade: websocket"],
   ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="],
   ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 8", "Sec-WebSocket-Key: short"],
-  ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Origin: http://evil.example"],
-  ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Origin: null", "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99"],
-  ["Connection: Upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Protocol: ,,,"],
+  [
+    "Connection: Upgrade",
+    "Upgrade: websocket",
+    "Sec-WebSocket-Version: 13",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Origin: http://evil.example",
+  ],
+  [
+    "Connection: Upgrade",
+    "Upgrade: websocket",
+    "Sec-WebSocket-Version: 13",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Origin: null",
+    "Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=99",
+  ],
+  [
+    "Connection: Upgrade",
+    "Upgrade: websocket",
+    "Sec-WebSocket-Version: 13",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Sec-WebSocket-Protocol: ,,,",
+  ],
   ["Connection: Upgrade, HTTP2-Settings", "Upgrade: h2c", "HTTP2-Settings: !!"],
-  ["Connection: upgrade", "Upgrade: websocket", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Content-Length: 5"],
+  [
+    "Connection: upgrade",
+    "Upgrade: websocket",
+    "Sec-WebSocket-Version: 13",
+    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+    "Content-Length: 5",
+  ],
 ];
 
 // Bytes that may follow a request's head: a body, a WebSocket frame, more junk, nothing.
-const TAILS = ["", "hello", "\x81\x85\x00\x00\x00\x00hello", "0\r\n\r\n", "zz\r\nnot a chunk\r\n", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "\0".repeat(64)];
-
+const TAILS = [
+  "",
+  "hello",
+  "\x81\x85\x00\x00\x00\x00hello",
+  "0\r\n\r\n",
+  "zz\r\nnot a chunk\r\n",
+  "GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+  "\0".repeat(64),
+];
 
 /** `count` malformed requests from `seed`; about one in three is an upgrade, one in five is reset right after sending. */
 export function garbageRequests(count: number, seed: number): GarbageRequest[] {

@@ -17,20 +17,25 @@ export interface DecodeReport {
  */
 export function decodeFile(path: string, ffmpeg = resolveFfmpegPath()): Promise<DecodeReport> {
   return new Promise((resolve, reject) => {
-    execFile(ffmpeg, ["-hide_banner", "-nostdin", "-i", path, "-f", "null", "-"], { maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
-      if (err) return reject(new Error(`ffmpeg could not decode ${path}: ${stderr.slice(-2000)}`));
-      const times = [...stderr.matchAll(/time=(\d+):(\d+):(\d+(?:\.\d+)?)/g)];
-      const last = times.at(-1);
-      const seconds = last ? Number(last[1]) * 3600 + Number(last[2]) * 60 + Number(last[3]) : 0;
-      const frames = [...stderr.matchAll(/frame=\s*(\d+)/g)].at(-1);
-      resolve({
-        seconds,
-        hasVideo: /Stream #0:\d+.*: Video: (vp8|h264)/.test(stderr),
-        hasAudio: /Stream #0:\d+.*: Audio: opus/.test(stderr),
-        videoFrames: frames ? Number(frames[1]) : 0,
-        stderr,
-      });
-    });
+    execFile(
+      ffmpeg,
+      ["-hide_banner", "-nostdin", "-i", path, "-f", "null", "-"],
+      { maxBuffer: 16 * 1024 * 1024 },
+      (err, _stdout, stderr) => {
+        if (err) return reject(new Error(`ffmpeg could not decode ${path}: ${stderr.slice(-2000)}`));
+        const times = [...stderr.matchAll(/time=(\d+):(\d+):(\d+(?:\.\d+)?)/g)];
+        const last = times.at(-1);
+        const seconds = last ? Number(last[1]) * 3600 + Number(last[2]) * 60 + Number(last[3]) : 0;
+        const frames = [...stderr.matchAll(/frame=\s*(\d+)/g)].at(-1);
+        resolve({
+          seconds,
+          hasVideo: /Stream #0:\d+.*: Video: (vp8|h264)/.test(stderr),
+          hasAudio: /Stream #0:\d+.*: Audio: opus/.test(stderr),
+          videoFrames: frames ? Number(frames[1]) : 0,
+          stderr,
+        });
+      },
+    );
   });
 }
 
@@ -39,7 +44,19 @@ export function videoLuma(path: string, crop?: string): Promise<{ t: number; lum
   return new Promise((resolve, reject) => {
     execFile(
       resolveFfmpegPath(),
-      ["-hide_banner", "-nostdin", "-i", path, "-map", "0:v", "-vf", `${crop ? `crop=${crop},` : ""}scale=32:18,format=gray,showinfo`, "-f", "null", "-"],
+      [
+        "-hide_banner",
+        "-nostdin",
+        "-i",
+        path,
+        "-map",
+        "0:v",
+        "-vf",
+        `${crop ? `crop=${crop},` : ""}scale=32:18,format=gray,showinfo`,
+        "-f",
+        "null",
+        "-",
+      ],
       { maxBuffer: 64 * 1024 * 1024 },
       (err, _stdout, stderr) => {
         if (err) return reject(new Error(`ffmpeg could not decode ${path}: ${stderr.slice(-2000)}`));
@@ -54,7 +71,25 @@ export function audioSamples(path: string): Promise<Int16Array> {
   return new Promise((resolve, reject) => {
     execFile(
       resolveFfmpegPath(),
-      ["-hide_banner", "-nostdin", "-loglevel", "error", "-i", path, "-map", "0:a", "-af", "aresample=async=1:first_pts=0", "-ac", "1", "-ar", "48000", "-f", "s16le", "pipe:1"],
+      [
+        "-hide_banner",
+        "-nostdin",
+        "-loglevel",
+        "error",
+        "-i",
+        path,
+        "-map",
+        "0:a",
+        "-af",
+        "aresample=async=1:first_pts=0",
+        "-ac",
+        "1",
+        "-ar",
+        "48000",
+        "-f",
+        "s16le",
+        "pipe:1",
+      ],
       { encoding: "buffer", maxBuffer: 256 * 1024 * 1024 },
       (err, stdout, stderr) => {
         if (err) return reject(new Error(`ffmpeg could not decode the audio of ${path}: ${stderr.toString().slice(-2000)}`));

@@ -7,8 +7,15 @@ import type { EncodedFrame } from "../../mixer/video/frameAssembler.js";
 export const PROBE_WIDTH = 160;
 export const PROBE_HEIGHT = 90;
 
-export interface Rgb { r: number; g: number; b: number }
-export interface ProbeSize { readonly width: number; readonly height: number }
+export interface Rgb {
+  r: number;
+  g: number;
+  b: number;
+}
+export interface ProbeSize {
+  readonly width: number;
+  readonly height: number;
+}
 
 /** Decodes a received VP8 stream with a real ffmpeg into small RGB pictures a test can inspect. */
 export class MixedStreamDecoder {
@@ -37,8 +44,30 @@ export class MixedStreamDecoder {
     const probe = this.probe;
     const child = spawn(resolveFfmpegPath(), [
       // Decode each frame as it arrives (one thread, no probing): the bench reads latency from these pictures.
-      "-hide_banner", "-loglevel", "error", "-threads", "1", "-flags", "low_delay", "-probesize", "32", "-analyzeduration", "0", "-f", codec === "vp8" ? "ivf" : "h264", "-i", "pipe:0",
-      "-vf", `scale=${probe.width}:${probe.height}`, "-vsync", "passthrough", "-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1",
+      "-hide_banner",
+      "-loglevel",
+      "error",
+      "-threads",
+      "1",
+      "-flags",
+      "low_delay",
+      "-probesize",
+      "32",
+      "-analyzeduration",
+      "0",
+      "-f",
+      codec === "vp8" ? "ivf" : "h264",
+      "-i",
+      "pipe:0",
+      "-vf",
+      `scale=${probe.width}:${probe.height}`,
+      "-vsync",
+      "passthrough",
+      "-pix_fmt",
+      "rgb24",
+      "-f",
+      "rawvideo",
+      "pipe:1",
     ]);
     child.stdin.on("error", () => undefined);
     const frameBytes = probe.width * probe.height * 3;
@@ -80,11 +109,17 @@ export class MixedStreamDecoder {
     const { width, height } = this.probe;
     const cx = Math.min(width - 1 - radius, Math.max(radius, Math.round((x / outputWidth) * width)));
     const cy = Math.min(height - 1 - radius, Math.max(radius, Math.round((y / outputHeight) * height)));
-    let r = 0, g = 0, b = 0, n = 0;
+    let r = 0,
+      g = 0,
+      b = 0,
+      n = 0;
     for (let yy = cy - radius; yy <= cy + radius; yy++)
       for (let xx = cx - radius; xx <= cx + radius; xx++) {
         const i = (yy * width + xx) * 3;
-        r += frame[i]; g += frame[i + 1]; b += frame[i + 2]; n++;
+        r += frame[i];
+        g += frame[i + 1];
+        b += frame[i + 2];
+        n++;
       }
     return { r: r / n, g: g / n, b: b / n };
   }
@@ -102,5 +137,9 @@ export class MixedStreamDecoder {
 
 export function closeTo(actual: Rgb | undefined, expected: Rgb, tolerance = 45): boolean {
   if (!actual) return false;
-  return Math.abs(actual.r - expected.r) <= tolerance && Math.abs(actual.g - expected.g) <= tolerance && Math.abs(actual.b - expected.b) <= tolerance;
+  return (
+    Math.abs(actual.r - expected.r) <= tolerance &&
+    Math.abs(actual.g - expected.g) <= tolerance &&
+    Math.abs(actual.b - expected.b) <= tolerance
+  );
 }

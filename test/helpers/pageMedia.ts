@@ -81,7 +81,10 @@ export function colourShares(q: ColourQuery): { left: number; right: number } | 
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = (y * width + x) * 4;
-      const near = Math.abs(data[i] - q.rgb[0]) <= q.tolerance && Math.abs(data[i + 1] - q.rgb[1]) <= q.tolerance && Math.abs(data[i + 2] - q.rgb[2]) <= q.tolerance;
+      const near =
+        Math.abs(data[i] - q.rgb[0]) <= q.tolerance &&
+        Math.abs(data[i + 1] - q.rgb[1]) <= q.tolerance &&
+        Math.abs(data[i + 2] - q.rgb[2]) <= q.tolerance;
       if (near) hits[x < width / 2 ? 0 : 1] += 1;
     }
   }

@@ -56,7 +56,8 @@ export function rawSend(port: number, bytes: string | Buffer, options: RawSendOp
         socket.write(data.subarray(at, at + size));
         if (size < data.length) await new Promise((r) => setImmediate(r));
       }
-      if (options.resetAfterMs !== undefined) setTimeout(() => (done ? undefined : (socket.resetAndDestroy(), finish())), options.resetAfterMs);
+      if (options.resetAfterMs !== undefined)
+        setTimeout(() => (done ? undefined : (socket.resetAndDestroy(), finish())), options.resetAfterMs);
     });
   });
 }

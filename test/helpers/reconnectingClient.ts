@@ -86,7 +86,8 @@ export class ReconnectingClient {
       } catch (err) {
         lastError = (err as Error).message;
         await this.current.close();
-        if (performance.now() > deadline) throw new Error(`${this.options.name}: could not connect within ${timeoutMs} ms: ${lastError}`, { cause: err });
+        if (performance.now() > deadline)
+          throw new Error(`${this.options.name}: could not connect within ${timeoutMs} ms: ${lastError}`, { cause: err });
         await new Promise((r) => setTimeout(r, RETRY_MS));
         this.current = this.fresh();
       }

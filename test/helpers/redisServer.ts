@@ -13,9 +13,13 @@ export interface RedisServer {
 /** Starts redis-server on `port` (a free one if not given) and resolves once it accepts connections. */
 export async function startRedis(port?: number): Promise<RedisServer> {
   const listenOn = port ?? (await freePort());
-  const child: ChildProcess = spawn("redis-server", ["--port", String(listenOn), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    "redis-server",
+    ["--port", String(listenOn), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   if (child.pid === undefined) throw new Error("could not start redis-server (is it installed? apt-get install redis-server)");
   const pid = child.pid;
   let output = "";

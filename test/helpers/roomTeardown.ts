@@ -22,7 +22,12 @@ function alive(pid: number): boolean {
  * every client in it, and expects the room gone and each of its ffmpeg children reaped: out of the
  * server's process group and no longer a process.
  */
-export async function expectTeardownWhenAllLeave(server: RunningServer, room: string, senders: number, clients: readonly TestClient[]): Promise<void> {
+export async function expectTeardownWhenAllLeave(
+  server: RunningServer,
+  room: string,
+  senders: number,
+  clients: readonly TestClient[],
+): Promise<void> {
   await eventually(() => childrenOf(server, room).length >= senders, 20_000, `a decoder for each of ${room}'s ${senders} senders`);
   const pids = childrenOf(server, room).map((p) => p.pid);
   await Promise.all(clients.map((c) => c.close()));

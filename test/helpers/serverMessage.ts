@@ -12,6 +12,7 @@ export function readServerMessage(data: WebSocket.RawData | string): ServerMessa
   const text = String(data);
   const parsed = parseServerMessage(text);
   if (!parsed.ok) throw new Error(`the server sent a message its protocol schema refuses (${parsed.problem}): ${text.slice(0, 300)}`);
-  if (!isDeepStrictEqual(parsed.message, JSON.parse(text))) throw new Error(`the server sent fields its protocol schema does not have: ${text.slice(0, 300)}`);
+  if (!isDeepStrictEqual(parsed.message, JSON.parse(text)))
+    throw new Error(`the server sent fields its protocol schema does not have: ${text.slice(0, 300)}`);
   return parsed.message;
 }

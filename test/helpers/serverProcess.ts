@@ -21,16 +21,28 @@ export interface ServerProcess {
 /**
  * src/main.ts as its own process on loopback (what `npm start` runs, from sources), once /healthz answers. `preload`: modules loaded before main (`--import`), e.g. a test's fault injector.
  */
-export async function startServerProcess(options: { env?: Record<string, string>; metrics?: boolean; preload?: readonly string[] } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  options: { env?: Record<string, string>; metrics?: boolean; preload?: readonly string[] } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const metricsPort = options.metrics ? await freePort() : undefined;
   const child = spawn(process.execPath, ["--import", "tsx", ...(options.preload ?? []).flatMap((p) => ["--import", p]), "src/main.ts"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ICE_HOST_ADDRESSES: "127.0.0.1", API_TOKEN: "", ...(metricsPort ? { METRICS_PORT: String(metricsPort) } : {}), ...options.env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ICE_HOST_ADDRESSES: "127.0.0.1",
+      API_TOKEN: "",
+      ...(metricsPort ? { METRICS_PORT: String(metricsPort) } : {}),
+      ...options.env,
+    },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
   const server: ServerProcess = {
     child,
     port,
@@ -60,8 +72,12 @@ export async function startServerProcess(options: { env?: Record<string, string>
 async function untilHealthy(server: ServerProcess): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    if (server.child.exitCode !== null) throw new Error(`the server exited (${server.child.exitCode}) before listening; stderr: ${server.stderr()}`);
-    const status = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(1000) }).then((r) => r.status, () => 0);
+    if (server.child.exitCode !== null)
+      throw new Error(`the server exited (${server.child.exitCode}) before listening; stderr: ${server.stderr()}`);
+    const status = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return;
     if (Date.now() > deadline) throw new Error(`the server did not answer /healthz within 30 s; stderr: ${server.stderr()}`);
     await new Promise((r) => setTimeout(r, 200));

@@ -1,4 +1,17 @@
-import { MediaStreamTrack, PictureLossIndication, RTCPeerConnection, RtcpPayloadSpecificFeedback, RtpPacket, serializeAudioLevelIndication, useAudioLevelIndication, useH264, useOPUS, useVP8, type RTCRtpTransceiver, type RtpPacket as Packet } from "werift";
+import {
+  MediaStreamTrack,
+  PictureLossIndication,
+  RTCPeerConnection,
+  RtcpPayloadSpecificFeedback,
+  RtpPacket,
+  serializeAudioLevelIndication,
+  useAudioLevelIndication,
+  useH264,
+  useOPUS,
+  useVP8,
+  type RTCRtpTransceiver,
+  type RtpPacket as Packet,
+} from "werift";
 import WebSocket from "ws";
 import { OpusDecoder } from "../../mixer/audio/opusCodec.js";
 import { ReorderBuffer } from "../../mixer/rtp/reorderBuffer.js";
@@ -140,7 +153,14 @@ export class TestClient {
       const from = this.messages.length;
       await this.openSocket(wsUrl);
       const { mode, resume } = this.options;
-      this.send({ type: "join", room: this.options.room, name: this.options.name, role: this.options.role ?? "sender", ...(mode ? { mode } : {}), ...(resume ? { resume } : {}) });
+      this.send({
+        type: "join",
+        room: this.options.room,
+        name: this.options.name,
+        role: this.options.role ?? "sender",
+        ...(mode ? { mode } : {}),
+        ...(resume ? { resume } : {}),
+      });
       const joined = await this.waitFor((m) => m.type === "joined" || m.type === "error" || m.type === "redirect", 10_000, from);
       if (joined.type === "error") throw new Error(`join refused: ${joined.code}: ${joined.message}`);
       if (joined.type === "joined") {
@@ -192,7 +212,8 @@ export class TestClient {
     const offer = await this.pc.createOffer();
     disableImplicitStun(this.pc, false);
     await this.pc.setLocalDescription(offer);
-    if (this.pc.iceGatheringState !== "complete") await this.pc.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
+    if (this.pc.iceGatheringState !== "complete")
+      await this.pc.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
     this.send({ type: "offer", sdp: this.pc.localDescription!.sdp });
     const answer = await this.waitFor((m) => m.type === "answer" || m.type === "error");
     if (answer.type === "error") throw new Error(`offer refused: ${answer.code}: ${answer.message}`);
@@ -248,7 +269,8 @@ export class TestClient {
     for (;;) {
       const found = this.messages.slice(from).find(predicate);
       if (found) return found;
-      if (Date.now() > deadline) throw new Error(`${this.options.name}: timed out waiting for a message; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
+      if (Date.now() > deadline)
+        throw new Error(`${this.options.name}: timed out waiting for a message; got ${JSON.stringify(this.messages.map((m) => m.type))}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   }
@@ -262,7 +284,6 @@ export class TestClient {
   setClip(clip: EncodedClip): void {
     this.clip = clip;
   }
-
 
   /**
    * Replace the sound this client sends (20 ms Opus packets, looped), e.g. to go quiet or start talking;
@@ -353,7 +374,14 @@ export class TestClient {
       setInterval(() => {
         const due = Math.floor((performance.now() - started) / 20);
         for (; audioIndex <= due; audioIndex++) {
-          const header = new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: (audioIndex * 960) >>> 0, ssrc: 2, marker: false, extensions: extensions() });
+          const header = new RtpHeader({
+            payloadType: 111,
+            sequenceNumber: seq++ & 0xffff,
+            timestamp: (audioIndex * 960) >>> 0,
+            ssrc: 2,
+            marker: false,
+            extensions: extensions(),
+          });
           const tone = this.tone!;
           const packet = new RtpPacket(header, tone[audioIndex % tone.length]).serialize();
           this.bytesSent += packet.length;
@@ -422,7 +450,13 @@ export class TestClient {
       setInterval(() => {
         if (this.screenPc !== pc) return;
         for (const due = Math.floor((performance.now() - started) / 20); index <= due; index++) {
-          const header = new RtpHeader({ payloadType: 111, sequenceNumber: index & 0xffff, timestamp: (index * 960) >>> 0, ssrc: 4, marker: false });
+          const header = new RtpHeader({
+            payloadType: 111,
+            sequenceNumber: index & 0xffff,
+            timestamp: (index * 960) >>> 0,
+            ssrc: 4,
+            marker: false,
+          });
           soundTrack.writeRtp(new RtpPacket(header, sound[index % sound.length]).serialize());
         }
       }, 10),
@@ -438,19 +472,38 @@ export class TestClient {
   }
 
   /** In-order, whole frames into `decoder`: the same path the server's inputs take. */
-  private framesInto(decoder: MixedStreamDecoder, codec: "vp8" | "h264" = "vp8", keyframes?: number[]): (packet: Packet, now: number) => void {
+  private framesInto(
+    decoder: MixedStreamDecoder,
+    codec: "vp8" | "h264" = "vp8",
+    keyframes?: number[],
+  ): (packet: Packet, now: number) => void {
     const assembler = new FrameAssembler(codec, {
       frame: (f) => {
         if (f.isKeyframe) keyframes?.push(performance.now());
         // A VP8 keyframe's header: start code 9d 01 2a, then 14-bit width and height (RFC 6386, 9.1).
-        if (keyframes === this.keyframeArrivals && f.isKeyframe && codec === "vp8" && f.data.length >= 10 && f.data[3] === 0x9d && f.data[4] === 0x01 && f.data[5] === 0x2a) {
-          this.mixKeyframeSizes.push({ at: performance.now(), width: f.data.readUInt16LE(6) & 0x3fff, height: f.data.readUInt16LE(8) & 0x3fff });
+        if (
+          keyframes === this.keyframeArrivals &&
+          f.isKeyframe &&
+          codec === "vp8" &&
+          f.data.length >= 10 &&
+          f.data[3] === 0x9d &&
+          f.data[4] === 0x01 &&
+          f.data[5] === 0x2a
+        ) {
+          this.mixKeyframeSizes.push({
+            at: performance.now(),
+            width: f.data.readUInt16LE(6) & 0x3fff,
+            height: f.data.readUInt16LE(8) & 0x3fff,
+          });
         }
         if (this.options.decode !== false) decoder.push(f, codec);
       },
       needKeyframe: () => undefined,
     });
-    const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
+    const reorder = new ReorderBuffer<Packet>(
+      { maxWaitMs: 100, maxPackets: 500 },
+      { packet: (p) => assembler.packet(p), lost: () => assembler.lost() },
+    );
     return (packet, now) => reorder.push(packet, now);
   }
 
@@ -497,7 +550,11 @@ export class TestClient {
     return remote;
   }
 
-  private receiveRemote(track: MediaStreamTrack, remote: { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder }, transceiver: RTCRtpTransceiver): void {
+  private receiveRemote(
+    track: MediaStreamTrack,
+    remote: { decoder: MixedStreamDecoder; audio: Int16Array[]; opus: OpusDecoder },
+    transceiver: RTCRtpTransceiver,
+  ): void {
     if (track.kind === "audio") {
       track.onReceiveRtp.subscribe((packet) => {
         const pcm = remote.opus.decode(packet.payload);
@@ -533,7 +590,10 @@ export class TestClient {
       } catch (err) {
         // A soak keeps going and reports it with the client's name; other tests fail on the rejection as before.
         if (!this.options.collectOfferErrors) throw err;
-        const sections = sdp.split(/\r?\n/).filter((l) => /^(m=|a=mid:|a=(sendrecv|sendonly|recvonly|inactive)$)/.test(l)).join(" ");
+        const sections = sdp
+          .split(/\r?\n/)
+          .filter((l) => /^(m=|a=mid:|a=(sendrecv|sendonly|recvonly|inactive)$)/.test(l))
+          .join(" ");
         this.offerErrors.push(`${(err as Error).message} (offer: ${sections})`);
       }
     });

@@ -93,7 +93,8 @@ export function garbage(kind: GarbageKind, random: () => number): Buffer {
       const packet = bytes(12 + int(1200));
       packet[0] = 0x80 | (int(2) << 4) | (int(2) << 5) | int(16);
       packet[1] = int(2) === 0 ? 96 + int(32) : int(256) & 0x7f;
-      if (packet[0] & 0x10 && packet.length >= 16 + 4 * packet[0]) packet.writeUInt16BE(int(2) === 0 ? 0xbede : 0x1000, 12 + 4 * (packet[0] & 0x0f));
+      if (packet[0] & 0x10 && packet.length >= 16 + 4 * packet[0])
+        packet.writeUInt16BE(int(2) === 0 ? 0xbede : 0x1000, 12 + 4 * (packet[0] & 0x0f));
       return packet;
     }
     case "rtcp": {

@@ -75,7 +75,11 @@ export function removeLeftovers(): void {
     const m = /^(tsr(\d+)-\w+)/.exec(line.trim());
     if (!m || alive(Number(m[2]))) continue;
     // Processes inside one of our namespaces are that run's relay and browser.
-    for (const pid of ip("netns", "pids", m[1]).split("\n").map(Number).filter((p) => p > 0)) quietly(() => process.kill(pid, "SIGKILL"));
+    for (const pid of ip("netns", "pids", m[1])
+      .split("\n")
+      .map(Number)
+      .filter((p) => p > 0))
+      quietly(() => process.kill(pid, "SIGKILL"));
     quietly(() => ip("netns", "del", m[1]));
   }
   for (const line of ip("-o", "link", "show").split("\n")) {
@@ -91,7 +95,8 @@ function freeSubnet(seed: number): { host: string; ns: string } {
     const index = (seed + i) % 16384;
     const base = `10.213.${index >> 6}.`;
     const last = (index & 63) * 4;
-    if (!used.includes(`${base}${last + 1}/`) && !used.includes(`${base}${last + 2}/`)) return { host: `${base}${last + 1}`, ns: `${base}${last + 2}` };
+    if (!used.includes(`${base}${last + 1}/`) && !used.includes(`${base}${last + 2}/`))
+      return { host: `${base}${last + 1}`, ns: `${base}${last + 2}` };
   }
   throw new Error("no free /30 in 10.213.0.0/16");
 }
@@ -148,12 +153,19 @@ export class WeakLink {
 
   /** Limits the rate both ways with tbf (undefined: no limit). */
   shape(kbitPerSecond: number | undefined): void {
-    for (const [dev, inNs] of [[`${this.ns}h`, false], [`${this.ns}n`, true]] as const) {
+    for (const [dev, inNs] of [
+      [`${this.ns}h`, false],
+      [`${this.ns}n`, true],
+    ] as const) {
       const prefix = inNs ? ["-n", this.ns] : [];
       quietly(() => execFileSync("tc", [...prefix, "qdisc", "del", "dev", dev, "root"], { stdio: "ignore", timeout: 10_000 }));
       if (kbitPerSecond === undefined) continue;
       // A queue of about 200 ms at the rate, as a mobile link's buffer; burst: a few packets.
-      execFileSync("tc", [...prefix, "qdisc", "add", "dev", dev, "root", "tbf", "rate", `${kbitPerSecond}kbit`, "burst", "6kb", "latency", "200ms"], { stdio: "pipe", timeout: 10_000 });
+      execFileSync(
+        "tc",
+        [...prefix, "qdisc", "add", "dev", dev, "root", "tbf", "rate", `${kbitPerSecond}kbit`, "burst", "6kb", "latency", "200ms"],
+        { stdio: "pipe", timeout: 10_000 },
+      );
     }
   }
 
@@ -175,7 +187,11 @@ export class WeakLink {
     if (this.relay?.pid !== undefined && this.relay.exitCode === null) quietly(() => this.relay!.kill("SIGKILL"));
     // Whatever else runs in the namespace (the browser playwright started in it) is this test's.
     quietly(() => {
-      for (const pid of ip("netns", "pids", this.ns).split("\n").map(Number).filter((p) => p > 0)) quietly(() => process.kill(pid, "SIGKILL"));
+      for (const pid of ip("netns", "pids", this.ns)
+        .split("\n")
+        .map(Number)
+        .filter((p) => p > 0))
+        quietly(() => process.kill(pid, "SIGKILL"));
     });
     quietly(() => ip("netns", "del", this.ns));
     quietly(() => ip("link", "del", `${this.ns}h`));
@@ -220,8 +236,16 @@ export class WeakLink {
   }
 
   private async startRelay(): Promise<void> {
-    const config = { host: this.hostAddress, ports: this.options.icePorts, tcpPorts: this.options.tcpPorts, delayMs: this.options.delayMs, loss: this.options.loss };
-    const relay = spawn("ip", ["netns", "exec", this.ns, process.execPath, "--import", "tsx", RELAY, JSON.stringify(config)], { stdio: ["pipe", "pipe", "pipe"] });
+    const config = {
+      host: this.hostAddress,
+      ports: this.options.icePorts,
+      tcpPorts: this.options.tcpPorts,
+      delayMs: this.options.delayMs,
+      loss: this.options.loss,
+    };
+    const relay = spawn("ip", ["netns", "exec", this.ns, process.execPath, "--import", "tsx", RELAY, JSON.stringify(config)], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     this.relay = relay;
     let stderr = "";
     relay.stderr.on("data", (d: Buffer) => (stderr += d.toString()));

@@ -11,7 +11,9 @@ export interface ReceivedWebhook {
  * A real HTTP receiver on 127.0.0.1 for webhook tests. `answer` decides each request's fate: a status to
  * answer with, or "hang" (never answer: the sender's timeout must end the attempt). Every request is kept.
  */
-export async function startWebhookReceiver(answer: (n: number, body: string) => number | "hang" = () => 200): Promise<{ url: string; received: ReceivedWebhook[]; close(): Promise<void> }> {
+export async function startWebhookReceiver(
+  answer: (n: number, body: string) => number | "hang" = () => 200,
+): Promise<{ url: string; received: ReceivedWebhook[]; close(): Promise<void> }> {
   const received: ReceivedWebhook[] = [];
   const hanging: ServerResponse[] = [];
   const server: Server = createServer((req, res) => {

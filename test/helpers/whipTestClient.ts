@@ -122,7 +122,8 @@ export class WhipTestClient {
     const offer = await this.pc.createOffer();
     disableImplicitStun(this.pc, false);
     await this.pc.setLocalDescription(offer);
-    if (this.pc.iceGatheringState !== "complete") await this.pc.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
+    if (this.pc.iceGatheringState !== "complete")
+      await this.pc.iceGatheringStateChange.watch((s) => s === "complete", 5000).catch(() => undefined);
     const res = await fetch(this.options.endpoint, {
       method: "POST",
       headers: { "Content-Type": "application/sdp", ...this.authorization() },
@@ -157,7 +158,13 @@ export class WhipTestClient {
           for (const p of packetizer.packetize(clip.frames[frame % clip.frames.length].data, frame * 3000)) this.videoOut.writeRtp(p);
         }
         for (const due = Math.floor((performance.now() - started) / 20); audio <= due; audio++) {
-          const header = new RtpHeader({ payloadType: 111, sequenceNumber: audio & 0xffff, timestamp: (audio * 960) >>> 0, ssrc: 2, marker: false });
+          const header = new RtpHeader({
+            payloadType: 111,
+            sequenceNumber: audio & 0xffff,
+            timestamp: (audio * 960) >>> 0,
+            ssrc: 2,
+            marker: false,
+          });
           this.audioOut.writeRtp(new RtpPacket(header, tone[audio % tone.length]).serialize());
         }
       }, 10),
@@ -185,12 +192,19 @@ export class WhipTestClient {
 
   /** The codec a payload type names in this client's negotiation. */
   codecOf(payloadType: number): string | undefined {
-    return this.pc.getTransceivers().find((t) => t.kind === "video")?.codecs.find((c) => c.payloadType === payloadType)?.mimeType.toLowerCase();
+    return this.pc
+      .getTransceivers()
+      .find((t) => t.kind === "video")
+      ?.codecs.find((c) => c.payloadType === payloadType)
+      ?.mimeType.toLowerCase();
   }
 
   private framesInto(codec: "vp8" | "h264"): (packet: Packet) => void {
     const assembler = new FrameAssembler(codec, { frame: (f) => this.decoder.push(f, codec), needKeyframe: () => undefined });
-    const reorder = new ReorderBuffer<Packet>({ maxWaitMs: 100, maxPackets: 500 }, { packet: (p) => assembler.packet(p), lost: () => assembler.lost() });
+    const reorder = new ReorderBuffer<Packet>(
+      { maxWaitMs: 100, maxPackets: 500 },
+      { packet: (p) => assembler.packet(p), lost: () => assembler.lost() },
+    );
     return (packet) => reorder.push(packet, performance.now());
   }
 }

@@ -26,7 +26,17 @@ describe("what one client can do to the server", () => {
   const clients: TestClient[] = [];
 
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: mkdtempSync(joinPath(tmpdir(), "tessera-abuse-")), connectTimeoutMs: 2000, maxRooms: 4, maxConnectionsPerAddress: 8, icePortRange: [47100, 47105] });
+    server = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      apiToken: TOKEN,
+      recordingsDir: mkdtempSync(joinPath(tmpdir(), "tessera-abuse-")),
+      connectTimeoutMs: 2000,
+      maxRooms: 4,
+      maxConnectionsPerAddress: 8,
+      icePortRange: [47100, 47105],
+    });
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.ws.close();
@@ -105,7 +115,9 @@ describe("what one client can do to the server", () => {
   it("refuses an offer with more sections than a participant uses before any socket is opened", async () => {
     // Six ports in the ICE range: thirty unbundled sections would have taken them all.
     const s = await join("sections", "Greedy");
-    const sections = Array.from({ length: 30 }, (_, i) => (i % 2 ? "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000" : "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2"));
+    const sections = Array.from({ length: 30 }, (_, i) =>
+      i % 2 ? "m=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000" : "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2",
+    );
     const udpBefore = sampleProcess(process.pid).udpSockets;
     s.ws.send(JSON.stringify({ type: "offer", sdp: ["v=0", ...sections, ""].join("\r\n") }));
     expect(await s.error()).toMatchObject({ code: "too-many-sections", message: expect.stringContaining("30 media sections") });
@@ -136,7 +148,11 @@ describe("what one client can do to the server", () => {
   it("rate-limits a flood of messages and coalesces the roster everyone else receives", async () => {
     const watcher = await join("flood", "Watcher", "viewer");
     const flooder = await join("flood", "Flooder", "viewer");
-    await eventually(() => watcher.messages.some((m) => m.type === "participants" && m.participants.length === 2), 5000, "the roster has both");
+    await eventually(
+      () => watcher.messages.some((m) => m.type === "participants" && m.participants.length === 2),
+      5000,
+      "the roster has both",
+    );
     const rostersBefore = watcher.messages.filter((m) => m.type === "participants").length;
     const started = performance.now();
     for (let i = 0; i < 2000; i++) flooder.ws.send(JSON.stringify({ type: "mute", audio: i % 2 === 0 }));
@@ -154,7 +170,8 @@ describe("what one client can do to the server", () => {
   });
 
   it("limits how often participants start recordings, and leaves an operator's recording to the operator", async () => {
-    const api = (path: string, method: string) => fetch(`${server.url}/api${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
+    const api = (path: string, method: string) =>
+      fetch(`${server.url}/api${path}`, { method, headers: { authorization: `Bearer ${TOKEN}` } });
     const alice = new TestClient({ url: server.url, room: "recorded", name: "Alice", colour: "green", toneHz: 440 });
     clients.push(alice);
     await alice.connect();
@@ -163,14 +180,24 @@ describe("what one client can do to the server", () => {
     rec("start");
     await eventually(() => sam.messages.some((m) => m.type === "recording" && m.recording !== null), 10_000, "the first start works");
     rec("stop");
-    await eventually(() => sam.messages.filter((m) => m.type === "recording").at(-1)?.type === "recording" && server.rooms.get("recorded")?.capabilities.recording?.activeRecording === undefined, 10_000, "the stop works");
+    await eventually(
+      () =>
+        sam.messages.filter((m) => m.type === "recording").at(-1)?.type === "recording" &&
+        server.rooms.get("recorded")?.capabilities.recording?.activeRecording === undefined,
+      10_000,
+      "the stop works",
+    );
     rec("start");
     await eventually(() => errors(sam, "rate-limited").length === 1, 5000, "a second start within 10 s is refused");
     expect(errors(sam, "rate-limited")[0]).toMatchObject({ message: expect.stringMatching(/try again in \d+ s/) });
 
     expect((await api("/rooms/recorded/recording/start", "POST")).status).toBe(201);
     rec("stop");
-    await eventually(() => errors(sam, "recording-state").some((m) => m.type === "error" && m.message.includes("control API")), 5000, "a participant cannot stop the operator's recording");
+    await eventually(
+      () => errors(sam, "recording-state").some((m) => m.type === "error" && m.message.includes("control API")),
+      5000,
+      "a participant cannot stop the operator's recording",
+    );
     expect(server.rooms.get("recorded")?.capabilities.recording?.activeRecording).toBeDefined();
     expect((await api("/rooms/recorded/recording/stop", "POST")).status).toBe(200);
   });

@@ -38,7 +38,10 @@ describe("join tokens over signaling", () => {
   const token = (o: Partial<Parameters<typeof mintJoinToken>[1]> = {}) => mintJoinToken(SECRET, { room: "interview-1", name: "Ada", ...o });
 
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], joinTokenSecret: SECRET, apiToken: API }, log);
+    server = await startServer(
+      { port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], joinTokenSecret: SECRET, apiToken: API },
+      log,
+    );
   });
   afterAll(async () => {
     for (const s of sockets) s.ws.close();
@@ -57,9 +60,20 @@ describe("join tokens over signaling", () => {
   it.each([
     ["no token", async () => undefined, /needs a join token/],
     ["a malformed token", async () => "abc.def.ghi", /not a well-formed JWT/],
-    ["an expired token", () => new SignJWT({ sub: "x", name: "A", room: "interview-1", role: "sender", record: false, exp: now() - 30 }).setProtectedHeader({ alg: "HS256" }).sign(new TextEncoder().encode(SECRET)), /expired/],
+    [
+      "an expired token",
+      () =>
+        new SignJWT({ sub: "x", name: "A", room: "interview-1", role: "sender", record: false, exp: now() - 30 })
+          .setProtectedHeader({ alg: "HS256" })
+          .sign(new TextEncoder().encode(SECRET)),
+      /expired/,
+    ],
     ["a token not valid yet", () => mintJoinToken(SECRET, { room: "interview-1", name: "A", nbf: now() + 600 }), /not valid yet/],
-    ["a token signed with another secret", () => mintJoinToken("some-other-secret-0123456789", { room: "interview-1", name: "A" }), /signature/],
+    [
+      "a token signed with another secret",
+      () => mintJoinToken("some-other-secret-0123456789", { room: "interview-1", name: "A" }),
+      /signature/,
+    ],
     ["a token for another room", () => mintJoinToken(SECRET, { room: "board-room", name: "A" }), /another room/],
   ])("refuses %s with a fatal unauthorized, disturbing nobody", async (what, make, message) => {
     const before = lines.length;
@@ -78,7 +92,12 @@ describe("join tokens over signaling", () => {
     if (t) expect(JSON.stringify(lines.slice(before))).not.toContain(t.split(".")[1] ?? t);
     // Ada, in the room already, heard nothing of it and is still there.
     expect(watcher.messages.filter((m) => m.type === "error" || m.type === "bye")).toEqual([]);
-    expect(server.rooms.get("interview-1")?.list().map((m) => m.name)).toEqual(["Ada Lovelace"]);
+    expect(
+      server.rooms
+        .get("interview-1")
+        ?.list()
+        .map((m) => m.name),
+    ).toEqual(["Ada Lovelace"]);
   });
 
   it("lets only a token with record: true start a recording", async () => {
@@ -96,9 +115,15 @@ describe("join tokens over signaling", () => {
   });
 
   it("replaces the older socket of the same identity", async () => {
-    const first = await joinWith(server.url, { token: await token({ name: "Cy", sub: "user-42", room: "interview-2" }), room: "interview-2" });
+    const first = await joinWith(server.url, {
+      token: await token({ name: "Cy", sub: "user-42", room: "interview-2" }),
+      room: "interview-2",
+    });
     await first.next("joined");
-    const second = await joinWith(server.url, { token: await token({ name: "Cy", sub: "user-42", room: "interview-2" }), room: "interview-2" });
+    const second = await joinWith(server.url, {
+      token: await token({ name: "Cy", sub: "user-42", room: "interview-2" }),
+      room: "interview-2",
+    });
     sockets.push(second);
     const joined = await second.next("joined");
     expect(await first.next("bye")).toEqual({ type: "bye", reason: "replaced" });
@@ -113,7 +138,9 @@ describe("the server without JOIN_TOKEN_SECRET", () => {
     const { log, lines } = capturingLogger();
     const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] }, log);
     try {
-      expect(lines.filter((l) => l.level === "warn")).toEqual([expect.objectContaining({ msg: expect.stringMatching(/JOIN_TOKEN_SECRET is not set/) })]);
+      expect(lines.filter((l) => l.level === "warn")).toEqual([
+        expect.objectContaining({ msg: expect.stringMatching(/JOIN_TOKEN_SECRET is not set/) }),
+      ]);
       const s = await joinWith(server.url, {});
       expect(await s.next("joined")).toMatchObject({ room: "interview-1" });
       s.ws.close();
@@ -126,11 +153,25 @@ describe("the server without JOIN_TOKEN_SECRET", () => {
 describe("POST /api/tokens and npm run token", () => {
   let server: RunningServer;
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], joinTokenSecret: SECRET, apiToken: API, publicUrl: "https://meet.example.com" }, silentLogger);
+    server = await startServer(
+      {
+        port: 0,
+        host: "127.0.0.1",
+        iceHostAddresses: ["127.0.0.1"],
+        joinTokenSecret: SECRET,
+        apiToken: API,
+        publicUrl: "https://meet.example.com",
+      },
+      silentLogger,
+    );
   });
   afterAll(() => server?.close());
   const post = (body: unknown, auth: string | null = API) =>
-    fetch(`${server.url}/api/tokens`, { method: "POST", headers: { "Content-Type": "application/json", ...(auth ? { Authorization: `Bearer ${auth}` } : {}) }, body: JSON.stringify(body) });
+    fetch(`${server.url}/api/tokens`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(auth ? { Authorization: `Bearer ${auth}` } : {}) },
+      body: JSON.stringify(body),
+    });
 
   it("mints a token and its join link", async () => {
     const res = await post({ room: "interview-1", name: "Vera", role: "viewer", record: true, ttlSeconds: 120 });
@@ -156,7 +197,11 @@ describe("POST /api/tokens and npm run token", () => {
   it("answers 409 when tokens are off", async () => {
     const open = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: API }, silentLogger);
     try {
-      const res = await fetch(`${open.url}/api/tokens`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${API}` }, body: "{}" });
+      const res = await fetch(`${open.url}/api/tokens`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${API}` },
+        body: "{}",
+      });
       expect(res.status).toBe(409);
       expect(await res.json()).toMatchObject({ error: "tokens-disabled" });
     } finally {
@@ -167,24 +212,41 @@ describe("POST /api/tokens and npm run token", () => {
   it("the CLI prints the same, and refuses without a secret", async () => {
     const run = promisify(execFile);
     const env = { ...process.env, JOIN_TOKEN_SECRET: SECRET, PUBLIC_URL: "https://meet.example.com" };
-    const { stdout } = await run("npm", ["run", "-s", "token", "--", "--room", "interview-1", "--name", "Dee", "--viewer", "--record"], { env });
+    const { stdout } = await run("npm", ["run", "-s", "token", "--", "--room", "interview-1", "--name", "Dee", "--viewer", "--record"], {
+      env,
+    });
     const { token, url } = JSON.parse(stdout) as { token: string; url: string };
-    expect(await verifyJoinToken(SECRET, token, "interview-1")).toMatchObject({ ok: true, grant: { name: "Dee", role: "viewer", record: true } });
+    expect(await verifyJoinToken(SECRET, token, "interview-1")).toMatchObject({
+      ok: true,
+      grant: { name: "Dee", role: "viewer", record: true },
+    });
     expect(url).toBe(`https://meet.example.com/?room=interview-1&name=Dee&role=viewer&token=${token}`);
     // A token the CLI minted joins the running server that shares the secret.
     const s = await joinWith(server.url, { token });
     expect(await s.next("joined")).toMatchObject({ role: "viewer" });
     s.ws.close();
     const noSecret = { ...process.env, JOIN_TOKEN_SECRET: "" };
-    await expect(run("npm", ["run", "-s", "token", "--", "--room", "r", "--name", "A"], { env: noSecret })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/JOIN_TOKEN_SECRET is not set/) });
-    await expect(run("npm", ["run", "-s", "token", "--", "--name", "A"], { env })).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--room is required/) });
+    await expect(run("npm", ["run", "-s", "token", "--", "--room", "r", "--name", "A"], { env: noSecret })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/JOIN_TOKEN_SECRET is not set/),
+    });
+    await expect(run("npm", ["run", "-s", "token", "--", "--name", "A"], { env })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--room is required/),
+    });
   }, 30_000);
 });
 
 describe("TURN REST credentials in joined", () => {
   it("gives each participant their own expiring pair for turn: URLs, and the static pair without TURN_SECRET", async () => {
-    const iceServers = [{ urls: ["stun:stun.example.com:3478"] }, { urls: ["turn:turn.example.com:3478", "turns:turn.example.com:443"], username: "static", credential: "shared" }];
-    const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], iceServers, turnSecret: "turn-secret", turnCredentialTtlS: 600 }, silentLogger);
+    const iceServers = [
+      { urls: ["stun:stun.example.com:3478"] },
+      { urls: ["turn:turn.example.com:3478", "turns:turn.example.com:443"], username: "static", credential: "shared" },
+    ];
+    const server = await startServer(
+      { port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], iceServers, turnSecret: "turn-secret", turnCredentialTtlS: 600 },
+      silentLogger,
+    );
     const open = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], iceServers }, silentLogger);
     try {
       const a = await joinWith(server.url, { name: "A" });
@@ -222,7 +284,10 @@ describe("hardening", () => {
   let server: RunningServer;
   const { log, lines } = capturingLogger();
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: API, allowedOrigins: ["https://app.example.com"] }, log);
+    server = await startServer(
+      { port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: API, allowedOrigins: ["https://app.example.com"] },
+      log,
+    );
   });
   afterAll(() => server?.close());
 
@@ -244,11 +309,16 @@ describe("hardening", () => {
     const proxied = await fetch(`${server.url}/metrics`, { headers: { "X-Forwarded-For": "203.0.113.9" } });
     expect(proxied.status).toBe(401);
     expect(await proxied.text()).not.toMatch(/tessera_/);
-    expect((await fetch(`${server.url}/metrics`, { headers: { "X-Forwarded-For": "203.0.113.9", Authorization: `Bearer ${API}` } })).status).toBe(200);
+    expect(
+      (await fetch(`${server.url}/metrics`, { headers: { "X-Forwarded-For": "203.0.113.9", Authorization: `Bearer ${API}` } })).status,
+    ).toBe(200);
   });
 
   it("with METRICS_PORT, serves /metrics on that listener only", async () => {
-    const m = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], metricsPort: 0, metricsHost: "127.0.0.1" }, silentLogger);
+    const m = await startServer(
+      { port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], metricsPort: 0, metricsHost: "127.0.0.1" },
+      silentLogger,
+    );
     try {
       expect((await fetch(`${m.url}/metrics`)).status).toBe(404);
       const res = await fetch(`${m.metricsUrl}/metrics`);
@@ -287,15 +357,31 @@ describe("signed recording links", () => {
     const files = new RecordingStore(dir).allocate(new Date("2026-01-01T12:00:00Z"));
     id = files.id;
     writeRecording(files.mediaPath, 2);
-    writeFileSync(files.timelinePath, `${JSON.stringify({ kind: "start", t: 0, at: "2026-01-01T12:00:00.000Z", recording: id, room: ROOM, output: {}, participants: [] })}\n`);
+    writeFileSync(
+      files.timelinePath,
+      `${JSON.stringify({ kind: "start", t: 0, at: "2026-01-01T12:00:00.000Z", recording: id, room: ROOM, output: {}, participants: [] })}\n`,
+    );
     file = readFileSync(files.mediaPath);
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: API, joinTokenSecret: SECRET, linkSecret: "link-secret-0123456789", recordingLinkTtlS: 60, recordingsDir: dir }, silentLogger);
+    server = await startServer(
+      {
+        port: 0,
+        host: "127.0.0.1",
+        iceHostAddresses: ["127.0.0.1"],
+        apiToken: API,
+        joinTokenSecret: SECRET,
+        linkSecret: "link-secret-0123456789",
+        recordingLinkTtlS: 60,
+        recordingsDir: dir,
+      },
+      silentLogger,
+    );
   });
   afterAll(async () => {
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const linkWith = (bearer?: string) => fetch(`${server.url}/api/recordings/${id}/url`, { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
+  const linkWith = (bearer?: string) =>
+    fetch(`${server.url}/api/recordings/${id}/url`, { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
 
   it("hands out a link with the API token that serves the file with no header: 200, 206, filename", async () => {
     const res = await linkWith(API);
@@ -305,7 +391,9 @@ describe("signed recording links", () => {
     const whole = await fetch(url);
     expect(whole.status).toBe(200);
     expect(whole.headers.get("content-type")).toBe("video/webm");
-    expect(whole.headers.get("content-disposition")).toBe(`attachment; filename="Caf_-1-2026-01-01T12-00-00Z.webm"; filename*=UTF-8''Caf%C3%A9-1-2026-01-01T12-00-00Z.webm`);
+    expect(whole.headers.get("content-disposition")).toBe(
+      `attachment; filename="Caf_-1-2026-01-01T12-00-00Z.webm"; filename*=UTF-8''Caf%C3%A9-1-2026-01-01T12-00-00Z.webm`,
+    );
     expect(Buffer.from(await whole.arrayBuffer()).equals(file)).toBe(true);
     const part = await fetch(url, { headers: { Range: "bytes=100-199" } });
     expect(part.status).toBe(206);
@@ -323,15 +411,37 @@ describe("signed recording links", () => {
     const later = new URL(url);
     later.searchParams.set("expires", String(Number(u.searchParams.get("expires")) + 3600));
     expect((await fetch(later)).status).toBe(403);
-    const otherId = new URL(url.replace(id, id.replace(/.$/, (c) => (c === "0" ? "1" : "0"))));
+    const otherId = new URL(
+      url.replace(
+        id,
+        id.replace(/.$/, (c) => (c === "0" ? "1" : "0")),
+      ),
+    );
     expect((await fetch(otherId)).status).toBe(403);
     const bare = new URL(url);
     bare.search = "";
     expect((await fetch(bare)).status).toBe(403);
     // Expired: signed by a server with a 10-second lifetime, read after it.
-    const shortLived = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: API, linkSecret: "link-secret-0123456789", recordingLinkTtlS: 10, recordingsDir: dir }, silentLogger);
+    const shortLived = await startServer(
+      {
+        port: 0,
+        host: "127.0.0.1",
+        iceHostAddresses: ["127.0.0.1"],
+        apiToken: API,
+        linkSecret: "link-secret-0123456789",
+        recordingLinkTtlS: 10,
+        recordingsDir: dir,
+      },
+      silentLogger,
+    );
     try {
-      const short = new URL(((await (await fetch(`${shortLived.url}/api/recordings/${id}/url`, { headers: { Authorization: `Bearer ${API}` } })).json()) as { url: string }).url);
+      const short = new URL(
+        (
+          (await (await fetch(`${shortLived.url}/api/recordings/${id}/url`, { headers: { Authorization: `Bearer ${API}` } })).json()) as {
+            url: string;
+          }
+        ).url,
+      );
       // The same LINK_SECRET: the other server honours it while it lasts...
       expect((await fetch(`${server.url}${short.pathname}${short.search}`)).status).toBe(200);
       // ...and the link names its own expiry, which a real clock would reach: a signed past expiry is refused.

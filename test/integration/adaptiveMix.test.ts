@@ -52,7 +52,8 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     if (!inject) {
       const realEmit = peer.emit.bind(peer);
       let own = false;
-      peer.emit = ((event: string, ...args: unknown[]) => (event === "link" && !own ? false : realEmit(event as "connected", ...(args as [])))) as typeof peer.emit;
+      peer.emit = ((event: string, ...args: unknown[]) =>
+        event === "link" && !own ? false : realEmit(event as "connected", ...(args as []))) as typeof peer.emit;
       inject = (e) => {
         own = true;
         try {
@@ -80,14 +81,19 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     clients.push(alice, weak, strong);
     for (const c of [alice, weak, strong]) await c.connect();
     const weakPeer = serverPeers[1];
-    for (const c of [weak, strong]) await eventually(() => closeTo(c.decoder.colourAt(640, 360), RED), 20_000, `${c === weak ? "Weak" : "Strong"} sees Alice`);
+    for (const c of [weak, strong])
+      await eventually(() => closeTo(c.decoder.colourAt(640, 360), RED), 20_000, `${c === weak ? "Weak" : "Strong"} sees Alice`);
     expect(weak.mixKeyframeSizes.at(-1)).toMatchObject({ width: 1280, height: 720 });
 
     // The link falls to 400 kbit/s: 320x180 (150 kbit/s) is the largest rung it affords.
     const fellAt = performance.now();
     const framesBefore = weak.frameArrivals.length;
     feed(weakPeer, () => ({ availableBps: 400_000, lossFraction: 0.01, rttMs: 160 }), true);
-    await eventually(() => weak.mixKeyframeSizes.some((k) => k.at > fellAt && k.width === 320 && k.height === 180), 15_000, "a 320x180 keyframe reaches Weak");
+    await eventually(
+      () => weak.mixKeyframeSizes.some((k) => k.at > fellAt && k.width === 320 && k.height === 180),
+      15_000,
+      "a 320x180 keyframe reaches Weak",
+    );
     const switchedAt = weak.mixKeyframeSizes.find((k) => k.at > fellAt && k.width === 320)!.at;
     await eventually(() => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 320, 5000, "Weak is told it gets 320x180");
     await new Promise((r) => setTimeout(r, 2000));
@@ -103,7 +109,11 @@ describe("each receiver gets the rendition its link and screen afford (werift re
 
     // Below the lowest rung: paused, said so, the sound goes on.
     feed(weakPeer, () => ({ availableBps: 60_000, lossFraction: 0.3, rttMs: 400 }), true);
-    await eventually(() => lastMix(weak)?.type === "mix" && (lastMix(weak) as { paused: boolean }).paused, 5000, "Weak is told its video paused");
+    await eventually(
+      () => lastMix(weak)?.type === "mix" && (lastMix(weak) as { paused: boolean }).paused,
+      5000,
+      "Weak is told its video paused",
+    );
     await new Promise((r) => setTimeout(r, 500));
     const pausedAt = performance.now();
     const audioBefore = weak.audioArrivals.length;
@@ -116,12 +126,20 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     // The link recovers: the picture resumes by itself at the lowest rung, then climbs (after a probe of the link
     // passes, or 10 s of headroom where no probe can run).
     feed(weakPeer, () => ({ availableBps: 5_000_000, lossFraction: 0, rttMs: 40 }), false);
-    await eventually(() => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 320 && !(lastMix(weak) as { paused: boolean }).paused, 10_000, "Weak's video resumes");
+    await eventually(
+      () => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 320 && !(lastMix(weak) as { paused: boolean }).paused,
+      10_000,
+      "Weak's video resumes",
+    );
     await eventually(() => lastMix(weak)?.type === "mix" && lastMix(weak)?.width === 640, 25_000, "Weak climbs to 640x360");
     await eventually(() => weak.mixKeyframeSizes.at(-1)?.width === 640, 5000, "a 640x360 keyframe reaches Weak");
     expect(missingPackets(weak.videoSequence)).toBe(0);
     // Nobody takes 320x180 any more: its encoder stopped.
-    await eventually(() => !(server.rooms.get(room)?.capabilities.mix?.mediaStats.video.outputStreams ?? []).includes("vp8:320x180"), 5000, "the unused rung stops");
+    await eventually(
+      () => !(server.rooms.get(room)?.capabilities.mix?.mediaStats.video.outputStreams ?? []).includes("vp8:320x180"),
+      5000,
+      "the unused rung stops",
+    );
     expect(server.rooms.get(room)?.capabilities.mix?.mediaStats.video.outputStreams).toContain("vp8:1280x720");
   }, 120_000);
 
@@ -133,12 +151,24 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     for (const c of [bob, phone]) await c.connect();
     await eventually(() => closeTo(phone.decoder.colourAt(640, 360), RED), 20_000, "the phone sees Bob");
     phone.send({ type: "display", width: 390, height: 693, pixelRatio: 1, orientation: "portrait" });
-    await eventually(() => phone.mixKeyframeSizes.at(-1)?.width === 360 && phone.mixKeyframeSizes.at(-1)?.height === 640, 15_000, "a 360x640 keyframe");
+    await eventually(
+      () => phone.mixKeyframeSizes.at(-1)?.width === 360 && phone.mixKeyframeSizes.at(-1)?.height === 640,
+      15_000,
+      "a 360x640 keyframe",
+    );
     await eventually(() => lastMix(phone)?.type === "mix" && lastMix(phone)?.height === 640, 5000, "the phone is told it gets 360x640");
     // Bob alone fills the upright picture: red at its middle and near its top and bottom.
-    await eventually(() => [100, 320, 540].every((y) => closeTo(phone.decoder.colourAt(180, y, 360, 640), RED)), 10_000, "Bob fills the upright mix");
+    await eventually(
+      () => [100, 320, 540].every((y) => closeTo(phone.decoder.colourAt(180, y, 360, 640), RED)),
+      10_000,
+      "Bob fills the upright mix",
+    );
     phone.send({ type: "display", width: 844, height: 475, pixelRatio: 1, orientation: "landscape" });
-    await eventually(() => phone.mixKeyframeSizes.at(-1)?.width === 640 && phone.mixKeyframeSizes.at(-1)?.height === 360, 15_000, "back to a landscape (640x360) mix");
+    await eventually(
+      () => phone.mixKeyframeSizes.at(-1)?.width === 640 && phone.mixKeyframeSizes.at(-1)?.height === 360,
+      15_000,
+      "back to a landscape (640x360) mix",
+    );
     expect(missingPackets(phone.videoSequence)).toBe(0);
   }, 90_000);
 
@@ -150,9 +180,17 @@ describe("each receiver gets the rendition its link and screen afford (werift re
     for (const c of [carol, safari]) await c.connect();
     await eventually(() => closeTo(safari.decoder.colourAt(640, 360), RED), 20_000, "the H264 viewer sees Carol");
     safari.send({ type: "display", width: 640, height: 360, pixelRatio: 1, orientation: "landscape" });
-    await eventually(() => lastMix(safari)?.type === "mix" && lastMix(safari)?.width === 640, 15_000, "the H264 viewer is told it gets 640x360");
+    await eventually(
+      () => lastMix(safari)?.type === "mix" && lastMix(safari)?.width === 640,
+      15_000,
+      "the H264 viewer is told it gets 640x360",
+    );
     const streams = () => server.rooms.get(room)?.capabilities.mix?.mediaStats.video.outputStreams ?? [];
-    await eventually(() => streams().includes("h264:640x360") && !streams().includes("h264:1280x720"), 5000, "the H264 rung runs, the H264 main one stopped");
+    await eventually(
+      () => streams().includes("h264:640x360") && !streams().includes("h264:1280x720"),
+      5000,
+      "the H264 rung runs, the H264 main one stopped",
+    );
     expect(streams()).toContain("vp8:1280x720");
     await eventually(() => closeTo(safari.decoder.colourAt(640, 360), RED), 10_000, "and decodes it");
     expect([...safari.mixCodecsReceived]).toEqual(["h264"]);

@@ -34,7 +34,10 @@ interface ListedRoom {
 }
 
 async function api(node: Node, path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`${node.url}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...init.headers } });
+  return fetch(`${node.url}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...init.headers },
+  });
 }
 
 async function listRooms(node: Node): Promise<ListedRoom[]> {
@@ -68,7 +71,14 @@ describe("cluster: rooms placed across nodes through Redis", () => {
           port,
           token: TOKEN,
           logLevel: "info",
-          env: { REDIS_URL: redis.url, NODE_URL: url, NODE_ID: `node-${name}`, AUTO_RECORD: "true", RECORDINGS_DIR: join(recordings, name), RECORDINGS_MIN_FREE_MB: "0" },
+          env: {
+            REDIS_URL: redis.url,
+            NODE_URL: url,
+            NODE_ID: `node-${name}`,
+            AUTO_RECORD: "true",
+            RECORDINGS_DIR: join(recordings, name),
+            RECORDINGS_MIN_FREE_MB: "0",
+          },
         });
         return { name, server, url };
       }),
@@ -98,7 +108,11 @@ describe("cluster: rooms placed across nodes through Redis", () => {
     expect(ada.current.socketUrl).toBe(bob.current.socketUrl);
     expect(ada.current.redirects.length + bob.current.redirects.length).toBeGreaterThanOrEqual(1);
     for (const viewer of [ada.current, bob.current]) {
-      await eventually(() => closeTo(viewer.decoder.colourAt(...LEFT), RED) && closeTo(viewer.decoder.colourAt(...RIGHT), GREEN), 15_000, "red and green side by side in the mix");
+      await eventually(
+        () => closeTo(viewer.decoder.colourAt(...LEFT), RED) && closeTo(viewer.decoder.colourAt(...RIGHT), GREEN),
+        15_000,
+        "red and green side by side in the mix",
+      );
       const roster = await viewer.waitFor((m) => m.type === "participants" && m.participants.length === 2);
       expect(roster.type === "participants" && roster.participants.map((p) => p.name).sort()).toEqual(["Ada", "Bob"]);
     }
@@ -169,7 +183,12 @@ describe("cluster: rooms placed across nodes through Redis", () => {
     const host = byUrl(ada.current.socketUrl);
     const other = nodes.find((n) => n !== host)!;
     const offer = await loopbackOffer();
-    const res = await fetch(`${other.url}/whip/interview?name=Encoder`, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: offer.sdp, redirect: "manual" });
+    const res = await fetch(`${other.url}/whip/interview?name=Encoder`, {
+      method: "POST",
+      headers: { "Content-Type": "application/sdp" },
+      body: offer.sdp,
+      redirect: "manual",
+    });
     await offer.close();
     expect(res.status).toBe(307);
     expect(res.headers.get("location")).toBe(`${host.url}/whip/interview?name=Encoder`);
@@ -202,7 +221,9 @@ describe("cluster: rooms placed across nodes through Redis", () => {
     expect(bob.current.socketUrl).toBe(ada.current.socketUrl);
     for (const viewer of [ada.current, bob.current]) {
       await eventually(
-        () => (closeTo(viewer.decoder.colourAt(...LEFT), RED) && closeTo(viewer.decoder.colourAt(...RIGHT), GREEN)) || (closeTo(viewer.decoder.colourAt(...LEFT), GREEN) && closeTo(viewer.decoder.colourAt(...RIGHT), RED)),
+        () =>
+          (closeTo(viewer.decoder.colourAt(...LEFT), RED) && closeTo(viewer.decoder.colourAt(...RIGHT), GREEN)) ||
+          (closeTo(viewer.decoder.colourAt(...LEFT), GREEN) && closeTo(viewer.decoder.colourAt(...RIGHT), RED)),
         15_000,
         "both tiles in the mix again",
       );

@@ -92,7 +92,15 @@ describe("control API: rooms and kick", () => {
   it("describes one room: mode, layout, recording and each participant's role, mutes and join time", async () => {
     const [ada, bob, vic] = clients;
     bob.send({ type: "mute", audio: true });
-    await eventually(() => server.rooms.get("ops")?.list().find((m) => m.id === bob.id)?.audioMuted === true, 5000, "Bob's mute to reach the room");
+    await eventually(
+      () =>
+        server.rooms
+          .get("ops")
+          ?.list()
+          .find((m) => m.id === bob.id)?.audioMuted === true,
+      5000,
+      "Bob's mute to reach the room",
+    );
     const { status, body } = await json("/rooms/ops");
     expect(status).toBe(200);
     const room = body as unknown as RoomDetail;
@@ -128,10 +136,18 @@ describe("control API: rooms and kick", () => {
     expect(await badId.json()).toMatchObject({ error: "bad-request", message: expect.stringContaining("participant id") });
 
     // The body parser runs before any route, so malformed JSON is refused whichever endpoint it is sent to.
-    const badJson = await api("/rooms/ops/layout", { method: "PUT", headers: { "content-type": "application/json" }, body: '{"layout": "grid"' });
+    const badJson = await api("/rooms/ops/layout", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: '{"layout": "grid"',
+    });
     expect(badJson.status).toBe(400);
     expect(await badJson.json()).toEqual({ error: "bad-json", message: "request body is not valid JSON" });
-    const tooBig = await api("/rooms/ops/layout", { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ x: "y".repeat(20_000) }) });
+    const tooBig = await api("/rooms/ops/layout", {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ x: "y".repeat(20_000) }),
+    });
     expect(tooBig.status).toBe(413);
 
     const unknown = await api("/rooms/ops/teleport", { method: "POST" });
@@ -154,7 +170,13 @@ describe("control API: rooms and kick", () => {
     expect(bye.reason).toBe("kicked");
     await eventually(() => !bob.socketOpen, 5000, "the kicked participant's socket to close");
 
-    const names = (m: ServerMessage) => (m.type === "participants" ? m.participants.map((p) => p.name).sort().join(",") : "");
+    const names = (m: ServerMessage) =>
+      m.type === "participants"
+        ? m.participants
+            .map((p) => p.name)
+            .sort()
+            .join(",")
+        : "";
     await ada.waitFor((m) => names(m) === "Ada,Vic", 5000, from);
     expect(ada.socketOpen && vic.socketOpen).toBe(true);
     // Still receiving (a disturbed stream would stall); a busy machine may decode fewer than 30 a second.

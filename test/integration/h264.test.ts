@@ -55,7 +55,11 @@ describe("H264 in an MCU room", () => {
 
     // Two senders side by side on 1280x720: Safari (joined first) left, Chrome right.
     for (const viewer of [safari, chrome]) {
-      await eventually(() => closeTo(viewer.decoder.colourAt(320, 360), RED) && closeTo(viewer.decoder.colourAt(960, 360), BLUE), 10_000, `${viewer === safari ? "Safari" : "Chrome"} sees the H264 red and the VP8 blue`);
+      await eventually(
+        () => closeTo(viewer.decoder.colourAt(320, 360), RED) && closeTo(viewer.decoder.colourAt(960, 360), BLUE),
+        10_000,
+        `${viewer === safari ? "Safari" : "Chrome"} sees the H264 red and the VP8 blue`,
+      );
     }
     expect([...safari.videoPayloadTypes]).toEqual([h264]);
     expect([...safari.mixCodecsReceived]).toEqual(["h264"]);
@@ -74,7 +78,14 @@ describe("H264 in an MCU room", () => {
   });
 
   it("sends the mix as VP8, labelled VP8, to an H264 sender whose offer puts VP8 first", async () => {
-    const sender = new TestClient({ url: server.url, room: "h264-vp8-first", name: "Sender", clip: solidColourH264Clip("red"), toneHz: 440, videoCodecs: ["vp8", "h264"] });
+    const sender = new TestClient({
+      url: server.url,
+      room: "h264-vp8-first",
+      name: "Sender",
+      clip: solidColourH264Clip("red"),
+      toneHz: 440,
+      videoCodecs: ["vp8", "h264"],
+    });
     clients.push(sender);
     await sender.connect();
     const answer = sender.messages.find((m) => m.type === "answer");
@@ -114,8 +125,22 @@ describe("H264 in an MCU room", () => {
   });
 
   it("SFU: forwards an H264 sender's packets labelled H264 to those who negotiated it, and not to VP8-only receivers", async () => {
-    const safari = new TestClient({ url: server.url, room: "sfu-h264", name: "Safari", clip: solidColourH264Clip("red"), toneHz: 440, mode: "sfu" });
-    const ipad = new TestClient({ url: server.url, room: "sfu-h264", name: "iPad", clip: solidColourH264Clip("lime"), toneHz: 550, mode: "sfu" });
+    const safari = new TestClient({
+      url: server.url,
+      room: "sfu-h264",
+      name: "Safari",
+      clip: solidColourH264Clip("red"),
+      toneHz: 440,
+      mode: "sfu",
+    });
+    const ipad = new TestClient({
+      url: server.url,
+      room: "sfu-h264",
+      name: "iPad",
+      clip: solidColourH264Clip("lime"),
+      toneHz: 550,
+      mode: "sfu",
+    });
     const vp8Only = new TestClient({ url: server.url, room: "sfu-h264", name: "Old", colour: "blue", toneHz: 660, mode: "sfu" });
     clients.push(safari, ipad, vp8Only);
     for (const c of [safari, ipad, vp8Only]) await c.connect();

@@ -26,7 +26,11 @@ describe("HTTP requests an attacker sends to the main and metrics ports", () => 
     await server?.kill();
   });
 
-  const health = () => fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(HEALTH_DEADLINE_MS) }).then((r) => r.status, (err: Error) => err.name);
+  const health = () =>
+    fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(HEALTH_DEADLINE_MS) }).then(
+      (r) => r.status,
+      (err: Error) => err.name,
+    );
   async function expectUnharmed(): Promise<void> {
     expect(server.child.exitCode, server.stderr()).toBeNull();
     expect(await health()).toBe(200);
@@ -54,9 +58,11 @@ describe("HTTP requests an attacker sends to the main and metrics ports", () => 
 
   // Node takes its error listener off a socket it hands to `upgrade`: a reset while the 403 was written ended the process.
   it("survives clients that reset the connection right after an upgrade it refuses", async () => {
-    const refused = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+    const refused =
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
     for (let i = 0; i < 40; i++) await rawSend(server.port, refused, { resetAfterMs: i % 5 });
-    for (let i = 0; i < 10; i++) await rawSend(server.port, "GET http://[ HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n", { resetAfterMs: i % 3 });
+    for (let i = 0; i < 10; i++)
+      await rawSend(server.port, "GET http://[ HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: x\r\n\r\n", { resetAfterMs: i % 3 });
     const plain = await rawSend(server.port, refused);
     expect(plain.status).toBe(403);
     await expectUnharmed();
@@ -93,10 +99,15 @@ describe("HTTP requests an attacker sends to the main and metrics ports", () => 
           const request = requests[index];
           // Every other request goes to the metrics listener.
           const port = index % 2 === 0 ? server.port : server.metricsPort!;
-          const reply = await rawSend(port, request.bytes, { resetAfterMs: request.resetAfterMs, chunkBytes: request.chunkBytes, timeoutMs: 1500 });
+          const reply = await rawSend(port, request.bytes, {
+            resetAfterMs: request.resetAfterMs,
+            chunkBytes: request.chunkBytes,
+            timeoutMs: 1500,
+          });
           const key = reply.status === undefined ? (reply.closedByServer ? "closed" : "no answer") : String(reply.status);
           statuses.set(key, (statuses.get(key) ?? 0) + 1);
-          if (reply.status !== undefined && reply.status >= 500) serverErrors.push(`${request.label} on ${port === server.port ? "main" : "metrics"}: ${reply.status}`);
+          if (reply.status !== undefined && reply.status >= 500)
+            serverErrors.push(`${request.label} on ${port === server.port ? "main" : "metrics"}: ${reply.status}`);
         }
       };
       const framesBefore = participant.decoder.framesDecoded;

@@ -39,7 +39,9 @@ describe("MCU keyframes on demand", () => {
   function expectPromptPictures(joiners: readonly TestClient[]): void {
     const keyframe = joiners.map((j) => j.keyframeArrivals[0] - j.connectedAt!);
     const picture = joiners.map((j) => j.decoder.firstFrameAt! - j.connectedAt!);
-    console.log(`first keyframe ${keyframe.map((d) => d.toFixed(0)).join(", ")} ms, first picture ${picture.map((d) => d.toFixed(0)).join(", ")} ms after connecting`);
+    console.log(
+      `first keyframe ${keyframe.map((d) => d.toFixed(0)).join(", ")} ms, first picture ${picture.map((d) => d.toFixed(0)).join(", ")} ms after connecting`,
+    );
     for (const d of keyframe) expect(d).toBeLessThan(1000);
     const sorted = [...picture].sort((a, b) => a - b);
     expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThan(1000);
@@ -66,7 +68,11 @@ describe("MCU keyframes on demand", () => {
     await eventually(() => alice.decoder.framesDecoded > 30, 10_000, "Alice to see the mix");
     const late: TestClient[] = [];
     // A viewer, a sender (whose own join re-lays the grid), another viewer.
-    for (const [name, role] of [["Vic", "viewer"], ["Bob", "sender"], ["Val", "viewer"]] as const) {
+    for (const [name, role] of [
+      ["Vic", "viewer"],
+      ["Bob", "sender"],
+      ["Val", "viewer"],
+    ] as const) {
       const c = client("late", name, role, role === "sender" ? "green" : undefined);
       await c.connect();
       await eventually(() => c.decoder.firstFrameAt !== undefined, 5000, `${name}'s first picture`);

@@ -44,7 +44,16 @@ describe("layouts and the active speaker", () => {
     // Alice watches (decoding at half size so an 8 px border is 4 probe pixels); Bob talks loudly, Carol
     // murmurs below the speech threshold (about -53 dBov), Alice sends digital silence.
     const make = (name: string, colour: string, toneHz: number, toneAmplitude: number, watch: boolean) => {
-      const c = new TestClient({ url: server.url, room: "layouts", name, colour, toneHz, toneAmplitude, decode: watch, ...(watch ? { probeSize: { width: 640, height: 360 } } : {}) });
+      const c = new TestClient({
+        url: server.url,
+        room: "layouts",
+        name,
+        colour,
+        toneHz,
+        toneAmplitude,
+        decode: watch,
+        ...(watch ? { probeSize: { width: 640, height: 360 } } : {}),
+      });
       clients.push(c);
       return c;
     };
@@ -68,7 +77,11 @@ describe("layouts and the active speaker", () => {
     );
     expect((await api("GET", "/rooms/layouts/layout")).body).toEqual({ layout: "grid" });
     // Bob's tile is (640,0) 640x360 with an 8 px border: sample the middle of its top and left edges.
-    await eventually(() => isAmber(d.colourAt(960, 4, 1280, 720, 1)) && isAmber(d.colourAt(644, 180, 1280, 720, 1)), 5_000, "Bob's tile has the highlight");
+    await eventually(
+      () => isAmber(d.colourAt(960, 4, 1280, 720, 1)) && isAmber(d.colourAt(644, 180, 1280, 720, 1)),
+      5_000,
+      "Bob's tile has the highlight",
+    );
     for (let i = 0; i < 5; i++) {
       expect(isAmber(d.colourAt(320, 4, 1280, 720, 1)), "Alice (silent) has no border").toBe(false);
       expect(isAmber(d.colourAt(644, 540, 1280, 720, 1)), "Carol (below the threshold) has no border").toBe(false);
@@ -86,10 +99,18 @@ describe("layouts and the active speaker", () => {
     expect(res).toEqual({ status: 200, body: { layout: "speaker" } });
     // Corners of the 1280x576 main region lie outside Bob's old 640x360 picture (drawn centred until his
     // resized decoder has a keyframe): green there means the new size is in.
-    await eventually(() => closeTo(d.colourAt(100, 60), GREEN) && closeTo(d.colourAt(1180, 520), GREEN), 5_000, "Bob fills the main region");
+    await eventually(
+      () => closeTo(d.colourAt(100, 60), GREEN) && closeTo(d.colourAt(1180, 520), GREEN),
+      5_000,
+      "Bob fills the main region",
+    );
     const elapsed = performance.now() - started;
     // The strip: two 256x144 tiles centred at the bottom, in join order.
-    await eventually(() => closeTo(d.colourAt(512, 648), RED) && closeTo(d.colourAt(768, 648), BLUE), 5_000, "Alice and Carol in the strip");
+    await eventually(
+      () => closeTo(d.colourAt(512, 648), RED) && closeTo(d.colourAt(768, 648), BLUE),
+      5_000,
+      "Alice and Carol in the strip",
+    );
     // The large tile keeps the highlight (12 px at this size).
     await eventually(() => isAmber(d.colourAt(640, 6, 1280, 720, 1)), 3_000, "the large tile has the highlight");
     expect(elapsed).toBeLessThan(1000);
@@ -104,7 +125,11 @@ describe("layouts and the active speaker", () => {
     bob.setAudio(tonePackets(660, 0));
     carol.setAudio(tonePackets(1000, 8000));
     const started = performance.now();
-    await eventually(() => closeTo(d.colourAt(100, 60), BLUE) && closeTo(d.colourAt(1180, 520), BLUE), 8_000, "Carol fills the main region");
+    await eventually(
+      () => closeTo(d.colourAt(100, 60), BLUE) && closeTo(d.colourAt(1180, 520), BLUE),
+      8_000,
+      "Carol fills the main region",
+    );
     await eventually(() => isAmber(d.colourAt(640, 6, 1280, 720, 1)), 3_000, "Carol's large tile has the highlight");
     // Bob had held the floor for far longer than the 2 s hold: Carol needs only the 300 ms takeover, plus a keyframe.
     expect(performance.now() - started).toBeLessThan(3000);
@@ -117,8 +142,16 @@ describe("layouts and the active speaker", () => {
     const carolFrom = carol.messages.length;
     const res = await api("PUT", "/rooms/layouts/layout", { layout: "pin", pin: bob.id });
     expect(res).toEqual({ status: 200, body: { layout: "pin", pin: bob.id } });
-    await eventually(() => closeTo(d.colourAt(100, 60), GREEN) && closeTo(d.colourAt(1180, 520), GREEN), 5_000, "Bob fills the main region");
-    await eventually(() => closeTo(d.colourAt(512, 648), RED) && closeTo(d.colourAt(768, 648), BLUE), 5_000, "Alice and Carol in the strip");
+    await eventually(
+      () => closeTo(d.colourAt(100, 60), GREEN) && closeTo(d.colourAt(1180, 520), GREEN),
+      5_000,
+      "Bob fills the main region",
+    );
+    await eventually(
+      () => closeTo(d.colourAt(512, 648), RED) && closeTo(d.colourAt(768, 648), BLUE),
+      5_000,
+      "Alice and Carol in the strip",
+    );
     // Bob is not the speaker any more: no highlight on the large tile.
     for (let i = 0; i < 5; i++) {
       expect(isAmber(d.colourAt(640, 6, 1280, 720, 1))).toBe(false);
@@ -144,9 +177,24 @@ describe("layouts and the active speaker", () => {
     // A custom layout is checked region by region, and the answer names the region and what is wrong.
     const region = { x: 0, y: 0, width: 1, height: 1, source: "others" };
     await bad({ layout: "custom" }, 400, "bad-request", "definition");
-    await bad({ layout: "custom", definition: { regions: [{ ...region, x: 0.5 }] } }, 400, "bad-request", "definition.regions.0.width: reaches past the right edge");
-    await bad({ layout: "custom", definition: { regions: [region, { ...region, source: "screen", x: 0.5, width: 0.5 }] } }, 400, "bad-request", "regions 0 and 1 overlap");
-    await bad({ layout: "custom", definition: { regions: [{ ...region, source: "slides" }] } }, 400, "bad-request", "definition.regions.0.source");
+    await bad(
+      { layout: "custom", definition: { regions: [{ ...region, x: 0.5 }] } },
+      400,
+      "bad-request",
+      "definition.regions.0.width: reaches past the right edge",
+    );
+    await bad(
+      { layout: "custom", definition: { regions: [region, { ...region, source: "screen", x: 0.5, width: 0.5 }] } },
+      400,
+      "bad-request",
+      "regions 0 and 1 overlap",
+    );
+    await bad(
+      { layout: "custom", definition: { regions: [{ ...region, source: "slides" }] } },
+      400,
+      "bad-request",
+      "definition.regions.0.source",
+    );
 
     const missing = await api("PUT", "/rooms/no-such-room/layout", { layout: "grid" });
     expect(missing.status).toBe(404);
@@ -191,13 +239,27 @@ describe("layouts and the active speaker", () => {
     const d = alice.decoder;
     await bob.close();
     clients.splice(clients.indexOf(bob), 1);
-    await eventually(() => closeTo(d.colourAt(100, 60), BLUE) && closeTo(d.colourAt(1180, 520), BLUE), 5_000, "Carol (the speaker) fills the main region");
+    await eventually(
+      () => closeTo(d.colourAt(100, 60), BLUE) && closeTo(d.colourAt(1180, 520), BLUE),
+      5_000,
+      "Carol (the speaker) fills the main region",
+    );
     expect((await api("GET", "/rooms/layouts/layout")).body).toEqual({ layout: "speaker" });
   });
 
   it("tears a room down with every ffmpeg child gone, its layout pinned when the last ones leave", async () => {
     // A room of its own, so this case does not depend on what the cases before it left behind.
-    const own = ["Dan", "Eve"].map((name, i) => new TestClient({ url: server.url, room: "layouts-teardown", name, colour: i ? "blue" : "red", toneHz: 440 + 220 * i, decode: false }));
+    const own = ["Dan", "Eve"].map(
+      (name, i) =>
+        new TestClient({
+          url: server.url,
+          room: "layouts-teardown",
+          name,
+          colour: i ? "blue" : "red",
+          toneHz: 440 + 220 * i,
+          decode: false,
+        }),
+    );
     clients.push(...own);
     for (const c of own) await c.connect();
     expect((await api("PUT", "/rooms/layouts-teardown/layout", { layout: "pin", pin: own[0].id })).status).toBe(200);
@@ -206,7 +268,13 @@ describe("layouts and the active speaker", () => {
 });
 
 /** A signaling-only participant (no media): enough to be a room member, or to create a room of a mode. */
-async function joinRaw(serverUrl: string, room: string, name: string, role: "sender" | "viewer", mode?: "mesh"): Promise<{ ws: WebSocket; id: string }> {
+async function joinRaw(
+  serverUrl: string,
+  room: string,
+  name: string,
+  role: "sender" | "viewer",
+  mode?: "mesh",
+): Promise<{ ws: WebSocket; id: string }> {
   const ws = new WebSocket(serverUrl.replace(/^http/, "ws") + "/ws");
   await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
   const joined = new Promise<string>((resolve, reject) => {
@@ -236,8 +304,25 @@ describe("active speaker from the RFC 6464 audio-level header", () => {
   it("trusts the sender's level when it sends one: digital silence stamped loud wins", async () => {
     // Dan's packets decode to silence but say -10 dBov; Eve's decode to a murmur and carry no level. Only
     // the header can make Dan the speaker.
-    const dan = new TestClient({ url: server.url, room: "levels", name: "Dan", colour: "red", toneHz: 440, toneAmplitude: 0, audioLevel: 10, probeSize: { width: 640, height: 360 } });
-    const eve = new TestClient({ url: server.url, room: "levels", name: "Eve", colour: "blue", toneHz: 660, toneAmplitude: 100, decode: false });
+    const dan = new TestClient({
+      url: server.url,
+      room: "levels",
+      name: "Dan",
+      colour: "red",
+      toneHz: 440,
+      toneAmplitude: 0,
+      audioLevel: 10,
+      probeSize: { width: 640, height: 360 },
+    });
+    const eve = new TestClient({
+      url: server.url,
+      room: "levels",
+      name: "Eve",
+      colour: "blue",
+      toneHz: 660,
+      toneAmplitude: 100,
+      decode: false,
+    });
     clients.push(dan, eve);
     await dan.connect();
     await eve.connect();
@@ -246,7 +331,11 @@ describe("active speaker from the RFC 6464 audio-level header", () => {
     const d = dan.decoder;
     await eventually(() => closeTo(d.colourAt(320, 360), RED) && closeTo(d.colourAt(960, 360), BLUE), 15_000, "Dan and Eve side by side");
     // Dan's tile is (0,0) 640x720 with a 16 px border.
-    await eventually(() => isAmber(d.colourAt(320, 8, 1280, 720, 1)) && isAmber(d.colourAt(8, 360, 1280, 720, 1)), 5_000, "Dan's tile has the highlight");
+    await eventually(
+      () => isAmber(d.colourAt(320, 8, 1280, 720, 1)) && isAmber(d.colourAt(8, 360, 1280, 720, 1)),
+      5_000,
+      "Dan's tile has the highlight",
+    );
     expect(isAmber(d.colourAt(960, 8, 1280, 720, 1))).toBe(false);
   });
 });

@@ -62,7 +62,15 @@ describe("bar codes read back from every tile in every built-in layout", () => {
     canvas = joined?.type === "joined" ? { width: joined.output.width, height: joined.output.height } : { width: 1280, height: 720 };
     // Silent senders: nobody becomes the speaker, so the speaker layout shows the first to join.
     for (let i = 0; i < 3; i++) {
-      const s = new TestClient({ url: server.url, room: ROOM, name: `S${i}`, clip: barcodeClip(i, "vp8"), toneHz: 440, toneAmplitude: 0, decode: false });
+      const s = new TestClient({
+        url: server.url,
+        room: ROOM,
+        name: `S${i}`,
+        clip: barcodeClip(i, "vp8"),
+        toneHz: 440,
+        toneAmplitude: 0,
+        decode: false,
+      });
       await s.connect();
       senders.push(s);
       // The room re-lays its grid at each join: replayed so stable placement starts from the same point.
@@ -75,43 +83,51 @@ describe("bar codes read back from every tile in every built-in layout", () => {
     await server?.close();
   });
 
-  it.each(ROWS)("$name", async (row) => {
-    if (row.screen && !sharing) {
-      await senders[2].shareScreen(barcodeClip(SCREEN_SENDER, "vp8"));
-      sharing = true;
-      expectedTiles({ layout: "presentation" });
-    }
-    const spec = row.choice(senders.map((s) => s.id));
-    const res = await fetch(`${server.url}/api/rooms/${ROOM}/layout`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify(spec),
-    });
-    expect(res.status).toBe(200);
-    const tiles = expectedTiles(spec);
-    // Everyone has a tile (and the screen one while shared): a missing tile is a missing face.
-    expect(tiles.size).toBe(senders.length + (sharing ? 1 : 0));
-    const wanted = new Map<string, number>(senders.map((s, i) => [s.id, i]));
-    if (sharing) wanted.set(screenSourceId(senders[2].id), SCREEN_SENDER);
-    const read = (): Map<string, number | undefined> => {
-      const rgb = viewer.decoder.latest;
-      const codes = new Map<string, number | undefined>();
-      for (const [id, rect] of tiles) codes.set(id, rgb ? readCode(rgb, PROBE, { rect, canvas, fit: id.startsWith("screen:") ? "contain" : "cover" })?.sender : undefined);
-      return codes;
-    };
-    const allRead = () => [...read()].every(([id, sender]) => sender === wanted.get(id));
-    // A resized tile shows its new size from its sender's next keyframe (the clip has one every 2 s).
-    await eventually(allRead, 15_000, `every tile's code in ${row.name}`).catch((err: Error) => {
-      throw new Error(`${err.message}; tiles ${JSON.stringify([...tiles])}; read ${JSON.stringify([...read()])}`);
-    });
-    // Not a lucky frame: the codes keep reading in later pictures.
-    let good = 0;
-    for (let i = 0; i < 10; i++) {
-      if (allRead()) good++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(good).toBeGreaterThanOrEqual(8);
-  }, 60_000);
+  it.each(ROWS)(
+    "$name",
+    async (row) => {
+      if (row.screen && !sharing) {
+        await senders[2].shareScreen(barcodeClip(SCREEN_SENDER, "vp8"));
+        sharing = true;
+        expectedTiles({ layout: "presentation" });
+      }
+      const spec = row.choice(senders.map((s) => s.id));
+      const res = await fetch(`${server.url}/api/rooms/${ROOM}/layout`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify(spec),
+      });
+      expect(res.status).toBe(200);
+      const tiles = expectedTiles(spec);
+      // Everyone has a tile (and the screen one while shared): a missing tile is a missing face.
+      expect(tiles.size).toBe(senders.length + (sharing ? 1 : 0));
+      const wanted = new Map<string, number>(senders.map((s, i) => [s.id, i]));
+      if (sharing) wanted.set(screenSourceId(senders[2].id), SCREEN_SENDER);
+      const read = (): Map<string, number | undefined> => {
+        const rgb = viewer.decoder.latest;
+        const codes = new Map<string, number | undefined>();
+        for (const [id, rect] of tiles)
+          codes.set(
+            id,
+            rgb ? readCode(rgb, PROBE, { rect, canvas, fit: id.startsWith("screen:") ? "contain" : "cover" })?.sender : undefined,
+          );
+        return codes;
+      };
+      const allRead = () => [...read()].every(([id, sender]) => sender === wanted.get(id));
+      // A resized tile shows its new size from its sender's next keyframe (the clip has one every 2 s).
+      await eventually(allRead, 15_000, `every tile's code in ${row.name}`).catch((err: Error) => {
+        throw new Error(`${err.message}; tiles ${JSON.stringify([...tiles])}; read ${JSON.stringify([...read()])}`);
+      });
+      // Not a lucky frame: the codes keep reading in later pictures.
+      let good = 0;
+      for (let i = 0; i < 10; i++) {
+        if (allRead()) good++;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(good).toBeGreaterThanOrEqual(8);
+    },
+    60_000,
+  );
 
   it("stopping the share brings the chosen layout back, every code still in place", async () => {
     await senders[2].stopScreen();

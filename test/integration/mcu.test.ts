@@ -16,7 +16,13 @@ const CARD: Rgb = { r: 48, g: 48, b: 48 };
 describe("MCU core with headless werift clients", () => {
   let server: RunningServer;
   const clients: TestClient[] = [];
-  const client = (name: string, colour: string | undefined, toneHz: number | undefined, role: "sender" | "viewer" = "sender", decode = true) => {
+  const client = (
+    name: string,
+    colour: string | undefined,
+    toneHz: number | undefined,
+    role: "sender" | "viewer" = "sender",
+    decode = true,
+  ) => {
     const c = new TestClient({ url: server.url, room: "grid", name, colour, toneHz, role, decode });
     clients.push(c);
     return c;
@@ -71,7 +77,11 @@ describe("MCU core with headless werift clients", () => {
     // delivers it (one run at load 14-19 had 0.76 s after a 1.5 s wait).
     await new Promise((r) => setTimeout(r, 1500));
     const tones = { alice: 440, bob: 660, carol: 1000 } as const;
-    for (const [name, listener] of [["alice", alice], ["bob", bob], ["carol", carol]] as const) {
+    for (const [name, listener] of [
+      ["alice", alice],
+      ["bob", bob],
+      ["carol", carol],
+    ] as const) {
       await eventually(() => listener.recentAudio(1000).length >= 48_000, 20_000, `a second of the mix heard by ${name}`);
       const heard = listener.recentAudio(1000);
       const own = tonePower(heard, tones[name]);
@@ -101,7 +111,11 @@ describe("MCU core with headless werift clients", () => {
     // than timed, since a busy machine decodes fewer than 20 a second. A mix that waited for every
     // sender's next frame would deliver none, however long we wait.
     const before = alice.decoder.framesDecoded;
-    await eventually(() => alice.decoder.framesDecoded - before >= 60, 20_000, "60 more mixed frames at Alice after Carol stopped her video");
+    await eventually(
+      () => alice.decoder.framesDecoded - before >= 60,
+      20_000,
+      "60 more mixed frames at Alice after Carol stopped her video",
+    );
     expect(closeTo(alice.decoder.colourAt(320, 180), RED)).toBe(true);
   });
 
@@ -151,7 +165,11 @@ describe("MCU core with headless werift clients", () => {
     await Promise.all([dave.close(), erin.close()]);
     clients.splice(clients.indexOf(dave), 2);
     await alice.waitFor((m) => m.type === "tile" && m.width === 640 && m.height === 360, 20_000, messagesFrom);
-    await eventually(() => closeTo(alice.decoder.colourAt(640, 420), CARD, 25), 20_000, "the grid returns to three tiles, Carol's card centred below");
+    await eventually(
+      () => closeTo(alice.decoder.colourAt(640, 420), CARD, 25),
+      20_000,
+      "the grid returns to three tiles, Carol's card centred below",
+    );
     await new Promise((r) => setTimeout(r, 1500)); // long enough for a tile without a keyframe to go stale
     // Enough pictures that a blanked tile would have been seen, however slowly a busy machine decodes them
     // (the gap check below is what proves no interruption).
@@ -169,7 +187,9 @@ describe("MCU core with headless werift clients", () => {
     // not running (on a busy machine, 150 ms and more); a gap only the video has is the mix pausing, e.g.
     // for a re-laid decoder's keyframe (Bob's come every 4 s).
     const audioGap = maxGap(alice.audioArrivals.slice(audioFrom));
-    expect(maxGap(alice.videoArrivals.slice(from)), `video gap, with the audio's longest ${Math.round(audioGap)} ms`).toBeLessThan(audioGap + 1000);
+    expect(maxGap(alice.videoArrivals.slice(from)), `video gap, with the audio's longest ${Math.round(audioGap)} ms`).toBeLessThan(
+      audioGap + 1000,
+    );
     // Re-laid decoders start one at a time. Started all at once, as before VideoMixer.resizeNext, they
     // stalled this process 150-280 ms with Debian's ffmpeg and Alice heard a gap, every run; but a busy
     // machine stalls it as long with no help (147 ms measured), so the gap cannot tell the two apart. The
@@ -185,7 +205,10 @@ describe("MCU core with headless werift clients", () => {
 
   it("tears the room down, with every ffmpeg child gone, when the last participant leaves", async () => {
     // A room of its own, so this case does not depend on what the cases before it left behind.
-    const own = ["Frank", "Grace"].map((name, i) => new TestClient({ url: server.url, room: "teardown", name, colour: i ? "blue" : "red", toneHz: 440 + 220 * i, decode: false }));
+    const own = ["Frank", "Grace"].map(
+      (name, i) =>
+        new TestClient({ url: server.url, room: "teardown", name, colour: i ? "blue" : "red", toneHz: 440 + 220 * i, decode: false }),
+    );
     clients.push(...own);
     for (const c of own) await c.connect();
     await expectTeardownWhenAllLeave(server, "teardown", own.length, own);

@@ -9,7 +9,12 @@ class Browserless {
   private constructor(readonly ws: WebSocket) {
     ws.on("message", (d) => this.inbox.push(readServerMessage(d)));
   }
-  static async join(url: string, room: string, name: string, mode?: string): Promise<{ client: Browserless; joined: Extract<ServerMessage, { type: "joined" }> }> {
+  static async join(
+    url: string,
+    room: string,
+    name: string,
+    mode?: string,
+  ): Promise<{ client: Browserless; joined: Extract<ServerMessage, { type: "joined" }> }> {
     const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");
     await new Promise((resolve, reject) => (ws.once("open", resolve), ws.once("error", reject)));
     const client = new Browserless(ws);

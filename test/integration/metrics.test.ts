@@ -134,9 +134,20 @@ describe("/metrics while a room is live", () => {
     const ada = clients[0];
     const byLabel = (label: string) => server.processes.all().find((p) => p.label === label && p.running);
     // The mix's encoder runs in the server's own process (node-av), so only decoders are children.
-    expect(server.processes.all().map((p) => p.label).filter((l) => l.endsWith(":encode"))).toEqual([]);
+    expect(
+      server.processes
+        .all()
+        .map((p) => p.label)
+        .filter((l) => l.endsWith(":encode")),
+    ).toEqual([]);
     const decoder = byLabel(`room:metered:decode:${ada.id}`);
-    if (!decoder) throw new Error(`expected Ada's decoder; have ${server.processes.all().map((p) => p.label).join(", ")}`);
+    if (!decoder)
+      throw new Error(
+        `expected Ada's decoder; have ${server.processes
+          .all()
+          .map((p) => p.label)
+          .join(", ")}`,
+      );
     // As if it crashed: a signal straight to the PID this server started, not through close().
     process.kill(decoder.pid, "SIGKILL");
     const restarts = async (kind: string) => find(await scrape(), "tessera_ffmpeg_restarts_total", { process: kind })[0]?.value;
@@ -168,11 +179,15 @@ describe("/metrics while a room is live", () => {
     expect(find(samples, "tessera_join_to_first_frame_seconds_bucket", { le: "+Inf" })[0]?.value).toBe(3);
     // Each connected receiver's link, as the lowest, median and highest over them: on loopback no estimate falls,
     // and the server is sending each of them the mix.
-    for (const stat of ["min", "median", "max"]) expect(find(samples, "tessera_receiver_available_bits_per_second", { stat })[0]?.value).toBeGreaterThanOrEqual(1_000_000);
+    for (const stat of ["min", "median", "max"])
+      expect(find(samples, "tessera_receiver_available_bits_per_second", { stat })[0]?.value).toBeGreaterThanOrEqual(1_000_000);
     expect(find(samples, "tessera_receiver_sent_bits_per_second", { stat: "min" })[0]?.value).toBeGreaterThan(0);
     expect(find(samples, "tessera_receiver_loss_ratio", { stat: "max" })[0]?.value).toBeLessThan(0.1);
     expect(find(samples, "tessera_receiver_retransmissions", { outcome: "abandoned" })).toHaveLength(1);
-    expect(find(samples, "tessera_build_info")[0]).toMatchObject({ value: 1, labels: { version: expect.stringMatching(/^\d+\.\d+\.\d+/), node: process.versions.node } });
+    expect(find(samples, "tessera_build_info")[0]).toMatchObject({
+      value: 1,
+      labels: { version: expect.stringMatching(/^\d+\.\d+\.\d+/), node: process.versions.node },
+    });
   });
 
   it("keeps the counters after the room has closed", async () => {

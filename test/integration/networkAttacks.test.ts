@@ -74,7 +74,8 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
     attackers.push(a);
     return a;
   };
-  const context = () => `health failures: ${monitor.healthFailures.join("; ") || "none"}; slowest /healthz ${monitor.slowestHealthMs.toFixed(0)} ms\nserver log:\n${server.problems.slice(-20).join("\n")}`;
+  const context = () =>
+    `health failures: ${monitor.healthFailures.join("; ") || "none"}; slowest /healthz ${monitor.slowestHealthMs.toFixed(0)} ms\nserver log:\n${server.problems.slice(-20).join("\n")}`;
 
   /**
    * Media flows both ways for everyone in `who` over the next `ms`: each receives the mix's video and, in its
@@ -88,9 +89,13 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
       expect(c.receivedAudio.length - before[i].audio, `${c.id}: audio packets in ${ms} ms\n${context()}`).toBeGreaterThan(20);
       expect(rmsSince(c, before[i].audio), `${c.id}: the others' tones in what they hear`).toBeGreaterThan(300);
     });
-    const listed = (await api.participants(ROOM)) as ({ id: string; connected?: boolean }[] | undefined) ?? [];
+    const listed = ((await api.participants(ROOM)) as { id: string; connected?: boolean }[] | undefined) ?? [];
     for (const c of who) expect(listed.find((p) => p.id === c.id)?.connected, `${c.id} listed as connected`).toBe(true);
-    for (const c of who) expect(c.messages.filter((m) => m.type === "error" || m.type === "bye"), `${c.id} told nothing`).toEqual([]);
+    for (const c of who)
+      expect(
+        c.messages.filter((m) => m.type === "error" || m.type === "bye"),
+        `${c.id} told nothing`,
+      ).toEqual([]);
   }
 
   function expectServerWell(): void {
@@ -101,7 +106,12 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
   beforeAll(async () => {
     server = await startSoakServer({
       token: TOKEN,
-      env: { ...soakServerEnv(recordings), ICE_PORT_MIN: String(ICE_PORTS[0]), ICE_PORT_MAX: String(ICE_PORTS[1]), RECONNECT_GRACE_MS: "15000" },
+      env: {
+        ...soakServerEnv(recordings),
+        ICE_PORT_MIN: String(ICE_PORTS[0]),
+        ICE_PORT_MAX: String(ICE_PORTS[1]),
+        RECONNECT_GRACE_MS: "15000",
+      },
     });
     monitor = new ServerMonitor(server, { sampleEveryMs: 500, healthEveryMs: 250, healthTimeoutMs: 1000 });
     api = new ControlApi(server.url, TOKEN);
@@ -183,7 +193,10 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
     // No STUN comes back: no answer, no triggered check (the old code returned 7-9 times the bytes). Only STUN
     // is counted: a fresh ephemeral port may be one a departed participant used a moment ago, and a media
     // packet still in flight to it is not an answer to these requests (seen once in a run).
-    expect(sockets.reduce((sum, s) => sum + s.stunReceived, 0), `came back: ${JSON.stringify(sockets.find((s) => s.firstReceived)?.firstReceived)}`).toBe(0);
+    expect(
+      sockets.reduce((sum, s) => sum + s.stunReceived, 0),
+      `came back: ${JSON.stringify(sockets.find((s) => s.firstReceived)?.firstReceived)}`,
+    ).toBe(0);
     const after = await droppedCounts(server.url);
     // Every request that reached a participant's port (two of the range's ports are open) was counted.
     expect(after["stun-unauthenticated"] - before["stun-unauthenticated"]).toBeGreaterThanOrEqual(sockets.length);
@@ -243,7 +256,10 @@ describe("UDP on the participants' ICE ports, from an outsider on loopback (issu
     console.log(
       `[network attacks] slowest /healthz ${monitor.slowestHealthMs.toFixed(0)} ms; heap ${((heap - baselineHeap) / 2 ** 20).toFixed(1)} MiB over the start; peak RSS ${(monitor.peak.rssBytes / 2 ** 20).toFixed(0)} MiB; dropped ${JSON.stringify(await droppedCounts(server.url))}`,
     );
-    expect((heap - baselineHeap) / 2 ** 20, `MiB of heap over the start; peak RSS ${(monitor.peak.rssBytes / 2 ** 20).toFixed(0)} MiB`).toBeLessThan(48);
+    expect(
+      (heap - baselineHeap) / 2 ** 20,
+      `MiB of heap over the start; peak RSS ${(monitor.peak.rssBytes / 2 ** 20).toFixed(0)} MiB`,
+    ).toBeLessThan(48);
     expect(monitor.peak.rssBytes / 2 ** 20).toBeLessThan(1024);
     expectServerWell();
   });

@@ -31,7 +31,16 @@ describe("malformed offers and candidates", () => {
         done();
       },
     });
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], recordingsDir: mkdtempSync(joinPath(tmpdir(), "tessera-offers-")), connectTimeoutMs: 10_000 }, createLogger({ level: "warn", destination }));
+    server = await startServer(
+      {
+        port: 0,
+        host: "127.0.0.1",
+        iceHostAddresses: ["127.0.0.1"],
+        recordingsDir: mkdtempSync(joinPath(tmpdir(), "tessera-offers-")),
+        connectTimeoutMs: 10_000,
+      },
+      createLogger({ level: "warn", destination }),
+    );
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.ws.close();
@@ -67,7 +76,15 @@ describe("malformed offers and candidates", () => {
   const candidateLine = (port: number, i: number) => `candidate:${1000 + i} 1 udp ${2_000_000_000 - i} 127.0.0.1 ${port} typ host`;
 
   it.each<[string, (sdp: string) => string, RegExp]>([
-    ["payload type 200", (s) => s.replace(/SAVPF 97/, "SAVPF 200").replace("rtpmap:97", "rtpmap:200").replaceAll("rtcp-fb:97", "rtcp-fb:200"), /payload type "200".*0 to 127/],
+    [
+      "payload type 200",
+      (s) =>
+        s
+          .replace(/SAVPF 97/, "SAVPF 200")
+          .replace("rtpmap:97", "rtpmap:200")
+          .replaceAll("rtcp-fb:97", "rtcp-fb:200"),
+      /payload type "200".*0 to 127/,
+    ],
     ["payload type 99999", (s) => s.replace(/SAVPF 96/, "SAVPF 99999").replace("rtpmap:96", "rtpmap:99999"), /payload type "99999"/],
     ["no fingerprint", (s) => s.replace(/a=fingerprint:.*\r\n/g, ""), /no a=fingerprint/],
     ["a sha-999 fingerprint", (s) => s.replaceAll("a=fingerprint:sha-256", "a=fingerprint:sha-999"), /only in sha-999/],
@@ -81,7 +98,11 @@ describe("malformed offers and candidates", () => {
     const error = await s.error();
     expect(error).toMatchObject({ code: "bad-offer", message: expect.stringMatching(reason) });
     expect(error.message).not.toMatch(/Cannot read properties|undefined/);
-    await eventually(() => logText.includes('"msg":"offer refused"') && logText.includes(error.message.slice(0, 40).replace(/"/g, '\\"')), 5000, "the refusal in the server's log with its reason");
+    await eventually(
+      () => logText.includes('"msg":"offer refused"') && logText.includes(error.message.slice(0, 40).replace(/"/g, '\\"')),
+      5000,
+      "the refusal in the server's log with its reason",
+    );
     // The participant stays, on a fresh peer, and may offer again.
     expect(s.closedWith).toBeUndefined();
     s.ws.send(JSON.stringify({ type: "offer", sdp: await realOffer() }));
@@ -93,7 +114,10 @@ describe("malformed offers and candidates", () => {
     const s = await join("reflector-offer");
     const many = Array.from({ length: 800 }, (_, i) => `a=${candidateLine(target.port, i)}`).join("\r\n");
     s.ws.send(JSON.stringify({ type: "offer", sdp: (await realOffer()).replace(/a=end-of-candidates/, `${many}\r\na=end-of-candidates`) }));
-    expect(await s.error()).toMatchObject({ code: "bad-offer", message: expect.stringContaining(`has 802 candidates; the server takes at most ${MAX_REMOTE_CANDIDATES}`) });
+    expect(await s.error()).toMatchObject({
+      code: "bad-offer",
+      message: expect.stringContaining(`has 802 candidates; the server takes at most ${MAX_REMOTE_CANDIDATES}`),
+    });
     await sleep(1500);
     expect(target.received()).toBe(0);
   });
@@ -112,10 +136,17 @@ describe("malformed offers and candidates", () => {
     expect(await s.error()).toMatchObject({ code: "bad-candidate", message: expect.stringContaining("too few fields") });
     // Within the signaling rate limit's burst: every one is answered, none is dropped unread.
     const sent = 40;
-    for (let i = 0; i < sent; i++) s.ws.send(JSON.stringify({ type: "candidate", candidate: { candidate: candidateLine(target.port, i), sdpMid: "0" } }));
+    for (let i = 0; i < sent; i++)
+      s.ws.send(JSON.stringify({ type: "candidate", candidate: { candidate: candidateLine(target.port, i), sdpMid: "0" } }));
     const admitted = MAX_REMOTE_CANDIDATES - offered;
-    await eventually(() => s.messages.filter((m) => m.type === "error" && m.code === "bad-candidate").length === sent - admitted, 10_000, `${sent - admitted} refusals`);
-    expect(s.messages.find((m) => m.type === "error")).toMatchObject({ message: expect.stringContaining(`the server takes at most ${MAX_REMOTE_CANDIDATES}`) });
+    await eventually(
+      () => s.messages.filter((m) => m.type === "error" && m.code === "bad-candidate").length === sent - admitted,
+      10_000,
+      `${sent - admitted} refusals`,
+    );
+    expect(s.messages.find((m) => m.type === "error")).toMatchObject({
+      message: expect.stringContaining(`the server takes at most ${MAX_REMOTE_CANDIDATES}`),
+    });
     expect(s.messages.filter((m) => m.type === "error" && m.code !== "bad-candidate")).toEqual([]);
     await eventually(() => logText.includes('"msg":"candidate refused"'), 5000, "the refusal in the server's log");
     // The admitted ones are checked (a few STUN requests each); the refused ones never.

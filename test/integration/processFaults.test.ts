@@ -17,7 +17,10 @@ describe("a fault nobody caught, in the real server process", () => {
     servers.push(server);
     server.child.kill("SIGUSR2");
     await eventually(() => logLines(server.stderr(), /uncaught exception/).length > 0, 10_000, "the fault to be logged");
-    expect(logLines(server.stderr(), /uncaught exception/)[0]).toMatchObject({ level: "error", error: expect.stringContaining("injected fault") });
+    expect(logLines(server.stderr(), /uncaught exception/)[0]).toMatchObject({
+      level: "error",
+      error: expect.stringContaining("injected fault"),
+    });
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${server.metricsUrl}/metrics`)).text()).toContain('tessera_uncaught_errors_total{kind="exception"} 1');
     expect(server.child.exitCode).toBeNull();

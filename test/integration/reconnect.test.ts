@@ -29,7 +29,14 @@ describe("reconnecting as the same participant", () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tessera-reconnect-"));
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], recordingsDir: dir, reconnectGraceMs: 15_000, apiToken: TOKEN });
+    server = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      recordingsDir: dir,
+      reconnectGraceMs: 15_000,
+      apiToken: TOKEN,
+    });
   });
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.close()));
@@ -45,19 +52,38 @@ describe("reconnecting as the same participant", () => {
     await bob.connect();
     expect(alice.resumeKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
     // Two tiles side by side: Alice (joined first) on the left.
-    await eventually(() => closeTo(bob.decoder.colourAt(320, 360), RED) && closeTo(bob.decoder.colourAt(960, 360), GREEN), 15_000, "Bob sees both tiles");
+    await eventually(
+      () => closeTo(bob.decoder.colourAt(320, 360), RED) && closeTo(bob.decoder.colourAt(960, 360), GREEN),
+      15_000,
+      "Bob sees both tiles",
+    );
     const room = server.rooms.get("back")!;
     const recording = await room.capabilities.recording!.startRecording("api");
 
     await alice.drop();
     const dropAt = bob.messages.length;
     // Alice's tile stays, drawn as her name card (dark) once her picture is stale; Bob's stays green.
-    await eventually(() => { const c = bob.decoder.colourAt(320, 360); return c !== undefined && !closeTo(c, RED) && c.r < 120; }, 10_000, "Alice's tile turns into her name card");
+    await eventually(
+      () => {
+        const c = bob.decoder.colourAt(320, 360);
+        return c !== undefined && !closeTo(c, RED) && c.r < 120;
+      },
+      10_000,
+      "Alice's tile turns into her name card",
+    );
     expect(closeTo(bob.decoder.colourAt(960, 360), GREEN)).toBe(true);
     expect(room.list().map((m) => m.id)).toEqual([alice.id, bob.id]);
-    const detail = async () => ((await (await fetch(`${server.url}/api/rooms/back`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { participants: { id: string; connected: boolean }[] }).participants;
+    const detail = async () =>
+      (
+        (await (await fetch(`${server.url}/api/rooms/back`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as {
+          participants: { id: string; connected: boolean }[];
+        }
+      ).participants;
     // Operators see who is held for a reconnect.
-    expect(await detail()).toEqual([expect.objectContaining({ id: alice.id, connected: false }), expect.objectContaining({ id: bob.id, connected: true })]);
+    expect(await detail()).toEqual([
+      expect.objectContaining({ id: alice.id, connected: false }),
+      expect.objectContaining({ id: bob.id, connected: true }),
+    ]);
 
     const again = client({ url: server.url, room: "back", name: "Alice", colour: "red", toneHz: 440, resume: alice.resumeKey });
     await again.connect();
@@ -73,7 +99,10 @@ describe("reconnecting as the same participant", () => {
     expect((await detail()).map((p) => p.connected)).toEqual([true, true]);
 
     await room.capabilities.recording!.stopRecording("api");
-    const lines = readFileSync(join(dir, `${recording.id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string; participant?: unknown; afterMs?: number; t: number });
+    const lines = readFileSync(join(dir, `${recording.id}.timeline.jsonl`), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; participant?: unknown; afterMs?: number; t: number });
     const gap = lines.filter((l) => l.kind === "disconnect" || l.kind === "reconnect");
     expect(gap.map((l) => l.kind)).toEqual(["disconnect", "reconnect"]);
     expect(gap[0]).toMatchObject({ participant: { id: alice.id, name: "Alice" } });
@@ -83,7 +112,13 @@ describe("reconnecting as the same participant", () => {
   });
 
   it("MCU: a dropped participant who does not come back leaves when the grace period is over", async () => {
-    const short = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], recordingsDir: dir, reconnectGraceMs: 1500 });
+    const short = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      recordingsDir: dir,
+      reconnectGraceMs: 1500,
+    });
     try {
       const carol = new TestClient({ url: short.url, room: "gone", name: "Carol", role: "viewer" });
       const dan = new TestClient({ url: short.url, room: "gone", name: "Dan", role: "viewer" });
@@ -92,7 +127,12 @@ describe("reconnecting as the same participant", () => {
       const droppedAt = performance.now();
       await carol.drop();
       await new Promise((r) => setTimeout(r, 1000));
-      expect(short.rooms.get("gone")!.list().map((m) => m.name)).toEqual(["Carol", "Dan"]);
+      expect(
+        short.rooms
+          .get("gone")!
+          .list()
+          .map((m) => m.name),
+      ).toEqual(["Carol", "Dan"]);
       await dan.waitFor((m) => m.type === "participants" && !rosterIds(m).includes(carol.id), 10_000);
       expect(performance.now() - droppedAt).toBeGreaterThan(1400);
       // Too late: the key is forgotten, and the join is an ordinary one.
@@ -116,7 +156,15 @@ describe("reconnecting as the same participant", () => {
     await alice.drop();
     await new Promise((r) => setTimeout(r, 500));
     const framesBefore = bob.remotes.get(alice.id)!.decoder.framesDecoded;
-    const again = client({ url: server.url, room: "sfu-back", name: "Alice", colour: "red", toneHz: 440, mode: "sfu", resume: alice.resumeKey });
+    const again = client({
+      url: server.url,
+      room: "sfu-back",
+      name: "Alice",
+      colour: "red",
+      toneHz: 440,
+      mode: "sfu",
+      resume: alice.resumeKey,
+    });
     await again.connect();
     expect(again.id).toBe(alice.id);
     // Alice's new peer gets Bob's stream (a server offer to her), and Bob's existing track for Alice carries her again.

@@ -15,7 +15,13 @@ import { readServerMessage } from "../helpers/serverMessage.js";
 const TOKEN = "recording-test-token";
 
 /** A bare signaling connection: joins and listens, no media (enough for a room to exist and to hear broadcasts). */
-async function rawJoin(url: string, room: string, name: string, mode?: "sfu" | "mcu", role: "viewer" | "sender" = "viewer"): Promise<{ ws: WebSocket; messages: ServerMessage[] }> {
+async function rawJoin(
+  url: string,
+  room: string,
+  name: string,
+  mode?: "sfu" | "mcu",
+  role: "viewer" | "sender" = "viewer",
+): Promise<{ ws: WebSocket; messages: ServerMessage[] }> {
   const ws = new WebSocket(url.replace(/^http/, "ws") + "/ws");
   const messages: ServerMessage[] = [];
   ws.on("message", (d) => messages.push(readServerMessage(d)));
@@ -71,9 +77,21 @@ describe("recording an MCU room", () => {
     expect(bob.messages.find((m) => m.type === "joined")).toMatchObject({ recording: { id: started.id } });
     await new Promise((r) => setTimeout(r, 1500));
     alice.send({ type: "mute", audio: true });
-    await eventually(() => server.rooms.get("rec")!.list().some((m) => m.audioMuted), 5000, "Alice's mute reaches the room");
+    await eventually(
+      () =>
+        server.rooms
+          .get("rec")!
+          .list()
+          .some((m) => m.audioMuted),
+      5000,
+      "Alice's mute reaches the room",
+    );
     // The mixer's speaker detector, not the test, moves the floor to Bob.
-    await eventually(() => (server.rooms.get("rec") as McuRoom).activeSpeaker === bob.id, 5000, "Bob becomes the speaker once Alice is muted");
+    await eventually(
+      () => (server.rooms.get("rec") as McuRoom).activeSpeaker === bob.id,
+      5000,
+      "Bob becomes the speaker once Alice is muted",
+    );
     await bob.close();
     clients.splice(clients.indexOf(bob), 1);
     await new Promise((r) => setTimeout(r, 1500));
@@ -99,7 +117,10 @@ describe("recording an MCU room", () => {
     expect(Math.abs(report.seconds - recorded.durationMs! / 1000)).toBeLessThan(0.2);
     expect(report.videoFrames).toBeGreaterThan(stoppedAfter * 20);
 
-    const lines = readFileSync(join(dir, `${recorded.id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(join(dir, `${recorded.id}.timeline.jsonl`), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     // The speaker leaving clears the speaker: nobody else is talking (Alice is muted).
     expect(lines.map((l) => l.kind)).toEqual(["start", "join", "mute", "speaker", "leave", "speaker", "stop"]);
     expect(lines[0]).toMatchObject({ room: "rec", recording: recorded.id, t: 0, participants: [{ name: "Alice" }] });
@@ -117,7 +138,11 @@ describe("recording an MCU room", () => {
 
   it("lists, serves with ranges and deletes recordings through the API", async () => {
     const list = (await (await api("/recordings")).json()) as { recordings: RecordingInfo[] };
-    expect(list.recordings.find((r) => r.id === recorded.id)).toMatchObject({ room: "rec", stoppedAt: recorded.stoppedAt, bytes: recorded.bytes });
+    expect(list.recordings.find((r) => r.id === recorded.id)).toMatchObject({
+      room: "rec",
+      stoppedAt: recorded.stoppedAt,
+      bytes: recorded.bytes,
+    });
 
     const whole = await api(`/recordings/${recorded.id}`);
     expect(whole.status).toBe(200);
@@ -178,7 +203,11 @@ describe("recording an MCU room", () => {
     const viewer = await rawJoin(server.url, "rec", "Vera");
     // Viewers watch: only senders may start or stop a recording.
     viewer.ws.send(JSON.stringify({ type: "record", action: "start" }));
-    await eventually(() => viewer.messages.some((m) => m.type === "error" && m.code === "recording-state" && m.message.includes("only senders")), 5000, "a viewer's start is refused");
+    await eventually(
+      () => viewer.messages.some((m) => m.type === "error" && m.code === "recording-state" && m.message.includes("only senders")),
+      5000,
+      "a viewer's start is refused",
+    );
     expect(server.rooms.get("rec")?.capabilities.recording?.activeRecording).toBeUndefined();
     viewer.ws.close();
     const sender = await rawJoin(server.url, "rec", "Sam", undefined, "sender");
@@ -193,11 +222,23 @@ describe("recording an MCU room", () => {
     late.ws.close();
     await eventually(() => sender.messages.some((m) => m.type === "recording" && m.recording !== null), 5000, "the sender sees REC");
     sender.ws.send(JSON.stringify({ type: "record", action: "start" }));
-    await eventually(() => sender.messages.some((m) => m.type === "error" && m.code === "recording-state"), 5000, "a second start is refused");
+    await eventually(
+      () => sender.messages.some((m) => m.type === "error" && m.code === "recording-state"),
+      5000,
+      "a second start is refused",
+    );
     sender.ws.send(JSON.stringify({ type: "record", action: "pause" }));
-    await eventually(() => sender.messages.some((m) => m.type === "error" && m.code === "bad-message" && m.message.includes("action")), 5000, "an unknown action is refused");
+    await eventually(
+      () => sender.messages.some((m) => m.type === "error" && m.code === "bad-message" && m.message.includes("action")),
+      5000,
+      "an unknown action is refused",
+    );
     // Stopped before its first frame a recording has nothing to keep (its files are removed): let media reach the file.
-    await eventually(() => (server.rooms.get("rec")?.capabilities.recording?.activeRecording?.bytes ?? 0) > 1000, 5000, "the recording's first cluster is on disk");
+    await eventually(
+      () => (server.rooms.get("rec")?.capabilities.recording?.activeRecording?.bytes ?? 0) > 1000,
+      5000,
+      "the recording's first cluster is on disk",
+    );
     alice.send({ type: "record", action: "stop" });
     await alice.waitFor((m) => m.type === "recording" && m.recording === null, 5000, from);
     const id = on.type === "recording" ? on.recording?.id : undefined;
@@ -207,7 +248,14 @@ describe("recording an MCU room", () => {
   });
 
   it("records a room whose only receiver takes H264 in VP8, starting the VP8 encoder for the recording alone", async () => {
-    const safari = new TestClient({ url: server.url, room: "rec-h264", name: "Safari", colour: "red", toneHz: 440, videoCodecs: ["h264", "vp8"] });
+    const safari = new TestClient({
+      url: server.url,
+      room: "rec-h264",
+      name: "Safari",
+      colour: "red",
+      toneHz: 440,
+      videoCodecs: ["h264", "vp8"],
+    });
     clients.push(safari);
     await safari.connect();
     const room = server.rooms.get("rec-h264")!;
@@ -236,7 +284,10 @@ describe("recording an MCU room", () => {
     await Promise.all(clients.map((c) => c.close()));
     clients.length = 0;
     await eventually(() => server.rooms.all().length === 0, 10_000, "the room closes");
-    const lines = readFileSync(join(dir, `${started.id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string; reason?: string });
+    const lines = readFileSync(join(dir, `${started.id}.timeline.jsonl`), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; reason?: string });
     expect(lines.at(-1)).toMatchObject({ kind: "stop", reason: "room closed" });
     const report = await decodeFile(join(dir, `${started.id}.webm`));
     expect(report.hasVideo && report.hasAudio).toBe(true);
@@ -262,10 +313,19 @@ describe("recording into a directory that cannot be written", () => {
     const parent = mkdtempSync(join(tmpdir(), "tessera-rec-bad-"));
     const notADir = join(parent, "file");
     writeFileSync(notADir, "not a directory");
-    const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: notADir });
+    const server = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      apiToken: TOKEN,
+      recordingsDir: notADir,
+    });
     const vic = await rawJoin(server.url, "stuck", "Vic", "mcu", "sender");
     try {
-      const res = await fetch(`${server.url}/api/rooms/stuck/recording/start`, { method: "POST", headers: { Authorization: `Bearer ${TOKEN}` } });
+      const res = await fetch(`${server.url}/api/rooms/stuck/recording/start`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${TOKEN}` },
+      });
       expect(res.status).toBe(500);
       const body = (await res.json()) as { error: string; message: string };
       expect(body.error).toBe("recording-failed");
@@ -274,7 +334,11 @@ describe("recording into a directory that cannot be written", () => {
       expect(body.message).not.toContain(parent);
       expect(server.rooms.get("stuck")?.capabilities.recording?.activeRecording).toBeUndefined();
       vic.ws.send(JSON.stringify({ type: "record", action: "start" }));
-      await eventually(() => vic.messages.some((m) => m.type === "error" && m.code === "recording-failed"), 5000, "the record message is refused with recording-failed");
+      await eventually(
+        () => vic.messages.some((m) => m.type === "error" && m.code === "recording-failed"),
+        5000,
+        "the record message is refused with recording-failed",
+      );
       expect(JSON.stringify(vic.messages.find((m) => m.type === "error"))).not.toContain(parent);
       expect(vic.messages.some((m) => m.type === "recording" && m.recording !== null)).toBe(false);
       expect((await fetch(`${server.url}/api/recordings`, { headers: { Authorization: `Bearer ${TOKEN}` } })).status).toBe(500);

@@ -36,7 +36,13 @@ async function startServerProcess(env: Record<string, string>): Promise<{ url: s
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 150; i++) {
-    if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return { url, child, exited };
+    if (
+      await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child, exited };
     await new Promise((r) => setTimeout(r, 200));
   }
   child.kill("SIGKILL");
@@ -49,55 +55,63 @@ describe("a recording whose server is killed", () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   // MP4 (RECORDING_FORMAT=mp4): fragments, each written whole, where WebM has clusters; checked with both ffmpeg builds.
-  it.each(["webm", "mp4"] as const)("%s plays up to within 2 s of a SIGKILL (AUTO_RECORD: recording starts with the first join)", async (format) => {
-    const server = await startServerProcess({ RECORDINGS_DIR: dir, AUTO_RECORD: "true", RECORDING_FORMAT: format });
-    const alice = new TestClient({ url: server.url, room: "crash", name: "Alice", colour: "red", toneHz: 440 });
-    let killedAt: number;
-    let startedAt: string;
-    let id: string;
-    try {
-      await alice.connect();
-      const rec = await alice.waitFor((m) => m.type === "recording" && m.recording !== null, 10_000);
-      if (rec.type !== "recording" || !rec.recording) throw new Error("no recording message");
-      ({ id, startedAt } = rec.recording);
-      await new Promise((r) => setTimeout(r, 4000));
-      const children = childrenOf(server.child.pid!);
-      expect(children.length).toBeGreaterThan(0);
-      server.child.kill("SIGKILL");
-      killedAt = Date.now();
-      await server.exited;
-      // The server's ffmpeg children outlive it; they were started by this test's server, so end them by PID.
-      for (const pid of children) {
-        try {
-          process.kill(pid, "SIGKILL");
-        } catch {
-          // already gone
+  it.each(["webm", "mp4"] as const)(
+    "%s plays up to within 2 s of a SIGKILL (AUTO_RECORD: recording starts with the first join)",
+    async (format) => {
+      const server = await startServerProcess({ RECORDINGS_DIR: dir, AUTO_RECORD: "true", RECORDING_FORMAT: format });
+      const alice = new TestClient({ url: server.url, room: "crash", name: "Alice", colour: "red", toneHz: 440 });
+      let killedAt: number;
+      let startedAt: string;
+      let id: string;
+      try {
+        await alice.connect();
+        const rec = await alice.waitFor((m) => m.type === "recording" && m.recording !== null, 10_000);
+        if (rec.type !== "recording" || !rec.recording) throw new Error("no recording message");
+        ({ id, startedAt } = rec.recording);
+        await new Promise((r) => setTimeout(r, 4000));
+        const children = childrenOf(server.child.pid!);
+        expect(children.length).toBeGreaterThan(0);
+        server.child.kill("SIGKILL");
+        killedAt = Date.now();
+        await server.exited;
+        // The server's ffmpeg children outlive it; they were started by this test's server, so end them by PID.
+        for (const pid of children) {
+          try {
+            process.kill(pid, "SIGKILL");
+          } catch {
+            // already gone
+          }
         }
+        await eventually(() => children.every((pid) => !childAlive(pid)), 5000, "the killed server's ffmpeg children are gone");
+      } finally {
+        if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill("SIGKILL");
+        await alice.close();
       }
-      await eventually(() => children.every((pid) => !childAlive(pid)), 5000, "the killed server's ffmpeg children are gone");
-    } finally {
-      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill("SIGKILL");
-      await alice.close();
-    }
 
-    const expected = (killedAt - Date.parse(startedAt)) / 1000;
-    expect(expected).toBeGreaterThan(3.5);
-    for (const ffmpeg of format === "mp4" ? [resolveFfmpegPath(), "/usr/bin/ffmpeg"] : [resolveFfmpegPath()]) {
-      const report = await decodeFile(join(dir, `${id}.${format}`), ffmpeg);
-      expect(report.hasVideo && report.hasAudio).toBe(true);
-      console.log(`${format}: killed ${expected.toFixed(2)} s into the recording; ${ffmpeg} decodes the file to ${report.seconds.toFixed(2)} s`);
-      expect(report.seconds, `decoded ${report.seconds} s of ${expected} s`).toBeGreaterThan(expected - 2);
-      expect(report.seconds).toBeLessThan(expected + 0.5);
-    }
+      const expected = (killedAt - Date.parse(startedAt)) / 1000;
+      expect(expected).toBeGreaterThan(3.5);
+      for (const ffmpeg of format === "mp4" ? [resolveFfmpegPath(), "/usr/bin/ffmpeg"] : [resolveFfmpegPath()]) {
+        const report = await decodeFile(join(dir, `${id}.${format}`), ffmpeg);
+        expect(report.hasVideo && report.hasAudio).toBe(true);
+        console.log(
+          `${format}: killed ${expected.toFixed(2)} s into the recording; ${ffmpeg} decodes the file to ${report.seconds.toFixed(2)} s`,
+        );
+        expect(report.seconds, `decoded ${report.seconds} s of ${expected} s`).toBeGreaterThan(expected - 2);
+        expect(report.seconds).toBeLessThan(expected + 0.5);
+      }
 
-    // The timeline was written as it went: it has its start, and no stop; the store calls it interrupted.
-    const lines = readFileSync(join(dir, `${id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string });
-    expect(lines[0]).toMatchObject({ kind: "start", room: "crash" });
-    expect(lines.some((l) => l.kind === "stop")).toBe(false);
-    const info = await new RecordingStore(dir).get(id);
-    expect(info).toMatchObject({ id, room: "crash", interrupted: true, format, file: `${id}.${format}` });
-    expect(info?.stoppedAt).toBeUndefined();
-  });
+      // The timeline was written as it went: it has its start, and no stop; the store calls it interrupted.
+      const lines = readFileSync(join(dir, `${id}.timeline.jsonl`), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { kind: string });
+      expect(lines[0]).toMatchObject({ kind: "start", room: "crash" });
+      expect(lines.some((l) => l.kind === "stop")).toBe(false);
+      const info = await new RecordingStore(dir).get(id);
+      expect(info).toMatchObject({ id, room: "crash", interrupted: true, format, file: `${id}.${format}` });
+      expect(info?.stoppedAt).toBeUndefined();
+    },
+  );
 });
 
 describe("a recording whose server is stopped with SIGTERM", () => {
@@ -124,8 +138,15 @@ describe("a recording whose server is stopped with SIGTERM", () => {
     }
     expect(server.child.exitCode).toBe(0);
     // An exited child may linger a moment as a zombie until it is reaped.
-    await eventually(() => children.every((pid) => !childAlive(pid)), 3000, `the server's children end with it: ${children.filter(childAlive).join(", ")}`);
-    const lines = readFileSync(join(dir, `${id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string; reason?: string });
+    await eventually(
+      () => children.every((pid) => !childAlive(pid)),
+      3000,
+      `the server's children end with it: ${children.filter(childAlive).join(", ")}`,
+    );
+    const lines = readFileSync(join(dir, `${id}.timeline.jsonl`), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; reason?: string });
     expect(lines.at(-1)).toMatchObject({ kind: "stop", reason: "server-shutdown" });
     const report = await decodeFile(join(dir, `${id}.${format}`));
     expect(report.stderr).toMatch(/Duration: 00:00:0[1-4]\.\d\d/);

@@ -46,12 +46,18 @@ describe("the end of a recording", () => {
     const frames = (await videoLuma(path, crop)).filter((f) => f.t >= report.seconds - 1);
     const pcm = await audioSamples(path);
     const tail = pcm.subarray(Math.max(0, pcm.length - 48_000));
-    return { seconds: report.seconds, luma: frames.reduce((s, f) => s + f.luma, 0) / Math.max(1, frames.length), tone: tonePower(tail, 440) };
+    return {
+      seconds: report.seconds,
+      luma: frames.reduce((s, f) => s + f.luma, 0) / Math.max(1, frames.length),
+      tone: tonePower(tail, 440),
+    };
   }
 
   function expectWhole(what: string, tail: { seconds: number; luma: number; tone: number }, elapsedS: number): void {
     // 300 ms: what may still sit in the encoder's queue at the instant of the end on a loaded machine (see docs/recording.md).
-    console.log(`${what}: ${tail.seconds.toFixed(2)} s decoded of ${elapsedS.toFixed(2)} s; last second: luma ${tail.luma.toFixed(0)}, 440 Hz power ${tail.tone.toFixed(3)}`);
+    console.log(
+      `${what}: ${tail.seconds.toFixed(2)} s decoded of ${elapsedS.toFixed(2)} s; last second: luma ${tail.luma.toFixed(0)}, 440 Hz power ${tail.tone.toFixed(3)}`,
+    );
     expect(tail.seconds, `${what}: decoded ${tail.seconds} s of ${elapsedS} s`).toBeGreaterThan(elapsedS - 0.3);
     expect(tail.luma, `${what}: the white tile in the last second`).toBeGreaterThan(200);
     expect(tail.tone, `${what}: the tone in the last second`).toBeGreaterThan(1e5);
@@ -78,7 +84,10 @@ describe("the end of a recording", () => {
     await eventually(() => !server.rooms.get("end-close"), 10_000, "the room closes");
     const elapsed = (leftAt - Date.parse(started.startedAt)) / 1000;
     expectWhole("room closed", await lastSecond(join(dir, `${started.id}.webm`), "160:120:80:60"), elapsed);
-    const lines = readFileSync(join(dir, `${started.id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string; reason?: string });
+    const lines = readFileSync(join(dir, `${started.id}.timeline.jsonl`), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; reason?: string });
     expect(lines.at(-1)).toMatchObject({ kind: "stop", reason: "room closed" });
   });
 
@@ -103,7 +112,9 @@ describe("the end of a recording", () => {
     const pcm = await audioSamples(path);
     const lastSecondOfHer = pcm.subarray(Math.round((leftS - 1) * 48_000), Math.round((leftS - 0.1) * 48_000));
     const tone = tonePower(lastSecondOfHer, 440);
-    console.log(`leave: at ${leftS.toFixed(2)} s; her last second: ${frames.length} frames, luma ${luma.toFixed(0)}, 440 Hz power ${tone.toFixed(3)}`);
+    console.log(
+      `leave: at ${leftS.toFixed(2)} s; her last second: ${frames.length} frames, luma ${luma.toFixed(0)}, 440 Hz power ${tone.toFixed(3)}`,
+    );
     // Some frames (a loaded machine's encoder skips many), every one of them white: her picture to the end.
     expect(frames.length).toBeGreaterThan(2);
     expect(Math.min(...frames.map((f) => f.luma))).toBeGreaterThan(200);

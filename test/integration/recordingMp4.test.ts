@@ -16,7 +16,7 @@ const TOKEN = "mp4-test-token";
 function topBoxes(path: string): string[] {
   const d = readFileSync(path);
   const out: string[] = [];
-  for (let at = 0; at + 8 <= d.length && out.length < 100_000; ) {
+  for (let at = 0; at + 8 <= d.length && out.length < 100_000;) {
     const size = d.readUInt32BE(at);
     out.push(d.toString("latin1", at + 4, at + 8));
     if (size < 8) break;
@@ -55,7 +55,8 @@ describe("an MP4 recording", () => {
   let server: RunningServer;
   let dir: string;
   const clients: TestClient[] = [];
-  const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...init.headers } });
+  const api = (path: string, init: RequestInit = {}) =>
+    fetch(`${server.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, ...init.headers } });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tessera-recmp4-"));
@@ -69,7 +70,11 @@ describe("an MP4 recording", () => {
   });
 
   it("is refused with a clear error for a format the server does not write", async () => {
-    const res = await api("/rooms/nowhere/recording/start", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ format: "avi" }) });
+    const res = await api("/rooms/nowhere/recording/start", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ format: "avi" }),
+    });
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({ error: "bad-request", message: "format must be one of webm, mp4" });
   });
@@ -81,7 +86,11 @@ describe("an MP4 recording", () => {
     const room = server.rooms.get("mp4")!;
     await vi.waitFor(() => expect(room.capabilities.mix!.mediaStats.video.framesComposed).toBeGreaterThan(0), { timeout: 10_000 });
     await new Promise((r) => setTimeout(r, 1000));
-    const startRes = await api("/rooms/mp4/recording/start", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ format: "mp4" }) });
+    const startRes = await api("/rooms/mp4/recording/start", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ format: "mp4" }),
+    });
     expect(startRes.status).toBe(201);
     const started = (await startRes.json()) as RecordingInfo;
     expect(started).toMatchObject({ format: "mp4", file: `${started.id}.mp4` });
@@ -105,13 +114,18 @@ describe("an MP4 recording", () => {
       const report = await decodeFile(path, ffmpeg);
       expect(report.stderr, ffmpeg).toMatch(/Video: h264/);
       expect(report.stderr, ffmpeg).toMatch(/Audio: opus/);
-      expect(Math.abs(report.seconds - stopped.durationMs! / 1000), `${ffmpeg}: decoded ${report.seconds} s of ${stopped.durationMs} ms`).toBeLessThan(0.3);
+      expect(
+        Math.abs(report.seconds - stopped.durationMs! / 1000),
+        `${ffmpeg}: decoded ${report.seconds} s of ${stopped.durationMs} ms`,
+      ).toBeLessThan(0.3);
       expect(report.videoFrames, ffmpeg).toBeGreaterThan((stopped.durationMs! / 1000) * 20);
     }
 
     const { video, audio } = await onsets(path);
     expect(video.length, `video onsets ${video}`).toBeGreaterThanOrEqual(3);
-    const offsets = video.map((v) => Math.round((v - audio.reduce((best, a) => (Math.abs(a - v) < Math.abs(best - v) ? a : best), Infinity)) * 1000));
+    const offsets = video.map((v) =>
+      Math.round((v - audio.reduce((best, a) => (Math.abs(a - v) < Math.abs(best - v) ? a : best), Infinity)) * 1000),
+    );
     console.log(`MP4: video onset minus audio onset, ms: ${offsets.join(", ")}; longest decode ${decodeLagMs} ms`);
     for (const offset of offsets) {
       expect(offset, `offsets ${offsets.join(", ")} ms`).toBeGreaterThan(-80);
@@ -123,6 +137,10 @@ describe("an MP4 recording", () => {
     expect(served.headers.get("content-type")).toBe("video/mp4");
     expect((await served.arrayBuffer()).byteLength).toBe(readFileSync(path).length);
     const list = (await (await api("/recordings")).json()) as { recordings: RecordingInfo[] };
-    expect(list.recordings.find((r) => r.id === started.id)).toMatchObject({ format: "mp4", file: `${started.id}.mp4`, stoppedAt: stopped.stoppedAt });
+    expect(list.recordings.find((r) => r.id === started.id)).toMatchObject({
+      format: "mp4",
+      file: `${started.id}.mp4`,
+      stoppedAt: stopped.stoppedAt,
+    });
   });
 });

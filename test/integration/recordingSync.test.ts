@@ -58,7 +58,8 @@ describe("a recording's audio and video", () => {
     const lumas = frames.map((f) => f.luma);
     const threshold = (Math.min(...lumas) + Math.max(...lumas)) / 2;
     const videoOnsets: number[] = [];
-    for (let i = 1; i < frames.length; i++) if (frames[i].luma > threshold && frames[i - 1].luma <= threshold) videoOnsets.push(frames[i].t);
+    for (let i = 1; i < frames.length; i++)
+      if (frames[i].luma > threshold && frames[i - 1].luma <= threshold) videoOnsets.push(frames[i].t);
     const audioOnsets: number[] = [];
     let loud = false;
     for (let start = 0; start + 240 <= pcm.length; start += 240) {
@@ -69,7 +70,9 @@ describe("a recording's audio and video", () => {
       loud = now;
     }
     expect(videoOnsets.length, `video onsets ${videoOnsets}`).toBeGreaterThanOrEqual(3);
-    const offsets = videoOnsets.map((v) => audioOnsets.reduce((best, a) => (Math.abs(a - v) < Math.abs(best - v) ? a : best), Infinity) - v).map((d) => Math.round(-d * 1000));
+    const offsets = videoOnsets
+      .map((v) => audioOnsets.reduce((best, a) => (Math.abs(a - v) < Math.abs(best - v) ? a : best), Infinity) - v)
+      .map((d) => Math.round(-d * 1000));
     console.log(`video onset minus audio onset in the file, ms: ${offsets.join(", ")}; longest decode ${decodeLagMs} ms`);
     const why = `offsets ${offsets.join(", ")} ms, longest decode ${decodeLagMs} ms`;
     for (const offset of offsets) {

@@ -22,7 +22,10 @@ interface Event {
   type: string;
   room: string;
   reason?: string;
-  recording?: Record<string, unknown> & { id: string; storage?: { bucket: string; key: string; timelineKey: string; voiceKeys?: string[] } };
+  recording?: Record<string, unknown> & {
+    id: string;
+    storage?: { bucket: string; key: string; timelineKey: string; voiceKeys?: string[] };
+  };
 }
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -43,11 +46,17 @@ describe("recordings uploaded to S3-compatible storage (s3rver on loopback)", ()
     return s3;
   }
 
-  async function recordFor(server: { url: string }, room: string, ms: number, body: object): Promise<{ started: RecordingInfo; stopped: RecordingInfo; client: TestClient }> {
+  async function recordFor(
+    server: { url: string },
+    room: string,
+    ms: number,
+    body: object,
+  ): Promise<{ started: RecordingInfo; stopped: RecordingInfo; client: TestClient }> {
     const client = new TestClient({ url: server.url, room, name: "김민수", colour: "red", toneHz: 440 });
     cleanup.push(() => client.close());
     await client.connect();
-    const api = (path: string, init: RequestInit = {}) => fetch(`${server.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" } });
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${server.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" } });
     const startRes = await api(`/rooms/${encodeURIComponent(room)}/recording/start`, { method: "POST", body: JSON.stringify(body) });
     expect(startRes.status).toBe(201);
     const started = (await startRes.json()) as RecordingInfo;
@@ -62,9 +71,23 @@ describe("recordings uploaded to S3-compatible storage (s3rver on loopback)", ()
     const receiver = await startWebhookReceiver();
     cleanup.push(() => receiver.close());
     let server: RunningServer | undefined = await startServer({
-      port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: dir, publicUrl: "http://127.0.0.1",
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      apiToken: TOKEN,
+      recordingsDir: dir,
+      publicUrl: "http://127.0.0.1",
       webhooks: { urls: [receiver.url], secret: SECRET, timeoutMs: 2000, retryForMs: 30_000 },
-      recordingsS3: { bucket: s3.bucket, endpoint: s3.endpoint, region: "us-east-1", pathStyle: true, prefix: "interviews/", keepLocal: false, partSizeBytes: 5 * 1024 * 1024, retryForMs: 60_000 },
+      recordingsS3: {
+        bucket: s3.bucket,
+        endpoint: s3.endpoint,
+        region: "us-east-1",
+        pathStyle: true,
+        prefix: "interviews/",
+        keepLocal: false,
+        partSizeBytes: 5 * 1024 * 1024,
+        retryForMs: 60_000,
+      },
     });
     cleanup.push(() => server?.close() ?? Promise.resolve());
     const events = () => receiver.received.map((r) => JSON.parse(r.body) as Event);
@@ -77,14 +100,27 @@ describe("recordings uploaded to S3-compatible storage (s3rver on loopback)", ()
     expect(readMarker(dir, started.id)?.state).toBe("uploaded");
     expect(existsSync(join(dir, `${started.id}.mp4`))).toBe(false);
     expect(existsSync(join(dir, `${started.id}.timeline.jsonl`))).toBe(false);
-    expect(finished.storage).toMatchObject({ bucket: s3.bucket, key: `interviews/${started.id}.mp4`, timelineKey: `interviews/${started.id}.timeline.jsonl` });
+    expect(finished.storage).toMatchObject({
+      bucket: s3.bucket,
+      key: `interviews/${started.id}.mp4`,
+      timelineKey: `interviews/${started.id}.timeline.jsonl`,
+    });
     expect(finished.storage!.voiceKeys).toHaveLength(1);
     expect(finished.storage!.voiceKeys![0]).toMatch(new RegExp(`^interviews/${started.id}\\.voice-`));
 
     // The API lists it from its marker, and serves it by redirecting to a presigned GET of the object.
-    const api = (path: string, init: RequestInit = {}) => fetch(`${server!.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}` } });
-    const listed = ((await (await api("/recordings")).json()) as { recordings: RecordingInfo[] }).recordings.find((r) => r.id === started.id);
-    expect(listed).toMatchObject({ id: started.id, room: "면접-s3", format: "mp4", file: `${started.id}.mp4`, storage: { state: "uploaded", bucket: s3.bucket, local: false } });
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${server!.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}` } });
+    const listed = ((await (await api("/recordings")).json()) as { recordings: RecordingInfo[] }).recordings.find(
+      (r) => r.id === started.id,
+    );
+    expect(listed).toMatchObject({
+      id: started.id,
+      room: "면접-s3",
+      format: "mp4",
+      file: `${started.id}.mp4`,
+      storage: { state: "uploaded", bucket: s3.bucket, local: false },
+    });
     const direct = await api(`/recordings/${started.id}`, { redirect: "manual" });
     expect(direct.status).toBe(302);
     const location = direct.headers.get("location")!;
@@ -123,19 +159,38 @@ describe("recordings uploaded to S3-compatible storage (s3rver on loopback)", ()
     const s3 = await storage("keep");
     const dir = join(root, "rec-keep");
     const server = await startServer({
-      port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: dir,
-      recordingsS3: { bucket: s3.bucket, endpoint: s3.endpoint, region: "us-east-1", pathStyle: true, prefix: "", keepLocal: true, partSizeBytes: 5 * 1024 * 1024, retryForMs: 60_000 },
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      apiToken: TOKEN,
+      recordingsDir: dir,
+      recordingsS3: {
+        bucket: s3.bucket,
+        endpoint: s3.endpoint,
+        region: "us-east-1",
+        pathStyle: true,
+        prefix: "",
+        keepLocal: true,
+        partSizeBytes: 5 * 1024 * 1024,
+        retryForMs: 60_000,
+      },
     });
     cleanup.push(() => server.close());
     const { started, client } = await recordFor(server, "keep", 2000, {});
     await eventually(() => readMarker(dir, started.id)?.state === "uploaded", 30_000, "the upload is verified");
     const local = readFileSync(join(dir, `${started.id}.webm`));
-    const info = (await (await fetch(`${server.url}/api/recordings/${started.id}/url`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { url: string };
+    const info = (await (
+      await fetch(`${server.url}/api/recordings/${started.id}/url`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { url: string };
     const link = new URL(info.url);
     const served = await fetch(`${server.url}${link.pathname}${link.search}`, { redirect: "manual" });
     expect(served.status).toBe(200);
     expect(Buffer.from(await served.arrayBuffer()).equals(local)).toBe(true);
-    const listed = (await (await fetch(`${server.url}/api/recordings/${started.id}`, { headers: { Authorization: `Bearer ${TOKEN}`, Range: "bytes=0-3" } })).arrayBuffer()).byteLength;
+    const listed = (
+      await (
+        await fetch(`${server.url}/api/recordings/${started.id}`, { headers: { Authorization: `Bearer ${TOKEN}`, Range: "bytes=0-3" } })
+      ).arrayBuffer()
+    ).byteLength;
     expect(listed).toBe(4);
     expect(readMarker(dir, started.id)?.objects.map((o) => o.key)).toEqual([`${started.id}.webm`, `${started.id}.timeline.jsonl`]);
     await client.close();
@@ -147,9 +202,22 @@ describe("recordings uploaded to S3-compatible storage (s3rver on loopback)", ()
     const receiver = await startWebhookReceiver();
     cleanup.push(() => receiver.close());
     const server = await startServer({
-      port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: dir,
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      apiToken: TOKEN,
+      recordingsDir: dir,
       webhooks: { urls: [receiver.url], secret: SECRET, timeoutMs: 2000, retryForMs: 30_000 },
-      recordingsS3: { bucket: s3.bucket, endpoint: s3.endpoint, region: "us-east-1", pathStyle: true, prefix: "", keepLocal: false, partSizeBytes: 5 * 1024 * 1024, retryForMs: 3000 },
+      recordingsS3: {
+        bucket: s3.bucket,
+        endpoint: s3.endpoint,
+        region: "us-east-1",
+        pathStyle: true,
+        prefix: "",
+        keepLocal: false,
+        partSizeBytes: 5 * 1024 * 1024,
+        retryForMs: 3000,
+      },
     });
     cleanup.push(() => server.close());
     await s3.kill();
@@ -158,12 +226,20 @@ describe("recordings uploaded to S3-compatible storage (s3rver on loopback)", ()
     await eventually(() => events().some((e) => e.type === "recording.failed"), 30_000, "recording.failed once the upload is given up");
     const failed = events().find((e) => e.type === "recording.failed")!;
     expect(failed.recording).toMatchObject({ id: started.id, format: "webm" });
-    expect(failed.reason).toMatch(/^the upload to storage was given up \(.*gave up after \d+ attempts.*\); the files stay in RECORDINGS_DIR$/);
+    expect(failed.reason).toMatch(
+      /^the upload to storage was given up \(.*gave up after \d+ attempts.*\); the files stay in RECORDINGS_DIR$/,
+    );
     expect(events().map((e) => e.type)).not.toContain("recording.finished");
     expect(existsSync(join(dir, `${started.id}.webm`))).toBe(true);
-    const listed = (await (await fetch(`${server.url}/api/recordings/${started.id}/url`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { url: string };
+    const listed = (await (
+      await fetch(`${server.url}/api/recordings/${started.id}/url`, { headers: { Authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { url: string };
     expect(listed.url).toContain(started.id);
-    const all = ((await (await fetch(`${server.url}/api/recordings`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as { recordings: RecordingInfo[] }).recordings;
+    const all = (
+      (await (await fetch(`${server.url}/api/recordings`, { headers: { Authorization: `Bearer ${TOKEN}` } })).json()) as {
+        recordings: RecordingInfo[];
+      }
+    ).recordings;
     expect(all.find((r) => r.id === started.id)?.storage).toMatchObject({ state: "failed", local: true });
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/tessera_recording_uploads_total\{outcome="failed"\} 1/);
@@ -177,9 +253,18 @@ describe("recordings uploaded to S3-compatible storage (s3rver on loopback)", ()
     const receiver = await startWebhookReceiver();
     cleanup.push(() => receiver.close());
     const env = {
-      RECORDINGS_DIR: dir, API_TOKEN: TOKEN, WEBHOOK_URL: receiver.url, WEBHOOK_SECRET: SECRET, SHUTDOWN_GRACE_MS: "8000",
-      RECORDINGS_S3_BUCKET: s3.bucket, RECORDINGS_S3_ENDPOINT: s3.endpoint, RECORDINGS_S3_PATH_STYLE: "true", RECORDINGS_S3_PREFIX: "r/",
-      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      RECORDINGS_DIR: dir,
+      API_TOKEN: TOKEN,
+      WEBHOOK_URL: receiver.url,
+      WEBHOOK_SECRET: SECRET,
+      SHUTDOWN_GRACE_MS: "8000",
+      RECORDINGS_S3_BUCKET: s3.bucket,
+      RECORDINGS_S3_ENDPOINT: s3.endpoint,
+      RECORDINGS_S3_PATH_STYLE: "true",
+      RECORDINGS_S3_PREFIX: "r/",
+      AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     };
     let server: ServerProcess | undefined = await startServerProcess({ env });
     cleanup.push(() => server?.kill() ?? Promise.resolve());
@@ -187,7 +272,11 @@ describe("recordings uploaded to S3-compatible storage (s3rver on loopback)", ()
     const { started, client } = await recordFor(server, "restart", 2000, {});
     await client.close();
     await eventually(() => readMarker(dir, started.id)?.state === "queued", 15_000, "the finished recording is queued");
-    await eventually(() => /recording upload failed: retrying/.test(server!.stderr()), 15_000, "a failed attempt against the storage that is down");
+    await eventually(
+      () => /recording upload failed: retrying/.test(server!.stderr()),
+      15_000,
+      "a failed attempt against the storage that is down",
+    );
     const local = readFileSync(join(dir, `${started.id}.webm`));
     const stopping = performance.now();
     server.child.kill("SIGTERM");

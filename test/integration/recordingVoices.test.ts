@@ -17,7 +17,8 @@ function toneOnsets(pcm: Int16Array, frequency: number): number[] {
   for (let at = 0; at + window <= pcm.length; at += window) powers.push(tonePower(pcm.subarray(at, at + window), frequency));
   const threshold = Math.max(...powers) / 4;
   const onsets: number[] = [];
-  for (let i = 30; i < powers.length; i++) if (powers[i] > threshold && powers.slice(i - 30, i).every((p) => p <= threshold)) onsets.push((i * window) / 48_000);
+  for (let i = 30; i < powers.length; i++)
+    if (powers[i] > threshold && powers.slice(i - 30, i).every((p) => p <= threshold)) onsets.push((i * window) / 48_000);
   return onsets;
 }
 
@@ -44,8 +45,20 @@ describe("a recording with each voice apart", () => {
   });
 
   it("writes one file per participant, holding only their tone, ending with their presence, on the composite's clock (within 40 ms)", async () => {
-    const flash = new TestClient({ url: server.url, room: "voices", name: "지원자", clip: solidColourClip("white", 2, "320x240"), audioPackets: flashTonePackets(440) });
-    const steady = new TestClient({ url: server.url, room: "voices", name: "Interviewer", clip: solidColourClip("blue", 2, "320x240"), audioPackets: tonePackets(1320, 6000) });
+    const flash = new TestClient({
+      url: server.url,
+      room: "voices",
+      name: "지원자",
+      clip: solidColourClip("white", 2, "320x240"),
+      audioPackets: flashTonePackets(440),
+    });
+    const steady = new TestClient({
+      url: server.url,
+      room: "voices",
+      name: "Interviewer",
+      clip: solidColourClip("blue", 2, "320x240"),
+      audioPackets: tonePackets(1320, 6000),
+    });
     clients.push(flash, steady);
     await flash.connect();
     await steady.connect();
@@ -59,7 +72,10 @@ describe("a recording with each voice apart", () => {
     const stopped = await room.capabilities.recording!.stopRecording("api");
     expect(stopped.voices).toHaveLength(2);
 
-    const lines = readFileSync(join(dir, `${started.id}.timeline.jsonl`), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { kind: string; t: number; file?: string; participant?: { id: string; name: string } });
+    const lines = readFileSync(join(dir, `${started.id}.timeline.jsonl`), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { kind: string; t: number; file?: string; participant?: { id: string; name: string } });
     const voiceLines = lines.filter((l) => l.kind === "voice");
     expect(voiceLines.map((l) => l.participant!.name).sort()).toEqual(["Interviewer", "지원자"]);
     const flashLine = voiceLines.find((l) => l.participant!.name === "지원자")!;
@@ -88,7 +104,9 @@ describe("a recording with each voice apart", () => {
     const inComposite = toneOnsets(composite, 440);
     const inVoice = toneOnsets(flashVoice, 440).map((t) => t + flashLine.t / 1000);
     expect(inVoice.length, `voice onsets ${inVoice}`).toBeGreaterThanOrEqual(2);
-    const offsets = inVoice.map((v) => Math.round((v - inComposite.reduce((best, c) => (Math.abs(c - v) < Math.abs(best - v) ? c : best), Infinity)) * 1000));
+    const offsets = inVoice.map((v) =>
+      Math.round((v - inComposite.reduce((best, c) => (Math.abs(c - v) < Math.abs(best - v) ? c : best), Infinity)) * 1000),
+    );
     console.log(`voice onset minus composite onset, ms: ${offsets.join(", ")} (voice file starts at t=${flashLine.t} ms)`);
     for (const o of offsets) expect(Math.abs(o), `offsets ${offsets.join(", ")} ms`).toBeLessThanOrEqual(40);
   });

@@ -29,7 +29,14 @@ describe("retransmission to a lossy receiver", () => {
   });
 
   it("resends what a viewer losing 5 % asks for, so nearly every packet reaches it", async () => {
-    const sender = new TestClient({ url: server.url, room: "rtx", name: "Sender", clip: testPatternClip(4, "640x480", "600k"), toneHz: 440, decode: false });
+    const sender = new TestClient({
+      url: server.url,
+      room: "rtx",
+      name: "Sender",
+      clip: testPatternClip(4, "640x480", "600k"),
+      toneHz: 440,
+      decode: false,
+    });
     const clean = new TestClient({ url: server.url, room: "rtx", name: "Clean", role: "viewer", inboundLossPercent: 0, decode: false });
     const lossy = new TestClient({ url: server.url, room: "rtx", name: "Lossy", role: "viewer", inboundLossPercent: 5, decode: false });
     clients.push(sender, clean, lossy);
@@ -40,13 +47,19 @@ describe("retransmission to a lossy receiver", () => {
     // resends may still be on their way.
     const newest = [...clean.videoSequenceNumbers].pop()!;
     const window = 900;
-    const arrived = (c: TestClient) => [...c.videoSequenceNumbers].filter((s) => (newest - s + 0x10000) % 0x10000 >= 150 && (newest - s + 0x10000) % 0x10000 < 150 + window).length;
+    const arrived = (c: TestClient) =>
+      [...c.videoSequenceNumbers].filter((s) => (newest - s + 0x10000) % 0x10000 >= 150 && (newest - s + 0x10000) % 0x10000 < 150 + window)
+        .length;
     const inWindow = arrived(lossy);
     const inWindowClean = arrived(clean);
-    const detail = (await (await fetch(`${server.url}/api/rooms/rtx`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).json()) as { participants: { id: string; link: LinkReport | null }[] };
+    const detail = (await (await fetch(`${server.url}/api/rooms/rtx`, { headers: { authorization: `Bearer ${API_TOKEN}` } })).json()) as {
+      participants: { id: string; link: LinkReport | null }[];
+    };
     const link = detail.participants.find((p) => p.id === lossy.id)?.link;
     const cleanLink = detail.participants.find((p) => p.id === clean.id)?.link;
-    console.log(`lossy viewer: ${inWindow} of ${window} packets arrived (clean viewer: ${inWindowClean}); asked for ${link?.nackedPackets} (repeats included), ${link?.retransmittedPackets} resent, ${link?.abandonedPackets} abandoned`);
+    console.log(
+      `lossy viewer: ${inWindow} of ${window} packets arrived (clean viewer: ${inWindowClean}); asked for ${link?.nackedPackets} (repeats included), ${link?.retransmittedPackets} resent, ${link?.abandonedPackets} abandoned`,
+    );
     expect(link?.retransmittedPackets).toBeGreaterThan(20);
     expect(cleanLink?.nackedPackets ?? 0).toBeLessThan(5);
     expect(inWindow).toBeGreaterThanOrEqual(inWindowClean - window * 0.01);

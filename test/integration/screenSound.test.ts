@@ -36,14 +36,21 @@ describe("a shared screen's sound in the MCU mix", () => {
   const heardSoon = async (listener: TestClient, name: string, ms = 1500): Promise<Int16Array> => {
     const from = listener.receivedAudio.length;
     await new Promise((r) => setTimeout(r, ms));
-    await eventually(() => listener.receivedAudio.slice(from).reduce((n, c) => n + c.length, 0) >= 48_000, 20_000, `a second of the mix heard by ${name}`);
+    await eventually(
+      () => listener.receivedAudio.slice(from).reduce((n, c) => n + c.length, 0) >= 48_000,
+      20_000,
+      `a second of the mix heard by ${name}`,
+    );
     return listener.recentAudio(1000);
   };
 
   it("everyone but the sharer hears the screen; the sharer still hears the others", async () => {
     await alice.shareScreen(solidColourClip("blue"), tonePackets(SCREEN_HZ, 8000));
     await alice.waitFor((m) => m.type === "screen" && m.id === alice.id);
-    for (const [name, listener] of [["Bob", bob], ["the viewer", viewer]] as const) {
+    for (const [name, listener] of [
+      ["Bob", bob],
+      ["the viewer", viewer],
+    ] as const) {
       const heard = await heardSoon(listener, name);
       expect(tonePower(heard, SCREEN_HZ), `${name} hears the screen`).toBeGreaterThan(HEARD);
     }
@@ -61,7 +68,10 @@ describe("a shared screen's sound in the MCU mix", () => {
   it("nobody hears the screen once the share stops", async () => {
     await alice.stopScreen();
     await bob.waitFor((m) => m.type === "screen" && m.id === null);
-    for (const [name, listener] of [["Bob", bob], ["the viewer", viewer]] as const) {
+    for (const [name, listener] of [
+      ["Bob", bob],
+      ["the viewer", viewer],
+    ] as const) {
       const heard = await heardSoon(listener, name);
       expect(tonePower(heard, SCREEN_HZ), `${name} no longer hears the screen`).toBeLessThan(HEARD / 100);
     }

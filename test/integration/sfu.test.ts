@@ -5,7 +5,6 @@ import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
 import { eventually } from "../helpers/eventually.js";
 import { TestClient } from "../helpers/testClient.js";
 
-
 const merge = (chunks: Int16Array[]) => {
   const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
   let o = 0;
@@ -19,7 +18,11 @@ const merge = (chunks: Int16Array[]) => {
 describe("SFU mode with headless werift clients", () => {
   let server: RunningServer;
   const clients: TestClient[] = [];
-  const spec = { Red: ["red", 440, { r: 255, g: 0, b: 0 }], Green: ["green", 660, { r: 0, g: 128, b: 0 }], Blue: ["blue", 1000, { r: 0, g: 0, b: 255 }] } as const;
+  const spec = {
+    Red: ["red", 440, { r: 255, g: 0, b: 0 }],
+    Green: ["green", 660, { r: 0, g: 128, b: 0 }],
+    Blue: ["blue", 1000, { r: 0, g: 0, b: 255 }],
+  } as const;
 
   beforeAll(async () => {
     server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"] });
@@ -45,7 +48,11 @@ describe("SFU mode with headless werift clients", () => {
       expect(receiver.remotes.has(receiver.id)).toBe(false);
       for (const [id, remote] of receiver.remotes) {
         const expected: Rgb = spec[name(id)][2];
-        await eventually(() => closeTo(remote.decoder.colourAt(160, 120, 320, 240), expected), 10_000, `${name(id)}'s colour at ${name(receiver.id)}`);
+        await eventually(
+          () => closeTo(remote.decoder.colourAt(160, 120, 320, 240), expected),
+          10_000,
+          `${name(id)}'s colour at ${name(receiver.id)}`,
+        );
       }
     }
     for (const receiver of clients) {
@@ -67,7 +74,9 @@ describe("SFU mode with headless werift clients", () => {
     const [p0, d0] = [clients[0].packetsReceived, clients[0].repeatedPackets];
     await eventually(() => clients[0].packetsReceived - p0 >= 300, 20_000, "300 more packets at Red");
     const repeated = clients[0].repeatedPackets - d0;
-    expect(repeated, `packets Red received twice in a row, of ${clients[0].packetsReceived - p0}`).toBeLessThan((clients[0].packetsReceived - p0) / 20);
+    expect(repeated, `packets Red received twice in a row, of ${clients[0].packetsReceived - p0}`).toBeLessThan(
+      (clients[0].packetsReceived - p0) / 20,
+    );
     expect(clients[0].tracksReceived, "Red receives one audio and one video track from each of the two others").toBe(4);
 
     // Blue leaves: the others get a renegotiation that retires Blue's tracks.
@@ -93,8 +102,14 @@ describe("SFU mode with headless werift clients", () => {
       await eventually(() => greenFrames() > g0 + 20, 20_000, "20 more of Green's frames at Red after Blue left");
       if (blueFrames() === b0) break;
       blueLate.push(blueFrames() - b0);
-      expect(Date.now(), `Blue's frames still arriving at Red after the leave (${blueLate.join(", ")} per 20 of Green's)`).toBeLessThan(settledBy);
+      expect(Date.now(), `Blue's frames still arriving at Red after the leave (${blueLate.join(", ")} per 20 of Green's)`).toBeLessThan(
+        settledBy,
+      );
     }
-    await eventually(() => red.remotes.get(green.id)!.decoder.framesDecoded > gLeave + 10, 20_000, "Green's frames decoded at Red after Blue left");
+    await eventually(
+      () => red.remotes.get(green.id)!.decoder.framesDecoded > gLeave + 10,
+      20_000,
+      "Green's frames decoded at Red after Blue left",
+    );
   });
 });

@@ -59,7 +59,15 @@ describe("SIGTERM on the real server process", () => {
   async function spawnServer(env: Record<string, string> = {}): Promise<Spawned> {
     const port = await freePort();
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-      env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", ICE_HOST_ADDRESSES: "127.0.0.1", LOG_LEVEL: "info", API_TOKEN: "", ...env },
+      env: {
+        ...process.env,
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        ICE_HOST_ADDRESSES: "127.0.0.1",
+        LOG_LEVEL: "info",
+        API_TOKEN: "",
+        ...env,
+      },
       stdio: ["ignore", "ignore", "pipe"],
     });
     servers.push(child);
@@ -106,7 +114,10 @@ describe("SIGTERM on the real server process", () => {
     for (const pid of ffmpegs) expect(running(pid), `ffmpeg ${pid} still running`).toBe(false);
 
     // Not a TTY: every log line is JSON, and the room's lines carry its name and the participant's id.
-    const lines = log().trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = log()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines.find((l) => l.msg === "participant joined")).toMatchObject({ level: "info", room: "closing", participant: ada.id });
     expect(lines.find((l) => l.msg === "stopping")).toMatchObject({ signal: "SIGTERM" });
     expect(lines.at(-1)).toMatchObject({ msg: "stopped" });
@@ -117,7 +128,11 @@ describe("SIGTERM on the real server process", () => {
     const bea = new TestClient({ url, room: "twice", name: "Bea", colour: "blue" });
     clients.push(bea);
     await bea.connect();
-    await eventually(() => childrenOf(child.pid!, "ffmpeg").length >= 1, 10_000, "the room's ffmpeg child (the decoder; the encoder is in process)");
+    await eventually(
+      () => childrenOf(child.pid!, "ffmpeg").length >= 1,
+      10_000,
+      "the room's ffmpeg child (the decoder; the encoder is in process)",
+    );
     // Two different signals back to back, so the kernel cannot merge them into one.
     child.kill("SIGINT");
     child.kill("SIGTERM");
@@ -130,7 +145,11 @@ describe("SIGTERM on the real server process", () => {
     const cy = new TestClient({ url, room: "slow", name: "Cy", colour: "yellow" });
     clients.push(cy);
     await cy.connect();
-    await eventually(() => childrenOf(child.pid!, "ffmpeg").length >= 1, 10_000, "the room's ffmpeg child (the decoder; the encoder is in process)");
+    await eventually(
+      () => childrenOf(child.pid!, "ffmpeg").length >= 1,
+      10_000,
+      "the room's ffmpeg child (the decoder; the encoder is in process)",
+    );
     const ffmpegs = childrenOf(child.pid!, "ffmpeg");
     // A client that never answers the WebSocket close handshake holds the shutdown for a second.
     const mute = await silentWebSocket(url);
@@ -152,7 +171,16 @@ async function silentWebSocket(url: string): Promise<Socket> {
   await new Promise<void>((resolve, reject) => (socket.once("connect", resolve), socket.once("error", reject)));
   socket.on("error", () => undefined);
   socket.write(
-    ["GET /ws HTTP/1.1", `Host: 127.0.0.1:${port}`, "Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "", ""].join("\r\n"),
+    [
+      "GET /ws HTTP/1.1",
+      `Host: 127.0.0.1:${port}`,
+      "Upgrade: websocket",
+      "Connection: Upgrade",
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+      "Sec-WebSocket-Version: 13",
+      "",
+      "",
+    ].join("\r\n"),
   );
   await new Promise<void>((resolve, reject) => {
     socket.once("data", (d: Buffer) => (d.toString().startsWith("HTTP/1.1 101") ? resolve() : reject(new Error(d.toString()))));

@@ -67,7 +67,12 @@ describe("signaling: limits and bad input", () => {
     expect(await rogue.error()).toMatchObject({ code: "already-joined" });
     rogue.ws.send(JSON.stringify({ type: "offer", sdp: "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 0\r\na=rtpmap:0 PCMU/8000\r\n" }));
     expect(await rogue.error()).toMatchObject({ code: "no-usable-codec", message: expect.stringContaining("video") });
-    rogue.ws.send(JSON.stringify({ type: "offer", sdp: "v=0\r\nm=video 9 X 96\r\na=rtpmap:96 VP8/90000\r\nm=audio 9 X 111\r\na=rtpmap:111 opus/48000/2\r\nthis is not sdp" }));
+    rogue.ws.send(
+      JSON.stringify({
+        type: "offer",
+        sdp: "v=0\r\nm=video 9 X 96\r\na=rtpmap:96 VP8/90000\r\nm=audio 9 X 111\r\na=rtpmap:111 opus/48000/2\r\nthis is not sdp",
+      }),
+    );
     expect(await rogue.error()).toMatchObject({ code: "bad-offer", message: expect.stringContaining("a=ice-ufrag") });
     // Still streaming (a disturbed room would stall); a busy machine may decode fewer than 30 a second.
     await new Promise((r) => setTimeout(r, 2000));
@@ -81,9 +86,21 @@ describe("signaling: limits and bad input", () => {
     const from = a.messages.length;
     await b.close();
     await a.waitFor((m) => m.type === "tile" && m.width === 1280 && m.height === 720, 5000, from);
-    const names = (m: ServerMessage) => (m.type === "participants" ? m.participants.map((p) => p.name).sort().join(",") : "");
+    const names = (m: ServerMessage) =>
+      m.type === "participants"
+        ? m.participants
+            .map((p) => p.name)
+            .sort()
+            .join(",")
+        : "";
     // The rogue viewer's socket closed too; both departures must show in the roster.
     await a.waitFor((m) => names(m) === "A,Viewer", 5000, from);
-    expect(server.rooms.get("small")?.list().map((p) => p.name).sort()).toEqual(["A", "Viewer"]);
+    expect(
+      server.rooms
+        .get("small")
+        ?.list()
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(["A", "Viewer"]);
   });
 });

@@ -37,7 +37,15 @@ describe("talkers-only audio with six werift senders", () => {
     // silence marked silent, as a browser's muted-by-nobody quiet microphone does.
     for (let i = 0; i < 6; i++) {
       const talking = i < 2;
-      const c = new TestClient({ url: server.url, room: "talkers", name: `S${i + 1}`, toneHz: TONES[i], toneAmplitude: talking ? 8000 : 0, audioLevel: talking ? TALKING : SILENT, decode: false });
+      const c = new TestClient({
+        url: server.url,
+        room: "talkers",
+        name: `S${i + 1}`,
+        toneHz: TONES[i],
+        toneAmplitude: talking ? 8000 : 0,
+        audioLevel: talking ? TALKING : SILENT,
+        decode: false,
+      });
       senders.push(c);
       await c.connect();
     }
@@ -71,7 +79,8 @@ describe("talkers-only audio with six werift senders", () => {
     const [s1, s2, ...silent] = senders;
     expect(hears(s1), "S1 hears S2, not themselves").toEqual([false, true, false, false, false, false]);
     expect(hears(s2), "S2 hears S1, not themselves").toEqual([true, false, false, false, false, false]);
-    for (const c of [...silent, viewer]) expect(hears(c), "everyone else hears both talkers").toEqual([true, true, false, false, false, false]);
+    for (const c of [...silent, viewer])
+      expect(hears(c), "everyone else hears both talkers").toEqual([true, true, false, false, false, false]);
   });
 
   it("a silent sender who starts talking is decoded, mixed and heard by the others at once, never by themselves", async () => {

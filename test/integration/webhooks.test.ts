@@ -33,24 +33,45 @@ describe("webhooks from a real server", () => {
     const receiver = await startWebhookReceiver();
     cleanup.push(() => receiver.close());
     let server: RunningServer | undefined = await startServer({
-      port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: dir, publicUrl: "http://127.0.0.1",
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      apiToken: TOKEN,
+      recordingsDir: dir,
+      publicUrl: "http://127.0.0.1",
       webhooks: { urls: [receiver.url], secret: SECRET, timeoutMs: 2000, retryForMs: 30_000 },
     });
     cleanup.push(() => server?.close() ?? Promise.resolve());
     const events = () => receiver.received.map((r) => JSON.parse(r.body) as Event);
     const alice = new TestClient({ url: server.url, room: "면접-1", name: "김민수", colour: "red", toneHz: 440 });
     await alice.connect();
-    const api = (path: string, init: RequestInit = {}) => fetch(`${server!.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", ...init.headers } });
-    const started = (await (await api(`/rooms/${encodeURIComponent("면접-1")}/recording/start`, { method: "POST", body: JSON.stringify({ format: "mp4" }) })).json()) as RecordingInfo;
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`${server!.url}/api${path}`, {
+        ...init,
+        headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json", ...init.headers },
+      });
+    const started = (await (
+      await api(`/rooms/${encodeURIComponent("면접-1")}/recording/start`, { method: "POST", body: JSON.stringify({ format: "mp4" }) })
+    ).json()) as RecordingInfo;
     await new Promise((r) => setTimeout(r, 2500));
-    const stopped = (await (await api(`/rooms/${encodeURIComponent("면접-1")}/recording/stop`, { method: "POST" })).json()) as RecordingInfo;
+    const stopped = (await (
+      await api(`/rooms/${encodeURIComponent("면접-1")}/recording/stop`, { method: "POST" })
+    ).json()) as RecordingInfo;
     await eventually(() => events().some((e) => e.type === "recording.finished"), 20_000, "recording.finished arrives");
     // When it arrived the file was complete: indexed (no fragments left), and its hash is the file's.
     const path = join(dir, `${started.id}.mp4`);
     const file = readFileSync(path);
     expect(file.toString("latin1")).not.toContain("moof");
     const finished = events().find((e) => e.type === "recording.finished")!.recording!;
-    expect(finished).toMatchObject({ id: started.id, format: "mp4", file: `${started.id}.mp4`, bytes: file.length, sha256: createHash("sha256").update(file).digest("hex"), reason: "stopped", stoppedAt: stopped.stoppedAt });
+    expect(finished).toMatchObject({
+      id: started.id,
+      format: "mp4",
+      file: `${started.id}.mp4`,
+      bytes: file.length,
+      sha256: createHash("sha256").update(file).digest("hex"),
+      reason: "stopped",
+      stoppedAt: stopped.stoppedAt,
+    });
     expect(finished.durationMs as number).toBeGreaterThan(1500);
     // With PUBLIC_URL, a signed link that serves the file (here the test's server stands at another port).
     const link = new URL(finished.url as string);
@@ -63,7 +84,14 @@ describe("webhooks from a real server", () => {
     await eventually(() => events().some((e) => e.type === "room.finished"), 15_000, "room.finished arrives");
     await server.close();
     server = undefined;
-    expect(events().map((e) => e.type)).toEqual(["room.started", "participant.joined", "recording.started", "recording.finished", "participant.left", "room.finished"]);
+    expect(events().map((e) => e.type)).toEqual([
+      "room.started",
+      "participant.joined",
+      "recording.started",
+      "recording.finished",
+      "participant.left",
+      "room.finished",
+    ]);
     for (const r of receiver.received) expect(verifyWebhook(SECRET, r.body, r.headers["tessera-signature"] as string)).toBe(true);
     expect(events().every((e) => e.room === "면접-1")).toBe(true);
     expect(events()[1].participant).toMatchObject({ name: "김민수" });
@@ -74,7 +102,10 @@ describe("webhooks from a real server", () => {
     const receiver = await startWebhookReceiver(() => "hang");
     cleanup.push(() => receiver.close());
     const server = await startServer({
-      port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], recordingsDir: dir,
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      recordingsDir: dir,
       webhooks: { urls: [receiver.url], secret: SECRET, timeoutMs: 300, retryForMs: 1500 },
     });
     cleanup.push(() => server.close());

@@ -32,7 +32,11 @@ function track<T extends { close(): Promise<unknown> }>(client: T): T {
   return client;
 }
 
-async function post(url: string, body: string, headers: Record<string, string> = { "Content-Type": "application/sdp" }): Promise<{ status: number; headers: Headers; json: { error?: string; message?: string } }> {
+async function post(
+  url: string,
+  body: string,
+  headers: Record<string, string> = { "Content-Type": "application/sdp" },
+): Promise<{ status: number; headers: Headers; json: { error?: string; message?: string } }> {
   const res = await fetch(url, { method: "POST", headers, body, redirect: "manual" });
   const text = await res.text();
   let json = {};
@@ -55,7 +59,19 @@ describe("WHIP and WHEP", () => {
   let recordingsDir = "";
   beforeAll(async () => {
     recordingsDir = mkdtempSync(join(tmpdir(), "tessera-whip-"));
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: API, maxSenders: 2, connectTimeoutMs: 4000, recordingsDir, recordingsMinFreeBytes: 0 }, silentLogger);
+    server = await startServer(
+      {
+        port: 0,
+        host: "127.0.0.1",
+        iceHostAddresses: ["127.0.0.1"],
+        apiToken: API,
+        maxSenders: 2,
+        connectTimeoutMs: 4000,
+        recordingsDir,
+        recordingsMinFreeBytes: 0,
+      },
+      silentLogger,
+    );
   });
   afterAll(async () => {
     await server?.close();
@@ -67,26 +83,39 @@ describe("WHIP and WHEP", () => {
     async () => {
       const viewer = track(new TestClient({ url: server.url, room: "whip-mcu", name: "Page viewer", role: "viewer" }));
       await viewer.connect();
-      const publisher = track(await WhipTestClient.publish({ endpoint: `${server.url}/whip/whip-mcu?name=${encodeURIComponent("인코더 1")}`, colour: "red", toneHz: 440, videoCodecs: ["h264", "vp8"] }));
+      const publisher = track(
+        await WhipTestClient.publish({
+          endpoint: `${server.url}/whip/whip-mcu?name=${encodeURIComponent("인코더 1")}`,
+          colour: "red",
+          toneHz: 440,
+          videoCodecs: ["h264", "vp8"],
+        }),
+      );
       expect(publisher.status, publisher.answer?.body).toBe(201);
       expect(publisher.answer?.headers.get("content-type")).toMatch(/^application\/sdp/);
       expect(publisher.answer?.headers.get("location")).toMatch(/^\/whip\/whip-mcu\/[\w-]{22}$/);
       expect(publisher.answer?.headers.get("etag")).toMatch(/^"[0-9a-f]+"$/);
       expect(publisher.answer?.body).toMatch(/^a=recvonly/m);
       await publisher.connect();
-      await viewer.waitFor((m) => m.type === "participants" && m.participants.some((p) => p.name === "인코더 1" && p.role === "sender"), 10_000);
+      await viewer.waitFor(
+        (m) => m.type === "participants" && m.participants.some((p) => p.name === "인코더 1" && p.role === "sender"),
+        10_000,
+      );
       await eventually(() => closeTo(viewer.decoder.colourAt(640, 360), RED), 20_000, "the publisher's red tile in the mix");
       await eventually(() => tonePower(viewer.recentAudio(1000), 440) > 1000, 20_000, "the publisher's 440 Hz tone in the viewer's mix");
       // A sendonly publisher takes no mix back: its offer puts H264 first, yet only the viewer's VP8 is encoded.
       const room = server.rooms.get("whip-mcu")!;
       expect(room.capabilities.mix?.mediaStats.video.outputCodecs).toEqual(["vp8"]);
       // Recorded like any participant: its tile in the file, its name in the timeline.
-      const api = (path: string, method = "POST") => fetch(`${server.url}/api/rooms/whip-mcu/recording/${path}`, { method, headers: { Authorization: `Bearer ${API}` } });
+      const api = (path: string, method = "POST") =>
+        fetch(`${server.url}/api/rooms/whip-mcu/recording/${path}`, { method, headers: { Authorization: `Bearer ${API}` } });
       expect((await api("start")).status).toBe(201);
       await new Promise((r) => setTimeout(r, 1500));
       const stopped = (await (await api("stop")).json()) as { id: string; bytes: number };
       expect(stopped.bytes).toBeGreaterThan(0);
-      const timeline = await (await fetch(`${server.url}/api/recordings/${stopped.id}/timeline`, { headers: { Authorization: `Bearer ${API}` } })).text();
+      const timeline = await (
+        await fetch(`${server.url}/api/recordings/${stopped.id}/timeline`, { headers: { Authorization: `Bearer ${API}` } })
+      ).text();
       expect(timeline).toContain("인코더 1");
 
       const from = viewer.messages.length;
@@ -108,7 +137,11 @@ describe("WHIP and WHEP", () => {
       expect(vp8.answer?.body).toMatch(/^a=sendonly/m);
       await Promise.all([vp8.connect(), h264.connect()]);
       await sender.waitFor((m) => m.type === "participants" && m.participants.filter((p) => p.role === "viewer").length === 2, 10_000);
-      await eventually(() => closeTo(vp8.decoder.colourAt(640, 360), BLUE) && closeTo(h264.decoder.colourAt(640, 360), BLUE), 20_000, "both players decode Blue's tile");
+      await eventually(
+        () => closeTo(vp8.decoder.colourAt(640, 360), BLUE) && closeTo(h264.decoder.colourAt(640, 360), BLUE),
+        20_000,
+        "both players decode Blue's tile",
+      );
       expect([...vp8.videoPayloadTypes].map((pt) => vp8.codecOf(pt))).toEqual(["video/vp8"]);
       expect([...h264.videoPayloadTypes].map((pt) => h264.codecOf(pt))).toEqual(["video/h264"]);
       await eventually(() => tonePower(vp8.recentAudio(1000), 660) > 1000, 20_000, "the sender's tone in the player's everyone-mix");
@@ -126,7 +159,11 @@ describe("WHIP and WHEP", () => {
       await publisher.connect();
       const joined = await page.waitFor((m) => m.type === "participants" && m.participants.some((p) => p.name === "Encoder"), 10_000);
       const id = joined.type === "participants" ? joined.participants.find((p) => p.name === "Encoder")!.id : "";
-      await eventually(() => closeTo(page.remotes.get(id)?.decoder.colourAt(640, 360), RED), 20_000, "the page receives the publisher's red video");
+      await eventually(
+        () => closeTo(page.remotes.get(id)?.decoder.colourAt(640, 360), RED),
+        20_000,
+        "the page receives the publisher's red video",
+      );
       // No server offer can reach a WHIP session: its peer keeps the two sections it offered.
       expect(publisher.pc.getTransceivers()).toHaveLength(2);
       expect(publisher.pc.connectionState).toBe("connected");
@@ -153,7 +190,15 @@ describe("WHIP and WHEP", () => {
       ["text/plain", post(endpoint, sdp, { "Content-Type": "text/plain" }), 415, "bad-message"],
       ["not SDP", post(endpoint, "hello, server"), 400, "bad-message"],
       ["SDP without media", post(endpoint, "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"), 400, "bad-message"],
-      ["sections without ICE or DTLS", post(endpoint, "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"), 400, "bad-offer"],
+      [
+        "sections without ICE or DTLS",
+        post(
+          endpoint,
+          "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 VP8/90000\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n",
+        ),
+        400,
+        "bad-offer",
+      ],
       ["audio only", post(endpoint, sdp.replace(/m=video[\s\S]*$/, "")), 422, "no-usable-codec"],
       ["a body over the limit", post(endpoint, `v=0\r\n${"a=x\r\n".repeat(20_000)}`), 413, "too-large"],
       ["a room name with a slash", post(`${server.url}/whip/${encodeURIComponent("a/b")}`, sdp), 400, "bad-join"],
@@ -168,7 +213,11 @@ describe("WHIP and WHEP", () => {
     const del = await fetch(unknown, { method: "DELETE" });
     expect(del.status).toBe(404);
     expect(await del.json()).toMatchObject({ error: "unknown-participant" });
-    const patch = await fetch(unknown, { method: "PATCH", headers: { "Content-Type": "application/trickle-ice-sdpfrag" }, body: "a=end-of-candidates\r\n" });
+    const patch = await fetch(unknown, {
+      method: "PATCH",
+      headers: { "Content-Type": "application/trickle-ice-sdpfrag" },
+      body: "a=end-of-candidates\r\n",
+    });
     expect(patch.status).toBe(404);
     const get = await fetch(endpoint);
     expect(get.status).toBe(405);
@@ -178,7 +227,14 @@ describe("WHIP and WHEP", () => {
   });
 
   it("answers CORS preflights so a player on another site may POST, PATCH and DELETE", async () => {
-    const res = await fetch(`${server.url}/whep/any-room`, { method: "OPTIONS", headers: { Origin: "https://player.example", "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type" } });
+    const res = await fetch(`${server.url}/whep/any-room`, {
+      method: "OPTIONS",
+      headers: {
+        Origin: "https://player.example",
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+      },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-allow-methods")).toContain("POST");
@@ -210,8 +266,18 @@ describe("WHIP and WHEP", () => {
       const etag = publisher.answer!.headers.get("etag")!;
       const ufrag = /^a=ice-ufrag:(\S+)/m.exec(publisher.pc.localDescription!.sdp)![1];
       const patch = (body: string, headers: Record<string, string> = {}) =>
-        fetch(location, { method: "PATCH", headers: { "Content-Type": "application/trickle-ice-sdpfrag", ...headers }, body }).then(async (r) => ({ status: r.status, body: await r.text() }));
-      const fragment = [`a=ice-ufrag:${ufrag}`, "a=ice-pwd:whatever-the-offer-said", "m=audio 9 UDP/TLS/RTP/SAVPF 0", "a=mid:0", "a=candidate:9 1 udp 2130706431 127.0.0.1 9 typ host", "a=end-of-candidates", ""].join("\r\n");
+        fetch(location, { method: "PATCH", headers: { "Content-Type": "application/trickle-ice-sdpfrag", ...headers }, body }).then(
+          async (r) => ({ status: r.status, body: await r.text() }),
+        );
+      const fragment = [
+        `a=ice-ufrag:${ufrag}`,
+        "a=ice-pwd:whatever-the-offer-said",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 0",
+        "a=mid:0",
+        "a=candidate:9 1 udp 2130706431 127.0.0.1 9 typ host",
+        "a=end-of-candidates",
+        "",
+      ].join("\r\n");
       expect(await patch(fragment, { "If-Match": etag })).toEqual({ status: 204, body: "" });
       expect((await patch(fragment, { "If-Match": '"stale"' })).status).toBe(412);
       expect((await patch(fragment, { "Content-Type": "application/sdp" })).status).toBe(415);
@@ -235,7 +301,10 @@ describe("WHIP and WHEP", () => {
       const roster = await viewer.waitFor((m) => m.type === "participants" && m.participants.some((p) => p.name === "Kicked"), 10_000);
       const id = roster.type === "participants" ? roster.participants.find((p) => p.name === "Kicked")!.id : "";
       const beforeKick = viewer.messages.length;
-      const kick = await fetch(`${server.url}/api/rooms/whip-kick/participants/${id}`, { method: "DELETE", headers: { Authorization: `Bearer ${API}` } });
+      const kick = await fetch(`${server.url}/api/rooms/whip-kick/participants/${id}`, {
+        method: "DELETE",
+        headers: { Authorization: `Bearer ${API}` },
+      });
       expect(kick.status).toBeLessThan(300);
       await viewer.waitFor((m) => m.type === "participants" && m.participants.every((p) => p.name !== "Kicked"), 10_000, beforeKick);
       expect(await publisher.delete()).toBe(404);
@@ -263,7 +332,8 @@ describe("WHIP and WHEP with join tokens", () => {
   afterAll(async () => {
     await server?.close();
   });
-  const token = (o: Partial<Parameters<typeof mintJoinToken>[1]> = {}) => mintJoinToken(SECRET, { room: "tokens", name: "Studio encoder", ...o });
+  const token = (o: Partial<Parameters<typeof mintJoinToken>[1]> = {}) =>
+    mintJoinToken(SECRET, { room: "tokens", name: "Studio encoder", ...o });
 
   it("refuses a missing, malformed, foreign-room or wrong-role token with 401 and a WWW-Authenticate challenge", async () => {
     const sdp = await realOffer();
@@ -287,12 +357,19 @@ describe("WHIP and WHEP with join tokens", () => {
       const t = await token({ sub: "encoder-7" });
       const first = track(await WhipTestClient.publish({ endpoint: `${server.url}/whip/tokens?name=ignored`, token: t }));
       expect(first.status, first.answer?.body).toBe(201);
-      expect(server.rooms.get("tokens")!.list().map((m) => m.name)).toEqual(["Studio encoder"]);
+      expect(
+        server.rooms
+          .get("tokens")!
+          .list()
+          .map((m) => m.name),
+      ).toEqual(["Studio encoder"]);
       const second = track(await WhipTestClient.publish({ endpoint: `${server.url}/whip/tokens`, token: t }));
       expect(second.status).toBe(201);
       expect(server.rooms.get("tokens")!.list()).toHaveLength(1);
       expect(await first.delete(), "the replaced session is gone").toBe(404);
-      const viewer = track(await WhipTestClient.play({ endpoint: `${server.url}/whep/tokens`, token: await token({ role: "viewer", name: "Recorder" }) }));
+      const viewer = track(
+        await WhipTestClient.play({ endpoint: `${server.url}/whep/tokens`, token: await token({ role: "viewer", name: "Recorder" }) }),
+      );
       expect(viewer.status).toBe(201);
       expect(
         server.rooms
@@ -312,7 +389,10 @@ describe("WHIP and WHEP: per-address limit, shutdown, ICE servers", () => {
   it(
     "caps live sessions per client address (429 too-many-connections) and frees a place when one ends",
     async () => {
-      const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], maxConnectionsPerAddress: 2 }, silentLogger);
+      const server = await startServer(
+        { port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], maxConnectionsPerAddress: 2 },
+        silentLogger,
+      );
       cleanups.push(() => server.close());
       const endpoint = `${server.url}/whep/capped`;
       const first = track(await WhipTestClient.play({ endpoint }));
@@ -340,15 +420,22 @@ describe("WHIP and WHEP: per-address limit, shutdown, ICE servers", () => {
     expect(server.rooms.all()).toEqual([]);
   });
 
-  it("hands the configured ICE servers to the client as Link headers (RFC 9725 section 4.6)", async () => {
-    // Loopback addresses where nothing listens: the server's own gathering sends nothing anywhere else.
-    const iceServers = [{ urls: ["stun:127.0.0.1:9"] }, { urls: ["turn:127.0.0.1:9?transport=udp"], username: "encoder", credential: 'pa"ss' }];
-    const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], iceServers }, silentLogger);
-    cleanups.push(() => server.close());
-    const player = track(await WhipTestClient.play({ endpoint: `${server.url}/whep/linked` }));
-    expect(player.status).toBe(201);
-    expect(player.answer?.headers.get("link")).toBe(
-      '<stun:127.0.0.1:9>; rel="ice-server", <turn:127.0.0.1:9?transport=udp>; rel="ice-server"; username="encoder"; credential="pa\\"ss"; credential-type="password"',
-    );
-  }, TEST_TIMEOUT_MS);
+  it(
+    "hands the configured ICE servers to the client as Link headers (RFC 9725 section 4.6)",
+    async () => {
+      // Loopback addresses where nothing listens: the server's own gathering sends nothing anywhere else.
+      const iceServers = [
+        { urls: ["stun:127.0.0.1:9"] },
+        { urls: ["turn:127.0.0.1:9?transport=udp"], username: "encoder", credential: 'pa"ss' },
+      ];
+      const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], iceServers }, silentLogger);
+      cleanups.push(() => server.close());
+      const player = track(await WhipTestClient.play({ endpoint: `${server.url}/whep/linked` }));
+      expect(player.status).toBe(201);
+      expect(player.answer?.headers.get("link")).toBe(
+        '<stun:127.0.0.1:9>; rel="ice-server", <turn:127.0.0.1:9?transport=udp>; rel="ice-server"; username="encoder"; credential="pa\\"ss"; credential-type="password"',
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -47,16 +47,34 @@ describe("join/leave churn against the server process", () => {
     const api = new ControlApi(server.url, TOKEN);
     const log = (line: string) => console.log(`[soak ${((performance.now() - started) / 1000).toFixed(1)} s] ${line}`);
     const rooms = defaultRooms(3, true);
-    const plan: ChurnPlan = { url: server.url, token: TOKEN, rooms, maxAlive: 7, stayMs: [300, 7000], mediaCheckMs: 3500, seed: 20261201, decodeVideo: true, log };
+    const plan: ChurnPlan = {
+      url: server.url,
+      token: TOKEN,
+      rooms,
+      maxAlive: 7,
+      stayMs: [300, 7000],
+      mediaCheckMs: 3500,
+      seed: 20261201,
+      decodeVideo: true,
+      log,
+    };
 
     const { warmUp, idle: before } = await warmUpBaseline(plan, server.pid, api, SETTLE_MS, (c) => churns.push(c));
     expect(warmUp.failures, describeReport(warmUp)).toEqual([]);
     expect(before.ok, `idle after warm-up: waiting for ${before.waitingFor}`).toBe(true);
     log(`baseline: ${describeSample(before.sample)}`);
 
-    const churn = new Churn({ ...plan, cycles: CYCLES, durationMs: CHURN_LIMIT_MS, recording: { room: rooms[0].name, startAfterMs: 8000, forMs: 12_000 } });
+    const churn = new Churn({
+      ...plan,
+      cycles: CYCLES,
+      durationMs: CHURN_LIMIT_MS,
+      recording: { room: rooms[0].name, startAfterMs: 8000, forMs: 12_000 },
+    });
     churns.push(churn);
-    const progress = setInterval(() => monitor?.latest && log(`${JSON.stringify(churn.progress)} ${describeSample(monitor.latest)}`), 10_000);
+    const progress = setInterval(
+      () => monitor?.latest && log(`${JSON.stringify(churn.progress)} ${describeSample(monitor.latest)}`),
+      10_000,
+    );
     let report: ChurnReport;
     try {
       report = await churn.run();
@@ -86,7 +104,9 @@ describe("join/leave churn against the server process", () => {
     // open at the baseline. Exactly the baseline counts, no tolerance: the baseline was taken idle after a
     // warm-up, so anything more is a handle a departed participant or closed room still holds.
     const after = await settle(server.pid, api, SETTLE_MS, before.sample);
-    log(`after: ${describeSample(after.sample)}; peak ${JSON.stringify(monitor.peak)}; slowest /healthz ${monitor.slowestHealthMs.toFixed(0)} ms`);
+    log(
+      `after: ${describeSample(after.sample)}; peak ${JSON.stringify(monitor.peak)}; slowest /healthz ${monitor.slowestHealthMs.toFixed(0)} ms`,
+    );
     expect(after.ok, `idle after churn: waiting for ${after.waitingFor}\n${context}`).toBe(true);
     expect(after.sample.ffmpegChildren).toEqual([]);
     expect(after.sample.fds).toBeLessThanOrEqual(before.sample.fds);

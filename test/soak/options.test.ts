@@ -7,7 +7,21 @@ describe("npm run soak options", () => {
   });
 
   it("reads every option", () => {
-    expect(parseSoakOptions(["--minutes", "2.5", "--rooms", "2", "--clients", "5", "--no-sfu", "--seed", "7", "--kinds", "sender,rejected-offer"])).toEqual({
+    expect(
+      parseSoakOptions([
+        "--minutes",
+        "2.5",
+        "--rooms",
+        "2",
+        "--clients",
+        "5",
+        "--no-sfu",
+        "--seed",
+        "7",
+        "--kinds",
+        "sender,rejected-offer",
+      ]),
+    ).toEqual({
       minutes: 2.5,
       rooms: 2,
       clients: 5,

@@ -69,9 +69,17 @@ describe("ICE: a connected pair of werift peers, and an outsider", () => {
     await Promise.all(pcs.splice(0).map((pc) => pc.close()));
   });
 
-  async function connectedPair(track?: MediaStreamTrack): Promise<{ offerer: RTCPeerConnection; answerer: RTCPeerConnection; answererPort: number; answererUfrag: string }> {
+  async function connectedPair(
+    track?: MediaStreamTrack,
+  ): Promise<{ offerer: RTCPeerConnection; answerer: RTCPeerConnection; answererPort: number; answererUfrag: string }> {
     const make = () => {
-      const pc = new RTCPeerConnection({ iceUseIpv4: false, iceUseIpv6: false, iceAdditionalHostAddresses: ["127.0.0.1"], iceInterfaceAddresses: { udp4: "127.0.0.1" }, iceServers: [] });
+      const pc = new RTCPeerConnection({
+        iceUseIpv4: false,
+        iceUseIpv6: false,
+        iceAdditionalHostAddresses: ["127.0.0.1"],
+        iceInterfaceAddresses: { udp4: "127.0.0.1" },
+        iceServers: [],
+      });
       pcs.push(pc);
       return pc;
     };
@@ -86,7 +94,11 @@ describe("ICE: a connected pair of werift peers, and an outsider", () => {
     disableImplicitStun(answerer, false);
     await answerer.setLocalDescription(answer);
     await offerer.setRemoteDescription(answerer.localDescription!);
-    await Promise.all([offerer, answerer].map((pc) => (pc.connectionState === "connected" ? undefined : pc.connectionStateChange.watch((s) => s === "connected", 10_000))));
+    await Promise.all(
+      [offerer, answerer].map((pc) =>
+        pc.connectionState === "connected" ? undefined : pc.connectionStateChange.watch((s) => s === "connected", 10_000),
+      ),
+    );
     const sdp = answerer.localDescription!.sdp;
     const answererPort = Number(/a=candidate:\S+ 1 udp \d+ 127\.0\.0\.1 (\d+) typ host/.exec(sdp)![1]);
     const answererUfrag = /a=ice-ufrag:(\S+)/.exec(sdp)![1];
@@ -104,12 +116,18 @@ describe("ICE: a connected pair of werift peers, and an outsider", () => {
       // The right ufrag (it is in the SDP an attacker may have seen), no MESSAGE-INTEGRITY.
       await s.send(stunBindingWithoutIntegrity(`${answererUfrag}:x${i}`, Buffer.alloc(12, i)), answererPort);
       // A MESSAGE-INTEGRITY that does not verify.
-      const forged = Buffer.concat([stunBindingWithoutIntegrity(`${answererUfrag}:y${i}`, Buffer.alloc(12, 100 + i)), Buffer.from("00080014" + "00".repeat(20), "hex")]);
+      const forged = Buffer.concat([
+        stunBindingWithoutIntegrity(`${answererUfrag}:y${i}`, Buffer.alloc(12, 100 + i)),
+        Buffer.from("00080014" + "00".repeat(20), "hex"),
+      ]);
       forged.writeUInt16BE(forged.length - 20, 2);
       await s.send(forged, answererPort);
     }
     await sleep(1000);
-    expect(sockets.reduce((n, s) => n + s.datagramsReceived, 0), "datagrams sent back").toBe(0);
+    expect(
+      sockets.reduce((n, s) => n + s.datagramsReceived, 0),
+      "datagrams sent back",
+    ).toBe(0);
     expect(connection.remoteCandidates.length, "remote candidates").toBe(remoteBefore);
     expect(answerer.connectionState).toBe("connected");
     expect(dropped.filter((r) => r === "stun-unauthenticated").length).toBe(40);
@@ -121,7 +139,8 @@ describe("ICE: a connected pair of werift peers, and an outsider", () => {
     const dropped = dropsOf(connection.onPacketDropped);
     const a = await AttackSocket.open();
     attackers.push(a);
-    for (const d of [plaintextCloseNotify(), truncatedHelloVerifyRequest(), plaintextFinished(), rtpExtensionPastTheEnd()]) await a.send(d, answererPort);
+    for (const d of [plaintextCloseNotify(), truncatedHelloVerifyRequest(), plaintextFinished(), rtpExtensionPastTheEnd()])
+      await a.send(d, answererPort);
     await sleep(1000);
     expect(answerer.dtlsTransports[0].state).toBe("connected");
     expect(offerer.connectionState).toBe("connected");
@@ -171,7 +190,12 @@ describe("ICE: a connected pair of werift peers, and an outsider", () => {
     pair.answerer.onTrack.subscribe((t) => t.onReceiveRtp.subscribe(onRtp));
     let seq = 0;
     const timer = setInterval(() => {
-      track.writeRtp(new RtpPacket(new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: seq * 960, ssrc: 1234, marker: false }), Buffer.alloc(20, 1)).serialize());
+      track.writeRtp(
+        new RtpPacket(
+          new RtpHeader({ payloadType: 111, sequenceNumber: seq++ & 0xffff, timestamp: seq * 960, ssrc: 1234, marker: false }),
+          Buffer.alloc(20, 1),
+        ).serialize(),
+      );
     }, 10);
     afterCleanups.push(() => clearInterval(timer));
     return pair;
@@ -181,7 +205,14 @@ describe("ICE: a connected pair of werift peers, and an outsider", () => {
 describe("DtlsClient during its handshake", () => {
   function client(): { socket: DtlsInternals; sent: Buffer[]; events: string[]; dropped: string[] } {
     const sent: Buffer[] = [];
-    const transport = { type: "test", address: {}, closed: false, onData: () => undefined, send: async (b: Buffer) => void sent.push(b), close: async () => undefined } as unknown as Transport;
+    const transport = {
+      type: "test",
+      address: {},
+      closed: false,
+      onData: () => undefined,
+      send: async (b: Buffer) => void sent.push(b),
+      close: async () => undefined,
+    } as unknown as Transport;
     const dtls = new DtlsClient({ transport, srtpProfiles: [], extendedMasterSecret: true });
     const socket = dtls as unknown as DtlsInternals;
     const events: string[] = [];

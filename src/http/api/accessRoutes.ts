@@ -50,23 +50,38 @@ export function recordingLinkRoutes(router: Router, deps: ApiDeps): void {
     await authorizeLink(deps, req, info?.room);
     if (!info) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
     const { query, expiresAt } = deps.links.sign(id);
-    res.set("Cache-Control", "no-store").json({ url: `${publicBase(deps, req)}/api/recordings/${id}/download?${query}`, expiresAt: expiresAt.toISOString() });
+    res
+      .set("Cache-Control", "no-store")
+      .json({ url: `${publicBase(deps, req)}/api/recordings/${id}/download?${query}`, expiresAt: expiresAt.toISOString() });
   });
 
   router.get("/recordings/:id/download", async (req, res) => {
     const id = req.params.id;
     // Shape, signature and expiry before the disk is touched: an unsigned probe learns nothing about which ids exist.
-    const check = RECORDING_ID.test(id) ? deps.links.check(id, req.query.expires, req.query.signature) : ({ ok: false, reason: "bad-signature" } as const);
+    const check = RECORDING_ID.test(id)
+      ? deps.links.check(id, req.query.expires, req.query.signature)
+      : ({ ok: false, reason: "bad-signature" } as const);
     if (!check.ok) {
       deps.log.warn("recording link refused", { reason: check.reason });
-      throw new ApiError(403, check.reason === "expired" ? "link-expired" : "bad-link", check.reason === "expired" ? "this recording link has expired: ask for a new one" : "this recording link is not valid (altered or signed by another server)");
+      throw new ApiError(
+        403,
+        check.reason === "expired" ? "link-expired" : "bad-link",
+        check.reason === "expired"
+          ? "this recording link has expired: ask for a new one"
+          : "this recording link is not valid (altered or signed by another server)",
+      );
     }
     const info = await deps.recordings.get(id);
     if (!info?.file) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
     const format = info.format ?? "webm";
     res.setHeader("Cache-Control", "private, no-store");
     // From disk while it is there (RECORDINGS_S3_KEEP_LOCAL, or not uploaded yet), else a redirect to its object.
-    const file = { name: info.file, path: deps.recordings.mediaPath(id, format), contentType: mediaContentType(format), disposition: recordingDisposition(info.room, info.startedAt, format) };
+    const file = {
+      name: info.file,
+      path: deps.recordings.mediaPath(id, format),
+      contentType: mediaContentType(format),
+      disposition: recordingDisposition(info.room, info.startedAt, format),
+    };
     if (!(await serveRecordingFile(req, res, deps, id, file))) throw new ApiError(404, "unknown-recording", `no recording ${id}`);
   });
 }
@@ -84,12 +99,15 @@ async function authorizeLink(deps: ApiDeps, req: Request, recordingRoom: string 
     deps.log.warn("recording link refused: join token", { reason: check.reason });
     throw new ApiError(401, "unauthorized", `neither the API token nor a valid join token: ${check.message}`);
   }
-  if (!check.grant.record) throw new ApiError(403, "forbidden", "this join token does not allow recording (record: true), so no recording links either");
+  if (!check.grant.record)
+    throw new ApiError(403, "forbidden", "this join token does not allow recording (record: true), so no recording links either");
   // Unknown ids answer 403 here too: a join token must not learn which recordings exist in other rooms.
-  if (recordingRoom !== check.grant.room) throw new ApiError(403, "forbidden", `this join token is for room "${check.grant.room}", and this recording is not that room's`);
+  if (recordingRoom !== check.grant.room)
+    throw new ApiError(403, "forbidden", `this join token is for room "${check.grant.room}", and this recording is not that room's`);
 }
 
 function checkedId(id: string): string {
-  if (!RECORDING_ID.test(id)) throw new ApiError(400, "bad-recording-id", `"${id.slice(0, 64)}" is not a recording id (they look like 20260101T120000Z-0123abcd)`);
+  if (!RECORDING_ID.test(id))
+    throw new ApiError(400, "bad-recording-id", `"${id.slice(0, 64)}" is not a recording id (they look like 20260101T120000Z-0123abcd)`);
   return id;
 }

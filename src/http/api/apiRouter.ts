@@ -39,8 +39,13 @@ function apiErrorHandler(deps: ApiDeps): ErrorRequestHandler {
     const e = err as { type?: string; status?: number; message?: string };
     if (e.type === "entity.parse.failed") return sendApiError(res, 400, "bad-json", "request body is not valid JSON");
     if (e.type === "entity.too.large") return sendApiError(res, 413, "too-large", "request body is larger than 16 KiB");
-    if (typeof e.status === "number" && e.status >= 400 && e.status < 500) return sendApiError(res, e.status, "bad-request", e.message ?? "bad request");
-    deps.log.error("api request failed", { method: req.method, path: req.originalUrl, error: err instanceof Error ? err.stack : String(err) });
+    if (typeof e.status === "number" && e.status >= 400 && e.status < 500)
+      return sendApiError(res, e.status, "bad-request", e.message ?? "bad request");
+    deps.log.error("api request failed", {
+      method: req.method,
+      path: req.originalUrl,
+      error: err instanceof Error ? err.stack : String(err),
+    });
     sendApiError(res, 500, "internal", "the server failed to handle this request; see its log");
   };
 }

@@ -35,7 +35,23 @@ describe("byteRange (RFC 9110 section 14)", () => {
   });
 
   it("ignores what is not a valid bytes range (the whole file is sent)", () => {
-    for (const h of [undefined, "", "bytes", "bytes=", "bytes=abc", "bytes=5-2", "bytes=--5", "bytes=1-2-3", "bytes=0x10-", "bytes=-", "bytes=1.5-2", "bytes=+1-2", "items=0-1", "0-1", "bytes=0-1,junk"]) {
+    for (const h of [
+      undefined,
+      "",
+      "bytes",
+      "bytes=",
+      "bytes=abc",
+      "bytes=5-2",
+      "bytes=--5",
+      "bytes=1-2-3",
+      "bytes=0x10-",
+      "bytes=-",
+      "bytes=1.5-2",
+      "bytes=+1-2",
+      "items=0-1",
+      "0-1",
+      "bytes=0-1,junk",
+    ]) {
       expect(byteRange(h, SIZE), String(h)).toEqual(whole);
     }
   });

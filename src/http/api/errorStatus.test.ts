@@ -27,7 +27,10 @@ describe("errors that carry their protocol code", () => {
     expect(new InsufficientSpaceError(1, 2)).toBeInstanceOf(RecordingFailedError);
     // A recording failure keeps its own code when it is wrapped again.
     expect(recordingFailure("start", new InsufficientSpaceError(1, 2)).code).toBe("insufficient-storage");
-    expect(recordingFailure("start", Object.assign(new Error("x"), { code: "ENOSPC" }))).toMatchObject({ code: "recording-failed", message: "could not start: no space left on device (ENOSPC)" });
+    expect(recordingFailure("start", Object.assign(new Error("x"), { code: "ENOSPC" }))).toMatchObject({
+      code: "recording-failed",
+      message: "could not start: no space left on device (ENOSPC)",
+    });
   });
 
   it("map to the HTTP statuses the control API has always answered them with, and only the codes it can meet", () => {

@@ -26,7 +26,8 @@ export function layoutRoutes(router: Router, deps: ApiDeps): void {
     const choice: LayoutChoice = parseBody(layoutChoiceSchema, req.body);
     if (choice.pin !== undefined) {
       const member = room.list().find((m) => m.id === choice.pin);
-      if (member && member.role !== "sender") throw new ApiError(400, "not-a-sender", `participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
+      if (member && member.role !== "sender")
+        throw new ApiError(400, "not-a-sender", `participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
     }
     // An unknown pin (unknown-participant): apiRouter answers by its code.
     layout.setLayout(choice);

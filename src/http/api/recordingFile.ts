@@ -7,7 +7,13 @@ import { sendFileRange } from "./sendFileRange.js";
  * uploaded and deleted locally, a 302 to a presigned GET of its object (valid RECORDING_LINK_TTL_S, at
  * most 7 days), with `disposition` as the object's Content-Disposition. False when it is in neither place.
  */
-export async function serveRecordingFile(req: Request, res: Response, deps: ApiDeps, id: string, file: { name: string; path: string; contentType: string; disposition?: string }): Promise<boolean> {
+export async function serveRecordingFile(
+  req: Request,
+  res: Response,
+  deps: ApiDeps,
+  id: string,
+  file: { name: string; path: string; contentType: string; disposition?: string },
+): Promise<boolean> {
   if (file.disposition) res.setHeader("Content-Disposition", file.disposition);
   if (await sendFileRange(req, res, file.path, file.contentType)) return true;
   const url = await deps.recordings.objectUrl(id, file.name, file.contentType, deps.config.recordingLinkTtlS, file.disposition);

@@ -19,16 +19,25 @@ describe("GET /api/recordings/:id with Range", () => {
   let dir: string;
   let id: string;
   let file: Buffer;
-  const get = (range?: string) => fetch(`${server.url}/api/recordings/${id}`, { headers: { Authorization: `Bearer ${TOKEN}`, ...(range === undefined ? {} : { Range: range }) } });
+  const get = (range?: string) =>
+    fetch(`${server.url}/api/recordings/${id}`, {
+      headers: { Authorization: `Bearer ${TOKEN}`, ...(range === undefined ? {} : { Range: range }) },
+    });
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tessera-range-"));
     const files = new RecordingStore(dir).allocate(new Date("2026-01-01T00:00:00Z"));
     id = files.id;
     writeRecording(files.mediaPath, 3);
-    writeFileSync(files.timelinePath, `${JSON.stringify({ kind: "start", t: 0, at: "2026-01-01T00:00:00.000Z", recording: files.id, room: "r", output: {}, participants: [] })}\n`);
+    writeFileSync(
+      files.timelinePath,
+      `${JSON.stringify({ kind: "start", t: 0, at: "2026-01-01T00:00:00.000Z", recording: files.id, room: "r", output: {}, participants: [] })}\n`,
+    );
     file = readFileSync(files.mediaPath);
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: dir }, silentLogger);
+    server = await startServer(
+      { port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir: dir },
+      silentLogger,
+    );
   });
 
   afterAll(async () => {
@@ -80,12 +89,26 @@ describe("GET /api/recordings/:id with Range", () => {
       const res = await get(range);
       expect(res.status, range).toBe(416);
       expect(res.headers.get("content-range"), range).toBe(`bytes */${file.length}`);
-      expect(await res.json(), range).toMatchObject({ error: "range-not-satisfiable", message: expect.stringContaining(String(file.length)) });
+      expect(await res.json(), range).toMatchObject({
+        error: "range-not-satisfiable",
+        message: expect.stringContaining(String(file.length)),
+      });
     }
   });
 
   it("ignores a malformed Range, another unit or several ranges, and serves the whole file", async () => {
-    for (const range of ["bytes=abc", "bytes=200-100", "bytes=", "bytes=--5", "bytes=1-2-3", "bytes=0x10-", "items=0-10", "0-10", "bytes=0-10,20-30"]) await expectWhole(range);
+    for (const range of [
+      "bytes=abc",
+      "bytes=200-100",
+      "bytes=",
+      "bytes=--5",
+      "bytes=1-2-3",
+      "bytes=0x10-",
+      "items=0-10",
+      "0-10",
+      "bytes=0-10,20-30",
+    ])
+      await expectWhole(range);
   });
 
   it("coalesces overlapping ranges into one", async () => {
@@ -95,18 +118,26 @@ describe("GET /api/recordings/:id with Range", () => {
   it("honours If-Range only with the file's own Last-Modified, and answers HEAD with the headers alone", async () => {
     const lastModified = (await get()).headers.get("last-modified")!;
     expect(Date.parse(lastModified)).toBeGreaterThan(0);
-    const withIfRange = (ifRange: string) => fetch(`${server.url}/api/recordings/${id}`, { headers: { Authorization: `Bearer ${TOKEN}`, Range: "bytes=0-9", "If-Range": ifRange } });
+    const withIfRange = (ifRange: string) =>
+      fetch(`${server.url}/api/recordings/${id}`, {
+        headers: { Authorization: `Bearer ${TOKEN}`, Range: "bytes=0-9", "If-Range": ifRange },
+      });
     expect((await withIfRange(lastModified)).status).toBe(206);
     expect((await withIfRange("Thu, 01 Jan 1970 00:00:00 GMT")).status).toBe(200);
     expect((await withIfRange('"some-etag"')).status).toBe(200);
-    const head = await fetch(`${server.url}/api/recordings/${id}`, { method: "HEAD", headers: { Authorization: `Bearer ${TOKEN}`, Range: "bytes=-99999999999" } });
+    const head = await fetch(`${server.url}/api/recordings/${id}`, {
+      method: "HEAD",
+      headers: { Authorization: `Bearer ${TOKEN}`, Range: "bytes=-99999999999" },
+    });
     expect(head.status).toBe(206);
     expect(head.headers.get("content-range")).toBe(`bytes 0-${file.length - 1}/${file.length}`);
     expect((await head.arrayBuffer()).byteLength).toBe(0);
   });
 
   it("serves the timeline the same way", async () => {
-    const res = await fetch(`${server.url}/api/recordings/${id}/timeline`, { headers: { Authorization: `Bearer ${TOKEN}`, Range: "bytes=-99999999999" } });
+    const res = await fetch(`${server.url}/api/recordings/${id}/timeline`, {
+      headers: { Authorization: `Bearer ${TOKEN}`, Range: "bytes=-99999999999" },
+    });
     expect(res.status).toBe(206);
     expect(res.headers.get("content-type")).toBe("application/x-ndjson");
     expect(await res.text()).toBe(readFileSync(join(dir, `${id}.timeline.jsonl`), "utf8"));
@@ -128,9 +159,20 @@ describe("recordings that cannot be made, through the API", () => {
   const servers: RunningServer[] = [];
   const sockets: WebSocket[] = [];
   const dirs: string[] = [];
-  const api = (server: RunningServer, path: string, init: RequestInit = {}) => fetch(`${server.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}` } });
+  const api = (server: RunningServer, path: string, init: RequestInit = {}) =>
+    fetch(`${server.url}/api${path}`, { ...init, headers: { Authorization: `Bearer ${TOKEN}` } });
   const serve = async (recordingsDir: string, recordingsMinFreeBytes?: number) => {
-    const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], apiToken: TOKEN, recordingsDir, ...(recordingsMinFreeBytes === undefined ? {} : { recordingsMinFreeBytes }) }, silentLogger);
+    const server = await startServer(
+      {
+        port: 0,
+        host: "127.0.0.1",
+        iceHostAddresses: ["127.0.0.1"],
+        apiToken: TOKEN,
+        recordingsDir,
+        ...(recordingsMinFreeBytes === undefined ? {} : { recordingsMinFreeBytes }),
+      },
+      silentLogger,
+    );
     servers.push(server);
     return server;
   };
@@ -152,7 +194,10 @@ describe("recordings that cannot be made, through the API", () => {
     const res = await api(server, "/rooms/full/recording/start", { method: "POST" });
     expect(res.status).toBe(507);
     const body = (await res.json()) as { error: string; message: string };
-    expect(body).toMatchObject({ error: "insufficient-storage", message: expect.stringMatching(/^not enough free disk space to record: .* free in RECORDINGS_DIR, at least .* needed$/) });
+    expect(body).toMatchObject({
+      error: "insufficient-storage",
+      message: expect.stringMatching(/^not enough free disk space to record: .* free in RECORDINGS_DIR, at least .* needed$/),
+    });
     expect(body.message).not.toContain(dir);
     expect(server.rooms.get("full")?.capabilities.recording?.activeRecording).toBeUndefined();
     expect(vic.messages.some((m) => m.type === "recording" && m.recording !== null)).toBe(false);
@@ -169,7 +214,10 @@ describe("recordings that cannot be made, through the API", () => {
     sockets.push(vic.ws);
     const res = await api(server, "/rooms/stuck/recording/start", { method: "POST" });
     expect(res.status).toBe(500);
-    expect(await res.json()).toEqual({ error: "recording-failed", message: "could not create the recordings directory (RECORDINGS_DIR): not a directory (ENOTDIR)" });
+    expect(await res.json()).toEqual({
+      error: "recording-failed",
+      message: "could not create the recordings directory (RECORDINGS_DIR): not a directory (ENOTDIR)",
+    });
     // The signaling answer carries the same message.
     vic.ws.send(JSON.stringify({ type: "record", action: "start" }));
     await eventually(() => vic.messages.some((m) => m.type === "error"), 5000, "the record message is refused");

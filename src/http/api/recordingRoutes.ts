@@ -49,7 +49,8 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
     const id = checkedId(req.params.id);
     if (!(await store().get(id))) throw unknownRecording(id);
     const file = { name: `${id}.timeline.jsonl`, path: store().timelinePath(id), contentType: "application/x-ndjson" };
-    if (!(await serveRecordingFile(req, res, deps, id, file))) throw new ApiError(404, "unknown-recording", `recording ${id} has no timeline`);
+    if (!(await serveRecordingFile(req, res, deps, id, file)))
+      throw new ApiError(404, "unknown-recording", `recording ${id} has no timeline`);
   });
 
   router.delete("/recordings/:id", async (req, res) => {
@@ -67,7 +68,8 @@ export function recordingRoutes(router: Router, deps: ApiDeps): void {
 }
 
 function checkedId(id: string): string {
-  if (!RECORDING_ID.test(id)) throw new ApiError(400, "bad-recording-id", `"${id.slice(0, 64)}" is not a recording id (they look like 20260101T120000Z-0123abcd)`);
+  if (!RECORDING_ID.test(id))
+    throw new ApiError(400, "bad-recording-id", `"${id.slice(0, 64)}" is not a recording id (they look like 20260101T120000Z-0123abcd)`);
   return id;
 }
 
@@ -83,7 +85,13 @@ function startOptions(body: unknown): RecordingOptions {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join(".") || "body";
-    throw new ApiError(400, "bad-request", field === "format" ? `format must be one of ${recordingFormats.join(", ")}` : `${field}: ${issue?.message ?? "not a recording start"} (the body is { "format"?: "webm" | "mp4", "voices"?: boolean })`);
+    throw new ApiError(
+      400,
+      "bad-request",
+      field === "format"
+        ? `format must be one of ${recordingFormats.join(", ")}`
+        : `${field}: ${issue?.message ?? "not a recording start"} (the body is { "format"?: "webm" | "mp4", "voices"?: boolean })`,
+    );
   }
   return parsed.data ?? {};
 }

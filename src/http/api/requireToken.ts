@@ -10,7 +10,12 @@ export function requireToken(apiToken: string | undefined): RequestHandler {
   const expected = apiToken === undefined ? undefined : Buffer.from(apiToken);
   return (req, res, next) => {
     if (!expected) {
-      sendApiError(res, 403, "api-disabled", "the control API is off: set API_TOKEN to turn it on, then send Authorization: Bearer <API_TOKEN>");
+      sendApiError(
+        res,
+        403,
+        "api-disabled",
+        "the control API is off: set API_TOKEN to turn it on, then send Authorization: Bearer <API_TOKEN>",
+      );
       return;
     }
     const header = req.get("authorization") ?? "";

@@ -27,7 +27,12 @@ export async function sendFileRange(req: Request, res: Response, path: string, c
     res.setHeader("Last-Modified", lastModified);
     if (range.kind === "unsatisfiable") {
       res.setHeader("Content-Range", `bytes */${size}`);
-      sendApiError(res, 416, "range-not-satisfiable", `the range "${String(req.headers.range).slice(0, 100)}" starts past the end of the file, which has ${size} bytes`);
+      sendApiError(
+        res,
+        416,
+        "range-not-satisfiable",
+        `the range "${String(req.headers.range).slice(0, 100)}" starts past the end of the file, which has ${size} bytes`,
+      );
       return true;
     }
     const { start, end } = range.kind === "partial" ? range : { start: 0, end: size - 1 };

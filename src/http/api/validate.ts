@@ -26,4 +26,3 @@ export function parseBody<S extends z.core.$ZodType>(schema: S, body: unknown): 
   const detail = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message)).join("; ");
   throw new ApiError(400, "bad-request", `invalid request body: ${detail}`);
 }
-

@@ -7,7 +7,15 @@ describe("parseTrickleFragment", () => {
   const cases: { name: string; body: string; want: unknown }[] = [
     {
       name: "RFC 8840 example: credentials, one media section, candidates, end",
-      body: ["a=ice-ufrag:EsAw", "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1", "m=audio 9 RTP/AVP 0", "a=mid:0", `a=${host}`, "a=end-of-candidates", ""].join("\r\n"),
+      body: [
+        "a=ice-ufrag:EsAw",
+        "a=ice-pwd:P2uYro0UCOQ4zxjKXaWCBui1",
+        "m=audio 9 RTP/AVP 0",
+        "a=mid:0",
+        `a=${host}`,
+        "a=end-of-candidates",
+        "",
+      ].join("\r\n"),
       want: { ufrag: "EsAw", pwd: "P2uYro0UCOQ4zxjKXaWCBui1", candidates: [{ candidate: host, sdpMid: "0" }], endOfCandidates: true },
     },
     {
@@ -21,7 +29,11 @@ describe("parseTrickleFragment", () => {
       want: { ufrag: undefined, pwd: undefined, candidates: [], endOfCandidates: true },
     },
     { name: "not SDP", body: "hello there", want: { problem: '"hello there" is not an SDP line' } },
-    { name: "a truncated candidate", body: "a=candidate:1 1 UDP 5\r\n", want: { problem: '"a=candidate:1 1 UDP 5" is not a complete ICE candidate' } },
+    {
+      name: "a truncated candidate",
+      body: "a=candidate:1 1 UDP 5\r\n",
+      want: { problem: '"a=candidate:1 1 UDP 5" is not a complete ICE candidate' },
+    },
     {
       name: "too many candidates",
       body: Array.from({ length: MAX_FRAGMENT_CANDIDATES + 1 }, () => `a=${host}`).join("\r\n"),

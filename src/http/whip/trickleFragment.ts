@@ -40,7 +40,8 @@ export function parseTrickleFragment(body: string): TrickleFragment | { readonly
       // foundation, component, transport, priority, address, port, "typ", type: the least a candidate has.
       if (line.slice(12).split(" ").length < 8) return { problem: `"${line.slice(0, 80)}" is not a complete ICE candidate` };
       candidates.push({ candidate: line.slice(2), sdpMid: mid });
-      if (candidates.length > MAX_FRAGMENT_CANDIDATES) return { problem: `more than ${MAX_FRAGMENT_CANDIDATES} candidates in one fragment` };
+      if (candidates.length > MAX_FRAGMENT_CANDIDATES)
+        return { problem: `more than ${MAX_FRAGMENT_CANDIDATES} candidates in one fragment` };
     }
   }
   return { ufrag, pwd, candidates, endOfCandidates };

@@ -25,7 +25,6 @@ const FRONTS: Record<HttpFrontKind, { role: Role; requires: "negotiation" | "mix
   whep: { role: "viewer", requires: "mix", defaultName: "WHEP" },
 };
 
-
 /**
  * WHIP (RFC 9725) under /whip and WHEP under /whep: POST `/<kind>/<room>` with an SDP offer makes a session
  * (201, the answer, its Location), DELETE on the Location ends it, PATCH trickles candidates. A session is a
@@ -55,9 +54,15 @@ export function createWhipRouter(deps: ApiDeps): Router {
   /** A body over its limit or one express could not read; anything else is a server bug, logged. */
   function errors(err: unknown, req: Request, res: Response, _next: (err?: unknown) => void): void {
     const e = err as { type?: string; status?: number; message?: string };
-    if (e.type === "entity.too.large") return refuse(res, 413, "too-large", `the body is larger than this endpoint takes (an offer: ${MAX_SDP_CHARS} bytes)`);
-    if (typeof e.status === "number" && e.status >= 400 && e.status < 500) return refuse(res, e.status, "bad-message", e.message ?? "bad request");
-    deps.log.error("WHIP/WHEP request failed", { method: req.method, path: req.originalUrl.slice(0, 200), error: err instanceof Error ? err.stack : String(err) });
+    if (e.type === "entity.too.large")
+      return refuse(res, 413, "too-large", `the body is larger than this endpoint takes (an offer: ${MAX_SDP_CHARS} bytes)`);
+    if (typeof e.status === "number" && e.status >= 400 && e.status < 500)
+      return refuse(res, e.status, "bad-message", e.message ?? "bad request");
+    deps.log.error("WHIP/WHEP request failed", {
+      method: req.method,
+      path: req.originalUrl.slice(0, 200),
+      error: err instanceof Error ? err.stack : String(err),
+    });
     if (!res.headersSent) sendApiError(res, 500, "internal", "the server failed to handle this request; see its log");
   }
 
@@ -69,11 +74,23 @@ export function createWhipRouter(deps: ApiDeps): Router {
     const open = sessionsByAddress.get(address) ?? 0;
     if (open >= deps.config.maxConnectionsPerAddress) {
       deps.log.warn(`${kind} refused: too many sessions from one address`, { address, open });
-      return refuse(res, 429, "too-many-connections", `at most ${deps.config.maxConnectionsPerAddress} WHIP and WHEP sessions from one address are allowed (MAX_CONNECTIONS_PER_ADDRESS)`);
+      return refuse(
+        res,
+        429,
+        "too-many-connections",
+        `at most ${deps.config.maxConnectionsPerAddress} WHIP and WHEP sessions from one address are allowed (MAX_CONNECTIONS_PER_ADDRESS)`,
+      );
     }
-    if (!req.is(SDP_TYPE)) return refuse(res, 415, "bad-message", `send the offer as Content-Type: ${SDP_TYPE} (got ${req.get("content-type")?.slice(0, 80) ?? "none"})`);
+    if (!req.is(SDP_TYPE))
+      return refuse(
+        res,
+        415,
+        "bad-message",
+        `send the offer as Content-Type: ${SDP_TYPE} (got ${req.get("content-type")?.slice(0, 80) ?? "none"})`,
+      );
     const sdp = typeof req.body === "string" ? req.body : "";
-    if (!/^v=0\r?\n/.test(sdp) || !/^m=/m.test(sdp)) return refuse(res, 400, "bad-message", "the body is not an SDP offer: it must start with v=0 and have media (m=) sections");
+    if (!/^v=0\r?\n/.test(sdp) || !/^m=/m.test(sdp))
+      return refuse(res, 400, "bad-message", "the body is not an SDP offer: it must start with v=0 and have media (m=) sections");
     const join = z.safeParse(joinSchema, {
       type: "join",
       room: req.params.room,
@@ -161,7 +178,12 @@ export function createWhipRouter(deps: ApiDeps): Router {
       if (fragment.endOfCandidates) await session.candidate(null);
     } catch (err) {
       const code = protocolCodeOf(err);
-      return refuse(res, code ? (FRONT_ERROR_STATUS[code] ?? 400) : 400, code ?? "bad-candidate", `a candidate was refused: ${(err as Error).message}`);
+      return refuse(
+        res,
+        code ? (FRONT_ERROR_STATUS[code] ?? 400) : 400,
+        code ?? "bad-candidate",
+        `a candidate was refused: ${(err as Error).message}`,
+      );
     }
     res.sendStatus(204);
   }
@@ -170,7 +192,12 @@ export function createWhipRouter(deps: ApiDeps): Router {
   function find(kind: HttpFrontKind, req: Request, res: Response): WhipSession | undefined {
     const session = sessions.get(String(req.params.session));
     if (session && session.kind === kind && session.roomName === req.params.room) return session;
-    refuse(res, 404, "unknown-participant", `no ${kind.toUpperCase()} session at ${req.originalUrl.slice(0, 200)}: it has ended, or never existed`);
+    refuse(
+      res,
+      404,
+      "unknown-participant",
+      `no ${kind.toUpperCase()} session at ${req.originalUrl.slice(0, 200)}: it has ended, or never existed`,
+    );
     return undefined;
   }
 }

@@ -10,7 +10,7 @@ export const FRONT_ERROR_STATUS: Partial<Record<ErrorCode, number>> = {
   "bad-offer": 400,
   "bad-candidate": 400,
   "negotiation-failed": 400,
-  "unauthorized": 401,
+  unauthorized: 401,
   "unknown-participant": 404,
   "room-full": 409,
   "wrong-mode": 409,

@@ -31,10 +31,29 @@ async function setup(options: { keepLocal?: boolean; retryForMs?: number; prefix
   mkdirSync(s3dir);
   const s3 = await startS3Server(s3dir);
   closers.push(() => s3.close());
-  const config: RecordingsS3Config = { bucket: s3.bucket, endpoint: s3.endpoint, region: "us-east-1", pathStyle: true, prefix: options.prefix ?? "tessera/", keepLocal: options.keepLocal ?? false, partSizeBytes: 5 * MiB, retryForMs: options.retryForMs ?? 60_000 };
+  const config: RecordingsS3Config = {
+    bucket: s3.bucket,
+    endpoint: s3.endpoint,
+    region: "us-east-1",
+    pathStyle: true,
+    prefix: options.prefix ?? "tessera/",
+    keepLocal: options.keepLocal ?? false,
+    partSizeBytes: 5 * MiB,
+    retryForMs: options.retryForMs ?? 60_000,
+  };
   const make = async () => {
     const storage = await S3Storage.create(config, S3RVER_CREDENTIALS);
-    const uploader = new RecordingUploader({ dir, idShape: RECORDING_ID, storage, keepLocal: config.keepLocal, retryForMs: config.retryForMs, firstBackoffMs: 200, maxBackoffMs: 1000, log: silentLogger, describe: async (id) => describeOnDisk(dir, id) });
+    const uploader = new RecordingUploader({
+      dir,
+      idShape: RECORDING_ID,
+      storage,
+      keepLocal: config.keepLocal,
+      retryForMs: config.retryForMs,
+      firstBackoffMs: 200,
+      maxBackoffMs: 1000,
+      log: silentLogger,
+      describe: async (id) => describeOnDisk(dir, id),
+    });
     closers.push(() => uploader.close(0));
     return uploader;
   };
@@ -46,18 +65,42 @@ function finishedRecording(dir: string, mb: number): { info: RecordingInfo; medi
   const id = `20261208T00${String(Math.floor(Math.random() * 6000)).padStart(4, "0")}Z-${randomBytes(4).toString("hex")}`;
   const media = randomBytes(Math.round(mb * MiB));
   writeFileSync(join(dir, `${id}.webm`), media);
-  writeFileSync(join(dir, `${id}.timeline.jsonl`), `${JSON.stringify({ kind: "start", room: "면접", t: 0, at: "2026-12-08T00:00:00.000Z" })}\n`);
-  const info: RecordingInfo = { id, room: "면접", startedAt: "2026-12-08T00:00:00.000Z", stoppedAt: "2026-12-08T00:01:00.000Z", durationMs: 60_000, bytes: media.length, format: "webm", file: `${id}.webm` };
+  writeFileSync(
+    join(dir, `${id}.timeline.jsonl`),
+    `${JSON.stringify({ kind: "start", room: "면접", t: 0, at: "2026-12-08T00:00:00.000Z" })}\n`,
+  );
+  const info: RecordingInfo = {
+    id,
+    room: "면접",
+    startedAt: "2026-12-08T00:00:00.000Z",
+    stoppedAt: "2026-12-08T00:01:00.000Z",
+    durationMs: 60_000,
+    bytes: media.length,
+    format: "webm",
+    file: `${id}.webm`,
+  };
   return { info, media };
 }
 
 function describeOnDisk(dir: string, id: string): RecordingInfo | undefined {
   const file = `${id}.webm`;
   if (!existsSync(join(dir, file))) return undefined;
-  return { id, room: "면접", startedAt: "2026-12-08T00:00:00.000Z", bytes: readFileSync(join(dir, file)).length, format: "webm", file, interrupted: true };
+  return {
+    id,
+    room: "면접",
+    startedAt: "2026-12-08T00:00:00.000Z",
+    bytes: readFileSync(join(dir, file)).length,
+    format: "webm",
+    file,
+    interrupted: true,
+  };
 }
 
-function next<K extends keyof RecordingUploaderEvents>(uploader: RecordingUploader, event: K, timeoutMs: number): Promise<RecordingUploaderEvents[K]> {
+function next<K extends keyof RecordingUploaderEvents>(
+  uploader: RecordingUploader,
+  event: K,
+  timeoutMs: number,
+): Promise<RecordingUploaderEvents[K]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${event} event within ${timeoutMs} ms`)), timeoutMs);
     uploader.once(event, ((...args: RecordingUploaderEvents[K]) => {

@@ -8,7 +8,15 @@ import { jitteredBackoff } from "../../retryBackoff.js";
 import { fileSha256 } from "../fileHash.js";
 import { describeFailure } from "../recordingErrors.js";
 import type { S3Storage } from "./s3Storage.js";
-import { markerIds, readMarker, removeMarker, writeMarker, type RecordingStorage, type StoredObject, type UploadMarker } from "./uploadJournal.js";
+import {
+  markerIds,
+  readMarker,
+  removeMarker,
+  writeMarker,
+  type RecordingStorage,
+  type StoredObject,
+  type UploadMarker,
+} from "./uploadJournal.js";
 
 export interface RecordingUploaderOptions {
   /** RECORDINGS_DIR: the files, and each recording's marker (`<id>.upload.json`) beside them. */
@@ -86,7 +94,15 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
    * well: recording.finished is then sent once it is uploaded.
    */
   enqueue(info: RecordingInfo, finish?: { reason: string; sha256: string }): void {
-    writeMarker(this.options.dir, { id: info.id, room: info.room, state: "queued", bucket: this.bucket, info: withoutStorage(info), finish, objects: readMarker(this.options.dir, info.id)?.objects ?? [] });
+    writeMarker(this.options.dir, {
+      id: info.id,
+      room: info.room,
+      state: "queued",
+      bucket: this.bucket,
+      info: withoutStorage(info),
+      finish,
+      objects: readMarker(this.options.dir, info.id)?.objects ?? [],
+    });
     this.push(info.id);
   }
 
@@ -165,20 +181,41 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
     const retries = () => this.retries;
     const inFlight = () => (this.current ? 1 : 0);
     const queued = () => this.queue.length;
-    new Counter({ name: "tessera_recording_uploads_total", help: "Recording uploads by outcome: succeeded (stored and verified), failed (given up; the files stay on disk)", labelNames: ["outcome"], registers: [registry], collect() {
-      this.reset();
-      for (const outcome of Object.keys(counts) as Outcome[]) this.inc({ outcome }, counts[outcome]);
-    } });
-    new Counter({ name: "tessera_recording_upload_retries_total", help: "Recording upload attempts that failed and were retried after a back-off", registers: [registry], collect() {
-      this.reset();
-      this.inc(retries());
-    } });
-    new Gauge({ name: "tessera_recording_uploads_in_flight", help: "Recordings being uploaded now (one at a time)", registers: [registry], collect() {
-      this.set(inFlight());
-    } });
-    new Gauge({ name: "tessera_recording_uploads_queued", help: "Finished recordings waiting for their upload (the one in flight included)", registers: [registry], collect() {
-      this.set(queued());
-    } });
+    new Counter({
+      name: "tessera_recording_uploads_total",
+      help: "Recording uploads by outcome: succeeded (stored and verified), failed (given up; the files stay on disk)",
+      labelNames: ["outcome"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const outcome of Object.keys(counts) as Outcome[]) this.inc({ outcome }, counts[outcome]);
+      },
+    });
+    new Counter({
+      name: "tessera_recording_upload_retries_total",
+      help: "Recording upload attempts that failed and were retried after a back-off",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(retries());
+      },
+    });
+    new Gauge({
+      name: "tessera_recording_uploads_in_flight",
+      help: "Recordings being uploaded now (one at a time)",
+      registers: [registry],
+      collect() {
+        this.set(inFlight());
+      },
+    });
+    new Gauge({
+      name: "tessera_recording_uploads_queued",
+      help: "Finished recordings waiting for their upload (the one in flight included)",
+      registers: [registry],
+      collect() {
+        this.set(queued());
+      },
+    });
   }
 
   /**
@@ -195,7 +232,10 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
       await Promise.race([running, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
       clearTimeout(timer);
       if (this.current) {
-        this.options.log.warn("recording upload left for the next start: the server is stopping", { recording: this.current.id, waiting: this.queue.length });
+        this.options.log.warn("recording upload left for the next start: the server is stopping", {
+          recording: this.current.id,
+          waiting: this.queue.length,
+        });
         this.current.abort.abort();
         await Promise.race([running, new Promise((r) => setTimeout(r, 2000).unref())]);
       }
@@ -245,7 +285,10 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
         const retryInMs = jitteredBackoff(attempt, this.options.firstBackoffMs ?? 2000, this.options.maxBackoffMs ?? 300_000);
         const elapsed = performance.now() - firstAt;
         if (err instanceof PermanentUploadError || elapsed + retryInMs > this.options.retryForMs) {
-          this.giveUp(id, err instanceof PermanentUploadError ? error : `${error}; gave up after ${attempt} attempts in ${Math.round(elapsed / 1000)} s`);
+          this.giveUp(
+            id,
+            err instanceof PermanentUploadError ? error : `${error}; gave up after ${attempt} attempts in ${Math.round(elapsed / 1000)} s`,
+          );
           return;
         }
         this.retries++;
@@ -265,7 +308,10 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
     for (const file of files) {
       if (m.objects.some((o) => o.file === file)) continue;
       const path = join(this.options.dir, file);
-      const bytes = await stat(path).then((s) => s.size, () => undefined);
+      const bytes = await stat(path).then(
+        (s) => s.size,
+        () => undefined,
+      );
       if (bytes === undefined) {
         // The timeline of a recording killed before its first line may be missing; the media may not.
         if (file === info.file) throw new PermanentUploadError(`its file ${file} is no longer in RECORDINGS_DIR`);
@@ -273,7 +319,9 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
       }
       const sha256 = await fileSha256(path);
       const key = this.options.storage.key(file);
-      await this.options.storage.put(path, key, contentTypeOf(file), sha256, signal, (p) => this.emit("progress", { id, file, loaded: p.loaded, total: p.total }));
+      await this.options.storage.put(path, key, contentTypeOf(file), sha256, signal, (p) =>
+        this.emit("progress", { id, file, loaded: p.loaded, total: p.total }),
+      );
       const mismatch = await this.options.storage.verify(key, bytes, sha256, signal);
       if (mismatch) throw new Error(`${file} did not verify: ${mismatch}`);
       const object: StoredObject = { file, key, bytes, sha256 };
@@ -283,7 +331,13 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
     // Only now, with every object verified and the marker saying so, do the local copies go.
     if (!this.options.keepLocal) for (const o of m.objects) await rm(join(this.options.dir, o.file), { force: true });
     this.counts.succeeded++;
-    this.options.log.info("recording uploaded", { recording: id, bucket: this.bucket, objects: m.objects.length, bytes: m.objects.reduce((n, o) => n + o.bytes, 0), keptLocally: this.options.keepLocal });
+    this.options.log.info("recording uploaded", {
+      recording: id,
+      bucket: this.bucket,
+      objects: m.objects.length,
+      bytes: m.objects.reduce((n, o) => n + o.bytes, 0),
+      keptLocally: this.options.keepLocal,
+    });
     this.emit("uploaded", { id, room: m.room, info, ...(m.finish ? { finish: m.finish } : {}) });
   }
 
@@ -291,7 +345,10 @@ export class RecordingUploader extends EventEmitter<RecordingUploaderEvents> {
     const m = readMarker(this.options.dir, id);
     if (m) writeMarker(this.options.dir, { ...m, state: "failed", reason });
     this.counts.failed++;
-    this.options.log.error("recording upload given up: its files stay in RECORDINGS_DIR (retried at the next start)", { recording: id, reason });
+    this.options.log.error("recording upload given up: its files stay in RECORDINGS_DIR (retried at the next start)", {
+      recording: id,
+      reason,
+    });
     this.emit("failed", { id, room: m?.room ?? "", ...(m?.info ? { info: m.info } : {}), reason });
   }
 

@@ -28,7 +28,11 @@ export class S3Storage {
    * default chain finds them.
    */
   static async create(config: RecordingsS3Config, credentials?: S3ClientConfig["credentials"]): Promise<S3Storage> {
-    const [client, storage, presigner] = await Promise.all([import("@aws-sdk/client-s3"), import("@aws-sdk/lib-storage"), import("@aws-sdk/s3-request-presigner")]);
+    const [client, storage, presigner] = await Promise.all([
+      import("@aws-sdk/client-s3"),
+      import("@aws-sdk/lib-storage"),
+      import("@aws-sdk/s3-request-presigner"),
+    ]);
     return new S3Storage({ ...client, ...storage, ...presigner }, config, credentials);
   }
 
@@ -57,7 +61,14 @@ export class S3Storage {
    * storage checks on receipt where it supports them), with `sha256` as the object's metadata. An abort
    * of `signal` abandons it (and asks the storage to drop the parts sent).
    */
-  async put(path: string, key: string, contentType: string, sha256: string, signal: AbortSignal, onProgress: (p: PutProgress) => void): Promise<void> {
+  async put(
+    path: string,
+    key: string,
+    contentType: string,
+    sha256: string,
+    signal: AbortSignal,
+    onProgress: (p: PutProgress) => void,
+  ): Promise<void> {
     const upload = new this.sdk.Upload({
       client: this.client,
       params: { Bucket: this.config.bucket, Key: key, Body: createReadStream(path), ContentType: contentType, Metadata: { sha256 } },
@@ -79,7 +90,9 @@ export class S3Storage {
   /** Why the stored object is not the file (size, or the sha256 it was stored with), or undefined when it is. */
   async verify(key: string, bytes: number, sha256: string, signal: AbortSignal): Promise<string | undefined> {
     try {
-      const head = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.config.bucket, Key: key }), { abortSignal: signal });
+      const head = await this.client.send(new this.sdk.HeadObjectCommand({ Bucket: this.config.bucket, Key: key }), {
+        abortSignal: signal,
+      });
       if (head.ContentLength !== bytes) return `stored ${head.ContentLength ?? "?"} bytes, the file has ${bytes}`;
       if (head.Metadata?.sha256 !== sha256) return `stored with sha256 ${head.Metadata?.sha256 ?? "(none)"}, the file's is ${sha256}`;
       return undefined;
@@ -91,7 +104,12 @@ export class S3Storage {
 
   /** A presigned GET of `key`, valid `expiresS` (at most 7 days); `download` makes it an attachment of that name. */
   presign(key: string, expiresS: number, contentType: string, disposition?: string): Promise<string> {
-    const command = new this.sdk.GetObjectCommand({ Bucket: this.config.bucket, Key: key, ResponseContentType: contentType, ...(disposition ? { ResponseContentDisposition: disposition } : {}) });
+    const command = new this.sdk.GetObjectCommand({
+      Bucket: this.config.bucket,
+      Key: key,
+      ResponseContentType: contentType,
+      ...(disposition ? { ResponseContentDisposition: disposition } : {}),
+    });
     return this.sdk.getSignedUrl(this.client, command, { expiresIn: Math.max(1, Math.min(MAX_PRESIGN_S, Math.floor(expiresS))) });
   }
 

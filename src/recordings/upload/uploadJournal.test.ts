@@ -11,7 +11,13 @@ const ID = "20261208T000000Z-0a1b2c3d";
 
 describe("upload markers", () => {
   it("are written whole (no temporary file left) and read back", () => {
-    const written = writeMarker(dir, { id: ID, room: "면접", state: "queued", bucket: "b-1", objects: [{ file: `${ID}.webm`, key: `p/${ID}.webm`, bytes: 10, sha256: "ab" }] });
+    const written = writeMarker(dir, {
+      id: ID,
+      room: "면접",
+      state: "queued",
+      bucket: "b-1",
+      objects: [{ file: `${ID}.webm`, key: `p/${ID}.webm`, bytes: 10, sha256: "ab" }],
+    });
     expect(readMarker(dir, ID)).toEqual(written);
     expect(readdirSync(dir).filter((n) => n.endsWith(".tmp"))).toEqual([]);
     expect(markerIds(dir, RECORDING_ID)).toEqual([ID]);
@@ -24,8 +30,22 @@ describe("upload markers", () => {
     ["not JSON", "garbage"],
     ["another version", JSON.stringify({ v: 2, id: ID, room: "r", state: "queued", bucket: "b", objects: [], updatedAt: "x" })],
     ["an unknown state", JSON.stringify({ v: 1, id: ID, room: "r", state: "lost", bucket: "b", objects: [], updatedAt: "x" })],
-    ["another recording's id", JSON.stringify({ v: 1, id: "20261208T000000Z-ffffffff", room: "r", state: "queued", bucket: "b", objects: [], updatedAt: "x" })],
-    ["an object without its size", JSON.stringify({ v: 1, id: ID, room: "r", state: "queued", bucket: "b", objects: [{ file: "f", key: "k", sha256: "s" }], updatedAt: "x" })],
+    [
+      "another recording's id",
+      JSON.stringify({ v: 1, id: "20261208T000000Z-ffffffff", room: "r", state: "queued", bucket: "b", objects: [], updatedAt: "x" }),
+    ],
+    [
+      "an object without its size",
+      JSON.stringify({
+        v: 1,
+        id: ID,
+        room: "r",
+        state: "queued",
+        bucket: "b",
+        objects: [{ file: "f", key: "k", sha256: "s" }],
+        updatedAt: "x",
+      }),
+    ],
   ];
   it.each(unreadable)("one %s is not read as a marker", (_name, text) => {
     writeFileSync(markerPath(dir, ID), text);

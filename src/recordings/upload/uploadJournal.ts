@@ -112,5 +112,8 @@ export function markerIds(dir: string, idShape: RegExp): string[] {
   } catch {
     return [];
   }
-  return names.filter((n) => n.endsWith(MARKER_SUFFIX)).map((n) => n.slice(0, -MARKER_SUFFIX.length)).filter((id) => idShape.test(id));
+  return names
+    .filter((n) => n.endsWith(MARKER_SUFFIX))
+    .map((n) => n.slice(0, -MARKER_SUFFIX.length))
+    .filter((id) => idShape.test(id));
 }

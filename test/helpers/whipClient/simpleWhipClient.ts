@@ -22,7 +22,8 @@ export interface SimpleWhipClientOptions {
 
 /** Why the client cannot run here, or undefined when it can (whip-client and a C compiler for the shim). */
 export function simpleWhipClientMissing(): string | undefined {
-  if (!existsSync(WHIP_CLIENT)) return `${WHIP_CLIENT} not found: install Debian's simple-whip-client ("apt-get install -y simple-whip-client gstreamer1.0-nice gstreamer1.0-plugins-bad gstreamer1.0-plugins-good")`;
+  if (!existsSync(WHIP_CLIENT))
+    return `${WHIP_CLIENT} not found: install Debian's simple-whip-client ("apt-get install -y simple-whip-client gstreamer1.0-nice gstreamer1.0-plugins-bad gstreamer1.0-plugins-good")`;
   try {
     execFileSync("cc", ["--version"], { stdio: "ignore" });
   } catch {
