@@ -493,7 +493,13 @@ describeWeakLink("a receiver on a weak link beside an unshaped one (MCU)", () =>
         `shaped: A ${aFps.toFixed(1)} fps, froze ${aFreeze.toFixed(2)} s, concealed ${(aConcealed * 100).toFixed(1)} %; B ${bFps.toFixed(1)} fps, concealed ${(bConcealed * 100).toFixed(1)} % (FEC packets ${bFec})`,
       );
       expect(Math.max(...shaped.map((s) => s.linkA!.lossFraction))).toBeLessThan(0.05);
-      expect(median(sendA)).toBeGreaterThan(0.7 * median(during("warm", 2).map((s) => s.linkA!.sendBps)));
+      // What the server sends A stays A's (no rung cut, no share taken for B): 70 % of its warm rate, scaled by
+      // the frames the mix itself got out (a busy machine encodes fewer, A at 23 fps against 30 in one run, and
+      // sends fewer bytes for them; a cut to the 360p rung would be a third of the rate at any frame rate).
+      const framesKept = Math.min(1, aFps / aFpsWarm);
+      expect(median(sendA), `A's rate while B is shaped (A at ${aFps.toFixed(1)} fps, warm ${aFpsWarm.toFixed(1)})`).toBeGreaterThan(
+        0.7 * framesKept * median(during("warm", 2).map((s) => s.linkA!.sendBps)),
+      );
       // A's picture goes on: frames decoded in every 5 s of the shaped phase, at half its unshaped rate or more,
       // frozen under a quarter of the time.
       for (let from = 0; from + 5 <= SHAPED_S; from += 5) {
