@@ -37,7 +37,11 @@ export class MixedStreamDecoder {
   onFrame: ((rgb: Buffer, at: number) => void) | undefined;
 
   /** Pictures come out at `probe` size: small by default, larger where a test reads detail (bench codes). */
-  constructor(readonly probe: ProbeSize = { width: PROBE_WIDTH, height: PROBE_HEIGHT }) {}
+  constructor(
+    readonly probe: ProbeSize = { width: PROBE_WIDTH, height: PROBE_HEIGHT },
+    /** Keyframes only (ffmpeg's `-skip_frame nokey`): cheap enough to never fall behind, at the keyframes' rate. */
+    private readonly keyframesOnly = false,
+  ) {}
 
   // Started by the first frame, so a client that never decodes (a load generator) runs no ffmpeg.
   private start(codec: "vp8" | "h264"): ChildProcessWithoutNullStreams {
@@ -55,6 +59,7 @@ export class MixedStreamDecoder {
       "32",
       "-analyzeduration",
       "0",
+      ...(this.keyframesOnly ? ["-skip_frame", "nokey"] : []),
       "-f",
       codec === "vp8" ? "ivf" : "h264",
       "-i",
