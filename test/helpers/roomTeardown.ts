@@ -33,5 +33,7 @@ export async function expectTeardownWhenAllLeave(
   await Promise.all(clients.map((c) => c.close()));
   await eventually(() => server.rooms.get(room) === undefined, 10_000, `${room} closes`);
   await eventually(() => childrenOf(server, room).length === 0, 10_000, `no ffmpeg child of ${room} remains`);
+  // Out of the group as it is told to exit; gone from the process table once it has (and Node has reaped it).
+  await eventually(() => pids.filter(alive).length === 0, 10_000, `${room}'s ffmpeg children exit`).catch(() => undefined);
   expect(pids.filter(alive)).toEqual([]);
 }
