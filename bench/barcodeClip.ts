@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { IvfReader, isVp8Keyframe } from "../mixer/video/ivf.js";
-import { h264EncoderArgs, type EncodedClip } from "../test/helpers/fixtures.js";
+import { h264EncoderArgs, vp8EncoderArgs, type EncodedClip } from "../test/helpers/fixtures.js";
 import { accessUnits } from "../test/helpers/h264AccessUnits.js";
 import type { Size } from "../mixer/layout/gridLayout.js";
 import { tileBitrate } from "../src/rooms/tileBitrate.js";
@@ -143,23 +143,7 @@ export function barcodeClip(sender: number, codec: ClipCodec = "vp8", tile?: Siz
     const filter = scaled ? ["-vf", `scale=${scaled.width}:${scaled.height}`] : [];
     const encoder =
       codec === "vp8"
-        ? [
-            ...filter,
-            "-c:v",
-            "libvpx",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-b:v",
-            bitrate,
-            "-g",
-            String(GOP),
-            "-auto-alt-ref",
-            "0",
-            "-f",
-            "ivf",
-          ]
+        ? [...filter, ...vp8EncoderArgs(bitrate, GOP), "-f", "ivf"]
         : [...filter, ...h264EncoderArgs(bitrate, GOP), "-f", "h264"];
     const encoded = execFileSync(
       ffmpeg,

@@ -15,6 +15,7 @@ import { Codec, CodecContext, Frame, Log, Packet, SoftwareScaleContext } from "n
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
 import { IvfReader, isVp8Keyframe } from "../mixer/video/ivf.js";
 import { VideoDecoder } from "../mixer/video/videoDecoder.js";
+import { vp8EncoderArgs } from "../test/helpers/fixtures.js";
 import { testMediaContext } from "../test/helpers/mediaContext.js";
 import { sampleTree } from "./procStats.js";
 
@@ -38,18 +39,7 @@ function clip(): { data: Buffer; isKeyframe: boolean }[] {
       `testsrc2=s=${TILE.width}x${TILE.height}:r=${FPS}`,
       "-t",
       String(seconds),
-      "-c:v",
-      "libvpx",
-      "-deadline",
-      "realtime",
-      "-cpu-used",
-      "8",
-      "-b:v",
-      "400k",
-      "-g",
-      "100000",
-      "-auto-alt-ref",
-      "0",
+      ...vp8EncoderArgs("400k", 100_000),
       "-f",
       "ivf",
       "pipe:1",

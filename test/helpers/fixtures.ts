@@ -18,6 +18,11 @@ export function solidColourClip(colour: string, seconds = 2, size = "320x240", k
   return encodeClip(`color=c=${colour}:s=${size}:r=30`, seconds, "300k", keyframeEvery);
 }
 
+/** libvpx as the tests' senders encode VP8: realtime, no alt-ref frames (a browser's decoder and ours never see one). */
+export function vp8EncoderArgs(bitrate: string, keyframeEvery: number): string[] {
+  return ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", bitrate, "-g", String(keyframeEvery), "-auto-alt-ref", "0"];
+}
+
 /**
  * libx264 as a browser sends H264: constrained baseline, no lookahead, a delimiter before each access
  * unit and SPS/PPS repeated before every keyframe, so any keyframe decodes on its own.
@@ -106,18 +111,7 @@ function encodeClip(source: string, seconds: number, bitrate: string, gop: numbe
       source,
       "-t",
       String(seconds),
-      "-c:v",
-      "libvpx",
-      "-deadline",
-      "realtime",
-      "-cpu-used",
-      "8",
-      "-b:v",
-      bitrate,
-      "-g",
-      String(gop),
-      "-auto-alt-ref",
-      "0",
+      ...vp8EncoderArgs(bitrate, gop),
       "-f",
       "ivf",
       "pipe:1",

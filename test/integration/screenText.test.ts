@@ -17,8 +17,7 @@ import { IvfReader, isVp8Keyframe } from "../../mixer/video/ivf.js";
 import { screenSourceId } from "../../protocol/screenSource.js";
 import { startServer, type RunningServer } from "../../src/server.js";
 import { eventually } from "../helpers/eventually.js";
-import type { EncodedClip } from "../helpers/fixtures.js";
-import { solidColourClip } from "../helpers/fixtures.js";
+import { solidColourClip, vp8EncoderArgs, type EncodedClip } from "../helpers/fixtures.js";
 import { cropLuma, inkSimilarity, referenceText, rgbLuma, type Luma } from "../helpers/glyphs.js";
 import { TestClient } from "../helpers/testClient.js";
 
@@ -53,10 +52,13 @@ function codeScreenClip(dir: string): EncodedClip {
   writeFileSync(png, canvas.toBuffer("image/png"));
   const ivf = execFileSync(
     resolveFfmpegPath(),
-    ["-hide_banner", "-loglevel", "error", "-loop", "1", "-framerate", "15", "-i", png, "-t", "2"].concat(
-      ["-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "2M", "-g", "15", "-auto-alt-ref", "0"],
-      ["-pix_fmt", "yuv420p", "-f", "ivf", "pipe:1"],
-    ),
+    ["-hide_banner", "-loglevel", "error", "-loop", "1", "-framerate", "15", "-i", png, "-t", "2"].concat(vp8EncoderArgs("2M", 15), [
+      "-pix_fmt",
+      "yuv420p",
+      "-f",
+      "ivf",
+      "pipe:1",
+    ]),
     { maxBuffer: 64 * 1024 * 1024 },
   );
   return { frames: new IvfReader().push(ivf).map((f) => ({ data: Buffer.from(f.data), isKeyframe: isVp8Keyframe(f.data) })) };
