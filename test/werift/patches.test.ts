@@ -1,5 +1,19 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { DtlsClient, MediaStreamTrack, RTCPeerConnection, RtpHeader, RtpPacket, type Transport } from "werift";
+import {
+  DtlsClient,
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RtcpPacketConverter,
+  RtcpTransportLayerFeedback,
+  RtpHeader,
+  RtpPacket,
+  TransportWideCC,
+  useTransportWideCC,
+  useTWCC,
+  useVP8,
+  type RunLengthChunk,
+  type Transport,
+} from "werift";
 import { disableImplicitStun } from "../../src/peers/noDefaultStun.js";
 import {
   AttackSocket,
@@ -274,5 +288,131 @@ describe("DtlsClient during its handshake", () => {
     }
     expect(socket.bufferFragmentedHandshakes.length).toBeLessThanOrEqual(64);
     expect(dropped.filter((r) => r === "dtls-fragment-limit").length).toBeGreaterThanOrEqual(136);
+  });
+});
+
+describe("transport-cc feedback from a werift receiver", () => {
+  const pcs: RTCPeerConnection[] = [];
+  afterEach(async () => {
+    await Promise.all(pcs.splice(0).map((pc) => pc.close()));
+  });
+
+  /** A VP8 sender and receiver negotiating transport-cc, as the server's peers do. */
+  async function videoPair(): Promise<{ sender: RTCPeerConnection; receiver: RTCPeerConnection; track: MediaStreamTrack }> {
+    const make = () => {
+      const vp8 = useVP8();
+      // No NACK: a retransmission would fill the gaps the test makes.
+      vp8.rtcpFeedback = [useTWCC()];
+      const pc = new RTCPeerConnection({
+        iceUseIpv4: false,
+        iceUseIpv6: false,
+        iceAdditionalHostAddresses: ["127.0.0.1"],
+        iceInterfaceAddresses: { udp4: "127.0.0.1" },
+        iceServers: [],
+        codecs: { video: [vp8] },
+        headerExtensions: { video: [useTransportWideCC()] },
+      });
+      pcs.push(pc);
+      return pc;
+    };
+    const sender = make();
+    const receiver = make();
+    const track = new MediaStreamTrack({ kind: "video" });
+    sender.addTransceiver(track, { direction: "sendonly" });
+    await sender.setLocalDescription(await sender.createOffer());
+    await receiver.setRemoteDescription(sender.localDescription!);
+    await receiver.setLocalDescription(await receiver.createAnswer());
+    await sender.setRemoteDescription(receiver.localDescription!);
+    await Promise.all(
+      [sender, receiver].map((pc) =>
+        pc.connectionState === "connected" ? undefined : pc.connectionStateChange.watch((s) => s === "connected", 10_000),
+      ),
+    );
+    return { sender, receiver, track };
+  }
+
+  /** Each packet's arrival as one feedback reports it (ms on the feedback's clock), or null when reported lost. */
+  function reportedArrivals(feedback: TransportWideCC): Map<number, number | null> {
+    const out = new Map<number, number | null>();
+    let atUs = feedback.referenceTime * 64_000;
+    let deltaIndex = 0;
+    let seq = feedback.baseSequenceNumber;
+    for (const chunk of feedback.packetChunks as RunLengthChunk[]) {
+      for (let i = 0; i < chunk.runLength; i++, seq = (seq + 1) & 0xffff) {
+        if (chunk.packetStatus === 0) out.set(seq, null);
+        else out.set(seq, (atUs += feedback.recvDeltas[deltaIndex++].delta) / 1000);
+      }
+    }
+    return out;
+  }
+
+  it("reports every packet once, lost ones as lost, across the 16-bit wrap, with arrival times true to 1 ms and a well-formed length", async () => {
+    const { sender, receiver, track } = await videoPair();
+    const dtls = sender.dtlsTransports[0] as unknown as { transportSequenceNumber: number; sendRtp: (...args: unknown[]) => unknown };
+    dtls.transportSequenceNumber = 65_400; // the stream crosses the wrap
+    const wireSeqs: number[] = [];
+    const dropped = new Set<number>();
+    const sendRtp = dtls.sendRtp.bind(dtls);
+    dtls.sendRtp = (...args: unknown[]) => {
+      // Every 17th packet is lost on the way (its transport-cc number is already written).
+      const seq = dtls.transportSequenceNumber;
+      wireSeqs.push(seq);
+      if (wireSeqs.length % 17 === 0) {
+        dropped.add(seq);
+        return Promise.resolve(0);
+      }
+      return sendRtp(...args);
+    };
+    const arrivedAt = new Map<number, number>();
+    receiver.getTransceivers()[0].receiver.tracks.forEach((t) =>
+      t.onReceiveRtp.subscribe((rtp) => {
+        const ext = rtp.header.extensions.find((e) => e.id === 1);
+        if (ext) arrivedAt.set(ext.payload.readUInt16BE(0), performance.now());
+      }),
+    );
+    const feedback: { bytes: Buffer; twcc: TransportWideCC }[] = [];
+    const receiverDtls = receiver.dtlsTransports[0] as unknown as { sendRtcp: (packets: RtcpTransportLayerFeedback[]) => Promise<unknown> };
+    const sendRtcp = receiverDtls.sendRtcp.bind(receiverDtls);
+    receiverDtls.sendRtcp = (packets) => {
+      for (const p of packets)
+        if (p instanceof RtcpTransportLayerFeedback && p.feedback instanceof TransportWideCC)
+          feedback.push({ bytes: p.serialize(), twcc: p.feedback });
+      return sendRtcp(packets);
+    };
+    for (let i = 0; i < 300; i++) {
+      // Packets in bursts (a frame's packets together), 33 ms apart: arrival spacing the feedback must keep.
+      track.writeRtp(
+        new RtpPacket(
+          new RtpHeader({ payloadType: 96, sequenceNumber: i, timestamp: Math.floor(i / 3) * 3000, ssrc: 4321, marker: i % 3 === 2 }),
+          Buffer.alloc(600, i),
+        ),
+      );
+      if (i % 3 === 2) await sleep(33);
+    }
+    await sleep(300);
+    expect(feedback.length, "feedback packets").toBeGreaterThan(5);
+    const reported = new Map<number, number | null>();
+    for (const { bytes, twcc } of feedback) {
+      expect(bytes.length % 4, "feedback length is whole 32-bit words").toBe(0);
+      const parsed = RtcpPacketConverter.deSerialize(bytes);
+      expect(parsed.length, "one RTCP packet, its length field true").toBe(1);
+      // Read back as the browser reads it: the bytes, not the object that made them.
+      const wire = (parsed[0] as RtcpTransportLayerFeedback).feedback as TransportWideCC;
+      expect(wire.packetStatusCount).toBe(twcc.packetStatusCount);
+      for (const [seq, at] of reportedArrivals(wire)) {
+        expect(reported.has(seq), `packet ${seq} reported twice`).toBe(false);
+        reported.set(seq, at);
+      }
+    }
+    const lost = [...reported].filter(([, at]) => at === null).map(([seq]) => seq);
+    // The last packets may still await their feedback; every reported loss is a real one.
+    for (const seq of lost) expect(dropped.has(seq), `packet ${seq} reported lost`).toBe(true);
+    expect(lost.length).toBeGreaterThanOrEqual(dropped.size - 1);
+    expect([...reported.keys()].some((s) => s < 100) && [...reported.keys()].some((s) => s > 65_000), "crossed the wrap").toBe(true);
+    // Reported arrival minus the time the packet reached the track: constant within a millisecond or two
+    // (as published, each feedback's first arrival was off by up to 64 ms).
+    const offsets = [...reported].flatMap(([seq, at]) => (at === null || !arrivedAt.has(seq) ? [] : [at - arrivedAt.get(seq)!]));
+    expect(offsets.length).toBeGreaterThan(200);
+    expect(Math.max(...offsets) - Math.min(...offsets), "spread of reported arrival times (ms)").toBeLessThan(4);
   });
 });
