@@ -31,10 +31,17 @@ interface Options {
   warmup: number;
   /** Nice value for this process, and so for the server and Chromium it starts (below 0 needs root). */
   priority: number | undefined;
+  /** The receiving page's window: a desktop's, or an upright phone's (its mix then comes as a portrait rung). */
+  viewport: keyof typeof VIEWPORTS;
 }
 
+const VIEWPORTS = {
+  desktop: { viewport: { width: 1366, height: 900 } },
+  phone: { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true },
+} as const;
+
 function parseOptions(argv: string[]): Options {
-  const options: Options = { modes: ["mcu", "sfu"], ns: [2, 3, 4, 5, 6], window: 15, warmup: 6, priority: undefined };
+  const options: Options = { modes: ["mcu", "sfu"], ns: [2, 3, 4, 5, 6], window: 15, warmup: 6, priority: undefined, viewport: "desktop" };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ""] = [argv[i], argv[i + 1]];
     if (flag === "--modes") {
@@ -45,13 +52,15 @@ function parseOptions(argv: string[]): Options {
       const ns = value.split(",").map(Number);
       if (!ns.every((n) => Number.isInteger(n) && n >= 1 && n <= 12)) throw new Error(`--n takes sender counts of 1-12, not ${value}`);
       options.ns = ns;
+    } else if (flag === "--viewport" && (value === "desktop" || value === "phone")) {
+      options.viewport = value;
     } else if (flag === "--priority" && Number.isInteger(Number(value)) && Math.abs(Number(value)) <= 19) {
       options.priority = Number(value);
     } else if (flag === "--window" || flag === "--warmup") {
       const n = Number(value);
       if (!Number.isFinite(n) || n <= 0 || n > 600) throw new Error(`${flag} takes seconds (1-600), not ${value}`);
       options[flag.slice(2) as "window" | "warmup"] = n;
-    } else throw new Error(`unknown option ${flag} (use --modes, --n, --window, --warmup, --priority -19..19)`);
+    } else throw new Error(`unknown option ${flag} (use --modes, --n, --window, --warmup, --viewport desktop|phone, --priority -19..19)`);
   }
   return options;
 }
@@ -137,6 +146,8 @@ interface Row {
   videoStreams: number;
   fps: number;
   decodeMsPerFrame: number;
+  /** The largest picture the page decoded at the end of the window (the mix's rung; an SFU's streams). */
+  picture: string;
   load: string;
 }
 
@@ -146,7 +157,7 @@ async function measureRow(url: string, serverPid: number, mode: Mode, n: number,
   const pool = new BrowserPool();
   try {
     await pool.launch();
-    const tp = await pool.openPage(pool.browsers[0], "receiver");
+    const tp = await pool.openPage(pool.browsers[0], "receiver", undefined, VIEWPORTS[options.viewport]);
     await tp.page.addInitScript(NAME_SHIM);
     // Only the probe's peer-connection list is needed here (for getStats); no video is read back.
     await tp.page.addInitScript(() => {
@@ -171,14 +182,24 @@ async function measureRow(url: string, serverPid: number, mode: Mode, n: number,
     const serverAfter = sampleTree(serverPid);
     const seconds = (performance.now() - t0) / 1000;
     const statsAfter = await tp.page.evaluate(inboundStats);
-    const streams = await tp.page.evaluate(async () => {
+    const { streams, picture } = await tp.page.evaluate(async () => {
       let video = 0;
+      let picture = "";
       for (const pc of (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs) {
-        (await pc.getStats()).forEach((s: { type: string; kind?: string; framesDecoded?: number }) => {
-          if (s.type === "inbound-rtp" && s.kind === "video" && (s.framesDecoded ?? 0) > 0) video++;
-        });
+        (await pc.getStats()).forEach(
+          (s: { type: string; kind?: string; framesDecoded?: number; frameWidth?: number; frameHeight?: number }) => {
+            if (s.type !== "inbound-rtp" || s.kind !== "video" || (s.framesDecoded ?? 0) === 0) return;
+            video++;
+            if (
+              s.frameWidth &&
+              s.frameHeight &&
+              s.frameWidth * s.frameHeight > Number(picture.split("x")[0]) * Number(picture.split("x")[1] ?? 0)
+            )
+              picture = `${s.frameWidth}x${s.frameHeight}`;
+          },
+        );
       }
-      return video;
+      return { streams: video, picture };
     });
     const d = (kind: string, key: string) => (statsAfter[kind]?.[key] ?? 0) - (statsBefore[kind]?.[key] ?? 0);
     // A connection replaced in the window (an SFU page renegotiating after a failure) restarts its counters.
@@ -197,6 +218,7 @@ async function measureRow(url: string, serverPid: number, mode: Mode, n: number,
       videoStreams: streams,
       fps: frames / seconds,
       decodeMsPerFrame: (1000 * d("video", "totalDecodeTime")) / Math.max(1, frames),
+      picture,
       load: loadavg()
         .map((l) => l.toFixed(1))
         .join(" "),
@@ -234,12 +256,12 @@ async function main(): Promise<void> {
   }
   const kinds = [...new Set(rows.flatMap((r) => Object.keys(r.byKind)))].sort();
   console.log(
-    `\n| mode | N | server CPU (cores) | receiver CPU (cores) | ${kinds.join(" | ")} | video streams decoded | pictures decoded / s | decode ms / picture | down kbit/s | load average |`,
+    `\n| mode | N | server CPU (cores) | receiver CPU (cores) | ${kinds.join(" | ")} | video streams decoded | largest picture | pictures decoded / s | decode ms / picture | down kbit/s | load average |`,
   );
-  console.log(`|---|---|---|---|${kinds.map(() => "---").join("|")}|---|---|---|---|---|`);
+  console.log(`|---|---|---|---|${kinds.map(() => "---").join("|")}|---|---|---|---|---|---|`);
   for (const r of rows) {
     console.log(
-      `| ${r.mode} | ${r.n} | ${r.serverCores.toFixed(3)} | ${r.cores.toFixed(3)} | ${kinds.map((k) => (r.byKind[k] ?? 0).toFixed(3)).join(" | ")} | ${r.videoStreams} | ${r.fps.toFixed(1)} | ${r.decodeMsPerFrame.toFixed(1)} | ${r.downKbps.toFixed(0)} | ${r.load} |`,
+      `| ${r.mode} | ${r.n} | ${r.serverCores.toFixed(3)} | ${r.cores.toFixed(3)} | ${kinds.map((k) => (r.byKind[k] ?? 0).toFixed(3)).join(" | ")} | ${r.videoStreams} | ${r.picture} | ${r.fps.toFixed(1)} | ${r.decodeMsPerFrame.toFixed(1)} | ${r.downKbps.toFixed(0)} | ${r.load} |`,
     );
   }
   for (const n of options.ns) {
