@@ -2,7 +2,7 @@
  * What a real Chromium receiver pays for a room (issue 20, section 6): the CPU of its processes, read from
  * /proc, and its download, receiving an MCU room against an SFU room of N senders.
  *
- *   npx tsx bench/receiverCost.ts [--modes mcu,sfu] [--n 2,3,4,5,6] [--window 15] [--warmup 6] [--priority -10]
+ *   npx tsx bench/receiverCost.ts [--modes mcu,sfu] [--n 2,3,4,5,6] [--window 15] [--warmup 6] [--viewport desktop|phone] [--priority -10]
  *
  * The server runs as its own process on loopback (one for the whole run). For each mode and N: N werift
  * senders (bench/loadSenders.ts: the bench's 640x480 30 fps VP8 barcode clip at ~800 kbit/s and an Opus tone)
