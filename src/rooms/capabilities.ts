@@ -1,4 +1,4 @@
-import type { RoomMode, SignalData } from "../../protocol/messages.js";
+import type { RecordingState, RoomMode, SignalData } from "../../protocol/messages.js";
 import type { LinkReport } from "../peers/linkMonitor.js";
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
@@ -63,8 +63,11 @@ export interface RecordingOptions {
 export interface RecordingControl {
   /** The recording in progress, if any. */
   readonly activeRecording: RecordingInfo | undefined;
-  /** The display name of the participant who started the recording in progress (the REC indicator says it). */
-  readonly recordingStartedByName: string | undefined;
+  /**
+   * The REC indicator, composed here alone: what `joined` tells a newcomer and every `recording` broadcast
+   * carries (null while none runs; `startedBy` the participant who started it, absent for the API and AUTO_RECORD).
+   */
+  readonly recordingState: RecordingState;
   /**
    * Throws RecordingStateError if one is running, and RateLimitedError when participants start
    * recordings faster than one per RECORDING_START_INTERVAL_MS.

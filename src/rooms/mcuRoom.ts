@@ -1,7 +1,7 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import { RtpPacket } from "werift";
-import type { Role } from "../../protocol/messages.js";
+import type { RecordingState, Role } from "../../protocol/messages.js";
 import type {
   DisplayControl,
   LayoutControl,
@@ -194,8 +194,11 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return this.recording?.info();
   }
 
-  get recordingStartedByName(): string | undefined {
-    return this.recording ? this.startedByName : undefined;
+  get recordingState(): RecordingState {
+    const info = this.recording?.info();
+    if (!info) return null;
+    const startedBy = this.startedByName;
+    return { id: info.id, startedAt: info.startedAt, ...(startedBy !== undefined ? { startedBy } : {}) };
   }
 
   async startRecording(by: RecordingOrigin, options: RecordingOptions = {}): Promise<RecordingInfo> {
@@ -353,9 +356,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   private broadcastRecording(): void {
-    const info = this.recording?.info();
-    const startedBy = this.recordingStartedByName;
-    const recording = info ? { id: info.id, startedAt: info.startedAt, ...(startedBy !== undefined ? { startedBy } : {}) } : null;
+    const recording = this.recordingState;
     for (const p of this.members.values()) p.channel.send({ type: "recording", recording });
   }
 

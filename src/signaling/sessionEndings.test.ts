@@ -55,7 +55,7 @@ function fakeRoom(behaviour: FakeRoomBehaviour = {}) {
       negotiation: { offer: behaviour.offer ?? (async () => "v=0\r\n"), candidate: async () => undefined },
       recording: {
         activeRecording: undefined,
-        recordingStartedByName: undefined,
+        recordingState: null,
         startRecording: behaviour.startRecording ?? (async () => undefined),
         stopRecording: async () => undefined,
       },

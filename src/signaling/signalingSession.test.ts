@@ -223,4 +223,28 @@ describe("SignalingSession", () => {
         .map((m) => m.name),
     ).toEqual(["Bo"]);
   });
+
+  it("tells a newcomer the REC indicator every participant was broadcast: one composition of it (issue 24)", async () => {
+    const { connect } = setUp();
+    const ada = connect();
+    ada.deliver({ type: "join", room: "rec", name: "Ada" });
+    ada.deliver({ type: "record", action: "start" });
+    await settle();
+    const broadcast = ada.received.filter((m) => m.type === "recording");
+    expect(broadcast).toHaveLength(1);
+    const on = broadcast[0].type === "recording" ? broadcast[0].recording : undefined;
+    expect(on).toMatchObject({ startedBy: "Ada" });
+    const bo = connect();
+    bo.deliver({ type: "join", room: "rec", name: "Bo" });
+    await settle();
+    const joined = bo.received.find((m) => m.type === "joined");
+    expect(joined?.type === "joined" ? joined.recording : undefined).toEqual(on);
+    ada.deliver({ type: "record", action: "stop" });
+    await settle();
+    expect(bo.received.filter((m) => m.type === "recording").at(-1)).toEqual({ type: "recording", recording: null });
+    const late = connect();
+    late.deliver({ type: "join", room: "rec", name: "Cy" });
+    await settle();
+    expect(late.received.find((m) => m.type === "joined")).toMatchObject({ recording: null });
+  });
 });

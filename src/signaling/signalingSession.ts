@@ -10,7 +10,7 @@ import { participantInfo, type Member, type ParticipantChannel } from "../rooms/
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { isByeReason, type ByeReason } from "../../protocol/byeReasons.js";
 import { isFatal, type ErrorCode } from "../../protocol/errorCodes.js";
-import type { ClientMessage, JoinMessage, RecordingState, ServerMessage } from "../../protocol/messages.js";
+import type { ClientMessage, JoinMessage, ServerMessage } from "../../protocol/messages.js";
 import { parseClientMessage } from "../../protocol/parse.js";
 import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { RateLimiter } from "./rateLimiter.js";
@@ -247,7 +247,7 @@ export class SignalingSession implements ParticipantChannel {
       iceServers: iceServersFor(this.config.iceServers, turn, participant.id),
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       participants: room.list().map(participantInfo),
-      recording: recordingState(room),
+      recording: room.capabilities.recording?.recordingState ?? null,
       ...(room.holdsDroppedParticipants ? { resume: participant.resumeKey } : {}),
     });
     const held = this.heldUntilJoined ?? [];
@@ -327,12 +327,4 @@ export class SignalingSession implements ParticipantChannel {
     this.participant = undefined;
     if (room && participant) await room.remove(participant.id, reason);
   }
-}
-
-/** What `joined` says of the room's recording: the REC indicator's state. */
-function recordingState(room: ConferenceRoom): RecordingState {
-  const control = room.capabilities.recording;
-  const info = control?.activeRecording;
-  const startedBy = control?.recordingStartedByName;
-  return info ? { id: info.id, startedAt: info.startedAt, ...(startedBy !== undefined ? { startedBy } : {}) } : null;
 }

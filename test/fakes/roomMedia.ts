@@ -2,6 +2,7 @@ import { renditionLadder, type MixStream } from "../../mixer/video/renditionLadd
 import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
 import type { RoomMixerEvents } from "../../mixer/roomMixer.js";
+import type { MixRecording } from "../../mixer/recording/mixRecording.js";
 import type { Rect } from "../../mixer/layout/gridLayout.js";
 import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import { NegotiationError, type PeerEvents } from "../../src/peers/peerConnection.js";
@@ -154,8 +155,12 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   setLayout(spec: LayoutSpec): void {
     this.layouts.push(spec);
   }
-  record(): never {
-    throw new Error("the fake mixer does not record");
+  /** Recordings the room started: each writes nothing, and starts at once (time 0 is now). */
+  recordings = 0;
+  record(): MixRecording {
+    this.recordings++;
+    const fake = { started: Promise.resolve(), bytes: 0, durationMs: 0, finished: false, onDetach: undefined, onError: undefined };
+    return { ...fake, mediaTime: () => 0, finish: () => undefined } as unknown as MixRecording;
   }
   async close(): Promise<void> {
     this.closed = true;
