@@ -29,7 +29,7 @@ export interface SignalRelay {
 /** The composite's arrangement and whom it highlights (MCU). */
 export interface LayoutControl {
   readonly layoutChoice: LayoutSpec;
-  /** An unknown `pin` throws UnknownParticipantError, an unknown layout RangeError. */
+  /** An unknown `pin` throws UnknownParticipantError, a viewer's NotASenderError, an unknown layout RangeError. */
   setLayout(choice: LayoutSpec): void;
   /** Who the mixer hears speaking now. */
   readonly activeSpeaker: string | undefined;

@@ -13,7 +13,7 @@ import type {
 } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
-import { RateLimitedError, RecordingStateError, UnknownParticipantError } from "./errors.js";
+import { NotASenderError, RateLimitedError, RecordingStateError, UnknownParticipantError } from "./errors.js";
 import { layoutKinds, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo.js";
 import { RoomRecording } from "../recordings/roomRecording.js";
@@ -169,7 +169,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       const member = this.members.get(choice.pin);
       if (!member) throw new UnknownParticipantError(`no participant "${choice.pin.slice(0, 64)}" in room "${this.name}"`);
       if (member.role !== "sender")
-        throw new UnknownParticipantError(`participant "${choice.pin}" is a viewer: only senders have a tile to pin`);
+        throw new NotASenderError(`participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
       next = { layout: "pin", pin: choice.pin };
     }
     if (choice.layout === "custom") {
