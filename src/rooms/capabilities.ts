@@ -13,6 +13,8 @@ import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo
 export interface PeerNegotiation {
   /** Resolves to the server's answer SDP. */
   offer(id: string, sdp: string): Promise<string>;
+  /** Whether the participant's current connection has taken an offer: its peer's own record (PeerConnection.hasOffer). */
+  hasOffer(id: string): boolean;
   candidate(id: string, candidate: IceCandidate | null): Promise<void>;
 }
 

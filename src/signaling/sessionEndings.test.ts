@@ -52,7 +52,7 @@ function fakeRoom(behaviour: FakeRoomBehaviour = {}) {
     mode: "mcu",
     isClosing: false,
     capabilities: {
-      negotiation: { offer: behaviour.offer ?? (async () => "v=0\r\n"), candidate: async () => undefined },
+      negotiation: { offer: behaviour.offer ?? (async () => "v=0\r\n"), hasOffer: () => false, candidate: async () => undefined },
       recording: {
         activeRecording: undefined,
         recordingState: null,

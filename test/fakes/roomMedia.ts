@@ -31,7 +31,10 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   readonly sent = { video: 0, audio: 0 };
   private readonly forwards = new Map<string, ForwardedStream>();
 
+  /** As a real peer's: set as the offer is taken, refused or not (the room replaces a refused offer's peer). */
+  hasOffer = false;
   async answer(offerSdp: string): Promise<string> {
+    this.hasOffer = true;
     if (offerSdp === UNUSABLE_OFFER) throw new NegotiationError("no-usable-codec", "the offer has no video section");
     return "v=0 fake answer";
   }
