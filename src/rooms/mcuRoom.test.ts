@@ -402,7 +402,12 @@ describe("McuRoom rules", () => {
     expect(() => layout.setLayout({ layout: "pin", pin: "nobody" })).toThrow(/no participant "nobody"/);
     await room.remove(ada.participant.id, "left");
     expect(layout.layoutChoice).toEqual({ layout: "speaker" });
-    expect(mixer.layouts.at(-1)).toEqual({ layout: "speaker" });
+    // One record of the choice: the room's API reads the mixer's, which draws it.
+    expect(mixer.layoutChoice).toEqual({ layout: "speaker" });
+    expect(mixer.layouts.at(-1), "the room told the mixer nothing more: it worked the fallback out itself").toEqual({
+      layout: "pin",
+      pin: ada.participant.id,
+    });
   });
 
   it("has negotiation, layout, recording, mix figures, link figures and screen sharing, and no signal relay or server offers", () => {

@@ -23,6 +23,7 @@ export type RoomMixing = Pick<
   | "addScreen"
   | "removeScreen"
   | "layout"
+  | "layoutChoice"
   | "activeSpeaker"
   | "videoStats"
   | "audioStats"

@@ -4,7 +4,7 @@ import type { RtpPacket } from "werift";
 import type { RoomMixerEvents } from "../../mixer/roomMixer.js";
 import type { MixRecording } from "../../mixer/recording/mixRecording.js";
 import type { Rect } from "../../mixer/layout/gridLayout.js";
-import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
+import { computeLayout, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import { NegotiationError, type PeerEvents } from "../../src/peers/peerConnection.js";
 import type { ForwardedStream } from "../../src/peers/sfuPeer.js";
 import type { ParticipantChannel } from "../../src/rooms/participant.js";
@@ -157,6 +157,15 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   setMuted(): void {}
   setLayout(spec: LayoutSpec): void {
     this.layouts.push(spec);
+  }
+  /** As the real mixer's: what computeLayout makes of the last choice with the senders here now. */
+  get layoutChoice(): LayoutSpec {
+    const spec = this.layouts.at(-1) ?? { layout: "grid" };
+    return computeLayout(
+      spec,
+      { cameras: [...this.senders.keys()], screen: undefined, speaker: this.activeSpeaker },
+      { width: 1280, height: 720 },
+    ).choice;
   }
   /** Recordings the room started: each writes nothing, and starts at once (time 0 is now). */
   recordings = 0;
