@@ -91,6 +91,11 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     return this.audio.activeSpeaker;
   }
 
+  /** The layout choice as it stands (VideoMixer.layoutChoice): the room's layout, as its API reports it. */
+  get layoutChoice(): LayoutSpec {
+    return this.video.layoutChoice;
+  }
+
   /** The arrangement of the composite; takes effect on the next frame (resized tiles at their next keyframe). */
   setLayout(spec: LayoutSpec): void {
     this.video.setLayout(spec);

@@ -71,7 +71,15 @@ describe("computeLayout", () => {
   it("pin: a pinned participant who left falls back to the speaker layout", () => {
     const l = layoutOf({ layout: "pin", pin: "gone" }, ids, "d", canvas);
     expect(l.layout).toBe("speaker");
+    expect(l.choice, "the choice as it stands says so too").toEqual({ layout: "speaker" });
     expect(l.focus).toBe("d");
+    // A screen shared meanwhile draws the presentation; the choice standing is still the fallback.
+    const shared = computeLayout({ layout: "pin", pin: "gone" }, { cameras: ids, speaker: "d", screen: "s" }, canvas);
+    expect([shared.layout, shared.choice]).toEqual(["presentation", { layout: "speaker" }]);
+    expect(computeLayout({ layout: "pin", pin: "b" }, { cameras: ids, speaker: "d", screen: "s" }, canvas).choice).toEqual({
+      layout: "pin",
+      pin: "b",
+    });
   });
 
   it("nobody present: no tiles", () => {

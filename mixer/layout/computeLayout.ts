@@ -17,6 +17,11 @@ export interface ComputedLayout {
   readonly rounding: Map<string, number>;
   /** The layout drawn: the one asked for, or what it falls back to. */
   readonly layout: LayoutName;
+  /**
+   * The choice as it stands (see effectiveChoice): what the room reports as its layout. Unlike `layout`, a
+   * shared screen's `presentation` is not in it: that lasts only while the screen is shared.
+   */
+  readonly choice: LayoutSpec;
   /** The participant drawn in a `speaker` or `pinned` region. */
   readonly focus: string | undefined;
   /** Who is where, to pass back as `previous` next time (stable placement). */
@@ -24,26 +29,33 @@ export interface ComputedLayout {
 }
 
 /**
+ * The one place a choice falls back: `pin` whose participant is absent (they left; ids are never reused, so
+ * for good) is `speaker`; any other choice stands.
+ */
+export function effectiveChoice(spec: LayoutSpec, cameras: readonly string[]): LayoutSpec {
+  if (spec.layout === "pin" && (spec.pin === undefined || !cameras.includes(spec.pin))) return { layout: "speaker" };
+  return spec;
+}
+
+/**
  * The definition a room's choice draws now:
  * - while a screen is shared, the choice if it has a `screen` region, else `presentation`;
- * - `pin` whose participant is absent (they left) is `speaker`;
- * - otherwise the choice.
+ * - otherwise the effective choice (a departed pin's `speaker`).
  */
 export function resolveLayout(
   spec: LayoutSpec,
   sources: Pick<LayoutSources, "cameras" | "screen">,
-): { name: LayoutName; definition: LayoutDefinition } {
+): { name: LayoutName; definition: LayoutDefinition; choice: LayoutSpec } {
+  const choice = effectiveChoice(spec, sources.cameras);
   const chosen =
-    spec.layout === "custom" && spec.definition
-      ? spec.definition
-      : spec.layout === "custom"
+    choice.layout === "custom" && choice.definition
+      ? choice.definition
+      : choice.layout === "custom"
         ? BUILTIN_LAYOUTS.grid
-        : BUILTIN_LAYOUTS[spec.layout];
+        : BUILTIN_LAYOUTS[choice.layout];
   if (sources.screen !== undefined && !chosen.regions.some((r) => r.source === "screen"))
-    return { name: "presentation", definition: BUILTIN_LAYOUTS.presentation };
-  if (spec.layout === "pin" && (spec.pin === undefined || !sources.cameras.includes(spec.pin)))
-    return { name: "speaker", definition: BUILTIN_LAYOUTS.speaker };
-  return { name: spec.layout, definition: chosen };
+    return { name: "presentation", definition: BUILTIN_LAYOUTS.presentation, choice };
+  return { name: choice.layout, definition: chosen, choice };
 }
 
 /**
@@ -52,12 +64,12 @@ export function resolveLayout(
  * `pinned` regions show the speaker (before anyone speaks, the first joiner) and the pinned participant.
  */
 export function computeLayout(spec: LayoutSpec, sources: Omit<LayoutSources, "pin">, canvas: Size, previous?: Assignment): ComputedLayout {
-  const { name, definition } = resolveLayout(spec, sources);
-  const assignment = assignRegions(definition, { ...sources, pin: spec.pin }, previous);
+  const { name, definition, choice } = resolveLayout(spec, sources);
+  const assignment = assignRegions(definition, { ...sources, pin: choice.pin }, previous);
   const { tiles, rounding } = placeTiles(assignment, canvas);
   const focusIndex = definition.regions.findIndex((r) => r.source === "speaker" || r.source === "pinned");
   const focus = focusIndex >= 0 ? (assignment.regions[focusIndex][0] ?? undefined) : undefined;
-  return { tiles, rounding, layout: name, focus, assignment };
+  return { tiles, rounding, layout: name, choice, focus, assignment };
 }
 
 /** True when both put the same tiles in the same rectangles (order aside). */

@@ -23,7 +23,7 @@ function mixer(width = 1280, height = 720) {
   return { m, context };
 }
 
-type Op = { join: string } | { leave: string } | { layout: LayoutSpec } | { speaker: string | undefined };
+type Op = { join: string } | { screen: string } | { leave: string } | { layout: LayoutSpec } | { speaker: string | undefined };
 
 const area = (r: Rect) => r.width * r.height;
 
@@ -33,7 +33,8 @@ describe("video mixer: the tiles it lays out, and when it says so (no media, no 
     await Promise.all(open.splice(0).map((m) => m.close()));
   });
 
-  const cases: { name: string; ops: Op[]; layoutEvents: number; tiles: string[]; largest?: string }[] = [
+  /** `choice`: the layout choice as it stands after the ops (what the room's API reports); grid unless said. */
+  const cases: { name: string; ops: Op[]; layoutEvents: number; tiles: string[]; largest?: string; choice?: LayoutSpec }[] = [
     { name: "one participant fills the canvas", ops: [{ join: "a" }], layoutEvents: 1, tiles: ["a"] },
     {
       name: "a join re-lays the grid and a leave re-lays it back",
@@ -61,6 +62,7 @@ describe("video mixer: the tiles it lays out, and when it says so (no media, no 
       layoutEvents: 5,
       tiles: ["a", "b", "c"],
       largest: "c",
+      choice: { layout: "speaker" },
     },
     {
       name: "the pinned participant is large whoever speaks",
@@ -68,10 +70,27 @@ describe("video mixer: the tiles it lays out, and when it says so (no media, no 
       layoutEvents: 4,
       tiles: ["a", "b", "c"],
       largest: "b",
+      choice: { layout: "pin", pin: "b" },
+    },
+    {
+      name: "a pinned participant who leaves: the speaker layout, drawn and reported",
+      ops: [{ join: "a" }, { join: "b" }, { join: "c" }, { layout: { layout: "pin", pin: "b" } }, { speaker: "c" }, { leave: "b" }],
+      layoutEvents: 5,
+      tiles: ["a", "c"],
+      largest: "c",
+      choice: { layout: "speaker" },
+    },
+    {
+      name: "a shared screen draws the presentation layout, and the choice stands",
+      ops: [{ join: "a" }, { join: "b" }, { layout: { layout: "pin", pin: "b" } }, { screen: "s" }],
+      layoutEvents: 4,
+      tiles: ["a", "b", "s"],
+      largest: "s",
+      choice: { layout: "pin", pin: "b" },
     },
   ];
 
-  it.each(cases)("$name", ({ ops, layoutEvents, tiles, largest }) => {
+  it.each(cases)("$name", ({ ops, layoutEvents, tiles, largest, choice }) => {
     const { m } = mixer();
     open.push(m);
     let events = 0;
@@ -82,11 +101,13 @@ describe("video mixer: the tiles it lays out, and when it says so (no media, no 
     });
     for (const op of ops) {
       if ("join" in op) m.addParticipant(op.join, op.join.toUpperCase());
+      else if ("screen" in op) m.addParticipant(op.screen, op.screen.toUpperCase(), "screen");
       else if ("leave" in op) void m.removeParticipant(op.leave);
       else if ("layout" in op) m.setLayout(op.layout);
       else m.setActiveSpeaker(op.speaker);
     }
     expect(events).toBe(layoutEvents);
+    expect(m.layoutChoice).toEqual(choice ?? { layout: "grid" });
     expect(emitted).toBe(m.layout);
     expect([...m.layout.keys()].sort()).toEqual(tiles);
     // Every tile inside the canvas, none overlapping another.

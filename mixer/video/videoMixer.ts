@@ -114,7 +114,10 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private readonly participants = new Map<string, Participant>();
   private tiles = new Map<string, Rect>();
   private rounding = new Map<string, number>();
+  /** The room's layout choice: its one record (the room hands it over and reads it back as `layoutChoice`). */
   private spec: LayoutSpec = { layout: "grid" };
+  /** The choice as it stands now, from the last computeLayout (a departed pin's `speaker`). */
+  private standing: LayoutSpec = this.spec;
   /** Who is in which region now: the next re-layout keeps whoever need not move (stable placement). */
   private assignment: Assignment | undefined;
   /** Drawn with a highlight in every layout, and large in the speaker layout. */
@@ -181,6 +184,11 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
 
   get layout(): ReadonlyMap<string, Rect> {
     return this.tiles;
+  }
+
+  /** The layout choice as it stands: the one set, or what computeLayout made of it (a departed pin's `speaker`). */
+  get layoutChoice(): LayoutSpec {
+    return this.standing;
   }
 
   /** Starts composing and encoding (once): called when the first receiver connects or media arrives. */
@@ -282,6 +290,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
 
   private relayout(): void {
     const computed = computeLayout(this.spec, this.sources(), this.options, this.assignment);
+    this.standing = computed.choice;
     this.assignment = computed.assignment;
     const { tiles } = computed;
     this.rounding = computed.rounding;

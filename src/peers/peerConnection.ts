@@ -79,7 +79,8 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   protected closed = false;
   /** The section the participant's camera arrives on (and, in an MCU, the mix leaves on). */
   protected videoTransceiver: RTCRtpTransceiver | undefined;
-  private negotiated = false;
+  /** Taken the participant's offer (refused or not): one offer per connection, a new one on a fresh peer. */
+  private offerTaken = false;
   private failedOnce = false;
   private closedSessionTimer: NodeJS.Timeout | undefined;
   private inboundVideoSsrc: number | undefined;
@@ -147,10 +148,18 @@ export abstract class PeerConnection extends EventEmitter<PeerEvents> {
   /** The remote end asked for a keyframe on the participant's section (RTCP PLI). */
   protected abstract remoteKeyframeRequest(): void;
 
+  /**
+   * Whether this connection has taken the participant's offer, from the moment answer() starts: the one
+   * record of "already offered" (the room and the signaling session ask it; a refused offer's peer is replaced).
+   */
+  get hasOffer(): boolean {
+    return this.offerTaken;
+  }
+
   /** Applies the browser's offer and returns the answer SDP (with candidates). */
   async answer(offerSdp: string): Promise<string> {
-    if (this.negotiated) throw new NegotiationError("negotiation-failed", "this connection is already negotiated");
-    this.negotiated = true;
+    if (this.offerTaken) throw new NegotiationError("negotiation-failed", "this connection is already negotiated");
+    this.offerTaken = true;
     // Checked before werift sees the offer: it opens a UDP socket for every unbundled section.
     const tooMany = tooManySectionsReason(offerSdp);
     if (tooMany) throw new NegotiationError("too-many-sections", tooMany);

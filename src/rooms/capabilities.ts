@@ -1,4 +1,4 @@
-import type { RoomMode, SignalData } from "../../protocol/messages.js";
+import type { RecordingState, RoomMode, SignalData } from "../../protocol/messages.js";
 import type { LinkReport } from "../peers/linkMonitor.js";
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
@@ -13,6 +13,8 @@ import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo
 export interface PeerNegotiation {
   /** Resolves to the server's answer SDP. */
   offer(id: string, sdp: string): Promise<string>;
+  /** Whether the participant's current connection has taken an offer: its peer's own record (PeerConnection.hasOffer). */
+  hasOffer(id: string): boolean;
   candidate(id: string, candidate: IceCandidate | null): Promise<void>;
 }
 
@@ -29,7 +31,7 @@ export interface SignalRelay {
 /** The composite's arrangement and whom it highlights (MCU). */
 export interface LayoutControl {
   readonly layoutChoice: LayoutSpec;
-  /** An unknown `pin` throws UnknownParticipantError, an unknown layout RangeError. */
+  /** An unknown `pin` throws UnknownParticipantError, a viewer's NotASenderError, an unknown layout RangeError. */
   setLayout(choice: LayoutSpec): void;
   /** Who the mixer hears speaking now. */
   readonly activeSpeaker: string | undefined;
@@ -63,8 +65,11 @@ export interface RecordingOptions {
 export interface RecordingControl {
   /** The recording in progress, if any. */
   readonly activeRecording: RecordingInfo | undefined;
-  /** The display name of the participant who started the recording in progress (the REC indicator says it). */
-  readonly recordingStartedByName: string | undefined;
+  /**
+   * The REC indicator, composed here alone: what `joined` tells a newcomer and every `recording` broadcast
+   * carries (null while none runs; `startedBy` the participant who started it, absent for the API and AUTO_RECORD).
+   */
+  readonly recordingState: RecordingState;
   /**
    * Throws RecordingStateError if one is running, and RateLimitedError when participants start
    * recordings faster than one per RECORDING_START_INTERVAL_MS.

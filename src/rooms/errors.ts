@@ -38,3 +38,15 @@ export class RateLimitedError extends ProtocolError<"rate-limited"> {
     super("rate-limited", message);
   }
 }
+
+/**
+ * A `pin` naming a viewer: only senders have a tile to pin. Not a signaling code (layouts are set through
+ * the control API alone, as `not-a-sender`): the room decides it, and the API's layout route maps it to 400.
+ */
+export class NotASenderError extends Error {
+  readonly code = "not-a-sender";
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

@@ -363,6 +363,36 @@ describe("McuRoom rules", () => {
     for (const c of [a.channel, b.channel, late.channel]) expect(speakerMessages(c).at(-1)).toEqual({ type: "speaker", id: null });
   });
 
+  it("refuses a layout it cannot draw, each with its own error, and keeps the one it has", () => {
+    const { room } = makeRoom();
+    const ada = join1(room, "Ada");
+    const vic = join1(room, "빅토르", "viewer");
+    const layout = capability(room, "layout");
+    layout.setLayout({ layout: "speaker" });
+    const cases = [
+      { choice: { layout: "pin" as const }, error: { name: "RangeError", message: 'the "pin" layout needs the participant to pin' } },
+      {
+        choice: { layout: "pin" as const, pin: "nobody" },
+        error: { code: "unknown-participant", message: 'no participant "nobody" in room "unit"' },
+      },
+      {
+        choice: { layout: "pin" as const, pin: vic.participant.id },
+        error: {
+          name: "NotASenderError",
+          code: "not-a-sender",
+          message: `participant "${vic.participant.id}" (빅토르) is a viewer: only senders have a tile to pin`,
+        },
+      },
+      { choice: { layout: "custom" as const }, error: { name: "RangeError", message: 'the "custom" layout needs its definition' } },
+    ];
+    for (const { choice, error } of cases) {
+      expect(() => layout.setLayout(choice), JSON.stringify(choice)).toThrow(expect.objectContaining(error));
+      expect(layout.layoutChoice).toEqual({ layout: "speaker" });
+    }
+    layout.setLayout({ layout: "pin", pin: ada.participant.id });
+    expect(layout.layoutChoice).toEqual({ layout: "pin", pin: ada.participant.id });
+  });
+
   it("falls back to the speaker layout when the pinned participant leaves", async () => {
     const { room, mixer } = makeRoom();
     const ada = join1(room, "Ada");
@@ -372,7 +402,12 @@ describe("McuRoom rules", () => {
     expect(() => layout.setLayout({ layout: "pin", pin: "nobody" })).toThrow(/no participant "nobody"/);
     await room.remove(ada.participant.id, "left");
     expect(layout.layoutChoice).toEqual({ layout: "speaker" });
-    expect(mixer.layouts.at(-1)).toEqual({ layout: "speaker" });
+    // One record of the choice: the room's API reads the mixer's, which draws it.
+    expect(mixer.layoutChoice).toEqual({ layout: "speaker" });
+    expect(mixer.layouts.at(-1), "the room told the mixer nothing more: it worked the fallback out itself").toEqual({
+      layout: "pin",
+      pin: ada.participant.id,
+    });
   });
 
   it("has negotiation, layout, recording, mix figures, link figures and screen sharing, and no signal relay or server offers", () => {

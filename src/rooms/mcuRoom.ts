@@ -1,7 +1,7 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import { RtpPacket } from "werift";
-import type { Role } from "../../protocol/messages.js";
+import type { RecordingState, Role } from "../../protocol/messages.js";
 import type {
   DisplayControl,
   LayoutControl,
@@ -13,7 +13,7 @@ import type {
 } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
-import { RateLimitedError, RecordingStateError, UnknownParticipantError } from "./errors.js";
+import { NotASenderError, RateLimitedError, RecordingStateError, UnknownParticipantError } from "./errors.js";
 import { layoutKinds, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo.js";
 import { RoomRecording } from "../recordings/roomRecording.js";
@@ -51,7 +51,6 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   /** The room's one screen share (a second peer connection of the sharer's). */
   private readonly screens: RoomScreenShare;
   readonly capabilities: RoomCapabilities;
-  private layout: LayoutSpec = { layout: "grid" };
   private recording: RoomRecording | undefined;
   private recordingStartedBy: RecordingOrigin | undefined;
   private startedByName: string | undefined;
@@ -151,8 +150,13 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     });
   }
 
+  /**
+   * The mixer keeps the layout choice, and the room reads it back: the mixer redraws on what the room does not
+   * drive (a new speaker, a screen) and computeLayout alone decides what a choice falls back to (a departed
+   * pin's `speaker`), so a copy here could only go stale. The room checks a choice (who may be pinned) first.
+   */
   get layoutChoice(): LayoutSpec {
-    return this.layout;
+    return this.mixer.layoutChoice;
   }
 
   /** Who the mixer hears speaking now (highlighted in every layout, large in `speaker`). */
@@ -169,20 +173,19 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       const member = this.members.get(choice.pin);
       if (!member) throw new UnknownParticipantError(`no participant "${choice.pin.slice(0, 64)}" in room "${this.name}"`);
       if (member.role !== "sender")
-        throw new UnknownParticipantError(`participant "${choice.pin}" is a viewer: only senders have a tile to pin`);
+        throw new NotASenderError(`participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
       next = { layout: "pin", pin: choice.pin };
     }
     if (choice.layout === "custom") {
       if (choice.definition === undefined) throw new RangeError('the "custom" layout needs its definition');
       next = { layout: "custom", definition: choice.definition };
     }
-    this.layout = next;
+    this.mixer.setLayout(next);
     this.log.info("layout changed", {
       layout: next.layout,
       pin: next.pin ?? null,
       ...(next.definition ? { regions: next.definition.regions.length } : {}),
     });
-    this.mixer.setLayout(next);
   }
 
   /** Read-only figures for /metrics: the mixer's counters and the room's live ffmpeg children. */
@@ -194,8 +197,11 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return this.recording?.info();
   }
 
-  get recordingStartedByName(): string | undefined {
-    return this.recording ? this.startedByName : undefined;
+  get recordingState(): RecordingState {
+    const info = this.recording?.info();
+    if (!info) return null;
+    const startedBy = this.startedByName;
+    return { id: info.id, startedAt: info.startedAt, ...(startedBy !== undefined ? { startedBy } : {}) };
   }
 
   async startRecording(by: RecordingOrigin, options: RecordingOptions = {}): Promise<RecordingInfo> {
@@ -291,14 +297,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     this.noteForRecording({ kind: "leave", participant: { id, name: p.name }, reason });
     this.mixer.removeAudioListener(id);
     this.screens.stopScreen(id, "the sharer left");
+    const pinned = this.mixer.layoutChoice.pin === id;
+    // The mixer re-lays at once (its choice then stands as computeLayout makes it: a departed pin's `speaker`).
     const removal = p.role === "sender" ? this.mixer.removeSender(id) : Promise.resolve();
-    // A departed pin falls back to the speaker layout (the mixer already draws it so). Ids are never reused,
-    // so the pin can never come back: the room's choice says what is really drawn.
-    if (this.layout.pin === id) {
-      this.layout = { layout: "speaker" };
-      this.log.info("pinned participant left: layout falls back to speaker", { participant: id });
-      this.mixer.setLayout(this.layout);
-    }
+    if (pinned) this.log.info(`pinned participant left: layout falls back to ${this.mixer.layoutChoice.layout}`, { participant: id });
     if (this.members.size === 0) {
       // Closing starts before anything is awaited, so a join arriving meanwhile gets a fresh room rather
       // than this one, which would say bye to it a moment later.
@@ -353,9 +355,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   private broadcastRecording(): void {
-    const info = this.recording?.info();
-    const startedBy = this.recordingStartedByName;
-    const recording = info ? { id: info.id, startedAt: info.startedAt, ...(startedBy !== undefined ? { startedBy } : {}) } : null;
+    const recording = this.recordingState;
     for (const p of this.members.values()) p.channel.send({ type: "recording", recording });
   }
 

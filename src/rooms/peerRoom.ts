@@ -17,7 +17,6 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   /** Every callback into this room's media (packets, the mixer's timers and children) runs through it. */
   protected readonly faults = new FaultBoundary((err, where) => this.failed(err, where));
   private readonly connectDeadlines = new Map<string, NodeJS.Timeout>();
-  private readonly offered = new Set<string>();
 
   /** A new peer connection of this room's mode. */
   protected abstract createPeer(): M["peer"];
@@ -32,15 +31,18 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   async offer(id: string, sdp: string): Promise<string> {
     const p = this.members.get(id);
     if (!p) throw this.refused(id, sdp, new NegotiationError("negotiation-failed", "not in this room"));
-    if (this.offered.has(id))
+    if (p.peer.hasOffer)
       throw this.refused(id, sdp, new NegotiationError("negotiation-failed", "this participant's connection is already negotiated"));
-    this.offered.add(id);
     try {
       return await p.peer.answer(sdp);
     } catch (err) {
       await this.resetPeer(id);
       throw this.refused(id, sdp, err);
     }
+  }
+
+  hasOffer(id: string): boolean {
+    return this.members.get(id)?.peer.hasOffer ?? false;
   }
 
   /** LinkStats: the participant's link, from their peer connection's RTCP. */
@@ -77,7 +79,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   /** Back on a new socket: the page offers on a fresh peer connection, within CONNECT_TIMEOUT_MS as at a join. */
   protected override onResumed(p: M, _gapMs: number): void {
     // Their old socket was still open (only the page lost it): its peer may be negotiated or connected.
-    if (this.offered.has(p.id) || p.peer.isConnected) void this.resetPeer(p.id);
+    if (p.peer.hasOffer || p.peer.isConnected) void this.resetPeer(p.id);
     this.startConnectDeadline(p);
   }
 
@@ -87,7 +89,6 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     if (!p || this.closing) return;
     const old = p.peer;
     p.peer = this.createPeer();
-    this.offered.delete(id);
     this.attachPeer(p);
     await old.close();
   }
@@ -154,7 +155,6 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
   /** Closes the participant's peer and forgets their connection state; the mode's remove() calls it. */
   protected async releasePeer(p: M): Promise<void> {
     this.clearConnectDeadline(p.id);
-    this.offered.delete(p.id);
     await p.peer.close();
   }
 
@@ -202,7 +202,7 @@ export abstract class PeerRoom<M extends Participant> extends BaseRoom<M> implem
     this.connectDeadlines.delete(p.id);
     if (this.members.get(p.id) !== p || p.peer.isConnected) return;
     const seconds = Math.round(this.config.connectTimeoutMs / 100) / 10;
-    if (this.offered.has(p.id)) {
+    if (p.peer.hasOffer) {
       this.context.metrics?.connectionFailed("timeout");
       this.dropParticipant(
         p,

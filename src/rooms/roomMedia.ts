@@ -23,6 +23,7 @@ export type RoomMixing = Pick<
   | "addScreen"
   | "removeScreen"
   | "layout"
+  | "layoutChoice"
   | "activeSpeaker"
   | "videoStats"
   | "audioStats"
@@ -34,7 +35,10 @@ export type RoomMixing = Pick<
 };
 
 /** What every room asks of a participant's peer connection. */
-export type ParticipantPeer = Pick<PeerConnection, "answer" | "addRemoteCandidate" | "isConnected" | "requestKeyframe" | "close"> &
+export type ParticipantPeer = Pick<
+  PeerConnection,
+  "answer" | "hasOffer" | "addRemoteCandidate" | "isConnected" | "requestKeyframe" | "close"
+> &
   Partial<Pick<PeerConnection, "link">> & {
     on<K extends keyof PeerEvents>(event: K, listener: (...args: PeerEvents[K]) => void): unknown;
   };

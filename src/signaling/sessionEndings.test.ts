@@ -52,10 +52,10 @@ function fakeRoom(behaviour: FakeRoomBehaviour = {}) {
     mode: "mcu",
     isClosing: false,
     capabilities: {
-      negotiation: { offer: behaviour.offer ?? (async () => "v=0\r\n"), candidate: async () => undefined },
+      negotiation: { offer: behaviour.offer ?? (async () => "v=0\r\n"), hasOffer: () => false, candidate: async () => undefined },
       recording: {
         activeRecording: undefined,
-        recordingStartedByName: undefined,
+        recordingState: null,
         startRecording: behaviour.startRecording ?? (async () => undefined),
         stopRecording: async () => undefined,
       },

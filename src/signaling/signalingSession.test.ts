@@ -223,4 +223,78 @@ describe("SignalingSession", () => {
         .map((m) => m.name),
     ).toEqual(["Bo"]);
   });
+
+  it("tells a newcomer the REC indicator every participant was broadcast: one composition of it (issue 24)", async () => {
+    const { connect } = setUp();
+    const ada = connect();
+    ada.deliver({ type: "join", room: "rec", name: "Ada" });
+    ada.deliver({ type: "record", action: "start" });
+    await settle();
+    const broadcast = ada.received.filter((m) => m.type === "recording");
+    expect(broadcast).toHaveLength(1);
+    const on = broadcast[0].type === "recording" ? broadcast[0].recording : undefined;
+    expect(on).toMatchObject({ startedBy: "Ada" });
+    const bo = connect();
+    bo.deliver({ type: "join", room: "rec", name: "Bo" });
+    await settle();
+    const joined = bo.received.find((m) => m.type === "joined");
+    // startedAt is time 0 of the media, fixed once the mixer's recording starts, after the first broadcast:
+    // the broadcast carries the request's moment, a later joined the media's (a few ms apart here).
+    expect(joined?.type === "joined" ? joined.recording : undefined).toEqual({ ...on, startedAt: expect.any(String) });
+    ada.deliver({ type: "record", action: "stop" });
+    await settle();
+    expect(bo.received.filter((m) => m.type === "recording").at(-1)).toEqual({ type: "recording", recording: null });
+    const late = connect();
+    late.deliver({ type: "join", room: "rec", name: "Cy" });
+    await settle();
+    expect(late.received.find((m) => m.type === "joined")).toMatchObject({ recording: null });
+  });
+
+  it("asks the peer whether an offer was taken: the session, the room and the peer connection never disagree (issue 24)", async () => {
+    const { rooms, media, connect } = setUp();
+    const candidate = { type: "candidate", candidate: { candidate: "candidate:1 1 udp 1 127.0.0.1 5000 typ host" } };
+    const s = connect();
+    s.deliver({ type: "join", room: "offers", name: "Ada" });
+    await settle();
+    const room = rooms.get("offers")!;
+    const id = room.list()[0].id;
+    const negotiation = room.capabilities.negotiation!;
+    const agree = (offered: boolean) => {
+      expect(negotiation.hasOffer(id), "the room").toBe(offered);
+      expect(media.peers.at(-1)?.hasOffer, "the participant's current peer").toBe(offered);
+    };
+    const steps = [
+      { send: candidate, reply: { code: "bad-message", message: "send the offer before candidates" }, offered: false },
+      { send: { type: "offer", sdp: UNUSABLE_OFFER }, reply: { code: "no-usable-codec" }, offered: false },
+      { send: candidate, reply: { code: "bad-message", message: "send the offer before candidates" }, offered: false },
+      { send: { type: "offer", sdp: "v=0" }, reply: { type: "answer" }, offered: true },
+      { send: candidate, reply: undefined, offered: true },
+      {
+        send: { type: "offer", sdp: "v=0" },
+        reply: { code: "already-negotiated", message: "this connection already sent its offer" },
+        offered: true,
+      },
+    ];
+    for (const step of steps) {
+      const before = s.received.length;
+      s.deliver(step.send);
+      await settle();
+      const replies = s.received.slice(before).filter((m) => m.type !== "participants");
+      if (step.reply) expect(replies, JSON.stringify(step.send)).toEqual([expect.objectContaining(step.reply)]);
+      else expect(replies, JSON.stringify(step.send)).toEqual([]);
+      agree(step.offered);
+    }
+    // Back on a new socket with the resume key: a fresh peer, which takes the page's new offer.
+    const joined = s.received.find((m) => m.type === "joined");
+    if (joined?.type !== "joined") throw new Error("not joined");
+    s.emit("close", 1006);
+    await settle();
+    agree(false);
+    const again = connect();
+    again.deliver({ type: "join", room: "offers", name: "Ada", resume: joined.resume });
+    again.deliver({ type: "offer", sdp: "v=0" });
+    await settle();
+    expect(again.received.filter((m) => m.type === "answer" || m.type === "error").map((m) => m.type)).toEqual(["answer"]);
+    agree(true);
+  });
 });

@@ -10,7 +10,7 @@ import { participantInfo, type Member, type ParticipantChannel } from "../rooms/
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { isByeReason, type ByeReason } from "../../protocol/byeReasons.js";
 import { isFatal, type ErrorCode } from "../../protocol/errorCodes.js";
-import type { ClientMessage, JoinMessage, RecordingState, ServerMessage } from "../../protocol/messages.js";
+import type { ClientMessage, JoinMessage, ServerMessage } from "../../protocol/messages.js";
 import { parseClientMessage } from "../../protocol/parse.js";
 import { protocolCodeOf } from "../../protocol/protocolError.js";
 import { RateLimiter } from "./rateLimiter.js";
@@ -49,7 +49,6 @@ export class SignalingSession implements ParticipantChannel {
   private participant: Member | undefined;
   /** While a join is being admitted: what the room sent meanwhile, transmitted right after `joined`. */
   private heldUntilJoined: ServerMessage[] | undefined;
-  private offered = false;
   /** From the join token (or, without tokens, the role): may this participant start and stop recordings. */
   private mayRecord = false;
   private closed = false;
@@ -160,7 +159,7 @@ export class SignalingSession implements ParticipantChannel {
           return await capability(room, "serverOffers").answer(participant.id, message.sdp);
         case "candidate": {
           const negotiation = capability(room, "negotiation");
-          if (!this.offered) return this.error("bad-message", "send the offer before candidates");
+          if (!negotiation.hasOffer(participant.id)) return this.error("bad-message", "send the offer before candidates");
           return await negotiation.candidate(participant.id, message.candidate);
         }
         case "signal":
@@ -247,7 +246,7 @@ export class SignalingSession implements ParticipantChannel {
       iceServers: iceServersFor(this.config.iceServers, turn, participant.id),
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       participants: room.list().map(participantInfo),
-      recording: recordingState(room),
+      recording: room.capabilities.recording?.recordingState ?? null,
       ...(room.holdsDroppedParticipants ? { resume: participant.resumeKey } : {}),
     });
     const held = this.heldUntilJoined ?? [];
@@ -286,7 +285,7 @@ export class SignalingSession implements ParticipantChannel {
   /** A refused offer leaves the participant in the room on a fresh peer: they may offer again. */
   private async offer(room: ConferenceRoom, participant: Member, sdp: string): Promise<void> {
     const negotiation = capability(room, "negotiation");
-    if (this.offered) {
+    if (negotiation.hasOffer(participant.id)) {
       this.log.warn("offer refused", {
         room: room.name,
         participant: participant.id,
@@ -295,12 +294,10 @@ export class SignalingSession implements ParticipantChannel {
       });
       return this.error("already-negotiated", "this connection already sent its offer");
     }
-    this.offered = true;
     try {
       const answer = await negotiation.offer(participant.id, sdp);
       this.send({ type: "answer", sdp: answer });
     } catch (err) {
-      this.offered = false;
       this.error(protocolCodeOf(err) ?? "negotiation-failed", (err as Error).message);
     }
   }
@@ -327,12 +324,4 @@ export class SignalingSession implements ParticipantChannel {
     this.participant = undefined;
     if (room && participant) await room.remove(participant.id, reason);
   }
-}
-
-/** What `joined` says of the room's recording: the REC indicator's state. */
-function recordingState(room: ConferenceRoom): RecordingState {
-  const control = room.capabilities.recording;
-  const info = control?.activeRecording;
-  const startedBy = control?.recordingStartedByName;
-  return info ? { id: info.id, startedAt: info.startedAt, ...(startedBy !== undefined ? { startedBy } : {}) } : null;
 }

@@ -2,8 +2,9 @@ import { renditionLadder, type MixStream } from "../../mixer/video/renditionLadd
 import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
 import type { RoomMixerEvents } from "../../mixer/roomMixer.js";
+import type { MixRecording } from "../../mixer/recording/mixRecording.js";
 import type { Rect } from "../../mixer/layout/gridLayout.js";
-import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
+import { computeLayout, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import { NegotiationError, type PeerEvents } from "../../src/peers/peerConnection.js";
 import type { ForwardedStream } from "../../src/peers/sfuPeer.js";
 import type { ParticipantChannel } from "../../src/rooms/participant.js";
@@ -30,7 +31,10 @@ export class FakePeer extends EventEmitter<PeerEvents> implements MixReceivingPe
   readonly sent = { video: 0, audio: 0 };
   private readonly forwards = new Map<string, ForwardedStream>();
 
+  /** As a real peer's: set as the offer is taken, refused or not (the room replaces a refused offer's peer). */
+  hasOffer = false;
   async answer(offerSdp: string): Promise<string> {
+    this.hasOffer = true;
     if (offerSdp === UNUSABLE_OFFER) throw new NegotiationError("no-usable-codec", "the offer has no video section");
     return "v=0 fake answer";
   }
@@ -154,8 +158,21 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   setLayout(spec: LayoutSpec): void {
     this.layouts.push(spec);
   }
-  record(): never {
-    throw new Error("the fake mixer does not record");
+  /** As the real mixer's: what computeLayout makes of the last choice with the senders here now. */
+  get layoutChoice(): LayoutSpec {
+    const spec = this.layouts.at(-1) ?? { layout: "grid" };
+    return computeLayout(
+      spec,
+      { cameras: [...this.senders.keys()], screen: undefined, speaker: this.activeSpeaker },
+      { width: 1280, height: 720 },
+    ).choice;
+  }
+  /** Recordings the room started: each writes nothing, and starts at once (time 0 is now). */
+  recordings = 0;
+  record(): MixRecording {
+    this.recordings++;
+    const fake = { started: Promise.resolve(), bytes: 0, durationMs: 0, finished: false, onDetach: undefined, onError: undefined };
+    return { ...fake, mediaTime: () => 0, finish: () => undefined } as unknown as MixRecording;
   }
   async close(): Promise<void> {
     this.closed = true;

@@ -4,6 +4,7 @@ import { BUILTIN_LAYOUTS } from "../../../mixer/layout/builtinLayouts.js";
 import { ApiError } from "./apiError.js";
 import type { ApiDeps } from "./apiDeps.js";
 import { capability } from "../../rooms/capabilities.js";
+import { NotASenderError } from "../../rooms/errors.js";
 import { parseBody, roomOr404 } from "./validate.js";
 
 /**
@@ -21,16 +22,15 @@ export function layoutRoutes(router: Router, deps: ApiDeps): void {
   });
 
   router.put("/rooms/:room/layout", (req, res) => {
-    const room = roomOr404(deps.rooms, req.params.room);
-    const layout = capability(room, "layout");
+    const layout = capability(roomOr404(deps.rooms, req.params.room), "layout");
     const choice: LayoutChoice = parseBody(layoutChoiceSchema, req.body);
-    if (choice.pin !== undefined) {
-      const member = room.list().find((m) => m.id === choice.pin);
-      if (member && member.role !== "sender")
-        throw new ApiError(400, "not-a-sender", `participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
+    try {
+      layout.setLayout(choice);
+    } catch (err) {
+      // Who may be pinned is the room's rule; an unknown pin (unknown-participant) apiRouter answers by its code.
+      if (err instanceof NotASenderError) throw new ApiError(400, err.code, err.message);
+      throw err;
     }
-    // An unknown pin (unknown-participant): apiRouter answers by its code.
-    layout.setLayout(choice);
     res.json(layout.layoutChoice);
   });
 }
