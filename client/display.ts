@@ -41,3 +41,59 @@ export function sameDisplay(a: DisplayMessage | undefined, b: DisplayMessage): b
     a !== undefined && a.width === b.width && a.height === b.height && a.pixelRatio === b.pixelRatio && a.orientation === b.orientation
   );
 }
+
+/** Where the mix is shown, as DisplayWatch measures it. */
+export interface MixSurface {
+  readonly stage: HTMLElement;
+  /** The box the mix may fill now, in CSS pixels (Ui.mixBox). */
+  mixBox(): Viewport;
+}
+
+/**
+ * MCU: tells the server the box the mix is shown in now, and again whenever it changes (resize, rotation, a
+ * new pixel ratio), at most every 250 ms, until stop().
+ */
+export class DisplayWatch {
+  private sent: DisplayMessage | undefined;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private stopWatching: (() => void) | null = null;
+
+  constructor(
+    private readonly surface: MixSurface,
+    private readonly send: (message: DisplayMessage) => void,
+  ) {}
+
+  start(): void {
+    this.report();
+    const soon = () => {
+      this.timer ??= setTimeout(() => this.report(), 250);
+    };
+    const observer = new ResizeObserver(soon);
+    observer.observe(this.surface.stage);
+    window.addEventListener("resize", soon);
+    window.addEventListener("orientationchange", soon);
+    this.stopWatching = () => {
+      observer.disconnect();
+      window.removeEventListener("resize", soon);
+      window.removeEventListener("orientationchange", soon);
+    };
+  }
+
+  stop(): void {
+    this.stopWatching?.();
+    this.stopWatching = null;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private report(): void {
+    this.timer = null;
+    const message = displayMessage(this.surface.mixBox(), window.devicePixelRatio, {
+      width: window.innerWidth,
+      height: window.innerHeight,
+    });
+    if (sameDisplay(this.sent, message)) return;
+    this.sent = message;
+    this.send(message);
+  }
+}

@@ -4,7 +4,9 @@ import { installView } from "./automation.js";
 import { isLanguage, pickLanguage, Translator } from "./i18n/translator.js";
 import { parseMode, readPageParams, validateJoin, wantsAutoJoin } from "./params.js";
 import { PreJoin } from "./prejoin.js";
+import type { Text } from "./i18n/text.js";
 import { Session } from "./session.js";
+import { browserSessionDeps } from "./sessionDeps.js";
 import { Ui } from "./ui.js";
 
 const LANGUAGE_KEY = "tessera.language";
@@ -21,12 +23,12 @@ const params = readPageParams(window.location.search);
 const i18n = new Translator(pickLanguage(navigator.languages ?? [navigator.language], params.lang, savedLanguage()));
 const ui = new Ui(i18n);
 const view = installView();
+const deps = browserSessionDeps(ui, view);
 const prejoin = new PreJoin(() => i18n.t, params.mic === "off", params.camera === "off");
 let session: Session | null = null;
 
-function showError(message: string): void {
-  view.error = message;
-  ui.showError(message);
+function showError(shown: Text): void {
+  view.error = ui.showError(shown);
 }
 
 function setBusy(busy: boolean): void {
@@ -36,10 +38,10 @@ function setBusy(busy: boolean): void {
 
 function join(room: string, name: string, role: string, mode: string): void {
   if (session) return;
-  const checked = validateJoin(room, name, role, mode, i18n.t);
+  const checked = validateJoin(room, name, role, mode);
   if (!checked.ok) {
     showError(checked.error);
-    (room === "" || checked.error.includes(room) ? ui.roomInput : ui.nameInput).focus();
+    (checked.error.key === "error.enterRoom" || checked.error.key === "error.badRoom" ? ui.roomInput : ui.nameInput).focus();
     return;
   }
   ui.clearError();
@@ -54,10 +56,11 @@ function join(room: string, name: string, role: string, mode: string): void {
     options,
     ui,
     view,
-    () => {
+    deps,
+    (lastErrorCode) => {
       if (session === current) session = null;
       setBusy(false);
-      const full = view.errorCode === "room-full" && options.role === "sender";
+      const full = lastErrorCode === "room-full" && options.role === "sender";
       // fail() shows its message after the session has ended: offer the viewer seat once it is on screen.
       queueMicrotask(() => {
         if (full && !ui.error.hidden) ui.joinAsViewer.hidden = false;
@@ -115,8 +118,8 @@ window.addEventListener("pagehide", () => {
 
 ui.relabel();
 ui.fillForm(params.room, params.name, params.mode);
-ui.setStatus("idle", "Not connected");
-const urlMode = parseMode(params.mode, "in the page address");
+ui.setStatus("idle", "status.idle");
+const urlMode = parseMode(params.mode, true);
 if (!urlMode.ok) {
   // A link with a mistyped mode must not silently create a room of another mode: say so, wait for the form.
   showError(urlMode.error);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { render } from "./i18n/text.js";
 import { Translator } from "./i18n/translator.js";
 import { constraintsFor, describeMediaFailure, openWithFallback, type MediaFailureFacts } from "./media.js";
 
@@ -12,7 +13,7 @@ const facts = (over: Partial<MediaFailureFacts>): MediaFailureFacts => ({
   ...over,
 });
 const { t } = new Translator("en");
-const describeEn = (f: MediaFailureFacts) => describeMediaFailure(f, t);
+const describeEn = (f: MediaFailureFacts) => render(t, describeMediaFailure(f));
 
 describe("media failure messages", () => {
   it("names the denied device", () => {
@@ -36,7 +37,7 @@ describe("media failure messages", () => {
   });
 
   it("speaks Korean when asked", () => {
-    expect(describeMediaFailure(facts({ camera: "denied" }), new Translator("ko").t)).toMatch(/^카메라 접근이 거부되었습니다/);
+    expect(render(new Translator("ko").t, describeMediaFailure(facts({ camera: "denied" })))).toMatch(/^카메라 접근이 거부되었습니다/);
   });
 });
 

@@ -1,12 +1,17 @@
 // Local camera and microphone: which devices, audio-only when the camera cannot be had, and plain-language
 // messages for why they could not be opened.
 
-import type { Translate } from "./i18n/translator.js";
+import { errorDetail, text, type Text } from "./i18n/text.js";
 
 export const CAPTURE = { width: 640, height: 480, frameRate: 30 } as const;
 
+/** The devices could not be opened; `shown` is why, for the page (the message is its key, for the console). */
 export class MediaAccessError extends Error {
   override readonly name = "MediaAccessError";
+
+  constructor(readonly shown: Text) {
+    super(shown.key);
+  }
 }
 
 type Permission = PermissionState | "unknown";
@@ -22,38 +27,38 @@ export interface MediaFailureFacts {
   hasMicrophone: boolean | null;
 }
 
-function both(t: Translate, camera: boolean, microphone: boolean): string {
-  if (camera && microphone) return t("media.cameraAndMicrophone");
-  if (camera) return t("media.camera");
-  if (microphone) return t("media.microphone");
-  return t("media.cameraOrMicrophone");
+function both(camera: boolean, microphone: boolean): Text {
+  if (camera && microphone) return text("media.cameraAndMicrophone");
+  if (camera) return text("media.camera");
+  if (microphone) return text("media.microphone");
+  return text("media.cameraOrMicrophone");
 }
 
 /** The message shown in #error; pure so that it can be tested without a browser. */
-export function describeMediaFailure(f: MediaFailureFacts, t: Translate): string {
+export function describeMediaFailure(f: MediaFailureFacts): Text {
   switch (f.errorName) {
     case "NotAllowedError":
     case "PermissionDeniedError": {
       const camera = f.camera === "denied";
       const microphone = f.microphone === "denied";
-      return t("media.denied", { what: camera || microphone ? both(t, camera, microphone) : t("media.cameraAndMicrophone") });
+      return text("media.denied", { what: camera || microphone ? both(camera, microphone) : text("media.cameraAndMicrophone") });
     }
     case "NotFoundError":
     case "DevicesNotFoundError": {
       const camera = f.hasCamera === false;
       const microphone = f.hasMicrophone === false;
-      return t("media.notFound", { what: camera || microphone ? both(t, camera, microphone) : t("media.cameraOrMicrophone") });
+      return text("media.notFound", { what: camera || microphone ? both(camera, microphone) : text("media.cameraOrMicrophone") });
     }
     case "NotReadableError":
     case "TrackStartError":
     case "AbortError":
-      return t("media.busy");
+      return text("media.busy");
     case "OverconstrainedError":
-      return t("media.overconstrained");
+      return text("media.overconstrained");
     case "SecurityError":
-      return t("media.insecure");
+      return text("media.insecure");
     default:
-      return t("media.other", { detail: `${f.errorName}${f.errorMessage ? `: ${f.errorMessage}` : ""}` });
+      return text("media.other", { detail: `${f.errorName}${f.errorMessage ? `: ${f.errorMessage}` : ""}` });
   }
 }
 
@@ -129,25 +134,25 @@ export async function openWithFallback(getUserMedia: GetUserMedia, choice: Devic
 }
 
 /** The plain-language message for a getUserMedia error, with what the permissions and device lists say. */
-export async function explainMediaError(error: unknown, t: Translate): Promise<string> {
+export async function explainMediaError(error: unknown): Promise<Text> {
   const errorName = error instanceof Error ? error.name : "Error";
-  const errorMessage = error instanceof Error ? error.message : String(error);
+  const errorMessage = errorDetail(error);
   const [camera, microphone, kinds] = await Promise.all([permission("camera"), permission("microphone"), deviceKinds()]);
-  return describeMediaFailure({ errorName, errorMessage, camera, microphone, ...kinds }, t);
+  return describeMediaFailure({ errorName, errorMessage, camera, microphone, ...kinds });
 }
 
 /**
  * Opens the microphone and the camera (640x480, 30 fps), or what of them can be opened. Throws
  * MediaAccessError with a message that says which device is missing or denied. Never called for viewers.
  */
-export async function openLocalMedia(t: Translate, choice: DeviceChoice = {}): Promise<OpenedMedia> {
+export async function openLocalMedia(choice: DeviceChoice = {}): Promise<OpenedMedia> {
   if (!navigator.mediaDevices?.getUserMedia) {
-    throw new MediaAccessError(window.isSecureContext ? t("media.unsupported") : t("media.needsHttps"));
+    throw new MediaAccessError(text(window.isSecureContext ? "media.unsupported" : "media.needsHttps"));
   }
   try {
     return await openWithFallback((c) => navigator.mediaDevices.getUserMedia(c), choice);
   } catch (error) {
-    throw new MediaAccessError(await explainMediaError(error, t));
+    throw new MediaAccessError(await explainMediaError(error));
   }
 }
 

@@ -1,8 +1,11 @@
-// Mesh rooms: one MeshPeer per other participant. The newcomer calls everyone already present; the
+// Mesh rooms' media: one MeshPeer per other participant. The newcomer calls everyone already present; the
 // others answer. Who is present comes from `participants`; a participant who left is hung up on.
 
+import { errorDetail, text, type Text } from "./i18n/text.js";
 import { MeshPeer } from "./meshPeer.js";
 import type { ParticipantInfo, Role, SignalData } from "../protocol/messages.js";
+import type { MediaContext, MediaMessage, MediaStatus, RoomMedia } from "./roomMedia.js";
+import type { RemoteSurface } from "./sfu.js";
 
 /** Without a connected media path to a participant this long, give up on them (the others stay). */
 const PEER_CONNECT_TIMEOUT_MS = 30_000;
@@ -29,58 +32,55 @@ export function meshState(states: readonly RTCPeerConnectionState[]): MeshState 
   return "connecting";
 }
 
-export interface MeshHandlers {
-  send(to: string, data: SignalData): void;
-  /** Participant `id`'s stream gained a track. */
-  onStream(id: string, stream: MediaStream): void;
-  /** The connection to `id` is gone (they left, or it failed); drop their video. */
-  onPeerClosed(id: string): void;
-  /** A connection to `id` failed or never came up; the others carry on. */
-  onPeerFailed(id: string, reason: string): void;
-  /** Some connection's state changed: recompute the room's state with `state`. */
-  onStateChange(): void;
+/** The room's state as the status line shows it; `wasConnected`: some connection of this visit was up. */
+export function meshStatus(state: MeshState, wasConnected: boolean): MediaStatus {
+  if (state === "connected") return { state: "connected" };
+  if (state === "reconnecting") return { state: "connecting", status: "status.reconnecting" };
+  return { state: "connecting", status: wasConnected ? "status.newPeer" : "status.peers" };
 }
 
-export class Mesh {
+export class Mesh implements RoomMedia {
+  readonly mode = "mesh";
+  /** Signaling works once joined; each connection to another participant has its own time limit. */
+  readonly timed = false;
   private readonly peers = new Map<string, MeshPeer>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Names by id, for the error when a connection to someone fails. */
+  private names = new Map<string, string>();
+  private wasConnected: boolean;
   private closed = false;
 
   constructor(
-    private readonly selfId: string,
-    private readonly selfRole: Role,
-    private readonly iceServers: RTCIceServer[],
-    private readonly local: MediaStream | null,
-    private readonly handlers: MeshHandlers,
-  ) {}
+    private readonly context: MediaContext,
+    private readonly remotes: RemoteSurface,
+  ) {
+    this.wasConnected = context.wasConnected;
+  }
 
   get state(): MeshState {
     return meshState([...this.peers.values()].map((p) => p.connectionState));
   }
 
   /** After `joined`: offer to everyone already in the room (skipping viewer-to-viewer pairs). */
-  callAll(participants: readonly ParticipantInfo[]): void {
-    for (const p of peersToCall(this.selfId, this.selfRole, participants)) {
+  start(participants: readonly ParticipantInfo[]): void {
+    for (const p of peersToCall(this.context.selfId, this.context.role, participants)) {
       if (this.peers.has(p.id)) continue;
       const peer = this.create(p.id);
-      peer.call().catch((error: unknown) => this.failPeer(p.id, `could not create an offer: ${errorText(error)}`));
+      peer.call().catch((error: unknown) => this.failPeer(p.id, text("reason.peerOffer", { detail: errorDetail(error) })));
     }
+    this.reportState();
   }
 
-  /** A `signal` from another participant. */
-  onSignal(from: string, data: SignalData): void {
-    if (this.closed || from === this.selfId) return;
-    let peer = this.peers.get(from);
-    if (!peer) {
-      // Only an offer opens a connection; candidates for one already closed are stale.
-      if (data.sdp?.type !== "offer") return;
-      peer = this.create(from);
-    }
-    peer.handle(data).catch((error: unknown) => this.failPeer(from, `could not negotiate: ${errorText(error)}`));
+  handle(message: MediaMessage): boolean {
+    if (message.type !== "signal") return false;
+    this.onSignal(message.from, message.data);
+    return true;
   }
 
-  /** Hangs up on everyone who is no longer listed. */
+  /** Names videos, and hangs up on everyone who is no longer listed. */
   setRoster(participants: readonly ParticipantInfo[]): void {
+    this.names = new Map(participants.map((p) => [p.id, p.name]));
+    this.remotes.setRoster(participants);
     const present = new Set(participants.map((p) => p.id));
     for (const id of [...this.peers.keys()]) if (!present.has(id)) this.closePeer(id);
   }
@@ -88,33 +88,47 @@ export class Mesh {
   close(): void {
     this.closed = true;
     for (const id of [...this.peers.keys()]) this.closePeer(id);
+    this.remotes.clear();
+  }
+
+  /** A `signal` from another participant. */
+  private onSignal(from: string, data: SignalData): void {
+    if (this.closed || from === this.context.selfId) return;
+    let peer = this.peers.get(from);
+    if (!peer) {
+      // Only an offer opens a connection; candidates for one already closed are stale.
+      if (data.sdp?.type !== "offer") return;
+      peer = this.create(from);
+    }
+    peer.handle(data).catch((error: unknown) => this.failPeer(from, text("reason.peerNegotiation", { detail: errorDetail(error) })));
   }
 
   private create(id: string): MeshPeer {
-    const peer = new MeshPeer(id, this.iceServers, this.local, {
-      signal: (data) => this.handlers.send(id, data),
-      onStream: (stream) => this.handlers.onStream(id, stream),
+    const peer = new MeshPeer(id, this.context.iceServers, this.context.local, {
+      signal: (data) => this.context.events.send({ type: "signal", to: id, data }),
+      onStream: (stream) => this.remotes.attach(id, stream),
       onConnectionState: (state) => this.onConnectionState(id, state),
     });
     this.peers.set(id, peer);
+    const seconds = PEER_CONNECT_TIMEOUT_MS / 1000;
     this.timers.set(
       id,
-      setTimeout(() => this.failPeer(id, `no media connection after ${PEER_CONNECT_TIMEOUT_MS / 1000} s`), PEER_CONNECT_TIMEOUT_MS),
+      setTimeout(() => this.failPeer(id, text("reason.peerTimeout", { seconds })), PEER_CONNECT_TIMEOUT_MS),
     );
-    this.handlers.onStateChange();
+    this.reportState();
     return peer;
   }
 
   private onConnectionState(id: string, state: RTCPeerConnectionState): void {
     if (state === "connected") this.clearTimer(id);
-    if (state === "failed") this.failPeer(id, "ICE found no working network path between the two browsers");
-    else this.handlers.onStateChange();
+    if (state === "failed") this.failPeer(id, text("reason.peerIce"));
+    else this.reportState();
   }
 
-  private failPeer(id: string, reason: string): void {
+  private failPeer(id: string, reason: Text): void {
     if (this.closed || !this.peers.has(id)) return;
     this.closePeer(id);
-    this.handlers.onPeerFailed(id, reason);
+    this.context.events.onError(text("error.peerFailed", { name: this.names.get(id) ?? id, reason }));
   }
 
   private closePeer(id: string): void {
@@ -123,8 +137,16 @@ export class Mesh {
     this.peers.delete(id);
     this.clearTimer(id);
     peer.close();
-    this.handlers.onPeerClosed(id);
-    if (!this.closed) this.handlers.onStateChange();
+    this.remotes.remove(id);
+    if (!this.closed) this.reportState();
+  }
+
+  /** Some connection's state changed: the room's state, as one word, to the session. */
+  private reportState(): void {
+    if (this.closed) return;
+    const state = this.state;
+    this.wasConnected ||= state === "connected";
+    this.context.events.onStatus(meshStatus(state, this.wasConnected));
   }
 
   private clearTimer(id: string): void {
@@ -132,8 +154,4 @@ export class Mesh {
     if (timer !== undefined) clearTimeout(timer);
     this.timers.delete(id);
   }
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -5,9 +5,7 @@ import { cleanDisplayName } from "../protocol/displayName.js";
 import { MAX_NAME_LENGTH } from "../protocol/limits.js";
 import { ROOM_MODES, isRoomMode, type Role, type RoomMode } from "../protocol/messages.js";
 import { toRoomName } from "../protocol/roomName.js";
-import { Translator, type Translate } from "./i18n/translator.js";
-
-const ENGLISH = new Translator("en").t;
+import { text, type Text } from "./i18n/text.js";
 
 export interface JoinOptions {
   room: string;
@@ -57,33 +55,33 @@ export function wantsAutoJoin(p: PageParams): boolean {
   return p.room !== "" && p.name !== "";
 }
 
-export type ParsedMode = { ok: true; mode: RoomMode | undefined } | { ok: false; error: string };
+export type ParsedMode = { ok: true; mode: RoomMode | undefined } | { ok: false; error: Text };
 
 /**
  * `mode` from the URL or the form: empty leaves the choice to the server (DEFAULT_MODE); anything else must be one of the
- * modes exactly. `where` ("in the page address") is added to the error.
+ * modes exactly. `inAddress`: the error says the mode came from the page's address.
  */
-export function parseMode(raw: string, where = ""): ParsedMode {
+export function parseMode(raw: string, inAddress = false): ParsedMode {
   if (raw === "") return { ok: true, mode: undefined };
   if (isRoomMode(raw)) return { ok: true, mode: raw };
   const shown = raw.length > 40 ? `${raw.slice(0, 40)}…` : raw;
   const choices = ROOM_MODES.map((m) => `"${m}"`);
-  const list = `${choices.slice(0, -1).join(", ")} or ${choices[choices.length - 1]}`;
-  return { ok: false, error: `Unknown room mode "${shown}"${where ? ` ${where}` : ""}: use ${list}.` };
+  const [first, last] = [choices.slice(0, -1).join(", "), choices[choices.length - 1]];
+  return { ok: false, error: text(inAddress ? "error.badModeInAddress" : "error.badMode", { mode: shown, first, last }) };
 }
 
-export type Validated = { ok: true; options: JoinOptions } | { ok: false; error: string };
+export type Validated = { ok: true; options: JoinOptions } | { ok: false; error: Text };
 
-/** `t`: the page's language (English without it). */
-export function validateJoin(room: string, name: string, role: string, mode = "", t: Translate = ENGLISH): Validated {
+export function validateJoin(room: string, name: string, role: string, mode = ""): Validated {
   const r = role === "" ? "sender" : role;
   const roomName = toRoomName(room);
-  if (roomName === undefined) return { ok: false, error: room === "" ? t("error.enterRoom") : t("error.badRoom", { room }) };
+  if (roomName === undefined) return { ok: false, error: room === "" ? text("error.enterRoom") : text("error.badRoom", { room }) };
   // The server's own cleaning, so the page refuses what the server would and joins with the name others will see.
   const cleaned = cleanDisplayName(name);
-  if (!cleaned.ok) return { ok: false, error: name.trim() === "" ? t("error.enterName") : `Your ${cleaned.problem}.` };
-  if (cleaned.name.length > MAX_NAME_LENGTH) return { ok: false, error: t("error.nameTooLong", { max: MAX_NAME_LENGTH }) };
-  if (r !== "sender" && r !== "viewer") return { ok: false, error: `Unknown role "${role}": use "sender" or "viewer".` };
+  if (!cleaned.ok)
+    return { ok: false, error: name.trim() === "" ? text("error.enterName") : text("error.badName", { problem: cleaned.problem }) };
+  if (cleaned.name.length > MAX_NAME_LENGTH) return { ok: false, error: text("error.nameTooLong", { max: MAX_NAME_LENGTH }) };
+  if (r !== "sender" && r !== "viewer") return { ok: false, error: text("error.badRole", { role }) };
   const m = parseMode(mode);
   if (!m.ok) return m;
   return { ok: true, options: { room: roomName, name: cleaned.name, role: r, ...(m.mode ? { mode: m.mode } : {}) } };

@@ -4,6 +4,8 @@
 import { preferServerCodecs } from "./codecs.js";
 import { withPlaceholders, type Placeholders } from "./placeholder.js";
 import type { IceCandidate } from "../protocol/messages.js";
+import { errorDetail, text } from "./i18n/text.js";
+import type { MediaContext, MediaEvents, MediaStatus } from "./roomMedia.js";
 
 export interface PeerHandlers {
   /** A local candidate to trickle; null once gathering is complete. Only called after the offer went out. */
@@ -125,4 +127,68 @@ export class Peer {
     this.pc.close();
     this.placeholders?.stop();
   }
+}
+
+/** A connection to the server's state as the page shows it; null: nothing to show (closed by us). */
+export function serverMediaStatus(state: RTCPeerConnectionState, wasConnected: boolean): MediaStatus | null {
+  switch (state) {
+    case "connected":
+      return { state: "connected" };
+    case "disconnected":
+      return { state: "connecting", status: "status.reconnecting" };
+    case "new":
+    case "connecting":
+      return { state: "connecting", status: wasConnected ? "status.reconnecting" : "status.connectingMedia" };
+    case "failed":
+      return { state: "failed" };
+    case "closed":
+      return null;
+  }
+}
+
+/**
+ * mcu and sfu: the peer connection to the server with our camera and microphone (or, for a viewer, receive-only
+ * sections), trickling candidates and reporting its state to `context.events`; `connected` runs on each connect.
+ */
+export function openServerPeer(
+  context: MediaContext,
+  mode: "mcu" | "sfu",
+  onTrack: (event: RTCTrackEvent) => void,
+  connected = () => {},
+): Peer {
+  let wasConnected = context.wasConnected;
+  const { events } = context;
+  const peer = new Peer(
+    context.iceServers,
+    {
+      onCandidate: (candidate) => events.send({ type: "candidate", candidate }),
+      onTrack,
+      onConnectionState: (state) => {
+        wasConnected ||= state === "connected";
+        const status = serverMediaStatus(state, wasConnected);
+        if (status) events.onStatus(status);
+        if (state === "connected") connected();
+      },
+    },
+    context.iceTransportPolicy,
+  );
+  if (context.local) peer.addLocalStream(context.local, mode);
+  else peer.addReceiveOnly();
+  return peer;
+}
+
+/** mcu and sfu, after `joined`: says media is on its way, and sends our offer (a failure ends the session). */
+export function offerToServer(peer: Peer, events: MediaEvents): void {
+  events.onStatus({ state: "connecting", status: "status.media" });
+  peer
+    .negotiate((sdp) => events.send({ type: "offer", sdp }))
+    .catch((error: unknown) => events.onFatal(text("error.offerFailed", { detail: errorDetail(error) })));
+}
+
+/** mcu and sfu: the server's answer to our offer; `then` once it is applied. */
+export function acceptServerAnswer(peer: Peer, sdp: string, events: MediaEvents, then = () => {}): void {
+  peer
+    .acceptAnswer(sdp)
+    .then(then)
+    .catch((error: unknown) => events.onFatal(text("error.badAnswer", { detail: errorDetail(error) })));
 }

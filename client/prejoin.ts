@@ -1,6 +1,7 @@
 // The pre-join screen: camera preview, choice of camera and microphone, microphone and camera toggles.
 // It owns the preview stream until take() hands it to the call (no second permission prompt, no camera restart).
 
+import { errorDetail, render, text, type Text } from "./i18n/text.js";
 import type { Translate } from "./i18n/translator.js";
 import { MediaAccessError, explainMediaError, openLocalMedia, stopStream, type OpenedMedia } from "./media.js";
 
@@ -55,8 +56,8 @@ export class PreJoin {
 
   private opened: OpenedMedia | null = null;
   /** Why no device at all could be opened (the user can still watch). */
-  private failure: string | null = null;
-  private cameraProblem: string | null = null;
+  private failure: Text | null = null;
+  private cameraProblem: Text | null = null;
   /** Bumped on each open: a slow getUserMedia that a newer one replaced is stopped, not shown. */
   private generation = 0;
   private active = false;
@@ -102,10 +103,6 @@ export class PreJoin {
     return this.failure === null;
   }
 
-  get mediaFailure(): string | null {
-    return this.failure;
-  }
-
   private async open(): Promise<void> {
     const generation = ++this.generation;
     stopStream(this.opened?.stream ?? null);
@@ -113,11 +110,11 @@ export class PreJoin {
     this.box.dataset.camera = "starting";
     this.draw();
     let opened: OpenedMedia | null = null;
-    let failure: string | null = null;
+    let failure: Text | null = null;
     try {
-      opened = await openLocalMedia(this.t(), { cameraId: this.cameraSelect.value, microphoneId: this.micSelect.value });
+      opened = await openLocalMedia({ cameraId: this.cameraSelect.value, microphoneId: this.micSelect.value });
     } catch (error) {
-      failure = error instanceof MediaAccessError ? error.message : String(error);
+      failure = error instanceof MediaAccessError ? error.shown : text("media.other", { detail: errorDetail(error) });
     }
     if (generation !== this.generation || !this.active) {
       stopStream(opened?.stream ?? null);
@@ -125,7 +122,7 @@ export class PreJoin {
     }
     this.opened = opened;
     this.failure = failure;
-    this.cameraProblem = opened?.cameraError ? await explainMediaError(opened.cameraError, this.t()) : null;
+    this.cameraProblem = opened?.cameraError ? await explainMediaError(opened.cameraError) : null;
     if (opened) {
       for (const track of opened.stream.getAudioTracks()) track.enabled = !this.micMuted;
       for (const track of opened.stream.getVideoTracks()) track.enabled = !this.cameraOff;
@@ -184,9 +181,9 @@ export class PreJoin {
     this.cameraButton.textContent = t(!hasVideo && !starting ? "call.noCamera" : this.cameraOff ? "call.cameraOn" : "call.cameraOff");
     this.cameraButton.setAttribute("aria-pressed", String(this.cameraOff || !hasVideo));
     this.cameraButton.disabled = !hasVideo;
-    const problem = this.failure ? this.failure : this.cameraProblem ? t("prejoin.audioOnly", { reason: this.cameraProblem }) : null;
+    const problem = this.failure ?? (this.cameraProblem ? text("prejoin.audioOnly", { reason: this.cameraProblem }) : null);
     this.problem.hidden = problem === null;
-    this.problem.textContent = problem ?? "";
+    this.problem.textContent = problem ? render(t, problem) : "";
   }
 }
 

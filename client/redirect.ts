@@ -3,24 +3,25 @@
 
 import type { ServerMessageOf } from "../protocol/messages.js";
 import type { JoinOptions } from "./params.js";
-import { Signaling, type SignalingHandlers } from "./signaling.js";
+import { text, type Text } from "./i18n/text.js";
+import type { SignalingHandlers, SignalingPort } from "./signaling.js";
 
 /** More than this many in a row is a loop between misconfigured nodes, not a room moving. */
 export const MAX_REDIRECTS = 3;
 
-/** The socket to use next, or why the page must give up instead. */
+/** The socket to use next (opened with `open`), or why the page must give up instead. */
 export function followRedirect(
-  current: Signaling | null,
+  current: SignalingPort | null,
   message: ServerMessageOf<"redirect">,
   count: number,
   joined: boolean,
+  open: (url: string, handlers: SignalingHandlers) => SignalingPort,
   handlers: SignalingHandlers,
-): Signaling | string {
-  if (joined) return "The server asked this page to move to another server after it had joined the room.";
-  if (count > MAX_REDIRECTS)
-    return `The servers sent this page on more than ${MAX_REDIRECTS} times without admitting it to room "${message.room}".`;
+): { socket: SignalingPort } | { refused: Text } {
+  if (joined) return { refused: text("error.redirectAfterJoin") };
+  if (count > MAX_REDIRECTS) return { refused: text("error.redirectLoop", { max: MAX_REDIRECTS, room: message.room }) };
   current?.close();
-  return new Signaling(message.url, handlers);
+  return { socket: open(message.url, handlers) };
 }
 
 /** After one reload for a blocked node, another within this long is a loop: the new page was not let there either. */

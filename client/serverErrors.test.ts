@@ -2,8 +2,12 @@ import { describe, expect, it } from "vitest";
 import { BYE_REASONS } from "../protocol/byeReasons.js";
 import { ERROR_CODE_LIST, isFatal } from "../protocol/errorCodes.js";
 import { ROOM_MODES } from "../protocol/messages.js";
-import { Translator } from "./i18n/translator.js";
+import { LANGUAGES, Translator } from "./i18n/translator.js";
+import { render } from "./i18n/text.js";
 import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
+
+const en = new Translator("en").t;
+const ko = new Translator("ko").t;
 
 describe("what the page does with a server error", () => {
   it("ends the session on every code the table marks fatal, in every mode", () => {
@@ -24,17 +28,26 @@ describe("what the page does with a server error", () => {
     expect(errorOutcome("unknown-participant", "mcu")).toBe("show");
   });
 
-  it("has words for every error and every bye", () => {
-    for (const code of ERROR_CODE_LIST) expect(describeServerError(code, "detail", "r").length, code).toBeGreaterThan(10);
-    expect(describeServerError("room-full", "", "standup")).toContain('"standup" is full');
-    expect(describeServerError("rate-limited", "slow down", "r")).toBe("Server error (rate-limited): slow down");
-    for (const reason of BYE_REASONS) expect(describeBye(reason), reason).toMatch(/^The server ended the session: [a-z].+\.$/);
-    expect(describeBye("kicked")).toContain("operator");
+  it("has words for every error and every bye, in every language, with every placeholder filled", () => {
+    for (const language of LANGUAGES) {
+      const t = new Translator(language).t;
+      for (const code of ERROR_CODE_LIST) {
+        for (const detail of ["detail", ""]) {
+          const shown = render(t, describeServerError(code, detail, "r"));
+          expect(shown.length, `${language} ${code}`).toBeGreaterThan(10);
+          expect(shown, `${language} ${code}`).not.toMatch(/\{\w+\}/);
+        }
+      }
+      for (const reason of BYE_REASONS) expect(render(t, describeBye(reason)), `${language} ${reason}`).not.toMatch(/\{\w+\}|undefined/);
+    }
+    expect(render(en, describeServerError("rate-limited", "slow down", "r"))).toBe("Server error (rate-limited): slow down");
+    for (const reason of BYE_REASONS) expect(render(en, describeBye(reason)), reason).toMatch(/^The server ended the session: [a-z].+\.$/);
+    expect(render(en, describeBye("kicked"))).toContain("operator");
   });
 
   it("says a full room in the page's language, offering to watch", () => {
-    expect(describeServerError("room-full", "", "standup", new Translator("en").t)).toMatch(/"standup" is full.*join as a viewer/);
-    expect(describeServerError("room-full", "", "면접", new Translator("ko").t)).toContain('회의실 "면접"이(가) 가득 찼습니다');
-    expect(describeServerError("rate-limited", "slow down", "r", new Translator("ko").t)).toBe("Server error (rate-limited): slow down");
+    expect(render(en, describeServerError("room-full", "", "standup"))).toMatch(/"standup" is full.*join as a viewer/);
+    expect(render(ko, describeServerError("room-full", "", "면접"))).toContain('회의실 "면접"이(가) 가득 찼습니다');
+    expect(render(ko, describeServerError("rate-limited", "slow down", "r"))).toBe("서버 오류 (rate-limited): slow down");
   });
 });

@@ -3,7 +3,7 @@
 import type { ByeReason } from "../protocol/byeReasons.js";
 import { isFatal, type ErrorCode } from "../protocol/errorCodes.js";
 import type { RoomMode } from "../protocol/messages.js";
-import type { Translate } from "./i18n/translator.js";
+import { text, type Text } from "./i18n/text.js";
 
 /** `end`: the session is over (show why, back to the form); `show`: say so and carry on; `ignore`: the console only. */
 export type ErrorOutcome = "end" | "show" | "ignore";
@@ -26,62 +26,28 @@ export function errorOutcome(code: ErrorCode, mode: RoomMode | null): ErrorOutco
   return "show";
 }
 
-/** `t`: the page's language for the codes people meet (a full room, a server going away); the rest stay in English. */
-export function describeServerError(code: ErrorCode, message: string, room: string, t?: Translate): string {
-  if (t) {
-    switch (code) {
-      case "room-full":
-        return t("error.roomFull", { room });
-      case "server-full":
-        return t("error.serverFull");
-      case "server-shutdown":
-        return t("error.shutdown");
-      case "ice-failed":
-        return t("error.iceFailed");
-      case "room-failed":
-        return t("error.roomFailed", { room });
-      default:
-        break;
-    }
-  }
+/** The words for a server's `error`: the codes people meet have their own sentence, the rest show code and detail. */
+export function describeServerError(code: ErrorCode, message: string, room: string): Text {
   switch (code) {
     case "room-full":
-      return `Room "${room}" is full: it already has the maximum number of people sending video. Try again later, or join as a viewer.`;
+      return text("error.roomFull", { room });
     case "server-full":
-      return "The server already holds as many rooms as it can. Try again later.";
+      return text("error.serverFull");
     case "server-shutdown":
-      return "The server is shutting down. Try again in a moment.";
+      return text("error.shutdown");
     case "node-unavailable":
-      return "This server cannot open new rooms right now (it is stopping, or has lost contact with the others). Try again in a moment.";
+      return text("error.nodeUnavailable");
     case "ice-failed":
-      return "The media connection to the server failed (ICE found no working network path; a firewall may be blocking UDP).";
+      return text("error.iceFailed");
     case "unauthorized":
-      return `This join link is not valid: ${message}. Ask whoever invited you for a new one.`;
+      return text("error.unauthorized", { detail: message });
     case "room-failed":
-      return `Room "${room}" hit an internal error on the server and was closed. Join again to start it afresh.`;
+      return text("error.roomFailed", { room });
     default:
-      return message !== "" ? `Server error (${code}): ${message}` : `Server error: ${code}`;
+      return message !== "" ? text("error.server", { code, detail: message }) : text("error.serverCode", { code });
   }
 }
 
-const BYE_TEXT: Readonly<Record<ByeReason, string>> = {
-  left: "you left the room",
-  kicked: "an operator removed you from the room",
-  "room-closed": "the room was closed",
-  "server-shutdown": "the server is shutting down",
-  "room-failed": "the room hit an internal error and was closed",
-  "ice-failed": "the media connection could not be established",
-  "offer-timeout": "the media connection was not offered in time",
-  "room-full": "the room is full",
-  "bad-join": "the join request was refused",
-  "server-full": "the server has no room for another room",
-  "too-many-connections": "too many connections from this address",
-  "node-unavailable": "this server cannot open new rooms right now",
-  unauthorized: "the join link is not valid here",
-  "forbidden-origin": "this page's address may not connect to the server",
-  replaced: "this call continues in another window, tab or device",
-};
-
-export function describeBye(reason: ByeReason): string {
-  return `The server ended the session: ${BYE_TEXT[reason]}.`;
+export function describeBye(reason: ByeReason): Text {
+  return text("error.bye", { reason: text(`bye.${reason}`) });
 }

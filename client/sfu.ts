@@ -1,6 +1,11 @@
-// SFU rooms: answer the server's renegotiation offers one at a time, and tell whose stream a track is.
+// SFU rooms' media: one peer connection to the server, renegotiated by the server's offers (answered one at a
+// time), and one stream per participant, whose id says whose it is, shown in the #remotes grid.
 
 import { preferServerCodecs } from "./codecs.js";
+import { errorDetail, text } from "./i18n/text.js";
+import { acceptServerAnswer, offerToServer, openServerPeer, type Peer } from "./peer.js";
+import type { RemoteVideos } from "./remotes.js";
+import type { MediaContext, MediaMessage, RoomMedia } from "./roomMedia.js";
 
 /**
  * The participant a forwarded track belongs to: the server puts each sender's audio and video in a
@@ -63,5 +68,65 @@ export class SfuNegotiator {
     await this.pc.setLocalDescription(answer);
     if (this.closed) return;
     this.sendAnswer(answer.sdp ?? "");
+  }
+}
+
+/** The #remotes grid, as the sfu and mesh media use it. */
+export type RemoteSurface = Pick<RemoteVideos, "attach" | "remove" | "setRoster" | "clear">;
+
+export class SfuMedia implements RoomMedia {
+  readonly mode = "sfu";
+  readonly timed = true;
+  private readonly peer: Peer;
+  private readonly negotiator: SfuNegotiator;
+
+  constructor(
+    private readonly context: MediaContext,
+    private readonly remotes: RemoteSurface,
+  ) {
+    this.peer = openServerPeer(context, "sfu", (event) => this.onForwardedTrack(event));
+    this.negotiator = new SfuNegotiator(
+      this.peer.pc,
+      (sdp) => context.events.send({ type: "answer", sdp }),
+      (error) => context.events.onFatal(text("error.badServerOffer", { detail: errorDetail(error) })),
+    );
+  }
+
+  start(): void {
+    offerToServer(this.peer, this.context.events);
+  }
+
+  handle(message: MediaMessage): boolean {
+    switch (message.type) {
+      case "answer":
+        acceptServerAnswer(this.peer, message.sdp, this.context.events);
+        return true;
+      case "offer":
+        this.negotiator.handleOffer(message.sdp);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  setRoster(participants: Parameters<RemoteSurface["setRoster"]>[0]): void {
+    this.remotes.setRoster(participants);
+  }
+
+  close(): void {
+    this.negotiator.close();
+    this.peer.close();
+    this.remotes.clear();
+  }
+
+  /** The stream id names the participant who sends it. */
+  private onForwardedTrack(event: RTCTrackEvent): void {
+    const stream = event.streams[0];
+    const owner = streamOwner(event.streams.map((s) => s.id));
+    if (!stream || owner === null) {
+      console.warn("tessera: a forwarded track without its participant's stream id; not shown", event.track.kind);
+      return;
+    }
+    this.remotes.attach(owner, stream);
   }
 }

@@ -26,7 +26,19 @@ export interface SignalingHandlers {
   onClose(info: SignalingClose): void;
 }
 
-export class Signaling {
+/** What a session needs of its socket: Signaling in the page, a fake in client/session.test.ts. */
+export interface SignalingPort {
+  readonly url: string;
+  /** Sends one message; false (and dropped) when the socket is not open. */
+  send(message: ClientMessageInput): boolean;
+  /** Closes without reporting to onClose; `leaving` false: the server holds the place for the next socket. */
+  close(leaving?: boolean): void;
+}
+
+/** Opens a socket to `url` whose events go to `handlers`. */
+export type OpenSignaling = (url: string, handlers: SignalingHandlers) => SignalingPort;
+
+export class Signaling implements SignalingPort {
   private readonly socket: WebSocket;
   private opened = false;
   private closed = false;

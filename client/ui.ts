@@ -4,7 +4,8 @@
 import { mixOrientation } from "./display.js";
 import { isRoomMode, type ParticipantInfo, type RecordingState, type Role, type RoomMode } from "../protocol/messages.js";
 import { emptyState, type EmptyState } from "./emptyState.js";
-import { en, type MessageKey } from "./i18n/en.js";
+import type { MessageKey } from "./i18n/en.js";
+import { render, text, type Text } from "./i18n/text.js";
 import type { Translator } from "./i18n/translator.js";
 import { RemoteVideos } from "./remotes.js";
 
@@ -22,13 +23,6 @@ const MODE_KEYS: Record<RoomMode, [MessageKey, MessageKey]> = {
   sfu: ["mode.sfu", "mode.sfuTitle"],
   mesh: ["mode.mesh", "mode.meshTitle"],
 };
-
-// session.ts writes its status and error sentences in English, exactly as en.ts has them; they are shown in the
-// page's language through this reverse table. A sentence not in en.ts (one with details filled in) shows as written.
-const ENGLISH_TO_KEY = new Map<string, MessageKey>((Object.entries(en) as [MessageKey, string][]).map(([key, text]) => [text, key]));
-
-/** Text that is redrawn when the language changes: a catalogue key with its parameters, or literal text. */
-type Shown = { key: MessageKey; params?: Record<string, string | number> } | { text: string };
 
 /** Below the stage on an upright phone: the controls row and a little of the roster stay in view. */
 const UPRIGHT_RESERVED_PX = 150;
@@ -78,8 +72,9 @@ export class Ui {
     (name) => this.i18n.t("call.screenOf", { name }),
   );
 
-  private statusShown: Shown = { key: "status.idle" };
-  private errorShown: Shown | null = null;
+  /** The status line and the error, as keys: redrawn in the new language after a switch. */
+  private statusShown: Text = text("status.idle");
+  private errorShown: Text | null = null;
   private room = "";
   private role: Role = "sender";
   private mode: RoomMode | null = null;
@@ -96,7 +91,7 @@ export class Ui {
 
   constructor(readonly i18n: Translator) {}
 
-  /** The page's translate function (session.ts and params.ts word their messages with it). */
+  /** The page's translate function. */
   get t(): Translator["t"] {
     return this.i18n.t;
   }
@@ -106,32 +101,26 @@ export class Ui {
     document.documentElement.lang = this.i18n.language;
     this.langSelect.value = this.i18n.language;
     this.i18n.apply(document);
-    this.status.textContent = this.render(this.statusShown);
-    if (this.errorShown) this.errorText.textContent = this.render(this.errorShown);
+    this.status.textContent = render(this.t, this.statusShown);
+    if (this.errorShown) this.errorText.textContent = render(this.t, this.errorShown);
     this.drawCallText();
   }
 
-  private render(shown: Shown): string {
-    return "key" in shown ? this.t(shown.key, shown.params) : shown.text;
-  }
-
-  private fromEnglish(text: string): Shown {
-    const key = ENGLISH_TO_KEY.get(text);
-    return key ? { key } : { text };
-  }
-
-  setStatus(state: ClientState, text: string): void {
-    this.statusShown = this.fromEnglish(text);
+  setStatus(state: ClientState, status: MessageKey): void {
+    this.statusShown = text(status);
     this.status.dataset.state = state;
-    this.status.textContent = this.render(this.statusShown);
+    this.status.textContent = render(this.t, this.statusShown);
     document.body.dataset.state = state;
   }
 
-  showError(message: string, offerViewer = false): void {
-    this.errorShown = this.fromEnglish(message);
-    this.errorText.textContent = this.render(this.errorShown);
+  /** Shows `shown` in #error, in the page's language; returns the words shown. */
+  showError(shown: Text, offerViewer = false): string {
+    this.errorShown = shown;
+    const words = render(this.t, shown);
+    this.errorText.textContent = words;
     this.joinAsViewer.hidden = !offerViewer;
     this.error.hidden = false;
+    return words;
   }
 
   clearError(): void {

@@ -152,7 +152,7 @@ describe("client messages", () => {
       ["모의면접", "김민수", "", ""],
     ]) {
       const v = validateJoin(room, name, role, mode);
-      if (!v.ok) throw new Error(v.error);
+      if (!v.ok) throw new Error(v.error.key);
       const join: ClientMessageInput = {
         type: "join",
         room: v.options.room,

@@ -45,7 +45,12 @@ export class Translator {
     this.current = language;
   }
 
-  readonly t: Translate = (key, params) => format(CATALOGS[this.current][key], params);
+  /** A key without text in the language is a mistake in the page: it throws (tests catch it), never shows English. */
+  readonly t: Translate = (key, params) => {
+    const template: string | undefined = CATALOGS[this.current][key];
+    if (template === undefined) throw new Error(`tessera: no ${this.current} text for the key "${key}"`);
+    return format(template, params);
+  };
 
   /**
    * Static page text: `data-i18n` (textContent), `data-i18n-placeholder`, `data-i18n-title`, `data-i18n-aria-label`
