@@ -1,8 +1,6 @@
 import type { LayoutArrangement } from "../../protocol/layoutDefinition.js";
+import { even } from "../video/i420.js";
 import { gridLayout, type Rect, type Size } from "./gridLayout.js";
-
-// I420 chroma is subsampled 2x2: keeping every edge even keeps each tile's chroma its own.
-export const even = (n: number) => Math.round(n / 2) * 2;
 
 /** A region in relative coordinates (0..1) on a canvas, in pixels on even edges. */
 export function regionRect(region: { x: number; y: number; width: number; height: number }, canvas: Size): Rect {

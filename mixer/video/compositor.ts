@@ -1,5 +1,5 @@
 import type { Rect, Size } from "../layout/gridLayout.js";
-import { blitCentered, blitScaled, clearI420, createI420, drawBorder, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
+import { blitCentered, blitScaled, clearI420, createI420, drawBorder, even, fillRect, rgbToYuv, type I420Frame, type Yuv } from "./i420.js";
 import { roundCorners, saveCorners } from "./roundCorners.js";
 import { blitOverlay, type LabelRenderer, type Rgb } from "./labelRenderer.js";
 
@@ -38,13 +38,11 @@ export function labelInset(rect: Rect): number {
   return highlightThickness(rect) + LABEL_MARGIN;
 }
 
-const even = (n: number) => Math.max(2, Math.round(n / 2) * 2);
-
 /** The largest rectangle of the picture's shape inside `rect`, centred, on even edges. */
 export function containedRect(rect: Rect, picture: Size): Rect {
   const scale = Math.min(rect.width / picture.width, rect.height / picture.height);
-  const width = Math.min(rect.width, even(picture.width * scale));
-  const height = Math.min(rect.height, even(picture.height * scale));
+  const width = Math.min(rect.width, Math.max(2, even(picture.width * scale)));
+  const height = Math.min(rect.height, Math.max(2, even(picture.height * scale)));
   return { x: rect.x + Math.floor((rect.width - width) / 4) * 2, y: rect.y + Math.floor((rect.height - height) / 4) * 2, width, height };
 }
 

@@ -1,5 +1,5 @@
 import type { Rect } from "../layout/gridLayout.js";
-import { createI420, planeOffsets, type I420Frame } from "./i420.js";
+import { createI420, evenBelow, planeOffsets, type I420Frame } from "./i420.js";
 
 /** What lay under a tile's four corners before it was drawn (top left, top right, bottom left, bottom right). */
 export interface Corners {
@@ -7,14 +7,12 @@ export interface Corners {
   readonly patches: readonly I420Frame[];
 }
 
-const evenDown = (n: number) => Math.floor(n / 2) * 2;
-
 /**
  * Keeps what lies under the corners of `rect` (the canvas, or a tile of a lower z), to put back outside the
  * rounded corners once the tile is drawn. Undefined when the radius is below a chroma sample.
  */
 export function saveCorners(frame: I420Frame, rect: Rect, radius: number): Corners | undefined {
-  const r = evenDown(Math.min(radius, rect.width / 2, rect.height / 2));
+  const r = evenBelow(Math.min(radius, rect.width / 2, rect.height / 2));
   if (r < 2) return undefined;
   const patches = cornerOrigins(rect, r).map(([x, y]) => {
     const patch = createI420(r, r);
