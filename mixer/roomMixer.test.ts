@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import { NEVER_MUTED } from "./muteState.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -98,7 +99,7 @@ describe("room mixer: senders", () => {
     const layouts: string[][] = [];
     mixer.on("layout", (t) => layouts.push([...t.keys()]));
     try {
-      for (const id of senders) mixer.addSender(id, id.toUpperCase());
+      for (const id of senders) mixer.addSender(id, id.toUpperCase(), NEVER_MUTED);
       for (const id of leave) await mixer.removeSender(id);
       expect([...mixer.layout.keys()].sort()).toEqual(tiles);
       // The control plane hears every re-layout, the last one being what the mixer now draws.

@@ -12,6 +12,7 @@ import type { LabelFont } from "./video/labelFont.js";
 import { VideoMixer, type EncodedMixFrame, type VideoMixerStats } from "./video/videoMixer.js";
 import { mixStreamKey, renditionLadder, type MixStream, type RenditionLadder } from "./video/renditionLadder.js";
 import type { VideoCodec } from "./video/videoCodec.js";
+import type { MuteState } from "./muteState.js";
 
 export interface RoomMixerOptions {
   /** Names the room's ffmpeg children in metrics and logs. */
@@ -114,10 +115,13 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
     return this.options.context.processes.pids;
   }
 
-  /** A sender: drawn in a tile, heard by everyone else. */
-  addSender(id: string, name: string): void {
-    this.video.addParticipant(id, name);
-    this.audio.addInput(id);
+  /**
+   * A sender: drawn in a tile, heard by everyone else. `mutes`: the room's record of their mutes, read where
+   * they matter (each picture drawn, each packet heard): nobody tells the mixer when they change.
+   */
+  addSender(id: string, name: string, mutes: MuteState): void {
+    this.video.addParticipant(id, name, "camera", mutes);
+    this.audio.addInput(id, { mutes });
   }
 
   /**
@@ -126,7 +130,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
    */
   addScreen(tileId: string, name: string, sharer: string): void {
     this.video.addParticipant(tileId, name, "screen");
-    this.audio.addInput(tileId, sharer);
+    this.audio.addInput(tileId, { ownedBy: sharer });
   }
 
   async removeScreen(tileId: string): Promise<void> {
@@ -141,14 +145,6 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
 
   setVideoCodec(id: string, codec: VideoCodec): void {
     this.video.setCodec(id, codec);
-  }
-
-  setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
-    if (mute.audio !== undefined) {
-      this.audio.setMuted(id, mute.audio);
-      this.video.setAudioMuted(id, mute.audio);
-    }
-    if (mute.video !== undefined) this.video.setVideoMuted(id, mute.video);
   }
 
   /**

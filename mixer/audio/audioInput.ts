@@ -4,6 +4,7 @@ import { levelDbov, SILENCE_DBOV } from "./audioLevel.js";
 import { OpusDecoder } from "./opusCodec.js";
 import { SampleFifo } from "./sampleFifo.js";
 import { DEFAULT_TALKER_SELECTION, TalkDetector, type TalkerSelectionOptions } from "./talkerSelector.js";
+import { NEVER_MUTED, type MuteState } from "../muteState.js";
 
 /** Past this, a sender has stopped sending levels (or packets): fall back to measuring. */
 const HEADER_LEVEL_FRESH_MS = 100;
@@ -27,7 +28,6 @@ export class AudioInput {
   private readonly fifo = new SampleFifo({ prefill: 1920, maxSamples: 9600 });
   private readonly reorder: ReorderBuffer<Arrival>;
   private readonly talk: TalkDetector;
-  muted = false;
   packetsDecoded = 0;
   /** Packets not decoded: silent by the sender's own level, or arriving while muted. */
   packetsSkipped = 0;
@@ -38,9 +38,17 @@ export class AudioInput {
   /** The sender's own measurement (RFC 6464), when its packets carry one: cheaper and taken before encoding. */
   private headerLevel: { dbov: number; at: number } | undefined;
 
-  constructor(selection: Pick<TalkerSelectionOptions, "thresholdDbov" | "hangoverMs"> = DEFAULT_TALKER_SELECTION) {
+  /** `mutes`: the sender's, read as each packet arrives and each tick (the room's record, never a copy). */
+  constructor(
+    selection: Pick<TalkerSelectionOptions, "thresholdDbov" | "hangoverMs"> = DEFAULT_TALKER_SELECTION,
+    private readonly mutes: MuteState = NEVER_MUTED,
+  ) {
     this.talk = new TalkDetector(selection);
     this.reorder = new ReorderBuffer<Arrival>({ maxWaitMs: 40, maxPackets: 50 }, { packet: (p) => this.decode(p), lost: () => undefined });
+  }
+
+  private get muted(): boolean {
+    return this.mutes.audioMuted;
   }
 
   /** `headerDbov`: the packet's audio-level header extension, if the sender negotiated one. */

@@ -48,6 +48,7 @@ class Room {
   readonly mixer: AudioMixer;
   readonly listeners = new Map<string, Listener>();
   private readonly decoders: OpusDecoder[] = [];
+  readonly mutes = new Map<string, { audioMuted: boolean; videoMuted: boolean }>();
   private readonly sounds = new Map<string, { packets: Buffer[]; dbov: number | undefined }>();
   tick = 0;
 
@@ -60,7 +61,9 @@ class Room {
       selection,
     );
     for (const [id, hz] of Object.entries(senders)) {
-      this.mixer.addInput(id);
+      // Each sender's mutes, as the room keeps them: the mixer reads this record, nobody tells it of a change.
+      this.mutes.set(id, { audioMuted: false, videoMuted: false });
+      this.mixer.addInput(id, { mutes: this.mutes.get(id) });
       this.listen(id, id);
       this.sounds.set(id, { packets: tonePackets(hz, 0), dbov: SILENT_DBOV });
       toneOf.set(id, hz);
@@ -78,7 +81,7 @@ class Room {
   /** `owner` shares a screen whose sound is a steady `hz` tone (no level stamped, as a tab's). */
   share(owner: string, hz: number): string {
     const id = `screen:${owner}`;
-    this.mixer.addInput(id, owner);
+    this.mixer.addInput(id, { ownedBy: owner });
     this.sounds.set(id, { packets: tonePackets(hz, 8000), dbov: undefined });
     toneOf.set(id, hz);
     return id;
@@ -322,11 +325,11 @@ describe("talkers-only audio mixer", () => {
     r.say("a", true);
     r.say("b", true);
     r.run(500);
-    r.mixer.setMuted("a", true);
+    r.mutes.get("a")!.audioMuted = true;
     r.run(1000);
     expect(r.mixer.stats).toMatchObject({ inputsDecoded: 1, inputsMixed: 1, encodings: 2 });
     expect(heardAt(r, "viewer", 440, r.tick - 25, r.tick)).toEqual([]);
-    r.mixer.setMuted("a", false);
+    r.mutes.get("a")!.audioMuted = false;
     const unmuted = r.tick;
     r.run(500);
     expect(r.at(heardAt(r, "viewer", 440, unmuted, r.tick)[0]) - r.at(unmuted)).toBeLessThan(100);

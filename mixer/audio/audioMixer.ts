@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import type { MuteState } from "../muteState.js";
 import { RtpHeader, RtpPacket, type RtpPacket as RtpPacketType } from "werift";
 import { Ticker } from "../clock/ticker.js";
 import type { FaultBoundary } from "../faults.js";
@@ -116,10 +117,10 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
    * place, nor a speaker to draw large), not one of the recording's voices, and left out of `ownedBy`'s own
    * mix-minus as their voice is (they would hear their own tab back late).
    */
-  addInput(id: string, ownedBy?: string): void {
+  addInput(id: string, options: { readonly ownedBy?: string; readonly mutes?: MuteState } = {}): void {
     if (this.inputs.has(id)) return;
-    this.inputs.set(id, new AudioInput(this.selection));
-    if (ownedBy !== undefined) this.extraOwners.set(id, ownedBy);
+    this.inputs.set(id, new AudioInput(this.selection, options.mutes));
+    if (options.ownedBy !== undefined) this.extraOwners.set(id, options.ownedBy);
   }
 
   removeInput(id: string): void {
@@ -155,11 +156,6 @@ export class AudioMixer extends EventEmitter<AudioMixerEvents> {
       packetsDecoded,
       packetsSkipped,
     };
-  }
-
-  setMuted(id: string, muted: boolean): void {
-    const input = this.inputs.get(id);
-    if (input) input.muted = muted;
   }
 
   /** `headerDbov`: the packet's RFC 6464 audio level, when the sender sends one. `now`: its arrival (performance.now). */

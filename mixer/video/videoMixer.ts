@@ -15,6 +15,7 @@ import { mixStreamKey, type MixStream } from "./renditionLadder.js";
 import type { Size } from "../layout/gridLayout.js";
 import type { RtpPacket } from "werift";
 import type { VideoCodec } from "./videoCodec.js";
+import { NEVER_MUTED, type MuteState } from "../muteState.js";
 
 export interface VideoMixerOptions extends MixEncoderSettings {
   /** The longest time between two keyframes when nobody asks for one (a new receiver or a PLI does). */
@@ -36,8 +37,8 @@ interface Participant {
   /** A camera, or a shared screen (drawn whole, never cropped, in the layout's `screen` region). */
   readonly kind: "camera" | "screen";
   name: string;
-  videoMuted: boolean;
-  audioMuted: boolean;
+  /** The room's record of the sender's mutes, read at each picture drawn. */
+  readonly mutes: MuteState;
   readonly input: VideoInput;
 }
 
@@ -220,7 +221,8 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.renditions.get(sizeKey(stream))?.outputs.get(stream.codec)?.requestKeyframe();
   }
 
-  addParticipant(id: string, name: string, kind: "camera" | "screen" = "camera"): void {
+  /** `mutes`: read at each frame (a muted camera is drawn as its name card, a muted microphone as a badge). */
+  addParticipant(id: string, name: string, kind: "camera" | "screen" = "camera", mutes: MuteState = NEVER_MUTED): void {
     if (this.participants.has(id) || this.closed) return;
     const input = new VideoInput({
       label: `${this.options.label}:decode:${id}`,
@@ -229,7 +231,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       // A screen is drawn whole (its text must stay readable): letterboxed, never centre-cropped as a face is.
       fit: kind === "screen" ? "contain" : "cover",
     });
-    this.participants.set(id, { id, kind, name, videoMuted: false, audioMuted: false, input });
+    this.participants.set(id, { id, kind, name, mutes, input });
     this.relayout();
   }
 
@@ -251,17 +253,6 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.speaker = id;
     // Only a layout with a `speaker` region moves tiles for a new speaker (relayout finds no change otherwise); elsewhere just the highlight moves.
     this.relayout();
-  }
-
-  setVideoMuted(id: string, muted: boolean): void {
-    const p = this.participants.get(id);
-    if (p) p.videoMuted = muted;
-  }
-
-  /** Draws (or takes away) the mute badge on the participant's tile. */
-  setAudioMuted(id: string, muted: boolean): void {
-    const p = this.participants.get(id);
-    if (p) p.audioMuted = muted;
   }
 
   setCodec(id: string, codec: VideoCodec): void {
@@ -347,7 +338,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     for (const [id, p] of this.participants)
       frames.set(
         id,
-        p.videoMuted ? undefined : p.input.currentFrame(now, p.kind === "screen" ? SCREEN_STALE_AFTER_MS : this.options.staleAfterMs),
+        p.mutes.videoMuted ? undefined : p.input.currentFrame(now, p.kind === "screen" ? SCREEN_STALE_AFTER_MS : this.options.staleAfterMs),
       );
     for (const r of this.renditions.values()) {
       const targets = [...r.outputs.values()];
@@ -358,7 +349,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
           rect,
           name: p.name,
           highlight: id === this.speaker,
-          audioMuted: p.audioMuted,
+          audioMuted: p.mutes.audioMuted,
           frame: frames.get(id),
           radius: r.rounding.get(id),
           fit: p.kind === "screen" ? ("contain" as const) : undefined,

@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { testMediaContext } from "../../test/helpers/mediaContext.js";
 import { RoomMixer } from "../../mixer/roomMixer.js";
+import { NEVER_MUTED } from "../../mixer/muteState.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import { decodeFile } from "../../test/helpers/mediaProbe.js";
 import { eventually } from "../../test/helpers/eventually.js";
@@ -32,7 +33,7 @@ beforeAll(() => {
     labelFont: resolveLabelFont(undefined),
     context,
   });
-  mixer.addSender("ada", "Ada Lovelace");
+  mixer.addSender("ada", "Ada Lovelace", NEVER_MUTED);
 });
 
 afterAll(async () => {

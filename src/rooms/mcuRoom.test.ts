@@ -162,6 +162,28 @@ describe("McuRoom rules", () => {
     expect(last?.type === "participants" && last.participants.find((p) => p.id === ada.participant.id)?.audioMuted).toBe(false);
   });
 
+  it("keeps each sender's mutes in one record, the member's: the roster says it and the mixer reads it (issue 24)", async () => {
+    const { room, mixer } = makeRoom();
+    const ada = join1(room, "Ada");
+    const vic = join1(room, "Vic", "viewer");
+    // The very object: the mixer holds no copy that a missed message could leave behind.
+    expect(mixer.mutes.get(ada.participant.id)).toBe(ada.participant);
+    expect(mixer.mutes.has(vic.participant.id), "a viewer is not drawn nor heard").toBe(false);
+    const steps = [{ audio: true }, { video: true }, { audio: false }, { audio: true, video: false }, {}];
+    const expected = { audioMuted: false, videoMuted: false };
+    for (const mute of steps) {
+      room.setMuted(ada.participant.id, mute);
+      if (mute.audio !== undefined) expected.audioMuted = mute.audio;
+      if (mute.video !== undefined) expected.videoMuted = mute.video;
+      await vi.advanceTimersByTimeAsync(100);
+      const roster = vic.channel.messages.filter((m) => m.type === "participants").at(-1);
+      const listed = roster?.type === "participants" ? roster.participants.find((p) => p.id === ada.participant.id) : undefined;
+      const read = mixer.mutes.get(ada.participant.id)!;
+      expect(listed, JSON.stringify(mute)).toMatchObject(expected);
+      expect({ audioMuted: read.audioMuted, videoMuted: read.videoMuted }, JSON.stringify(mute)).toEqual(expected);
+    }
+  });
+
   it("runs one encoder per codec its connected receivers take, and sends each receiver only its codec", async () => {
     const { room, media, mixer } = makeRoom();
     const chrome = join1(room, "Chrome");

@@ -269,7 +269,8 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     // A member first, so the tile sizes its tile causes reach it too. What the room sends it from here on
     // (roster, tile, speaker, recording) its session holds until `joined` is out: no ordering by timer.
     const admitted = this.enrol(participant);
-    if (role === "sender") this.mixer.addSender(participant.id, name);
+    // The member's mutes are the mixer's to read: one record, the roster's and the picture's.
+    if (role === "sender") this.mixer.addSender(participant.id, name, participant);
     this.mixer.addAudioListener(participant.id, role === "sender" ? participant.id : undefined, (packet) =>
       participant.peer.sendAudio(packet),
     );
@@ -284,10 +285,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return admitted;
   }
 
+  /** Recorded on the member alone: the mixer reads that record (addSender), so there is no one else to tell. */
   setMuted(id: string, mute: { audio?: boolean; video?: boolean }): void {
     const p = this.recordMute(id, mute);
     if (p) this.noteForRecording({ kind: "mute", participant: id, ...mute });
-    if (p?.role === "sender") this.mixer.setMuted(id, mute);
   }
 
   async remove(id: string, reason: string): Promise<void> {

@@ -18,7 +18,6 @@ export type RoomMixing = Pick<
   | "setReceiverStreams"
   | "ladder"
   | "pushAudioRtp"
-  | "setMuted"
   | "setLayout"
   | "addScreen"
   | "removeScreen"

@@ -3,6 +3,7 @@ import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
 import type { RoomMixerEvents } from "../../mixer/roomMixer.js";
 import type { MixRecording } from "../../mixer/recording/mixRecording.js";
+import type { MuteState } from "../../mixer/muteState.js";
 import type { Rect } from "../../mixer/layout/gridLayout.js";
 import { computeLayout, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import { NegotiationError, type PeerEvents } from "../../src/peers/peerConnection.js";
@@ -118,8 +119,11 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   readonly ffmpegPids: number[] = [];
   closed = false;
 
-  addSender(id: string, name: string): void {
+  /** Each sender's mutes as the room handed them over (its member's record, read by the real mixer each frame). */
+  readonly mutes = new Map<string, MuteState>();
+  addSender(id: string, name: string, mutes: MuteState): void {
     this.senders.set(id, name);
+    this.mutes.set(id, mutes);
   }
   async removeSender(id: string): Promise<void> {
     this.senders.delete(id);
@@ -154,7 +158,6 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
     this.videoPackets.push(id);
   }
   pushAudioRtp(): void {}
-  setMuted(): void {}
   setLayout(spec: LayoutSpec): void {
     this.layouts.push(spec);
   }
