@@ -5,17 +5,17 @@
 import type { RecordingState } from "../protocol/messages.js";
 import type { TesseraView } from "./automation.js";
 
-const LINK_ID = "recording-link";
-
 export class RecordingLink {
   private current: RecordingState = null;
 
   constructor(
     private readonly token: string | undefined,
     private readonly view: TesseraView,
+    /** Shows the link beside REC (Ui.showRecordingLink); null: none. */
+    private readonly show: (url: string | null) => void,
   ) {
     this.view.recordingLink = null;
-    element()?.remove();
+    show(null);
   }
 
   /** Every recording state the server announces; a running one turning into none is a finished recording. */
@@ -34,24 +34,9 @@ export class RecordingLink {
       const url = (body as { url?: unknown }).url;
       if (typeof url !== "string") return;
       this.show(url);
+      this.view.recordingLink = url;
     } catch (error) {
       console.warn("tessera: could not fetch the recording's link", error);
     }
   }
-
-  private show(url: string): void {
-    const a = element() ?? document.createElement("a");
-    a.id = LINK_ID;
-    a.href = url;
-    a.target = "_blank";
-    a.rel = "noopener";
-    a.textContent = "Recording ready: download";
-    a.title = "A signed link to the finished recording; it expires";
-    if (!a.isConnected) (document.getElementById("rec")?.parentElement ?? document.body).appendChild(a);
-    this.view.recordingLink = url;
-  }
-}
-
-function element(): HTMLAnchorElement | null {
-  return document.getElementById(LINK_ID) as HTMLAnchorElement | null;
 }

@@ -31,7 +31,10 @@ import type { ClientMessageInput, RecordingState, RoomMode, ServerMessage, Serve
 const CONNECT_TIMEOUT_MS = 30_000;
 
 /** What the session shows on the page (Ui; a recording fake in client/session.test.ts). */
-export type SessionUi = Pick<Ui, "showCall" | "setStatus" | "showError" | "clearError" | "showMode" | "setRecording" | "showForm"> &
+export type SessionUi = Pick<
+  Ui,
+  "showCall" | "setStatus" | "showError" | "clearError" | "showMode" | "setRecording" | "showRecordingLink" | "showForm"
+> &
   DeviceSurface &
   RosterSurface &
   Pick<ScreenHost, "setScreenShare">;
@@ -114,7 +117,7 @@ export class Session {
       },
       view,
     );
-    this.recordingLink = new RecordingLink(options.token, view);
+    this.recordingLink = new RecordingLink(options.token, view, (url) => ui.showRecordingLink(url));
   }
 
   async start(): Promise<void> {
