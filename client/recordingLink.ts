@@ -1,4 +1,4 @@
-// Once the room's recording has finished, a page whose join token may record fetches a signed link to it
+// The room's recording as the server last announced it (the record button's start or stop). Once it has finished, a page whose join token may record fetches a signed link to it
 // (GET /api/recordings/:id/url with the token as bearer) and shows it beside REC. Without a token the page
 // has no credential for that, and shows nothing: links are then the operator's (API_TOKEN).
 
@@ -16,6 +16,11 @@ export class RecordingLink {
   ) {
     this.view.recordingLink = null;
     show(null);
+  }
+
+  /** The room's recording as the server last announced it (null: none running). */
+  get state(): RecordingState {
+    return this.current;
   }
 
   /** Every recording state the server announces; a running one turning into none is a finished recording. */

@@ -293,6 +293,20 @@ describe("Session: the roster", () => {
   });
 });
 
+describe("Session: the record button", () => {
+  it("starts the room's recording, and stops the one the server says is running", async () => {
+    const v = await inRoom("mcu");
+    v.session.toggleRecording();
+    v.socket().receive({ type: "recording", recording: { id: "rec-1", startedAt: "2026-12-08T02:50:00Z", startedBy: "Ada" } });
+    expect(v.view.recording).toEqual({ id: "rec-1", startedAt: "2026-12-08T02:50:00Z", startedBy: "Ada" });
+    v.session.toggleRecording();
+    expect(v.socket().sent.slice(-2)).toEqual([
+      { type: "record", action: "start" },
+      { type: "record", action: "stop" },
+    ]);
+  });
+});
+
 describe("Session: server errors are shown by key", () => {
   it.each<[string, ErrorCode, string, { key: MessageKey; state: string; ended: boolean }]>([
     ["a refusal to carry on after", "rate-limited", "slow down", { key: "error.server", state: "connected", ended: false }],

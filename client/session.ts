@@ -75,7 +75,6 @@ export class Session {
   private readonly roster: Roster;
   private readonly screen: ScreenControl;
   private readonly recordingLink: RecordingLink;
-  private recording: RecordingState = null;
   /** From `joined`: what the media's and a screen's peer connections are given. */
   private iceServers: RTCIceServer[] = [];
   /** This connection has had its `joined`. */
@@ -170,7 +169,7 @@ export class Session {
   /** The record button: starts the room's recording, or stops it; the server's broadcast updates everyone's REC. */
   toggleRecording(): void {
     if (!this.joined || this.ended) return;
-    this.send({ type: "record", action: this.recording ? "stop" : "start" });
+    this.send({ type: "record", action: this.recordingLink.state ? "stop" : "start" });
   }
 
   /** The user left: tell the server, close everything, show the form again. */
@@ -330,7 +329,6 @@ export class Session {
 
   private setRecording(recording: RecordingState): void {
     this.recordingLink.update(recording);
-    this.recording = recording;
     this.view.recording = recording;
     this.ui.setRecording(recording);
   }
