@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { en } from "./en.js";
 import { ko } from "./ko.js";
@@ -53,6 +54,14 @@ describe("texts by key", () => {
         `no ${language} text for the key "error.noSuchKey"`,
       );
     }
+  });
+
+  it("every key the page's HTML names has a text in every language", () => {
+    const html = readFileSync(new URL("../index.html", import.meta.url), "utf8");
+    const keys = [...html.matchAll(/data-i18n(?:-[a-z-]+)?="([^"]*)"/g)].map((m) => m[1]);
+    expect(keys.length).toBeGreaterThan(20);
+    for (const language of LANGUAGES)
+      for (const key of keys) expect(() => new Translator(language).t(key as MessageKey), key).not.toThrow();
   });
 
   it.each([
