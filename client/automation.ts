@@ -1,4 +1,5 @@
-// window.tessera: read-only view of the client for tests and automation.
+// window.tessera: a view of the client for tests and automation. Write-only for the page: the app writes it
+// and never reads it back (each fact has its owner in the app: session.ts, roster.ts, screenControl.ts, ...).
 
 import type { ErrorCode } from "../protocol/errorCodes.js";
 import type { DisplayMessage, ParticipantInfo, RecordingState, Role, RoomMode } from "../protocol/messages.js";
@@ -49,8 +50,9 @@ declare global {
   }
 }
 
-export function installView(): TesseraView {
-  const view: TesseraView = {
+/** The view before any call. */
+export function emptyView(): TesseraView {
+  return {
     state: "idle",
     role: null,
     mode: null,
@@ -71,6 +73,10 @@ export function installView(): TesseraView {
     sharing: false,
     lastScreenTile: null,
   };
+}
+
+export function installView(): TesseraView {
+  const view = emptyView();
   window.tessera = view;
   return view;
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { meshState, peersToCall, shouldConnect } from "./mesh.js";
+import { meshState, meshStatus, peersToCall, shouldConnect, type MeshState } from "./mesh.js";
+import { serverMediaStatus } from "./peer.js";
+import type { MediaStatus } from "./roomMedia.js";
 import type { ParticipantInfo, Role } from "../protocol/messages.js";
 
 const person = (id: string, role: Role): ParticipantInfo => ({ id, name: id.toUpperCase(), role, audioMuted: false, videoMuted: false });
@@ -41,5 +43,28 @@ describe("mesh: the room's connection state", () => {
 
   it("is reconnecting when a connection that was up dropped", () => {
     expect(meshState(["connected", "disconnected"])).toBe("reconnecting");
+  });
+});
+
+describe("the status line for a room's media", () => {
+  it.each<[MeshState, boolean, MediaStatus]>([
+    ["connected", false, { state: "connected" }],
+    ["connecting", false, { state: "connecting", status: "status.peers" }],
+    ["connecting", true, { state: "connecting", status: "status.newPeer" }],
+    ["reconnecting", true, { state: "connecting", status: "status.reconnecting" }],
+  ])("mesh %s (was connected: %s)", (state, wasConnected, want) => {
+    expect(meshStatus(state, wasConnected)).toEqual(want);
+  });
+
+  it.each<[RTCPeerConnectionState, boolean, MediaStatus | null]>([
+    ["new", false, { state: "connecting", status: "status.connectingMedia" }],
+    ["connecting", false, { state: "connecting", status: "status.connectingMedia" }],
+    ["connecting", true, { state: "connecting", status: "status.reconnecting" }],
+    ["connected", false, { state: "connected" }],
+    ["disconnected", true, { state: "connecting", status: "status.reconnecting" }],
+    ["failed", false, { state: "failed" }],
+    ["closed", true, null],
+  ])("a connection to the server %s (was connected: %s)", (state, wasConnected, want) => {
+    expect(serverMediaStatus(state, wasConnected)).toEqual(want);
   });
 });

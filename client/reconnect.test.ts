@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { BYE_REASONS } from "../protocol/byeReasons.js";
-import { backoffDelay, DEFAULT_RETRY, RetryPolicy, worthRetrying } from "./reconnect.js";
+import { backoffDelay, DEFAULT_RETRY, Reconnection, RetryPolicy, worthRetrying } from "./reconnect.js";
 
 describe("the page's retry policy", () => {
   it("waits exponentially longer, half fixed and half random, never past the cap", () => {
@@ -51,5 +51,46 @@ describe("the page's retry policy", () => {
     ] as const)
       expect(worthRetrying(reason), reason).toBe(false);
     expect(worthRetrying("rate-limited")).toBe(false);
+  });
+});
+
+describe("a visit's way back", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+    vi.restoreAllMocks();
+  });
+
+  it.each([
+    ["never joined", false, false, { "server-shutdown": false, "room-failed": false, "ice-failed": false, kicked: false }],
+    ["joined, media never up", true, false, { "server-shutdown": true, "room-failed": true, "ice-failed": false, kicked: false }],
+    ["joined, media was up", true, true, { "server-shutdown": true, "room-failed": true, "ice-failed": true, kicked: false }],
+  ] as const)("which endings are worth another try: %s", (_what, joined, connected, want) => {
+    const r = new Reconnection({ reconnecting: false, reconnects: 0 });
+    if (joined) r.joined();
+    if (connected) r.connected();
+    for (const [code, worth] of Object.entries(want)) expect(r.worth(code as keyof typeof want), code).toBe(worth);
+  });
+
+  it("tries again after the wait, counts a return once the media is up, and stops when told", () => {
+    vi.useFakeTimers();
+    vi.spyOn(console, "info").mockImplementation(() => {});
+    const view = { reconnecting: false, reconnects: 0 };
+    const r = new Reconnection(view, { ...DEFAULT_RETRY, random: () => 0, now: () => 0 });
+    let tries = 0;
+    expect(r.schedule("lost", () => tries++)).toBe(true);
+    expect(view.reconnecting).toBe(true);
+    vi.advanceTimersByTime(499);
+    expect(tries).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(tries).toBe(1);
+    r.connected();
+    expect(view).toEqual({ reconnecting: false, reconnects: 1 });
+    r.connected();
+    expect(view.reconnects).toBe(1);
+    r.schedule("lost again", () => tries++);
+    r.stop();
+    vi.advanceTimersByTime(60_000);
+    expect(tries).toBe(1);
+    expect(view.reconnecting).toBe(false);
   });
 });

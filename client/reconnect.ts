@@ -3,6 +3,7 @@
 
 import type { ByeReason } from "../protocol/byeReasons.js";
 import type { ErrorCode } from "../protocol/errorCodes.js";
+import type { TesseraView } from "./automation.js";
 
 export interface RetryPolicyOptions {
   /** The first wait, before jitter (ms). */
@@ -76,4 +77,80 @@ const RETRIED: ReadonlySet<ErrorCode | ByeReason> = new Set<ErrorCode | ByeReaso
 /** Whether the page should reconnect after this error or bye rather than end the session (left, kicked, replaced: never). */
 export function worthRetrying(codeOrReason: ErrorCode | ByeReason): boolean {
   return RETRIED.has(codeOrReason);
+}
+
+/**
+ * One visit's way back after lost connections: whether it has been in the room and had its media up (what
+ * makes an ending worth another try), the schedule of tries, and how many times it got back. The owner of
+ * these; the automation view gets a copy.
+ */
+export class Reconnection {
+  private readonly policy: RetryPolicy;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private trying = false;
+  private returns = 0;
+  private wasJoined = false;
+  private wasConnected = false;
+
+  constructor(
+    private readonly view: Pick<TesseraView, "reconnecting" | "reconnects">,
+    options: RetryPolicyOptions = { ...DEFAULT_RETRY, random: Math.random, now: () => performance.now() },
+  ) {
+    this.policy = new RetryPolicy(options);
+  }
+
+  /** Some connection of this visit has joined the room. */
+  get everJoined(): boolean {
+    return this.wasJoined;
+  }
+
+  /** Some connection of this visit has had its media up. */
+  get everConnected(): boolean {
+    return this.wasConnected;
+  }
+
+  joined(): void {
+    this.wasJoined = true;
+  }
+
+  /** The media is up: a run of tries, if any, is over and counted. */
+  connected(): void {
+    this.wasConnected = true;
+    this.policy.reset();
+    if (!this.trying) return;
+    this.trying = false;
+    this.view.reconnecting = false;
+    this.view.reconnects = ++this.returns;
+  }
+
+  /**
+   * Whether an ending is worth another try: a stopping server or failed room once this visit has been in
+   * the room, a lost media connection once it had been up (one that never came up would fail again).
+   */
+  worth(code: ErrorCode | ByeReason): boolean {
+    if (!worthRetrying(code)) return false;
+    return code === "ice-failed" || code === "offer-timeout" ? this.wasConnected : this.wasJoined;
+  }
+
+  /** Runs `again` after the next wait; false when the time for trying is over (the visit gives up). */
+  schedule(why: string, again: () => void): boolean {
+    const delay = this.policy.next();
+    if (delay === null) return false;
+    console.info(`tessera: connection lost (${why}); trying again in ${Math.round(delay)} ms (try ${this.policy.attempts})`);
+    this.trying = true;
+    this.view.reconnecting = true;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      again();
+    }, delay);
+    return true;
+  }
+
+  /** The visit is over: no more tries. */
+  stop(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.trying = false;
+    this.view.reconnecting = false;
+  }
 }

@@ -1,11 +1,9 @@
-// Once the room's recording has finished, a page whose join token may record fetches a signed link to it
+// The room's recording as the server last announced it (the record button's start or stop). Once it has finished, a page whose join token may record fetches a signed link to it
 // (GET /api/recordings/:id/url with the token as bearer) and shows it beside REC. Without a token the page
 // has no credential for that, and shows nothing: links are then the operator's (API_TOKEN).
 
 import type { RecordingState } from "../protocol/messages.js";
 import type { TesseraView } from "./automation.js";
-
-const LINK_ID = "recording-link";
 
 export class RecordingLink {
   private current: RecordingState = null;
@@ -13,9 +11,16 @@ export class RecordingLink {
   constructor(
     private readonly token: string | undefined,
     private readonly view: TesseraView,
+    /** Shows the link beside REC (Ui.showRecordingLink); null: none. */
+    private readonly show: (url: string | null) => void,
   ) {
     this.view.recordingLink = null;
-    element()?.remove();
+    show(null);
+  }
+
+  /** The room's recording as the server last announced it (null: none running). */
+  get state(): RecordingState {
+    return this.current;
   }
 
   /** Every recording state the server announces; a running one turning into none is a finished recording. */
@@ -34,24 +39,9 @@ export class RecordingLink {
       const url = (body as { url?: unknown }).url;
       if (typeof url !== "string") return;
       this.show(url);
+      this.view.recordingLink = url;
     } catch (error) {
       console.warn("tessera: could not fetch the recording's link", error);
     }
   }
-
-  private show(url: string): void {
-    const a = element() ?? document.createElement("a");
-    a.id = LINK_ID;
-    a.href = url;
-    a.target = "_blank";
-    a.rel = "noopener";
-    a.textContent = "Recording ready: download";
-    a.title = "A signed link to the finished recording; it expires";
-    if (!a.isConnected) (document.getElementById("rec")?.parentElement ?? document.body).appendChild(a);
-    this.view.recordingLink = url;
-  }
-}
-
-function element(): HTMLAnchorElement | null {
-  return document.getElementById(LINK_ID) as HTMLAnchorElement | null;
 }

@@ -14,7 +14,7 @@ import { LocalDevices, type DeviceSurface } from "./localDevices.js";
 import { MediaAccessError } from "./media.js";
 import type { JoinOptions } from "./params.js";
 import type { PreparedMedia } from "./prejoin.js";
-import { DEFAULT_RETRY, RetryPolicy, worthRetrying } from "./reconnect.js";
+import { DEFAULT_RETRY, Reconnection } from "./reconnect.js";
 import { RecordingLink } from "./recordingLink.js";
 import { followRedirect } from "./redirect.js";
 import type { CreateMedia, MediaEvents, MediaStatus, RoomMedia } from "./roomMedia.js";
@@ -31,7 +31,10 @@ import type { ClientMessageInput, RecordingState, RoomMode, ServerMessage, Serve
 const CONNECT_TIMEOUT_MS = 30_000;
 
 /** What the session shows on the page (Ui; a recording fake in client/session.test.ts). */
-export type SessionUi = Pick<Ui, "showCall" | "setStatus" | "showError" | "clearError" | "showMode" | "setRecording" | "showForm"> &
+export type SessionUi = Pick<
+  Ui,
+  "showCall" | "setStatus" | "showError" | "clearError" | "showMode" | "setRecording" | "showRecordingLink" | "showForm"
+> &
   DeviceSurface &
   RosterSurface &
   Pick<ScreenHost, "setScreenShare">;
@@ -72,23 +75,15 @@ export class Session {
   private readonly roster: Roster;
   private readonly screen: ScreenControl;
   private readonly recordingLink: RecordingLink;
-  private recording: RecordingState = null;
   /** From `joined`: what the media's and a screen's peer connections are given. */
   private iceServers: RTCIceServer[] = [];
   /** This connection has had its `joined`. */
   private joined = false;
   private ended = false;
-  /** Some connection of this visit has joined / had its media up. */
-  private everJoined = false;
-  private everConnected = false;
   /** From the last `joined`: how the server knows us again after a lost connection. */
   private resumeKey: string | undefined;
-  private readonly retries = new RetryPolicy({ ...DEFAULT_RETRY, random: Math.random, now: () => performance.now() });
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly reconnection: Reconnection;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
-  /** The connection was lost and is being tried again; how many times this visit got back. */
-  private reconnecting = false;
-  private reconnects = 0;
   /** The code of the server's last `error` (main.ts offers the viewer seat after room-full). */
   private lastErrorCode: ErrorCode | null = null;
 
@@ -103,6 +98,7 @@ export class Session {
     private readonly prepared: PreparedMedia = { micMuted: false, cameraOff: false },
   ) {
     this.devices = new LocalDevices(ui, view);
+    this.reconnection = new Reconnection(view);
     this.roster = new Roster(ui, view);
     this.screen = new ScreenControl(
       {
@@ -114,7 +110,7 @@ export class Session {
       },
       view,
     );
-    this.recordingLink = new RecordingLink(options.token, view);
+    this.recordingLink = new RecordingLink(options.token, view, (url) => ui.showRecordingLink(url));
   }
 
   async start(): Promise<void> {
@@ -173,7 +169,7 @@ export class Session {
   /** The record button: starts the room's recording, or stops it; the server's broadcast updates everyone's REC. */
   toggleRecording(): void {
     if (!this.joined || this.ended) return;
-    this.send({ type: "record", action: this.recording ? "stop" : "start" });
+    this.send({ type: "record", action: this.recordingLink.state ? "stop" : "start" });
   }
 
   /** The user left: tell the server, close everything, show the form again. */
@@ -193,7 +189,7 @@ export class Session {
     this.connectTimer = setTimeout(() => {
       const seconds = CONNECT_TIMEOUT_MS / 1000;
       const what = text(this.joined ? "error.noMedia" : "error.noJoinAnswer", { seconds });
-      if (this.everJoined) this.retry(what);
+      if (this.reconnection.everJoined) this.retry(what);
       else this.fail(what);
     }, CONNECT_TIMEOUT_MS);
   }
@@ -275,7 +271,7 @@ export class Session {
     this.joined = true;
     this.unwatchBlocked?.();
     this.unwatchBlocked = null;
-    this.everJoined = true;
+    this.reconnection.joined();
     // Absent (a mesh room, RECONNECT_GRACE_MS=0): the next connection joins afresh.
     this.resumeKey = message.resume;
     this.iceServers = iceServers;
@@ -289,7 +285,7 @@ export class Session {
       iceServers,
       iceTransportPolicy: this.options.relay ? "relay" : "all",
       local: this.devices.stream,
-      wasConnected: this.everConnected,
+      wasConnected: this.reconnection.everConnected,
       events: this.mediaEvents(),
     });
     this.setParticipants(participants);
@@ -312,16 +308,15 @@ export class Session {
     if (this.ended) return;
     switch (status.state) {
       case "connected":
-        this.everConnected = true;
         this.clearConnectTimer();
-        this.reconnected();
+        this.reconnection.connected();
         this.setState("connected", "status.connected");
         break;
       case "connecting":
         this.setState("connecting", status.status);
         break;
       case "failed":
-        if (this.everConnected) this.retry(text("reason.mediaFailed"));
+        if (this.reconnection.everConnected) this.retry(text("reason.mediaFailed"));
         else this.fail(describeServerError("ice-failed", "", this.options.room));
         break;
     }
@@ -334,7 +329,6 @@ export class Session {
 
   private setRecording(recording: RecordingState): void {
     this.recordingLink.update(recording);
-    this.recording = recording;
     this.view.recording = recording;
     this.ui.setRecording(recording);
   }
@@ -353,17 +347,8 @@ export class Session {
 
   /** The server ended this connection (a fatal error, a bye): tried again if worth it, else the visit is over. */
   private connectionEnded(shown: Text, why: ErrorCode | ByeReason): void {
-    if (this.retriable(why)) this.retry(shown);
+    if (this.reconnection.worth(why)) this.retry(shown);
     else this.fail(shown);
-  }
-
-  /**
-   * Whether an ending is worth another try: a stopping server or failed room once this visit has been in
-   * the room, a lost media connection once it had been up (one that never came up would fail again).
-   */
-  private retriable(code: ErrorCode | ByeReason): boolean {
-    if (!worthRetrying(code)) return false;
-    return code === "ice-failed" || code === "offer-timeout" ? this.everConnected : this.everJoined;
   }
 
   private onRedirect(message: ServerMessageOf<"redirect">): void {
@@ -395,7 +380,7 @@ export class Session {
     const url = this.signaling?.url ?? "/ws";
     const detail = `code ${info.code}${info.reason ? `, ${info.reason}` : ""}`;
     // Once in the room, any loss is retried (the server restarting, a network change); a first join is not.
-    if (this.everJoined) this.retry(info.opened ? text("reason.socketLost", { detail }) : text("reason.unreachable", { url }));
+    if (this.reconnection.everJoined) this.retry(info.opened ? text("reason.socketLost", { detail }) : text("reason.unreachable", { url }));
     else if (!info.opened) this.fail(text("error.unreachable", { url }));
     else this.fail(text("error.closedBeforeJoin", { detail }));
   }
@@ -408,28 +393,11 @@ export class Session {
   private retry(why: Text): void {
     if (this.ended) return;
     this.dropConnection();
-    const delay = this.retries.next();
-    if (delay === null) {
-      this.fail(text("error.gaveUp", { minutes: Math.round(DEFAULT_RETRY.giveUpAfterMs / 60_000), why }));
-      return;
-    }
-    console.info(`tessera: connection lost (${why.key}); trying again in ${Math.round(delay)} ms (try ${this.retries.attempts})`);
-    this.reconnecting = true;
-    this.view.reconnecting = true;
-    this.setState("connecting", "status.reconnecting");
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
+    const again = this.reconnection.schedule(why.key, () => {
       if (!this.ended) this.connect();
-    }, delay);
-  }
-
-  /** Media is up again after a loss. */
-  private reconnected(): void {
-    this.retries.reset();
-    if (!this.reconnecting) return;
-    this.reconnecting = false;
-    this.view.reconnecting = false;
-    this.view.reconnects = ++this.reconnects;
+    });
+    if (again) this.setState("connecting", "status.reconnecting");
+    else this.fail(text("error.gaveUp", { minutes: Math.round(DEFAULT_RETRY.giveUpAfterMs / 60_000), why }));
   }
 
   /** Releases this connection's socket and media (no `leave`: the server should hold our place). */
@@ -465,10 +433,7 @@ export class Session {
     this.ended = true;
     this.unwatchBlocked?.();
     this.clearConnectTimer();
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
-    this.reconnecting = false;
-    this.view.reconnecting = false;
+    this.reconnection.stop();
     if (this.joined) this.send({ type: "leave" });
     this.signaling?.close();
     this.media?.close();

@@ -24,6 +24,8 @@ const MODE_KEYS: Record<RoomMode, [MessageKey, MessageKey]> = {
   mesh: ["mode.mesh", "mode.meshTitle"],
 };
 
+const RECORDING_LINK_ID = "recording-link";
+
 /** Below the stage on an upright phone: the controls row and a little of the roster stay in view. */
 const UPRIGHT_RESERVED_PX = 150;
 
@@ -276,8 +278,29 @@ export class Ui {
     this.shareScreen.title = this.sharerName !== null && !this.sharing ? t("call.sharing", { name: this.sharerName }) : "";
     const by = this.recording?.startedBy;
     this.recIndicator.textContent = by ? t("call.recBy", { name: by }) : t("call.rec");
+    this.drawRecordingLink();
     this.drawParticipants();
     this.drawEmpty();
+  }
+
+  /** The signed link to the room's finished recording beside REC (recordingLink.ts), or none. */
+  showRecordingLink(url: string | null): void {
+    const existing = document.getElementById(RECORDING_LINK_ID);
+    if (url === null) return existing?.remove();
+    const a = existing instanceof HTMLAnchorElement ? existing : document.createElement("a");
+    a.id = RECORDING_LINK_ID;
+    a.href = url;
+    a.target = "_blank";
+    a.rel = "noopener";
+    if (!a.isConnected) (this.recIndicator.parentElement ?? document.body).appendChild(a);
+    this.drawRecordingLink();
+  }
+
+  private drawRecordingLink(): void {
+    const a = document.getElementById(RECORDING_LINK_ID);
+    if (!a) return;
+    a.textContent = this.t("call.recordingReady");
+    a.title = this.t("call.recordingReadyTitle");
   }
 
   /** Marks the participant the mixer hears speaking (MCU `speaker` messages), and no one else. */

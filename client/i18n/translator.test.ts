@@ -1,7 +1,9 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { en } from "./en.js";
 import { ko } from "./ko.js";
-import { Translator, format, pickLanguage } from "./translator.js";
+import { render, text } from "./text.js";
+import { LANGUAGES, Translator, format, pickLanguage, type MessageKey } from "./translator.js";
 
 describe("language choice", () => {
   it("follows the browser's languages, matched on the primary subtag", () => {
@@ -42,5 +44,31 @@ describe("strings", () => {
     tr.language = "ko";
     expect(tr.t("prejoin.join")).toBe("참여");
     expect(tr.t("call.recBy", { name: "김민수" })).toBe("녹화 중 · 김민수 님이 시작");
+  });
+});
+
+describe("texts by key", () => {
+  it("a key without text is an error, never English in its place", () => {
+    for (const language of LANGUAGES) {
+      expect(() => new Translator(language).t("error.noSuchKey" as MessageKey)).toThrow(
+        `no ${language} text for the key "error.noSuchKey"`,
+      );
+    }
+  });
+
+  it("every key the page's HTML names has a text in every language", () => {
+    const html = readFileSync(new URL("../index.html", import.meta.url), "utf8");
+    const keys = [...html.matchAll(/data-i18n(?:-[a-z-]+)?="([^"]*)"/g)].map((m) => m[1]);
+    expect(keys.length).toBeGreaterThan(20);
+    for (const language of LANGUAGES)
+      for (const key of keys) expect(() => new Translator(language).t(key as MessageKey), key).not.toThrow();
+  });
+
+  it.each([
+    ["en", "The media connection to 김민수 failed: could not negotiate: timeout."],
+    ["ko", "김민수 님과의 미디어 연결이 실패했습니다: 연결 협상을 할 수 없습니다: timeout."],
+  ] as const)("words a text and the texts in its parameters in one language (%s)", (language, want) => {
+    const shown = text("error.peerFailed", { name: "김민수", reason: text("reason.peerNegotiation", { detail: "timeout" }) });
+    expect(render(new Translator(language).t, shown)).toBe(want);
   });
 });
