@@ -30,6 +30,7 @@ export interface SignalRelay {
 
 /** The composite's arrangement and whom it highlights (MCU). */
 export interface LayoutControl {
+  /** The choice as it stands (a departed pin's `speaker`; a shared screen's presentation is drawn, not reported). */
   readonly layoutChoice: LayoutSpec;
   /** An unknown `pin` throws UnknownParticipantError, a viewer's NotASenderError, an unknown layout RangeError. */
   setLayout(choice: LayoutSpec): void;
