@@ -1,9 +1,9 @@
 import { EventEmitter } from "node:events";
+import type { LayoutChoice } from "../protocol/layoutDefinition.js";
 import type { RtpPacket } from "werift";
 import { dbovFromHeader } from "./audio/audioLevel.js";
 import type { MediaContext } from "./context.js";
 import { AudioMixer, type AudioMixerStats, type AudioSink } from "./audio/audioMixer.js";
-import type { LayoutSpec } from "./layout/computeLayout.js";
 import type { Rect } from "./layout/gridLayout.js";
 import type { RecordingFormat } from "../protocol/recordingFormat.js";
 import { MixRecording } from "./recording/mixRecording.js";
@@ -93,12 +93,12 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
   }
 
   /** The layout choice as it stands (VideoMixer.layoutChoice): the room's layout, as its API reports it. */
-  get layoutChoice(): LayoutSpec {
+  get layoutChoice(): LayoutChoice {
     return this.video.layoutChoice;
   }
 
   /** The arrangement of the composite; takes effect on the next frame (resized tiles at their next keyframe). */
-  setLayout(spec: LayoutSpec): void {
+  setLayout(spec: LayoutChoice): void {
     this.video.setLayout(spec);
   }
 
@@ -120,7 +120,7 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
    * they matter (each picture drawn, each packet heard): nobody tells the mixer when they change.
    */
   addSender(id: string, name: string, mutes: MuteState): void {
-    this.video.addParticipant(id, name, "camera", mutes);
+    this.video.addInput(id, name, "camera", mutes);
     this.audio.addInput(id, { mutes });
   }
 
@@ -129,18 +129,18 @@ export class RoomMixer extends EventEmitter<RoomMixerEvents> {
    * its sound (pushAudioRtp with `tileId`) heard by everyone but `sharer`.
    */
   addScreen(tileId: string, name: string, sharer: string): void {
-    this.video.addParticipant(tileId, name, "screen");
+    this.video.addInput(tileId, name, "screen");
     this.audio.addInput(tileId, { ownedBy: sharer });
   }
 
   async removeScreen(tileId: string): Promise<void> {
     this.audio.removeInput(tileId);
-    await this.video.removeParticipant(tileId);
+    await this.video.removeInput(tileId);
   }
 
   async removeSender(id: string): Promise<void> {
     this.audio.removeInput(id);
-    await this.video.removeParticipant(id);
+    await this.video.removeInput(id);
   }
 
   setVideoCodec(id: string, codec: VideoCodec): void {

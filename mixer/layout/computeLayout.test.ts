@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { computeLayout, sameTiles, type LayoutSpec } from "./computeLayout.js";
+import type { LayoutChoice } from "../../protocol/layoutDefinition.js";
+import { computeLayout, sameTiles } from "./computeLayout.js";
 import type { Size } from "./gridLayout.js";
 
 const canvas = { width: 1280, height: 720 };
@@ -13,7 +14,7 @@ function overlaps(tiles: Iterable<{ x: number; y: number; width: number; height:
 }
 
 /** The layout of cameras `ids` (join order) with `speaker` speaking and no screen, from scratch. */
-const layoutOf = (spec: LayoutSpec, ids: readonly string[], speaker: string | undefined, canvas: Size) =>
+const layoutOf = (spec: LayoutChoice, ids: readonly string[], speaker: string | undefined, canvas: Size) =>
   computeLayout(spec, { cameras: ids, speaker }, canvas);
 
 describe("computeLayout", () => {

@@ -3,11 +3,9 @@ import { BUILTIN_LAYOUTS } from "./builtinLayouts.js";
 import type { Rect, Size } from "./gridLayout.js";
 import { assignRegions, placeTiles, type Assignment, type LayoutSources } from "./placement.js";
 
-export { LAYOUT_NAMES as layoutKinds, type LayoutName as LayoutKind } from "../../protocol/layoutDefinition.js";
 export type { LayoutSources, Assignment } from "./placement.js";
 
 /** What the room asked for: a built-in by name (`pin` with whom), or `custom` with its definition. */
-export type LayoutSpec = LayoutChoice;
 
 /** Where each tile is drawn, and which arrangement was really used (see computeLayout). */
 export interface ComputedLayout {
@@ -21,7 +19,7 @@ export interface ComputedLayout {
    * The choice as it stands (see effectiveChoice): what the room reports as its layout. Unlike `layout`, a
    * shared screen's `presentation` is not in it: that lasts only while the screen is shared.
    */
-  readonly choice: LayoutSpec;
+  readonly choice: LayoutChoice;
   /** The participant drawn in a `speaker` or `pinned` region. */
   readonly focus: string | undefined;
   /** Who is where, to pass back as `previous` next time (stable placement). */
@@ -32,7 +30,7 @@ export interface ComputedLayout {
  * The one place a choice falls back: `pin` whose participant is absent (they left; ids are never reused, so
  * for good) is `speaker`; any other choice stands.
  */
-export function effectiveChoice(spec: LayoutSpec, cameras: readonly string[]): LayoutSpec {
+export function effectiveChoice(spec: LayoutChoice, cameras: readonly string[]): LayoutChoice {
   if (spec.layout === "pin" && (spec.pin === undefined || !cameras.includes(spec.pin))) return { layout: "speaker" };
   return spec;
 }
@@ -43,9 +41,9 @@ export function effectiveChoice(spec: LayoutSpec, cameras: readonly string[]): L
  * - otherwise the effective choice (a departed pin's `speaker`).
  */
 export function resolveLayout(
-  spec: LayoutSpec,
+  spec: LayoutChoice,
   sources: Pick<LayoutSources, "cameras" | "screen">,
-): { name: LayoutName; definition: LayoutDefinition; choice: LayoutSpec } {
+): { name: LayoutName; definition: LayoutDefinition; choice: LayoutChoice } {
   const choice = effectiveChoice(spec, sources.cameras);
   const chosen =
     choice.layout === "custom" && choice.definition
@@ -63,7 +61,12 @@ export function resolveLayout(
  * screen), who is speaking, and the previous assignment (so nobody moves who need not). `speaker` and
  * `pinned` regions show the speaker (before anyone speaks, the first joiner) and the pinned participant.
  */
-export function computeLayout(spec: LayoutSpec, sources: Omit<LayoutSources, "pin">, canvas: Size, previous?: Assignment): ComputedLayout {
+export function computeLayout(
+  spec: LayoutChoice,
+  sources: Omit<LayoutSources, "pin">,
+  canvas: Size,
+  previous?: Assignment,
+): ComputedLayout {
   const { name, definition, choice } = resolveLayout(spec, sources);
   const assignment = assignRegions(definition, { ...sources, pin: choice.pin }, previous);
   const { tiles, rounding } = placeTiles(assignment, canvas);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { layoutChoiceSchema, layoutDefinitionSchema, type LayoutDefinition } from "../../protocol/layoutDefinition.js";
+import { layoutChoiceSchema, layoutDefinitionSchema, type LayoutDefinition, type LayoutChoice } from "../../protocol/layoutDefinition.js";
 import * as z from "../../protocol/zod.js";
 import { BUILTIN_LAYOUTS } from "./builtinLayouts.js";
-import { computeLayout, type LayoutSpec } from "./computeLayout.js";
+import { computeLayout } from "./computeLayout.js";
 import type { Rect, Size } from "./gridLayout.js";
 
 const landscape = { width: 1280, height: 720 };
@@ -17,7 +17,7 @@ const inside = (r: Rect, c: Size) =>
 const evenEdges = (r: Rect) => [r.x, r.y, r.width, r.height].every((v) => v % 2 === 0);
 
 /** Joins then leaves, step by step, keeping the assignment as the mixer does; the tiles after each step. */
-function steps(spec: LayoutSpec, canvas: Size, rosters: readonly (readonly string[])[], screen?: string) {
+function steps(spec: LayoutChoice, canvas: Size, rosters: readonly (readonly string[])[], screen?: string) {
   let previous: ReturnType<typeof computeLayout>["assignment"] | undefined;
   return rosters.map((cameras) => {
     const l = computeLayout(spec, { cameras, screen, speaker: undefined }, canvas, previous);
@@ -125,7 +125,7 @@ describe("interview", () => {
 });
 
 describe("stable placement: nobody moves when a later participant leaves", () => {
-  const cases: { layout: LayoutSpec; canvas: Size; from: string[]; leaver: string }[] = [
+  const cases: { layout: LayoutChoice; canvas: Size; from: string[]; leaver: string }[] = [
     { layout: { layout: "grid" }, canvas: landscape, from: ["a", "b", "c", "d"], leaver: "d" },
     { layout: { layout: "grid" }, canvas: landscape, from: ["a", "b", "c", "d"], leaver: "b" },
     { layout: { layout: "grid" }, canvas: landscape, from: six, leaver: "f" },

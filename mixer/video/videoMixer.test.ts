@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { LayoutChoice } from "../../protocol/layoutDefinition.js";
 import { testMediaContext } from "../../test/helpers/mediaContext.js";
-import type { LayoutSpec } from "../layout/computeLayout.js";
 import type { Rect } from "../layout/gridLayout.js";
 import { resolveLabelFont } from "./labelFont.js";
 import { VideoMixer } from "./videoMixer.js";
@@ -23,7 +23,7 @@ function mixer(width = 1280, height = 720) {
   return { m, context };
 }
 
-type Op = { join: string } | { screen: string } | { leave: string } | { layout: LayoutSpec } | { speaker: string | undefined };
+type Op = { join: string } | { screen: string } | { leave: string } | { layout: LayoutChoice } | { speaker: string | undefined };
 
 const area = (r: Rect) => r.width * r.height;
 
@@ -34,7 +34,7 @@ describe("video mixer: the tiles it lays out, and when it says so (no media, no 
   });
 
   /** `choice`: the layout choice as it stands after the ops (what the room's API reports); grid unless said. */
-  const cases: { name: string; ops: Op[]; layoutEvents: number; tiles: string[]; largest?: string; choice?: LayoutSpec }[] = [
+  const cases: { name: string; ops: Op[]; layoutEvents: number; tiles: string[]; largest?: string; choice?: LayoutChoice }[] = [
     { name: "one participant fills the canvas", ops: [{ join: "a" }], layoutEvents: 1, tiles: ["a"] },
     {
       name: "a join re-lays the grid and a leave re-lays it back",
@@ -100,9 +100,9 @@ describe("video mixer: the tiles it lays out, and when it says so (no media, no 
       emitted = t;
     });
     for (const op of ops) {
-      if ("join" in op) m.addParticipant(op.join, op.join.toUpperCase());
-      else if ("screen" in op) m.addParticipant(op.screen, op.screen.toUpperCase(), "screen");
-      else if ("leave" in op) void m.removeParticipant(op.leave);
+      if ("join" in op) m.addInput(op.join, op.join.toUpperCase());
+      else if ("screen" in op) m.addInput(op.screen, op.screen.toUpperCase(), "screen");
+      else if ("leave" in op) void m.removeInput(op.leave);
       else if ("layout" in op) m.setLayout(op.layout);
       else m.setActiveSpeaker(op.speaker);
     }

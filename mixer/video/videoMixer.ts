@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
+import type { LayoutChoice } from "../../protocol/layoutDefinition.js";
 import { Ticker } from "../clock/ticker.js";
 import { withLogFields, type MediaContext } from "../context.js";
-import { computeLayout, sameTiles, type Assignment, type LayoutSpec } from "../layout/computeLayout.js";
+import { computeLayout, sameTiles, type Assignment } from "../layout/computeLayout.js";
 import { placeTiles } from "../layout/placement.js";
 import type { Rect } from "../layout/gridLayout.js";
 import { composeFrame } from "./compositor.js";
@@ -116,9 +117,9 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private tiles = new Map<string, Rect>();
   private rounding = new Map<string, number>();
   /** The room's layout choice: its one record (the room hands it over and reads it back as `layoutChoice`). */
-  private spec: LayoutSpec = { layout: "grid" };
+  private spec: LayoutChoice = { layout: "grid" };
   /** The choice as it stands now, from the last computeLayout (a departed pin's `speaker`). */
-  private standing: LayoutSpec = this.spec;
+  private standing: LayoutChoice = this.spec;
   /** Who is in which region now: the next re-layout keeps whoever need not move (stable placement). */
   private assignment: Assignment | undefined;
   /** Drawn with a highlight in every layout, and large in the speaker layout. */
@@ -188,7 +189,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   /** The layout choice as it stands: the one set, or what computeLayout made of it (a departed pin's `speaker`). */
-  get layoutChoice(): LayoutSpec {
+  get layoutChoice(): LayoutChoice {
     return this.standing;
   }
 
@@ -222,7 +223,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   }
 
   /** `mutes`: read at each frame (a muted camera is drawn as its name card, a muted microphone as a badge). */
-  addParticipant(id: string, name: string, kind: "camera" | "screen" = "camera", mutes: MuteState = NEVER_MUTED): void {
+  addInput(id: string, name: string, kind: "camera" | "screen" = "camera", mutes: MuteState = NEVER_MUTED): void {
     if (this.participants.has(id) || this.closed) return;
     const input = new VideoInput({
       label: `${this.options.label}:decode:${id}`,
@@ -235,7 +236,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     this.relayout();
   }
 
-  async removeParticipant(id: string): Promise<void> {
+  async removeInput(id: string): Promise<void> {
     const p = this.participants.get(id);
     if (!p) return;
     this.participants.delete(id);
@@ -244,7 +245,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     await p.input.close();
   }
 
-  setLayout(spec: LayoutSpec): void {
+  setLayout(spec: LayoutChoice): void {
     this.spec = spec;
     this.relayout();
   }

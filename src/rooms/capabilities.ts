@@ -1,4 +1,5 @@
 import type { RecordingState, RoomMode, SignalData } from "../../protocol/messages.js";
+import type { LayoutChoice } from "../../protocol/layoutDefinition.js";
 import type { LinkReport } from "../peers/linkMonitor.js";
 import type { RecordingFormat } from "../../protocol/recordingFormat.js";
 import type { AudioMixerStats } from "../../mixer/audio/audioMixer.js";
@@ -6,7 +7,6 @@ import type { VideoMixerStats } from "../../mixer/video/videoMixer.js";
 import type { DisplayBox } from "./rungChooser.js";
 import { WrongModeError } from "./errors.js";
 import type { IceCandidate } from "../../protocol/messages.js";
-import type { LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo.js";
 
 /** The participant's own offer and candidates, answered by a server peer connection (MCU, SFU). */
@@ -31,9 +31,9 @@ export interface SignalRelay {
 /** The composite's arrangement and whom it highlights (MCU). */
 export interface LayoutControl {
   /** The choice as it stands (a departed pin's `speaker`; a shared screen's presentation is drawn, not reported). */
-  readonly layoutChoice: LayoutSpec;
+  readonly layoutChoice: LayoutChoice;
   /** An unknown `pin` throws UnknownParticipantError, a viewer's NotASenderError, an unknown layout RangeError. */
-  setLayout(choice: LayoutSpec): void;
+  setLayout(choice: LayoutChoice): void;
   /** Who the mixer hears speaking now. */
   readonly activeSpeaker: string | undefined;
 }

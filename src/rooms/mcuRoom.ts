@@ -1,4 +1,5 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
+import { LAYOUT_NAMES, type LayoutChoice } from "../../protocol/layoutDefinition.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import { RtpPacket } from "werift";
 import type { RecordingState, Role } from "../../protocol/messages.js";
@@ -14,7 +15,6 @@ import type {
 import { PeerRoom } from "./peerRoom.js";
 import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
 import { NotASenderError, RateLimitedError, RecordingStateError, UnknownParticipantError } from "./errors.js";
-import { layoutKinds, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
 import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo.js";
 import { RoomRecording } from "../recordings/roomRecording.js";
 import type { TimelineEvent } from "../recordings/timeline.js";
@@ -155,7 +155,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
    * drive (a new speaker, a screen) and computeLayout alone decides what a choice falls back to (a departed
    * pin's `speaker`), so a copy here could only go stale. The room checks a choice (who may be pinned) first.
    */
-  get layoutChoice(): LayoutSpec {
+  get layoutChoice(): LayoutChoice {
     return this.mixer.layoutChoice;
   }
 
@@ -164,10 +164,10 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
     return this.mixer.activeSpeaker;
   }
 
-  setLayout(choice: LayoutSpec): void {
-    if (!layoutKinds.includes(choice.layout))
-      throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${layoutKinds.join(", ")}`);
-    let next: LayoutSpec = { layout: choice.layout };
+  setLayout(choice: LayoutChoice): void {
+    if (!LAYOUT_NAMES.includes(choice.layout))
+      throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${LAYOUT_NAMES.join(", ")}`);
+    let next: LayoutChoice = { layout: choice.layout };
     if (choice.layout === "pin") {
       if (choice.pin === undefined) throw new RangeError('the "pin" layout needs the participant to pin');
       const member = this.members.get(choice.pin);

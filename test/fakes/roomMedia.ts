@@ -1,11 +1,12 @@
 import { renditionLadder, type MixStream } from "../../mixer/video/renditionLadder.js";
+import type { LayoutChoice } from "../../protocol/layoutDefinition.js";
 import { EventEmitter } from "node:events";
 import type { RtpPacket } from "werift";
 import type { RoomMixerEvents } from "../../mixer/roomMixer.js";
 import type { MixRecording } from "../../mixer/recording/mixRecording.js";
 import type { MuteState } from "../../mixer/muteState.js";
 import type { Rect } from "../../mixer/layout/gridLayout.js";
-import { computeLayout, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
+import { computeLayout } from "../../mixer/layout/computeLayout.js";
 import { NegotiationError, type PeerEvents } from "../../src/peers/peerConnection.js";
 import type { ForwardedStream } from "../../src/peers/sfuPeer.js";
 import type { ParticipantChannel } from "../../src/rooms/participant.js";
@@ -93,7 +94,7 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
   readonly senders = new Map<string, string>();
   readonly audioListeners = new Map<string, string | undefined>();
   readonly videoPackets: string[] = [];
-  readonly layouts: LayoutSpec[] = [];
+  readonly layouts: LayoutChoice[] = [];
   layout: ReadonlyMap<string, Rect> = new Map();
   activeSpeaker: string | undefined;
   readonly videoStats = {
@@ -158,11 +159,11 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
     this.videoPackets.push(id);
   }
   pushAudioRtp(): void {}
-  setLayout(spec: LayoutSpec): void {
+  setLayout(spec: LayoutChoice): void {
     this.layouts.push(spec);
   }
   /** As the real mixer's: what computeLayout makes of the last choice with the senders here now. */
-  get layoutChoice(): LayoutSpec {
+  get layoutChoice(): LayoutChoice {
     const spec = this.layouts.at(-1) ?? { layout: "grid" };
     return computeLayout(
       spec,

@@ -4,9 +4,10 @@
 // the presentation rows; a viewer decodes the real mix; where each tile is comes from the same pure layout
 // function the mixer uses, chained through the same sequence of changes (stable placement included).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LayoutChoice } from "../../protocol/layoutDefinition.js";
 import { barcodeClip } from "../../bench/barcodeClip.js";
 import { readCode } from "../../bench/latencyProbe.js";
-import { computeLayout, type Assignment, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
+import { computeLayout, type Assignment } from "../../mixer/layout/computeLayout.js";
 import type { Rect, Size } from "../../mixer/layout/gridLayout.js";
 import { screenSourceId } from "../../protocol/screenSource.js";
 import { startServer, type RunningServer } from "../../src/server.js";
@@ -22,7 +23,7 @@ const SCREEN_SENDER = 5;
 interface Row {
   readonly name: string;
   /** The choice, with `pin` as a sender's index. */
-  readonly choice: (ids: readonly string[]) => LayoutSpec;
+  readonly choice: (ids: readonly string[]) => LayoutChoice;
   /** The third sender shares a screen in this row. */
   readonly screen: boolean;
 }
@@ -47,7 +48,7 @@ describe("bar codes read back from every tile in every built-in layout", () => {
   let previous: Assignment | undefined;
   let sharing = false;
 
-  const expectedTiles = (spec: LayoutSpec): Map<string, Rect> => {
+  const expectedTiles = (spec: LayoutChoice): Map<string, Rect> => {
     const cameras = senders.map((s) => s.id);
     const computed = computeLayout(spec, { cameras, screen: sharing ? screenSourceId(senders[2].id) : undefined }, canvas, previous);
     previous = computed.assignment;
