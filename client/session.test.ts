@@ -378,6 +378,20 @@ describe("Session: reconnection", () => {
     expect(v.view).toMatchObject({ reconnecting: false, reconnects: 1, state: "connected" });
   });
 
+  it("the media of a lost connection speaks for nothing: its late events are dropped", async () => {
+    const v = await inRoom("sfu");
+    const old = v.media[0];
+    v.socket().drop();
+    vi.advanceTimersByTime(1000);
+    v.socket().accept();
+    old.context.events.send({ type: "answer", sdp: "stale" });
+    old.context.events.onFatal({ key: "error.badAnswer", params: { detail: "closed" } });
+    old.context.events.onStatus({ state: "connected" });
+    expect(v.socket().sent.map((m) => m.type)).toEqual(["join"]);
+    expect(v.ui.errors).toEqual([]);
+    expect(v.view).toMatchObject({ state: "connecting", reconnecting: true, reconnects: 0 });
+  });
+
   it.each<[string, (v: Awaited<ReturnType<typeof inRoom>>) => void]>([
     ["the media connection failed", (v) => v.media[0].context.events.onStatus({ state: "failed" })],
     ["the server is restarting", (v) => v.socket().receive({ type: "error", code: "server-shutdown", message: "" })],

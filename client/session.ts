@@ -83,6 +83,8 @@ export class Session {
   /** From the last `joined`: how the server knows us again after a lost connection. */
   private resumeKey: string | undefined;
   private readonly reconnection: Reconnection;
+  /** Counts connections' media: events from an earlier one's (a promise settling late) are dropped. */
+  private connections = 0;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
   /** The code of the server's last `error` (main.ts offers the viewer seat after room-full). */
   private lastErrorCode: ErrorCode | null = null;
@@ -295,17 +297,19 @@ export class Session {
     this.setRecording(message.recording);
   }
 
+  /** The events of this connection's media; a media object of an earlier connection speaks for nothing now. */
   private mediaEvents(): MediaEvents {
+    const connection = ++this.connections;
+    const live = () => connection === this.connections && !this.ended;
     return {
-      send: (message) => this.send(message),
-      onStatus: (status) => this.onMediaStatus(status),
-      onError: (shown) => this.showError(shown),
-      onFatal: (shown) => this.fail(shown),
+      send: (message) => live() && this.send(message),
+      onStatus: (status) => live() && this.onMediaStatus(status),
+      onError: (shown) => live() && this.showError(shown),
+      onFatal: (shown) => live() && this.fail(shown),
     };
   }
 
   private onMediaStatus(status: MediaStatus): void {
-    if (this.ended) return;
     switch (status.state) {
       case "connected":
         this.clearConnectTimer();
@@ -409,6 +413,7 @@ export class Session {
     this.signaling = null;
     this.media?.close();
     this.media = null;
+    this.connections++;
     this.screen.reset();
   }
 
