@@ -22,7 +22,7 @@ import { Roster, type RosterSurface } from "./roster.js";
 import { ScreenControl, type ScreenHost } from "./screenControl.js";
 import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
 import type { OpenSignaling, SignalingClose, SignalingHandlers, SignalingPort } from "./signaling.js";
-import type { Ui } from "./ui.js";
+import type { ClientState, Ui } from "./ui.js";
 import type { ByeReason } from "../protocol/byeReasons.js";
 import type { ErrorCode } from "../protocol/errorCodes.js";
 import type { ClientMessageInput, RecordingState, RoomMode, ServerMessage, ServerMessageOf } from "../protocol/messages.js";
@@ -417,7 +417,7 @@ export class Session {
     this.screen.reset();
   }
 
-  private setState(state: "connecting" | "connected" | "failed" | "left", status: MessageKey): void {
+  private setState(state: Exclude<ClientState, "idle">, status: MessageKey): void {
     this.view.state = state;
     this.ui.setStatus(state, status);
   }
