@@ -4,7 +4,7 @@
 import type { ServerMessageOf } from "../protocol/messages.js";
 import type { JoinOptions } from "./params.js";
 import { text, type Text } from "./i18n/text.js";
-import type { SignalingHandlers, SignalingPort } from "./signaling.js";
+import type { OpenSignaling, SignalingHandlers, SignalingPort } from "./signaling.js";
 
 /** More than this many in a row is a loop between misconfigured nodes, not a room moving. */
 export const MAX_REDIRECTS = 3;
@@ -22,6 +22,48 @@ export function followRedirect(
   if (count > MAX_REDIRECTS) return { refused: text("error.redirectLoop", { max: MAX_REDIRECTS, room: message.room }) };
   current?.close();
   return { socket: open(message.url, handlers) };
+}
+
+/**
+ * One connection's way to the room's node: how many redirects it followed, and the watch for the browser
+ * blocking the socket of the last one (its node not in the page's CSP), which calls `onBlocked` once.
+ */
+export class RedirectFollower {
+  private count = 0;
+  private unwatch: (() => void) | null = null;
+
+  constructor(
+    private readonly open: OpenSignaling,
+    private readonly watchBlocked: (url: string, blocked: () => void) => () => void,
+    private readonly onBlocked: (url: string) => void,
+  ) {}
+
+  /** A new connection starts at the node that served the page: after a node is lost, it places the room again. */
+  restart(): void {
+    this.count = 0;
+  }
+
+  /** The socket to use next, or why the page must give up instead (followRedirect). */
+  follow(
+    current: SignalingPort | null,
+    message: ServerMessageOf<"redirect">,
+    joined: boolean,
+    handlers: SignalingHandlers,
+  ): { socket: SignalingPort } | { refused: Text } {
+    this.stopWatching();
+    // Watching before the socket exists: the browser may report the block as soon as it is made.
+    this.unwatch = this.watchBlocked(message.url, () => {
+      this.stopWatching();
+      this.onBlocked(message.url);
+    });
+    return followRedirect(current, message, ++this.count, joined, this.open, handlers);
+  }
+
+  /** In the room, or gone: a block no longer matters. */
+  stopWatching(): void {
+    this.unwatch?.();
+    this.unwatch = null;
+  }
 }
 
 /** After one reload for a blocked node, another within this long is a loop: the new page was not let there either. */

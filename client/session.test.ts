@@ -148,7 +148,7 @@ function joined(mode: RoomMode, participants = [person("me"), person("ada", "Ada
 }
 
 /** A visit: the session with its fakes, started as a viewer (no devices) unless `options` says otherwise. */
-function visit(options: Partial<JoinOptions> = {}) {
+function visit(options: Partial<JoinOptions> = {}, page: Partial<SessionDeps> = {}) {
   const sockets: FakeSignaling[] = [];
   const media: FakeMedia[] = [];
   const ends: (ErrorCode | null)[] = [];
@@ -168,6 +168,7 @@ function visit(options: Partial<JoinOptions> = {}) {
     watchBlocked: () => () => {},
     mayReloadFor: () => false,
     reload: () => {},
+    ...page,
   };
   const ui = new FakeUi();
   const view: TesseraView = emptyView();
@@ -378,6 +379,20 @@ describe("Session: reconnection", () => {
     expect(v.view).toMatchObject({ reconnecting: false, reconnects: 1, state: "connected" });
   });
 
+  it("the media of a lost connection speaks for nothing: its late events are dropped", async () => {
+    const v = await inRoom("sfu");
+    const old = v.media[0];
+    v.socket().drop();
+    vi.advanceTimersByTime(1000);
+    v.socket().accept();
+    old.context.events.send({ type: "answer", sdp: "stale" });
+    old.context.events.onFatal({ key: "error.badAnswer", params: { detail: "closed" } });
+    old.context.events.onStatus({ state: "connected" });
+    expect(v.socket().sent.map((m) => m.type)).toEqual(["join"]);
+    expect(v.ui.errors).toEqual([]);
+    expect(v.view).toMatchObject({ state: "connecting", reconnecting: true, reconnects: 0 });
+  });
+
   it.each<[string, (v: Awaited<ReturnType<typeof inRoom>>) => void]>([
     ["the media connection failed", (v) => v.media[0].context.events.onStatus({ state: "failed" })],
     ["the server is restarting", (v) => v.socket().receive({ type: "error", code: "server-shutdown", message: "" })],
@@ -409,5 +424,48 @@ describe("Session: reconnection", () => {
     expect(v.ui.status).toBe("status.left");
     vi.advanceTimersByTime(60_000);
     expect(v.sockets).toHaveLength(1);
+  });
+});
+
+describe("Session: cluster redirects", () => {
+  const redirect = (n: number): ServerMessage => ({ type: "redirect", url: `ws://node-${n}.test/ws`, room: "r" });
+
+  it("joins on the node the server names, and gives up on a loop", async () => {
+    const v = visit();
+    await v.session.start();
+    v.socket().accept();
+    for (let n = 1; n <= 3; n++) {
+      v.socket().receive(redirect(n));
+      expect(v.sockets.at(-2)!.closedLeaving).toBe(true);
+      expect(v.socket().url).toBe(`ws://node-${n}.test/ws`);
+      v.socket().accept();
+      expect(v.socket().sent).toEqual([{ type: "join", room: "r", name: "Me", role: "viewer" }]);
+    }
+    v.socket().receive(redirect(4));
+    expect(v.sockets).toHaveLength(4);
+    expect(v.ui.errors).toEqual([{ key: "error.redirectLoop", params: { max: 3, room: "r" } }]);
+  });
+
+  it.each([
+    ["reloads the page once, joining at once", true, [], 1],
+    ["says which server it may not reach, after a reload did not help", false, ["error.blockedNode"], 0],
+  ])("a node the page's policy blocks: %s", async (_what, mayReload, errors, reloads) => {
+    let blocked = () => {};
+    const reloaded: unknown[] = [];
+    const v = visit(
+      {},
+      {
+        watchBlocked: (_url, onBlocked) => ((blocked = onBlocked), () => {}),
+        mayReloadFor: () => mayReload,
+        reload: (options, devices) => reloaded.push({ options, devices }),
+      },
+    );
+    await v.session.start();
+    v.socket().accept();
+    v.socket().receive(redirect(1));
+    blocked();
+    expect(v.ui.errors.map((e) => e.key)).toEqual(errors);
+    expect(reloaded).toHaveLength(reloads);
+    expect(v.ends).toHaveLength(1);
   });
 });

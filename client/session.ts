@@ -16,13 +16,13 @@ import type { JoinOptions } from "./params.js";
 import type { PreparedMedia } from "./prejoin.js";
 import { DEFAULT_RETRY, Reconnection } from "./reconnect.js";
 import { RecordingLink } from "./recordingLink.js";
-import { followRedirect } from "./redirect.js";
+import { RedirectFollower } from "./redirect.js";
 import type { CreateMedia, MediaEvents, MediaStatus, RoomMedia } from "./roomMedia.js";
 import { Roster, type RosterSurface } from "./roster.js";
 import { ScreenControl, type ScreenHost } from "./screenControl.js";
 import { describeBye, describeServerError, errorOutcome } from "./serverErrors.js";
 import type { OpenSignaling, SignalingClose, SignalingHandlers, SignalingPort } from "./signaling.js";
-import type { Ui } from "./ui.js";
+import type { ClientState, Ui } from "./ui.js";
 import type { ByeReason } from "../protocol/byeReasons.js";
 import type { ErrorCode } from "../protocol/errorCodes.js";
 import type { ClientMessageInput, RecordingState, RoomMode, ServerMessage, ServerMessageOf } from "../protocol/messages.js";
@@ -63,10 +63,8 @@ export class Session {
     onInvalidMessage: (problem) => this.showError(text("error.badMessage", { problem })),
     onClose: (info) => this.onSocketClose(info),
   };
-  /** Cluster: how many times the room's node sent this page on (client/redirect.ts). */
-  private redirects = 0;
-  /** Stops watching for the browser blocking the socket of the last redirect (its node not in the page's CSP). */
-  private unwatchBlocked: (() => void) | null = null;
+  /** Cluster: the redirects this connection followed to the room's node (client/redirect.ts). */
+  private readonly redirects: RedirectFollower;
   /** The room's mode, from the last `joined` (a server restart creates the room again in it). */
   private mode: RoomMode | null = null;
   /** This connection's media, in the room's mode. */
@@ -83,6 +81,8 @@ export class Session {
   /** From the last `joined`: how the server knows us again after a lost connection. */
   private resumeKey: string | undefined;
   private readonly reconnection: Reconnection;
+  /** Counts connections' media: events from an earlier one's (a promise settling late) are dropped. */
+  private connections = 0;
   private connectTimer: ReturnType<typeof setTimeout> | null = null;
   /** The code of the server's last `error` (main.ts offers the viewer seat after room-full). */
   private lastErrorCode: ErrorCode | null = null;
@@ -100,6 +100,7 @@ export class Session {
     this.devices = new LocalDevices(ui, view);
     this.reconnection = new Reconnection(view);
     this.roster = new Roster(ui, view);
+    this.redirects = new RedirectFollower(deps.openSignaling, deps.watchBlocked, (url) => this.reloadForBlocked(url));
     this.screen = new ScreenControl(
       {
         send: (message) => this.send(message),
@@ -183,8 +184,7 @@ export class Session {
 
   /** One connection: the socket, then `join` once it opens; a time limit for the room's media to come up. */
   private connect(): void {
-    // Every connection starts at the node that served the page: after a node is lost, it places the room again.
-    this.redirects = 0;
+    this.redirects.restart();
     this.signaling = this.deps.openSignaling(this.deps.signalingUrl, this.handlers);
     this.connectTimer = setTimeout(() => {
       const seconds = CONNECT_TIMEOUT_MS / 1000;
@@ -269,8 +269,7 @@ export class Session {
     if (this.joined) return;
     const { id, mode, iceServers, participants } = message;
     this.joined = true;
-    this.unwatchBlocked?.();
-    this.unwatchBlocked = null;
+    this.redirects.stopWatching();
     this.reconnection.joined();
     // Absent (a mesh room, RECONNECT_GRACE_MS=0): the next connection joins afresh.
     this.resumeKey = message.resume;
@@ -295,17 +294,19 @@ export class Session {
     this.setRecording(message.recording);
   }
 
+  /** The events of this connection's media; a media object of an earlier connection speaks for nothing now. */
   private mediaEvents(): MediaEvents {
+    const connection = ++this.connections;
+    const live = () => connection === this.connections && !this.ended;
     return {
-      send: (message) => this.send(message),
-      onStatus: (status) => this.onMediaStatus(status),
-      onError: (shown) => this.showError(shown),
-      onFatal: (shown) => this.fail(shown),
+      send: (message) => live() && this.send(message),
+      onStatus: (status) => live() && this.onMediaStatus(status),
+      onError: (shown) => live() && this.showError(shown),
+      onFatal: (shown) => live() && this.fail(shown),
     };
   }
 
   private onMediaStatus(status: MediaStatus): void {
-    if (this.ended) return;
     switch (status.state) {
       case "connected":
         this.clearConnectTimer();
@@ -352,10 +353,7 @@ export class Session {
   }
 
   private onRedirect(message: ServerMessageOf<"redirect">): void {
-    this.unwatchBlocked?.();
-    // Watching before the socket exists: the browser may report the block as soon as it is made.
-    this.unwatchBlocked = this.deps.watchBlocked(message.url, () => this.reloadForBlocked(message.url));
-    const next = followRedirect(this.signaling, message, ++this.redirects, this.joined, this.deps.openSignaling, this.handlers);
+    const next = this.redirects.follow(this.signaling, message, this.joined, this.handlers);
     if ("refused" in next) this.fail(next.refused);
     else this.signaling = next.socket;
   }
@@ -365,8 +363,6 @@ export class Session {
    * there: the page loads itself again (joining straight away, with the same name and devices), once.
    */
   private reloadForBlocked(url: string): void {
-    this.unwatchBlocked?.();
-    this.unwatchBlocked = null;
     if (this.ended || this.joined) return;
     if (!this.deps.mayReloadFor(url)) return this.fail(text("error.blockedNode", { url, room: this.options.room }));
     console.warn("tessera: the room's server is not in this page's Content-Security-Policy; loading the page again", url);
@@ -409,10 +405,11 @@ export class Session {
     this.signaling = null;
     this.media?.close();
     this.media = null;
+    this.connections++;
     this.screen.reset();
   }
 
-  private setState(state: "connecting" | "connected" | "failed" | "left", status: MessageKey): void {
+  private setState(state: Exclude<ClientState, "idle">, status: MessageKey): void {
     this.view.state = state;
     this.ui.setStatus(state, status);
   }
@@ -431,7 +428,7 @@ export class Session {
   /** Releases everything once; sends `leave` if the server can still hear us. */
   private end(): void {
     this.ended = true;
-    this.unwatchBlocked?.();
+    this.redirects.stopWatching();
     this.clearConnectTimer();
     this.reconnection.stop();
     if (this.joined) this.send({ type: "leave" });
