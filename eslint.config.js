@@ -45,13 +45,6 @@ export default tseslint.config(
     files: ["**/*.test.ts", "test/**", "bench/**", "soak/**"],
     rules: { "max-lines-per-function": "off" },
   },
-  {
-    // createWhipRouter is longer than the limit today (its handlers are nested in it); it leaves this list
-    // when it is split into named parts, as startServer and createMetrics were (issue 24 §3).
-    // client/session.ts's onMessage (87 lines) is issue 24 §4's restructure of the page's session.
-    files: ["src/http/whip/whipRoutes.ts", "client/session.ts"],
-    rules: { "max-lines-per-function": ["error", { max: 200, skipBlankLines: true, skipComments: true }] },
-  },
   // The folder tree is the architecture (docs/architecture.md): one block per plane, for the code that ships.
   // A test beside a plane may import the other side of a contract it checks (protocol/messages.test.ts feeds
   // what client/ builds to the schemas; mixer/recording/mp4Writer.test.ts reads its file with src/'s reader),
