@@ -17,6 +17,7 @@ import { RecordingStore } from "./recordings/recordingStore.js";
 import { S3Storage } from "./recordings/upload/s3Storage.js";
 import { announceUploads, createServerWebhooks } from "./webhooks/serverWebhooks.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
+import { realRoomMedia, type RoomMediaFactory } from "./rooms/roomMedia.js";
 import { SocketAdmission } from "./signaling/socketAdmission.js";
 import { RecordingLinks } from "./access/recordingLinks.js";
 import { refusingUnparseableTargets, requestPath } from "./http/requestTarget.js";
@@ -58,7 +59,7 @@ export async function startServer(
   const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
   const hooks = createServerWebhooks(effective, log, links);
   if (hooks && recordings.uploader) announceUploads(recordings.uploader, hooks.events);
-  const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media, hooks?.events);
+  const rooms = new RoomRegistry(effective, log, processes, recordings, serverRoomMedia(effective), media, hooks?.events);
   const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
   const metrics = createMetrics(rooms, recordings, media, load, cluster);
@@ -128,6 +129,15 @@ export async function startServer(
         processes,
       })),
   };
+}
+
+/**
+ * The rooms' media as this server makes it: the real media, with the node's VIDEO_DECODER handed to every
+ * mixer's context. (Here rather than in McuRoom's context while media workers are being built beside it.)
+ */
+function serverRoomMedia(config: Config): RoomMediaFactory {
+  const videoDecoder = config.videoDecoder;
+  return { ...realRoomMedia, mixer: (options) => realRoomMedia.mixer({ ...options, context: { ...options.context, videoDecoder } }) };
 }
 
 /** The config the server runs on: the defaults, the overrides, and what is resolved on this machine (ffmpeg, the label font). */
