@@ -45,7 +45,7 @@ const envSchema = z.object({
   ICE_PORT_MIN: int(1024, 65535).optional(),
   ICE_PORT_MAX: int(1024, 65535).optional(),
   FFMPEG_PATH: z.string().optional(),
-  VIDEO_DECODER: z.enum(VIDEO_DECODER_KINDS as [VideoDecoderKind, ...VideoDecoderKind[]]).default("ffmpeg"),
+  VIDEO_DECODER: z.enum(VIDEO_DECODER_KINDS as [VideoDecoderKind, ...VideoDecoderKind[]]).optional(),
   LABEL_FONT: z.string().optional(),
   API_TOKEN: z.string().optional(),
   RECORDINGS_DIR: z.string().min(1).default("recordings"),
@@ -145,9 +145,9 @@ export interface Config {
    * VIDEO_DECODER: where MCU rooms decode participants' video. `ffmpeg` (default): one ffmpeg child per
    * participant, so a crash inside FFmpeg ends that child and the tile comes back, nothing more. `inprocess`:
    * FFmpeg's decoders in this process through node-av, about half the CPU (docs/performance.md), but a crash
-   * inside FFmpeg would end the server (docs/decisions.md, "Decoding in process").
+   * inside FFmpeg would end the server (docs/decisions.md, "Decoding in process"). Unset: resolveVideoDecoder.
    */
-  readonly videoDecoder: VideoDecoderKind;
+  readonly videoDecoder?: VideoDecoderKind;
   /**
    * LABEL_FONT as set: font families and/or absolute paths of font files or directories, comma-separated,
    * that names are drawn with in the composite (mixer/video/labelFont.ts). Unset: Debian's Noto fonts.

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
+import { resolveVideoDecoder } from "../mixer/video/participantDecoder.js";
 import { resolveLabelFont } from "../mixer/video/labelFont.js";
 import { warmLabelFonts } from "../mixer/video/labelRenderer.js";
 import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
@@ -140,10 +141,11 @@ function serverRoomMedia(config: Config): RoomMediaFactory {
   return { ...realRoomMedia, mixer: (options) => realRoomMedia.mixer({ ...options, context: { ...options.context, videoDecoder } }) };
 }
 
-/** The config the server runs on: the defaults, the overrides, and what is resolved on this machine (ffmpeg, the label font). */
+/** The config the server runs on: the defaults, the overrides, and what is resolved on this machine (ffmpeg, the decoder, the label font). */
 function resolveConfig(overrides: Partial<Config>, log: Logger) {
   const config: Config = { ...defaultConfig, ...overrides };
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
+  const videoDecoder = config.videoDecoder ?? resolveVideoDecoder();
   // Resolved before anything starts: a LABEL_FONT naming a font that is not there stops the start-up, naming it.
   const labelFamilies = config.labelFamilies ?? resolveLabelFont(config.labelFont).families;
   if (labelFamilies.length === 0) {
@@ -151,7 +153,7 @@ function resolveConfig(overrides: Partial<Config>, log: Logger) {
       "no font found, not even the @fontsource-variable Noto packages npm ci installs: names are drawn with the built-in ASCII font, other scripts as '?' (run npm ci, install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)",
     );
   }
-  const effective: Config = { ...config, ffmpegPath, labelFamilies };
+  const effective: Config = { ...config, ffmpegPath, videoDecoder, labelFamilies };
   return { config, effective, ffmpegPath, labelFamilies };
 }
 

@@ -13,6 +13,17 @@ export type VideoDecoderKind = "inprocess" | "ffmpeg";
 
 export const VIDEO_DECODER_KINDS: readonly VideoDecoderKind[] = ["inprocess", "ffmpeg"];
 
+/**
+ * VIDEO_DECODER when set, else `ffmpeg`: a crash inside FFmpeg then ends one child, not the server (see
+ * docs/decisions.md, "Decoding in process"). Read here, as FFMPEG_PATH is, so a test run picks it up too.
+ */
+export function resolveVideoDecoder(value: string | undefined = process.env.VIDEO_DECODER): VideoDecoderKind {
+  if (!value) return "ffmpeg";
+  const kind = VIDEO_DECODER_KINDS.find((k) => k === value);
+  if (!kind) throw new Error(`VIDEO_DECODER "${value.slice(0, 50)}" is not one of ${VIDEO_DECODER_KINDS.join(", ")}`);
+  return kind;
+}
+
 /** `cover`: scaled to fill the tile and centre-cropped (a face); `contain`: scaled to fit whole and letterboxed (a screen). */
 export type DecoderFit = "cover" | "contain";
 
