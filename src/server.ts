@@ -173,6 +173,7 @@ function announceListening(log: Logger, config: Config, url: string, cluster: Cl
   log.info("listening", {
     url,
     ffmpeg: config.ffmpegPath,
+    videoDecoder: config.videoDecoder,
     labelFont: config.labelFamilies?.join(", "),
     iceHostAddresses: config.iceHostAddresses,
     ...(cluster.health().node ? { node: cluster.health().node, redis: cluster.health().redis } : {}),
