@@ -55,6 +55,8 @@ export interface ParticipantDecoder extends Pick<EventEmitter<ParticipantDecoder
   readonly framesIn: number;
   /** Frames not decoded because the decoder was behind (each costs the wait for a keyframe). */
   readonly framesSkipped: number;
+  /** Frames dropped as undecodable (garbage, cut short, a picture FFmpeg flags corrupt); an ffmpeg child does not say: 0. */
+  readonly framesCorrupt: number;
   /** How long the last picture out spent inside the decoder, from feeding to picture (ms). */
   readonly lastLagMs: number;
   /** Waiting for a keyframe because frames were dropped: packets still arrive, pictures do not. */

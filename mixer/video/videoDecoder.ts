@@ -34,6 +34,8 @@ export class VideoDecoder extends EventEmitter<ParticipantDecoderEvents> impleme
   framesIn = 0;
   /** Frames not fed because ffmpeg was behind (each costs the wait for a keyframe). */
   framesSkipped = 0;
+  /** ffmpeg's command line does not say which frames it could not decode. */
+  readonly framesCorrupt = 0;
   private lastFrameOutAt = -Infinity;
   /** When each frame still inside ffmpeg was fed, oldest first (its length: how far ffmpeg is behind). */
   private readonly fedAt: number[] = [];

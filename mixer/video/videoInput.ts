@@ -30,6 +30,8 @@ export interface VideoInputStats {
   readonly decodedFrames: number;
   /** The longest a picture of this input spent inside its decoders, from feeding to picture (ms). */
   readonly decodeLagMaxMs: number;
+  /** Frames its decoders dropped as undecodable (decoding in process; ffmpeg children do not say). */
+  readonly undecodableFrames: number;
 }
 
 /**
@@ -55,6 +57,8 @@ export class VideoInput {
   private decoderCrashes = 0;
   private decodedFrames = 0;
   private decodeLagMaxMs = 0;
+  /** Undecodable frames of decoders already retired. */
+  private retiredUndecodable = 0;
   private closed = false;
   /** No decoder runs before the sender's first packet: a participant who never sends costs no process. */
   private mediaArrived = false;
@@ -112,6 +116,7 @@ export class VideoInput {
       decoderCrashes: this.decoderCrashes,
       decodedFrames: this.decodedFrames,
       decodeLagMaxMs: this.decodeLagMaxMs,
+      undecodableFrames: this.retiredUndecodable + (this.decoder?.framesCorrupt ?? 0) + (this.outgoing?.framesCorrupt ?? 0),
     };
   }
 
@@ -203,6 +208,7 @@ export class VideoInput {
 
   private async retire(decoder: ParticipantDecoder | undefined): Promise<void> {
     if (!decoder) return;
+    this.retiredUndecodable += decoder.framesCorrupt;
     decoder.removeAllListeners("frame");
     await decoder.close();
   }

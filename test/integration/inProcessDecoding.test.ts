@@ -3,6 +3,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { VideoDecoderKind } from "../../mixer/video/participantDecoder.js";
 import { eventually } from "../helpers/eventually.js";
 import { closeTo, type Rgb } from "../helpers/mixedStreamDecoder.js";
+import { startServer } from "../../src/server.js";
+import type { MixStats } from "../../src/rooms/capabilities.js";
+import { solidColourClip, solidColourH264Clip } from "../helpers/fixtures.js";
 import { startServerProcess, type ServerProcess } from "../helpers/serverProcess.js";
 import { TestClient } from "../helpers/testClient.js";
 
@@ -83,5 +86,47 @@ describe.each<[VideoDecoderKind, number, number]>([
     }
     expect(seen, "most ffmpeg processes under the server at once while the room decoded").toBeGreaterThanOrEqual(fewest);
     expect(seen).toBeLessThanOrEqual(most);
+  });
+});
+
+/**
+ * A sender whose every other keyframe is noise (an attacker, or a broken encoder), beside an honest one: the
+ * server drops each bad frame, counts it in /metrics, shows the sender again from their next real keyframe,
+ * and the other participant's tile never notices.
+ */
+describe.each<"vp8" | "h264">(["vp8", "h264"])("a %s sender of undecodable frames, decoded in process", (codec) => {
+  it("is dropped and counted, and shown again from the next keyframe", async () => {
+    const server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], videoDecoder: "inprocess" });
+    const clients: TestClient[] = [];
+    try {
+      const red = codec === "vp8" ? solidColourClip("red") : solidColourH264Clip("red");
+      const noise = Buffer.alloc(1500);
+      for (let i = 0; i < noise.length; i++) noise[i] = (i * 7919 + 13) & 0xff;
+      // A VP8 keyframe tag with no start code; an H264 IDR slice of noise.
+      const bad =
+        codec === "vp8" ? Buffer.concat([Buffer.from([noise[0] & 0xfe]), noise]) : Buffer.concat([Buffer.from([0, 0, 0, 1, 0x65]), noise]);
+      // The clip loops: noise marked as a keyframe, then the real clip, which starts with one.
+      const clip = { codec, frames: [{ data: bad, isKeyframe: true }, ...red.frames] };
+      const noisy = new TestClient({ url: server.url, room: "noise", name: "Noisy", clip, toneHz: 440 });
+      const honest = new TestClient({ url: server.url, room: "noise", name: "Honest", colour: "blue", toneHz: 660 });
+      const viewer = new TestClient({ url: server.url, room: "noise", name: "Viewer", role: "viewer", decode: true });
+      clients.push(noisy, honest, viewer);
+      for (const c of clients) await c.connect();
+      const stats = () => (server.rooms.get("noise") as unknown as MixStats).mediaStats.video;
+      await eventually(() => stats().undecodableFrames >= 2, 20_000, "two bad keyframes dropped and counted");
+      // Side by side in a 2x1 grid: the noisy sender's real frames still show, and so does the other one.
+      await eventually(
+        () => closeTo(viewer.decoder.colourAt(320, 360), RED) && closeTo(viewer.decoder.colourAt(960, 360), BLUE),
+        20_000,
+        "both senders in their tiles",
+      );
+      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const counted = Number(/^tessera_video_frames_undecodable_total (\d+)/m.exec(metrics)?.[1]);
+      expect(counted).toBeGreaterThanOrEqual(2);
+      expect(stats().decoderRestarts).toBe(0);
+    } finally {
+      await Promise.all(clients.map((c) => c.close()));
+      await server.close();
+    }
   });
 });
