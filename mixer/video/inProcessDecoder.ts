@@ -170,6 +170,8 @@ export class InProcessVideoDecoder extends EventEmitter<ParticipantDecoderEvents
   }
 
   private async decodeOne({ data, fedAt }: Queued): Promise<void> {
+    // An empty packet is FFmpeg's "end of stream": the decoder would drain and take nothing more.
+    if (data.length === 0) return this.corrupt();
     this.packet.data = data;
     const sent = await this.context.sendPacket(this.packet);
     this.packet.unref();
@@ -198,6 +200,8 @@ export class InProcessVideoDecoder extends EventEmitter<ParticipantDecoderEvents
   /** A frame that could not be decoded: what follows it references it, so skip to the next keyframe. */
   private corrupt(): void {
     this.framesCorrupt++;
+    // Whatever the codec kept of the broken chain goes: the next keyframe starts from a clean state.
+    this.context.flushBuffers();
     this.mediaContext.log.debug("participant video frame undecodable: dropped, waiting for a keyframe", {
       codec: this.codec,
       framesCorrupt: this.framesCorrupt,
