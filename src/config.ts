@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { z } from "zod";
+import { VIDEO_DECODER_KINDS, type VideoDecoderKind } from "../mixer/video/participantDecoder.js";
 import { recordingFormats, type RecordingFormat } from "../protocol/recordingFormat.js";
 import { logLevels, type LogLevel } from "./log.js";
 
@@ -44,6 +45,7 @@ const envSchema = z.object({
   ICE_PORT_MIN: int(1024, 65535).optional(),
   ICE_PORT_MAX: int(1024, 65535).optional(),
   FFMPEG_PATH: z.string().optional(),
+  VIDEO_DECODER: z.enum(VIDEO_DECODER_KINDS as [VideoDecoderKind, ...VideoDecoderKind[]]).optional(),
   LABEL_FONT: z.string().optional(),
   API_TOKEN: z.string().optional(),
   RECORDINGS_DIR: z.string().min(1).default("recordings"),
@@ -139,6 +141,13 @@ export interface Config {
   readonly iceHostAddresses: readonly string[];
   readonly icePortRange?: readonly [number, number];
   readonly ffmpegPath?: string;
+  /**
+   * VIDEO_DECODER: where MCU rooms decode participants' video. `ffmpeg` (default): one ffmpeg child per
+   * participant, so a crash inside FFmpeg ends that child and the tile comes back, nothing more. `inprocess`:
+   * FFmpeg's decoders in this process through node-av, about half the CPU (docs/performance.md), but a crash
+   * inside FFmpeg would end the server (docs/decisions.md, "Decoding in process"). Unset: resolveVideoDecoder.
+   */
+  readonly videoDecoder?: VideoDecoderKind;
   /**
    * LABEL_FONT as set: font families and/or absolute paths of font files or directories, comma-separated,
    * that names are drawn with in the composite (mixer/video/labelFont.ts). Unset: Debian's Noto fonts.
@@ -337,6 +346,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
     iceHostAddresses: commaList.parse(e.ICE_HOST_ADDRESSES),
     icePortRange: e.ICE_PORT_MIN !== undefined && e.ICE_PORT_MAX !== undefined ? [e.ICE_PORT_MIN, e.ICE_PORT_MAX] : undefined,
     ffmpegPath: e.FFMPEG_PATH,
+    videoDecoder: e.VIDEO_DECODER,
     labelFont: e.LABEL_FONT,
     apiToken: e.API_TOKEN ? e.API_TOKEN : undefined,
     recordingsDir: e.RECORDINGS_DIR,

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
+import { resolveVideoDecoder } from "../mixer/video/participantDecoder.js";
 import { resolveLabelFont } from "../mixer/video/labelFont.js";
 import { warmLabelFonts } from "../mixer/video/labelRenderer.js";
 import { ProcessGroup } from "../mixer/ffmpeg/processGroup.js";
@@ -17,6 +18,7 @@ import { RecordingStore } from "./recordings/recordingStore.js";
 import { S3Storage } from "./recordings/upload/s3Storage.js";
 import { announceUploads, createServerWebhooks } from "./webhooks/serverWebhooks.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
+import { realRoomMedia, type RoomMediaFactory } from "./rooms/roomMedia.js";
 import { SocketAdmission } from "./signaling/socketAdmission.js";
 import { RecordingLinks } from "./access/recordingLinks.js";
 import { refusingUnparseableTargets, requestPath } from "./http/requestTarget.js";
@@ -58,7 +60,7 @@ export async function startServer(
   const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
   const hooks = createServerWebhooks(effective, log, links);
   if (hooks && recordings.uploader) announceUploads(recordings.uploader, hooks.events);
-  const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media, hooks?.events);
+  const rooms = new RoomRegistry(effective, log, processes, recordings, serverRoomMedia(effective), media, hooks?.events);
   const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
   const metrics = createMetrics(rooms, recordings, media, load, cluster);
@@ -130,10 +132,20 @@ export async function startServer(
   };
 }
 
-/** The config the server runs on: the defaults, the overrides, and what is resolved on this machine (ffmpeg, the label font). */
+/**
+ * The rooms' media as this server makes it: the real media, with the node's VIDEO_DECODER handed to every
+ * mixer's context. (Here rather than in McuRoom's context while media workers are being built beside it.)
+ */
+function serverRoomMedia(config: Config): RoomMediaFactory {
+  const videoDecoder = config.videoDecoder;
+  return { ...realRoomMedia, mixer: (options) => realRoomMedia.mixer({ ...options, context: { ...options.context, videoDecoder } }) };
+}
+
+/** The config the server runs on: the defaults, the overrides, and what is resolved on this machine (ffmpeg, the decoder, the label font). */
 function resolveConfig(overrides: Partial<Config>, log: Logger) {
   const config: Config = { ...defaultConfig, ...overrides };
   const ffmpegPath = config.ffmpegPath ?? resolveFfmpegPath();
+  const videoDecoder = config.videoDecoder ?? resolveVideoDecoder();
   // Resolved before anything starts: a LABEL_FONT naming a font that is not there stops the start-up, naming it.
   const labelFamilies = config.labelFamilies ?? resolveLabelFont(config.labelFont).families;
   if (labelFamilies.length === 0) {
@@ -141,7 +153,7 @@ function resolveConfig(overrides: Partial<Config>, log: Logger) {
       "no font found, not even the @fontsource-variable Noto packages npm ci installs: names are drawn with the built-in ASCII font, other scripts as '?' (run npm ci, install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)",
     );
   }
-  const effective: Config = { ...config, ffmpegPath, labelFamilies };
+  const effective: Config = { ...config, ffmpegPath, videoDecoder, labelFamilies };
   return { config, effective, ffmpegPath, labelFamilies };
 }
 
@@ -161,6 +173,7 @@ function announceListening(log: Logger, config: Config, url: string, cluster: Cl
   log.info("listening", {
     url,
     ffmpeg: config.ffmpegPath,
+    videoDecoder: config.videoDecoder,
     labelFont: config.labelFamilies?.join(", "),
     iceHostAddresses: config.iceHostAddresses,
     ...(cluster.health().node ? { node: cluster.health().node, redis: cluster.health().redis } : {}),

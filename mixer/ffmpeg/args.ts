@@ -32,10 +32,17 @@ export interface FfmpegJob {
 export function filterChain(nodes: readonly FilterNode[]): string {
   return nodes
     .map(({ name, args }) => {
-      const rendered = args ? Object.entries(args).map(([k, v]) => `${k}=${escapeFilterValue(String(v))}`) : [];
-      return rendered.length ? `${name}=${rendered.join(":")}` : name;
+      const rendered = args ? filterArgs(args) : "";
+      return rendered ? `${name}=${rendered}` : name;
     })
     .join(",");
+}
+
+/** One filter's arguments as FFmpeg's filter syntax writes them (`w=426:h=360`), each value escaped. */
+export function filterArgs(args: Options): string {
+  return Object.entries(args)
+    .map(([k, v]) => `${k}=${escapeFilterValue(String(v))}`)
+    .join(":");
 }
 
 function escapeFilterValue(value: string): string {

@@ -4,7 +4,8 @@ import { resolveFfmpegPath } from "../ffmpeg/ffmpegPath.js";
 import { testMediaContext } from "../../test/helpers/mediaContext.js";
 import { IvfReader, isVp8Keyframe } from "./ivf.js";
 import { lumaAt, type I420Frame } from "./i420.js";
-import { MAX_FRAMES_IN_FLIGHT, VideoDecoder } from "./videoDecoder.js";
+import { MAX_FRAMES_IN_FLIGHT } from "./participantDecoder.js";
+import { VideoDecoder } from "./videoDecoder.js";
 
 /** A 4:3 picture whose left quarter is blue and the rest red: centre-cropping to 16:9 keeps both. */
 function encode(codec: "libvpx" | "libx264", format: "ivf" | "h264"): Buffer {

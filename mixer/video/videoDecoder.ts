@@ -1,63 +1,28 @@
 import { EventEmitter } from "node:events";
 import type { MediaContext } from "../context.js";
-import type { FilterNode } from "../ffmpeg/args.js";
 import { FfmpegProcess, type FfmpegExit } from "../ffmpeg/ffmpegProcess.js";
 import type { Size } from "../layout/gridLayout.js";
 import type { EncodedFrame } from "./frameAssembler.js";
-import type { I420Frame } from "./i420.js";
 import { ivfFileHeader, ivfFrame } from "./ivf.js";
+import { MAX_FRAMES_IN_FLIGHT, type DecoderFit, type ParticipantDecoder, type ParticipantDecoderEvents } from "./participantDecoder.js";
+import { tileFilters } from "./tileFilters.js";
 import type { VideoCodec } from "./videoCodec.js";
 
 /** Ends an H264 access unit for ffmpeg's parser at once (it otherwise waits for the next one to begin). */
 export const H264_ACCESS_UNIT_DELIMITER = Buffer.from([0, 0, 0, 1, 0x09, 0xf0]);
 
-type DecoderEvents = {
-  frame: [frame: I420Frame];
-  /** Frames had to be dropped (ffmpeg fell behind or restarted): feed it a keyframe next. */
-  needKeyframe: [];
-  exit: [exit: FfmpegExit];
-};
-
 /** One frame at 30 fps on the 90 kHz RTP clock. */
 const FRAME_TICKS = 3000;
 
-/**
- * Frames fed and not yet decoded beyond which ffmpeg is behind (200 ms at 30 fps). The pipe alone holds
- * 64 KB, well over a second of a tile-sized stream, so "stdin full" comes far too late: every frame
- * queued there is shown that much late, and a recording keeps the picture that far behind its sound.
- */
-export const MAX_FRAMES_IN_FLIGHT = 6;
-
 /** No picture out for this long after feeding stopped: ffmpeg has decoded all it was given. */
 const DRAINED_AFTER_MS = 150;
-
-/** `cover`: scaled to fill the tile and centre-cropped (a face); `contain`: scaled to fit whole and letterboxed (a screen). */
-export type DecoderFit = "cover" | "contain";
-
-function coverFilters(size: Size): FilterNode[] {
-  return [
-    { name: "scale", args: { w: size.width, h: size.height, force_original_aspect_ratio: "increase", flags: "fast_bilinear" } },
-    { name: "crop", args: { w: size.width, h: size.height } },
-    { name: "format", args: { pix_fmts: "yuv420p" } },
-  ];
-}
-
-// Text on a screen is thin: bicubic keeps its strokes where fast_bilinear smears them; a screen's frame rate is low.
-// The bars are the composite's background (16,16,16), so a letterboxed screen reads as drawn on the canvas.
-function containFilters(size: Size): FilterNode[] {
-  return [
-    { name: "scale", args: { w: size.width, h: size.height, force_original_aspect_ratio: "decrease", flags: "bicubic" } },
-    { name: "pad", args: { w: size.width, h: size.height, x: "(ow-iw)/2", y: "(oh-ih)/2", color: "0x101010" } },
-    { name: "format", args: { pix_fmts: "yuv420p" } },
-  ];
-}
 
 /**
  * One participant's decoder: encoded frames in on stdin, raw I420 out on stdout, already scaled and
  * centre-cropped to the participant's tile so the compositor only copies rows. The output size is
  * fixed for the life of the process; the sender's resolution may change freely underneath it.
  */
-export class VideoDecoder extends EventEmitter<DecoderEvents> {
+export class VideoDecoder extends EventEmitter<ParticipantDecoderEvents> implements ParticipantDecoder {
   private readonly process: FfmpegProcess;
   private readonly frameBytes: number;
   private next: Buffer;
@@ -69,6 +34,8 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
   framesIn = 0;
   /** Frames not fed because ffmpeg was behind (each costs the wait for a keyframe). */
   framesSkipped = 0;
+  /** ffmpeg's command line does not say which frames it could not decode. */
+  readonly framesCorrupt = 0;
   private lastFrameOutAt = -Infinity;
   /** When each frame still inside ffmpeg was fed, oldest first (its length: how far ffmpeg is behind). */
   private readonly fedAt: number[] = [];
@@ -108,7 +75,7 @@ export class VideoDecoder extends EventEmitter<DecoderEvents> {
         output: {
           format: "rawvideo",
           url: "pipe:1",
-          videoFilters: fit === "cover" ? coverFilters(size) : containFilters(size),
+          videoFilters: tileFilters(size, fit),
           options: { vsync: "passthrough", pix_fmt: "yuv420p", flush_packets: 1 },
         },
       },

@@ -5,6 +5,7 @@ import { testMediaContext } from "../../test/helpers/mediaContext.js";
 import { resolveFfmpegPath } from "../ffmpeg/ffmpegPath.js";
 import { Vp8Packetizer } from "../rtp/vp8Packetizer.js";
 import { IvfReader } from "./ivf.js";
+import type { VideoDecoderKind } from "./participantDecoder.js";
 import { VideoInput } from "./videoInput.js";
 
 /** Two seconds of a solid colour at 30 fps with one keyframe, at its start: after a dropped frame nothing is decodable. */
@@ -34,14 +35,16 @@ function clip(): Buffer[] {
 
 const STALE_AFTER_MS = 200;
 
-describe("video input (real ffmpeg)", () => {
-  const context = testMediaContext();
+describe.each<VideoDecoderKind>(["ffmpeg", "inprocess"])("video input (real FFmpeg, decoded by %s)", (videoDecoder) => {
+  const context = { ...testMediaContext(), videoDecoder };
   afterEach(() => expect(context.processes.size).toBe(0));
 
   it("holds its last picture while its decoder skips to a keyframe, and goes stale once the sender's frames stop", async () => {
     const input = new VideoInput({ label: "test", context, requestKeyframe: () => {} });
     try {
       await holdsThenGoesStale(input);
+      // A decoder in process starts no child; an ffmpeg one, one.
+      expect(context.processes.size).toBe(videoDecoder === "inprocess" ? 0 : 1);
     } finally {
       await input.close();
     }
@@ -59,7 +62,7 @@ async function holdsThenGoesStale(input: VideoInput): Promise<void> {
   };
   send(); // the keyframe
   await vi.waitFor(() => expect(input.stats.decodedFrames).toBeGreaterThan(0), { timeout: 10_000 });
-  // Twenty frames at once, faster than ffmpeg takes them: its decoder drops the rest and waits for a
+  // Twenty frames at once, faster than any decoder takes them: it drops the rest and waits for a
   // keyframe that this sender (its clip has one, at the start) never sends again.
   for (let i = 0; i < 20; i++) send();
   const decodedBefore = input.stats.decodedFrames;

@@ -6,7 +6,9 @@ import { ReorderBuffer } from "../rtp/reorderBuffer.js";
 import { FrameAssembler } from "./frameAssembler.js";
 import type { I420Frame } from "./i420.js";
 import { KeyframeRequester } from "./keyframeRequester.js";
-import { VideoDecoder, type DecoderFit } from "./videoDecoder.js";
+import { InProcessVideoDecoder } from "./inProcessDecoder.js";
+import type { DecoderFit, ParticipantDecoder } from "./participantDecoder.js";
+import { VideoDecoder } from "./videoDecoder.js";
 import type { VideoCodec } from "./videoCodec.js";
 
 export interface VideoInputOptions {
@@ -28,6 +30,8 @@ export interface VideoInputStats {
   readonly decodedFrames: number;
   /** The longest a picture of this input spent inside its decoders, from feeding to picture (ms). */
   readonly decodeLagMaxMs: number;
+  /** Frames its decoders dropped as undecodable (decoding in process; ffmpeg children do not say). */
+  readonly undecodableFrames: number;
 }
 
 /**
@@ -39,9 +43,9 @@ export class VideoInput {
   private codec: VideoCodec = "vp8";
   private tile: Size | undefined;
   /** The decoder for the current tile size. */
-  private decoder: VideoDecoder | undefined;
+  private decoder: ParticipantDecoder | undefined;
   /** The previous one, still drawing (at its old size) until `decoder` has a picture: no blank on re-layout. */
-  private outgoing: VideoDecoder | undefined;
+  private outgoing: ParticipantDecoder | undefined;
   private readonly reorder: ReorderBuffer<RtpPacket>;
   private assembler: FrameAssembler;
   private readonly keyframes: KeyframeRequester;
@@ -53,6 +57,8 @@ export class VideoInput {
   private decoderCrashes = 0;
   private decodedFrames = 0;
   private decodeLagMaxMs = 0;
+  /** Undecodable frames of decoders already retired. */
+  private retiredUndecodable = 0;
   private closed = false;
   /** No decoder runs before the sender's first packet: a participant who never sends costs no process. */
   private mediaArrived = false;
@@ -110,6 +116,7 @@ export class VideoInput {
       decoderCrashes: this.decoderCrashes,
       decodedFrames: this.decodedFrames,
       decodeLagMaxMs: this.decodeLagMaxMs,
+      undecodableFrames: this.retiredUndecodable + (this.decoder?.framesCorrupt ?? 0) + (this.outgoing?.framesCorrupt ?? 0),
     };
   }
 
@@ -145,7 +152,10 @@ export class VideoInput {
       void this.retire(previous);
     }
     const { context } = this.options;
-    const decoder = new VideoDecoder(this.codec, this.tile, this.options.label, context, this.options.fit);
+    const decoder: ParticipantDecoder =
+      context.videoDecoder === "inprocess"
+        ? new InProcessVideoDecoder(this.codec, this.tile, context, this.options.fit)
+        : new VideoDecoder(this.codec, this.tile, this.options.label, context, this.options.fit);
     const startedAt = performance.now();
     const { faults } = context;
     decoder.on(
@@ -177,7 +187,8 @@ export class VideoInput {
           return;
         }
         if (decoder !== this.decoder) return;
-        // ffmpeg died under us (bad bitstream, OOM): start a fresh one, which waits for a keyframe.
+        // The decoder died under us (ffmpeg: bad bitstream, OOM; in process: FFmpeg failed outside a frame):
+        // start a fresh one, which waits for a keyframe.
         this.decoderCrashes++;
         const crashedAtOnce = performance.now() - startedAt < 1000;
         context.log.warn("participant decoder died: starting another", {
@@ -195,8 +206,9 @@ export class VideoInput {
     this.keyframes.request(performance.now());
   }
 
-  private async retire(decoder: VideoDecoder | undefined): Promise<void> {
+  private async retire(decoder: ParticipantDecoder | undefined): Promise<void> {
     if (!decoder) return;
+    this.retiredUndecodable += decoder.framesCorrupt;
     decoder.removeAllListeners("frame");
     await decoder.close();
   }

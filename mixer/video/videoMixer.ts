@@ -61,6 +61,8 @@ export interface VideoMixerStats {
   readonly decoderRestarts: number;
   /** The longest a present participant's picture spent inside its decoder (ms): how late a tile can be. */
   readonly decodeLagMaxMs: number;
+  /** Participants' frames dropped as undecodable (decoding in process), those who left included. */
+  readonly undecodableFrames: number;
 }
 
 type VideoMixerEvents = {
@@ -145,6 +147,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
   private readonly closingOutputs = new Set<Promise<void>>();
   /** Decoder crashes of participants who have left, so the room's total never goes down. */
   private departedDecoderCrashes = 0;
+  private departedUndecodable = 0;
   /** Participants whose decoder may still need the current tile size (see resizeNext). */
   private readonly toResize = new Set<string>();
   private resizing: NodeJS.Timeout | undefined;
@@ -181,6 +184,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
       outputCodecs: [...new Set(this.allOutputs().map((o) => o.codec))],
       outputStreams: [...this.renditions.values()].flatMap((r) => [...r.outputs.keys()].map((codec) => mixStreamKey({ codec, ...r.size }))),
       decodeLagMaxMs: Math.max(0, ...[...this.participants.values()].map((p) => p.input.stats.decodeLagMaxMs)),
+      undecodableFrames: [...this.participants.values()].reduce((n, p) => n + p.input.stats.undecodableFrames, this.departedUndecodable),
     };
   }
 
@@ -241,6 +245,7 @@ export class VideoMixer extends EventEmitter<VideoMixerEvents> {
     if (!p) return;
     this.participants.delete(id);
     this.departedDecoderCrashes += p.input.stats.decoderCrashes;
+    this.departedUndecodable += p.input.stats.undecodableFrames;
     this.relayout();
     await p.input.close();
   }

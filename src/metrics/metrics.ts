@@ -140,6 +140,7 @@ function mixMetrics(registry: Registry, sampler: RoomSampler): void {
   const framesDropped = sampler.total((room) => room.capabilities.mix.mediaStats.video.framesDropped);
   const encoderRestarts = sampler.total((room) => room.capabilities.mix.mediaStats.video.encoderRestarts);
   const decoderRestarts = sampler.total((room) => room.capabilities.mix.mediaStats.video.decoderRestarts);
+  const undecodable = sampler.total((room) => room.capabilities.mix.mediaStats.video.undecodableFrames);
   const cpuSeconds = sampler.total((room) => sampler.cpuSeconds(room));
   sampledCounter(
     registry,
@@ -154,6 +155,13 @@ function mixMetrics(registry: Registry, sampler: RoomSampler): void {
     "tessera_mix_frames_dropped_total",
     "Mixed video frames an MCU room did not compose or encode in time (compositor behind, or encoder backlog)",
     framesDropped,
+  );
+  sampledCounter(
+    registry,
+    sampler,
+    "tessera_video_frames_undecodable_total",
+    "Participants' video frames MCU rooms dropped as undecodable, each followed by a wait for a keyframe (VIDEO_DECODER=inprocess)",
+    undecodable,
   );
   new Counter({
     name: "tessera_ffmpeg_restarts_total",

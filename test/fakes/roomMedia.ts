@@ -108,6 +108,7 @@ export class FakeMixer extends EventEmitter<RoomMixerEvents> implements RoomMixi
     outputCodecs: [],
     outputStreams: [],
     decodeLagMaxMs: 0,
+    undecodableFrames: 0,
   };
   readonly ladder = renditionLadder({ width: 1280, height: 720, bitrate: 1_500_000 });
   /** Every set of receiver streams the room asked for, in order (as `vp8:640x360` strings, sorted). */

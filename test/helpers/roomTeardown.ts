@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import type { MixStats } from "../../src/rooms/capabilities.js";
 import type { RunningServer } from "../../src/server.js";
 import { eventually } from "./eventually.js";
 import type { TestClient } from "./testClient.js";
@@ -6,6 +7,11 @@ import type { TestClient } from "./testClient.js";
 /** The room's ffmpeg children (the mixer labels them `room:<name>:…`). */
 function childrenOf(server: RunningServer, room: string) {
   return server.processes.all().filter((p) => p.label.startsWith(`room:${room}:`));
+}
+
+function decodedSomething(server: RunningServer, room: string): boolean {
+  const stats = (server.rooms.get(room) as Partial<MixStats> | undefined)?.mediaStats;
+  return (stats?.video.decodeLagMaxMs ?? 0) > 0;
 }
 
 function alive(pid: number): boolean {
@@ -18,7 +24,8 @@ function alive(pid: number): boolean {
 }
 
 /**
- * Waits until `room` has a decoder for each of `senders` (so there is something to tear down), closes
+ * Waits until `room` has a decoder for each of `senders` (so there is something to tear down; decoding in
+ * process, until it has decoded a picture, with no child for it), closes
  * every client in it, and expects the room gone and each of its ffmpeg children reaped: out of the
  * server's process group and no longer a process.
  */
@@ -28,7 +35,13 @@ export async function expectTeardownWhenAllLeave(
   senders: number,
   clients: readonly TestClient[],
 ): Promise<void> {
-  await eventually(() => childrenOf(server, room).length >= senders, 20_000, `a decoder for each of ${room}'s ${senders} senders`);
+  if (server.config.videoDecoder === "inprocess") {
+    // Decoded in the server's own process: a picture decoded, and not one child for it.
+    await eventually(() => decodedSomething(server, room), 20_000, `${room} decodes its senders`);
+    expect(childrenOf(server, room)).toEqual([]);
+  } else {
+    await eventually(() => childrenOf(server, room).length >= senders, 20_000, `a decoder for each of ${room}'s ${senders} senders`);
+  }
   const pids = childrenOf(server, room).map((p) => p.pid);
   await Promise.all(clients.map((c) => c.close()));
   await eventually(() => server.rooms.get(room) === undefined, 10_000, `${room} closes`);
