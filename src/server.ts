@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
@@ -21,6 +22,8 @@ import { SocketAdmission } from "./signaling/socketAdmission.js";
 import { RecordingLinks } from "./access/recordingLinks.js";
 import { refusingUnparseableTargets, requestPath } from "./http/requestTarget.js";
 import type { Registry } from "prom-client";
+import { startMediaWorkers } from "./workers/startMediaWorkers.js";
+import type { MediaWorkerPool } from "./workers/mediaWorkerPool.js";
 
 export interface RunningServer {
   readonly url: string;
@@ -58,13 +61,12 @@ export async function startServer(
   const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
   const hooks = createServerWebhooks(effective, log, links);
   if (hooks && recordings.uploader) announceUploads(recordings.uploader, hooks.events);
-  const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media, hooks?.events);
+  const workers = await startMediaWorkers({ config: effective, log, processes, recordings, events: hooks?.events });
+  const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media, hooks?.events, workers);
   const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
-  const metrics = createMetrics(rooms, recordings, media, load, cluster);
-  faults?.register(metrics.registry);
-  hooks?.webhooks.registerMetrics(metrics.registry);
-  recordings.uploader?.registerMetrics(metrics.registry);
+  const metrics = createMetrics(rooms, recordings, media, load, cluster, workers);
+  for (const part of [faults, hooks?.webhooks, recordings.uploader]) registerOn(metrics.registry, part);
   const separateMetrics = config.metricsPort !== undefined;
   const services = { rooms, config: effective, log, recordings, cluster, links };
   const app = createApp(state, services, separateMetrics ? undefined : metrics.handler);
@@ -79,6 +81,7 @@ export async function startServer(
     load.close();
     void cluster.close();
     void recordings.close(0);
+    void workers?.stop(0);
     throw err;
   });
   if (metricsHttp) {
@@ -86,7 +89,7 @@ export async function startServer(
       // The main listener is up already: it must not outlive a start that failed.
       sockets.stopHeartbeat();
       metrics.stop();
-      await recordings.close(0);
+      await Promise.all([recordings.close(0), workers?.stop(0)]);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       const where = `${config.metricsHost}:${config.metricsPort}`;
       throw new Error(`cannot listen for metrics on ${where}: ${(err as Error).message}`, { cause: err });
@@ -126,8 +129,15 @@ export async function startServer(
         http,
         metricsHttp,
         processes,
+        workers,
       })),
   };
+}
+
+/** Exposes a part's own metrics (a fault count, webhook deliveries, uploads) on the server's registry. */
+function registerOn(registry: Registry, part: { register?(r: Registry): void; registerMetrics?(r: Registry): void } | undefined): void {
+  if (part?.register) part.register(registry);
+  else part?.registerMetrics?.(registry);
 }
 
 /** The config the server runs on: the defaults, the overrides, and what is resolved on this machine (ffmpeg, the label font). */
@@ -141,7 +151,9 @@ function resolveConfig(overrides: Partial<Config>, log: Logger) {
       "no font found, not even the @fontsource-variable Noto packages npm ci installs: names are drawn with the built-in ASCII font, other scripts as '?' (run npm ci, install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)",
     );
   }
-  const effective: Config = { ...config, ffmpegPath, labelFamilies };
+  // Media workers sign recording links too (webhooks): without LINK_SECRET, they share one made now.
+  const linkSecret = config.linkSecret ?? (config.mediaWorkers > 0 ? randomBytes(32).toString("hex") : undefined);
+  const effective: Config = { ...config, ffmpegPath, labelFamilies, linkSecret };
   return { config, effective, ffmpegPath, labelFamilies };
 }
 
@@ -181,6 +193,7 @@ interface ServerParts {
   readonly http: Server;
   readonly metricsHttp: Server | undefined;
   readonly processes: ProcessGroup;
+  readonly workers: MediaWorkerPool | undefined;
 }
 
 /** Shutdown: the cluster drains, sessions are told, rooms close (recordings finish), then the listeners and every child go. */
@@ -197,6 +210,7 @@ async function stop({
   http,
   metricsHttp,
   processes,
+  workers,
 }: ServerParts): Promise<void> {
   // Other nodes stop placing rooms here at once; the rooms here then drain as on a single node.
   cluster.drain();
@@ -207,6 +221,8 @@ async function stop({
   // members go (and finish their recordings).
   sockets.announceShutdown();
   await rooms.closeAll("server-shutdown");
+  // Each worker finishes its stopped recordings' files (an MP4's index) and exits.
+  await workers?.stop(shutdownGraceMs);
   // Stopped recordings' files finished (an MP4's index), within the shutdown grace; then the last
   // events (recording and room finished) get part of what is left of it to reach the receivers.
   await recordings.settled();
@@ -237,7 +253,7 @@ function metricsOnlyServer(metrics: ServerMetrics): Server {
   return createServer(
     refusingUnparseableTargets((req, res) => {
       if (requestPath(req.url) !== "/metrics") return void res.writeHead(404).end("only /metrics here\n");
-      metrics.registry.metrics().then(
+      metrics.text().then(
         (text) => res.writeHead(200, { "Content-Type": metrics.registry.contentType }).end(text),
         () => res.writeHead(500).end(),
       );
