@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +11,7 @@ import { decodeFile } from "../helpers/mediaProbe.js";
 import { maxGap } from "../helpers/continuity.js";
 import { ReconnectingClient } from "../helpers/reconnectingClient.js";
 import { TestClient } from "../helpers/testClient.js";
+import { startServerProcess } from "../helpers/serverProcess.js";
 
 const TOKEN = "media-workers-test-token-0123456789";
 const RED: Rgb = { r: 255, g: 0, b: 0 };
@@ -60,7 +61,14 @@ describe("rooms in media workers (MEDIA_WORKERS=2)", () => {
   };
 
   beforeAll(async () => {
-    server = await startServer({ port: 0, host: "127.0.0.1", iceHostAddresses: ["127.0.0.1"], mediaWorkers: 2, recordingsDir: dir });
+    server = await startServer({
+      port: 0,
+      host: "127.0.0.1",
+      iceHostAddresses: ["127.0.0.1"],
+      mediaWorkers: 2,
+      recordingsDir: dir,
+      maxRooms: 2,
+    });
   });
 
   afterAll(async () => {
@@ -110,6 +118,11 @@ describe("rooms in media workers (MEDIA_WORKERS=2)", () => {
     expect(before).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 1000));
     expect(sample(await scrape(), "tessera_rtp_packets_received_total", 'kind="video"')).toBeGreaterThan(before);
+
+    // MAX_ROOMS is the server's, whichever worker has room: a third room is refused.
+    const third = client("third", "Erin", "white", 880);
+    await expect(third.connect()).rejects.toThrow();
+    expect(third.messages.find((m) => m.type === "error")).toMatchObject({ code: "server-full" });
   });
 });
 
@@ -221,3 +234,67 @@ async function fetchRecording(server: RunningServer, id: string): Promise<Record
   if (!found) throw new Error(`recording ${id} is not listed`);
   return found;
 }
+
+/** Every descendant of `pid` (children, their children...), from /proc. */
+function descendantsOf(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Field 4 (ppid) follows the command name, which is in parentheses and may contain spaces.
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  const found: number[] = [];
+  const walk = (parent: number) => {
+    for (const [child, ppid] of parents) {
+      if (ppid !== parent || found.includes(child)) continue;
+      found.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+describe("SIGTERM with media workers", () => {
+  const dir = mkdtempSync(join(tmpdir(), "tessera-workers-term-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("drains every worker (the recording finished, its MP4 indexed) and leaves no process behind", async () => {
+    const server = await startServerProcess({
+      env: { MEDIA_WORKERS: "2", RECORDINGS_DIR: dir, AUTO_RECORD: "1", RECORDING_FORMAT: "mp4" },
+    });
+    const alice = new TestClient({ url: server.url, room: "term", name: "Alice", colour: "blue", toneHz: 660, decode: false });
+    let descendants: number[] = [];
+    let id = "";
+    try {
+      await alice.connect();
+      const rec = await alice.waitFor((m) => m.type === "recording" && m.recording !== null, 10_000);
+      if (rec.type === "recording" && rec.recording) id = rec.recording.id;
+      await new Promise((r) => setTimeout(r, 2000));
+      descendants = descendantsOf(server.child.pid!);
+      // Two workers, and the room's ffmpeg decoder under one of them.
+      expect(descendants.length).toBeGreaterThanOrEqual(3);
+      server.child.kill("SIGTERM");
+      expect(await server.exited).toEqual({ code: 0, signal: null });
+    } finally {
+      await server.kill();
+      await alice.close();
+    }
+    await eventually(
+      () => descendants.every((pid) => !alive(pid)),
+      5000,
+      `nothing of the server's is left: ${descendants.filter(alive).join(", ")}`,
+    );
+    const lines = readFileSync(join(dir, `${id}.timeline.jsonl`), "utf8")
+      .trim()
+      .split("\n");
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ kind: "stop", reason: "server-shutdown" });
+    expect(readdirSync(dir).filter((n) => n.includes("indexing"))).toEqual([]);
+    expect((await decodeFile(join(dir, `${id}.mp4`))).hasVideo).toBe(true);
+  });
+});
