@@ -32,8 +32,10 @@ export interface RunningServer {
   readonly metricsUrl?: string;
   readonly config: Config;
   readonly rooms: RoomRegistry;
-  /** Every ffmpeg child of this server's rooms (and no other server's). */
+  /** Every ffmpeg child of this server's rooms (and no other server's), those of its media workers' rooms too. */
   readonly processes: ProcessGroup;
+  /** The media workers (MEDIA_WORKERS), when there are any. */
+  readonly workers: MediaWorkerPool | undefined;
   /** This node's place among others (SingleNode without REDIS_URL). */
   readonly cluster: Cluster;
   close(): Promise<void>;
@@ -63,7 +65,7 @@ export async function startServer(
   if (hooks && recordings.uploader) announceUploads(recordings.uploader, hooks.events);
   const workers = await startMediaWorkers({ config: effective, log, processes, recordings, events: hooks?.events });
   const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media, hooks?.events, workers);
-  const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
+  const load = new NodeLoadSampler({ rooms, processes: childrenOf(processes, workers), cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
   const metrics = createMetrics(rooms, recordings, media, load, cluster, workers);
   for (const part of [faults, hooks?.webhooks, recordings.uploader]) registerOn(metrics.registry, part);
@@ -80,8 +82,7 @@ export async function startServer(
     // Nothing else will stop them: a node that cannot listen must not stay registered.
     load.close();
     void cluster.close();
-    void recordings.close(0);
-    void workers?.stop(0);
+    void Promise.all([recordings.close(0), workers?.stop(0)]);
     throw err;
   });
   if (metricsHttp) {
@@ -114,6 +115,7 @@ export async function startServer(
     config: effective,
     rooms,
     processes,
+    workers,
     cluster,
     close: () =>
       (closing ??= stop({
@@ -131,6 +133,15 @@ export async function startServer(
         processes,
         workers,
       })),
+  };
+}
+
+/** Every child whose CPU is the node's: the rooms' ffmpeg children and the media workers. */
+function childrenOf(processes: ProcessGroup, workers: MediaWorkerPool | undefined): { readonly pids: number[] } {
+  return {
+    get pids() {
+      return [...processes.pids, ...(workers?.pids ?? [])];
+    },
   };
 }
 

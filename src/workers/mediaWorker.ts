@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
 import { fileURLToPath } from "node:url";
-import type { ProcessGroup, TrackedProcess } from "../../mixer/ffmpeg/processGroup.js";
+import type { ProcessGroup } from "../../mixer/ffmpeg/processGroup.js";
 import { ProtocolError } from "../../protocol/protocolError.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
@@ -45,8 +45,7 @@ function errorFrom(wire: WireError): Error {
  * (to each room's proxy), its ffmpeg children (mirrored into the server's process group) and its load.
  * A worker that dies rejects every call in flight and emits `died`; one asked to stop emits only `exit`.
  */
-export class MediaWorker extends EventEmitter<MediaWorkerEvents> implements TrackedProcess {
-  readonly label: string;
+export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
   readonly pid: number;
   private readonly child: ChildProcess;
   private seq = 0;
@@ -72,14 +71,12 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> implements Trac
     private readonly log: Logger,
   ) {
     super();
-    this.label = `media-worker:${index}`;
     const entry = workerEntry();
     // stderr through the server's own: its log lines go where the server's go (and a test holds them back alike).
     this.child = fork(entry.path, [], { serialization: "advanced", execArgv: entry.execArgv, stdio: ["ignore", "inherit", "pipe", "ipc"] });
     this.child.stderr?.on("data", (chunk: Buffer) => process.stderr.write(chunk));
     this.pid = this.child.pid ?? -1;
     this.children = processes.child();
-    processes.add(this);
     this.ready = new Promise<void>((resolve, reject) => {
       const onMessage = (message: FromWorker) => {
         if (message.kind === "hello") return this.post({ kind: "init", index, config });
@@ -152,7 +149,7 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> implements Trac
     clearTimeout(timer);
   }
 
-  /** SIGKILL, resolved once reaped (the process group's last resort). */
+  /** SIGKILL, resolved once reaped. */
   async kill(): Promise<void> {
     this.stopping = true;
     if (this.exited) return;

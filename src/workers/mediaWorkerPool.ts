@@ -50,6 +50,11 @@ export class MediaWorkerPool {
     return this.workers.filter((w): w is MediaWorker => w !== undefined && w.usable);
   }
 
+  /** The PIDs of the workers running now (their CPU is the node's). */
+  get pids(): number[] {
+    return this.workers.flatMap((w) => (w?.running ? [w.pid] : []));
+  }
+
   /** The worker deaths since the start. */
   get deathCount(): number {
     return this.deaths;
@@ -127,6 +132,12 @@ export class MediaWorkerPool {
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     await Promise.all(this.workers.map((w) => w?.stop(graceMs)));
+  }
+
+  /** SIGKILL to every worker, resolved once reaped (a forced shutdown's last resort). */
+  async killAll(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.workers.map((w) => w?.kill()));
   }
 
   private leastLoaded(): MediaWorker | undefined {

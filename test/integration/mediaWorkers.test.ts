@@ -45,7 +45,7 @@ function remote(server: RunningServer, room: string): RemoteRoom {
 }
 
 function workerPid(server: RunningServer, index: number): number {
-  const worker = server.processes.all().find((p) => p.label === `media-worker:${index}` && p.running);
+  const worker = server.workers?.live.find((w) => w.index === index);
   if (!worker) throw new Error(`no media worker ${index}`);
   return worker.pid;
 }
