@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
+import { statSync } from "node:fs";
 import { EventEmitter } from "node:events";
 import type { IceCandidate, Role } from "../../protocol/messages.js";
 import { layoutKinds, type LayoutSpec } from "../../mixer/layout/computeLayout.js";
@@ -350,7 +351,7 @@ export class RemoteRoom
   private trackRecording(recording: RecordingInfo | undefined): void {
     const store = this.options.recordings;
     const tracked = this.trackedRecording;
-    if (tracked && tracked.id !== recording?.id) store.untrack(tracked.id, tracked.bytes);
+    if (tracked && tracked.id !== recording?.id) store.untrack(tracked.id, finalBytes(store, tracked));
     if (recording && tracked?.id !== recording.id) store.track(recording.id, () => this.state.recording ?? recording);
     if (recording && this.recordingOrigin?.id !== recording.id)
       this.recordingOrigin = { id: recording.id, by: "auto", options: { format: recording.format } };
@@ -409,6 +410,15 @@ export class RemoteRoom
     this.members.clear();
     this.resumeKeys.clear();
     this.emit("closed");
+  }
+}
+
+/** A stopped recording's size: its file's, which the worker has finished writing (the last pushed state is up to 500 ms old). */
+function finalBytes(store: RecordingStore, info: RecordingInfo): number {
+  try {
+    return statSync(store.mediaPath(info.id, info.format ?? "webm")).size;
+  } catch {
+    return info.bytes;
   }
 }
 

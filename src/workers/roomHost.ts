@@ -29,6 +29,9 @@ export interface RoomHostOptions {
 
 type HostedRoom = McuRoom | SfuRoom;
 
+/** Messages that tell a participant of a change in the state the proxy mirrors (RoomState). */
+const MIRRORED: ReadonlySet<string> = new Set(["recording", "speaker", "screen"]);
+
 /** How often each room's state (speaker, recording, links, mixer figures) is pushed to the server's proxy. */
 const STATE_INTERVAL_MS = 500;
 
@@ -106,7 +109,11 @@ export class RoomHost {
   private channel(room: string, channel: number, renegotiates: boolean): ParticipantChannel {
     const { post } = this.options;
     return {
-      send: (message) => post({ kind: "send", room, channel, message }),
+      send: (message) => {
+        // What the page is told here, the server's getters say first (a test, or the API, may ask the moment it hears).
+        if (MIRRORED.has(message.type)) this.pushState(room);
+        post({ kind: "send", room, channel, message });
+      },
       close: (reason) => post({ kind: "closeChannel", room, channel, reason }),
       renegotiates,
     };
