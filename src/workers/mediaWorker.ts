@@ -98,6 +98,11 @@ export class MediaWorker extends EventEmitter<MediaWorkerEvents> {
     return !this.exited;
   }
 
+  /** It became ready once (whatever it is now). */
+  get wasReady(): boolean {
+    return this.isReady;
+  }
+
   /** Ready for rooms: started, not stopping, not exited. */
   get usable(): boolean {
     return this.isReady && !this.stopping && !this.exited;

@@ -19,6 +19,9 @@ export interface MediaWorkerPoolOptions {
   readonly events?: RoomEvents;
 }
 
+/** Before forking again in place of a worker that died before it was ready. */
+const RESTART_PAUSE_MS = 2000;
+
 /** A room is lost with its worker; its recording continues if it is opened again within this long. */
 const LOST_RECORDING_KEPT_MS = 5 * 60_000;
 
@@ -159,19 +162,31 @@ export class MediaWorkerPool {
     const worker = new MediaWorker(index, config, processes, log);
     this.workers[index] = worker;
     worker.once("died", () => this.died(worker));
+    // Rooms still open when a worker exits while stopping (it was killed past the grace) are gone with it too.
+    worker.once("exit", () => this.lose(worker));
     return worker;
+  }
+
+  private lose(worker: MediaWorker): void {
+    for (const room of this.rooms.get(worker) ?? []) room.workerDied();
+    this.rooms.delete(worker);
   }
 
   /** Its rooms are lost (participants told, recordings left playable) and a replacement starts. */
   private died(worker: MediaWorker): void {
     this.deaths++;
-    for (const room of this.rooms.get(worker) ?? []) room.workerDied();
-    this.rooms.delete(worker);
+    this.lose(worker);
     if (this.stopping || this.workers[worker.index] !== worker) return;
-    const replacement = this.fork(worker.index);
-    replacement.ready.then(
-      () => this.options.log.info("media worker replaced", { worker: worker.index, pid: replacement.pid }),
-      (err: Error) => this.options.log.error("replacement media worker did not start", { worker: worker.index, error: err.message }),
-    );
+    // One that died before it was ready (a broken install, a crash at load) is tried again after a pause, not in a loop.
+    const wait = worker.wasReady ? 0 : RESTART_PAUSE_MS;
+    const timer = setTimeout(() => {
+      if (this.stopping) return;
+      const replacement = this.fork(worker.index);
+      replacement.ready.then(
+        () => this.options.log.info("media worker replaced", { worker: worker.index, pid: replacement.pid }),
+        (err: Error) => this.options.log.error("replacement media worker did not start", { worker: worker.index, error: err.message }),
+      );
+    }, wait);
+    timer.unref();
   }
 }
