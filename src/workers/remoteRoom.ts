@@ -36,6 +36,9 @@ export interface LostRecording {
   readonly options: RecordingOptions;
 }
 
+/** What a proxy needs of its worker (a MediaWorker; a fake in the proxy's tests). */
+export type WorkerLink = Pick<MediaWorker, "index" | "attach" | "detach" | "call">;
+
 export interface RemoteRoomOptions {
   readonly name: string;
   /** Names this room to its worker: unique in the server, since a closing room and a new one of its name may overlap. */
@@ -43,7 +46,7 @@ export interface RemoteRoomOptions {
   readonly mode: WorkerRoomMode;
   readonly config: Config;
   readonly log: Logger;
-  readonly worker: MediaWorker;
+  readonly worker: WorkerLink;
   /** The server's store: the worker's recordings in progress are tracked there too (the API lists them live). */
   readonly recordings: RecordingStore;
   /** Where the room's events go (webhooks). */
@@ -95,7 +98,7 @@ export class RemoteRoom
   private recordingOrigin: { id?: string; by: RecordingOrigin; options: RecordingOptions } | undefined;
   private trackedRecording: RecordingInfo | undefined;
   private readonly sink = (message: RoomMessage) => this.received(message);
-  private readonly worker: MediaWorker;
+  private readonly worker: WorkerLink;
   private readonly log: Logger;
   private readonly config: Config;
   private continueRecording: LostRecording | undefined;
