@@ -7,7 +7,7 @@ import { CLIP_FPS, CLIP_HEIGHT, CLIP_WIDTH, barcodeClip, type BarcodeClip } from
 import { LatencyProbe, percentile, type Region } from "./latencyProbe.js";
 import { offlineFloor } from "./offlineFloor.js";
 import type { BenchOptions, Mode } from "./options.js";
-import { coresBetween, sampleTree } from "./procStats.js";
+import { coresBetween, cpuSplit, sampleTree } from "./procStats.js";
 import { startServerProcess } from "./serverProcess.js";
 
 export interface Row {
@@ -15,6 +15,10 @@ export interface Row {
   senders: number;
   rooms: number;
   serverCpuCores: number | null;
+  /** Per room: the server's main thread (the one JavaScript thread every room's media shares without MEDIA_WORKERS). */
+  mainThreadCoresPerRoom: number | null;
+  /** Per room: the media workers (MEDIA_WORKERS), every thread of theirs; their ffmpeg children are not in it. */
+  workerCoresPerRoom: number | null;
   /** This bench process and its children (the werift clients, their decoders), the server's tree left out. */
   loadGeneratorCpuCores: number;
   peakRssMB: number | null;
@@ -226,6 +230,7 @@ export async function measure(
         : 0;
     const fps = viewers.length ? Math.min(...viewers.map((v, i) => (v.frameArrivals.length - frames0[i]) / elapsed)) : null;
     const cpu = start && end ? coresBetween(start, end, elapsed) : null;
+    const split = start && end ? cpuSplit(start, end, elapsed) : undefined;
     // The server is this process's child (unless --url): its tree is inside ours, so take it out.
     const loadGeneratorCpu = coresBetween(ownStart, ownEnd, elapsed) - (cpu ?? 0);
     const h264Receivers = [...clients, ...viewers].filter((c) => c.mixCodecsReceived.has("h264")).length;
@@ -258,6 +263,8 @@ export async function measure(
       senders,
       rooms,
       serverCpuCores: round(cpu, 3),
+      mainThreadCoresPerRoom: round(split ? split.mainThread / rooms : null, 3),
+      workerCoresPerRoom: round(split ? split.workers / rooms : null, 3),
       loadGeneratorCpuCores: round(loadGeneratorCpu, 3)!,
       peakRssMB: pid ? Math.round(peakRss / 1e6) : null,
       downStreams: mode === "mcu" ? 1 : senders - 1,

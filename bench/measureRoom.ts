@@ -1,12 +1,13 @@
 /**
  * Measures one MCU room under load: starts the server as its own process (src/main.ts through tsx), joins N headless
  * werift senders replaying a pre-encoded 640x480 VP8 clip plus an Opus tone, and one viewer that counts
- * the mixed stream's frames. Reports the CPU of the server process tree (Node + every ffmpeg child),
+ * the mixed stream's frames. Reports the CPU of the server process tree (Node + every ffmpeg child, and the
+ * media workers with MEDIA_WORKERS set), split into the main thread, its other threads, workers and ffmpeg,
  * read from /proc, and the output frame rate as received.
  *
  *   npx tsx bench/measureRoom.ts [senders=6] [seconds=20] [warmup=5]
  */
-import { coresBetween, sampleTree } from "./procStats.js";
+import { coresBetween, cpuSplit, sampleTree } from "./procStats.js";
 import { startServerProcess } from "./serverProcess.js";
 import { testPatternClip } from "../test/helpers/fixtures.js";
 import { TestClient } from "../test/helpers/testClient.js";
@@ -50,6 +51,8 @@ console.log(
     senders,
     seconds: Number(elapsed.toFixed(1)),
     serverCpuCores: Number(coresBetween(start, end, elapsed).toFixed(3)),
+    // Main thread, its other threads, media workers (MEDIA_WORKERS) and ffmpeg children.
+    cpuSplit: Object.fromEntries(Object.entries(cpuSplit(start, end, elapsed)).map(([k, v]) => [k, Number(v.toFixed(3))])),
     processes: end.cpuSeconds.size,
     outputFps: Number((frames / elapsed).toFixed(2)),
     maxFrameGapMs: Math.round(maxGapMs),

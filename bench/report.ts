@@ -8,11 +8,11 @@ const show = (v: number | null) => (v === null ? "n/a" : String(v));
 
 export function markdownTable(rows: readonly Row[]): string {
   return [
-    "| mode | N | rooms | server CPU (cores) | load generator CPU (cores) | floor (cores) | CPU / floor | peak RSS (MB) | video streams down / client | down kbit/s / client | up kbit/s / client | output fps | dropped % | latency p50 (ms) | latency p95 (ms) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| mode | N | rooms | server CPU (cores) | main thread / room (cores) | media workers / room (cores) | load generator CPU (cores) | floor (cores) | CPU / floor | peak RSS (MB) | video streams down / client | down kbit/s / client | up kbit/s / client | output fps | dropped % | latency p50 (ms) | latency p95 (ms) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.mode} | ${r.senders} | ${r.rooms} | ${show(r.serverCpuCores)} | ${r.loadGeneratorCpuCores} | ${show(r.floorCores)} | ${show(r.floorRatio)} | ${show(r.peakRssMB)} | ${r.downStreams} | ${r.downKbps} | ${r.upKbps} | ${show(r.outputFps)} | ${show(r.droppedPercent)} | ${show(r.latencyP50Ms)} | ${show(r.latencyP95Ms)} |`,
+        `| ${r.mode} | ${r.senders} | ${r.rooms} | ${show(r.serverCpuCores)} | ${show(r.mainThreadCoresPerRoom)} | ${show(r.workerCoresPerRoom)} | ${r.loadGeneratorCpuCores} | ${show(r.floorCores)} | ${show(r.floorRatio)} | ${show(r.peakRssMB)} | ${r.downStreams} | ${r.downKbps} | ${r.upKbps} | ${show(r.outputFps)} | ${show(r.droppedPercent)} | ${show(r.latencyP50Ms)} | ${show(r.latencyP95Ms)} |`,
     ),
   ].join("\n");
 }

@@ -1,5 +1,6 @@
 // `npm run build`: everything `npm start` runs, into dist/.
 //   dist/main.js          the server (src/main.ts and everything it imports, bundled with its dependencies)
+//   dist/mediaWorker.js   a media worker (src/workers/workerMain.ts), which the server forks (MEDIA_WORKERS)
 //   dist/client/          the browser app: client.js (client/main.ts bundled), index.html, style.css
 //   dist/.build-stamp     written last; scripts/start.mjs rebuilds when a source is newer than it
 // Plain JavaScript, so that building needs esbuild only (no tsx), and typechecked through tsconfig's checkJs.
@@ -69,10 +70,10 @@ export async function buildAll() {
   rmSync(DIST_DIR, { recursive: true, force: true });
   mkdirSync(join(DIST_DIR, "client"), { recursive: true });
   try {
-    await Promise.all([
+    const server = (/** @type {string} */ entry, /** @type {string} */ outfile) =>
       build({
-        entryPoints: [join(ROOT, "src", "main.ts")],
-        outfile: join(DIST_DIR, "main.js"),
+        entryPoints: [join(ROOT, "src", entry)],
+        outfile: join(DIST_DIR, outfile),
         bundle: true,
         platform: "node",
         format: "esm",
@@ -90,7 +91,10 @@ export async function buildAll() {
         sourcesContent: false,
         legalComments: "linked",
         logLevel: "warning",
-      }),
+      });
+    await Promise.all([
+      server("main.ts", "main.js"),
+      server(join("workers", "workerMain.ts"), "mediaWorker.js"),
       build({ ...clientBuildOptions(), outfile: join(DIST_DIR, "client", "client.js"), logLevel: "warning" }),
     ]);
   } finally {

@@ -80,6 +80,7 @@ const envSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 characters of A-Z a-z 0-9 . _ -")
     .optional(),
   NODE_CPU_CORES: z.coerce.number().min(0.1).max(1024).optional(),
+  MEDIA_WORKERS: int(0, 256).default(0),
   JOIN_TOKEN_SECRET: z.string().optional(),
   PUBLIC_URL: z.string().optional(),
   TURN_SECRET: z.string().optional(),
@@ -176,6 +177,11 @@ export interface Config {
   readonly shutdownGraceMs: number;
   /** CPU cores this node may use: the "allowed" side of its reported CPU load (default: the cores Node sees). */
   readonly nodeCpuCores: number;
+  /**
+   * Child processes that run the media of MCU and SFU rooms (their peers, mixer, encoders and recording),
+   * each new room on the least-loaded one; 0 runs every room in the server's own process.
+   */
+  readonly mediaWorkers: number;
   /** Set with REDIS_URL: this node is one of several (docs/scaling.md). */
   readonly cluster?: ClusterConfig;
   /** HS256 secret of join tokens; when set every join needs one (src/access/joinToken.ts), else anyone may join. */
@@ -324,6 +330,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     cluster,
     nodeCpuCores: e.NODE_CPU_CORES ?? availableParallelism(),
+    mediaWorkers: e.MEDIA_WORKERS,
     port: e.PORT,
     host: e.HOST,
     maxSenders: e.MAX_SENDERS,

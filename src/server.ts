@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolveFfmpegPath } from "../mixer/ffmpeg/ffmpegPath.js";
@@ -18,11 +19,12 @@ import { RecordingStore } from "./recordings/recordingStore.js";
 import { S3Storage } from "./recordings/upload/s3Storage.js";
 import { announceUploads, createServerWebhooks } from "./webhooks/serverWebhooks.js";
 import { RoomRegistry } from "./rooms/roomRegistry.js";
-import { realRoomMedia, type RoomMediaFactory } from "./rooms/roomMedia.js";
 import { SocketAdmission } from "./signaling/socketAdmission.js";
 import { RecordingLinks } from "./access/recordingLinks.js";
 import { refusingUnparseableTargets, requestPath } from "./http/requestTarget.js";
 import type { Registry } from "prom-client";
+import { startMediaWorkers } from "./workers/startMediaWorkers.js";
+import type { MediaWorkerPool } from "./workers/mediaWorkerPool.js";
 
 export interface RunningServer {
   readonly url: string;
@@ -31,8 +33,10 @@ export interface RunningServer {
   readonly metricsUrl?: string;
   readonly config: Config;
   readonly rooms: RoomRegistry;
-  /** Every ffmpeg child of this server's rooms (and no other server's). */
+  /** Every ffmpeg child of this server's rooms (and no other server's), those of its media workers' rooms too. */
   readonly processes: ProcessGroup;
+  /** The media workers (MEDIA_WORKERS), when there are any. */
+  readonly workers: MediaWorkerPool | undefined;
   /** This node's place among others (SingleNode without REDIS_URL). */
   readonly cluster: Cluster;
   close(): Promise<void>;
@@ -60,13 +64,12 @@ export async function startServer(
   const links = new RecordingLinks(effective.linkSecret, effective.recordingLinkTtlS);
   const hooks = createServerWebhooks(effective, log, links);
   if (hooks && recordings.uploader) announceUploads(recordings.uploader, hooks.events);
-  const rooms = new RoomRegistry(effective, log, processes, recordings, serverRoomMedia(effective), media, hooks?.events);
-  const load = new NodeLoadSampler({ rooms, processes, cpuAllowed: effective.nodeCpuCores });
+  const workers = await startMediaWorkers({ config: effective, log, processes, recordings, events: hooks?.events });
+  const rooms = new RoomRegistry(effective, log, processes, recordings, undefined, media, hooks?.events, workers);
+  const load = new NodeLoadSampler({ rooms, processes: childrenOf(processes, workers), cpuAllowed: effective.nodeCpuCores });
   const cluster = await createCluster(effective, rooms, load, log);
-  const metrics = createMetrics(rooms, recordings, media, load, cluster);
-  faults?.register(metrics.registry);
-  hooks?.webhooks.registerMetrics(metrics.registry);
-  recordings.uploader?.registerMetrics(metrics.registry);
+  const metrics = createMetrics(rooms, recordings, media, load, cluster, workers);
+  for (const part of [faults, hooks?.webhooks, recordings.uploader]) registerOn(metrics.registry, part);
   const separateMetrics = config.metricsPort !== undefined;
   const services = { rooms, config: effective, log, recordings, cluster, links };
   const app = createApp(state, services, separateMetrics ? undefined : metrics.handler);
@@ -80,7 +83,7 @@ export async function startServer(
     // Nothing else will stop them: a node that cannot listen must not stay registered.
     load.close();
     void cluster.close();
-    void recordings.close(0);
+    void Promise.all([recordings.close(0), workers?.stop(0)]);
     throw err;
   });
   if (metricsHttp) {
@@ -88,7 +91,7 @@ export async function startServer(
       // The main listener is up already: it must not outlive a start that failed.
       sockets.stopHeartbeat();
       metrics.stop();
-      await recordings.close(0);
+      await Promise.all([recordings.close(0), workers?.stop(0)]);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       const where = `${config.metricsHost}:${config.metricsPort}`;
       throw new Error(`cannot listen for metrics on ${where}: ${(err as Error).message}`, { cause: err });
@@ -113,6 +116,7 @@ export async function startServer(
     config: effective,
     rooms,
     processes,
+    workers,
     cluster,
     close: () =>
       (closing ??= stop({
@@ -128,17 +132,24 @@ export async function startServer(
         http,
         metricsHttp,
         processes,
+        workers,
       })),
   };
 }
 
-/**
- * The rooms' media as this server makes it: the real media, with the node's VIDEO_DECODER handed to every
- * mixer's context. (Here rather than in McuRoom's context while media workers are being built beside it.)
- */
-function serverRoomMedia(config: Config): RoomMediaFactory {
-  const videoDecoder = config.videoDecoder;
-  return { ...realRoomMedia, mixer: (options) => realRoomMedia.mixer({ ...options, context: { ...options.context, videoDecoder } }) };
+/** Every child whose CPU is the node's: the rooms' ffmpeg children and the media workers. */
+function childrenOf(processes: ProcessGroup, workers: MediaWorkerPool | undefined): { readonly pids: number[] } {
+  return {
+    get pids() {
+      return [...processes.pids, ...(workers?.pids ?? [])];
+    },
+  };
+}
+
+/** Exposes a part's own metrics (a fault count, webhook deliveries, uploads) on the server's registry. */
+function registerOn(registry: Registry, part: { register?(r: Registry): void; registerMetrics?(r: Registry): void } | undefined): void {
+  if (part?.register) part.register(registry);
+  else part?.registerMetrics?.(registry);
 }
 
 /** The config the server runs on: the defaults, the overrides, and what is resolved on this machine (ffmpeg, the decoder, the label font). */
@@ -153,7 +164,9 @@ function resolveConfig(overrides: Partial<Config>, log: Logger) {
       "no font found, not even the @fontsource-variable Noto packages npm ci installs: names are drawn with the built-in ASCII font, other scripts as '?' (run npm ci, install fonts-noto-core and fonts-noto-cjk, or set LABEL_FONT)",
     );
   }
-  const effective: Config = { ...config, ffmpegPath, videoDecoder, labelFamilies };
+  // Media workers sign recording links too (webhooks): without LINK_SECRET, they share one made now.
+  const linkSecret = config.linkSecret ?? (config.mediaWorkers > 0 ? randomBytes(32).toString("hex") : undefined);
+  const effective: Config = { ...config, ffmpegPath, videoDecoder, labelFamilies, linkSecret };
   return { config, effective, ffmpegPath, labelFamilies };
 }
 
@@ -194,6 +207,7 @@ interface ServerParts {
   readonly http: Server;
   readonly metricsHttp: Server | undefined;
   readonly processes: ProcessGroup;
+  readonly workers: MediaWorkerPool | undefined;
 }
 
 /** Shutdown: the cluster drains, sessions are told, rooms close (recordings finish), then the listeners and every child go. */
@@ -210,6 +224,7 @@ async function stop({
   http,
   metricsHttp,
   processes,
+  workers,
 }: ServerParts): Promise<void> {
   // Other nodes stop placing rooms here at once; the rooms here then drain as on a single node.
   cluster.drain();
@@ -220,6 +235,8 @@ async function stop({
   // members go (and finish their recordings).
   sockets.announceShutdown();
   await rooms.closeAll("server-shutdown");
+  // Each worker finishes its stopped recordings' files (an MP4's index) and exits.
+  await workers?.stop(shutdownGraceMs);
   // Stopped recordings' files finished (an MP4's index), within the shutdown grace; then the last
   // events (recording and room finished) get part of what is left of it to reach the receivers.
   await recordings.settled();
@@ -250,7 +267,7 @@ function metricsOnlyServer(metrics: ServerMetrics): Server {
   return createServer(
     refusingUnparseableTargets((req, res) => {
       if (requestPath(req.url) !== "/metrics") return void res.writeHead(404).end("only /metrics here\n");
-      metrics.registry.metrics().then(
+      metrics.text().then(
         (text) => res.writeHead(200, { "Content-Type": metrics.registry.contentType }).end(text),
         () => res.writeHead(500).end(),
       );

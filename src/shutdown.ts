@@ -19,7 +19,7 @@ export function exitOnSignals(server: RunningServer, log: Logger, graceMs: numbe
     if (forced) return;
     forced = true;
     log.error(`${why}; killing what is left`, { ffmpegChildren: server.processes.pids });
-    void server.processes.killAll().finally(() => process.exit(1));
+    void Promise.all([server.processes.killAll(), server.workers?.killAll()]).finally(() => process.exit(1));
   };
   const stop = (signal: string) => {
     if (stoppingSince !== undefined) {

@@ -1,4 +1,16 @@
-import type { FfmpegProcess } from "./ffmpegProcess.js";
+/**
+ * A child a group tracks: an FfmpegProcess, or a stand-in in the server for a child a media worker started
+ * (src/workers/), so the server's group still counts and can kill every child of its rooms.
+ */
+export interface TrackedProcess {
+  readonly pid: number;
+  readonly label: string;
+  /** False once it has exited. */
+  readonly running: boolean;
+  /** SIGKILL; resolves once reaped. */
+  kill(): Promise<unknown>;
+  once(event: "exit", listener: () => void): unknown;
+}
 
 /**
  * The ffmpeg children one owner started and has not yet reaped: the server has one, each room a child
@@ -7,7 +19,7 @@ import type { FfmpegProcess } from "./ffmpegProcess.js";
  * other server's) however a shutdown goes.
  */
 export class ProcessGroup {
-  private readonly processes = new Set<FfmpegProcess>();
+  private readonly processes = new Set<TrackedProcess>();
   private readonly groups = new Set<ProcessGroup>();
 
   constructor(private readonly parent?: ProcessGroup) {
@@ -19,14 +31,14 @@ export class ProcessGroup {
     return new ProcessGroup(this);
   }
 
-  /** Called by FfmpegProcess itself when it starts. */
-  add(process: FfmpegProcess): void {
+  /** Called by FfmpegProcess itself when it starts (and by a media worker's proxy for the worker's children). */
+  add(process: TrackedProcess): void {
     this.processes.add(process);
     process.once("exit", () => this.processes.delete(process));
   }
 
   /** Every running child of this group and its sub-groups. */
-  all(): FfmpegProcess[] {
+  all(): TrackedProcess[] {
     return [...this.processes, ...[...this.groups].flatMap((g) => g.all())];
   }
 

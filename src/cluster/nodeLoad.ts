@@ -17,8 +17,8 @@ export interface NodeLoad {
 export interface NodeLoadOptions {
   /** The node's rooms. */
   readonly rooms: RoomRegistry;
-  /** The node's ffmpeg children: their CPU is the node's too. */
-  readonly processes: ProcessGroup;
+  /** The node's children (ffmpeg, media workers): their CPU is the node's too. */
+  readonly processes: Pick<ProcessGroup, "pids">;
   /** CPU cores the node may use. */
   readonly cpuAllowed: number;
   /** How often CPU is sampled (ms). */

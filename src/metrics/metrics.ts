@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { RequestHandler } from "express";
-import { collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from "prom-client";
 import type { RoomRegistry } from "../rooms/roomRegistry.js";
 import { RoomSampler } from "./roomSampler.js";
 import type { RecordingStore } from "../recordings/recordingStore.js";
@@ -28,8 +28,18 @@ function buildVersion(): string {
   return "unknown";
 }
 
+/** The media workers' side of the metrics (MediaWorkerPool). */
+export interface WorkerMetricsSource {
+  /** Each worker's counters (getMetricsAsJSON), summed with the server's own at each scrape. */
+  metrics(): Promise<Awaited<ReturnType<Registry["getMetricsAsJSON"]>>[]>;
+  /** Per-worker gauges on the server's registry. */
+  registerMetrics(registry: Registry): void;
+}
+
 export interface ServerMetrics {
   readonly registry: Registry;
+  /** The Prometheus text of a scrape: the server's metrics, with the media workers' counters summed in. */
+  text(): Promise<string>;
   /** GET /metrics: Prometheus text format. */
   readonly handler: RequestHandler;
   stop(): void;
@@ -48,6 +58,7 @@ export function createMetrics(
   media: MediaMetrics,
   load: NodeLoadSampler,
   cluster: Cluster,
+  workers?: WorkerMetricsSource,
 ): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -59,11 +70,18 @@ export function createMetrics(
   buildInfo(registry);
   media.register(registry);
   recordingMetrics(registry, rooms, recordings);
+  workers?.registerMetrics(registry);
+  const text = async () => {
+    if (!workers) return registry.metrics();
+    const [own, theirs] = await Promise.all([registry.getMetricsAsJSON(), workers.metrics()]);
+    return AggregatorRegistry.aggregate([own, ...theirs]).metrics();
+  };
 
   return {
     registry,
+    text,
     handler: (_req, res, next) => {
-      registry.metrics().then((text) => res.type(registry.contentType).send(text), next);
+      text().then((body) => res.type(registry.contentType).send(body), next);
     },
     stop: () => sampler.stop(),
   };

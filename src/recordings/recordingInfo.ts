@@ -18,6 +18,11 @@ export interface RecordingInfo {
   readonly voices?: readonly string[];
   /** Length of the media, once stopped. */
   readonly durationMs?: number;
+  /**
+   * The recording this one continues: the room's media worker died while that one was recording, and this
+   * one started when the room was opened again on a live worker (docs/reliability.md).
+   */
+  readonly continues?: string;
   /** True for a recording that never stopped cleanly (its server was killed): it plays up to the kill. */
   readonly interrupted?: boolean;
   /** Its upload to RECORDINGS_S3_BUCKET, when one is configured: where the objects are, how far it got, whether the files are still here. */

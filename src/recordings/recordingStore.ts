@@ -321,6 +321,7 @@ export class RecordingStore {
       id,
       room: timeline.start?.room ?? "",
       startedAt: timeline.start?.at ?? idTime(id),
+      ...(timeline.start?.continues !== undefined ? { continues: timeline.start.continues } : {}),
       ...(timeline.stop ? { stoppedAt: timeline.stop.at, durationMs: timeline.stop.durationMs } : { interrupted: true }),
       bytes,
       format: media.format,

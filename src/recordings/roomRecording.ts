@@ -31,6 +31,8 @@ export interface RoomRecordingOptions {
   /** Where recording.started, .finished and .failed go (webhooks); absent without WEBHOOK_URL. */
   readonly events?: RoomEvents;
   readonly output: { width: number; height: number; fps: number };
+  /** The recording this one continues (RecordingInfo.continues). */
+  readonly continues?: string;
   /** Who is in the room when the recording starts (the timeline's first line). */
   readonly roster: () => readonly Member[];
   readonly log: Logger;
@@ -142,6 +144,7 @@ export class RoomRecording {
       format: this.files.format,
       file: basename(this.files.mediaPath),
       ...(this.voiceFiles.length ? { voices: [...this.voiceFiles] } : {}),
+      ...(this.options.continues !== undefined ? { continues: this.options.continues } : {}),
     };
   }
 
@@ -254,7 +257,8 @@ export class RoomRecording {
     // Wall clock of time 0: now, less the media time already elapsed since it.
     this.originWallMs = Date.now() - this.media.mediaTime();
     const participants = this.options.roster().map(participantInfo);
-    this.line({ kind: "start", recording: this.id, room: this.options.room, output: this.options.output, participants }, 0);
+    const { room, output, continues } = this.options;
+    this.line({ kind: "start", recording: this.id, room, output, participants, ...(continues !== undefined ? { continues } : {}) }, 0);
     // Someone who joined while the clock was starting is already in the start line's roster.
     const present = new Set(participants.map((p) => p.id));
     for (const { event, t } of held) if (!(event.kind === "join" && present.has(event.participant.id))) this.line(event, t ?? 0);

@@ -23,6 +23,8 @@ export interface TimelineStart {
   room: string;
   output: { width: number; height: number; fps: number };
   participants: readonly { id: string; name: string; role: Role; audioMuted: boolean; videoMuted: boolean }[];
+  /** The recording this one continues (its room's media worker died); see RecordingInfo.continues. */
+  continues?: string;
 }
 
 export interface TimelineStop {
@@ -68,7 +70,7 @@ export class TimelineWriter {
   }
 }
 
-const startLine = z.object({ kind: z.literal("start"), room: z.string(), at: z.string() });
+const startLine = z.object({ kind: z.literal("start"), room: z.string(), at: z.string(), continues: z.string().optional() });
 const stopLine = z.object({ kind: z.literal("stop"), at: z.string(), durationMs: z.number() });
 
 /** The start and stop lines of a timeline file; a line cut short by a crash is skipped. */

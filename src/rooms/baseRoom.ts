@@ -66,7 +66,8 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
   }
 
   protected newMember(name: string, role: Role, channel: ParticipantChannel, identity?: string): Member {
-    const id = randomUUID().slice(0, 8);
+    const given = this.context.memberKeys?.();
+    const id = given?.id ?? randomUUID().slice(0, 8);
     return {
       id,
       identity: identity ?? id,
@@ -75,7 +76,7 @@ export abstract class BaseRoom<M extends Member> extends EventEmitter<{ closed: 
       joinedAt: new Date(),
       channel,
       // 256 random bits: whoever holds it can take the participant over, so it is never guessable.
-      resumeKey: randomBytes(32).toString("base64url"),
+      resumeKey: given?.resumeKey ?? randomBytes(32).toString("base64url"),
       disconnectedAt: undefined,
       audioMuted: false,
       videoMuted: false,

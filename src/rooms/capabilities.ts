@@ -60,6 +60,8 @@ export interface RecordingOptions {
   readonly format?: RecordingFormat;
   /** Each participant's voice in a file of its own as well; RECORDING_VOICES when absent. */
   readonly voices?: boolean;
+  /** The recording this one continues (its room's media worker died): named in its info and timeline. */
+  readonly continues?: string;
 }
 
 /** Recording the composite (MCU). */

@@ -1,5 +1,7 @@
 import { resolveFfmpegPath } from "../../mixer/ffmpeg/ffmpegPath.js";
-import { LAYOUT_NAMES, type LayoutChoice } from "../../protocol/layoutDefinition.js";
+import { resolveVideoDecoder } from "../../mixer/video/participantDecoder.js";
+import type { LayoutChoice } from "../../protocol/layoutDefinition.js";
+import { checkedLayoutChoice } from "./layoutChoiceCheck.js";
 import { resolveLabelFont } from "../../mixer/video/labelFont.js";
 import { RtpPacket } from "werift";
 import type { RecordingState, Role } from "../../protocol/messages.js";
@@ -14,7 +16,7 @@ import type {
 } from "./capabilities.js";
 import { PeerRoom } from "./peerRoom.js";
 import type { AdmitResult, ConferenceRoom } from "./conferenceRoom.js";
-import { NotASenderError, RateLimitedError, RecordingStateError, UnknownParticipantError } from "./errors.js";
+import { RateLimitedError, RecordingStateError } from "./errors.js";
 import type { RecordingInfo, RecordingOrigin } from "../recordings/recordingInfo.js";
 import { RoomRecording } from "../recordings/roomRecording.js";
 import type { TimelineEvent } from "../recordings/timeline.js";
@@ -75,6 +77,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
         processes: context.processes,
         faults: this.faults,
         ffmpegPath: config.ffmpegPath ?? resolveFfmpegPath(),
+        videoDecoder: config.videoDecoder ?? resolveVideoDecoder(),
       },
     });
     this.screens = this.createScreenShare(context);
@@ -165,21 +168,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
   }
 
   setLayout(choice: LayoutChoice): void {
-    if (!LAYOUT_NAMES.includes(choice.layout))
-      throw new RangeError(`unknown layout "${String(choice.layout)}": use one of ${LAYOUT_NAMES.join(", ")}`);
-    let next: LayoutChoice = { layout: choice.layout };
-    if (choice.layout === "pin") {
-      if (choice.pin === undefined) throw new RangeError('the "pin" layout needs the participant to pin');
-      const member = this.members.get(choice.pin);
-      if (!member) throw new UnknownParticipantError(`no participant "${choice.pin.slice(0, 64)}" in room "${this.name}"`);
-      if (member.role !== "sender")
-        throw new NotASenderError(`participant "${member.id}" (${member.name}) is a viewer: only senders have a tile to pin`);
-      next = { layout: "pin", pin: choice.pin };
-    }
-    if (choice.layout === "custom") {
-      if (choice.definition === undefined) throw new RangeError('the "custom" layout needs its definition');
-      next = { layout: "custom", definition: choice.definition };
-    }
+    const next = checkedLayoutChoice(choice, this.members, this.name);
     this.mixer.setLayout(next);
     this.log.info("layout changed", {
       layout: next.layout,
@@ -223,6 +212,7 @@ export class McuRoom extends PeerRoom<McuParticipant> implements ConferenceRoom,
       mixer: this.mixer,
       format,
       voices,
+      continues: options.continues,
       events: this.context.events,
       output: { width: this.config.output.width, height: this.config.output.height, fps: this.config.output.fps },
       roster: () => this.list(),

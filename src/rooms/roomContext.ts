@@ -22,4 +22,9 @@ export interface RoomContext {
   readonly metrics?: MediaMetrics;
   /** Where the room's events go (webhooks); absent without WEBHOOK_URL, and in room tests. */
   readonly events?: RoomEvents;
+  /**
+   * The id and resume key of the member being admitted, when someone else made them (a room in a media
+   * worker: the server's proxy of it mints them, so its admit() can answer at once); undefined: the room does.
+   */
+  readonly memberKeys?: () => { readonly id: string; readonly resumeKey: string } | undefined;
 }

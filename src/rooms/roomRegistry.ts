@@ -13,6 +13,11 @@ import { SfuRoom } from "./sfuRoom.js";
 import type { MediaMetrics } from "../metrics/mediaMetrics.js";
 import type { RoomEvents } from "../webhooks/webhookEvents.js";
 
+/** Where MCU and SFU rooms' media runs when not in this process (MediaWorkerPool); undefined: here after all. */
+export interface RoomPlacement {
+  createRoom(name: string, mode: "mcu" | "sfu"): ConferenceRoom | undefined;
+}
+
 /**
  * All live rooms by name. A room exists from its first join until it has closed after its last leave;
  * its mode is fixed by that first join.
@@ -30,6 +35,8 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [name: string] }> {
     private readonly metrics?: MediaMetrics,
     /** Where rooms' events go (webhooks). */
     private readonly events?: RoomEvents,
+    /** MEDIA_WORKERS: MCU and SFU rooms open in a media worker (mesh rooms, which carry no media, stay here). */
+    private readonly placement?: RoomPlacement,
   ) {
     super();
   }
@@ -45,17 +52,7 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [name: string] }> {
     // A closing room still holds its media until it is gone, so it counts.
     if (this.rooms.size >= this.config.maxRooms && !existing) return undefined;
     const mode = requestedMode ?? this.config.defaultMode;
-    const context: RoomContext = {
-      name,
-      config: this.config,
-      log: this.log.child({ room: name, mode }),
-      processes: this.processes.child(),
-      recordings: this.recordings,
-      media: this.media,
-      metrics: this.metrics,
-      events: this.events,
-    };
-    const room: ConferenceRoom = mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
+    const room = (mode !== "mesh" && this.placement?.createRoom(name, mode)) || this.createHere(name, mode);
     this.rooms.set(name, room);
     this.events?.send(name, { type: "room.started", mode });
     room.once("closed", () => {
@@ -66,6 +63,20 @@ export class RoomRegistry extends EventEmitter<{ roomClosed: [name: string] }> {
       this.emit("roomClosed", name);
     });
     return room;
+  }
+
+  private createHere(name: string, mode: RoomMode): ConferenceRoom {
+    const context: RoomContext = {
+      name,
+      config: this.config,
+      log: this.log.child({ room: name, mode }),
+      processes: this.processes.child(),
+      recordings: this.recordings,
+      media: this.media,
+      metrics: this.metrics,
+      events: this.events,
+    };
+    return mode === "mesh" ? new MeshRoom(context) : mode === "sfu" ? new SfuRoom(context) : new McuRoom(context);
   }
 
   all(): ConferenceRoom[] {

@@ -18,15 +18,17 @@ export function createServerWebhooks(
   const settings = config.webhooks;
   if (!settings) return undefined;
   const webhooks = new Webhooks({ ...settings, log: log.child({ component: "webhooks" }) });
-  const events: RoomEvents = {
-    send: (room, event) => webhooks.send(room, event),
-    locate: (id, file) => {
-      if (!config.publicUrl) return { file };
-      const { query, expiresAt } = links.sign(id);
-      return { file, url: `${config.publicUrl}/api/recordings/${id}/download?${query}`, urlExpiresAt: expiresAt.toISOString() };
-    },
-  };
+  const events: RoomEvents = { send: (room, event) => webhooks.send(room, event), locate: recordingLocator(config, links) };
   return { webhooks, events };
+}
+
+/** Where a finished recording can be fetched: its file name and, with PUBLIC_URL, a signed download link. */
+export function recordingLocator(config: Config, links: RecordingLinks): RoomEvents["locate"] {
+  return (id, file) => {
+    if (!config.publicUrl) return { file };
+    const { query, expiresAt } = links.sign(id);
+    return { file, url: `${config.publicUrl}/api/recordings/${id}/download?${query}`, urlExpiresAt: expiresAt.toISOString() };
+  };
 }
 
 /**
