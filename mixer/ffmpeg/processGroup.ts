@@ -2,6 +2,17 @@
  * A child a group tracks: an FfmpegProcess, or a stand-in in the server for a child a media worker started
  * (src/workers/), so the server's group still counts and can kill every child of its rooms.
  */
+/** Whether a process of this id is in the process table (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // Someone else's process: alive, only not ours to signal.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export interface TrackedProcess {
   readonly pid: number;
   readonly label: string;

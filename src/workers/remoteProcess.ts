@@ -1,17 +1,8 @@
 import { EventEmitter } from "node:events";
-import type { TrackedProcess } from "../../mixer/ffmpeg/processGroup.js";
+import { isAlive, type TrackedProcess } from "../../mixer/ffmpeg/processGroup.js";
 
 const GONE_POLL_MS = 20;
 const GONE_WAIT_MS = 5000;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * In the server's process group, a child that is not the server's own: a media worker, or an ffmpeg child
@@ -48,7 +39,7 @@ export class RemoteProcess extends EventEmitter<{ exit: [] }> implements Tracked
       // Already gone.
     }
     const deadline = performance.now() + GONE_WAIT_MS;
-    while (alive(this.pid) && performance.now() < deadline && !this.exited) await new Promise((r) => setTimeout(r, GONE_POLL_MS));
+    while (isAlive(this.pid) && performance.now() < deadline && !this.exited) await new Promise((r) => setTimeout(r, GONE_POLL_MS));
     this.markExited();
   }
 }

@@ -1,4 +1,5 @@
 import { expect } from "vitest";
+import { isAlive } from "../../mixer/ffmpeg/processGroup.js";
 import type { MixStats } from "../../src/rooms/capabilities.js";
 import type { RunningServer } from "../../src/server.js";
 import { eventually } from "./eventually.js";
@@ -12,15 +13,6 @@ function childrenOf(server: RunningServer, room: string) {
 function decodedSomething(server: RunningServer, room: string): boolean {
   const stats = (server.rooms.get(room) as Partial<MixStats> | undefined)?.mediaStats;
   return (stats?.video.decodeLagMaxMs ?? 0) > 0;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**
@@ -47,6 +39,6 @@ export async function expectTeardownWhenAllLeave(
   await eventually(() => server.rooms.get(room) === undefined, 10_000, `${room} closes`);
   await eventually(() => childrenOf(server, room).length === 0, 10_000, `no ffmpeg child of ${room} remains`);
   // Out of the group as it is told to exit; gone from the process table once it has (and Node has reaped it).
-  await eventually(() => pids.filter(alive).length === 0, 10_000, `${room}'s ffmpeg children exit`).catch(() => undefined);
-  expect(pids.filter(alive)).toEqual([]);
+  await eventually(() => pids.filter(isAlive).length === 0, 10_000, `${room}'s ffmpeg children exit`).catch(() => undefined);
+  expect(pids.filter(isAlive)).toEqual([]);
 }

@@ -10,6 +10,7 @@
 // removed on close, on a failed set-up and on SIGINT/SIGTERM; a killed run's leftovers (namespaces named after
 // a process that is gone) are removed by the next run's first create().
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { isAlive } from "../../mixer/ffmpeg/processGroup.js";
 import { createSocket, type Socket } from "node:dgram";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
@@ -44,15 +45,6 @@ function quietly(f: () => unknown): void {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Why a weak link cannot be made here (not root, no `ip`, namespaces refused), or undefined when it can. */
 export function weakLinkUnavailable(): string | undefined {
   if (process.getuid?.() !== 0) return "network namespaces need root (the weak-link test runs as root in CI)";
@@ -73,7 +65,7 @@ export function weakLinkUnavailable(): string | undefined {
 export function removeLeftovers(): void {
   for (const line of ip("netns", "list").split("\n")) {
     const m = /^(tsr(\d+)-\w+)/.exec(line.trim());
-    if (!m || alive(Number(m[2]))) continue;
+    if (!m || isAlive(Number(m[2]))) continue;
     // Processes inside one of our namespaces are that run's relay and browser.
     for (const pid of ip("netns", "pids", m[1])
       .split("\n")
@@ -84,7 +76,7 @@ export function removeLeftovers(): void {
   }
   for (const line of ip("-o", "link", "show").split("\n")) {
     const m = /^\d+:\s+(tsr(\d+)-\w+?)(@\S+)?:/.exec(line);
-    if (m && !alive(Number(m[2]))) quietly(() => ip("link", "del", m[1]));
+    if (m && !isAlive(Number(m[2]))) quietly(() => ip("link", "del", m[1]));
   }
 }
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { isAlive } from "../../mixer/ffmpeg/processGroup.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,15 +17,6 @@ import { startServerProcess } from "../helpers/serverProcess.js";
 const TOKEN = "media-workers-test-token-0123456789";
 const RED: Rgb = { r: 255, g: 0, b: 0 };
 const GREEN: Rgb = { r: 0, g: 128, b: 0 };
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** One sample's value from Prometheus text, summed over the series matching `labels`. */
 function sample(text: string, name: string, labels = ""): number {
@@ -94,7 +86,7 @@ describe("rooms in media workers (MEDIA_WORKERS=2)", () => {
     // The room's decoders are the worker's children, counted in the server's process group.
     const decoders = server.processes.all().filter((p) => p.label.startsWith("room:near:decode:"));
     expect(decoders.length).toBe(2);
-    expect(decoders.every((p) => alive(p.pid))).toBe(true);
+    expect(decoders.every((p) => isAlive(p.pid))).toBe(true);
   });
 
   it("sums the workers' media counters into /metrics and reports each worker's load", async () => {
@@ -196,7 +188,7 @@ describe("a media worker killed mid-call", () => {
     expect(maxGap(audioSince), "the longest gap in the other room's audio around the kill").toBeLessThan(1000);
 
     // The dead worker's ffmpeg children are gone; the kill was counted.
-    await eventually(() => itsChildren.every((p) => !alive(p)), 10_000, "the dead worker's ffmpeg children end");
+    await eventually(() => itsChildren.every((p) => !isAlive(p)), 10_000, "the dead worker's ffmpeg children end");
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(sample(metrics, "tessera_media_worker_deaths_total")).toBe(1);
 
@@ -286,9 +278,9 @@ describe("SIGTERM with media workers", () => {
       await alice.close();
     }
     await eventually(
-      () => descendants.every((pid) => !alive(pid)),
+      () => descendants.every((pid) => !isAlive(pid)),
       5000,
-      `nothing of the server's is left: ${descendants.filter(alive).join(", ")}`,
+      `nothing of the server's is left: ${descendants.filter(isAlive).join(", ")}`,
     );
     const lines = readFileSync(join(dir, `${id}.timeline.jsonl`), "utf8")
       .trim()
