@@ -48,7 +48,9 @@ describe("npm run bench (smoke)", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code, stderr.slice(-2000)).toBe(0);
 
-    expect(stdout).toMatch(/^\| mode \| N \| rooms \| server CPU \(cores\) \| load generator CPU/m);
+    expect(stdout).toMatch(
+      /^\| mode \| N \| rooms \| server CPU \(cores\) \| main thread \/ room \(cores\) \| media workers \/ room \(cores\) \| load generator CPU/m,
+    );
     expect(stdout).toMatch(/^\| mcu \| 5 \| 1 \|/m);
     for (const file of ["latest.json", "bench.svg"]) expect(existsSync(join(out, file)), file).toBe(true);
     expect(readFileSync(join(out, "bench.svg"), "utf8")).toContain("<svg");
@@ -57,6 +59,9 @@ describe("npm run bench (smoke)", () => {
     expect(result.rows).toHaveLength(1);
     const row = result.rows[0];
     expect(row.serverCpuCores).toBeGreaterThan(0);
+    // Without MEDIA_WORKERS the room's JavaScript is on the server's main thread, read apart from the rest.
+    expect(row.mainThreadCoresPerRoom).toBeGreaterThan(0);
+    expect(row.mainThreadCoresPerRoom).toBeLessThanOrEqual(row.serverCpuCores! + 0.01);
     // The werift clients run in the bench's own process: they cost something, and it is not the server's.
     expect(row.loadGeneratorCpuCores).toBeGreaterThan(0);
     // The first sender got the mix as H264 (the viewer counting frames, and the other senders, as VP8).
