@@ -278,6 +278,9 @@ describe("McuRoom rules", () => {
       }
       expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:640x360"]);
       await vi.advanceTimersByTimeAsync(2000);
+      // The first probe after the move down (probeAfterDownMs) finds it cannot run; the next estimate moves it up.
+      peer.emit("link", { availableBps: 5_000_000, lossFraction: 0, rttMs: 50 });
+      await vi.advanceTimersByTimeAsync(1);
       peer.emit("link", { availableBps: 5_000_000, lossFraction: 0, rttMs: 50 });
       expect(mixer.receiverStreams.at(-1)).toEqual(["vp8:1280x720", "vp8:640x360"]);
       frame(mixer, hd, 500, 9000, true);

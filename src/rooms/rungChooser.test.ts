@@ -55,31 +55,32 @@ const cases: { name: string; steps: Step[] }[] = [
     ],
   },
   {
-    name: "a failed probe holds the rung and is tried again 5 s later; after a move up the next probe comes 2 s later",
+    name: "after a move down the first probe comes 10 s later; a failed one holds the rung and is tried again 5 s later; after a move up the next probe comes 2 s later",
     steps: [
       { t: 0, display: desktop, bps: 400_000, want: "320x180" },
-      { t: 5000, bps: 2_000_000, probe: "failed", want: "320x180+probe@765" },
       { t: 9900, bps: 2_000_000, probe: "failed", want: "320x180" },
-      { t: 10_000, bps: 2_000_000, probe: "passed", want: "640x360+probe@765" },
-      { t: 11_900, bps: 2_000_000, probe: "passed", want: "640x360" },
-      { t: 12_000, bps: 2_000_000, probe: "passed", want: "1280x720+probe@2294" },
-      { t: 20_000, bps: 3_000_000, probe: "passed", want: "1280x720" },
+      { t: 10_000, bps: 2_000_000, probe: "failed", want: "320x180+probe@765" },
+      { t: 14_900, bps: 2_000_000, probe: "failed", want: "320x180" },
+      { t: 15_000, bps: 2_000_000, probe: "passed", want: "640x360+probe@765" },
+      { t: 16_900, bps: 2_000_000, probe: "passed", want: "640x360" },
+      { t: 17_000, bps: 2_000_000, probe: "passed", want: "1280x720+probe@2294" },
+      { t: 25_000, bps: 3_000_000, probe: "passed", want: "1280x720" },
     ],
   },
   {
     name: "a probe whose feedback did not come (a starved machine) is tried again 2 s later, not 5",
     steps: [
       { t: 0, display: desktop, bps: 400_000, want: "320x180" },
-      { t: 5000, bps: 2_000_000, probe: "inconclusive", want: "320x180+probe@765" },
-      { t: 6900, bps: 2_000_000, probe: "passed", want: "320x180" },
-      { t: 7000, bps: 2_000_000, probe: "passed", want: "640x360+probe@765" },
+      { t: 10_000, bps: 2_000_000, probe: "inconclusive", want: "320x180+probe@765" },
+      { t: 11_900, bps: 2_000_000, probe: "passed", want: "320x180" },
+      { t: 12_000, bps: 2_000_000, probe: "passed", want: "640x360+probe@765" },
     ],
   },
   {
     name: "without probes (no transport-cc): up one rung after 10 s of headroom, and a dip restarts the wait",
     steps: [
       { t: 0, display: desktop, bps: 700_000, want: "640x360" },
-      { t: 5000, bps: 700_000, probe: "unavailable", want: "640x360+probe@2294" },
+      { t: 10_000, bps: 700_000, probe: "unavailable", want: "640x360+probe@2294" },
       { t: 1000, bps: 3_000_000, want: "640x360" },
       { t: 6000, bps: 3_000_000, want: "640x360" },
       { t: 6500, bps: 1_000_000, want: "640x360" },
@@ -183,10 +184,11 @@ describe("RungChooser", () => {
     const c = new RungChooser(ladder);
     c.setDisplay(desktop, 0);
     c.setEstimate(700_000, 0);
-    expect(c.probeWanted(5000)?.neededBps).toBe(1_764_706);
-    expect(c.probeWanted(5000), "one probe at a time").toBeUndefined();
-    c.setEstimate(300_000, 5200);
-    const after = c.probeDone("passed", 2_000_000, 5400);
+    expect(c.probeWanted(9000), "10 s after the move down, not before").toBeUndefined();
+    expect(c.probeWanted(10_000)?.neededBps).toBe(1_764_706);
+    expect(c.probeWanted(10_000), "one probe at a time").toBeUndefined();
+    c.setEstimate(300_000, 10_200);
+    const after = c.probeDone("passed", 2_000_000, 10_400);
     expect(after.paused ? "paused" : after.rung.width).toBe(320);
   });
   for (const { name, steps } of cases.slice(1)) {

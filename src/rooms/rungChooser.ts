@@ -20,8 +20,15 @@ export interface RungPolicy {
   readonly videoShare: number;
   /** Without probes (a receiver that sends no transport-cc): how long the estimate must afford the next rung up before the receiver moves up. */
   readonly upAfterMs: number;
-  /** With probes: how long after a move down (or a failed probe) the link is probed for the next rung up. */
+  /** With probes: how long after a failed probe the link is probed again for the next rung up. */
   readonly probeRetryMs: number;
+  /**
+   * With probes: how long after a move down the link is first probed for the next rung up. Longer than a
+   * retry: the queue and the losses that made the move drain first, and a probe into them froze the picture
+   * for 0.55-0.85 s where later probes into the same link did not (test/e2e/weakLink.test.ts). The issue's
+   * "up after about 10 s of headroom".
+   */
+  readonly probeAfterDownMs: number;
   /** With probes: how long after a move up the link is probed for the next one (the move's keyframe crosses first). */
   readonly probeHoldMs: number;
   /**
@@ -44,6 +51,7 @@ export const DEFAULT_RUNG_POLICY: RungPolicy = {
   videoShare: 0.85,
   upAfterMs: 10_000,
   probeRetryMs: 5_000,
+  probeAfterDownMs: 10_000,
   probeHoldMs: 2_000,
   probeMargin: 1.3,
   pauseAfterMs: 2_000,
@@ -67,8 +75,8 @@ export type ProbeOutcome = "passed" | "failed" | "inconclusive" | "unavailable";
 /**
  * Which rung of the ladder one receiver gets, from its link estimates and its display, with hysteresis:
  * down at once (to the largest rung the estimate affords, or paused below the lowest), up one rung only
- * after a probe of the link passed at that rung's rate (`probeWanted`, `probeDone`: a probe `probeRetryMs`
- * after a move down or a failed probe, `probeHoldMs` after a move up), never above the largest rung the
+ * after a probe of the link passed at that rung's rate (`probeWanted`, `probeDone`: a probe `probeAfterDownMs`
+ * after a move down, `probeRetryMs` after a failed probe, `probeHoldMs` after a move up), never above the largest rung the
  * display can show (and up to it at once when the display was the limit and grows, as a phone turned on its
  * side does). An estimate alone never moves a receiver up: on a rung that does not fill the link the
  * estimate grows with nothing to check it against, and a move up on it froze receivers for seconds inside a
@@ -87,11 +95,12 @@ export class RungChooser {
   /** The rung is below what the link affords because the display was smaller: a larger display lifts it at once. */
   private displayLimited = true;
   /**
-   * When the rung last changed or a probe ended, and whether the next probe waits only probeHoldMs (after a
-   * move up, or a probe whose feedback did not come: it said nothing of the link) rather than probeRetryMs.
+   * When the rung last changed or a probe ended, and how long the next probe waits: probeHoldMs after a move
+   * up or a probe whose feedback did not come (it said nothing of the link), probeAfterDownMs after a move
+   * down, probeRetryMs after a failed probe.
    */
   private settledAt = 0;
-  private shortWait = false;
+  private wait: "hold" | "afterDown" | "retry" = "retry";
   /** The probe running: for which rung of which shape, from which. */
   private probing: { shape: MixShape; from: number | undefined; to: number } | undefined;
   /** Since when the estimate has not afforded the lowest rung (the receiver still on it), and whether a probe checked it. */
@@ -141,7 +150,7 @@ export class RungChooser {
     }
     const up = this.index - 1;
     if (up < this.cap()) return undefined;
-    if (now - this.settledAt < (this.shortWait ? this.policy.probeHoldMs : this.policy.probeRetryMs)) return undefined;
+    if (now - this.settledAt < this.waitMs()) return undefined;
     return this.request(up, now);
   }
 
@@ -164,9 +173,14 @@ export class RungChooser {
       this.moveTo(Math.max(probe.to, this.cap()), now);
     } else if (outcome === "failed" || outcome === "inconclusive") {
       this.settledAt = now;
-      this.shortWait = outcome === "inconclusive";
+      this.wait = outcome === "inconclusive" ? "hold" : "retry";
     }
     return this.step(now);
+  }
+
+  private waitMs(): number {
+    const { probeHoldMs, probeAfterDownMs, probeRetryMs } = this.policy;
+    return this.wait === "hold" ? probeHoldMs : this.wait === "afterDown" ? probeAfterDownMs : probeRetryMs;
   }
 
   private get rungs(): readonly Rung[] {
@@ -243,7 +257,8 @@ export class RungChooser {
     if (index === this.index) return;
     // Resumed: the lowest rung gets its pauseAfterMs again.
     if (this.index === undefined) this.belowLowestSince = undefined;
-    this.shortWait = index !== undefined && (this.index === undefined || index < this.index);
+    const up = index !== undefined && (this.index === undefined || index < this.index);
+    this.wait = up ? "hold" : "afterDown";
     this.settledAt = now;
     this.index = index;
     this.headroomSince = undefined;
