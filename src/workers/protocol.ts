@@ -78,6 +78,18 @@ export interface RoomState {
   readonly links: ReadonlyArray<readonly [string, LinkReport]>;
 }
 
+/** A room's state before its worker's first push: what a fresh room reports. */
+export const EMPTY_ROOM_STATE: RoomState = {
+  closing: false,
+  layout: { layout: "grid" },
+  activeSpeaker: undefined,
+  recording: undefined,
+  recordingState: null,
+  screenSharer: undefined,
+  mediaStats: undefined,
+  links: [],
+};
+
 /** The worker's own load, every second: what placement compares, and the per-worker gauges. */
 export interface WorkerLoad {
   readonly rooms: number;

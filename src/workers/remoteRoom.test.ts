@@ -8,7 +8,7 @@ import { silentLogger } from "../log.js";
 import type { RecordingInfo } from "../recordings/recordingInfo.js";
 import { RecordingStore } from "../recordings/recordingStore.js";
 import type { RoomMessage } from "./mediaWorker.js";
-import type { RoomOp, RoomOps, RoomState } from "./protocol.js";
+import { EMPTY_ROOM_STATE, type RoomOp, type RoomOps, type RoomState } from "./protocol.js";
 import { RemoteRoom, type LostRecording, type WorkerLink } from "./remoteRoom.js";
 
 // The proxy's own rules (membership it keeps, channels, closing, a worker's death) with a fake worker that
@@ -65,17 +65,7 @@ function admit(room: RemoteRoom, name: string, role: "sender" | "viewer" = "send
   return { channel, participant: admitted.participant };
 }
 
-const state = (fields: Partial<RoomState>): RoomState => ({
-  closing: false,
-  layout: { layout: "grid" },
-  activeSpeaker: undefined,
-  recording: undefined,
-  recordingState: null,
-  screenSharer: undefined,
-  mediaStats: undefined,
-  links: [],
-  ...fields,
-});
+const state = (fields: Partial<RoomState>): RoomState => ({ ...EMPTY_ROOM_STATE, ...fields });
 
 describe("RemoteRoom", () => {
   it("creates its room in the worker, then admits at once: ids and resume keys minted here, sent along", () => {

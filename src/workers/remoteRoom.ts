@@ -27,7 +27,7 @@ import { DETACHED_CHANNEL, type Member, type ParticipantChannel } from "../rooms
 import type { DisplayBox } from "../rooms/rungChooser.js";
 import type { RoomEvents } from "../webhooks/webhookEvents.js";
 import type { MediaWorker, RoomMessage } from "./mediaWorker.js";
-import type { RoomOp, RoomOps, RoomState, WorkerRoomMode } from "./protocol.js";
+import { EMPTY_ROOM_STATE, type RoomOp, type RoomOps, type RoomState, type WorkerRoomMode } from "./protocol.js";
 
 /** A recording a dead worker's room was making, to be continued when the room opens again. */
 export interface LostRecording {
@@ -57,17 +57,6 @@ export interface RemoteRoomOptions {
   readonly onLost?: (recording: LostRecording | undefined) => void;
 }
 
-const EMPTY_STATE: RoomState = {
-  closing: false,
-  layout: { layout: "grid" },
-  activeSpeaker: undefined,
-  recording: undefined,
-  recordingState: null,
-  screenSharer: undefined,
-  mediaStats: undefined,
-  links: [],
-};
-
 /** What a participant is told when their room's worker died: `room-failed`, which the page answers by joining again. */
 export const WORKER_LOST_MESSAGE = "the room's media process failed; joining again opens the room afresh";
 
@@ -92,7 +81,7 @@ export class RemoteRoom
   private readonly channels = new Map<number, ParticipantChannel>();
   private readonly channelOf = new Map<string, number>();
   private nextChannel = 1;
-  private state: RoomState = EMPTY_STATE;
+  private state: RoomState = EMPTY_ROOM_STATE;
   private linkMap = new Map<string, LinkReport>();
   private closing = false;
   private finished = false;
